@@ -1,0 +1,60 @@
+# trialnb: two commands do all the set-up on a fresh machine with Python 3 and make.
+#   make lab    create .venv, install everything, open JupyterLab on notebooks/
+#   make test   create/update the same .venv and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+PORT   ?= 8888
+VOILA_PORT ?= 8866
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
+DASHBOARDS := $(sort $(wildcard notebooks/dashboards/*.py))
+PYTEST_ARGS ?=
+
+.PHONY: lab test outputs lock venv present slides handouts review data benchmark clean help
+
+help:
+	@echo "make lab | test | outputs | data | present | slides | handouts | review | benchmark | lock | clean"
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[lab,test]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadscope --nbval --nbval-sanitize-with notebooks/sanitize.cfg tests notebooks $(PYTEST_ARGS)
+
+# The only way notebook outputs are regenerated: .py -> .ipynb, then execute in place.
+outputs: $(STAMP)
+	$(PY) tools/notebooks.py build $(NOTEBOOKS) $(DASHBOARDS)
+
+data: $(STAMP)
+	$(BIN)/trialnb build-data --out data
+
+present: $(STAMP)
+	$(BIN)/voila --Voila.ip=127.0.0.1 --port=$(VOILA_PORT) --no-browser notebooks/dashboards
+
+slides: $(STAMP)
+	$(PY) tools/notebooks.py slides --out build/slides $(NOTEBOOKS)
+
+handouts: $(STAMP)
+	$(PY) tools/notebooks.py handouts --out build/handouts $(NOTEBOOKS) $(DASHBOARDS)
+
+review: $(STAMP)
+	$(BIN)/trialnb audit --html build/review/audit.html
+
+benchmark: $(STAMP)
+	$(PY) benchmarks/run.py
+
+lock:
+	$(PY) -m pip freeze --exclude-editable | grep -v '^trialnb' | sed '1i # Pinned versions used by make, CI and nbval outputs. Regenerate: make lock' > constraints.txt
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,240 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 00 · The protocol at a glance
+#
+# NCT04697043 asks one question: in women whose breast cancer is already metastatic when it
+# is diagnosed, does surgery of the primary tumour (after systemic therapy, if the disease is
+# not progressing) make more of them alive two years later than systemic therapy alone?
+# This notebook turns the protocol summary into data you can check: the trial schema, the
+# design numbers with the sentence each comes from, and the eligibility rules as a screening
+# function. Every later notebook reads the protocol from the same object, `trialnb.protocol.PROTOCOL`.
+#
+# *Protocol sections covered:* Clinical Trial Description, Patient selection criteria,
+# Randomization, Primary and secondary outcome measures, Statistics.
+
+# %% [markdown]
+# ## Overview
+# 1. Read the trial schema: population, minimization, the two arms, endpoints and timeline.
+# 2. Find where every design number comes from in the protocol text.
+# 3. Apply the eligibility criteria to patient records, and see why a malformed record is refused.
+# 4. Check that your environment has every package the notebooks need.
+#
+# ## Prerequisites
+# | Concept | Importance | Notes |
+# |---|---|---|
+# | Randomized controlled trials | Necessary | arms, endpoints, intention to treat |
+# | Python dictionaries | Helpful | a patient record is a `dict` |
+# | pandas tables | Helpful | tables are shown as DataFrames |
+#
+# **Time to learn:** 20 minutes.
+
+# %% [markdown]
+# ## Imports
+# One seeded random generator for the whole notebook (used by the screening demo), and the
+# house plotting style shared by every figure in the project.
+
+# %%
+import numpy as np
+import pandas as pd
+import matplotlib.pyplot as plt
+
+from trialnb.protocol import PROTOCOL, FACTORS, strata, check_patient_factors, PatientRecordError
+from trialnb.eligibility import screen, criteria_table, example_patient
+from trialnb.plots import use_style, trial_schema
+from trialnb import report
+
+SEED = 20201120  # the trial's start date
+rng = np.random.default_rng(SEED)
+use_style()
+
+# %% [markdown]
+# ## The trial in one picture
+# The schema below is drawn from `PROTOCOL` itself, so if a design number changed there the
+# picture would change with it. Patients are randomized 1:1 immediately after diagnosis, with
+# minimization on three factors; arm A adds surgery of the primary if the disease is not
+# progressing, arm B continues systemic therapy (surgery is still allowed for local progression).
+
+# %%
+ax = trial_schema(PROTOCOL)
+plt.show()
+
+# %% [markdown]
+# The two arms, with the protocol's own words for each:
+
+# %%
+pd.DataFrame(
+    [{"arm": a.code, "label": a.label, "protocol text": a.source.quote} for a in PROTOCOL.arms]
+).set_index("arm")
+
+# %% [markdown]
+# ## The minimization factors
+# Three factors are recorded at randomization and balanced by minimization; the same three
+# enter the Cox model as covariates. Their levels are the vocabulary used everywhere in
+# `trialnb` (data columns, randomization, analysis, widgets).
+
+# %%
+pd.DataFrame(
+    [{"factor": f.name, "label": f.label, "levels": ", ".join(f.levels)} for f in FACTORS]
+).set_index("factor")
+
+# %% [markdown]
+# Crossing the levels gives the strata a stratified design would have to fill. With 236
+# patients, that is about 20 per stratum on average, and far fewer in rare strata such as
+# soft-tissue-dominant, receptor-negative disease: one reason the protocol minimizes on the
+# margins rather than stratifying.
+
+# %%
+all_strata = strata()
+print(f"{len(all_strata)} strata, {236 / len(all_strata):.1f} patients per stratum on average for 236 patients")
+
+# %% [markdown]
+# A patient, for randomization, is a mapping from factor name to level. The check below
+# accepts a valid record and reports every problem of a bad one at once.
+
+# %%
+print(check_patient_factors({"dominant_site": "bone", "hormone_receptor": "positive", "her2": "negative"}))
+try:
+    check_patient_factors({"dominant_site": "liver", "her2": "yes"})
+except PatientRecordError as exc:
+    print(exc)
+
+# %% [markdown]
+# ## Design numbers and where they come from
+# Every design assumption and every number the protocol states as a result, with its unit
+# and the sentence it comes from. Notebook 02 recomputes the stated results; here we only
+# collect them.
+
+# %%
+table = PROTOCOL.parameters_table()
+table[["group", "name", "value", "unit", "protocol text"]]
+
+# %% [markdown]
+# > **For reviewers.** Two values for the control arm are kept on purpose: the protocol's
+# > cumulative hazard λt = 0.5 at two years implies S(2) = exp(−0.5) = 0.6065, which the text
+# > rounds to 0.60 (and prints, with a sign typo, as "exp{0.5}"). `PROTOCOL.design` stores both;
+# > notebook 02 shows which calculation uses which.
+
+# %%
+d = PROTOCOL.design
+print(f"S(2) stated {report.fmt_prob(d.control_survival, 2)}, exp(-0.5) = {report.fmt_prob(d.control_survival_exact, 4)}; "
+      f"implied hazard {report.fmt_prob(d.control_hazard_per_month, 5)} per month, "
+      f"median survival {report.fmt_months(np.log(2) / d.control_hazard_per_month)}")
+
+# %% [markdown]
+# ## Endpoints
+# The primary endpoint is survival at two years; the protocol lists five secondary endpoints.
+
+# %%
+pd.DataFrame(
+    [{"endpoint": e.name, "kind": e.kind, "definition": e.definition} for e in PROTOCOL.endpoints]
+).set_index("endpoint")
+
+# %% [markdown]
+# ## Eligibility as checkable rules
+# Each inclusion and exclusion criterion is a rule over named fields of a screening record.
+# The table shows the protocol's wording beside the rule the code applies.
+
+# %%
+criteria_table()
+
+# %% [markdown]
+# ### Screening a few patients
+# `screen()` returns *eligible* or *not eligible* with every reason. We screen a typical
+# eligible patient, then change one or two fields at a time.
+
+# %%
+patients = {
+    "typical": example_patient(),
+    "T4, not resectable": example_patient(t_stage="T4", t4_resectable=False),
+    "17 years old": example_patient(age=17),
+    "HER2 unknown, prior breast radiotherapy": example_patient(her2="unknown", prior_breast_local_treatment=True),
+    "short expected survival": example_patient(anticipated_survival_months=4),
+}
+for name, p in patients.items():
+    print(f"{name:<42} {screen(p)}")
+
+# %% [markdown]
+# A screening log of 40 referred patients, drawn with the notebook's seeded generator:
+# each patient has a small chance of failing one criterion. The CONSORT flow in
+# notebook 04 starts from a log like this one.
+
+# %%
+def random_referral(rng: np.random.Generator) -> dict:
+    p = example_patient(
+        age=int(rng.normal(50, 11)),
+        hormone_receptor=str(rng.choice(["positive", "negative", "unknown"], p=[0.72, 0.24, 0.04])),
+        her2=str(rng.choice(["positive", "negative", "unknown"], p=[0.24, 0.72, 0.04])),
+        t_stage=str(rng.choice(["T1", "T2", "T3", "T4"], p=[0.15, 0.45, 0.25, 0.15])),
+        t4_resectable=bool(rng.random() < 0.5),
+        anticipated_survival_months=float(rng.choice([3, 9, 24], p=[0.05, 0.25, 0.70])),
+        other_malignancy_10y=bool(rng.random() < 0.03),
+    )
+    return p
+
+log = pd.DataFrame([{"id": i + 1, **(r := random_referral(rng)), "result": str(screen(r))} for i in range(40)])
+n_eligible = int(log["result"].eq("eligible").sum())
+print(f"{n_eligible} of {len(log)} referred patients eligible ({report.fmt_pct(n_eligible / len(log))})")
+log.loc[log["result"] != "eligible", ["id", "age", "hormone_receptor", "her2", "t_stage", "result"]]
+
+# %% [markdown]
+# ### Malformed records are refused, never guessed
+# A record with a missing field, an unknown level or an age typed as text raises an error that
+# names each field; screening never fills in a value it does not have.
+
+# %%
+bad = example_patient(age="48", her2="equivocal")
+del bad["informed_consent"]
+try:
+    screen(bad)
+except PatientRecordError as exc:
+    print(exc)
+
+# %% [markdown]
+# ## Environment check
+# The notebooks need the packages below; `trialnb check-env` prints the same list from a
+# terminal and fails if one is missing. (Versions change when the lock file is updated,
+# so this cell's output is not compared by nbval.)
+
+# %% tags=["nbval-ignore-output"]
+from trialnb.cli import check_env
+
+lines, missing = check_env()
+print("\n".join(lines))
+print("missing:", ", ".join(missing) or "none")
+
+# %% [markdown]
+# ## Summary
+# - The protocol is one frozen object, `PROTOCOL`: arms, factors, endpoints, design and stated
+#   results, each with the sentence it comes from.
+# - The eligibility criteria are rules over named fields; `screen()` gives every reason and
+#   refuses malformed records.
+# - The three minimization factors define 12 strata; the same factors are the Cox covariates.
+#
+# ## Exercises
+# 1. Screen a 70-year-old patient with a resectable T4 tumour and N3 nodes. Eligible?
+# 2. How many strata would there be if age (< 50, ≥ 50) were added as a fourth factor?
+#
+# Check your answers with the self-check functions below (they say right or wrong and give a hint).
+
+# %%
+from trialnb.protocol import check_answer_strata
+from trialnb.eligibility import check_answer_screen
+
+print(check_answer_screen(True))
+print(check_answer_strata(18))
+
+# %% [markdown]
+# ## Glossary
+# - **Minimization**: allocation that favours the arm which makes the factor totals most balanced.
+# - **Stratum**: one combination of factor levels (e.g. bone, HR-positive, HER2-negative).
+# - **Intention to treat (ITT)**: patients are analysed in the arm they were randomized to.
+# - **M1**: distant metastases present at diagnosis (TNM).

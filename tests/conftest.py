@@ -1,0 +1,52 @@
+"""Shared fixtures. External tools (R, Chromium) are required in CI and optional elsewhere:
+outside CI a missing tool skips its tests with a reason; with CI=true it fails them, so a
+required suite can never skip silently in CI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _missing(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def rscript() -> str:
+    """Path to Rscript with rpact and survival installed (Debian r-cran-rpact, r-cran-survival)."""
+    exe = shutil.which("Rscript")
+    if exe is None:
+        _missing("Rscript not found (apt-get install r-base-core r-cran-rpact r-cran-survival)")
+    for pkg in ("rpact", "survival"):
+        ok = subprocess.run([exe, "-e", f"library({pkg})"], capture_output=True).returncode == 0
+        if not ok:
+            _missing(f"R package {pkg} not installed (apt-get install r-cran-{pkg})")
+    return exe
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Path to Debian's Chromium for Playwright (never `playwright install`)."""
+    exe = "/usr/bin/chromium"
+    if not Path(exe).exists():
+        _missing("Debian chromium not installed at /usr/bin/chromium (apt-get install chromium)")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        _missing("python playwright not installed")
+    return exe

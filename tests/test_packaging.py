@@ -1,0 +1,64 @@
+"""pyproject.toml, environment.yml and constraints.txt agree; the console script works."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _name(req: str) -> str:
+    return re.split(r"[<>=!~\[ ;]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _pyproject_deps() -> dict[str, str]:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = list(data["dependencies"]) + [r for extra in data["optional-dependencies"].values() for r in extra]
+    return {_name(r): r.replace(" ", "") for r in reqs}
+
+
+def _environment_deps() -> dict[str, str]:
+    deps = {}
+    text = (ROOT / "environment.yml").read_text()
+    for line in text.split("dependencies:", 1)[1].splitlines():
+        m = re.match(r"^\s+-\s+([A-Za-z0-9_.\-]+[^#]*)$", line)
+        if m and not line.strip().startswith("- -e") and ":" not in m.group(1):
+            req = m.group(1).strip()
+            if _name(req) not in ("python", "pip"):
+                deps[_name(req)] = req.replace(" ", "")
+    return deps
+
+
+def test_environment_yml_matches_pyproject():
+    assert _environment_deps() == _pyproject_deps()
+
+
+def test_environment_yml_installs_the_project():
+    assert re.search(r"^\s+-\s+-e\s+\.\s*$", (ROOT / "environment.yml").read_text(), re.M)
+
+
+def test_constraints_pin_every_dependency():
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[name.lower().replace("_", "-")] = version
+    missing = sorted(set(_pyproject_deps()) - set(pins))
+    assert not missing, f"not pinned in constraints.txt: {missing}"
+
+
+def test_check_env_console_script():
+    r = subprocess.run([sys.executable, "-m", "trialnb.cli", "check-env"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"^lifelines\s+\d", r.stdout, re.M)
+
+
+def test_check_env_reports_missing():
+    from trialnb.cli import check_env
+
+    lines, missing = check_env(("numpy", "surely-not-installed-pkg"))
+    assert missing == ["surely-not-installed-pkg"] and lines[1].endswith("MISSING")

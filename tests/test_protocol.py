@@ -1,0 +1,84 @@
+"""trialnb.protocol holds what the protocol text says, with its source, in one vocabulary."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import pytest
+from hypothesis import given, strategies as st
+
+from trialnb.protocol import (
+    ARM_CODES, FACTOR_NAMES, FACTORS, PROTOCOL, PatientRecordError, check_answer_strata,
+    check_patient_factors, strata,
+)
+
+PROTOCOL_TEXT = Path(__file__).resolve().parents[2] / "shared" / "protocol" / "NCT04697043-protocol-summary.txt"
+
+
+def test_vocabulary():
+    assert ARM_CODES == ("A", "B")
+    assert FACTOR_NAMES == ("dominant_site", "hormone_receptor", "her2")
+    assert PROTOCOL.factor("dominant_site").levels == ("bone", "soft_tissue", "visceral")
+    assert PROTOCOL.factor("hormone_receptor").levels == ("positive", "negative")
+    assert PROTOCOL.factor("her2").levels == ("positive", "negative")
+    assert PROTOCOL.n_strata == 12 == len(set(strata()))
+
+
+def test_design_parameters_as_stated():
+    d, s = PROTOCOL.design, PROTOCOL.stated
+    assert (d.alpha, d.sided, d.power, d.allocation_ratio, d.hazard_ratio) == (0.05, 2, 0.80, 1.0, 0.50)
+    assert (d.horizon_months, d.accrual_months, d.loss_to_follow_up) == (24, 36, 0.10)
+    assert d.control_survival == 0.60 and math.isclose(d.control_survival_exact, math.exp(-0.5))
+    assert (s.events, s.n_total, s.n_per_arm, s.n_per_arm_after_loss) == (66, 212, 106, 118)
+    assert (s.z_alpha_half, s.z_beta, s.s1_2y, s.s2_2y, s.p_event) == (1.96, 0.84, 0.60, 0.78, 0.31)
+
+
+def test_protocol_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        PROTOCOL.design.alpha = 0.1  # type: ignore[misc]
+
+
+@pytest.mark.skipif(not PROTOCOL_TEXT.exists(), reason="shared/ protocol text not beside the checkout")
+def test_every_quoted_source_is_in_the_protocol_text():
+    text = " ".join(PROTOCOL_TEXT.read_text(encoding="utf-8").split())
+    table = PROTOCOL.parameters_table()
+    assert len(table) == 20
+    for quote in table["protocol text"]:
+        assert quote and " ".join(quote.split()) in text, quote
+    for f in FACTORS:
+        assert f.source.quote in text
+    for a in PROTOCOL.arms:
+        assert a.source.quote in text
+
+
+def test_source_lookup_and_errors():
+    assert "HR =0.50" in PROTOCOL.source("hazard_ratio").quote
+    with pytest.raises(KeyError, match="known"):
+        PROTOCOL.source("nonsense")
+    with pytest.raises(KeyError, match="known: A, B"):
+        PROTOCOL.arm("C")
+    with pytest.raises(KeyError, match="dominant_site"):
+        PROTOCOL.factor("age")
+
+
+def test_check_patient_factors_reports_every_problem():
+    with pytest.raises(PatientRecordError) as e:
+        check_patient_factors({"dominant_site": "liver", "her2": True})
+    msg = str(e.value)
+    assert "dominant_site: 'liver' is not a known level" in msg
+    assert "hormone_receptor: missing" in msg and "her2: True" in msg
+    with pytest.raises(PatientRecordError, match="mapping"):
+        check_patient_factors(["bone"])  # type: ignore[arg-type]
+
+
+@given(st.sampled_from(strata()))
+def test_every_stratum_is_a_valid_patient(combo):
+    patient = dict(zip(FACTOR_NAMES, combo))
+    assert check_patient_factors({**patient, "age": 50}) == patient
+
+
+def test_strata_self_check():
+    assert check_answer_strata(24).startswith("Right")
+    assert check_answer_strata(13).startswith("Not quite")

@@ -1,0 +1,76 @@
+"""The only place numbers become strings: hazard ratios, CIs, p-values, counts, percentages.
+
+Notebooks, widgets, the CLI and the reviewer's report all format through these functions, so
+a number printed anywhere in ``trialnb`` reads the same way everywhere (and nbval outputs do
+not drift with floating-point noise).
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["fmt_ci", "fmt_hr", "fmt_n", "fmt_num", "fmt_p", "fmt_pct", "fmt_prob", "fmt_months"]
+
+
+def _check_finite(x: float, what: str) -> None:
+    if not isinstance(x, (int, float)) or isinstance(x, bool):
+        raise ValueError(f"{what} must be a number, got {x!r}")
+
+
+def fmt_num(x: float, digits: int = 2) -> str:
+    """A plain number with ``digits`` decimals (``nan`` and infinities spelled out)."""
+    _check_finite(x, "value")
+    if math.isnan(x):
+        return "NA"
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    out = f"{x:.{digits}f}"
+    return "0." + "0" * digits if out.startswith("-") and float(out) == 0 else out
+
+
+def fmt_hr(hr: float, lo: float | None = None, hi: float | None = None, digits: int = 2) -> str:
+    """Hazard ratio, optionally with its 95% CI: ``0.61 (95% CI 0.58 to 0.65)``."""
+    s = fmt_num(hr, digits)
+    if lo is not None and hi is not None:
+        s += " " + fmt_ci(lo, hi, digits)
+    return s
+
+
+def fmt_ci(lo: float, hi: float, digits: int = 2, level: float = 0.95) -> str:
+    """A confidence interval: ``(95% CI 0.58 to 0.65)``."""
+    return f"({round(level * 100):d}% CI {fmt_num(lo, digits)} to {fmt_num(hi, digits)})"
+
+
+def fmt_p(p: float) -> str:
+    """p-value the way journals print it: ``p = 0.043``, ``p = 0.21``, ``p < 0.001``."""
+    _check_finite(p, "p")
+    if not 0 <= p <= 1:
+        raise ValueError(f"p must lie in [0, 1], got {p}")
+    if p < 0.001:
+        return "p < 0.001"
+    if p < 0.01:
+        return f"p = {p:.3f}"
+    return f"p = {p:.2f}" if p >= 0.1 else f"p = {p:.3f}"
+
+
+def fmt_n(n: float) -> str:
+    """A count of patients or events, with thousands separators: ``16,023``."""
+    _check_finite(n, "n")
+    if float(n) != int(n):
+        raise ValueError(f"a count must be whole, got {n}; round it explicitly first")
+    return f"{int(n):,}"
+
+
+def fmt_prob(p: float, digits: int = 3) -> str:
+    """A probability as a decimal: ``0.607``."""
+    return fmt_num(p, digits)
+
+
+def fmt_pct(p: float, digits: int = 1) -> str:
+    """A proportion as a percentage: ``0.6065 -> 60.7%``."""
+    return fmt_num(100 * p, digits) + "%"
+
+
+def fmt_months(m: float, digits: int = 1) -> str:
+    """A duration in months: ``32.6 months``."""
+    return fmt_num(m, digits) + " months"
