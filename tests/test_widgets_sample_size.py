@@ -1,0 +1,132 @@
+"""Headless tests of the sample-size explorer: set a control's .value, check the result and
+the displayed numbers changed, and that they equal the pure functions' answers."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import ipywidgets as W
+import numpy as np
+import pytest
+
+from trialnb import sample_size as ss
+from trialnb.widgets.sample_size import HR_GRID, SampleSizeExplorer, build_dashboard, power_curve_svg
+
+
+@pytest.fixture
+def panel():
+    return SampleSizeExplorer()
+
+
+def shown_n(panel) -> int:
+    m = re.search(r"N = ([\d,]+)", panel.n_display.value)
+    assert m, panel.n_display.value
+    return int(m.group(1).replace(",", ""))
+
+
+def test_defaults_reproduce_the_protocol_design(panel):
+    ref = ss.protocol_sample_size()
+    assert panel.result.events_rounded == 66
+    assert panel.result.n_total == pytest.approx(ref.n_total, rel=1e-12)
+    assert shown_n(panel) == ref.n_total_after_loss == 240
+    assert "120 in arm A + 120 in arm B" in panel.n_display.value
+    assert panel.error == ""
+
+
+def test_accrual_36_changes_displayed_n_to_about_142_before_loss(panel):
+    before = panel.n_display.value
+    panel.accrual.value = 36
+    assert panel.result.n_total == pytest.approx(141.46, abs=0.01)
+    assert panel.n_display.value != before
+    assert shown_n(panel) == panel.result.n_total_after_loss
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("alpha", 0.01),
+        ("power", 0.9),
+        ("hazard_ratio", 0.7),
+        ("control_survival", 0.8),
+        ("accrual", 24.0),
+        ("follow_up", 12.0),
+        ("dropout", 0.2),
+        ("loss", 0.3),
+        ("allocation_ratio", 2.0),
+        ("method", "freedman"),
+        ("sided", 1),
+    ],
+)
+def test_every_control_drives_the_result(panel, name, value):
+    old_result, old_n = panel.result, panel.n_display.value
+    getattr(panel, name).value = value
+    assert panel.result is not old_result
+    assert panel.n_display.value != old_n
+    kw = panel.settings()
+    expected = ss.sample_size(**kw)
+    assert panel.result.n_total_after_loss == expected.n_total_after_loss == shown_n(panel)
+    assert panel.curve_power == pytest.approx(
+        ss.power_curve(expected.events_rounded, HR_GRID, kw["alpha"], kw["allocation_ratio"], kw["sided"], kw["method"])
+    )
+
+
+def test_settings_convert_survival_and_dropout_to_hazards(panel):
+    panel.control_survival.value = 0.60
+    panel.dropout.value = 0.10
+    kw = panel.settings()
+    assert kw["control_hazard"] == pytest.approx(-math.log(0.60) / 24)
+    assert kw["dropout_hazard"] == pytest.approx(-math.log(0.90) / 24)
+    # a 0.60 control survival reproduces the protocol's own 236 (118 per arm)
+    panel.dropout.value = 0.0
+    assert shown_n(panel) == 236
+
+
+def test_freedman_needs_71_events(panel):
+    panel.method.value = "freedman"
+    assert panel.result.events_rounded == 71
+    assert "71" in panel.summary.value
+
+
+def test_power_curve_is_alpha_at_no_effect_and_target_at_design(panel):
+    assert panel.curve_power[-1] == pytest.approx(0.05)
+    i = int(np.argmin(np.abs(HR_GRID - 0.5)))
+    assert panel.curve_power[i] == pytest.approx(ss.power(66, 0.5))
+    assert panel.curve_power[i] >= 0.8
+    assert "<svg" in panel.curve.value and "polyline" in panel.curve.value
+
+
+def test_input_problem_is_shown_not_raised(panel):
+    panel.alpha.max = 0.9
+    last = panel.result
+    panel.alpha.value = 0.6  # power 0.8 is still > alpha; now push alpha above power
+    panel.power.value = 0.55
+    assert "power must exceed alpha" in panel.error
+    assert "Cannot compute" in panel.message.value
+    assert panel.result is not last  # the 0.6 update was valid
+    panel.alpha.value = 0.05
+    assert panel.error == "" and panel.message.value == ""
+
+
+def test_css_classes_and_dashboard():
+    root = build_dashboard()
+    assert isinstance(root, W.VBox)
+    assert "trialnb-sample-size" in root._dom_classes
+    p = SampleSizeExplorer()
+    assert "trialnb-n-total" in p.n_display._dom_classes
+    assert "Calculation steps" in p.root.children[-1].titles
+
+
+def test_initial_settings_and_unknown_names():
+    p = SampleSizeExplorer(hazard_ratio=0.7, accrual=36.0)
+    assert p.result.inputs["hazard_ratio"] == 0.7
+    with pytest.raises(ValueError, match="unknown initial setting"):
+        SampleSizeExplorer(hr=0.7)
+
+
+def test_power_curve_svg_marks_design_hr():
+    svg = power_curve_svg([0.3, 0.65, 1.0], [0.99, 0.5, 0.05], 0.5, 0.8, 66)
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert "Power with 66 events" in svg
+    assert "#d1495b" in svg  # design marker drawn
+    assert "#d1495b" not in power_curve_svg([0.3, 1.0], [0.9, 0.05], 1.2, 0.8, 66)

@@ -1,0 +1,886 @@
+"""Events, event probability, sample size and power for a two-arm survival trial.
+
+Everything a reviewer needs to recompute the sample-size section of the NCT04697043
+protocol, and to see what changes when its assumptions change.
+
+Conventions
+-----------
+* Time is in any one unit the caller chooses; hazards are per that unit.
+* ``allocation_ratio`` r = n_treatment / n_control (1 = equal allocation). The hazard ratio
+  is treatment vs control (HR < 1 favours treatment, i.e. arm A vs arm B).
+* ``sided`` is 1 or 2. A one-sided test is taken in the direction of the assumed effect.
+* Results are unrounded floats where reference software (R ``rpact``) reports unrounded
+  values; rounding is explicit and done only in :func:`sample_size`'s rounded design.
+
+Formulas
+--------
+* Schoenfeld (1981, *Biometrika* 68:316-319; 1983, *Biometrics* 39:499-503), number of
+  events for the log-rank / Cox test::
+
+      D = (z_{1-a/s} + z_{1-b})^2 (1 + r)^2 / (r (ln HR)^2)
+
+* Freedman (1982, *Stat Med* 1:121-129)::
+
+      D = (z_{1-a/s} + z_{1-b})^2 (1 + r HR)^2 / (r (1 - HR)^2)
+
+* Probability of an event before the analysis with uniform entry over ``[0, a]``, analysis
+  at ``a + f``, exponential survival (hazard ``lam``) and exponential drop-out (hazard
+  ``eta``) as a competing risk (Lachin & Foulkes 1986, *Biometrics* 42:507-519)::
+
+      P(lam) = lam/(lam+eta) * [1 - (exp(-(lam+eta) f) - exp(-(lam+eta)(a+f))) / ((lam+eta) a)]
+
+  and ``a = 0`` gives ``lam/(lam+eta) * (1 - exp(-(lam+eta) f))`` (everyone followed
+  exactly ``f``). The trial's probability averages the arms with weights ``1/(1+r)``
+  (control) and ``r/(1+r)`` (treatment); ``N = D / P``.
+* Two proportions (normal approximation without continuity correction, Fleiss, Levin &
+  Paik 2003, ch. 4; the formula of ``rpact::getSampleSizeRates``): with ``n_t = r n_c``::
+
+      n_c = [z_{1-a/s} sqrt(pbar qbar (1 + 1/r)) + z_{1-b} sqrt(p_c q_c + p_t q_t / r)]^2 / (p_t - p_c)^2,
+      pbar = (p_c + r p_t) / (1 + r).
+
+Cross-checked against R ``rpact`` 3.3.4 (``getSampleSizeSurvival``, ``getPowerSurvival``,
+``getSampleSizeRates``): see ``tests/reference/rpact_sample_size.R``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr, ndtri
+
+from .protocol import PROTOCOL
+from .report import fmt_n, fmt_num, fmt_pct
+
+__all__ = [
+    "METHODS",
+    "RCT_EFFECT_SIZES",
+    "ProportionSampleSize",
+    "SampleSize",
+    "SampleSizeError",
+    "Step",
+    "check_accrual_n",
+    "check_events_for_target",
+    "check_loss_inflation",
+    "check_power_at_hr",
+    "detectable_hazard_ratio",
+    "event_probability",
+    "freedman_events",
+    "hazard_from_median",
+    "hazard_from_survival",
+    "hazard_ratio_from_survival",
+    "median_from_hazard",
+    "power",
+    "power_at_effect_sizes",
+    "power_curve",
+    "protocol_audit",
+    "protocol_sample_size",
+    "proportion_sample_size",
+    "sample_size",
+    "schoenfeld_events",
+    "survival_from_hazard",
+    "survival_from_median",
+    "z_value",
+]
+
+METHODS: tuple[str, ...] = ("schoenfeld", "freedman")
+
+
+class SampleSizeError(ValueError):
+    """An argument of a sample-size or power function is outside its allowed range."""
+
+
+# ---------------------------------------------------------------------------------------
+# argument checks
+
+
+def _number(x: Any, name: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+        raise SampleSizeError(f"{name} must be a number, got {x!r}")
+    x = float(x)
+    if not math.isfinite(x):
+        raise SampleSizeError(f"{name} must be finite, got {x}")
+    return x
+
+
+def _check_hr(hr: Any, allow_one: bool = False, name: str = "hazard_ratio") -> float:
+    hr = _number(hr, name)
+    if hr <= 0:
+        raise SampleSizeError(f"{name} must be > 0, got {hr}")
+    if hr == 1 and not allow_one:
+        raise SampleSizeError(
+            f"{name} must differ from 1 (no effect needs infinitely many events); "
+            "allowed: > 0 and != 1"
+        )
+    return hr
+
+
+def _check_prob(p: Any, name: str) -> float:
+    p = _number(p, name)
+    if not 0 < p < 1:
+        raise SampleSizeError(f"{name} must lie strictly between 0 and 1, got {p}")
+    return p
+
+
+def _check_alpha_power(alpha: Any, power_: Any) -> tuple[float, float]:
+    a = _check_prob(alpha, "alpha")
+    p = _check_prob(power_, "power")
+    if p <= a:
+        raise SampleSizeError(f"power must exceed alpha (power {p} <= alpha {a}); allowed: alpha < power < 1")
+    return a, p
+
+
+def _check_ratio(r: Any) -> float:
+    r = _number(r, "allocation_ratio")
+    if r <= 0:
+        raise SampleSizeError(f"allocation_ratio (n_treatment / n_control) must be > 0, got {r}")
+    return r
+
+
+def _check_sided(sided: Any) -> int:
+    if sided not in (1, 2) or isinstance(sided, bool):
+        raise SampleSizeError(f"sided must be 1 or 2, got {sided!r}")
+    return int(sided)
+
+
+def _check_method(method: Any) -> str:
+    if not isinstance(method, str) or method.lower() not in METHODS:
+        raise SampleSizeError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    return method.lower()
+
+
+def _check_nonneg(x: Any, name: str) -> float:
+    x = _number(x, name)
+    if x < 0:
+        raise SampleSizeError(f"{name} must be >= 0, got {x}")
+    return x
+
+
+def _check_pos(x: Any, name: str) -> float:
+    x = _number(x, name)
+    if x <= 0:
+        raise SampleSizeError(f"{name} must be > 0, got {x}")
+    return x
+
+
+def _check_loss(loss: Any) -> float:
+    loss = _number(loss, "loss_to_follow_up")
+    if not 0 <= loss < 1:
+        raise SampleSizeError(f"loss_to_follow_up must lie in [0, 1), got {loss}")
+    return loss
+
+
+# ---------------------------------------------------------------------------------------
+# conversions
+
+
+def z_value(alpha: float, sided: int = 2) -> float:
+    """The critical value z_{1 - alpha/sided} of the standard normal distribution."""
+    alpha = _check_prob(alpha, "alpha")
+    sided = _check_sided(sided)
+    return float(ndtri(1 - alpha / sided))
+
+
+def hazard_from_survival(survival: float, time: float) -> float:
+    """Exponential hazard with S(time) = survival: ``-ln(S) / t``."""
+    s = _check_prob(survival, "survival")
+    t = _check_pos(time, "time")
+    return -math.log(s) / t
+
+
+def survival_from_hazard(hazard: float, time: float) -> float:
+    """Exponential survival at ``time``: ``exp(-hazard * t)``."""
+    h = _check_pos(hazard, "hazard")
+    t = _check_nonneg(time, "time")
+    return math.exp(-h * t)
+
+
+def median_from_hazard(hazard: float) -> float:
+    """Median of the exponential distribution: ``ln 2 / hazard``."""
+    return math.log(2) / _check_pos(hazard, "hazard")
+
+
+def hazard_from_median(median: float) -> float:
+    """Exponential hazard with the given median: ``ln 2 / median``."""
+    return math.log(2) / _check_pos(median, "median")
+
+
+def survival_from_median(median: float, time: float) -> float:
+    """Exponential survival at ``time`` for a given median: ``2^(-t / median)``."""
+    return survival_from_hazard(hazard_from_median(median), time)
+
+
+def hazard_ratio_from_survival(control_survival: float, treatment_survival: float) -> float:
+    """Hazard ratio (treatment vs control) implied by two survival probabilities at the
+    same horizon under proportional hazards: ``ln S_t / ln S_c``."""
+    sc = _check_prob(control_survival, "control_survival")
+    st = _check_prob(treatment_survival, "treatment_survival")
+    return math.log(st) / math.log(sc)
+
+
+# ---------------------------------------------------------------------------------------
+# events and power
+
+
+def _effect(hr: float, r: float, method: str) -> float:
+    """Standardized effect per sqrt(event): E[Z] = sqrt(D) * _effect."""
+    if method == "schoenfeld":
+        return math.sqrt(r) / (1 + r) * abs(math.log(hr))
+    return math.sqrt(r) * abs(1 - hr) / (1 + r * hr)
+
+
+def _events(hr: Any, alpha: Any, power_: Any, r: Any, sided: Any, method: str) -> float:
+    hr = _check_hr(hr)
+    a, p = _check_alpha_power(alpha, power_)
+    r = _check_ratio(r)
+    sided = _check_sided(sided)
+    z = ndtri(1 - a / sided) + ndtri(p)
+    return float(z * z / _effect(hr, r, method) ** 2)
+
+
+def schoenfeld_events(
+    hazard_ratio: float,
+    alpha: float = 0.05,
+    power: float = 0.80,
+    allocation_ratio: float = 1.0,
+    sided: int = 2,
+) -> float:
+    """Required number of events (unrounded), Schoenfeld (1983):
+    ``(z_{1-a/s} + z_{1-b})^2 (1+r)^2 / (r (ln HR)^2)``."""
+    return _events(hazard_ratio, alpha, power, allocation_ratio, sided, "schoenfeld")
+
+
+def freedman_events(
+    hazard_ratio: float,
+    alpha: float = 0.05,
+    power: float = 0.80,
+    allocation_ratio: float = 1.0,
+    sided: int = 2,
+) -> float:
+    """Required number of events (unrounded), Freedman (1982):
+    ``(z_{1-a/s} + z_{1-b})^2 (1 + r HR)^2 / (r (1-HR)^2)``."""
+    return _events(hazard_ratio, alpha, power, allocation_ratio, sided, "freedman")
+
+
+def power(
+    events: float,
+    hazard_ratio: float,
+    alpha: float = 0.05,
+    allocation_ratio: float = 1.0,
+    sided: int = 2,
+    method: str = "schoenfeld",
+) -> float:
+    """Power of the log-rank/Cox test with ``events`` events (normal approximation).
+
+    With ``theta = sqrt(D) * effect`` (effect as in the event formulas), power is
+    ``Phi(theta - z_{1-a/2}) + Phi(-theta - z_{1-a/2})`` for a two-sided test (both
+    rejection regions, as ``rpact::getPowerSurvival``; at HR = 1 it equals alpha) and
+    ``Phi(theta - z_{1-a})`` for a one-sided test in the direction of the effect.
+    ``hazard_ratio = 1`` is allowed here and returns the type I error.
+    """
+    d = _check_pos(events, "events")
+    hr = _check_hr(hazard_ratio, allow_one=True)
+    a = _check_prob(alpha, "alpha")
+    r = _check_ratio(allocation_ratio)
+    sided = _check_sided(sided)
+    method = _check_method(method)
+    theta = math.sqrt(d) * _effect(hr, r, method)
+    z = ndtri(1 - a / sided)
+    out = ndtr(theta - z)
+    if sided == 2:
+        out += ndtr(-theta - z)
+    return float(out)
+
+
+def power_curve(
+    events: float,
+    hazard_ratios: Sequence[float] | np.ndarray,
+    alpha: float = 0.05,
+    allocation_ratio: float = 1.0,
+    sided: int = 2,
+    method: str = "schoenfeld",
+) -> np.ndarray:
+    """Vectorized :func:`power` over an array of hazard ratios (same conventions)."""
+    d = _check_pos(events, "events")
+    a = _check_prob(alpha, "alpha")
+    r = _check_ratio(allocation_ratio)
+    sided = _check_sided(sided)
+    method = _check_method(method)
+    hr = np.asarray(hazard_ratios, dtype=float)
+    if hr.size and (not np.all(np.isfinite(hr)) or np.any(hr <= 0)):
+        raise SampleSizeError("hazard_ratios must all be finite and > 0")
+    if method == "schoenfeld":
+        eff = math.sqrt(r) / (1 + r) * np.abs(np.log(hr))
+    else:
+        eff = math.sqrt(r) * np.abs(1 - hr) / (1 + r * hr)
+    theta = math.sqrt(d) * eff
+    z = ndtri(1 - a / sided)
+    out = ndtr(theta - z)
+    if sided == 2:
+        out = out + ndtr(-theta - z)
+    return out
+
+
+def detectable_hazard_ratio(
+    events: float,
+    alpha: float = 0.05,
+    power: float = 0.80,
+    allocation_ratio: float = 1.0,
+    sided: int = 2,
+    method: str = "schoenfeld",
+) -> float:
+    """The hazard ratio (< 1, benefit of treatment) that ``events`` events detect with the
+    given power: the inverse of the event formula (one rejection region, as the formulas).
+
+    Schoenfeld: ``exp(-(z_a + z_b)(1+r)/sqrt(r D))``; Freedman: with
+    ``c = (z_a + z_b)/sqrt(r D)``, ``HR = (1-c)/(1+r c)`` (needs ``c < 1``).
+    """
+    d = _check_pos(events, "events")
+    a, p = _check_alpha_power(alpha, power)
+    r = _check_ratio(allocation_ratio)
+    sided = _check_sided(sided)
+    method = _check_method(method)
+    z = ndtri(1 - a / sided) + ndtri(p)
+    if method == "schoenfeld":
+        return float(math.exp(-z * (1 + r) / math.sqrt(r * d)))
+    c = z / math.sqrt(r * d)
+    if c >= 1:
+        raise SampleSizeError(
+            f"events = {d} is too few for the Freedman formula to reach power {p} "
+            f"(needs (z_a + z_b)/sqrt(r * events) < 1, i.e. events > {z * z / r:.1f})"
+        )
+    return float((1 - c) / (1 + r * c))
+
+
+# ---------------------------------------------------------------------------------------
+# event probability
+
+
+def _arm_event_probability(lam: float, eta: float, a: float, f: float) -> float:
+    """P(event before analysis) for one arm (closed form, see module docstring)."""
+    tot = lam + eta
+    if a == 0:
+        cum = -math.expm1(-tot * f)
+    else:
+        # 1 - [exp(-tot f) - exp(-tot (a+f))] / (tot a), written stably
+        x = tot * a
+        ratio = -math.expm1(-x) / x if x > 1e-12 else 1 - x / 2
+        cum = 1 - math.exp(-tot * f) * ratio
+    return lam / tot * cum
+
+
+def event_probability(
+    hazard_ratio: float,
+    control_hazard: float,
+    accrual_time: float,
+    follow_up_time: float,
+    allocation_ratio: float = 1.0,
+    dropout_hazard: float = 0.0,
+) -> float:
+    """Probability that a randomized patient has the event before the analysis.
+
+    Uniform entry over ``[0, accrual_time]``, analysis at ``accrual_time + follow_up_time``,
+    exponential survival (control hazard ``control_hazard``, treatment
+    ``hazard_ratio * control_hazard``) and exponential drop-out (``dropout_hazard``, both
+    arms) as a competing risk. ``accrual_time = 0`` means every patient is followed exactly
+    ``follow_up_time``. Arms are weighted ``1/(1+r)`` and ``r/(1+r)``. Closed form of
+    Lachin & Foulkes (1986); with ``accrual_time = 0`` and no drop-out it is the protocol's
+    ``1 - (S1 + S2)/2`` for equal allocation.
+    """
+    hr = _check_hr(hazard_ratio, allow_one=True)
+    lam = _check_pos(control_hazard, "control_hazard")
+    a = _check_nonneg(accrual_time, "accrual_time")
+    f = _check_nonneg(follow_up_time, "follow_up_time")
+    if a + f == 0:
+        raise SampleSizeError("accrual_time + follow_up_time must be > 0 (no follow-up, no events)")
+    r = _check_ratio(allocation_ratio)
+    eta = _check_nonneg(dropout_hazard, "dropout_hazard")
+    pc = _arm_event_probability(lam, eta, a, f)
+    pt = _arm_event_probability(hr * lam, eta, a, f)
+    return (pc + r * pt) / (1 + r)
+
+
+# ---------------------------------------------------------------------------------------
+# result objects
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a calculation: what, the formula, its value, and a remark."""
+
+    name: str
+    formula: str
+    value: float
+    note: str = ""
+
+    def value_text(self) -> str:
+        v = self.value
+        if float(v).is_integer() and abs(v) < 1e9:
+            return fmt_n(v)
+        return fmt_num(v, 4)
+
+
+class _StepsTable:
+    """Rendering shared by the result objects: a table of steps (text and HTML)."""
+
+    steps: tuple[Step, ...]
+    title: str
+
+    def to_frame(self) -> pd.DataFrame:
+        """The steps as a DataFrame (step, formula, value, note)."""
+        return pd.DataFrame(
+            [{"step": s.name, "formula": s.formula, "value": s.value, "note": s.note} for s in self.steps]
+        )
+
+    def summary(self) -> str:  # pragma: no cover - overridden
+        return ""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def __str__(self) -> str:
+        rows = [(s.name, s.formula, s.value_text(), s.note) for s in self.steps]
+        w = [max(len(r[i]) for r in rows + [("step", "formula", "value", "note")]) for i in range(4)]
+        line = lambda r: "  ".join(c.ljust(w[i]) for i, c in enumerate(r)).rstrip()  # noqa: E731
+        out = [self.title, self.summary(), "", line(("step", "formula", "value", "note"))]
+        out.append("  ".join("-" * x for x in w))
+        out += [line(r) for r in rows]
+        return "\n".join(out)
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        body = "".join(
+            f"<tr><td style='text-align:left'>{e(s.name)}</td><td style='text-align:left'><code>{e(s.formula)}</code></td>"
+            f"<td style='text-align:right'>{e(s.value_text())}</td><td style='text-align:left'>{e(s.note)}</td></tr>"
+            for s in self.steps
+        )
+        return (
+            f"<div class='trialnb-steps'><p><b>{e(self.title)}</b><br>{e(self.summary())}</p>"
+            "<table><thead><tr><th style='text-align:left'>step</th><th style='text-align:left'>formula</th>"
+            "<th style='text-align:right'>value</th><th style='text-align:left'>note</th></tr></thead>"
+            f"<tbody>{body}</tbody></table></div>"
+        )
+
+
+def _ceil(x: float) -> int:
+    """Ceiling that ignores floating-point dust (212.00000000001 -> 212)."""
+    return int(math.ceil(round(x, 9)))
+
+
+def _arms(n_total: float, r: float) -> tuple[int, int]:
+    """Round each arm up: (control, treatment) from a total and n_t / n_c = r."""
+    return _ceil(n_total / (1 + r)), _ceil(n_total * r / (1 + r))
+
+
+@dataclass(frozen=True, repr=False)
+class SampleSize(_StepsTable):
+    """Result of :func:`sample_size`: unrounded numbers, the rounded design and the steps.
+
+    Rounded design: events up; N = (rounded events) / Pr(event), each arm rounded up
+    (for equal allocation: up to two whole equal arms); then each arm inflated for loss to
+    follow-up by dividing by ``1 - loss`` and rounding up.
+    """
+
+    inputs: Mapping[str, Any]
+    events: float  # unrounded
+    event_probability: float
+    event_probability_control: float
+    event_probability_treatment: float
+    n_total: float  # unrounded: events / Pr(event)
+    events_rounded: int
+    n_control: int
+    n_treatment: int
+    n_control_after_loss: int
+    n_treatment_after_loss: int
+    steps: tuple[Step, ...] = field(repr=False)
+    title: str = "Sample size"
+
+    @property
+    def n_total_rounded(self) -> int:
+        return self.n_control + self.n_treatment
+
+    @property
+    def n_total_after_loss(self) -> int:
+        return self.n_control_after_loss + self.n_treatment_after_loss
+
+    @property
+    def n_per_arm(self) -> int:
+        """Per-arm N (equal allocation only; otherwise use n_control / n_treatment)."""
+        if self.n_control != self.n_treatment:
+            raise SampleSizeError("n_per_arm is defined for equal arms only; use n_control and n_treatment")
+        return self.n_control
+
+    @property
+    def n_per_arm_after_loss(self) -> int:
+        if self.n_control_after_loss != self.n_treatment_after_loss:
+            raise SampleSizeError("n_per_arm_after_loss is defined for equal arms only")
+        return self.n_control_after_loss
+
+    def summary(self) -> str:
+        return (
+            f"{fmt_n(self.events_rounded)} events; N = {fmt_n(self.n_total_rounded)} "
+            f"({fmt_n(self.n_treatment)} treatment + {fmt_n(self.n_control)} control), "
+            f"{fmt_n(self.n_total_after_loss)} after loss "
+            f"({fmt_n(self.n_treatment_after_loss)} + {fmt_n(self.n_control_after_loss)})"
+        )
+
+
+def sample_size(
+    hazard_ratio: float,
+    alpha: float = 0.05,
+    power: float = 0.80,
+    allocation_ratio: float = 1.0,
+    sided: int = 2,
+    method: str = "schoenfeld",
+    control_hazard: float = PROTOCOL.design.control_hazard_per_month,
+    accrual_time: float = 0.0,
+    follow_up_time: float = PROTOCOL.design.horizon_months,
+    dropout_hazard: float = 0.0,
+    loss_to_follow_up: float = 0.0,
+) -> SampleSize:
+    """Events and patients for a two-arm survival trial, with every step recorded.
+
+    Events by :func:`schoenfeld_events` or :func:`freedman_events`; Pr(event) by
+    :func:`event_probability`; ``n_total = events / Pr(event)`` (unrounded, as rpact's
+    ``maxNumberOfSubjects``). The defaults of the time arguments are the protocol's
+    (months): control hazard 0.5/24 per month, every patient followed exactly 24 months.
+    """
+    method = _check_method(method)
+    ev = _events(hazard_ratio, alpha, power, allocation_ratio, sided, method)
+    hr, r = float(hazard_ratio), float(allocation_ratio)
+    loss = _check_loss(loss_to_follow_up)
+    lam = _check_pos(control_hazard, "control_hazard")
+    a = _check_nonneg(accrual_time, "accrual_time")
+    f = _check_nonneg(follow_up_time, "follow_up_time")
+    eta = _check_nonneg(dropout_hazard, "dropout_hazard")
+    pr = event_probability(hr, lam, a, f, r, eta)
+    pc = _arm_event_probability(lam, eta, a, f)
+    pt = _arm_event_probability(hr * lam, eta, a, f)
+    n_unrounded = ev / pr
+    ev_r = _ceil(ev)
+    n_c, n_t = _arms(ev_r / pr, r)
+    n_c_l, n_t_l = _ceil(n_c / (1 - loss)), _ceil(n_t / (1 - loss))
+    za, zb = ndtri(1 - alpha / sided), ndtri(power)
+    if method == "schoenfeld":
+        ev_formula = "(z_a + z_b)^2 (1+r)^2 / (r ln(HR)^2)"
+    else:
+        ev_formula = "(z_a + z_b)^2 (1+r HR)^2 / (r (1-HR)^2)"
+    followup = (
+        f"everyone followed {fmt_num(f, 4).rstrip('0').rstrip('.')}"
+        if a == 0
+        else f"entry uniform over [0, {fmt_num(a, 4).rstrip('0').rstrip('.')}], analysis at a+f"
+    )
+    steps = (
+        Step("z for alpha", f"z_(1-alpha/{sided})", float(za), f"alpha = {alpha}, {sided}-sided"),
+        Step("z for power", "z_(1-beta)", float(zb), f"power = {power}"),
+        Step(f"events ({method.capitalize()})", ev_formula, ev, f"HR = {hr}, r = {r}"),
+        Step("events, rounded up", "ceil(events)", ev_r),
+        Step("Pr(event), control", "lam/(lam+eta) x [...]", pc, followup),
+        Step("Pr(event), treatment", "same with HR x lam", pt, f"dropout hazard {eta}"),
+        Step("Pr(event), trial", "(P_c + r P_t) / (1+r)", pr),
+        Step("N, unrounded", "events / Pr(event)", n_unrounded, "compare rpact maxNumberOfSubjects"),
+        Step("N from rounded events", "ceil(events) / Pr(event)", ev_r / pr),
+        Step("control arm, rounded up", "ceil(N / (1+r))", n_c),
+        Step("treatment arm, rounded up", "ceil(N r / (1+r))", n_t),
+        Step("N, rounded design", "n_c + n_t", n_c + n_t),
+        Step("control arm after loss", "ceil(n_c / (1-loss))", n_c_l, f"loss = {loss}"),
+        Step("treatment arm after loss", "ceil(n_t / (1-loss))", n_t_l),
+        Step("N after loss", "sum of arms", n_c_l + n_t_l),
+    )
+    inputs = dict(
+        hazard_ratio=hr, alpha=alpha, power=power, allocation_ratio=r, sided=sided, method=method,
+        control_hazard=lam, accrual_time=a, follow_up_time=f, dropout_hazard=eta, loss_to_follow_up=loss,
+    )
+    return SampleSize(
+        inputs=inputs, events=ev, event_probability=pr, event_probability_control=pc,
+        event_probability_treatment=pt, n_total=n_unrounded, events_rounded=ev_r,
+        n_control=n_c, n_treatment=n_t, n_control_after_loss=n_c_l, n_treatment_after_loss=n_t_l,
+        steps=steps, title=f"Sample size ({method.capitalize()}, HR {fmt_num(hr, 3)})",
+    )
+
+
+def protocol_sample_size(accrual_time: float = 0.0, follow_up_time: float | None = None, **overrides: Any) -> SampleSize:
+    """:func:`sample_size` with every design parameter taken from ``PROTOCOL.design``
+    (months); keyword ``overrides`` replace single arguments."""
+    d = PROTOCOL.design
+    kw: dict[str, Any] = dict(
+        hazard_ratio=d.hazard_ratio, alpha=d.alpha, power=d.power, allocation_ratio=d.allocation_ratio,
+        sided=d.sided, control_hazard=d.control_hazard_per_month, accrual_time=accrual_time,
+        follow_up_time=d.horizon_months if follow_up_time is None else follow_up_time,
+        loss_to_follow_up=d.loss_to_follow_up,
+    )
+    kw.update(overrides)
+    return sample_size(**kw)
+
+
+# ---------------------------------------------------------------------------------------
+# two proportions
+
+
+@dataclass(frozen=True, repr=False)
+class ProportionSampleSize(_StepsTable):
+    """Result of :func:`proportion_sample_size` (a design on the survival proportions)."""
+
+    inputs: Mapping[str, Any]
+    n_total: float  # unrounded
+    n_control_unrounded: float
+    n_treatment_unrounded: float
+    n_control: int
+    n_treatment: int
+    n_control_after_loss: int
+    n_treatment_after_loss: int
+    steps: tuple[Step, ...] = field(repr=False)
+    title: str = "Sample size, two proportions"
+
+    @property
+    def n_total_rounded(self) -> int:
+        return self.n_control + self.n_treatment
+
+    @property
+    def n_total_after_loss(self) -> int:
+        return self.n_control_after_loss + self.n_treatment_after_loss
+
+    def summary(self) -> str:
+        return (
+            f"N = {fmt_n(self.n_total_rounded)} ({fmt_n(self.n_treatment)} treatment + "
+            f"{fmt_n(self.n_control)} control), {fmt_n(self.n_total_after_loss)} after loss"
+        )
+
+
+def proportion_sample_size(
+    control_proportion: float,
+    treatment_proportion: float,
+    alpha: float = 0.05,
+    power: float = 0.80,
+    allocation_ratio: float = 1.0,
+    sided: int = 2,
+    loss_to_follow_up: float = 0.0,
+) -> ProportionSampleSize:
+    """Patients needed to compare two proportions (e.g. 2-year survival 0.60 vs 0.78) with
+    the normal-approximation test without continuity correction (the formula in the module
+    docstring, as ``rpact::getSampleSizeRates``). Rounding as :func:`sample_size`."""
+    pc = _check_prob(control_proportion, "control_proportion")
+    pt = _check_prob(treatment_proportion, "treatment_proportion")
+    if pc == pt:
+        raise SampleSizeError("treatment_proportion must differ from control_proportion")
+    a, p = _check_alpha_power(alpha, power)
+    r = _check_ratio(allocation_ratio)
+    sided = _check_sided(sided)
+    loss = _check_loss(loss_to_follow_up)
+    za, zb = float(ndtri(1 - a / sided)), float(ndtri(p))
+    pbar = (pc + r * pt) / (1 + r)
+    s0 = math.sqrt(pbar * (1 - pbar) * (1 + 1 / r))
+    s1 = math.sqrt(pc * (1 - pc) + pt * (1 - pt) / r)
+    n_c = (za * s0 + zb * s1) ** 2 / (pt - pc) ** 2
+    n_t = r * n_c
+    nc_r, nt_r = _ceil(n_c), _ceil(n_t)
+    nc_l, nt_l = _ceil(nc_r / (1 - loss)), _ceil(nt_r / (1 - loss))
+    steps = (
+        Step("z for alpha", f"z_(1-alpha/{sided})", za),
+        Step("z for power", "z_(1-beta)", zb),
+        Step("pooled proportion", "(p_c + r p_t)/(1+r)", pbar),
+        Step("SD under H0", "sqrt(pbar qbar (1+1/r))", s0),
+        Step("SD under H1", "sqrt(p_c q_c + p_t q_t / r)", s1),
+        Step("control arm, unrounded", "(z_a s0 + z_b s1)^2 / (p_t-p_c)^2", n_c),
+        Step("treatment arm, unrounded", "r n_c", n_t),
+        Step("N, unrounded", "n_c + n_t", n_c + n_t, "compare rpact nFixed"),
+        Step("N, arms rounded up", "ceil(n_c) + ceil(n_t)", nc_r + nt_r),
+        Step("N after loss", "sum ceil(n_arm / (1-loss))", nc_l + nt_l, f"loss = {loss}"),
+    )
+    return ProportionSampleSize(
+        inputs=dict(control_proportion=pc, treatment_proportion=pt, alpha=a, power=p,
+                    allocation_ratio=r, sided=sided, loss_to_follow_up=loss),
+        n_total=n_c + n_t, n_control_unrounded=n_c, n_treatment_unrounded=n_t,
+        n_control=nc_r, n_treatment=nt_r, n_control_after_loss=nc_l, n_treatment_after_loss=nt_l,
+        steps=steps, title=f"Two proportions, {fmt_pct(pc)} vs {fmt_pct(pt)}",
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# the protocol audit
+
+
+def protocol_audit() -> pd.DataFrame:
+    """Every quantity of the protocol's sample-size section, recomputed.
+
+    Columns: ``quantity``, ``protocol`` (the value it states, from ``PROTOCOL.stated``),
+    ``recomputed`` (the same step redone from the protocol's own preceding values),
+    ``exact`` (the whole chain at full precision from ``PROTOCOL.design``), ``verdict`` and
+    a one-line ``explanation``.
+    """
+    d, s = PROTOCOL.design, PROTOCOL.stated
+    za = z_value(d.alpha, d.sided)
+    zb = float(ndtri(d.power))
+    ev = schoenfeld_events(d.hazard_ratio, d.alpha, d.power, d.allocation_ratio, d.sided)
+    ev_printed_z = 4 * (s.z_alpha_half + s.z_beta) ** 2 / math.log(d.hazard_ratio) ** 2
+    ev_r = _ceil(ev)
+    cum = d.control_cumulative_hazard
+    s1 = math.exp(-cum)
+    s2 = math.exp(-cum * d.hazard_ratio)
+    death = 1 - s1
+    pr_recomp = 1 - (s.s1_2y + s.s2_2y) / 2
+    pr_exact = event_probability(d.hazard_ratio, d.control_hazard_per_month, 0.0, d.horizon_months, d.allocation_ratio)
+    n_recomp = s.events / s.p_event
+    n_exact = ev_r / pr_exact
+    arm_recomp = _ceil(n_recomp / 2)
+    arm_exact = _ceil(n_exact / 2)
+    loss = d.loss_to_follow_up
+    arm_loss_recomp = _ceil(arm_recomp / (1 - loss))
+    arm_loss_exact = _ceil(arm_exact / (1 - loss))
+    study = sample_size(
+        d.hazard_ratio, d.alpha, d.power, d.allocation_ratio, d.sided, "schoenfeld",
+        d.control_hazard_per_month, d.accrual_months, d.horizon_months, 0.0, loss,
+    )
+    rows = [
+        ("z_(alpha/2)", s.z_alpha_half, za, za, "correct (rounded)",
+         f"z_(1-{d.alpha}/2) = {fmt_num(za, 4)}, printed to 2 decimals."),
+        ("z_beta", s.z_beta, zb, zb, "correct (rounded)",
+         f"z_(1-{1 - d.power:.2f}) = {fmt_num(zb, 4)}, printed to 2 decimals."),
+        ("events", s.events, ev, ev_r, "correct",
+         f"4 (z_a + z_b)^2 / ln(0.5)^2 = {fmt_num(ev, 2)} (with the printed 1.96 and 0.84: "
+         f"{fmt_num(ev_printed_z, 2)}), rounded up to {ev_r}."),
+        ("S(t) = exp{0.5}, as printed", s.s1_2y, math.exp(cum), s1, "sign typo",
+         f"exp(+0.5) = {fmt_num(math.exp(cum), 4)}; the value used is exp(-0.5) = {fmt_num(s1, 4)}."),
+        ("40% die within 2 years", s.death_fraction, 1 - s.s1_2y, death, "control arm only",
+         f"1 - exp(-0.5) = {fmt_pct(death)} in the control arm; averaged over both arms the "
+         f"trial expects {fmt_pct(pr_exact)} deaths."),
+        ("S1(2), control", s.s1_2y, s1, s1, "correct (truncated)",
+         f"exp(-0.5) = {fmt_num(s1, 4)}, which rounds to 0.61; 0.60 is the design assumption of 60%."),
+        ("S2(2), treatment", s.s2_2y, s2, s2, "correct (rounded)",
+         f"exp(-0.5 x {d.hazard_ratio}) = {fmt_num(s2, 4)}."),
+        ("Pr(event)", s.p_event, pr_recomp, pr_exact, "correct (rounded)",
+         f"1 - (0.60 + 0.78)/2 = {fmt_num(pr_recomp, 2)}; at full precision {fmt_num(pr_exact, 4)}."),
+        ("N", s.n_total, n_recomp, n_exact, "rounded down",
+         f"66 / 0.31 = {fmt_num(n_recomp, 1)} must be rounded up: {_ceil(n_recomp)}, and "
+         f"{2 * arm_recomp} for two equal arms (66 / {fmt_num(pr_exact, 4)} = {fmt_num(n_exact, 1)} "
+         f"-> {2 * arm_exact} at full precision)."),
+        ("N per arm", s.n_per_arm, arm_recomp, arm_exact, "rounded down",
+         f"Half of {_ceil(n_recomp)} rounded up is {arm_recomp}, not {s.n_per_arm}."),
+        ("N per arm after loss", s.n_per_arm_after_loss, arm_loss_recomp, arm_loss_exact, "too small by 1",
+         f"{arm_recomp} / (1 - {loss}) = {fmt_num(arm_recomp / (1 - loss), 1)} -> {arm_loss_recomp}; "
+         f"the protocol's {s.n_per_arm} / 0.9 = {fmt_num(s.n_per_arm / (1 - loss), 1)} -> "
+         f"{s.n_per_arm_after_loss} is right only from its rounded-down {s.n_per_arm}. "
+         "Dividing by 1 - loss is conservative."),
+        ("N after loss (2 x per arm)", 2 * s.n_per_arm_after_loss, 2 * arm_loss_recomp, 2 * arm_loss_exact,
+         "too small by 2", f"Two arms of {arm_loss_recomp} make {2 * arm_loss_recomp}, not {2 * s.n_per_arm_after_loss}."),
+        ("N if follow-up runs to the end of the study", math.nan, study.n_total, ev_r / study.event_probability,
+         "assumption",
+         f"The protocol assumes exactly 2 years of follow-up each; with {fmt_num(d.accrual_months, 0)} months "
+         f"of accrual plus {fmt_num(d.horizon_months, 0)} months, Pr(event) = {fmt_num(study.event_probability, 3)} "
+         f"and {fmt_num(study.n_total, 1)} patients (about {_ceil(study.n_total)}; "
+         f"{fmt_num(ev_r / study.event_probability, 1)} for 66 events) give the same expected events."),
+    ]
+    return pd.DataFrame(rows, columns=["quantity", "protocol", "recomputed", "exact", "verdict", "explanation"])
+
+
+# ---------------------------------------------------------------------------------------
+# power at the effect sizes the evidence found
+
+RCT_EFFECT_SIZES: tuple[tuple[str, str, float, str], ...] = (
+    ("Tata Memorial (Badwe 2015)", "RCT", 1.04, "Lancet Oncol 2015;16:1380-1388"),
+    ("MF07-01 (Soran 2018)", "RCT", 0.66, "Ann Surg Oncol 2018;25:3141-3149"),
+    ("MF07-01, 10 years (Soran 2021)", "RCT", 0.71, "J Am Coll Surg 2021;233:742-752"),
+    ("E2108 (Khan 2022)", "RCT", 1.11, "J Clin Oncol 2022;40:978-987"),
+    ("JCOG1017 (Shien 2023)", "RCT", 0.857, "J Clin Oncol 2023;41(16 suppl):523"),
+    ("Meta-analysis of RCTs (Reinhorn 2021)", "meta-analysis", 0.97, "Breast 2021"),
+    ("Meta-analysis of RCTs (Villacampa 2024)", "meta-analysis", 0.93, "Oncologist 2024"),
+    ("Observational pooled (Ruiterkamp 2010)", "observational", 0.65, "Breast Cancer Res Treat 2010"),
+)
+"""(study, kind, hazard ratio surgery vs none, source) from
+``shared/references/clinical_evidence.md`` (sections 0, 2.1, 2.5; tagged verified there,
+JCOG1017 partly verified)."""
+
+
+def power_at_effect_sizes(
+    events: float | None = None,
+    effect_sizes: Iterable[tuple[str, str, float, str]] = RCT_EFFECT_SIZES,
+    alpha: float = PROTOCOL.design.alpha,
+    sided: int = PROTOCOL.design.sided,
+    target_power: float = PROTOCOL.design.power,
+) -> pd.DataFrame:
+    """Power of the planned analysis (default: the protocol's rounded 66 events) at each
+    hazard ratio, and the events (Schoenfeld, rounded up) that would give ``target_power``."""
+    if events is None:
+        d = PROTOCOL.design
+        events = _ceil(schoenfeld_events(d.hazard_ratio, d.alpha, d.power, d.allocation_ratio, d.sided))
+    rows = []
+    for study, kind, hr, source in effect_sizes:
+        need = _ceil(schoenfeld_events(hr, alpha, target_power, 1.0, sided)) if hr != 1 else math.inf
+        rows.append(
+            {"study": study, "kind": kind, "hazard_ratio": hr,
+             "power": power(events, hr, alpha, 1.0, sided), "events_needed": need, "source": source}
+        )
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------
+# self-check exercises for notebook 02
+
+
+def _verdict(ok: bool, right: str, hint: str) -> str:
+    return ("Right: " + right) if ok else ("Not quite. Hint: " + hint)
+
+
+def _as_float(answer: Any) -> float | None:
+    try:
+        x = float(answer)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def check_events_for_target(answer: Any) -> str:
+    """Exercise 1: events (rounded up) for 2-year survival 60% -> 70%, two-sided 0.05, 80%."""
+    hr = hazard_ratio_from_survival(0.60, 0.70)
+    target = _ceil(schoenfeld_events(hr))
+    x = _as_float(answer)
+    return _verdict(
+        x is not None and abs(x - target) <= 1,
+        f"HR = ln(0.70)/ln(0.60) = {fmt_num(hr, 3)} needs {target} events.",
+        "first turn the two survival proportions into a hazard ratio with "
+        "hazard_ratio_from_survival, then use schoenfeld_events and round up.",
+    )
+
+
+def check_accrual_n(answer: Any) -> str:
+    """Exercise 2: N (unrounded events / Pr(event), rounded up) with 36 months of accrual
+    and 24 months of follow-up, the protocol's other assumptions."""
+    res = protocol_sample_size(accrual_time=PROTOCOL.design.accrual_months, loss_to_follow_up=0.0)
+    target = _ceil(res.n_total)
+    x = _as_float(answer)
+    return _verdict(
+        x is not None and abs(x - target) <= 1,
+        f"Pr(event) = {fmt_num(res.event_probability, 3)}, so about {target} patients.",
+        "use event_probability with accrual_time=36 and follow_up_time=24 (months) and the "
+        "control hazard 0.5/24 per month; divide the events by it.",
+    )
+
+
+def check_power_at_hr(answer: Any) -> str:
+    """Exercise 3: power of 66 events at HR 0.66 (MF07-01), two-sided 0.05."""
+    target = power(66, 0.66)
+    x = _as_float(answer)
+    if x is not None and x > 1:
+        x = x / 100
+    return _verdict(
+        x is not None and abs(x - target) <= 0.01,
+        f"power = {fmt_pct(target)}.",
+        "power(events, hazard_ratio) gives it; the answer is a probability between 0 and 1.",
+    )
+
+
+def check_loss_inflation(answer: Any) -> str:
+    """Exercise 4: per-arm N after 10% loss when 107 per arm are needed."""
+    target = _ceil(107 / 0.9)
+    x = _as_float(answer)
+    if x is not None and abs(x - _ceil(107 * 1.1)) < 0.5 and target != _ceil(107 * 1.1):
+        return "Not quite. Hint: multiplying by 1.1 leaves fewer than 107 after losing 10%; divide by 0.9."
+    return _verdict(
+        x is not None and x == target,
+        f"107 / 0.9 = {fmt_num(107 / 0.9, 1)}, rounded up to {target}.",
+        "divide by (1 - loss) and round up: the patients left after the loss must still be 107.",
+    )
