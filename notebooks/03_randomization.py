@@ -1,0 +1,495 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 03 · Randomization: from a coin to minimization
+#
+# The protocol says randomization is "centralized", "computer-generated" and made immediately
+# after diagnosis, with the dominant metastatic site, hormone receptor status and HER2 status
+# recorded, and that the primary endpoint is analysed "in a Cox regression model, with the
+# minimization factors as covariables". This notebook builds the allocation rule step by step:
+# a fair coin, permuted blocks, biased coins, and finally Pocock–Simon minimization on the
+# three factors. For each rule we compute **exact** probabilities where they exist, simulate
+# 236 patients with realistic factor frequencies, and weigh balance against predictability.
+#
+# *Protocol sections covered:* Randomization; Data analysis (Cox model with the minimization
+# factors); Statistics (236 patients = 2 × 118).
+
+# %% [markdown]
+# ## Overview
+# 1. Compute the exact chance imbalance of a fair coin and of permuted blocks, and how
+#    predictable each rule is (the convergence guessing strategy).
+# 2. Compare seven procedures side by side on 236 simulated patients: overall, stratum and
+#    margin balance; forced allocations; selection and chronological bias.
+# 3. Work one minimization step by hand, then check it against `trialnb.randomization`.
+# 4. See that "range" and "variance" minimization can send the same patient to different arms,
+#    so the measure must be named in the protocol.
+# 5. Allocate patients with a seeded, audit-logged console.
+#
+# ## Prerequisites
+# | Concept | Importance | Notes |
+# |---|---|---|
+# | Notebook 00 (protocol, factors, strata) | Necessary | the three factors and 12 strata |
+# | Binomial distribution | Helpful | the fair coin's imbalance |
+# | Cox regression | Helpful | why the factors are covariates |
+#
+# **Time to learn:** 45 minutes.
+
+# %% [markdown]
+# ## Imports
+# One seeded generator for the whole notebook; every allocation below draws exactly one
+# uniform from a generator, so the same seed always gives the same allocations.
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from lifelines import CoxPHFitter
+
+from trialnb import report
+from trialnb.plots import use_style
+from trialnb.protocol import PROTOCOL
+from trialnb.randomization import (
+    AllocationLog, BigStick, CompleteRandomization, EfronBiasedCoin, MaximalProcedure,
+    PermutedBlock, PocockSimon, StratifiedPermutedBlock, block_correct_guesses_closed_form,
+    bigstick_long_run, chronological_bias_type1, covariate_balance,
+    efron_long_run, exact_summary, imbalance_path, run_procedure, selection_bias_type1,
+    simulate_patients, simulate_trials, verify_chain,
+)
+
+SEED = 20201120  # the trial's start date
+rng = np.random.default_rng(SEED)
+use_style()
+N = 2 * PROTOCOL.stated.n_per_arm_after_loss  # 236 patients
+print(f"Trial size: {report.fmt_n(N)} patients (2 × {report.fmt_n(PROTOCOL.stated.n_per_arm_after_loss)})")
+
+# %% [markdown]
+# ## 1. A fair coin
+# With complete randomization every patient goes to A with probability 1/2, whatever happened
+# before. The imbalance after n patients, $D_n = N_A - N_B$, is then $2\,\mathrm{Bin}(n, 1/2) - n$.
+# By hand: $P(D_n = 0) = \binom{n}{n/2} / 2^n$ and $E|D_n| = n\binom{n}{n/2}/2^n$.
+
+# %%
+p0_hand = math.comb(N, N // 2) / 2**N
+eabs_hand = N * p0_hand
+print(f"By hand: P(D = 0) = {report.fmt_prob(p0_hand, 4)}, E|D| = {report.fmt_num(eabs_hand, 2)} patients")
+
+# %% [markdown]
+# The library propagates the exact distribution of $D$ one patient at a time (a Markov chain
+# over the imbalance) and gives the same numbers:
+
+# %%
+cr = exact_summary(lambda: CompleteRandomization(), N)
+print(f"Library: P(D = 0) = {report.fmt_prob(cr['imbalance_distribution'][0], 4)}, "
+      f"E|D| = {report.fmt_num(cr['expected_abs_imbalance'], 2)} patients")
+p_big = sum(v for d, v in cr["imbalance_distribution"].items() if abs(d) >= 20)
+print(f"P(|D| >= 20), i.e. 128:108 or worse: {report.fmt_pct(p_big)}")
+
+# %% [markdown]
+# A coin is perfectly unpredictable, but an imbalance of about 12 patients is typical and one of
+# 20 or more happens in roughly one trial in five. The rules below trade a little
+# predictability for balance.
+#
+# ## 2. Permuted blocks and the guessing investigator
+# In a block of $2m$ patients, $m$ get A and $m$ get B in random order. An investigator who
+# knows past allocations guesses the arm allocated less often so far (the *convergence
+# strategy*, ties scored 1/2). For blocks of 4 ($m = 2$) the expected number of correct
+# guesses per block is $E_m = m + 2^{2m-1}/\binom{2m}{m} - 1/2$, and a fraction
+# $1/(m+1)$ of allocations are forced. By hand:
+
+# %%
+m = 2
+e_hand = m + 2 ** (2 * m - 1) / math.comb(2 * m, m) - 0.5
+print(f"By hand: E_2 = {report.fmt_num(e_hand, 4)} correct guesses per block of 4 "
+      f"= {report.fmt_pct(e_hand / 4)}; forced fraction 1/(m+1) = {report.fmt_pct(1 / (m + 1))}")
+
+# %% [markdown]
+# The exact dynamic programme over the block state agrees (236 = 59 blocks of 4):
+
+# %%
+pb = exact_summary(lambda: PermutedBlock((4,)), N)
+print(f"Library: correct guesses {report.fmt_pct(pb['correct_guess'])}, "
+      f"forced {report.fmt_pct(pb['deterministic'])}; closed form per block "
+      f"{report.fmt_num(block_correct_guesses_closed_form(4), 4)}")
+
+# %% [markdown]
+# ## 3. Every non-covariate procedure, exactly
+# The same exact computation covers permuted blocks with random sizes (2, 4 or 6), Efron's
+# biased coin ($p = 2/3$: the lagging arm gets 2/3), the big stick (coin until $|D| = 3$, then
+# forced back) and the maximal procedure (all sequences with $|D_i| \le 3$ ending balanced
+# equally likely). The long-run limits from the literature are shown for comparison.
+
+# %%
+exact_procs = {
+    "Complete": (lambda: CompleteRandomization(), 0.5),
+    "Blocks of 4": (lambda: PermutedBlock((4,)), block_correct_guesses_closed_form(4) / 4),
+    "Blocks of 2/4/6": (lambda: PermutedBlock((2, 4, 6)),
+                        sum(block_correct_guesses_closed_form(s) for s in (2, 4, 6)) / 12),
+    "Efron p = 2/3": (lambda: EfronBiasedCoin(2 / 3), efron_long_run(2 / 3)),
+    "Big stick b = 3": (lambda: BigStick(3), bigstick_long_run(3)),
+    "Maximal b = 3": (lambda: MaximalProcedure(N, 3), float("nan")),
+}
+rows = []
+for name, (factory, limit) in exact_procs.items():
+    ex = exact_summary(factory, N)
+    rows.append({"procedure": name, "correct guesses": report.fmt_pct(ex["correct_guess"]),
+                 "long-run limit": "—" if math.isnan(limit) else report.fmt_pct(limit),
+                 "forced": report.fmt_pct(ex["deterministic"]),
+                 "E|D_236| (patients)": report.fmt_num(ex["expected_abs_imbalance"], 2)})
+pd.DataFrame(rows).set_index("procedure")
+
+# %% [markdown]
+# > **For reviewers.** Exact values come from `exact_summary` (state-space dynamic
+# > programming). Tests check them against (i) the closed forms above — $E_m$, $1/(m+1)$,
+# > Efron's $(4p-1)/(4p)$, the big stick's $1/2 + 1/(4b)$, the binomial $E|D_n|$ and
+# > $P(D_n = 0)$ — to $10^{-7}$ or better, and (ii) an independent brute-force enumeration of
+# > all $2^n$ sequences with exact fractions for $n \le 10$ (and of all admissible sequences for
+# > the maximal procedure), to $10^{-12}$. References: Blackwell & Hodges 1957; Efron 1971;
+# > Soares & Wu 1983; Berger, Ivanova & Knoll 2003; Rosenberger & Lachin, *Randomization in
+# > Clinical Trials* (2016).
+#
+# ## 4. 236 realistic patients
+# Factor frequencies follow `clinical_evidence.md` section 3: dominant site bone 45%,
+# visceral 45%, soft tissue 10%; hormone receptor positive 75%; HER2 positive 25%, drawn
+# independently. One simulated trial population:
+
+# %%
+patients = simulate_patients(N, rng)
+pop = pd.DataFrame(patients)
+for col in pop.columns:
+    shares = pop[col].value_counts(normalize=True).sort_index()
+    print(f"{col}: " + ", ".join(f"{k} {report.fmt_pct(v)}" for k, v in shares.items()))
+
+# %% [markdown]
+# Seven procedures allocate these same patients, each fed the *same* stream of uniforms
+# (a new generator from one drawn seed), so differences come from the rules alone.
+
+# %%
+procedures = {
+    "Complete": lambda: CompleteRandomization(),
+    "Blocks of 4": lambda: PermutedBlock((4,)),
+    "Stratified blocks of 4": lambda: StratifiedPermutedBlock(block_sizes=(4,)),
+    "Efron p = 2/3": lambda: EfronBiasedCoin(2 / 3),
+    "Big stick b = 3": lambda: BigStick(3),
+    "Maximal b = 3": lambda: MaximalProcedure(N, 3),
+    "Minimization (range, p = 0.8)": lambda: PocockSimon(p=0.8, imbalance="range"),
+}
+uniform_seed = int(rng.integers(2**32))
+one_trial = {name: run_procedure(f(), patients, np.random.default_rng(uniform_seed))
+             for name, f in procedures.items()}
+fig, ax = plt.subplots(figsize=(9, 4.5))
+for name, asg in one_trial.items():
+    ax.plot(np.arange(1, N + 1), imbalance_path(asg), label=name, lw=1.4)
+ax.axhline(0, color="grey", lw=0.8)
+ax.set_xlabel("Patients randomized")
+ax.set_ylabel("Imbalance $N_A - N_B$ (patients)")
+ax.set_title("Overall imbalance along one simulated trial (same patients, same uniforms)")
+ax.legend(fontsize=8, ncol=2)
+plt.show()
+
+# %% [markdown]
+# Overall balance is only half the story: the protocol wants the arms balanced *within each
+# factor level* (the margins). The margin table of the same trial, complete randomization vs
+# minimization:
+
+# %%
+margins = {}
+for name in ("Complete", "Stratified blocks of 4", "Minimization (range, p = 0.8)"):
+    cb = covariate_balance(patients, one_trial[name])
+    margins[name] = cb[cb.scope == "margin"].set_index("group")["D"]
+pd.DataFrame(margins).rename_axis("margin (factor = level)")
+
+# %% [markdown]
+# Over 50 simulated trials per procedure (new patients each time), the distribution of the
+# worst margin imbalance and the predictability measures:
+
+# %%
+sims = {name: simulate_trials(f, N, 50, rng) for name, f in procedures.items()}
+fig, ax = plt.subplots(figsize=(9, 4.2))
+ax.boxplot([s["max_abs_margin"] for s in sims.values()], orientation="horizontal")
+ax.set_yticks(range(1, len(sims) + 1), list(sims))
+ax.set_xlabel("Worst |N_A − N_B| over the 7 factor levels (patients)")
+ax.set_title("Margin balance, 50 simulated trials of 236 patients each")
+plt.show()
+
+# %% [markdown]
+# The summary table: mean final |D|, 95th percentile of the worst stratum and worst margin
+# imbalance, proportion of correct convergence guesses, forced allocations, and ties (the
+# fraction $\tau$ of minimization allocations made on equal scores).
+
+# %%
+summary = pd.DataFrame({
+    name: {
+        "mean |D_236| (patients)": report.fmt_num(s["abs_final"].mean(), 1),
+        "95% worst stratum |D|": report.fmt_num(s["max_abs_stratum"].quantile(0.95), 1),
+        "95% worst margin |D|": report.fmt_num(s["max_abs_margin"].quantile(0.95), 1),
+        "correct guesses": report.fmt_pct(s["correct_guess"].mean()),
+        "forced": report.fmt_pct(s["deterministic"].mean()),
+        "ties (tau)": report.fmt_pct(s["tie"].mean()),
+    }
+    for name, s in sims.items()
+}).T
+summary
+
+# %% [markdown]
+# Minimization balances every margin to within a few patients while no allocation is forced;
+# stratified blocks balance each of the 12 strata but leave the overall and margin totals
+# looser (many strata hold few patients, so blocks stay incomplete). Its price is
+# predictability: an observer who knows all counts and the newcomer's factors guesses right
+# with probability $1/2 + (p - 1/2)(1 - \tau)$.
+
+# %%
+tau = sims["Minimization (range, p = 0.8)"]["tie"].mean()
+print(f"tau = {report.fmt_pct(tau)}: an informed observer is right "
+      f"{report.fmt_pct(0.5 + (0.8 - 0.5) * (1 - tau))} of the time")
+
+# %% [markdown]
+# ## 5. Selection and chronological bias
+# *Selection bias* (Blackwell–Hodges): an investigator who expects A enrols a patient with a
+# better prognosis (+η), and a worse one (−η) when expecting B. With no treatment effect, how
+# often does the two-sample t-test reject at 5%? η = 0.5 SD, 100 simulated trials each, for
+# two investigators: one who guesses from the overall counts (convergence), and one who knows
+# the procedure's whole state — the counts in the patient's stratum, or the minimization
+# table — and expects the arm with probability above 1/2 (favoured).
+
+# %%
+sb = {name: selection_bias_type1(f, N, 0.5, 100, rng, strategy=("convergence", "favoured"))
+      for name, f in procedures.items()}
+pd.DataFrame({name: {k: report.fmt_pct(v) for k, v in r.items()} for name, r in sb.items()}).T.rename(
+    columns=lambda c: f"type-I error, {c} guess (nominal 5%)")
+
+# %% [markdown]
+# *Chronological bias*: a step change in prognosis halfway through accrual (θ = 2 SD, e.g. a
+# new systemic therapy becoming standard). With a fair coin the arms may differ in how many
+# patients they have before and after the step, and the t-test still has about its nominal
+# size because that difference is part of the chance it accounts for. Restricted designs
+# keep the arms balanced over time, so the step cancels out of the difference between arms
+# but still inflates the variance estimate: the test becomes conservative (200 trials each):
+
+# %%
+cb_res = {name: chronological_bias_type1(procedures[name], N, 2.0, 200, rng, trend="step")
+          for name in ("Complete", "Blocks of 4", "Minimization (range, p = 0.8)")}
+pd.Series({k: report.fmt_pct(v) for k, v in cb_res.items()}, name="type-I error (nominal 5%)").to_frame()
+
+# %% [markdown]
+# Stratified blocks look safe against the overall-count guesser but not against someone who
+# tracks each stratum; minimization with p = 0.8 stays predictable to anyone who can
+# rebuild its table, which is why the protocol's "centralized" randomization (counts hidden
+# from recruiting sites) matters.
+#
+# ## 6. Why the factors matter for the Cox model
+# Dominant site, receptor status and HER2 status are strongly prognostic. Two things follow.
+# First, a chance imbalance in a factor (say, more visceral patients on one arm) shifts a
+# crude comparison; minimization keeps such imbalances to a few patients. Second, in a Cox
+# model leaving prognostic factors out does not only add noise: the crude hazard ratio
+# estimates a *marginal* effect that is attenuated toward 1 (non-collapsibility), while the
+# model with the factors as covariates — the protocol's analysis — estimates the
+# *conditional* effect the sample size was designed for, and keeps the test's nominal size
+# when the factors were used for allocation. One illustrative draw, with *assumed* hazard
+# ratios (visceral vs other 2.0, HR-negative 1.8, HER2-positive 1.3 — illustrative values,
+# not trial data), the protocol's control hazard 0.5 per 24 months, its design HR 0.5, and
+# administrative censoring at 24 months; both designs see the same patients and the same
+# survival uniforms:
+
+# %%
+u_surv = rng.random(N)  # one survival uniform per patient, shared by both designs
+x = pd.DataFrame({
+    "visceral": (pop.dominant_site == "visceral").astype(int),
+    "soft_tissue": (pop.dominant_site == "soft_tissue").astype(int),
+    "hr_negative": (pop.hormone_receptor == "negative").astype(int),
+    "her2_positive": (pop.her2 == "positive").astype(int),
+})
+lin = np.log(2.0) * x.visceral + np.log(1.8) * x.hr_negative + np.log(1.3) * x.her2_positive
+cox_rows = []
+for name in ("Complete", "Minimization (range, p = 0.8)"):
+    arm_a = np.array([a.arm == "A" for a in one_trial[name]], dtype=int)
+    hazard = PROTOCOL.design.control_hazard_per_month * np.exp(lin + np.log(PROTOCOL.design.hazard_ratio) * arm_a)
+    t = -np.log(u_surv) / hazard
+    d = x.assign(arm_A=arm_a, time=np.minimum(t, 24.0), event=(t <= 24.0).astype(int))
+    crude = CoxPHFitter().fit(d[["arm_A", "time", "event"]], "time", "event")
+    adj = CoxPHFitter().fit(d, "time", "event")
+    visc = covariate_balance(patients, one_trial[name])
+    dv = int(visc.loc[visc.group == "dominant_site=visceral", "D"].iloc[0])
+    cox_rows.append({
+        "design": name, "visceral A − B (patients)": dv,
+        "crude HR (A vs B)": report.fmt_hr(*np.exp([crude.params_["arm_A"], *crude.confidence_intervals_.loc["arm_A"]])),
+        "adjusted HR (A vs B)": report.fmt_hr(*np.exp([adj.params_["arm_A"], *adj.confidence_intervals_.loc["arm_A"]])),
+    })
+pd.DataFrame(cox_rows).set_index("design")
+
+# %% [markdown]
+# One draw is one draw: the point is which quantity each model estimates (the adjusted HR
+# targets the design's conditional 0.5) and that under minimization the visceral margin is
+# balanced, so chance imbalance is not part of the difference between the two columns.
+#
+# ## 7. One minimization step, by hand
+# Take the minimization trial above and the first patient after the 30th whose allocation was
+# not a tie. We count, for each of her three levels, how many earlier patients with that
+# level are on A and on B.
+
+# %%
+mini = one_trial["Minimization (range, p = 0.8)"]
+k = next(i for i in range(30, N) if not mini[i].tie)
+hist = pd.DataFrame(patients[:k]).assign(arm=[a.arm for a in mini[:k]])
+newcomer = patients[k]
+print(f"Patient {k + 1}:", newcomer)
+hand = []
+for f, lvl in newcomer.items():
+    n_a = int(((hist[f] == lvl) & (hist.arm == "A")).sum())
+    n_b = int(((hist[f] == lvl) & (hist.arm == "B")).sum())
+    hand.append({"factor": f, "level": lvl, "n_A": n_a, "n_B": n_b,
+                 "range if A": abs(n_a + 1 - n_b), "range if B": abs(n_a - n_b - 1)})
+hand = pd.DataFrame(hand)
+g_a, g_b = hand["range if A"].sum(), hand["range if B"].sum()
+print(f"By hand: G_A = {g_a}, G_B = {g_b}")
+hand
+
+# %% [markdown]
+# The arm with the smaller total G gets probability p = 0.8 (a tie gives 1/2). Replaying the
+# first 30 allocations into a fresh `PocockSimon` with `record` and asking for the table gives
+# the same counts and scores:
+
+# %%
+ps = PocockSimon(p=0.8, imbalance="range")
+for pat, a in zip(patients[:k], mini[:k]):
+    ps.record(pat, a.arm)
+lib = pd.DataFrame(ps.table(newcomer))
+assert lib["d_if_A"].iloc[-1] == g_a and lib["d_if_B"].iloc[-1] == g_b
+print("Library probabilities:", {arm: report.fmt_prob(p) for arm, p in ps.probabilities(newcomer).items()})
+print("Allocation made in the trial:", mini[k].explanation, "->", mini[k].arm)
+lib
+
+# %% [markdown]
+# > **For reviewers.** The table above is the whole minimization computation (Pocock & Simon
+# > 1975, range measure, equal weights, p = 0.8, random ties): counts at the newcomer's levels,
+# > the range $|n_A - n_B|$ after adding the newcomer to each arm, and $G_t = \sum_i d_{it}$.
+# > `tests/test_randomization.py` rebuilds such tables for constructed counts, checks the
+# > informed-observer formula $1/2 + (p-1/2)(1-\tau)$ exactly on 236 patients, and checks that
+# > one uniform is drawn per allocation (same seed, same allocations).
+#
+# ## 8. Range and variance can disagree on the same patient
+# With two arms the range and the SD always pick the same arm, and the variance picks the same
+# arm as Taves' marginal totals; but the two groups can disagree. Construct the counts at a
+# newcomer's levels: site A 5 / B 2, receptor A 3 / B 4, HER2 A 2 / B 3.
+
+# %%
+newp = {"dominant_site": "bone", "hormone_receptor": "positive", "her2": "negative"}
+setup = {"dominant_site": (5, 2), "hormone_receptor": (3, 4), "her2": (2, 3)}
+rows = []
+for measure in ("range", "sd", "variance", "taves"):
+    proc = PocockSimon(p=0.8, imbalance=measure)
+    for f, (a, b) in setup.items():
+        proc.counts[f][newp[f]] = [a, b]
+    tab = proc.table(newp)[-1]
+    probs = proc.probabilities(newp)
+    rows.append({"measure": measure, "G_A": report.fmt_num(tab["d_if_A"], 3),
+                 "G_B": report.fmt_num(tab["d_if_B"], 3),
+                 "favoured arm": max(probs, key=probs.get), "P(A)": report.fmt_prob(probs["A"])})
+pd.DataFrame(rows).set_index("measure")
+
+# %% [markdown]
+# Range: adding the patient to A makes the site margin 6:2 (range 4) but evens the other two
+# (0 + 0), total 4; adding to B gives 2 + 2 + 2 = 6, so A is favoured. Variance squares the
+# differences, so the single large site imbalance (4² = 16 vs 2² = 4) dominates and B is
+# favoured. A protocol that says only "minimization" does not define the allocation.
+#
+# ## 9. An audit trail and the allocation list
+# Every allocation goes through an append-only log: each entry carries a SHA-256 hash of the
+# previous hash plus the entry's canonical JSON, so editing, deleting or reordering any entry
+# breaks the chain. Bad records are refused before anything is drawn or logged.
+
+# %%
+log = AllocationLog(PocockSimon(p=0.8), seed=SEED)
+for pat in patients[:8]:
+    log.allocate(pat)
+print("entries:", len(log), "| chain intact:", log.verify())
+try:
+    log.allocate({"dominant_site": "lung", "hormone_receptor": "positive"})
+except ValueError as exc:
+    print("refused:", exc)
+print("entries after the refused record:", len(log))
+
+# %% [markdown]
+# The allocation list export (first lines), then what a monitor sees when an exported copy of the log has one arm edited:
+
+# %%
+print("\n".join(log.to_csv().splitlines()[:3]))
+exported = log.entries  # a copy, as it would be stored or sent to a monitor
+exported[3]["arm"] = "B" if exported[3]["arm"] == "A" else "A"
+print("after editing entry 4:", verify_chain(exported, head=log.head))
+
+# %% [markdown]
+# ## 10. The randomization console
+# Enter a patient's factors, see the counts per arm, the imbalance table for each candidate arm
+# and the probabilities, then allocate. (Widget display: output not compared by nbval.)
+
+# %% tags=["nbval-ignore-output"]
+from trialnb.widgets.randomization import RandomizationConsole
+
+console = RandomizationConsole(seed=SEED)
+console.root
+
+# %% [markdown]
+# Driving the console from code: two visceral, HR-negative, HER2-positive patients in a row.
+# The first is a tie (1/2); the second is pushed toward the other arm with probability 0.8.
+
+# %%
+console.dropdowns["dominant_site"].value = "visceral"
+console.dropdowns["hormone_receptor"].value = "negative"
+console.dropdowns["her2"].value = "positive"
+first = console.allocate()
+print(f"patient 1 -> arm {first.arm} with P(A) = {report.fmt_prob(first.probabilities['A'])}")
+print(f"preview for the same factors: P(A) = {report.fmt_prob(console.preview['A'])}")
+second = console.allocate()
+print(f"patient 2 -> arm {second.arm}; log entries {len(console.log)}, chain intact {console.log.verify()}")
+
+# %% [markdown]
+# ## Summary
+# - A fair coin leaves a typical imbalance of about 12 patients in 236; restricted designs cut
+#   it to a few, at the cost of predictability (exact values in section 3).
+# - Minimization on the three factors keeps every margin within a few patients without forced
+#   allocations; its predictability is $1/2 + (p-1/2)(1-\tau)$.
+# - The imbalance measure (range or variance), p, the tie rule and any random element must be
+#   named: they change allocations.
+# - The factors used for minimization belong in the Cox model, as the protocol says.
+# - Allocations are reproducible from a seed and recorded in a tamper-evident log.
+#
+# ## Exercises
+# 1. For the exercise case `EXERCISE_CASE` (counts at the newcomer's levels: site A 1 / B 4,
+#    receptor A 4 / B 3, HER2 A 5 / B 4), which arm does *range* minimization favour? Which does
+#    *variance* favour?
+# 2. How many correct guesses does the convergence strategy expect in one block of 4?
+# 3. What proportion of guesses are right in the long run against Efron's coin with p = 2/3?
+#
+# Replace the answers below with yours and run the cell: each check says right or wrong and
+# gives a hint.
+
+# %%
+from trialnb.randomization import check_block_formula, check_efron_limit, check_minimization_choice
+
+print(check_minimization_choice("B", measure="range"))
+print(check_minimization_choice("A", measure="variance"))
+print(check_block_formula(2.5))
+print(check_efron_limit(0.625))
+
+# %% [markdown]
+# ## Glossary
+# - **Complete randomization**: each patient's arm decided by a fair coin.
+# - **Permuted block**: a group of 2m consecutive patients with exactly m per arm, in random order.
+# - **Convergence strategy**: guess the arm allocated less often so far (ties: either, scored 1/2).
+# - **Forced (deterministic) allocation**: one arm has probability 1 given the history.
+# - **Minimization**: give probability p to the arm that minimizes a named imbalance score over
+#   the newcomer's factor levels (Pocock & Simon 1975; Taves 1974 when p = 1).
+# - **Margin**: all patients with one level of one factor (e.g. HER2-positive).
+# - **Stratum**: one combination of all factor levels (12 here).
+# - **Selection bias**: enrolment influenced by a guess of the next arm.
+# - **Chronological bias**: a time trend in prognosis that the allocation does not balance.
