@@ -1,0 +1,162 @@
+"""BiasExplorer: move the strength of each bias mechanism and watch the forest plot of all
+analyses (naive, adjusted, landmark, time-varying, randomized) move with it.
+
+The callback calls :func:`trialnb.bias.simulate_registry` and :func:`trialnb.bias.compare_analyses`
+(numpy Cox engine, a small cohort, results cached per slider setting) and only assigns the
+results: the table to an ``HTML`` widget and the forest plot to an ``Output``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from functools import lru_cache
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from .. import bias
+from ..plots import STYLE_FILE, forest_plot
+from ..report import fmt_hr
+
+__all__ = ["BiasExplorer", "analyses_forest", "build_dashboard", "hr_ticks", "result_html"]
+
+_SLIDERS = {
+    # name: (description, min, max, step, tooltip)
+    "selection": ("Selection", 0.0, 2.0, 0.1, "log-odds of surgery per unit of baseline log-hazard"),
+    "immortal_time": ("Immortal time (months)", 0.0, 12.0, 0.5, "mean delay from diagnosis to surgery"),
+    "stage_migration": ("Stage migration", 0.0, 0.3, 0.01, "fraction of the registry found stage IV only after surgery"),
+    "co_treatment": ("Co-treatment", 0.0, 0.8, 0.05, "extra chemotherapy probability in surgical candidates"),
+    "coding_errors": ("Coding errors", 0.0, 0.2, 0.01, "fraction of stage I-III patients miscoded as stage IV"),
+}
+
+
+@lru_cache(maxsize=64)
+def _cached(n: int, seed: int, true_hr: float, strengths: tuple[tuple[str, float], ...]) -> pd.DataFrame:
+    cohort = bias.simulate_registry(n, seed, true_hazard_ratio=true_hr, **dict(strengths))
+    return bias.compare_analyses(cohort, seed=seed, engine="numpy")
+
+
+def result_html(result: pd.DataFrame, true_hr: float) -> str:
+    """The analyses' hazard ratios as a small HTML table (numbers via trialnb.report)."""
+    rows = "".join(
+        f"<tr><td>{r.label}</td><td>{fmt_hr(r.hazard_ratio, r.ci_lower, r.ci_upper)}</td></tr>"
+        for r in result.itertuples()
+    )
+    return (f"<table class='trialnb-bias-table'><tr><th>Analysis</th><th>Hazard ratio, surgery vs none "
+            f"(true {fmt_hr(true_hr)})</th></tr>{rows}</table>")
+
+
+class BiasExplorer:
+    """Sliders for each mechanism's strength and the true HR; a forest plot of all analyses.
+
+    Attributes: ``sliders`` (dict name -> FloatSlider, names as in ``bias.MECHANISMS`` plus
+    ``"true_hazard_ratio"``), ``table`` (HTML), ``plot`` (Output), ``result`` (latest
+    DataFrame from :func:`trialnb.bias.compare_analyses`), ``root`` (the panel).
+    """
+
+    def __init__(self, n: int = 3000, seed: int = 2026, *, draw: bool = True) -> None:
+        bias._check_int("n", n, 200)
+        bias._check_int("seed", seed, 0)
+        self.n, self.seed, self.draw = n, seed, draw
+        style = {"description_width": "170px"}
+        layout = W.Layout(width="430px")
+        self.sliders: dict[str, W.FloatSlider] = {}
+        for name, (desc, lo, hi, step, tip) in _SLIDERS.items():
+            self.sliders[name] = W.FloatSlider(value=bias.DEFAULTS[name], min=lo, max=hi, step=step,
+                                               description=desc, tooltip=tip, continuous_update=False,
+                                               style=style, layout=layout, readout_format=".2f")
+        self.sliders["true_hazard_ratio"] = W.FloatSlider(
+            value=1.0, min=0.4, max=1.5, step=0.05, description="True HR of surgery", continuous_update=False,
+            style=style, layout=layout, readout_format=".2f")
+        self.reset = W.Button(description="All mechanisms off", layout=W.Layout(width="200px"))
+        self.defaults = W.Button(description="Notebook defaults", layout=W.Layout(width="200px"))
+        self.table = W.HTML().add_class("trialnb-bias-result")
+        self.plot = W.Output().add_class("trialnb-bias-plot")
+        self.result: pd.DataFrame | None = None
+        for s in self.sliders.values():
+            s.observe(self._on_change, names="value")
+        self.reset.on_click(lambda _: self.set_strengths({m: 0.0 for m in bias.MECHANISMS}))
+        self.defaults.on_click(lambda _: self.set_strengths(bias.DEFAULTS))
+        note = W.HTML(f"<small>Simulated registry of {n:,} patients coded stage IV (seed {seed}); "
+                      "the randomized comparison re-randomizes the same patients.</small>")
+        controls = W.VBox([*self.sliders.values(), W.HBox([self.reset, self.defaults]), note],
+                          layout=W.Layout(flex="0 0 auto", width="450px"))
+        results = W.VBox([self.plot, self.table], layout=W.Layout(flex="1 1 0%", min_width="560px"))
+        self.root = W.HBox([controls, results], layout=W.Layout(flex_flow="row wrap")).add_class("trialnb-bias")
+        self._busy = False
+        self.update()
+
+    def strengths(self) -> dict[str, float]:
+        """Current mechanism strengths (without the true HR)."""
+        return {m: float(self.sliders[m].value) for m in bias.MECHANISMS}
+
+    def set_strengths(self, values: dict[str, float]) -> None:
+        """Set several sliders at once and recompute once."""
+        self._busy = True
+        try:
+            for k, v in values.items():
+                self.sliders[k].value = v
+        finally:
+            self._busy = False
+        self.update()
+
+    def _on_change(self, _change: dict) -> None:
+        if not self._busy:
+            self.update()
+
+    def update(self) -> pd.DataFrame:
+        """Recompute the analyses for the current sliders and redraw; returns the result."""
+        true_hr = float(self.sliders["true_hazard_ratio"].value)
+        key = tuple(sorted(self.strengths().items()))
+        self.result = _cached(self.n, self.seed, true_hr, key)
+        self.table.value = result_html(self.result, true_hr)
+        if self.draw:
+            self._redraw(true_hr)
+        return self.result
+
+    def _redraw(self, true_hr: float) -> None:
+        with plt.style.context(str(STYLE_FILE)):
+            fig, ax = plt.subplots(figsize=(6.5, 3.2))
+            analyses_forest(self.result, true_hr, ax=ax)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        plt.close(fig)
+        # assign the PNG as the Output's only item: works in a kernel, in Voila and headless
+        self.plot.outputs = ({"output_type": "display_data", "metadata": {},
+                              "data": {"image/png": base64.b64encode(buf.getvalue()).decode("ascii"),
+                                       "text/plain": "<forest plot of the analyses>"}},)
+
+
+HR_TICKS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0)
+
+
+def hr_ticks(ax: "plt.Axes") -> "plt.Axes":
+    """Label a log hazard-ratio axis at 0.2, 0.3, ..., 1, 1.25, 1.5, 2, 3 (within its limits)."""
+    lo, hi = ax.get_xlim()
+    ticks = [t for t in HR_TICKS if lo <= t <= hi]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{t:g}" for t in ticks])
+    ax.set_xticks([], minor=True)
+    return ax
+
+
+def analyses_forest(result: pd.DataFrame, true_hr: float | None = 1.0, *, ax: "plt.Axes | None" = None,
+                    title: str = "Apparent effect of surgery by analysis") -> "plt.Axes":
+    """Forest plot of a :func:`trialnb.bias.compare_analyses` result, with the true HR marked."""
+    r = result
+    ax = forest_plot(list(r["label"]), list(r["hazard_ratio"]), list(r["ci_lower"]), list(r["ci_upper"]),
+                     reference=1.0, ax=ax, xlabel="Hazard ratio of death, surgery vs none (log scale)", title=title)
+    if true_hr is not None:
+        ax.axvline(true_hr, color="#66a182", lw=1.5, label=f"true HR {fmt_hr(true_hr)}")
+        ax.legend(loc="best", fontsize=8)
+        lo = min(min(r["ci_lower"]), true_hr, 1.0)
+        hi = max(max(r["ci_upper"]), true_hr, 1.0)
+        ax.set_xlim(lo / 1.15, hi * 1.15)
+    return hr_ticks(ax)
+
+
+def build_dashboard(n: int = 3000, seed: int = 2026) -> W.Widget:
+    """The BiasExplorer's root widget, for a Voilà dashboard."""
+    return BiasExplorer(n=n, seed=seed).root
