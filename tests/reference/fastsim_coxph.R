@@ -1,0 +1,37 @@
+# Reference values for trialnb.fastsim from R's survival package (independent implementation).
+#
+#   Rscript tests/reference/fastsim_coxph.R [in.json] [out.json]
+#
+# Reads the data sets stored under "inputs" (each: time, event, X as a list of columns, group)
+# and, for each, fits coxph(Surv(time, event) ~ X, ties = "efron") converged tightly
+# (eps 1e-12) -> coef, se, log-likelihood, iterations; and survdiff(Surv(time, event) ~ group)
+# -> log-rank chi-square (1 df), observed and expected deaths in group 1.
+# Writes the inputs and the results as JSON (jsonlite, 15 significant digits).
+# Run from the repository root.
+suppressPackageStartupMessages({library(survival); library(jsonlite)})
+args <- commandArgs(trailingOnly = TRUE)
+inp <- if (length(args) >= 1) args[1] else "tests/reference/fastsim_coxph.json"
+out <- if (length(args) >= 2) args[2] else "tests/reference/fastsim_coxph.json"
+src <- fromJSON(inp, simplifyVector = TRUE, simplifyMatrix = FALSE)
+
+results <- list()
+for (nm in names(src$inputs)) {
+  d <- src$inputs[[nm]]
+  X <- do.call(cbind, d$X)
+  fit <- coxph(Surv(d$time, d$event) ~ X, ties = "efron",
+               control = coxph.control(eps = 1e-12, toler.chol = 1e-13, iter.max = 100))
+  lr <- survdiff(Surv(d$time, d$event) ~ d$group)
+  results[[nm]] <- list(
+    coef = unname(coef(fit)), se = unname(sqrt(diag(fit$var))),
+    loglik = unname(fit$loglik[2]), iterations = fit$iter,
+    logrank_chisq = unname(lr$chisq), observed_1 = unname(lr$obs[2]), expected_1 = unname(lr$exp[2])
+  )
+}
+res <- list(
+  generator = "tests/reference/fastsim_coxph.R",
+  r_version = paste(R.version$major, R.version$minor, sep = "."),
+  survival_version = as.character(packageVersion("survival")),
+  inputs = src$inputs,
+  results = results
+)
+writeLines(toJSON(res, digits = 15, auto_unbox = TRUE, pretty = FALSE), out)
