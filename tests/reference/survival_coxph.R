@@ -1,0 +1,87 @@
+# Reference values for trialnb.analysis from R's survival package (independent implementation).
+#
+#   Rscript tests/reference/survival_coxph.R [data_dir] [out.json]
+#
+# For each shipped trial file data/trial_<scenario>.csv:
+#   - coxph(Surv(os_months, death) ~ arm + dominant_site + hormone_receptor + her2, ties = "efron")
+#     with reference levels arm B, bone, receptor positive, HER2 negative (treatment contrasts),
+#     converged tightly (eps 1e-10) -> coef, se, HR, 95% Wald CI, Wald p, log-likelihood;
+#   - survfit per arm: Kaplan-Meier survival at 24 months and its Greenwood standard error;
+#   - survdiff: log-rank chi-square (1 df), p, observed and expected deaths per arm;
+#   - cox.zph (transform = "km"): chi-square and p per term and global;
+#   - per-protocol, naive as-treated and time-varying as-treated Cox models (populations).
+# Writes JSON (jsonlite, 15 significant digits). Run from the repository root.
+suppressPackageStartupMessages({library(survival); library(jsonlite)})
+args <- commandArgs(trailingOnly = TRUE)
+data_dir <- if (length(args) >= 1) args[1] else "data"
+out <- if (length(args) >= 2) args[2] else "tests/reference/survival_coxph.json"
+
+one <- function(path) {
+  d <- read.csv(path, stringsAsFactors = FALSE, na.strings = "")
+  d$arm <- factor(d$arm, levels = c("B", "A"))
+  d$dominant_site <- factor(d$dominant_site, levels = c("bone", "soft_tissue", "visceral"))
+  d$hormone_receptor <- factor(d$hormone_receptor, levels = c("positive", "negative"))
+  d$her2 <- factor(d$her2, levels = c("negative", "positive"))
+  fit <- coxph(Surv(os_months, death) ~ arm + dominant_site + hormone_receptor + her2, data = d,
+               ties = "efron", control = coxph.control(eps = 1e-10, iter.max = 100))
+  s <- summary(fit)
+  terms <- c("arm_A", "dominant_site_soft_tissue", "dominant_site_visceral",
+             "hormone_receptor_negative", "her2_positive")
+  co <- s$coefficients
+  ci <- s$conf.int
+  cox <- list()
+  for (i in seq_along(terms)) {
+    cox[[terms[i]]] <- list(coef = unname(co[i, "coef"]), se = unname(co[i, "se(coef)"]),
+                            hr = unname(co[i, "exp(coef)"]), ci_lower = unname(ci[i, "lower .95"]),
+                            ci_upper = unname(ci[i, "upper .95"]), p = unname(co[i, "Pr(>|z|)"]))
+  }
+  km <- list()
+  for (a in c("A", "B")) {
+    sf <- survfit(Surv(os_months, death) ~ 1, data = d[d$arm == a, ], conf.type = "log-log")
+    ss <- summary(sf, times = 24)
+    km[[a]] <- list(survival = unname(ss$surv), se = unname(ss$std.err),
+                    ci_lower = unname(ss$lower), ci_upper = unname(ss$upper))
+  }
+  # analysis populations (trialnb.analysis.population_comparison)
+  ctl <- coxph.control(eps = 1e-10, iter.max = 100)
+  arm_hr <- function(f, term) {
+    s <- summary(f)
+    list(hr = unname(s$conf.int[term, "exp(coef)"]), ci_lower = unname(s$conf.int[term, "lower .95"]),
+         ci_upper = unname(s$conf.int[term, "upper .95"]), p = unname(s$coefficients[term, "Pr(>|z|)"]),
+         n = f$n, events = f$nevent)
+  }
+  pp <- coxph(Surv(os_months, death) ~ arm + dominant_site + hormone_receptor + her2,
+              data = d[d$per_protocol == 1, ], ties = "efron", control = ctl)
+  naive <- coxph(Surv(os_months, death) ~ operated + dominant_site + hormone_receptor + her2,
+                 data = d, ties = "efron", control = ctl)
+  # surgery as a time-dependent covariate: split each operated patient's follow-up at surgery
+  d$id <- seq_len(nrow(d))
+  cp <- tmerge(d[, c("id", "dominant_site", "hormone_receptor", "her2")], d, id = id,
+               death = event(os_months, death))
+  op <- d[d$operated == 1 & d$surgery_month > 0 & d$surgery_month < d$os_months, ]
+  cp <- tmerge(cp, op, id = id, surgery = tdc(surgery_month))
+  # operated at time 0 or exactly at the end of follow-up: exposed for the whole follow-up
+  whole <- d$id[d$operated == 1 & !(d$surgery_month > 0 & d$surgery_month < d$os_months)]
+  cp$surgery[is.na(cp$surgery)] <- 0
+  cp$surgery[cp$id %in% whole] <- 1
+  tv <- coxph(Surv(tstart, tstop, death) ~ surgery + dominant_site + hormone_receptor + her2,
+              data = cp, ties = "efron", control = ctl)
+  populations <- list(per_protocol = arm_hr(pp, "armA"), as_treated_naive = arm_hr(naive, "operated"),
+                      as_treated_time_varying = arm_hr(tv, "surgery"))
+  lr <- survdiff(Surv(os_months, death) ~ arm, data = d)
+  zph <- cox.zph(fit, transform = "km", terms = FALSE)
+  zt <- zph$table
+  rownames(zt) <- c(terms, "GLOBAL")
+  list(file = basename(path), n = nrow(d), events = sum(d$death),
+       loglik = unname(fit$loglik[2]), cox = cox, km_24 = km, populations = populations,
+       logrank = list(chisq = unname(lr$chisq), p = unname(1 - pchisq(lr$chisq, 1)),
+                      observed = list(B = unname(lr$obs[1]), A = unname(lr$obs[2])),
+                      expected = list(B = unname(lr$exp[1]), A = unname(lr$exp[2]))),
+       cox_zph_km = lapply(split(as.data.frame(zt), rownames(zt)), function(r) list(chisq = r$chisq, p = r$p)))
+}
+
+files <- sort(Sys.glob(file.path(data_dir, "trial_*.csv")))
+res <- list(software = paste0("R ", R.version$major, ".", R.version$minor, ", survival ",
+                              as.character(packageVersion("survival"))),
+            results = setNames(lapply(files, one), sub("\\.csv$", "", basename(files))))
+writeLines(toJSON(res, auto_unbox = TRUE, digits = I(15), pretty = TRUE), out)
