@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml constraints.txt
 venv: $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadscope --nbval --nbval-sanitize-with notebooks/sanitize.cfg tests notebooks $(PYTEST_ARGS)
@@ -38,8 +38,12 @@ outputs: $(STAMP)
 data: $(STAMP)
 	$(BIN)/trialnb build-data --out data
 
+# Dashboards for meetings: Voila serves notebooks/dashboards on this machine only, code hidden
+# (the JupyterLab-only extensions jupytext and RISE are not loaded into the dashboards).
+# tests/test_browser.py starts Voila with exactly this command line (read from `make -n present`).
 present: $(STAMP)
-	$(BIN)/voila --Voila.ip=127.0.0.1 --port=$(VOILA_PORT) --no-browser notebooks/dashboards
+	@echo "Dashboards: http://127.0.0.1:$(VOILA_PORT)/  (Ctrl-C to stop)"
+	$(BIN)/voila notebooks/dashboards --no-browser --Voila.ip=127.0.0.1 --port=$(VOILA_PORT) --strip_sources=True --show_tracebacks=False --theme=light --VoilaConfiguration.extension_denylist="['jupyterlab-jupytext','jupyterlab-rise']"
 
 slides: $(STAMP)
 	$(PY) tools/notebooks.py slides --out build/slides $(NOTEBOOKS)

@@ -8,7 +8,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 00 · The protocol at a glance
 #
 # NCT04697043 asks one question: in women whose breast cancer is already metastatic when it
@@ -21,7 +21,7 @@
 # *Protocol sections covered:* Clinical Trial Description, Patient selection criteria,
 # Randomization, Primary and secondary outcome measures, Statistics.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Overview
 # 1. Read the trial schema: population, minimization, the two arms, endpoints and timeline.
 # 2. Find where every design number comes from in the protocol text.
@@ -37,7 +37,7 @@
 #
 # **Time to learn:** 20 minutes.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Imports
 # One seeded random generator for the whole notebook (used by the screening demo), and the
 # house plotting style shared by every figure in the project.
@@ -56,7 +56,7 @@ SEED = 20201120  # the trial's start date
 rng = np.random.default_rng(SEED)
 use_style()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The trial in one picture
 # The schema below is drawn from `PROTOCOL` itself, so if a design number changed there the
 # picture would change with it. Patients are randomized 1:1 immediately after diagnosis, with
@@ -75,7 +75,7 @@ pd.DataFrame(
     [{"arm": a.code, "label": a.label, "protocol text": a.source.quote} for a in PROTOCOL.arms]
 ).set_index("arm")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The minimization factors
 # Three factors are recorded at randomization and balanced by minimization; the same three
 # enter the Cox model as covariates. Their levels are the vocabulary used everywhere in
@@ -107,7 +107,7 @@ try:
 except PatientRecordError as exc:
     print(exc)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Design numbers and where they come from
 # Every design assumption and every number the protocol states as a result, with its unit
 # and the sentence it comes from. Notebook 02 recomputes the stated results; here we only
@@ -129,7 +129,7 @@ print(f"S(2) stated {report.fmt_prob(d.control_survival, 2)}, exp(-0.5) = {repor
       f"implied hazard {report.fmt_prob(d.control_hazard_per_month, 5)} per month, "
       f"median survival {report.fmt_months(np.log(2) / d.control_hazard_per_month)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Endpoints
 # The primary endpoint is survival at two years; the protocol lists five secondary endpoints.
 
@@ -138,7 +138,7 @@ pd.DataFrame(
     [{"endpoint": e.name, "kind": e.kind, "definition": e.definition} for e in PROTOCOL.endpoints]
 ).set_index("endpoint")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Eligibility as checkable rules
 # Each inclusion and exclusion criterion is a rule over named fields of a screening record.
 # The table shows the protocol's wording beside the rule the code applies.
@@ -146,7 +146,7 @@ pd.DataFrame(
 # %%
 criteria_table()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Screening a few patients
 # `screen()` returns *eligible* or *not eligible* with every reason. We screen a typical
 # eligible patient, then change one or two fields at a time.
@@ -185,7 +185,7 @@ n_eligible = int(log["result"].eq("eligible").sum())
 print(f"{n_eligible} of {len(log)} referred patients eligible ({report.fmt_pct(n_eligible / len(log))})")
 log.loc[log["result"] != "eligible", ["id", "age", "hormone_receptor", "her2", "t_stage", "result"]]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Malformed records are refused, never guessed
 # A record with a missing field, an unknown level or an age typed as text raises an error that
 # names each field; screening never fills in a value it does not have.
@@ -198,7 +198,7 @@ try:
 except PatientRecordError as exc:
     print(exc)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Environment check
 # The notebooks need the packages below; `trialnb check-env` prints the same list from a
 # terminal and fails if one is missing. (Versions change when the lock file is updated,
@@ -211,7 +211,7 @@ lines, missing = check_env()
 print("\n".join(lines))
 print("missing:", ", ".join(missing) or "none")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 # - The protocol is one frozen object, `PROTOCOL`: arms, factors, endpoints, design and stated
 #   results, each with the sentence it comes from.
@@ -232,7 +232,7 @@ from trialnb.eligibility import check_answer_screen
 print(check_answer_screen(True))
 print(check_answer_strata(18))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Glossary
 # - **Minimization**: allocation that favours the arm which makes the factor totals most balanced.
 # - **Stratum**: one combination of factor levels (e.g. bone, HR-positive, HER2-negative).

@@ -8,7 +8,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 01 — The rationale: why observational studies made surgery look good
 #
 # Registries and single-institution series reported that women with de novo metastatic breast
@@ -23,7 +23,7 @@
 # use of chemotherapy ... coding errors ... Therefore, this randomized controlled trial (RCT) has
 # been initiated."
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Overview
 #
 # 1. Name five mechanisms that make an operation look protective in observational data:
@@ -44,7 +44,7 @@
 # | Confounding | selection, co-treatment | 20 min |
 # | pandas basics | reading the tables | 15 min |
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Imports
 #
 # Everything the notebook computes comes from `trialnb.bias`; numbers are printed through
@@ -72,7 +72,7 @@ def show(result: pd.DataFrame) -> None:
         print(f"{r['label']:<36} HR {fmt_hr(r['hazard_ratio'], r['ci_lower'], r['ci_upper'])}")
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The simulated registry
 #
 # `simulate_registry` builds a registry of patients **coded** as de novo stage IV. Each patient
@@ -101,7 +101,7 @@ registry.head().round(2)
 iv = registry[registry["true_stage"] == "IV"]
 print("2-year survival of true stage IV patients:", fmt_pct(np.mean(np.exp(-24 * iv["true_hazard"]))))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Selection on prognosis (confounding by indication)
 #
 # **What it is.** Surgeons operate on patients who look well: younger, fitter, one metastatic
@@ -303,7 +303,7 @@ for a in ("naive", "adjusted", "time_varying", "randomized"):
     print(f"{bias.label(a):<36} geometric mean HR {fmt_hr(float(np.exp(np.log(hrs).mean())))}, "
           f"range {fmt_hr(hrs.min())} to {fmt_hr(hrs.max())}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. The randomized trial on the same population
 #
 # `randomized_comparison` takes the same patients (without the miscoded stage I-III ones, whom a
@@ -328,7 +328,7 @@ print(f"randomized: n = {fmt_n(rct.n)}, deaths = {fmt_n(rct.events)}, HR {fmt_hr
 effect = bias.compare_analyses(bias.simulate_registry(N, SEED, true_hazard_ratio=0.7), seed=SEED, engine="numpy")
 show(effect)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Forest plot of every analysis (all mechanisms, no true effect)
 #
 # The plotting helper lives with the widget (`trialnb.widgets.bias.analyses_forest`) and wraps
@@ -338,7 +338,7 @@ show(effect)
 ax = analyses_forest(allres, true_hr=1.0, title="One registry, five analyses; the truth is HR 1")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. Explore: set the strength of each mechanism
 #
 # The explorer simulates a registry of 3,000 patients for the slider settings and redraws the
@@ -365,7 +365,7 @@ explorer.sliders["immortal_time"].value = 8.0
 print("immortal 8 mo:   naive HR", fmt_hr(explorer.result.loc["naive", "hazard_ratio"]),
       "| time-varying HR", fmt_hr(explorer.result.loc["time_varying", "hazard_ratio"]))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 10. The published evidence
 #
 # Observational estimates against randomized trials and their meta-analyses (hazard ratio of
@@ -414,7 +414,7 @@ plt.show()
 # > so that all mechanisms together give a naive HR near 0.6 (over 8 seeds, n = 3,000:
 # > geometric mean about 0.58; adjusted about 0.66).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Each mechanism alone makes surgery look protective when it does nothing; together they give
@@ -441,7 +441,7 @@ print(bias.check_will_rogers(0.60))
 ex3 = bias.naive_cox(bias.simulate_registry(3000, 11, **bias.scenario("coding_errors", strength=0.1)))
 print(bias.check_apparent_hr(ex3.hazard_ratio))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Glossary
 #
 # - **Confounding by indication**: the reason for treatment is itself related to the outcome.

@@ -8,7 +8,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 02 · Sample size and power: the protocol's calculation, recomputed
 #
 # The protocol asks for 66 deaths and 118 patients per arm. This notebook redoes its
@@ -20,7 +20,7 @@
 #
 # *Protocol section covered:* Statistics > Sample size calculation (Steps 1 and 2).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Overview
 # 1. Recompute the number of events (Schoenfeld's formula) by hand and with `trialnb`.
 # 2. Turn events into patients: the probability of death within the follow-up, rounding to
@@ -40,7 +40,7 @@
 #
 # **Time to learn:** 45 minutes.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Imports
 # One seeded generator (kept for the convention; nothing below is random), the house
 # plotting style, and the sample-size functions.
@@ -65,7 +65,7 @@ rng = np.random.default_rng(SEED)
 use_style()
 design, stated = PROTOCOL.design, PROTOCOL.stated
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## What the protocol says
 # Every number of the sample-size section, with the protocol's own words, as recorded in
 # `PROTOCOL` (notebook 00). We never retype them: everything below reads them from there.
@@ -74,7 +74,7 @@ design, stated = PROTOCOL.design, PROTOCOL.stated
 table = PROTOCOL.parameters_table()
 table[table["section"].str.contains("Sample size")][["group", "name", "value", "protocol text"]]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Step 1: how many deaths?
 # With a log-rank or Cox test, power depends on the number of **events** (deaths), not on
 # the number of patients. Schoenfeld's formula for 1:1 allocation is
@@ -97,7 +97,7 @@ events = ss.schoenfeld_events(design.hazard_ratio, design.alpha, design.power, d
 print(f"schoenfeld_events: {fmt_num(events, 2)} -> {fmt_n(math.ceil(events))} events (protocol: {fmt_n(stated.events)})")
 print(f"with the printed z values: {fmt_num(4 * (stated.z_alpha_half + stated.z_beta) ** 2 / math.log(design.hazard_ratio) ** 2, 2)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Step 2: how many patients?
 # The protocol assumes a control-arm cumulative hazard of λt = 0.5 at two years. It prints
 # "S(t) = exp{−λt} = exp{0.5} = 0.60": the middle term has lost its minus sign, since
@@ -121,7 +121,7 @@ p_by_hand = 1 - (s1 + s2) / 2
 p_lib = ss.event_probability(design.hazard_ratio, design.control_hazard_per_month, 0.0, design.horizon_months)
 print(f"Pr(event) by hand = {fmt_num(p_by_hand, 4)}, event_probability = {fmt_num(p_lib, 4)}, protocol: {fmt_num(stated.p_event, 2)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Rounding: always up, and to whole equal arms
 # N = events / Pr(event). The protocol writes 66 / 0.31 = 212, but the quotient is 212.9;
 # a sample size is rounded **up** (213), and with two equal arms up again to an even number
@@ -146,7 +146,7 @@ print(f"after 10% loss: {fmt_n(per_arm)} / 0.9 = {fmt_num(per_arm / 0.9, 1)} -> 
 print(f"divide:   {fmt_n(math.ceil(107 / 0.9))} per arm, {fmt_num(math.ceil(107 / 0.9) * 0.9, 1)} left after 10% loss")
 print(f"multiply: {fmt_n(math.ceil(107 * 1.1))} per arm, {fmt_num(math.ceil(107 * 1.1) * 0.9, 1)} left after 10% loss")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The library does all of it in one call
 # `sample_size` records every step with its intermediate value. With the full-precision
 # Pr(event) = 0.3073 rather than 0.31, 66 events need 214.7 → **216 patients (108 per arm),
@@ -156,7 +156,7 @@ print(f"multiply: {fmt_n(math.ceil(107 * 1.1))} per arm, {fmt_num(math.ceil(107 
 # %%
 ss.protocol_sample_size()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The audit table
 # `protocol_audit()` lists every quantity of the section: the protocol's value, the value
 # recomputed from the protocol's own preceding numbers, the whole chain at full precision
@@ -187,7 +187,7 @@ for q, e in zip(audit["quantity"], audit["explanation"]):
 # > 66/0.313 = 211.1 → 212, 106 and 118 would all be right, but that is not the calculation
 # > printed. Checked against R `rpact` 3.3.4 at the end of this notebook.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Two years for everyone, or follow-up to the end of the study?
 # The calculation assumes every patient is followed exactly two years. But the protocol also
 # plans 36 months of accrual, and its Cox analysis can use all follow-up until the analysis.
@@ -219,7 +219,7 @@ ax.set_ylabel("Patients needed (unrounded, no loss)")
 ax.set_title("Longer follow-up, fewer patients for 66 expected deaths")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Schoenfeld or Freedman?
 # Freedman's formula, $D = (z_{1-\alpha/2}+z_{1-\beta})^2 (1+\mathrm{HR})^2/(1-\mathrm{HR})^2$
 # for 1:1 allocation, asks for more events when the hazard ratio is far from 1, and the two
@@ -252,7 +252,7 @@ ax.set_title("Power of 66 deaths by formula")
 ax.legend()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## A design on the survival proportions
 # The primary endpoint is defined as "the percentage of patients who survive two years".
 # Had the protocol compared two proportions (0.60 vs 0.78, a two-sided test at 0.05 with 80%
@@ -273,7 +273,7 @@ print(f"proportions 0.60 vs 0.78:        N = {fmt_num(prop.n_total, 1)} -> {fmt_
 print(f"proportions 0.6065 vs 0.7788:    N = {fmt_num(prop_exact.n_total, 1)} -> {fmt_n(prop_exact.n_total_rounded)}")
 print(f"hazard ratio 0.5, 2 years each:  N = {fmt_num(fixed.n_total, 1)} -> {fmt_n(fixed.n_total_rounded)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Power at the effect sizes the randomized trials found
 # The protocol's HR 0.5 is stronger than even the observational studies (pooled ≈ 0.65), and
 # the randomized trials found HRs between 0.66 and 1.11, with meta-analyses near 0.93-0.97
@@ -307,7 +307,7 @@ ax.set_title("Power at published hazard ratios")
 ax.legend(loc="lower right")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Explore the design
 # Move the controls: significance level, power, hazard ratio, control 2-year survival,
 # accrual and follow-up (months), drop-out, loss to follow-up, allocation ratio and formula.
@@ -359,7 +359,7 @@ cmp = pd.DataFrame(rows, columns=["design", "rpact (events / N)", "trialnb", "re
 print(f"{len(cmp)} designs; largest relative difference below 1e-9: {bool(cmp['rel. difference'].max() < 1e-9)}")
 cmp.assign(**{"rel. difference": cmp["rel. difference"].map(lambda v: "< 1e-9" if v < 1e-9 else fmt_num(v, 12))}).set_index("design")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 # - Step 1 holds: 65.35 → 66 deaths (Schoenfeld, two-sided 0.05, 80% power, HR 0.5).
 # - Step 2 has a sign typo (exp{0.5} for exp(−0.5)) that does not change the numbers, and a
@@ -391,7 +391,7 @@ print(ss.check_accrual_n(answers[2]))
 print(ss.check_power_at_hr(answers[3]))
 print(ss.check_loss_inflation(answers[4]))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Glossary
 # - **Event**: here a death; the log-rank/Cox test's information grows with the number of events.
 # - **Hazard ratio (HR)**: the ratio of death rates, arm A over arm B; HR 0.5 halves the rate.

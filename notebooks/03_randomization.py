@@ -8,7 +8,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 03 · Randomization: from a coin to minimization
 #
 # The protocol says randomization is "centralized", "computer-generated" and made immediately
@@ -22,7 +22,7 @@
 # *Protocol sections covered:* Randomization; Data analysis (Cox model with the minimization
 # factors); Statistics (236 patients = 2 × 118).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Overview
 # 1. Compute the exact chance imbalance of a fair coin and of permuted blocks, and how
 #    predictable each rule is (the convergence guessing strategy).
@@ -42,7 +42,7 @@
 #
 # **Time to learn:** 45 minutes.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Imports
 # One seeded generator for the whole notebook; every allocation below draws exactly one
 # uniform from a generator, so the same seed always gives the same allocations.
@@ -72,7 +72,7 @@ use_style()
 N = 2 * PROTOCOL.stated.n_per_arm_after_loss  # 236 patients
 print(f"Trial size: {report.fmt_n(N)} patients (2 × {report.fmt_n(PROTOCOL.stated.n_per_arm_after_loss)})")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. A fair coin
 # With complete randomization every patient goes to A with probability 1/2, whatever happened
 # before. The imbalance after n patients, $D_n = N_A - N_B$, is then $2\,\mathrm{Bin}(n, 1/2) - n$.
@@ -121,7 +121,7 @@ print(f"Library: correct guesses {report.fmt_pct(pb['correct_guess'])}, "
       f"forced {report.fmt_pct(pb['deterministic'])}; closed form per block "
       f"{report.fmt_num(block_correct_guesses_closed_form(4), 4)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Every non-covariate procedure, exactly
 # The same exact computation covers permuted blocks with random sizes (2, 4 or 6), Efron's
 # biased coin ($p = 2/3$: the lagging arm gets 2/3), the big stick (coin until $|D| = 3$, then
@@ -252,7 +252,7 @@ tau = sims["Minimization (range, p = 0.8)"]["tie"].mean()
 print(f"tau = {report.fmt_pct(tau)}: an informed observer is right "
       f"{report.fmt_pct(0.5 + (0.8 - 0.5) * (1 - tau))} of the time")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Selection and chronological bias
 # *Selection bias* (Blackwell–Hodges): an investigator who expects A enrols a patient with a
 # better prognosis (+η), and a worse one (−η) when expecting B. With no treatment effect, how
@@ -427,7 +427,7 @@ exported = log.entries  # a copy, as it would be stored or sent to a monitor
 exported[3]["arm"] = "B" if exported[3]["arm"] == "A" else "A"
 print("after editing entry 4:", verify_chain(exported, head=log.head))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 10. The randomization console
 # Enter a patient's factors, see the counts per arm, the imbalance table for each candidate arm
 # and the probabilities, then allocate. (Widget display: output not compared by nbval.)
@@ -452,7 +452,7 @@ print(f"preview for the same factors: P(A) = {report.fmt_prob(console.preview['A
 second = console.allocate()
 print(f"patient 2 -> arm {second.arm}; log entries {len(console.log)}, chain intact {console.log.verify()}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 # - A fair coin leaves a typical imbalance of about 12 patients in 236; restricted designs cut
 #   it to a few, at the cost of predictability (exact values in section 3).
@@ -481,7 +481,7 @@ print(check_minimization_choice("A", measure="variance"))
 print(check_block_formula(2.5))
 print(check_efron_limit(0.625))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Glossary
 # - **Complete randomization**: each patient's arm decided by a fair coin.
 # - **Permuted block**: a group of 2m consecutive patients with exactly m per arm, in random order.

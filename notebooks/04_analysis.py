@@ -8,7 +8,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 04 · The statistical analysis plan, run on synthetic data
 #
 # The protocol says what will be done when the trial ends: "Data will be presented for the
@@ -26,7 +26,7 @@
 # > The data in `data/` are simulated (`trialnb build-data`, seed 20201120; see
 # > `data/README.md`). No number here is evidence about surgery in metastatic breast cancer.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Overview
 # 1. Load trial data so that every error in the file is reported, not silently repaired.
 # 2. Draw the CONSORT flow and the baseline table, and say what they are for.
@@ -47,7 +47,7 @@
 #
 # **Time to learn:** 60-90 minutes.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Imports
 # The analysis functions live in `trialnb.analysis` (a thin layer over `lifelines`), the
 # figures in `trialnb.plots_analysis`, and every printed number goes through `trialnb.report`.
@@ -72,7 +72,7 @@ rng = np.random.default_rng(SEED)
 use_style()
 DATA = Path("../data")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Loading the data, strictly
 # The case-report form (CRF) has a fixed schema: each column's type, unit, allowed values and
 # meaning. Here are the first rows of the data dictionary.
@@ -115,7 +115,7 @@ qol = load_qol(DATA / "qol_protocol.csv", set(df["patient_id"]))
 print(f"{fmt_n(len(df))} randomized patients, {fmt_n(int(df['death'].sum()))} deaths, "
       f"{fmt_n(len(screening))} screened, {fmt_n(len(qol))} QoL visits")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. CONSORT flow
 # A CONSORT diagram (Schulz et al., BMJ 2010;340:c332) accounts for every patient: how many
 # were screened, why some were excluded, how many were randomized to each arm, what treatment
@@ -136,7 +136,7 @@ a = counts["arm_A"]
 print(f"arm A: {fmt_n(a['operated'])} of {fmt_n(a['allocated'])} operated ({fmt_pct(a['operated'] / a['allocated'])}); "
       f"not operated: " + ", ".join(f"{k} {fmt_n(v)}" for k, v in a["not_operated"].items()))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Baseline table
 # The baseline table describes who was randomized. It is **not** a test of balance:
 # with randomization any difference is chance by construction, so no p-values are shown.
@@ -145,7 +145,7 @@ print(f"arm A: {fmt_n(a['operated'])} of {fmt_n(a['allocated'])} operated ({fmt_
 # %%
 an.baseline_table(df)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Kaplan-Meier curves with numbers at risk
 # The Kaplan-Meier estimate multiplies, at each death time, the fraction of patients at risk
 # who survive it. Tick marks are censored patients; shaded bands are 95% confidence
@@ -155,7 +155,7 @@ an.baseline_table(df)
 ax = km_plot(df)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The primary endpoint as written: 2-year survival
 # The protocol defines the primary endpoint as "the percentage of patients who survive two
 # years after randomization". With censoring, the right estimate is the Kaplan-Meier
@@ -184,7 +184,7 @@ for arm, r in sa.table.iterrows():
           f"(SE {fmt_prob(r['se'], 4)}; {fmt_n(r['at_risk_at_time'])} still at risk)")
 print(f"difference A - B: {fmt_pct(sa.difference)} {fmt_ci(100 * sa.diff_lower, 100 * sa.diff_upper, 1)}, {fmt_p(sa.p_value)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Log-rank test
 # The log-rank test compares observed deaths in each arm with those expected if the arms had
 # the same hazard at every time (for arm A, the sum over death times of d × n_A / n).
@@ -215,7 +215,7 @@ null_stats = np.array([an.logrank_statistic(time_, event_, rng.permutation(is_a)
 p_perm = (1 + int((null_stats >= chi_hand).sum())) / (1 + len(null_stats))
 print(f"permutation p-value (2,000 shuffles): {fmt_p(p_perm)}; chi-square approximation: {fmt_p(lr.p_value)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. The primary analysis: Cox model with the minimization factors
 # The model is h(t) = h₀(t) exp(β_A·[arm A] + β_soft·[soft tissue] + β_visc·[visceral] +
 # β_HR−·[receptor negative] + β_HER2+·[HER2 positive]), reference levels arm B, bone,
@@ -262,7 +262,7 @@ for scen in ("protocol", "null", "realistic"):
                  "all coefficients agree to 1e-6": bool(diff < 1e-6)})
 pd.DataFrame(rows)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Checking proportional hazards
 # The Cox model assumes the hazard ratio is constant over time. Two checks: a picture
 # (log(−log S(t)) against log t should give roughly parallel curves) and the scaled
@@ -296,7 +296,7 @@ pd.DataFrame({"chi-square (zph_test)": [fmt_num(v, 3) for v in zph["chisq"]],
               "chi-square (lifelines approx.)": [fmt_num(ph.loc[k, "test_statistic"], 3) if k in ph.index else ""
                                                  for k in zph.index]}, index=zph.index)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. Subgroups (exploratory)
 # Hazard ratios of arm A vs B within each level of each factor, with a likelihood-ratio test
 # of interaction per factor. The trial is not powered for subgroups: read the interaction
@@ -314,7 +314,7 @@ plt.show()
 for f, g in sg[sg["factor"] != "all"].groupby("factor", sort=False):
     print(f"{f:18s} interaction {fmt_p(g['p_interaction'].iloc[0])}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 10. Intention to treat, per protocol, as treated — and why ITT is primary
 # In arm A about a quarter of patients progress before surgery and are not operated; they
 # are the patients with the worst prognosis. Dropping them (per-protocol) or comparing
@@ -341,7 +341,7 @@ pd.DataFrame({"comparison": pc["comparison"].tolist(), "patients": [fmt_n(v) for
 # observational HR ≈ 0.6 discussed in the protocol's rationale. ITT answers the question
 # the trial can answer without bias: *what happens when surgery is the planned strategy?*
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 11. Secondary endpoints
 # The protocol lists quality of life, overall survival, unplanned local therapies,
 # axillary dissection or radiotherapy, and margin status. Counts per arm with Fisher's exact
@@ -389,7 +389,7 @@ pd.DataFrame({"arm": qs["arm"], "visit (months)": [fmt_num(v, 0) for v in qs["vi
               "patients scored": [fmt_n(v) for v in qs["n"]], "mean (SD)": [f"{fmt_num(m, 1)} ({fmt_num(s_, 1)})" for m, s_ in zip(qs["mean"], qs["sd"])],
               "completion": [fmt_pct(v, 0) for v in qs["completion"]]})
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 12. One design, three truths
 # The three shipped datasets share the same patients and allocations; only the true effect
 # of surgery differs (HR 0.5 as the protocol assumed, 1.0, and 0.90 as randomized trials
@@ -403,7 +403,7 @@ for scen in ("protocol", "null", "realistic"):
     print(f"{scen:10s} HR {fmt_hr(r_.hazard_ratio, r_.ci_lower, r_.ci_upper)}, {fmt_p(r_.p_value)}; "
           f"2-year survival A - B {fmt_pct(s_.difference)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 # - Load data with `load_trial`: one error lists every problem by row and column; nothing is
 #   repaired silently.
@@ -433,7 +433,7 @@ print(check_primary_population("per-protocol"))
 print(check_null_hr(an.primary_cox(df_null).hazard_ratio))
 print(check_survival_difference(0.0))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Glossary
 # - **Intention to treat (ITT)**: every randomized patient analysed in the arm allocated, whatever was received.
 # - **Per-protocol**: only patients who received the allocated strategy (arm A operated; arm B not operated,

@@ -8,7 +8,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 06 · Operating characteristics: what power does this trial really have?
 #
 # The protocol's sample-size calculation promises 80% power for a hazard ratio of 0.50 with
@@ -24,7 +24,7 @@
 # *Protocol sections covered:* Statistics > Sample size calculation; Randomization
 # (minimization); Primary and secondary outcome measures (2-year survival, Cox regression).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Overview
 # 1. Simulate one trial by hand and check that the batched Cox fit gives lifelines' numbers.
 # 2. Reproduce the protocol's 80% power by simulation and explain the small gap to the formula.
@@ -43,7 +43,7 @@
 #
 # **Time to learn:** 45 minutes.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Imports
 # The engine is `trialnb.fastsim`; the analytic power comes from `trialnb.sample_size`. One
 # seeded generator drives the notebook: every simulation below takes its seed from it, in
@@ -75,7 +75,7 @@ def next_seed() -> int:
     return int(rng.integers(2**31))
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. One simulated trial, and its Cox analysis by two routes
 # `Scenario()` with no arguments holds the protocol's assumptions. Printing it shows every one
 # of them, with the defaults taken from `trialnb.protocol.PROTOCOL`.
@@ -145,7 +145,7 @@ compare.round(6)
 # > the two agree to about 1e-9. A hand-computed Efron likelihood with two tied deaths is in
 # > the tests too.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The protocol's own assumptions
 # Now 5,000 trials, each analysed by the planned Cox model; "power" is the fraction in which
 # the two-sided Wald test of the arm coefficient is significant at 5%.
@@ -209,7 +209,7 @@ gap
 # > `trialnb.sample_size.power` (cross-checked against rpact in notebook 02). MC SE of a
 # > simulated power p from n trials: √(p(1−p)/n), 0.6 percentage points at n = 5,000.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Realistic scenarios
 # The effect the protocol assumes (HR 0.50) is what the observational studies reported. The
 # randomized trials found much less: MF07-01 HR 0.66 (surgery at diagnosis), JCOG1017 0.86,
@@ -339,7 +339,7 @@ ax.set_title("Estimated HR across simulated trials")
 ax.legend()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The null scenario: type-I error
 # If surgery does nothing (HR 1), the test should reject in about 5% of trials. With 5,000
 # trials the Monte-Carlo standard error is 0.31 percentage points, so anything between about
@@ -353,7 +353,7 @@ for analysis in ("cox", "logrank"):
     print(f"{analysis:>8s}: type-I error {fmt_pct(r.power, 2)} (MC SE {fmt_pct(r.power_se, 2)}), "
           f"{verdict} the 99% Monte-Carlo limits of 5%")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The explorer
 # Move the sliders to set a scenario: the power (with its Monte-Carlo SE), the histogram of
 # estimated hazard ratios (blue: significant trials) and the expected duration update within
@@ -377,7 +377,7 @@ explorer.non_compliance.value = 0.30
 print(f"HR 0.66, 30% of arm A not operated: power {fmt_pct(explorer.result.power)} "
       f"(MC SE {fmt_pct(explorer.result.power_se)}), median estimated HR {fmt_hr(explorer.result.median_hr)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Simulated power against the analytic formula
 # When the simulation's assumptions are the formula's (proportional hazards from day 0, 1:1,
 # everybody treated as allocated), Schoenfeld's power at the simulated number of deaths should
@@ -408,7 +408,7 @@ pd.DataFrame(rows).set_index("scenario")
 # > The engine's speed was measured in `benchmarks/bench_fastsim.py` against a lifelines loop
 # > in the same run; the engine's tests compare every fit with lifelines to 1e-6.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 # * Under its own assumptions the protocol's design delivers about 80% power (simulated
 #   81%): it expects ~70 deaths rather than 66, and Schoenfeld's formula is slightly
@@ -422,7 +422,7 @@ pd.DataFrame(rows).set_index("scenario")
 # * Analytic power is fine for a proportional effect with full compliance; anything else needs
 #   simulation, which now takes seconds.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 # 1. Using `Scenario(non_compliance=0.25)` and `simulate(...)`, what is the power of the
 #    planned Cox analysis when a quarter of arm A is not operated (as a proportion)?
@@ -438,7 +438,7 @@ pd.DataFrame(rows).set_index("scenario")
 answer_1 = None
 print(fs.check_power_answer(answer_1))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Glossary
 # - **Operating characteristics**: how often a design leads to each decision (reject or not)
 #   under given true effects: power under an alternative, type-I error under the null.

@@ -1,0 +1,42 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # How many patients? The sample-size explorer
+#
+# The protocol plans to detect a hazard ratio of 0.5 (arm A, surgery, against arm B, systemic
+# therapy alone) with a two-sided 5% test and 80% power, assuming 60% of control patients are
+# alive at two years and 10% are lost to follow-up. Move any assumption and the number of
+# events, the number of patients N and the power curve follow at once. The controls start at
+# the protocol's design, with every patient followed exactly two years (accrual 0 months), as
+# the protocol calculates.
+#
+# *Protocol section:* Statistics, sample size. The full derivation is in notebook
+# `02_sample_size`.
+
+# %% tags=["nbval-ignore-output"]
+from trialnb.widgets.sample_size import build_dashboard
+
+dashboard = build_dashboard()
+dashboard
+
+# %% [markdown]
+# **What one change does.** The line below is the same panel read twice: at the protocol's hazard
+# ratio, then at a more modest 0.6 (the panel is then set back to the protocol's design).
+
+# %%
+from trialnb.widgets.lookup import by_class, by_description, text_of
+
+hazard_ratio = by_description(dashboard, "Hazard ratio")
+n_total = by_class(dashboard, "trialnb-n-total")
+print(f"Hazard ratio 0.50 (protocol): {text_of(n_total)}")
+hazard_ratio.value = 0.60
+print(f"Hazard ratio 0.60:            {text_of(n_total)}")
+hazard_ratio.value = 0.50

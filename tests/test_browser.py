@@ -1,0 +1,491 @@
+"""Real-browser tests: Debian Chromium driven by Playwright (never `playwright install`).
+
+* every Voila dashboard (started exactly as `make present` starts it) renders, responds to a
+  control (the displayed number and the figure change) and shows no error;
+* the sample-size explorer works inside JupyterLab: notebooks/02_sample_size.ipynb is opened,
+  run top to bottom, a control is moved and the displayed N changes;
+* a hand-out opens with the network off, with its formulas rendered as MathML and its figures
+  embedded.
+
+Screenshots go to build/screenshots/ so a person can look at them. Servers listen on free
+loopback ports; requests to any other host are blocked (and recorded), so the tests neither
+need nor use the internet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SHOTS = ROOT / "build" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+# Console messages that are not errors of ours: resources we block on purpose (Voila's lab
+# template links Font Awesome from a CDN), and the browser's missing favicon.
+BLOCKED_NOISE = re.compile(r"^Failed to load resource: net::ERR_(FAILED|INTERNET_DISCONNECTED)")
+ERROR_TEXT = re.compile(r"Traceback|error when executing|Exception|\b[A-Z]\w*Error\b")
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=3):
+                return
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} not answering after {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+def start(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                            env=env, start_new_session=True)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+class PageWatch:
+    """Collects a page's console errors, uncaught exceptions and blocked outside requests."""
+
+    def __init__(self, page, allowed_prefixes: tuple[str, ...]) -> None:
+        self.errors: list[str] = []
+        self.blocked: list[str] = []
+        self.allowed = allowed_prefixes
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        page.route("**/*", self._route)
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if url.startswith(self.allowed):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def _console(self, msg) -> None:
+        if msg.type == "error" and not BLOCKED_NOISE.match(msg.text):
+            self.errors.append(f"console: {msg.text[:500]}")
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str) -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+# --- Voila dashboards ---------------------------------------------------------------------
+
+def present_command(port: int) -> list[str]:
+    """The Voila command line of `make present`, with our port (so the test runs what users run)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    out = subprocess.run(["make", "-s", "-n", "present", f"VOILA_PORT={port}"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, check=True).stdout
+    line = next(ln for ln in out.splitlines() if "voila" in ln and not ln.lstrip().startswith("echo"))
+    cmd = shlex.split(line)
+    cmd[0] = str(BIN / "voila") if not Path(cmd[0]).is_absolute() else cmd[0]
+    assert f"--port={port}" in cmd and "--Voila.ip=127.0.0.1" in cmd and "--no-browser" in cmd
+    return cmd
+
+
+@pytest.fixture(scope="module")
+def voila(tmp_path_factory) -> Iterator[str]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("voila") / "voila.log"
+    proc = start(present_command(port), log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(url + "/", proc, log)
+        yield url
+    finally:
+        stop(proc)
+
+
+def move_slider(page, root: str, label: str, presses: int = 5, key: str = "ArrowRight") -> None:
+    """Move the slider labelled ``label`` inside ``root`` with the keyboard, like a person would."""
+    slider = page.locator(f"{root} .widget-slider", has=page.locator("label", has_text=label)).first
+    handle = slider.locator(".noUi-handle").first
+    handle.focus()
+    for _ in range(presses):
+        page.keyboard.press(key)
+
+
+UNREACHABLE_JS = """root => {
+  const bad = [];
+  for (const el of root.querySelectorAll('button, select, input, .noUi-handle')) {
+    el.scrollIntoView({block: 'center', inline: 'center'});
+    const r = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+    if (r.width < 2 || r.height < 2 || !hit || !(el === hit || el.contains(hit) || hit.contains(el))) {
+      const box = el.closest('.widget-inline-hbox, .jupyter-widgets') || el;
+      const label = (box.innerText || el.getAttribute('title') || el.tagName).trim().split('\\n')[0];
+      bad.push(label + ' (covered by ' + (hit ? hit.tagName + '.' + hit.className : 'nothing') + ')');
+    }
+  }
+  window.scrollTo(0, 0);
+  return bad;
+}"""
+
+
+def unreachable_controls(page, root: str) -> list[str]:
+    """Controls inside ``root`` that a person cannot click: zero-sized or covered by another element."""
+    return page.locator(root).first.evaluate(UNREACHABLE_JS)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    notebook: str
+    root: str                       # CSS selector of the dashboard's root widget
+    number: str                     # CSS selector of the displayed key number
+    act: Callable                   # act(page): what a presenter does
+    figure: str = "img, svg"        # what counts as the figure inside root
+
+    def snapshot(self, page) -> tuple[str, str]:
+        number = page.inner_text(self.number).strip()
+        figs = page.locator(f"{self.root} :is({self.figure})")
+        html = "".join(figs.nth(i).evaluate("e => e.outerHTML") for i in range(min(figs.count(), 5)))
+        return number, html
+
+
+def allocate_two_patients(page) -> None:
+    """Allocate a patient with a bone-dominant disease, then one with visceral disease."""
+    root = page.locator(".trialnb-randomization").first
+    site = root.locator(".widget-dropdown", has=page.locator("label", has_text="Dominant")).locator("select")
+    button = root.get_by_role("button", name="Allocate")
+    button.click()
+    page.wait_for_function("() => !document.querySelector('.trialnb-allocation').innerText.includes('No patient')",
+                           timeout=30_000)
+    site.select_option(label="Visceral")
+    button.click()
+    page.wait_for_function("() => document.querySelector('.trialnb-allocation').innerText.includes('Patient 2')",
+                           timeout=30_000)
+
+
+DASHBOARDS = [
+    Dashboard("sample_size", ".trialnb-sample-size", ".trialnb-n-total",
+              lambda page: move_slider(page, ".trialnb-sample-size", "Hazard ratio", 5), figure="svg"),
+    # the console has no plot: its picture is the table of patients per arm and level
+    Dashboard("randomization", ".trialnb-randomization", ".trialnb-allocation", allocate_two_patients,
+              figure=".trialnb-counts"),
+    Dashboard("bias", ".trialnb-bias", ".trialnb-bias-result",
+              lambda page: page.locator(".trialnb-bias").get_by_role("button", name="All mechanisms off").click(),
+              figure=".trialnb-bias-plot img"),
+    Dashboard("operating_characteristics", ".trialnb-oc", ".trialnb-power",
+              lambda page: move_slider(page, ".trialnb-oc", "True hazard ratio", 5),
+              figure=".trialnb-oc-histogram svg"),
+]
+
+
+def settle(page, dash: Dashboard, before: tuple[str, str], timeout: float = 45, quiet: float = 2.0) -> tuple[str, str]:
+    """Wait until number and figure have changed from ``before`` and then stayed the same for
+    ``quiet`` seconds (every queued callback has run); return the final snapshot."""
+    deadline = time.monotonic() + timeout
+    last, since = dash.snapshot(page), time.monotonic()
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        now = dash.snapshot(page)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif last[0] != before[0] and last[1] != before[1] and time.monotonic() - since >= quiet:
+            break
+    return last
+
+
+@pytest.mark.parametrize("dash", DASHBOARDS, ids=lambda d: d.notebook)
+def test_dashboard_renders_and_responds(voila: str, browser, dash: Dashboard) -> None:
+    assert (ROOT / "notebooks" / "dashboards" / f"{dash.notebook}.ipynb").exists(), "run make outputs"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = ctx.new_page()
+    watch = PageWatch(page, (voila, "data:", "blob:"))
+    try:
+        page.goto(f"{voila}/voila/render/{dash.notebook}.ipynb", timeout=120_000)
+        page.wait_for_selector(dash.number, timeout=120_000)
+        page.wait_for_function("() => !document.querySelector('#loading')"
+                               " || getComputedStyle(document.querySelector('#loading')).display === 'none'",
+                               timeout=120_000)
+        before = dash.snapshot(page)
+        assert before[0], "the key number is empty"
+        assert before[1], f"no figure ({dash.figure}) inside {dash.root}"
+        page.screenshot(path=str(SHOTS / f"voila_{dash.notebook}_before.png"), full_page=True)
+        hidden = unreachable_controls(page, dash.root)
+        assert hidden == [], f"controls a presenter cannot reach: {hidden[:5]}"
+        dash.act(page)
+        after = settle(page, dash, before)
+        page.screenshot(path=str(SHOTS / f"voila_{dash.notebook}_after.png"), full_page=True)
+        assert after[0] != before[0], f"displayed number did not change: {before[0]!r}"
+        assert after[1] != before[1], "the figure did not change"
+        assert page.locator(".jp-InputArea-editor, .jp-CodeMirrorEditor, .highlight").count() == 0, "code is shown"
+        assert "build_dashboard(" not in page.inner_text("body"), "source code is visible"
+        outputs = page.locator(".jp-OutputArea-output[data-mime-type*='stderr'], "
+                               ".jp-OutputArea-output[data-mime-type*='error'], .jp-RenderedText")
+        bad = [t for t in (outputs.nth(i).inner_text() for i in range(outputs.count())) if ERROR_TEXT.search(t)]
+        assert bad == [], f"error output in the page: {bad}"
+        assert watch.errors == [], "\n".join(watch.errors)
+    finally:
+        ctx.close()
+
+
+def test_voila_index_lists_every_dashboard(voila: str, browser) -> None:
+    """The page `make present` prints (the Voila tree) links every dashboard, and no source file."""
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    PageWatch(page, (voila, "data:", "blob:"))
+    try:
+        page.goto(voila + "/", timeout=60_000)
+        for d in DASHBOARDS:
+            page.get_by_text(f"{d.notebook}.ipynb").first.wait_for(timeout=60_000)
+        page.screenshot(path=str(SHOTS / "voila_index.png"))
+    finally:
+        ctx.close()
+
+
+# --- JupyterLab ---------------------------------------------------------------------------
+
+LAB_SETTINGS = {
+    # never write to the notebook under test
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    # render every cell (no virtual scrolling), so the explorer is in the DOM wherever it is
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    # no news / update checks (network) and no pop-up asking about them
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+        {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory) -> Iterator[tuple[str, str, Path]]:
+    """JupyterLab on loopback with a token, serving a throwaway copy of the notebooks folder."""
+    tmp = tmp_path_factory.mktemp("lab")
+    work = tmp / "work"
+    shutil.copytree(ROOT / "notebooks", work / "notebooks",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "dashboards"))
+    for name in ("data", "tests"):  # notebooks read ../data and ../tests/reference
+        if (ROOT / name).exists():
+            (work / name).symlink_to(ROOT / name)
+    settings = tmp / "settings"
+    for rel, value in LAB_SETTINGS.items():
+        f = settings / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(json.dumps(value))
+    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(tmp / "ws"),
+               JUPYTER_CONFIG_DIR=str(tmp / "config"), JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+               PYTHONHASHSEED="0")
+    token = "trialnb-browser-test"
+    port = free_port()
+    log = tmp / "lab.log"
+    proc = start([str(BIN / "jupyter"), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+                  f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
+                  f"--ServerApp.root_dir={work / 'notebooks'}", "--LabApp.expose_app_in_browser=True",
+                  "--ServerApp.port_retries=0", "--allow-root"], log, env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/api/status?token={token}", proc, log)
+        yield url, token, work
+    finally:
+        stop(proc)
+
+
+def test_sample_size_explorer_in_jupyterlab(lab, browser) -> None:
+    url, token, work = lab
+    nb = work / "notebooks" / "02_sample_size.ipynb"
+    assert nb.exists(), "notebooks/02_sample_size.ipynb is missing"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    watch = PageWatch(page, (url, "data:", "blob:"))
+    try:
+        page.goto(f"{url}/lab/tree/02_sample_size.ipynb?token={token}", timeout=120_000)
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                               " && window.jupyterapp.shell.currentWidget.sessionContext"
+                               " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+                               " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
+                               timeout=120_000)
+        page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.ready !== undefined",
+                               timeout=60_000)
+        page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.ready")
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        # every code cell executed (an execution count) and the kernel idle again
+        page.wait_for_function(
+            """() => {
+                 const w = window.jupyterapp.shell.currentWidget;
+                 const cells = w.content.widgets.filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().trim());
+                 return w.sessionContext.session.kernel.status === 'idle'
+                        && cells.every(c => c.model.executionCount !== null && c.promptNode && !c.promptNode.textContent.includes('*'));
+               }""", timeout=150_000, polling=500)
+        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+                              ":has-text('Traceback')")
+        assert errors.count() == 0, errors.first.inner_text()
+        root = page.locator(".trialnb-sample-size").first
+        root.scroll_into_view_if_needed(timeout=30_000)
+        n = root.locator(".trialnb-n-total").first
+        n.wait_for(timeout=60_000)
+        before = n.inner_text().strip()
+        page.screenshot(path=str(SHOTS / "jupyterlab_02_sample_size_before.png"))
+        slider = root.locator(".widget-slider", has=page.locator("label", has_text="Hazard ratio")).first
+        slider.locator(".noUi-handle").first.focus()
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        deadline = time.monotonic() + 30
+        while n.inner_text().strip() == before and time.monotonic() < deadline:
+            page.wait_for_timeout(250)
+        after = n.inner_text().strip()
+        page.screenshot(path=str(SHOTS / "jupyterlab_02_sample_size_after.png"))
+        assert after != before, f"N did not change after moving the hazard-ratio slider: {before!r}"
+        assert re.search(r"N = [\d,]+", after), after
+        console = [e for e in watch.errors if "Failed to load" not in e]
+        assert not [e for e in console if "trialnb" in e or "widget" in e.lower()], console
+    finally:
+        ctx.close()
+
+
+def test_slide_tags_present_as_rise_slides_in_jupyterlab(lab, browser) -> None:
+    """`tools/notebooks.py slide-tags` gives a notebook what jupyterlab-rise needs: one slide per
+    H1/H2 cell (the slide rule), shown by RISE's slideshow page."""
+    import jupytext
+    import nbformat
+
+    url, token, work = lab
+    tools = _load_tools()
+    py = work / "notebooks" / "slides_check.py"
+    # start from the source without slide metadata, so the test proves slide-tags writes it
+    text = (ROOT / "notebooks" / "02_sample_size.py").read_text(encoding="utf-8")
+    py.write_text(re.sub(r'^(# %% \[markdown\]) slideshow=\{"slide_type": "[a-z-]+"\}', r"\1", text, flags=re.M),
+                  encoding="utf-8")
+    assert tools.add_slide_metadata(py) > 0
+    nb = jupytext.read(py, fmt="py:percent")
+    kinds = [c.metadata.get("slideshow", {}).get("slide_type") for c in nb.cells]
+    nbformat.write(nb, py.with_suffix(".ipynb"))
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = ctx.new_page()
+    PageWatch(page, (url, "data:", "blob:"))
+    try:
+        page.goto(f"{url}/rise/slides_check.ipynb?token={token}", timeout=120_000)
+        page.wait_for_selector(".reveal .slides > section", timeout=120_000)
+        page.wait_for_function(f"() => document.querySelectorAll('.reveal .slides > section').length"
+                               f" === {kinds.count('slide')}", timeout=30_000)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "rise_02_sample_size.png"))
+    finally:
+        ctx.close()
+
+
+# --- hand-outs offline --------------------------------------------------------------------
+
+def _load_tools():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("trialnb_tools_notebooks", ROOT / "tools" / "notebooks.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+HANDOUT_NOTEBOOKS = ["02_sample_size", "03_randomization"]
+
+
+@pytest.mark.parametrize("name", HANDOUT_NOTEBOOKS)
+def test_handout_reads_offline(browser, tmp_path: Path, name: str) -> None:
+    import nbformat
+
+    tools = _load_tools()
+    src = ROOT / "notebooks" / f"{name}.py"
+    assert src.with_suffix(".ipynb").exists(), f"{src.with_suffix('.ipynb')} missing"
+    nb = nbformat.read(src.with_suffix(".ipynb"), as_version=4)
+    formulas: list[str] = []
+    for c in nb.cells:
+        if c.cell_type == "markdown":
+            tools.protect_math(c.source, formulas)
+    tools.main(["handouts", "--out", str(tmp_path), str(src)])
+    handout = tmp_path / f"{name}.html"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    ctx = browser.new_context(offline=True, viewport={"width": 1100, "height": 1400})
+    page = ctx.new_page()
+    watch = PageWatch(page, ("file://", "data:", "blob:"))
+    try:
+        page.goto(handout.as_uri(), timeout=60_000)
+        page.wait_for_load_state("load")
+        assert watch.blocked == [], f"the hand-out tried to fetch: {watch.blocked}"
+        assert formulas, f"{name} has no formula to check"
+        maths = page.locator("math")
+        assert maths.count() >= len(formulas), f"{maths.count()} MathML elements for {len(formulas)} formulas"
+        sizes = page.evaluate("() => [...document.querySelectorAll('math')]"
+                              ".map(m => m.getBoundingClientRect()).map(r => [r.width, r.height])")
+        assert all(w > 0 and h > 0 for w, h in sizes), f"MathML not laid out: {sizes}"
+        text = page.inner_text("main")
+        assert not re.search(r"(?<![\\\w])\$[^$\s](?:[^$]*?[^\s$])?\$(?!\d)", text), "raw $...$ left in the hand-out"
+        assert not re.search(r"\\(frac|left|right|mathrm|text|alpha|beta|lambda|ln)\b", text), "raw LaTeX left"
+        imgs = page.evaluate("() => [...document.images].map(i => [i.src.slice(0, 22), i.complete, i.naturalWidth])")
+        assert imgs, "no figure in the hand-out"
+        assert all(s.startswith("data:image/") and ok and w > 0 for s, ok, w in imgs), imgs
+        assert page.locator(".jp-CodeCell .jp-InputArea, .jp-CodeMirrorEditor").count() == 0, "code is shown"
+        page.locator("math").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / f"handout_{name}_offline.png"))
+        assert watch.errors == [], watch.errors
+    finally:
+        ctx.close()
+
+
+# --- the reviewer's report ----------------------------------------------------------------
+
+def test_review_report_reads_offline(browser, tmp_path: Path) -> None:
+    """`trialnb audit --html` opens with the network off; every section is there and ok."""
+    from trialnb.review import write_html
+
+    path = write_html(tmp_path / "audit.html")
+    ctx = browser.new_context(offline=True, viewport={"width": 1200, "height": 1200})
+    page = ctx.new_page()
+    watch = PageWatch(page, ("file://", "data:"))
+    try:
+        page.goto(path.as_uri(), timeout=60_000)
+        assert watch.blocked == [], watch.blocked
+        statuses = page.eval_on_selector_all("section", "els => els.map(e => e.dataset.status)")
+        assert statuses == ["ok"] * 5, statuses
+        assert page.locator("td.result-fail").count() == 0
+        assert page.locator("td.result-pass").count() >= 100
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "review_report.png"))
+        assert watch.errors == [], watch.errors
+    finally:
+        ctx.close()

@@ -1,0 +1,152 @@
+"""Hand-outs and slides (tools/notebooks.py handouts|slides|slide-tags), without a browser:
+formulas become MathML, nothing is fetched from the network, widgets leave a note, the slide
+rule is applied. The browser check of a hand-out offline is in test_browser.py."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("trialnb_tools_notebooks", ROOT / "tools" / "notebooks.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+nbt = _load()
+
+
+def _math_count(s: str) -> int:
+    return s.count("TRIALNBMATH")
+
+
+@pytest.mark.parametrize("text, n", [
+    ("Events $D = 4(z_{1-\\alpha/2} + z_{1-\\beta})^2 / (\\ln \\mathrm{HR})^2$ here.", 1),
+    ("$$\\Pr(\\text{event}) = 1 - \\frac{S_1(2) + S_2(2)}{2}$$", 1),
+    ("two $a$ and $b$", 2),
+    ("costs $5 and $10 today", 0),             # currency, not math (pandoc's rule)
+    ("escaped \\$ sign and \\$x\\$", 0),
+    ("code `$x$` and\n```\n$y$\n```\n", 0),     # code is left alone
+    ("a $$x$$ then $y$", 2),
+])
+def test_protect_math_finds_formulas_not_dollars(text: str, n: int):
+    store: list[str] = []
+    out = nbt.protect_math(text, store)
+    assert _math_count(out) == n == len(store)
+    assert all(m.startswith("<math ") and m.endswith("</math>") and "\n" not in m for m in store)
+    assert "$" not in re.sub(r"`[^`]*`|```.*?```|\\\$|\$\d+", "", out, flags=re.S)
+
+
+def test_display_math_is_block_and_alttext_keeps_the_latex():
+    store: list[str] = []
+    nbt.protect_math("$$e^{-0.5}$$ and $x_1$", store)
+    assert 'display="block"' in store[0] and 'display="inline"' in store[1]
+    assert 'alttext="e^{-0.5}"' in store[0]
+
+
+@pytest.mark.parametrize("bad", ["x^", "\\notamacro{x} + 1", "\\left( x"])
+def test_unsupported_latex_is_reported_with_the_formula(bad: str):
+    with pytest.raises(nbt.MathConversionError, match=re.escape(repr(bad))):
+        nbt.latex_to_mathml(bad, display=False)
+
+
+def test_fallbacks_rescue_common_macros():
+    assert "<mfrac>" in nbt.latex_to_mathml("\\tfrac{1}{2}")
+    assert "<mo>logit</mo>" in nbt.latex_to_mathml("\\operatorname{logit}(p)")
+
+
+def _nb() -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title\nThe hazard is $\\lambda = -\\ln S(t)/t$."),
+        nbformat.v4.new_code_cell("x = 1", outputs=[nbformat.v4.new_output(
+            "display_data", data={"application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2,
+                                                                                "version_minor": 0},
+                                  "text/plain": "VBox(...)"})]),
+        nbformat.v4.new_markdown_cell("## Second\ntext"),
+        nbformat.v4.new_code_cell("print(1)", outputs=[nbformat.v4.new_output("stream", name="stdout", text="1\n")]),
+        nbformat.v4.new_markdown_cell("### Detail\n$$N = \\lceil D / p \\rceil$$"),
+        nbformat.v4.new_code_cell("y", outputs=[nbformat.v4.new_output(
+            "execute_result", data={"text/markdown": "Result: $\\hat\\beta = 0.1$"}, execution_count=3)]),
+    ]
+    return nb
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "script":
+            self.scripts += 1
+        for k in ("src", "href"):
+            if a.get(k) and tag in ("script", "link", "img", "iframe"):
+                self.urls.append(a[k])
+
+
+def test_handout_is_code_free_offline_and_mathml():
+    html = nbt.export_html(_nb(), source="x.ipynb")
+    assert html.count("<math") == 3  # markdown inline, markdown display, markdown output
+    assert "$" not in re.sub(r"<style.*?</style>|<math.*?</math>", "", html, flags=re.S)
+    assert "TRIALNBMATH" not in html
+    p = _Tags()
+    p.feed(html)
+    assert [u for u in p.urls if not u.startswith("data:")] == []
+    assert "mathjax" not in html.lower() and "require.js" not in html
+    assert "x = 1" not in html and "print(1)" not in html  # no code
+    assert "trialnb-widget-note" in html and "VBox(" not in html
+
+
+def test_slides_follow_the_heading_rule():
+    nb = nbt.apply_slide_rule(_nb())
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in nb.cells]
+    assert kinds == ["slide", "-", "slide", "-", "subslide", "-"]
+    nb2 = _nb()
+    nb2.cells[3].metadata["slideshow"] = {"slide_type": "fragment"}
+    assert nbt.apply_slide_rule(nb2).cells[3].metadata["slideshow"]["slide_type"] == "fragment"
+    html = nbt.export_html(_nb(), slides=True)
+    assert html.count("<math") == 3
+    assert not re.search(r"<script[^>]+src=[^>]*mathjax", html, flags=re.I)
+    assert html.count("<section") >= 3
+
+
+def test_slide_tags_writes_the_rule_into_the_py_source(tmp_path: Path):
+    src = (ROOT / "notebooks" / "dashboards" / "sample_size.py").read_text()
+    py = tmp_path / "nb.py"
+    py.write_text(src + "\n# %% [markdown]\n# ### A detail\n# text\n\n# %% [markdown]\n# plain\n")
+    n = nbt.add_slide_metadata(py)
+    assert n == 2  # the H1 title and the H3 cell; not the plain cell
+    text = py.read_text()
+    assert '# %% [markdown] slideshow={"slide_type": "slide"}' in text
+    assert '# %% [markdown] slideshow={"slide_type": "subslide"}' in text
+    assert nbt.add_slide_metadata(py) == 0  # idempotent
+    import jupytext
+
+    nb = jupytext.read(py, fmt="py:percent")
+    assert nb.cells[0].metadata["slideshow"] == {"slide_type": "slide"}
+    assert [c.source for c in nb.cells] == [c.source for c in jupytext.reads(
+        src + "\n# %% [markdown]\n# ### A detail\n# text\n\n# %% [markdown]\n# plain\n", fmt="py:percent").cells]
+
+
+def test_handouts_command_writes_every_notebook(tmp_path: Path):
+    srcs = [ROOT / "notebooks" / "00_protocol.py", ROOT / "notebooks" / "dashboards" / "sample_size.py"]
+    assert nbt.main(["handouts", "--out", str(tmp_path), *map(str, srcs)]) == 0
+    for s in srcs:
+        out = tmp_path / f"{s.stem}.html"
+        html = out.read_text()
+        p = _Tags()
+        p.feed(html)
+        assert [u for u in p.urls if not u.startswith("data:")] == [], out
+        assert p.scripts == 0 or all("application/" in m for m in re.findall(r"<script[^>]*>", html)), out

@@ -1,0 +1,218 @@
+"""The reviewer's report (trialnb.review, `trialnb audit`): complete, honest about gaps and
+failures, self-contained as HTML."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from trialnb import review
+from trialnb.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sections() -> list[review.Section]:
+    return review.collect()
+
+
+@pytest.fixture(scope="module")
+def by_title(sections) -> dict[str, review.Section]:
+    return {s.title: s for s in sections}
+
+
+def _section(sections, start: str) -> review.Section:
+    return next(s for s in sections if s.title.startswith(start))
+
+
+def test_every_section_is_present_and_available(sections):
+    titles = [s.title for s in sections]
+    assert len(titles) == 5
+    for start in ("Protocol numbers", "Cross-check: sample size", "Cross-check: Cox", "Synthetic datasets",
+                  "Package versions"):
+        assert any(t.startswith(start) for t in titles), start
+    assert [s.title for s in sections if s.status != "ok"] == []
+
+
+def test_protocol_numbers_come_from_protocol_audit(sections):
+    from trialnb.sample_size import protocol_audit
+
+    s = _section(sections, "Protocol numbers")
+    df = protocol_audit()
+    assert len(s.rows) == len(df)
+    assert [r[0] for r in s.rows] == list(df["quantity"])
+    assert [r[3] for r in s.rows] == list(df["verdict"])
+    text = "\n".join(" | ".join(r) for r in s.rows)
+    # the facts a reviewer must find (issue 3): the event count, the sign typo, N rounded down
+    assert "sign typo" in text and "rounded down" in text
+    events = next(r for r in s.rows if r[0] == "events")
+    assert events[1] == "66" and events[2] == "65.35"
+
+
+def test_rpact_crosscheck_covers_every_reference_value(sections):
+    ref = json.loads((ROOT / "tests/reference/rpact_sample_size.json").read_text())
+    s = _section(sections, "Cross-check: sample size")
+    assert len(s.rows) == 2 * len(ref["survival"]) + len(ref["power"]) + len(ref["rates"])
+    assert {r[-1] for r in s.rows} == {"pass"}
+    assert all(r[4] == "1e-09 (relative)" for r in s.rows)
+    assert any("rpact 3.3.4" in n for n in s.notes)
+
+
+def test_survival_crosscheck_covers_every_dataset(sections):
+    ref = json.loads((ROOT / "tests/reference/survival_coxph.json").read_text())
+    s = _section(sections, "Cross-check: Cox")
+    for name in ref["results"]:
+        assert sum(r[0].startswith(name + ":") for r in s.rows) >= 20, name
+    assert {r[-1] for r in s.rows} == {"pass"}
+    hr = next(r for r in s.rows if r[0] == "trial_protocol: Cox HR arm A vs B")
+    want = ref["results"]["trial_protocol"]["cox"]["arm_A"]["hr"]
+    assert float(hr[1]) == pytest.approx(want, rel=1e-6)
+    assert any("survival 3.5" in n for n in s.notes)
+
+
+def test_seeds_name_every_shipped_file(sections):
+    from trialnb.simulation import SHIPPED_SEED
+
+    s = _section(sections, "Synthetic datasets")
+    files = {r[0] for r in s.rows}
+    shipped = {f"data/{p.name}" for p in (ROOT / "data").glob("*.csv")
+               if p.name.startswith(("trial_", "qol_", "screening"))}
+    assert shipped and shipped <= files
+    assert {r[1] for r in s.rows if r[0].startswith("data/")} == {str(SHIPPED_SEED)}
+
+
+def test_versions_include_python_packages_and_r(sections):
+    from importlib import metadata
+
+    s = _section(sections, "Package versions")
+    got = dict((r[0], r[1]) for r in s.rows)
+    assert got["numpy"] == metadata.version("numpy") and got["lifelines"] == metadata.version("lifelines")
+    assert "rpact 3.3.4" in got["R rpact (made the reference values)"]
+
+
+# --- failures and gaps are reported, never hidden -----------------------------------------
+
+def test_check_pass_and_fail_at_the_tolerance():
+    assert review.Check("x", 100.0, 100.0 + 1e-8, 1e-9).passed is True      # 1e-10 relative
+    assert review.Check("x", 100.0, 100.0 + 1e-6, 1e-9).passed is False     # 1e-8 relative
+    assert review.Check("x", 100.0, 100.0 + 1e-6, 1e-9).row()[-1] == "FAIL"
+    assert review.Check("x", 100.0, 100.0 + 1e-8, 1e-9, relative=False).passed is False
+    assert review.Check("x", 5.0, 5.0, 0.0, relative=False).row()[4] == "exact"
+    assert review.Check("x", 1.0, float("nan"), 1.0).passed is False
+
+
+@pytest.fixture()
+def fake_refs(tmp_path: Path, monkeypatch) -> Path:
+    for name in ("rpact_sample_size.json", "survival_coxph.json"):
+        shutil.copy(ROOT / "tests" / "reference" / name, tmp_path / name)
+    monkeypatch.setattr(review, "REFERENCE_DIR", tmp_path)
+    return tmp_path
+
+
+def test_a_wrong_reference_value_makes_the_section_fail(fake_refs: Path):
+    p = fake_refs / "rpact_sample_size.json"
+    ref = json.loads(p.read_text())
+    ref["survival"][0]["events"] *= 1.001  # a 0.1% error: far inside any printed rounding
+    p.write_text(json.dumps(ref))
+    s = review.crosscheck_rpact()
+    assert s.status == "fail"
+    assert [r[0] for r in s.rows if r[-1] == "FAIL"] == [f"{ref['survival'][0]['id']}: events"]
+    text = review.text_report([s])
+    assert "FAILED" in text and "[fail]" in text
+
+
+def test_a_wrong_cox_reference_makes_the_section_fail(fake_refs: Path):
+    p = fake_refs / "survival_coxph.json"
+    ref = json.loads(p.read_text())
+    ref["results"]["trial_protocol"]["cox"]["arm_A"]["se"] *= 1.0001
+    p.write_text(json.dumps(ref))
+    s = review.crosscheck_survival()
+    assert s.status == "fail"
+    assert [r[0] for r in s.rows if r[-1] == "FAIL"] == ["trial_protocol: Cox SE arm_A"]
+
+
+def test_missing_reference_is_not_available_not_ok(fake_refs: Path):
+    (fake_refs / "survival_coxph.json").unlink()
+    s = review.crosscheck_survival()
+    assert s.status == review.NOT_AVAILABLE and s.rows == []
+    assert "not available" in s.notes[0] and "survival_coxph.json" in s.notes[0]
+    assert review.crosscheck_rpact().status == "ok"
+
+
+def test_a_section_that_raises_is_reported(monkeypatch):
+    def boom() -> review.Section:
+        """Broken section."""
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(review, "dataset_seeds", boom)
+    secs = review.collect()
+    bad = [s for s in secs if s.status == review.NOT_AVAILABLE]
+    assert len(bad) == 1 and "RuntimeError: kaput" in bad[0].notes[0]
+    assert "not available: Broken section" in review.text_report(secs)
+
+
+def test_section_validates_its_shape():
+    with pytest.raises(ValueError, match="status"):
+        review.Section("t", "green")
+    with pytest.raises(ValueError, match="cells"):
+        review.Section("t", "ok", ["a", "b"], [["1"]])
+
+
+# --- text and HTML ------------------------------------------------------------------------
+
+def test_cli_audit_prints_the_text_report(capsys, sections):
+    assert main(["audit"]) == 0
+    out = capsys.readouterr().out
+    for s in sections:
+        assert f"{s.title} [{s.status}]" in out
+    assert "5 of 5 sections ok." in out
+    assert "exp(-0.5) = 0.6065" in out  # explanations are printed in full, not cut
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_cli_audit_html_is_self_contained(tmp_path: Path, capsys):
+    target = tmp_path / "sub" / "audit.html"
+    assert main(["audit", "--html", str(target)]) == 0
+    assert str(target) in capsys.readouterr().out
+    doc = target.read_text(encoding="utf-8")
+    parser = _Collect()
+    parser.feed(doc)
+    tags = [t for t, _ in parser.tags]
+    assert "script" not in tags and "img" not in tags and "iframe" not in tags
+    links = [a for t, a in parser.tags for k, v in a.items() if k in ("src", "href") and v]
+    assert links == [], links
+    assert tags.count("section") == 5 and tags.count("table") == 5
+    statuses = [a["data-status"] for t, a in parser.tags if t == "section"]
+    assert statuses == ["ok"] * 5
+    text = " ".join(parser.text)
+    assert "sign typo" in text and "rpact" in text and "20201120" in text
+    assert not re.search(r"\bnan\b", text)
+
+
+def test_write_html_refuses_a_non_html_path(tmp_path: Path):
+    with pytest.raises(ValueError, match=r"path must end in \.html"):
+        review.write_html(tmp_path / "audit.txt")
+
+
+def test_html_escapes_table_content():
+    s = review.Section("A <b> title", "ok", ["Quantity"], [["x < y & <script>"]])
+    doc = review.html_report([s])
+    assert "<script>" not in doc and "x &lt; y &amp; &lt;script&gt;" in doc

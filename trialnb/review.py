@@ -1,0 +1,482 @@
+"""The reviewer's report: every protocol number recomputed, the cross-checks against R, the
+package versions and the seed of every synthetic dataset, as text or as one HTML page.
+
+``trialnb audit`` prints :func:`text_report`; ``trialnb audit --html PATH`` (and ``make review``)
+writes :func:`write_html`, a single self-contained file (inline CSS, no script, no link to
+anything outside it) that a reviewer can open offline and check without reading code.
+
+The report is assembled from :class:`Section` objects, one per topic. A section whose
+ingredients are missing (a module not installed, a reference file not committed yet) is kept
+with status ``"not available"`` and says what is missing, so the report never hides a gap.
+
+Sources of each section:
+
+* protocol numbers: :func:`trialnb.sample_size.protocol_audit` (protocol value, recomputed value,
+  verdict, one-line explanation);
+* cross-checks: the committed outputs of the R scripts in ``tests/reference/`` (``rpact`` for
+  sample size and power, ``survival`` for the Cox model), recomputed now with ``trialnb`` and
+  compared within the tolerance stated in each row (relative tolerance unless said otherwise);
+* versions: :mod:`importlib.metadata` for Python packages, the R versions recorded in the
+  reference files;
+* seeds: the dataset provenance published by :mod:`trialnb.simulation` / ``data/README.md``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import platform
+import re
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+from . import report
+
+__all__ = [
+    "NOT_AVAILABLE",
+    "REFERENCE_DIR",
+    "Section",
+    "collect",
+    "crosscheck_rpact",
+    "crosscheck_survival",
+    "dataset_seeds",
+    "package_versions",
+    "protocol_numbers",
+    "text_report",
+    "write_html",
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE_DIR = ROOT / "tests" / "reference"
+"""Where the committed R reference values live (a source checkout; absent in a wheel install)."""
+
+NOT_AVAILABLE = "not available"
+PACKAGES = ("trialnb", "numpy", "scipy", "pandas", "lifelines", "matplotlib", "ipywidgets",
+            "jupyterlab", "voila", "nbconvert", "jupytext", "nbval", "latex2mathml")
+
+
+@dataclass
+class Section:
+    """One part of the report: a title, a status, a table (header + rows of strings) and notes.
+
+    ``status`` is ``"ok"``, ``"fail"`` (a cross-check outside its tolerance) or
+    :data:`NOT_AVAILABLE`.
+    """
+
+    title: str
+    status: str
+    header: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.status not in ("ok", "fail", NOT_AVAILABLE):
+            raise ValueError(f"status must be 'ok', 'fail' or {NOT_AVAILABLE!r}, got {self.status!r}")
+        for r in self.rows:
+            if len(r) != len(self.header):
+                raise ValueError(f"row {r!r} has {len(r)} cells, header has {len(self.header)}")
+
+
+def _unavailable(title: str, why: str) -> Section:
+    return Section(title, NOT_AVAILABLE, notes=[f"{NOT_AVAILABLE}: {why}"])
+
+
+def _cell(x: Any) -> str:
+    """A table cell: numbers through :mod:`trialnb.report`, everything else as text."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return report.fmt_n(x)
+    if isinstance(x, float):
+        if x.is_integer() and abs(x) < 1e9:
+            return report.fmt_n(x)
+        # as few decimals as show the value to 4 decimals (2 for values of 10 or more), so a
+        # protocol's "0.84" prints as 0.84 and the recomputed 0.84162 as 0.8416
+        top = 4 if abs(x) < 10 else 2
+        digits = next(d for d in range(1, top + 1) if round(x, d) == round(x, top))
+        return report.fmt_num(x, digits)
+    return str(x)
+
+
+def _significant(x: float, sig: int = 7) -> str:
+    """A cross-checked value to ``sig`` significant digits (enough to see agreement)."""
+    x = float(x)
+    if not math.isfinite(x):
+        return report.fmt_num(x, 1)
+    if x.is_integer() and abs(x) < 1e9:
+        return report.fmt_n(x)
+    digits = max(0, min(12, sig - 1 - math.floor(math.log10(abs(x)))))
+    return report.fmt_num(x, digits)
+
+
+# --- protocol numbers ---------------------------------------------------------------------
+
+def protocol_numbers() -> Section:
+    """The protocol's sample-size numbers recomputed (:func:`trialnb.sample_size.protocol_audit`)."""
+    title = "Protocol numbers recomputed"
+    try:
+        from .sample_size import protocol_audit
+    except ImportError as exc:
+        return _unavailable(title, f"trialnb.sample_size.protocol_audit cannot be imported ({exc})")
+    df = protocol_audit()
+    cols = ["quantity", "protocol", "recomputed", "verdict", "explanation"]
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        return _unavailable(title, f"protocol_audit() lacks columns {missing}")
+    rows = [[_cell(r[c]) for c in cols] for r in df[cols].to_dict("records")]
+    verdicts = sorted({str(v) for v in df["verdict"]})
+    counts = ", ".join(f"{(df['verdict'] == v).sum()} {v}" for v in verdicts)
+    return Section(title, "ok", [c.capitalize() for c in cols], rows,
+                   [f"{len(df)} quantities from the protocol's sample-size section: {counts}.",
+                    "Source: trialnb.sample_size.protocol_audit()."])
+
+
+# --- cross-checks against R ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Check:
+    """One number compared with reference software."""
+
+    what: str
+    reference: float
+    ours: float
+    tolerance: float
+    relative: bool = True
+
+    @property
+    def difference(self) -> float:
+        d = abs(self.ours - self.reference)
+        return d / abs(self.reference) if self.relative and self.reference != 0 else d
+
+    @property
+    def passed(self) -> bool:
+        return math.isfinite(self.ours) and self.difference <= self.tolerance
+
+    def row(self) -> list[str]:
+        kind = "relative" if self.relative else "absolute"
+        tol = "exact" if self.tolerance == 0 else f"{self.tolerance:.0e} ({kind})"
+        return [self.what, _significant(self.reference), _significant(self.ours),
+                f"{self.difference:.1e}", tol,
+                "pass" if self.passed else "FAIL"]
+
+
+CHECK_HEADER = ["Quantity", "Reference (R)", "trialnb", "Difference", "Tolerance", "Result"]
+
+
+def _load_reference(name: str) -> dict[str, Any] | None:
+    path = REFERENCE_DIR / name
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _check_section(title: str, filename: str, build: Callable[[dict[str, Any]], list[Check]],
+                   software: str) -> Section:
+    ref = _load_reference(filename)
+    if ref is None:
+        return _unavailable(title, f"reference file tests/reference/{filename} not found")
+    try:
+        checks = build(ref)
+    except ImportError as exc:
+        return _unavailable(title, f"the trialnb module to compare is missing ({exc})")
+    if not checks:
+        return _unavailable(title, f"tests/reference/{filename} has no values this report knows how to compare")
+    n_pass = sum(c.passed for c in checks)
+    status = "ok" if n_pass == len(checks) else "fail"
+    notes = [f"{n_pass} of {len(checks)} values within tolerance. Reference: {software}; "
+             f"values in tests/reference/{filename}, regenerated by tests/reference/"
+             f"{Path(filename).stem}.R (CI re-runs it and compares)."]
+    return Section(title, status, CHECK_HEADER, [c.row() for c in checks], notes)
+
+
+RPACT_TOL = 1e-9
+"""Relative tolerance against rpact: both evaluate the same closed forms (Schoenfeld/Freedman
+events, Lachin-Foulkes event probability, normal-approximation power), so they agree to
+~1e-12; 1e-9 leaves room for libm differences."""
+COX_TOL = 1e-6
+"""Relative tolerance against R coxph: two Newton-Raphson fits converged to 1e-10/1e-12 agree
+to ~1e-8 on these data; 1e-6 is still far below any printed digit."""
+KM_TOL = 1e-9
+"""Relative tolerance for Kaplan-Meier and log-rank: exact finite sums on both sides."""
+LOGLIK_TOL = 1e-6
+"""Absolute tolerance for the Cox partial log-likelihood."""
+
+
+def _rpact_checks(ref: dict[str, Any]) -> list[Check]:
+    """Our sample-size numbers for every design in rpact_sample_size.json (getSampleSizeSurvival,
+    getPowerSurvival, getSampleSizeRates)."""
+    from . import sample_size as ss
+
+    checks: list[Check] = []
+    for c in ref.get("survival", []):
+        res = ss.sample_size(
+            c["hazard_ratio"], alpha=c["alpha"], power=c["power"], allocation_ratio=c["allocation_ratio"],
+            sided=c["sided"], method=c["method"], control_hazard=c["control_hazard"],
+            accrual_time=c["accrual_time"], follow_up_time=c["follow_up_time"],
+            dropout_hazard=c["dropout_hazard"])
+        checks.append(Check(f"{c['id']}: events", c["events"], res.events, RPACT_TOL))
+        checks.append(Check(f"{c['id']}: N (unrounded)", c["n_total"], res.n_total, RPACT_TOL))
+    for c in ref.get("power", []):
+        got = ss.power(c["events"], c["hazard_ratio"], alpha=c["alpha"], allocation_ratio=c["allocation_ratio"],
+                       sided=c["sided"], method=c["method"])
+        checks.append(Check(f"{c['id']}: power", c["power"], got, RPACT_TOL))
+    for c in ref.get("rates", []):
+        res = ss.proportion_sample_size(c["control_proportion"], c["treatment_proportion"], alpha=c["alpha"],
+                                        power=c["power"], allocation_ratio=c["allocation_ratio"], sided=c["sided"])
+        checks.append(Check(f"{c['id']}: N, two proportions", c["n_total"], res.n_total, RPACT_TOL))
+    return checks
+
+
+def _survival_checks(ref: dict[str, Any]) -> list[Check]:
+    """Our analysis of each shipped trial file against R survival (coxph, survfit, survdiff)."""
+    from . import analysis as an
+    from .data import load_trial
+
+    data_dir = ROOT / "data"
+    checks: list[Check] = []
+    for name, r in ref.get("results", {}).items():
+        path = data_dir / r["file"]
+        if not path.is_file():
+            raise ImportError(f"data file data/{r['file']} not found")
+        df = load_trial(path)
+        cox = an.primary_cox(df)
+        summ = cox.summary
+        for term, v in r["cox"].items():
+            row = summ.loc[term]
+            if term == "arm_A":
+                checks += [Check(f"{name}: Cox HR arm A vs B", v["hr"], float(row["exp(coef)"]), COX_TOL),
+                           Check(f"{name}: Cox HR 95% CI lower", v["ci_lower"], float(row["exp(coef) lower 95%"]), COX_TOL),
+                           Check(f"{name}: Cox HR 95% CI upper", v["ci_upper"], float(row["exp(coef) upper 95%"]), COX_TOL),
+                           Check(f"{name}: Cox Wald p, arm", v["p"], float(row["p"]), COX_TOL)]
+            checks += [Check(f"{name}: Cox coef {term}", v["coef"], float(row["coef"]), COX_TOL),
+                       Check(f"{name}: Cox SE {term}", v["se"], float(row["se(coef)"]), COX_TOL)]
+        checks.append(Check(f"{name}: Cox partial log-likelihood", r["loglik"], float(cox.model.log_likelihood_),
+                            LOGLIK_TOL, relative=False))
+        km = an.survival_at(df, 24.0).table
+        for arm, v in r["km_24"].items():
+            checks += [Check(f"{name}: KM 2-year survival, arm {arm}", v["survival"], float(km.at[arm, "survival"]), KM_TOL),
+                       Check(f"{name}: KM Greenwood SE, arm {arm}", v["se"], float(km.at[arm, "se"]), KM_TOL)]
+        lr = an.logrank(df)
+        checks += [Check(f"{name}: log-rank chi-square", r["logrank"]["chisq"], lr.statistic, KM_TOL),
+                   Check(f"{name}: log-rank p", r["logrank"]["p"], lr.p_value, KM_TOL)]
+        for arm in ("A", "B"):
+            checks.append(Check(f"{name}: log-rank expected deaths, arm {arm}", r["logrank"]["expected"][arm],
+                                lr.expected[arm], KM_TOL))
+            checks.append(Check(f"{name}: observed deaths, arm {arm}", float(r["logrank"]["observed"][arm]),
+                                float(lr.observed[arm]), 0.0, relative=False))
+    return checks
+
+
+def _r_software(ref: dict[str, Any] | None, package: str) -> str:
+    """'R rpact 3.3.4' / 'R 4.2.2, survival 3.5.3' from what the reference file records."""
+    if not ref:
+        return f"R {package}"
+    if isinstance(ref.get("software"), str):
+        return ref["software"]
+    ver = ref.get(f"{package}_version")
+    return f"R {package} {ver}" if ver else f"R {package} (version not recorded)"
+
+
+def crosscheck_rpact() -> Section:
+    """Events, N and power for a spread of designs, against R rpact."""
+    ref = _load_reference("rpact_sample_size.json")
+    return _check_section("Cross-check: sample size and power against R rpact",
+                          "rpact_sample_size.json", _rpact_checks, _r_software(ref, "rpact"))
+
+
+def crosscheck_survival() -> Section:
+    """Cox model estimates, against R survival::coxph."""
+    ref = _load_reference("survival_coxph.json")
+    return _check_section("Cross-check: Cox model against R survival",
+                          "survival_coxph.json", _survival_checks, _r_software(ref, "survival"))
+
+
+# --- versions and seeds -------------------------------------------------------------------
+
+def package_versions() -> Section:
+    """Python and package versions used to produce this report, and R versions of the references."""
+    rows = [["Python", platform.python_version()]]
+    for name in PACKAGES:
+        try:
+            rows.append([name, metadata.version(name)])
+        except metadata.PackageNotFoundError:
+            rows.append([name, NOT_AVAILABLE])
+    for fname, pkg in (("rpact_sample_size.json", "rpact"), ("survival_coxph.json", "survival")):
+        ref = _load_reference(fname)
+        rows.append([f"R {pkg} (made the reference values)",
+                     NOT_AVAILABLE if ref is None else _r_software(ref, pkg)])
+    return Section("Package versions", "ok", ["Package", "Version"], rows,
+                   [f"Platform: {platform.platform()}."])
+
+
+SEED_HEADER = ["Dataset", "Seed", "Content", "Generated by"]
+
+
+def _notebook_seeds() -> list[list[str]]:
+    """``SEED = ...`` of every notebook source (the seeded generator each notebook creates)."""
+    rows = []
+    for py in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")):
+        m = re.search(r"^SEED\s*=\s*(\d+)", py.read_text(encoding="utf-8"), flags=re.M)
+        if m:
+            rows.append([f"notebooks/{py.name}", m.group(1), "random draws made in the notebook",
+                         "numpy.random.default_rng(SEED)"])
+    return rows
+
+
+def dataset_seeds() -> Section:
+    """The seed of every synthetic dataset: the shipped files in data/ and the notebooks' own."""
+    title = "Synthetic datasets and their seeds"
+    try:
+        from .simulation import SCENARIOS, SHIPPED_SCENARIOS, SHIPPED_SEED
+    except ImportError as exc:
+        return _unavailable(title, f"trialnb.simulation cannot be imported ({exc})")
+    seed = str(SHIPPED_SEED)
+    gen = "trialnb build-data"
+    rows = []
+    for name in SHIPPED_SCENARIOS:
+        desc = SCENARIOS[name].description
+        rows.append([f"data/trial_{name}.csv", seed, f"scenario {name}: {desc}", gen])
+        rows.append([f"data/qol_{name}.csv", seed, f"quality of life, scenario {name}", gen])
+    rows.append(["data/screening_log.csv", seed, "every referred patient (same for all scenarios)", gen])
+    rows += _notebook_seeds()
+    notes = ["Every shipped file is regenerated byte for byte by `trialnb build-data --out data`; "
+             "tests/test_data.py checks the shipped files equal the regenerated ones."]
+    readme = ROOT / "data" / "README.md"
+    if readme.is_file():
+        stated = re.search(r"seed `(\d+)`", readme.read_text(encoding="utf-8"))
+        if stated and stated.group(1) != seed:
+            return Section(title, "fail", SEED_HEADER, rows,
+                           notes + [f"data/README.md states seed {stated.group(1)}, the code uses {seed}."])
+        notes.append(f"data/README.md states the same seed ({seed})." if stated
+                     else "data/README.md does not state the seed.")
+    return Section(title, "ok", SEED_HEADER, rows, notes)
+
+
+# --- assembly -----------------------------------------------------------------------------
+
+def collect() -> list[Section]:
+    """Every section of the report, in order; a section that fails to build says why."""
+    out = []
+    for fn in (protocol_numbers, crosscheck_rpact, crosscheck_survival, dataset_seeds, package_versions):
+        try:
+            out.append(fn())
+        except Exception as exc:  # noqa: BLE001 - a broken piece must not hide the rest
+            out.append(_unavailable(fn.__doc__.splitlines()[0] if fn.__doc__ else fn.__name__,
+                                    f"building this section raised {type(exc).__name__}: {exc}"))
+    return out
+
+
+def _summary(sections: list[Section]) -> str:
+    bad = [s.title for s in sections if s.status == "fail"]
+    na = [s.title for s in sections if s.status == NOT_AVAILABLE]
+    parts = [f"{len(sections) - len(bad) - len(na)} of {len(sections)} sections ok"]
+    if bad:
+        parts.append("FAILED: " + "; ".join(bad))
+    if na:
+        parts.append(f"{NOT_AVAILABLE}: " + "; ".join(na))
+    return ". ".join(parts) + "."
+
+
+def _text_table(header: list[str], rows: list[list[str]]) -> str:
+    """Aligned columns; the last column is never cut (explanations are read in full)."""
+    cells = [list(r) for r in [header, *rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    widths[-1] = 0
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * (w or len(h)) for w, h in zip(widths, header)))
+    return "\n".join(lines)
+
+
+TITLE = "trialnb reviewer's report: NCT04697043 calculations recomputed and cross-checked"
+
+
+def text_report(sections: list[Section] | None = None) -> str:
+    """The whole report as plain text (what ``trialnb audit`` prints)."""
+    sections = collect() if sections is None else sections
+    out = [TITLE, "=" * len(TITLE), _summary(sections), ""]
+    for s in sections:
+        head = f"{s.title} [{s.status}]"
+        out += [head, "-" * len(head)]
+        if s.rows:
+            out.append(_text_table(s.header, s.rows))
+        out += s.notes
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px;
+       margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; }
+table { border-collapse: collapse; width: 100%; font-size: 0.92em; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: #f2f4f7; }
+.status { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 0.8em;
+          margin-left: 0.5em; vertical-align: middle; }
+.status-ok { background: #d9f2dd; color: #185c26; }
+.status-fail { background: #f8d7da; color: #842029; }
+.status-na { background: #fff3cd; color: #664d03; }
+td.result-pass { color: #185c26; font-weight: 600; }
+td.result-fail { color: #842029; font-weight: 700; }
+.summary { padding: 0.6em 1em; background: #f2f4f7; border-radius: 6px; }
+.meta { color: #666; font-size: 0.85em; }
+"""
+
+
+def _html_section(s: Section) -> str:
+    cls = {"ok": "status-ok", "fail": "status-fail"}.get(s.status, "status-na")
+    sid = "".join(ch if ch.isalnum() else "-" for ch in s.title.lower()).strip("-")
+    parts = [f'<section id="{sid}" data-status="{html.escape(s.status)}">',
+             f'<h2>{html.escape(s.title)}<span class="status {cls}">{html.escape(s.status)}</span></h2>']
+    if s.rows:
+        parts.append("<table><thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in s.header)
+                     + "</tr></thead><tbody>")
+        for r in s.rows:
+            tds = []
+            for h, c in zip(s.header, r):
+                klass = ""
+                if h == "Result":
+                    klass = ' class="result-pass"' if c == "pass" else ' class="result-fail"'
+                tds.append(f"<td{klass}>{html.escape(c)}</td>")
+            parts.append("<tr>" + "".join(tds) + "</tr>")
+        parts.append("</tbody></table>")
+    parts += [f"<p>{html.escape(n)}</p>" for n in s.notes]
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def html_report(sections: list[Section] | None = None) -> str:
+    """The whole report as one self-contained HTML document (inline CSS, no scripts)."""
+    sections = collect() if sections is None else sections
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    body = "\n".join(_html_section(s) for s in sections)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{html.escape(TITLE)}</title>
+<style>{_CSS}</style></head>
+<body>
+<h1>{html.escape(TITLE)}</h1>
+<p class="summary">{html.escape(_summary(sections))}</p>
+<p class="meta">Generated {when} by <code>trialnb audit --html</code> with Python
+{html.escape(sys.version.split()[0])}. Every number below is recomputed when the report is
+generated; nothing is copied from a previous run.</p>
+{body}
+</body></html>
+"""
+
+
+def write_html(path: Path | str) -> Path:
+    """Write :func:`html_report` to ``path`` (parent folders created); return the path."""
+    path = Path(path)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"path must end in .html or .htm, got {str(path)!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html_report(), encoding="utf-8")
+    return path
