@@ -105,7 +105,8 @@ class RandomizationConsole:
         self.measure = W.Dropdown(options=list(IMBALANCE_MEASURES), value=imbalance,
                                   description="Imbalance measure", style={"description_width": "190px"})
         self.p = W.FloatSlider(value=p, min=0.55, max=1.0, step=0.05, description="p (minimizing arm)",
-                               style={"description_width": "190px"}, readout_format=".2f")
+                               style={"description_width": "190px"}, readout_format=".2f",
+                               layout=W.Layout(width="480px"))
         self.allocate_button = W.Button(description="Allocate", button_style="primary", icon="random")
         self.counts_html = W.HTML()
         self.table_html = W.HTML()

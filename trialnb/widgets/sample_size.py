@@ -29,8 +29,8 @@ HORIZON = PROTOCOL.design.horizon_months  # 24 months: the 2-year horizon of the
 HR_GRID = np.round(np.linspace(0.30, 1.00, 71), 4)
 """Hazard ratios at which the explorer draws the power curve."""
 
-_STYLE = {"description_width": "250px"}
-_SLIDER_WIDTH = "480px"
+_STYLE = {"description_width": "270px"}
+_SLIDER_WIDTH = "520px"
 
 
 def _esc(s: str) -> str:
@@ -130,7 +130,7 @@ class SampleSizeExplorer:
         self.hazard_ratio = fs("Hazard ratio A vs B", v["hazard_ratio"], 0.30, 0.95, 0.01, ".2f")
         self.control_survival = fs("Control 2-year survival", v["control_survival"], 0.20, 0.95, 0.001, ".3f")
         self.accrual = fs("Accrual (months)", v["accrual"], 0.0, 72.0, 1.0, ".0f")
-        self.follow_up = fs("Follow-up after last entry (months)", v["follow_up"], 1.0, 72.0, 1.0, ".0f")
+        self.follow_up = fs("Follow-up after accrual (months)", v["follow_up"], 1.0, 72.0, 1.0, ".0f")
         self.dropout = fs("Drop-out by 2 years", v["dropout"], 0.0, 0.40, 0.01, ".2f")
         self.loss = fs("Loss to follow-up (inflation)", v["loss"], 0.0, 0.40, 0.01, ".2f")
         self.allocation_ratio = fs("Allocation ratio n_A / n_B", v["allocation_ratio"], 0.5, 3.0, 0.25, ".2f")
