@@ -43,6 +43,8 @@
 # | Kaplan-Meier / survival curves | Will Rogers picture | 20 min |
 # | Confounding | selection, co-treatment | 20 min |
 # | pandas basics | reading the tables | 15 min |
+#
+# **Time to learn:** 60 minutes (90 with the exercises).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Imports
