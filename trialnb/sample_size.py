@@ -476,8 +476,25 @@ def _arms(n_total: float, r: float) -> tuple[int, int]:
     return _ceil(n_total / (1 + r)), _ceil(n_total * r / (1 + r))
 
 
+class _ArmTotals:
+    """Totals shared by the two sample-size results (arms rounded up, then inflated for loss)."""
+
+    n_control: int
+    n_treatment: int
+    n_control_after_loss: int
+    n_treatment_after_loss: int
+
+    @property
+    def n_total_rounded(self) -> int:
+        return self.n_control + self.n_treatment
+
+    @property
+    def n_total_after_loss(self) -> int:
+        return self.n_control_after_loss + self.n_treatment_after_loss
+
+
 @dataclass(frozen=True, repr=False)
-class SampleSize(_StepsTable):
+class SampleSize(_ArmTotals, _StepsTable):
     """Result of :func:`sample_size`: unrounded numbers, the rounded design and the steps.
 
     Rounded design: events up; N = (rounded events) / Pr(event), each arm rounded up
@@ -498,14 +515,6 @@ class SampleSize(_StepsTable):
     n_treatment_after_loss: int
     steps: tuple[Step, ...] = field(repr=False)
     title: str = "Sample size"
-
-    @property
-    def n_total_rounded(self) -> int:
-        return self.n_control + self.n_treatment
-
-    @property
-    def n_total_after_loss(self) -> int:
-        return self.n_control_after_loss + self.n_treatment_after_loss
 
     @property
     def n_per_arm(self) -> int:
@@ -622,7 +631,7 @@ def protocol_sample_size(accrual_time: float = 0.0, follow_up_time: float | None
 
 
 @dataclass(frozen=True, repr=False)
-class ProportionSampleSize(_StepsTable):
+class ProportionSampleSize(_ArmTotals, _StepsTable):
     """Result of :func:`proportion_sample_size` (a design on the survival proportions)."""
 
     inputs: Mapping[str, Any]
@@ -635,14 +644,6 @@ class ProportionSampleSize(_StepsTable):
     n_treatment_after_loss: int
     steps: tuple[Step, ...] = field(repr=False)
     title: str = "Sample size, two proportions"
-
-    @property
-    def n_total_rounded(self) -> int:
-        return self.n_control + self.n_treatment
-
-    @property
-    def n_total_after_loss(self) -> int:
-        return self.n_control_after_loss + self.n_treatment_after_loss
 
     def summary(self) -> str:
         return (
