@@ -112,3 +112,18 @@ def test_nbval_fails_on_deleted_output(sample: Path):
                         "--nbval-sanitize-with", str(ROOT / "notebooks" / "sanitize.cfg"), str(sample)],
                        cwd=sample.parent, capture_output=True, text=True)
     assert r.returncode != 0, r.stdout[-2000:]
+
+
+@pytest.mark.parametrize("ipynb", [p for p in IPYNBS if "dashboards" not in p.parts], ids=lambda p: p.name)
+def test_every_code_cell_is_introduced_by_a_sentence(ipynb: Path):
+    nb = nbformat.read(ipynb, as_version=4)
+    bare = [i for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" and (i == 0 or nb.cells[i - 1].cell_type != "markdown")]
+    assert bare == [], f"{ipynb.name}: code cells {bare} have no markdown sentence before them"
+
+
+@pytest.mark.parametrize("ipynb", [p for p in IPYNBS if "dashboards" not in p.parts], ids=lambda p: p.name)
+def test_imports_cell_seeds_one_generator(ipynb: Path):
+    nb = nbformat.read(ipynb, as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert code.count("default_rng(SEED") >= 1 and "use_style()" in code, ipynb.name
