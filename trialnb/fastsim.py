@@ -42,6 +42,7 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from .protocol import PROTOCOL
+from .sample_size import power as _analytic_power
 
 try:  # optional acceleration (PyPI ``numba``); the numpy engine gives the same numbers
     from . import _fastsim_numba as _nbk
@@ -909,21 +910,10 @@ def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int =
 
 def schoenfeld_power(events: float, hazard_ratio: float, alpha: float = 0.05,
                      allocation_ratio: float = 1.0) -> float:
-    """Two-sided power of the log-rank/Cox test with ``events`` deaths (Schoenfeld 1981):
-    Phi(sqrt(D r/(1+r)^2) |ln HR| - z_{1-alpha/2}) + Phi(-sqrt(...)|ln HR| - z_{1-alpha/2}).
-    Used only when :mod:`trialnb.sample_size` is not available."""
-    if not events > 0:
-        raise ValueError(f"events must be > 0, got {events!r}")
-    if not hazard_ratio > 0:
-        raise ValueError(f"hazard_ratio must be > 0, got {hazard_ratio!r}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
-    if not allocation_ratio > 0:
-        raise ValueError(f"allocation_ratio must be > 0, got {allocation_ratio!r}")
-    r = allocation_ratio
-    drift = math.sqrt(events * r / (1 + r) ** 2) * abs(math.log(hazard_ratio))
-    zc = stats.norm.isf(alpha / 2)
-    return float(stats.norm.cdf(drift - zc) + stats.norm.cdf(-drift - zc))
+    """Two-sided Schoenfeld (1981) power with ``events`` deaths: the analytic value the
+    simulations are compared with. Delegates to :func:`trialnb.sample_size.power`, the
+    project's one implementation (same formula, same argument checks)."""
+    return _analytic_power(events, hazard_ratio, alpha=alpha, allocation_ratio=allocation_ratio, sided=2)
 
 
 def split_events_power(events_a: float, events_b: float, hazard_ratio: float,
