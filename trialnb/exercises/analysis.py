@@ -27,7 +27,7 @@ def _trial(name: str) -> pd.DataFrame:
 def _hr(answer: Any) -> float:
     x = parse_number(answer, "a hazard ratio", allowed="give a hazard ratio, a positive number such as 0.75")
     if x <= 0:
-        raise AnswerError(f"{answer!r} is not positive; a hazard ratio is a positive number such as 0.75.")
+        raise AnswerError(f"{answer!r} is not positive; give a hazard ratio, a positive number such as 0.75.")
     return x
 
 

@@ -75,7 +75,8 @@ def check_block_formula(answer: Any) -> tuple[bool, str]:
     as "17/6"); right within 0.01."""
     x = parse_number(answer, "the expected number of correct guesses")
     if not 0 <= x <= 4:
-        raise AnswerError(f"{answer!r} is outside 0-4; a block of 4 has at most 4 correct guesses.")
+        raise AnswerError(f"{answer!r} is outside 0-4 (a block of 4 has at most 4 correct guesses); give the "
+                          "expected number, e.g. 2.5.")
     truth = rz.block_correct_guesses_closed_form(4)
     if close(x, truth, 0.01):
         return True, f"E = {truth:.4f} (17/6) correct guesses per block of 4, against 2 by pure chance."

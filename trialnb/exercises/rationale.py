@@ -121,7 +121,7 @@ def check_apparent_hr(answer: Any) -> tuple[bool, str]:
     """Exercise 01.3: the naive HR with only coding errors on; right within 0.02."""
     x = parse_number(answer, "a hazard ratio", allowed="give a hazard ratio, a positive number such as 0.75")
     if x <= 0:
-        raise AnswerError(f"{answer!r} is not positive; a hazard ratio is a positive number such as 0.75.")
+        raise AnswerError(f"{answer!r} is not positive; give a hazard ratio, a positive number such as 0.75.")
     truth = _apparent_hr()
     if close(x, truth, 0.02):
         return True, (f"HR {truth:.2f} although surgery does nothing here (true HR 1): a few miscoded "
