@@ -214,8 +214,13 @@ CASES["04.4"] = dict(fn=ex04.check_null_hr,
 
 def test_every_registered_exercise_has_a_case():
     for mod in (ex00, ex01, ex02, ex03, ex04, ex06):
-        for name in mod.__all__:
+        checkers = [n for n in mod.__all__ if n.startswith("check_")]
+        assert checkers, mod.__name__
+        for name in checkers:
             get_exercise(getattr(mod, name))
+        functions = {n for n, v in vars(mod).items()
+                     if not n.startswith("_") and callable(v) and getattr(v, "__module__", None) == mod.__name__}
+        assert functions <= set(mod.__all__) and all(hasattr(mod, n) for n in mod.__all__), mod.__name__
     keys = {k for k in EXERCISES if k[:2] in {"00", "01", "02", "03", "04", "06"}}
     assert keys == set(CASES) | {"06.1", "06.2", "06.3"}
 

@@ -16,12 +16,12 @@ from ._verdict import AnswerError, close, exercise, parse_choice, parse_count, p
 __all__ = ["check_deaths_by_24", "check_inverse_hr", "check_null_hr", "check_primary_population",
            "check_survival_difference"]
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 
 @lru_cache(maxsize=4)
 def _trial(name: str) -> pd.DataFrame:
-    return load_trial(DATA_DIR / f"trial_{name}.csv")
+    return load_trial(_DATA_DIR / f"trial_{name}.csv")
 
 
 def _hr(answer: Any) -> float:

@@ -12,7 +12,7 @@ from .. import sample_size as ss
 from ..fastsim import REFERENCE_PROGNOSIS, Scenario, expected_events, simulate
 from ._verdict import AnswerError, close, exercise, parse_count, parse_proportion, parse_yes_no
 
-__all__ = ["check_logrank_loses_power", "check_n_for_mf07", "check_power_answer"]
+__all__ = ["N_TRIALS", "check_logrank_loses_power", "check_n_for_mf07", "check_power_answer"]
 
 N_TRIALS = 4000
 """Simulated trials behind the checks of 06.1 and 06.3 (seed 1); a Monte-Carlo standard error

@@ -16,7 +16,7 @@ __all__ = ["check_block_formula", "check_efron_limit", "check_minimization_range
 _ARM_CHOICES = {"A": ("arm a",), "B": ("arm b",), "tie": ("either", "neither", "equal", "both", "none", "draw")}
 
 
-def favoured_arm(measure: str) -> str:
+def _favoured_arm(measure: str) -> str:
     """The arm ("A", "B" or "tie") that ``measure`` minimization favours for ``EXERCISE_CASE``."""
     counts: dict[str, dict[str, list[int]]] = {f.name: {lv: [0, 0] for lv in f.levels} for f in FACTORS}
     for f, lv in rz.EXERCISE_CASE["patient"].items():
@@ -39,7 +39,7 @@ _MIN_HINTS = (
 
 
 def _minimization(answer: Any, measure: str, other: str) -> tuple[bool, str]:
-    given, truth, truth_other = _arm(answer), favoured_arm(measure), favoured_arm(other)
+    given, truth, truth_other = _arm(answer), _favoured_arm(measure), _favoured_arm(other)
     if given == truth:
         why = (" Range and variance disagree here: variance squares the imbalances, so one large "
                "imbalance weighs more than several small ones." if truth != truth_other else "")
