@@ -339,6 +339,8 @@ def test_06_logrank_question_follows_the_simulation():
         assert ex06.check_logrank_loses_power(answer).correct is truth
     v = ex06.check_logrank_loses_power("no")
     assert v.correct is (not truth) and v.message.startswith("Not yet" if truth else "Right")
+    if truth:
+        assert "ignores the factors" in v.message
     assert ex06.check_logrank_loses_power(42).status == "invalid"
     assert "yes" not in hint("06.3", 1).lower()
 
@@ -363,6 +365,7 @@ def test_parse_signed_and_errors():
 
 def test_parse_number_count_choice():
     assert parse_number("1,234") == 1234 and parse_number(" 17/6 ") == pytest.approx(17 / 6)
+    assert parse_number("0,39") == 0.39 and parse_proportion("39,3 %") == pytest.approx(0.393)
     assert parse_number("\u22120.5") == -0.5 and parse_number(np.array(2.5)) == 2.5
     assert parse_count("144") == 144 and parse_count(144.0) == 144
     with pytest.raises(AnswerError, match="not whole"):

@@ -190,7 +190,8 @@ def _show(answer: Any) -> str:
 
 def parse_number(answer: Any, what: str = "a number", *, allowed: str | None = None) -> float:
     """A finite real number from a number (int, float, numpy scalar, Fraction) or a string
-    such as ``"142"``, ``" 2.83 "``, ``"1,234"``, ``"17/6"``. Booleans, text, NaN and
+    such as ``"142"``, ``" 2.83 "``, ``"0,39"`` (decimal comma), ``"1,234"`` (thousands:
+    groups of exactly three digits), ``"17/6"``. Booleans, text, NaN and
     infinities raise :class:`AnswerError` naming the accepted forms."""
     allowed = allowed or f"give {what}, e.g. 0.25, 142 or '17/6'"
     if isinstance(answer, bool):
@@ -201,6 +202,8 @@ def parse_number(answer: Any, what: str = "a number", *, allowed: str | None = N
         s = answer.strip().replace("\u2212", "-")
         if _THOUSANDS.fullmatch(s):
             s = s.replace(",", "")
+        elif re.fullmatch(r"[+-]?\d*,\d+", s):  # a decimal comma: "0,39"
+            s = s.replace(",", ".")
         try:
             if _NUM.fullmatch(s):
                 x = float(s)
