@@ -9,6 +9,16 @@ the one verdict helper in :mod:`trialnb.exercises._verdict`::
     hint("02.2", 1)                # the nudge alone
 
 Checkers never raise on a trainee's answer; they return a :class:`Verdict`.
+
+Adding a notebook's checks: create ``trialnb/exercises/<topic>.py`` (no edit here; modules
+are found by :func:`get_exercise`) and write each checker as::
+
+    @exercise("05.1", "one-line question", ("a nudge", "the method"))
+    def check_something(answer):            # never called with None
+        x = parse_proportion(answer, "the power")   # raises AnswerError -> "Cannot check"
+        return close(x, truth, 0.005), "why it is right, or what is wrong with it"
+
+In the notebook each exercise is one cell: ``answer = None`` then ``check_something(answer)``.
 """
 
 from ._verdict import (
