@@ -36,7 +36,7 @@ outputs: $(STAMP)
 	$(PY) tools/notebooks.py build $(NOTEBOOKS) $(DASHBOARDS)
 
 data: $(STAMP)
-	$(BIN)/trialnb build-data --out data
+	$(BIN)/trialnb build-data --out data --force
 
 # Dashboards for meetings: Voila serves notebooks/dashboards on this machine only, code hidden
 # (the JupyterLab-only extensions jupytext and RISE are not loaded into the dashboards).
