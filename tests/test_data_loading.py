@@ -251,6 +251,12 @@ def test_a_huge_cell_does_not_make_a_huge_message(tmp_path: Path) -> None:
 
 SMALL = "\n".join(TRIAL.split("\n")[:31]) + "\n"  # header + 30 patients
 SMALL_QOL = "\n".join(QOL.split("\n")[:41]) + "\n"
+SMALL_SCREENING = "\n".join(SCREENING.split("\n")[:41]) + "\n"
+
+
+def _write_text(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def _data_rows(raw: bytes) -> int:
@@ -294,14 +300,16 @@ def _mutate(raw: bytes, muts) -> bytes:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(muts=st.lists(_mutation, min_size=1, max_size=4), which=st.sampled_from(["trial", "qol"]))
+@given(muts=st.lists(_mutation, min_size=1, max_size=4), which=st.sampled_from(["trial", "qol", "screening"]))
 def test_fuzz_loader_returns_every_row_or_raises_trial_data_error(tmp_path: Path, muts, which) -> None:
-    base = SMALL if which == "trial" else SMALL_QOL
+    base, load = {"trial": (SMALL, load_trial), "qol": (SMALL_QOL, load_qol),
+                  "screening": (SMALL_SCREENING, load_screening)}[which]
+    assert len(load(_write_text(tmp_path / "base.csv", base))) == base.count("\n") - 1
     raw = _mutate(base.encode("utf-8"), muts)
     p = tmp_path / "fuzz.csv"
     p.write_bytes(raw)
     try:
-        df = load_trial(p) if which == "trial" else load_qol(p)
+        df = load(p)
     except TrialDataError as exc:
         assert exc.problems and len(str(exc)) < 20_000
         return
