@@ -314,3 +314,12 @@ def test_fuzz_loader_returns_every_row_or_raises_trial_data_error(tmp_path: Path
         assert exc.problems and len(str(exc)) < 20_000
         return
     assert len(df) == _data_rows(raw), "a row was dropped or invented silently"
+
+
+def test_header_after_blank_lines_is_named_at_its_own_line(tmp_path: Path) -> None:
+    p = tmp_path / "h.csv"
+    p.write_text("\n\n" + TRIAL.replace("per_protocol", "per_protocl", 1))
+    with pytest.raises(TrialDataError) as ei:
+        load_trial(p)
+    assert {(q.row, q.column, q.rule) for q in ei.value.problems} == {
+        (3, "per_protocol", "header"), (3, "per_protocl", "header")}

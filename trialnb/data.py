@@ -337,8 +337,8 @@ def _decode(path: Path) -> str:
     return text
 
 
-def _read_records(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], list[Problem]]:
-    """Header, data records as (physical line, fields) and problems of the CSV layer.
+def _read_records(path: Path) -> tuple[int, list[str], list[tuple[int, list[str]]], list[Problem]]:
+    """Header line, header, data records as (physical line, fields) and problems of the CSV layer.
 
     Blank lines are skipped but counted, so every line number is the line in the file.
     """
@@ -356,11 +356,11 @@ def _read_records(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], l
         problems.append(Problem(prev + 1, "*", f"not a well-formed CSV line: {exc}", "csv"))
     if not records:
         raise _fail(path, None, "the file is empty (no header line)", "empty_file")
-    (_, header), data = records[0], records[1:]
-    return header, data, problems
+    (hline, header), data = records[0], records[1:]
+    return hline, header, data, problems
 
 
-def _check_header(header: list[str], schema: tuple[Column, ...]) -> list[Problem]:
+def _check_header(hline: int, header: list[str], schema: tuple[Column, ...]) -> list[Problem]:
     names = [c.name for c in schema]
     known = set(names)
     problems: list[Problem] = []
@@ -372,7 +372,7 @@ def _check_header(header: list[str], schema: tuple[Column, ...]) -> list[Problem
             parts = [x.strip().strip('"') for x in joined.split(sep)]
             hits = sum(x in known for x in parts)
             if sep in joined and hits >= max(2, len(missing) // 2):
-                return [Problem(1, "*", f"the header looks {label}-separated ({hits} of the {len(names)} column "
+                return [Problem(hline, "*", f"the header looks {label}-separated ({hits} of the {len(names)} column "
                                         f"names appear when it is split at {label}); trialnb files are "
                                         "comma-separated", "delimiter")]
     seen: dict[str, list[int]] = {}
@@ -380,11 +380,11 @@ def _check_header(header: list[str], schema: tuple[Column, ...]) -> list[Problem
         seen.setdefault(name, []).append(i)
     for name, where in seen.items():
         if len(where) > 1:
-            problems.append(Problem(1, name, f"column name appears {len(where)} times in the header (positions "
+            problems.append(Problem(hline, name, f"column name appears {len(where)} times in the header (positions "
                                              f"{', '.join(map(str, where))}); each column must appear once",
                                     "duplicate_column"))
-    problems += [Problem(1, n, "missing column", "header") for n in missing]
-    problems += [Problem(1, n, f"unknown column; the schema has: {', '.join(names)}", "header")
+    problems += [Problem(hline, n, "missing column", "header") for n in missing]
+    problems += [Problem(hline, n, f"unknown column; the schema has: {', '.join(names)}", "header")
                  for n in seen if n not in known]
     return problems
 
@@ -401,8 +401,8 @@ class _Table(NamedTuple):
 def _check_table(path: Path, schema: tuple[Column, ...],
                  levels: dict[str, frozenset[str]] | None = None) -> _Table:
     """Read ``path`` and check header, field counts and every cell against ``schema``."""
-    header, records, problems = _read_records(path)
-    problems += _check_header(header, schema)
+    hline, header, records, problems = _read_records(path)
+    problems += _check_header(hline, header, schema)
     if any(p.rule == "delimiter" for p in problems):
         raise TrialDataError(path, problems)
     if not records and not problems:
@@ -467,9 +467,12 @@ def _duplicates(t: _Table, column: str) -> list[Problem]:
     return out
 
 
+_FILE_RULES = frozenset({"csv", "header", "duplicate_column", "no_rows"})
+
+
 def _apply_rules(t: _Table, file: str, ctx: RuleContext) -> list[Problem]:
     """Run the cross-field rules of ``file`` on the rows whose every cell parsed."""
-    if any(p.row is None or p.row == 1 for p in t.problems):  # header or file problem: columns unreliable
+    if any(p.rule in _FILE_RULES for p in t.problems):  # header or file problem: columns unreliable
         return []
     names = list(t.values)
     records = [dict(zip(names, vals)) for vals in zip(*t.values.values())]
