@@ -106,12 +106,14 @@ finally:
 
 # %% [markdown]
 # The shipped file passes. We load the trial data, the screening log and the quality-of-life
-# visits of the scenario built on the protocol's assumptions (true hazard ratio 0.5).
+# visits of the scenario built on the protocol's assumptions (true hazard ratio 0.5); given
+# the trial data, `load_qol` also checks that no visit falls after a patient's death or end
+# of follow-up.
 
 # %%
 df = load_trial(DATA / "trial_protocol.csv")
 screening = load_screening(DATA / "screening_log.csv")
-qol = load_qol(DATA / "qol_protocol.csv", set(df["patient_id"]))
+qol = load_qol(DATA / "qol_protocol.csv", trial=df)
 print(f"{fmt_n(len(df))} randomized patients, {fmt_n(int(df['death'].sum()))} deaths, "
       f"{fmt_n(len(screening))} screened, {fmt_n(len(qol))} QoL visits")
 

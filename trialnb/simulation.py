@@ -628,11 +628,15 @@ optional byte-order mark is allowed), comma-separated, and check every line and 
 numbers are written with ASCII digits, `-` and `.` only; ids are compared without
 surrounding whitespace (which is itself reported) and must be unique. Any problem raises one
 `trialnb.data.TrialDataError` naming the file, the line (physical line in the file, blank
-lines counted), the column and the rule; nothing is dropped or coerced.
+lines counted), the column and the rule; nothing is dropped or coerced. Rules of the file
+and its cells: `encoding`, `csv`, `delimiter`, `header`, `duplicate_column`, `no_rows`,
+`field_count`, `required`, `number`, `whole_number`, `range`, `binary`, `level`, `id`,
+`duplicate_id`, and for QoL files `scheduled_visit`, `visit_once`, `patient_link`.
 
 ## Cross-field rules
 Written once, as data, in `trialnb.data_rules.RULES`; the same list is in
-`cross_field_rules.csv`. They are checked on every row whose cells all parsed.
+`cross_field_rules.csv`. When the header is right, they are checked on every row whose
+cells all parsed.
 
 | file | rule | requirement |
 |---|---|---|
