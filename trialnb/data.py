@@ -450,10 +450,10 @@ def _check_table(path: Path, schema: tuple[Column, ...],
 def _duplicates(t: _Table, column: str) -> list[Problem]:
     """Every repeat of an id after its first line (linear time: one dict)."""
     out: list[Problem] = []
-    if column not in t.frame:
+    if column not in t.values:
         return out
     first: dict[object, int] = {}
-    for k, v in enumerate(t.frame[column].tolist()):
+    for k, v in enumerate(t.values[column]):
         if v is None:
             continue
         line = t.lines[k]
