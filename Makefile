@@ -36,14 +36,17 @@ outputs: $(STAMP)
 	$(PY) tools/notebooks.py build $(NOTEBOOKS) $(DASHBOARDS)
 
 data: $(STAMP)
-	$(BIN)/trialnb build-data --out data
+	$(BIN)/trialnb build-data --out data --force
 
 # Dashboards for meetings: Voila serves notebooks/dashboards on this machine only, code hidden
 # (the JupyterLab-only extensions jupytext and RISE are not loaded into the dashboards).
 # tests/test_browser.py starts Voila with exactly this command line (read from `make -n present`).
+# Every page load starts a kernel (~300 MB) that Voila does not shut down when the page closes:
+# jupyter_server's culler stops a kernel with no page connected after 40 s idle (checked every
+# 10 s); the kernel of an open page is never culled (tests/test_voila_kernels.py).
 present: $(STAMP)
 	@echo "Dashboards: http://127.0.0.1:$(VOILA_PORT)/  (Ctrl-C to stop)"
-	$(BIN)/voila notebooks/dashboards --no-browser --Voila.ip=127.0.0.1 --port=$(VOILA_PORT) --strip_sources=True --show_tracebacks=False --theme=light --VoilaConfiguration.extension_denylist="['jupyterlab-jupytext','jupyterlab-rise']"
+	$(BIN)/voila notebooks/dashboards --no-browser --Voila.ip=127.0.0.1 --port=$(VOILA_PORT) --strip_sources=True --show_tracebacks=False --theme=light --VoilaConfiguration.extension_denylist="['jupyterlab-jupytext','jupyterlab-rise']" --MappingKernelManager.cull_idle_timeout=40 --MappingKernelManager.cull_interval=10 --MappingKernelManager.cull_connected=False
 
 slides: $(STAMP)
 	$(PY) tools/notebooks.py slides --out build/slides $(NOTEBOOKS)

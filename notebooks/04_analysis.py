@@ -83,9 +83,9 @@ data_dictionary().query("file == 'trial_*.csv'").head(8)[["column", "type", "uni
 # %% [markdown]
 # `load_trial` checks every cell and the rules that connect columns (a patient operated on
 # must have a surgery date, nobody can be followed past the data cut-off, ...). If anything
-# is wrong it raises **one** error that lists every problem with its row and column. Here we
-# damage three cells of a copy of the file to see the message (rows are data rows; the CSV
-# line is one more, because of the header).
+# is wrong it raises **one** error that lists every problem with its line in the file, its
+# column and the rule it breaks. Here we damage three cells of a copy of the file to see the
+# message (line 1 is the header, so the first patient is on line 2).
 
 # %%
 lines = (DATA / "trial_protocol.csv").read_text().splitlines()
@@ -106,12 +106,14 @@ finally:
 
 # %% [markdown]
 # The shipped file passes. We load the trial data, the screening log and the quality-of-life
-# visits of the scenario built on the protocol's assumptions (true hazard ratio 0.5).
+# visits of the scenario built on the protocol's assumptions (true hazard ratio 0.5); given
+# the trial data, `load_qol` also checks that no visit falls after a patient's death or end
+# of follow-up.
 
 # %%
 df = load_trial(DATA / "trial_protocol.csv")
 screening = load_screening(DATA / "screening_log.csv")
-qol = load_qol(DATA / "qol_protocol.csv", set(df["patient_id"]))
+qol = load_qol(DATA / "qol_protocol.csv", trial=df)
 print(f"{fmt_n(len(df))} randomized patients, {fmt_n(int(df['death'].sum()))} deaths, "
       f"{fmt_n(len(screening))} screened, {fmt_n(len(qol))} QoL visits")
 
@@ -405,7 +407,7 @@ for scen in ("protocol", "null", "realistic"):
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
-# - Load data with `load_trial`: one error lists every problem by row and column; nothing is
+# - Load data with `load_trial`: one error lists every problem by line, column and rule; nothing is
 #   repaired silently.
 # - CONSORT and the baseline table describe the trial; they are not significance tests.
 # - The protocol's primary endpoint, 2-year survival, is estimated by Kaplan-Meier with

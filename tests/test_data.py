@@ -118,13 +118,13 @@ def test_missing_column(tmp_path: Path) -> None:
     header, rows = _rows()
     header.remove("death")
     probs = _problems(_write(tmp_path, header, rows))
-    assert probs == [Problem(None, "death", "missing column")]
+    assert probs == [Problem(1, "death", "missing column", "header")]
 
 
 def test_unknown_column(tmp_path: Path) -> None:
     header, rows = _rows()
     probs = _problems(_write(tmp_path, header + ["favourite_colour"], rows))
-    assert len(probs) == 1 and probs[0].row is None and probs[0].column == "favourite_colour"
+    assert len(probs) == 1 and probs[0].row == 1 and probs[0].column == "favourite_colour"
     assert probs[0].message.startswith("unknown column")
 
 
@@ -132,7 +132,7 @@ def test_unknown_arm_level(tmp_path: Path) -> None:
     header, rows = _rows()
     rows[4]["arm"] = "C"
     probs = _problems(_write(tmp_path, header, rows))
-    assert probs == [Problem(5, "arm", "unknown level 'C'; allowed: A, B")]
+    assert probs == [Problem(6, "arm", "unknown level 'C'; allowed: A, B", "level")]  # line 6: header + 5th row
 
 
 def test_unknown_factor_level_including_case(tmp_path: Path) -> None:
@@ -140,7 +140,7 @@ def test_unknown_factor_level_including_case(tmp_path: Path) -> None:
     rows[0]["dominant_site"] = "liver"
     rows[1]["her2"] = "Positive"  # never case-folded silently
     probs = _problems(_write(tmp_path, header, rows))
-    assert [(p.row, p.column) for p in probs] == [(1, "dominant_site"), (2, "her2")]
+    assert [(p.row, p.column) for p in probs] == [(2, "dominant_site"), (3, "her2")]
     assert "allowed: bone, soft_tissue, visceral" in probs[0].message
 
 
@@ -148,7 +148,7 @@ def test_negative_time(tmp_path: Path) -> None:
     header, rows = _rows()
     rows[9]["os_months"] = "-3.20"
     probs = _problems(_write(tmp_path, header, rows))
-    assert probs == [Problem(10, "os_months", "'-3.20' is negative; allowed: number in [0, inf]")]
+    assert probs == [Problem(11, "os_months", "'-3.20' is negative; allowed: number in [0, inf]", "range")]
 
 
 def test_non_numeric_time(tmp_path: Path) -> None:
@@ -156,8 +156,10 @@ def test_non_numeric_time(tmp_path: Path) -> None:
     rows[2]["os_months"] = "12,5"
     rows[3]["entry_month"] = "NaN"
     probs = _problems(_write(tmp_path, header, rows))
-    assert probs[0] == Problem(3, "os_months", "'12,5' is not a number; allowed: number in [0, inf]")
-    assert probs[1].row == 4 and probs[1].column == "entry_month" and "not a finite number" in probs[1].message
+    assert probs[0] == Problem(4, "os_months", "'12,5' is not a number (found the character ',' (U+002C COMMA) "
+                               "at position 3); allowed: number in [0, inf], written with ASCII digits, '-' and '.'",
+                               "number")
+    assert probs[1].row == 5 and probs[1].column == "entry_month" and "'NaN' is not a number" in probs[1].message
 
 
 def test_event_not_zero_one(tmp_path: Path) -> None:
@@ -167,8 +169,8 @@ def test_event_not_zero_one(tmp_path: Path) -> None:
     j = _find(rows, death="1")
     rows[j]["death"] = "yes"
     probs = _problems(_write(tmp_path, header, rows))
-    assert sorted(probs) == sorted([Problem(i + 1, "death", "'2' is not 0/1; allowed: 0, 1"),
-                                    Problem(j + 1, "death", "'yes' is not 0/1; allowed: 0, 1")])
+    assert sorted(probs) == sorted([Problem(i + 2, "death", "'2' is not 0/1; allowed: 0, 1", "binary"),
+                                    Problem(j + 2, "death", "'yes' is not 0/1; allowed: 0, 1", "binary")])
 
 
 def test_duplicate_patient_id(tmp_path: Path) -> None:
@@ -176,8 +178,9 @@ def test_duplicate_patient_id(tmp_path: Path) -> None:
     rows[7]["patient_id"] = rows[2]["patient_id"]
     pid = rows[2]["patient_id"]
     probs = _problems(_write(tmp_path, header, rows))
-    assert probs == [Problem(3, "patient_id", f"duplicate id {pid!r} (also in row(s) 8)"),
-                     Problem(8, "patient_id", f"duplicate id {pid!r} (also in row(s) 3)")]
+    # reported once, at the repeat, naming the line of the first occurrence (linear time)
+    assert Problem(9, "patient_id", f"duplicate id {pid!r}: already at line 4", "duplicate_id") in probs
+    assert [p for p in probs if p.rule == "duplicate_id"] == [probs[0]]
 
 
 def test_entry_after_data_cutoff(tmp_path: Path) -> None:
@@ -186,7 +189,10 @@ def test_entry_after_data_cutoff(tmp_path: Path) -> None:
     rows[i]["entry_month"] = "61.00"
     rows[i]["os_months"] = "0.50"
     probs = _problems(_write(tmp_path, header, rows))
-    assert probs == [Problem(i + 1, "entry_month", "randomized at month 61, after the data cut-off (month 60)")]
+    assert probs[0] == Problem(i + 2, "entry_month", "randomized at month 61, after the data cut-off (month 60)",
+                               "entry_before_cutoff")
+    # the next trial number now looks randomized before this one: named by its own rule
+    assert [p.rule for p in probs[1:]] == ["trial_numbers_in_randomization_order"]
 
 
 def test_follow_up_beyond_cutoff(tmp_path: Path) -> None:
@@ -194,8 +200,8 @@ def test_follow_up_beyond_cutoff(tmp_path: Path) -> None:
     i = _find(rows, death="0", lost_to_follow_up="0")
     rows[i]["os_months"] = f"{float(rows[i]['os_months']) + 1:.2f}"
     probs = _problems(_write(tmp_path, header, rows))
-    assert len(probs) == 1 and probs[0][:2] == (i + 1, "os_months")
-    assert "after the data cut-off (month 60)" in probs[0].message
+    assert len(probs) == 1 and probs[0][:2] == (i + 2, "os_months")
+    assert "after the data cut-off (month 60)" in probs[0].message and probs[0].rule == "follow_up_within_cutoff"
 
 
 def test_custom_cutoff_is_used(tmp_path: Path) -> None:
@@ -212,7 +218,7 @@ def test_empty_required_value(tmp_path: Path) -> None:
     header, rows = _rows()
     rows[0]["age"] = ""
     probs = _problems(_write(tmp_path, header, rows))
-    assert probs == [Problem(1, "age", "empty value; allowed: whole number in [18, 100]")]
+    assert probs == [Problem(2, "age", "empty value; allowed: whole number in [18, 100]", "required")]
 
 
 def test_non_integer_and_out_of_range_age(tmp_path: Path) -> None:
@@ -220,8 +226,9 @@ def test_non_integer_and_out_of_range_age(tmp_path: Path) -> None:
     rows[0]["age"] = "45.5"
     rows[1]["age"] = "12"
     probs = _problems(_write(tmp_path, header, rows))
-    assert probs == [Problem(1, "age", "'45.5' is not a whole number; allowed: whole number in [18, 100]"),
-                     Problem(2, "age", "'12' is below the minimum; allowed: whole number in [18, 100]")]
+    assert probs == [Problem(2, "age", "'45.5' is not a whole number; allowed: whole number in [18, 100]",
+                             "whole_number"),
+                     Problem(3, "age", "'12' is below the minimum; allowed: whole number in [18, 100]", "range")]
 
 
 def test_operated_without_surgery_fields(tmp_path: Path) -> None:
@@ -230,8 +237,8 @@ def test_operated_without_surgery_fields(tmp_path: Path) -> None:
     rows[i]["surgery_month"] = ""
     rows[i]["margin_status"] = ""
     probs = _problems(_write(tmp_path, header, rows))
-    assert probs == [Problem(i + 1, "surgery_month", "empty although operated = 1"),
-                     Problem(i + 1, "margin_status", "empty although operated = 1")]
+    assert probs == [Problem(i + 2, "surgery_month", "empty although operated = 1", "surgery_fields_iff_operated"),
+                     Problem(i + 2, "margin_status", "empty although operated = 1", "surgery_fields_iff_operated")]
 
 
 def test_surgery_after_end_of_follow_up(tmp_path: Path) -> None:
@@ -239,7 +246,7 @@ def test_surgery_after_end_of_follow_up(tmp_path: Path) -> None:
     i = _find(rows, operated="1", death="1")
     rows[i]["surgery_month"] = f"{float(rows[i]['os_months']) + 2:.2f}"
     probs = _problems(_write(tmp_path, header, rows))
-    assert len(probs) == 1 and probs[0][:2] == (i + 1, "surgery_month")
+    assert len(probs) == 1 and probs[0][:2] == (i + 2, "surgery_month")
     assert "after the end of follow-up" in probs[0].message
 
 
@@ -248,8 +255,8 @@ def test_death_and_lost_together(tmp_path: Path) -> None:
     i = _find(rows, death="1")
     rows[i]["lost_to_follow_up"] = "1"
     probs = _problems(_write(tmp_path, header, rows))
-    assert probs == [Problem(i + 1, "lost_to_follow_up",
-                             "a patient who died (death = 1) cannot also be lost to follow-up")]
+    assert Problem(i + 2, "lost_to_follow_up", "a patient who died (death = 1) cannot also be lost to follow-up",
+                   "death_xor_lost") in probs
 
 
 def test_surgery_fields_when_not_operated(tmp_path: Path) -> None:
@@ -257,7 +264,8 @@ def test_surgery_fields_when_not_operated(tmp_path: Path) -> None:
     i = _find(rows, arm="B", operated="0")
     rows[i]["margin_status"] = "free"
     probs = _problems(_write(tmp_path, header, rows))
-    assert probs == [Problem(i + 1, "margin_status", "'free' given although operated = 0 (must be empty)")]
+    assert probs == [Problem(i + 2, "margin_status", "'free' given although operated = 0 (must be empty)",
+                             "surgery_fields_iff_operated")]
 
 
 def test_per_protocol_flag_contradiction(tmp_path: Path) -> None:
@@ -265,7 +273,8 @@ def test_per_protocol_flag_contradiction(tmp_path: Path) -> None:
     i = _find(rows, arm="A", operated="1")
     rows[i]["per_protocol"] = "0"
     probs = _problems(_write(tmp_path, header, rows))
-    assert probs == [Problem(i + 1, "per_protocol", "0 contradicts arm A with operated = 1 (expected 1)")]
+    assert probs == [Problem(i + 2, "per_protocol", "0 contradicts arm A with operated = 1 (expected 1)",
+                             "per_protocol_matches_treatment")]
 
 
 def test_arm_reason_mismatch(tmp_path: Path) -> None:
@@ -273,14 +282,15 @@ def test_arm_reason_mismatch(tmp_path: Path) -> None:
     i = _find(rows, arm="B", surgery_reason="local_progression")
     rows[i]["surgery_reason"] = "protocol"
     probs = _problems(_write(tmp_path, header, rows))
-    assert probs == [Problem(i + 1, "surgery_reason",
-                             "'protocol' surgery is arm A only; arm B: local_progression or patient_request")]
+    assert probs == [Problem(i + 2, "surgery_reason",
+                             "'protocol' surgery is arm A only; arm B: local_progression or patient_request",
+                             "surgery_reason_matches_arm")]
 
 
 def test_empty_file_and_missing_file(tmp_path: Path) -> None:
     p = tmp_path / "empty.csv"
     p.write_text("")
-    assert _problems(p) == [Problem(None, "*", "the file is empty (no header line)")]
+    assert _problems(p) == [Problem(None, "*", "the file is empty (no header line)", "empty_file")]
     with pytest.raises(FileNotFoundError, match="no such data file"):
         load_trial(tmp_path / "nope.csv")
 
@@ -294,16 +304,16 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
     with pytest.raises(TrialDataError) as ei:
         load_trial(_write(tmp_path, header, rows))
     err = ei.value
-    assert [(p.row, p.column) for p in err.problems] == [(1, "arm"), (11, "os_months"), (21, "death"), (31, "her2")]
+    assert [(p.row, p.column) for p in err.problems] == [(2, "arm"), (12, "os_months"), (22, "death"), (32, "her2")]
     msg = str(err)
-    assert "4 problem(s)" in msg and "row 11 (CSV line 12), column 'os_months'" in msg
+    assert "4 problem(s)" in msg and "line 12, column 'os_months' [range]" in msg
 
 
 def test_nothing_is_coerced_whitespace_is_an_error(tmp_path: Path) -> None:
     header, rows = _rows()
     rows[3]["arm"] = " A"
     probs = _problems(_write(tmp_path, header, rows))
-    assert probs == [Problem(4, "arm", "unknown level ' A'; allowed: A, B")]
+    assert probs == [Problem(5, "arm", "unknown level ' A'; allowed: A, B", "level")]
 
 
 @settings(max_examples=25, deadline=None)
@@ -317,7 +327,7 @@ def test_property_a_bad_binary_cell_is_reported_at_its_row_and_column(tmp_path_f
     with pytest.raises(TrialDataError) as ei:
         load_trial(p)
     # the bad cell itself is reported; cross-field rules are not evaluated on an unparsable cell
-    assert Problem(row + 1, col, f"{value!r} is not 0/1; allowed: 0, 1") in ei.value.problems
+    assert Problem(row + 2, col, f"{value!r} is not 0/1; allowed: 0, 1", "binary") in ei.value.problems
 
 
 def test_qol_problems(tmp_path: Path) -> None:
@@ -326,8 +336,8 @@ def test_qol_problems(tmp_path: Path) -> None:
     with pytest.raises(TrialDataError) as ei:
         load_qol(p, {"P001", "P002"})
     got = [(q.row, q.column) for q in ei.value.problems]
-    assert (2, "visit_month") in got and (3, "patient_id") in got and (3, "qol_score") in got
-    assert (3, "visit_month") in got  # 5 months is not a scheduled visit
+    assert (3, "visit_month") in got and (4, "patient_id") in got and (4, "qol_score") in got
+    assert (4, "visit_month") in got  # 5 months is not a scheduled visit
 
 
 def test_shipped_screening_log_loads_and_matches_trial(tmp_path: Path) -> None:
@@ -344,4 +354,5 @@ def test_shipped_screening_log_loads_and_matches_trial(tmp_path: Path) -> None:
     p.write_text("\n".join(text) + "\n")
     with pytest.raises(TrialDataError) as ei:
         load_screening(p)
-    assert ei.value.problems == [Problem(i, "patient_id", "given although eligible = 0 (not randomized)")]
+    assert ei.value.problems == [Problem(i + 1, "patient_id", "given although eligible = 0 (not randomized)",
+                                         "patient_id_iff_eligible")]

@@ -1,6 +1,11 @@
 """``trialnb`` command line: check-env, audit, sample-size, build-data.
 
-Each sub-command is a thin wrapper: the computation lives in the modules it calls.
+Each sub-command is a thin wrapper: the computation lives in the modules it calls. Exit
+codes: 0 success; 1 the command ran but its result is a failure (a missing package, an audit
+section that failed) or a file could not be written (one line ``trialnb: cannot write PATH:
+reason``); 2 bad arguments or input (argparse errors and ``ValueError``, e.g. a non-empty
+output folder without ``--force``). Adding a sub-command: a ``_cmd_NAME(args) -> int``
+function and one ``sub.add_parser`` block in :func:`main`.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from pathlib import Path
 REQUIRED = (
     "numpy", "scipy", "pandas", "lifelines", "matplotlib", "ipywidgets",
     "jupyterlab", "jupytext", "voila", "nbval", "pytest", "hypothesis", "nbconvert", "ipykernel",
+    "numba", "latex2mathml", "nbclient",
 )
 
 
@@ -39,14 +45,23 @@ def _cmd_check_env(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
+    """Exit 1 when a section failed; a section "not available" (a missing reference file or
+    module) is reported on stderr and exits 0, or 1 with ``--strict``; 0 when all are ok."""
     from . import review
 
+    sections = review.collect()
     if args.html:
-        path = review.write_html(Path(args.html))
+        path = review.write_html(Path(args.html), sections)
         print(f"wrote {path}")
     else:
-        print(review.text_report())
-    return 0
+        print(review.text_report(sections), end="")
+    failed = [s.title for s in sections if s.status == "fail"]
+    missing = [s.title for s in sections if s.status == review.NOT_AVAILABLE]
+    if failed:
+        print(f"trialnb audit: {len(failed)} section(s) failed: {'; '.join(failed)}", file=sys.stderr)
+    if missing:
+        print(f"trialnb audit: {len(missing)} section(s) not available: {'; '.join(missing)}", file=sys.stderr)
+    return 1 if failed or (missing and args.strict) else 0
 
 
 def _cmd_sample_size(args: argparse.Namespace) -> int:
@@ -63,9 +78,11 @@ def _cmd_sample_size(args: argparse.Namespace) -> int:
 
 
 def _cmd_build_data(args: argparse.Namespace) -> int:
+    from .files import check_output_folder
     from .simulation import build_data
 
-    for path in build_data(Path(args.out)):
+    out = check_output_folder(args.out, force=args.force)
+    for path in build_data(out):
         print(f"wrote {path}")
     return 0
 
@@ -76,22 +93,28 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check-env", help="one line per required package with its version").set_defaults(func=_cmd_check_env)
     a = sub.add_parser("audit", help="the protocol's numbers recomputed, with cross-checks")
     a.add_argument("--html", metavar="PATH", help="write a self-contained HTML report instead of text")
+    a.add_argument("--strict", action="store_true",
+                   help="exit 1 also when a section is not available (default: only when a section failed)")
     a.set_defaults(func=_cmd_audit)
     s = sub.add_parser("sample-size", help="events and patients for a design")
-    s.add_argument("--hr", type=float, default=0.5)
-    s.add_argument("--alpha", type=float, default=0.05)
-    s.add_argument("--power", type=float, default=0.8)
-    s.add_argument("--ratio", type=float, default=1.0)
-    s.add_argument("--sided", type=int, default=2, choices=(1, 2))
-    s.add_argument("--method", default="schoenfeld", choices=("schoenfeld", "freedman"))
+    s.add_argument("--hr", type=float, default=0.5, help="hazard ratio to detect (default 0.5)")
+    s.add_argument("--alpha", type=float, default=0.05, help="type I error (default 0.05)")
+    s.add_argument("--power", type=float, default=0.8, help="power, 1 - type II error (default 0.8)")
+    s.add_argument("--ratio", type=float, default=1.0, help="allocation ratio (default 1.0: equal arms)")
+    s.add_argument("--sided", type=int, default=2, choices=(1, 2), help="1- or 2-sided test (default 2)")
+    s.add_argument("--method", default="schoenfeld", choices=("schoenfeld", "freedman"),
+                   help="events formula (default schoenfeld)")
     s.add_argument("--control-hazard", type=float, default=0.25, help="per year (default 0.25: lambda*t = 0.5 at 2 years)")
     s.add_argument("--accrual", type=float, default=0.0, help="years of uniform accrual")
     s.add_argument("--follow-up", type=float, default=2.0, help="years of follow-up after the last entry")
-    s.add_argument("--dropout-hazard", type=float, default=0.0)
-    s.add_argument("--loss", type=float, default=0.10)
+    s.add_argument("--dropout-hazard", type=float, default=0.0, help="dropout hazard per year (default 0)")
+    s.add_argument("--loss", type=float, default=0.10,
+                   help="expected proportion lost to follow-up, in [0, 1) (default 0.10)")
     s.set_defaults(func=_cmd_sample_size)
     d = sub.add_parser("build-data", help="regenerate the shipped synthetic datasets byte for byte")
-    d.add_argument("--out", default="data")
+    d.add_argument("--out", default="data", metavar="FOLDER",
+                   help="output folder (default data); created if missing; refused if not empty unless --force")
+    d.add_argument("--force", action="store_true", help="overwrite the files of a non-empty output folder")
     d.set_defaults(func=_cmd_build_data)
     args = ap.parse_args(argv)
     try:
@@ -99,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"trialnb {args.cmd}: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        where = exc.filename if exc.filename is not None else "output"
+        print(f"trialnb: cannot write {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,13 +2,14 @@
 
 The schema is data: one :class:`Column` per CRF field with its type, unit, allowed values and
 meaning. :func:`load_trial` reads a CSV written in this schema and checks *every* cell and
-every cross-field rule; it raises one :class:`TrialDataError` whose ``problems`` list names
-each problem with its row and column. Nothing is dropped, guessed or coerced silently: a
-file either loads completely, or the error says everything that is wrong with it.
+every cross-field rule (:mod:`trialnb.data_rules`); it raises one :class:`TrialDataError`
+whose ``problems`` list names each problem with its line, column and rule. Nothing is
+dropped, guessed or coerced silently: a file either loads completely, or the error says
+everything that is wrong with it, in time linear in the size of the file.
 
-Row numbers in problems are **1-based data rows** (row 1 is the first line after the
-header; the CSV line number is row + 1). Problems about the file as a whole (a missing
-column, an unknown column) have ``row = None``.
+Row numbers in problems are **physical line numbers in the file** (line 1 is the header;
+blank lines are counted). Problems about the file as a whole have ``row = None``. The
+returned frames keep a 1-based data-row index (row 1 = first data record).
 
 Time origin: ``entry_month`` is measured in months from the start of accrual (month 0);
 every other ``*_month`` field is measured in months from the patient's own randomization.
@@ -18,13 +19,18 @@ accrual + 24 months minimum follow-up, protocol sample-size section).
 
 from __future__ import annotations
 
+import csv
+import io
 import math
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 
+from .data_rules import RuleContext, rules_for
 from .protocol import ARM_CODES, FACTORS, PROTOCOL
 
 __all__ = [
@@ -34,6 +40,7 @@ __all__ = [
     "SCREENING_SCHEMA",
     "TRIAL_SCHEMA",
     "Column",
+    "MESSAGE_LIMIT",
     "Problem",
     "TrialDataError",
     "data_dictionary",
@@ -171,25 +178,45 @@ QOL_SCHEMA: tuple[Column, ...] = (
 
 
 class Problem(NamedTuple):
-    """One problem found in a data file: 1-based data row (None = whole file), column, message."""
+    """One problem found in a data file.
+
+    ``row`` is the physical line number in the file (1 = the header; blank lines and the
+    lines of a quoted multi-line cell are counted), ``None`` for a problem of the whole file;
+    ``column`` is the column name (``"*"``: the whole line or file); ``rule`` names the check
+    that failed (a cell rule such as ``"number"`` or a cross-field rule of
+    :data:`trialnb.data_rules.RULES`).
+    """
 
     row: int | None
     column: str
     message: str
+    rule: str = ""
 
     def __str__(self) -> str:
-        where = "file" if self.row is None else f"row {self.row} (CSV line {self.row + 1})"
-        return f"{where}, column {self.column!r}: {self.message}"
+        where = "file" if self.row is None else f"line {self.row}"
+        rule = f" [{self.rule}]" if self.rule else ""
+        return f"{where}, column {self.column!r}{rule}: {self.message}"
+
+
+MESSAGE_LIMIT = 20
+"""How many problems a :class:`TrialDataError` message shows in full (all are in ``problems``)."""
 
 
 class TrialDataError(ValueError):
-    """A data file does not follow its schema. ``problems`` lists every problem found."""
+    """A data file does not follow its schema. ``problems`` lists every problem found.
+
+    The message names the file and shows the first :data:`MESSAGE_LIMIT` problems, then
+    "... and N more", so it stays short however broken the file is.
+    """
 
     def __init__(self, path: str | Path, problems: list[Problem]):
         self.path = str(path)
         self.problems = list(problems)
-        head = f"{self.path}: {len(self.problems)} problem(s) found (rows are 1-based data rows):"
-        super().__init__("\n  ".join([head] + [str(p) for p in self.problems]))
+        head = f"{self.path}: {len(self.problems)} problem(s) found (rows are line numbers in the file):"
+        shown = [str(p) for p in self.problems[:MESSAGE_LIMIT]]
+        if len(self.problems) > MESSAGE_LIMIT:
+            shown.append(f"... and {len(self.problems) - MESSAGE_LIMIT} more (all are listed in .problems)")
+        super().__init__("\n  ".join([head] + shown))
 
 
 def data_dictionary() -> pd.DataFrame:
@@ -203,214 +230,345 @@ def data_dictionary() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["file", "column", "type", "unit", "allowed", "meaning"])
 
 
-def _parse_cell(col: Column, raw: str) -> tuple[object, str | None]:
-    """Parse one raw CSV cell; return (value, problem message or None)."""
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
+_OTHER_DELIMITERS = {";": "';'", "\t": "tab", "|": "'|'"}
+
+
+def _show(raw: str, limit: int = 40) -> str:
+    """``repr`` of a cell, cut to ``limit`` characters so a message stays bounded."""
+    if len(raw) <= limit:
+        return repr(raw)
+    return f"{raw[:limit]!r}... ({len(raw)} characters)"
+
+
+def _describe_char(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    code = f"U+{ord(ch):04X}" + (f" {name}" if name else "")
+    if ch == "\x00":
+        return "a NUL character (U+0000)"
+    if ch == "_":
+        return "an underscore '_' (U+005F)"
+    if ch.isdigit():
+        return f"the non-ASCII digit {ch!r} ({code}); only ASCII digits 0-9 are allowed"
+    if ch.isspace():
+        return f"whitespace ({code})"
+    return f"the character {ch!r} ({code})"
+
+
+def _bad_number(raw: str, col: Column) -> str:
+    pos = next((i for i, ch in enumerate(raw) if ch not in "0123456789.-"), None)
+    found = "" if pos is None else f" (found {_describe_char(raw[pos])} at position {pos + 1})"
+    return f"{_show(raw)} is not a number{found}; allowed: {col.allowed}, written with ASCII digits, '-' and '.'"
+
+
+def _parse_cell(col: Column, raw: str, levels: frozenset[str] | None = None) -> tuple[object, str | None, str]:
+    """Parse one raw CSV cell; return (value, problem message or None, rule name).
+
+    Numbers are parsed strictly (``-?digits[.digits]``, ASCII only); ids are compared without
+    surrounding whitespace, which is itself reported. ``levels`` is the set of a category's levels.
+    """
     if raw == "":
         if col.nullable:
-            return None, None
-        return None, f"empty value; allowed: {col.allowed}"
+            return None, None, ""
+        return None, f"empty value; allowed: {col.allowed}", "required"
     if col.kind == "id":
-        return raw, None
+        s = raw.strip()
+        if not s:
+            return None, f"{_show(raw)} is blank (only whitespace); allowed: {col.allowed}", "id"
+        bad = next((ch for ch in s if not ch.isprintable()), None)
+        if bad is not None:
+            return None, f"{_show(raw)} contains {_describe_char(bad)}; ids are printable text", "id"
+        if s != raw:
+            return s, (f"{_show(raw)} has surrounding whitespace; ids are compared without it "
+                       f"(as {s!r}), write {s!r}"), "id"
+        return s, None, ""
     if col.kind == "category":
         if col.name == "failed_criteria":
-            return raw, None
-        if raw not in col.levels:
-            return None, f"unknown level {raw!r}; allowed: {col.allowed}"
-        return raw, None
+            return raw, None, ""
+        if raw not in (levels if levels is not None else col.levels):
+            return None, f"unknown level {_show(raw)}; allowed: {col.allowed}", "level"
+        return raw, None, ""
     if col.kind == "binary":
         if raw not in ("0", "1"):
-            return None, f"{raw!r} is not 0/1; allowed: 0, 1"
-        return int(raw), None
-    try:
-        x = float(raw)
-    except ValueError:
-        return None, f"{raw!r} is not a number; allowed: {col.allowed}"
-    if not math.isfinite(x):
-        return None, f"{raw!r} is not a finite number; allowed: {col.allowed}"
+            return None, f"{_show(raw)} is not 0/1; allowed: 0, 1", "binary"
+        return int(raw), None, ""
+    if _NUMBER.fullmatch(raw) is None:
+        return None, _bad_number(raw, col), "number"
+    x = float(raw)
+    if not math.isfinite(x):  # 400 digits or more
+        return None, f"{_show(raw)} is not a finite number; allowed: {col.allowed}", "number"
     if col.kind == "int" and x != int(x):
-        return None, f"{raw!r} is not a whole number; allowed: {col.allowed}"
+        return None, f"{_show(raw)} is not a whole number; allowed: {col.allowed}", "whole_number"
     if col.minimum is not None and x < col.minimum:
         what = "negative" if x < 0 else "below the minimum"
-        return None, f"{raw!r} is {what}; allowed: {col.allowed}"
+        return None, f"{_show(raw)} is {what}; allowed: {col.allowed}", "range"
     if col.maximum is not None and x > col.maximum:
-        return None, f"{raw!r} is above the maximum; allowed: {col.allowed}"
-    return (int(x) if col.kind == "int" else x), None
+        return None, f"{_show(raw)} is above the maximum; allowed: {col.allowed}", "range"
+    return (int(x) if col.kind == "int" else x), None, ""
 
 
-def _read_raw(path: str | Path) -> pd.DataFrame:
-    path = Path(path)
+def _fail(path: Path, row: int | None, message: str, rule: str, column: str = "*") -> TrialDataError:
+    return TrialDataError(path, [Problem(row, column, message, rule)])
+
+
+def _decode(path: Path) -> str:
+    """The file's text: UTF-8 with an optional byte-order mark; anything else is reported."""
     if not path.is_file():
         raise FileNotFoundError(f"path: no such data file {str(path)!r}")
+    data = path.read_bytes()
+    if not data:
+        return ""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _fail(path, 1, "the file starts with a UTF-16 byte-order mark (byte offset 0); "
+                             "save it as UTF-8", "encoding")
+    skip = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
-    except pd.errors.EmptyDataError:
-        raise TrialDataError(path, [Problem(None, "*", "the file is empty (no header line)")]) from None
-    except pd.errors.ParserError as exc:
-        raise TrialDataError(path, [Problem(None, "*", f"not a well-formed CSV file: {exc}")]) from None
+        text = data[skip:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        off = skip + exc.start
+        line = len(re.findall(rb"\r\n|\r|\n", data[:off])) + 1
+        raise _fail(path, line, f"not UTF-8 text: byte 0x{data[off]:02x} at byte offset {off} cannot be decoded "
+                                "(a Latin-1, UTF-16 or binary file?); save it as UTF-8", "encoding") from None
+    first = text.split("\n", 1)[0]
+    if "\x00" in first:
+        off = skip + len(first[: first.index("\x00")].encode("utf-8"))
+        raise _fail(path, 1, f"NUL byte at byte offset {off} in the header: a binary or UTF-16 file, "
+                             "not UTF-8 CSV text", "encoding")
+    return text
 
 
-def _check_table(path: str | Path, raw: pd.DataFrame, schema: tuple[Column, ...]) -> tuple[pd.DataFrame, list[Problem]]:
-    """Check columns and every cell of ``raw`` against ``schema``; return typed frame and problems."""
+def _read_records(path: Path) -> tuple[int, list[str], list[tuple[int, list[str]]], list[Problem]]:
+    """Header line, header, data records as (physical line, fields) and problems of the CSV layer.
+
+    Blank lines are skipped but counted, so every line number is the line in the file.
+    """
+    text = _decode(path)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[tuple[int, list[str]]] = []
     problems: list[Problem] = []
+    prev = 0
+    try:
+        for fields in reader:
+            line, prev = prev + 1, reader.line_num
+            if fields:
+                records.append((line, fields))
+    except csv.Error as exc:
+        problems.append(Problem(prev + 1, "*", f"not a well-formed CSV line: {exc}", "csv"))
+    if not records:
+        raise _fail(path, None, "the file is empty (no header line)", "empty_file")
+    (hline, header), data = records[0], records[1:]
+    return hline, header, data, problems
+
+
+def _check_header(hline: int, header: list[str], schema: tuple[Column, ...]) -> list[Problem]:
     names = [c.name for c in schema]
+    known = set(names)
+    problems: list[Problem] = []
+    present = set(header)
+    missing = [n for n in names if n not in present]
+    if missing:
+        joined = ",".join(header)
+        for sep, label in _OTHER_DELIMITERS.items():
+            parts = [x.strip().strip('"') for x in joined.split(sep)]
+            hits = sum(x in known for x in parts)
+            if sep in joined and hits >= max(2, len(missing) // 2):
+                return [Problem(hline, "*", f"the header looks {label}-separated ({hits} of the {len(names)} column "
+                                        f"names appear when it is split at {label}); trialnb files are "
+                                        "comma-separated", "delimiter")]
+    seen: dict[str, list[int]] = {}
+    for i, name in enumerate(header, start=1):
+        seen.setdefault(name, []).append(i)
+    for name, where in seen.items():
+        if len(where) > 1:
+            problems.append(Problem(hline, name, f"column name appears {len(where)} times in the header (positions "
+                                             f"{', '.join(map(str, where))}); each column must appear once",
+                                    "duplicate_column"))
+    problems += [Problem(hline, n, "missing column", "header") for n in missing]
+    problems += [Problem(hline, n, f"unknown column; the schema has: {', '.join(names)}", "header")
+                 for n in seen if n not in known]
+    return problems
+
+
+class _Table(NamedTuple):
+    frame: pd.DataFrame
+    values: dict[str, list[object]]  # parsed cells per column (None: empty or bad)
+    lines: list[int]                 # physical line of each data row
+    raw_ids: dict[str, list[str]]    # raw text of each id column, for duplicate messages
+    bad_rows: set[int]               # 0-based positions of rows with a cell problem
+    problems: list[Problem]
+
+
+def _check_table(path: Path, schema: tuple[Column, ...],
+                 levels: dict[str, frozenset[str]] | None = None) -> _Table:
+    """Read ``path`` and check header, field counts and every cell against ``schema``."""
+    hline, header, records, problems = _read_records(path)
+    problems += _check_header(hline, header, schema)
+    if any(p.rule == "delimiter" for p in problems):
+        raise TrialDataError(path, problems)
+    if not records and not problems:
+        problems.append(Problem(None, "*", "the file has a header but no data rows", "no_rows"))
+    levels = dict(levels or {})
     for c in schema:
-        if c.name not in raw.columns:
-            problems.append(Problem(None, c.name, "missing column"))
-    for name in raw.columns:
-        if name not in names:
-            problems.append(Problem(None, str(name), f"unknown column; the schema has: {', '.join(names)}"))
-    if len(set(raw.columns)) != len(raw.columns):
-        problems.append(Problem(None, "*", "duplicated column names in the header"))
+        if c.kind == "category" and c.name not in levels:
+            levels[c.name] = frozenset(c.levels)
+    where = {}
+    for i, name in enumerate(header):
+        where.setdefault(name, i)
+    n = len(header)
+    lines = [line for line, _ in records]
+    bad_rows: set[int] = set()
+    for k, (line, fields) in enumerate(records):
+        if len(fields) != n:
+            problems.append(Problem(line, "*", f"{len(fields)} fields, the header has {n}", "field_count"))
+            bad_rows.add(k)
     typed: dict[str, list[object]] = {}
+    raw_ids: dict[str, list[str]] = {}
     for c in schema:
-        if c.name not in raw.columns:
+        if c.name not in where:
             continue
+        j, lv = where[c.name], levels.get(c.name)
         values: list[object] = []
-        for i, cell in enumerate(raw[c.name].tolist(), start=1):
-            v, msg = _parse_cell(c, cell)
+        raws: list[str] = []
+        for k, (line, fields) in enumerate(records):
+            if len(fields) != n:
+                values.append(None)
+                raws.append("")
+                continue
+            v, msg, rule = _parse_cell(c, fields[j], lv)
             if msg is not None:
-                problems.append(Problem(i, c.name, msg))
+                problems.append(Problem(line, c.name, msg, rule))
+                bad_rows.add(k)
             values.append(v)
+            raws.append(fields[j])
         typed[c.name] = values
-    return pd.DataFrame(typed, index=pd.RangeIndex(1, len(raw) + 1, name="row")), problems
+        if c.kind == "id":
+            raw_ids[c.name] = raws
+    frame = pd.DataFrame(typed, index=pd.RangeIndex(1, len(records) + 1, name="row"))
+    return _Table(frame, typed, lines, raw_ids, bad_rows, problems)
 
 
-def _duplicates(df: pd.DataFrame, column: str) -> list[Problem]:
-    out = []
-    if column in df:
-        s = df[column]
-        dup = s[s.notna() & s.duplicated(keep=False)]
-        for row, v in dup.items():
-            others = [r for r in dup.index[dup == v] if r != row]
-            out.append(Problem(int(row), column, f"duplicate id {v!r} (also in row(s) {', '.join(map(str, others))})"))
+def _duplicates(t: _Table, column: str) -> list[Problem]:
+    """Every repeat of an id after its first line (linear time: one dict)."""
+    out: list[Problem] = []
+    if column not in t.values:
+        return out
+    first: dict[object, int] = {}
+    for k, v in enumerate(t.values[column]):
+        if v is None:
+            continue
+        line = t.lines[k]
+        if v in first:
+            raw = t.raw_ids[column][k]
+            how = "" if raw == v else f" (written {_show(raw)}; ids are compared without surrounding whitespace)"
+            out.append(Problem(line, column, f"duplicate id {_show(str(v))}{how}: already at line {first[v]}",
+                               "duplicate_id"))
+        else:
+            first[v] = line
     return out
+
+
+_FILE_RULES = frozenset({"csv", "header", "duplicate_column", "no_rows"})
+
+
+def _apply_rules(t: _Table, file: str, ctx: RuleContext) -> list[Problem]:
+    """Run the cross-field rules of ``file`` on the rows whose every cell parsed."""
+    if any(p.rule in _FILE_RULES for p in t.problems):  # header or file problem: columns unreliable
+        return []
+    names = list(t.values)
+    records = [dict(zip(names, vals)) for vals in zip(*t.values.values())]
+    clean = [k for k in range(len(records)) if k not in t.bad_rows]
+    subset = [records[k] for k in clean]
+    out: list[Problem] = []
+    for rule in rules_for(file):
+        for pos, column, message in rule.check(subset, ctx):
+            out.append(Problem(t.lines[clean[pos]], column, message, rule.name))
+    return out
+
+
+def _raise_if(path: Path, problems: list[Problem]) -> None:
+    if problems:
+        problems.sort(key=lambda p: -1 if p.row is None else p.row)
+        raise TrialDataError(path, problems)
 
 
 def load_trial(path: str | Path, cutoff_month: float = DATA_CUTOFF_MONTH) -> pd.DataFrame:
     """Load and validate a trial CSV in :data:`TRIAL_SCHEMA`.
 
-    Checks every column and cell (missing/unknown column, empty required value, unknown level,
-    non-numeric, negative or out-of-range number, event not 0/1, duplicate ``patient_id``) and
-    the cross-field rules of the CRF: randomization after the data cut-off, follow-up beyond
-    the cut-off (entry_month + os_months > cutoff_month), death together with loss to
-    follow-up, surgery fields present exactly when ``operated`` = 1, surgery after the end of
-    follow-up, reasons consistent with the arm, per-protocol flag consistent with surgery.
+    The file must be UTF-8 (optional byte-order mark) and comma-separated. Checks the header
+    (missing, unknown or duplicated column, another delimiter), every line (field count) and
+    every cell (empty required value, unknown level, number not written ``-?digits[.digits]``
+    in ASCII, out-of-range number, event not 0/1, blank id, id with surrounding whitespace,
+    duplicate ``patient_id``/``screening_id`` compared without whitespace), then every
+    cross-field rule of :data:`trialnb.data_rules.RULES` for ``trial_*.csv`` (with the data
+    cut-off ``cutoff_month``) on the rows whose cells parsed.
 
-    Returns a DataFrame with typed columns in schema order (index: 1-based data row).
-    Raises :class:`TrialDataError` listing every problem; never drops or coerces a row.
+    Returns a DataFrame with typed columns in schema order (index: 1-based data row; the
+    line in the file is given in problems). Raises :class:`TrialDataError` listing every
+    problem with its line, column and rule; never drops or coerces a row. Linear time.
     """
     if not (isinstance(cutoff_month, (int, float)) and math.isfinite(cutoff_month) and cutoff_month > 0):
         raise ValueError(f"cutoff_month must be a positive number of months, got {cutoff_month!r}")
-    raw = _read_raw(path)
-    df, problems = _check_table(path, raw, TRIAL_SCHEMA)
-    problems += _duplicates(df, "patient_id")
-    problems += _duplicates(df, "screening_id")
-    if not any(p.row is None for p in problems):
-        problems += _cross_checks(df, cutoff_month)
-    if problems:
-        problems.sort(key=lambda p: (-1 if p.row is None else p.row))
-        raise TrialDataError(path, problems)
-    return df
+    path = Path(path)
+    t = _check_table(path, TRIAL_SCHEMA)
+    problems = t.problems + _duplicates(t, "patient_id") + _duplicates(t, "screening_id")
+    problems += _apply_rules(t, "trial_*.csv", RuleContext(cutoff_month=float(cutoff_month)))
+    _raise_if(path, problems)
+    return t.frame
 
 
-def _cross_checks(df: pd.DataFrame, cutoff: float) -> list[Problem]:
-    out: list[Problem] = []
-    tol = 1e-9
-    for row, r in df.iterrows():
-        row = int(row)
-        entry, os_, op = r["entry_month"], r["os_months"], r["operated"]
-        if entry is not None and not pd.isna(entry) and entry > cutoff + tol:
-            out.append(Problem(row, "entry_month", f"randomized at month {entry:g}, after the data cut-off "
-                                                   f"(month {cutoff:g})"))
-        elif entry is not None and os_ is not None and not pd.isna(entry) and not pd.isna(os_) \
-                and entry + os_ > cutoff + 1e-6:
-            out.append(Problem(row, "os_months", f"follow-up ends at month {entry + os_:g} (entry_month + "
-                                                 f"os_months), after the data cut-off (month {cutoff:g})"))
-        if r["death"] == 1 and r["lost_to_follow_up"] == 1:
-            out.append(Problem(row, "lost_to_follow_up", "a patient who died (death = 1) cannot also be lost to follow-up"))
-        surg_fields = ("surgery_month", "surgery_reason", "surgery_type", "margin_status")
-        if op == 1:
-            for f in surg_fields:
-                if r[f] is None or (isinstance(r[f], float) and pd.isna(r[f])):
-                    out.append(Problem(row, f, "empty although operated = 1"))
-            sm = r["surgery_month"]
-            if sm is not None and os_ is not None and not pd.isna(sm) and not pd.isna(os_) and sm > os_ + tol:
-                out.append(Problem(row, "surgery_month", f"surgery at month {sm:g} after the end of follow-up "
-                                                         f"(os_months = {os_:g})"))
-        elif op == 0:
-            for f in surg_fields:
-                if r[f] is not None and not (isinstance(r[f], float) and pd.isna(r[f])):
-                    out.append(Problem(row, f, f"{r[f]!r} given although operated = 0 (must be empty)"))
-        arm, reason, nor = r["arm"], r["surgery_reason"], r["not_operated_reason"]
-        if arm == "A" and reason not in (None, "protocol"):
-            out.append(Problem(row, "surgery_reason", f"{reason!r} is an arm B reason; arm A surgery is 'protocol'"))
-        if arm == "B" and reason == "protocol":
-            out.append(Problem(row, "surgery_reason", "'protocol' surgery is arm A only; arm B: local_progression or patient_request"))
-        if nor is not None and (arm != "A" or op == 1):
-            out.append(Problem(row, "not_operated_reason", "allowed only for arm A patients with operated = 0"))
-        if arm == "A" and op == 0 and nor is None:
-            out.append(Problem(row, "not_operated_reason", "empty although an arm A patient was not operated"))
-        reason_ok = (arm == "A" and reason in (None, "protocol")) or (arm == "B" and reason != "protocol")
-        if reason_ok and op in (0, 1) and r["per_protocol"] in (0, 1):
-            expected = int(op == 1) if arm == "A" else int(reason in (None, "local_progression"))
-            if r["per_protocol"] != expected:
-                out.append(Problem(row, "per_protocol", f"{r['per_protocol']} contradicts arm {arm} with "
-                                                        f"operated = {op} (expected {expected})"))
-    return out
-
-
-def load_qol(path: str | Path, patient_ids: set[str] | None = None) -> pd.DataFrame:
+def load_qol(path: str | Path, patient_ids: set[str] | None = None, *,
+             trial: pd.DataFrame | None = None) -> pd.DataFrame:
     """Load and validate a long-format QoL CSV in :data:`QOL_SCHEMA` (one row per visit).
 
     Checks cells as :func:`load_trial` does, that each (patient_id, visit_month) appears once,
-    that visits are scheduled ones (:data:`QOL_VISITS`), and, if ``patient_ids`` is given, that
-    every patient is in the trial dataset. Raises :class:`TrialDataError` listing every problem.
+    that visits are scheduled ones (:data:`QOL_VISITS`), and, if ``patient_ids`` (or ``trial``,
+    a frame from :func:`load_trial`) is given, that every patient is in the trial dataset.
+    With ``trial``, the rule ``qol_visit_within_follow_up`` also checks that no visit is after
+    the patient's death or end of follow-up. Raises :class:`TrialDataError` listing every problem.
     """
-    raw = _read_raw(path)
-    qol_schema = tuple(
-        Column(c.name, "category", c.unit, c.meaning, levels=tuple(sorted(patient_ids)))
-        if (c.name == "patient_id" and patient_ids is not None) else
-        (Column(c.name, "id", c.unit, c.meaning) if c.name == "patient_id" else c)
-        for c in QOL_SCHEMA
-    )
-    df, problems = _check_table(path, raw, qol_schema)
-    if not any(p.row is None for p in problems):
-        seen: dict[tuple[object, object], int] = {}
-        for row, r in df.iterrows():
-            v = r["visit_month"]
-            if v is not None and not pd.isna(v) and v not in QOL_VISITS:
-                problems.append(Problem(int(row), "visit_month", f"{v:g} is not a scheduled visit; allowed: "
-                                        + ", ".join(f"{x:g}" for x in QOL_VISITS)))
-            key = (r["patient_id"], v)
-            if key in seen:
-                problems.append(Problem(int(row), "visit_month", f"visit {v:g} of {r['patient_id']} repeated "
-                                                                 f"(also row {seen[key]})"))
-            else:
-                seen[key] = int(row)
-    if problems:
-        problems.sort(key=lambda p: (-1 if p.row is None else p.row))
-        raise TrialDataError(path, problems)
-    return df
+    path = Path(path)
+    if trial is not None and patient_ids is None:
+        patient_ids = set(trial["patient_id"])
+    schema = tuple(Column(c.name, "id", c.unit, c.meaning) if c.name == "patient_id" else c for c in QOL_SCHEMA)
+    t = _check_table(path, schema)
+    problems = t.problems
+    pids = t.values.get("patient_id", [])
+    if patient_ids is not None:
+        known = frozenset(patient_ids)
+        problems += [Problem(t.lines[k], "patient_id", f"{_show(str(v))} is not a patient of the trial dataset",
+                             "patient_link") for k, v in enumerate(pids) if v is not None and v not in known]
+    seen: dict[tuple[object, object], int] = {}
+    for k, v in enumerate(t.values.get("visit_month", [])):
+        if v is None:
+            continue
+        line = t.lines[k]
+        if v not in QOL_VISITS:
+            problems.append(Problem(line, "visit_month", f"{v:g} is not a scheduled visit; allowed: "
+                                    + ", ".join(f"{x:g}" for x in QOL_VISITS), "scheduled_visit"))
+        key = (pids[k] if pids else None, v)
+        if key in seen:
+            problems.append(Problem(line, "visit_month", f"visit {v:g} of {key[0]} repeated (also line {seen[key]})",
+                                    "visit_once"))
+        else:
+            seen[key] = line
+    ctx = RuleContext(trial=None if trial is None else tuple(trial.to_dict("records")))
+    problems += _apply_rules(t, "qol_*.csv", ctx)
+    _raise_if(path, problems)
+    return t.frame
 
 
 def load_screening(path: str | Path) -> pd.DataFrame:
     """Load and validate a screening log in :data:`SCREENING_SCHEMA` (every cell, unique ids).
 
-    Also checks that ``patient_id`` is given exactly for eligible patients and that
-    ``failed_criteria`` is empty exactly for them. Raises :class:`TrialDataError` listing every problem.
+    Then the cross-field rules of ``screening_log.csv`` (:data:`trialnb.data_rules.RULES`):
+    ``patient_id`` given exactly for eligible patients, ``failed_criteria`` empty exactly for
+    them, and ``eligible``/``failed_criteria`` equal to what
+    :func:`trialnb.eligibility.screen` finds from the row's screening fields. Raises
+    :class:`TrialDataError` listing every problem.
     """
-    raw = _read_raw(path)
-    df, problems = _check_table(path, raw, SCREENING_SCHEMA)
-    problems += _duplicates(df, "screening_id") + _duplicates(df, "patient_id")
-    if not any(p.row is None for p in problems):
-        for row, r in df.iterrows():
-            if r["eligible"] == 1 and r["patient_id"] is None:
-                problems.append(Problem(int(row), "patient_id", "empty although eligible = 1"))
-            if r["eligible"] == 0 and r["patient_id"] is not None:
-                problems.append(Problem(int(row), "patient_id", "given although eligible = 0 (not randomized)"))
-            if (r["eligible"] == 1) == (r["failed_criteria"] is not None):
-                problems.append(Problem(int(row), "failed_criteria", "must be empty exactly when eligible = 1"))
-    if problems:
-        problems.sort(key=lambda p: (-1 if p.row is None else p.row))
-        raise TrialDataError(path, problems)
-    return df
+    path = Path(path)
+    t = _check_table(path, SCREENING_SCHEMA)
+    problems = t.problems + _duplicates(t, "screening_id") + _duplicates(t, "patient_id")
+    problems += _apply_rules(t, "screening_log.csv", RuleContext())
+    _raise_if(path, problems)
+    return t.frame

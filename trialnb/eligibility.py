@@ -8,6 +8,7 @@ malformed value) and returns every reason a patient is not eligible.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -31,12 +32,16 @@ _SEL = Sourced("Patient selection criteria")
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One field of a screening record: its type and, for categorical fields, its levels."""
+    """One field of a screening record: its type, for categorical fields its levels, and for
+    numbers the allowed range [``minimum``, ``maximum``] (finite; the same bounds as the
+    screening log's data dictionary, :data:`trialnb.data.SCREENING_SCHEMA`)."""
 
     name: str
     kind: str  # "bool" | "number" | "category"
     description: str
     levels: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
 
     def check(self, value: Any) -> Any:
         if self.kind == "bool":
@@ -47,6 +52,12 @@ class FieldSpec:
         elif self.kind == "number":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
                 raise PatientRecordError(f"{self.name}: {value!r} is not a number")
+            lo = -math.inf if self.minimum is None else self.minimum
+            hi = math.inf if self.maximum is None else self.maximum
+            if not (math.isfinite(value) and lo <= value <= hi):
+                raise PatientRecordError(
+                    f"{self.name}: {value!r} is outside the allowed range; allowed: a number in [{lo:g}, {hi:g}]"
+                )
         elif self.kind == "category":
             if not isinstance(value, str) or value not in self.levels:
                 raise PatientRecordError(
@@ -56,9 +67,9 @@ class FieldSpec:
 
 
 SCREENING_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("age", "number", "age in years at diagnosis"),
+    FieldSpec("age", "number", "age in years at diagnosis", minimum=0, maximum=120),
     FieldSpec("metastatic_at_diagnosis", "bool", "distant metastases (M1) at initial diagnosis"),
-    FieldSpec("anticipated_survival_months", "number", "anticipated survival, months"),
+    FieldSpec("anticipated_survival_months", "number", "anticipated survival, months", minimum=0, maximum=240),
     FieldSpec("histology_confirmed", "bool", "histologically proven breast tumour"),
     FieldSpec("hormone_receptor", "category", "ER and/or PR status", ("positive", "negative", "unknown")),
     FieldSpec("her2", "category", "HER2 status", ("positive", "negative", "unknown")),

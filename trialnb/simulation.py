@@ -52,6 +52,8 @@ from .data import QOL_SCHEMA, QOL_VISITS, SCREENING_SCHEMA, TRIAL_SCHEMA, Column
 from .eligibility import screen
 from . import population
 from .population import AGE, FACTOR_FREQUENCIES, P_ECOG2, PROGNOSTIC_HR, SITES
+from .data_rules import RULES, rules_table
+from .files import write_text_atomic
 from .protocol import FACTOR_NAMES, PROTOCOL
 
 __all__ = [
@@ -582,8 +584,7 @@ def format_table(df: pd.DataFrame, schema: tuple[Column, ...]) -> pd.DataFrame:
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> Path:
-    df.to_csv(path, index=False, lineterminator="\n")
-    return path
+    return write_text_atomic(path, df.to_csv(index=False, lineterminator="\n"))
 
 
 _README = """# Synthetic data for NCT04697043 (trialnb)
@@ -595,7 +596,7 @@ Medical Sciences). Do not cite any number computed from them as evidence.
 
 Regenerate byte-for-byte with
 
-    trialnb build-data --out data
+    trialnb build-data --out data --force
 
 (`trialnb.simulation.build_data`); `tests/test_data.py` checks that the shipped files equal
 the regenerated ones.
@@ -619,6 +620,26 @@ the regenerated ones.
 Column definitions (type, unit, allowed values, meaning): `data_dictionary.csv`
 (`trialnb.data.data_dictionary()`). Load a trial file with validation:
 `trialnb.data.load_trial("data/trial_protocol.csv")`.
+
+## Loading rules
+The loaders (`trialnb.data.load_trial`, `load_screening`, `load_qol`) read UTF-8 text (an
+optional byte-order mark is allowed), comma-separated, and check every line and cell:
+numbers are written with ASCII digits, `-` and `.` only; ids are compared without
+surrounding whitespace (which is itself reported) and must be unique. Any problem raises one
+`trialnb.data.TrialDataError` naming the file, the line (physical line in the file, blank
+lines counted), the column and the rule; nothing is dropped or coerced. Rules of the file
+and its cells: `encoding`, `csv`, `delimiter`, `header`, `duplicate_column`, `no_rows`,
+`field_count`, `required`, `number`, `whole_number`, `range`, `binary`, `level`, `id`,
+`duplicate_id`, and for QoL files `scheduled_visit`, `visit_once`, `patient_link`.
+
+## Cross-field rules
+Written once, as data, in `trialnb.data_rules.RULES`; the same list is in
+`cross_field_rules.csv`. When the header is right, they are checked on every row whose
+cells all parsed.
+
+| file | rule | requirement |
+|---|---|---|
+{rules}
 """
 
 
@@ -653,22 +674,21 @@ def build_data(out_dir: Path, seed: int = SHIPPED_SEED, scenarios: tuple[str, ..
             nscr = len(st.screening)
         elif text != screening_text:  # pragma: no cover - guards the common-random-numbers design
             raise RuntimeError("screening differs between scenarios; ship one log per scenario instead")
-    p = out_dir / "screening_log.csv"
-    p.write_text(screening_text or "", encoding="utf-8", newline="\n")
-    paths.append(p)
+    paths.append(write_text_atomic(out_dir / "screening_log.csv", screening_text or ""))
     files.append(("screening_log.csv", f"every referred patient ({nscr}), screening fields, eligibility, trial number"))
     tables = [SCENARIOS[n].table().set_index("parameter")["value"].rename(n) for n in scenarios]
     paths.append(_write_csv(pd.concat(tables, axis=1).reset_index(), out_dir / "scenarios.csv"))
     files.append(("scenarios.csv", "every simulation assumption, one column per scenario"))
     paths.append(_write_csv(data_dictionary(), out_dir / "data_dictionary.csv"))
     files.append(("data_dictionary.csv", "column, type, unit, allowed values, meaning for every file"))
+    paths.append(_write_csv(rules_table(), out_dir / "cross_field_rules.csv"))
+    files.append(("cross_field_rules.csv", "every cross-field rule the loaders check: file, rule, columns, requirement"))
     base = SCENARIOS[scenarios[0]]
     readme = _README.format(seed=seed, n=base.n_randomized, accrual=base.accrual_months, cutoff=base.cutoff_month,
                             s2=base.control_survival_2y,
-                            files="\n".join(f"| `{f}` | {d} |" for f, d in files + [("README.md", "this file")]))
-    p = out_dir / "README.md"
-    p.write_text(readme, encoding="utf-8", newline="\n")
-    paths.append(p)
+                            files="\n".join(f"| `{f}` | {d} |" for f, d in files + [("README.md", "this file")]),
+                            rules="\n".join(f"| `{r.file}` | `{r.name}` | {r.description} |" for r in RULES))
+    paths.append(write_text_atomic(out_dir / "README.md", readme))
     return paths
 
 
