@@ -106,6 +106,7 @@ class RandomizationConsole:
         self.seed = seed
         self.factors = FACTORS
         self.log_dir = Path(log_dir) if log_dir is not None else Path(tempfile.mkdtemp(prefix="trialnb-console-"))
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         self._key = key if key is not None else secrets.token_bytes(32)
         self.logs: list[Path] = []
         self.dropdowns: dict[str, W.Dropdown] = {
