@@ -1,10 +1,8 @@
 """trialnb.randomization: exact values against closed forms and independent brute force,
-minimization semantics, reproducibility, metrics, audit log."""
+minimization semantics, reproducibility, metrics (the allocation log: test_allocation_log.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import json
 import math
@@ -25,7 +23,6 @@ from trialnb.randomization import (
     PermutedBlock,
     PocockSimon,
     StratifiedPermutedBlock,
-    allocation_list_csv,
     bigstick_long_run,
     block_correct_guesses_closed_form,
     check_block_formula,
@@ -45,7 +42,6 @@ from trialnb.randomization import (
     simulate_correct_guesses,
     simulate_patients,
     simulate_trials,
-    verify_chain,
 )
 
 PAT = {"dominant_site": "bone", "hormone_receptor": "positive", "her2": "negative"}
