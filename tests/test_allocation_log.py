@@ -293,6 +293,16 @@ def test_wrong_key_named(tmp_path):
     assert e.value.kind == "wrong_key"
 
 
+def test_edited_key_id_is_an_edit_not_a_wrong_key(tmp_path):
+    path, head = _made(tmp_path, 3)
+    recs = _lines(path)
+    recs[0]["key_id"] = logmod._Keys(OTHER_KEY).key_id
+    _write(path, recs)
+    with pytest.raises(AllocationLogError) as e:
+        AllocationLog.open(path, key=KEY, head=head)
+    assert e.value.kind == "edited"
+
+
 def test_truncation_needs_the_published_head(tmp_path):
     path, head = _made(tmp_path, 6)
     _write(path, _tamper(_lines(path), "truncated"))
