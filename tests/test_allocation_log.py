@@ -528,3 +528,32 @@ def test_killed_process_loses_no_acknowledged_allocation(tmp_path):
         ref.allocate(PATS[i % 40], patient_id=f"K{i + 1:05d}", timestamp="2026-11-29T10:00:00+00:00")
     assert _content(log.entries) == _content(ref.entries)  # as if never interrupted
     log.close()
+
+
+# ---- the pieces the log relies on -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("proc", [
+    CompleteRandomization(), EfronBiasedCoin(0.7), PermutedBlock((2, 4), (1, 3)),
+    StratifiedPermutedBlock({"a": ["x", "y"]}, block_sizes=(4,)),
+    PocockSimon(p=0.9, imbalance="taves", weights={"dominant_site": 2, "hormone_receptor": 1, "her2": 1},
+                tie_rule="overall", random_element=0.2),
+    __import__("trialnb.randomization", fromlist=["BigStick"]).BigStick(2),
+    __import__("trialnb.randomization", fromlist=["MaximalProcedure"]).MaximalProcedure(10, 2),
+], ids=lambda p: p.name)
+def test_procedure_rebuilt_from_its_settings(proc):
+    from trialnb.randomization import procedure_from_settings
+
+    again = procedure_from_settings(json.loads(json.dumps(proc.settings())))
+    assert type(again) is type(proc) and again.settings() == proc.settings()
+
+
+def test_assign_uniform_is_assign_with_that_uniform():
+    a, b = PocockSimon(), PocockSimon()
+    rng = np.random.default_rng(4)
+    us = np.random.default_rng(4).random(30)
+    for pat, u in zip(PATS[:30], us):
+        assert a.assign(pat, rng) == b.assign_uniform(pat, float(u))
+    for bad in (1.0, -0.1, float("nan"), "0.3", True):
+        with pytest.raises(ValueError, match=r"u must be a number in \[0, 1\)"):
+            b.assign_uniform(PATS[0], bad)
