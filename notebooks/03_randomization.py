@@ -31,7 +31,8 @@
 # 3. Work one minimization step by hand, then check it against `trialnb.randomization`.
 # 4. See that "range" and "variance" minimization can send the same patient to different arms,
 #    so the measure must be named in the protocol.
-# 5. Allocate patients with a seeded, audit-logged console.
+# 5. Keep an allocation log that survives a killed process, names every kind of tampering and
+#    does not reveal the next allocation; allocate with the console.
 #
 # ## Prerequisites
 # | Concept | Importance | Notes |
@@ -59,11 +60,11 @@ from trialnb import report
 from trialnb.plots import use_style
 from trialnb.protocol import PROTOCOL
 from trialnb.randomization import (
-    AllocationLog, BigStick, CompleteRandomization, EfronBiasedCoin, MaximalProcedure,
+    AllocationLog, AllocationLogError, BigStick, CompleteRandomization, EfronBiasedCoin, MaximalProcedure,
     PermutedBlock, PocockSimon, StratifiedPermutedBlock, block_correct_guesses_closed_form,
     bigstick_long_run, chronological_bias_type1, covariate_balance,
     efron_long_run, exact_summary, imbalance_path, run_procedure, selection_bias_type1,
-    simulate_patients, simulate_trials, verify_chain,
+    simulate_patients, simulate_trials,
 )
 
 SEED = 20201120  # the trial's start date
@@ -241,11 +242,32 @@ summary = pd.DataFrame({
 summary
 
 # %% [markdown]
-# Minimization balances every margin to within a few patients while no allocation is forced;
-# stratified blocks balance each of the 12 strata but leave the overall and margin totals
-# looser (many strata hold few patients, so blocks stay incomplete). Its price is
-# predictability: an observer who knows all counts and the newcomer's factors guesses right
-# with probability $1/2 + (p - 1/2)(1 - \tau)$.
+# Minimization and stratified blocks both keep the worst margin within a few patients here;
+# stratified blocks of 4 force about a third of their allocations (the last of each block,
+# the "forced" column) while minimization forces none.
+# With 50 trials per procedure these are estimates: the next cell gives the mean worst margin
+# and final |D| with their Monte Carlo standard errors (SD / √50) for the two, so that only
+# differences larger than about two standard errors are read as differences.
+
+# %%
+mc = pd.DataFrame({
+    name: {
+        "mean worst margin |D|": f"{report.fmt_num(s['max_abs_margin'].mean(), 2)} ± "
+                                 f"{report.fmt_num(s['max_abs_margin'].std(ddof=1) / math.sqrt(len(s)), 2)}",
+        "mean final |D|": f"{report.fmt_num(s['abs_final'].mean(), 2)} ± "
+                          f"{report.fmt_num(s['abs_final'].std(ddof=1) / math.sqrt(len(s)), 2)}",
+    }
+    for name, s in sims.items() if name in ("Stratified blocks of 4", "Minimization (range, p = 0.8)")
+}).T
+mc
+
+# %% [markdown]
+# The mean worst margins of the two designs agree within their Monte Carlo errors, so these
+# trials do not show stratified blocks leaving the margins looser. The mean final |D| is about
+# one patient larger with stratified blocks, a difference of several standard errors: the
+# blocks left open in the 12 strata add up. Minimization's price is predictability: an
+# observer who knows all counts and the newcomer's factors guesses right with probability
+# $1/2 + (p - 1/2)(1 - \tau)$.
 
 # %%
 tau = sims["Minimization (range, p = 0.8)"]["tie"].mean()
@@ -256,16 +278,18 @@ print(f"tau = {report.fmt_pct(tau)}: an informed observer is right "
 # ## 5. Selection and chronological bias
 # *Selection bias* (Blackwell–Hodges): an investigator who expects A enrols a patient with a
 # better prognosis (+η), and a worse one (−η) when expecting B. With no treatment effect, how
-# often does the two-sample t-test reject at 5%? η = 0.5 SD, 100 simulated trials each, for
+# often does the two-sample t-test reject at 5%? η = 0.5 SD, 200 simulated trials each, for
 # two investigators: one who guesses from the overall counts (convergence), and one who knows
 # the procedure's whole state — the counts in the patient's stratum, or the minimization
 # table — and expects the arm with probability above 1/2 (favoured).
 
 # %%
-sb = {name: selection_bias_type1(f, N, 0.5, 100, rng, strategy=("convergence", "favoured"))
+N_SB = 200
+sb = {name: selection_bias_type1(f, N, 0.5, N_SB, rng, strategy=("convergence", "favoured"))
       for name, f in procedures.items()}
-pd.DataFrame({name: {k: report.fmt_pct(v) for k, v in r.items()} for name, r in sb.items()}).T.rename(
-    columns=lambda c: f"type-I error, {c} guess (nominal 5%)")
+pd.DataFrame({name: {f"type-I error, {k} guess (nominal 5%)":
+                     f"{report.fmt_pct(v)} ± {report.fmt_pct(math.sqrt(v * (1 - v) / N_SB))}"
+                     for k, v in r.items()} for name, r in sb.items()}).T
 
 # %% [markdown]
 # *Chronological bias*: a step change in prognosis halfway through accrual (θ = 2 SD, e.g. a
@@ -281,22 +305,31 @@ cb_res = {name: chronological_bias_type1(procedures[name], N, 2.0, 200, rng, tre
 pd.Series({k: report.fmt_pct(v) for k, v in cb_res.items()}, name="type-I error (nominal 5%)").to_frame()
 
 # %% [markdown]
-# Stratified blocks look safe against the overall-count guesser but not against someone who
-# tracks each stratum; minimization with p = 0.8 stays predictable to anyone who can
-# rebuild its table, which is why the protocol's "centralized" randomization (counts hidden
-# from recruiting sites) matters.
+# Each rate is given with its Monte Carlo standard error ($\sqrt{\hat p (1 - \hat p) / 200}$).
+# Against the overall-count guesser, stratified blocks do far better than plain blocks of 4,
+# but they are not safe: their type-I error is several standard errors above the nominal 5%.
+# Against someone who tracks each stratum they are nearly as exposed as plain blocks.
+# Minimization with p = 0.8 stays predictable to anyone who can rebuild its table, which is
+# why the protocol's "centralized" randomization (counts hidden from recruiting sites)
+# matters.
 #
 # ## 6. Why the factors matter for the Cox model
 # Dominant site, receptor status and HER2 status are strongly prognostic. Two things follow.
 # First, a chance imbalance in a factor (say, more visceral patients on one arm) shifts a
-# crude comparison; minimization keeps such imbalances to a few patients. Second, in a Cox
-# model leaving prognostic factors out does not only add noise: the crude hazard ratio
-# estimates a *marginal* effect that is attenuated toward 1 (non-collapsibility), while the
-# model with the factors as covariates — the protocol's analysis — estimates the
-# *conditional* effect the sample size was designed for, and keeps the test's nominal size
-# when the factors were used for allocation. One illustrative draw, with *assumed* hazard
-# ratios (visceral vs other 2.0, HR-negative 1.8, HER2-positive 1.3 — illustrative values,
-# not trial data), the protocol's control hazard 0.5 per 24 months, its design HR 0.5, and
+# crude comparison; minimization keeps such imbalances to a few patients. Second, the two Cox
+# models estimate different quantities. The model with the factors as covariates — the
+# protocol's analysis — estimates a *conditional* hazard ratio: arm A vs B among patients with
+# the same factors. The crude model estimates a *marginal* hazard ratio: arm A vs B over the
+# whole population. With prognostic factors the marginal HR is closer to 1 than the
+# conditional one even when the arms are perfectly balanced (non-collapsibility), so the
+# difference between the two is not a bias of either. The protocol's HR of 0.5 is a marginal
+# quantity: its sample size step 2 derives it from the two-year survival of each whole arm,
+# $S_1(2) = \exp(-0.5) = 0.60$ and $S_2(2) = \exp(-0.5 \times 0.5) = 0.78$. The draw below instead *assumes* a
+# conditional HR of 0.5 given the factors (so the marginal HR it generates is closer to 1
+# than the protocol's 0.5). Adjusting for the factors also keeps the test's nominal size when
+# they were used for allocation. One illustrative draw, with *assumed* hazard ratios
+# (visceral vs other 2.0, HR-negative 1.8, HER2-positive 1.3 — illustrative values, not trial
+# data), the protocol's control hazard 0.5 per 24 months, a conditional arm HR of 0.5, and
 # administrative censoring at 24 months; both designs see the same patients and the same
 # survival uniforms:
 
@@ -327,9 +360,11 @@ for name in ("Complete", "Minimization (range, p = 0.8)"):
 pd.DataFrame(cox_rows).set_index("design")
 
 # %% [markdown]
-# One draw is one draw: the point is which quantity each model estimates (the adjusted HR
-# targets the design's conditional 0.5) and that under minimization the visceral margin is
-# balanced, so chance imbalance is not part of the difference between the two columns.
+# One draw is one draw: the point is which quantity each model estimates (here the adjusted
+# HR targets the *assumed* conditional 0.5, the crude HR a marginal HR closer to 1) and that
+# under minimization the visceral margin is balanced, so chance imbalance is not part of the
+# difference between the two columns. Sizing the trial for a marginal HR of 0.5, as the
+# protocol does, and analysing a conditional HR are two different estimands.
 #
 # ## 7. One minimization step, by hand
 # Take the minimization trial above and the first patient after the 30th whose allocation was
@@ -402,40 +437,191 @@ pd.DataFrame(rows).set_index("measure")
 # differences, so the single large site imbalance (4² = 16 vs 2² = 4) dominates and B is
 # favoured. A protocol that says only "minimization" does not define the allocation.
 #
-# ## 9. An audit trail and the allocation list
-# Every allocation goes through an append-only log: each entry carries a SHA-256 hash of the
-# previous hash plus the entry's canonical JSON, so editing, deleting or reordering any entry
-# breaks the chain. Bad records are refused before anything is drawn or logged.
+# ## 9. An allocation log that keeps its promises
+# "Centralized, computer-generated" randomization needs a record that survives a crash, that
+# nobody can quietly change, and that tells the sites nothing about the next arm.
+# `AllocationLog.create(path, procedure, seed, key=...)` writes one JSON line per allocation
+# and `allocate` returns only once the line is on disk (`fsync`). Each line carries an
+# HMAC-SHA256 (a keyed hash) of its content and of the previous line's HMAC, made with a secret
+# key kept *outside* the log; the uniform that decides each arm is also derived from that key.
+# This notebook uses a demonstration key written in the open; a real trial draws one with
+# `secrets.token_bytes(32)` and keeps it with the independent statistician. Eight patients,
+# then two records the log refuses before drawing anything (an unknown level with a missing
+# factor, and a patient id already used, once its spaces are removed):
 
 # %%
-log = AllocationLog(PocockSimon(p=0.8), seed=SEED)
-for pat in patients[:8]:
-    log.allocate(pat)
-print("entries:", len(log), "| chain intact:", log.verify())
-try:
-    log.allocate({"dominant_site": "lung", "hormone_receptor": "positive"})
-except ValueError as exc:
-    print("refused:", exc)
-print("entries after the refused record:", len(log))
+import json
+import tempfile
+from pathlib import Path
+
+log_dir = Path(tempfile.mkdtemp(prefix="nb03-allocation-log-"))
+KEY = b"demonstration key of notebook 03"  # a real key: secrets.token_bytes(32), kept off-site
+log = AllocationLog.create(log_dir / "allocations.jsonl", PocockSimon(p=0.8), seed=SEED, key=KEY)
+for i, pat in enumerate(patients[:8], start=1):
+    log.allocate(pat, patient_id=f"P{i:03d}", timestamp="2026-01-05T09:00:00+00:00")
+head = log.head  # published outside the log, e.g. sent to the trial statistician
+print("entries:", report.fmt_n(len(log)), "| chain intact:", log.verify())
+for bad, pid in (({"dominant_site": "lung", "hormone_receptor": "positive"}, "P009"), (patients[8], " P003 ")):
+    try:
+        log.allocate(bad, patient_id=pid)
+    except ValueError as exc:
+        print("refused:", exc)
+print("entries after the refused records:", report.fmt_n(len(log)))
 
 # %% [markdown]
-# The allocation list export (first lines), then what a monitor sees when an exported copy of the log has one arm edited:
+# One line of the file, without its two hashes (`prev`, `mac`): the patient, the arm, the
+# exact probabilities and why. No random number is stored, and the procedure itself refuses to
+# allocate or record behind the log's back:
 
 # %%
-print("\n".join(log.to_csv().splitlines()[:3]))
-exported = log.entries  # a copy, as it would be stored or sent to a monitor
-exported[3]["arm"] = "B" if exported[3]["arm"] == "A" else "A"
-print("after editing entry 4:", verify_chain(exported, head=log.head))
+line = json.loads((log_dir / "allocations.jsonl").read_text().splitlines()[1])
+print({k: v for k, v in line.items() if k not in ("prev", "mac")})
+try:
+    log.procedure.record(patients[8], "A")
+except AllocationLogError as exc:
+    print(f"refused ({exc.kind}):", str(exc).split(":")[0])
+
+# %% [markdown]
+# **The kill test.** A separate Python process allocates patients in a loop and prints each
+# allocation only after `allocate` has returned. We kill it three times with `SIGKILL` (no
+# chance to clean up, as in a power cut of the process), reopen the log each time and check
+# that every printed ("acknowledged") allocation is in it. A line torn by the kill was never
+# acknowledged; `open` reports it with a warning and drops it. (The suite repeats this with ten
+# kills at random moments: `tests/test_allocation_log.py`.)
+
+# %%
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+
+import trialnb
+
+CHILD = """
+import sys
+from pathlib import Path
+from trialnb.randomization import AllocationLog, PocockSimon, simulate_patients
+import numpy as np
+path, key = Path(sys.argv[1]), bytes.fromhex(sys.argv[2])
+pats = simulate_patients(50, np.random.default_rng(1))
+log = AllocationLog.open(path, key=key) if path.exists() else AllocationLog.create(path, PocockSimon(), 1, key=key)
+print("READY", flush=True)
+while True:
+    i = len(log)
+    e = log.allocate(pats[i % 50], patient_id=f"K{i + 1:05d}")
+    print("ACK", e["patient_id"], e["arm"], flush=True)
+"""
+env = dict(os.environ, PYTHONPATH=str(Path(trialnb.__file__).resolve().parents[1]))
+killed = log_dir / "killed.jsonl"
+acknowledged, lost, intact = 0, 0, True
+for wait in (0.3, 0.6, 0.9):  # seconds of allocating before the kill
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(killed), KEY.hex()],
+                             stdout=subprocess.PIPE, text=True, env=env)
+    child.stdout.readline()  # READY
+    time.sleep(wait)
+    child.send_signal(signal.SIGKILL)
+    out, _ = child.communicate()
+    acks = [ln.split()[1:] for ln in out.splitlines() if ln.startswith("ACK")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a torn last line is expected now and then
+        reopened = AllocationLog.open(killed, key=KEY)
+    in_log = {e["patient_id"]: e["arm"] for e in reopened.entries}
+    lost += sum(in_log.get(pid) != arm for pid, arm in acks)
+    acknowledged += len(acks)
+    intact = intact and reopened.verify()
+    reopened.close()
+print(f"kills: {report.fmt_n(3)} | some allocations acknowledged: {acknowledged > 0} | "
+      f"acknowledged allocations lost: {report.fmt_n(lost)} | log verifies after each kill: {intact}")
+
+# %% [markdown]
+# **The tamper tests.** Copies of the eight-entry log are damaged in six ways and checked with
+# the key and the published head. Each damage is detected and *named*; the last column shows
+# that cutting entries from the end is invisible without a head kept outside the log.
+
+# %%
+good = (log_dir / "allocations.jsonl").read_text().splitlines(keepends=True)
+
+
+def rewritten(text, **changes):
+    """The line with some fields changed, written as the log writes lines (without the key)."""
+    r = json.loads(text)
+    r.update(changes)
+    return json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+
+last = json.loads(good[-1])
+damage = {
+    "edit one arm": (good[:4] + [rewritten(good[4], arm="B" if json.loads(good[4])["arm"] == "A" else "A")]
+                     + good[5:], KEY),
+    "delete entry 3": (good[:3] + good[4:], KEY),
+    "swap entries 3 and 4": (good[:3] + [good[4], good[3]] + good[5:], KEY),
+    "append a forged entry": (good + [rewritten(good[-1], seq=9, patient_id="P999", prev=last["mac"],
+                                                mac="f" * 64)], KEY),
+    "open with another key": (good, b"someone else's key, 32 bytes...."),
+    "cut the last two entries": (good[:-2], KEY),
+}
+rows = []
+for what, (lines, key) in damage.items():
+    path = log_dir / (what.replace(" ", "_") + ".jsonl")
+    path.write_text("".join(lines))
+    found = {}
+    for label, h in (("detected as", head), ("without the head", None)):
+        try:
+            AllocationLog.verify_file(path, key=key, head=h)
+            found[label] = "not detected"
+        except AllocationLogError as exc:
+            found[label] = exc.kind
+    rows.append({"damage": what, **found})
+pd.DataFrame(rows).set_index("damage")
+
+# %% [markdown]
+# **Concealment.** The earlier version of this log stored the seed and each uniform, so anyone
+# holding it could replay numpy's generator and predict every next arm. The file still names
+# the seed, but each uniform is now an HMAC of the key, the trial, the seed and the entry
+# number. Replaying `default_rng(seed)` against 200 allocations by a fair coin predicts about
+# half of them, as guessing would:
+
+# %%
+coin = AllocationLog.in_memory(CompleteRandomization(), seed=SEED, key=KEY)
+for i in range(200):
+    coin.allocate(patients[i], patient_id=f"C{i:03d}", timestamp="2026-01-05T09:00:00+00:00")
+replayed = np.random.default_rng(coin.header["seed"]).random(200) < 0.5
+hits = int(sum(g == (e["arm"] == "A") for g, e in zip(replayed, coin.entries)))
+print(f"replaying the stored seed predicts {report.fmt_pct(hits / 200)} of 200 arms "
+      f"(a coin: 50% ± {report.fmt_pct(math.sqrt(0.25 / 200))})")
+
+# %% [markdown]
+# **What each promise rests on, and what it does not protect against.**
+#
+# | Promise | Rests on | Does not protect against |
+# |---|---|---|
+# | No acknowledged allocation is lost | `allocate` returns after `write` and `fsync`; a torn last line was never acknowledged | a disk or OS that ignores `fsync`; losing the disk itself (keep copies) |
+# | A failed write allocates nothing | everything checked before the draw; the file is cut back and the procedure unchanged | — (if even the cut fails, the log refuses to go on until reopened) |
+# | Edits, deletions, reorderings, forged lines and a wrong key are detected and named | HMAC-SHA256 chain; the key is not in the log | **anyone holding the key**, who can rewrite the whole file with valid HMACs |
+# | Entries cut from the end are detected | a head published outside the log | cuts of entries written after the last published head |
+# | The log and the sites' list do not predict the next arm | each uniform is an HMAC of the key | **anyone holding the key**; what the procedure itself makes predictable (the favoured arm of minimization with probability p, the last patient of a block) |
+#
+# A reviewer receives `log.export(path)` (every line, every field) or `log.to_csv()` and
+# re-verifies it with the key; sites receive `log.site_list()`:
+
+# %%
+exported = log.export(log_dir / "for_review.jsonl")
+print("export verifies:", report.fmt_n(AllocationLog.verify_file(exported, key=KEY, head=head)), "entries")
+print("\n".join(log.site_list().splitlines()[:3]))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 10. The randomization console
 # Enter a patient's factors, see the counts per arm, the imbalance table for each candidate arm
-# and the probabilities, then allocate. (Widget display: output not compared by nbval.)
+# and the probabilities, then allocate. The console writes its own log (with the demonstration
+# key) and never discards it: changing p or the measure starts a new log only when asked.
+# (Widget display: output not compared by nbval.)
 
 # %% tags=["nbval-ignore-output"]
 from trialnb.widgets.randomization import RandomizationConsole
 
-console = RandomizationConsole(seed=SEED)
+console = RandomizationConsole(seed=SEED, key=KEY, log_dir=log_dir / "console")
 console.root
 
 # %% [markdown]
@@ -461,7 +647,9 @@ print(f"patient 2 -> arm {second.arm}; log entries {len(console.log)}, chain int
 # - The imbalance measure (range or variance), p, the tie rule and any random element must be
 #   named: they change allocations.
 # - The factors used for minimization belong in the Cox model, as the protocol says.
-# - Allocations are reproducible from a seed and recorded in a tamper-evident log.
+# - Allocations are written durably to a keyed log: a killed process loses no acknowledged
+#   allocation, every kind of tampering is detected and named, and without the key the log
+#   does not predict the next arm. The key holder is not protected against.
 #
 
 # %% [markdown] slideshow={"slide_type": "slide"}

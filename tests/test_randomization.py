@@ -1,10 +1,8 @@
 """trialnb.randomization: exact values against closed forms and independent brute force,
-minimization semantics, reproducibility, metrics, audit log."""
+minimization semantics, reproducibility, metrics (the allocation log: test_allocation_log.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import json
 import math
@@ -25,7 +23,6 @@ from trialnb.randomization import (
     PermutedBlock,
     PocockSimon,
     StratifiedPermutedBlock,
-    allocation_list_csv,
     bigstick_long_run,
     block_correct_guesses_closed_form,
     check_block_formula,
@@ -45,7 +42,6 @@ from trialnb.randomization import (
     simulate_correct_guesses,
     simulate_patients,
     simulate_trials,
-    verify_chain,
 )
 
 PAT = {"dominant_site": "bone", "hormone_receptor": "positive", "her2": "negative"}
@@ -539,10 +535,10 @@ def test_bad_patient_records_refused_nothing_changed(bad, match):
     with pytest.raises(PatientRecordError, match=match):
         ps.assign(bad, rng)
     assert ps.n == 0 and rng.bit_generator.state == state
-    log = AllocationLog(CompleteRandomization(), seed=1)
-    log.allocate(PAT)
+    log = AllocationLog.in_memory(CompleteRandomization(), seed=1, key=b"k" * 32)
+    log.allocate(PAT, patient_id="P1")
     with pytest.raises(PatientRecordError, match=match):
-        log.allocate(bad)
+        log.allocate(bad, patient_id="P2")
     assert len(log) == 1 and log.procedure.n == 1 and log.verify()
 
 
@@ -614,87 +610,8 @@ def test_chronological_bias_step_trend():
 
 
 # ------------------------------------------------------------------------------------------
-# audit log and export
+# the allocation log: tests/test_allocation_log.py
 # ------------------------------------------------------------------------------------------
-
-
-def _log(n=6) -> AllocationLog:
-    log = AllocationLog(PocockSimon(), seed=2026)
-    for i, p in enumerate(simulate_patients(n, np.random.default_rng(1))):
-        log.allocate(p, patient_id=f"X{i}")
-    return log
-
-
-def test_log_intact_and_reproducible():
-    a, b = _log(), _log()
-    assert a.verify() and a.problems() == []
-    assert [e["arm"] for e in a.entries] == [e["arm"] for e in b.entries]
-    assert a.head == b.head
-    # each hash recomputed independently: sha256(prev_hash + canonical JSON)
-    import hashlib
-
-    prev = "0" * 64
-    for e in a.entries:
-        body = {k: v for k, v in e.items() if k != "hash"}
-        h = hashlib.sha256((prev + json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)).encode()).hexdigest()
-        assert h == e["hash"]
-        prev = h
-
-
-def test_log_entries_are_copies():
-    log = _log()
-    entries = log.entries
-    entries[0]["arm"] = "Z"
-    assert log.verify()
-
-
-@pytest.mark.parametrize("tamper", ["edit", "edit_probability", "delete_middle", "delete_last", "reorder", "rehash_edit"])
-def test_log_tamper_detected(tamper):
-    log = _log()
-    e = log._entries
-    if tamper == "edit":
-        e[2]["arm"] = "B" if e[2]["arm"] == "A" else "A"
-    elif tamper == "edit_probability":
-        e[3]["p_A"] = 0.5 if e[3]["p_A"] != 0.5 else 0.8
-    elif tamper == "delete_middle":
-        del e[2]
-    elif tamper == "delete_last":
-        del e[-1]
-    elif tamper == "reorder":
-        e[1], e[2] = e[2], e[1]
-    elif tamper == "rehash_edit":
-        # forger edits entry 4 and recomputes its hash: the next link breaks
-        from trialnb.randomization import _entry_hash
-
-        e[3]["arm"] = "B" if e[3]["arm"] == "A" else "A"
-        e[3]["hash"] = _entry_hash(e[3]["prev_hash"], {k: v for k, v in e[3].items() if k != "hash"})
-    assert not log.verify()
-    assert log.problems()
-
-
-def test_verify_chain_on_exported_entries():
-    log = _log()
-    entries = log.entries
-    assert verify_chain(entries) == []
-    del entries[-1]
-    assert verify_chain(entries) == []  # tail deletion invisible without the head ...
-    assert verify_chain(entries, head=log.head)  # ... visible against the published head
-    rev = list(reversed(log.entries))
-    assert any("reordered" in p for p in verify_chain(rev))
-
-
-def test_csv_export_columns_and_settings():
-    pats = simulate_patients(5, np.random.default_rng(3))
-    text = allocation_list_csv(PocockSimon(p=0.75, imbalance="variance"), pats, seed=99)
-    rows = list(csv.DictReader(io.StringIO(text)))
-    assert len(rows) == 5
-    assert list(rows[0])[:7] == ["seq", "patient_id", "dominant_site", "hormone_receptor", "her2", "stratum", "arm"]
-    assert [r["seq"] for r in rows] == ["1", "2", "3", "4", "5"]
-    assert all(r["seed"] == "99" for r in rows)
-    settings_ = json.loads(rows[0]["procedure"])
-    assert settings_["p"] == 0.75 and settings_["imbalance"] == "variance"
-    assert rows[0]["dominant_site"] == pats[0]["dominant_site"]
-    assert text == allocation_list_csv(PocockSimon(p=0.75, imbalance="variance"), pats, seed=99)
 
 
 # ------------------------------------------------------------------------------------------

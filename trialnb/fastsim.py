@@ -42,6 +42,7 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from .protocol import PROTOCOL
+from .randomization.batched import minimization_batched
 from .sample_size import power as _analytic_power
 
 try:  # optional acceleration (PyPI ``numba``); the numpy engine gives the same numbers
@@ -671,27 +672,9 @@ def _allocate(sc: Scenario, site: np.ndarray, hrneg: np.ndarray, her2: np.ndarra
         nb = -(-n // b)
         ranks = np.argsort(rng.random((R, nb, b)), axis=2)
         return (ranks < b // 2).reshape(R, nb * b)[:, :n].astype(np.int8)
-    # Pocock-Simon minimization, range criterion, vectorised over trials. With two arms,
-    # imbalance(A) - imbalance(B) = sum_f (|D_f + 1| - |D_f - 1|) = 2 sum_f sign(D_f), where
-    # D_f = n_A - n_B among earlier patients with this patient's level of factor f.
+    # Pocock-Simon minimization (range criterion) on the three factors, batched over trials
     cols = np.stack([site, 3 + hrneg, 5 + her2], axis=2).astype(np.intp)  # level columns 0..6
-    if HAVE_NUMBA if use_numba is None else use_numba:
-        arm_nb = np.empty((R, n), dtype=np.int8)
-        _nbk.minimization(cols, rng.random((R, n)), float(sc.minimization_p), arm_nb)
-        return arm_nb
-    flat = np.ascontiguousarray((cols + (np.arange(R, dtype=np.intp) * 7)[:, None, None]).transpose(1, 0, 2))
-    diff = np.zeros(R * 7, dtype=np.int32)  # n_A - n_B per trial and factor level
-    arm = np.empty((n, R), dtype=np.int8)
-    u = rng.random((R, n)).T.copy()
-    p = sc.minimization_p
-    lut = np.array([p, p, p, p, 0.5, 1.0 - p, 1.0 - p, 1.0 - p, 1.0 - p])  # by sum of signs + 4
-    for i in range(n):
-        f = flat[i]
-        s = np.sign(diff[f]).sum(axis=1)
-        a = u[i] < lut[s + 4]
-        arm[i] = a
-        diff[f] += (2 * a.astype(np.int32) - 1)[:, None]
-    return np.ascontiguousarray(arm.T)
+    return minimization_batched(cols, rng.random((R, n)), sc.minimization_p, n_levels=7, use_numba=use_numba)
 
 
 @dataclass(frozen=True)

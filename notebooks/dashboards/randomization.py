@@ -15,21 +15,26 @@
 # metastatic site, hormone receptor status and HER2 status. Enter a patient's factors and the
 # console shows how many patients with the same levels are already on each arm, how unbalanced
 # the trial would become if this patient joined arm A or arm B, and the probability of each arm.
-# **Allocate** draws the arm and writes it to a tamper-evident (hash-chained) log. The draw is
-# seeded, so the same patients in the same order always get the same arms.
+# **Allocate** draws the arm and writes it durably to an allocation log whose lines are chained
+# with a secret key, so any edit is detected. The console never throws a log away: changing
+# *p* or the imbalance measure leaves the current log as it is, says so, and a new log starts
+# only when you press **Start a new log** (the old file stays). This teaching console uses a
+# demonstration key written here in the open, so that the same patients always get the same
+# arms; a real trial keeps its key away from the sites (with the independent statistician),
+# because whoever holds the key can predict every allocation.
 #
 # *Protocol section:* Randomization. The methods are explained in notebook `03_randomization`.
 
 # %% tags=["nbval-ignore-output"]
 from trialnb.widgets.randomization import build_dashboard
 
-dashboard = build_dashboard(seed=2026)
+dashboard = build_dashboard(seed=2026, key=b"demonstration key, not secret")
 dashboard
 
 # %% [markdown]
 # **What a few allocations look like.** Three patients allocated through the console's own
-# **Allocate** button. Changing *p* starts a new, empty trial, which is how the console is handed
-# back for the meeting.
+# **Allocate** button. Moving *p* afterwards does not touch the log: the console says that the log
+# keeps its settings until **Start a new log** is pressed, which starts a new file and keeps the old one.
 
 # %%
 from trialnb.widgets.lookup import by_class, by_description, text_of
@@ -42,5 +47,6 @@ for level in ("bone", "visceral", "bone"):
     allocate.click()
     print(text_of(by_class(dashboard, "trialnb-allocation")).split(" G_A")[0])
 p_minimizing.value = 0.85
-p_minimizing.value = 0.80
-print("After the reset:", text_of(by_class(dashboard, "trialnb-allocation")))
+print(text_of(by_class(dashboard, "trialnb-settings-note")))
+by_description(dashboard, "Start a new log").click()
+print(text_of(by_class(dashboard, "trialnb-settings-note")).split(" in /")[0])

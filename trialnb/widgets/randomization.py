@@ -3,14 +3,18 @@ candidate arm, the probabilities, and allocate.
 
 :class:`RandomizationConsole` builds the controls and outputs. Its callbacks call the pure
 functions of :mod:`trialnb.randomization` (a :class:`~trialnb.randomization.PocockSimon`
-procedure wrapped in a hash-chained :class:`~trialnb.randomization.AllocationLog`) and only
-assign the results to ``ipywidgets.HTML`` values. Seeded: the same seed and the same patients
-give the same allocations.
+procedure bound to a durable, keyed :class:`~trialnb.randomization.AllocationLog`) and only
+assign the results to ``ipywidgets.HTML`` values. The same key, seed and patients give the
+same allocations. The console never discards a log (see :class:`RandomizationConsole`).
 """
 
 from __future__ import annotations
 
 import html
+import os
+import secrets
+import tempfile
+from pathlib import Path
 from typing import Any, Mapping
 
 import ipywidgets as W
@@ -74,24 +78,37 @@ def imbalance_table_html(table: list[dict[str, Any]] | tuple[dict[str, Any], ...
 
 
 class RandomizationConsole:
-    """Minimization console for the trial's three factors.
+    """Minimization console for the trial's three factors, writing a durable allocation log.
 
     Controls (set ``.value`` headless): ``dropdowns[factor name]`` (one per factor),
-    ``measure`` (imbalance measure; changing it starts a new, empty trial), ``p`` (probability
-    for the minimizing arm; also restarts), ``allocate_button`` (calls :meth:`allocate`).
-    Outputs: ``counts_html`` (counts per arm by level), ``table_html`` (imbalance table per
-    candidate arm for the patient currently entered), ``probs_html`` (the probabilities),
-    ``allocation_html`` (CSS class ``trialnb-allocation``: the last allocation) and
-    ``log_html`` (audit-log status). ``root`` is the panel (CSS class
-    ``trialnb-randomization``). Latest results: ``preview`` (probabilities for the entered
-    patient), ``last`` (the last :class:`~trialnb.randomization.Assignment`), ``last_entry``
-    (its log entry) and ``log`` (the :class:`~trialnb.randomization.AllocationLog`).
+    ``patient_id`` (text; the next free ``P001``-style id is proposed), ``measure`` (imbalance
+    measure) and ``p`` (probability for the minimizing arm), ``allocate_button`` (calls
+    :meth:`allocate`) and ``new_log_button`` (calls :meth:`start_new_log`).
+
+    The console never discards a log. Changing ``measure`` or ``p`` does not touch the current
+    log: ``settings_html`` says that the log continues with its own settings and that
+    **Start a new log** applies the new ones. A new log is a new file next to the old ones
+    (``logs`` lists them all), each opened with :class:`~trialnb.randomization.AllocationLog`.
+
+    Outputs: ``counts_html``, ``table_html`` (imbalance table per candidate arm for the patient
+    entered), ``probs_html``, ``allocation_html`` (CSS class ``trialnb-allocation``),
+    ``settings_html`` and ``log_html`` (log status). ``root`` is the panel (CSS class
+    ``trialnb-randomization``). Latest results: ``preview``, ``last`` (the last
+    :class:`~trialnb.randomization.Assignment`), ``last_entry`` and ``log``.
+
+    ``log_dir``: where the log files go (default: a new temporary folder); ``key``: the log's
+    secret key (default: 32 random bytes held by this console only).
     """
 
     def __init__(self, seed: int = 2026, p: float = 0.8, imbalance: str = "range",
-                 procedure: Procedure | None = None) -> None:
+                 procedure: Procedure | None = None, *, log_dir: str | os.PathLike | None = None,
+                 key: bytes | None = None) -> None:
         self.seed = seed
         self.factors = FACTORS
+        self.log_dir = Path(log_dir) if log_dir is not None else Path(tempfile.mkdtemp(prefix="trialnb-console-"))
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._key = key if key is not None else secrets.token_bytes(32)
+        self.logs: list[Path] = []
         self.dropdowns: dict[str, W.Dropdown] = {
             f.name: W.Dropdown(
                 options=[(f.level_labels.get(lv, lv), lv) for lv in f.levels],
@@ -102,34 +119,41 @@ class RandomizationConsole:
             )
             for f in self.factors
         }
+        self.patient_id = W.Text(value="P001", description="Patient ID", style={"description_width": "190px"},
+                                 layout=W.Layout(width="480px"))
         self.measure = W.Dropdown(options=list(IMBALANCE_MEASURES), value=imbalance,
                                   description="Imbalance measure", style={"description_width": "190px"})
         self.p = W.FloatSlider(value=p, min=0.55, max=1.0, step=0.05, description="p (minimizing arm)",
                                style={"description_width": "190px"}, readout_format=".2f",
                                layout=W.Layout(width="480px"))
         self.allocate_button = W.Button(description="Allocate", button_style="primary", icon="random")
+        self.new_log_button = W.Button(description="Start a new log", icon="file",
+                                       tooltip="Keep the current log file and start a new one with these settings")
         self.counts_html = W.HTML()
         self.table_html = W.HTML()
         self.probs_html = W.HTML()
         self.allocation_html = W.HTML("<i>No patient allocated yet.</i>")
         self.allocation_html.add_class("trialnb-allocation")
+        self.settings_html = W.HTML()
+        self.settings_html.add_class("trialnb-settings-note")
         self.log_html = W.HTML()
         self.last: Assignment | None = None
         self.last_entry: dict[str, Any] | None = None
         self.preview: dict[str, float] = {}
-        self._custom = procedure
-        self._restart()
+        self._open_log(procedure)
 
         for dd in self.dropdowns.values():
             dd.observe(self._on_patient, names="value")
         self.measure.observe(self._on_settings, names="value")
         self.p.observe(self._on_settings, names="value")
-        self.allocate_button.on_click(lambda _b: self.allocate())
+        self.allocate_button.on_click(lambda _b: self._click_allocate())
+        self.new_log_button.on_click(lambda _b: self.start_new_log())
 
         self.root = W.VBox([
             W.HTML("<h3>Randomization console (minimization, Pocock &amp; Simon 1975)</h3>"),
-            W.HBox([W.VBox(list(self.dropdowns.values()) + [self.allocate_button]),
-                    W.VBox([self.measure, self.p])]),
+            W.HBox([W.VBox(list(self.dropdowns.values()) + [self.patient_id, self.allocate_button]),
+                    W.VBox([self.measure, self.p, self.new_log_button])]),
+            self.settings_html,
             W.HBox([W.VBox([W.HTML("<b>Patients so far</b>"), self.counts_html]),
                     W.VBox([W.HTML("<b>Imbalance if this patient joins each arm</b>"), self.table_html,
                             self.probs_html])]),
@@ -147,22 +171,52 @@ class RandomizationConsole:
         """The patient currently entered in the dropdowns."""
         return {name: dd.value for name, dd in self.dropdowns.items()}
 
-    def _restart(self) -> None:
-        proc = self._custom if self._custom is not None else PocockSimon(
-            p=float(self.p.value), imbalance=self.measure.value)
-        self._custom = None
-        self.log = AllocationLog(proc, seed=self.seed)
+    def _wanted(self) -> tuple[str, float]:
+        return self.measure.value, round(float(self.p.value), 12)
+
+    def _open_log(self, procedure: Procedure | None = None) -> None:
+        proc = procedure if procedure is not None else PocockSimon(p=float(self.p.value), imbalance=self.measure.value)
+        path = self.log_dir / f"allocation-log-{len(self.logs) + 1:03d}.jsonl"
+        self.log = AllocationLog.create(path, proc, seed=self.seed, key=self._key)
+        self.logs.append(path)
         self.last = None
         self.last_entry = None
         self.allocation_html.value = "<i>No patient allocated yet.</i>"
+        self.patient_id.value = self._next_id()
         self._refresh()
+
+    def _next_id(self) -> str:
+        return f"P{len(self.log) + 1:03d}"
+
+    def start_new_log(self) -> Path:
+        """Close the current log (its file stays) and start a new one with the current settings."""
+        old, n_old = self.logs[-1], len(self.log)
+        self.log.close()
+        self._open_log()
+        self.settings_html.value = (
+            f"<div class='trialnb-settings-note'>Started a new log ({_esc(self.logs[-1].name)}) with "
+            f"{_esc(self.measure.value)}, p = {fmt_prob(self.p.value)}. The previous log ({fmt_n(n_old)} "
+            f"entries) is kept unchanged in {_esc(old)}.</div>"
+        )
+        return self.logs[-1]
 
     # ---- callbacks -------------------------------------------------------------------------
     def _on_patient(self, _change: Any = None) -> None:
         self._refresh()
 
     def _on_settings(self, _change: Any = None) -> None:
-        self._restart()
+        proc = self.procedure
+        if not isinstance(proc, PocockSimon) or (proc.imbalance_measure, round(proc.p, 12)) != self._wanted():
+            now = (f"{_esc(proc.imbalance_measure)}, p = {fmt_prob(proc.p)}" if isinstance(proc, PocockSimon)
+                   else _esc(proc.name))
+            self.settings_html.value = (
+                "<div class='trialnb-settings-note' style='border-left:6px solid #e0a100;padding:4px'>"
+                f"Settings changed, but the current log ({fmt_n(len(self.log))} entries) keeps its own: {now}. "
+                "Nothing was discarded. Press <b>Start a new log</b> to allocate with the new settings "
+                "in a new log file.</div>"
+            )
+        else:
+            self.settings_html.value = ""
 
     def _refresh(self) -> None:
         pat = self.patient()
@@ -183,27 +237,37 @@ class RandomizationConsole:
         )
         ok = self.log.verify()
         self.log_html.value = (
-            f"<small>Audit log: {fmt_n(len(self.log))} entries, chain "
-            f"{'intact' if ok else 'BROKEN'}; head {self.log.head[:12]}…; seed {self.seed}</small>"
+            f"<small>Allocation log {_esc(self.logs[-1].name)}: {fmt_n(len(self.log))} entries, keyed chain "
+            f"{'intact' if ok else 'BROKEN'}; head {self.log.head[:12]}… ({fmt_n(len(self.logs))} log file(s) "
+            f"in {_esc(self.log_dir)})</small>"
         )
 
+    def _click_allocate(self) -> None:
+        try:
+            self.allocate()
+        except ValueError as exc:  # duplicate or empty id, bad record: say so, allocate nothing
+            self.allocation_html.value = f"<div style='color:#b00020'>Not allocated: {_esc(exc)}</div>"
+
     def allocate(self) -> Assignment:
-        """Allocate the patient entered in the dropdowns, log it and update every output."""
-        entry = self.log.allocate(self.patient())
+        """Allocate the patient entered (factors and ``patient_id``), log it durably and update
+        every output. Raises ``ValueError`` (nothing allocated) for a bad or duplicate id."""
+        entry = self.log.allocate(self.patient(), patient_id=self.patient_id.value)
         self.last_entry = entry
         self.last = self.log.assignments[-1]
         a = self.last
         self.allocation_html.value = (
             f"<div style='font-size:1.2em;padding:6px;border-left:6px solid "
             f"{'#1b6ca8' if a.arm == 'A' else '#d1495b'}'>Patient {fmt_n(a.sequence)} "
-            f"({_esc(entry['stratum'])}) → <b>arm {a.arm}</b> "
-            f"with P(A) = {fmt_prob(a.probabilities['A'])}, u = {fmt_num(a.u, 4)}<br>"
+            f"({_esc(entry['patient_id'])}, {_esc(entry['stratum'])}) → <b>arm {a.arm}</b> "
+            f"with P(A) = {fmt_prob(a.probabilities['A'])}<br>"
             f"<small>{_esc(a.explanation)}</small></div>"
         )
+        self.patient_id.value = self._next_id()
         self._refresh()
         return a
 
 
-def build_dashboard(seed: int = 2026) -> W.VBox:
-    """The console's root widget, for a Voilà dashboard."""
-    return RandomizationConsole(seed=seed).root
+def build_dashboard(seed: int = 2026, log_dir: str | os.PathLike | None = None, key: bytes | None = None) -> W.VBox:
+    """The console's root widget, for a Voilà dashboard (logs in ``log_dir``, default a
+    temporary folder; ``key`` default: 32 random bytes, so the allocations are concealed)."""
+    return RandomizationConsole(seed=seed, log_dir=log_dir, key=key).root
