@@ -17,6 +17,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+from ..population import FACTOR_FREQUENCIES
 from ..protocol import FACTORS, check_patient_factors
 from ._common import _check_arm, _check_count, _check_prob, _check_rng, as_factors
 from .procedures import Assignment, MaximalProcedure, Procedure, minimization_scores
@@ -26,11 +27,8 @@ from .procedures import Assignment, MaximalProcedure, Procedure, minimization_sc
 # --------------------------------------------------------------------------------------------
 
 DEFAULT_FACTOR_FREQUENCIES: dict[str, dict[str, float]] = {
-    # the clinical evidence summary, section 3 (suggested defaults): dominant site
-    # bone 0.45, visceral 0.45, soft tissue 0.10; HR+ 0.75; HER2+ 0.25; drawn independently.
-    "dominant_site": {"bone": 0.45, "soft_tissue": 0.10, "visceral": 0.45},
-    "hormone_receptor": {"positive": 0.75, "negative": 0.25},
-    "her2": {"positive": 0.25, "negative": 0.75},
+    # declared once, with sources, in trialnb.population; drawn independently
+    factor: dict(levels) for factor, levels in FACTOR_FREQUENCIES.items()
 }
 
 
@@ -41,7 +39,7 @@ def simulate_patients(
 ) -> list[dict[str, str]]:
     """``n`` patients whose factor levels are drawn independently with ``frequencies``.
 
-    Default :data:`DEFAULT_FACTOR_FREQUENCIES` (clinical_evidence.md section 3). Draws one
+    Default :data:`DEFAULT_FACTOR_FREQUENCIES` (:data:`trialnb.population.FACTOR_FREQUENCIES`). Draws one
     vectorised categorical sample per factor, in the mapping's order.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
