@@ -58,9 +58,8 @@ import numpy as np
 import pandas as pd
 
 from trialnb import bias
-from trialnb.plots import forest_plot, use_style
+from trialnb.plots import analyses_forest, forest_plot, hr_ticks, use_style
 from trialnb.report import fmt_hr, fmt_months, fmt_n, fmt_pct
-from trialnb.widgets.bias import analyses_forest, hr_ticks
 
 use_style()
 SEED = 20201120
@@ -333,7 +332,7 @@ show(effect)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Forest plot of every analysis (all mechanisms, no true effect)
 #
-# The plotting helper lives with the widget (`trialnb.widgets.bias.analyses_forest`) and wraps
+# The plotting helper (`trialnb.plots.analyses_forest`, also used by the explorer) wraps
 # the house `forest_plot`; the green line marks the true hazard ratio.
 
 # %%
