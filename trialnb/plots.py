@@ -57,7 +57,9 @@ def forest_plot(
     if not (len(estimates) == len(lower) == len(upper) == n):
         raise ValueError("labels, estimates, lower and upper must have the same length")
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.45 * n + 1.4))
+        # wide enough for the longest label beside a readable plotting area
+        width = min(12.0, 4.6 + 0.075 * max((len(str(s)) for s in labels), default=0))
+        _, ax = plt.subplots(figsize=(width, 0.45 * n + 1.4))
     ys = list(range(n))[::-1]
     for i, y in enumerate(ys):
         c = colors[i] if colors else NEUTRAL
@@ -98,8 +100,10 @@ def trial_schema(protocol: "Protocol", ax: "Axes | None" = None) -> "Axes":
     ax.axis("off")
     d = protocol.design
     _box(ax, 0.02, 0.70, 0.22, 0.22, "De novo metastatic\nbreast cancer (M1)\neligible, consented", NEUTRAL)
-    factors = "\n".join(f"• {f.label}: {' / '.join(f.levels)}" for f in protocol.factors)
-    _box(ax, 0.30, 0.66, 0.30, 0.30, f"Randomization 1:1\n(minimization)\n{factors}", "#555e6b", fs=7.5)
+    factors = "\n".join("\n".join(textwrap.wrap(f"• {f.label}: {' / '.join(f.levels)}".replace("_", " "), 36,
+                                                 subsequent_indent="   "))
+                        for f in protocol.factors)
+    _box(ax, 0.30, 0.63, 0.30, 0.35, f"Randomization 1:1 (minimization)\n{factors}", "#555e6b", fs=8.5)
     _arrow(ax, 0.24, 0.81, 0.30, 0.81)
     a, b = protocol.arm("A"), protocol.arm("B")
     _box(ax, 0.67, 0.80, 0.31, 0.15, f"Arm A: {a.label}\n(surgery if not progressive)", ARM_COLORS["A"], fs=8.5)
@@ -136,13 +140,17 @@ def trial_schema(protocol: "Protocol", ax: "Axes | None" = None) -> "Axes":
 
 # --- hazard-ratio axes -------------------------------------------------------------------
 
-HR_TICKS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0)
+HR_TICKS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
+HR_TICKS_SPARSE = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 
 
 def hr_ticks(ax: "Axes") -> "Axes":
-    """Label a log hazard-ratio axis at 0.2, 0.3, ..., 1, 1.25, 1.5, 2, 3 (within its limits)."""
+    """Label a log hazard-ratio axis at 0.1, 0.2, 0.3, ..., 1, 1.25, 1.5, 2, 3, 5, 10 (those within
+    its limits) with plain numbers, and no minor-tick labels (matplotlib's default log labels
+    read like "0.253×10⁻¹")."""
     lo, hi = ax.get_xlim()
-    ticks = [t for t in HR_TICKS if lo <= t <= hi]
+    sparse = hi / lo > 12  # a wide range: 0.1, 0.2, 0.5, 1, 2, 5, 10 only, so labels do not collide
+    ticks = [t for t in (HR_TICKS_SPARSE if sparse else HR_TICKS) if lo <= t <= hi]
     ax.set_xticks(ticks)
     ax.set_xticklabels([f"{t:g}" for t in ticks])
     ax.set_xticks([], minor=True)
@@ -269,8 +277,9 @@ def km_plot(df: pd.DataFrame, times: Sequence[float] = (0, 6, 12, 18, 24, 30, 36
 def subgroup_forest(sg: pd.DataFrame, ax: "Axes | None" = None) -> "Axes":
     """Forest plot of :func:`trialnb.analysis.subgroup_hrs` (estimable rows), labels with n/events."""
     ok = sg.dropna(subset=["hr"])
-    labels = [f"{r.label}  ({r.n} pts, {r.events} deaths)" for r in ok.itertuples()]
+    labels = [f"{r.label.replace('_', ' ')}  ({r.n} pts, {r.events} deaths)" for r in ok.itertuples()]
     colors = [NEUTRAL if r.factor == "all" else "#555e6b" for r in ok.itertuples()]
-    return forest_plot(labels, ok["hr"].tolist(), ok["ci_lower"].tolist(), ok["ci_upper"].tolist(),
-                       xlabel="Hazard ratio, arm A vs arm B (log scale; < 1 favours surgery)",
-                       title="Subgroup hazard ratios (exploratory)", ax=ax, colors=colors)
+    ax = forest_plot(labels, ok["hr"].tolist(), ok["ci_lower"].tolist(), ok["ci_upper"].tolist(),
+                     xlabel="Hazard ratio, arm A vs arm B (log scale; < 1 favours surgery)",
+                     title="Subgroup hazard ratios (exploratory)", ax=ax, colors=colors)
+    return hr_ticks(ax)
