@@ -216,3 +216,18 @@ def test_slides_offline_and_no_slide_over_200_words(name: str):
     assert len(texts) > 5, f"{name}: only {len(texts)} slides"
     worst = max(range(len(words)), key=words.__getitem__)
     assert words[worst] <= nbt.MAX_SLIDE_WORDS, f"{name} slide {worst}: {words[worst]} words: {texts[worst][:300]!r}"
+
+
+DASHBOARD_EXPECTED = {"sample_size": "N = 240", "operating_characteristics": "Power",
+                      "bias": "Naive Cox", "randomization": "Allocate"}
+
+
+@pytest.mark.parametrize("name", sorted(DASHBOARD_EXPECTED))
+def test_dashboard_handouts_show_the_default_panel(name: str):
+    """A dashboard's hand-out is not an empty box: the panel's default numbers and its chart."""
+    nb = nbformat.read(ROOT / "notebooks" / "dashboards" / f"{name}.ipynb", as_version=4)
+    html = nbt.export_html(nb, source=f"notebooks/dashboards/{name}.ipynb")
+    assert "trialnb-widget-note" in html and "trialnb-snapshot" in html, name
+    snap = html[html.index("trialnb-snapshot"):]
+    assert DASHBOARD_EXPECTED[name] in re.sub(r"<[^>]+>", " ", snap), name
+    assert [u for u in _loaded_urls(html) if not u.startswith("data:")] == [], name

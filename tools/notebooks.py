@@ -111,7 +111,9 @@ def build(paths: list[Path]) -> int:
 # the browser draws them natively (Chromium, Firefox and Safari render MathML Core) instead of
 # MathJax loading from a CDN; figures are PNG outputs, which nbconvert embeds as base64 data
 # URIs (images linked from markdown are embedded too, ``embed_images``). Interactive widgets
-# cannot run in a static page: their outputs are replaced by a one-line note.
+# cannot run in a static page: their outputs are replaced by a one-line note, followed by the
+# static snapshot of the panel when the widget carries one (``trialnb.widgets.snapshot``: the
+# dashboards display their panel with its default figures and numbers).
 
 _MATH_TOKEN = "TRIALNBMATH{:05d}X"
 _MATH_TOKEN_RE = re.compile(r"TRIALNBMATH(\d{5})X")
@@ -198,8 +200,8 @@ def prepare_for_export(nb: nbformat.NotebookNode, store: list[str]) -> nbformat.
             data = out.get("data")
             if not data:
                 continue
-            if WIDGET_MIME in data:
-                out["data"] = {"text/html": WIDGET_NOTE}
+            if WIDGET_MIME in data:  # keep a static snapshot of the panel if the widget carried one
+                out["data"] = {"text/html": WIDGET_NOTE + data.get("text/html", "")}
                 continue
             if "text/markdown" in data:
                 data["text/markdown"] = protect_math(data["text/markdown"], store)

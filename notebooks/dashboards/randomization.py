@@ -22,8 +22,9 @@
 
 # %% tags=["nbval-ignore-output"]
 from trialnb.widgets.randomization import build_dashboard
+from trialnb.widgets.snapshot import with_snapshot
 
-dashboard = build_dashboard(seed=2026)
+dashboard = with_snapshot(build_dashboard(seed=2026))  # static copy for hand-outs
 dashboard
 
 # %% [markdown]

@@ -25,8 +25,9 @@
 
 # %% tags=["nbval-ignore-output"]
 from trialnb.widgets.sample_size import build_dashboard
+from trialnb.widgets.snapshot import with_snapshot
 
-dashboard = build_dashboard()
+dashboard = with_snapshot(build_dashboard())  # static copy for hand-outs
 dashboard
 
 # %% [markdown]
