@@ -326,6 +326,10 @@ for r in pw[pw["hazard_ratio"] > 1].itertuples():
     print(f"{r.study}: HR {fmt_hr(r.hazard_ratio)}, significant benefit {fmt_pct(r.p_benefit)}, "
           f"significant harm {fmt_pct(r.p_harm)}")
 
+# %% [markdown]
+# The two-sided power at each published hazard ratio as bars, against the 80% target and the
+# 5% level:
+
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.6))
 ax.barh(pw["study"], pw["power"], color="#1b6ca8")
