@@ -231,3 +231,12 @@ def test_dashboard_handouts_show_the_default_panel(name: str):
     snap = html[html.index("trialnb-snapshot"):]
     assert DASHBOARD_EXPECTED[name] in re.sub(r"<[^>]+>", " ", snap), name
     assert [u for u in _loaded_urls(html) if not u.startswith("data:")] == [], name
+
+
+def test_long_blockquote_is_split_inside_the_quote():
+    para = "> The hazard ratio of surgery is estimated by the planned Cox model in this trial. " * 4  # 60 words
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("\n>\n".join([para] * 5))]  # 300 words, one quote
+    out = nbt.split_long_markdown(copy.deepcopy(nb))
+    assert len(out.cells) >= 2 and all(c.source.lstrip().startswith(">") for c in out.cells)
+    assert max(nbt.cell_words(c) for c in out.cells) <= nbt.MAX_SLIDE_WORDS

@@ -223,7 +223,7 @@ MAX_SLIDE_WORDS = 200
 """One idea per slide: no slide (or sub-slide) of the exported deck carries more words."""
 _WORD_RE = re.compile(r"\b[^\W\d_]+\b")  # runs of letters: "power", "HR"; not "0.66" or "hr060_a05"
 _TAG_RE = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
-_PARAGRAPH_RE = re.compile(r"\n\s*\n")
+_PARAGRAPH_RE = re.compile(r"\n[ \t]*>?[ \t]*\n")  # a blank line, also inside a blockquote ("> ...")
 
 
 def count_words(text: str) -> int:
@@ -264,12 +264,13 @@ def split_long_markdown(nb: nbformat.NotebookNode, limit: int = MAX_SLIDE_WORDS)
             cells.append(cell)
             continue
         pieces, current = [], ""
+        quoted = cell.source.lstrip().startswith(">")
         for para in _PARAGRAPH_RE.split(cell.source):
             if current and count_words(current + " " + para) > limit:
                 pieces.append(current)
                 current = para
             else:
-                current = f"{current}\n\n{para}" if current else para
+                current = f"{current}\n{'>' if quoted else ''}\n{para}" if current else para
         pieces.append(current)
         for k, piece in enumerate(pieces):
             new = nbformat.v4.new_markdown_cell(piece)
