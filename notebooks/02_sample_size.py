@@ -16,7 +16,8 @@
 # asks the questions a reviewer would ask next: what if patients are followed for more than
 # two years, what does another formula give, what if we designed on the 2-year survival
 # proportion itself, and how much power would this trial have if surgery works as well as
-# the randomized trials found, rather than as well as the observational studies suggested?
+# the randomized trials found, rather than as well as the protocol assumes (HR 0.5, stronger
+# even than the observational studies' pooled 0.63-0.69)?
 #
 # *Protocol section covered:* Statistics > Sample size calculation (Steps 1 and 2).
 
