@@ -213,7 +213,7 @@ def protocol_note_html() -> str:
                         control_hazard=hazard_from_survival(d.control_survival_exact, HORIZON),
                         accrual_time=0.0, follow_up_time=HORIZON, loss_to_follow_up=d.loss_to_follow_up)
     return (
-        "<p class='trialnb-protocol-note' style='max-width:560px;font-size:0.9em;color:#444'>"
+        "<p class='trialnb-protocol-note' style='max-width:560px;font-size:0.9em;line-height:1.35;color:#444'>"
         f"<b>Why not the protocol's {fmt_n(2 * st.n_per_arm_after_loss)}?</b> The panel opens at the "
         f"protocol's design, computed without its roundings: control 2-year survival "
         f"exp(−{fmt_num(d.control_cumulative_hazard, 1)}) = {fmt_num(d.control_survival_exact, 3)} (the protocol "
