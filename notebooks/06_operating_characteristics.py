@@ -249,7 +249,7 @@ scenarios = {
     "slow accrual: 60 months, slow start": Scenario(accrual_months=60.0, accrual_shape=2.0),
     "effect starts after 6 months": Scenario(effect_delay_months=6.0),
     "effect starts after 12 months": Scenario(effect_delay_months=12.0),
-    "prognostic factors (sec. 3.5 HRs)": Scenario(**REFERENCE_PROGNOSIS),
+    "prognostic factors (REFERENCE_PROGNOSIS)": Scenario(**REFERENCE_PROGNOSIS),
     "HR 0.66 + 30% not operated": Scenario(hazard_ratio=0.66, non_compliance=0.30),
 }
 results = {name: simulate(sc, 2000, seed=next_seed(), analysis="cox") for name, sc in scenarios.items()}
