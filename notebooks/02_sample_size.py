@@ -16,7 +16,8 @@
 # asks the questions a reviewer would ask next: what if patients are followed for more than
 # two years, what does another formula give, what if we designed on the 2-year survival
 # proportion itself, and how much power would this trial have if surgery works as well as
-# the randomized trials found, rather than as well as the observational studies suggested?
+# the randomized trials found, rather than as well as the protocol assumes (HR 0.5, stronger
+# even than the observational studies' pooled 0.63-0.69)?
 #
 # *Protocol section covered:* Statistics > Sample size calculation (Steps 1 and 2).
 
@@ -53,12 +54,13 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import display
 from scipy.stats import norm
 
 from trialnb import sample_size as ss
 from trialnb.plots import use_style
 from trialnb.protocol import PROTOCOL
-from trialnb.report import fmt_n, fmt_num, fmt_pct
+from trialnb.report import fmt_hr, fmt_n, fmt_num, fmt_pct, fmt_value
 
 SEED = 20201120
 rng = np.random.default_rng(SEED)
@@ -69,10 +71,15 @@ design, stated = PROTOCOL.design, PROTOCOL.stated
 # ## What the protocol says
 # Every number of the sample-size section, with the protocol's own words, as recorded in
 # `PROTOCOL` (notebook 00). We never retype them: everything below reads them from there.
+# Values print as the protocol gives them (whole numbers as integers), and the protocol's
+# wording is shown whole.
 
 # %%
 table = PROTOCOL.parameters_table()
-table[table["section"].str.contains("Sample size")][["group", "name", "value", "protocol text"]]
+params = table[table["section"].str.contains("Sample size")][["group", "name", "value", "protocol text"]].copy()
+params["value"] = params["value"].map(lambda v: fmt_value(float(v), trim=True))
+with pd.option_context("display.max_colwidth", None):
+    display(params)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Step 1: how many deaths?
@@ -160,13 +167,13 @@ ss.protocol_sample_size()
 # ## The audit table
 # `protocol_audit()` lists every quantity of the section: the protocol's value, the value
 # recomputed from the protocol's own preceding numbers, the whole chain at full precision
-# ("exact"), and a verdict. Numbers are shown to 4 decimals.
+# ("exact"), and a verdict. Counts are shown as integers, other numbers to 4 decimals.
 
 # %%
 audit = ss.protocol_audit()
 shown = audit.copy()
 for col in ("protocol", "recomputed", "exact"):
-    shown[col] = audit[col].map(lambda v: fmt_num(float(v), 4))
+    shown[col] = audit[col].map(lambda v: fmt_value(float(v), 4))
 shown.set_index("quantity")[["protocol", "recomputed", "exact", "verdict"]]
 
 # %% [markdown]
@@ -275,25 +282,54 @@ print(f"hazard ratio 0.5, 2 years each:  N = {fmt_num(fixed.n_total, 1)} -> {fmt
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Power at the effect sizes the randomized trials found
-# The protocol's HR 0.5 is stronger than even the observational studies (pooled ≈ 0.65), and
-# the randomized trials found HRs between 0.66 and 1.11, with meta-analyses near 0.93-0.97
-# (`shared/references/clinical_evidence.md`). The power of the planned 66 deaths at each,
-# and the deaths that 80% power would need:
+# The protocol's HR 0.5 is stronger than even the observational studies (pooled HRs about
+# 0.63-0.69), and the randomized trials found HRs between 0.66 and 1.11, with meta-analyses
+# near 0.93-0.97 (JCOG1017's 0.857 is from its ASCO 2023 abstract, the only report so far;
+# sources in `references/clinical_evidence.md`).
+#
+# "Power" of a two-sided test counts a significant result in *either* direction. At the Tata
+# (HR 1.04) and E2108 (HR 1.11) effects surgery is slightly harmful, so most of that "power"
+# is the chance of a significant result showing *harm*; the chance of a significant *benefit*
+# is what a surgeon hoping to show one should read. With D deaths the estimated log HR is about
+# normal with mean ln HR and variance 4/D, so each tail of the two-sided 5% test is
+# Pr(benefit) = Φ(−z₀.₉₇₅ − ln HR·√(D/4)) and Pr(harm) = Φ(−z₀.₉₇₅ + ln HR·√(D/4)).
+# Likewise, the deaths "for 80% power" at HR > 1 are the deaths to detect harm with 80%
+# probability; no number of deaths gives 80% probability of showing a benefit that is not there.
 
 # %%
 pw = ss.power_at_effect_sizes()
+z975 = norm.ppf(1 - design.alpha / 2)
+shift = np.log(pw["hazard_ratio"]) * np.sqrt(stated.events / 4)
+pw["p_benefit"] = norm.cdf(-z975 - shift)
+pw["p_harm"] = norm.cdf(-z975 + shift)
 pd.DataFrame(
     {
         "study": pw["study"],
         "HR": pw["hazard_ratio"].map(lambda v: fmt_num(v, 3)),
-        "power with 66 deaths": pw["power"].map(fmt_pct),
+        "power with 66 deaths (either direction)": pw["power"].map(fmt_pct),
+        "significant benefit": pw["p_benefit"].map(fmt_pct),
+        "significant harm": pw["p_harm"].map(fmt_pct),
         "deaths for 80% power": pw["events_needed"].map(fmt_n),
+        "80% power to show": ["benefit" if h < 1 else "harm" for h in pw["hazard_ratio"]],
     }
 ).set_index("study")
 
 # %% [markdown]
-# Even at MF07-01's HR 0.66, the only positive randomized trial, 66 deaths give about 39%
-# power; at the meta-analytic HRs the power is barely above the 5% false-positive rate.
+# The two tails add up to the two-sided power (check: the largest difference is printed
+# below). Even at MF07-01's HR 0.66, the only positive randomized trial, 66 deaths give about
+# 39% power; at the meta-analytic HRs the power is barely above the 5% false-positive rate, and
+# at the Tata and E2108 effects the chance of a significant benefit is below the 2.5% a test
+# gives in that direction when surgery does nothing: about 1-2%.
+
+# %%
+print(f"largest |benefit + harm − power|: {fmt_num(float((pw['p_benefit'] + pw['p_harm'] - pw['power']).abs().max()), 6)}")
+for r in pw[pw["hazard_ratio"] > 1].itertuples():
+    print(f"{r.study}: HR {fmt_hr(r.hazard_ratio)}, significant benefit {fmt_pct(r.p_benefit)}, "
+          f"significant harm {fmt_pct(r.p_harm)}")
+
+# %% [markdown]
+# The two-sided power at each published hazard ratio as bars, against the 80% target and the
+# 5% level:
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.6))
@@ -302,7 +338,7 @@ ax.axvline(design.power, color="grey", ls="--", lw=1, label="target 80%")
 ax.axvline(design.alpha, color="#d1495b", ls=":", lw=1, label="α = 5%")
 ax.invert_yaxis()
 ax.set_xlim(0, 1)
-ax.set_xlabel("Power of the planned 66 deaths (two-sided α = 0.05)")
+ax.set_xlabel("Power of the planned 66 deaths (two-sided α = 0.05, either direction)")
 ax.set_title("Power at published hazard ratios")
 ax.legend(loc="lower right")
 plt.show()
@@ -370,7 +406,8 @@ cmp.assign(**{"rel. difference": cmp["rel. difference"].map(lambda v: "< 1e-9" i
 # - Freedman asks for 71 deaths; a design on the 2-year proportions needs more patients
 #   than the hazard-ratio design under the same assumptions.
 # - The trial is powered for HR 0.5. At the randomized trials' effect sizes its power is
-#   5-39%.
+#   5-39%; at the Tata and E2108 effects (HR 1.04, 1.11) that "power" is the chance of showing
+#   harm, and the chance of a significant benefit is about 1-2%.
 #
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -50,7 +50,7 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Imports
 # The analysis functions live in `trialnb.analysis` (a thin layer over `lifelines`), the
-# figures in `trialnb.plots_analysis`, and every printed number goes through `trialnb.report`.
+# figures in `trialnb.plots`, and every printed number goes through `trialnb.report`.
 # One seeded generator is used by the permutation check of the log-rank test.
 
 # %%
@@ -64,7 +64,7 @@ import matplotlib.pyplot as plt
 from trialnb import analysis as an
 from trialnb.data import load_trial, load_qol, load_screening, data_dictionary, TrialDataError
 from trialnb.plots import use_style, ARM_COLORS
-from trialnb.plots_analysis import consort_diagram, km_plot, subgroup_forest
+from trialnb.plots import consort_diagram, km_plot, subgroup_forest
 from trialnb.report import fmt_hr, fmt_ci, fmt_p, fmt_n, fmt_num, fmt_pct, fmt_prob, fmt_months
 
 SEED = 20201120

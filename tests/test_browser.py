@@ -489,3 +489,30 @@ def test_review_report_reads_offline(browser, tmp_path: Path) -> None:
         assert watch.errors == [], watch.errors
     finally:
         ctx.close()
+
+
+# --- slides (make slides) -----------------------------------------------------------------
+
+def test_slides_present_offline(browser, tmp_path: Path) -> None:
+    """`make slides` output runs reveal.js with the network off: nothing fetched, every slide
+    there, navigation works, and no slide overflows into a wall of text."""
+    tools = _load_tools()
+    src = ROOT / "notebooks" / "01_rationale.py"
+    tools.main(["slides", "--out", str(tmp_path), str(src)])
+    deck = tmp_path / "01_rationale.slides.html"
+    ctx = browser.new_context(offline=True, viewport={"width": 1280, "height": 860})
+    page = ctx.new_page()
+    watch = PageWatch(page, ("file://", "data:", "blob:"))
+    try:
+        page.goto(deck.as_uri(), timeout=60_000)
+        page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
+        assert watch.blocked == [], f"the slides tried to fetch: {watch.blocked}"
+        total = page.evaluate("() => Reveal.getTotalSlides()")
+        assert total >= 15, total
+        page.evaluate("() => Reveal.next()")
+        assert page.evaluate("() => Reveal.getIndices().h + Reveal.getIndices().v") >= 1
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "slides_01_offline.png"))
+        assert watch.errors == [], watch.errors
+    finally:
+        ctx.close()

@@ -4,6 +4,7 @@ rule is applied. The browser check of a hand-out offline is in test_browser.py."
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import re
 from html.parser import HTMLParser
@@ -150,3 +151,92 @@ def test_handouts_command_writes_every_notebook(tmp_path: Path):
         p.feed(html)
         assert [u for u in p.urls if not u.startswith("data:")] == [], out
         assert p.scripts == 0 or all("application/" in m for m in re.findall(r"<script[^>]*>", html)), out
+
+
+# --- slides: offline, one idea per slide ------------------------------------------------------
+
+def _slide_texts(html: str) -> list[str]:
+    """Visible text of every innermost reveal.js section (a slide or sub-slide)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    out = []
+    for sec in soup.select(".reveal .slides section"):
+        if sec.find("section") is None:
+            for t in sec.find_all(["style", "script", "math"]):  # formulas are not words
+                t.decompose()
+            out.append(sec.get_text(" "))
+    return out
+
+
+def _loaded_urls(html: str) -> list[str]:
+    """Every URL the page would fetch: script/link/img/iframe sources, CSS url() and @import."""
+    p = _Tags()
+    p.feed(html)
+    urls = list(p.urls)
+    for css in re.findall(r"<style[^>]*>(.*?)</style>", html, flags=re.S | re.I):
+        urls += re.findall(r"url\(\s*['\"]?([^'\")]+)", css)
+        urls += re.findall(r"@import\s+['\"]([^'\"]+)", css)
+    urls += re.findall(r"""\bimport\s[^;]*?from\s+['"](https?:[^'"]+)""", html)
+    return urls
+
+
+def test_long_slides_are_split_at_cells_and_paragraphs():
+    para = "The hazard ratio of surgery is estimated by the planned Cox model in this trial. " * 6  # 90 words
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("## One heading\n" + "\n\n".join([para] * 5)),  # ~450 words
+        nbformat.v4.new_code_cell("print()", outputs=[nbformat.v4.new_output("stream", name="stdout", text=para * 2)]),
+        nbformat.v4.new_markdown_cell("A short closing sentence."),
+    ]
+    assert nbt.count_words(para) == 90
+    out = nbt.apply_slide_rule(copy.deepcopy(nb))
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in out.cells]
+    assert kinds[0] == "slide" and "subslide" in kinds
+    assert "".join(c.source for c in out.cells if c.cell_type == "markdown").replace("\n", "") == \
+        "".join(c.source for c in nb.cells if c.cell_type == "markdown").replace("\n", "")  # nothing lost
+    texts = _slide_texts(nbt.export_html(nb, slides=True))
+    assert max(nbt.count_words(t) for t in texts) <= nbt.MAX_SLIDE_WORDS
+    assert sum(nbt.count_words(t) for t in texts) >= 450 + 180  # every word is on some slide
+    assert nbt.count_words("HR 0.66 (95% CI 0.49 to 0.88), hr060_a05_p90") == 3  # HR, CI, to: letters only
+
+
+SLIDE_NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.parametrize("name", SLIDE_NOTEBOOKS)
+def test_slides_offline_and_no_slide_over_200_words(name: str):
+    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    html = nbt.export_html(nb, slides=True, source=f"notebooks/{name}.ipynb")
+    remote = [u for u in _loaded_urls(html) if re.match(r"(https?:)?//", u)]
+    assert remote == [], f"{name} slides would fetch {remote}"
+    assert "Reveal.initialize" in html and "unpkg.com" not in html and "require.js" not in html
+    texts = _slide_texts(html)
+    words = [nbt.count_words(t) for t in texts]
+    assert len(texts) > 5, f"{name}: only {len(texts)} slides"
+    worst = max(range(len(words)), key=words.__getitem__)
+    assert words[worst] <= nbt.MAX_SLIDE_WORDS, f"{name} slide {worst}: {words[worst]} words: {texts[worst][:300]!r}"
+
+
+DASHBOARD_EXPECTED = {"sample_size": "N = 240", "operating_characteristics": "Power",
+                      "bias": "Naive Cox", "randomization": "Allocate"}
+
+
+@pytest.mark.parametrize("name", sorted(DASHBOARD_EXPECTED))
+def test_dashboard_handouts_show_the_default_panel(name: str):
+    """A dashboard's hand-out is not an empty box: the panel's default numbers and its chart."""
+    nb = nbformat.read(ROOT / "notebooks" / "dashboards" / f"{name}.ipynb", as_version=4)
+    html = nbt.export_html(nb, source=f"notebooks/dashboards/{name}.ipynb")
+    assert "trialnb-widget-note" in html and "trialnb-snapshot" in html, name
+    snap = html[html.index("trialnb-snapshot"):]
+    assert DASHBOARD_EXPECTED[name] in re.sub(r"<[^>]+>", " ", snap), name
+    assert [u for u in _loaded_urls(html) if not u.startswith("data:")] == [], name
+
+
+def test_long_blockquote_is_split_inside_the_quote():
+    para = "> The hazard ratio of surgery is estimated by the planned Cox model in this trial. " * 4  # 60 words
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("\n>\n".join([para] * 5))]  # 300 words, one quote
+    out = nbt.split_long_markdown(copy.deepcopy(nb))
+    assert len(out.cells) >= 2 and all(c.source.lstrip().startswith(">") for c in out.cells)
+    assert max(nbt.cell_words(c) for c in out.cells) <= nbt.MAX_SLIDE_WORDS

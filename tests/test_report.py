@@ -33,3 +33,19 @@ def test_counts_must_be_whole():
 @given(st.floats(1e-6, 1e6))
 def test_fmt_num_round_trips_to_two_decimals(x):
     assert math.isclose(float(report.fmt_num(x)), round(x, 2), abs_tol=0.0051)
+
+
+def test_fmt_value_whole_numbers_print_as_integers():
+    # the protocol's table values: counts and the sidedness without ".00" or ".0000"
+    assert [report.fmt_value(v) for v in (2.0, 66.0, 212.0, 16023.0)] == ["2", "66", "212", "16,023"]
+    assert report.fmt_value(0.30733) == "0.3073"
+    assert report.fmt_value(0.05, trim=True) == "0.05"
+    assert report.fmt_value(0.6, 4) == "0.6000"
+    assert report.fmt_value(float("nan")) == "NA"
+    with pytest.raises(ValueError, match="number"):
+        report.fmt_value("66")
+
+
+@given(st.floats(-1e6, 1e6, allow_nan=False))
+def test_fmt_value_round_trips(x):
+    assert math.isclose(float(report.fmt_value(x).replace(",", "")), round(x, 4), abs_tol=0.000051)

@@ -130,3 +130,24 @@ def test_power_curve_svg_marks_design_hr():
     assert "Power with 66 events" in svg
     assert "#d1495b" in svg  # design marker drawn
     assert "#d1495b" not in power_curve_svg([0.3, 1.0], [0.9, 0.05], 1.2, 0.8, 66)
+
+
+def test_panel_says_on_screen_why_it_shows_240_not_236():
+    import re
+
+    from trialnb.protocol import PROTOCOL
+    from trialnb.widgets.sample_size import SampleSizeExplorer, protocol_note_html
+
+    ex = SampleSizeExplorer()
+    assert ex.result.n_total_after_loss == 240  # full precision, every step rounded up
+    note = re.sub(r"<[^>]+>", "", protocol_note_html())
+    assert f"protocol's {2 * PROTOCOL.stated.n_per_arm_after_loss}?" in note
+    for s in ("0.607", "0.3073", "66 events", "108 per arm", "120 per arm", "= 240", "212.9", "down"):
+        assert s in note, s
+    assert any("trialnb-protocol-note" in str(getattr(w, "value", "")) for w in _walk(ex.root))
+
+
+def _walk(w):
+    yield w
+    for c in getattr(w, "children", ()):
+        yield from _walk(c)

@@ -111,7 +111,9 @@ def build(paths: list[Path]) -> int:
 # the browser draws them natively (Chromium, Firefox and Safari render MathML Core) instead of
 # MathJax loading from a CDN; figures are PNG outputs, which nbconvert embeds as base64 data
 # URIs (images linked from markdown are embedded too, ``embed_images``). Interactive widgets
-# cannot run in a static page: their outputs are replaced by a one-line note.
+# cannot run in a static page: their outputs are replaced by a one-line note, followed by the
+# static snapshot of the panel when the widget carries one (``trialnb.widgets.snapshot``: the
+# dashboards display their panel with its default figures and numbers).
 
 _MATH_TOKEN = "TRIALNBMATH{:05d}X"
 _MATH_TOKEN_RE = re.compile(r"TRIALNBMATH(\d{5})X")
@@ -198,8 +200,8 @@ def prepare_for_export(nb: nbformat.NotebookNode, store: list[str]) -> nbformat.
             data = out.get("data")
             if not data:
                 continue
-            if WIDGET_MIME in data:
-                out["data"] = {"text/html": WIDGET_NOTE}
+            if WIDGET_MIME in data:  # keep a static snapshot of the panel if the widget carried one
+                out["data"] = {"text/html": WIDGET_NOTE + data.get("text/html", "")}
                 continue
             if "text/markdown" in data:
                 data["text/markdown"] = protect_math(data["text/markdown"], store)
@@ -217,6 +219,68 @@ def _heading_level(cell: nbformat.NotebookNode) -> int:
     return len(m.group(1)) if m else 0
 
 
+MAX_SLIDE_WORDS = 200
+"""One idea per slide: no slide (or sub-slide) of the exported deck carries more words."""
+_WORD_RE = re.compile(r"\b[^\W\d_]+\b")  # runs of letters: "power", "HR"; not "0.66" or "hr060_a05"
+_TAG_RE = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
+_PARAGRAPH_RE = re.compile(r"\n[ \t]*>?[ \t]*\n")  # a blank line, also inside a blockquote ("> ...")
+
+
+def count_words(text: str) -> int:
+    """Words of visible text (runs of letters; numbers and identifiers with digits not counted),
+    HTML tags removed: the measure of the 200-word rule."""
+    return len(_WORD_RE.findall(html.unescape(_TAG_RE.sub(" ", text))))
+
+
+def cell_words(cell: nbformat.NotebookNode) -> int:
+    """Words a cell shows on a slide (code is hidden in the slides: only its outputs count)."""
+    if cell.cell_type == "markdown":
+        return count_words(_MATH_TOKEN_RE.sub(" ", cell.source))
+    if cell.cell_type != "code":
+        return 0
+    n = 0
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            n += count_words(html.escape(out.get("text", "")))
+            continue
+        data = out.get("data", {})
+        if "image/png" in data or "image/svg+xml" in data:
+            continue
+        for mime in ("text/html", "text/markdown", "text/plain"):
+            if mime in data:
+                text = data[mime] if mime == "text/html" else html.escape(data[mime])
+                n += count_words(text)
+                break
+    return n
+
+
+def split_long_markdown(nb: nbformat.NotebookNode, limit: int = MAX_SLIDE_WORDS) -> nbformat.NotebookNode:
+    """Split every markdown cell of more than ``limit`` words at its paragraphs (blank lines)
+    into consecutive cells, so that :func:`apply_slide_rule` can start a sub-slide between
+    them. The first piece keeps the cell's metadata; the others continue the slide."""
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown" or cell_words(cell) <= limit:
+            cells.append(cell)
+            continue
+        pieces, current = [], ""
+        quoted = cell.source.lstrip().startswith(">")
+        for para in _PARAGRAPH_RE.split(cell.source):
+            if current and count_words(current + " " + para) > limit:
+                pieces.append(current)
+                current = para
+            else:
+                current = f"{current}\n{'>' if quoted else ''}\n{para}" if current else para
+        pieces.append(current)
+        for k, piece in enumerate(pieces):
+            new = nbformat.v4.new_markdown_cell(piece)
+            new.metadata = copy.deepcopy(cell.metadata) if k == 0 else {}
+            new["id"] = f"{cell.get('id', 'md')}-{k}"
+            cells.append(new)
+    nb.cells = cells
+    return nb
+
+
 def slide_type_for(cell: nbformat.NotebookNode, previous: "nbformat.NotebookNode | None") -> str:
     """The documented slide rule: a markdown cell starting with an H1 or H2 heading starts a new
     slide, one starting with an H3 heading a sub-slide (reveal.js vertical slide); every other
@@ -229,11 +293,27 @@ def slide_type_for(cell: nbformat.NotebookNode, previous: "nbformat.NotebookNode
     return "-"
 
 
-def apply_slide_rule(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Give every cell without ``slideshow`` metadata its slide type from :func:`slide_type_for`."""
+def apply_slide_rule(nb: nbformat.NotebookNode, limit: int = MAX_SLIDE_WORDS) -> nbformat.NotebookNode:
+    """Give every cell without ``slideshow`` metadata its slide type from :func:`slide_type_for`,
+    then keep one idea per slide: a cell that continues a slide ("-") starts a new sub-slide
+    when it would take the slide past ``limit`` words (:func:`cell_words`). Long markdown cells
+    are first split at their paragraphs (:func:`split_long_markdown`). A cell's own "slide",
+    "subslide", "skip" or "notes" always wins."""
+    nb = split_long_markdown(nb, limit)
     prev = None
+    words = 0
     for cell in nb.cells:
-        cell.metadata.setdefault("slideshow", {"slide_type": slide_type_for(cell, prev)})
+        meta = cell.metadata.setdefault("slideshow", {"slide_type": slide_type_for(cell, prev)})
+        kind = meta.get("slide_type") or "-"
+        n = cell_words(cell)
+        if kind in ("slide", "subslide"):
+            words = 0
+        elif kind in ("skip", "notes"):
+            n = 0
+        elif words and words + n > limit:
+            meta["slide_type"] = "subslide"
+            words = 0
+        words += n
         prev = cell
     return nb
 
@@ -285,7 +365,47 @@ network.</p>
 </body>
 {% endblock body_footer %}
 """
-SLIDES_TEMPLATE = "{%- extends 'reveal/index.html.j2' -%}\n{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}\n"
+# Slides: reveal.js from the copy vendored in tools/vendor (pinned, MIT), inlined into every deck
+# together with its stylesheet and theme, so a deck is one file that presents with no network.
+# nbconvert's reveal template would load reveal.js, jQuery, require.js and mermaid from CDNs:
+# the blocks that do so are replaced here.
+REVEAL_DIR = ROOT / "tools" / "vendor" / "reveal.js-4.6.0"
+SLIDES_TEMPLATE = "{%- extends 'reveal/index.html.j2' -%}\n" + _OFFLINE_BLOCKS + """
+{%- block html_head_css -%}
+<style type="text/css">
+{{ resources.trialnb_reveal_css }}
+</style>
+<style type="text/css">
+.reveal .slides section { text-align: left; }
+.reveal .jp-RenderedHTMLCommon table { font-size: 0.7em; }
+.reveal .jp-RenderedImage img { max-height: 560px; width: auto; }
+</style>
+{%- endblock html_head_css -%}
+{% block footer_js %}
+<script>
+{{ resources.trialnb_reveal_js }}
+</script>
+<script>
+Reveal.initialize({controls: true, progress: true, history: true, transition: "none", slideNumber: "c/t",
+                   width: 1100, height: 760});
+</script>
+{% endblock footer_js %}
+"""
+
+
+_REVEAL_LINK_RE = re.compile(r'<link\b[^>]*\bhref="[^"]*/dist/(?:reveal|theme/[\w-]+)\.css"[^>]*>')
+
+
+def reveal_assets() -> dict[str, str]:
+    """The vendored reveal.js script and stylesheets as text, ready to inline (the theme's web
+    font ``@import`` and the source-map comment dropped: neither may be fetched)."""
+    js = (REVEAL_DIR / "dist" / "reveal.js").read_text(encoding="utf-8")
+    js = re.sub(r"^//# sourceMappingURL=.*$", "", js, flags=re.M)
+    css = (REVEAL_DIR / "dist" / "reveal.css").read_text(encoding="utf-8")
+    theme = (REVEAL_DIR / "dist" / "theme" / "white.css").read_text(encoding="utf-8")
+    theme = re.sub(r"@import url\([^)]*\);", "", theme)
+    css = re.sub(r"/\*# sourceMappingURL=.*?\*/", "", css + "\n" + theme)
+    return {"trialnb_reveal_js": js.replace("</script", "<\\/script"), "trialnb_reveal_css": css}
 
 
 def export_html(nb: nbformat.NotebookNode, *, slides: bool = False, source: str = "") -> str:
@@ -306,7 +426,12 @@ def export_html(nb: nbformat.NotebookNode, *, slides: bool = False, source: str 
     exp.exclude_input = True
     exp.exclude_input_prompt = True
     exp.exclude_output_prompt = True
-    body, _ = exp.from_notebook_node(nb, resources={"trialnb_source": source})
+    resources = {"trialnb_source": source}
+    if slides:
+        resources.update(reveal_assets())
+    body, _ = exp.from_notebook_node(nb, resources=resources)
+    if slides:  # the two stylesheet links of the reveal template sit outside any block: drop them
+        body = _REVEAL_LINK_RE.sub("", body)
     return restore_math(body, store)
 
 

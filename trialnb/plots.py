@@ -1,28 +1,61 @@
-"""One house style for every figure, and the figures shared by several notebooks.
+"""One house style for every figure, and every figure the notebooks draw.
 
 Call :func:`use_style` once (notebooks do it in their imports cell). Arm colours are fixed:
-arm A blue, arm B red, in every figure.
+arm A blue, arm B red, in every figure. Notebooks import figures from here only (never from a
+widget module): the trial schema, forest plots with readable hazard-ratio ticks
+(:func:`hr_ticks`, :func:`analyses_forest`), and the analysis figures (CONSORT flow,
+Kaplan-Meier with numbers at risk, subgroup forest). Plotting only: the numbers come from the
+computation modules.
 """
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import pandas as pd
 from matplotlib.patches import FancyBboxPatch
+
+from .report import fmt_hr
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
     from .protocol import Protocol
 
-__all__ = ["ARM_COLORS", "STYLE_FILE", "forest_plot", "trial_schema", "use_style"]
+__all__ = ["ARM_COLORS", "HR_TICKS", "SVG_FONT", "svg_frame", "STYLE_FILE", "analyses_forest", "consort_diagram", "forest_plot",
+           "hr_ticks", "km_plot", "subgroup_forest", "trial_schema", "use_style"]
 
 STYLE_FILE = Path(__file__).with_name("trialnb.mplstyle")
 ARM_COLORS = {"A": "#1b6ca8", "B": "#d1495b"}
 NEUTRAL = "#2e4057"
+
+
+# The widgets draw small inline SVG charts (no matplotlib round trip per slider move); these
+# make them look like the matplotlib house style: DejaVu Sans, bold title aligned left over
+# the plotting area, left and bottom axis lines only (no box), light grid.
+SVG_FONT = "DejaVu Sans, Verdana, sans-serif"
+SVG_GRID = "#dddddd"
+SVG_AXIS = "#333333"
+
+
+def svg_frame(width: int, height: int, ml: float, mt: float, pw: float, ph: float, title: str,
+              label: str) -> list[str]:
+    """Opening of a house-style inline SVG chart: root element, left-aligned bold title and the
+    left and bottom axis lines of the plotting area (``ml``, ``mt``, ``pw``, ``ph`` in pixels).
+    The caller appends grid, data and tick labels, then ``"</svg>"``."""
+    esc = (title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+    aria = label.replace("&", "&amp;").replace("'", "&#x27;").replace("<", "&lt;")
+    return [
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+        f"font-family='{SVG_FONT}' role='img' aria-label='{aria}'>",
+        f"<text x='{ml}' y='{mt - 10}' text-anchor='start' font-size='13' font-weight='bold'>{esc}</text>",
+        f"<line x1='{ml}' x2='{ml}' y1='{mt}' y2='{mt + ph:.1f}' stroke='{SVG_AXIS}'/>",
+        f"<line x1='{ml}' x2='{ml + pw:.1f}' y1='{mt + ph:.1f}' y2='{mt + ph:.1f}' stroke='{SVG_AXIS}'/>",
+    ]
 
 
 def use_style() -> None:
@@ -48,7 +81,9 @@ def forest_plot(
     if not (len(estimates) == len(lower) == len(upper) == n):
         raise ValueError("labels, estimates, lower and upper must have the same length")
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.45 * n + 1.4))
+        # wide enough for the longest label beside a readable plotting area
+        width = min(12.0, 4.6 + 0.075 * max((len(str(s)) for s in labels), default=0))
+        _, ax = plt.subplots(figsize=(width, 0.45 * n + 1.4))
     ys = list(range(n))[::-1]
     for i, y in enumerate(ys):
         c = colors[i] if colors else NEUTRAL
@@ -89,8 +124,10 @@ def trial_schema(protocol: "Protocol", ax: "Axes | None" = None) -> "Axes":
     ax.axis("off")
     d = protocol.design
     _box(ax, 0.02, 0.70, 0.22, 0.22, "De novo metastatic\nbreast cancer (M1)\neligible, consented", NEUTRAL)
-    factors = "\n".join(f"• {f.label}: {' / '.join(f.levels)}" for f in protocol.factors)
-    _box(ax, 0.30, 0.66, 0.30, 0.30, f"Randomization 1:1\n(minimization)\n{factors}", "#555e6b", fs=7.5)
+    factors = "\n".join("\n".join(textwrap.wrap(f"• {f.label}: {' / '.join(f.levels)}".replace("_", " "), 36,
+                                                 subsequent_indent="   "))
+                        for f in protocol.factors)
+    _box(ax, 0.30, 0.63, 0.30, 0.35, f"Randomization 1:1 (minimization)\n{factors}", "#555e6b", fs=8.5)
     _arrow(ax, 0.24, 0.81, 0.30, 0.81)
     a, b = protocol.arm("A"), protocol.arm("B")
     _box(ax, 0.67, 0.80, 0.31, 0.15, f"Arm A: {a.label}\n(surgery if not progressive)", ARM_COLORS["A"], fs=8.5)
@@ -123,3 +160,150 @@ def trial_schema(protocol: "Protocol", ax: "Axes | None" = None) -> "Axes":
     ax.text(0.5, y - 0.11, "months from the first randomization", ha="center", fontsize=8.5)
     ax.set_title(f"{protocol.nct_id}: trial schema")
     return ax
+
+
+# --- hazard-ratio axes -------------------------------------------------------------------
+
+HR_TICKS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
+HR_TICKS_SPARSE = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+
+
+def hr_ticks(ax: "Axes") -> "Axes":
+    """Label a log hazard-ratio axis at 0.1, 0.2, 0.3, ..., 1, 1.25, 1.5, 2, 3, 5, 10 (those within
+    its limits) with plain numbers, and no minor-tick labels (matplotlib's default log labels
+    read like "0.253×10⁻¹")."""
+    lo, hi = ax.get_xlim()
+    sparse = hi / lo > 12  # a wide range: 0.1, 0.2, 0.5, 1, 2, 5, 10 only, so labels do not collide
+    ticks = [t for t in (HR_TICKS_SPARSE if sparse else HR_TICKS) if lo <= t <= hi]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{t:g}" for t in ticks])
+    ax.set_xticks([], minor=True)
+    return ax
+
+
+def analyses_forest(result: pd.DataFrame, true_hr: float | None = 1.0, *, ax: "Axes | None" = None,
+                    title: str = "Apparent effect of surgery by analysis",
+                    xlim: tuple[float, float] | None = None) -> "Axes":
+    """Forest plot of a :func:`trialnb.bias.compare_analyses` result, with the true HR marked.
+
+    ``xlim`` fixes the axis range (a widget redrawing on every slider move passes one, so the
+    axis does not jump); by default the range fits the intervals, the true HR and 1."""
+    r = result
+    ax = forest_plot(list(r["label"]), list(r["hazard_ratio"]), list(r["ci_lower"]), list(r["ci_upper"]),
+                     reference=1.0, ax=ax, xlabel="Hazard ratio of death, surgery vs none (log scale)", title=title)
+    if true_hr is not None:
+        ax.axvline(true_hr, color="#66a182", lw=1.5, label=f"true HR {fmt_hr(true_hr)}")
+        ax.legend(loc="best", fontsize=8)
+        lo = min(min(r["ci_lower"]), true_hr, 1.0)
+        hi = max(max(r["ci_upper"]), true_hr, 1.0)
+        ax.set_xlim(lo / 1.15, hi * 1.15)
+    if xlim is not None:
+        ax.set_xlim(*xlim)
+    return hr_ticks(ax)
+
+
+# --- figures of the trial analysis (numbers from trialnb.analysis) --------------------------
+
+_REASONS = {"I1": "not M1 at diagnosis", "I2": "anticipated survival < 6 months", "I3": "no histology",
+            "I4": "receptor/HER2 status unknown", "I5": "T4 not resectable / TNM", "I6": "unfit for treatment",
+            "I7": "age < 18", "I8": "no written consent", "E1": "prior invasive breast cancer",
+            "E2": "other malignancy < 10 years", "E3": "prior breast surgery/RT", "E4": "irresectable T4",
+            "E5": "synchronous bilateral"}
+
+
+def consort_diagram(counts: Mapping[str, Any], ax: "Axes | None" = None) -> "Axes":
+    """CONSORT 2010 flow diagram from :func:`trialnb.analysis.consort_counts`.
+
+    Every box, label and count stays inside the figure at the size it is drawn (10 x 8.5
+    inches by default); the exclusion reasons are listed one per line, left-aligned, at the
+    same type size as the other boxes."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 8.5))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.axis("off")
+    fs = 10
+    _box(ax, 0.04, 0.89, 0.40, 0.07, f"Assessed for eligibility (n = {counts['assessed']})", NEUTRAL, fs=fs)
+    _box(ax, 0.04, 0.68, 0.40, 0.07, f"Randomized by minimization (n = {counts['randomized']})", NEUTRAL, fs=fs)
+    _arrow(ax, 0.24, 0.89, 0.24, 0.75)
+    # Excluded: its own box to the right, text left-aligned, one criterion per line.
+    crit = counts["excluded_by_criterion"]
+    _box(ax, 0.52, 0.62, 0.45, 0.36, "", "#6b7583")
+    lines = [f"Excluded (n = {counts['excluded']})",
+             "criteria failed (a patient may fail several):"]
+    lines += [f"  {k}  {_REASONS.get(k, k)}: {v}" for k, v in crit.items()]
+    ax.text(0.54, 0.965, "\n".join(lines), ha="left", va="top", color="white", fontsize=fs - 0.5,
+            linespacing=1.25)
+    _arrow(ax, 0.24, 0.815, 0.52, 0.815)
+    a, b = counts["arm_A"], counts["arm_B"]
+    a_not = ", ".join(f"{k} {v}" for k, v in a["not_operated"].items())
+    b_op = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in b["surgery_reasons"].items())
+    a_txt = "\n".join([f"Arm A: systemic therapy, then surgery", f"allocated n = {a['allocated']}",
+                       f"operated: {a['operated']}",
+                       *textwrap.wrap(f"not operated: {sum(a['not_operated'].values())} ({a_not})", 40)])
+    b_txt = "\n".join([f"Arm B: systemic therapy alone", f"allocated n = {b['allocated']}",
+                       f"operated on the primary: {b['operated']}",
+                       *(textwrap.wrap(f"({b_op})", 44) if b_op else [])])
+    _box(ax, 0.04, 0.33, 0.42, 0.21, a_txt, ARM_COLORS["A"], fs=fs)
+    _box(ax, 0.54, 0.33, 0.42, 0.21, b_txt, ARM_COLORS["B"], fs=fs)
+    _arrow(ax, 0.24, 0.68, 0.25, 0.54)
+    _arrow(ax, 0.30, 0.68, 0.70, 0.54)
+    _box(ax, 0.04, 0.18, 0.42, 0.08, f"Lost to follow-up: {a['lost']}", "#66a182", fs=fs)
+    _box(ax, 0.54, 0.18, 0.42, 0.08, f"Lost to follow-up: {b['lost']}", "#66a182", fs=fs)
+    _box(ax, 0.04, 0.02, 0.42, 0.10, f"Analysed, ITT: {a['analysed_itt']}\nper-protocol: {a['per_protocol']}",
+         NEUTRAL, fs=fs)
+    _box(ax, 0.54, 0.02, 0.42, 0.10, f"Analysed, ITT: {b['analysed_itt']}\nper-protocol: {b['per_protocol']}",
+         NEUTRAL, fs=fs)
+    for x in (0.25, 0.75):
+        _arrow(ax, x, 0.33, x, 0.26)
+        _arrow(ax, x, 0.18, x, 0.12)
+    ax.set_title("CONSORT flow (synthetic data)")
+    return ax
+
+
+def km_plot(df: pd.DataFrame, times: Sequence[float] = (0, 6, 12, 18, 24, 30, 36, 42, 48, 54, 60),
+            ax: "Axes | None" = None, title: str = "Overall survival by arm (ITT)", mark: float | None = 24.0) -> "Axes":
+    """Kaplan-Meier curves per arm with 95% CIs and a numbers-at-risk table under the x axis."""
+    from . import analysis as an  # lifelines is heavy: imported only for this figure
+
+    km = an.km_by_arm(df)
+    nar = an.numbers_at_risk(df, times)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 5.6), layout="none")
+    for arm, k in km.items():
+        sf = k.survival_function_
+        ci = k.confidence_interval_survival_function_
+        ax.step(sf.index, sf.iloc[:, 0], where="post", color=ARM_COLORS[arm], label=f"Arm {arm}")
+        ax.fill_between(ci.index, ci.iloc[:, 0], ci.iloc[:, 1], step="post", color=ARM_COLORS[arm], alpha=0.15)
+        cens = df[(df["arm"] == arm) & (df["death"] == 0)]["os_months"]
+        ax.plot(cens, k.survival_function_at_times(cens).to_numpy(), "|", color=ARM_COLORS[arm], ms=6)
+    if mark is not None:
+        ax.axvline(mark, color="grey", ls=":", lw=1)
+    ax.set_xlim(0, max(times))
+    ax.set_ylim(0, 1.02)
+    ax.set_xticks(list(times))
+    ax.set_xlabel("Months since randomization")
+    ax.set_ylabel("Probability of survival")
+    ax.set_title(title)
+    ax.legend(loc="lower left")
+    ax.text(-0.05, -0.17, "At risk", transform=ax.transAxes, ha="right", fontsize=8, weight="bold")
+    for i, arm in enumerate(nar.index):
+        y = -0.23 - 0.06 * i
+        ax.text(-0.05, y, f"Arm {arm}", transform=ax.transAxes, ha="right", fontsize=8, color=ARM_COLORS[arm])
+        for t in nar.columns:
+            ax.text(t, y, str(nar.loc[arm, t]), transform=ax.get_xaxis_transform(), ha="center", fontsize=8,
+                    color=ARM_COLORS[arm])
+    if ax.figure.get_layout_engine() is None:  # a figure we made; leave the caller's layout alone
+        ax.figure.subplots_adjust(bottom=0.28, left=0.12)
+    return ax
+
+
+def subgroup_forest(sg: pd.DataFrame, ax: "Axes | None" = None) -> "Axes":
+    """Forest plot of :func:`trialnb.analysis.subgroup_hrs` (estimable rows), labels with n/events."""
+    ok = sg.dropna(subset=["hr"])
+    labels = [f"{r.label.replace('_', ' ')}  ({r.n} pts, {r.events} deaths)" for r in ok.itertuples()]
+    colors = [NEUTRAL if r.factor == "all" else "#555e6b" for r in ok.itertuples()]
+    ax = forest_plot(labels, ok["hr"].tolist(), ok["ci_lower"].tolist(), ok["ci_upper"].tolist(),
+                     xlabel="Hazard ratio, arm A vs arm B (log scale; < 1 favours surgery)",
+                     title="Subgroup hazard ratios (exploratory)", ax=ax, colors=colors)
+    return hr_ticks(ax)

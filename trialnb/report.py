@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["fmt_ci", "fmt_hr", "fmt_n", "fmt_num", "fmt_p", "fmt_pct", "fmt_prob", "fmt_months"]
+__all__ = ["fmt_ci", "fmt_hr", "fmt_n", "fmt_num", "fmt_p", "fmt_pct", "fmt_prob", "fmt_months", "fmt_value"]
 
 
 def _check_finite(x: float, what: str) -> None:
@@ -74,3 +74,15 @@ def fmt_pct(p: float, digits: int = 1) -> str:
 def fmt_months(m: float, digits: int = 1) -> str:
     """A duration in months: ``32.6 months``."""
     return fmt_num(m, digits) + " months"
+
+
+def fmt_value(x: float, digits: int = 4, *, trim: bool = False) -> str:
+    """A number of mixed kind in a table: whole numbers as counts (``2``, ``212``), others with
+    ``digits`` decimals (``0.3073``), so a table of protocol values never prints ``212.0000``.
+    ``trim=True`` drops trailing zeros (``0.05`` rather than ``0.0500``), for values quoted as
+    the protocol printed them."""
+    _check_finite(x, "value")
+    if math.isfinite(x) and float(x) == int(x):
+        return f"{int(x):,}" if abs(x) >= 1e4 else f"{int(x)}"
+    out = fmt_num(x, digits)
+    return out.rstrip("0").rstrip(".") if trim and "." in out else out

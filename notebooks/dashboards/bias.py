@@ -24,8 +24,9 @@
 
 # %% tags=["nbval-ignore-output"]
 from trialnb.widgets.bias import build_dashboard
+from trialnb.widgets.snapshot import with_snapshot
 
-dashboard = build_dashboard()
+dashboard = with_snapshot(build_dashboard())  # static copy for hand-outs
 dashboard
 
 # %% [markdown]

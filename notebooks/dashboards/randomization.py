@@ -27,8 +27,9 @@
 
 # %% tags=["nbval-ignore-output"]
 from trialnb.widgets.randomization import build_dashboard
+from trialnb.widgets.snapshot import with_snapshot
 
-dashboard = build_dashboard(seed=2026, key=b"demonstration key, not secret")
+dashboard = with_snapshot(build_dashboard(seed=2026, key=b"demonstration key, not secret"))  # static copy for hand-outs
 dashboard
 
 # %% [markdown]

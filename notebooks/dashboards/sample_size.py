@@ -16,15 +16,18 @@
 # alive at two years and 10% are lost to follow-up. Move any assumption and the number of
 # events, the number of patients N and the power curve follow at once. The controls start at
 # the protocol's design, with every patient followed exactly two years (accrual 0 months), as
-# the protocol calculates.
+# the protocol calculates. The panel then shows N = 240 and control survival 0.607, not the
+# protocol's 236 and 0.60: it computes without the protocol's roundings, and the note under
+# the controls says step by step where the two part.
 #
 # *Protocol section:* Statistics, sample size. The full derivation is in notebook
 # `02_sample_size`.
 
 # %% tags=["nbval-ignore-output"]
 from trialnb.widgets.sample_size import build_dashboard
+from trialnb.widgets.snapshot import with_snapshot
 
-dashboard = build_dashboard()
+dashboard = with_snapshot(build_dashboard())  # static copy for hand-outs
 dashboard
 
 # %% [markdown]

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .. import bias
-from ..plots import STYLE_FILE, forest_plot
+from ..plots import HR_TICKS, STYLE_FILE, analyses_forest, hr_ticks  # noqa: F401 - old names kept
 from ..report import fmt_hr
 
 __all__ = ["BiasExplorer", "analyses_forest", "build_dashboard", "hr_ticks", "result_html"]
@@ -30,6 +30,11 @@ _SLIDERS = {
     "co_treatment": ("Co-treatment", 0.0, 0.8, 0.05, "extra chemotherapy probability in surgical candidates"),
     "coding_errors": ("Coding errors", 0.0, 0.2, 0.01, "fraction of stage I-III patients miscoded as stage IV"),
 }
+
+
+FOREST_XLIM = (0.18, 3.2)
+"""Fixed hazard-ratio range of the explorer's forest plot (0.2 to 3 labelled): the axis stays
+put while the sliders move, so a shift of an estimate is seen as a shift."""
 
 
 @lru_cache(maxsize=64)
@@ -119,7 +124,7 @@ class BiasExplorer:
     def _redraw(self, true_hr: float) -> None:
         with plt.style.context(str(STYLE_FILE)):
             fig, ax = plt.subplots(figsize=(6.5, 3.2))
-            analyses_forest(self.result, true_hr, ax=ax)
+            analyses_forest(self.result, true_hr, ax=ax, xlim=FOREST_XLIM)
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
         plt.close(fig)
@@ -127,34 +132,6 @@ class BiasExplorer:
         self.plot.outputs = ({"output_type": "display_data", "metadata": {},
                               "data": {"image/png": base64.b64encode(buf.getvalue()).decode("ascii"),
                                        "text/plain": "<forest plot of the analyses>"}},)
-
-
-HR_TICKS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0)
-
-
-def hr_ticks(ax: "plt.Axes") -> "plt.Axes":
-    """Label a log hazard-ratio axis at 0.2, 0.3, ..., 1, 1.25, 1.5, 2, 3 (within its limits)."""
-    lo, hi = ax.get_xlim()
-    ticks = [t for t in HR_TICKS if lo <= t <= hi]
-    ax.set_xticks(ticks)
-    ax.set_xticklabels([f"{t:g}" for t in ticks])
-    ax.set_xticks([], minor=True)
-    return ax
-
-
-def analyses_forest(result: pd.DataFrame, true_hr: float | None = 1.0, *, ax: "plt.Axes | None" = None,
-                    title: str = "Apparent effect of surgery by analysis") -> "plt.Axes":
-    """Forest plot of a :func:`trialnb.bias.compare_analyses` result, with the true HR marked."""
-    r = result
-    ax = forest_plot(list(r["label"]), list(r["hazard_ratio"]), list(r["ci_lower"]), list(r["ci_upper"]),
-                     reference=1.0, ax=ax, xlabel="Hazard ratio of death, surgery vs none (log scale)", title=title)
-    if true_hr is not None:
-        ax.axvline(true_hr, color="#66a182", lw=1.5, label=f"true HR {fmt_hr(true_hr)}")
-        ax.legend(loc="best", fontsize=8)
-        lo = min(min(r["ci_lower"]), true_hr, 1.0)
-        hi = max(max(r["ci_upper"]), true_hr, 1.0)
-        ax.set_xlim(lo / 1.15, hi * 1.15)
-    return hr_ticks(ax)
 
 
 def build_dashboard(n: int = 3000, seed: int = 2026) -> W.Widget:

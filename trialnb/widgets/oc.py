@@ -19,6 +19,7 @@ import ipywidgets as W
 import numpy as np
 
 from ..fastsim import Scenario, SimulationResult, schoenfeld_power, simulate
+from ..plots import SVG_GRID, svg_frame
 from ..report import fmt_hr, fmt_months, fmt_n, fmt_num, fmt_pct
 
 __all__ = ["OCExplorer", "build_dashboard", "hr_histogram_svg"]
@@ -45,7 +46,7 @@ def hr_histogram_svg(hr: np.ndarray, reject: np.ndarray, true_hr: float,
     c_rej, _ = np.histogram(clipped[rej], edges)
     c_acc, _ = np.histogram(clipped[~rej], edges)
     top = max(1, int((c_rej + c_acc).max()))
-    ml, mr, mt, mb = 44, 12, 28, 44
+    ml, mr, mt, mb = 48, 18, 32, 44
     pw, ph = width - ml - mr, height - mt - mb
     lo, hi = math.log(edges[0]), math.log(edges[-1])
 
@@ -55,13 +56,13 @@ def hr_histogram_svg(hr: np.ndarray, reject: np.ndarray, true_hr: float,
     def Y(c: float) -> float:
         return mt + ph - c / top * ph
 
-    parts = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img' "
-        "aria-label='Histogram of estimated hazard ratios'>",
-        f"<text x='{width / 2:.0f}' y='17' text-anchor='middle' font-size='13' font-weight='bold'>"
-        f"Estimated HR in {fmt_n(int(ok.sum()))} simulated trials</text>",
-        f"<rect x='{ml}' y='{mt}' width='{pw}' height='{ph}' fill='none' stroke='#999'/>",
-    ]
+    parts = svg_frame(width, height, ml, mt, pw, ph, f"Estimated HR in {fmt_n(int(ok.sum()))} simulated trials",
+                      "Histogram of estimated hazard ratios")
+    step = max(1, 10 ** int(math.log10(top)) if top >= 10 else 1)
+    step = step * 2 if top / step > 6 else step
+    for c in range(0, top + 1, step):  # count gridlines and labels (the house style's light grid)
+        parts.insert(1, f"<line x1='{ml}' x2='{ml + pw}' y1='{Y(c):.1f}' y2='{Y(c):.1f}' stroke='{SVG_GRID}'/>")
+        parts.append(f"<text x='{ml - 6}' y='{Y(c) + 4:.1f}' text-anchor='end' font-size='11'>{fmt_n(c)}</text>")
     for k in range(len(edges) - 1):
         x0, x1 = X(edges[k]), X(edges[k + 1])
         y_r = Y(c_rej[k])
@@ -73,6 +74,7 @@ def hr_histogram_svg(hr: np.ndarray, reject: np.ndarray, true_hr: float,
             parts.append(f"<rect x='{x0:.1f}' y='{y_a:.1f}' width='{x1 - x0 - 0.5:.1f}' "
                          f"height='{y_r - y_a:.1f}' fill='#b8b8b8'/>")
     for v in (0.25, 0.5, 0.75, 1.0, 1.5, 2.0):
+        parts.insert(1, f"<line x1='{X(v):.1f}' x2='{X(v):.1f}' y1='{mt}' y2='{mt + ph}' stroke='{SVG_GRID}'/>")
         parts.append(f"<text x='{X(v):.1f}' y='{mt + ph + 15}' text-anchor='middle' font-size='11'>"
                      f"{fmt_num(v, 2)}</text>")
     parts.append(f"<line x1='{X(1.0):.1f}' x2='{X(1.0):.1f}' y1='{mt}' y2='{mt + ph}' stroke='#555' "
@@ -83,7 +85,7 @@ def hr_histogram_svg(hr: np.ndarray, reject: np.ndarray, true_hr: float,
     parts += [
         f"<text x='{ml + pw / 2:.0f}' y='{height - 10}' text-anchor='middle' font-size='12'>"
         "Estimated hazard ratio A vs B (log scale; red: true HR; blue: significant)</text>",
-        f"<text transform='translate(13,{mt + ph / 2:.0f}) rotate(-90)' text-anchor='middle' "
+        f"<text transform='translate(12,{mt + ph / 2:.0f}) rotate(-90)' text-anchor='middle' "
         "font-size='12'>Trials</text>",
         "</svg>",
     ]

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 import ipywidgets as W
 import numpy as np
 
+from ..plots import SVG_GRID, svg_frame
 from ..protocol import PROTOCOL
 from ..report import fmt_n, fmt_num, fmt_pct
 from ..sample_size import SampleSize, hazard_from_survival, power_curve, sample_size
@@ -48,7 +49,7 @@ def power_curve_svg(
 ) -> str:
     """An inline SVG line chart of power (y, 0-1) against hazard ratio (x), with the design
     hazard ratio marked and the target power dashed. Pure string building."""
-    ml, mr, mt, mb = 52, 14, 30, 44
+    ml, mr, mt, mb = 52, 26, 32, 44  # right margin: room for the last x tick label
     x0, x1 = float(min(hazard_ratios)), float(max(hazard_ratios))
     pw, ph = width - ml - mr, height - mt - mb
 
@@ -59,19 +60,15 @@ def power_curve_svg(
         return mt + (1 - v) * ph
 
     pts = " ".join(f"{X(h):.1f},{Y(p):.1f}" for h, p in zip(hazard_ratios, powers))
-    parts = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-        f"class='trialnb-power-curve' role='img' aria-label='Power curve'>",
-        f"<text x='{width / 2:.0f}' y='18' text-anchor='middle' font-size='13' font-weight='bold'>"
-        f"{_esc(f'Power with {fmt_n(events)} events')}</text>",
-        f"<rect x='{ml}' y='{mt}' width='{pw}' height='{ph}' fill='none' stroke='#999'/>",
-    ]
+    parts = svg_frame(width, height, ml, mt, pw, ph, f"Power with {fmt_n(events)} events", "Power curve")
+    parts[0] = parts[0].replace("<svg ", "<svg class='trialnb-power-curve' ", 1)
     for v in (0, 0.2, 0.4, 0.6, 0.8, 1.0):
-        parts.append(f"<line x1='{ml}' x2='{ml + pw}' y1='{Y(v):.1f}' y2='{Y(v):.1f}' stroke='#eee'/>")
+        parts.insert(1, f"<line x1='{ml}' x2='{ml + pw}' y1='{Y(v):.1f}' y2='{Y(v):.1f}' stroke='{SVG_GRID}'/>")
         parts.append(
             f"<text x='{ml - 6}' y='{Y(v) + 4:.1f}' text-anchor='end' font-size='11'>{fmt_num(v, 1)}</text>"
         )
     for v in np.arange(math.ceil(x0 * 10) / 10, x1 + 1e-9, 0.1):
+        parts.insert(1, f"<line x1='{X(v):.1f}' x2='{X(v):.1f}' y1='{mt}' y2='{mt + ph}' stroke='{SVG_GRID}'/>")
         parts.append(
             f"<text x='{X(v):.1f}' y='{mt + ph + 16}' text-anchor='middle' font-size='11'>{fmt_num(float(v), 1)}</text>"
         )
@@ -152,7 +149,8 @@ class SampleSizeExplorer:
         self.root = W.VBox(
             [
                 W.HTML("<h3>Sample-size explorer</h3>"),
-                W.HBox([W.VBox(list(self.controls)), W.VBox([self.n_display, self.summary, self.message, self.curve])]),
+                W.HBox([W.VBox([*self.controls, W.HTML(protocol_note_html())]),
+                        W.VBox([self.n_display, self.summary, self.message, self.curve])]),
                 steps_box,
             ]
         ).add_class("trialnb-sample-size")
@@ -205,6 +203,28 @@ class SampleSizeExplorer:
         )
         self.curve.value = power_curve_svg(HR_GRID, curve, kw["hazard_ratio"], kw["power"], res.events_rounded)
         self.steps.value = res._repr_html_()
+
+
+def protocol_note_html() -> str:
+    """Why the panel, opened at the protocol's design, shows N = 240 and survival 0.607 where the
+    protocol prints 236 and 0.60: the sentence shown on screen under the controls."""
+    d, st = PROTOCOL.design, PROTOCOL.stated
+    exact = sample_size(d.hazard_ratio, d.alpha, d.power, d.allocation_ratio, d.sided, "schoenfeld",
+                        control_hazard=hazard_from_survival(d.control_survival_exact, HORIZON),
+                        accrual_time=0.0, follow_up_time=HORIZON, loss_to_follow_up=d.loss_to_follow_up)
+    return (
+        "<p class='trialnb-protocol-note' style='max-width:560px;font-size:0.9em;line-height:1.35;color:#444'>"
+        f"<b>Why not the protocol's {fmt_n(2 * st.n_per_arm_after_loss)}?</b> The panel opens at the "
+        f"protocol's design, computed without its roundings: control 2-year survival "
+        f"exp(−{fmt_num(d.control_cumulative_hazard, 1)}) = {fmt_num(d.control_survival_exact, 3)} (the protocol "
+        f"prints {fmt_num(st.s1_2y, 2)}), Pr(event) {fmt_num(exact.event_probability, 4)} (protocol "
+        f"{fmt_num(st.p_event, 2)}), and every step rounded up: {fmt_n(exact.events_rounded)} events → "
+        f"{fmt_n(exact.n_control)} per arm → {fmt_n(exact.n_control_after_loss)} per arm after "
+        f"{fmt_pct(d.loss_to_follow_up, 0)} loss = {fmt_n(exact.n_total_after_loss)}. The protocol divides "
+        f"{fmt_n(st.events)} by {fmt_num(st.p_event, 2)} and rounds {fmt_num(st.events / st.p_event, 1)} <i>down</i> to "
+        f"{fmt_n(st.n_total)}, hence {fmt_n(st.n_per_arm)} and {fmt_n(st.n_per_arm_after_loss)} per arm "
+        "(notebook 02 shows each step).</p>"
+    )
 
 
 def build_dashboard(**initial: Any) -> W.Widget:

@@ -1,0 +1,112 @@
+"""Figures as a reader sees them: every label inside the figure and big enough to read, plain
+hazard-ratio tick labels, and notebooks that take their figures from trialnb.plots only."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from trialnb import plots  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+MIN_FONT_PT = 8.0
+
+
+def _texts_inside(fig) -> list[str]:
+    """Texts of ``fig`` that stick out of the figure or are smaller than MIN_FONT_PT."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    W, H = fig.bbox.width, fig.bbox.height
+    texts = list(fig.texts)
+    for ax in fig.axes:
+        texts += [*ax.texts, ax.title, ax._left_title, ax._right_title]
+        if ax.axison:  # tick and axis labels are drawn only when the axis is on
+            texts += [*ax.get_xticklabels(), *ax.get_yticklabels(), ax.xaxis.label, ax.yaxis.label]
+    bad = []
+    for t in texts:
+        if not t.get_visible() or not t.get_text().strip():
+            continue
+        bb = t.get_window_extent(renderer)
+        if bb.x0 < -1 or bb.y0 < -1 or bb.x1 > W + 1 or bb.y1 > H + 1:
+            bad.append(f"outside: {t.get_text()[:40]!r} {bb}")
+        if t.get_fontsize() < MIN_FONT_PT:
+            bad.append(f"{t.get_fontsize():.1f} pt: {t.get_text()[:40]!r}")
+    return bad
+
+
+def _counts() -> dict:
+    return {"assessed": 375, "excluded": 139,
+            "excluded_by_criterion": {k: 10 for k in ("E1", "E2", "E3", "E4", "E5", "I1", "I2", "I3", "I4", "I5",
+                                                      "I6", "I7", "I8")},
+            "randomized": 236,
+            "arm_A": {"allocated": 117, "operated": 79, "not_operated": {"declined": 2, "died": 4, "lost": 2,
+                                                                         "progression": 30},
+                      "lost": 5, "analysed_itt": 117, "per_protocol": 79},
+            "arm_B": {"allocated": 119, "operated": 16, "surgery_reasons": {"local_progression": 15,
+                                                                             "patient_request": 1},
+                      "lost": 3, "analysed_itt": 119, "per_protocol": 118}}
+
+
+def test_consort_diagram_every_label_inside_and_readable():
+    plots.use_style()
+    ax = plots.consort_diagram(_counts())  # all 13 criteria listed: the longest box there is
+    try:
+        assert _texts_inside(ax.figure) == []
+        text = " ".join(t.get_text() for t in ax.figure.findobj(matplotlib.text.Text))
+        assert "I7  age < 18: 10" in text and "Excluded (n = 139)" in text
+    finally:
+        plt.close(ax.figure)
+
+
+def test_trial_schema_readable():
+    from trialnb.protocol import PROTOCOL
+
+    plots.use_style()
+    ax = plots.trial_schema(PROTOCOL)
+    try:
+        assert _texts_inside(ax.figure) == []
+    finally:
+        plt.close(ax.figure)
+
+
+@pytest.mark.parametrize("lims", [(0.2, 2.0), (0.18, 3.2), (0.15, 12.0), (0.45, 1.6)])
+def test_hr_ticks_are_plain_numbers_without_minor_labels(lims):
+    fig, ax = plt.subplots()
+    try:
+        ax.set_xscale("log")
+        ax.set_xlim(*lims)
+        plots.hr_ticks(ax)
+        fig.canvas.draw()
+        major = [t.get_text() for t in ax.get_xticklabels()]
+        minor = [t.get_text() for t in ax.get_xticklabels(minor=True) if t.get_text()]
+        assert len(major) >= 3 and minor == []
+        assert all(re.fullmatch(r"\d+(\.\d+)?", s) for s in major), major  # no "0.253×10⁻¹"
+        assert len(major) <= 11  # a wide range gets the sparse set, so labels do not collide
+    finally:
+        plt.close(fig)
+
+
+def test_notebooks_take_figures_from_trialnb_plots_only():
+    figure_names = set(plots.__all__) | {"hr_ticks", "analyses_forest", "HR_TICKS"}
+    sources = sorted((ROOT / "notebooks").glob("**/*.py"))
+    assert sources
+    for py in sources:
+        text = py.read_text(encoding="utf-8")
+        assert "trialnb.plots_analysis" not in text, py.name
+        for mod, names in re.findall(r"from trialnb\.(widgets\.\w+) import ([^\n#]+)", text):
+            got = {n.strip() for n in names.split(",")}
+            assert not (got & figure_names), f"{py.name} imports figures {got & figure_names} from {mod}"
+
+
+def test_old_figure_homes_still_work():
+    from trialnb import plots_analysis
+    from trialnb.widgets import bias as wbias
+
+    assert plots_analysis.consort_diagram is plots.consort_diagram
+    assert wbias.analyses_forest is plots.analyses_forest and wbias.hr_ticks is plots.hr_ticks
