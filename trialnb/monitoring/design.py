@@ -167,6 +167,7 @@ class GroupSequentialDesign:
             "HP": "Haybittle-Peto", "asOF": "Lan-DeMets O'Brien-Fleming spending",
             "asP": "Lan-DeMets Pocock spending", "asKD": f"Kim-DeMets spending gamma={self.gamma_a}",
             "asHSD": f"Hwang-Shih-DeCani spending gamma={self.gamma_a}",
+            "asUser": "user-defined alpha spending",
         }
         txt = f"{self.k} look{'s' if self.k > 1 else ''}, {names[self.type_of_design]} ({self.type_of_design})"
         if self.type_beta_spending:
@@ -433,8 +434,15 @@ def design(
     alpha, beta, delta_wt, gamma_a, fut_in, gamma_b, binding = _validate(
         k, alpha, sided, beta, type_of_design, delta_wt, gamma_a, futility_bounds, type_beta_spending, gamma_b, binding_futility
     )
-    k = int(k)
-    t = _rates(k, information_rates)
+    return _design(int(k), alpha, int(sided), beta, type_of_design, _rates(int(k), information_rates), delta_wt,
+                   gamma_a, fut_in, type_beta_spending, gamma_b, binding)
+
+
+def _design(k, alpha, sided, beta, type_of_design, t, delta_wt=None, gamma_a=None, fut_in=None,
+            type_beta_spending=None, gamma_b=None, binding=False, *, characteristics=True, user_alpha=None):
+    """:func:`design` on validated arguments. ``characteristics=False`` skips the power search
+    (power and expected information are NaN); ``user_alpha`` (cumulative alpha per look, type
+    ``"asUser"``) is rpact's ``userAlphaSpending``, used for recalculated boundaries."""
     n_fixed = (qnorm_upper(alpha / sided) + qnorm_upper(beta)) ** 2
     lower_user = np.full(k, -np.inf)
     if fut_in is not None:
@@ -444,7 +452,7 @@ def design(
     beta_spent = None
     fut = fut_in
     theta = None
-    if k == 1:
+    if k == 1 and (t[0] == 1 or type_of_design not in ALPHA_SPENDING + ("asUser",)):
         crit = np.array([qnorm_upper(alpha / sided)])
     elif type_of_design in ("OF", "P", "WT"):
         delta = {"OF": 0.0, "P": 0.5}.get(type_of_design, delta_wt)
@@ -452,7 +460,7 @@ def design(
     elif type_of_design == "HP":
         crit = _haybittle_peto(t, alpha, sided, lower_alpha)
     else:
-        cum_alpha = spending(type_of_design, alpha, t, sided, gamma_a)
+        cum_alpha = np.asarray(user_alpha, float) if type_of_design == "asUser" else spending(type_of_design, alpha, t, sided, gamma_a)
         crit = _spending_bounds(t, cum_alpha, sided, lower_alpha)
         if type_beta_spending is not None:
             cum_beta = spending(type_beta_spending, beta, t, 1, gamma_b)
@@ -472,6 +480,18 @@ def design(
     def power_at(th: float):
         return stage_probabilities(t, crit_char, lower_char, theta=th)
 
+    if not characteristics:
+        nan = np.full(k, np.nan)
+        return GroupSequentialDesign(
+            k=k, alpha=alpha, sided=sided, beta=beta, type_of_design=type_of_design, information_rates=t,
+            critical_values=crit, alpha_spent=alpha_spent, stage_levels=stage_levels,
+            futility_bounds=None if fut is None else np.asarray(fut, dtype=float), beta_spent=beta_spent,
+            power=nan, inflation_factor=math.nan, shift=math.nan, n_fixed=n_fixed, rejection_probabilities=nan,
+            futility_probabilities=nan[:-1], expected_information_h0=math.nan, expected_information_h01=math.nan,
+            expected_information_h1=math.nan, delta_wt=delta_wt, gamma_a=gamma_a,
+            type_beta_spending=type_beta_spending, gamma_b=gamma_b, binding_futility=binding,
+            user_futility_bounds=fut_in is not None,
+        )
     if k == 1:
         shift = n_fixed
     elif theta is not None:
