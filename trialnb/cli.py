@@ -1,4 +1,4 @@
-"""``trialnb`` command line: check-env, audit, sample-size, build-data.
+"""``trialnb`` command line: check-env, audit, sample-size, build-data, monitor.
 
 Each sub-command is a thin wrapper: the computation lives in the modules it calls.
 """
@@ -70,6 +70,26 @@ def _cmd_build_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_monitor(args: argparse.Namespace) -> int:
+    from . import interim
+    from .data import load_trial
+
+    rep = interim.interim_report(load_trial(args.data), args.cutoff_month)
+    if not args.html:
+        print(interim.text_report(rep))
+        return 0
+    from .plots import use_style
+    from .plots_monitoring import boundary_plot, figure_svg
+
+    use_style()
+    d = interim.proposed_design()
+    fig = boundary_plot(d, rep.max_events, observed_events=[rep.events], observed_z=[rep.benefit_z],
+                        harm_z=rep.harm_z, critical_values=[rep.efficacy_bound])
+    path = interim.write_html(rep, args.html, figure_svg(fig), source=str(args.data))
+    print(f"wrote {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="trialnb", description="NCT04697043 protocol companion")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -93,6 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("build-data", help="regenerate the shipped synthetic datasets byte for byte")
     d.add_argument("--out", default="data")
     d.set_defaults(func=_cmd_build_data)
+    m = sub.add_parser("monitor", help="the DMC interim report of a trial file at a calendar cut-off")
+    m.add_argument("--data", required=True, metavar="FILE", help="trial CSV (e.g. data/trial_protocol.csv)")
+    m.add_argument("--cutoff-month", required=True, type=float, metavar="M", help="months since the first randomization")
+    m.add_argument("--html", metavar="PATH", help="write a self-contained HTML report instead of text")
+    m.set_defaults(func=_cmd_monitor)
     args = ap.parse_args(argv)
     try:
         return int(args.func(args))
