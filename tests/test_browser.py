@@ -213,6 +213,10 @@ DASHBOARDS = [
     Dashboard("operating_characteristics", ".trialnb-oc", ".trialnb-power",
               lambda page: move_slider(page, ".trialnb-oc", "True hazard ratio", 5),
               figure=".trialnb-oc-histogram svg"),
+    # cut-off 29.1 -> 28.6 months: 33 -> 29 deaths, "stop for efficacy" -> "continue"
+    Dashboard("monitoring", ".trialnb-monitor", ".trialnb-monitor-decision",
+              lambda page: move_slider(page, ".trialnb-monitor", "Cut-off month", 5, "ArrowLeft"),
+              figure=".trialnb-monitor-plot svg"),
 ]
 
 
