@@ -82,8 +82,7 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
     from .plots_monitoring import boundary_plot, figure_svg
 
     use_style()
-    d = interim.proposed_design()
-    fig = boundary_plot(d, rep.max_events, observed_events=[rep.events], observed_z=[rep.benefit_z],
+    fig = boundary_plot(interim.proposed_design(), rep.max_events, observed_events=[rep.events], observed_z=[rep.benefit_z],
                         harm_z=rep.harm_z, critical_values=[rep.efficacy_bound])
     path = interim.write_html(rep, args.html, figure_svg(fig), source=str(args.data))
     print(f"wrote {path}")

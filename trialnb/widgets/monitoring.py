@@ -109,7 +109,7 @@ class DesignExplorer:
                                    readout_format=".2f", style=_STYLE, layout=W.Layout(width=_WIDTH))
         self.spending = W.Dropdown(options=SPENDING, value="asOF", description="Alpha spending", style=_STYLE,
                                    layout=W.Layout(width=_WIDTH))
-        self.futility = W.Checkbox(value=True, description="Non-binding futility at z = 0", style=_STYLE)
+        self.futility = W.Checkbox(value=False, description="Non-binding futility at z = 0", style=_STYLE)
         self.controls = (self.looks, self.first, self.spending, self.futility)
         self.numbers = W.HTML().add_class("trialnb-monitor-max-events")
         self.chart = W.HTML().add_class("trialnb-monitor-chart")
@@ -181,7 +181,7 @@ class MonitoringDashboard:
                             W.HBox([W.VBox(list(self.controls) + [self.decision, self.table]), self.chart])]
                            ).add_class("trialnb-monitor")
         self.design = interim.proposed_design()
-        self.max_events = interim.planned_max_events(self.design)
+        self.max_events = interim.plan_max_events()
         self.error = ""
         for c in self.controls:
             c.observe(self._update, names="value")
