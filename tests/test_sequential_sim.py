@@ -207,3 +207,16 @@ def test_rpact_script_reproduces_committed_json(rscript, tmp_path):
                 np.testing.assert_allclose(new[k], v, rtol=1e-12, err_msg=f"{old['id']}/{k}")
             else:
                 assert new[k] == v, f"{old['id']}/{k}"
+
+
+@pytest.mark.skipif(not fs.HAVE_NUMBA, reason="numba not installed")
+def test_numba_and_numpy_engines_agree():
+    c = CASES["asOF_22_44_66_hr070"]
+    sc = dataclasses.replace(issue_scenario(0.7, 66), loss_to_follow_up=0.1)  # censoring before the cut
+    a = simulate_sequential(sc, case_boundaries(c), 1500, seed=8, engine="numpy")
+    b = simulate_sequential(sc, case_boundaries(c), 1500, seed=8, engine="numba")
+    np.testing.assert_allclose(a.z, b.z, rtol=1e-9, atol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(a.hr, b.hr, rtol=1e-9, equal_nan=True)
+    np.testing.assert_array_equal(a.events, b.events)
+    np.testing.assert_array_equal(a.stage, b.stage)
+    np.testing.assert_array_equal(a.decision, b.decision)

@@ -45,6 +45,11 @@ import numpy as np
 
 from . import fastsim as _fs
 
+try:  # optional acceleration of the log-rank looks; the numpy path gives the same numbers
+    from . import _sequential_numba as _snb
+except ImportError:  # pragma: no cover - depends on the environment
+    _snb = None
+
 __all__ = [
     "Boundaries",
     "SequentialResult",
@@ -158,6 +163,16 @@ def looks_of_data(time: np.ndarray, event: np.ndarray, entry: np.ndarray, cutoff
     ev = (event > 0) & (entry + time <= c)
     t = np.where(ev, time, np.minimum(time, admin))
     return t, ev.astype(np.int8)
+
+
+def _logrank_cut(data: "_fs.TrialData", idx: np.ndarray, cut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Benefit z and Peto HR of the log-rank test of trials ``idx`` cut at ``cut`` (numba)."""
+    oe = np.empty(idx.size)
+    v = np.empty(idx.size)
+    _snb.logrank_at_cut(data.time[idx], data.event[idx], data.entry[idx], data.arm[idx],
+                        np.ascontiguousarray(cut, dtype=float), oe, v)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return -oe / np.sqrt(v), np.exp(oe / v)
 
 
 def _benefit_z(t: np.ndarray, e: np.ndarray, arm: np.ndarray, X: np.ndarray,
@@ -353,6 +368,10 @@ def simulate_sequential(scenario: _fs.Scenario, design: Any, n_trials: int = 100
     at :func:`look_events` deaths. The trials are the ones :func:`trialnb.fastsim.simulate`
     draws with the same seed (same chunks and child seeds), so a one-look design gives the
     same z at the last look as ``simulate(..., analysis=...)`` (sign flipped: benefit z).
+    ``engine``: for the log-rank analysis, ``"numba"`` (or ``"auto"`` with numba installed)
+    computes every look in one compiled pass per trial (``trialnb._sequential_numba``),
+    ``"numpy"`` cuts the data and calls :func:`trialnb.fastsim.logrank_batch`: the same
+    numbers to rounding error. For the Cox analysis it is passed to ``fit_cox_batch``.
     """
     sc = scenario
     if not isinstance(sc, _fs.Scenario):
@@ -369,6 +388,8 @@ def simulate_sequential(scenario: _fs.Scenario, design: Any, n_trials: int = 100
         raise ValueError(f"analysis must be 'cox' or 'logrank', got {analysis!r}")
     if engine not in ("auto", "numpy", "numba"):
         raise ValueError(f"engine must be 'auto', 'numpy' or 'numba', got {engine!r}")
+    if engine == "numba" and (_snb is None or not _fs.HAVE_NUMBA):
+        raise ValueError("engine='numba' needs the numba package (pip install numba)")
     planned = look_events(b.information_rates, sc.target_events)
     K = b.k
     crit = np.asarray(b.critical_values)
@@ -395,13 +416,18 @@ def simulate_sequential(scenario: _fs.Scenario, design: Any, n_trials: int = 100
             # the date of the planned death; a trial that never reaches it (too few deaths in
             # the follow-up simulate_data allows) is analysed at its final data cut-off
             cut = np.minimum(cal[idx, planned[j] - 1], data.duration[idx]) if j < K - 1 else data.duration[idx]
-            if j < K - 1:
-                t, e = looks_of_data(data.time[idx], data.event[idx], data.entry[idx], cut)
+            if analysis == "logrank" and _snb is not None and engine != "numpy":
+                zj, hj = _logrank_cut(data, idx, cut)
+                seen = cal[idx] <= cut[:, None] if j < K - 1 else np.isfinite(cal[idx])
+                ev[idx, j] = seen.sum(axis=1)
             else:
-                t, e = data.time[idx], data.event[idx]
-            zj, hj = _benefit_z(t, e, data.arm[idx], data.covariates[idx], analysis, engine)
+                if j < K - 1:
+                    t, e = looks_of_data(data.time[idx], data.event[idx], data.entry[idx], cut)
+                else:
+                    t, e = data.time[idx], data.event[idx]
+                zj, hj = _benefit_z(t, e, data.arm[idx], data.covariates[idx], analysis, engine)
+                ev[idx, j] = e.sum(axis=1)
             z[idx, j], hr[idx, j] = zj, hj
-            ev[idx, j] = e.sum(axis=1)
             months[idx, j] = cut
             if b.sided == 2:
                 rej = np.abs(zj) >= crit[j]
