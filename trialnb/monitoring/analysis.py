@@ -101,7 +101,7 @@ def _fut_row(d: GroupSequentialDesign) -> np.ndarray:
 
 def _rebuild(d: GroupSequentialDesign, *, alpha: float | None = None, rates: np.ndarray | None = None,
              drop_beta_spending: bool = False, user_alpha: np.ndarray | None = None,
-             characteristics: bool = False) -> GroupSequentialDesign:
+             characteristics: bool = False, clamp: bool = False) -> GroupSequentialDesign:
     t = d.information_rates if rates is None else np.asarray(rates, dtype=float)
     k = t.size
     fut_in = None
@@ -113,7 +113,7 @@ def _rebuild(d: GroupSequentialDesign, *, alpha: float | None = None, rates: np.
     binding = d.binding_futility and (fut_in is not None or tbs is not None)
     tod = "asUser" if user_alpha is not None else d.type_of_design
     return _design(k, d.alpha if alpha is None else alpha, d.sided, d.beta, tod, t, d.delta_wt, d.gamma_a, fut_in,
-                   tbs, d.gamma_b, binding, characteristics=characteristics, user_alpha=user_alpha)
+                   tbs, d.gamma_b, binding, characteristics=characteristics, user_alpha=user_alpha, clamp=clamp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -286,7 +286,9 @@ def _repeated_p(d: GroupSequentialDesign, zo: np.ndarray) -> np.ndarray:
             out[k] = ANALYSIS_TOLERANCE
             continue
         if d.type_of_design == "HP" and k < d.k - 1:
-            out[k] = ANALYSIS_TOLERANCE if stat >= HP_BOUND else 0.5
+            # rpact: at the final look only the last is computed; at an interim the level
+            # search has no root (the interim bound is 3 at every level) and ends at an end
+            out[k] = math.nan if zo.size == d.k else (ANALYSIS_TOLERANCE if stat >= HP_BOUND else 0.5)
             continue
         lo = ANALYSIS_TOLERANCE
         if d.type_of_design == "HP":
@@ -294,10 +296,10 @@ def _repeated_p(d: GroupSequentialDesign, zo: np.ndarray) -> np.ndarray:
         spending = d.type_of_design.startswith("as") and not (d.binding_futility and d.type_beta_spending)
         def crit_at(level: float) -> float:
             if spending:
-                sub = _rebuild(d, alpha=level, rates=d.information_rates[: k + 1], drop_beta_spending=True)
+                sub = _rebuild(d, alpha=level, rates=d.information_rates[: k + 1], drop_beta_spending=True, clamp=True)
                 # critical values of a spending design at look k depend on looks 1..k only
                 return float(sub.critical_values[k]) if k < sub.k else math.nan
-            return float(_rebuild(d, alpha=level, drop_beta_spending=drop_bs).critical_values[k])
+            return float(_rebuild(d, alpha=level, drop_beta_spending=drop_bs, clamp=True).critical_values[k])
         out[k] = root(lambda a: crit_at(a) - stat, lo, 0.5, f"the repeated p-value at look {k + 1}", clamp=True)
     return out
 

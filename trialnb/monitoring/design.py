@@ -365,11 +365,11 @@ def _spending_bound_at(j, t, crit, lower, cum_alpha, sided, clamp=False) -> floa
     return root(f, 0.0, 8.0, f"the critical value at look {j + 1}", clamp=clamp)
 
 
-def _spending_bounds(t, cum_alpha, sided, lower):
+def _spending_bounds(t, cum_alpha, sided, lower, clamp=False):
     """Critical values spending ``cum_alpha`` (cumulative) at each look, stage by stage."""
     crit = np.full(t.size, np.inf)
     for j in range(t.size):
-        crit[j] = _spending_bound_at(j, t, crit, lower, cum_alpha, sided)
+        crit[j] = _spending_bound_at(j, t, crit, lower, cum_alpha, sided, clamp=clamp)
     return crit
 
 
@@ -439,10 +439,12 @@ def design(
 
 
 def _design(k, alpha, sided, beta, type_of_design, t, delta_wt=None, gamma_a=None, fut_in=None,
-            type_beta_spending=None, gamma_b=None, binding=False, *, characteristics=True, user_alpha=None):
+            type_beta_spending=None, gamma_b=None, binding=False, *, characteristics=True, user_alpha=None, clamp=False):
     """:func:`design` on validated arguments. ``characteristics=False`` skips the power search
     (power and expected information are NaN); ``user_alpha`` (cumulative alpha per look, type
-    ``"asUser"``) is rpact's ``userAlphaSpending``, used for recalculated boundaries."""
+    ``"asUser"``) is rpact's ``userAlphaSpending``, used for recalculated boundaries;
+    ``clamp=True`` returns the end of the search interval where a spending bound has no root
+    (rpact's bisection; used inside the repeated p-value search over levels)."""
     n_fixed = (qnorm_upper(alpha / sided) + qnorm_upper(beta)) ** 2
     lower_user = np.full(k, -np.inf)
     if fut_in is not None:
@@ -461,7 +463,7 @@ def _design(k, alpha, sided, beta, type_of_design, t, delta_wt=None, gamma_a=Non
         crit = _haybittle_peto(t, alpha, sided, lower_alpha)
     else:
         cum_alpha = np.asarray(user_alpha, float) if type_of_design == "asUser" else spending(type_of_design, alpha, t, sided, gamma_a)
-        crit = _spending_bounds(t, cum_alpha, sided, lower_alpha)
+        crit = _spending_bounds(t, cum_alpha, sided, lower_alpha, clamp=clamp)
         if type_beta_spending is not None:
             cum_beta = spending(type_beta_spending, beta, t, 1, gamma_b)
             crit, full, theta = _beta_spending(t, cum_alpha, cum_beta, crit, binding)
