@@ -220,3 +220,16 @@ def test_numba_and_numpy_engines_agree():
     np.testing.assert_array_equal(a.events, b.events)
     np.testing.assert_array_equal(a.stage, b.stage)
     np.testing.assert_array_equal(a.decision, b.decision)
+
+
+def test_type_one_error_with_a_trialnb_monitoring_design():
+    from trialnb import monitoring
+
+    d = monitoring.design(3, alpha=0.025, type_of_design="asOF", information_rates=[1 / 3, 2 / 3, 1])
+    sc = dataclasses.replace(fs.Scenario(), hazard_ratio=1.0, target_events=66)  # protocol: minimization, 10% loss
+    res = fs.simulate(sc, 10_000, seed=31, analysis="logrank", design=d)
+    assert isinstance(res, SequentialResult) and res.boundaries.alpha == pytest.approx(0.025)
+    assert res.planned_events == (22, 44, 66)
+    assert abs(res.power - 0.025) <= 3 * math.sqrt(0.025 * 0.975 / res.n_trials), res.summary()
+    # the boundaries were spent as designed: most of the error at the last look
+    assert res.rejection_by_stage[-1] > res.rejection_by_stage[0]
