@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+from scipy import stats
 
 from . import fastsim as _fs
 
@@ -56,6 +57,7 @@ __all__ = [
     "as_boundaries",
     "look_events",
     "looks_of_data",
+    "naive_type_one_error",
     "simulate_sequential",
 ]
 
@@ -447,3 +449,17 @@ def simulate_sequential(scenario: _fs.Scenario, design: Any, n_trials: int = 100
     return SequentialResult(scenario=sc, boundaries=b, analysis=analysis, n_trials=int(n_trials),
                             seed=int(seed), planned_events=planned, stage=stage, decision=decision,
                             z=z, hr=hr, events=ev, months=months)
+
+
+def naive_type_one_error(looks: int, z: float = 1.959964) -> float:
+    """Probability under H0 that a standardized statistic observed at ``looks`` equally spaced
+    information times crosses ``z`` at least once: 1 - P(Z_1 < z, ..., Z_K < z) with
+    corr(Z_i, Z_j) = sqrt(t_i / t_j) (Armitage, McPherson & Rowe 1969)."""
+    if isinstance(looks, bool) or not isinstance(looks, (int, np.integer)) or looks < 1:
+        raise ValueError(f"looks must be a positive integer, got {looks!r}")
+    t = np.arange(1, looks + 1) / looks
+    cov = np.sqrt(np.minimum.outer(t, t) / np.maximum.outer(t, t))
+    if looks == 1:
+        return float(stats.norm.sf(z))
+    mvn = stats.multivariate_normal(mean=np.zeros(looks), cov=cov, abseps=1e-7, releps=1e-7)
+    return float(1 - mvn.cdf(np.full(looks, z)))

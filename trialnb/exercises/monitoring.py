@@ -16,7 +16,8 @@ from functools import lru_cache
 from typing import Any, Callable
 
 import numpy as np
-from scipy import stats
+
+from ..sequential_sim import naive_type_one_error
 
 __all__ = ["HINTS", "check_first_look_bound", "check_naive_peeking", "check_conditional_power",
            "naive_type_one_error"]
@@ -90,20 +91,6 @@ def _checker(key: str, body: Callable[[Any], tuple[bool, str]]) -> Callable[...,
 
     check.exercise_key = key  # type: ignore[attr-defined]
     return check
-
-
-def naive_type_one_error(looks: int, z: float = 1.959964) -> float:
-    """Probability under H0 that a standardized statistic observed at ``looks`` equally spaced
-    information times crosses ``z`` at least once: 1 - P(Z_1 < z, ..., Z_K < z) with
-    corr(Z_i, Z_j) = sqrt(t_i / t_j) (Armitage, McPherson & Rowe 1969)."""
-    if isinstance(looks, bool) or not isinstance(looks, (int, np.integer)) or looks < 1:
-        raise ValueError(f"looks must be a positive integer, got {looks!r}")
-    t = np.arange(1, looks + 1) / looks
-    cov = np.sqrt(np.minimum.outer(t, t) / np.maximum.outer(t, t))
-    if looks == 1:
-        return float(stats.norm.sf(z))
-    mvn = stats.multivariate_normal(mean=np.zeros(looks), cov=cov, abseps=1e-7, releps=1e-7)
-    return float(1 - mvn.cdf(np.full(looks, z)))
 
 
 @lru_cache(maxsize=None)
