@@ -57,6 +57,13 @@ def test_cutoff_at_or_after_the_final_analysis_is_refused(root, capsys):
     assert rc != 0 and "final analysis, not an interim" in capsys.readouterr().err
 
 
+def test_missing_file_and_bad_html_path_are_refused(root, tmp_path, capsys):
+    assert main(["monitor", "--data", str(tmp_path / "nope.csv"), "--cutoff-month", "20"]) != 0
+    assert "no such file" in capsys.readouterr().err
+    rc = main(["monitor", "--data", str(root / DATA), "--cutoff-month", "20", "--html", str(tmp_path / "r.txt")])
+    assert rc != 0 and ".html" in capsys.readouterr().err
+
+
 def test_console_entry_point_exit_code(root):
     proc = subprocess.run([sys.executable, "-m", "trialnb.cli", "monitor", "--data", str(root / DATA),
                            "--cutoff-month", "99"], capture_output=True, text=True, cwd=root)

@@ -74,6 +74,8 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
     from . import interim
     from .data import load_trial
 
+    if not Path(args.data).is_file():
+        raise ValueError(f"--data {str(args.data)!r}: no such file (give a trial CSV, e.g. data/trial_protocol.csv)")
     rep = interim.interim_report(load_trial(args.data), args.cutoff_month)
     if not args.html:
         print(interim.text_report(rep))
