@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trialnb.monitoring import DesignError, analyse, conditional_power, design, spending
-from trialnb.sample_size import schoenfeld_events
+from trialnb.sample_size import SampleSizeError, sample_size, schoenfeld_events, sequential_sample_size
 
 REF_DIR = Path(__file__).resolve().parent / "reference"
 RPACT_R = REF_DIR / "rpact_monitoring.R"
@@ -181,6 +181,50 @@ def test_conditional_power_equals_rpact(aid):
     close(cp.conditional_power, ref[s:])
     close(cp.hazard_ratio, theta, rel=True)
     assert ("observed" in cp.hazard_ratio_source) == (not given_theta)
+
+
+SAMPLE_SIZES = {c["id"]: c for c in REF.get("sampleSizes", [])}
+
+
+@pytest.mark.parametrize("sid", sorted(SAMPLE_SIZES))
+def test_sequential_sample_size_equals_rpact(sid):
+    c = SAMPLE_SIZES[sid]
+    d = py_design(c["design"])
+    s = sequential_sample_size(
+        d, c["hazardRatio"], allocation_ratio=c["ratio"], control_hazard=c["lambda2"], accrual_time=c["accrual"],
+        follow_up_time=c["followUp"], dropout_hazard=c["dropoutHazard"],
+    )
+    for mine, key in [
+        (s.events_fixed, "eventsFixed"), (s.max_events, "maxNumberOfEvents"), (s.events_per_stage, "eventsPerStage"),
+        (s.expected_events_h0, "expectedEventsH0"), (s.expected_events_h01, "expectedEventsH01"),
+        (s.expected_events_h1, "expectedEventsH1"), (s.max_subjects, "maxNumberOfSubjects"),
+        (s.analysis_times, "analysisTime"), (s.subjects_per_stage, "numberOfSubjects"),
+        (s.expected_subjects_h1, "expectedNumberOfSubjectsH1"), (s.critical_hr, "criticalValuesEffectScale"),
+    ]:
+        close(mine, c[key], rel=True)
+    if c["futilityBoundsEffectScale"] is None:
+        assert s.futility_hr is None or np.all(np.isnan(s.futility_hr))
+    else:
+        # rpact rounds futilityBoundsEffectScale to 8 decimals
+        close(s.futility_hr, c["futilityBoundsEffectScale"], tol=1e-8 / 2 + 1e-9)
+    assert "max events" in s.summary() and s.to_frame().shape[0] == d.k
+
+
+def test_one_look_sequential_sample_size_is_the_fixed_sample_size():
+    fixed = sample_size(0.5, alpha=0.05, power=0.8, sided=2, accrual_time=36, follow_up_time=24)
+    seq = sequential_sample_size(design(1, alpha=0.05, sided=2), 0.5, accrual_time=36, follow_up_time=24)
+    assert seq.max_events == pytest.approx(fixed.events, rel=1e-12)
+    assert seq.max_subjects == pytest.approx(fixed.n_total, rel=1e-12)
+    assert seq.expected_events_h1 == pytest.approx(fixed.events, rel=1e-12)
+
+
+def test_sequential_sample_size_bad_inputs():
+    with pytest.raises(SampleSizeError, match="hazard_ratio"):
+        sequential_sample_size(design(2), 1.0)
+    with pytest.raises(SampleSizeError, match="design"):
+        sequential_sample_size("asOF", 0.5)
+    with pytest.raises(SampleSizeError, match="accrual_time"):
+        sequential_sample_size(design(2), 0.5, accrual_time=-1)
 
 
 def test_worst_discrepancy_report(built, capsys):

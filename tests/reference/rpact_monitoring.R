@@ -1,7 +1,8 @@
 # Reference values for trialnb.monitoring from R rpact (3.3.4): group-sequential designs
 # (getDesignGroupSequential + getDesignCharacteristics), survival analyses
 # (getAnalysisResults on getDataset(overallEvents, overallLogRanks, overallAllocationRatios),
-# with maxInformation / informationEpsilon) and conditional power.
+# with maxInformation / informationEpsilon), conditional power, and the survival sample size
+# of a design (getSampleSizeSurvival(design, ...), for trialnb.sample_size.sequential_sample_size).
 #
 #   Rscript tests/reference/rpact_monitoring.R [OUTPUT.json]
 #
@@ -188,5 +189,54 @@ analysis_out <- lapply(analyses, function(a) {
   res
 })
 
-res <- list(rpact = as.character(packageVersion("rpact")), designs = design_out, analyses = analysis_out)
+# ---- survival sample size for a design: getSampleSizeSurvival(design, ...) -------------
+sample_sizes <- list(
+  list(id = "asOF_bsOF_k3_dropout", design = list(kMax = 3, typeOfDesign = "asOF", typeBetaSpending = "bsOF",
+       informationRates = c(0.4, 0.7, 1)), hazardRatio = 0.5, lambda2 = 0.5 / 24, accrual = 36, followUp = 24,
+       dropoutRate = 0.05, dropoutTime = 12, ratio = 1),
+  list(id = "protocol_asOF_k2_sided2", design = list(kMax = 2, typeOfDesign = "asOF", sided = 2, alpha = 0.05,
+       informationRates = c(0.5, 1)), hazardRatio = 0.5, lambda2 = 0.5 / 24, accrual = 36, followUp = 24, ratio = 1),
+  list(id = "OF_k3_ratio2_hr07", design = list(kMax = 3, typeOfDesign = "OF"), hazardRatio = 0.7,
+       lambda2 = log(2) / 20, accrual = 24, followUp = 12, ratio = 2),
+  list(id = "asP_k4_futility_hr06", design = list(kMax = 4, typeOfDesign = "asP", futilityBounds = c(-0.5, 0, 0.3)),
+       hazardRatio = 0.6, lambda2 = 0.03, accrual = 30, followUp = 18, ratio = 1),
+  list(id = "asOF_k3_hr15_upper", design = list(kMax = 3, typeOfDesign = "asOF"), hazardRatio = 1.5,
+       lambda2 = 0.02, accrual = 24, followUp = 24, ratio = 1),
+  list(id = "fixed_k1", design = list(kMax = 1, alpha = 0.05, sided = 2), hazardRatio = 0.5, lambda2 = 0.5 / 24,
+       accrual = 36, followUp = 24, ratio = 1)
+)
+
+sample_size_out <- lapply(sample_sizes, function(c) {
+  d <- do.call(getDesignGroupSequential, c$design)
+  call <- list(design = d, hazardRatio = c$hazardRatio, lambda2 = c$lambda2, accrualTime = c(0, c$accrual),
+               followUpTime = c$followUp, allocationRatioPlanned = c$ratio)
+  if (!is.null(c$dropoutRate)) {
+    call$dropoutRate1 <- c$dropoutRate; call$dropoutRate2 <- c$dropoutRate; call$dropoutTime <- c$dropoutTime
+  }
+  s <- suppressWarnings(do.call(getSampleSizeSurvival, call))
+  crit <- if (d$sided == 2) {
+    if (c$hazardRatio < 1) s$criticalValuesEffectScaleLower else s$criticalValuesEffectScaleUpper
+  } else s$criticalValuesEffectScale
+  fut <- if (d$kMax > 1 && !all(is.na(s$futilityBoundsEffectScale))) num(s$futilityBoundsEffectScale) else NULL
+  list(
+    id = c$id, design = c$design, hazardRatio = c$hazardRatio, lambda2 = c$lambda2, accrual = c$accrual,
+    followUp = c$followUp, ratio = c$ratio,
+    dropoutHazard = if (is.null(c$dropoutRate)) 0 else -log(1 - c$dropoutRate) / c$dropoutTime,
+    eventsFixed = need(num(s$eventsFixed), paste(c$id, "eventsFixed")),
+    maxNumberOfEvents = need(num(s$maxNumberOfEvents), paste(c$id, "maxNumberOfEvents")),
+    eventsPerStage = need(num(s$eventsPerStage), paste(c$id, "eventsPerStage")),
+    expectedEventsH0 = need(num(s$expectedEventsH0), paste(c$id, "expectedEventsH0")),
+    expectedEventsH01 = need(num(s$expectedEventsH01), paste(c$id, "expectedEventsH01")),
+    expectedEventsH1 = need(num(s$expectedEventsH1), paste(c$id, "expectedEventsH1")),
+    maxNumberOfSubjects = need(num(s$maxNumberOfSubjects), paste(c$id, "maxNumberOfSubjects")),
+    analysisTime = need(num(s$analysisTime), paste(c$id, "analysisTime")),
+    numberOfSubjects = need(num(s$numberOfSubjects), paste(c$id, "numberOfSubjects")),
+    expectedNumberOfSubjectsH1 = need(num(s$expectedNumberOfSubjectsH1), paste(c$id, "expectedNumberOfSubjectsH1")),
+    criticalValuesEffectScale = need(num(crit), paste(c$id, "criticalValuesEffectScale")),
+    futilityBoundsEffectScale = fut
+  )
+})
+
+res <- list(rpact = as.character(packageVersion("rpact")), designs = design_out, analyses = analysis_out,
+            sampleSizes = sample_size_out)
 writeLines(toJSON(res, auto_unbox = TRUE, digits = I(15), pretty = TRUE, na = "null", null = "null"), out)

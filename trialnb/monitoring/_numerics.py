@@ -74,25 +74,54 @@ def _continuation(lo: float, up: float, inner: float, mean: float) -> list[tuple
     return [(lo, up)]
 
 
-def stage_probabilities(
-    info: np.ndarray,
-    upper: np.ndarray,
-    lower: np.ndarray | None = None,
-    inner: np.ndarray | None = None,
-    theta: float = 0.0,
-) -> StageProbabilities:
-    """Probabilities of first stopping above ``upper``, below ``lower`` or inside
-    ``(-inner, inner)`` at each stage, for drift ``theta`` (``E[Z_k] = theta sqrt(I_k)``)."""
-    info = np.asarray(info, dtype=float)
-    k_max = info.size
+def _bounds(k_max, upper, lower, inner):
     upper = np.asarray(upper, dtype=float)
     lower = np.full(k_max, -np.inf) if lower is None else np.asarray(lower, dtype=float)
     inner = np.zeros(k_max) if inner is None else np.nan_to_num(np.asarray(inner, dtype=float), nan=0.0)
-    p_up = np.zeros(k_max)
-    p_lo = np.zeros(k_max)
-    p_in = np.zeros(k_max)
+    return upper, lower, inner
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """The recursion run through looks ``0 .. j-1`` (their stopping probabilities) and the
+    sub-density of ``Z_(j-1)`` on its continuation region (nodes ``x``, weighted density
+    ``wf``), ready to give crossing probabilities at look ``j`` for any bound: searches for a
+    bound at look j then cost one vector product per trial value."""
+
+    probs: StageProbabilities
+    info: np.ndarray
+    theta: float
+    x: np.ndarray | None
+    wf: np.ndarray | None
+
+    def _args(self, bound: float) -> np.ndarray:
+        j = self.info.size - 1
+        sk, sp = math.sqrt(self.info[j]), math.sqrt(self.info[j - 1])
+        d = self.info[j] - self.info[j - 1]
+        return (self.x * sp + self.theta * d - bound * sk) / math.sqrt(d)
+
+    def above(self, bound: float) -> float:
+        """P(continue to look j and Z_j > bound)."""
+        if self.x is None:
+            return float(ndtr(self.theta * math.sqrt(self.info[0]) - bound))
+        return float(self.wf @ ndtr(self._args(bound))) if np.isfinite(bound) else float(self.wf.sum() if bound < 0 else 0.0)
+
+    def below(self, bound: float) -> float:
+        """P(continue to look j and Z_j < bound)."""
+        if not np.isfinite(bound):
+            return 0.0 if bound < 0 else (1.0 if self.x is None else float(self.wf.sum()))
+        if self.x is None:
+            return float(ndtr(bound - self.theta * math.sqrt(self.info[0])))
+        return float(self.wf @ ndtr(-self._args(bound)))
+
+
+def _run(info, upper, lower, inner, theta, k_stop):
+    """Stages ``0 .. k_stop - 1`` and the density for the transition to stage ``k_stop``."""
+    p_up = np.zeros(info.size)
+    p_lo = np.zeros(info.size)
+    p_in = np.zeros(info.size)
     x = wf = None
-    for k in range(k_max):
+    for k in range(k_stop):
         sk = math.sqrt(info[k])
         mean = theta * sk
         b, a, f = upper[k], lower[k], inner[k]
@@ -102,7 +131,7 @@ def stage_probabilities(
             p_in[0] = max(0.0, ndtr(f - mean) - ndtr(-f - mean)) if f > 0 else 0.0
         else:
             if x.size == 0:
-                break
+                return p_up, p_lo, p_in, np.zeros(0), np.zeros(0)
             sp = math.sqrt(info[k - 1])
             d = info[k] - info[k - 1]
             sd = math.sqrt(d)
@@ -111,7 +140,7 @@ def stage_probabilities(
             p_lo[k] = wf @ ndtr((a * sk - shift) / sd) if np.isfinite(a) else 0.0
             if f > 0:
                 p_in[k] = max(0.0, wf @ (ndtr((f * sk - shift) / sd) - ndtr((-f * sk - shift) / sd)))
-        if k == k_max - 1:
+        if k + 1 >= info.size:
             break
         # sub-density of Z_k on the continuation region, on a grid fit for the next kernel
         d_next = info[k + 1] - info[k]
@@ -123,7 +152,33 @@ def stage_probabilities(
             u = (z[:, None] * sk - shift[None, :]) / sd
             dens = (np.exp(-0.5 * u * u) @ wf) * sk / (sd * _SQRT_2PI)
         x, wf = z, w * dens
+    return p_up, p_lo, p_in, x, wf
+
+
+def stage_probabilities(
+    info: np.ndarray,
+    upper: np.ndarray,
+    lower: np.ndarray | None = None,
+    inner: np.ndarray | None = None,
+    theta: float = 0.0,
+) -> StageProbabilities:
+    """Probabilities of first stopping above ``upper``, below ``lower`` or inside
+    ``(-inner, inner)`` at each stage, for drift ``theta`` (``E[Z_k] = theta sqrt(I_k)``)."""
+    info = np.asarray(info, dtype=float)
+    upper, lower, inner = _bounds(info.size, upper, lower, inner)
+    p_up, p_lo, p_in, _, _ = _run(info, upper, lower, inner, theta, info.size)
     return StageProbabilities(p_up, p_lo, p_in)
+
+
+def prefix(info: np.ndarray, upper: np.ndarray, lower: np.ndarray | None = None, theta: float = 0.0) -> Prefix:
+    """Run the recursion through looks ``0 .. j-1`` of ``info`` (length ``j + 1``; the bounds
+    at look j are ignored) and keep the density for look j (see :class:`Prefix`)."""
+    info = np.asarray(info, dtype=float)
+    upper, lower, inner = _bounds(info.size, upper, lower, None)
+    j = info.size - 1
+    p_up, p_lo, p_in, x, wf = _run(info, upper, lower, inner, theta, j)
+    probs = StageProbabilities(p_up[:j], p_lo[:j], p_in[:j])
+    return Prefix(probs, info, float(theta), None if j == 0 else x, None if j == 0 else wf)
 
 
 def root(fun: Callable[[float], float], lo: float, hi: float, what: str, clamp: bool = False) -> float:

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ..report import fmt_num
-from ._numerics import pnorm_upper, qnorm_upper, root, stage_probabilities
+from ._numerics import pnorm_upper, prefix, qnorm_upper, root, stage_probabilities
 
 __all__ = [
     "ALPHA_SPENDING",
@@ -131,7 +131,7 @@ class GroupSequentialDesign:
     user_futility_bounds: bool = field(default=False, repr=False)
 
     # -- derived ---------------------------------------------------------------------------
-    def lower_bounds(self, binding: bool | None = None) -> np.ndarray:
+    def lower_bounds(self) -> np.ndarray:
         """Per-look lower stopping bound on the z scale: ``-c_k`` for a two-sided design,
         the futility bound for a one-sided one (``-inf`` at the last look and where none)."""
         if self.sided == 2:
@@ -358,10 +358,11 @@ def _spending_bound_at(j, t, crit, lower, cum_alpha, sided, clamp=False) -> floa
     """Critical value at look ``j`` (0-based) spending ``cum_alpha[j]`` given earlier bounds."""
     if j == 0:
         return qnorm_upper(cum_alpha[0] / sided)
+    lo = -crit[: j + 1] if sided == 2 else lower[: j + 1]
+    pre = prefix(t[: j + 1], crit[: j + 1], lo)
+    before = float(pre.probs.upper.sum() + (pre.probs.lower.sum() if sided == 2 else 0.0))
     def f(c):
-        cj = crit[: j + 1].copy()
-        cj[j] = c
-        return _alpha_prob(t[: j + 1], cj, lower[: j + 1], sided) - cum_alpha[j]
+        return before + pre.above(c) + (pre.below(-c) if sided == 2 else 0.0) - cum_alpha[j]
     return root(f, 0.0, 8.0, f"the critical value at look {j + 1}", clamp=clamp)
 
 
@@ -378,10 +379,10 @@ def _futility_at(j, t, crit, fut, cum_beta, theta) -> float:
     (``E[Z_k] = theta sqrt(t_k)``), given the earlier futility and critical values."""
     if j == 0:
         return -qnorm_upper(cum_beta[0]) + math.sqrt(t[0]) * theta
+    pre = prefix(t[: j + 1], crit[: j + 1], fut[: j + 1], theta=theta)
+    before = float(pre.probs.lower.sum())
     def f(b):
-        lo = fut[: j + 1].copy()
-        lo[j] = b
-        return float(stage_probabilities(t[: j + 1], crit[: j + 1], lo, theta=theta).lower.sum()) - cum_beta[j]
+        return before + pre.below(b) - cum_beta[j]
     span = 8.0 + abs(theta)
     # no continuation mass left to spend (extreme drifts during the search): clamp, as
     # rpact's bisection does, so that the outer search on the drift stays monotone
