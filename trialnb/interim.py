@@ -39,7 +39,7 @@ import pandas as pd
 
 from . import monitoring
 from .report import fmt_hr, fmt_months, fmt_n, fmt_num, fmt_pct
-from .sample_size import schoenfeld_events
+from .sample_size import sequential_sample_size
 
 __all__ = ["PLAN", "InterimReport", "cut_at_month", "html_report", "interim_report",
            "plan_max_events", "planned_max_events", "proposed_design", "text_report", "write_html"]
@@ -80,10 +80,10 @@ def plan_max_events() -> int:
 
 def planned_max_events(design: monitoring.GroupSequentialDesign,
                        hazard_ratio: float = PLAN["hazard_ratio"]) -> int:
-    """Maximum deaths of a group-sequential design: the fixed design's Schoenfeld events (same
-    one-sided alpha and power) times the design's inflation factor, rounded up."""
-    fixed = schoenfeld_events(hazard_ratio, alpha=design.alpha, power=1 - design.beta, sided=1)
-    return int(math.ceil(fixed * design.inflation_factor - 1e-9))
+    """Maximum deaths of a group-sequential design, rounded up: the fixed design's Schoenfeld
+    events (same alpha, sides and power) times the design's inflation factor, from
+    :func:`trialnb.sample_size.sequential_sample_size` (rpact ``getSampleSizeSurvival``)."""
+    return int(math.ceil(sequential_sample_size(design, hazard_ratio).max_events - 1e-9))
 
 
 def cut_at_month(df: pd.DataFrame, cutoff_month: float) -> pd.DataFrame:
