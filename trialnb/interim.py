@@ -241,7 +241,7 @@ def text_report(rep: InterimReport) -> str:
 
 _CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}"
-        ".decision{font-weight:bold;font-size:1.2rem}")
+        ".decision{font-weight:bold;font-size:1.2rem}figure{margin:1rem 0}figure svg{max-width:100%;height:auto}")
 
 
 def html_report(rep: InterimReport, figure_svg: str | None = None, source: str = "") -> str:
