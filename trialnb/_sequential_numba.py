@@ -1,10 +1,12 @@
 """Optional numba kernel for :mod:`trialnb.sequential_sim` (used only when numba is installed).
 
 The log-rank statistic of every simulated trial cut at its own calendar date, in one pass per
-trial: the patients randomized before the cut, their follow-up ended at the cut, sorted by
-time, and the Mantel (1966) sums over the distinct death times (tied times form one group:
-E1 += D N1 / N, V += D (N1/N) (1 - N1/N) (N - D) / (N - 1)), exactly as
-``fastsim.logrank_batch`` computes them on the data of ``sequential_sim.looks_of_data``.
+trial: only the deaths by the cut are sorted (a few dozen); every patient randomized before the
+cut is binned by how many death times its follow-up (ended at the cut) reaches, and suffix sums
+of the bins give the numbers at risk. The Mantel (1966) sums run over the distinct death times
+(tied times form one group: E1 += D N1 / N, V += D (N1/N) (1 - N1/N) (N - D) / (N - 1)),
+exactly as ``fastsim.logrank_batch`` computes them on the data of
+``sequential_sim.looks_of_data``.
 """
 
 from __future__ import annotations
@@ -16,54 +18,64 @@ import numpy as np
 @nb.njit(cache=True)
 def logrank_at_cut(time, event, entry, arm, cut, o_minus_e, var):  # pragma: no cover - compiled
     R, n = time.shape
-    t = np.empty(n)
-    d = np.empty(n, dtype=np.int8)
-    g = np.empty(n, dtype=np.int8)
+    dt = np.empty(n)
+    dg = np.empty(n, dtype=np.int8)
+    cnt = np.empty(n + 1, dtype=np.int64)
+    cnt1 = np.empty(n + 1, dtype=np.int64)
     for r in range(R):
         c = cut[r]
-        m = 0
+        # the deaths by the cut, sorted by time (a few dozen values)
+        D = 0
+        for i in range(n):
+            if event[r, i] > 0 and entry[r, i] < c and entry[r, i] + time[r, i] <= c:
+                dt[D] = time[r, i]
+                dg[D] = arm[r, i]
+                D += 1
+        order = np.argsort(dt[:D])
+        ds = np.empty(D)
+        gs = np.empty(D, dtype=np.int8)
+        for j in range(D):
+            ds[j] = dt[order[j]]
+            gs[j] = dg[order[j]]
+        # each patient in the analysis is at risk at the death times <= its own time:
+        # bin it at p = #(death times <= t), then at risk at death j = sum of bins p > j
+        for j in range(D + 1):
+            cnt[j] = 0
+            cnt1[j] = 0
         for i in range(n):
             e0 = entry[r, i]
             if e0 < c:
                 ti = time[r, i]
-                if event[r, i] > 0 and e0 + ti <= c:
-                    t[m] = ti
-                    d[m] = 1
-                else:
-                    t[m] = min(ti, c - e0)
-                    d[m] = 0
-                g[m] = arm[r, i]
-                m += 1
-        order = np.argsort(t[:m])
-        at_risk = m
-        at_risk1 = 0
-        for i in range(m):
-            at_risk1 += g[i]
+                if not (event[r, i] > 0 and e0 + ti <= c):
+                    ti = min(ti, c - e0)
+                lo, hi = 0, D
+                while lo < hi:  # searchsorted(ds, ti, side="right")
+                    mid = (lo + hi) // 2
+                    if ds[mid] <= ti:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                cnt[lo] += 1
+                cnt1[lo] += arm[r, i]
+        for j in range(D - 1, -1, -1):  # suffix sums: cnt[j] = patients at risk beyond bin j
+            cnt[j] += cnt[j + 1]
+            cnt1[j] += cnt1[j + 1]
         oe = 0.0
         v = 0.0
         j = 0
-        while j < m:
-            tj = t[order[j]]
-            dd = 0
-            dd1 = 0
-            cc = 0
-            cc1 = 0
+        while j < D:
             k = j
-            while k < m and t[order[k]] == tj:
-                idx = order[k]
-                if d[idx] > 0:
-                    dd += 1
-                    dd1 += g[idx]
-                cc += 1
-                cc1 += g[idx]
+            dd1 = 0
+            while k < D and ds[k] == ds[j]:  # tied deaths: one group
+                dd1 += gs[k]
                 k += 1
-            if dd > 0:
-                f = at_risk1 / at_risk
-                oe += dd1 - dd * f
-                if at_risk > 1:
-                    v += dd * f * (1.0 - f) * (at_risk - dd) / (at_risk - 1)
-            at_risk -= cc
-            at_risk1 -= cc1
+            dd = k - j
+            at_risk = cnt[j + 1]
+            at_risk1 = cnt1[j + 1]
+            f = at_risk1 / at_risk
+            oe += dd1 - dd * f
+            if at_risk > 1:
+                v += dd * f * (1.0 - f) * (at_risk - dd) / (at_risk - 1)
             j = k
         o_minus_e[r] = oe
         var[r] = v
