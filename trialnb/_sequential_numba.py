@@ -16,14 +16,18 @@ import numpy as np
 
 
 @nb.njit(cache=True)
-def logrank_at_cut(time, event, entry, arm, cut, o_minus_e, var):  # pragma: no cover - compiled
-    R, n = time.shape
+def logrank_at_cut(time, event, entry, arm, rows, cut, o_minus_e, var):  # pragma: no cover - compiled
+    """Trial ``rows[q]`` cut at ``cut[q]``: fills ``o_minus_e[q]`` (O - E in group 1) and
+    ``var[q]`` (hypergeometric variance)."""
+    R = rows.shape[0]
+    n = time.shape[1]
     dt = np.empty(n)
     dg = np.empty(n, dtype=np.int8)
     cnt = np.empty(n + 1, dtype=np.int64)
     cnt1 = np.empty(n + 1, dtype=np.int64)
-    for r in range(R):
-        c = cut[r]
+    for q in range(R):
+        r = rows[q]
+        c = cut[q]
         # the deaths by the cut, sorted by time (a few dozen values)
         D = 0
         for i in range(n):
@@ -77,5 +81,5 @@ def logrank_at_cut(time, event, entry, arm, cut, o_minus_e, var):  # pragma: no 
             if at_risk > 1:
                 v += dd * f * (1.0 - f) * (at_risk - dd) / (at_risk - 1)
             j = k
-        o_minus_e[r] = oe
-        var[r] = v
+        o_minus_e[q] = oe
+        var[q] = v

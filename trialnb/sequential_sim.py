@@ -171,7 +171,7 @@ def _logrank_cut(data: "_fs.TrialData", idx: np.ndarray, cut: np.ndarray) -> tup
     """Benefit z and Peto HR of the log-rank test of trials ``idx`` cut at ``cut`` (numba)."""
     oe = np.empty(idx.size)
     v = np.empty(idx.size)
-    _snb.logrank_at_cut(data.time[idx], data.event[idx], data.entry[idx], data.arm[idx],
+    _snb.logrank_at_cut(data.time, data.event, data.entry, data.arm, idx.astype(np.int64),
                         np.ascontiguousarray(cut, dtype=float), oe, v)
     with np.errstate(invalid="ignore", divide="ignore"):
         return -oe / np.sqrt(v), np.exp(oe / v)
@@ -402,8 +402,9 @@ def simulate_sequential(scenario: _fs.Scenario, design: Any, n_trials: int = 100
     for c in range(n_chunks):
         m = min(_fs._CHUNK, n_trials - c * _fs._CHUNK)
         data = _fs.simulate_data(sc, m, np.random.default_rng(children[c]))
-        cal = np.where(data.event > 0, data.entry + data.time, np.inf)
-        cal.sort(axis=1)
+        cal = np.where(data.event > 0, data.entry + data.time, np.inf)  # calendar death dates
+        kth = [planned[j] - 1 for j in range(K - 1)]
+        nth = np.partition(cal, kth, axis=1) if kth else cal  # the planned deaths' dates in place
         z = np.full((m, K), np.nan)
         hr = np.full((m, K), np.nan)
         ev = np.zeros((m, K), dtype=np.int64)
@@ -417,7 +418,7 @@ def simulate_sequential(scenario: _fs.Scenario, design: Any, n_trials: int = 100
                 break
             # the date of the planned death; a trial that never reaches it (too few deaths in
             # the follow-up simulate_data allows) is analysed at its final data cut-off
-            cut = np.minimum(cal[idx, planned[j] - 1], data.duration[idx]) if j < K - 1 else data.duration[idx]
+            cut = np.minimum(nth[idx, planned[j] - 1], data.duration[idx]) if j < K - 1 else data.duration[idx]
             if analysis == "logrank" and _snb is not None and engine != "numpy":
                 zj, hj = _logrank_cut(data, idx, cut)
                 seen = cal[idx] <= cut[:, None] if j < K - 1 else np.isfinite(cal[idx])
