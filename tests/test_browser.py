@@ -473,28 +473,6 @@ def test_handout_reads_offline(browser, tmp_path: Path, name: str) -> None:
 
 # --- the reviewer's report ----------------------------------------------------------------
 
-def test_review_report_reads_offline(browser, tmp_path: Path) -> None:
-    """`trialnb audit --html` opens with the network off; every section is there and ok."""
-    from trialnb.review import write_html
-
-    path = write_html(tmp_path / "audit.html")
-    ctx = browser.new_context(offline=True, viewport={"width": 1200, "height": 1200})
-    page = ctx.new_page()
-    watch = PageWatch(page, ("file://", "data:"))
-    try:
-        page.goto(path.as_uri(), timeout=60_000)
-        assert watch.blocked == [], watch.blocked
-        statuses = page.eval_on_selector_all("section", "els => els.map(e => e.dataset.status)")
-        assert statuses == ["ok"] * 5, statuses
-        assert page.locator("td.result-fail").count() == 0
-        assert page.locator("td.result-pass").count() >= 100
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / "review_report.png"))
-        assert watch.errors == [], watch.errors
-    finally:
-        ctx.close()
-
-
 def test_monitor_report_reads_offline(browser, tmp_path: Path) -> None:
     """`trialnb monitor --html` opens with the network off, with its decision and its figure."""
     from trialnb.cli import main
@@ -514,6 +492,28 @@ def test_monitor_report_reads_offline(browser, tmp_path: Path) -> None:
         assert page.locator("table tr").count() >= 10
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "monitor_report.png"), full_page=True)
+        assert watch.errors == [], watch.errors
+    finally:
+        ctx.close()
+
+
+def test_review_report_reads_offline(browser, tmp_path: Path) -> None:
+    """`trialnb audit --html` opens with the network off; every section is there and ok."""
+    from trialnb.review import write_html
+
+    path = write_html(tmp_path / "audit.html")
+    ctx = browser.new_context(offline=True, viewport={"width": 1200, "height": 1200})
+    page = ctx.new_page()
+    watch = PageWatch(page, ("file://", "data:"))
+    try:
+        page.goto(path.as_uri(), timeout=60_000)
+        assert watch.blocked == [], watch.blocked
+        statuses = page.eval_on_selector_all("section", "els => els.map(e => e.dataset.status)")
+        assert statuses == ["ok"] * 5, statuses
+        assert page.locator("td.result-fail").count() == 0
+        assert page.locator("td.result-pass").count() >= 100
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "review_report.png"))
         assert watch.errors == [], watch.errors
     finally:
         ctx.close()
