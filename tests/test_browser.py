@@ -213,6 +213,10 @@ DASHBOARDS = [
     Dashboard("operating_characteristics", ".trialnb-oc", ".trialnb-power",
               lambda page: move_slider(page, ".trialnb-oc", "True hazard ratio", 5),
               figure=".trialnb-oc-histogram svg"),
+    # cut-off 29.1 -> 28.6 months: 33 -> 29 deaths, "stop for efficacy" -> "continue"
+    Dashboard("monitoring", ".trialnb-monitor", ".trialnb-monitor-decision",
+              lambda page: move_slider(page, ".trialnb-monitor", "Cut-off month", 5, "ArrowLeft"),
+              figure=".trialnb-monitor-plot svg"),
 ]
 
 
@@ -468,6 +472,30 @@ def test_handout_reads_offline(browser, tmp_path: Path, name: str) -> None:
 
 
 # --- the reviewer's report ----------------------------------------------------------------
+
+def test_monitor_report_reads_offline(browser, tmp_path: Path) -> None:
+    """`trialnb monitor --html` opens with the network off, with its decision and its figure."""
+    from trialnb.cli import main
+
+    path = tmp_path / "interim.html"
+    assert main(["monitor", "--data", str(ROOT / "data" / "trial_protocol.csv"), "--cutoff-month", "29.1",
+                 "--html", str(path)]) == 0
+    ctx = browser.new_context(offline=True, viewport={"width": 1200, "height": 1400})
+    page = ctx.new_page()
+    watch = PageWatch(page, ("file://", "data:"))
+    try:
+        page.goto(path.as_uri(), timeout=60_000)
+        assert watch.blocked == [], watch.blocked
+        assert page.get_attribute(".decision", "data-decision") == "stop for efficacy"
+        box = page.locator("figure svg").first.bounding_box()
+        assert box and box["width"] > 300 and box["height"] > 100
+        assert page.locator("table tr").count() >= 10
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "monitor_report.png"), full_page=True)
+        assert watch.errors == [], watch.errors
+    finally:
+        ctx.close()
+
 
 def test_review_report_reads_offline(browser, tmp_path: Path) -> None:
     """`trialnb audit --html` opens with the network off; every section is there and ok."""

@@ -1,4 +1,4 @@
-"""``trialnb`` command line: check-env, audit, sample-size, build-data.
+"""``trialnb`` command line: check-env, audit, sample-size, build-data, monitor.
 
 Each sub-command is a thin wrapper: the computation lives in the modules it calls. Exit
 codes: 0 success; 1 the command ran but its result is a failure (a missing package, an audit
@@ -87,6 +87,27 @@ def _cmd_build_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_monitor(args: argparse.Namespace) -> int:
+    from . import interim
+    from .data import load_trial
+
+    if not Path(args.data).is_file():
+        raise ValueError(f"--data {str(args.data)!r}: no such file (give a trial CSV, e.g. data/trial_protocol.csv)")
+    rep = interim.interim_report(load_trial(args.data), args.cutoff_month)
+    if not args.html:
+        print(interim.text_report(rep))
+        return 0
+    from .plots import use_style
+    from .plots_monitoring import boundary_plot, figure_svg
+
+    use_style()
+    fig = boundary_plot(interim.proposed_design(), rep.max_events, observed_events=[rep.events], observed_z=[rep.benefit_z],
+                        harm_z=rep.harm_z, critical_values=[rep.efficacy_bound])
+    path = interim.write_html(rep, args.html, figure_svg(fig), source=str(args.data))
+    print(f"wrote {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="trialnb", description="NCT04697043 protocol companion")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -116,6 +137,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="output folder (default data); created if missing; refused if not empty unless --force")
     d.add_argument("--force", action="store_true", help="overwrite the files of a non-empty output folder")
     d.set_defaults(func=_cmd_build_data)
+    m = sub.add_parser("monitor", help="the DMC interim report of a trial file at a calendar cut-off")
+    m.add_argument("--data", required=True, metavar="FILE", help="trial CSV (e.g. data/trial_protocol.csv)")
+    m.add_argument("--cutoff-month", required=True, type=float, metavar="M", help="months since the first randomization")
+    m.add_argument("--html", metavar="PATH", help="write a self-contained HTML report instead of text")
+    m.set_defaults(func=_cmd_monitor)
     args = ap.parse_args(argv)
     try:
         return int(args.func(args))

@@ -839,8 +839,13 @@ class SimulationResult:
 
 def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int = 0,
              analysis: Analysis = "cox",
-             engine: Literal["auto", "numpy", "numba"] = "auto") -> SimulationResult:
+             engine: Literal["auto", "numpy", "numba"] = "auto", design=None):
     """Simulate and analyse ``n_trials`` trials of ``scenario`` (default: the protocol).
+
+    With a group-sequential ``design`` (``trialnb.monitoring.design(...)`` or a
+    ``trialnb.sequential_sim.Boundaries``) and ``Scenario(target_events=...)``, every trial is
+    analysed at each interim look and stops at the first boundary crossed: this delegates to
+    :func:`trialnb.sequential_sim.simulate_sequential` and returns its ``SequentialResult``.
 
     ``analysis="cox"``: the planned analysis, a Cox model with arm and the minimization
     factors (5 columns, :data:`COVARIATE_NAMES`), Wald test of the arm coefficient.
@@ -850,6 +855,9 @@ def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int =
     :func:`fit_cox_batch` (both engines give the same estimates to rounding error).
     """
     sc = Scenario() if scenario is None else scenario
+    if design is not None:
+        from .sequential_sim import simulate_sequential
+        return simulate_sequential(sc, design, n_trials, seed, analysis, engine)
     if not isinstance(sc, Scenario):
         raise ValueError(f"scenario must be a Scenario, got {type(sc).__name__}")
     if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:

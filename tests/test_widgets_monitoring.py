@@ -1,0 +1,67 @@
+"""The interim-monitoring widgets (trialnb.widgets.monitoring), driven headless: every control
+changes what is shown, the numbers equal the pure functions they wire, bad input is reported."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from trialnb import interim, monitoring
+from trialnb.widgets.lookup import text_of
+from trialnb.widgets.monitoring import DesignExplorer, MonitoringDashboard, boundary_svg
+
+
+@pytest.fixture(scope="module")
+def dash() -> MonitoringDashboard:
+    return MonitoringDashboard()
+
+
+def test_explorer_wires_the_design_functions():
+    e = DesignExplorer()
+    d = monitoring.design(2, alpha=0.025, beta=0.2, type_of_design="asOF", information_rates=[0.5, 1])
+    np.testing.assert_allclose(e.design.critical_values, d.critical_values)
+    assert f"<b>{interim.planned_max_events(d)}</b> deaths at most" in e.numbers.value
+    before = (e.numbers.value, e.chart.value)
+    for control, value in ((e.spending, "asP"), (e.looks, 3), (e.first, 0.3), (e.futility, True)):
+        control.value = value
+        now = (e.numbers.value, e.chart.value)
+        assert now != before, control.description
+        before = now
+    assert e.message.value == ""
+    assert e.design.k == 3 and e.design.futility_bounds is not None
+    np.testing.assert_allclose(e.design.information_rates, [0.3, 0.65, 1.0])
+
+
+def test_dashboard_file_mode_equals_the_interim_report(dash):
+    dash.source.value = "file"
+    dash.file.value = "trial_protocol.csv"
+    dash.cutoff.value = 29.1
+    rep = interim.interim_report(dash._trials["trial_protocol.csv"], 29.1)
+    assert text_of(dash.decision) == f"{rep.events} deaths: {rep.decision}"
+    dash.cutoff.value = 28.5
+    assert "29 deaths: continue" in text_of(dash.decision)
+    assert "trialnb-observed" in dash.chart.value
+
+
+def test_dashboard_number_mode_and_errors(dash):
+    dash.source.value = "numbers"
+    assert dash.file.disabled and not dash.events.disabled
+    dash.events.value, dash.z.value = 33, -3.5
+    assert "stop for efficacy" in text_of(dash.decision)
+    dash.z.value = -1.0
+    assert "continue" in text_of(dash.decision)
+    dash.z.value = 0.5
+    assert "futility guideline met" in text_of(dash.decision)
+    dash.z.value = 2.5
+    assert "review for harm" in text_of(dash.decision)
+    dash.events.value = 500
+    assert "Cannot analyse" in dash.decision.value and "planned maximum" in dash.error
+    dash.events.value = 33
+    assert dash.error == ""
+    dash.source.value = "file"
+
+
+def test_boundary_svg_is_plain_markup():
+    s = boundary_svg([33, 66], [2.96, 1.97], [0.0], observed=(33, 3.1), harm_z=-2.326)
+    assert s.startswith("<svg") and s.endswith("</svg>") and "<script" not in s
+    assert s.count("<circle") == 3
