@@ -10,9 +10,12 @@ months from randomization (``os_months``), events are ``death`` (1) vs censored 
   ("exponential Greenwood") CIs (Kalbfleisch & Prentice 2002, section 1.4), and the
   difference A - B with a Wald CI (the primary endpoint as the protocol words it).
 * :func:`logrank` - the log-rank test (Mantel 1966; lifelines ``logrank_test``).
-* :func:`primary_cox` - Cox model (Cox 1972; Efron 1977 ties) of the ITT population with
-  arm and the minimization factors (reference levels: arm B, bone, receptor positive,
-  HER2 negative); the protocol's planned primary analysis.
+* :func:`primary_cox` - the primary analysis as defined once in
+  :data:`trialnb.protocol.PRIMARY_ANALYSIS`: Cox model (Cox 1972; Efron 1977 ties) of death
+  within 24 months (follow-up censored at 24 months, :func:`primary_data`), ITT, arm and the
+  minimization factors (reference levels: arm B, bone, receptor positive, HER2 negative).
+* :func:`overall_survival_cox` - the secondary overall-survival analysis
+  (:data:`trialnb.protocol.OS_ANALYSIS`): the same model on all follow-up to the cut-off.
 * :func:`ph_tests` - scaled Schoenfeld residual tests (Grambsch & Therneau 1994).
 * :func:`subgroup_hrs` - HR of arm A vs B within each factor level, with interaction tests.
 * :func:`population_comparison` - ITT vs per-protocol vs as-treated (naive and time-varying).
@@ -33,7 +36,7 @@ from lifelines import CoxPHFitter, CoxTimeVaryingFitter, KaplanMeierFitter
 from lifelines.statistics import logrank_test, proportional_hazard_test
 from scipy import stats
 
-from .protocol import ARM_CODES, FACTOR_NAMES, FACTORS
+from .protocol import ARM_CODES, FACTOR_NAMES, FACTORS, OS_ANALYSIS, PRIMARY_ANALYSIS, AnalysisPlan
 from .report import fmt_n, fmt_num, fmt_pct
 
 __all__ = [
@@ -44,6 +47,7 @@ __all__ = [
     "SurvivalAt",
     "baseline_table",
     "consort_counts",
+    "censor_at",
     "cox_design",
     "fit_cox",
     "greenwood_by_hand",
@@ -51,9 +55,11 @@ __all__ = [
     "logrank",
     "logrank_statistic",
     "numbers_at_risk",
+    "overall_survival_cox",
     "ph_tests",
     "population_comparison",
     "primary_cox",
+    "primary_data",
     "qol_summary",
     "secondary_summary",
     "subgroup_hrs",
@@ -342,15 +348,45 @@ def _cox_result(design: pd.DataFrame, term: str = "arm_A") -> CoxResult:
                      int(design["death"].sum()), m, design)
 
 
-def primary_cox(df: pd.DataFrame) -> CoxResult:
-    """The protocol's primary analysis: Cox model of the ITT population, arm + minimization factors.
+def censor_at(df: pd.DataFrame, months: float | None) -> pd.DataFrame:
+    """A copy of ``df`` with follow-up cut at ``months``: ``os_months = min(os_months, months)``
+    and ``death = 0`` for deaths after ``months`` (a death at exactly ``months`` counts).
+    ``months=None`` returns ``df`` unchanged (all follow-up to the data cut-off)."""
+    df = _check_df(df, _SURV)
+    if months is None:
+        return df
+    if isinstance(months, bool) or not isinstance(months, (int, float)) or not months > 0:
+        raise ValueError(f"months must be a positive number of months or None, got {months!r}")
+    out = df.copy()
+    late = out["os_months"] > months
+    out.loc[late, "death"] = 0
+    out.loc[late, "os_months"] = float(months)
+    return out
 
-    ``h(t) = h0(t) exp(b_A [arm A] + b_soft [soft tissue] + b_visc [visceral] + b_HR- [receptor
-    negative] + b_HER2+ [HER2 positive])``, Efron ties; hazard_ratio = exp(b_A) (A vs B),
-    Wald CI exp(b_A +/- 1.96 se) and Wald p-value. Every row of ``df`` is analysed in the arm
-    it was randomized to (intention to treat).
+
+def primary_data(df: pd.DataFrame, plan: AnalysisPlan = PRIMARY_ANALYSIS) -> pd.DataFrame:
+    """``df`` as the primary analysis sees it: follow-up censored at
+    ``PRIMARY_ANALYSIS.censor_months`` (24) months after randomization."""
+    return censor_at(df, plan.censor_months)
+
+
+def primary_cox(df: pd.DataFrame) -> CoxResult:
+    """The primary analysis (:data:`trialnb.protocol.PRIMARY_ANALYSIS`): Cox model of death within
+    24 months of randomization, ITT, arm + minimization factors.
+
+    Follow-up is censored at 24 months (:func:`primary_data`): the primary endpoint is two-year
+    survival, so deaths after month 24 are not part of it. ``h(t) = h0(t) exp(b_A [arm A] +
+    b_soft [soft tissue] + b_visc [visceral] + b_HR- [receptor negative] + b_HER2+ [HER2
+    positive])``, Efron ties; hazard_ratio = exp(b_A) (A vs B), Wald CI exp(b_A +/- 1.96 se)
+    and Wald p-value. Every row of ``df`` is analysed in the arm it was randomized to.
     """
-    return _cox_result(cox_design(df))
+    return _cox_result(cox_design(primary_data(df)))
+
+
+def overall_survival_cox(df: pd.DataFrame) -> CoxResult:
+    """The secondary overall-survival analysis (:data:`trialnb.protocol.OS_ANALYSIS`): the
+    primary's Cox model on all follow-up to the data cut-off (no censoring at 24 months)."""
+    return _cox_result(cox_design(censor_at(df, OS_ANALYSIS.censor_months)))
 
 
 def ph_tests(result: CoxResult, time_transform: str = "km") -> pd.DataFrame:
@@ -445,11 +481,16 @@ def zph_test(result: CoxResult, transform: str = "km") -> pd.DataFrame:
 def subgroup_hrs(df: pd.DataFrame, min_events: int = 5) -> pd.DataFrame:
     """Hazard ratio A vs B within each level of each minimization factor (and ECOG 0-1 / 2, age).
 
-    Within a subgroup: Cox model with arm only (the subgroup fixes one factor). Interaction
-    p-value per factor: likelihood-ratio test of arm x factor terms added to the primary model.
-    Subgroups with fewer than ``min_events`` deaths or one arm only get NaN estimates.
+    Every model uses the primary analysis's follow-up (censored at 24 months,
+    :func:`primary_data`). The ``All patients`` row is the primary model itself (adjusted for
+    the minimization factors). Within a subgroup: Cox model with arm only (the subgroup fixes
+    one factor). Interaction p-value per factor: likelihood-ratio test of arm x factor terms
+    added to the primary model. Subgroups with fewer than ``min_events`` deaths or one arm
+    only get NaN estimates. Column ``in_protocol`` is True for the minimization factors (the
+    protocol records them) and False for age and ECOG, which the protocol does not name as
+    subgroups: all subgroup analyses are exploratory.
     """
-    df = _check_df(df)
+    df = primary_data(_check_df(df))
     groupings: list[tuple[str, str, pd.Series]] = []
     for f in FACTORS:
         groupings.append((f.name, f.label, df[f.name]))
@@ -460,8 +501,10 @@ def subgroup_hrs(df: pd.DataFrame, min_events: int = 5) -> pd.DataFrame:
         groupings.append(("ecog_group", "ECOG", pd.Series(np.where(df["ecog"] >= 2, "2", "0-1"), index=df.index)))
     base = cox_design(df)
     ll0 = fit_cox(base).log_likelihood_
-    rows = [{"factor": "all", "label": "All patients", "level": "", "n": len(df), "events": int(df["death"].sum()),
-             **_arm_hr(df, min_events), "p_interaction": math.nan}]
+    prim = _cox_result(base)
+    rows = [{"factor": "all", "label": "All patients (primary model, adjusted)", "level": "", "n": len(df),
+             "events": int(df["death"].sum()), "hr": prim.hazard_ratio, "ci_lower": prim.ci_lower,
+             "ci_upper": prim.ci_upper, "p": prim.p_value, "p_interaction": math.nan, "in_protocol": True}]
     for key, label, g in groupings:
         levels = [lv for lv in dict.fromkeys(sorted(g.unique()))]
         # interaction LR test
@@ -481,7 +524,8 @@ def subgroup_hrs(df: pd.DataFrame, min_events: int = 5) -> pd.DataFrame:
         for lv in levels:
             sub = df[g == lv]
             rows.append({"factor": key, "label": f"{label}: {lv}", "level": lv, "n": len(sub),
-                         "events": int(sub["death"].sum()), **_arm_hr(sub, min_events), "p_interaction": p_int})
+                         "events": int(sub["death"].sum()), **_arm_hr(sub, min_events), "p_interaction": p_int,
+                         "in_protocol": key in FACTOR_NAMES})
     return pd.DataFrame(rows)
 
 
@@ -498,7 +542,9 @@ def _arm_hr(sub: pd.DataFrame, min_events: int) -> dict[str, float]:
 
 
 def _time_varying_surgery(df: pd.DataFrame) -> pd.DataFrame:
-    """Counting-process rows: surgery as a time-varying covariate (0 before, 1 after surgery)."""
+    """Counting-process rows: surgery as a time-varying covariate (0 before, 1 after surgery).
+
+    Surgery after the end of a patient's (possibly censored) follow-up leaves her unexposed."""
     rows = []
     dm = cox_design(df, arm=False)
     cov = [c for c in dm.columns if c not in ("os_months", "death")]
@@ -509,13 +555,17 @@ def _time_varying_surgery(df: pd.DataFrame) -> pd.DataFrame:
             rows.append({"id": i, "start": 0.0, "stop": sm, "death": 0, "surgery": 0.0, **base})
             rows.append({"id": i, "start": sm, "stop": r["os_months"], "death": int(r["death"]), "surgery": 1.0, **base})
         else:
+            exposed = r["operated"] == 1 and not sm > r["os_months"]
             rows.append({"id": i, "start": 0.0, "stop": r["os_months"], "death": int(r["death"]),
-                         "surgery": float(r["operated"] == 1), **base})
+                         "surgery": float(exposed), **base})
     return pd.DataFrame(rows)
 
 
 def population_comparison(df: pd.DataFrame) -> pd.DataFrame:
     """ITT (primary), per-protocol, and as-treated hazard ratios, all adjusted for the factors.
+
+    Every model uses the primary analysis's follow-up (death within 24 months,
+    :func:`primary_data`), so the rows differ only in the population or the exposure.
 
     * ITT: every randomized patient in the allocated arm (arm A vs B) - protected by randomization.
     * per-protocol: only ``per_protocol == 1`` (arm A operated, arm B not operated except for
@@ -525,6 +575,7 @@ def population_comparison(df: pd.DataFrame) -> pd.DataFrame:
       but not selection on prognosis.
     """
     df = _check_df(df, _REQUIRED + ("operated", "surgery_month", "per_protocol"))
+    df = primary_data(df)
     out = []
     itt = primary_cox(df)
     out.append(("ITT (primary)", "arm A vs arm B", itt))
