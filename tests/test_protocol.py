@@ -107,3 +107,38 @@ def test_every_stratum_is_a_valid_patient(combo):
 def test_strata_self_check():
     assert check_answer_strata(24).startswith("Right")
     assert check_answer_strata(13).startswith("Not quite")
+
+
+_SHARED_POINTERS = tuple("/".join(parts) for parts in (("shared", "references"), ("shared", "protocol"),
+                                                          ("..", "shared")))
+
+
+def test_the_repository_carries_its_sources_and_never_points_into_shared():
+    root = Path(__file__).resolve().parents[1]
+    assert (root / "references" / "clinical_evidence.md").is_file()
+    bad = []
+    for p in root.rglob("*"):
+        if any(part in (".git", ".venv", "build", "__pycache__", ".pytest_cache", "node_modules") for part in p.parts):
+            continue
+        if p.is_file() and p.suffix in (".py", ".md", ".R", ".txt", ".toml", ".cfg", ".yml", ".ipynb") \
+                and p.name != "Makefile":
+            text = p.read_text(encoding="utf-8", errors="replace")
+            if any(pointer in text for pointer in _SHARED_POINTERS):
+                bad.append(str(p.relative_to(root)))
+    assert bad == [], bad
+
+
+def test_evidence_module_is_the_one_source_of_cited_numbers():
+    from trialnb import bias, evidence, sample_size
+    e = bias.evidence_table().set_index("study")
+    for s in evidence.STUDIES:
+        if s.study in e.index:
+            assert e.loc[s.study, "hazard_ratio"] == s.hazard_ratio
+    hrs = {name: hr for name, _, hr, _ in sample_size.RCT_EFFECT_SIZES}
+    assert hrs["E2108 (Khan 2022)"] == evidence.study("e2108_2022").hazard_ratio
+    assert evidence.REGISTRY_FIGURE.hazard_ratio == 0.61 and "free" in evidence.REGISTRY_FIGURE.note
+    assert abs(sum(p.value for p in evidence.FACTOR_FREQUENCIES[:3]) - 1) < 1e-12
+    assert [round(a.not_randomized, 2) for a in evidence.ATTRITION] == [0.34, 0.29]
+    cited = (Path(__file__).resolve().parents[1] / "references" / "clinical_evidence.md").read_text(encoding="utf-8")
+    for s in evidence.STUDIES:
+        assert f"{s.hazard_ratio:g}" in cited or f"{s.hazard_ratio:.2f}" in cited, s.key

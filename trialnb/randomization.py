@@ -16,7 +16,8 @@ sizes), :class:`StratifiedPermutedBlock`, :class:`EfronBiasedCoin` (Efron 1971, 
 :class:`PocockSimon` minimization (Pocock & Simon 1975, Biometrics 31:103; Taves 1974, Clin
 Pharmacol Ther 15:443).
 
-Notation (``shared/references/randomization.md``): two arms A and B, ``D_i = N_A(i) - N_B(i)``,
+Notation (the usual one, e.g. Rosenberger & Lachin, *Randomization in Clinical Trials*, 2nd ed.,
+Wiley 2016): two arms A and B, ``D_i = N_A(i) - N_B(i)``,
 ``phi_i = P(delta_i = 1 | history, newcomer's covariates)``.
 """
 
@@ -844,7 +845,7 @@ class PocockSimon(Procedure):
 # --------------------------------------------------------------------------------------------
 
 DEFAULT_FACTOR_FREQUENCIES: dict[str, dict[str, float]] = {
-    # shared/references/clinical_evidence.md section 3 (suggested defaults): dominant site
+    # trialnb.evidence.FACTOR_FREQUENCIES (references/clinical_evidence.md section 5): dominant site
     # bone 0.45, visceral 0.45, soft tissue 0.10; HR+ 0.75; HER2+ 0.25; drawn independently.
     "dominant_site": {"bone": 0.45, "soft_tissue": 0.10, "visceral": 0.45},
     "hormone_receptor": {"positive": 0.75, "negative": 0.25},

@@ -31,9 +31,18 @@ Random streams: one :class:`numpy.random.SeedSequence` per seed, spawned into in
 streams for screening, allocation, outcomes and QoL, so scenarios that differ only in
 outcome parameters share the same screened and allocated patients (common random numbers).
 
-The treatment effect ``treatment_hr`` is the intention-to-treat hazard ratio of *allocation*
-to arm A (proportional hazards from randomization); the per-protocol and as-treated
-contrasts in the data are then biased on purpose, which is what the analysis notebook shows.
+**Which estimand.** The treatment effect ``treatment_hr`` is the hazard ratio of *allocation*
+to arm A, acting from randomization on every arm-A patient, including those never operated
+(progression, death, refusal). It is therefore the intention-to-treat (treatment-policy)
+effect of the strategy "plan surgery after systemic therapy" under proportional hazards, not
+the effect of the operation itself: in these data surgery has no effect beyond allocation,
+and a non-operated arm-A patient benefits as much as an operated one. That is the estimand the
+ITT Cox model targets, so the ITT analysis recovers ``treatment_hr``; it is not a realistic model
+of how surgery could act (an effect of surgery would start at the operation and spare the
+non-operated), which would dilute the ITT hazard ratio towards 1 (see
+:class:`trialnb.fastsim.Scenario` ``non_compliance`` and ``effect_delay_months``). The
+per-protocol and as-treated contrasts in the data are biased on purpose, which is what the
+analysis notebook shows.
 """
 
 from __future__ import annotations
@@ -83,8 +92,7 @@ class TrialScenario:
     """Every assumption of one simulated trial (times in months, HRs as ratios).
 
     Defaults follow the protocol (N, accrual, control survival) and the clinical evidence
-    sheet, section 3 (factor frequencies and prognostic HRs, loss to follow-up, arm A not
-    operated); see ``shared/references/clinical_evidence.md``.
+    (factor frequencies and prognostic HRs, loss to follow-up, arm A not operated); see :mod:`trialnb.evidence` and ``references/clinical_evidence.md``.
     """
 
     name: str = "protocol"
@@ -96,7 +104,7 @@ class TrialScenario:
     control_survival_2y: float = PROTOCOL.design.control_survival
     treatment_hr: float = PROTOCOL.design.hazard_ratio  # A vs B, ITT, proportional hazards
     weibull_shape: float = 1.0
-    # baseline factor distribution (evidence sheet 3.1-3.4)
+    # baseline factor distribution (trialnb.evidence.FACTOR_FREQUENCIES; age, ECOG: assumptions)
     site_probs: tuple[float, float, float] = (0.45, 0.10, 0.45)  # bone, soft_tissue, visceral
     p_hormone_receptor_positive: float = 0.75
     p_her2_positive: float = 0.25
@@ -105,7 +113,7 @@ class TrialScenario:
     age_min: float = 25.0
     age_max: float = 80.0
     p_ecog2: float = 0.10  # among patients fit for treatment; ECOG 0 and 1 share the rest equally
-    # prognostic hazard ratios (evidence sheet 3.5)
+    # prognostic hazard ratios (trialnb.evidence.PROGNOSTIC_HRS)
     hr_visceral: float = 1.6  # vs bone
     hr_soft_tissue: float = 1.1  # vs bone
     hr_receptor_negative: float = 2.0  # vs positive
@@ -218,7 +226,7 @@ SCENARIOS: dict[str, TrialScenario] = {
     "null": TrialScenario(name="null", description="no effect of surgery: HR 1.0 (type I error scenario)",
                           treatment_hr=1.0),
     "realistic": TrialScenario(name="realistic", description="effect seen in randomized trials: HR 0.90 "
-                               "(RCT meta-analyses 0.87-0.97, evidence sheet section 0)", treatment_hr=0.90),
+                               "(RCT meta-analyses 0.87-0.97, references/clinical_evidence.md section 3)", treatment_hr=0.90),
 }
 """Named scenarios: the protocol's design assumptions, the null (HR 1) and a realistic HR 0.90."""
 
@@ -609,8 +617,18 @@ the regenerated ones.
   staggered entry over {accrual:g} months; data cut-off at month {cutoff:g};
 - allocation by minimization: `trialnb.randomization.PocockSimon()` (defaults);
 - survival: proportional hazards, exponential baseline calibrated so that arm B's
-  population 2-year survival is {s2:.2f}; prognostic HRs from the evidence sheet (section 3);
+  population 2-year survival is {s2:.2f}; factor frequencies and prognostic HRs from
+  `trialnb.evidence` (written up in `references/clinical_evidence.md`, section 5);
 - every assumption: `scenarios.csv` (one column per scenario) and `trialnb.simulation.TrialScenario`.
+
+## Which effect do these data contain (the estimand)
+The "true effect of surgery" of each scenario (`treatment_hr`) is a hazard ratio of
+*allocation* to arm A that acts from randomization on every arm-A patient, including the
+arm-A patients who were never operated. It is the intention-to-treat (treatment-policy)
+effect of planning surgery, which the primary analysis (ITT Cox model, death within 24
+months) estimates; it is not an effect of the operation itself. In a real trial an effect of
+surgery would start at the operation and spare the non-operated patients, so the ITT hazard
+ratio would be diluted towards 1.
 
 ## Files
 | file | content |
