@@ -123,11 +123,13 @@ one <- function(path) {
 }
 
 files <- sort(Sys.glob(file.path(data_dir, "trial_*.csv")))
-if (length(files) == 0) stop("no data/trial_*.csv found: run from the repository root")
+if (length(files) == 0) stop("no data/trial_*.csv found (run from the repository root); nothing written")
 res <- list(software = paste0("R ", R.version$major, ".", R.version$minor, ", survival ",
                               as.character(packageVersion("survival"))),
             primary_censor_months = PRIMARY_CENSOR_MONTHS,
-            results = setNames(lapply(files, one), sub("\\.csv$", "", basename(files))))
+            results = setNames(lapply(files, function(f) tryCatch(one(f), error = function(e)
+              stop("no result for ", f, " (", conditionMessage(e), "); nothing written", call. = FALSE))),
+              sub("\\.csv$", "", basename(files))))
 vals <- unlist(res$results)
 if (length(vals) == 0 || any(is.na(vals)) || any(!nzchar(vals)))
   stop("empty or NA result(s), nothing written: ", paste(head(names(vals)[is.na(vals) | !nzchar(vals)]), collapse = ", "))
