@@ -337,3 +337,23 @@ def test_primary_cox_censors_at_the_protocol_horizon(trials) -> None:
     assert an.overall_survival_cox(cut).coef == pytest.approx(prim.coef, rel=1e-12)
     with pytest.raises(ValueError, match="positive number of months"):
         an.censor_at(df, -1)
+
+
+def test_rerandomization_test_reuses_the_allocation_procedure(trials) -> None:
+    from trialnb.randomization import PocockSimon
+    df = trials["null"]
+    r1 = an.rerandomization_test(df, PocockSimon, 30, np.random.default_rng(3))
+    r2 = an.rerandomization_test(df, PocockSimon, 30, np.random.default_rng(3))
+    assert np.array_equal(r1.null, r2.null)  # seeded: reproducible
+    assert r1.observed == pytest.approx(an.logrank(df).statistic, rel=1e-9)
+    assert r1.p_value == (1 + (r1.null >= r1.observed).sum()) / 31
+    assert (r1.null >= 0).all() and len(set(np.round(r1.null, 12))) > 20  # different allocations
+    with pytest.raises(ValueError, match="positive whole number"):
+        an.rerandomization_test(df, PocockSimon, 0, np.random.default_rng(3))
+
+
+def test_secondary_summary_says_what_each_p_is(trials) -> None:
+    sec = an.secondary_summary(trials["protocol"]).set_index("endpoint")
+    assert np.isnan(sec.at["deaths", "p"]) and "unequal follow-up" in sec.at["deaths", "test"]
+    assert "log-rank" in sec.at["median overall survival (months)", "test"]
+    assert "selected after randomization" in sec.at["free margins (of operated)", "test"]

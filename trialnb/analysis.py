@@ -10,6 +10,9 @@ months from randomization (``os_months``), events are ``death`` (1) vs censored 
   ("exponential Greenwood") CIs (Kalbfleisch & Prentice 2002, section 1.4), and the
   difference A - B with a Wald CI (the primary endpoint as the protocol words it).
 * :func:`logrank` - the log-rank test (Mantel 1966; lifelines ``logrank_test``).
+* :func:`rerandomization_test` - the log-rank statistic's null distribution under the trial's
+  own allocation procedure (minimization) re-run on the same patients (Rosenberger & Lachin 2016,
+  ch. 6); the free label permutation ignores minimization.
 * :func:`primary_cox` - the primary analysis as defined once in
   :data:`trialnb.protocol.PRIMARY_ANALYSIS`: Cox model (Cox 1972; Efron 1977 ties) of death
   within 24 months (follow-up censored at 24 months, :func:`primary_data`), ITT, arm and the
@@ -61,6 +64,7 @@ __all__ = [
     "primary_cox",
     "primary_data",
     "qol_summary",
+    "rerandomization_test",
     "secondary_summary",
     "subgroup_hrs",
     "survival_at",
@@ -275,6 +279,45 @@ def logrank(df: pd.DataFrame) -> LogrankResult:
     return LogrankResult(float(res.test_statistic), float(res.p_value),
                          {"A": int(a["death"].sum()), "B": int(b["death"].sum())},
                          {"A": float(exp_a), "B": float(total - exp_a)})
+
+
+@dataclass(frozen=True)
+class RerandomizationResult:
+    """Observed statistic, its null distribution under re-randomization, and the p-value
+    (1 + #{null >= observed}) / (1 + n)."""
+
+    observed: float
+    null: np.ndarray
+    p_value: float
+
+
+def rerandomization_test(df: pd.DataFrame, procedure_factory: Any, n: int, rng: np.random.Generator) -> RerandomizationResult:
+    """Re-randomization test of the log-rank statistic (Rosenberger & Lachin, *Randomization in
+    Clinical Trials*, 2nd ed., 2016, chapter 6).
+
+    Under the null hypothesis the outcomes do not depend on the arm, so the trial's allocation
+    procedure is re-run ``n`` times on the same patients in the same order (rows of ``df`` in
+    randomization order, their minimization factors as recorded) with fresh random draws, and
+    the log-rank statistic of ``df``'s times and events is recomputed for each re-allocation.
+    ``procedure_factory()`` must return a fresh procedure with ``assign(patient, rng).arm``
+    (e.g. :class:`trialnb.randomization.PocockSimon`). The observed statistic uses the
+    allocation recorded in ``df``.
+    """
+    df = _check_df(df)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive whole number of re-randomizations, got {n!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy Generator (np.random.default_rng(seed)), got {type(rng).__name__}")
+    t = df["os_months"].to_numpy(float)
+    e = df["death"].to_numpy(int)
+    observed = logrank_statistic(t, e, (df["arm"] == "A").to_numpy())
+    patients = df[list(FACTOR_NAMES)].to_dict("records")
+    null = np.empty(n)
+    for r in range(n):
+        proc = procedure_factory()
+        arms = np.array([proc.assign(p, rng).arm == "A" for p in patients])
+        null[r] = logrank_statistic(t, e, arms)
+    return RerandomizationResult(observed, null, (1 + int((null >= observed).sum())) / (1 + n))
 
 
 # ---------------------------------------------------------------- Cox
@@ -495,10 +538,10 @@ def subgroup_hrs(df: pd.DataFrame, min_events: int = 5) -> pd.DataFrame:
     for f in FACTORS:
         groupings.append((f.name, f.label, df[f.name]))
     if "age" in df:
-        groupings.append(("age_group", "Age", pd.Series(np.where(df["age"] < 50, "< 50 years", ">= 50 years"),
+        groupings.append(("age_group", "Age (not a protocol factor)", pd.Series(np.where(df["age"] < 50, "< 50 years", ">= 50 years"),
                                                         index=df.index)))
     if "ecog" in df:
-        groupings.append(("ecog_group", "ECOG", pd.Series(np.where(df["ecog"] >= 2, "2", "0-1"), index=df.index)))
+        groupings.append(("ecog_group", "ECOG (not a protocol factor)", pd.Series(np.where(df["ecog"] >= 2, "2", "0-1"), index=df.index)))
     base = cox_design(df)
     ll0 = fit_cox(base).log_likelihood_
     prim = _cox_result(base)
@@ -610,7 +653,16 @@ def secondary_summary(df: pd.DataFrame) -> pd.DataFrame:
     margins among operated; axillary dissection; axillary radiotherapy; axillary dissection
     or radiotherapy; patients with >= 1 unplanned local therapy; total unplanned local
     therapies. Columns ``A``, ``B`` and, for counts, Fisher's exact p-value (two-sided) of
-    the proportion of patients.
+    the proportion of patients, and ``test``, which says what the p-value is:
+
+    * deaths: no p-value - crude counts over unequal follow-up (patients entered over 36
+      months) are not comparable; the survival analyses compare deaths properly;
+    * median overall survival: the p-value is the log-rank test of the whole curves (all
+      follow-up), not a test of the medians;
+    * free margins: among operated patients only, a group selected after randomization
+      (operated arm-A patients are those who did not progress), so not a randomized comparison.
+
+    None of these tests is adjusted for multiplicity; they are descriptive.
     """
     needed = _REQUIRED + ("operated", "margin_status", "axillary_dissection", "axillary_radiotherapy",
                           "unplanned_local_therapies")
@@ -618,20 +670,24 @@ def secondary_summary(df: pd.DataFrame) -> pd.DataFrame:
     km = km_by_arm(df)
     rows = []
 
-    def count_row(name: str, mask: pd.Series, denom: pd.Series | None = None) -> None:
+    def count_row(name: str, mask: pd.Series, denom: pd.Series | None = None, test: str = "Fisher exact") -> None:
         base = df if denom is None else df[denom]
         ks = {a: int(mask[base.index][base["arm"] == a].sum()) for a in ARM_CODES}
         ns = {a: int((base["arm"] == a).sum()) for a in ARM_CODES}
         table = [[ks["A"], ns["A"] - ks["A"]], [ks["B"], ns["B"] - ks["B"]]]
-        p = float(stats.fisher_exact(table)[1]) if min(ns.values()) > 0 else math.nan
-        rows.append({"endpoint": name, "A": ks["A"], "B": ks["B"], "n_A": ns["A"], "n_B": ns["B"], "p": p})
+        p = float(stats.fisher_exact(table)[1]) if min(ns.values()) > 0 and test.startswith("Fisher") else math.nan
+        rows.append({"endpoint": name, "A": ks["A"], "B": ks["B"], "n_A": ns["A"], "n_B": ns["B"], "p": p,
+                     "test": test})
 
-    count_row("deaths", df["death"] == 1)
+    count_row("deaths", df["death"] == 1,
+              test="none: crude counts over unequal follow-up; see the survival analyses")
     rows.append({"endpoint": "median overall survival (months)", "A": float(km["A"].median_survival_time_),
                  "B": float(km["B"].median_survival_time_), "n_A": int((df["arm"] == "A").sum()),
-                 "n_B": int((df["arm"] == "B").sum()), "p": logrank(df).p_value})
+                 "n_B": int((df["arm"] == "B").sum()), "p": logrank(df).p_value,
+                 "test": "log-rank (whole curves, all follow-up), not a test of medians"})
     count_row("operated on the primary", df["operated"] == 1)
-    count_row("free margins (of operated)", df["margin_status"] == "free", df["operated"] == 1)
+    count_row("free margins (of operated)", df["margin_status"] == "free", df["operated"] == 1,
+              test="Fisher exact, among operated patients only: selected after randomization, not randomized")
     count_row("axillary lymph node dissection", df["axillary_dissection"] == 1)
     count_row("axillary radiotherapy", df["axillary_radiotherapy"] == 1)
     count_row("axillary dissection or radiotherapy",
@@ -640,7 +696,8 @@ def secondary_summary(df: pd.DataFrame) -> pd.DataFrame:
     rows.append({"endpoint": "unplanned local therapies (total)",
                  "A": int(df.loc[df["arm"] == "A", "unplanned_local_therapies"].sum()),
                  "B": int(df.loc[df["arm"] == "B", "unplanned_local_therapies"].sum()),
-                 "n_A": int((df["arm"] == "A").sum()), "n_B": int((df["arm"] == "B").sum()), "p": math.nan})
+                 "n_A": int((df["arm"] == "A").sum()), "n_B": int((df["arm"] == "B").sum()), "p": math.nan,
+                 "test": "none (counts of events, several per patient possible)"})
     return pd.DataFrame(rows)
 
 
