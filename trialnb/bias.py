@@ -1,11 +1,11 @@
 """Why observational studies made surgery of the primary look good: a seeded registry simulator.
 
 The protocol of NCT04697043 justifies a randomized trial because the retrospective evidence
-(NCDB, 16,023 stage IV patients, HR 0.61; Bafford 2009; Leung 2010; Cady 2008) can be
-explained by bias. This module simulates a registry-like cohort of patients coded as de novo
-stage IV breast cancer in which surgery of the primary has **no** effect (or a true hazard
-ratio you choose), with five bias mechanisms, each a separate switch with a strength
-(0 switches it off):
+(NCDB, 16,023 stage IV patients, HR 0.61 for surgery with free margins vs none; Bafford 2009;
+Leung 2010; Cady 2008) can be explained by bias. This module simulates a registry-like
+cohort of patients coded as de novo stage IV breast cancer in which surgery of the primary
+has **no** effect (or a true hazard ratio you choose), with five bias mechanisms, each a
+separate switch with a strength (0 switches it off):
 
 ``selection``        confounding by indication: the log-odds of being a surgical candidate
                      fall by ``selection`` per unit of the patient's baseline log-hazard
