@@ -45,9 +45,9 @@
 # 1. Load trial data so that every error in the file is reported, not silently repaired.
 # 2. Draw the CONSORT flow and the baseline table, and say what they are for.
 # 3. Estimate 2-year survival per arm with confidence intervals (the primary endpoint as
-#    worded) and run the log-rank test, once by hand and once with the library.
-# 4. Fit the protocol's primary Cox model, check it against R `survival::coxph`, and check
-#    its proportional-hazards assumption.
+#    worded) and run the log-rank test, by hand, with the library and by re-randomization.
+# 4. Fit the primary Cox model (death within 24 months) and the secondary overall-survival
+#    model, check them against R `survival::coxph`, and check proportional hazards.
 # 5. Explain why intention to treat is the primary analysis, with per-protocol and
 #    as-treated analyses on data where the truth is known to be "no effect".
 #
@@ -582,3 +582,9 @@ print(check_survival_difference(0.0))
 # - **Schoenfeld residuals**: per-death residuals used to test whether a hazard ratio changes over time.
 # - **CONSORT**: reporting standard for randomized trials, including the patient flow diagram.
 # - **Minimization**: allocation that keeps the factor totals balanced between arms (Pocock & Simon 1975).
+# - **Primary analysis**: the one analysis the trial's conclusion rests on, fixed before the data are seen
+#   (here: Cox model of death within 24 months, ITT, adjusted for the minimization factors).
+# - **Re-randomization test**: a permutation test that re-runs the trial's own allocation procedure on the
+#   same patients, so its null distribution respects minimization.
+# - **Estimand**: the quantity a trial sets out to estimate, including how events after randomization
+#   (such as not being operated) are handled; ITT estimates the effect of the assigned strategy.
