@@ -585,9 +585,7 @@ def _arm_hr(sub: pd.DataFrame, min_events: int) -> dict[str, float]:
 
 
 def _time_varying_surgery(df: pd.DataFrame) -> pd.DataFrame:
-    """Counting-process rows: surgery as a time-varying covariate (0 before, 1 after surgery).
-
-    Surgery after the end of a patient's (possibly censored) follow-up leaves her unexposed."""
+    """Counting-process rows: surgery as a time-varying covariate (0 before, 1 after surgery)."""
     rows = []
     dm = cox_design(df, arm=False)
     cov = [c for c in dm.columns if c not in ("os_months", "death")]
@@ -598,9 +596,8 @@ def _time_varying_surgery(df: pd.DataFrame) -> pd.DataFrame:
             rows.append({"id": i, "start": 0.0, "stop": sm, "death": 0, "surgery": 0.0, **base})
             rows.append({"id": i, "start": sm, "stop": r["os_months"], "death": int(r["death"]), "surgery": 1.0, **base})
         else:
-            exposed = r["operated"] == 1 and not sm > r["os_months"]
             rows.append({"id": i, "start": 0.0, "stop": r["os_months"], "death": int(r["death"]),
-                         "surgery": float(exposed), **base})
+                         "surgery": float(r["operated"] == 1), **base})
     return pd.DataFrame(rows)
 
 
@@ -631,7 +628,9 @@ def population_comparison(df: pd.DataFrame) -> pd.DataFrame:
     for pop, comp, r in out:
         rows.append({"population": pop, "comparison": comp, "n": r.n, "events": r.events, "hr": r.hazard_ratio,
                      "ci_lower": r.ci_lower, "ci_upper": r.ci_upper, "p": r.p_value})
-    tv = _time_varying_surgery(df)
+    # surgery after the end of a patient's (24-month) follow-up: unexposed during follow-up
+    tv = _time_varying_surgery(df.assign(operated=np.where(df["surgery_month"] > df["os_months"], 0,
+                                                           df["operated"])))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ctv = CoxTimeVaryingFitter().fit(tv, id_col="id", event_col="death", start_col="start", stop_col="stop",
