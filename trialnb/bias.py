@@ -34,9 +34,10 @@ Model (all times in months). Each patient has a constant hazard (exponential sur
 ``u ~ N(0, FRAILTY_SD^2)`` is unmeasured prognosis (fitness, response to first-line therapy),
 and ``m`` is 0.6 for stage-migrated and 0.25 for miscoded patients; after surgery the hazard
 is multiplied by ``true_hazard_ratio``. Prognostic hazard ratios follow the suggested
-simulation values of the project's evidence sheet (§3.5): visceral vs bone 1.6, soft tissue
-1.1, HR-negative 2.0, HER2-positive 0.8, 1.1 per decade of age above 50; ECOG 2 1.8 and more
-than one metastatic site 1.5 are assumptions. ``LAMBDA0`` is set so that true stage IV
+simulation values declared once in :mod:`trialnb.population` (with their sources): visceral vs
+bone 1.6, soft tissue 1.1, HR-negative 2.0, HER2-positive 0.8, 1.1 per decade of age; ECOG 2
+1.8 and more than one metastatic site 1.5 are assumptions
+(:data:`trialnb.population.REGISTRY_PROGNOSTIC_HR`). ``LAMBDA0`` is set so that true stage IV
 patients have 2-year survival of about 60 % (the protocol's control assumption).
 All parameters other than the published estimates quoted in :func:`evidence_table` are
 modelling assumptions, not facts.
@@ -51,6 +52,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
+
+from .population import AGE, FACTOR_FREQUENCIES, P_ECOG2, P_MULTIPLE_SITES, REGISTRY_PROGNOSTIC_HR, SITES
 
 __all__ = [
     "ANALYSES",
@@ -86,14 +89,14 @@ class BiasParameterError(ValueError):
 
 
 # --- model constants (assumptions; see module docstring) ---------------------------------
-LOG_HR = {
-    "age_per_decade": math.log(1.1),
-    "soft_tissue": math.log(1.1),
-    "visceral": math.log(1.6),
-    "hr_negative": math.log(2.0),
-    "her2_positive": math.log(0.8),
-    "ecog2": math.log(1.8),
-    "multiple_sites": math.log(1.5),
+LOG_HR = {  # from trialnb.population (one declaration, with sources)
+    "age_per_decade": math.log(REGISTRY_PROGNOSTIC_HR["age_per_decade_above_50"]),
+    "soft_tissue": math.log(REGISTRY_PROGNOSTIC_HR["soft_tissue"]),
+    "visceral": math.log(REGISTRY_PROGNOSTIC_HR["visceral"]),
+    "hr_negative": math.log(REGISTRY_PROGNOSTIC_HR["hr_negative"]),
+    "her2_positive": math.log(REGISTRY_PROGNOSTIC_HR["her2_positive"]),
+    "ecog2": math.log(REGISTRY_PROGNOSTIC_HR["ecog2"]),
+    "multiple_sites": math.log(REGISTRY_PROGNOSTIC_HR["multiple_sites"]),
 }
 CHEMO_HR = 0.6
 MIGRANT_HR = 0.6
@@ -181,13 +184,15 @@ def _linear_score(df: pd.DataFrame) -> np.ndarray:
 
 
 def _patients(n: int, rng: np.random.Generator) -> pd.DataFrame:
-    """Baseline factors of ``n`` patients (evidence sheet §3 suggested defaults)."""
-    age = np.clip(rng.normal(50.0, 11.0, n), 25.0, 80.0)
-    site = rng.choice(np.array(["bone", "soft_tissue", "visceral"]), size=n, p=[0.45, 0.10, 0.45])
-    hr = np.where(rng.random(n) < 0.75, "positive", "negative")
-    her2 = np.where(rng.random(n) < 0.25, "positive", "negative")
-    ecog2 = rng.random(n) < 0.10
-    multiple = rng.random(n) < 0.65
+    """Baseline factors of ``n`` patients (the population of :mod:`trialnb.population`; the age
+    effect is linear in (age - 50) in both directions in the registry model)."""
+    age = np.clip(rng.normal(AGE["mean"], AGE["sd"], n), AGE["min"], AGE["max"])
+    site_p = [FACTOR_FREQUENCIES["dominant_site"][s] for s in SITES]
+    site = rng.choice(np.array(SITES), size=n, p=site_p)
+    hr = np.where(rng.random(n) < FACTOR_FREQUENCIES["hormone_receptor"]["positive"], "positive", "negative")
+    her2 = np.where(rng.random(n) < FACTOR_FREQUENCIES["her2"]["positive"], "positive", "negative")
+    ecog2 = rng.random(n) < P_ECOG2
+    multiple = rng.random(n) < P_MULTIPLE_SITES
     return pd.DataFrame(
         {"age": np.round(age, 1), "dominant_site": site, "hormone_receptor": hr, "her2": her2,
          "ecog2": ecog2, "multiple_sites": multiple}

@@ -3,13 +3,13 @@
 Written up in the project's own words, with full references, in
 ``references/clinical_evidence.md``; this module holds the same numbers as data so that every
 notebook and module reads them from here (:func:`trialnb.bias.evidence_table`,
-:data:`trialnb.sample_size.RCT_EFFECT_SIZES`, the defaults of :mod:`trialnb.simulation` and
-:data:`trialnb.fastsim.REFERENCE_PROGNOSIS`).
+:data:`trialnb.sample_size.RCT_EFFECT_SIZES`). The frequencies and prognostic effects of the
+minimization factors used by the simulators are modelling choices declared once, with their
+sources, in :mod:`trialnb.population`; :func:`parameters_table` shows them here.
 
 Verification: ``verified=True`` means the number was read in the abstract, registry record or
 publisher page of the cited paper; ``False`` marks a number whose source text was partly
-garbled or that is an assumption (JCOG1017's conference abstract; the factor-frequency and
-prognostic defaults, which are judgement calls from the cited registries).
+garbled (JCOG1017's conference abstract).
 
 Direction: every hazard ratio is surgery of the primary (or locoregional treatment) vs none;
 below 1 favours surgery.
@@ -23,12 +23,9 @@ import pandas as pd
 
 __all__ = [
     "ATTRITION",
-    "FACTOR_FREQUENCIES",
-    "PROGNOSTIC_HRS",
     "REGISTRY_FIGURE",
     "STUDIES",
     "Attrition",
-    "Parameter",
     "Study",
     "parameters_table",
     "studies_table",
@@ -157,53 +154,11 @@ ATTRITION: tuple[Attrition, ...] = (
 *not* non-operation after randomization: they happen before randomization."""
 
 
-@dataclass(frozen=True)
-class Parameter:
-    """A population parameter used by the simulators, with its value, sources and status."""
-
-    name: str
-    value: float
-    description: str
-    sources: str
-    assumption: bool = False
-
-
-_SITE_SRC = ("SEER and single-centre series of de novo metastatic breast cancer (e.g. Leung 2010, "
-             "J Surg Res 2010;161(1):83-88: bone-only 37%, visceral 63%); the split into dominant sites "
-             "is the project's judgement")
-_RECEPTOR_SRC = ("SEER 2012-2016 de novo stage IV with bone metastases, BMC Cancer 2020 "
-                 "(doi 10.1186/s12885-020-07593-8): HR+/HER2- 63.4%, HR+/HER2+ 19.9%, triple-negative 9.3%, "
-                 "HR-/HER2+ 7.4%; de novo disease is enriched for HER2+ (Tao et al., Cancer Causes Control "
-                 "2016;27(9):1127-1138)")
-
-FACTOR_FREQUENCIES: tuple[Parameter, ...] = (
-    Parameter("p_bone", 0.45, "bone-dominant metastases", _SITE_SRC, assumption=True),
-    Parameter("p_soft_tissue", 0.10, "soft-tissue (nodal, subcutaneous) dominant", _SITE_SRC, assumption=True),
-    Parameter("p_visceral", 0.45, "visceral-dominant metastases", _SITE_SRC, assumption=True),
-    Parameter("p_hormone_receptor_positive", 0.75, "ER and/or PR positive", _RECEPTOR_SRC, assumption=True),
-    Parameter("p_her2_positive", 0.25, "HER2 overexpressed", _RECEPTOR_SRC, assumption=True),
-)
-"""Frequencies of the minimization factors' levels used by the simulators (the protocol gives none)."""
-
-PROGNOSTIC_HRS: tuple[Parameter, ...] = (
-    Parameter("hr_visceral", 1.6, "visceral vs bone-dominant",
-              "SEER 2012-2016 bone-metastasis cohort, BMC Cancer 2020: liver 2.09, lung 1.38; range used 1.4-2.0",
-              assumption=True),
-    Parameter("hr_soft_tissue", 1.1, "soft tissue vs bone-dominant", "assumption (no direct estimate found)",
-              assumption=True),
-    Parameter("hr_receptor_negative", 2.0, "hormone-receptor negative vs positive",
-              "triple-negative vs HR+/HER2-: 2.81 (BMC Cancer 2020) and 2.85 (California registry 2005-2011)",
-              assumption=True),
-    Parameter("hr_her2_positive", 0.8, "HER2 positive vs negative (anti-HER2 era)",
-              "HR+/HER2+ vs HR+/HER2-: 0.63 (BMC Cancer 2020) to about 1.0 (California registry)",
-              assumption=True),
-)
-"""Prognostic hazard ratios of the minimization factors used by the simulators."""
-
-
 def parameters_table() -> pd.DataFrame:
-    """Factor frequencies and prognostic HRs with their sources."""
-    return pd.DataFrame([{"name": p.name, "value": p.value, "description": p.description,
-                          "sources": p.sources, "assumption": p.assumption}
-                         for p in FACTOR_FREQUENCIES + PROGNOSTIC_HRS])
+    """Factor frequencies and prognostic hazard ratios of the simulated population, with their
+    sources. They are declared once in :mod:`trialnb.population` (a modelling choice, not a
+    published fact); this table only presents them beside the published evidence."""
+    from .population import SOURCES
 
+    return pd.DataFrame([{"name": k, "value": v.value, "published range": v.range, "sources": v.reference}
+                         for k, v in SOURCES.items()])

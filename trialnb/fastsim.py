@@ -80,7 +80,7 @@ REFERENCE_PROGNOSIS: dict[str, float] = {
     "hr_hr_negative": 2.0,
     "hr_her2_positive": 0.8,
 }
-"""Prognostic hazard ratios suggested for simulation (:data:`trialnb.evidence.PROGNOSTIC_HRS`,
+"""Prognostic hazard ratios suggested for simulation (:data:`trialnb.population.PROGNOSTIC_HR`,
 ``references/clinical_evidence.md`` section 5): visceral vs bone 1.6, soft tissue vs
 bone 1.1, HR-negative vs positive 2.0, HER2-positive vs negative 0.8 (anti-HER2 era).
 Use ``dataclasses.replace(Scenario(), **REFERENCE_PROGNOSIS)``."""

@@ -845,7 +845,7 @@ class PocockSimon(Procedure):
 # --------------------------------------------------------------------------------------------
 
 DEFAULT_FACTOR_FREQUENCIES: dict[str, dict[str, float]] = {
-    # trialnb.evidence.FACTOR_FREQUENCIES (references/clinical_evidence.md section 5): dominant site
+    # trialnb.population.FACTOR_FREQUENCIES (references/clinical_evidence.md section 5): dominant site
     # bone 0.45, visceral 0.45, soft tissue 0.10; HR+ 0.75; HER2+ 0.25; drawn independently.
     "dominant_site": {"bone": 0.45, "soft_tissue": 0.10, "visceral": 0.45},
     "hormone_receptor": {"positive": 0.75, "negative": 0.25},

@@ -59,6 +59,8 @@ from scipy import optimize, special, stats
 
 from .data import QOL_SCHEMA, QOL_VISITS, SCREENING_SCHEMA, TRIAL_SCHEMA, Column, data_dictionary
 from .eligibility import screen
+from . import population
+from .population import AGE, FACTOR_FREQUENCIES, P_ECOG2, PROGNOSTIC_HR, SITES
 from .protocol import FACTOR_NAMES, PROTOCOL
 
 __all__ = [
@@ -77,8 +79,6 @@ __all__ = [
     "simulate_trial",
 ]
 
-SITES: tuple[str, ...] = ("bone", "soft_tissue", "visceral")
-
 
 class Allocator(Protocol):
     """Anything with ``assign(patient, rng)`` returning an object with ``.arm`` in {"A", "B"}."""
@@ -91,8 +91,10 @@ class Allocator(Protocol):
 class TrialScenario:
     """Every assumption of one simulated trial (times in months, HRs as ratios).
 
-    Defaults follow the protocol (N, accrual, control survival) and the clinical evidence
-    (factor frequencies and prognostic HRs, loss to follow-up, arm A not operated); see :mod:`trialnb.evidence` and ``references/clinical_evidence.md``.
+    Defaults follow the protocol (N, accrual, control survival) and the simulated population
+    of :mod:`trialnb.population` (factor frequencies and prognostic HRs, with their sources;
+    ``references/clinical_evidence.md``); loss to follow-up and arm A not operated are
+    assumptions.
     """
 
     name: str = "protocol"
@@ -104,22 +106,22 @@ class TrialScenario:
     control_survival_2y: float = PROTOCOL.design.control_survival
     treatment_hr: float = PROTOCOL.design.hazard_ratio  # A vs B, ITT, proportional hazards
     weibull_shape: float = 1.0
-    # baseline factor distribution (trialnb.evidence.FACTOR_FREQUENCIES; age, ECOG: assumptions)
-    site_probs: tuple[float, float, float] = (0.45, 0.10, 0.45)  # bone, soft_tissue, visceral
-    p_hormone_receptor_positive: float = 0.75
-    p_her2_positive: float = 0.25
-    age_mean: float = 50.0
-    age_sd: float = 11.0
-    age_min: float = 25.0
-    age_max: float = 80.0
-    p_ecog2: float = 0.10  # among patients fit for treatment; ECOG 0 and 1 share the rest equally
-    # prognostic hazard ratios (trialnb.evidence.PROGNOSTIC_HRS)
-    hr_visceral: float = 1.6  # vs bone
-    hr_soft_tissue: float = 1.1  # vs bone
-    hr_receptor_negative: float = 2.0  # vs positive
-    hr_her2_positive: float = 0.8  # vs negative
-    hr_age_per_decade_above_50: float = 1.1  # applies to (age - 50)/10 for age > 50 only
-    hr_ecog2: float = 1.7  # vs ECOG 0-1
+    # baseline factor distribution (trialnb.population, with its sources)
+    site_probs: tuple[float, float, float] = tuple(FACTOR_FREQUENCIES["dominant_site"][s] for s in SITES)  # type: ignore[assignment]
+    p_hormone_receptor_positive: float = FACTOR_FREQUENCIES["hormone_receptor"]["positive"]
+    p_her2_positive: float = FACTOR_FREQUENCIES["her2"]["positive"]
+    age_mean: float = AGE["mean"]
+    age_sd: float = AGE["sd"]
+    age_min: float = AGE["min"]
+    age_max: float = AGE["max"]
+    p_ecog2: float = P_ECOG2  # among patients fit for treatment; ECOG 0 and 1 share the rest equally
+    # prognostic hazard ratios (trialnb.population.PROGNOSTIC_HR, with its sources)
+    hr_visceral: float = PROGNOSTIC_HR["visceral"]  # vs bone
+    hr_soft_tissue: float = PROGNOSTIC_HR["soft_tissue"]  # vs bone
+    hr_receptor_negative: float = PROGNOSTIC_HR["hr_negative"]  # vs positive
+    hr_her2_positive: float = PROGNOSTIC_HR["her2_positive"]  # vs negative
+    hr_age_per_decade_above_50: float = PROGNOSTIC_HR["age_per_decade_above_50"]  # (age - 50)/10 for age > 50 only
+    hr_ecog2: float = PROGNOSTIC_HR["ecog2"]  # vs ECOG 0-1
     # screening (probability that a referred patient fails the item)
     p_not_m1: float = 0.05
     p_short_anticipated_survival: float = 0.05
@@ -249,13 +251,14 @@ def _age_weights(s: TrialScenario) -> tuple[np.ndarray, np.ndarray]:
 def linear_predictor(s: TrialScenario, site: np.ndarray, receptor: np.ndarray, her2: np.ndarray,
                      age: np.ndarray, ecog: np.ndarray) -> np.ndarray:
     """Prognostic log-hazard x'beta (arm excluded) for arrays of patient characteristics."""
-    site = np.asarray(site)
-    lp = (np.log(s.hr_visceral) * (site == "visceral") + np.log(s.hr_soft_tissue) * (site == "soft_tissue")
-          + np.log(s.hr_receptor_negative) * (np.asarray(receptor) == "negative")
-          + np.log(s.hr_her2_positive) * (np.asarray(her2) == "positive")
-          + np.log(s.hr_ecog2) * (np.asarray(ecog) == 2)
-          + np.log(s.hr_age_per_decade_above_50) * np.maximum(np.asarray(age, float) - 50.0, 0.0) / 10.0)
-    return lp.astype(float)
+    return population.linear_predictor(site, receptor, her2, age=age, ecog=ecog, hazard_ratios=_hazard_ratios(s))
+
+
+def _hazard_ratios(s: TrialScenario) -> dict[str, float]:
+    """The scenario's prognostic hazard ratios under :data:`trialnb.population.PROGNOSTIC_HR`'s keys."""
+    return {"visceral": s.hr_visceral, "soft_tissue": s.hr_soft_tissue, "hr_negative": s.hr_receptor_negative,
+            "her2_positive": s.hr_her2_positive, "ecog2": s.hr_ecog2,
+            "age_per_decade_above_50": s.hr_age_per_decade_above_50}
 
 
 def _population(s: TrialScenario) -> tuple[np.ndarray, np.ndarray]:
@@ -286,9 +289,7 @@ def baseline_cumulative_hazard(s: TrialScenario) -> float:
     weights enumerate the discrete factors and the integer ages exactly.
     """
     w, lp = _population(s)
-    target = s.control_survival_2y
-    f = lambda logh: float(np.sum(w * np.exp(-np.exp(logh) * np.exp(lp)))) - target  # noqa: E731
-    return float(np.exp(optimize.brentq(f, -20.0, 10.0, xtol=1e-14)))
+    return population.calibrate_baseline(w, lp, s.control_survival_2y)
 
 
 def _progression_intercept(p: float, slope: float) -> float:
