@@ -10,20 +10,23 @@ months from randomization (``os_months``), events are ``death`` (1) vs censored 
   ("exponential Greenwood") CIs (Kalbfleisch & Prentice 2002, section 1.4), and the
   difference A - B with a Wald CI (the primary endpoint as the protocol words it).
 * :func:`logrank` - the log-rank test (Mantel 1966; lifelines ``logrank_test``).
-* :func:`rerandomization_test` - the log-rank statistic's null distribution under the trial's
-  own allocation procedure (minimization) re-run on the same patients (Rosenberger & Lachin 2016,
-  ch. 6); the free label permutation ignores minimization.
-* :func:`primary_cox` - the primary analysis as defined once in
-  :data:`trialnb.protocol.PRIMARY_ANALYSIS`: Cox model (Cox 1972; Efron 1977 ties) of death
-  within 24 months (follow-up censored at 24 months, :func:`primary_data`), ITT, arm and the
-  minimization factors (reference levels: arm B, bone, receptor positive, HER2 negative).
-* :func:`overall_survival_cox` - the secondary overall-survival analysis
-  (:data:`trialnb.protocol.OS_ANALYSIS`): the same model on all follow-up to the cut-off.
+* :func:`primary_cox` - Cox model (Cox 1972; Efron 1977 ties) of the ITT population with
+  arm and the minimization factors (reference levels: arm B, bone, receptor positive,
+  HER2 negative); the protocol's planned primary analysis.
 * :func:`ph_tests` - scaled Schoenfeld residual tests (Grambsch & Therneau 1994).
 * :func:`subgroup_hrs` - HR of arm A vs B within each factor level, with interaction tests.
 * :func:`population_comparison` - ITT vs per-protocol vs as-treated (naive and time-varying).
 * :func:`secondary_summary`, :func:`qol_summary` - the protocol's secondary endpoints.
 * :func:`consort_counts` - the numbers of a CONSORT flow diagram.
+
+The primary analysis is defined once, in :data:`trialnb.protocol.PRIMARY_ANALYSIS`: the Cox
+model above of death within 24 months (follow-up censored at 24 months by
+:func:`primary_data`), ITT, arm and the minimization factors. :func:`overall_survival_cox` is
+the secondary overall-survival analysis (:data:`trialnb.protocol.OS_ANALYSIS`): the same model
+on all follow-up to the cut-off. :func:`rerandomization_test` gives the log-rank statistic's
+null distribution under the trial's own allocation procedure (minimization) re-run on the
+same patients (Rosenberger & Lachin 2016, ch. 6); a free label permutation ignores
+minimization.
 """
 
 from __future__ import annotations
@@ -39,8 +42,10 @@ from lifelines import CoxPHFitter, CoxTimeVaryingFitter, KaplanMeierFitter
 from lifelines.statistics import logrank_test, proportional_hazard_test
 from scipy import stats
 
-from .protocol import ARM_CODES, FACTOR_NAMES, FACTORS, OS_ANALYSIS, PRIMARY_ANALYSIS, AnalysisPlan
+from .protocol import ARM_CODES, FACTOR_NAMES, FACTORS
 from .report import fmt_n, fmt_num, fmt_pct
+
+from .protocol import OS_ANALYSIS, PRIMARY_ANALYSIS, AnalysisPlan  # noqa: E402 - the plan, defined once
 
 __all__ = [
     "COX_COVARIATES",
