@@ -45,7 +45,7 @@ from scipy import stats
 from .protocol import ARM_CODES, FACTOR_NAMES, FACTORS
 from .report import fmt_n, fmt_num, fmt_pct
 
-from .protocol import OS_ANALYSIS, PRIMARY_ANALYSIS, AnalysisPlan  # noqa: E402 - the plan, defined once
+from .protocol import OS_ANALYSIS, PRIMARY_ANALYSIS, AnalysisPlan  # the analysis plan, defined once
 
 __all__ = [
     "COX_COVARIATES",
