@@ -12,10 +12,10 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
 DASHBOARDS := $(sort $(wildcard notebooks/dashboards/*.py))
 PYTEST_ARGS ?=
 
-.PHONY: lab test outputs lock venv present slides handouts review data benchmark clean help
+.PHONY: lab test outputs lock venv present slides handouts review data benchmark references clean help
 
 help:
-	@echo "make lab | test | outputs | data | present | slides | handouts | review | benchmark | lock | clean"
+	@echo "make lab | test | outputs | data | present | slides | handouts | review | benchmark | references | lock | clean"
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,12 @@ review: $(STAMP)
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/run.py
+
+# Re-run every R reference script to its default output (tests/reference/NAME.json); needs
+# Rscript with the R packages the scripts load (rpact, survival, jsonlite), not the venv.
+# A script that gets an empty or NA result stops and leaves its reference untouched.
+references:
+	@set -e; for f in tests/reference/*.R; do echo "Rscript $$f"; Rscript "$$f"; done
 
 lock:
 	$(PY) -m pip freeze --exclude-editable | grep -v '^trialnb' | sed '1i # Pinned versions used by make, CI and nbval outputs. Regenerate: make lock' > constraints.txt

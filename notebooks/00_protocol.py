@@ -15,18 +15,24 @@
 # is diagnosed, does surgery of the primary tumour (after systemic therapy, if the disease is
 # not progressing) make more of them alive two years later than systemic therapy alone?
 # This notebook turns the protocol summary into data you can check: the trial schema, the
-# design numbers with the sentence each comes from, and the eligibility rules as a screening
-# function. Every later notebook reads the protocol from the same object, `trialnb.protocol.PROTOCOL`.
+# design numbers with the sentence each comes from, the primary analysis, what the protocol
+# gets wrong, and the eligibility rules as a screening function. Every later notebook reads
+# the protocol from the same object, `trialnb.protocol.PROTOCOL`. The protocol text itself is
+# in the repository, `references/NCT04697043-protocol-record.txt` (the ClinicalTrials.gov
+# record, with where and when it was retrieved); every quotation below occurs in it verbatim.
 #
 # *Protocol sections covered:* Clinical Trial Description, Patient selection criteria,
-# Randomization, Primary and secondary outcome measures, Statistics.
+# Randomization, Settings and location, Treatment options, Primary and secondary outcome
+# measures, Statistics, Data analysis, and the record's dates.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Overview
 # 1. Read the trial schema: population, minimization, the two arms, endpoints and timeline.
-# 2. Find where every design number comes from in the protocol text.
-# 3. Apply the eligibility criteria to patient records, and see why a malformed record is refused.
-# 4. Check that your environment has every package the notebooks need.
+# 2. Find where every design number comes from in the protocol text, and what the primary
+#    analysis is.
+# 3. List what the protocol gets wrong or leaves open (its findings).
+# 4. Apply the eligibility criteria to patient records, and see why a malformed record is refused.
+# 5. Check that your environment has every package the notebooks need.
 #
 # ## Prerequisites
 # | Concept | Importance | Notes |
@@ -47,7 +53,7 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 
-from trialnb.protocol import PROTOCOL, FACTORS, strata, check_patient_factors, PatientRecordError
+from trialnb.protocol import PROTOCOL, FACTORS, strata, check_patient_factors, PatientRecordError, findings_table
 from trialnb.eligibility import screen, criteria_table, example_patient
 from trialnb.plots import use_style, trial_schema
 from trialnb import report
@@ -55,6 +61,7 @@ from trialnb import report
 SEED = 20201120  # the trial's start date
 rng = np.random.default_rng(SEED)
 use_style()
+pd.set_option("display.max_colwidth", None)  # protocol wording is shown whole, never cut at 50 characters
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The trial in one picture
@@ -120,8 +127,11 @@ table[["group", "name", "value", "unit", "protocol text"]]
 # %% [markdown]
 # > **For reviewers.** Two values for the control arm are kept on purpose: the protocol's
 # > cumulative hazard λt = 0.5 at two years implies S(2) = exp(−0.5) = 0.6065, which the text
-# > rounds to 0.60 (and prints, with a sign typo, as "exp{0.5}"). `PROTOCOL.design` stores both;
-# > notebook 02 shows which calculation uses which.
+# > writes as 0.60 (and prints, with a sign typo, as "exp{0.5}"). `PROTOCOL.design` stores both.
+# > The project's rule: the sample-size recomputation (notebook 02, `trialnb.sample_size`)
+# > follows the protocol's formula from λt = 0.5, so 0.6065; the simulators (notebooks 04 and
+# > 06) use the stated design value 0.60. They differ by 0.65 percentage points; wherever one
+# > of them is shown, it is named.
 
 # %%
 d = PROTOCOL.design
@@ -137,6 +147,57 @@ print(f"S(2) stated {report.fmt_prob(d.control_survival, 2)}, exp(-0.5) = {repor
 pd.DataFrame(
     [{"endpoint": e.name, "kind": e.kind, "definition": e.definition} for e in PROTOCOL.endpoints]
 ).set_index("endpoint")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The primary analysis, defined once
+# The protocol says the primary endpoint "will be analyzed in a Cox regression model, with
+# the minimization factors as covariables" and is "the percentage of patients who survive
+# two years after randomization". It does not say whether deaths after two years enter the
+# model, nor the tie method or the test. `PROTOCOL.primary_analysis` fixes each item once,
+# with the sentence it rests on or the project's decision where the protocol is silent; every
+# notebook, the simulations, the audit and the R cross-check use this one definition.
+
+# %%
+print(PROTOCOL.primary_analysis.describe())
+PROTOCOL.primary_analysis.table()
+
+# %% [markdown]
+# Overall survival, a secondary endpoint, is analysed with the same model on all follow-up:
+
+# %%
+print(PROTOCOL.os_analysis.describe())
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## What the protocol gets wrong or leaves open
+# Reading a protocol as a reviewer means checking it against itself and against the world.
+# Besides the arithmetic of its sample-size section (recomputed in notebook 02: a sign typo,
+# two sample sizes rounded down, two too small), these findings are in its text. Each comes
+# with the protocol's sentences, so you can check them in the record.
+
+# %%
+findings = findings_table()
+print(f"{len(findings)} findings in the protocol's text")
+findings[["finding", "statement", "protocol text"]]
+
+# %% [markdown]
+# What each one means for the trial or for this project:
+
+# %%
+findings[["finding", "section", "consequence"]]
+
+# %% [markdown]
+# The feasibility numbers, recomputed from `PROTOCOL`: the record's dates against the design's
+# accrual and follow-up, and the accrual rate one hospital would need.
+
+# %%
+start, end = pd.Timestamp(PROTOCOL.start_date), pd.Timestamp(PROTOCOL.completion_date)
+months = (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
+n_planned = 2 * PROTOCOL.stated.n_per_arm_after_loss
+print(f"record: {start.date()} to {end.date()} = {months} months; design: "
+      f"{report.fmt_num(d.accrual_months, 0)} months of accrual + {report.fmt_num(d.horizon_months, 0)} of follow-up "
+      f"= {report.fmt_num(d.accrual_months + d.horizon_months, 0)} months")
+print(f"{n_planned} patients / {report.fmt_num(d.accrual_months, 0)} months = "
+      f"{report.fmt_num(n_planned / d.accrual_months, 1)} randomized patients a month at one hospital")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Eligibility as checkable rules
@@ -214,7 +275,12 @@ print("missing:", ", ".join(missing) or "none")
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 # - The protocol is one frozen object, `PROTOCOL`: arms, factors, endpoints, design and stated
-#   results, each with the sentence it comes from.
+#   results, the primary analysis and the protocol's findings, each with the sentence it
+#   comes from (in `references/NCT04697043-protocol-record.txt`).
+# - The primary analysis is the Cox model of death within 24 months, ITT, adjusted for the
+#   minimization factors; overall survival on all follow-up is secondary.
+# - The protocol contradicts itself on the timing of surgery, its registered dates cannot
+#   hold its design, and its rationale is out of date: a reviewer should ask about each.
 # - The eligibility criteria are rules over named fields; `screen()` gives every reason and
 #   refuses malformed records.
 # - The three minimization factors define 12 strata; the same factors are the Cox covariates.

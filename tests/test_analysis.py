@@ -72,7 +72,7 @@ def test_logrank_matches_r_survdiff(trials, scen) -> None:
 @pytest.mark.r
 def test_r_reference_is_reproducible(rscript, tmp_path) -> None:
     out = tmp_path / "ref.json"
-    subprocess.run([rscript, str(REF / "survival_coxph.R"), str(ROOT / "data"), str(out)], check=True,
+    subprocess.run([rscript, str(REF / "survival_coxph.R"), str(out)], check=True,
                    cwd=ROOT, capture_output=True)
     fresh = json.loads(out.read_text())
     committed = json.loads((REF / "survival_coxph.json").read_text())
@@ -117,7 +117,7 @@ def test_cox_equals_direct_maximisation_of_efron_likelihood() -> None:
         "death": rng.integers(0, 2, n),
     })
     res = an.primary_cox(df)
-    des = an.cox_design(df)
+    des = an.cox_design(an.primary_data(df))  # the primary analysis censors at 24 months
     x = des[list(an.COX_COVARIATES)].to_numpy()
     t, d = des["os_months"].to_numpy(), des["death"].to_numpy()
     opt = optimize.minimize(lambda b: -_efron_loglik(b, x, t, d), np.zeros(x.shape[1]), method="BFGS",
@@ -158,9 +158,11 @@ def test_swapping_arm_labels_inverts_the_hazard_ratio(trials) -> None:
 
 def test_time_unit_does_not_change_the_cox_model(trials) -> None:
     df = trials["protocol"].copy()
-    res = an.primary_cox(df)
+    # the primary model censors at 24 *months*, so the unit-free property is checked on the
+    # overall-survival model (same code path, no censoring)
+    res = an.overall_survival_cox(df)
     df["os_months"] = df["os_months"] / 12.0  # years
-    assert an.primary_cox(df).hazard_ratio == pytest.approx(res.hazard_ratio, rel=1e-9)
+    assert an.overall_survival_cox(df).hazard_ratio == pytest.approx(res.hazard_ratio, rel=1e-9)
 
 
 def test_numbers_at_risk_by_definition(trials) -> None:
@@ -197,8 +199,10 @@ def test_subgroups_cover_everyone(trials) -> None:
     df = trials["protocol"]
     sg = an.subgroup_hrs(df)
     assert sg.iloc[0]["n"] == len(df)
-    unadj = an._cox_result(an.cox_design(df, factors=()))
-    assert sg.iloc[0]["hr"] == pytest.approx(unadj.hazard_ratio)
+    # the "All patients" row is the primary model itself (adjusted, censored at 24 months)
+    assert sg.iloc[0]["hr"] == pytest.approx(an.primary_cox(df).hazard_ratio, rel=1e-12)
+    assert sg.iloc[0]["events"] == an.primary_cox(df).events
+    assert set(sg.loc[sg["in_protocol"] == False, "factor"]) <= {"age_group", "ecog_group"}  # noqa: E712
     for f, g in sg[sg["factor"] != "all"].groupby("factor"):
         assert g["n"].sum() == len(df), f
         assert g["p_interaction"].nunique() == 1
@@ -293,9 +297,9 @@ def test_zph_test_is_invariant_to_shifting_all_times() -> None:
                        "hormone_receptor": rng.choice(["positive", "negative"], n),
                        "her2": rng.choice(["positive", "negative"], n),
                        "os_months": np.round(rng.exponential(20, n), 1) + 0.1, "death": rng.integers(0, 2, n)})
-    r1 = an.zph_test(an.primary_cox(df), "identity")
+    r1 = an.zph_test(an.overall_survival_cox(df), "identity")  # no 24-month cut: shifting is harmless
     shifted = df.assign(os_months=df["os_months"] + 100.0)
-    r2 = an.zph_test(an.primary_cox(shifted), "identity")
+    r2 = an.zph_test(an.overall_survival_cox(shifted), "identity")
     assert np.allclose(r1["chisq"], r2["chisq"], rtol=1e-7)
     assert r1.loc["GLOBAL", "df"] == 5
     with pytest.raises(ValueError, match="transform must be one of"):
@@ -315,3 +319,41 @@ def test_analysis_populations_match_r(trials, scen) -> None:
             assert pc.at[row, col] == pytest.approx(r[col], abs=1e-6), (key, col)
         assert pc.at[row, "events"] == r["events"]
     assert pc.at["per-protocol", "n"] == ref["per_protocol"]["n"]
+
+
+# ---------------------------------------------------------------- one primary analysis
+
+def test_primary_cox_censors_at_the_protocol_horizon(trials) -> None:
+    from trialnb.protocol import PRIMARY_ANALYSIS, OS_ANALYSIS
+    df = trials["protocol"]
+    h = PRIMARY_ANALYSIS.censor_months
+    assert h == 24.0 and OS_ANALYSIS.censor_months is None
+    prim, os_ = an.primary_cox(df), an.overall_survival_cox(df)
+    assert prim.events == int(((df["os_months"] <= h) & (df["death"] == 1)).sum()) < os_.events
+    assert prim.design["os_months"].max() == h
+    assert os_.hazard_ratio == pytest.approx(R["trial_protocol"]["cox_os"]["arm_A"]["hr"], rel=1e-6)
+    # censoring by hand gives the same model
+    cut = df.assign(death=np.where(df["os_months"] > h, 0, df["death"]), os_months=np.minimum(df["os_months"], h))
+    assert an.overall_survival_cox(cut).coef == pytest.approx(prim.coef, rel=1e-12)
+    with pytest.raises(ValueError, match="positive number of months"):
+        an.censor_at(df, -1)
+
+
+def test_rerandomization_test_reuses_the_allocation_procedure(trials) -> None:
+    from trialnb.randomization import PocockSimon
+    df = trials["null"]
+    r1 = an.rerandomization_test(df, PocockSimon, 30, np.random.default_rng(3))
+    r2 = an.rerandomization_test(df, PocockSimon, 30, np.random.default_rng(3))
+    assert np.array_equal(r1.null, r2.null)  # seeded: reproducible
+    assert r1.observed == pytest.approx(an.logrank(df).statistic, rel=1e-9)
+    assert r1.p_value == (1 + (r1.null >= r1.observed).sum()) / 31
+    assert (r1.null >= 0).all() and len(set(np.round(r1.null, 12))) > 20  # different allocations
+    with pytest.raises(ValueError, match="positive whole number"):
+        an.rerandomization_test(df, PocockSimon, 0, np.random.default_rng(3))
+
+
+def test_secondary_summary_says_what_each_p_is(trials) -> None:
+    sec = an.secondary_summary(trials["protocol"]).set_index("endpoint")
+    assert np.isnan(sec.at["deaths", "p"]) and "unequal follow-up" in sec.at["deaths", "test"]
+    assert "log-rank" in sec.at["median overall survival (months)", "test"]
+    assert "selected after randomization" in sec.at["free margins (of operated)", "test"]

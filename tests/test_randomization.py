@@ -203,7 +203,7 @@ def test_random_block_sizes_exact_vs_enumeration(sizes, weights, n):
 
 
 # ------------------------------------------------------------------------------------------
-# closed forms (shared/references/randomization.md)
+# closed forms (Blackwell & Hodges 1957; Efron 1971; Soares & Wu 1983; see trialnb.randomization)
 # ------------------------------------------------------------------------------------------
 
 

@@ -33,11 +33,54 @@ def _section(sections, start: str) -> review.Section:
 
 def test_every_section_is_present_and_available(sections):
     titles = [s.title for s in sections]
-    assert len(titles) == 5
-    for start in ("Protocol numbers", "Cross-check: sample size", "Cross-check: Cox", "Synthetic datasets",
-                  "Package versions"):
+    assert len(titles) == 6
+    for start in ("Protocol findings", "Protocol numbers", "Cross-check: sample size", "Cross-check: Cox",
+                  "Synthetic datasets", "Package versions"):
         assert any(t.startswith(start) for t in titles), start
-    assert [s.title for s in sections if s.status != "ok"] == []
+    assert titles[0] == "Protocol findings"  # the protocol's problems come first
+    assert sections[0].status == review.FINDINGS
+    assert [s.title for s in sections[1:] if s.status != "ok"] == []
+
+
+def test_findings_lead_the_report_and_name_each_problem(sections):
+    from trialnb.protocol import FINDINGS
+    from trialnb.sample_size import protocol_audit
+
+    s = sections[0]
+    bad = [v for v in protocol_audit()["verdict"] if not str(v).startswith(("correct", "assumption"))]
+    assert len(bad) == 6  # sign typo, control arm only, 2 rounded down, 2 too small
+    assert len(s.rows) == len(bad) + len(FINDINGS)
+    text = review.text_report(sections)
+    lines = text.splitlines()
+    assert lines[2].startswith(f"The protocol has {len(s.rows)} findings: 6 in its sample-size arithmetic")
+    for f in FINDINGS:
+        assert f.title in lines[2]
+    assert "sign typo" in lines[2] and "rounded down" in lines[2] and "too small by 2" in lines[2]
+    assert lines[3] == "Our recomputation and cross-checks: 5 of 5 sections ok."
+    # every finding carries the protocol's section and its verbatim sentence
+    record = " ".join((ROOT / "references" / "NCT04697043-protocol-record.txt").read_text(encoding="utf-8").split())
+    for r in s.rows:
+        assert r[2] not in ("", "—"), r
+        for quote in re.findall(r"\u201c(.*?)\u201d", r[3]):
+            assert " ".join(quote.split()) in record, quote
+        assert re.findall(r"\u201c(.*?)\u201d", r[3]), r
+
+
+def test_every_protocol_number_carries_section_and_sentence(sections):
+    s = _section(sections, "Protocol numbers")
+    assert s.header[4:6] == ["Protocol section", "Protocol text"]
+    assert all(r[4] != "—" and r[5].startswith("\u201c") for r in s.rows), [r[0] for r in s.rows if r[4] == "—"]
+
+
+def test_rpact_rows_have_readable_names_never_borrowed_from_the_protocol(sections):
+    s = _section(sections, "Cross-check: sample size")
+    names = [r[0] for r in s.rows]
+    assert len(set(names)) == len(names)
+    assert not any("protocol_" in n or "_a05_" in n for n in names)
+    disclaimer = "the protocol's design is event-driven, not two proportions"
+    assert not any("protocol" in n.replace(disclaimer, "") for n in names)
+    assert any(n.startswith("[S1] Events for HR 0.50, two-sided alpha 0.05, power 80%") for n in names)
+    assert all("the protocol's design is event-driven" in n for n in names if "two proportions" in n)
 
 
 def test_protocol_numbers_come_from_protocol_audit(sections):
@@ -48,6 +91,7 @@ def test_protocol_numbers_come_from_protocol_audit(sections):
     assert len(s.rows) == len(df)
     assert [r[0] for r in s.rows] == list(df["quantity"])
     assert [r[3] for r in s.rows] == list(df["verdict"])
+    assert [r[-1] for r in s.rows] == [str(x) for x in df["explanation"]]
     text = "\n".join(" | ".join(r) for r in s.rows)
     # the facts a reviewer must find (issue 3): the event count, the sign typo, N rounded down
     assert "sign typo" in text and "rounded down" in text
@@ -70,7 +114,7 @@ def test_survival_crosscheck_covers_every_dataset(sections):
     for name in ref["results"]:
         assert sum(r[0].startswith(name + ":") for r in s.rows) >= 20, name
     assert {r[-1] for r in s.rows} == {"pass"}
-    hr = next(r for r in s.rows if r[0] == "trial_protocol: Cox HR arm A vs B")
+    hr = next(r for r in s.rows if r[0] == "trial_protocol: Cox HR arm A vs B (primary, death within 24 months)")
     want = ref["results"]["trial_protocol"]["cox"]["arm_A"]["hr"]
     assert float(hr[1]) == pytest.approx(want, rel=1e-6)
     assert any("survival 3.5" in n for n in s.notes)
@@ -122,7 +166,8 @@ def test_a_wrong_reference_value_makes_the_section_fail(fake_refs: Path):
     p.write_text(json.dumps(ref))
     s = review.crosscheck_rpact()
     assert s.status == "fail"
-    assert [r[0] for r in s.rows if r[-1] == "FAIL"] == [f"{ref['survival'][0]['id']}: events"]
+    assert [r[0] for r in s.rows if r[-1] == "FAIL"] == [
+        "[S1] Events for HR 0.50, two-sided alpha 0.05, power 80%, allocation 1:1, Schoenfeld"]
     text = review.text_report([s])
     assert "FAILED" in text and "[fail]" in text
 
@@ -171,7 +216,8 @@ def test_cli_audit_prints_the_text_report(capsys, sections):
     out = capsys.readouterr().out
     for s in sections:
         assert f"{s.title} [{s.status}]" in out
-    assert "5 of 5 sections ok." in out
+    assert "Our recomputation and cross-checks: 5 of 5 sections ok." in out
+    assert out.splitlines()[2].startswith("The protocol has 13 findings")
     assert "exp(-0.5) = 0.6065" in out  # explanations are printed in full, not cut
 
 
@@ -199,9 +245,9 @@ def test_cli_audit_html_is_self_contained(tmp_path: Path, capsys):
     assert "script" not in tags and "img" not in tags and "iframe" not in tags
     links = [a for t, a in parser.tags for k, v in a.items() if k in ("src", "href") and v]
     assert links == [], links
-    assert tags.count("section") == 5 and tags.count("table") == 5
+    assert tags.count("section") == 6 and tags.count("table") == 6
     statuses = [a["data-status"] for t, a in parser.tags if t == "section"]
-    assert statuses == ["ok"] * 5
+    assert statuses == ["findings"] + ["ok"] * 5
     text = " ".join(parser.text)
     assert "sign typo" in text and "rpact" in text and "20201120" in text
     assert not re.search(r"\bnan\b", text)

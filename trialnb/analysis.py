@@ -18,6 +18,15 @@ months from randomization (``os_months``), events are ``death`` (1) vs censored 
 * :func:`population_comparison` - ITT vs per-protocol vs as-treated (naive and time-varying).
 * :func:`secondary_summary`, :func:`qol_summary` - the protocol's secondary endpoints.
 * :func:`consort_counts` - the numbers of a CONSORT flow diagram.
+
+The primary analysis is defined once, in :data:`trialnb.protocol.PRIMARY_ANALYSIS`: the Cox
+model above of death within 24 months (follow-up censored at 24 months by
+:func:`primary_data`), ITT, arm and the minimization factors. :func:`overall_survival_cox` is
+the secondary overall-survival analysis (:data:`trialnb.protocol.OS_ANALYSIS`): the same model
+on all follow-up to the cut-off. :func:`rerandomization_test` gives the log-rank statistic's
+null distribution under the trial's own allocation procedure (minimization) re-run on the
+same patients (Rosenberger & Lachin 2016, ch. 6); a free label permutation ignores
+minimization.
 """
 
 from __future__ import annotations
@@ -36,6 +45,8 @@ from scipy import stats
 from .protocol import ARM_CODES, FACTOR_NAMES, FACTORS
 from .report import fmt_n, fmt_num, fmt_pct
 
+from .protocol import OS_ANALYSIS, PRIMARY_ANALYSIS, AnalysisPlan  # the analysis plan, defined once
+
 __all__ = [
     "COX_COVARIATES",
     "REFERENCE_LEVELS",
@@ -44,6 +55,7 @@ __all__ = [
     "SurvivalAt",
     "baseline_table",
     "consort_counts",
+    "censor_at",
     "cox_design",
     "fit_cox",
     "greenwood_by_hand",
@@ -51,10 +63,13 @@ __all__ = [
     "logrank",
     "logrank_statistic",
     "numbers_at_risk",
+    "overall_survival_cox",
     "ph_tests",
     "population_comparison",
     "primary_cox",
+    "primary_data",
     "qol_summary",
+    "rerandomization_test",
     "secondary_summary",
     "subgroup_hrs",
     "survival_at",
@@ -271,6 +286,45 @@ def logrank(df: pd.DataFrame) -> LogrankResult:
                          {"A": float(exp_a), "B": float(total - exp_a)})
 
 
+@dataclass(frozen=True)
+class RerandomizationResult:
+    """Observed statistic, its null distribution under re-randomization, and the p-value
+    (1 + #{null >= observed}) / (1 + n)."""
+
+    observed: float
+    null: np.ndarray
+    p_value: float
+
+
+def rerandomization_test(df: pd.DataFrame, procedure_factory: Any, n: int, rng: np.random.Generator) -> RerandomizationResult:
+    """Re-randomization test of the log-rank statistic (Rosenberger & Lachin, *Randomization in
+    Clinical Trials*, 2nd ed., 2016, chapter 6).
+
+    Under the null hypothesis the outcomes do not depend on the arm, so the trial's allocation
+    procedure is re-run ``n`` times on the same patients in the same order (rows of ``df`` in
+    randomization order, their minimization factors as recorded) with fresh random draws, and
+    the log-rank statistic of ``df``'s times and events is recomputed for each re-allocation.
+    ``procedure_factory()`` must return a fresh procedure with ``assign(patient, rng).arm``
+    (e.g. :class:`trialnb.randomization.PocockSimon`). The observed statistic uses the
+    allocation recorded in ``df``.
+    """
+    df = _check_df(df)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive whole number of re-randomizations, got {n!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy Generator (np.random.default_rng(seed)), got {type(rng).__name__}")
+    t = df["os_months"].to_numpy(float)
+    e = df["death"].to_numpy(int)
+    observed = logrank_statistic(t, e, (df["arm"] == "A").to_numpy())
+    patients = df[list(FACTOR_NAMES)].to_dict("records")
+    null = np.empty(n)
+    for r in range(n):
+        proc = procedure_factory()
+        arms = np.array([proc.assign(p, rng).arm == "A" for p in patients])
+        null[r] = logrank_statistic(t, e, arms)
+    return RerandomizationResult(observed, null, (1 + int((null >= observed).sum())) / (1 + n))
+
+
 # ---------------------------------------------------------------- Cox
 
 def cox_design(df: pd.DataFrame, arm: bool = True, factors: Sequence[str] = FACTOR_NAMES) -> pd.DataFrame:
@@ -342,15 +396,45 @@ def _cox_result(design: pd.DataFrame, term: str = "arm_A") -> CoxResult:
                      int(design["death"].sum()), m, design)
 
 
-def primary_cox(df: pd.DataFrame) -> CoxResult:
-    """The protocol's primary analysis: Cox model of the ITT population, arm + minimization factors.
+def censor_at(df: pd.DataFrame, months: float | None) -> pd.DataFrame:
+    """A copy of ``df`` with follow-up cut at ``months``: ``os_months = min(os_months, months)``
+    and ``death = 0`` for deaths after ``months`` (a death at exactly ``months`` counts).
+    ``months=None`` returns ``df`` unchanged (all follow-up to the data cut-off)."""
+    df = _check_df(df, _SURV)
+    if months is None:
+        return df
+    if isinstance(months, bool) or not isinstance(months, (int, float)) or not months > 0:
+        raise ValueError(f"months must be a positive number of months or None, got {months!r}")
+    out = df.copy()
+    late = out["os_months"] > months
+    out.loc[late, "death"] = 0
+    out.loc[late, "os_months"] = float(months)
+    return out
 
-    ``h(t) = h0(t) exp(b_A [arm A] + b_soft [soft tissue] + b_visc [visceral] + b_HR- [receptor
-    negative] + b_HER2+ [HER2 positive])``, Efron ties; hazard_ratio = exp(b_A) (A vs B),
-    Wald CI exp(b_A +/- 1.96 se) and Wald p-value. Every row of ``df`` is analysed in the arm
-    it was randomized to (intention to treat).
+
+def primary_data(df: pd.DataFrame, plan: AnalysisPlan = PRIMARY_ANALYSIS) -> pd.DataFrame:
+    """``df`` as the primary analysis sees it: follow-up censored at
+    ``PRIMARY_ANALYSIS.censor_months`` (24) months after randomization."""
+    return censor_at(df, plan.censor_months)
+
+
+def primary_cox(df: pd.DataFrame) -> CoxResult:
+    """The primary analysis (:data:`trialnb.protocol.PRIMARY_ANALYSIS`): Cox model of death within
+    24 months of randomization, ITT, arm + minimization factors.
+
+    Follow-up is censored at 24 months (:func:`primary_data`): the primary endpoint is two-year
+    survival, so deaths after month 24 are not part of it. ``h(t) = h0(t) exp(b_A [arm A] +
+    b_soft [soft tissue] + b_visc [visceral] + b_HR- [receptor negative] + b_HER2+ [HER2
+    positive])``, Efron ties; hazard_ratio = exp(b_A) (A vs B), Wald CI exp(b_A +/- 1.96 se)
+    and Wald p-value. Every row of ``df`` is analysed in the arm it was randomized to.
     """
-    return _cox_result(cox_design(df))
+    return _cox_result(cox_design(primary_data(df)))
+
+
+def overall_survival_cox(df: pd.DataFrame) -> CoxResult:
+    """The secondary overall-survival analysis (:data:`trialnb.protocol.OS_ANALYSIS`): the
+    primary's Cox model on all follow-up to the data cut-off (no censoring at 24 months)."""
+    return _cox_result(cox_design(censor_at(df, OS_ANALYSIS.censor_months)))
 
 
 def ph_tests(result: CoxResult, time_transform: str = "km") -> pd.DataFrame:
@@ -445,23 +529,30 @@ def zph_test(result: CoxResult, transform: str = "km") -> pd.DataFrame:
 def subgroup_hrs(df: pd.DataFrame, min_events: int = 5) -> pd.DataFrame:
     """Hazard ratio A vs B within each level of each minimization factor (and ECOG 0-1 / 2, age).
 
-    Within a subgroup: Cox model with arm only (the subgroup fixes one factor). Interaction
-    p-value per factor: likelihood-ratio test of arm x factor terms added to the primary model.
-    Subgroups with fewer than ``min_events`` deaths or one arm only get NaN estimates.
+    Every model uses the primary analysis's follow-up (censored at 24 months,
+    :func:`primary_data`). The ``All patients`` row is the primary model itself (adjusted for
+    the minimization factors). Within a subgroup: Cox model with arm only (the subgroup fixes
+    one factor). Interaction p-value per factor: likelihood-ratio test of arm x factor terms
+    added to the primary model. Subgroups with fewer than ``min_events`` deaths or one arm
+    only get NaN estimates. Column ``in_protocol`` is True for the minimization factors (the
+    protocol records them) and False for age and ECOG, which the protocol does not name as
+    subgroups: all subgroup analyses are exploratory.
     """
-    df = _check_df(df)
+    df = primary_data(_check_df(df))
     groupings: list[tuple[str, str, pd.Series]] = []
     for f in FACTORS:
         groupings.append((f.name, f.label, df[f.name]))
     if "age" in df:
-        groupings.append(("age_group", "Age", pd.Series(np.where(df["age"] < 50, "< 50 years", ">= 50 years"),
+        groupings.append(("age_group", "Age (not a protocol factor)", pd.Series(np.where(df["age"] < 50, "< 50 years", ">= 50 years"),
                                                         index=df.index)))
     if "ecog" in df:
-        groupings.append(("ecog_group", "ECOG", pd.Series(np.where(df["ecog"] >= 2, "2", "0-1"), index=df.index)))
+        groupings.append(("ecog_group", "ECOG (not a protocol factor)", pd.Series(np.where(df["ecog"] >= 2, "2", "0-1"), index=df.index)))
     base = cox_design(df)
     ll0 = fit_cox(base).log_likelihood_
-    rows = [{"factor": "all", "label": "All patients", "level": "", "n": len(df), "events": int(df["death"].sum()),
-             **_arm_hr(df, min_events), "p_interaction": math.nan}]
+    prim = _cox_result(base)
+    rows = [{"factor": "all", "label": "All patients (primary model, adjusted)", "level": "", "n": len(df),
+             "events": int(df["death"].sum()), "hr": prim.hazard_ratio, "ci_lower": prim.ci_lower,
+             "ci_upper": prim.ci_upper, "p": prim.p_value, "p_interaction": math.nan, "in_protocol": True}]
     for key, label, g in groupings:
         levels = [lv for lv in dict.fromkeys(sorted(g.unique()))]
         # interaction LR test
@@ -481,7 +572,8 @@ def subgroup_hrs(df: pd.DataFrame, min_events: int = 5) -> pd.DataFrame:
         for lv in levels:
             sub = df[g == lv]
             rows.append({"factor": key, "label": f"{label}: {lv}", "level": lv, "n": len(sub),
-                         "events": int(sub["death"].sum()), **_arm_hr(sub, min_events), "p_interaction": p_int})
+                         "events": int(sub["death"].sum()), **_arm_hr(sub, min_events), "p_interaction": p_int,
+                         "in_protocol": key in FACTOR_NAMES})
     return pd.DataFrame(rows)
 
 
@@ -517,6 +609,9 @@ def _time_varying_surgery(df: pd.DataFrame) -> pd.DataFrame:
 def population_comparison(df: pd.DataFrame) -> pd.DataFrame:
     """ITT (primary), per-protocol, and as-treated hazard ratios, all adjusted for the factors.
 
+    Every model uses the primary analysis's follow-up (death within 24 months,
+    :func:`primary_data`), so the rows differ only in the population or the exposure.
+
     * ITT: every randomized patient in the allocated arm (arm A vs B) - protected by randomization.
     * per-protocol: only ``per_protocol == 1`` (arm A operated, arm B not operated except for
       local progression) - arm A loses exactly the patients who progressed or died early.
@@ -525,6 +620,7 @@ def population_comparison(df: pd.DataFrame) -> pd.DataFrame:
       but not selection on prognosis.
     """
     df = _check_df(df, _REQUIRED + ("operated", "surgery_month", "per_protocol"))
+    df = primary_data(df)
     out = []
     itt = primary_cox(df)
     out.append(("ITT (primary)", "arm A vs arm B", itt))
@@ -537,7 +633,9 @@ def population_comparison(df: pd.DataFrame) -> pd.DataFrame:
     for pop, comp, r in out:
         rows.append({"population": pop, "comparison": comp, "n": r.n, "events": r.events, "hr": r.hazard_ratio,
                      "ci_lower": r.ci_lower, "ci_upper": r.ci_upper, "p": r.p_value})
-    tv = _time_varying_surgery(df)
+    # surgery after the end of a patient's (24-month) follow-up: unexposed during follow-up
+    tv = _time_varying_surgery(df.assign(operated=np.where(df["surgery_month"] > df["os_months"], 0,
+                                                           df["operated"])))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ctv = CoxTimeVaryingFitter().fit(tv, id_col="id", event_col="death", start_col="start", stop_col="stop",
@@ -559,7 +657,16 @@ def secondary_summary(df: pd.DataFrame) -> pd.DataFrame:
     margins among operated; axillary dissection; axillary radiotherapy; axillary dissection
     or radiotherapy; patients with >= 1 unplanned local therapy; total unplanned local
     therapies. Columns ``A``, ``B`` and, for counts, Fisher's exact p-value (two-sided) of
-    the proportion of patients.
+    the proportion of patients, and ``test``, which says what the p-value is:
+
+    * deaths: no p-value - crude counts over unequal follow-up (patients entered over 36
+      months) are not comparable; the survival analyses compare deaths properly;
+    * median overall survival: the p-value is the log-rank test of the whole curves (all
+      follow-up), not a test of the medians;
+    * free margins: among operated patients only, a group selected after randomization
+      (operated arm-A patients are those who did not progress), so not a randomized comparison.
+
+    None of these tests is adjusted for multiplicity; they are descriptive.
     """
     needed = _REQUIRED + ("operated", "margin_status", "axillary_dissection", "axillary_radiotherapy",
                           "unplanned_local_therapies")
@@ -567,20 +674,24 @@ def secondary_summary(df: pd.DataFrame) -> pd.DataFrame:
     km = km_by_arm(df)
     rows = []
 
-    def count_row(name: str, mask: pd.Series, denom: pd.Series | None = None) -> None:
+    def count_row(name: str, mask: pd.Series, denom: pd.Series | None = None, test: str = "Fisher exact") -> None:
         base = df if denom is None else df[denom]
         ks = {a: int(mask[base.index][base["arm"] == a].sum()) for a in ARM_CODES}
         ns = {a: int((base["arm"] == a).sum()) for a in ARM_CODES}
         table = [[ks["A"], ns["A"] - ks["A"]], [ks["B"], ns["B"] - ks["B"]]]
-        p = float(stats.fisher_exact(table)[1]) if min(ns.values()) > 0 else math.nan
-        rows.append({"endpoint": name, "A": ks["A"], "B": ks["B"], "n_A": ns["A"], "n_B": ns["B"], "p": p})
+        p = float(stats.fisher_exact(table)[1]) if min(ns.values()) > 0 and test.startswith("Fisher") else math.nan
+        rows.append({"endpoint": name, "A": ks["A"], "B": ks["B"], "n_A": ns["A"], "n_B": ns["B"], "p": p,
+                     "test": test})
 
-    count_row("deaths", df["death"] == 1)
+    count_row("deaths", df["death"] == 1,
+              test="none: crude counts over unequal follow-up; see the survival analyses")
     rows.append({"endpoint": "median overall survival (months)", "A": float(km["A"].median_survival_time_),
                  "B": float(km["B"].median_survival_time_), "n_A": int((df["arm"] == "A").sum()),
-                 "n_B": int((df["arm"] == "B").sum()), "p": logrank(df).p_value})
+                 "n_B": int((df["arm"] == "B").sum()), "p": logrank(df).p_value,
+                 "test": "log-rank (whole curves, all follow-up), not a test of medians"})
     count_row("operated on the primary", df["operated"] == 1)
-    count_row("free margins (of operated)", df["margin_status"] == "free", df["operated"] == 1)
+    count_row("free margins (of operated)", df["margin_status"] == "free", df["operated"] == 1,
+              test="Fisher exact, among operated patients only: selected after randomization, not randomized")
     count_row("axillary lymph node dissection", df["axillary_dissection"] == 1)
     count_row("axillary radiotherapy", df["axillary_radiotherapy"] == 1)
     count_row("axillary dissection or radiotherapy",
@@ -589,7 +700,8 @@ def secondary_summary(df: pd.DataFrame) -> pd.DataFrame:
     rows.append({"endpoint": "unplanned local therapies (total)",
                  "A": int(df.loc[df["arm"] == "A", "unplanned_local_therapies"].sum()),
                  "B": int(df.loc[df["arm"] == "B", "unplanned_local_therapies"].sum()),
-                 "n_A": int((df["arm"] == "A").sum()), "n_B": int((df["arm"] == "B").sum()), "p": math.nan})
+                 "n_A": int((df["arm"] == "A").sum()), "n_B": int((df["arm"] == "B").sum()), "p": math.nan,
+                 "test": "none (counts of events, several per patient possible)"})
     return pd.DataFrame(rows)
 
 

@@ -1,11 +1,11 @@
 """Why observational studies made surgery of the primary look good: a seeded registry simulator.
 
 The protocol of NCT04697043 justifies a randomized trial because the retrospective evidence
-(NCDB, 16,023 stage IV patients, HR 0.61; Bafford 2009; Leung 2010; Cady 2008) can be
-explained by bias. This module simulates a registry-like cohort of patients coded as de novo
-stage IV breast cancer in which surgery of the primary has **no** effect (or a true hazard
-ratio you choose), with five bias mechanisms, each a separate switch with a strength
-(0 switches it off):
+(NCDB, 16,023 stage IV patients, HR 0.61 for surgery with free margins vs none; Bafford 2009;
+Leung 2010; Cady 2008) can be explained by bias. This module simulates a registry-like
+cohort of patients coded as de novo stage IV breast cancer in which surgery of the primary
+has **no** effect (or a true hazard ratio you choose), with five bias mechanisms, each a
+separate switch with a strength (0 switches it off):
 
 ``selection``        confounding by indication: the log-odds of being a surgical candidate
                      fall by ``selection`` per unit of the patient's baseline log-hazard
@@ -673,45 +673,18 @@ def will_rogers_curves(months: Sequence[float] | np.ndarray | None = None, **kwa
 
 # --- evidence ---------------------------------------------------------------------------------------
 
-_EVIDENCE: tuple[tuple[Any, ...], ...] = (
-    # study, kind, data, n, HR, lo, hi, CI level, citation
-    ("Khan 2002", "observational", "US NCDB 1990-1993", 16023, 0.61, 0.58, 0.65, 0.95,
-     "Khan, Stewart & Morrow, Surgery 2002;132:620-627 (free margins vs no surgery, multivariable)"),
-    ("Gnerlich 2007", "observational", "SEER 1988-2003", 9734, 0.63, 0.60, 0.66, 0.95,
-     "Gnerlich et al., Ann Surg Oncol 2007;14(8):2187-2194 (adjusted)"),
-    ("Pons-Tostivint 2019", "observational", "French ESME cohort 2008-2014", 4276, 0.65, 0.55, 0.76, 0.95,
-     "Pons-Tostivint et al., Ann Surg Oncol 2019;26(2):356 (surgery and/or radiotherapy; 1-year landmark, multivariable)"),
-    ("NCDB 2013-2016, CEBP 2022 (naive)", "observational", "US NCDB 2013-2016", 24329, 0.54, 0.51, 0.57, 0.95,
-     "Cancer Epidemiol Biomarkers Prev 2022;31(11):2079-2086 (dichotomous exposure)"),
-    ("NCDB 2013-2016, CEBP 2022 (immortal time excluded)", "observational", "US NCDB 2013-2016", 24329, 0.62, 0.59, 0.65, 0.95,
-     "Cancer Epidemiol Biomarkers Prev 2022;31(11):2079-2086 (dichotomous, immortal time excluded)"),
-    ("Ruiterkamp 2010 (meta-analysis)", "observational meta-analysis", "10 retrospective studies", np.nan,
-     0.65, 0.59, 0.72, 0.95, "Ruiterkamp et al., Breast Cancer Res Treat 2010;120(1):9-16"),
-    ("JCMT 2023 (meta-analysis, observational)", "observational meta-analysis", "43 observational studies", np.nan,
-     0.66, 0.61, 0.71, 0.95, "J Cancer Metastasis Treat 2023;9:41"),
-    ("Tata Memorial (Badwe 2015)", "randomized trial", "Mumbai, 2005-2013, after response to chemotherapy", 350,
-     1.04, 0.81, 1.34, 0.95, "Badwe et al., Lancet Oncol 2015;16(13):1380-1388"),
-    ("MF07-01 (Soran 2018)", "randomized trial", "Turkey, 2007-2012, at diagnosis", 274, 0.66, 0.49, 0.88, 0.95,
-     "Soran et al., Ann Surg Oncol 2018;25(11):3141-3149"),
-    ("E2108 (Khan 2022)", "randomized trial", "North America, after 4-8 months of systemic therapy", 256,
-     1.11, 0.82, 1.52, 0.90, "Khan et al., J Clin Oncol 2022;40(9):978-987 (90% CI)"),
-    ("Reinhorn 2021 (meta-analysis, RCTs)", "randomized meta-analysis", "4 RCTs", 970, 0.97, 0.72, 1.29, 0.95,
-     "Reinhorn et al., Breast 2021, doi 10.1016/j.breast.2021.05.003"),
-    ("Villacampa 2024 (meta-analysis, RCTs)", "randomized meta-analysis", "5 RCTs", 1381, 0.93, 0.76, 1.14, 0.95,
-     "Villacampa et al., Oncologist 2024, doi 10.1093/oncolo/oyad266"),
-    ("JCMT 2023 (meta-analysis, RCTs)", "randomized meta-analysis", "4 RCTs", np.nan, 1.03, 0.67, 1.58, 0.95,
-     "J Cancer Metastasis Treat 2023;9:41"),
-)
-
-
 def evidence_table() -> pd.DataFrame:
     """Published hazard ratios of death (surgery of the primary vs none): observational studies
-    against randomized trials. Only estimates tagged [V] (verified against an abstract or
-    publisher page) in the project's evidence sheet are included; JCOG1017 ([P], garbled
-    abstract) and ABCSG-28 (HR direction ambiguous) are deliberately left out."""
+    against randomized trials, read from :mod:`trialnb.evidence` (the one place the clinical
+    evidence lives; written up in ``references/clinical_evidence.md``). Only verified estimates
+    are included; JCOG1017 (conference abstract, text partly garbled) is left out, and so is
+    ABCSG-28 (printed HR whose direction is unclear)."""
+    from .evidence import studies_table
+
+    t = studies_table(in_forest=True)
     cols = ["study", "design", "data", "n", "hazard_ratio", "ci_lower", "ci_upper", "ci_level", "citation"]
-    out = pd.DataFrame(list(_EVIDENCE), columns=cols)
-    out["n"] = out["n"].astype("Int64")
+    out = t[cols].copy()
+    out["citation"] = [c if not note else f"{c} ({note})" for c, note in zip(t["citation"], t["note"])]
     out["randomized"] = out["design"].str.startswith("randomized")
     return out
 

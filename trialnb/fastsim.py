@@ -81,8 +81,8 @@ REFERENCE_PROGNOSIS: dict[str, float] = {
     "hr_hr_negative": 2.0,
     "hr_her2_positive": 0.8,
 }
-"""Prognostic hazard ratios suggested for simulation in the evidence file
-(``shared/references/clinical_evidence.md`` section 3.5): visceral vs bone 1.6, soft tissue vs
+"""Prognostic hazard ratios suggested for simulation (:data:`trialnb.population.PROGNOSTIC_HR`,
+``references/clinical_evidence.md`` section 5): visceral vs bone 1.6, soft tissue vs
 bone 1.1, HR-negative vs positive 2.0, HER2-positive vs negative 0.8 (anti-HER2 era).
 Use ``dataclasses.replace(Scenario(), **REFERENCE_PROGNOSIS)``."""
 
@@ -151,14 +151,14 @@ class Scenario:
     accrual_months: float = PROTOCOL.design.accrual_months
     accrual_shape: float = 1.0
     control_survival: float = PROTOCOL.design.control_survival
-    horizon_months: float = PROTOCOL.design.horizon_months
+    horizon_months: float = PROTOCOL.primary_analysis.censor_months or PROTOCOL.design.horizon_months
     hazard_ratio: float = PROTOCOL.design.hazard_ratio
     effect_delay_months: float = 0.0
     loss_to_follow_up: float = PROTOCOL.design.loss_to_follow_up
     non_compliance: float = 0.0
     crossover: float = 0.0
     crossover_months: float = 6.0
-    follow_up: FollowUp = "fixed"
+    follow_up: FollowUp = PROTOCOL.primary_analysis.follow_up  # type: ignore[assignment]
     target_events: int | None = None
     alpha: float = PROTOCOL.design.alpha
     p_soft_tissue: float = 0.10

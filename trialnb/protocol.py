@@ -15,8 +15,15 @@ Vocabulary used everywhere in ``trialnb``:
 * a *patient* is a mapping from these names to levels (plus, for screening, the fields of
   :data:`SCREENING_FIELDS` in :mod:`trialnb.eligibility`).
 
-Source: ``shared/protocol/NCT04697043-protocol-summary.txt`` (ClinicalTrials.gov record
-NCT04697043, Tehran University of Medical Sciences, start date 20 November 2020).
+Source: ``references/NCT04697043-protocol-record.txt`` in this repository (the
+ClinicalTrials.gov record NCT04697043, Tehran University of Medical Sciences, start date
+20 November 2020, as retrieved for the project; its header says where from and when). Every
+``Sourced.quote`` below occurs verbatim in that file (``tests/test_protocol.py`` checks it).
+
+Also here: :data:`PRIMARY_ANALYSIS` and :data:`OS_ANALYSIS`, the one definition of the
+primary (death within 24 months) and secondary (overall survival) analyses used by
+:mod:`trialnb.analysis`, :mod:`trialnb.fastsim`, the notebooks, the audit and the R
+cross-check; and :data:`FINDINGS`, what the protocol text itself gets wrong or leaves open.
 """
 
 from __future__ import annotations
@@ -32,16 +39,23 @@ __all__ = [
     "ARM_CODES",
     "FACTORS",
     "FACTOR_NAMES",
+    "FINDINGS",
+    "OS_ANALYSIS",
+    "PRIMARY_ANALYSIS",
     "PROTOCOL",
+    "AnalysisItem",
+    "AnalysisPlan",
     "Arm",
     "Design",
     "Endpoint",
     "Factor",
+    "Finding",
     "PatientRecordError",
     "Protocol",
     "Sourced",
     "StatedResults",
     "check_patient_factors",
+    "findings_table",
     "strata",
 ]
 
@@ -277,6 +291,245 @@ def check_patient_factors(
     return out
 
 
+# --------------------------------------------------------------------------- analysis plan
+
+@dataclass(frozen=True)
+class AnalysisItem:
+    """One element of an analysis plan: its value, the protocol sentence it rests on (if any),
+    and the project's decision where the protocol is silent."""
+
+    name: str
+    value: str
+    source: Sourced | None
+    decision: str = ""
+
+
+@dataclass(frozen=True)
+class AnalysisPlan:
+    """A survival analysis defined once: Cox model, population, covariates, ties, test, alpha,
+    and how follow-up is cut. ``censor_months`` is ``None`` for all follow-up to the data
+    cut-off; otherwise every patient still alive (or followed beyond) at that time is censored
+    there (``follow_up="fixed"`` in :class:`trialnb.fastsim.Scenario`)."""
+
+    name: str
+    kind: str  # "primary" | "secondary"
+    endpoint: str
+    censor_months: float | None
+    population: str
+    covariates: tuple[str, ...]
+    ties: str
+    test: str
+    alpha: float
+    sided: int
+    items: tuple[AnalysisItem, ...]
+
+    @property
+    def follow_up(self) -> str:
+        """``"fixed"`` (censored at ``censor_months``) or ``"to_cutoff"`` (all follow-up)."""
+        return "to_cutoff" if self.censor_months is None else "fixed"
+
+    def describe(self) -> str:
+        """One sentence naming the analysis, for tables and figure captions."""
+        cut = ("all follow-up to the data cut-off" if self.censor_months is None
+               else f"follow-up censored at {self.censor_months:g} months after randomization")
+        return (f"{self.kind} analysis: {self.endpoint}; Cox model ({self.ties.capitalize()} ties) "
+                f"with arm and {', '.join(self.covariates)}, {self.population}, {cut}; "
+                f"{self.test} test, two-sided alpha {self.alpha:g}")
+
+    def table(self) -> pd.DataFrame:
+        """Every item with its value, protocol section and sentence, and the project's decision."""
+        return pd.DataFrame([{"item": i.name, "value": i.value,
+                              "section": i.source.section if i.source else "(protocol silent)",
+                              "protocol text": i.source.quote if i.source else "",
+                              "project decision": i.decision} for i in self.items])
+
+
+_OUTCOMES = "Primary and secondary outcome measures"
+_DA = "Data analysis"
+_PRIMARY_QUOTE = Sourced(_OUTCOMES, "The primary endpoint is the two-year survival. This is defined as the "
+                         "percentage of patients who survive two years after randomization.")
+_COX_QUOTE = Sourced(_DA, "The primary endpoint will be analyzed in a Cox regression model, with the "
+                     "minimization factors as covariables.")
+_ITT_QUOTE = Sourced(_DA, "Data will be presented for the complete intent-to-treat population.")
+_ALPHA_QUOTE = Sourced(f"{_SS} > Step 1", "α=0.05 zα/2= 1.96")
+
+PRIMARY_ANALYSIS = AnalysisPlan(
+    name="primary",
+    kind="primary",
+    endpoint="death within 24 months of randomization (two-year survival)",
+    censor_months=24.0,
+    population="intention to treat (every randomized patient in the allocated arm)",
+    covariates=("dominant_site", "hormone_receptor", "her2"),
+    ties="efron",
+    test="Wald",
+    alpha=0.05,
+    sided=2,
+    items=(
+        AnalysisItem("endpoint", "death within 24 months; follow-up censored at 24 months", _PRIMARY_QUOTE,
+                     "The protocol does not say whether the Cox model uses follow-up beyond two years. "
+                     "The endpoint is two-year survival, so deaths after month 24 are not part of it: "
+                     "every patient is censored at 24 months (alive, lost or dead later)."),
+        AnalysisItem("model", "Cox proportional-hazards regression", _COX_QUOTE),
+        AnalysisItem("covariates", "arm + dominant site + hormone receptor + HER2 (treatment contrasts: "
+                     "arm B, bone, receptor positive, HER2 negative as references)", _COX_QUOTE,
+                     "Reference levels are the project's choice; they do not change the arm's hazard ratio."),
+        AnalysisItem("population", "intention to treat", _ITT_QUOTE),
+        AnalysisItem("ties", "Efron", None, "Efron's method, the default of R coxph and lifelines."),
+        AnalysisItem("test", "Wald test of the arm coefficient, 95% Wald interval", None,
+                     "The protocol names no test; the Wald test of the Cox coefficient is the usual report."),
+        AnalysisItem("alpha", "0.05, two-sided", _ALPHA_QUOTE),
+        AnalysisItem("secondary overall survival", "the same model with all follow-up to the data cut-off",
+                     Sourced(_OUTCOMES, "Secondary endpoints are quality of life, overall survival"),
+                     "Analysed as a secondary analysis only (see OS_ANALYSIS)."),
+    ),
+)
+"""The primary analysis of NCT04697043, defined once: Cox model of death within 24 months
+(follow-up censored at 24 months after randomization), ITT, arm + the minimization factors,
+Efron ties, Wald test, two-sided alpha 0.05. Used by :func:`trialnb.analysis.primary_cox`,
+:class:`trialnb.fastsim.Scenario` (defaults), notebook 04, the audit and
+``tests/reference/survival_coxph.R``."""
+
+OS_ANALYSIS = AnalysisPlan(
+    name="overall_survival",
+    kind="secondary",
+    endpoint="overall survival (death from any cause)",
+    censor_months=None,
+    population=PRIMARY_ANALYSIS.population,
+    covariates=PRIMARY_ANALYSIS.covariates,
+    ties=PRIMARY_ANALYSIS.ties,
+    test=PRIMARY_ANALYSIS.test,
+    alpha=PRIMARY_ANALYSIS.alpha,
+    sided=PRIMARY_ANALYSIS.sided,
+    items=(
+        AnalysisItem("endpoint", "overall survival, all follow-up to the data cut-off",
+                     Sourced(_OUTCOMES, "Secondary endpoints are quality of life, overall survival"),
+                     "The protocol gives no model for overall survival; the project uses the primary's "
+                     "model on all follow-up. Secondary: no claim rests on it."),
+    ),
+)
+"""The secondary overall-survival analysis: the primary's model with all follow-up to the
+data cut-off (:func:`trialnb.analysis.overall_survival_cox`)."""
+
+
+# --------------------------------------------------------------------------- findings
+
+@dataclass(frozen=True)
+class Finding:
+    """Something the protocol text gets wrong, contradicts or leaves out of date, with the
+    sentences it rests on and what follows for the trial or the project."""
+
+    key: str
+    title: str
+    statement: str
+    sources: tuple[Sourced, ...]
+    consequence: str
+
+
+def _months_between(start: str, end: str) -> int:
+    y0, m0, d0 = (int(x) for x in start.split("-"))
+    y1, m1, d1 = (int(x) for x in end.split("-"))
+    return (y1 - y0) * 12 + (m1 - m0) - (1 if d1 < d0 else 0)
+
+
+_RECORD = "Record fields"
+_START, _END = "2020-11-20", "2021-12-20"
+_N_AFTER_LOSS = 2 * StatedResults().n_per_arm_after_loss
+_ACCRUAL = Design().accrual_months
+_HORIZON = Design().horizon_months
+
+FINDINGS: tuple[Finding, ...] = (
+    Finding(
+        "surgery_timing",
+        "The timing of surgery in arm A contradicts itself",
+        "Arm A is systemic therapy followed by surgery if the disease does not progress, yet the "
+        "treatment section speaks of patients randomized to upfront surgery.",
+        (Sourced("Clinical Trial Description",
+                 "A. systemic therapy followed by surgery if the disease is not progressive"),
+         Sourced("Clinical Trial Description > Treatment options",
+                 "Patients who are randomized to upfront surgery of the breast tumor will receive a "
+                 "lumpectomy or mastectomy")),
+        "The timing decides how long the effect of surgery is delayed, how many arm-A patients are "
+        "never operated (dilution of the ITT effect) and so the estimand; the project follows the "
+        "arm definition (systemic therapy first) and treats the upfront wording as an error to query.",
+    ),
+    Finding(
+        "feasibility_dates",
+        "The registered dates cannot hold the planned accrual and follow-up",
+        f"The record gives start {_START} and completion {_END}: "
+        f"{_months_between(_START, _END)} months, against {_ACCRUAL:g} months of accrual plus "
+        f"{_HORIZON:g} months of follow-up ({_ACCRUAL + _HORIZON:g} months).",
+        (Sourced(_RECORD, "Start date November 20, 2020"), Sourced(_RECORD, "Completion date December 20, 2021"),
+         Sourced(_SS, "an accrual interval of 36 months"), Sourced(f"{_SS} > Step 2", "Follow-up period= 2 years")),
+        "Either the dates or the design are wrong; a reviewer should ask which.",
+    ),
+    Finding(
+        "single_centre_accrual",
+        "One centre must randomize about 6.6 patients a month",
+        f"{_N_AFTER_LOSS} patients in {_ACCRUAL:g} months at a single hospital is "
+        f"{_N_AFTER_LOSS / _ACCRUAL:.1f} randomized patients a month, every month, with metastatic "
+        "disease at diagnosis and fit for surgery.",
+        (Sourced(f"{_SS} > Step 2", "Number after considering 10% loss =118 /group"),
+         Sourced("Settings and location", "which will be conducted at Tehran University of medical sciences, "
+                 "imam Khomeini hospital")),
+        "Comparable trials needed several years and many centres (SUBMIT closed for low accrual); "
+        "the protocol gives no screening estimate to support the rate.",
+    ),
+    Finding(
+        "trials_out_of_date",
+        "\"Three randomized trials are examining\" was out of date in 2020",
+        "By the 2020 start, the Tata Memorial (2015), MF07-01 (2018) and ABCSG-28 (2019) trials had "
+        "reported and E2108 was presented in 2020; the sentence describes the situation of about "
+        "2009-2012.",
+        (Sourced("Clinical Trial Summary", "Three prospective randomized trials are examining the role of "
+                 "surgery in patients presenting with stage IV disease and an intact primary tumor."),),
+        "The rationale ignores the randomized evidence (hazard ratios about 0.9-1.1 except MF07-01) "
+        "that makes the assumed HR 0.50 implausible; see references/clinical_evidence.md.",
+    ),
+    Finding(
+        "two_control_survivals",
+        "Two control survivals: 0.60 and exp(-0.5) = 0.6065",
+        "The protocol writes lambda*t = 0.5 and S1(2) = 0.60, but exp(-0.5) = 0.6065.",
+        (Sourced(f"{_SS} > Step 2", "λt=0.5 at t= 2-year"), Sourced(f"{_SS} > Step 2", "S1(2)= exp{-0.5}=0.60")),
+        "The project keeps both on purpose: the sample-size recomputation follows the protocol's "
+        "formula from lambda*t = 0.5 (0.6065), and the simulators use the stated design value 0.60 "
+        "(PROTOCOL.design.control_survival). They differ by 0.65 percentage points; every place that "
+        "shows one says which.",
+    ),
+    Finding(
+        "registry_hr_free_margins",
+        "The registry HR 0.61 is for surgery with free margins",
+        "The 16,023-patient analysis compared surgery to negative margins with no surgery; HR 0.61 "
+        "(0.58-0.65) is not the effect of surgery in general.",
+        (Sourced("Clinical Trial Summary", "compared outcomes between patients having surgery of the primary "
+                 "tumor to negative margins or no surgery"),
+         Sourced("Clinical Trial Summary", "surgery reduced the HR for death to 0.61 (95% CI = 0.58 to 0.65)")),
+        "Free margins select small, favourable tumours; the figure must keep its qualifier wherever quoted.",
+    ),
+    Finding(
+        "biases_named",
+        "The biases the protocol names do not include immortal time",
+        "The protocol names confounding by favourable prognostic factors, stage migration, adjustment "
+        "for chemotherapy and coding errors; immortal time (patients must survive to be operated) is "
+        "not among them.",
+        (Sourced("Clinical Trial Summary", "This phenomenon was referred to as the stage migration bias."),
+         Sourced("Clinical Trial Summary", "coding errors in the retrospectively collected dataset were found "
+                 "to explain part of the survival advantage")),
+        "The notebooks say \"the biases the protocol names, plus immortal time\".",
+    ),
+)
+"""What the protocol text itself gets wrong or leaves open (besides the sample-size arithmetic
+audited by :func:`trialnb.sample_size.protocol_audit`), each with its sentences."""
+
+
+def findings_table() -> pd.DataFrame:
+    """:data:`FINDINGS` as a table: title, statement, sections and verbatim sentences, consequence."""
+    return pd.DataFrame([{"finding": f.title, "statement": f.statement,
+                          "section": " | ".join(dict.fromkeys(s.section for s in f.sources)),
+                          "protocol text": " | ".join(s.quote for s in f.sources),
+                          "consequence": f.consequence} for f in FINDINGS])
+
+
+
 @dataclass(frozen=True)
 class Protocol:
     """The whole protocol as one frozen object. Use the module-level :data:`PROTOCOL`."""
@@ -300,6 +553,10 @@ class Protocol:
         "Centralized, computer-generated, immediately after diagnosis; minimization on "
         "dominant metastatic site, hormone receptor status and HER2 status."
     )
+    primary_analysis: AnalysisPlan = PRIMARY_ANALYSIS
+    os_analysis: AnalysisPlan = OS_ANALYSIS
+    findings: tuple[Finding, ...] = FINDINGS
+    completion_date: str = "2021-12-20"
 
     def factor(self, name: str) -> Factor:
         """The factor called ``name``; a clear error lists the known names otherwise."""

@@ -5,14 +5,21 @@ package versions and the seed of every synthetic dataset, as text or as one HTML
 writes :func:`write_html`, a single self-contained file (inline CSS, no script, no link to
 anything outside it) that a reviewer can open offline and check without reading code.
 
+The report leads with what is wrong in the protocol itself (:func:`protocol_findings`: how
+many findings, which), and only then says, separately, whether our own recomputation and
+cross-checks hold: a green cross-check never stands for a sound protocol.
+
 The report is assembled from :class:`Section` objects, one per topic. A section whose
 ingredients are missing (a module not installed, a reference file not committed yet) is kept
 with status ``"not available"`` and says what is missing, so the report never hides a gap.
 
 Sources of each section:
 
+* protocol findings: :data:`trialnb.protocol.FINDINGS` (contradictions, feasibility, dated or
+  unqualified statements) and the rows of :func:`trialnb.sample_size.protocol_audit` whose
+  verdict is not "correct", each with the protocol's section and verbatim sentence;
 * protocol numbers: :func:`trialnb.sample_size.protocol_audit` (protocol value, recomputed value,
-  verdict, one-line explanation);
+  verdict, one-line explanation), with the section and sentence each number comes from;
 * cross-checks: the committed outputs of the R scripts in ``tests/reference/`` (``rpact`` for
   sample size and power, ``survival`` for the Cox model), recomputed now with ``trialnb`` and
   compared within the tolerance stated in each row (relative tolerance unless said otherwise);
@@ -46,6 +53,7 @@ __all__ = [
     "crosscheck_survival",
     "dataset_seeds",
     "package_versions",
+    "protocol_findings",
     "protocol_numbers",
     "text_report",
     "write_html",
@@ -56,6 +64,9 @@ REFERENCE_DIR = ROOT / "tests" / "reference"
 """Where the committed R reference values live (a source checkout; absent in a wheel install)."""
 
 NOT_AVAILABLE = "not available"
+FINDINGS = "findings"
+"""Status of the protocol-findings section: it reports problems *of the protocol*, which are
+neither a failure of our checks (``"fail"``) nor a clean bill of health (``"ok"``)."""
 PACKAGES = ("trialnb", "numpy", "scipy", "pandas", "lifelines", "matplotlib", "ipywidgets",
             "jupyterlab", "voila", "nbconvert", "jupytext", "nbval", "latex2mathml")
 
@@ -64,8 +75,9 @@ PACKAGES = ("trialnb", "numpy", "scipy", "pandas", "lifelines", "matplotlib", "i
 class Section:
     """One part of the report: a title, a status, a table (header + rows of strings) and notes.
 
-    ``status`` is ``"ok"``, ``"fail"`` (a cross-check outside its tolerance) or
-    :data:`NOT_AVAILABLE`.
+    ``status`` is ``"ok"``, ``"fail"`` (a cross-check outside its tolerance),
+    :data:`NOT_AVAILABLE`, or :data:`FINDINGS` (the protocol-findings section when the protocol
+    has findings).
     """
 
     title: str
@@ -75,8 +87,9 @@ class Section:
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if self.status not in ("ok", "fail", NOT_AVAILABLE):
-            raise ValueError(f"status must be 'ok', 'fail' or {NOT_AVAILABLE!r}, got {self.status!r}")
+        if self.status not in ("ok", "fail", NOT_AVAILABLE, FINDINGS):
+            raise ValueError(f"status must be 'ok', 'fail', {NOT_AVAILABLE!r} or {FINDINGS!r}, "
+                             f"got {self.status!r}")
         for r in self.rows:
             if len(r) != len(self.header):
                 raise ValueError(f"row {r!r} has {len(r)} cells, header has {len(self.header)}")
@@ -118,8 +131,45 @@ def _significant(x: float, sig: int = 7) -> str:
 
 # --- protocol numbers ---------------------------------------------------------------------
 
+AUDIT_SOURCES: dict[str, tuple[str, ...]] = {
+    "z_(alpha/2)": ("z_alpha_half",),
+    "z_beta": ("z_beta",),
+    "events": ("events",),
+    "S(t) = exp{0.5}, as printed": ("control_survival",),
+    "40% die within 2 years": ("death_fraction",),
+    "S1(2), control": ("s1_2y",),
+    "S2(2), treatment": ("s2_2y",),
+    "Pr(event)": ("p_event",),
+    "N": ("n_total",),
+    "N per arm": ("n_per_arm",),
+    "N per arm after loss": ("n_per_arm_after_loss",),
+    "N after loss (2 x per arm)": ("n_per_arm_after_loss",),
+    "N if follow-up runs to the end of the study": ("accrual_months", "horizon_months"),
+}
+"""Which :meth:`trialnb.protocol.Protocol.source` entries each row of ``protocol_audit`` rests on."""
+
+_SOUND = ("correct", "assumption")
+"""Verdicts of ``protocol_audit`` that are not a finding (``correct ...``, ``assumption``)."""
+
+
+def _audit_source(quantity: str) -> tuple[str, str]:
+    """(section, verbatim sentence) of an audited quantity; '—' when none is recorded."""
+    from .protocol import PROTOCOL
+
+    names = AUDIT_SOURCES.get(quantity, ())
+    srcs = [PROTOCOL.source(n) for n in names]
+    if not srcs:
+        return "—", "—"
+    return (" | ".join(dict.fromkeys(x.section for x in srcs)), " | ".join(f"\u201c{x.quote}\u201d" for x in srcs))
+
+
+def _is_finding(verdict: str) -> bool:
+    return not str(verdict).startswith(_SOUND)
+
+
 def protocol_numbers() -> Section:
-    """The protocol's sample-size numbers recomputed (:func:`trialnb.sample_size.protocol_audit`)."""
+    """The protocol's sample-size numbers recomputed (:func:`trialnb.sample_size.protocol_audit`),
+    each with the protocol's section and verbatim sentence."""
     title = "Protocol numbers recomputed"
     try:
         from .sample_size import protocol_audit
@@ -130,12 +180,50 @@ def protocol_numbers() -> Section:
     missing = [c for c in cols if c not in df.columns]
     if missing:
         return _unavailable(title, f"protocol_audit() lacks columns {missing}")
-    rows = [[_cell(r[c]) for c in cols] for r in df[cols].to_dict("records")]
+    rows = []
+    for r in df[cols].to_dict("records"):
+        section, quote = _audit_source(str(r["quantity"]))
+        rows.append([_cell(r[c]) for c in cols[:-1]] + [section, quote, _cell(r["explanation"])])
     verdicts = sorted({str(v) for v in df["verdict"]})
     counts = ", ".join(f"{(df['verdict'] == v).sum()} {v}" for v in verdicts)
-    return Section(title, "ok", [c.capitalize() for c in cols], rows,
-                   [f"{len(df)} quantities from the protocol's sample-size section: {counts}.",
-                    "Source: trialnb.sample_size.protocol_audit()."])
+    n_bad = int(sum(_is_finding(v) for v in df["verdict"]))
+    return Section(title, "ok", ["Quantity", "Protocol", "Recomputed", "Verdict", "Protocol section",
+                                 "Protocol text", "Explanation"], rows,
+                   [f"{len(df)} quantities from the protocol's sample-size section: {counts}. "
+                    f"{n_bad} of them are findings against the protocol (listed first in the report); "
+                    "the status of this section says only that the recomputation ran.",
+                    "Source: trialnb.sample_size.protocol_audit(); sentences: "
+                    "references/NCT04697043-protocol-record.txt."])
+
+
+def protocol_findings() -> Section:
+    """What is wrong or open in the protocol itself: the sample-size numbers whose verdict is
+    not "correct" and :data:`trialnb.protocol.FINDINGS`, each with section and sentence."""
+    title = "Protocol findings"
+    from .protocol import FINDINGS as TEXT_FINDINGS
+    rows: list[list[str]] = []
+    try:
+        from .sample_size import protocol_audit
+        df = protocol_audit()
+    except ImportError as exc:
+        return _unavailable(title, f"trialnb.sample_size.protocol_audit cannot be imported ({exc})")
+    for r in df.to_dict("records"):
+        if _is_finding(r["verdict"]):
+            section, quote = _audit_source(str(r["quantity"]))
+            rows.append(["sample-size arithmetic", f"{r['quantity']}: {r['verdict']}", section, quote,
+                         str(r["explanation"])])
+    n_numbers = len(rows)
+    for f in TEXT_FINDINGS:
+        rows.append(["protocol text", f.title,
+                     " | ".join(dict.fromkeys(x.section for x in f.sources)),
+                     " | ".join(f"\u201c{x.quote}\u201d" for x in f.sources),
+                     f"{f.statement} {f.consequence}"])
+    status = FINDINGS if rows else "ok"
+    return Section(title, status, ["Kind", "Finding", "Protocol section", "Protocol text", "What is wrong"],
+                   rows, [f"{len(rows)} findings against the protocol: {n_numbers} in its sample-size "
+                          f"arithmetic, {len(rows) - n_numbers} in its text.",
+                          "Sources: trialnb.sample_size.protocol_audit() and trialnb.protocol.FINDINGS; "
+                          "every quoted sentence is in references/NCT04697043-protocol-record.txt."])
 
 
 # --- cross-checks against R ---------------------------------------------------------------
@@ -209,28 +297,58 @@ LOGLIK_TOL = 1e-6
 """Absolute tolerance for the Cox partial log-likelihood."""
 
 
+def _design_words(c: dict[str, Any], with_power: bool = True) -> str:
+    """A readable name for one rpact design, built from its parameters (never from its id, so a
+    row cannot borrow a label such as "protocol" from a design the protocol did not use)."""
+    sides = "two-sided" if c["sided"] == 2 else "one-sided"
+    ratio = c["allocation_ratio"]
+    alloc = "1:1" if ratio == 1 else f"{report.fmt_num(float(ratio), 2).rstrip('0').rstrip('.')}:1"
+    parts = [f"HR {c['hazard_ratio']:.2f}", f"{sides} alpha {c['alpha']:g}"]
+    if with_power:
+        parts.append(f"power {100 * c['power']:g}%")
+    parts.append(f"allocation {alloc}")
+    if "method" in c:
+        parts.append(str(c["method"]).capitalize())
+    return ", ".join(parts)
+
+
+def _time_words(c: dict[str, Any]) -> str:
+    if c["accrual_time"] < 0.01:
+        acc = f"everyone followed {c['follow_up_time']:g} months (accrual ~0)"
+    else:
+        acc = f"accrual {c['accrual_time']:g} + follow-up {c['follow_up_time']:g} months"
+    drop = f", drop-out hazard {c['dropout_hazard']:.4f}/month" if c.get("dropout_hazard") else ""
+    return f"{acc}, control hazard {c['control_hazard']:.4f}/month{drop}"
+
+
 def _rpact_checks(ref: dict[str, Any]) -> list[Check]:
     """Our sample-size numbers for every design in rpact_sample_size.json (getSampleSizeSurvival,
     getPowerSurvival, getSampleSizeRates)."""
     from . import sample_size as ss
 
     checks: list[Check] = []
-    for c in ref.get("survival", []):
+    for i, c in enumerate(ref.get("survival", []), 1):
         res = ss.sample_size(
             c["hazard_ratio"], alpha=c["alpha"], power=c["power"], allocation_ratio=c["allocation_ratio"],
             sided=c["sided"], method=c["method"], control_hazard=c["control_hazard"],
             accrual_time=c["accrual_time"], follow_up_time=c["follow_up_time"],
             dropout_hazard=c["dropout_hazard"])
-        checks.append(Check(f"{c['id']}: events", c["events"], res.events, RPACT_TOL))
-        checks.append(Check(f"{c['id']}: N (unrounded)", c["n_total"], res.n_total, RPACT_TOL))
-    for c in ref.get("power", []):
+        name = _design_words(c)
+        given = " (control given to rpact as P(death by 24 months))" if "pi2" in str(c.get("id", "")) else ""
+        checks.append(Check(f"[S{i}] Events for {name}", c["events"], res.events, RPACT_TOL))
+        checks.append(Check(f"[S{i}] N (unrounded) for {name}; {_time_words(c)}{given}", c["n_total"],
+                            res.n_total, RPACT_TOL))
+    for i, c in enumerate(ref.get("power", []), 1):
         got = ss.power(c["events"], c["hazard_ratio"], alpha=c["alpha"], allocation_ratio=c["allocation_ratio"],
                        sided=c["sided"], method=c["method"])
-        checks.append(Check(f"{c['id']}: power", c["power"], got, RPACT_TOL))
-    for c in ref.get("rates", []):
+        checks.append(Check(f"[P{i}] Power of {c['events']:g} events at {_design_words(c, with_power=False)}", c["power"], got, RPACT_TOL))
+    for i, c in enumerate(ref.get("rates", []), 1):
         res = ss.proportion_sample_size(c["control_proportion"], c["treatment_proportion"], alpha=c["alpha"],
                                         power=c["power"], allocation_ratio=c["allocation_ratio"], sided=c["sided"])
-        checks.append(Check(f"{c['id']}: N, two proportions", c["n_total"], res.n_total, RPACT_TOL))
+        checks.append(Check(f"[R{i}] N for two proportions {c['control_proportion']:.4g} vs {c['treatment_proportion']:.4g}, "
+                            f"{'two' if c['sided'] == 2 else 'one'}-sided alpha {c['alpha']:g}, power {100 * c['power']:g}%, "
+                            f"allocation {c['allocation_ratio']:g}:1 (a method check; the protocol's design is "
+                            "event-driven, not two proportions)", c["n_total"], res.n_total, RPACT_TOL))
     return checks
 
 
@@ -251,7 +369,8 @@ def _survival_checks(ref: dict[str, Any]) -> list[Check]:
         for term, v in r["cox"].items():
             row = summ.loc[term]
             if term == "arm_A":
-                checks += [Check(f"{name}: Cox HR arm A vs B", v["hr"], float(row["exp(coef)"]), COX_TOL),
+                checks += [Check(f"{name}: Cox HR arm A vs B (primary, death within 24 months)", v["hr"],
+                                 float(row["exp(coef)"]), COX_TOL),
                            Check(f"{name}: Cox HR 95% CI lower", v["ci_lower"], float(row["exp(coef) lower 95%"]), COX_TOL),
                            Check(f"{name}: Cox HR 95% CI upper", v["ci_upper"], float(row["exp(coef) upper 95%"]), COX_TOL),
                            Check(f"{name}: Cox Wald p, arm", v["p"], float(row["p"]), COX_TOL)]
@@ -259,6 +378,12 @@ def _survival_checks(ref: dict[str, Any]) -> list[Check]:
                        Check(f"{name}: Cox SE {term}", v["se"], float(row["se(coef)"]), COX_TOL)]
         checks.append(Check(f"{name}: Cox partial log-likelihood", r["loglik"], float(cox.model.log_likelihood_),
                             LOGLIK_TOL, relative=False))
+        if "cox_os" in r:
+            os_ = an.overall_survival_cox(df)
+            v = r["cox_os"]["arm_A"]
+            checks += [Check(f"{name}: Cox HR arm A vs B (secondary, overall survival, all follow-up)", v["hr"],
+                             os_.hazard_ratio, COX_TOL),
+                       Check(f"{name}: Cox SE arm_A (secondary, overall survival)", v["se"], os_.se, COX_TOL)]
         km = an.survival_at(df, 24.0).table
         for arm, v in r["km_24"].items():
             checks += [Check(f"{name}: KM 2-year survival, arm {arm}", v["survival"], float(km.at[arm, "survival"]), KM_TOL),
@@ -294,7 +419,7 @@ def crosscheck_rpact() -> Section:
 def crosscheck_survival() -> Section:
     """Cox model estimates, against R survival::coxph."""
     ref = _load_reference("survival_coxph.json")
-    return _check_section("Cross-check: Cox model against R survival",
+    return _check_section("Cross-check: Cox model (primary and overall survival) against R survival",
                           "survival_coxph.json", _survival_checks, _r_software(ref, "survival"))
 
 
@@ -364,7 +489,8 @@ def dataset_seeds() -> Section:
 def collect() -> list[Section]:
     """Every section of the report, in order; a section that fails to build says why."""
     out = []
-    for fn in (protocol_numbers, crosscheck_rpact, crosscheck_survival, dataset_seeds, package_versions):
+    for fn in (protocol_findings, protocol_numbers, crosscheck_rpact, crosscheck_survival, dataset_seeds,
+               package_versions):
         try:
             out.append(fn())
         except Exception as exc:  # noqa: BLE001 - a broken piece must not hide the rest
@@ -373,10 +499,26 @@ def collect() -> list[Section]:
     return out
 
 
+def _findings_line(sections: list[Section]) -> str:
+    """First line: the protocol's findings, how many and which."""
+    fs = [s for s in sections if s.title == "Protocol findings"]
+    if not fs or fs[0].status == NOT_AVAILABLE:
+        return "The protocol: findings not available."
+    rows = fs[0].rows
+    if not rows:
+        return "The protocol: no findings."
+    numbers = [r[1] for r in rows if r[0] == "sample-size arithmetic"]
+    text = [r[1] for r in rows if r[0] != "sample-size arithmetic"]
+    return (f"The protocol has {len(rows)} findings: {len(numbers)} in its sample-size arithmetic "
+            f"({'; '.join(numbers)}) and {len(text)} in its text ({'; '.join(text)}).")
+
+
 def _summary(sections: list[Section]) -> str:
-    bad = [s.title for s in sections if s.status == "fail"]
-    na = [s.title for s in sections if s.status == NOT_AVAILABLE]
-    parts = [f"{len(sections) - len(bad) - len(na)} of {len(sections)} sections ok"]
+    """Second line: whether our own recomputation and cross-checks hold (findings excluded)."""
+    ours = [s for s in sections if s.title != "Protocol findings"]
+    bad = [s.title for s in ours if s.status == "fail"]
+    na = [s.title for s in ours if s.status == NOT_AVAILABLE]
+    parts = [f"Our recomputation and cross-checks: {len(ours) - len(bad) - len(na)} of {len(ours)} sections ok"]
     if bad:
         parts.append("FAILED: " + "; ".join(bad))
     if na:
@@ -394,13 +536,13 @@ def _text_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-TITLE = "trialnb reviewer's report: NCT04697043 calculations recomputed and cross-checked"
+TITLE = "trialnb reviewer's report: NCT04697043 protocol findings, calculations recomputed and cross-checked"
 
 
 def text_report(sections: list[Section] | None = None) -> str:
     """The whole report as plain text (what ``trialnb audit`` prints)."""
     sections = collect() if sections is None else sections
-    out = [TITLE, "=" * len(TITLE), _summary(sections), ""]
+    out = [TITLE, "=" * len(TITLE), _findings_line(sections), _summary(sections), ""]
     for s in sections:
         head = f"{s.title} [{s.status}]"
         out += [head, "-" * len(head)]
@@ -423,6 +565,7 @@ th { background: #f2f4f7; }
 .status-ok { background: #d9f2dd; color: #185c26; }
 .status-fail { background: #f8d7da; color: #842029; }
 .status-na { background: #fff3cd; color: #664d03; }
+.status-findings { background: #f8d7da; color: #842029; }
 td.result-pass { color: #185c26; font-weight: 600; }
 td.result-fail { color: #842029; font-weight: 700; }
 .summary { padding: 0.6em 1em; background: #f2f4f7; border-radius: 6px; }
@@ -431,7 +574,7 @@ td.result-fail { color: #842029; font-weight: 700; }
 
 
 def _html_section(s: Section) -> str:
-    cls = {"ok": "status-ok", "fail": "status-fail"}.get(s.status, "status-na")
+    cls = {"ok": "status-ok", "fail": "status-fail", FINDINGS: "status-findings"}.get(s.status, "status-na")
     sid = "".join(ch if ch.isalnum() else "-" for ch in s.title.lower()).strip("-")
     parts = [f'<section id="{sid}" data-status="{html.escape(s.status)}">',
              f'<h2>{html.escape(s.title)}<span class="status {cls}">{html.escape(s.status)}</span></h2>']
@@ -463,7 +606,7 @@ def html_report(sections: list[Section] | None = None) -> str:
 <style>{_CSS}</style></head>
 <body>
 <h1>{html.escape(TITLE)}</h1>
-<p class="summary">{html.escape(_summary(sections))}</p>
+<p class="summary">{html.escape(_findings_line(sections))}<br>{html.escape(_summary(sections))}</p>
 <p class="meta">Generated {when} by <code>trialnb audit --html</code> with Python
 {html.escape(sys.version.split()[0])}. Every number below is recomputed when the report is
 generated; nothing is copied from a previous run.</p>

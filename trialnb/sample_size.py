@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from . import evidence as _ev
 from .protocol import PROTOCOL
 from .report import fmt_n, fmt_num, fmt_pct
 
@@ -782,18 +783,20 @@ def protocol_audit() -> pd.DataFrame:
 # power at the effect sizes the evidence found
 
 RCT_EFFECT_SIZES: tuple[tuple[str, str, float, str], ...] = (
-    ("Tata Memorial (Badwe 2015)", "RCT", 1.04, "Lancet Oncol 2015;16:1380-1388"),
-    ("MF07-01 (Soran 2018)", "RCT", 0.66, "Ann Surg Oncol 2018;25:3141-3149"),
-    ("MF07-01, 10 years (Soran 2021)", "RCT", 0.71, "J Am Coll Surg 2021;233:742-752"),
-    ("E2108 (Khan 2022)", "RCT", 1.11, "J Clin Oncol 2022;40:978-987"),
-    ("JCOG1017 (Shien 2023)", "RCT", 0.857, "J Clin Oncol 2023;41(16 suppl):523"),
-    ("Meta-analysis of RCTs (Reinhorn 2021)", "meta-analysis", 0.97, "Breast 2021"),
-    ("Meta-analysis of RCTs (Villacampa 2024)", "meta-analysis", 0.93, "Oncologist 2024"),
-    ("Observational pooled (Ruiterkamp 2010)", "observational", 0.65, "Breast Cancer Res Treat 2010"),
+    ("Tata Memorial (Badwe 2015)", "RCT", _ev.study("tata2015").hazard_ratio, "Lancet Oncol 2015;16:1380-1388"),
+    ("MF07-01 (Soran 2018)", "RCT", _ev.study("mf0701_2018").hazard_ratio, "Ann Surg Oncol 2018;25:3141-3149"),
+    ("MF07-01, 10 years (Soran 2021)", "RCT", _ev.study("mf0701_2021").hazard_ratio, "J Am Coll Surg 2021;233:742-752"),
+    ("E2108 (Khan 2022)", "RCT", _ev.study("e2108_2022").hazard_ratio, "J Clin Oncol 2022;40:978-987"),
+    ("JCOG1017 (Shien 2023)", "RCT", _ev.study("jcog1017").hazard_ratio, "J Clin Oncol 2023;41(16 suppl):523"),
+    ("Meta-analysis of RCTs (Reinhorn 2021)", "meta-analysis", _ev.study("reinhorn2021").hazard_ratio, "Breast 2021"),
+    ("Meta-analysis of RCTs (Villacampa 2024)", "meta-analysis", _ev.study("villacampa2024").hazard_ratio,
+     "Oncologist 2024"),
+    ("Observational pooled (Ruiterkamp 2010)", "observational", _ev.study("ruiterkamp2010").hazard_ratio,
+     "Breast Cancer Res Treat 2010"),
 )
-"""(study, kind, hazard ratio surgery vs none, source) from
-``shared/references/clinical_evidence.md`` (sections 0, 2.1, 2.5; tagged verified there,
-JCOG1017 partly verified)."""
+"""(study, kind, hazard ratio surgery vs none, source); the hazard ratios are read from
+:mod:`trialnb.evidence` (written up in ``references/clinical_evidence.md``; JCOG1017 is a
+partly verified conference abstract)."""
 
 
 def power_at_effect_sizes(

@@ -31,9 +31,18 @@ Random streams: one :class:`numpy.random.SeedSequence` per seed, spawned into in
 streams for screening, allocation, outcomes and QoL, so scenarios that differ only in
 outcome parameters share the same screened and allocated patients (common random numbers).
 
-The treatment effect ``treatment_hr`` is the intention-to-treat hazard ratio of *allocation*
-to arm A (proportional hazards from randomization); the per-protocol and as-treated
-contrasts in the data are then biased on purpose, which is what the analysis notebook shows.
+**Which estimand.** The treatment effect ``treatment_hr`` is the hazard ratio of *allocation*
+to arm A, acting from randomization on every arm-A patient, including those never operated
+(progression, death, refusal). It is therefore the intention-to-treat (treatment-policy)
+effect of the strategy "plan surgery after systemic therapy" under proportional hazards, not
+the effect of the operation itself: in these data surgery has no effect beyond allocation,
+and a non-operated arm-A patient benefits as much as an operated one. That is the estimand the
+ITT Cox model targets, so the ITT analysis recovers ``treatment_hr``; it is not a realistic model
+of how surgery could act (an effect of surgery would start at the operation and spare the
+non-operated), which would dilute the ITT hazard ratio towards 1 (see
+:class:`trialnb.fastsim.Scenario` ``non_compliance`` and ``effect_delay_months``). The
+per-protocol and as-treated contrasts in the data are biased on purpose, which is what the
+analysis notebook shows.
 """
 
 from __future__ import annotations
@@ -84,9 +93,10 @@ class Allocator(Protocol):
 class TrialScenario:
     """Every assumption of one simulated trial (times in months, HRs as ratios).
 
-    Defaults follow the protocol (N, accrual, control survival) and the clinical evidence
-    sheet, section 3 (factor frequencies and prognostic HRs, loss to follow-up, arm A not
-    operated); see ``shared/references/clinical_evidence.md``.
+    Defaults follow the protocol (N, accrual, control survival) and the simulated population
+    of :mod:`trialnb.population` (factor frequencies and prognostic HRs, with their sources;
+    ``references/clinical_evidence.md``); loss to follow-up and arm A not operated are
+    assumptions.
     """
 
     name: str = "protocol"
@@ -220,7 +230,7 @@ SCENARIOS: dict[str, TrialScenario] = {
     "null": TrialScenario(name="null", description="no effect of surgery: HR 1.0 (type I error scenario)",
                           treatment_hr=1.0),
     "realistic": TrialScenario(name="realistic", description="effect seen in randomized trials: HR 0.90 "
-                               "(RCT meta-analyses 0.87-0.97, evidence sheet section 0)", treatment_hr=0.90),
+                               "(RCT meta-analyses 0.87-0.97, references/clinical_evidence.md section 3)", treatment_hr=0.90),
 }
 """Named scenarios: the protocol's design assumptions, the null (HR 1) and a realistic HR 0.90."""
 
@@ -609,8 +619,18 @@ the regenerated ones.
   staggered entry over {accrual:g} months; data cut-off at month {cutoff:g};
 - allocation by minimization: `trialnb.randomization.PocockSimon()` (defaults);
 - survival: proportional hazards, exponential baseline calibrated so that arm B's
-  population 2-year survival is {s2:.2f}; prognostic HRs from the evidence sheet (section 3);
+  population 2-year survival is {s2:.2f}; factor frequencies and prognostic HRs from
+  `trialnb.evidence` (written up in `references/clinical_evidence.md`, section 5);
 - every assumption: `scenarios.csv` (one column per scenario) and `trialnb.simulation.TrialScenario`.
+
+## Which effect do these data contain (the estimand)
+The "true effect of surgery" of each scenario (`treatment_hr`) is a hazard ratio of
+*allocation* to arm A that acts from randomization on every arm-A patient, including the
+arm-A patients who were never operated. It is the intention-to-treat (treatment-policy)
+effect of planning surgery, which the primary analysis (ITT Cox model, death within 24
+months) estimates; it is not an effect of the operation itself. In a real trial an effect of
+surgery would start at the operation and spare the non-operated patients, so the ITT hazard
+ratio would be diluted towards 1.
 
 ## Files
 | file | content |

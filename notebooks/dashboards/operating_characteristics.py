@@ -19,6 +19,12 @@
 # or the type-I error when the true hazard ratio is 1) and the spread of the estimated hazard
 # ratios. Simulations are seeded, so the same settings always give the same answer.
 #
+# Each simulated trial is analysed with the trial's **primary analysis**, defined once in
+# `trialnb.protocol.PRIMARY_ANALYSIS`: deaths within 24 months (every patient's follow-up
+# censored at 24 months after randomization), intention to treat, Cox model adjusted for the
+# three minimization factors, two-sided 5% Wald test ("Cox (planned)"); "Log-rank" is the
+# unadjusted test on the same follow-up.
+#
 # *Protocol section:* Statistics (sample size, analysis). The simulation engine is explained in
 # notebook `06_operating_characteristics`.
 

@@ -1,6 +1,10 @@
 # Reference values for trialnb.randomization, computed independently in base R.
 #
-#   Rscript tests/reference/randomization_exact.R [out.json]
+#   Rscript tests/reference/randomization_exact.R [OUTPUT.json]
+#
+# One optional argument, the output path (default tests/reference/randomization_exact.json);
+# run from the repository root; every input is constructed below. If any expected value is
+# empty or NA the script stops with an error and writes nothing.
 #
 # - Procedures driven by the imbalance D alone (complete, Efron's coin, big stick): the law of
 #   D is propagated with a dense transition vector over -n..n; at each step the convergence
@@ -14,7 +18,8 @@
 # Writes JSON (jsonlite, 15 significant digits). Run from the repository root.
 suppressPackageStartupMessages(library(jsonlite))
 args <- commandArgs(trailingOnly = TRUE)
-out <- if (length(args) >= 1) args[1] else "tests/reference/randomization_exact.json"
+if (length(args) > 1) stop("usage: Rscript tests/reference/randomization_exact.R [OUTPUT.json]")
+out <- if (length(args) == 1) args[1] else "tests/reference/randomization_exact.json"
 
 d_chain <- function(phi, n) {
   d <- -n:n
@@ -142,4 +147,10 @@ for (measure in c("range", "variance", "sd")) {
 }
 res <- list(d_based = d_based, fixed_blocks = blocks, random_blocks = rblocks, maximal = maxi,
             minimization = mins)
-writeLines(toJSON(res, auto_unbox = TRUE, digits = 15, pretty = TRUE, na = "null"), out)
+# "param" is NA by design for complete randomization (it has no parameter); every other value
+# is expected
+vals <- unlist(res)
+vals <- vals[!grepl("(^|\\.)param$", names(vals))]
+if (length(vals) == 0 || any(is.na(vals)))
+  stop("empty or NA result(s), nothing written: ", paste(head(names(vals)[is.na(vals)]), collapse = ", "))
+writeLines(toJSON(res, auto_unbox = TRUE, digits = I(15), pretty = TRUE, na = "null"), out)

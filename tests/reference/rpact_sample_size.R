@@ -3,8 +3,10 @@
 #
 #   Rscript tests/reference/rpact_sample_size.R [OUTPUT.json]
 #
-# Writes JSON (default tests/reference/rpact_sample_size.json). No package beyond rpact is
-# needed: JSON is written by hand with 15 significant digits.
+# One optional argument, the output path (default tests/reference/rpact_sample_size.json); run
+# from the repository root; every input is written below. JSON via jsonlite, 15 significant
+# digits. If any expected value is empty or NA the script stops with an error and writes
+# nothing (a reference is never overwritten with empty results).
 #
 # rpact conventions used here (rpact 3.3.4 manual):
 # * group 1 = treatment, group 2 = control; hazardRatio = lambda1 / lambda2;
@@ -15,20 +17,18 @@
 # * dropoutRate1/2 = P(drop-out by dropoutTime), i.e. exponential drop-out hazard
 #   -log(1 - rate) / dropoutTime.
 # * getPowerSurvival with sided = 1 needs the direction: directionUpper = (hazardRatio > 1).
-suppressPackageStartupMessages(library(rpact))
+suppressPackageStartupMessages({library(rpact); library(jsonlite)})
 
 args <- commandArgs(trailingOnly = TRUE)
-out <- if (length(args) >= 1) args[1] else "tests/reference/rpact_sample_size.json"
+if (length(args) > 1) stop("usage: Rscript tests/reference/rpact_sample_size.R [OUTPUT.json]")
+out <- if (length(args) == 1) args[1] else "tests/reference/rpact_sample_size.json"
 
-num <- function(x) if (is.null(x) || length(x) == 0 || is.na(x)) "null" else sprintf("%.15g", x)
-str <- function(x) sprintf("\"%s\"", x)
-obj <- function(lst) {
-  parts <- vapply(names(lst), function(k) {
-    v <- lst[[k]]
-    val <- if (is.character(v)) str(v) else num(v)
-    sprintf("\"%s\": %s", k, val)
-  }, character(1))
-  paste0("{", paste(parts, collapse = ", "), "}")
+# every field of every case must be one non-missing value
+check_case <- function(x) {
+  bad <- names(x)[vapply(x, function(v) length(v) != 1 || is.na(v), logical(1))]
+  if (length(bad)) stop("empty or NA result(s) for case ", x$id, ": ", paste(bad, collapse = ", "),
+                        "; nothing written")
+  x
 }
 
 # ---- events and N: getSampleSizeSurvival --------------------------------------------
@@ -133,18 +133,10 @@ run_rates <- function(cs) {
        n_total = x$nFixed[1], n_treatment = x$nFixed1[1], n_control = x$nFixed2[1])
 }
 
-block <- function(cases, fun) {
-  paste0("[\n    ", paste(vapply(cases, function(cs) obj(fun(cs)), character(1)), collapse = ",\n    "), "\n  ]")
-}
-
-json <- paste0(
-  "{\n",
-  "  \"generator\": \"tests/reference/rpact_sample_size.R\",\n",
-  "  \"rpact_version\": ", str(as.character(packageVersion("rpact"))), ",\n",
-  "  \"survival\": ", block(survival_cases, run_survival), ",\n",
-  "  \"power\": ", block(power_cases, run_power), ",\n",
-  "  \"rates\": ", block(rates_cases, run_rates), "\n",
-  "}\n"
-)
-writeLines(json, out, sep = "")
+res <- list(generator = "tests/reference/rpact_sample_size.R",
+            rpact_version = as.character(packageVersion("rpact")),
+            survival = lapply(survival_cases, function(cs) check_case(run_survival(cs))),
+            power = lapply(power_cases, function(cs) check_case(run_power(cs))),
+            rates = lapply(rates_cases, function(cs) check_case(run_rates(cs))))
+writeLines(toJSON(res, auto_unbox = TRUE, digits = I(15), pretty = TRUE), out)
 cat("wrote", out, "\n")
