@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from trialnb.protocol import (
-    ARM_CODES, FACTOR_NAMES, FACTORS, PROTOCOL, PatientRecordError, check_answer_strata,
+    ARM_CODES, FACTOR_NAMES, FACTORS, PROTOCOL, PatientRecordError,
     check_patient_factors, strata,
 )
 
@@ -102,11 +102,6 @@ def test_check_patient_factors_reports_every_problem():
 def test_every_stratum_is_a_valid_patient(combo):
     patient = dict(zip(FACTOR_NAMES, combo))
     assert check_patient_factors({**patient, "age": 50}) == patient
-
-
-def test_strata_self_check():
-    assert check_answer_strata(24).startswith("Right")
-    assert check_answer_strata(13).startswith("Not quite")
 
 
 _SHARED_POINTERS = tuple("/".join(parts) for parts in (("shared", "references"), ("shared", "protocol"),

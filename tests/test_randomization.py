@@ -25,9 +25,6 @@ from trialnb.randomization import (
     StratifiedPermutedBlock,
     bigstick_long_run,
     block_correct_guesses_closed_form,
-    check_block_formula,
-    check_efron_limit,
-    check_minimization_choice,
     chronological_bias_type1,
     correct_guess_proportion,
     covariate_balance,
@@ -612,21 +609,6 @@ def test_chronological_bias_step_trend():
 # ------------------------------------------------------------------------------------------
 # the allocation log: tests/test_allocation_log.py
 # ------------------------------------------------------------------------------------------
-
-
-# ------------------------------------------------------------------------------------------
-# exercise self-checks
-# ------------------------------------------------------------------------------------------
-
-
-def test_exercise_checks():
-    assert check_minimization_choice("B", "range").startswith("Right")
-    assert check_minimization_choice("A", "range").startswith("Not quite")
-    assert check_minimization_choice("A", "variance").startswith("Right")
-    assert check_block_formula(17 / 6).startswith("Right")
-    assert check_block_formula(2.0).startswith("Not quite")
-    assert check_efron_limit(0.625).startswith("Right")
-    assert check_efron_limit(0.5).startswith("Not quite")
 
 
 # ------------------------------------------------------------------------------------------

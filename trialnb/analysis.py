@@ -48,6 +48,7 @@ from .report import fmt_n, fmt_num, fmt_pct
 from .protocol import OS_ANALYSIS, PRIMARY_ANALYSIS, AnalysisPlan  # the analysis plan, defined once
 
 __all__ = [
+    "RerandomizationResult",
     "COX_COVARIATES",
     "REFERENCE_LEVELS",
     "CoxResult",

@@ -10,6 +10,8 @@ function and one ``sub.add_parser`` block in :func:`main`.
 
 from __future__ import annotations
 
+__all__ = ["check_env", "main"]
+
 import argparse
 import sys
 from importlib import metadata

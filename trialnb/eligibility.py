@@ -17,6 +17,7 @@ import pandas as pd
 from .protocol import PatientRecordError, Sourced
 
 __all__ = [
+    "example_patient",
     "CRITERIA",
     "SCREENING_FIELDS",
     "Criterion",

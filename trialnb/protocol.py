@@ -663,14 +663,3 @@ _STATED_SOURCES: dict[str, Sourced] = {
 
 PROTOCOL = Protocol()
 """The protocol of NCT04697043 as data."""
-
-
-def check_answer_strata(answer: int) -> str:
-    """Self-check for notebook 00: strata with age (< 50, >= 50) added as a fourth factor."""
-    right = PROTOCOL.n_strata * 2
-    if not isinstance(answer, int) or isinstance(answer, bool):
-        return f"Give a whole number of strata (got {answer!r})."
-    if answer == right:
-        return f"Right: {PROTOCOL.n_strata} strata x 2 age groups = {right}."
-    return ("Not quite. Hint: strata multiply: 3 sites x 2 receptor x 2 HER2 levels, "
-            "then x the number of age groups.")

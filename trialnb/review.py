@@ -45,6 +45,8 @@ from typing import Any, Callable
 from . import report
 
 __all__ = [
+    "Check",
+    "html_report",
     "NOT_AVAILABLE",
     "REFERENCE_DIR",
     "Section",

@@ -66,6 +66,8 @@ from .files import write_text_atomic
 from .protocol import FACTOR_NAMES, PROTOCOL
 
 __all__ = [
+    "linear_predictor",
+    "scenario",
     "SCENARIOS",
     "SHIPPED_SCENARIOS",
     "SHIPPED_SEED",

@@ -24,9 +24,6 @@ from .assessment import (
     SELECTION_STRATEGIES,
     bigstick_long_run,
     block_correct_guesses_closed_form,
-    check_block_formula,
-    check_efron_limit,
-    check_minimization_choice,
     chronological_bias_type1,
     correct_guess_proportion,
     covariate_balance,
@@ -111,7 +108,4 @@ __all__ = [
     "simulate_trials",
     "tie_fraction",
     "verify_chain",
-    "check_minimization_choice",
-    "check_block_formula",
-    "check_efron_limit",
 ]

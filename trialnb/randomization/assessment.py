@@ -9,6 +9,29 @@ bias), as in randomizeR (Uschner et al. 2018, J Stat Softw 85(8)).
 
 from __future__ import annotations
 
+__all__ = [
+    "DEFAULT_FACTOR_FREQUENCIES",
+    "EXERCISE_CASE",
+    "SELECTION_STRATEGIES",
+    "bigstick_long_run",
+    "block_correct_guesses_closed_form",
+    "chronological_bias_type1",
+    "correct_guess_proportion",
+    "covariate_balance",
+    "deterministic_fraction",
+    "efron_long_run",
+    "exact_summary",
+    "expected_correct_guesses",
+    "imbalance_metrics",
+    "imbalance_path",
+    "run_procedure",
+    "selection_bias_type1",
+    "simulate_correct_guesses",
+    "simulate_patients",
+    "simulate_trials",
+    "tie_fraction",
+]
+
 import math
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
@@ -472,38 +495,3 @@ EXERCISE_CASE: dict[str, Any] = {
     "counts": {"dominant_site": (1, 4), "hormone_receptor": (4, 3), "her2": (5, 4)},
     "patient": {"dominant_site": "bone", "hormone_receptor": "positive", "her2": "negative"},
 }
-
-
-def _exercise_choice(measure: str) -> str:
-    counts = {f: {lv: [0, 0] for lv in fac.levels} for f, fac in ((x.name, x) for x in FACTORS)}
-    for f, lv in EXERCISE_CASE["patient"].items():
-        counts[f][lv] = list(EXERCISE_CASE["counts"][f])
-    scores, _ = minimization_scores(counts, EXERCISE_CASE["patient"], measure)
-    return "A" if scores["A"] < scores["B"] else ("B" if scores["B"] < scores["A"] else "tie")
-
-
-def check_minimization_choice(answer: str, measure: str = "range") -> str:
-    """Self-check: which arm does ``measure`` minimization favour for :data:`EXERCISE_CASE`?"""
-    right = _exercise_choice(measure)
-    if str(answer).strip().upper() == right.upper():
-        return f"Right: with {measure} the favoured arm is {right}."
-    return (
-        f"Not quite. Add the newcomer to A, then to B, and compute the {measure} of the two counts "
-        "at each of the newcomer's levels; the arm with the smaller sum G is favoured."
-    )
-
-
-def check_block_formula(answer: float, block_size: int = 4) -> str:
-    """Self-check: expected correct convergence guesses in one permuted block of ``block_size``."""
-    right = block_correct_guesses_closed_form(block_size)
-    if isinstance(answer, (int, float)) and abs(answer - right) < 0.01:
-        return f"Right: E = {right:.4f} correct guesses per block of {block_size}."
-    return "Not quite. Use E_m = m + 2^(2m-1)/C(2m, m) - 1/2 with 2m the block size."
-
-
-def check_efron_limit(answer: float, p: float = 2 / 3) -> str:
-    """Self-check: long-run correct-guess proportion of Efron's coin with bias ``p``."""
-    right = efron_long_run(p)
-    if isinstance(answer, (int, float)) and abs(answer - right) < 0.005:
-        return f"Right: (4p - 1)/(4p) = {right:.4f}."
-    return "Not quite. In the long run D = 0 a fraction (2p-1)/(2p) of the time; guess 1/2 there and p elsewhere."

@@ -24,7 +24,7 @@ from ..protocol import PROTOCOL
 from ..report import fmt_n, fmt_num, fmt_pct
 from ..sample_size import SampleSize, hazard_from_survival, power_curve, sample_size
 
-__all__ = ["HR_GRID", "SampleSizeExplorer", "build_dashboard", "power_curve_svg"]
+__all__ = ["HR_GRID", "SampleSizeExplorer", "build_dashboard", "power_curve_svg", "protocol_note_html"]
 
 HORIZON = PROTOCOL.design.horizon_months  # 24 months: the 2-year horizon of the endpoint
 HR_GRID = np.round(np.linspace(0.30, 1.00, 71), 4)
