@@ -225,13 +225,14 @@ sample_size_out <- lapply(sample_sizes, function(c) {
     eventsFixed = need(num(s$eventsFixed), paste(c$id, "eventsFixed")),
     maxNumberOfEvents = need(num(s$maxNumberOfEvents), paste(c$id, "maxNumberOfEvents")),
     eventsPerStage = need(num(s$eventsPerStage), paste(c$id, "eventsPerStage")),
-    expectedEventsH0 = need(num(s$expectedEventsH0), paste(c$id, "expectedEventsH0")),
-    expectedEventsH01 = need(num(s$expectedEventsH01), paste(c$id, "expectedEventsH01")),
+    # rpact gives no expected events for a one-look design (they equal the fixed events)
+    expectedEventsH0 = if (d$kMax > 1) need(num(s$expectedEventsH0), paste(c$id, "expectedEventsH0")) else NA_real_,
+    expectedEventsH01 = if (d$kMax > 1) need(num(s$expectedEventsH01), paste(c$id, "expectedEventsH01")) else NA_real_,
     expectedEventsH1 = need(num(s$expectedEventsH1), paste(c$id, "expectedEventsH1")),
     maxNumberOfSubjects = need(num(s$maxNumberOfSubjects), paste(c$id, "maxNumberOfSubjects")),
     analysisTime = need(num(s$analysisTime), paste(c$id, "analysisTime")),
     numberOfSubjects = need(num(s$numberOfSubjects), paste(c$id, "numberOfSubjects")),
-    expectedNumberOfSubjectsH1 = need(num(s$expectedNumberOfSubjectsH1), paste(c$id, "expectedNumberOfSubjectsH1")),
+    expectedNumberOfSubjectsH1 = if (d$kMax > 1) need(num(s$expectedNumberOfSubjectsH1), paste(c$id, "expectedNumberOfSubjectsH1")) else NA_real_,
     criticalValuesEffectScale = need(num(crit), paste(c$id, "criticalValuesEffectScale")),
     futilityBoundsEffectScale = fut
   )

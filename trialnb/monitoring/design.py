@@ -19,7 +19,8 @@ and Confirmatory Adaptive Designs in Clinical Trials*, Springer) with rpact's de
   ``"bsKD"``, ``"bsHSD"`` with ``gamma_b``): rpact's approach - find the drift at which the
   futility bound spending ``beta(t_k)`` under the alternative meets the critical value at the
   last look; non-binding unless ``binding_futility=True`` (then the critical values are
-  recomputed with the futility bounds in force).
+  recomputed with the futility bounds in force). Futility (given or by beta spending) is
+  available for one-sided designs; rpact's two-sided beta spending is not implemented.
 
 Sign conventions: z is oriented so that large values favour the alternative (rpact's
 ``directionUpper = TRUE`` orientation of the design); for a hazard ratio < 1 as the benefit,
