@@ -1,0 +1,119 @@
+"""Compiled kernel of :mod:`trialnb.survival` (used only when numba is installed).
+
+:func:`cox_values` computes, for each requested trial, the log partial likelihood, score and
+information at ``beta`` from the same sorted rows and index maps as
+``survival._values_numpy`` (see ``survival._RiskSets``): one backward pass over the rows
+sorted by (stratum, time) keeps running risk-set sums S0, S1, S2; a whole tie group is added
+before its deaths are scored (Efron fractions l/d, or Breslow), rows whose entry time is at
+or after the current time are removed (counting-process data), and the sums restart at each
+stratum. Parallel over trials (``prange``: both cores). The Newton driver stays in
+``survival._newton``. ``cache=True`` keeps the one-off compilation out of later processes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(cache=True, parallel=True, error_model="numpy")
+def cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
+               ll, score, info):  # pragma: no cover - compiled
+    R, n, p = X.shape
+    m = rows.shape[0]
+    for i in nb.prange(m):
+        r = rows[i]
+        w = W[i]
+        S1 = np.zeros(p)
+        S2 = np.zeros((p, p))
+        D1 = np.zeros(p)
+        D2 = np.zeros((p, p))
+        mj = np.zeros(p)
+        sc = np.zeros(p)
+        inf = np.zeros((p, p))
+        shift = -np.inf
+        for j in range(n):
+            s = 0.0
+            for a in range(p):
+                s += X[r, j, a] * beta[i, a]
+            w[j] = s
+            if s > shift:
+                shift = s
+        lli = 0.0
+        for j in range(n):
+            if d[r, j] > 0:
+                lli += w[j] - shift
+                for a in range(p):
+                    sc[a] += X[r, j, a]
+            w[j] = math.exp(w[j] - shift)
+        S0 = 0.0
+        block_end = -1
+        q = n
+        j = n - 1
+        while j >= 0:
+            be = bend[r, j]
+            if be != block_end:  # a new stratum: restart the risk-set sums
+                block_end = be
+                q = be
+                S0 = 0.0
+                for a in range(p):
+                    S1[a] = 0.0
+                    for b in range(a + 1):
+                        S2[a, b] = 0.0
+            gs = gstart[r, j]
+            D0 = 0.0
+            nd = 0
+            for a in range(p):
+                D1[a] = 0.0
+                for b in range(a + 1):
+                    D2[a, b] = 0.0
+            for k in range(j, gs - 1, -1):  # the whole tie group joins the risk set
+                wk = w[k]
+                S0 += wk
+                dead = d[r, k] > 0
+                if dead:
+                    nd += 1
+                    D0 += wk
+                for a in range(p):
+                    wxa = wk * X[r, k, a]
+                    S1[a] += wxa
+                    for b in range(a + 1):
+                        S2[a, b] += wxa * X[r, k, b]
+                    if dead:
+                        D1[a] += wxa
+                        for b in range(a + 1):
+                            D2[a, b] += wxa * X[r, k, b]
+            if nd > 0:
+                if has_entry:  # rows with entry >= t leave the risk set
+                    ps = pt[r, j]
+                    while q > ps:
+                        q -= 1
+                        k = ostart[r, q]
+                        wk = w[k]
+                        S0 -= wk
+                        for a in range(p):
+                            wxa = wk * X[r, k, a]
+                            S1[a] -= wxa
+                            for b in range(a + 1):
+                                S2[a, b] -= wxa * X[r, k, b]
+                reps = nd if efron else 1
+                mult = 1.0 if efron else float(nd)
+                for l in range(reps):
+                    c = l / nd if efron else 0.0
+                    den = S0 - c * D0
+                    lli -= mult * math.log(den)
+                    for a in range(p):
+                        mj[a] = (S1[a] - c * D1[a]) / den
+                        sc[a] -= mult * mj[a]
+                    for a in range(p):
+                        for b in range(a + 1):
+                            inf[a, b] += mult * ((S2[a, b] - c * D2[a, b]) / den - mj[a] * mj[b])
+            j = gs - 1
+        ll[i] = lli
+        for a in range(p):
+            score[i, a] = sc[a]
+            for b in range(a + 1):
+                info[i, a, b] = inf[a, b]
+                info[i, b, a] = inf[a, b]
