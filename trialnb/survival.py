@@ -793,8 +793,9 @@ def split_at(time: Any, event: Any, switch: Any) -> pd.DataFrame:
     (time the covariate becomes 1; NaN = never). A switch at or before 0 gives one exposed row
     (0, time]; a switch inside (0, time) gives (0, switch] unexposed without event and
     (switch, time] exposed with the subject's event; a switch at or after ``time`` (or NaN)
-    one unexposed row. Columns: id (position), start, stop, event, exposed; rows by id.
-    Used for surgery as a time-varying covariate (immortal-time bias).
+    one unexposed row. Columns: id (position), start, stop, event, exposed; first the rows
+    starting at 0 unexposed, then the exposed rows, each in id order. Used for surgery as a
+    time-varying covariate (immortal-time bias).
     """
     t = np.asarray(time, float)
     if t.ndim != 1 or not np.all(np.isfinite(t)) or np.any(t <= 0):
@@ -816,4 +817,4 @@ def split_at(time: Any, event: Any, switch: Any) -> pd.DataFrame:
         "event": np.concatenate([np.where(inside, 0, e)[pre], e[inside | on0]]).astype(int),
         "exposed": np.concatenate([np.zeros(pre.sum()), np.ones(int((inside | on0).sum()))]),
     })
-    return rows.sort_values(["id", "start"], kind="stable").reset_index(drop=True)
+    return rows
