@@ -534,9 +534,11 @@ class SimulationResult:
                 f"alpha = {fmt_pct(self.scenario.alpha)}"
             )
         if self.n_failed:
+            why = ("Cox fits with an infinite coefficient (monotone likelihood: an arm or a covariate "
+                   "level without deaths) or no deaths at all" if self.analysis == "cox"
+                   else "trials without deaths")
             lines.append(f"failed analyses (no estimate; left out of the {label}): {fmt_n(self.n_failed)} "
-                         f"({fmt_pct(self.failed_fraction)}) - Cox fits with a monotone likelihood "
-                         "(a covariate level or an arm without deaths) or no deaths at all")
+                         f"({fmt_pct(self.failed_fraction)}) - {why}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
