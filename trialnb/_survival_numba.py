@@ -19,13 +19,14 @@ import numpy as np
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
-def cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
+def cox_values(X, order, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
                ll, score, info):  # pragma: no cover - compiled
     R, n, p = X.shape
     m = rows.shape[0]
     for i in nb.prange(m):
         r = rows[i]
         w = W[i]
+        o = order[r]
         S1 = np.zeros(p)
         S2 = np.zeros((p, p))
         D1 = np.zeros(p)
@@ -37,7 +38,7 @@ def cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
         for j in range(n):
             s = 0.0
             for a in range(p):
-                s += X[r, j, a] * beta[i, a]
+                s += X[r, o[j], a] * beta[i, a]
             w[j] = s
             if s > shift:
                 shift = s
@@ -46,7 +47,7 @@ def cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
             if d[r, j] > 0:
                 lli += w[j] - shift
                 for a in range(p):
-                    sc[a] += X[r, j, a]
+                    sc[a] += X[r, o[j], a]
             w[j] = math.exp(w[j] - shift)
         S0 = 0.0
         block_end = -1
@@ -77,14 +78,14 @@ def cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
                     nd += 1
                     D0 += wk
                 for a in range(p):
-                    wxa = wk * X[r, k, a]
+                    wxa = wk * X[r, o[k], a]
                     S1[a] += wxa
                     for b in range(a + 1):
-                        S2[a, b] += wxa * X[r, k, b]
+                        S2[a, b] += wxa * X[r, o[k], b]
                     if dead:
                         D1[a] += wxa
                         for b in range(a + 1):
-                            D2[a, b] += wxa * X[r, k, b]
+                            D2[a, b] += wxa * X[r, o[k], b]
             if nd > 0:
                 if has_entry:  # rows with entry >= t leave the risk set
                     ps = pt[r, j]
@@ -94,10 +95,10 @@ def cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
                         wk = w[k]
                         S0 -= wk
                         for a in range(p):
-                            wxa = wk * X[r, k, a]
+                            wxa = wk * X[r, o[k], a]
                             S1[a] -= wxa
                             for b in range(a + 1):
-                                S2[a, b] -= wxa * X[r, k, b]
+                                S2[a, b] -= wxa * X[r, o[k], b]
                 reps = nd if efron else 1
                 mult = 1.0 if efron else float(nd)
                 for l in range(reps):
@@ -117,3 +118,38 @@ def cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
             for b in range(a + 1):
                 info[i, a, b] = inf[a, b]
                 info[i, b, a] = inf[a, b]
+
+
+@nb.njit(cache=True, parallel=True)
+def prepare(t, d, strata, has_strata, n_strata, order, gstart, bend, ds):  # pragma: no cover
+    """Per trial: stable order by (stratum, time), the first row of each tie group, one past
+    the last row of each stratum, and the events in that order (as ``survival._risk_sets``)."""
+    R, n = t.shape
+    for r in nb.prange(R):
+        o = np.argsort(t[r], kind="mergesort")
+        if has_strata:  # stable counting sort by stratum
+            cnt = np.zeros(n_strata + 1, np.int64)
+            for j in range(n):
+                cnt[strata[r, j] + 1] += 1
+            for k in range(n_strata):
+                cnt[k + 1] += cnt[k]
+            o2 = np.empty(n, np.int64)
+            for j in range(n):
+                k = o[j]
+                sk = strata[r, k]
+                o2[cnt[sk]] = k
+                cnt[sk] += 1
+            o = o2
+        for j in range(n):
+            k = o[j]
+            order[r, j] = k
+            ds[r, j] = d[r, k]
+            new = j == 0 or t[r, k] != t[r, o[j - 1]]
+            if has_strata and j > 0 and strata[r, k] != strata[r, o[j - 1]]:
+                new = True
+            gstart[r, j] = j if new else gstart[r, j - 1]
+        end = n
+        for j in range(n - 1, -1, -1):
+            bend[r, j] = end
+            if has_strata and j > 0 and strata[r, o[j]] != strata[r, o[j - 1]]:
+                end = j

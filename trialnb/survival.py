@@ -192,17 +192,19 @@ class _RiskSets:
     The events at which row k is at risk are [qe_k, gend_k) in time order (entry_k < t <= t_k).
     """
 
-    X: np.ndarray
+    order: np.ndarray
+    Xraw: np.ndarray
     d: np.ndarray
-    c: np.ndarray
     gstart: np.ndarray
-    gend: np.ndarray
     bend: np.ndarray
-    qe: np.ndarray
     ostart: np.ndarray | None
     pt: np.ndarray | None
-    ties: bool
     efron: bool
+    ties: bool = True
+    X: np.ndarray | None = None  # the fields below are used by the numpy path only
+    c: np.ndarray | None = None
+    gend: np.ndarray | None = None
+    qe: np.ndarray | None = None
 
 
 def _risk_sets(t: np.ndarray, d: np.ndarray, X: np.ndarray, entry: np.ndarray | None,
@@ -251,8 +253,23 @@ def _risk_sets(t: np.ndarray, d: np.ndarray, X: np.ndarray, entry: np.ndarray | 
         pt = np.searchsorted(key_e, (base + rt).ravel(), side="left").reshape(R, n) - off
         qe = np.searchsorted(key_t, (base + re_).ravel(), side="right").reshape(R, n) - off
         ostart = np.ascontiguousarray(ostart)
-    return _RiskSets(Xs, ds, np.ascontiguousarray(c), gstart, gend, np.ascontiguousarray(bend),
-                     np.ascontiguousarray(qe), ostart, pt, ties, efron)
+    return _RiskSets(np.ascontiguousarray(o), X, ds, gstart, np.ascontiguousarray(bend), ostart, pt, efron,
+                     ties, Xs, np.ascontiguousarray(c), gend, np.ascontiguousarray(qe))
+
+
+def _risk_sets_compiled(t: np.ndarray, d: np.ndarray, X: np.ndarray, strata: np.ndarray | None,
+                        efron: bool) -> _RiskSets:
+    """The index maps the compiled kernel needs (right-censored rows), built per trial in
+    parallel: the same stable sort by (stratum, time) as :func:`_risk_sets`."""
+    R, n = t.shape
+    order = np.empty((R, n), np.int64)
+    gstart = np.empty((R, n), np.int64)
+    bend = np.empty((R, n), np.int64)
+    ds = np.empty((R, n))
+    has = strata is not None
+    s = strata if has else np.zeros((1, 1), np.int64)
+    _nbk.prepare(t, d, s, has, int(s.max()) + 1, order, gstart, bend, ds)
+    return _RiskSets(order, X, ds, gstart, bend, None, None, efron)
 
 
 def _values_numpy(rs: _RiskSets, rows: np.ndarray, beta: np.ndarray
@@ -304,7 +321,7 @@ def _values(rs: _RiskSets, rows: np.ndarray, beta: np.ndarray, use_numba: bool):
     ll, score, info = np.empty(m), np.empty((m, p)), np.empty((m, p, p))
     has_entry = rs.ostart is not None
     dummy = np.zeros((1, 1), np.int64)
-    _nbk.cox_values(rs.X, rs.d, rs.gstart, rs.bend, rs.ostart if has_entry else dummy,
+    _nbk.cox_values(rs.Xraw, rs.order, rs.d, rs.gstart, rs.bend, rs.ostart if has_entry else dummy,
                     rs.pt if has_entry else dummy, has_entry, rs.efron and rs.ties,
                     rows.astype(np.int64), np.ascontiguousarray(beta),
                     np.empty((m, rs.d.shape[1])), ll, score, info)
@@ -538,8 +555,11 @@ def fit_cox(time: Any, event: Any, covariates: Any, *, entry: Any = None, strata
     parts = []
     for s in range(0, t.shape[0], step):
         sl = slice(s, s + step)
-        rs = _risk_sets(t[sl], d[sl], X[sl], None if en is None else en[sl],
-                        None if st is None else st[sl], ties == "efron")
+        if use_nb and en is None:
+            rs = _risk_sets_compiled(t[sl], d[sl], X[sl], None if st is None else st[sl], ties == "efron")
+        else:
+            rs = _risk_sets(t[sl], d[sl], X[sl], None if en is None else en[sl],
+                            None if st is None else st[sl], ties == "efron")
         parts.append(_newton(rs, p, int(max_iter), float(tol), use_nb))
     beta, L, conv, ll, ll0, iters = (np.concatenate(z) for z in zip(*parts))
     cov = np.full_like(L, np.nan)
