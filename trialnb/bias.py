@@ -508,7 +508,7 @@ def compare_analyses(cohort: pd.DataFrame, seed: int = 0, *, landmark_months: fl
     """All five analyses of one cohort: DataFrame indexed ``naive, adjusted, landmark,
     time_varying, randomized`` with columns ``hazard_ratio, ci_lower, ci_upper`` (95 %),
     ``n``, ``events`` and ``label``. ``seed`` drives the randomized comparison only.
-    ``engine="numpy"`` uses :func:`cox_newton` instead of lifelines (same estimates, ~10x faster)."""
+    ``engine="numpy"`` uses :func:`trialnb.survival.fit_cox` instead of lifelines (same estimates, ~10x faster)."""
     _check_engine(engine)
     fits = {
         "naive": naive_cox(cohort, engine=engine),

@@ -27,10 +27,9 @@ References
 * Andersen PK, Gill RD. Cox's regression model for counting processes. Ann Stat 1982;10:1100-20.
 * Therneau TM, Grambsch PM. Modeling Survival Data. Springer 2000, ch. 3 (Newton-Raphson with
   step halving; strata; (start, stop] data), section 2.3 (restricted mean).
-* Mantel N. Cancer Chemother Rep 1966;50:163-170 (log-rank, hypergeometric variance);
-  Harrington DP, Fleming TR. Biometrika 1982;69:553-566 (G(rho) weights, R ``survdiff(rho)``);
-  Fleming TR, Harrington DP. Counting Processes and Survival Analysis. Wiley 1991, ch. 7
-  (G(rho, gamma) weights S(t-)^rho (1 - S(t-))^gamma).
+* Mantel N. Cancer Chemother Rep 1966;50:163-170 (log-rank); Harrington DP, Fleming TR.
+  Biometrika 1982;69:553-566 (G(rho), R ``survdiff``); Fleming & Harrington, Counting
+  Processes and Survival Analysis, Wiley 1991, ch. 7 (G(rho, gamma) weights).
 * Greenwood M. The natural duration of cancer. Rep Public Health Med Subj 1926;33:1-26.
 """
 
@@ -52,18 +51,8 @@ except ImportError:  # pragma: no cover - depends on the environment
 HAVE_NUMBA: bool = _nbk is not None
 """Whether the compiled kernel is available (``engine="auto"`` then uses it)."""
 
-__all__ = [
-    "HAVE_NUMBA",
-    "CoxResult",
-    "KaplanMeier",
-    "LogrankResult",
-    "fit_cox",
-    "kaplan_meier",
-    "logrank",
-    "rmst",
-    "split_at",
-    "survival_at",
-]
+__all__ = ["HAVE_NUMBA", "CoxResult", "KaplanMeier", "LogrankResult", "cox_event_terms", "fit_cox",
+           "kaplan_meier", "logrank", "rmst", "split_at", "survival_at"]
 
 Ties = Literal["efron", "breslow"]
 Engine = Literal["auto", "numpy", "numba"]
@@ -71,10 +60,7 @@ _CHUNK = 2000  # trials per chunk in the numpy path (bounds memory to tens of MB
 _SINGULAR = 1e-12  # Cholesky pivot <= this x the largest diagonal entry: singular information
 
 
-# ======================================================================================
-# Input checks
-# ======================================================================================
-
+# ---- Input checks
 
 def _as_2d(name: str, a: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
     x = np.asarray(a)
@@ -134,10 +120,7 @@ def _check_choice(name: str, value: Any, allowed: Sequence[str]) -> str:
     return value
 
 
-# ======================================================================================
-# Risk-set structure (computed once per batch) and the likelihood values
-# ======================================================================================
-
+# ---- Risk-set structure (computed once per batch) and the likelihood values
 
 def _take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """a[r, idx[r, j]] for a of shape (R, m) or (R, m, p) (flat gather: faster than
@@ -319,8 +302,7 @@ def _values(rs: _RiskSets, rows: np.ndarray, beta: np.ndarray, use_numba: bool):
         return _values_numpy(rs, rows, beta)
     m, p = beta.shape
     ll, score, info = np.empty(m), np.empty((m, p)), np.empty((m, p, p))
-    has_entry = rs.ostart is not None
-    dummy = np.zeros((1, 1), np.int64)
+    has_entry, dummy = rs.ostart is not None, np.zeros((1, 1), np.int64)
     _nbk.cox_values(rs.Xraw, rs.order, rs.d, rs.gstart, rs.bend, rs.ostart if has_entry else dummy,
                     rs.pt if has_entry else dummy, has_entry, rs.efron and rs.ties,
                     rows.astype(np.int64), np.ascontiguousarray(beta),
@@ -328,10 +310,7 @@ def _values(rs: _RiskSets, rows: np.ndarray, beta: np.ndarray, use_numba: bool):
     return ll, score, info
 
 
-# ======================================================================================
-# The Newton driver (one, batched)
-# ======================================================================================
-
+# ---- The Newton driver (one, batched)
 
 def _cholesky(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Batched Cholesky factors L (A = L L') and which matrices are positive definite."""
@@ -412,10 +391,7 @@ def _newton(rs: _RiskSets, p: int, max_iter: int, tol: float, use_numba: bool):
     return beta, L_out, conv, ll_out, ll0, iters
 
 
-# ======================================================================================
-# Cox model: public API
-# ======================================================================================
-
+# ---- Cox model: public API
 
 @dataclass(frozen=True)
 class CoxResult:
@@ -438,8 +414,7 @@ class CoxResult:
     events: np.ndarray
 
     @property
-    def z(self) -> np.ndarray:
-        """Wald statistics coef / se."""
+    def z(self) -> np.ndarray:  # Wald statistics
         return self.coef / self.se
 
     @property
@@ -493,10 +468,7 @@ class CoxResult:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        if np.ndim(self.coef) == 2:
-            import html
-            return f"<pre>{html.escape(self.summary())}</pre>"
-        return self.to_frame().to_html(float_format=lambda v: f"{v:.4g}")
+        return self.to_frame().to_html(float_format=lambda v: f"{v:.4g}", max_rows=60)
 
     def __str__(self) -> str:
         return self.summary()
@@ -521,13 +493,12 @@ def fit_cox(time: Any, event: Any, covariates: Any, *, entry: Any = None, strata
     (``tests/test_survival.py``).
     """
     t, d, single = _check_times(time, event)
-    X = np.asarray(covariates, dtype=float) if np.asarray(covariates).dtype != object else None
-    if X is None:
-        raise ValueError("covariates must be numeric")
-    if X.ndim == 1 and single:
-        X = X[:, None]
-    if X.ndim == 2 and single:
-        X = X[None]
+    try:
+        X = np.asarray(covariates, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("covariates must be numeric") from exc
+    if single and X.ndim in (1, 2):
+        X = X.reshape(1, X.shape[0], -1)
     if X.ndim != 3 or X.shape[:2] != t.shape or X.shape[2] < 1:
         raise ValueError(f"covariates must have shape (R, n, p) = {t.shape + ('p',)} "
                          f"(or (n, p) for one data set), got {np.shape(covariates)}")
@@ -537,12 +508,11 @@ def fit_cox(time: Any, event: Any, covariates: Any, *, entry: Any = None, strata
     st = _check_strata(strata, t)
     _check_choice("ties", ties, ("efron", "breslow"))
     _check_choice("engine", engine, ("auto", "numpy", "numba"))
-    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
+    for name, v in (("max_iter", max_iter), ("chunk", chunk)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
     if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol > 0:
         raise ValueError(f"tol must be a number > 0, got {tol!r}")
-    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
-        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
     if engine == "numba" and not HAVE_NUMBA:
         raise ValueError("engine='numba' needs the numba package; use engine='numpy' or 'auto'")
     p = X.shape[2]
@@ -591,21 +561,16 @@ def cox_event_terms(time: Any, event: Any, covariates: Any, beta: Any, *,
     w = np.exp(Xs @ np.asarray(beta, float))
     wx = w[:, None] * Xs
     wxx = wx[:, :, None] * Xs[:, None, :]
-    rev = [np.concatenate([np.cumsum(a[::-1], axis=0)[::-1], np.zeros((1,) + a.shape[1:])]) for a in (w, wx, wxx)]
-    fwd = [np.concatenate([np.zeros((1,) + a.shape[1:]), np.cumsum(a * ds.reshape((-1,) + (1,) * (a.ndim - 1)), axis=0)])
-           for a in (w, wx, wxx)]
-    S = [r[gs] - c.reshape((-1,) + (1,) * (r.ndim - 1)) * (f[ge] - f[gs]) for r, f in zip(rev, fwd)]
-    ev = ds > 0
-    den = S[0][ev]
-    m = S[1][ev] / den[:, None]
-    V = S[2][ev] / den[:, None, None] - m[:, :, None] * m[:, None, :]
-    return o[ev], m, V
+    S = []
+    for a in (w, wx, wxx):  # risk-set sums minus c_j times the tied-death sums
+        col = (-1,) + (1,) * (a.ndim - 1)
+        r, f = _rev(a[None])[0], _fwd((a * ds.reshape(col))[None])[0]
+        S.append((r[gs] - c.reshape(col) * (f[ge] - f[gs]))[ds > 0])
+    m = S[1] / S[0][:, None]
+    return o[ds > 0], m, S[2] / S[0][:, None, None] - m[:, :, None] * m[:, None, :]
 
 
-# ======================================================================================
-# Log-rank test (stratified, Fleming-Harrington weights)
-# ======================================================================================
-
+# ---- Log-rank test (stratified, Fleming-Harrington weights)
 
 @dataclass(frozen=True)
 class LogrankResult:
@@ -719,10 +684,7 @@ def logrank(time: Any, event: Any, group: Any, *, strata: Any = None, rho: float
     return LogrankResult(O1, E1, V, z, chi, p, hr, float(rho), float(gamma))
 
 
-# ======================================================================================
-# Kaplan-Meier, survival at a time, restricted mean
-# ======================================================================================
-
+# ---- Kaplan-Meier, survival at a time, restricted mean
 
 @dataclass(frozen=True)
 class KaplanMeier:
@@ -801,10 +763,7 @@ def rmst(time: Any, event: Any, tau: float) -> tuple[float, float]:
     return area, float(math.sqrt(terms.sum())) if np.all(np.isfinite(terms)) else math.nan
 
 
-# ======================================================================================
-# Counting-process splitter
-# ======================================================================================
-
+# ---- Counting-process splitter
 
 def split_at(time: Any, event: Any, switch: Any) -> pd.DataFrame:
     """(start, stop] rows for a binary covariate that switches from 0 to 1 at ``switch``.
