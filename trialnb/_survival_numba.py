@@ -25,14 +25,13 @@ if not os.environ.get("NUMBA_THREADING_LAYER"):
     nb.config.THREADING_LAYER = "workqueue"
 
 
-def _cox_values(X, order, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W, V, M,
+def _cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W, V, M,
                ll, score, info):  # pragma: no cover - compiled
     R, n, p = X.shape
     m = rows.shape[0]
     for i in nb.prange(m):  # scratch rows W[i] (n), V[i] (4, p), M[i] (3, p, p): no allocation
         r = rows[i]
         w = W[i]
-        o = order[r]
         S1, D1, mj, sc = V[i, 0], V[i, 1], V[i, 2], V[i, 3]
         S2, D2, inf = M[i, 0], M[i, 1], M[i, 2]
         for a in range(p):
@@ -43,17 +42,11 @@ def _cox_values(X, order, d, gstart, bend, ostart, pt, has_entry, efron, rows, b
         for j in range(n):
             s = 0.0
             for a in range(p):
-                s += X[r, o[j], a] * beta[i, a]
+                s += X[r, j, a] * beta[i, a]
             w[j] = s
             if s > shift:
                 shift = s
         lli = 0.0
-        for j in range(n):
-            if d[r, j] > 0:
-                lli += w[j] - shift
-                for a in range(p):
-                    sc[a] += X[r, o[j], a]
-            w[j] = math.exp(w[j] - shift)
         S0 = 0.0
         block_end = -1
         q = n
@@ -76,21 +69,26 @@ def _cox_values(X, order, d, gstart, bend, ostart, pt, has_entry, efron, rows, b
                 for b in range(a + 1):
                     D2[a, b] = 0.0
             for k in range(j, gs - 1, -1):  # the whole tie group joins the risk set
-                wk = w[k]
-                S0 += wk
                 dead = d[r, k] > 0
+                if dead:
+                    lli += w[k] - shift
+                    for a in range(p):
+                        sc[a] += X[r, k, a]
+                wk = math.exp(w[k] - shift)  # w holds eta until the row joins, then its weight
+                w[k] = wk
+                S0 += wk
                 if dead:
                     nd += 1
                     D0 += wk
                 for a in range(p):
-                    wxa = wk * X[r, o[k], a]
+                    wxa = wk * X[r, k, a]
                     S1[a] += wxa
                     for b in range(a + 1):
-                        S2[a, b] += wxa * X[r, o[k], b]
+                        S2[a, b] += wxa * X[r, k, b]
                     if dead:
                         D1[a] += wxa
                         for b in range(a + 1):
-                            D2[a, b] += wxa * X[r, o[k], b]
+                            D2[a, b] += wxa * X[r, k, b]
             if nd > 0:
                 if has_entry:  # rows with entry >= t leave the risk set
                     ps = pt[r, j]
@@ -100,10 +98,10 @@ def _cox_values(X, order, d, gstart, bend, ostart, pt, has_entry, efron, rows, b
                         wk = w[k]
                         S0 -= wk
                         for a in range(p):
-                            wxa = wk * X[r, o[k], a]
+                            wxa = wk * X[r, k, a]
                             S1[a] -= wxa
                             for b in range(a + 1):
-                                S2[a, b] -= wxa * X[r, o[k], b]
+                                S2[a, b] -= wxa * X[r, k, b]
                 reps = nd if efron else 1
                 mult = 1.0 if efron else float(nd)
                 for l in range(reps):
@@ -132,9 +130,10 @@ second thread costs more than it saves."""
 
 
 @nb.njit(cache=True, parallel=True)
-def prepare(t, d, strata, has_strata, n_strata, order, gstart, bend, ds):  # pragma: no cover
+def prepare(t, d, X, strata, has_strata, n_strata, order, gstart, bend, ds, Xs):  # pragma: no cover
     """Per trial: stable order by (stratum, time), the first row of each tie group, one past
-    the last row of each stratum, and the events in that order (as ``survival._risk_sets``)."""
+    the last row of each stratum, and the events and covariates in that order (as
+    ``survival._risk_sets``)."""
     R, n = t.shape
     for r in nb.prange(R):
         o = np.argsort(t[r], kind="mergesort")
@@ -155,6 +154,8 @@ def prepare(t, d, strata, has_strata, n_strata, order, gstart, bend, ds):  # pra
             k = o[j]
             order[r, j] = k
             ds[r, j] = d[r, k]
+            for a in range(X.shape[2]):
+                Xs[r, j, a] = X[r, k, a]
             new = j == 0 or t[r, k] != t[r, o[j - 1]]
             if has_strata and j > 0 and strata[r, k] != strata[r, o[j - 1]]:
                 new = True
