@@ -181,36 +181,28 @@ def test_cox_chunking_does_not_change_results(batch: dict) -> None:
 
 def test_monotone_likelihood_is_flagged_not_hidden() -> None:
     """A binary covariate whose level 1 never dies (in either arm): its coefficient runs to
-    -inf, the fit is flagged as not converged, and the arm coefficient stays finite."""
+    -inf, so the fit fails: ``converged`` False and every estimate NaN (never HR 1)."""
     t, e, X = _dataset("continuous", 7)
     e = e.copy()
     e[X[:, 2] == 1] = 0.0
     for engine in ENGINES:
         res = fit_cox_batch(t, e, X, engine=engine)
         assert not res.converged[0]
-        assert res.coef[0, 2] < -8
-        assert np.isfinite(res.coef[0, 0]) and abs(res.coef[0, 0]) < 3
-        assert np.isfinite(res.se[0, 0]) and res.se[0, 0] > 0  # the arm test stays usable
-    # the arm estimate equals the fit without the degenerate column (profile it out):
-    # with x_bin = 1 never dying, its coefficient -> -inf removes those patients' risk
-    # contribution, which is the same as dropping them from the risk sets.
-    keep = X[:, 2] == 0
-    sub = fit_cox_batch(t[keep], e[keep], X[keep][:, :2])
-    full = fit_cox_batch(t, e, X)
-    np.testing.assert_allclose(full.coef[0, :2], sub.coef[0], atol=1e-6)
-    np.testing.assert_allclose(full.se[0, :2], sub.se[0], atol=1e-6)
+        assert np.all(np.isnan(res.coef[0])) and np.all(np.isnan(res.se[0]))
+    # the same data without the degenerate column fit fine
+    assert fit_cox_batch(t, e, X[:, :2]).converged[0]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_singular_information_is_flagged(engine: str) -> None:
     """A covariate constant within one trial makes the information singular: that trial is
-    flagged (coef left at 0, se NaN) and the other trials are unaffected."""
+    flagged (coef and se NaN) and the other trials are unaffected."""
     t, e, X = _dataset("continuous", 3)
     T, E, XX = np.stack([t, t]), np.stack([e, e]), np.stack([X, X])
     XX[1, :, 2] = 1.0
     res = fit_cox_batch(T, E, XX, engine=engine)
     assert res.converged.tolist() == [True, False]
-    assert np.all(np.isnan(res.se[1])) and np.all(res.coef[1] == 0)
+    assert np.all(np.isnan(res.se[1])) and np.all(np.isnan(res.coef[1]))
     alone = fit_cox_batch(t, e, X, engine=engine)
     np.testing.assert_allclose(res.coef[0], alone.coef[0], atol=1e-12)
 

@@ -66,3 +66,24 @@ def test_build_dashboard_and_histogram() -> None:
     assert "trialnb-oc" in root._dom_classes
     svg = hr_histogram_svg(np.array([0.5, 0.6, np.nan, 5.0]), np.array([True, False, False, False]), 0.5)
     assert svg.startswith("<svg") and "3 simulated trials" in svg
+
+
+def test_failed_fits_are_counted_and_warned() -> None:
+    """HR 0.30, control survival 0.90, N 60: about 3.7 deaths per trial, so most Cox fits have
+    an arm or a covariate level without deaths (infinite coefficient). On main they were
+    reported as HR 1 (1,841 of 2,000 failures, 0.6% power); now they are NaN, counted, left
+    out of the power, and the panel says so."""
+    p = OCExplorer(n_trials=2000)
+    assert "trialnb-warning" not in p.power_display.value  # the protocol: no failures
+    p.n_patients.value = 60
+    p.control_survival.value = 0.90
+    p.hazard_ratio.value = 0.30
+    res = p.result
+    assert res.n_failed > 1500 and res.failed_fraction > 0.75
+    assert np.isnan(res.hr[~res.converged]).all() and not (res.hr == 1.0).any()
+    assert res.power == pytest.approx(res.reject[res.converged].mean())
+    html = p.power_display.value
+    assert "trialnb-warning" in html and f"{res.n_failed:,} of 2,000" in html
+    assert "successful analyses" in html
+    p.analysis.value = "logrank"
+    assert p.result.failed_fraction < 0.05  # log-rank fails only without deaths

@@ -9,7 +9,7 @@ months from randomization (``os_months``), events are ``death`` (1) vs censored 
 * :func:`survival_at` - 2-year survival per arm with Greenwood standard errors and log-log
   ("exponential Greenwood") CIs (Kalbfleisch & Prentice 2002, section 1.4), and the
   difference A - B with a Wald CI (the primary endpoint as the protocol words it).
-* :func:`logrank` - the log-rank test (Mantel 1966; lifelines ``logrank_test``).
+* :func:`logrank` - the log-rank test (Mantel 1966), computed by :mod:`trialnb.survival`.
 * :func:`primary_cox` - Cox model (Cox 1972; Efron 1977 ties) of the ITT population with
   arm and the minimization factors (reference levels: arm B, bone, receptor positive,
   HER2 negative); the protocol's planned primary analysis.
@@ -39,9 +39,10 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter, CoxTimeVaryingFitter, KaplanMeierFitter
-from lifelines.statistics import logrank_test, proportional_hazard_test
+from lifelines.statistics import proportional_hazard_test
 from scipy import stats
 
+from . import survival as _surv
 from .protocol import ARM_CODES, FACTOR_NAMES, FACTORS
 from .report import fmt_n, fmt_num, fmt_pct
 
@@ -252,39 +253,24 @@ def logrank_statistic(time: np.ndarray, event: np.ndarray, is_a: np.ndarray) -> 
     a = np.asarray(is_a).astype(bool)
     if not (t.shape == e.shape == a.shape):
         raise ValueError("time, event and is_a must have the same length")
-    ut, d_j = np.unique(t[e], return_counts=True)
-    st_all, st_a = np.sort(t), np.sort(t[a])
-    n_j = len(t) - np.searchsorted(st_all, ut, side="left")
-    n_aj = int(a.sum()) - np.searchsorted(st_a, ut, side="left")
-    ta = t[e & a]
-    d_aj = np.searchsorted(np.sort(ta), ut, side="right") - np.searchsorted(np.sort(ta), ut, side="left")
-    frac = n_aj / n_j
-    u = float(np.sum(d_aj - d_j * frac))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        v_terms = np.where(n_j > 1, d_j * frac * (1 - frac) * (n_j - d_j) / np.maximum(n_j - 1, 1), 0.0)
-    v = float(np.sum(v_terms))
-    return u * u / v if v > 0 else math.nan
+    return float(_surv.logrank(t, e.astype(int), a.astype(int)).chisq)
 
 
 def logrank(df: pd.DataFrame) -> LogrankResult:
-    """Unstratified log-rank test of A vs B (lifelines ``logrank_test``) with O and E per arm.
+    """Unstratified log-rank test of A vs B (:func:`trialnb.survival.logrank`, equal to lifelines
+    ``logrank_test`` and R ``survdiff``) with O and E per arm.
 
     E_A = sum over death times of d_j n_Aj / n_j (Mantel 1966); E_B = total deaths - E_A.
     """
     df = _check_df(df, _SURV)
-    a, b = df[df["arm"] == "A"], df[df["arm"] == "B"]
-    res = logrank_test(a["os_months"], b["os_months"], a["death"], b["death"])
-    t = df["os_months"].to_numpy(dtype=float)
-    e = df["death"].to_numpy()
-    is_a = (df["arm"] == "A").to_numpy()
-    ut, d_j = np.unique(t[e == 1], return_counts=True)
-    n_j = len(t) - np.searchsorted(np.sort(t), ut, side="left")
-    n_aj = int(is_a.sum()) - np.searchsorted(np.sort(t[is_a]), ut, side="left")
-    exp_a = float(np.sum(d_j * n_aj / n_j))
+    is_a = (df["arm"] == "A").to_numpy().astype(int)
+    e = df["death"].to_numpy().astype(int)
+    res = _surv.logrank(df["os_months"].to_numpy(dtype=float), e, is_a)
+    exp_a = float(res.expected)
     total = int(e.sum())
-    return LogrankResult(float(res.test_statistic), float(res.p_value),
-                         {"A": int(a["death"].sum()), "B": int(b["death"].sum())},
-                         {"A": float(exp_a), "B": float(total - exp_a)})
+    return LogrankResult(float(res.chisq), float(res.p),
+                         {"A": int(e[is_a == 1].sum()), "B": int(e[is_a == 0].sum())},
+                         {"A": exp_a, "B": float(total - exp_a)})
 
 
 @dataclass(frozen=True)
@@ -477,13 +463,10 @@ def zph_test(result: CoxResult, transform: str = "km") -> pd.DataFrame:
     t = d["os_months"].to_numpy(float)
     e = d["death"].to_numpy(int) == 1
     beta = result.model.params_.reindex(names).to_numpy(float)
-    w = np.exp(x @ beta)
     if transform == "km":
-        ut, dj = np.unique(t[e], return_counts=True)
-        nj = len(t) - np.searchsorted(np.sort(t), ut, side="left")
-        surv = np.cumprod(1.0 - dj / nj)
-        idx = np.searchsorted(ut, t, side="left")  # death times strictly before t
-        g_all = 1.0 - np.concatenate([[1.0], surv])[idx]
+        km = _surv.kaplan_meier(t, e.astype(int))
+        idx = np.searchsorted(km.time, t, side="left")  # distinct times strictly before t
+        g_all = 1.0 - np.concatenate([[1.0], km.survival])[idx]
     elif transform == "rank":
         g_all = stats.rankdata(t)
     elif transform == "log":
@@ -492,29 +475,13 @@ def zph_test(result: CoxResult, transform: str = "km") -> pd.DataFrame:
         g_all = t.copy()
     g_all = g_all - g_all[e].mean()
     p = len(names)
-    u = np.zeros(p)
+    rows_d, m, V = _surv.cox_event_terms(t, e.astype(int), x, beta, ties="efron")
+    g = g_all[rows_d]
+    u = np.sum(g[:, None] * (x[rows_d] - m), axis=0)
     imat = np.zeros((2 * p, 2 * p))
-    for tj in np.unique(t[e]):
-        risk = t >= tj
-        dead = (t == tj) & e
-        m = int(dead.sum())
-        g = float(g_all[dead][0])
-        s0, s1 = w[risk].sum(), (w[risk, None] * x[risk]).sum(0)
-        s2 = (w[risk, None, None] * x[risk, :, None] * x[risk, None, :]).sum(0)
-        d0, d1 = w[dead].sum(), (w[dead, None] * x[dead]).sum(0)
-        d2 = (w[dead, None, None] * x[dead, :, None] * x[dead, None, :]).sum(0)
-        xsum = x[dead].sum(0)
-        for k in range(m):
-            f = k / m
-            a0, a1, a2 = s0 - f * d0, s1 - f * d1, s2 - f * d2
-            xbar = a1 / a0
-            v = a2 / a0 - np.outer(xbar, xbar)
-            imat[:p, :p] += v
-            imat[:p, p:] += g * v
-            imat[p:, :p] += g * v
-            imat[p:, p:] += g * g * v
-            u -= g * xbar
-        u += g * xsum
+    imat[:p, :p] = V.sum(axis=0)
+    imat[:p, p:] = imat[p:, :p] = np.einsum("j,jab->ab", g, V)
+    imat[p:, p:] = np.einsum("j,jab->ab", g * g, V)
     rows = {}
     for j, name in enumerate(names):
         kk = list(range(p)) + [p + j]
@@ -591,20 +558,20 @@ def _arm_hr(sub: pd.DataFrame, min_events: int) -> dict[str, float]:
 
 
 def _time_varying_surgery(df: pd.DataFrame) -> pd.DataFrame:
-    """Counting-process rows: surgery as a time-varying covariate (0 before, 1 after surgery)."""
-    rows = []
+    """Counting-process rows: surgery as a time-varying covariate (0 before, 1 after surgery),
+    split by :func:`trialnb.survival.split_at`, with the patient's factor columns."""
     dm = cox_design(df, arm=False)
     cov = [c for c in dm.columns if c not in ("os_months", "death")]
-    for i, (_, r) in enumerate(df.iterrows()):
-        base = {c: dm.iloc[i][c] for c in cov}
-        sm = r["surgery_month"] if r["operated"] == 1 else math.nan
-        if r["operated"] == 1 and 0 < sm < r["os_months"]:
-            rows.append({"id": i, "start": 0.0, "stop": sm, "death": 0, "surgery": 0.0, **base})
-            rows.append({"id": i, "start": sm, "stop": r["os_months"], "death": int(r["death"]), "surgery": 1.0, **base})
-        else:
-            rows.append({"id": i, "start": 0.0, "stop": r["os_months"], "death": int(r["death"]),
-                         "surgery": float(r["operated"] == 1), **base})
-    return pd.DataFrame(rows)
+    operated = df["operated"].to_numpy() == 1
+    switch = np.where(operated, df["surgery_month"].to_numpy(float), np.nan)
+    rows = _surv.split_at(df["os_months"].to_numpy(float), df["death"].to_numpy(int), switch)
+    rows = rows.sort_values(["id", "start"], kind="stable").reset_index(drop=True)
+    out = pd.DataFrame({"id": rows["id"], "start": rows["start"], "stop": rows["stop"],
+                        "death": rows["event"], "surgery": rows["exposed"]})
+    base = dm[cov].to_numpy(float)[rows["id"].to_numpy()]
+    for j, c in enumerate(cov):
+        out[c] = base[:, j]
+    return out
 
 
 def population_comparison(df: pd.DataFrame) -> pd.DataFrame:

@@ -3,8 +3,9 @@
 Thousands of complete trials are generated as arrays (one row per simulated trial), allocated,
 followed up and analysed at once: there is no per-trial Python loop. Sequential allocation
 (minimization) loops over the 236 *patients*, vectorised over trials. When the optional
-``numba`` package is installed, the Cox fits and the minimization run as compiled per-trial
-loops instead (``trialnb._fastsim_numba``), 2-3x faster, with the same numbers.
+``numba`` package is installed, the minimization runs as a compiled per-trial loop instead
+(``trialnb.randomization._numba``) and the Cox fits use the compiled kernel of the survival
+engine (``trialnb._survival_numba``), with the same numbers.
 
 Three public building blocks:
 
@@ -15,8 +16,8 @@ Three public building blocks:
   log-rank test; returns a :class:`SimulationResult` (power, Monte-Carlo SE, HR estimates,
   events, duration).
 * :func:`fit_cox_batch` / :func:`logrank_batch` -- R independent Cox fits (Newton-Raphson,
-  Efron ties) or log-rank tests at once; they reproduce ``lifelines.CoxPHFitter`` and
-  ``lifelines.statistics.logrank_test`` (see ``tests/test_fastsim.py``).
+  Efron ties) or log-rank tests at once: thin wrappers of :func:`trialnb.survival.fit_cox`
+  and :func:`trialnb.survival.logrank`, the package's one survival engine.
 
 References
 ----------
@@ -39,18 +40,13 @@ from dataclasses import dataclass, field, fields
 from typing import Literal
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, stats
 
 from .protocol import PROTOCOL
 from .randomization.batched import minimization_batched
-from .sample_size import power as _analytic_power
+from .sample_size import expected_events, schoenfeld_power, split_events_power
+from .survival import HAVE_NUMBA, CoxResult, LogrankResult, fit_cox, logrank
 
-try:  # optional acceleration (PyPI ``numba``); the numpy engine gives the same numbers
-    from . import _fastsim_numba as _nbk
-except ImportError:  # pragma: no cover - depends on the environment
-    _nbk = None
-
-HAVE_NUMBA: bool = _nbk is not None
 """Whether the numba engine is available (``engine="auto"`` then uses it for Cox fits)."""
 
 __all__ = [
@@ -280,380 +276,40 @@ class Scenario:
 
 
 # ======================================================================================
-# Batched Cox model (Efron ties) and log-rank test
+# Cox model and log-rank test: thin wrappers of the survival engine
 # ======================================================================================
 
+CoxBatchResult = CoxResult
+"""Old name of :class:`trialnb.survival.CoxResult` (kept for notebooks that import it)."""
 
-@dataclass(frozen=True)
-class CoxBatchResult:
-    """R independent Cox fits: ``coef`` and ``se`` of shape (R, p), ``converged`` (R,),
-    ``loglik`` (R,) at the estimate, ``iterations`` (R,) Newton steps taken."""
-
-    coef: np.ndarray
-    se: np.ndarray
-    converged: np.ndarray
-    loglik: np.ndarray
-    iterations: np.ndarray
-
-    @property
-    def z(self) -> np.ndarray:
-        """Wald statistics coef / se, shape (R, p)."""
-        return self.coef / self.se
-
-    @property
-    def p(self) -> np.ndarray:
-        """Two-sided Wald p-values, shape (R, p)."""
-        return 2 * stats.norm.sf(np.abs(self.z))
+LogrankBatchResult = LogrankResult
+"""Old name of :class:`trialnb.survival.LogrankResult` (``statistic`` is its ``chisq``)."""
 
 
-@dataclass(frozen=True)
-class LogrankBatchResult:
-    """R log-rank tests of ``group == 1`` vs ``group == 0``: ``observed``/``expected`` events
-    in group 1, hypergeometric ``variance``, ``z = (O - E)/sqrt(V)`` (> 0: group 1 has more
-    deaths than expected), ``statistic = z**2`` (chi-square, 1 df), two-sided ``p`` and the
-    Peto hazard-ratio estimate ``hr = exp((O - E) / V)`` (group 1 vs 0)."""
-
-    observed: np.ndarray
-    expected: np.ndarray
-    variance: np.ndarray
-    z: np.ndarray
-    statistic: np.ndarray
-    p: np.ndarray
-    hr: np.ndarray
-
-
-def _as_batch(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    t = np.asarray(time, dtype=float)
-    if t.ndim == 1:
-        t = t[None, :]
-    if t.ndim != 2 or t.shape[1] < 2:
-        raise ValueError(f"time must have shape (R, n) with n >= 2, got shape {np.shape(time)}")
-    if not np.all(np.isfinite(t)) or np.any(t < 0):
-        raise ValueError("time must contain finite values >= 0")
-    e = np.asarray(event)
-    if e.ndim == 1:
-        e = e[None, :]
-    if e.shape != t.shape:
-        raise ValueError(f"event must have the shape of time {t.shape}, got {e.shape}")
-    if not np.all((e == 0) | (e == 1)):
-        raise ValueError("event must contain only 0/1 (or False/True)")
-    return t, e.astype(float)
-
-
-class _Groups:
-    """Tie structure of rows sorted by time (events before censorings at equal times).
-
-    Only ties *between events* matter: with events first, the reverse cumulative sum at an
-    event's position already contains every censored observation tied with it. When no two
-    events share a time, every position is its own group and no index gathering is needed.
-    """
-
-    def __init__(self, t_sorted: np.ndarray, d_sorted: np.ndarray) -> None:
-        R, n = t_sorted.shape
-        same = t_sorted[:, 1:] == t_sorted[:, :-1]
-        self.no_ties = not bool(np.any(same & (d_sorted[:, 1:] > 0) & (d_sorted[:, :-1] > 0)))
-        new = np.ones((R, n), dtype=bool)
-        new[:, 1:] = ~same
-        self.new = new
-        self.n = n
-        if self.no_ties:
-            self.start = self.end = None
-            return
-        idx = np.broadcast_to(np.arange(n), (R, n))
-        last = np.ones((R, n), dtype=bool)
-        last[:, :-1] = new[:, 1:]
-        self.start = np.maximum.accumulate(np.where(new, idx, 0), axis=1)
-        self.end = np.minimum.accumulate(np.where(last, idx, n - 1)[:, ::-1], axis=1)[:, ::-1]
-        self._setup_flat()
-
-    def _setup_flat(self) -> None:
-        R, n = self.start.shape
-        base = (np.arange(R) * n)[:, None]
-        base1 = (np.arange(R) * (n + 1))[:, None]
-        self.f_start = (self.start + base).ravel()
-        self.f_end = (self.end + base).ravel()
-        self.f_start1 = (self.start + base1).ravel()
-        self.f_end1 = (self.end + 1 + base1).ravel()
-
-    def subset(self, rows: np.ndarray) -> "_Groups":
-        g = _Groups.__new__(_Groups)
-        g.no_ties, g.n = self.no_ties, self.n
-        g.new = self.new[rows]
-        if self.no_ties:
-            g.start = g.end = None
-        else:
-            g.start, g.end = self.start[rows], self.end[rows]
-            g._setup_flat()
-        return g
-
-    @staticmethod
-    def _gather(a: np.ndarray, flat: np.ndarray, R: int, n: int) -> np.ndarray:
-        if a.ndim == 2:
-            return a.reshape(-1)[flat].reshape(R, n)
-        p = a.shape[2]
-        return a.reshape(-1, p)[flat].reshape(R, n, p)
-
-    def at_start(self, a: np.ndarray) -> np.ndarray:
-        """a[r, start[r, j]] (a of shape (R, n) or (R, n, p))."""
-        if self.no_ties:
-            return a
-        return self._gather(a, self.f_start, a.shape[0], self.n)
-
-    def group_sum(self, a: np.ndarray) -> np.ndarray:
-        """Sum of a over each position's tie group (broadcast to every member)."""
-        if self.no_ties:
-            return a
-        R = a.shape[0]
-        c = np.concatenate([np.zeros_like(a[:, :1]), np.cumsum(a, axis=1)], axis=1)
-        return self._gather(c, self.f_end1, R, self.n) - self._gather(c, self.f_start1, R, self.n)
-
-    def cum_through_group(self, a: np.ndarray) -> np.ndarray:
-        """sum_{k <= end(j)} a[k]: a forward cumulative sum including the whole tie group."""
-        c = np.cumsum(a, axis=1)
-        return c if self.no_ties else self._gather(c, self.f_end, a.shape[0], self.n)
-
-
-def _sort_events_first(t: np.ndarray, e: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
-    """Sort each row by time, events before censorings at equal times."""
-    R, n = t.shape
-    o1 = np.argsort(1.0 - e, axis=1, kind="stable")
-    base = (np.arange(R) * n)[:, None]
-    f1 = (o1 + base).ravel()
-    o2 = np.argsort(t.reshape(-1)[f1].reshape(R, n), axis=1, kind="stable")
-    flat = (o1.reshape(-1)[(o2 + base).ravel()].reshape(R, n) + base).ravel()
-    out = [t.reshape(-1)[flat].reshape(R, n), e.reshape(-1)[flat].reshape(R, n)]
-    for a in others:
-        if a.ndim == 2:
-            out.append(a.reshape(-1)[flat].reshape(R, n))
-        else:
-            out.append(a.reshape(R * n, -1)[flat].reshape(a.shape))
-    return out
-
-
-def _rev_cumsum(a: np.ndarray) -> np.ndarray:
-    return np.cumsum(a[:, ::-1], axis=1)[:, ::-1]
-
-
-def _efron(X: np.ndarray, d: np.ndarray, g: _Groups, c: np.ndarray, beta: np.ndarray,
-           need_info: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Efron log partial likelihood, score and information for time-sorted data.
-
-    For an event j at a time with d tied events, rank l_j (0..d-1) among them and c_j = l_j/d:
-    den_j = S0 - c_j S0_D, ll = sum_j [eta_j - log den_j],
-    U = sum_j [x_j - (S1 - c_j S1_D)/den_j],
-    I = sum_j [(S2 - c_j S2_D)/den_j - m_j m_j'],  m_j = (S1 - c_j S1_D)/den_j,
-    where S_k are risk-set sums of w x^(k) (w = exp(eta)) and S_k,D the sums over the tied
-    events. The S2 terms are rewritten as X' diag(w (A - d B)) X with A_k = sum of 1/den_j
-    over events j no later than t_k and B_k = sum of c_j/den_j over k's tie group, so no
-    (R, n, p, p) array is ever formed.
-    """
-    eta = X @ beta[:, :, None]
-    eta = eta[..., 0]
-    shift = eta.max(axis=1, keepdims=True)  # the partial likelihood is shift invariant
-    w = np.exp(eta - shift)
-    wx = w[..., None] * X
-    S0 = g.at_start(_rev_cumsum(w))
-    S1 = g.at_start(_rev_cumsum(wx))
-    if g.no_ties:
-        den = S0
-        m = S1 / den[..., None]
-    else:
-        wd = w * d
-        den = S0 - c * g.group_sum(wd)
-        m = (S1 - c[..., None] * g.group_sum(wd[..., None] * X)) / den[..., None]
-    den = np.where(d > 0, den, 1.0)
-    ll = np.sum(d * (eta - shift - np.log(den)), axis=1)
-    U = d[..., None] * m
-    score = np.einsum("rn,rnp->rp", d, X) - U.sum(axis=1)
-    if not need_info:
-        return ll, score, None
-    a = d / den
-    A = g.cum_through_group(a)
-    v = A if g.no_ties else A - d * g.group_sum(a * c)
-    v = w * v
-    info = np.matmul((X * v[..., None]).transpose(0, 2, 1), X) - np.matmul(U.transpose(0, 2, 1), U)
-    return ll, score, info
-
-
-_SINGULAR = 1e-12  # information counted singular when min eigenvalue <= this x max eigenvalue
-
-
-def _solve(info: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Newton steps I^-1 U for a batch, and which trials have a usable (positive-definite,
-    not numerically singular) information matrix. A singular information, e.g. a covariate
-    constant within a trial, is flagged rather than solved."""
-    ev = np.linalg.eigvalsh(info)
-    ok = (ev[:, 0] > _SINGULAR * np.abs(ev[:, -1])) & np.all(np.isfinite(ev), axis=1)
-    step = np.zeros_like(score)
-    if ok.any():
-        step[ok] = np.linalg.solve(info[ok], score[ok][..., None])[..., 0]
-    return step, ok
-
-
-def _cox_chunk(t: np.ndarray, e: np.ndarray, X: np.ndarray, max_iter: int, tol: float):
-    R, n, p = X.shape
-    ts, d, Xs = _sort_events_first(t, e, X)
-    g_all = _Groups(ts, d)
-    if g_all.no_ties:
-        c_all = np.zeros((R, n))
-    else:
-        cum_d = np.concatenate([np.zeros((R, 1)), np.cumsum(d, axis=1)], axis=1)
-        before = np.take_along_axis(cum_d, np.broadcast_to(np.arange(n), (R, n)), 1) - np.take_along_axis(cum_d, g_all.start, 1)
-        c_all = np.where(d > 0, before / np.maximum(g_all.group_sum(d), 1.0), 0.0)
-
-    beta = np.zeros((R, p))
-    se = np.full((R, p), np.nan)
-    ll_out = np.full(R, np.nan)
-    iters = np.zeros(R, dtype=int)
-    conv = np.zeros(R, dtype=bool)
-    prev_beta = np.zeros((R, p))
-    prev_ll = np.full(R, -np.inf)
-    active = np.arange(R)
-    for _ in range(max_iter):
-        if active.size == 0:
-            break
-        sub = g_all if active.size == R else g_all.subset(active)
-        ll, score, info = _efron(Xs[active], d[active], sub, c_all[active], beta[active])
-        worse = ll < prev_ll[active] - 1e-10 * np.abs(prev_ll[active])
-        if worse.any():  # step halving (Therneau & Grambsch 3.3), only for those trials
-            wa = active[worse]
-            beta[wa] = 0.5 * (beta[wa] + prev_beta[wa])
-        ok = ~worse
-        step, solvable = _solve(info[ok], score[ok])
-        ok_idx = np.flatnonzero(ok)
-        if not solvable.all():  # singular information: stop those trials, not converged
-            drop = np.zeros(active.size, dtype=bool)
-            drop[ok_idx[~solvable]] = True  # keep coef and se of the last usable step
-            info = info[ok][solvable]
-            step = step[solvable]
-            ok_idx = ok_idx[solvable]
-            ok = np.zeros(active.size, dtype=bool)
-            ok[ok_idx] = True
-        else:
-            info = info[ok]
-            drop = np.zeros(active.size, dtype=bool)
-        oa = active[ok]
-        prev_beta[oa] = beta[oa]
-        prev_ll[oa] = ll[ok]
-        ll_out[oa] = ll[ok]
-        if oa.size:
-            with np.errstate(invalid="ignore"):
-                var = np.diagonal(np.linalg.inv(info), axis1=1, axis2=2)
-            se[oa] = np.sqrt(np.where(var > 0, var, np.nan))
-            beta[oa] = beta[oa] + step
-            iters[oa] += 1
-        done = np.max(np.abs(step), axis=1) < tol if oa.size else np.zeros(0, dtype=bool)
-        conv[oa[done]] = True
-        keep = ~drop
-        keep[ok_idx[done]] = False
-        active = active[keep]
-    return beta, se, conv, ll_out, iters
-
-
-def _cox_numba(t: np.ndarray, e: np.ndarray, X: np.ndarray, max_iter: int, tol: float):
-    R, n, p = X.shape
-    coef = np.zeros((R, p))
-    se = np.full((R, p), np.nan)
-    conv = np.zeros(R, dtype=np.bool_)
-    ll = np.full(R, np.nan)
-    it = np.zeros(R, dtype=np.int64)
-    _nbk.cox_batch(np.ascontiguousarray(t), np.ascontiguousarray(e, dtype=float),
-                   np.ascontiguousarray(X), max_iter, tol, coef, se, conv, ll, it)
-    return coef, se, conv, ll, it
+def _batched(a: np.ndarray, ndim: int) -> np.ndarray:
+    a = np.asarray(a)
+    return a[None] if a.ndim == ndim - 1 else a
 
 
 def fit_cox_batch(time: np.ndarray, event: np.ndarray, covariates: np.ndarray, *,
-                  max_iter: int = 30, tol: float = 1e-7, chunk: int = _CHUNK,
-                  engine: Literal["auto", "numpy", "numba"] = "auto") -> CoxBatchResult:
-    """Fit R independent Cox proportional-hazards models at once.
-
-    ``time`` (R, n), ``event`` (R, n) 0/1, ``covariates`` (R, n, p) (a 1-D/2-D input is taken as
-    a single data set). Newton-Raphson from beta = 0 on the Efron log partial likelihood
-    (see :func:`_efron`), halving the step of any trial whose log-likelihood decreased;
-    a trial has converged when its largest Newton step is below ``tol``. Standard errors are
-    sqrt(diag(I^{-1})) at the estimate. Trials are processed in chunks of ``chunk`` to bound
-    memory. Trials whose likelihood is monotone (a covariate with no events in one of its
-    levels) do not converge: ``converged`` is False and that coefficient drifts to +-inf.
-    This reproduces ``lifelines.CoxPHFitter().fit(...)`` (Efron ties, no penalty).
-
-    ``engine``: ``"numpy"`` (vectorised over trials), ``"numba"`` (compiled, trial by trial;
-    needs numba) or ``"auto"`` (numba when installed). Both give the same
-    estimates to rounding error.
-    """
-    t, e = _as_batch(time, event)
-    X = np.asarray(covariates, dtype=float)
-    if X.ndim == 2 and X.shape == (t.shape[1], X.shape[1]) and t.shape[0] == 1:
-        X = X[None]
-    if X.ndim != 3 or X.shape[:2] != t.shape:
-        raise ValueError(f"covariates must have shape (R, n, p) = {t.shape + ('p',)}, got {X.shape}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("covariates must be finite")
-    if not isinstance(max_iter, int) or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
-    if not tol > 0:
-        raise ValueError(f"tol must be > 0, got {tol!r}")
-    if not isinstance(chunk, int) or chunk < 1:
-        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
-    if engine not in ("auto", "numpy", "numba"):
-        raise ValueError(f"engine must be 'auto', 'numpy' or 'numba', got {engine!r}")
-    if engine == "numba" and not HAVE_NUMBA:
-        raise ValueError("engine='numba' needs the numba package (pip install numba)")
-    use_nb = HAVE_NUMBA and engine != "numpy"
-    parts = []
-    for s in range(0, t.shape[0], chunk):
-        args = (t[s:s + chunk], e[s:s + chunk], X[s:s + chunk], max_iter, tol)
-        if use_nb:
-            try:
-                parts.append(_cox_numba(*args))
-                continue
-            except Exception:  # pragma: no cover - e.g. singular information: numpy handles it
-                if engine == "numba":
-                    raise
-        parts.append(_cox_chunk(*args))
-    coef, se, conv, ll, it = (np.concatenate(z) for z in zip(*parts))
-    return CoxBatchResult(coef=coef, se=se, converged=conv, loglik=ll, iterations=it)
+                  max_iter: int = 30, tol: float = 1e-9, chunk: int = _CHUNK,
+                  engine: Literal["auto", "numpy", "numba"] = "auto") -> CoxResult:
+    """R independent Cox fits (Efron ties): :func:`trialnb.survival.fit_cox` with the results
+    always batched, shape (R, p) (a single data set is taken as R = 1). A fit that fails
+    (monotone likelihood, singular information) has NaN coef and se, ``converged`` False."""
+    t = np.asarray(time)
+    if t.ndim == 1:
+        X = np.asarray(covariates, dtype=float)
+        covariates = X[None, :, None] if X.ndim == 1 else _batched(X, 3)
+    return fit_cox(_batched(time, 2), _batched(event, 2), covariates, max_iter=max_iter, tol=tol,
+                   chunk=chunk, engine=engine)
 
 
 def logrank_batch(time: np.ndarray, event: np.ndarray, group: np.ndarray, *,
-                  chunk: int = 5000) -> LogrankBatchResult:
-    """R two-sample log-rank tests at once (Mantel 1966).
-
-    At each distinct event time with N at risk, N1 of them in group 1, D deaths of which D1
-    in group 1: E1 += D N1/N, V += D (N1/N)(1 - N1/N)(N - D)/(N - 1). Returns O1, E1, V,
-    z = (O1 - E1)/sqrt(V), chi-square z^2 and its p-value (1 df), as
-    ``lifelines.statistics.logrank_test`` does.
-    """
-    t, e = _as_batch(time, event)
-    gr = np.asarray(group)
-    if gr.ndim == 1:
-        gr = gr[None, :]
-    if gr.shape != t.shape or not np.all((gr == 0) | (gr == 1)):
-        raise ValueError(f"group must be 0/1 with the shape of time {t.shape}")
-    outs = []
-    for s in range(0, t.shape[0], chunk):
-        ts, es, gs = t[s:s + chunk], e[s:s + chunk], gr[s:s + chunk].astype(float)
-        R, n = ts.shape
-        ts, es, gs = _sort_events_first(ts, es, gs)
-        g = _Groups(ts, es)
-        N = n - (np.broadcast_to(np.arange(n), (R, n)) if g.no_ties else g.start)
-        N1 = g.at_start(_rev_cumsum(gs))
-        D = g.group_sum(es)
-        D1 = g.group_sum(es * gs)
-        use = g.new & (D > 0)
-        frac = N1 / N
-        E1 = np.sum(np.where(use, D * frac, 0.0), axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            v = np.where(use & (N > 1), D * frac * (1 - frac) * (N - D) / np.maximum(N - 1, 1), 0.0)
-        V = v.sum(axis=1)
-        O1 = np.sum(np.where(use, D1, 0.0), axis=1)
-        outs.append((O1, E1, V))
-    O1, E1, V = (np.concatenate(z) for z in zip(*outs))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = (O1 - E1) / np.sqrt(V)
-        hr = np.exp((O1 - E1) / V)
-    chi = z**2
-    return LogrankBatchResult(observed=O1, expected=E1, variance=V, z=z, statistic=chi,
-                              p=special.chdtrc(1, chi), hr=hr)
+                  chunk: int = 5000) -> LogrankResult:
+    """R two-sample log-rank tests at once: :func:`trialnb.survival.logrank` with the results
+    always batched, shape (R,)."""
+    return logrank(_batched(time, 2), _batched(event, 2), _batched(group, 2), chunk=chunk)
 
 
 # ======================================================================================
@@ -752,10 +408,13 @@ def simulate_data(scenario: Scenario, n_trials: int, rng: np.random.Generator) -
 class SimulationResult:
     """Operating characteristics of a scenario from ``n_trials`` simulated trials.
 
-    ``events_a``: deaths in arm A per trial. ``reject``: two-sided test at ``scenario.alpha`` rejected; ``z``: Wald (Cox, arm
+    ``events_a``: deaths in arm A per trial. ``reject``: two-sided test at ``scenario.alpha``
+    rejected (False for a failed analysis); ``z``: Wald (Cox, arm
     coefficient) or log-rank z (negative favours arm A); ``hr``: estimated HR A vs B (Cox
     exp(coef) or the Peto log-rank estimate); ``events`` and ``duration`` (months, data
-    cut-off since the first randomization) per trial; ``converged`` per trial (Cox).
+    cut-off since the first randomization) per trial; ``converged`` per trial: False when
+    the analysis failed (Cox fit not converged or singular: NaN z and HR, never HR 1).
+    :attr:`power` is computed over the successful analyses; :attr:`n_failed` counts the rest.
     """
 
     scenario: Scenario
@@ -771,20 +430,40 @@ class SimulationResult:
     events_a: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     @property
+    def n_failed(self) -> int:
+        """Trials whose analysis failed (Cox fit not converged or singular, log-rank with no
+        deaths): their z and HR are NaN and they are left out of :attr:`power`."""
+        return int((~self.converged).sum())
+
+    @property
+    def failed_fraction(self) -> float:
+        """``n_failed / n_trials``."""
+        return self.n_failed / self.n_trials
+
+    @property
+    def n_analysed(self) -> int:
+        """Trials with a successful analysis (the denominator of :attr:`power`)."""
+        return self.n_trials - self.n_failed
+
+    @property
     def power(self) -> float:
-        """Fraction of trials rejecting H0 (two-sided). Under HR = 1 it is the type-I error."""
-        return float(self.reject.mean())
+        """Fraction of the successfully analysed trials rejecting H0 (two-sided); NaN when
+        none succeeded. Under HR = 1 it is the type-I error."""
+        ok = self.converged
+        return float(self.reject[ok].mean()) if ok.any() else math.nan
 
     @property
     def power_se(self) -> float:
-        """Monte-Carlo standard error sqrt(p (1 - p) / n_trials)."""
+        """Monte-Carlo standard error sqrt(p (1 - p) / n_analysed)."""
         p = self.power
-        return math.sqrt(p * (1 - p) / self.n_trials)
+        return math.sqrt(p * (1 - p) / self.n_analysed) if self.n_analysed else math.nan
 
     @property
     def power_favouring_a(self) -> float:
-        """Fraction rejecting with the estimate favouring arm A (z < 0)."""
-        return float((self.reject & (self.z < 0)).mean())
+        """Fraction of the successfully analysed trials rejecting with the estimate favouring
+        arm A (z < 0)."""
+        ok = self.converged
+        return float((self.reject & (self.z < 0))[ok].mean()) if ok.any() else math.nan
 
     @property
     def mean_events(self) -> float:
@@ -800,7 +479,8 @@ class SimulationResult:
 
     @property
     def n_not_converged(self) -> int:
-        return int((~self.converged).sum())
+        """Old name of :attr:`n_failed`."""
+        return self.n_failed
 
     @property
     def type_one_error_ok(self) -> bool | None:
@@ -809,7 +489,7 @@ class SimulationResult:
         if not self.scenario.is_null:
             return None
         a = self.scenario.alpha
-        return abs(self.power - a) <= 2.576 * math.sqrt(a * (1 - a) / self.n_trials)
+        return abs(self.power - a) <= 2.576 * math.sqrt(a * (1 - a) / max(self.n_analysed, 1))
 
     def summary(self) -> str:
         """A short plain-text report (numbers formatted by :mod:`trialnb.report`)."""
@@ -819,7 +499,8 @@ class SimulationResult:
         lines = [
             f"{fmt_n(self.n_trials)} simulated trials, {self.analysis} analysis, seed {self.seed}",
             f"scenario: {self.scenario.describe()}",
-            f"{label}: {fmt_pct(self.power)} (MC SE {fmt_pct(self.power_se)})",
+            f"{label}: {fmt_pct(self.power)} (MC SE {fmt_pct(self.power_se)})"
+            + ("" if not self.n_failed else f", over the {fmt_n(self.n_analysed)} successful analyses"),
             f"median estimated HR (A vs B): {fmt_hr(self.median_hr)}",
             f"mean events: {fmt_num(self.mean_events, 1)}; mean duration: {fmt_months(self.mean_duration)}",
         ]
@@ -829,8 +510,12 @@ class SimulationResult:
                 f"HR = 1: this is the type-I error; {verdict} 99% Monte-Carlo limits of "
                 f"alpha = {fmt_pct(self.scenario.alpha)}"
             )
-        if self.n_not_converged:
-            lines.append(f"Cox fits not converged (monotone likelihood): {fmt_n(self.n_not_converged)}")
+        if self.n_failed:
+            why = ("Cox fits with an infinite coefficient (monotone likelihood: an arm or a covariate "
+                   "level without deaths) or no deaths at all" if self.analysis == "cox"
+                   else "trials without deaths")
+            lines.append(f"failed analyses (no estimate; left out of the {label}): {fmt_n(self.n_failed)} "
+                         f"({fmt_pct(self.failed_fraction)}) - {why}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -897,56 +582,6 @@ def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int =
         events=np.concatenate(evs), duration=np.concatenate(durs), converged=np.concatenate(convs),
         events_a=np.concatenate(eva),
     )
-
-
-def schoenfeld_power(events: float, hazard_ratio: float, alpha: float = 0.05,
-                     allocation_ratio: float = 1.0) -> float:
-    """Two-sided Schoenfeld (1981) power with ``events`` deaths: the analytic value the
-    simulations are compared with. Delegates to :func:`trialnb.sample_size.power`, the
-    project's one implementation (same formula, same argument checks)."""
-    return _analytic_power(events, hazard_ratio, alpha=alpha, allocation_ratio=allocation_ratio, sided=2)
-
-
-def split_events_power(events_a: float, events_b: float, hazard_ratio: float,
-                       alpha: float = 0.05) -> float:
-    """Two-sided power when the deaths split unevenly between the arms: the large-sample
-    variance of the estimated log hazard ratio is 1/D_A + 1/D_B (exponential MLE; the
-    log-rank/Cox information under the alternative is close to it), instead of Schoenfeld's
-    4/D, which assumes D_A = D_B. With D_A = D_B = D/2 both formulas agree."""
-    for name, v in (("events_a", events_a), ("events_b", events_b)):
-        if not v > 0:
-            raise ValueError(f"{name} must be > 0, got {v!r}")
-    if not hazard_ratio > 0:
-        raise ValueError(f"hazard_ratio must be > 0, got {hazard_ratio!r}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
-    drift = abs(math.log(hazard_ratio)) / math.sqrt(1 / events_a + 1 / events_b)
-    zc = stats.norm.isf(alpha / 2)
-    return float(stats.norm.cdf(drift - zc) + stats.norm.cdf(-drift - zc))
-
-
-def expected_events(scenario: Scenario) -> tuple[float, float]:
-    """Expected deaths (arm A, arm B) in closed form for ``follow_up="fixed"``, exponential
-    survival without factor effects, delay or crossover (non-compliance allowed):
-    with death hazard lambda, loss hazard mu and horizon h, a patient's death is observed
-    with probability lambda/(lambda+mu) (1 - exp(-(lambda+mu) h)); arm A mixes lambda*HR
-    (operated) and lambda (not operated). Arms of n/2 patients each."""
-    sc = scenario
-    if (sc.follow_up != "fixed" or sc.target_events is not None or sc.effect_delay_months
-            or sc.crossover or not np.allclose(sc._strata_lp()[1], 0.0)):
-        raise ValueError(
-            "expected_events has a closed form only for follow_up='fixed', no target_events, "
-            "no effect delay, no crossover and no prognostic factor effects"
-        )
-    lam, mu, h = sc.baseline_hazard, sc.dropout_rate, sc.horizon_months
-
-    def p_obs(rate: float) -> float:
-        tot = rate + mu
-        return rate / tot * (1 - math.exp(-tot * h))
-
-    half = sc.n_patients / 2
-    pa = (1 - sc.non_compliance) * p_obs(lam * sc.hazard_ratio) + sc.non_compliance * p_obs(lam)
-    return half * pa, half * p_obs(lam)
 
 
 def check_power_answer(answer: float) -> str:

@@ -1025,3 +1025,56 @@ def sequential_sample_size(
         max_subjects=n, accrual_intensity=intensity, analysis_times=times, subjects_per_stage=subjects,
         expected_subjects_h1=exp_subjects, critical_hr=crit_hr, futility_hr=fut_hr,
     )
+
+
+# ---------------------------------------------------------------- closed forms used by fastsim
+
+def schoenfeld_power(events: float, hazard_ratio: float, alpha: float = 0.05,
+                     allocation_ratio: float = 1.0) -> float:
+    """Two-sided Schoenfeld (1981) power with ``events`` deaths: the analytic value the
+    simulations are compared with. Delegates to :func:`power`, the project's one
+    implementation (same formula, same argument checks)."""
+    return power(events, hazard_ratio, alpha=alpha, allocation_ratio=allocation_ratio, sided=2)
+
+
+def split_events_power(events_a: float, events_b: float, hazard_ratio: float,
+                       alpha: float = 0.05) -> float:
+    """Two-sided power when the deaths split unevenly between the arms: the large-sample
+    variance of the estimated log hazard ratio is 1/D_A + 1/D_B (exponential MLE; the
+    log-rank/Cox information under the alternative is close to it), instead of Schoenfeld's
+    4/D, which assumes D_A = D_B. With D_A = D_B = D/2 both formulas agree."""
+    for name, v in (("events_a", events_a), ("events_b", events_b)):
+        if not v > 0:
+            raise ValueError(f"{name} must be > 0, got {v!r}")
+    if not hazard_ratio > 0:
+        raise ValueError(f"hazard_ratio must be > 0, got {hazard_ratio!r}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    drift = abs(math.log(hazard_ratio)) / math.sqrt(1 / events_a + 1 / events_b)
+    zc = -float(ndtri(alpha / 2))
+    return float(ndtr(drift - zc) + ndtr(-drift - zc))
+
+
+def expected_events(scenario: Any) -> tuple[float, float]:
+    """Expected deaths (arm A, arm B) in closed form for ``follow_up="fixed"``, exponential
+    survival without factor effects, delay or crossover (non-compliance allowed):
+    with death hazard lambda, loss hazard mu and horizon h, a patient's death is observed
+    with probability lambda/(lambda+mu) (1 - exp(-(lambda+mu) h)); arm A mixes lambda*HR
+    (operated) and lambda (not operated). Arms of n/2 patients each. ``scenario`` is a
+    :class:`trialnb.fastsim.Scenario`."""
+    sc = scenario
+    if (sc.follow_up != "fixed" or sc.target_events is not None or sc.effect_delay_months
+            or sc.crossover or not np.allclose(sc._strata_lp()[1], 0.0)):
+        raise ValueError(
+            "expected_events has a closed form only for follow_up='fixed', no target_events, "
+            "no effect delay, no crossover and no prognostic factor effects"
+        )
+    lam, mu, h = sc.baseline_hazard, sc.dropout_rate, sc.horizon_months
+
+    def p_obs(rate: float) -> float:
+        tot = rate + mu
+        return rate / tot * (1 - math.exp(-tot * h))
+
+    half = sc.n_patients / 2
+    pa = (1 - sc.non_compliance) * p_obs(lam * sc.hazard_ratio) + sc.non_compliance * p_obs(lam)
+    return half * pa, half * p_obs(lam)

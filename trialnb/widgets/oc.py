@@ -22,7 +22,7 @@ from ..fastsim import Scenario, SimulationResult, schoenfeld_power, simulate
 from ..plots import SVG_GRID, svg_frame
 from ..report import fmt_hr, fmt_months, fmt_n, fmt_num, fmt_pct
 
-__all__ = ["OCExplorer", "build_dashboard", "hr_histogram_svg"]
+__all__ = ["OCExplorer", "build_dashboard", "failure_warning_html", "hr_histogram_svg"]
 
 _STYLE = {"description_width": "230px"}
 _WIDTH = "470px"
@@ -90,6 +90,28 @@ def hr_histogram_svg(hr: np.ndarray, reject: np.ndarray, true_hr: float,
         "</svg>",
     ]
     return "".join(parts)
+
+
+FAILED_WARNING_FRACTION = 0.01
+"""Above this fraction of failed analyses the panel shows a warning."""
+
+
+def failure_warning_html(res: SimulationResult) -> str:
+    """A visible warning (CSS class ``trialnb-warning``) when more than 1% of the simulated
+    analyses failed (a Cox fit with an infinite coefficient, or no deaths): the power shown is
+    then computed over the successful analyses only, which are not a random subset. Empty
+    string otherwise."""
+    if res.failed_fraction <= FAILED_WARNING_FRACTION:
+        return ""
+    what = ("Cox fits failed: too few deaths, so an arm or a covariate level had none and its "
+            "coefficient is infinite" if res.analysis == "cox" else "log-rank tests had no deaths")
+    return (
+        "<div class='trialnb-warning' style='color:#b00020;border:1px solid #b00020;padding:4px'>"
+        f"<b>Warning:</b> {fmt_n(res.n_failed)} of {fmt_n(res.n_trials)} ({fmt_pct(res.failed_fraction)}) "
+        f"{what}. The {'type-I error' if res.scenario.is_null else 'power'} above counts only the "
+        f"{fmt_n(res.n_analysed)} successful analyses; these trials are too small for this analysis "
+        "(try the log-rank test or more patients).</div>"
+    )
 
 
 class OCExplorer:
@@ -188,6 +210,7 @@ class OCExplorer:
             f"<div style='font-size:1.6em'><b>{label} {fmt_pct(res.power)}</b></div>"
             f"<div>Monte-Carlo SE {fmt_pct(res.power_se)} ({fmt_n(res.n_trials)} trials, "
             f"{_esc(res.analysis)} analysis)</div>"
+            + failure_warning_html(res)
         )
         q05, q95 = np.nanquantile(res.hr, [0.05, 0.95])
         self.details.value = (

@@ -1,0 +1,131 @@
+"""Speed of the survival engine (trialnb.survival.fit_cox) against lifelines and R coxph loops.
+
+Run:  .venv/bin/python benchmarks/bench_survival.py [--trials 10000] [--sample 30] [--r-sample 200]
+
+Prints, for ``--trials`` simulated trials of the protocol design (236 patients, 5 covariates,
+Efron ties): the engine's numpy path and, if numba is installed, its compiled kernel (parallel
+over trials, numba threads shown); ``lifelines.CoxPHFitter`` on ``--sample`` fits and R
+``coxph`` (``Rscript``, timed inside R with ``proc.time``) on ``--r-sample`` fits, both
+extrapolated to ``--trials``; and the ratios, all measured in this run. Wall and CPU seconds
+are shown with the load average: the machine is shared. Not a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lifelines import CoxPHFitter  # noqa: E402
+
+from trialnb import fastsim as fs  # noqa: E402
+from trialnb import survival as sv  # noqa: E402
+
+R_LOOP = r"""
+suppressPackageStartupMessages({library(survival); library(jsonlite)})
+a <- commandArgs(trailingOnly = TRUE)
+d <- fromJSON(a[1], simplifyVector = TRUE, simplifyMatrix = FALSE)
+t0 <- proc.time()[["elapsed"]]
+for (k in seq_along(d$time)) {
+  X <- do.call(cbind, d$X[[k]])
+  coxph(Surv(d$time[[k]], d$event[[k]]) ~ X, ties = "efron")
+}
+cat(proc.time()[["elapsed"]] - t0)
+"""
+
+
+def timed(fn, *args, **kwargs):
+    w0, c0 = time.perf_counter(), time.process_time()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - w0, time.process_time() - c0
+
+
+def row(label: str, wall: float, cpu: float | None = None, note: str = "") -> None:
+    cpu_s = f"{cpu:8.2f}" if cpu is not None else " " * 8
+    print(f"{label:<50s} {wall:9.3f} {cpu_s}  {note}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--trials", type=int, default=10_000)
+    ap.add_argument("--sample", type=int, default=30, help="lifelines fits to time")
+    ap.add_argument("--r-sample", type=int, default=200, help="R coxph fits to time")
+    ap.add_argument("--seed", type=int, default=2026)
+    a = ap.parse_args()
+    R = a.trials
+    sc = fs.Scenario()
+    threads = ""
+    if sv.HAVE_NUMBA:
+        import numba
+
+        threads = f" ({numba.get_num_threads()} threads)"
+    print(f"numpy {np.__version__}; numba kernel: {'yes' + threads if sv.HAVE_NUMBA else 'no'}; "
+          f"cores {os.cpu_count()}; load average {os.getloadavg()[0]:.2f}")
+    data = fs.simulate_data(sc, R, np.random.default_rng(a.seed))
+    print(f"{R:,} trials x {sc.n_patients} patients, 5-covariate Cox model, Efron ties\n")
+    print(f"{'step':<50s} {'wall s':>9s} {'cpu s':>8s}")
+
+    engines = ["numpy"] + (["numba"] if sv.HAVE_NUMBA else [])
+    if sv.HAVE_NUMBA:  # compile (or load the cache) outside the timing
+        sv.fit_cox(data.time[:4], data.event[:4], data.covariates[:4], engine="numba")
+    wall = {}
+    for eng in engines:
+        fit, w, c = timed(sv.fit_cox, data.time, data.event, data.covariates, engine=eng)
+        wall[eng] = w
+        row(f"survival.fit_cox, {R:,} fits, engine={eng}", w, c,
+            f"(mean {fit.iterations.mean():.1f} Newton steps; {fit.n_failed} failed fits)")
+
+    k = min(a.sample, R)
+    frames = []
+    for r in range(k):
+        df = pd.DataFrame(data.covariates[r], columns=list(fs.COVARIATE_NAMES))
+        df["T"], df["E"] = data.time[r], data.event[r]
+        frames.append(df)
+    w0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for df in frames:
+            CoxPHFitter().fit(df, "T", "E")
+    per = (time.perf_counter() - w0) / k
+    row(f"lifelines CoxPHFitter loop, {k} fits -> x{R:,}", per * R, None, f"({per * 1e3:.1f} ms per fit)")
+
+    rs = shutil.which("Rscript")
+    per_r = None
+    if rs:
+        k2 = min(a.r_sample, R)
+        with tempfile.TemporaryDirectory() as tmp:
+            inp, script = Path(tmp) / "in.json", Path(tmp) / "loop.R"
+            inp.write_text(json.dumps({"time": data.time[:k2].tolist(), "event": data.event[:k2].tolist(),
+                                       "X": [data.covariates[r].T.tolist() for r in range(k2)]}))
+            script.write_text(R_LOOP)
+            out = subprocess.run([rs, str(script), str(inp)], check=True, capture_output=True, text=True)
+        per_r = float(out.stdout.strip()) / k2
+        row(f"R coxph loop, {k2} fits -> x{R:,}", per_r * R, None, f"({per_r * 1e3:.2f} ms per fit, inside R)")
+    else:
+        print("R coxph loop: Rscript not found, skipped")
+
+    print()
+    for eng, wsec in wall.items():
+        line = f"  fit_cox[{eng}]: {per * R / wsec:,.0f}x faster than lifelines"
+        if per_r is not None:
+            line += f", {per_r * R / wsec:,.1f}x faster than R coxph"
+        print(line)
+    if "numba" in wall:
+        print(f"  numba kernel vs numpy path: {wall['numpy'] / wall['numba']:.1f}x")
+    print(f"load average after the run: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

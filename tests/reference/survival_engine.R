@@ -1,0 +1,94 @@
+# Reference values for trialnb.survival from R's survival package (independent implementation).
+#
+#   Rscript tests/reference/survival_engine.R [OUTPUT.json]
+#
+# Generates three data sets (set.seed; "continuous", "heavy_ties": whole months with a mass of
+# censorings at month 12 and integer entry times equal to death times, "small": 40 rows) with
+# columns time, event, entry (< time), strata (3 levels), group (0/1) and covariates X
+# (arm, a normal covariate, a binary covariate), and writes, for each:
+#   cox      coxph for every combination of ties (efron, breslow) x entry (none: Surv(time, event);
+#            entry: Surv(entry, time, event)) x strata (none, + strata(strata)), converged tightly
+#            (eps 1e-12) -> coef, se, log-likelihood at the estimate and at 0;
+#   logrank  survdiff(Surv(time, event) ~ group [+ strata(strata)], rho = 0 and 1) -> chisq,
+#            observed and expected deaths of group 1 (summed over strata) and the variance;
+#   rmst     summary(survfit(Surv(time, event) ~ 1), rmean = tau) -> rmean and se(rmean).
+# The output (default tests/reference/survival_engine.json) holds the inputs and the results,
+# via jsonlite with 15 significant digits. Stops, writing nothing, if any value is missing.
+# Run from the repository root.
+suppressPackageStartupMessages({library(survival); library(jsonlite)})
+args <- commandArgs(trailingOnly = TRUE)
+out <- if (length(args) >= 1) args[1] else "tests/reference/survival_engine.json"
+
+make_data <- function(kind, n, seed) {
+  set.seed(seed)
+  arm <- as.numeric(runif(n) < 0.5)
+  xc <- round(rnorm(n), 6)
+  xb <- as.numeric(runif(n) < 0.3)
+  lp <- -0.6 * arm + 0.4 * xc + 0.5 * xb
+  t <- rexp(n, rate = exp(lp) / 12)
+  cens <- runif(n, 5, 40)
+  time <- pmin(t, cens)
+  event <- as.numeric(t <= cens)
+  strata <- sample(1:3, n, replace = TRUE)
+  if (kind == "heavy_ties") {
+    time <- ceiling(time)
+    time[runif(n) < 0.2 & time > 12] <- 12
+    entry <- floor(runif(n) * time)
+  } else {
+    time <- round(time, 6)
+    entry <- round(runif(n) * 0.6 * time, 6)
+  }
+  list(time = time, event = event, entry = entry, strata = strata, group = arm,
+       X = list(arm, xc, xb))
+}
+
+inputs <- list(continuous = make_data("continuous", 150, 11),
+               heavy_ties = make_data("heavy_ties", 150, 12),
+               small = make_data("small", 40, 13))
+
+ctl <- coxph.control(eps = 1e-12, toler.chol = 1e-13, iter.max = 100)
+need <- function(x, what) {
+  if (length(x) == 0 || any(!is.finite(x))) stop(paste("missing or non-finite result:", what))
+  unname(x)
+}
+
+results <- list()
+for (nm in names(inputs)) {
+  d <- inputs[[nm]]
+  X <- do.call(cbind, d$X)
+  cox <- list()
+  for (ties in c("efron", "breslow")) for (en in c("none", "entry")) for (st in c("none", "strata")) {
+    y <- if (en == "entry") Surv(d$entry, d$time, d$event) else Surv(d$time, d$event)
+    fit <- if (st == "strata") coxph(y ~ X + strata(d$strata), ties = ties, control = ctl)
+           else coxph(y ~ X, ties = ties, control = ctl)
+    key <- paste(ties, en, st, sep = "|")
+    cox[[key]] <- list(coef = need(coef(fit), key), se = need(sqrt(diag(fit$var)), key),
+                       loglik = need(fit$loglik[2], key), loglik_null = need(fit$loglik[1], key))
+  }
+  lr <- list()
+  for (rho in c(0, 1)) for (st in c("none", "strata")) {
+    sd <- if (st == "strata") survdiff(Surv(d$time, d$event) ~ d$group + strata(d$strata), rho = rho)
+          else survdiff(Surv(d$time, d$event) ~ d$group, rho = rho)
+    obs <- if (is.matrix(sd$obs)) rowSums(sd$obs) else sd$obs
+    ex <- if (is.matrix(sd$exp)) rowSums(sd$exp) else sd$exp
+    key <- paste0("rho", rho, "|", st)
+    lr[[key]] <- list(chisq = need(sd$chisq, key), observed_1 = need(obs[2], key),
+                      expected_1 = need(ex[2], key), variance = need(sd$var[2, 2], key))
+  }
+  km <- survfit(Surv(d$time, d$event) ~ 1)
+  taus <- c(6, 12, 24, max(d$time) + 5)
+  rm <- lapply(taus, function(tau) {
+    tab <- summary(km, rmean = tau)$table
+    list(tau = tau, rmean = need(tab[["rmean"]], "rmean"), se = need(tab[["se(rmean)"]], "se(rmean)"))
+  })
+  results[[nm]] <- list(cox = cox, logrank = lr, rmst = rm)
+}
+
+res <- list(
+  generator = "tests/reference/survival_engine.R",
+  r_version = paste(R.version$major, R.version$minor, sep = "."),
+  survival_version = as.character(packageVersion("survival")),
+  inputs = inputs,
+  results = results
+)
+writeLines(toJSON(res, digits = 15, auto_unbox = TRUE, pretty = FALSE), out)
