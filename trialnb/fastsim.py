@@ -50,6 +50,7 @@ from .survival import HAVE_NUMBA, CoxResult, LogrankResult, fit_cox, logrank
 """Whether the numba engine is available (``engine="auto"`` then uses it for Cox fits)."""
 
 __all__ = [
+    "TrialData",
     "COVARIATE_NAMES",
     "REFERENCE_PROGNOSIS",
     "CoxBatchResult",

@@ -58,6 +58,8 @@ from .protocol import PROTOCOL
 from .report import fmt_n, fmt_num, fmt_pct
 
 __all__ = [
+    "SequentialSampleSize",
+    "sequential_sample_size",
     "METHODS",
     "RCT_EFFECT_SIZES",
     "ProportionSampleSize",
