@@ -27,6 +27,7 @@ from trialnb.exercises import (
     parse_proportion, parse_yes_no,
 )
 from trialnb.exercises import analysis as ex04
+from trialnb.exercises import monitoring as ex05
 from trialnb.exercises import operating_characteristics as ex06
 from trialnb.exercises import protocol as ex00
 from trialnb.exercises import randomization as ex03
@@ -200,6 +201,7 @@ def _primary_hrs() -> tuple[float, float]:
 
 
 HR_PROTOCOL, HR_NULL = _primary_hrs()
+MONITORING_KEYS = {"05.1", "05.2", "05.3"}  # notebook 05: cases in tests/test_exercises_monitoring.py
 CASES["04.2"] = dict(fn=ex04.check_inverse_hr,
                      right=[round(1 / HR_PROTOCOL, 2), f"{1 / HR_PROTOCOL:.3f}"],
                      wrong=[(round(HR_PROTOCOL, 2), "A vs arm B"), (round(1 - HR_PROTOCOL, 2), "inverse")],
@@ -213,7 +215,7 @@ CASES["04.4"] = dict(fn=ex04.check_null_hr,
 
 
 def test_every_registered_exercise_has_a_case():
-    for mod in (ex00, ex01, ex02, ex03, ex04, ex06):
+    for mod in (ex00, ex01, ex02, ex03, ex04, ex05, ex06):
         checkers = [n for n in mod.__all__ if n.startswith("check_")]
         assert checkers, mod.__name__
         for name in checkers:
@@ -221,8 +223,8 @@ def test_every_registered_exercise_has_a_case():
         functions = {n for n, v in vars(mod).items()
                      if not n.startswith("_") and callable(v) and getattr(v, "__module__", None) == mod.__name__}
         assert functions <= set(mod.__all__) and all(hasattr(mod, n) for n in mod.__all__), mod.__name__
-    keys = {k for k in EXERCISES if k[:2] in {"00", "01", "02", "03", "04", "06"}}
-    assert keys == set(CASES) | {"06.1", "06.2", "06.3"}
+    keys = {k for k in EXERCISES if k[:2] in {"00", "01", "02", "03", "04", "05", "06"}}
+    assert keys == set(CASES) | {"06.1", "06.2", "06.3"} | MONITORING_KEYS
 
 
 @pytest.mark.parametrize("key", sorted(CASES))
@@ -244,7 +246,7 @@ def test_wrong_answer_is_explained(key: str):
         assert hint(key, 1) in v.message  # a wrong answer comes with the nudge
 
 
-@pytest.mark.parametrize("key", sorted(CASES) + ["06.1", "06.2", "06.3"])
+@pytest.mark.parametrize("key", sorted(CASES) + ["06.1", "06.2", "06.3"] + sorted(MONITORING_KEYS))
 def test_unanswered_says_no_answer_yet_and_the_first_hint(key: str):
     fn = get_exercise(key).checker
     v = fn(None)
@@ -445,7 +447,7 @@ def _exercise_imports(code: str) -> dict[str, str]:
 
 
 def test_there_are_notebooks_with_exercises():
-    assert {p.name[:2] for p in NOTEBOOKS} >= {"00", "01", "02", "03", "04", "06"}
+    assert {p.name[:2] for p in NOTEBOOKS} >= {"00", "01", "02", "03", "04", "05", "06"}
 
 
 @pytest.mark.parametrize("py", NOTEBOOKS, ids=lambda p: p.name)
@@ -466,6 +468,22 @@ def test_every_exercise_starts_unanswered_and_calls_a_trialnb_exercises_checker(
         for node in ast.walk(ast.parse(cell)):
             if isinstance(node, ast.Assign) and any(getattr(t, "id", "").startswith("answer") for t in node.targets):
                 assert isinstance(node.value, ast.Constant) and node.value.value is None, (py.name, cell)
+
+
+@pytest.mark.parametrize("py", NOTEBOOKS, ids=lambda p: p.name)
+def test_exercise_cells_call_exactly_the_notebooks_registered_checkers(py: Path):
+    """Notebook NN's exercise cells call every exercise registered as "NN.k", and only those:
+    a checker written outside the verdict helper (not registered) fails here."""
+    import importlib
+    code_cells = _exercise_code_cells(py)
+    imported = _exercise_imports("\n".join(code_cells))
+    called = set()
+    for cell in code_cells:
+        for node in ast.walk(ast.parse(cell)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("check_"):
+                fn = getattr(importlib.import_module(imported[node.func.id]), node.func.id)
+                called.add(get_exercise(fn).key)
+    assert called == {k for k in EXERCISES if k[:2] == py.name[:2]}, py.name
 
 
 @pytest.mark.parametrize("py", NOTEBOOKS, ids=lambda p: p.name)

@@ -1,70 +1,187 @@
-"""Self-checks of notebook 05 (trialnb.exercises.monitoring): right answers in every accepted
-form, wrong answers explained, unanswered and junk answers handled, staged hints that never
-state the answer; the right answers re-derived independently here."""
+"""Self-checks of notebook 05 (trialnb.exercises.monitoring), in the style of
+tests/test_exercises.py: every checker accepts every correct form of the right answer, explains a
+wrong one, says "no answer yet" to None, survives junk, and stages its hints.
+
+The right answers are re-derived here independently with scipy (the Armitage-McPherson-Rowe
+multivariate normal, the Lan-DeMets O'Brien-Fleming spending function and the textbook
+conditional power formula), not taken from trialnb.monitoring."""
 
 from __future__ import annotations
 
+import math
+import re
+
 import numpy as np
 import pytest
+from scipy import optimize, stats
 
-from trialnb.exercises import monitoring as ex
-from trialnb.sequential_sim import Boundaries, simulate_sequential
 from trialnb import fastsim as fs
+from trialnb.exercises import EXERCISES, Verdict, get_exercise, hint
+from trialnb.exercises import monitoring as ex05
+from trialnb.sequential_sim import Boundaries, naive_type_one_error, simulate_sequential
 
-CHECKERS = {"05.1": ex.check_naive_peeking, "05.2": ex.check_first_look_bound, "05.3": ex.check_conditional_power}
-RIGHT = {"05.1": [0.0709, "7.1%", 7.09, "0.071", np.float64(0.0708)],
-         "05.2": [2.963, 2.96, "2.96", np.float64(2.9626)],
-         "05.3": [0.582, "58.2%", 58.2, "0.58"]}
-WRONG = {"05.1": [(0.025, "ONE look"), (0.125, "independent"), (0.20, "not the type-I")],
-         "05.2": [(1.96, "final bound"), (0.0015, "p-value"), (2.5, "not the first-look")],
-         "05.3": [(0.2165, "OBSERVED"), (0.037, "NO effect"), (0.9, "not the conditional")]}
+ALPHA = 0.025  # one-sided
 
-
-@pytest.mark.parametrize("key", CHECKERS)
-def test_unanswered(key):
-    msg = CHECKERS[key](None)
-    assert msg.startswith(f"Exercise {key}. No answer yet") and "Hint 1:" in msg and "Hint 2:" not in msg
+# --- independent re-derivations --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", CHECKERS)
-def test_right_in_every_form(key):
-    for a in RIGHT[key]:
-        msg = CHECKERS[key](a)
-        assert "Right:" in msg, (a, msg)
-        assert "Hint" not in msg
+def _naive(looks: int, z: float = 1.959964) -> float:
+    """1 - P(Z_1 < z, ..., Z_K < z), corr(Z_i, Z_j) = sqrt(t_i / t_j) (Armitage, McPherson & Rowe 1969)."""
+    t = np.arange(1, looks + 1) / looks
+    corr = np.sqrt(np.minimum.outer(t, t) / np.maximum.outer(t, t))
+    return float(1 - stats.multivariate_normal(np.zeros(looks), corr).cdf(np.full(looks, z)))
 
 
-@pytest.mark.parametrize("key", CHECKERS)
-def test_wrong_is_explained(key):
-    for a, why in WRONG[key]:
-        msg = CHECKERS[key](a)
-        assert "Not yet:" in msg and why in msg and "Hint 1:" in msg, (a, msg)
+def _obf_bounds() -> tuple[float, float, float]:
+    """Two looks at t = 0.5, 1: Lan-DeMets O'Brien-Fleming spending
+    alpha(t) = 2 - 2 Phi(z_(1-alpha/2) / sqrt(t)) (Lan & DeMets 1983); the first bound spends
+    alpha(0.5), the final one the rest, with corr(Z_1, Z_2) = sqrt(0.5)."""
+    spent = 2 * (1 - stats.norm.cdf(stats.norm.ppf(1 - ALPHA / 2) / math.sqrt(0.5)))
+    c1 = stats.norm.ppf(1 - spent)
+    r = math.sqrt(0.5)
+    both = stats.multivariate_normal([0, 0], [[1, r], [r, 1]])
+    c2 = optimize.brentq(lambda c: 1 - both.cdf([c1, c]) - ALPHA, 1.5, 2.5, xtol=1e-10)
+    return c1, spent, c2
 
 
-@pytest.mark.parametrize("key", CHECKERS)
-def test_junk_does_not_raise(key):
-    for a in ("abc", True, [1, 2], float("nan"), -5):
-        msg = CHECKERS[key](a)
-        assert "Cannot check:" in msg or "Not yet:" in msg, (a, msg)
+OB1, OB1_P, OB2 = _obf_bounds()
 
 
-@pytest.mark.parametrize("key", CHECKERS)
-def test_hints_are_staged_and_do_not_state_the_answer(key):
-    msg = CHECKERS[key](None, hint=2)
-    assert "Hint 1:" in msg and "Hint 2:" in msg
-    for h in ex.HINTS[key]:
-        for a in RIGHT[key]:
-            if isinstance(a, str):
-                assert a not in h
-    with pytest.raises(ValueError):
-        CHECKERS[key](None, hint=3)
+def _conditional_power(theta: float, z1: float = 1.0, d1: float = 33, d2: float = 66) -> float:
+    """P(Z_2 >= c_2 | Z_1 = z1) with log-rank information I = D/4 and drift theta = -ln HR
+    (Jennison & Turnbull 2000, ch. 10): 1 - Phi((c_2 sqrt(I_2) - z1 sqrt(I_1) - theta (I_2 - I_1))
+    / sqrt(I_2 - I_1))."""
+    i1, i2 = d1 / 4, d2 / 4
+    return float(1 - stats.norm.cdf((OB2 * math.sqrt(i2) - z1 * math.sqrt(i1) - theta * (i2 - i1))
+                                    / math.sqrt(i2 - i1)))
+
+
+NAIVE5 = _naive(5)
+CP_DESIGN = _conditional_power(math.log(2))          # HR 0.5
+CP_OBSERVED = _conditional_power(1 / math.sqrt(33 / 4))  # theta-hat = z1 / sqrt(I_1)
+CP_NONE = _conditional_power(0.0)                    # HR 1
+
+CASES = {
+    "05.1": dict(fn=ex05.check_naive_peeking,
+                 right=[round(NAIVE5, 3), f"{100 * NAIVE5:.1f}%", round(100 * NAIVE5, 2), f"{NAIVE5:.3f}",
+                        np.float64(round(NAIVE5, 4)), "7 %", f"{100 * NAIVE5:.1f}".replace(".", ",") + "%"],
+                 wrong=[(0.025, "ONE look"), (0.125, "independent"), ("14.2%", "two-sided"),
+                        (0.20, "not the type-I")],
+                 junk=["abc", True, [1, 2], float("nan"), -5, "150%"],
+                 forbidden=[f"{NAIVE5:.3f}", f"{100 * NAIVE5:.1f}", "7%", "0.07"]),
+    "05.2": dict(fn=ex05.check_first_look_bound,
+                 right=[round(OB1, 3), round(OB1, 2), f"{OB1:.2f}", np.float64(round(OB1, 4)), f" {OB1:.3f} "],
+                 wrong=[(-round(OB1, 2), "sign"), (1.96, "final bound"), (round(OB2, 3), "final bound"),
+                        (round(OB1_P, 4), "p-value"), (2.5, "not the first-look")],
+                 junk=["abc", True, [1, 2], float("nan"), "2.96%", "z"],
+                 forbidden=[f"{OB1:.2f}", f"{OB1:.3f}", f"{OB1_P:.4f}"]),
+    "05.3": dict(fn=ex05.check_conditional_power,
+                 right=[round(CP_DESIGN, 3), f"{100 * CP_DESIGN:.1f}%", round(100 * CP_DESIGN, 1),
+                        round(CP_DESIGN, 2), f"{CP_DESIGN:.2f}"],
+                 wrong=[(round(CP_OBSERVED, 3), "OBSERVED"), (round(CP_NONE, 3), "NO effect"),
+                        ("80%", "before any data"), (0.9, "not the conditional")],
+                 junk=["abc", True, [1, 2], float("nan"), -5, {}],
+                 forbidden=[f"{CP_DESIGN:.2f}", f"{100 * CP_DESIGN:.0f}%", f"{100 * CP_DESIGN:.1f}"]),
+}
+
+
+def test_the_independent_derivations_are_the_textbook_values():
+    # Armitage, McPherson & Rowe (1969): 5 looks at two-sided 0.05 give 0.142, one-sided 0.071;
+    # the two-look asOF design of rpact/gsDesign has bounds 2.963 and 1.969.
+    assert NAIVE5 == pytest.approx(0.0709, abs=0.0005)
+    assert (round(OB1, 3), round(OB2, 3)) == (2.963, 1.969)
+    assert CP_NONE < CP_OBSERVED < CP_DESIGN
+
+
+def test_every_monitoring_exercise_has_a_case():
+    checkers = [n for n in ex05.__all__ if n.startswith("check_")]
+    assert {get_exercise(getattr(ex05, n)).key for n in checkers} == set(CASES)
+    assert {k for k in EXERCISES if k.startswith("05.")} == set(CASES)
+    for name in checkers:  # one checker per key, built by the one verdict helper
+        assert get_exercise(getattr(ex05, name)).checker is getattr(ex05, name)
+
+
+@pytest.mark.parametrize("key", sorted(CASES))
+def test_right_answer_in_every_form(key: str):
+    case = CASES[key]
+    for answer in case["right"]:
+        v = case["fn"](answer)
+        assert isinstance(v, Verdict) and v.correct and v.status == "right", (answer, str(v))
+        assert v.message.startswith("Right: ") and bool(v) and "Hint" not in v.message
+
+
+@pytest.mark.parametrize("key", sorted(CASES))
+def test_wrong_answer_is_explained(key: str):
+    case = CASES[key]
+    for answer, why in case["wrong"]:
+        v = case["fn"](answer)
+        assert v.status == "wrong" and not v.correct, (answer, str(v))
+        assert v.message.startswith("Not yet: ") and why in v.message, (answer, v.message)
+        assert hint(key, 1) in v.message and hint(key, 2) not in v.message
+
+
+@pytest.mark.parametrize("key", sorted(CASES))
+def test_unanswered_says_no_answer_yet_and_the_first_hint(key: str):
+    fn = CASES[key]["fn"]
+    v = fn(None)
+    assert v.status == "unanswered" and not v.correct
+    assert str(v).startswith(f"Exercise {key}. No answer yet: replace None")
+    assert hint(key, 1) in v.message and hint(key, 2) not in v.message
+    assert hint(key, 2) in fn(None, hint=2).message
+
+
+@pytest.mark.parametrize("key", sorted(CASES))
+def test_junk_gives_a_clear_message_not_an_exception(key: str):
+    case = CASES[key]
+    for answer in case["junk"]:
+        v = case["fn"](answer)
+        assert v.status == "invalid", (answer, str(v))
+        assert v.message.startswith("Cannot check: ") and re.search(r"\bgive\b", v.message), v.message
+
+
+@pytest.mark.parametrize("key", sorted(CASES))
+def test_hints_are_staged_and_do_not_give_the_answer(key: str):
+    h1, h2 = hint(key, 1), hint(key, 2)
+    assert h1.startswith("Hint 1: ") and h2.startswith("Hint 2: ") and h1[8:] != h2[8:]
+    assert len(h2) > len(h1) * 0.8  # the method says more than the nudge
+    for word in CASES[key]["forbidden"]:
+        assert word.lower() not in h1.lower() and word not in h2, (key, word)
+    assert ex05.HINTS[key] == get_exercise(key).hints  # the old name still works
+    # asking for a hint with a right answer keeps the verdict and adds the hints
+    v = CASES[key]["fn"](CASES[key]["right"][0], hint=2)
+    assert v.correct and h1 in v.message and h2 in v.message
+    v = CASES[key]["fn"](CASES[key]["right"][0], hint=1)
+    assert v.correct and h1 in v.message and h2 not in v.message
+    for bad in (3, -1, True, 1.5):
+        with pytest.raises(ValueError, match="hint level"):
+            CASES[key]["fn"](None, hint=bad)
+
+
+def test_one_message_style():
+    seen = set()
+    for key, case in CASES.items():
+        for answer in (None, case["right"][0], case["wrong"][0][0], case["junk"][0]):
+            v = case["fn"](answer)
+            assert v.message.split(":", 1)[0] in ("Right", "Not yet", "No answer yet", "Cannot check"), v.message
+            assert str(v) == f"Exercise {key}. {v.message}"
+            seen.add(v.status)
+    assert seen == {"right", "wrong", "unanswered", "invalid"}
+
+
+def test_the_library_agrees_with_the_independent_derivations():
+    # what the checkers accept is what trialnb computes: within the checkers' tolerances, and
+    # in fact to 1e-4
+    truths = ex05._truths()
+    assert truths["naive5"] == pytest.approx(NAIVE5, abs=1e-4)
+    assert (truths["ob1"], truths["ob1_p"], truths["ob2"]) == pytest.approx((OB1, OB1_P, OB2), abs=1e-4)
+    assert (truths["cp_design"], truths["cp_observed"], truths["cp_none"]) == pytest.approx(
+        (CP_DESIGN, CP_OBSERVED, CP_NONE), abs=1e-4)
 
 
 def test_naive_type_one_error_agrees_with_simulation():
-    # 5 naive looks at one-sided 1.96: Armitage, McPherson & Rowe (1969) give 0.142 two-sided,
-    # i.e. 0.071 one-sided; and a simulation of log-rank trials agrees within MC error
-    assert ex.naive_type_one_error(5) == pytest.approx(0.0709, abs=0.001)
-    assert ex.naive_type_one_error(1) == pytest.approx(0.025, abs=1e-6)
+    # 5 naive looks at one-sided 1.96: a simulation of log-rank trials agrees within MC error
+    assert ex05.naive_type_one_error is naive_type_one_error  # the old re-export still works
+    assert naive_type_one_error(1) == pytest.approx(0.025, abs=1e-6)
     sc = fs.Scenario(hazard_ratio=1.0, target_events=150, allocation="blocks", loss_to_follow_up=0.0)
     res = simulate_sequential(sc, Boundaries((0.2, 0.4, 0.6, 0.8, 1.0), (1.959964,) * 5), 4000, seed=21)
-    assert abs(res.power - ex.naive_type_one_error(5)) <= 4 * np.sqrt(0.071 * 0.929 / 4000)
+    assert abs(res.power - NAIVE5) <= 4 * np.sqrt(NAIVE5 * (1 - NAIVE5) / 4000)
