@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trialnb.monitoring import DesignError, analyse, conditional_power, design, spending
-from trialnb.sample_size import SampleSizeError, sample_size, schoenfeld_events, sequential_sample_size
+from trialnb.monitoring import sequential_sample_size
+from trialnb.sample_size import SampleSizeError, sample_size, schoenfeld_events
 
 REF_DIR = Path(__file__).resolve().parent / "reference"
 RPACT_R = REF_DIR / "rpact_monitoring.R"

@@ -125,7 +125,7 @@ def test_audit_values(audit):
 def test_audit_reads_protocol_numbers_not_copies(monkeypatch, audit):
     from dataclasses import replace
 
-    import trialnb.sample_size as mod
+    import trialnb.protocol_audit as mod
 
     monkeypatch.setattr(mod, "PROTOCOL", replace(PROTOCOL, stated=replace(PROTOCOL.stated, n_total=999)))
     assert mod.protocol_audit().set_index("quantity").loc["N", "protocol"] == 999
@@ -347,28 +347,6 @@ def test_power_at_effect_sizes_uses_fact_sheet_hrs():
     assert tab.loc["MF07-01 (Soran 2018)", "power"] == pytest.approx(0.3929, abs=1e-4)
     assert (tab.loc[tab["kind"] == "meta-analysis", "power"] < 0.1).all()
     assert tab.loc["MF07-01 (Soran 2018)", "events_needed"] == math.ceil(ss.schoenfeld_events(0.66))
-
-
-# ---------------------------------------------------------------- exercises
-
-
-@pytest.mark.parametrize(
-    "check,right,wrong",
-    [
-        (ss.check_events_for_target, 243, 66),
-        (ss.check_accrual_n, 142, 213),
-        (ss.check_power_at_hr, 0.393, 0.8),
-        (ss.check_loss_inflation, 119, 118),
-    ],
-)
-def test_exercise_checks(check, right, wrong):
-    assert check(right).startswith("Right")
-    assert check(wrong).startswith("Not quite")
-    assert check("abc").startswith("Not quite")
-
-
-def test_loss_exercise_names_the_multiplication_mistake():
-    assert "divide by 0.9" in ss.check_loss_inflation(118)
 
 
 # ---------------------------------------------------------------- rpact cross-check

@@ -39,7 +39,7 @@ import pandas as pd
 
 from . import monitoring
 from .report import fmt_hr, fmt_months, fmt_n, fmt_num, fmt_pct
-from .sample_size import sequential_sample_size
+from .monitoring import sequential_sample_size
 
 __all__ = ["PLAN", "InterimReport", "cut_at_month", "html_report", "interim_report",
            "plan_max_events", "planned_max_events", "proposed_design", "text_report", "write_html"]

@@ -53,23 +53,18 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from . import evidence as _ev
 from .protocol import PROTOCOL
 from .report import fmt_n, fmt_num, fmt_pct
 
 __all__ = [
-    "SequentialSampleSize",
-    "sequential_sample_size",
+    "expected_events",
+    "schoenfeld_power",
+    "split_events_power",
     "METHODS",
-    "RCT_EFFECT_SIZES",
     "ProportionSampleSize",
     "SampleSize",
     "SampleSizeError",
     "Step",
-    "check_accrual_n",
-    "check_events_for_target",
-    "check_loss_inflation",
-    "check_power_at_hr",
     "detectable_hazard_ratio",
     "event_probability",
     "freedman_events",
@@ -78,9 +73,7 @@ __all__ = [
     "hazard_ratio_from_survival",
     "median_from_hazard",
     "power",
-    "power_at_effect_sizes",
     "power_curve",
-    "protocol_audit",
     "protocol_sample_size",
     "proportion_sample_size",
     "sample_size",
@@ -705,328 +698,22 @@ def proportion_sample_size(
 
 
 # ---------------------------------------------------------------------------------------
-# the protocol audit
+# the protocol audit lives in trialnb.protocol_audit and the group-sequential sample size in
+# trialnb.monitoring.sample_size (both use the formulas above; the fixed design is the one-look case)
+
+_MOVED = {"protocol_audit": "protocol_audit", "RCT_EFFECT_SIZES": "protocol_audit",
+          "power_at_effect_sizes": "protocol_audit", "sequential_sample_size": "monitoring.sample_size",
+          "SequentialSampleSize": "monitoring.sample_size"}
 
 
-def protocol_audit() -> pd.DataFrame:
-    """Every quantity of the protocol's sample-size section, recomputed.
+def __getattr__(name: str) -> Any:
+    """Names that moved to :mod:`trialnb.protocol_audit` and :mod:`trialnb.monitoring.sample_size`
+    stay importable from here."""
+    if name in _MOVED:
+        import importlib
 
-    Columns: ``quantity``, ``protocol`` (the value it states, from ``PROTOCOL.stated``),
-    ``recomputed`` (the same step redone from the protocol's own preceding values),
-    ``exact`` (the whole chain at full precision from ``PROTOCOL.design``), ``verdict`` and
-    a one-line ``explanation``.
-    """
-    d, s = PROTOCOL.design, PROTOCOL.stated
-    za = z_value(d.alpha, d.sided)
-    zb = float(ndtri(d.power))
-    ev = schoenfeld_events(d.hazard_ratio, d.alpha, d.power, d.allocation_ratio, d.sided)
-    ev_printed_z = 4 * (s.z_alpha_half + s.z_beta) ** 2 / math.log(d.hazard_ratio) ** 2
-    ev_r = _ceil(ev)
-    cum = d.control_cumulative_hazard
-    s1 = math.exp(-cum)
-    s2 = math.exp(-cum * d.hazard_ratio)
-    death = 1 - s1
-    pr_recomp = 1 - (s.s1_2y + s.s2_2y) / 2
-    pr_exact = event_probability(d.hazard_ratio, d.control_hazard_per_month, 0.0, d.horizon_months, d.allocation_ratio)
-    n_recomp = s.events / s.p_event
-    n_exact = ev_r / pr_exact
-    arm_recomp = _ceil(n_recomp / 2)
-    arm_exact = _ceil(n_exact / 2)
-    loss = d.loss_to_follow_up
-    arm_loss_recomp = _ceil(arm_recomp / (1 - loss))
-    arm_loss_exact = _ceil(arm_exact / (1 - loss))
-    study = sample_size(
-        d.hazard_ratio, d.alpha, d.power, d.allocation_ratio, d.sided, "schoenfeld",
-        d.control_hazard_per_month, d.accrual_months, d.horizon_months, 0.0, loss,
-    )
-    rows = [
-        ("z_(alpha/2)", s.z_alpha_half, za, za, "correct (rounded)",
-         f"z_(1-{d.alpha}/2) = {fmt_num(za, 4)}, printed to 2 decimals."),
-        ("z_beta", s.z_beta, zb, zb, "correct (rounded)",
-         f"z_(1-{1 - d.power:.2f}) = {fmt_num(zb, 4)}, printed to 2 decimals."),
-        ("events", s.events, ev, ev_r, "correct",
-         f"4 (z_a + z_b)^2 / ln(0.5)^2 = {fmt_num(ev, 2)} (with the printed 1.96 and 0.84: "
-         f"{fmt_num(ev_printed_z, 2)}), rounded up to {ev_r}."),
-        ("S(t) = exp{0.5}, as printed", s.s1_2y, math.exp(cum), s1, "sign typo",
-         f"exp(+0.5) = {fmt_num(math.exp(cum), 4)}; the value used is exp(-0.5) = {fmt_num(s1, 4)}."),
-        ("40% die within 2 years", s.death_fraction, 1 - s.s1_2y, death, "control arm only",
-         f"1 - exp(-0.5) = {fmt_pct(death)} in the control arm; averaged over both arms the "
-         f"trial expects {fmt_pct(pr_exact)} deaths."),
-        ("S1(2), control", s.s1_2y, s1, s1, "correct (truncated)",
-         f"exp(-0.5) = {fmt_num(s1, 4)}, which rounds to 0.61; 0.60 is the design assumption of 60%."),
-        ("S2(2), treatment", s.s2_2y, s2, s2, "correct (rounded)",
-         f"exp(-0.5 x {d.hazard_ratio}) = {fmt_num(s2, 4)}."),
-        ("Pr(event)", s.p_event, pr_recomp, pr_exact, "correct (rounded)",
-         f"1 - (0.60 + 0.78)/2 = {fmt_num(pr_recomp, 2)}; at full precision {fmt_num(pr_exact, 4)}."),
-        ("N", s.n_total, n_recomp, n_exact, "rounded down",
-         f"66 / 0.31 = {fmt_num(n_recomp, 1)} must be rounded up: {_ceil(n_recomp)}, and "
-         f"{2 * arm_recomp} for two equal arms (66 / {fmt_num(pr_exact, 4)} = {fmt_num(n_exact, 1)} "
-         f"-> {2 * arm_exact} at full precision)."),
-        ("N per arm", s.n_per_arm, arm_recomp, arm_exact, "rounded down",
-         f"Half of {_ceil(n_recomp)} rounded up is {arm_recomp}, not {s.n_per_arm}."),
-        ("N per arm after loss", s.n_per_arm_after_loss, arm_loss_recomp, arm_loss_exact, "too small by 1",
-         f"{arm_recomp} / (1 - {loss}) = {fmt_num(arm_recomp / (1 - loss), 1)} -> {arm_loss_recomp}; "
-         f"the protocol's {s.n_per_arm} / 0.9 = {fmt_num(s.n_per_arm / (1 - loss), 1)} -> "
-         f"{s.n_per_arm_after_loss} is right only from its rounded-down {s.n_per_arm}. "
-         "Dividing by 1 - loss is conservative."),
-        ("N after loss (2 x per arm)", 2 * s.n_per_arm_after_loss, 2 * arm_loss_recomp, 2 * arm_loss_exact,
-         "too small by 2", f"Two arms of {arm_loss_recomp} make {2 * arm_loss_recomp}, not {2 * s.n_per_arm_after_loss}."),
-        ("N if follow-up runs to the end of the study", math.nan, study.n_total, ev_r / study.event_probability,
-         "assumption",
-         f"The protocol assumes exactly 2 years of follow-up each; with {fmt_num(d.accrual_months, 0)} months "
-         f"of accrual plus {fmt_num(d.horizon_months, 0)} months, Pr(event) = {fmt_num(study.event_probability, 3)} "
-         f"and {fmt_num(study.n_total, 1)} patients (about {_ceil(study.n_total)}; "
-         f"{fmt_num(ev_r / study.event_probability, 1)} for 66 events) give the same expected events."),
-    ]
-    return pd.DataFrame(rows, columns=["quantity", "protocol", "recomputed", "exact", "verdict", "explanation"])
-
-
-# ---------------------------------------------------------------------------------------
-# power at the effect sizes the evidence found
-
-RCT_EFFECT_SIZES: tuple[tuple[str, str, float, str], ...] = (
-    ("Tata Memorial (Badwe 2015)", "RCT", _ev.study("tata2015").hazard_ratio, "Lancet Oncol 2015;16:1380-1388"),
-    ("MF07-01 (Soran 2018)", "RCT", _ev.study("mf0701_2018").hazard_ratio, "Ann Surg Oncol 2018;25:3141-3149"),
-    ("MF07-01, 10 years (Soran 2021)", "RCT", _ev.study("mf0701_2021").hazard_ratio, "J Am Coll Surg 2021;233:742-752"),
-    ("E2108 (Khan 2022)", "RCT", _ev.study("e2108_2022").hazard_ratio, "J Clin Oncol 2022;40:978-987"),
-    ("JCOG1017 (Shien 2023)", "RCT", _ev.study("jcog1017").hazard_ratio, "J Clin Oncol 2023;41(16 suppl):523"),
-    ("Meta-analysis of RCTs (Reinhorn 2021)", "meta-analysis", _ev.study("reinhorn2021").hazard_ratio, "Breast 2021"),
-    ("Meta-analysis of RCTs (Villacampa 2024)", "meta-analysis", _ev.study("villacampa2024").hazard_ratio,
-     "Oncologist 2024"),
-    ("Observational pooled (Ruiterkamp 2010)", "observational", _ev.study("ruiterkamp2010").hazard_ratio,
-     "Breast Cancer Res Treat 2010"),
-)
-"""(study, kind, hazard ratio surgery vs none, source); the hazard ratios are read from
-:mod:`trialnb.evidence` (written up in ``references/clinical_evidence.md``; JCOG1017 is a
-partly verified conference abstract)."""
-
-
-def power_at_effect_sizes(
-    events: float | None = None,
-    effect_sizes: Iterable[tuple[str, str, float, str]] = RCT_EFFECT_SIZES,
-    alpha: float = PROTOCOL.design.alpha,
-    sided: int = PROTOCOL.design.sided,
-    target_power: float = PROTOCOL.design.power,
-) -> pd.DataFrame:
-    """Power of the planned analysis (default: the protocol's rounded 66 events) at each
-    hazard ratio, and the events (Schoenfeld, rounded up) that would give ``target_power``."""
-    if events is None:
-        d = PROTOCOL.design
-        events = _ceil(schoenfeld_events(d.hazard_ratio, d.alpha, d.power, d.allocation_ratio, d.sided))
-    rows = []
-    for study, kind, hr, source in effect_sizes:
-        need = _ceil(schoenfeld_events(hr, alpha, target_power, 1.0, sided)) if hr != 1 else math.inf
-        rows.append(
-            {"study": study, "kind": kind, "hazard_ratio": hr,
-             "power": power(events, hr, alpha, 1.0, sided), "events_needed": need, "source": source}
-        )
-    return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------------------------------
-# self-check exercises for notebook 02
-
-
-def _verdict(ok: bool, right: str, hint: str) -> str:
-    return ("Right: " + right) if ok else ("Not quite. Hint: " + hint)
-
-
-def _as_float(answer: Any) -> float | None:
-    try:
-        x = float(answer)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
-
-
-def check_events_for_target(answer: Any) -> str:
-    """Exercise 1: events (rounded up) for 2-year survival 60% -> 70%, two-sided 0.05, 80%."""
-    hr = hazard_ratio_from_survival(0.60, 0.70)
-    target = _ceil(schoenfeld_events(hr))
-    x = _as_float(answer)
-    return _verdict(
-        x is not None and abs(x - target) <= 1,
-        f"HR = ln(0.70)/ln(0.60) = {fmt_num(hr, 3)} needs {target} events.",
-        "first turn the two survival proportions into a hazard ratio with "
-        "hazard_ratio_from_survival, then use schoenfeld_events and round up.",
-    )
-
-
-def check_accrual_n(answer: Any) -> str:
-    """Exercise 2: N (unrounded events / Pr(event), rounded up) with 36 months of accrual
-    and 24 months of follow-up, the protocol's other assumptions."""
-    res = protocol_sample_size(accrual_time=PROTOCOL.design.accrual_months, loss_to_follow_up=0.0)
-    target = _ceil(res.n_total)
-    x = _as_float(answer)
-    return _verdict(
-        x is not None and abs(x - target) <= 1,
-        f"Pr(event) = {fmt_num(res.event_probability, 3)}, so about {target} patients.",
-        "use event_probability with accrual_time=36 and follow_up_time=24 (months) and the "
-        "control hazard 0.5/24 per month; divide the events by it.",
-    )
-
-
-def check_power_at_hr(answer: Any) -> str:
-    """Exercise 3: power of 66 events at HR 0.66 (MF07-01), two-sided 0.05."""
-    target = power(66, 0.66)
-    x = _as_float(answer)
-    if x is not None and x > 1:
-        x = x / 100
-    return _verdict(
-        x is not None and abs(x - target) <= 0.01,
-        f"power = {fmt_pct(target)}.",
-        "power(events, hazard_ratio) gives it; the answer is a probability between 0 and 1.",
-    )
-
-
-def check_loss_inflation(answer: Any) -> str:
-    """Exercise 4: per-arm N after 10% loss when 107 per arm are needed."""
-    target = _ceil(107 / 0.9)
-    x = _as_float(answer)
-    if x is not None and abs(x - _ceil(107 * 1.1)) < 0.5 and target != _ceil(107 * 1.1):
-        return "Not quite. Hint: multiplying by 1.1 leaves fewer than 107 after losing 10%; divide by 0.9."
-    return _verdict(
-        x is not None and x == target,
-        f"107 / 0.9 = {fmt_num(107 / 0.9, 1)}, rounded up to {target}.",
-        "divide by (1 - loss) and round up: the patients left after the loss must still be 107.",
-    )
-
-
-# ---------------------------------------------------------------------------------------
-# group-sequential designs (trialnb.monitoring): the fixed design is the one-look special case
-
-
-@dataclass(frozen=True)
-class SequentialSampleSize:
-    """Result of :func:`sequential_sample_size` (names follow rpact ``getSampleSizeSurvival``).
-
-    Events are unrounded; ``critical_hr``/``futility_hr`` are the hazard ratios at which the
-    boundaries are crossed at the planned events of each look; ``analysis_times`` are the
-    calendar times (from the first entry) at which the expected events reach each look."""
-
-    hazard_ratio: float
-    allocation_ratio: float
-    direction_upper: bool
-    events_fixed: float
-    inflation_factor: float
-    max_events: float
-    events_per_stage: np.ndarray
-    expected_events_h0: float
-    expected_events_h01: float
-    expected_events_h1: float
-    max_subjects: float
-    accrual_intensity: float
-    analysis_times: np.ndarray
-    subjects_per_stage: np.ndarray
-    expected_subjects_h1: float
-    critical_hr: np.ndarray
-    futility_hr: np.ndarray | None
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per look: events, calendar time, patients, boundary hazard ratios."""
-        k = self.events_per_stage.size
-        fut = np.full(k, np.nan)
-        if self.futility_hr is not None:
-            fut[:-1] = self.futility_hr
-        return pd.DataFrame(
-            {"look": np.arange(1, k + 1), "events": self.events_per_stage, "analysis_time": self.analysis_times,
-             "subjects": self.subjects_per_stage, "critical_hr": self.critical_hr, "futility_hr": fut}
-        ).set_index("look")
-
-    def summary(self) -> str:
-        return (
-            f"max events {fmt_num(self.max_events, 1)} = {fmt_num(self.events_fixed, 1)} (fixed design) x "
-            f"{fmt_num(self.inflation_factor, 4)}; expected events {fmt_num(self.expected_events_h1, 1)} under "
-            f"HR {fmt_num(self.hazard_ratio, 3)}, {fmt_num(self.expected_events_h0, 1)} under HR 1; "
-            f"N = {fmt_num(self.max_subjects, 1)}"
-        )
-
-    def __str__(self) -> str:
-        return self.summary()
-
-
-def _expected_events_at(time: float, n: float, hr: float, lam: float, a: float, r: float, eta: float) -> float:
-    """Expected events by calendar ``time`` with ``n`` patients entering uniformly over
-    ``[0, a]``: the patients entered by then times their :func:`event_probability`."""
-    if time <= 0:
-        return 0.0
-    if a == 0:
-        return n * event_probability(hr, lam, 0.0, time, r, eta)
-    entered = min(time, a)
-    return n * entered / a * event_probability(hr, lam, entered, max(time - a, 0.0), r, eta)
-
-
-def sequential_sample_size(
-    design: Any,
-    hazard_ratio: float,
-    *,
-    allocation_ratio: float = 1.0,
-    control_hazard: float = PROTOCOL.design.control_hazard_per_month,
-    accrual_time: float = 0.0,
-    follow_up_time: float = PROTOCOL.design.horizon_months,
-    dropout_hazard: float = 0.0,
-) -> SequentialSampleSize:
-    """Events and patients for a group-sequential design (``trialnb.monitoring.design``), as
-    ``rpact::getSampleSizeSurvival(design, ...)`` (Schoenfeld events, exponential survival).
-
-    * maximum events = Schoenfeld's fixed-design events (with the design's alpha, sides and
-      power) x the design's inflation factor; look k at ``information_rates[k]`` x maximum;
-    * expected events under H0 / half the effect / the effect = the design's expected
-      information x fixed-design events;
-    * patients N = maximum events / :func:`event_probability` at ``accrual_time +
-      follow_up_time``; analysis times solve expected events(time) = events of the look;
-    * boundary hazard ratios ``exp(-+ c_k (1 + r) / sqrt(r D_k))`` (sign: towards the effect).
-
-    With a one-look design this is :func:`sample_size` with ``method="schoenfeld"``.
-    """
-    from scipy.optimize import brentq
-
-    hr = _check_hr(hazard_ratio)
-    r = _check_ratio(allocation_ratio)
-    lam = _check_pos(control_hazard, "control_hazard")
-    a = _check_nonneg(accrual_time, "accrual_time")
-    f = _check_nonneg(follow_up_time, "follow_up_time")
-    if a + f == 0:
-        raise SampleSizeError("accrual_time + follow_up_time must be > 0 (no follow-up, no events)")
-    eta = _check_nonneg(dropout_hazard, "dropout_hazard")
-    for attr in ("n_fixed", "inflation_factor", "information_rates", "critical_values"):
-        if not hasattr(design, attr):
-            raise SampleSizeError(f"design must come from trialnb.monitoring.design(), got {type(design).__name__}")
-    scale = (1 + r) ** 2 / (r * math.log(hr) ** 2)
-    ev_fixed = design.n_fixed * scale
-    max_ev = ev_fixed * design.inflation_factor
-    stages = max_ev * np.asarray(design.information_rates, dtype=float)
-    n = max_ev / event_probability(hr, lam, a, f, r, eta)
-    intensity = n / a if a > 0 else math.inf
-    times = np.empty(stages.size)
-    for i, target in enumerate(stages):
-        if i == stages.size - 1:
-            times[i] = a + f
-            continue
-        times[i] = brentq(lambda tm: _expected_events_at(tm, n, hr, lam, a, r, eta) - target, 1e-12, a + f, xtol=1e-12)
-    subjects = np.minimum(intensity * times, n) if a > 0 else np.full(stages.size, n)
-    upper = hr > 1
-    sign = 1.0 if upper else -1.0
-    crit_hr = np.exp(sign * np.asarray(design.critical_values) * (1 + r) / np.sqrt(r * stages))
-    fut_hr = None
-    if getattr(design, "futility_bounds", None) is not None:
-        fb = np.asarray(design.futility_bounds, dtype=float)
-        fut_hr = np.where(np.isfinite(fb), np.exp(sign * fb * (1 + r) / np.sqrt(r * stages[:-1])), np.nan)
-    k = stages.size
-    if k > 1:
-        stop = np.asarray(design.rejection_probabilities[:-1]) + np.asarray(design.futility_probabilities)
-        exp_subjects = float(np.sum(stop * subjects[:-1]) + (1 - np.sum(stop)) * subjects[-1])
-    else:
-        exp_subjects = float(subjects[-1])
-    return SequentialSampleSize(
-        hazard_ratio=hr, allocation_ratio=r, direction_upper=upper, events_fixed=ev_fixed,
-        inflation_factor=float(design.inflation_factor), max_events=max_ev, events_per_stage=stages,
-        expected_events_h0=design.expected_information_h0 * ev_fixed,
-        expected_events_h01=design.expected_information_h01 * ev_fixed,
-        expected_events_h1=design.expected_information_h1 * ev_fixed,
-        max_subjects=n, accrual_intensity=intensity, analysis_times=times, subjects_per_stage=subjects,
-        expected_subjects_h1=exp_subjects, critical_hr=crit_hr, futility_hr=fut_hr,
-    )
+        return getattr(importlib.import_module(f"trialnb.{_MOVED[name]}"), name)
+    raise AttributeError(f"module 'trialnb.sample_size' has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------- closed forms used by fastsim

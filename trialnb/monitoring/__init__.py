@@ -15,8 +15,11 @@ from __future__ import annotations
 
 from .analysis import ConditionalPower, InterimAnalysis, analyse, conditional_power
 from .design import ALPHA_SPENDING, BETA_SPENDING, DESIGN_TYPES, DesignError, GroupSequentialDesign, design, spending
+from .sample_size import SequentialSampleSize, sequential_sample_size
 
 __all__ = [
+    "SequentialSampleSize",
+    "sequential_sample_size",
     "ALPHA_SPENDING",
     "ConditionalPower",
     "InterimAnalysis",
