@@ -258,24 +258,6 @@ def test_evidence_table_published_values():
     assert not e.index.str.contains("JCOG|ABCSG").any()  # [P] / ambiguous entries left out
 
 
-# --- exercises -------------------------------------------------------------------------------------
-
-def test_exercise_checks():
-    assert bias.check_immortal_time_fix(["landmark", "time_varying", "randomized"]).startswith("Right")
-    assert bias.check_immortal_time_fix(["adjusted"]).startswith("Not quite")
-    assert bias.check_immortal_time_fix(("time_varying", "landmark")).startswith("Almost")
-    assert bias.check_immortal_time_fix(["naive"]).startswith("Not quite")
-    assert bias.check_immortal_time_fix(["nonsense"]).startswith("Not checked")
-    wr = bias.will_rogers().set_index(["staging", "stage"]).loc[("new staging", "stage IV"), "survival"]
-    assert bias.check_will_rogers(float(wr)).startswith("Right")
-    assert bias.check_will_rogers(0.60).startswith("Not quite")
-    assert bias.check_will_rogers("0.6").startswith("Not checked")
-    c = bias.simulate_registry(3000, 11, **bias.scenario("coding_errors", strength=0.1))
-    hr = bias.naive_cox(c).hazard_ratio
-    assert bias.check_apparent_hr(hr).startswith("Right")
-    assert bias.check_apparent_hr(1.0).startswith("Not quite")
-
-
 # --- argument validation -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -445,16 +445,6 @@ def test_function_validation() -> None:
         schoenfeld_power(0, 0.5)
 
 
-def test_exercise_check() -> None:
-    right = simulate(Scenario(non_compliance=0.25), 2000, seed=1).power
-    assert fs.check_power_answer(right).startswith("Right")
-    assert fs.check_power_answer(0.9).startswith("Not quite")
-    assert "percentage" in fs.check_power_answer(55)
-    assert fs.check_power_answer(None).startswith("No answer")
-    sc = dataclasses.replace(Scenario(), non_compliance=0.25)
-    assert sc.non_compliance == 0.25
-
-
 # ---------------------------------------------------------------------------- R survival
 REF = Path(__file__).resolve().parent / "reference"
 

@@ -67,9 +67,6 @@ __all__ = [
     "ENGINES",
     "cox_newton",
     "adjusted_cox",
-    "check_apparent_hr",
-    "check_immortal_time_fix",
-    "check_will_rogers",
     "compare_analyses",
     "evidence_table",
     "landmark_cox",
@@ -625,53 +622,6 @@ def evidence_table() -> pd.DataFrame:
     out["citation"] = [c if not note else f"{c} ({note})" for c, note in zip(t["citation"], t["note"])]
     out["randomized"] = out["design"].str.startswith("randomized")
     return out
-
-
-# --- self-check exercises ---------------------------------------------------------------------------
-
-def check_immortal_time_fix(answer: Any) -> str:
-    """Exercise: which of the five analyses (``ANALYSES``) remove immortal-time bias?
-    ``answer`` is an iterable of analysis names."""
-    if isinstance(answer, str) or not hasattr(answer, "__iter__"):
-        return "Not checked: give a list of analysis names, e.g. ['naive', 'adjusted']."
-    got = {str(a) for a in answer}
-    unknown = got - set(ANALYSES)
-    if unknown:
-        return f"Not checked: unknown analysis name(s) {sorted(unknown)}; allowed: {', '.join(ANALYSES)}."
-    right = {"landmark", "time_varying", "randomized"}
-    if got == right:
-        return "Right: landmark and time-varying analyses do not credit pre-surgery time to surgery; a trial fixes time zero by design."
-    if got == {"landmark", "time_varying"}:
-        return "Almost: these two do. Which design fixes time zero for everyone, so that no time is immortal?"
-    if "adjusted" in got:
-        return "Not quite: adjusting for covariates does not move time zero; the operated still had to survive until surgery."
-    return "Not quite. Hint: which analyses start the clock (or the exposure) at the operation rather than at diagnosis?"
-
-
-def check_will_rogers(answer: Any) -> str:
-    """Exercise: 2-year survival of stage IV after migration, with the defaults of
-    :func:`will_rogers` (a proportion, e.g. 0.62); tolerance 0.005."""
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)) or not 0 <= float(answer) <= 1:
-        return "Not checked: give a proportion between 0 and 1."
-    t = will_rogers()
-    truth = float(t.query("staging == 'new staging' and stage == 'stage IV'")["survival"].iloc[0])
-    if abs(float(answer) - truth) <= 0.005:
-        return "Right: the migrants raise stage IV survival although nobody's outcome changed."
-    return ("Not quite. Hint: stage IV after migration is a mixture of 400 patients with 2-year survival 60% "
-            "and 100 migrants whose hazard is 0.6 times the stage IV hazard; average their survival, weighted by size.")
-
-
-def check_apparent_hr(answer: Any) -> str:
-    """Exercise: the naive hazard ratio with only coding errors switched on (``coding_errors=0.1``,
-    all other mechanisms 0, n = 3000, seed = 11); tolerance 0.02."""
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)) or not float(answer) > 0:
-        return "Not checked: give a positive number (a hazard ratio)."
-    c = simulate_registry(3000, 11, selection=0, immortal_time=0, stage_migration=0, co_treatment=0, coding_errors=0.1)
-    truth = naive_cox(c).hazard_ratio
-    if abs(float(answer) - truth) <= 0.02:
-        return "Right: a few miscoded stage I-III patients, all operated and long-lived, are enough to make surgery look protective."
-    return ("Not quite. Hint: simulate_registry(3000, 11, selection=0, immortal_time=0, stage_migration=0, "
-            "co_treatment=0, coding_errors=0.1), then naive_cox(...).hazard_ratio.")
 
 
 def scenario(mechanism: str | None = None, *, strength: float | None = None) -> dict[str, float]:

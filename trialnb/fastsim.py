@@ -63,7 +63,6 @@ __all__ = [
     "schoenfeld_power",
     "simulate",
     "simulate_data",
-    "check_power_answer",
     "expected_events",
     "split_events_power",
 ]
@@ -583,20 +582,3 @@ def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int =
         events=np.concatenate(evs), duration=np.concatenate(durs), converged=np.concatenate(convs),
         events_a=np.concatenate(eva),
     )
-
-
-def check_power_answer(answer: float) -> str:
-    """Exercise self-check: simulated power of the protocol design with 25% of arm A not
-    operated (everything else as planned), as a proportion. Right within 0.05."""
-    if answer is None:
-        return "No answer yet: replace None with the simulated power, e.g. 0.55."
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-        return "Wrong type: give the power as a proportion, e.g. 0.55."
-    if answer > 1:
-        return "Give the power as a proportion (0-1), not a percentage."
-    sc = Scenario(non_compliance=0.25)
-    ref = simulate(sc, 2000, seed=1, analysis="cox").power
-    if abs(answer - ref) <= 0.05:
-        return f"Right: about {ref:.2f}. Non-compliance dilutes the ITT hazard ratio towards 1."
-    return ("Not quite. Hint: build Scenario(non_compliance=0.25) and call simulate(...).power; "
-            "the answer lies well below the protocol's 80%.")
