@@ -158,7 +158,9 @@ def test_cox_analysis_gives_similar_power_to_logrank():
     lr = simulate_sequential(sc, case_boundaries(c), 1500, seed=4, analysis="logrank")
     cox = simulate_sequential(sc, case_boundaries(c), 1500, seed=4, analysis="cox")
     assert abs(lr.power - cox.power) < 0.03  # same trials: the two tests nearly always agree
-    assert np.corrcoef(lr.z[:, 0], cox.z[:, 0])[0, 1] > 0.95
+    ok = np.isfinite(cox.z[:, 0])  # a Cox fit that fails (e.g. no death in a factor level) is NaN
+    assert ok.mean() > 0.95
+    assert np.corrcoef(lr.z[ok, 0], cox.z[ok, 0])[0, 1] > 0.95
 
 
 def test_look_events_and_bad_input():
