@@ -27,20 +27,8 @@ Notation (docs of :mod:`trialnb.randomization`): two arms A and B, ``D_i = N_A(i
 from __future__ import annotations
 
 __all__ = [
-    "ARMS",
-    "Assignment",
-    "BigStick",
-    "CompleteRandomization",
-    "EfronBiasedCoin",
-    "IMBALANCE_MEASURES",
-    "MaximalProcedure",
-    "PermutedBlock",
-    "PocockSimon",
-    "Procedure",
-    "StratifiedPermutedBlock",
-    "TIE_RULES",
-    "minimization_scores",
-    "procedure_from_settings",
+    "ARMS", "Assignment", "BigStick", "CompleteRandomization", "EfronBiasedCoin", "IMBALANCE_MEASURES", "MaximalProcedure",
+    "PermutedBlock", "PocockSimon", "Procedure", "StratifiedPermutedBlock", "TIE_RULES", "minimization_scores", "procedure_from_settings",
 ]
 
 import copy
