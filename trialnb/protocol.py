@@ -518,7 +518,7 @@ FINDINGS: tuple[Finding, ...] = (
     ),
 )
 """What the protocol text itself gets wrong or leaves open (besides the sample-size arithmetic
-audited by :func:`trialnb.sample_size.protocol_audit`), each with its sentences."""
+audited by :func:`trialnb.protocol_audit.protocol_audit`), each with its sentences."""
 
 
 def findings_table() -> pd.DataFrame:

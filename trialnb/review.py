@@ -16,9 +16,9 @@ with status ``"not available"`` and says what is missing, so the report never hi
 Sources of each section:
 
 * protocol findings: :data:`trialnb.protocol.FINDINGS` (contradictions, feasibility, dated or
-  unqualified statements) and the rows of :func:`trialnb.sample_size.protocol_audit` whose
+  unqualified statements) and the rows of :func:`trialnb.protocol_audit.protocol_audit` whose
   verdict is not "correct", each with the protocol's section and verbatim sentence;
-* protocol numbers: :func:`trialnb.sample_size.protocol_audit` (protocol value, recomputed value,
+* protocol numbers: :func:`trialnb.protocol_audit.protocol_audit` (protocol value, recomputed value,
   verdict, one-line explanation), with the section and sentence each number comes from;
 * cross-checks: the committed outputs of the R scripts in ``tests/reference/`` (``rpact`` for
   sample size and power, ``survival`` for the Cox model), recomputed now with ``trialnb`` and
@@ -170,13 +170,13 @@ def _is_finding(verdict: str) -> bool:
 
 
 def protocol_numbers() -> Section:
-    """The protocol's sample-size numbers recomputed (:func:`trialnb.sample_size.protocol_audit`),
+    """The protocol's sample-size numbers recomputed (:func:`trialnb.protocol_audit.protocol_audit`),
     each with the protocol's section and verbatim sentence."""
     title = "Protocol numbers recomputed"
     try:
-        from .sample_size import protocol_audit
+        from .protocol_audit import protocol_audit
     except ImportError as exc:
-        return _unavailable(title, f"trialnb.sample_size.protocol_audit cannot be imported ({exc})")
+        return _unavailable(title, f"trialnb.protocol_audit.protocol_audit cannot be imported ({exc})")
     df = protocol_audit()
     cols = ["quantity", "protocol", "recomputed", "verdict", "explanation"]
     missing = [c for c in cols if c not in df.columns]
@@ -194,7 +194,7 @@ def protocol_numbers() -> Section:
                    [f"{len(df)} quantities from the protocol's sample-size section: {counts}. "
                     f"{n_bad} of them are findings against the protocol (listed first in the report); "
                     "the status of this section says only that the recomputation ran.",
-                    "Source: trialnb.sample_size.protocol_audit(); sentences: "
+                    "Source: trialnb.protocol_audit.protocol_audit(); sentences: "
                     "references/NCT04697043-protocol-record.txt."])
 
 
@@ -205,10 +205,10 @@ def protocol_findings() -> Section:
     from .protocol import FINDINGS as TEXT_FINDINGS
     rows: list[list[str]] = []
     try:
-        from .sample_size import protocol_audit
+        from .protocol_audit import protocol_audit
         df = protocol_audit()
     except ImportError as exc:
-        return _unavailable(title, f"trialnb.sample_size.protocol_audit cannot be imported ({exc})")
+        return _unavailable(title, f"trialnb.protocol_audit.protocol_audit cannot be imported ({exc})")
     for r in df.to_dict("records"):
         if _is_finding(r["verdict"]):
             section, quote = _audit_source(str(r["quantity"]))
@@ -224,7 +224,7 @@ def protocol_findings() -> Section:
     return Section(title, status, ["Kind", "Finding", "Protocol section", "Protocol text", "What is wrong"],
                    rows, [f"{len(rows)} findings against the protocol: {n_numbers} in its sample-size "
                           f"arithmetic, {len(rows) - n_numbers} in its text.",
-                          "Sources: trialnb.sample_size.protocol_audit() and trialnb.protocol.FINDINGS; "
+                          "Sources: trialnb.protocol_audit.protocol_audit() and trialnb.protocol.FINDINGS; "
                           "every quoted sentence is in references/NCT04697043-protocol-record.txt."])
 
 
