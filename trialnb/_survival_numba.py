@@ -64,10 +64,12 @@ def _cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
             gs = gstart[r, j]
             D0 = 0.0
             nd = 0
-            for a in range(p):
-                D1[a] = 0.0
-                for b in range(a + 1):
-                    D2[a, b] = 0.0
+            tied = efron and j > gs  # D1, D2 only matter for Efron with tied rows (c > 0)
+            if tied:
+                for a in range(p):
+                    D1[a] = 0.0
+                    for b in range(a + 1):
+                        D2[a, b] = 0.0
             for k in range(j, gs - 1, -1):  # the whole tie group joins the risk set
                 dead = d[r, k] > 0
                 if dead:
@@ -85,7 +87,7 @@ def _cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
                     S1[a] += wxa
                     for b in range(a + 1):
                         S2[a, b] += wxa * X[r, k, b]
-                    if dead:
+                    if dead and tied:
                         D1[a] += wxa
                         for b in range(a + 1):
                             D2[a, b] += wxa * X[r, k, b]
