@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import types
 
 import numba as nb
 import numpy as np
@@ -34,10 +35,12 @@ def _cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
         w = W[i]
         S1, D1, mj, sc = V[i, 0], V[i, 1], V[i, 2], V[i, 3]
         S2, D2, inf = M[i, 0], M[i, 1], M[i, 2]
-        for a in range(p):
+        for a in range(p):  # D1, D2 too: untied groups use them with weight c = 0
             sc[a] = 0.0
+            D1[a] = 0.0
             for b in range(p):
                 inf[a, b] = 0.0
+                D2[a, b] = 0.0
         shift = -np.inf
         for j in range(n):
             s = 0.0
@@ -64,10 +67,12 @@ def _cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
             gs = gstart[r, j]
             D0 = 0.0
             nd = 0
-            for a in range(p):
-                D1[a] = 0.0
-                for b in range(a + 1):
-                    D2[a, b] = 0.0
+            tied = efron and j > gs  # D1, D2 only matter for Efron with tied rows (c > 0)
+            if tied:
+                for a in range(p):
+                    D1[a] = 0.0
+                    for b in range(a + 1):
+                        D2[a, b] = 0.0
             for k in range(j, gs - 1, -1):  # the whole tie group joins the risk set
                 dead = d[r, k] > 0
                 if dead:
@@ -85,7 +90,7 @@ def _cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
                     S1[a] += wxa
                     for b in range(a + 1):
                         S2[a, b] += wxa * X[r, k, b]
-                    if dead:
+                    if dead and tied:
                         D1[a] += wxa
                         for b in range(a + 1):
                             D2[a, b] += wxa * X[r, k, b]
@@ -123,8 +128,16 @@ def _cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
                 info[i, b, a] = inf[a, b]
 
 
-cox_values = nb.njit(cache=True, parallel=True, error_model="numpy")(_cox_values)
-cox_values_serial = nb.njit(cache=True, error_model="numpy")(_cox_values)
+def _renamed(f, name):
+    """A copy of ``f`` under another name: numba's on-disk cache is keyed by the function's
+    name and line, so the serial and the parallel builds must not share one."""
+    g = types.FunctionType(f.__code__, f.__globals__, name, f.__defaults__, f.__closure__)
+    g.__qualname__ = name
+    return g
+
+
+cox_values = nb.njit(cache=True, parallel=True, error_model="numpy")(_renamed(_cox_values, "cox_values"))
+cox_values_serial = nb.njit(cache=True, error_model="numpy")(_renamed(_cox_values, "cox_values_serial"))
 """The same kernel on one thread: for the last Newton steps of a few trials, where waking a
 second thread costs more than it saves."""
 
