@@ -40,8 +40,9 @@ from dataclasses import dataclass, field, fields
 from typing import Literal
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import stats
 
+from .population import FACTOR_FREQUENCIES, PROGNOSTIC_HR, calibrate_baseline, factor_strata
 from .protocol import PROTOCOL
 from .randomization.batched import minimization_batched
 from .sample_size import expected_events, schoenfeld_power, split_events_power
@@ -72,10 +73,10 @@ COVARIATE_NAMES: tuple[str, ...] = ("arm_A", "soft_tissue", "visceral", "hr_nega
 (reference: bone-dominant, hormone-receptor positive, HER2 negative)."""
 
 REFERENCE_PROGNOSIS: dict[str, float] = {
-    "hr_visceral": 1.6,
-    "hr_soft_tissue": 1.1,
-    "hr_hr_negative": 2.0,
-    "hr_her2_positive": 0.8,
+    "hr_visceral": PROGNOSTIC_HR["visceral"],
+    "hr_soft_tissue": PROGNOSTIC_HR["soft_tissue"],
+    "hr_hr_negative": PROGNOSTIC_HR["hr_negative"],
+    "hr_her2_positive": PROGNOSTIC_HR["her2_positive"],
 }
 """Prognostic hazard ratios suggested for simulation (:data:`trialnb.population.PROGNOSTIC_HR`,
 ``references/clinical_evidence.md`` section 5): visceral vs bone 1.6, soft tissue vs
@@ -157,10 +158,10 @@ class Scenario:
     follow_up: FollowUp = PROTOCOL.primary_analysis.follow_up  # type: ignore[assignment]
     target_events: int | None = None
     alpha: float = PROTOCOL.design.alpha
-    p_soft_tissue: float = 0.10
-    p_visceral: float = 0.45
-    p_hr_positive: float = 0.75
-    p_her2_positive: float = 0.25
+    p_soft_tissue: float = FACTOR_FREQUENCIES["dominant_site"]["soft_tissue"]
+    p_visceral: float = FACTOR_FREQUENCIES["dominant_site"]["visceral"]
+    p_hr_positive: float = FACTOR_FREQUENCIES["hormone_receptor"]["positive"]
+    p_her2_positive: float = FACTOR_FREQUENCIES["her2"]["positive"]
     hr_soft_tissue: float = 1.0
     hr_visceral: float = 1.0
     hr_hr_negative: float = 1.0
@@ -233,34 +234,24 @@ class Scenario:
         return -math.log1p(-self.loss_to_follow_up) / self.horizon_months
 
     def _strata_lp(self) -> tuple[np.ndarray, np.ndarray]:
-        """Probabilities and linear predictors of the 12 factor combinations."""
-        ps, lp = [], []
-        site_lp = (0.0, math.log(self.hr_soft_tissue), math.log(self.hr_visceral))
-        for s, p_s in enumerate(self.site_probs):
-            for hr_neg, p_h in ((0, self.p_hr_positive), (1, 1 - self.p_hr_positive)):
-                for her2, p_e in ((0, 1 - self.p_her2_positive), (1, self.p_her2_positive)):
-                    ps.append(p_s * p_h * p_e)
-                    lp.append(site_lp[s] + hr_neg * math.log(self.hr_hr_negative)
-                              + her2 * math.log(self.hr_her2_positive))
-        return np.array(ps), np.array(lp)
+        """Probabilities and linear predictors of the 12 factor combinations
+        (:func:`trialnb.population.factor_strata`)."""
+        return factor_strata(self.site_probs, self.p_hr_positive, self.p_her2_positive,
+                             {"soft_tissue": self.hr_soft_tissue, "visceral": self.hr_visceral,
+                              "hr_negative": self.hr_hr_negative, "her2_positive": self.hr_her2_positive})
 
     @property
     def baseline_hazard(self) -> float:
         """Monthly hazard of a control patient in the reference stratum (bone, HR+, HER2-),
         calibrated so that the control arm's marginal survival at the horizon is
         ``control_survival``: solve sum_s p_s exp(-lambda0 e^{lp_s} h) = S0 (exponential in
-        each stratum). Without factor effects this is -ln(S0) / h."""
+        each stratum; :func:`trialnb.population.calibrate_baseline`). Without factor effects
+        this is -ln(S0) / h."""
         ps, lp = self._strata_lp()
         h = self.horizon_months
-        target = self.control_survival
         if np.allclose(lp, 0.0):
-            return -math.log(target) / h
-
-        def f(log_lam: float) -> float:
-            return float(np.sum(ps * np.exp(-math.exp(log_lam) * np.exp(lp) * h)) - target)
-
-        lam0 = -math.log(target) / h
-        return math.exp(optimize.brentq(f, math.log(lam0) - 20, math.log(lam0) + 20, xtol=1e-14))
+            return -math.log(self.control_survival) / h
+        return calibrate_baseline(ps, lp, self.control_survival) / h
 
     @property
     def is_null(self) -> bool:
@@ -522,6 +513,18 @@ class SimulationResult:
         return f"SimulationResult(\n  " + self.summary().replace("\n", "\n  ") + "\n)"
 
 
+def _check_run(n_trials: object, seed: object, analysis: object, engine: object) -> None:
+    """The arguments every simulation entry point shares (also used by :mod:`trialnb.sequential_sim`)."""
+    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
+        raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if analysis not in ("cox", "logrank"):
+        raise ValueError(f"analysis must be 'cox' or 'logrank', got {analysis!r}")
+    if engine not in ("auto", "numpy", "numba"):
+        raise ValueError(f"engine must be 'auto', 'numpy' or 'numba', got {engine!r}")
+
+
 def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int = 0,
              analysis: Analysis = "cox",
              engine: Literal["auto", "numpy", "numba"] = "auto", design=None):
@@ -545,14 +548,7 @@ def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int =
         return simulate_sequential(sc, design, n_trials, seed, analysis, engine)
     if not isinstance(sc, Scenario):
         raise ValueError(f"scenario must be a Scenario, got {type(sc).__name__}")
-    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
-        raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if analysis not in ("cox", "logrank"):
-        raise ValueError(f"analysis must be 'cox' or 'logrank', got {analysis!r}")
-    if engine not in ("auto", "numpy", "numba"):
-        raise ValueError(f"engine must be 'auto', 'numpy' or 'numba', got {engine!r}")
+    _check_run(n_trials, seed, analysis, engine)
     n_chunks = -(-int(n_trials) // _CHUNK)
     children = np.random.SeedSequence(int(seed)).spawn(n_chunks)
     zcrit = stats.norm.isf(sc.alpha / 2)

@@ -382,14 +382,7 @@ def simulate_sequential(scenario: _fs.Scenario, design: Any, n_trials: int = 100
         raise ValueError("a sequential design needs an event-driven scenario: set "
                          "Scenario(target_events=...) to the maximum number of deaths")
     b = as_boundaries(design)
-    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
-        raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if analysis not in ("cox", "logrank"):
-        raise ValueError(f"analysis must be 'cox' or 'logrank', got {analysis!r}")
-    if engine not in ("auto", "numpy", "numba"):
-        raise ValueError(f"engine must be 'auto', 'numpy' or 'numba', got {engine!r}")
+    _fs._check_run(n_trials, seed, analysis, engine)
     if engine == "numba" and (_snb is None or not _fs.HAVE_NUMBA):
         raise ValueError("engine='numba' needs the numba package (pip install numba)")
     planned = look_events(b.information_rates, sc.target_events)
