@@ -52,8 +52,8 @@ __all__ = [
     "RerandomizationResult",
     "COX_COVARIATES",
     "REFERENCE_LEVELS",
-    "CoxResult",
-    "LogrankResult",
+    "TreatmentEffect",
+    "LogrankByArm",
     "SurvivalAt",
     "baseline_table",
     "consort_counts",
@@ -233,8 +233,9 @@ def survival_at(df: pd.DataFrame, time: float = 24.0) -> SurvivalAt:
 
 
 @dataclass(frozen=True)
-class LogrankResult:
-    """Log-rank test of arm A vs B: chi-square (1 df), p-value, observed and expected deaths."""
+class LogrankByArm:
+    """Log-rank test of arm A vs B as a report shows it: chi-square (1 df), p-value, observed and
+    expected deaths per arm (computed by :func:`trialnb.survival.logrank`)."""
 
     statistic: float
     p_value: float
@@ -256,7 +257,7 @@ def logrank_statistic(time: np.ndarray, event: np.ndarray, is_a: np.ndarray) -> 
     return float(_surv.logrank(t, e.astype(int), a.astype(int)).chisq)
 
 
-def logrank(df: pd.DataFrame) -> LogrankResult:
+def logrank(df: pd.DataFrame) -> LogrankByArm:
     """Unstratified log-rank test of A vs B (:func:`trialnb.survival.logrank`, equal to lifelines
     ``logrank_test`` and R ``survdiff``) with O and E per arm.
 
@@ -268,7 +269,7 @@ def logrank(df: pd.DataFrame) -> LogrankResult:
     res = _surv.logrank(df["os_months"].to_numpy(dtype=float), e, is_a)
     exp_a = float(res.expected)
     total = int(e.sum())
-    return LogrankResult(float(res.chisq), float(res.p),
+    return LogrankByArm(float(res.chisq), float(res.p),
                          {"A": int(e[is_a == 1].sum()), "B": int(e[is_a == 0].sum())},
                          {"A": exp_a, "B": float(total - exp_a)})
 
@@ -349,8 +350,10 @@ def fit_cox(design: pd.DataFrame) -> CoxPHFitter:
 
 
 @dataclass(frozen=True)
-class CoxResult:
-    """Hazard ratio of arm A vs B from a Cox model, its 95% Wald CI and p-value, and the model."""
+class TreatmentEffect:
+    """The effect of arm A vs B from one fitted Cox model (lifelines, the library trainees see;
+    checked against :func:`trialnb.survival.fit_cox` and R): hazard ratio, 95% Wald CI,
+    p-value and the model. The Cox fit itself is :class:`trialnb.survival.CoxResult`."""
 
     hazard_ratio: float
     ci_lower: float
@@ -369,7 +372,7 @@ class CoxResult:
         return self.model.summary
 
 
-def _cox_result(design: pd.DataFrame, term: str = "arm_A") -> CoxResult:
+def _cox_result(design: pd.DataFrame, term: str = "arm_A") -> TreatmentEffect:
     if design["death"].sum() == 0:
         raise ValueError("no deaths in the data: a Cox model cannot be fitted")
     const = [c for c in design.columns if c not in ("os_months", "death") and design[c].nunique() < 2]
@@ -378,7 +381,7 @@ def _cox_result(design: pd.DataFrame, term: str = "arm_A") -> CoxResult:
                          "or everyone in it); the Cox model cannot estimate them")
     m = fit_cox(design)
     s = m.summary.loc[term]
-    return CoxResult(float(s["exp(coef)"]), float(s["exp(coef) lower 95%"]), float(s["exp(coef) upper 95%"]),
+    return TreatmentEffect(float(s["exp(coef)"]), float(s["exp(coef) lower 95%"]), float(s["exp(coef) upper 95%"]),
                      float(s["p"]), float(s["coef"]), float(s["se(coef)"]), len(design),
                      int(design["death"].sum()), m, design)
 
@@ -405,7 +408,7 @@ def primary_data(df: pd.DataFrame, plan: AnalysisPlan = PRIMARY_ANALYSIS) -> pd.
     return censor_at(df, plan.censor_months)
 
 
-def primary_cox(df: pd.DataFrame) -> CoxResult:
+def primary_cox(df: pd.DataFrame) -> TreatmentEffect:
     """The primary analysis (:data:`trialnb.protocol.PRIMARY_ANALYSIS`): Cox model of death within
     24 months of randomization, ITT, arm + minimization factors.
 
@@ -418,20 +421,20 @@ def primary_cox(df: pd.DataFrame) -> CoxResult:
     return _cox_result(cox_design(primary_data(df)))
 
 
-def overall_survival_cox(df: pd.DataFrame) -> CoxResult:
+def overall_survival_cox(df: pd.DataFrame) -> TreatmentEffect:
     """The secondary overall-survival analysis (:data:`trialnb.protocol.OS_ANALYSIS`): the
     primary's Cox model on all follow-up to the data cut-off (no censoring at 24 months)."""
     return _cox_result(cox_design(censor_at(df, OS_ANALYSIS.censor_months)))
 
 
-def ph_tests(result: CoxResult, time_transform: str = "km") -> pd.DataFrame:
+def ph_tests(result: TreatmentEffect, time_transform: str = "km") -> pd.DataFrame:
     """Scaled Schoenfeld residual tests of proportional hazards, one row per covariate.
 
     lifelines ``proportional_hazard_test`` (Grambsch & Therneau 1994 approximation) with the
     given time transform ("km", "rank", "identity", "log"). Columns: test_statistic, p.
     """
-    if not isinstance(result, CoxResult):
-        raise ValueError(f"result must be a CoxResult (from primary_cox), got {type(result).__name__}")
+    if not isinstance(result, TreatmentEffect):
+        raise ValueError(f"result must be a TreatmentEffect (from primary_cox or overall_survival_cox), got {type(result).__name__}")
     allowed = ("km", "rank", "identity", "log")
     if time_transform not in allowed:
         raise ValueError(f"time_transform must be one of {allowed}, got {time_transform!r}")
@@ -441,7 +444,7 @@ def ph_tests(result: CoxResult, time_transform: str = "km") -> pd.DataFrame:
     return out.reindex([c for c in COX_COVARIATES if c in out.index])
 
 
-def zph_test(result: CoxResult, transform: str = "km") -> pd.DataFrame:
+def zph_test(result: TreatmentEffect, transform: str = "km") -> pd.DataFrame:
     """Proportional-hazards score tests as R survival (>= 3.0) ``cox.zph`` computes them.
 
     For g(t) the transformed time centred over the deaths, the score test of gamma = 0 in the
@@ -452,8 +455,8 @@ def zph_test(result: CoxResult, transform: str = "km") -> pd.DataFrame:
     One row per covariate (1 df, all beta partialled out) and ``GLOBAL``. Transforms:
     "km" (1 - left-continuous KM of all patients), "rank", "identity", "log".
     """
-    if not isinstance(result, CoxResult):
-        raise ValueError(f"result must be a CoxResult (from primary_cox), got {type(result).__name__}")
+    if not isinstance(result, TreatmentEffect):
+        raise ValueError(f"result must be a TreatmentEffect (from primary_cox or overall_survival_cox), got {type(result).__name__}")
     allowed = ("km", "rank", "identity", "log")
     if transform not in allowed:
         raise ValueError(f"transform must be one of {allowed}, got {transform!r}")

@@ -63,7 +63,7 @@ __all__ = [
     "MECHANISMS",
     "MEASURED_COVARIATES",
     "BiasParameterError",
-    "CoxResult",
+    "ExposureEffect",
     "ENGINES",
     "cox_newton",
     "adjusted_cox",
@@ -340,8 +340,9 @@ def _design(cohort: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class CoxResult:
-    """Hazard ratio of the exposure (surgery, or arm A) with its 95% CI, patients and deaths."""
+class ExposureEffect:
+    """Hazard ratio of the exposure (surgery, or arm A) with its 95% CI, patients and deaths, as
+    one analysis of a registry reports it (the Cox fit itself: :class:`trialnb.survival.CoxResult`)."""
 
     hazard_ratio: float
     ci_lower: float
@@ -378,7 +379,7 @@ cox_newton = _counting_process_fit
 
 
 def _cox(df: pd.DataFrame, exposure: str, duration: str = "time", event: str = "event",
-         engine: str = "lifelines") -> CoxResult:
+         engine: str = "lifelines") -> ExposureEffect:
     """Fit a Cox model of ``event``/``duration`` on every other column; return the exposure's HR."""
     d = df.loc[:, ~df.columns.duplicated()]
     if engine == "lifelines":
@@ -386,19 +387,19 @@ def _cox(df: pd.DataFrame, exposure: str, duration: str = "time", event: str = "
 
         fit = CoxPHFitter().fit(d, duration_col=duration, event_col=event)
         row = fit.summary.loc[exposure]
-        return CoxResult(float(row["exp(coef)"]), float(row["exp(coef) lower 95%"]), float(row["exp(coef) upper 95%"]),
+        return ExposureEffect(float(row["exp(coef)"]), float(row["exp(coef) lower 95%"]), float(row["exp(coef) upper 95%"]),
                     len(d), int(d[event].sum()))
     covs = [c for c in d.columns if c not in (duration, event)]
     beta, cov = _counting_process_fit(d[covs].to_numpy(float), d[duration].to_numpy(float), d[event].to_numpy(bool))
     return _fit_from(beta, cov, covs.index(exposure), len(d), int(d[event].sum()))
 
 
-def _fit_from(beta: np.ndarray, cov: np.ndarray, j: int, n: int, events: int) -> CoxResult:
+def _fit_from(beta: np.ndarray, cov: np.ndarray, j: int, n: int, events: int) -> ExposureEffect:
     b, se = float(beta[j]), float(math.sqrt(cov[j, j]))
-    return CoxResult(math.exp(b), math.exp(b - _Z975 * se), math.exp(b + _Z975 * se), n, events)
+    return ExposureEffect(math.exp(b), math.exp(b - _Z975 * se), math.exp(b + _Z975 * se), n, events)
 
 
-def naive_cox(cohort: pd.DataFrame, *, engine: str = "lifelines") -> CoxResult:
+def naive_cox(cohort: pd.DataFrame, *, engine: str = "lifelines") -> ExposureEffect:
     """Cox model of death on "ever operated", time zero at diagnosis (the registry analysis)."""
     c = _check_cohort(cohort)
     d = pd.DataFrame({"time": c["time"], "event": c["event"].astype(int), "surgery": c["surgery"].astype(float)})
@@ -406,7 +407,7 @@ def naive_cox(cohort: pd.DataFrame, *, engine: str = "lifelines") -> CoxResult:
 
 
 def adjusted_cox(cohort: pd.DataFrame, covariates: Sequence[str] = MEASURED_COVARIATES, *,
-                 engine: str = "lifelines") -> CoxResult:
+                 engine: str = "lifelines") -> ExposureEffect:
     """Naive Cox model plus the recorded prognostic factors (removes measured confounding only)."""
     _check_covariates(covariates)
     c = _check_cohort(cohort, ("time", "event", "surgery", *covariates))
@@ -416,7 +417,7 @@ def adjusted_cox(cohort: pd.DataFrame, covariates: Sequence[str] = MEASURED_COVA
 
 
 def landmark_cox(cohort: pd.DataFrame, landmark_months: float = 12.0,
-                 covariates: Sequence[str] = (), *, engine: str = "lifelines") -> CoxResult:
+                 covariates: Sequence[str] = (), *, engine: str = "lifelines") -> ExposureEffect:
     """Landmark analysis: patients alive at ``landmark_months``, exposure = operated by then,
     time counted from the landmark (Anderson, Cain & Gelber, J Clin Oncol 1983)."""
     _check_covariates(covariates)
@@ -441,7 +442,7 @@ def split_at_surgery(cohort: pd.DataFrame) -> pd.DataFrame:
     return rows.rename(columns={"exposed": "surgery"})
 
 
-def time_varying_cox(cohort: pd.DataFrame, *, engine: str = "lifelines") -> CoxResult:
+def time_varying_cox(cohort: pd.DataFrame, *, engine: str = "lifelines") -> ExposureEffect:
     """Cox model with surgery as a time-varying covariate (unexposed until the operation), fitted
     with lifelines' ``CoxTimeVaryingFitter``; removes immortal-time bias (NCDB analysis,
     Cancer Epidemiol Biomarkers Prev 2022), not confounding."""
@@ -455,12 +456,12 @@ def time_varying_cox(cohort: pd.DataFrame, *, engine: str = "lifelines") -> CoxR
         return _fit_from(beta, cov, 0, len(c), int(c["event"].sum()))
     fit = CoxTimeVaryingFitter().fit(rows, id_col="id", event_col="event", start_col="start", stop_col="stop")
     r = fit.summary.loc["surgery"]
-    return CoxResult(float(r["exp(coef)"]), float(r["exp(coef) lower 95%"]), float(r["exp(coef) upper 95%"]),
+    return ExposureEffect(float(r["exp(coef)"]), float(r["exp(coef) lower 95%"]), float(r["exp(coef) upper 95%"]),
                 len(c), int(c["event"].sum()))
 
 
 def randomized_comparison(cohort: pd.DataFrame, seed: int, *, design: str = "post_induction",
-                          true_hazard_ratio: float | None = None, engine: str = "lifelines") -> CoxResult:
+                          true_hazard_ratio: float | None = None, engine: str = "lifelines") -> ExposureEffect:
     """The randomized trial on the same population: the cohort's true stage IV patients
     (including stage-migrated ones; miscoded stage I-III patients fail the trial's staging),
     each keeps his or her own hazard, and a coin (1:1) decides who is operated.
