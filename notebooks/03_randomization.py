@@ -316,8 +316,9 @@ pd.Series({k: report.fmt_pct(v) for k, v in cb_res.items()}, name="type-I error 
 # ## 6. Why the factors matter for the Cox model
 # Dominant site, receptor status and HER2 status are strongly prognostic. Two things follow.
 # First, a chance imbalance in a factor (say, more visceral patients on one arm) shifts a
-# crude comparison; minimization keeps such imbalances to a few patients. Second, the two Cox
-# models estimate different quantities. The model with the factors as covariates — the
+# crude comparison; minimization keeps such imbalances to a few patients.
+#
+# Second, the two Cox models estimate different quantities. The model with the factors as covariates — the
 # protocol's analysis — estimates a *conditional* hazard ratio: arm A vs B among patients with
 # the same factors. The crude model estimates a *marginal* hazard ratio: arm A vs B over the
 # whole population. With prognostic factors the marginal HR is closer to 1 than the
@@ -326,7 +327,9 @@ pd.Series({k: report.fmt_pct(v) for k, v in cb_res.items()}, name="type-I error 
 # quantity: its sample size step 2 derives it from the two-year survival of each whole arm,
 # $S_1(2) = \exp(-0.5) = 0.60$ and $S_2(2) = \exp(-0.5 \times 0.5) = 0.78$. The draw below instead *assumes* a
 # conditional HR of 0.5 given the factors (so the marginal HR it generates is closer to 1
-# than the protocol's 0.5). Adjusting for the factors also keeps the test's nominal size when
+# than the protocol's 0.5).
+#
+# Adjusting for the factors also keeps the test's nominal size when
 # they were used for allocation. One illustrative draw, with *assumed* hazard ratios
 # (visceral vs other 2.0, HR-negative 1.8, HER2-positive 1.3 — illustrative values, not trial
 # data), the protocol's control hazard 0.5 per 24 months, a conditional arm HR of 0.5, and

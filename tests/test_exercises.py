@@ -204,7 +204,9 @@ HR_PROTOCOL, HR_NULL = _primary_hrs()
 MONITORING_KEYS = {"05.1", "05.2", "05.3"}  # notebook 05: cases in tests/test_exercises_monitoring.py
 CASES["04.2"] = dict(fn=ex04.check_inverse_hr,
                      right=[round(1 / HR_PROTOCOL, 2), f"{1 / HR_PROTOCOL:.3f}"],
-                     wrong=[(round(HR_PROTOCOL, 2), "A vs arm B"), (round(1 - HR_PROTOCOL, 2), "inverse")],
+                     wrong=[(round(HR_PROTOCOL, 2), "A vs arm B")]
+                     # 1 - HR is only a distinct wrong answer when HR is not close to 0.5
+                     + ([(round(1 - HR_PROTOCOL, 2), "inverse")] if abs(1 - 2 * HR_PROTOCOL) > 0.02 else [(1.5, "not the hazard ratio")]),
                      junk=[-0.5, "x"],
                      forbidden=[f"{1 / HR_PROTOCOL:.2f}"])
 CASES["04.4"] = dict(fn=ex04.check_null_hr,

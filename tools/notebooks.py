@@ -224,6 +224,7 @@ MAX_SLIDE_WORDS = 200
 _WORD_RE = re.compile(r"\b[^\W\d_]+\b")  # runs of letters: "power", "HR"; not "0.66" or "hr060_a05"
 _TAG_RE = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
 _PARAGRAPH_RE = re.compile(r"\n[ \t]*>?[ \t]*\n")  # a blank line, also inside a blockquote ("> ...")
+_LIST_ITEM_RE = re.compile(r"\n(?=[ \t]*>?[ \t]*(?:[-*+]|\d+\.)[ \t])")  # before a markdown list item
 
 
 def count_words(text: str) -> int:
@@ -265,7 +266,10 @@ def split_long_markdown(nb: nbformat.NotebookNode, limit: int = MAX_SLIDE_WORDS)
             continue
         pieces, current = [], ""
         quoted = cell.source.lstrip().startswith(">")
-        for para in _PARAGRAPH_RE.split(cell.source):
+        paras = []
+        for para in _PARAGRAPH_RE.split(cell.source):  # a paragraph still too long splits at its list items
+            paras.extend(_LIST_ITEM_RE.split(para) if count_words(para) > limit else [para])
+        for para in paras:
             if current and count_words(current + " " + para) > limit:
                 pieces.append(current)
                 current = para
@@ -297,9 +301,21 @@ def apply_slide_rule(nb: nbformat.NotebookNode, limit: int = MAX_SLIDE_WORDS) ->
     """Give every cell without ``slideshow`` metadata its slide type from :func:`slide_type_for`,
     then keep one idea per slide: a cell that continues a slide ("-") starts a new sub-slide
     when it would take the slide past ``limit`` words (:func:`cell_words`). Long markdown cells
-    are first split at their paragraphs (:func:`split_long_markdown`). A cell's own "slide",
-    "subslide", "skip" or "notes" always wins."""
+    are first split at their paragraphs (:func:`split_long_markdown`); a code cell whose output
+    alone passes ``limit`` is skipped in the slides, with a one-line note in its place. A cell's
+    own "slide", "subslide", "skip" or "notes" always wins."""
     nb = split_long_markdown(nb, limit)
+    cells = []
+    for cell in nb.cells:  # an output too long for any slide is left to the hand-out, and the slide says so
+        if cell.cell_type == "code" and "slideshow" not in cell.metadata and cell_words(cell) > limit:
+            cell.metadata["slideshow"] = {"slide_type": "skip"}
+            note = nbformat.v4.new_markdown_cell(
+                f"*A table of {cell_words(cell)} words is too long for a slide: it is in the notebook "
+                "and its hand-out (`make handouts`).*")
+            note["id"] = f"{cell.get('id', 'code')}-too-long"
+            cells.append(note)
+        cells.append(cell)
+    nb.cells = cells
     prev = None
     words = 0
     for cell in nb.cells:
