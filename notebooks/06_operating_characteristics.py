@@ -134,8 +134,11 @@ print(f"estimated HR arm A vs B: {fmt_hr(float(np.exp(batch.coef[0, 0])))}")
 compare.round(6)
 
 # %% [markdown]
-# > **For reviewers.** `fit_cox_batch` maximizes the Efron partial likelihood by
-# > Newton-Raphson with step halving, as R's `coxph` and lifelines do. The tests
+# > **For reviewers.** `fit_cox_batch` (a wrapper of `trialnb.survival.fit_cox`, the package's
+# > one Cox engine) maximizes the Efron partial likelihood by Newton-Raphson with step halving,
+# > as R's `coxph` and lifelines do; a fit that fails (an infinite coefficient) is reported as
+# > NaN, counted, and left out of the power. `tests/test_survival.py` compares the engine with
+# > R `coxph` for both tie methods, with and without entry times and strata. The tests
 # > (`tests/test_fastsim.py`) compare coefficients and standard errors with lifelines to 1e-6
 # > on data sets with continuous times, heavy ties (whole months plus a block of censorings on
 # > one date) and a covariate level with no deaths in one arm, for both engines (numpy and

@@ -6,34 +6,39 @@ information at ``beta`` from the same sorted rows and index maps as
 sorted by (stratum, time) keeps running risk-set sums S0, S1, S2; a whole tie group is added
 before its deaths are scored (Efron fractions l/d, or Breslow), rows whose entry time is at
 or after the current time are removed (counting-process data), and the sums restart at each
-stratum. Parallel over trials (``prange``: both cores). The Newton driver stays in
-``survival._newton``. ``cache=True`` keeps the one-off compilation out of later processes.
+stratum. Parallel over trials (``prange``: both cores; ``cox_values_serial`` for a few
+trials). The Newton driver stays in ``survival._newton``. ``cache=True`` keeps the one-off compilation out of later processes.
 """
 
 from __future__ import annotations
 
 import math
+import os
 
 import numba as nb
 import numpy as np
 
+if not os.environ.get("NUMBA_THREADING_LAYER"):
+    # numba's default OpenMP layer keeps its threads spinning after each parallel call; on a
+    # shared 2-core machine that cost ~20 ms per Newton step (measured); the workqueue layer
+    # sleeps instead. Set before the first parallel launch; an explicit user choice wins.
+    nb.config.THREADING_LAYER = "workqueue"
 
-@nb.njit(cache=True, parallel=True, error_model="numpy")
-def cox_values(X, order, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
+
+def _cox_values(X, order, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W, V, M,
                ll, score, info):  # pragma: no cover - compiled
     R, n, p = X.shape
     m = rows.shape[0]
-    for i in nb.prange(m):
+    for i in nb.prange(m):  # scratch rows W[i] (n), V[i] (4, p), M[i] (3, p, p): no allocation
         r = rows[i]
         w = W[i]
         o = order[r]
-        S1 = np.zeros(p)
-        S2 = np.zeros((p, p))
-        D1 = np.zeros(p)
-        D2 = np.zeros((p, p))
-        mj = np.zeros(p)
-        sc = np.zeros(p)
-        inf = np.zeros((p, p))
+        S1, D1, mj, sc = V[i, 0], V[i, 1], V[i, 2], V[i, 3]
+        S2, D2, inf = M[i, 0], M[i, 1], M[i, 2]
+        for a in range(p):
+            sc[a] = 0.0
+            for b in range(p):
+                inf[a, b] = 0.0
         shift = -np.inf
         for j in range(n):
             s = 0.0
@@ -118,6 +123,12 @@ def cox_values(X, order, d, gstart, bend, ostart, pt, has_entry, efron, rows, be
             for b in range(a + 1):
                 info[i, a, b] = inf[a, b]
                 info[i, b, a] = inf[a, b]
+
+
+cox_values = nb.njit(cache=True, parallel=True, error_model="numpy")(_cox_values)
+cox_values_serial = nb.njit(cache=True, error_model="numpy")(_cox_values)
+"""The same kernel on one thread: for the last Newton steps of a few trials, where waking a
+second thread costs more than it saves."""
 
 
 @nb.njit(cache=True, parallel=True)

@@ -303,10 +303,11 @@ def _values(rs: _RiskSets, rows: np.ndarray, beta: np.ndarray, use_numba: bool):
     m, p = beta.shape
     ll, score, info = np.empty(m), np.empty((m, p)), np.empty((m, p, p))
     has_entry, dummy = rs.ostart is not None, np.zeros((1, 1), np.int64)
-    _nbk.cox_values(rs.Xraw, rs.order, rs.d, rs.gstart, rs.bend, rs.ostart if has_entry else dummy,
-                    rs.pt if has_entry else dummy, has_entry, rs.efron and rs.ties,
-                    rows.astype(np.int64), np.ascontiguousarray(beta),
-                    np.empty((m, rs.d.shape[1])), ll, score, info)
+    kernel = _nbk.cox_values if m >= 64 else _nbk.cox_values_serial
+    kernel(rs.Xraw, rs.order, rs.d, rs.gstart, rs.bend, rs.ostart if has_entry else dummy,
+           rs.pt if has_entry else dummy, has_entry, rs.efron and rs.ties, rows.astype(np.int64),
+           np.ascontiguousarray(beta), np.empty((m, rs.d.shape[1])), np.empty((m, 4, p)),
+           np.empty((m, 3, p, p)), ll, score, info)
     return ll, score, info
 
 
