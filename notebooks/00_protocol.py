@@ -219,18 +219,34 @@ print("missing:", ", ".join(missing) or "none")
 #   refuses malformed records.
 # - The three minimization factors define 12 strata; the same factors are the Cox covariates.
 #
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
-# 1. Screen a 70-year-old patient with a resectable T4 tumour and N3 nodes. Eligible?
-# 2. How many strata would there be if age (< 50, ≥ 50) were added as a fourth factor?
-#
-# Check your answers with the self-check functions below (they say right or wrong and give a hint).
+# Each exercise starts unanswered. Replace `None` with your answer and run the cell: the check
+# says whether it is right and why. Numbers may be rounded, and a proportion may be given as
+# `0.8`, `80` or `"80%"`. Stuck? Ask for help in stages: `hint=1` gives a nudge, `hint=2` the
+# method, e.g. `check_answer_screen(answer, hint=1)`.
 
 # %%
-from trialnb.protocol import check_answer_strata
-from trialnb.eligibility import check_answer_screen
+from trialnb.exercises.protocol import check_answer_screen, check_answer_strata
 
-print(check_answer_screen(True))
-print(check_answer_strata(18))
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 1
+# Screen a 70-year-old patient with a resectable T4 tumour and N3 nodes. Is she eligible?
+# Answer `True` or `False` (or "yes" / "no").
+
+# %%
+answer = None
+check_answer_screen(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 2
+# How many strata would there be if age (< 50, ≥ 50) were added as a fourth minimization
+# factor?
+
+# %%
+answer = None
+check_answer_strata(answer)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Glossary

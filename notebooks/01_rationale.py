@@ -426,22 +426,44 @@ plt.show()
 # - A randomized comparison of the same patients gives HR near 1 — which is why NCT04697043, like
 #   the Tata, E2108 and JCOG1017 trials, randomizes.
 #
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
-#
-# 1. Which of `bias.ANALYSES` remove immortal-time bias? Give a list to
-#    `bias.check_immortal_time_fix`.
-# 2. With the defaults of `bias.will_rogers()`, what is the 2-year survival of stage IV after
-#    the migrants move (a proportion)? Check with `bias.check_will_rogers`.
-# 3. Simulate `bias.simulate_registry(3000, 11, **bias.scenario("coding_errors", strength=0.1))`
-#    and compute the naive HR; check with `bias.check_apparent_hr`.
-#
-# Try your answers in the cell below (the example answers are deliberately not all right).
+# Each exercise starts unanswered. Replace `None` with your answer and run the cell: the check
+# says whether it is right and why. Numbers may be rounded, and a proportion may be given as
+# `0.8`, `80` or `"80%"`. Stuck? Ask for help in stages: `hint=1` gives a nudge, `hint=2` the
+# method, e.g. `check_will_rogers(answer, hint=1)`.
 
 # %%
-print(bias.check_immortal_time_fix(["adjusted", "landmark"]))
-print(bias.check_will_rogers(0.60))
-ex3 = bias.naive_cox(bias.simulate_registry(3000, 11, **bias.scenario("coding_errors", strength=0.1)))
-print(bias.check_apparent_hr(ex3.hazard_ratio))
+from trialnb.exercises.rationale import check_apparent_hr, check_immortal_time_fix, check_will_rogers
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 1
+# Which of the five analyses in `bias.ANALYSES` remove immortal-time bias? Give a list of
+# names, e.g. `["naive", "adjusted"]`.
+
+# %%
+answer = None
+check_immortal_time_fix(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 2
+# With the defaults of `bias.will_rogers()`, what is the 2-year survival of stage IV after
+# the migrants move?
+
+# %%
+answer = None
+check_will_rogers(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 3
+# Simulate `bias.simulate_registry(3000, 11, **bias.scenario("coding_errors", strength=0.1))`
+# (only coding errors, surgery without effect) and fit the naive Cox model. What hazard ratio
+# does it report?
+
+# %%
+answer = None
+check_apparent_hr(answer)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Glossary

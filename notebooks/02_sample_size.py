@@ -372,24 +372,51 @@ cmp.assign(**{"rel. difference": cmp["rel. difference"].map(lambda v: "< 1e-9" i
 # - The trial is powered for HR 0.5. At the randomized trials' effect sizes its power is
 #   5-39%.
 #
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
-# 1. The registry might have targeted 2-year survival 60% → 70%. How many deaths (rounded
-#    up) for two-sided 0.05 and 80% power?
-# 2. With the protocol's assumptions but 36 months of accrual and 24 months of follow-up
-#    after the last entry, how many patients (before loss, rounded up)?
-# 3. What power do 66 deaths give if the true HR is 0.66 (MF07-01)?
-# 4. 107 patients per arm are needed and 10% will be lost. How many per arm should be
-#    enrolled?
-#
-# Put your answers in place of `None` and run the cell: each check says right or wrong and
-# gives a hint.
+# Each exercise starts unanswered. Replace `None` with your answer and run the cell: the check
+# says whether it is right and why. Numbers may be rounded, and a proportion may be given as
+# `0.8`, `80` or `"80%"`. Stuck? Ask for help in stages: `hint=1` gives a nudge, `hint=2` the
+# method, e.g. `check_events_for_target(answer, hint=1)`.
 
 # %%
-answers = {1: None, 2: None, 3: None, 4: None}
-print(ss.check_events_for_target(answers[1]))
-print(ss.check_accrual_n(answers[2]))
-print(ss.check_power_at_hr(answers[3]))
-print(ss.check_loss_inflation(answers[4]))
+from trialnb.exercises.sample_size import (check_accrual_n, check_events_for_target, check_loss_inflation,
+                                          check_power_at_hr)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 1
+# The registry might have targeted 2-year survival 60% → 70%. How many deaths (Schoenfeld's
+# formula, as in the protocol, rounded up) for two-sided 0.05 and 80% power?
+
+# %%
+answer = None
+check_events_for_target(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 2
+# With the protocol's assumptions but 36 months of accrual and 24 months of follow-up after
+# the last entry, how many patients (before loss, rounded up as in this notebook)?
+
+# %%
+answer = None
+check_accrual_n(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 3
+# What power do 66 deaths give if the true HR is 0.66 (MF07-01)?
+
+# %%
+answer = None
+check_power_at_hr(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 4
+# 107 patients per arm are needed and 10% will be lost. How many per arm should be enrolled?
+
+# %%
+answer = None
+check_loss_inflation(answer)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Glossary

@@ -463,23 +463,51 @@ print(f"patient 2 -> arm {second.arm}; log entries {len(console.log)}, chain int
 # - The factors used for minimization belong in the Cox model, as the protocol says.
 # - Allocations are reproducible from a seed and recorded in a tamper-evident log.
 #
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
-# 1. For the exercise case `EXERCISE_CASE` (counts at the newcomer's levels: site A 1 / B 4,
-#    receptor A 4 / B 3, HER2 A 5 / B 4), which arm does *range* minimization favour? Which does
-#    *variance* favour?
-# 2. How many correct guesses does the convergence strategy expect in one block of 4?
-# 3. What proportion of guesses are right in the long run against Efron's coin with p = 2/3?
-#
-# Replace the answers below with yours and run the cell: each check says right or wrong and
-# gives a hint.
+# Each exercise starts unanswered. Replace `None` with your answer and run the cell: the check
+# says whether it is right and why. Numbers may be rounded, and a proportion may be given as
+# `0.8`, `80` or `"80%"`. Stuck? Ask for help in stages: `hint=1` gives a nudge, `hint=2` the
+# method, e.g. `check_block_formula(answer, hint=1)`.
 
 # %%
-from trialnb.randomization import check_block_formula, check_efron_limit, check_minimization_choice
+from trialnb.exercises.randomization import (check_block_formula, check_efron_limit, check_minimization_range,
+                                            check_minimization_variance)
 
-print(check_minimization_choice("B", measure="range"))
-print(check_minimization_choice("A", measure="variance"))
-print(check_block_formula(2.5))
-print(check_efron_limit(0.625))
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 1
+# For the exercise case `EXERCISE_CASE` (counts at the newcomer's levels: site A 1 / B 4,
+# receptor A 4 / B 3, HER2 A 5 / B 4), which arm does *range* minimization favour (`"A"`,
+# `"B"` or `"tie"`)?
+
+# %%
+answer = None
+check_minimization_range(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 2
+# For the same case, which arm does *variance* minimization favour?
+
+# %%
+answer = None
+check_minimization_variance(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 3
+# How many correct guesses does the convergence strategy expect in one block of 4?
+
+# %%
+answer = None
+check_block_formula(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 4
+# What proportion of guesses are right in the long run against Efron's coin with p = 2/3?
+
+# %%
+answer = None
+check_efron_limit(answer)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Glossary

@@ -414,24 +414,57 @@ for scen in ("protocol", "null", "realistic"):
 # - Per-protocol and as-treated comparisons can show a large "benefit" when there is none;
 #   intention to treat is primary because only it compares the groups randomization made.
 #
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
-# 1. How many patients in arm B died within the first 24 months (protocol data)?
-# 2. What is the hazard ratio of arm **B** vs arm A from the primary model?
-# 3. Which analysis population is primary for the protocol's Cox model?
-# 4. Fit the primary model to `trial_null.csv`. What hazard ratio do you get?
-# 5. What is the 2-year survival difference A − B (as a proportion) in `trial_realistic.csv`?
-#
-# Replace the example answers below with yours; each check says right or wrong with a hint.
+# Each exercise starts unanswered. Replace `None` with your answer and run the cell: the check
+# says whether it is right and why. Numbers may be rounded, and a proportion may be given as
+# `0.8`, `80` or `"80%"`. Stuck? Ask for help in stages: `hint=1` gives a nudge, `hint=2` the
+# method, e.g. `check_deaths_by_24(answer, hint=1)`.
 
 # %%
-from trialnb.exercises_analysis import (check_deaths_by_24, check_inverse_hr, check_primary_population,
-                                        check_null_hr, check_survival_difference)
+from trialnb.exercises.analysis import (check_deaths_by_24, check_inverse_hr, check_null_hr,
+                                       check_primary_population, check_survival_difference)
 
-print(check_deaths_by_24(40))
-print(check_inverse_hr(res.hazard_ratio))
-print(check_primary_population("per-protocol"))
-print(check_null_hr(an.primary_cox(df_null).hazard_ratio))
-print(check_survival_difference(0.0))
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 1
+# How many patients in arm B died within the first 24 months (protocol data)?
+
+# %%
+answer = None
+check_deaths_by_24(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 2
+# What is the hazard ratio of arm **B** vs arm A from the primary model?
+
+# %%
+answer = None
+check_inverse_hr(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 3
+# Which analysis population is primary for the protocol's Cox model? Answer in words.
+
+# %%
+answer = None
+check_primary_population(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 4
+# Fit the primary model to `trial_null.csv`. What hazard ratio (A vs B) do you get?
+
+# %%
+answer = None
+check_null_hr(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 5
+# What is the 2-year survival difference A − B in `trial_realistic.csv`?
+
+# %%
+answer = None
+check_survival_difference(answer)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Glossary

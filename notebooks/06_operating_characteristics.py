@@ -427,19 +427,42 @@ pd.DataFrame(rows).set_index("scenario")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
-# 1. Using `Scenario(non_compliance=0.25)` and `simulate(...)`, what is the power of the
-#    planned Cox analysis when a quarter of arm A is not operated (as a proportion)?
-# 2. How many patients would the trial need for 80% power at MF07-01's effect (HR 0.66)
-#    with full compliance? (Try `Scenario(hazard_ratio=0.66, n_patients=...)`; no self-check,
-#    compare with `trialnb.sample_size`.)
-# 3. Does the log-rank test lose power compared with the adjusted Cox model when the factors
-#    are prognostic (`Scenario(**REFERENCE_PROGNOSIS)`)? Why?
-#
-# Put your answer to 1 in place of `None` and run the cell:
+# Each exercise starts unanswered. Replace `None` with your answer and run the cell: the check
+# says whether it is right and why. Numbers may be rounded, and a proportion may be given as
+# `0.8`, `80` or `"80%"`. Stuck? Ask for help in stages: `hint=1` gives a nudge, `hint=2` the
+# method, e.g. `check_power_answer(answer, hint=1)`.
 
 # %%
-answer_1 = None
-print(fs.check_power_answer(answer_1))
+from trialnb.exercises.operating_characteristics import (check_logrank_loses_power, check_n_for_mf07,
+                                                        check_power_answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 1
+# Using `Scenario(non_compliance=0.25)` and `simulate(...)`, what is the power of the planned
+# Cox analysis when a quarter of arm A is not operated?
+
+# %%
+answer = None
+check_power_answer(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 2
+# How many patients (both arms) would the trial need for 80% power at MF07-01's effect
+# (HR 0.66) with full compliance? Try `Scenario(hazard_ratio=0.66, n_patients=...)` and
+# compare with `trialnb.sample_size`.
+
+# %%
+answer = None
+check_n_for_mf07(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 3
+# Does the log-rank test lose power compared with the adjusted Cox model when the factors are
+# prognostic (`Scenario(**REFERENCE_PROGNOSIS)`)? Answer yes or no; the check says why.
+
+# %%
+answer = None
+check_logrank_loses_power(answer)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Glossary

@@ -220,13 +220,3 @@ def example_patient(**overrides: Any) -> dict[str, Any]:
         raise PatientRecordError(f"unknown field(s) {sorted(unknown)}; known: {sorted(base)}")
     base.update(overrides)
     return base
-
-
-def check_answer_screen(answer: bool) -> str:
-    """Self-check for notebook 00, exercise 1: 70 years old, resectable T4, N3."""
-    truth = screen(example_patient(age=70, t_stage="T4", t4_resectable=True, n_stage="N3")).eligible
-    if not isinstance(answer, bool):
-        return f"Answer True (eligible) or False (not eligible), got {answer!r}."
-    if answer == truth:
-        return "Right: resectable T4 and any N0-N3 are allowed, and there is no upper age limit."
-    return "Not quite. Hint: read criteria I5, I7 and E4 — is there an upper age limit? Is T4 always excluded?"

@@ -1,0 +1,150 @@
+"""Self-checks for notebook 04 (the analysis plan on the synthetic data in ``data/``). The right
+answers are recomputed from the shipped data with :mod:`trialnb.analysis`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import analysis as an
+from ..data import load_trial
+from ._verdict import AnswerError, close, exercise, parse_choice, parse_count, parse_number, parse_proportion
+
+__all__ = ["check_deaths_by_24", "check_inverse_hr", "check_null_hr", "check_primary_population",
+           "check_survival_difference"]
+
+_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+
+
+@lru_cache(maxsize=4)
+def _trial(name: str) -> pd.DataFrame:
+    return load_trial(_DATA_DIR / f"trial_{name}.csv")
+
+
+def _hr(answer: Any) -> float:
+    x = parse_number(answer, "a hazard ratio", allowed="give a hazard ratio, a positive number such as 0.75")
+    if x <= 0:
+        raise AnswerError(f"{answer!r} is not positive; give a hazard ratio, a positive number such as 0.75.")
+    return x
+
+
+@exercise(
+    "04.1",
+    "How many patients in arm B died within the first 24 months (protocol data)?",
+    ("Three conditions on three columns of the trial table select these patients.",
+     "Keep the rows with arm 'B', death 1 and os_months at most 24, and count them."),
+)
+def check_deaths_by_24(answer: Any) -> tuple[bool, str]:
+    """Exercise 04.1: deaths in arm B with ``os_months <= 24`` in ``trial_protocol.csv``."""
+    n = parse_count(answer, "a whole number of deaths")
+    df = _trial("protocol")
+    in_b = (df["arm"] == "B") & (df["death"] == 1)
+    truth = int((in_b & (df["os_months"] <= 24)).sum())
+    if n == truth:
+        return True, f"{truth} deaths in arm B by 24 months."
+    if n == int(in_b.sum()) and n != truth:
+        return False, f"{n} counts every death in arm B, also those after 24 months."
+    if n == int(((df["arm"] == "A") & (df["death"] == 1) & (df["os_months"] <= 24)).sum()):
+        return False, f"{n} is the count in arm A."
+    return False, f"{n} is not the number of arm B deaths by 24 months."
+
+
+@exercise(
+    "04.2",
+    "The hazard ratio of arm B vs arm A from the primary model (protocol data)?",
+    ("The primary model reports arm A against arm B; the question turns the comparison around.",
+     "Swapping the reference arm changes the sign of the log hazard ratio: take exp(-coefficient) "
+     "of the arm term, or refit with arm A as the reference."),
+)
+def check_inverse_hr(answer: Any) -> tuple[bool, str]:
+    """Exercise 04.2: HR of B vs A = 1 / HR(A vs B) of :func:`analysis.primary_cox`; within 0.01."""
+    x = _hr(answer)
+    hr_ab = an.primary_cox(_trial("protocol")).hazard_ratio
+    truth = 1.0 / hr_ab
+    if close(x, truth, 0.01):
+        return True, f"HR(B vs A) = 1 / HR(A vs B) = 1 / {hr_ab:.2f} = {truth:.2f}."
+    if close(x, hr_ab, 0.01):
+        return False, "that is arm A vs arm B, the model's own comparison; the question asks B vs A."
+    if close(x, -hr_ab, 0.01) or close(x, 1 - hr_ab, 0.01):
+        return False, "a ratio is turned around by taking its inverse, not its negative or its complement."
+    return False, f"{x:g} is not the hazard ratio of B vs A."
+
+
+_POPULATIONS = {
+    "itt": ("intention to treat", "intent to treat", "intention to treat population",
+            "intent to treat population", "itt population", "all randomized patients", "all randomized",
+            "all randomized participants", "every randomized patient", "randomized patients",
+            "randomized population", "all patients randomized", "as randomized", "full analysis set",
+            "fas", "complete intent to treat population", "complete intention to treat population"),
+    "per protocol": ("pp", "per protocol population", "perprotocol", "protocol compliant patients"),
+    "as treated": ("as treated population", "treated patients", "operated patients", "treatment received"),
+}
+
+
+@exercise(
+    "04.3",
+    "Which analysis population is primary for the protocol's Cox model?",
+    ("Look for the sentence in the protocol's data analysis section that says for which "
+     "population the data will be presented.",
+     "Ask which population keeps the comparison that randomization created: every patient "
+     "counted in the arm allocated, whatever treatment was actually received."),
+)
+def check_primary_population(answer: Any) -> tuple[bool, str]:
+    """Exercise 04.3: the primary analysis population. Intention to treat and its synonyms
+    ("ITT", "intent-to-treat", "all randomized patients", "full analysis set", ...) are right."""
+    given = parse_choice(answer, _POPULATIONS, "an analysis population")
+    if given == "itt":
+        return True, ("intention to treat (\"the complete intent-to-treat population\"): every randomized "
+                      "patient in the allocated arm, which is what randomization protects.")
+    return False, (f"{given} selects patients after randomization (arm A patients who progressed are not "
+                   "operated), so the arms are no longer comparable; the protocol names another population.")
+
+
+@exercise(
+    "04.4",
+    "The primary Cox hazard ratio (A vs B) on trial_null.csv?",
+    ("The same model as the primary analysis, on another file of data/.",
+     "Load the null-scenario file with load_trial and pass it to the primary analysis function "
+     "of notebook 04; read the hazard ratio."),
+)
+def check_null_hr(answer: Any) -> tuple[bool, str]:
+    """Exercise 04.4: HR (A vs B) of :func:`analysis.primary_cox` on ``trial_null.csv``; within 0.01."""
+    x = _hr(answer)
+    res = an.primary_cox(_trial("null"))
+    if close(x, res.hazard_ratio, 0.01):
+        covers = "covers" if res.ci_lower <= 1 <= res.ci_upper else "misses"
+        return True, (f"HR {res.hazard_ratio:.2f} (95% CI {res.ci_lower:.2f} to {res.ci_upper:.2f}); the true "
+                      f"HR of this scenario is 1 and the interval {covers} it.")
+    if close(x, 1.0, 0.005):
+        return False, "1 is the true hazard ratio of the null scenario; the estimate from the data differs by chance."
+    if close(x, 1 / res.hazard_ratio, 0.01):
+        return False, "that is arm B vs arm A; the primary model reports A vs B."
+    return False, f"{x:g} is not the primary model's hazard ratio on the null data."
+
+
+@exercise(
+    "04.5",
+    "The 2-year survival difference A - B (a proportion) in trial_realistic.csv?",
+    ("Estimate each arm's survival at 24 months from its Kaplan-Meier curve, then subtract.",
+     "survival_at(df, 24) estimates both arms at 24 months; take arm A minus arm B (the sign "
+     "matters)."),
+)
+def check_survival_difference(answer: Any) -> tuple[bool, str]:
+    """Exercise 04.5: 2-year Kaplan-Meier survival A minus B on the realistic data, as a
+    proportion (-0.05) or percentage points (-5 or "-5%"); within 0.5 points."""
+    x = parse_proportion(answer, "the survival difference", signed=True)
+    sa = an.survival_at(_trial("realistic"), 24.0)
+    truth = float(sa.difference)
+    if close(x, truth, 0.005):
+        covers = "includes" if sa.diff_lower <= 0 <= sa.diff_upper else "excludes"
+        return True, (f"{truth:+.1%} (A minus B), with a 95% CI from {sa.diff_lower:+.1%} to "
+                      f"{sa.diff_upper:+.1%}, which {covers} no difference.")
+    if abs(truth) > 0.005 and close(x, -truth, 0.005):
+        return False, "the sign is reversed; take arm A minus arm B."
+    surv = sa.table["survival"]
+    if any(close(x, float(s), 0.005) for s in surv):
+        return False, f"{x:.1%} is one arm's 2-year survival; the question asks for the difference."
+    return False, f"{x:+.1%} is not the difference of the two arms' 2-year survival."
