@@ -1,0 +1,183 @@
+"""The estimand analyses of :mod:`trialnb.fastsim`, batched over simulated trials.
+
+:func:`analyse_trials` applies the log-rank test, FH(0,1), MaxCombo, the RMST difference and the
+milestone (2-year survival) difference to the *same* simulated trials, arrays of shape (R, n),
+with one sort of each trial shared by all of them (:func:`trialnb.survival_weighted.prepare`);
+the Cox model stays in :func:`trialnb.fastsim.simulate`. :func:`required_patients` finds the
+number of patients that reaches a power by simulation.
+
+Sign convention (as the Cox and log-rank z of ``fastsim``): z < 0 favours arm A. For RMST and
+milestone z = -(A - B) / SE, so a longer RMST or a higher 2-year survival in arm A gives z < 0.
+Two-sided rejection at ``alpha``; MaxCombo's decision is :func:`trialnb.survival_weighted.
+maxcombo_reject` and its z is the component with the largest |z|.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import survival_weighted as sw
+
+__all__ = ["ANALYSES", "RequiredPatients", "analyse_trials", "check_analyses", "required_patients"]
+
+ANALYSES: tuple[str, ...] = ("cox", "logrank", "fh01", "maxcombo", "rmst", "milestone")
+"""Analyses :func:`trialnb.fastsim.simulate` can apply to the same simulated trials."""
+
+
+def check_analyses(analysis: Any) -> tuple[str, ...]:
+    """The analysis names as a tuple (a single name or a list of distinct names of ANALYSES)."""
+    names = (analysis,) if isinstance(analysis, str) else tuple(analysis) if isinstance(analysis, (list, tuple)) else ()
+    bad = [a for a in names if a not in ANALYSES]
+    if not names or bad or len(set(names)) != len(names):
+        raise ValueError(f"analysis must be one of {', '.join(map(repr, ANALYSES))} or a list of distinct ones, "
+                         f"got {analysis!r}")
+    return names
+
+
+def analyse_trials(time: np.ndarray, event: np.ndarray, arm: np.ndarray, names: Sequence[str],
+                   alpha: float, tau: float) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """For each non-Cox analysis in ``names``: (z, reject, ok) arrays of shape (R,); ``ok`` is
+    False where the statistic is undefined (no deaths, S(tau) = 0 ...), and such a trial
+    does not reject."""
+    zcrit = stats.norm.isf(alpha / 2)
+    out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    need_fh = [a for a in names if a in ("logrank", "fh01", "maxcombo")]
+    need_km = [a for a in names if a in ("rmst", "milestone")]
+    if not need_fh and not need_km:
+        return out
+    prep = sw.prepare(time, event, arm)
+    if need_fh:
+        weights = sw.FH_MAXCOMBO if "maxcombo" in need_fh else ((0.0, 0.0), (0.0, 1.0))
+        fh = sw.fh_statistics(prepared=prep, weights=weights)
+        for a, k in (("logrank", 0), ("fh01", 1)):
+            if a in need_fh:
+                z = fh.z[:, k]
+                ok = np.isfinite(z)
+                out[a] = (z, ok & (np.abs(np.nan_to_num(z)) > zcrit), ok)
+        if "maxcombo" in need_fh:
+            ok = np.all(np.isfinite(fh.z), axis=1)
+            zz = np.nan_to_num(fh.z)
+            z = np.where(ok, zz[np.arange(len(zz)), np.argmax(np.abs(zz), axis=1)], np.nan)
+            out["maxcombo"] = (z, ok & sw.maxcombo_reject(zz, fh.corr, alpha), ok)
+    for a in need_km:
+        fn = sw.km_rmst if a == "rmst" else sw.km_milestone
+        ea, va, eb, vb = fn(None, None, None, tau, prepared=prep)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = -(ea - eb) / np.sqrt(va + vb)
+        ok = np.isfinite(z)
+        out[a] = (z, ok & (np.abs(np.nan_to_num(z)) > zcrit), ok)
+    return out
+
+
+@dataclass(frozen=True)
+class RequiredPatients:
+    """Patients needed for ``target`` power under a scenario and analysis, by simulation.
+
+    ``n_patients``: the N (rounded up to the step) where the smoothed simulated power curve
+    probit(power) = a + b sqrt(N), fitted by weighted least squares to every evaluated N,
+    reaches the target; ``power`` and ``power_se``: the simulated power at that N;
+    ``n_lower``, ``n_upper``: 95% Monte-Carlo interval of the crossing point (delta method on
+    the fit); ``evaluations``: every N simulated with its power and SE."""
+
+    analysis: str
+    target: float
+    n_patients: int
+    power: float
+    power_se: float
+    n_lower: float
+    n_upper: float
+    n_trials: int
+    evaluations: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.evaluations
+
+    def summary(self) -> str:
+        from .report import fmt_n, fmt_pct
+
+        return (f"{self.analysis}: {fmt_n(self.n_patients)} patients for {fmt_pct(self.target)} power "
+                f"(simulated {fmt_pct(self.power)}, MC SE {fmt_pct(self.power_se)}; Monte-Carlo range "
+                f"{fmt_n(math.floor(self.n_lower))} to {fmt_n(math.ceil(self.n_upper))}; {fmt_n(self.n_trials)} trials per N)")
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self.summary()}</p>" + self.evaluations.to_html(index=False, float_format=lambda v: f"{v:.4g}")
+
+
+def required_patients(scenario: Any, power: float = 0.8, analysis: str = "cox", *, n_trials: int = 2000,
+                      seed: int = 0, n_min: int = 20, n_max: int = 4000, step: int = 2) -> RequiredPatients:
+    """Total N (multiple of ``step``) that reaches ``power`` under the scenario, by simulation.
+
+    Every N is simulated with the same ``seed`` (common random numbers in the sense of one
+    stream per N; the draws are not nested across N, so the power curve can wiggle by its MC
+    error). Search: doubling from the scenario's N until the power is reached (at most
+    ``n_max``), bisection between the last N below and the first N above, then the smoothed
+    curve of :class:`RequiredPatients` over all evaluated N gives the answer. Each step runs
+    :func:`trialnb.fastsim.simulate` with ``n_trials`` trials.
+    """
+    from .fastsim import Scenario, simulate
+
+    if not isinstance(scenario, Scenario):
+        raise ValueError(f"scenario must be a trialnb.fastsim.Scenario, got {type(scenario).__name__}")
+    if isinstance(power, bool) or not isinstance(power, (int, float)) or not 0 < power < 1:
+        raise ValueError(f"power must lie in (0, 1), got {power!r}")
+    (name,) = check_analyses(analysis) if isinstance(analysis, str) else (None,)
+    if name is None:
+        raise ValueError(f"analysis must be one name of {ANALYSES}, got {analysis!r}")
+    if scenario.is_null:
+        raise ValueError("the scenario has no treatment effect (is_null): no N reaches a power above alpha")
+    if not (isinstance(step, int) and step >= 2 and step % 2 == 0 and n_min >= 4 and n_max > n_min):
+        raise ValueError("step must be an even integer >= 2 and 4 <= n_min < n_max")
+    seen: dict[int, tuple[float, float]] = {}
+
+    def pw(n: int) -> float:
+        if n not in seen:
+            r = simulate(replace(scenario, n_patients=int(n)), n_trials, seed=seed, analysis=name)
+            seen[n] = (r.power, r.power_se)
+        return seen[n][0]
+
+    rnd = lambda n: int(max(n_min, min(n_max, step * math.ceil(n / step))))  # noqa: E731
+    lo, hi = n_min, rnd(scenario.n_patients)
+    while pw(hi) < power:
+        if hi >= n_max:
+            raise ValueError(f"power {power} not reached with n_max = {n_max} patients")
+        lo, hi = hi, rnd(2 * hi)
+    while hi - lo > step:
+        mid = rnd((lo + hi) / 2)
+        if mid >= hi:
+            break
+        if pw(mid) >= power:
+            hi = mid
+        else:
+            lo = mid
+    ev = pd.DataFrame([(n, p, se) for n, (p, se) in sorted(seen.items())], columns=["n_patients", "power", "power_se"])
+    # smooth the simulated curve: probit(power) = a + b sqrt(N) (the normal approximation of a
+    # test whose z grows as sqrt(N)), weighted least squares over the evaluated N
+    use = ev[(ev["power"] > 0.02) & (ev["power"] < 0.995)]
+    if len(use) >= 2:
+        x = np.sqrt(use["n_patients"].to_numpy(float))
+        pp = use["power"].to_numpy()
+        q = stats.norm.ppf(pp)
+        w = n_trials * stats.norm.pdf(q) ** 2 / (pp * (1 - pp))
+        Xd = np.column_stack([np.ones_like(x), x])
+        cov = np.linalg.inv(Xd.T @ (w[:, None] * Xd))
+        a, b = cov @ (Xd.T @ (w * q))
+        qt = stats.norm.ppf(power)
+        n_fit = ((qt - a) / b) ** 2
+        g = np.array([-1.0, -(qt - a) / b]) * 2 * (qt - a) / b**2  # d n / d (a, b)
+        se_n = float(math.sqrt(g @ cov @ g))
+        n_req = rnd(n_fit) if b > 0 else hi
+        lo_n, hi_n = n_fit - 1.96 * se_n, n_fit + 1.96 * se_n
+    else:
+        n_req, lo_n, hi_n = hi, math.nan, math.nan
+    if n_req not in seen:
+        pw(n_req)
+        ev = pd.DataFrame([(n, p, se) for n, (p, se) in sorted(seen.items())],
+                          columns=["n_patients", "power", "power_se"])
+    p_hi, se_hi = seen[n_req]
+    return RequiredPatients(name, float(power), int(n_req), p_hi, se_hi, float(lo_n), float(hi_n), int(n_trials), ev)
