@@ -107,3 +107,23 @@ def test_required_patients_brackets_the_target() -> None:
         fs.required_patients(replace(sc, hazard_ratio=1.0))
     with pytest.raises(ValueError, match="power"):
         fs.required_patients(sc, power=1.5)
+
+
+def test_true_curves_and_estimands() -> None:
+    from trialnb.fastsim_analyses import SHAPES, scenario_curves, true_estimands
+
+    te = true_estimands(Scenario())
+    assert te["survival_b"] == pytest.approx(0.60, rel=1e-9)
+    assert te["survival_a"] == pytest.approx(0.60**0.5, rel=1e-9)
+    lam = -math.log(0.6) / 24
+    exact = (1 - math.exp(-lam * 0.5 * 24)) / (lam * 0.5) - (1 - math.exp(-lam * 24)) / lam
+    assert te["rmst_difference"] == pytest.approx(exact, rel=1e-6)
+    # 30% of arm A not operated: a mixture of the two survival curves
+    mix = true_estimands(Scenario(non_compliance=0.3))
+    assert mix["survival_a"] == pytest.approx(0.7 * 0.6**0.5 + 0.3 * 0.6, rel=1e-9)
+    c = scenario_curves(Scenario(**SHAPES["crossing"]), [1.0, 5.0, 7.0, 24.0])
+    assert list(c["hr_operated"]) == [2.0, 2.0, 0.6, 0.6]
+    assert c["survival_a"].iloc[0] < c["survival_b"].iloc[0] and c["survival_a"].iloc[-1] > c["survival_b"].iloc[-1]
+    # the crossing shape: the 2-year difference favours A, the RMST difference favours B
+    te = true_estimands(Scenario(**SHAPES["crossing"]))
+    assert te["milestone_difference"] > 0 > te["rmst_difference"]

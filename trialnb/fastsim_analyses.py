@@ -24,7 +24,8 @@ from scipy import stats
 
 from . import survival_weighted as sw
 
-__all__ = ["ANALYSES", "RequiredPatients", "analyse_trials", "check_analyses", "required_patients"]
+__all__ = ["ANALYSES", "RequiredPatients", "analyse_trials", "check_analyses", "required_patients", "scenario_curves",
+           "true_estimands", "SHAPES"]
 
 ANALYSES: tuple[str, ...] = ("cox", "logrank", "fh01", "maxcombo", "rmst", "milestone")
 """Analyses :func:`trialnb.fastsim.simulate` can apply to the same simulated trials."""
@@ -181,3 +182,61 @@ def required_patients(scenario: Any, power: float = 0.8, analysis: str = "cox", 
                           columns=["n_patients", "power", "power_se"])
     p_hi, se_hi = seen[n_req]
     return RequiredPatients(name, float(power), int(n_req), p_hi, se_hi, float(lo_n), float(hi_n), int(n_trials), ev)
+
+
+def _multiplier_integral(sc: Any, t: np.ndarray, start: float) -> np.ndarray:
+    """integral_0^t of the operated patient's hazard multiplier, surgery effect from ``start``
+    (1 before start, early_hazard_ratio for early_months, 1 until the delay, hazard_ratio after)."""
+    e_end = start + sc.early_months
+    d_end = start + max(sc.early_months, sc.effect_delay_months)
+    seg = lambda a, b: np.clip(t, a, b) - a  # noqa: E731  time spent in [a, b) by t
+    return (np.minimum(t, start) + sc.early_hazard_ratio * seg(start, e_end) + seg(e_end, d_end)
+            + sc.hazard_ratio * np.clip(t - d_end, 0.0, None))
+
+
+def scenario_curves(scenario: Any, t: Any) -> pd.DataFrame:
+    """True curves of a :class:`trialnb.fastsim.Scenario` at times ``t`` (months): the hazard
+    ratio of an operated patient vs an unoperated one (``hr_operated``), and the survival of
+    each arm as randomized (``survival_a``, ``survival_b``: mixtures over the 12 factor
+    strata, over operated / not operated in arm A (``non_compliance``) and over crossover in
+    arm B; loss to follow-up and censoring play no part)."""
+    sc = scenario
+    t = np.asarray(t, float)
+    ps, lp = sc._strata_lp()
+    lam = sc.baseline_hazard * np.exp(lp)
+    M_a = _multiplier_integral(sc, t, 0.0)
+    M_b = _multiplier_integral(sc, t, sc.crossover_months)
+    S = lambda M: (ps[:, None] * np.exp(-lam[:, None] * M[None, :])).sum(axis=0)  # noqa: E731
+    s_none = S(t)
+    s_a = (1 - sc.non_compliance) * S(M_a) + sc.non_compliance * s_none
+    s_b = sc.crossover * S(M_b) + (1 - sc.crossover) * s_none
+    e_end = sc.early_months
+    d_end = max(sc.early_months, sc.effect_delay_months)
+    hr = np.where(t < e_end, sc.early_hazard_ratio, np.where(t < d_end, 1.0, sc.hazard_ratio))
+    return pd.DataFrame({"time": t, "hr_operated": hr, "survival_a": s_a, "survival_b": s_b})
+
+
+def true_estimands(scenario: Any, tau: float | None = None) -> dict[str, float]:
+    """The population-level summaries the analyses estimate, from the true curves: 2-year
+    (tau) survival per arm, their difference and ratio, and the RMST difference
+    integral_0^tau (S_A - S_B) dt (trapezoid rule on a 0.01-month grid). tau defaults to the
+    scenario's horizon (24 months)."""
+    tau = float(scenario.horizon_months if tau is None else tau)
+    grid = np.linspace(0.0, tau, int(round(tau * 100)) + 1)
+    c = scenario_curves(scenario, grid)
+    sa, sb = float(c["survival_a"].iloc[-1]), float(c["survival_b"].iloc[-1])
+    diff = (c["survival_a"] - c["survival_b"]).to_numpy()
+    rmst = float(np.sum((diff[1:] + diff[:-1]) / 2 * np.diff(grid)))
+    return {"tau": tau, "survival_a": sa, "survival_b": sb, "milestone_difference": sa - sb,
+            "survival_ratio": sa / sb, "rmst_difference": rmst}
+
+
+SHAPES: dict[str, dict[str, float]] = {
+    "proportional": {},
+    "delayed benefit": {"effect_delay_months": 6.0},
+    "early harm then benefit": {"early_hazard_ratio": 3.0, "early_months": 3.0},
+    "crossing": {"early_hazard_ratio": 2.0, "early_months": 6.0, "hazard_ratio": 0.6},
+}
+"""Hazard shapes surgery can produce, as Scenario arguments on top of the protocol design
+(HR 0.5): proportional; no effect for 6 months, then HR 0.5; perioperative harm (HR 3 for 3
+months) then HR 0.5; HR 2 for 6 months then 0.6, whose survival curves cross."""
