@@ -80,7 +80,8 @@ class MilestoneResult:
     """Survival at ``tau`` months per arm (Kaplan-Meier, Greenwood SE) and three contrasts:
     the difference S_A - S_B (Wald CI, z test), the complementary log-log contrast
     log(-log S_A) - log(-log S_B) (= log of the ratio of cumulative hazards at tau; delta
-    method SE = SE(S)/(S |log S|) per arm) and the ratio S_A / S_B (CI on the log scale)."""
+    method SE = SE(S)/(S |log S|) per arm; < 0 favours A, so its z has the opposite sign of
+    the difference's) and the ratio S_A / S_B (CI on the log scale)."""
 
     tau: float
     survival_a: float

@@ -24,7 +24,7 @@ def plot_shapes(scenarios: Mapping[str, Any], horizon: float = 24.0) -> "Figure"
 
     t = np.linspace(0.0, horizon + 12.0, 721)
     fig, axes = plt.subplots(2, len(scenarios), figsize=(3.2 * len(scenarios), 5.4), sharex=True,
-                             sharey="row", squeeze=False)
+                             sharey="row", squeeze=False, layout="constrained")
     for j, (name, sc) in enumerate(scenarios.items()):
         c = scenario_curves(sc, t)
         top, bot = axes[0, j], axes[1, j]
@@ -39,7 +39,6 @@ def plot_shapes(scenarios: Mapping[str, Any], horizon: float = 24.0) -> "Figure"
     axes[0, 0].set_ylabel("HR operated vs not")
     axes[1, 0].set_ylabel("Survival")
     axes[1, 0].legend(loc="lower left", fontsize=8)
-    fig.tight_layout()
     return fig
 
 
@@ -48,7 +47,7 @@ def plot_power_table(table: pd.DataFrame, se: pd.DataFrame | None = None) -> "Fi
     from ``se`` (same shape), and the 80% target."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 3.8))
+    fig, ax = plt.subplots(figsize=(9, 3.8), layout="constrained")
     k = table.shape[1]
     x = np.arange(table.shape[0])
     w = 0.8 / k
@@ -60,5 +59,4 @@ def plot_power_table(table: pd.DataFrame, se: pd.DataFrame | None = None) -> "Fi
     ax.set_ylabel("Power (simulated)")
     ax.set_ylim(0, 1)
     ax.legend(ncol=k, fontsize=8, loc="upper right")
-    fig.tight_layout()
     return fig
