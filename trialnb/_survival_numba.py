@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import types
 
 import numba as nb
 import numpy as np
@@ -25,35 +26,30 @@ if not os.environ.get("NUMBA_THREADING_LAYER"):
     nb.config.THREADING_LAYER = "workqueue"
 
 
-def _cox_values(X, order, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W, V, M,
+def _cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W, V, M,
                ll, score, info):  # pragma: no cover - compiled
     R, n, p = X.shape
     m = rows.shape[0]
     for i in nb.prange(m):  # scratch rows W[i] (n), V[i] (4, p), M[i] (3, p, p): no allocation
         r = rows[i]
         w = W[i]
-        o = order[r]
         S1, D1, mj, sc = V[i, 0], V[i, 1], V[i, 2], V[i, 3]
         S2, D2, inf = M[i, 0], M[i, 1], M[i, 2]
-        for a in range(p):
+        for a in range(p):  # D1, D2 too: untied groups use them with weight c = 0
             sc[a] = 0.0
+            D1[a] = 0.0
             for b in range(p):
                 inf[a, b] = 0.0
+                D2[a, b] = 0.0
         shift = -np.inf
         for j in range(n):
             s = 0.0
             for a in range(p):
-                s += X[r, o[j], a] * beta[i, a]
+                s += X[r, j, a] * beta[i, a]
             w[j] = s
             if s > shift:
                 shift = s
         lli = 0.0
-        for j in range(n):
-            if d[r, j] > 0:
-                lli += w[j] - shift
-                for a in range(p):
-                    sc[a] += X[r, o[j], a]
-            w[j] = math.exp(w[j] - shift)
         S0 = 0.0
         block_end = -1
         q = n
@@ -71,26 +67,33 @@ def _cox_values(X, order, d, gstart, bend, ostart, pt, has_entry, efron, rows, b
             gs = gstart[r, j]
             D0 = 0.0
             nd = 0
-            for a in range(p):
-                D1[a] = 0.0
-                for b in range(a + 1):
-                    D2[a, b] = 0.0
+            tied = efron and j > gs  # D1, D2 only matter for Efron with tied rows (c > 0)
+            if tied:
+                for a in range(p):
+                    D1[a] = 0.0
+                    for b in range(a + 1):
+                        D2[a, b] = 0.0
             for k in range(j, gs - 1, -1):  # the whole tie group joins the risk set
-                wk = w[k]
-                S0 += wk
                 dead = d[r, k] > 0
+                if dead:
+                    lli += w[k] - shift
+                    for a in range(p):
+                        sc[a] += X[r, k, a]
+                wk = math.exp(w[k] - shift)  # w holds eta until the row joins, then its weight
+                w[k] = wk
+                S0 += wk
                 if dead:
                     nd += 1
                     D0 += wk
                 for a in range(p):
-                    wxa = wk * X[r, o[k], a]
+                    wxa = wk * X[r, k, a]
                     S1[a] += wxa
                     for b in range(a + 1):
-                        S2[a, b] += wxa * X[r, o[k], b]
-                    if dead:
+                        S2[a, b] += wxa * X[r, k, b]
+                    if dead and tied:
                         D1[a] += wxa
                         for b in range(a + 1):
-                            D2[a, b] += wxa * X[r, o[k], b]
+                            D2[a, b] += wxa * X[r, k, b]
             if nd > 0:
                 if has_entry:  # rows with entry >= t leave the risk set
                     ps = pt[r, j]
@@ -100,10 +103,10 @@ def _cox_values(X, order, d, gstart, bend, ostart, pt, has_entry, efron, rows, b
                         wk = w[k]
                         S0 -= wk
                         for a in range(p):
-                            wxa = wk * X[r, o[k], a]
+                            wxa = wk * X[r, k, a]
                             S1[a] -= wxa
                             for b in range(a + 1):
-                                S2[a, b] -= wxa * X[r, o[k], b]
+                                S2[a, b] -= wxa * X[r, k, b]
                 reps = nd if efron else 1
                 mult = 1.0 if efron else float(nd)
                 for l in range(reps):
@@ -125,16 +128,25 @@ def _cox_values(X, order, d, gstart, bend, ostart, pt, has_entry, efron, rows, b
                 info[i, b, a] = inf[a, b]
 
 
-cox_values = nb.njit(cache=True, parallel=True, error_model="numpy")(_cox_values)
-cox_values_serial = nb.njit(cache=True, error_model="numpy")(_cox_values)
+def _renamed(f, name):
+    """A copy of ``f`` under another name: numba's on-disk cache is keyed by the function's
+    name and line, so the serial and the parallel builds must not share one."""
+    g = types.FunctionType(f.__code__, f.__globals__, name, f.__defaults__, f.__closure__)
+    g.__qualname__ = name
+    return g
+
+
+cox_values = nb.njit(cache=True, parallel=True, error_model="numpy")(_renamed(_cox_values, "cox_values"))
+cox_values_serial = nb.njit(cache=True, error_model="numpy")(_renamed(_cox_values, "cox_values_serial"))
 """The same kernel on one thread: for the last Newton steps of a few trials, where waking a
 second thread costs more than it saves."""
 
 
 @nb.njit(cache=True, parallel=True)
-def prepare(t, d, strata, has_strata, n_strata, order, gstart, bend, ds):  # pragma: no cover
+def prepare(t, d, X, strata, has_strata, n_strata, order, gstart, bend, ds, Xs):  # pragma: no cover
     """Per trial: stable order by (stratum, time), the first row of each tie group, one past
-    the last row of each stratum, and the events in that order (as ``survival._risk_sets``)."""
+    the last row of each stratum, and the events and covariates in that order (as
+    ``survival._risk_sets``)."""
     R, n = t.shape
     for r in nb.prange(R):
         o = np.argsort(t[r], kind="mergesort")
@@ -155,6 +167,8 @@ def prepare(t, d, strata, has_strata, n_strata, order, gstart, bend, ds):  # pra
             k = o[j]
             order[r, j] = k
             ds[r, j] = d[r, k]
+            for a in range(X.shape[2]):
+                Xs[r, j, a] = X[r, k, a]
             new = j == 0 or t[r, k] != t[r, o[j - 1]]
             if has_strata and j > 0 and strata[r, k] != strata[r, o[j - 1]]:
                 new = True

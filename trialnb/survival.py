@@ -248,11 +248,11 @@ def _risk_sets_compiled(t: np.ndarray, d: np.ndarray, X: np.ndarray, strata: np.
     order = np.empty((R, n), np.int64)
     gstart = np.empty((R, n), np.int64)
     bend = np.empty((R, n), np.int64)
-    ds = np.empty((R, n))
+    ds, Xs = np.empty((R, n)), np.empty(X.shape)
     has = strata is not None
     s = strata if has else np.zeros((1, 1), np.int64)
-    _nbk.prepare(t, d, s, has, int(s.max()) + 1, order, gstart, bend, ds)
-    return _RiskSets(order, X, ds, gstart, bend, None, None, efron)
+    _nbk.prepare(t, d, X, s, has, int(s.max()) + 1, order, gstart, bend, ds, Xs)
+    return _RiskSets(order, X, ds, gstart, bend, None, None, efron, X=Xs)
 
 
 def _values_numpy(rs: _RiskSets, rows: np.ndarray, beta: np.ndarray
@@ -304,7 +304,7 @@ def _values(rs: _RiskSets, rows: np.ndarray, beta: np.ndarray, use_numba: bool):
     ll, score, info = np.empty(m), np.empty((m, p)), np.empty((m, p, p))
     has_entry, dummy = rs.ostart is not None, np.zeros((1, 1), np.int64)
     kernel = _nbk.cox_values if m >= 64 else _nbk.cox_values_serial
-    kernel(rs.Xraw, rs.order, rs.d, rs.gstart, rs.bend, rs.ostart if has_entry else dummy,
+    kernel(rs.X, rs.d, rs.gstart, rs.bend, rs.ostart if has_entry else dummy,
            rs.pt if has_entry else dummy, has_entry, rs.efron and rs.ties, rows.astype(np.int64),
            np.ascontiguousarray(beta), np.empty((m, rs.d.shape[1])), np.empty((m, 4, p)),
            np.empty((m, 3, p, p)), ll, score, info)
