@@ -127,3 +127,19 @@ def test_true_curves_and_estimands() -> None:
     # the crossing shape: the 2-year difference favours A, the RMST difference favours B
     te = true_estimands(Scenario(**SHAPES["crossing"]))
     assert te["milestone_difference"] > 0 > te["rmst_difference"]
+
+
+def test_compiled_and_numpy_analyses_agree() -> None:
+    from trialnb.fastsim_analyses import _nbk, analyse_trials
+
+    if _nbk is None:
+        pytest.skip("numba not installed: only the numpy path exists")
+    d = simulate_data(Scenario(effect_delay_months=6.0), 300, np.random.default_rng(2))
+    t = np.ceil(d.time * 2) / 2  # ties
+    names = list(ANALYSES[1:])
+    a = analyse_trials(t, d.event, d.arm, names, 0.05, 24.0, engine="numba")
+    b = analyse_trials(t, d.event, d.arm, names, 0.05, 24.0, engine="numpy")
+    for k in names:
+        np.testing.assert_allclose(a[k][0], b[k][0], rtol=1e-10, atol=1e-12)
+        np.testing.assert_array_equal(a[k][1], b[k][1])
+        np.testing.assert_array_equal(a[k][2], b[k][2])

@@ -651,7 +651,7 @@ def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int =
             z, hr = lr.z, lr.hr
             conv = np.isfinite(z)
         more = analyse_trials(data.time, data.event, data.arm, [a for a in names if a != "cox"],
-                              sc.alpha, sc.horizon_months) if len(names) > 1 or analysis not in ("cox", "logrank") else {}
+                              sc.alpha, sc.horizon_months, engine) if len(names) > 1 or analysis not in ("cox", "logrank") else {}
         if analysis not in ("cox", "logrank"):
             z, conv = more[analysis][0], more[analysis][2]
         if "cox" in extra:

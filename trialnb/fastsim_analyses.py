@@ -24,6 +24,11 @@ from scipy import stats
 
 from . import survival_weighted as sw
 
+try:  # optional acceleration (PyPI ``numba``); the numpy path gives the same numbers
+    from . import _estimands_numba as _nbk
+except ImportError:  # pragma: no cover - depends on the environment
+    _nbk = None
+
 __all__ = ["ANALYSES", "RequiredPatients", "analyse_trials", "check_analyses", "required_patients", "scenario_curves",
            "true_estimands", "SHAPES"]
 
@@ -41,21 +46,42 @@ def check_analyses(analysis: Any) -> tuple[str, ...]:
     return names
 
 
+def _compiled_stats(time: np.ndarray, event: np.ndarray, arm: np.ndarray, tau: float):
+    t = np.ascontiguousarray(np.atleast_2d(time), dtype=float)
+    e = np.ascontiguousarray(np.atleast_2d(event), dtype=float)
+    g = np.ascontiguousarray(np.atleast_2d(arm), dtype=float)
+    R = t.shape[0]
+    u, cov, km = np.empty((R, 4)), np.empty((R, 4, 4)), np.empty((R, 8))
+    _nbk.trial_stats(t, e, g, float(tau), u, cov, km)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = u / np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+    return sw.FHStatistics(sw.FH_MAXCOMBO, u, cov, z), km
+
+
 def analyse_trials(time: np.ndarray, event: np.ndarray, arm: np.ndarray, names: Sequence[str],
-                   alpha: float, tau: float) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+                   alpha: float, tau: float, engine: str = "auto"
+                   ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """For each non-Cox analysis in ``names``: (z, reject, ok) arrays of shape (R,); ``ok`` is
     False where the statistic is undefined (no deaths, S(tau) = 0 ...), and such a trial
-    does not reject."""
+    does not reject. ``engine``: "numba" (or "auto" with numba installed) uses the compiled
+    one-pass kernel :mod:`trialnb._estimands_numba`, "numpy" the vectorised
+    :mod:`trialnb.survival_weighted` functions; same numbers to rounding error."""
     zcrit = stats.norm.isf(alpha / 2)
     out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     need_fh = [a for a in names if a in ("logrank", "fh01", "maxcombo")]
     need_km = [a for a in names if a in ("rmst", "milestone")]
     if not need_fh and not need_km:
         return out
-    prep = sw.prepare(time, event, arm)
+    if engine not in ("auto", "numpy", "numba"):
+        raise ValueError(f"engine must be 'auto', 'numpy' or 'numba', got {engine!r}")
+    compiled = _nbk is not None and engine != "numpy"
+    if compiled:
+        fh_c, km = _compiled_stats(time, event, arm, tau)
+    else:
+        prep = sw.prepare(time, event, arm)
     if need_fh:
         weights = sw.FH_MAXCOMBO if "maxcombo" in need_fh else ((0.0, 0.0), (0.0, 1.0))
-        fh = sw.fh_statistics(prepared=prep, weights=weights)
+        fh = fh_c if compiled else sw.fh_statistics(prepared=prep, weights=weights)
         for a, k in (("logrank", 0), ("fh01", 1)):
             if a in need_fh:
                 z = fh.z[:, k]
@@ -67,8 +93,11 @@ def analyse_trials(time: np.ndarray, event: np.ndarray, arm: np.ndarray, names: 
             z = np.where(ok, zz[np.arange(len(zz)), np.argmax(np.abs(zz), axis=1)], np.nan)
             out["maxcombo"] = (z, ok & sw.maxcombo_reject(zz, fh.corr, alpha), ok)
     for a in need_km:
-        fn = sw.km_rmst if a == "rmst" else sw.km_milestone
-        ea, va, eb, vb = fn(None, None, None, tau, prepared=prep)
+        if compiled:
+            ea, va, eb, vb = km[:, 4:8].T if a == "rmst" else km[:, 0:4].T
+        else:
+            fn = sw.km_rmst if a == "rmst" else sw.km_milestone
+            ea, va, eb, vb = fn(None, None, None, tau, prepared=prep)
         with np.errstate(invalid="ignore", divide="ignore"):
             z = -(ea - eb) / np.sqrt(va + vb)
         ok = np.isfinite(z)
