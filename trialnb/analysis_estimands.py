@@ -28,7 +28,7 @@ from scipy import stats
 from . import survival as _surv
 from . import survival_weighted as _sw
 from .protocol import ARM_CODES, FACTOR_NAMES
-from .report import fmt_hr, fmt_num, fmt_pct
+from .report import fmt_hr, fmt_num, fmt_p, fmt_pct
 
 __all__ = ["MaxComboResult", "MilestoneResult", "PiecewiseHRResult", "RMSTResult", "WeightedLogrankResult",
            "maxcombo", "milestone", "piecewise_hr", "rmst_difference", "weighted_logrank"]
@@ -69,6 +69,10 @@ def _estimand_arrays(data: Any, factors: bool = False) -> tuple[np.ndarray, ...]
     if not np.all((a == 0) | (a == 1)) or a.min() == a.max():
         raise ValueError("arm must be 0/1 (1 = A) with both arms present")
     return t.astype(float), e.astype(int), a.astype(int)
+
+
+def _p(p: float) -> str:
+    return fmt_p(p) if math.isfinite(p) else "p not available"
 
 
 def _frame_html(obj: Any) -> str:
@@ -115,8 +119,8 @@ class MilestoneResult:
     def summary(self) -> str:
         return (f"{self.tau:g}-month survival: A {fmt_pct(self.survival_a)}, B {fmt_pct(self.survival_b)}; "
                 f"difference {fmt_num(100 * self.difference, 1)} points (95% CI {fmt_num(100 * self.diff_lower, 1)} "
-                f"to {fmt_num(100 * self.diff_upper, 1)}), p = {fmt_num(self.p_value, 4)}; "
-                f"complementary log-log p = {fmt_num(self.cloglog_p, 4)}; ratio {fmt_num(self.ratio, 3)}")
+                f"to {fmt_num(100 * self.diff_upper, 1)}), {_p(self.p_value)}; "
+                f"complementary log-log {_p(self.cloglog_p)}; ratio {fmt_num(self.ratio, 3)}")
 
     def _repr_html_(self) -> str:
         return _frame_html(self)
@@ -172,7 +176,7 @@ class RMSTResult:
     def summary(self) -> str:
         return (f"RMST to {self.tau:g} months: A {fmt_num(self.rmst_a, 2)}, B {fmt_num(self.rmst_b, 2)} months; "
                 f"difference {fmt_num(self.difference, 2)} months (95% CI {fmt_num(self.diff_lower, 2)} to "
-                f"{fmt_num(self.diff_upper, 2)}), p = {fmt_num(self.p_value, 4)}")
+                f"{fmt_num(self.diff_upper, 2)}), {_p(self.p_value)}")
 
     def _repr_html_(self) -> str:
         return _frame_html(self)
@@ -210,7 +214,7 @@ class WeightedLogrankResult:
 
     def summary(self) -> str:
         return (f"FH({self.rho:g}, {self.gamma:g}) log-rank{' stratified' if self.stratified else ''}: "
-                f"z = {fmt_num(self.z, 3)}, p = {fmt_num(self.p_value, 4)}")
+                f"z = {fmt_num(self.z, 3)}, {_p(self.p_value)}")
 
     def _repr_html_(self) -> str:
         return _frame_html(self)
@@ -251,8 +255,8 @@ class MaxComboResult:
 
     def summary(self) -> str:
         return (f"MaxCombo of {len(self.weights)} FH statistics: max |z| = {fmt_num(self.statistic, 3)}, "
-                f"p = {fmt_num(self.p_value, 4)} (multivariate normal; smallest single p = "
-                f"{fmt_num(float(2 * stats.norm.sf(self.statistic)), 4)})")
+                f"{_p(self.p_value)} (multivariate normal; smallest single "
+                f"{_p(float(2 * stats.norm.sf(self.statistic)))})")
 
     def _repr_html_(self) -> str:
         return _frame_html(self)
@@ -294,7 +298,7 @@ class PiecewiseHRResult:
     def summary(self) -> str:
         return (f"HR A vs B before {self.change_point:g} months {fmt_hr(self.hr_before, self.lower_before, self.upper_before)}, "
                 f"after {fmt_hr(self.hr_after, self.lower_after, self.upper_after)}; "
-                f"test of equal HRs p = {fmt_num(self.p_equal, 4)}")
+                f"test of equal HRs {_p(self.p_equal)}")
 
     def _repr_html_(self) -> str:
         return _frame_html(self)
