@@ -268,3 +268,33 @@ def test_dataframe_and_array_inputs_agree_and_render() -> None:
 def test_bad_input_raises_value_error(call, msg: str) -> None:
     with pytest.raises(ValueError, match=msg):
         call()
+
+
+# ---------------------------------------------------------------------------- properties
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(6, 60), st.booleans())
+def test_properties_swap_arms_and_match_the_engine(seed: int, n: int, ties: bool) -> None:
+    """Swapping the arms negates every FH numerator and keeps the covariance; per-arm KM and
+    RMST equal the engine's one-sample functions on each arm."""
+    rng = np.random.default_rng(seed)
+    t = rng.exponential(15, n)
+    t = np.ceil(t) if ties else t
+    e = (rng.random(n) < 0.7).astype(int)
+    a = np.zeros(n, int)
+    a[rng.permutation(n)[: n // 2]] = 1
+    f, g = sw.fh_statistics(t, e, a), sw.fh_statistics(t, e, 1 - a)
+    np.testing.assert_allclose(f.u, -g.u, atol=1e-10)
+    np.testing.assert_allclose(f.cov, g.cov, rtol=1e-10, atol=1e-12)
+    ra, va, rb, vb = sw.km_rmst(t, e, a, 12.0)
+    for arm, r, v in ((1, ra, va), (0, rb, vb)):
+        er, ese = surv.rmst(t[a == arm], e[a == arm], 12.0)
+        assert r == pytest.approx(er, rel=1e-10)
+        if math.isfinite(ese):
+            assert math.sqrt(v) == pytest.approx(ese, rel=1e-8, abs=1e-12)
+    sa, vsa, _, _ = sw.km_milestone(t, e, a, 12.0)
+    s1, se1 = surv.survival_at(t[a == 1], e[a == 1], 12.0)
+    assert sa == pytest.approx(s1, rel=1e-12, abs=1e-15)

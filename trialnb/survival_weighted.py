@@ -243,7 +243,8 @@ def km_milestone(time: Any, event: Any, group: Any, tau: float, *,
         use, q, _, _, gw = _arm_km(ts, es, ga, new, gst, gen, tau)
         s = np.prod(q, axis=1)
         g = gw.sum(axis=1)
-        out += [s, np.where(s > 0, s * s * g, np.nan)]
+        with np.errstate(invalid="ignore"):
+            out += [s, np.where(s > 0, s * s * g, np.nan)]
     return tuple(float(a[0]) for a in out) if single else tuple(out)
 
 
@@ -271,7 +272,8 @@ def km_rmst(time: Any, event: Any, group: Any, tau: float, *,
         area = tau - B.sum(axis=1)
         later = _rev(B)[:, 1:]  # sum over rows after j (q = 1 rows add 0)
         A = S * rem - later
-        var = np.sum(np.where(use & (ts < tau), A * A * gw, 0.0), axis=1)
+        with np.errstate(invalid="ignore"):  # 0 * inf where a last death empties the risk set
+            var = np.sum(np.where(use & (ts < tau), A * A * gw, 0.0), axis=1)
         out += [area, var]
     return tuple(float(a[0]) for a in out) if single else tuple(out)
 
