@@ -637,7 +637,7 @@ def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int =
     n_chunks = -(-int(n_trials) // _CHUNK)
     children = np.random.SeedSequence(int(seed)).spawn(n_chunks)
     zcrit = stats.norm.isf(sc.alpha / 2)
-    zs, hrs, evs, durs, convs, eva = [], [], [], [], [], []
+    zs, hrs, evs, durs, convs, eva, rejs = [], [], [], [], [], [], []
     for k in range(n_chunks):
         m = min(_CHUNK, n_trials - k * _CHUNK)
         data = simulate_data(sc, m, np.random.default_rng(children[k]))
@@ -654,6 +654,7 @@ def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int =
                               sc.alpha, sc.horizon_months, engine) if len(names) > 1 or analysis not in ("cox", "logrank") else {}
         if analysis not in ("cox", "logrank"):
             z, conv = more[analysis][0], more[analysis][2]
+        rejs.append(more[analysis][1] if analysis not in ("cox", "logrank") else np.abs(np.nan_to_num(z)) > zcrit)
         if "cox" in extra:
             fit = fit_cox_batch(data.time, data.event, data.covariates, engine=engine)
             zc = fit.coef[:, 0] / fit.se[:, 0]
@@ -669,7 +670,7 @@ def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int =
     z = np.concatenate(zs)
     return SimulationResult(
         scenario=sc, analysis=analysis, n_trials=int(n_trials), seed=int(seed),
-        reject=np.abs(np.nan_to_num(z)) > zcrit, z=z, hr=np.concatenate(hrs),
+        reject=np.concatenate(rejs), z=z, hr=np.concatenate(hrs),
         events=np.concatenate(evs), duration=np.concatenate(durs), converged=np.concatenate(convs),
         events_a=np.concatenate(eva),
         by_analysis={a: (np.concatenate([v[1] for v in vs]), np.concatenate([v[2] for v in vs]))
