@@ -250,8 +250,8 @@ for a, res in need.items():
 # %% [markdown]
 # Against the protocol's 236 patients, the realistic assumptions need several times as many
 # patients with the planned Cox analysis; a late-weighted FH(0,1) or a MaxCombo primary test
-# needs a quarter to a third fewer than the Cox model. These numbers are what investigators
-# should hear before recruiting.
+# needs about a fifth (MaxCombo) to over a quarter (FH(0,1)) fewer patients than the Cox
+# model. These numbers are what investigators should hear before recruiting.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. A multiplicity plan
