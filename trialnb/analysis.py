@@ -727,3 +727,15 @@ def consort_counts(screening: pd.DataFrame, df: pd.DataFrame) -> dict[str, Any]:
                              "lost": int(g["lost_to_follow_up"].sum()), "analysed_itt": len(g),
                              "per_protocol": int(g["per_protocol"].sum())}
     return out
+
+
+
+# ---------------------------------------------------------------- estimands (issue 14)
+# Milestone, RMST, weighted log-rank, MaxCombo and piecewise HRs of one trial live in
+# trialnb.analysis_estimands (this module stays under 800 lines); they are part of this API.
+from .analysis_estimands import (MaxComboResult, MilestoneResult, PiecewiseHRResult, RMSTResult,  # noqa: E402
+                                 WeightedLogrankResult, maxcombo, milestone, piecewise_hr, rmst_difference,
+                                 weighted_logrank)
+
+__all__ += ["MaxComboResult", "MilestoneResult", "PiecewiseHRResult", "RMSTResult", "WeightedLogrankResult",
+            "maxcombo", "milestone", "piecewise_hr", "rmst_difference", "weighted_logrank"]

@@ -47,6 +47,7 @@ from .protocol import PROTOCOL
 from .randomization.batched import minimization_batched
 from .sample_size import expected_events, schoenfeld_power, split_events_power
 from .survival import HAVE_NUMBA, CoxResult, LogrankResult, fit_cox, logrank
+from .fastsim_analyses import ANALYSES, RequiredPatients, analyse_trials, check_analyses, required_patients
 
 """Whether the numba engine is available (``engine="auto"`` then uses it for Cox fits)."""
 
@@ -64,6 +65,9 @@ __all__ = [
     "schoenfeld_power",
     "simulate",
     "simulate_data",
+    "ANALYSES",
+    "RequiredPatients",
+    "required_patients",
     "expected_events",
     "split_events_power",
 ]
@@ -134,6 +138,12 @@ class Scenario:
       and the time from randomization of that surgery; from then on they get the surgery effect.
     * ``effect_delay_months``: the surgery effect (hazard ratio) only starts this long after
       surgery (piecewise-constant hazard ratio: 1, then ``hazard_ratio``).
+    * ``early_hazard_ratio``, ``early_months``: an early period after surgery with its own
+      hazard ratio (perioperative harm: > 1); the operated patient's hazard ratio is then
+      ``early_hazard_ratio`` for ``early_months``, 1 until ``effect_delay_months`` (if later)
+      and ``hazard_ratio`` after. Shapes: proportional (defaults), delayed benefit
+      (``effect_delay_months``), early harm then benefit (``early_hazard_ratio`` > 1,
+      ``early_months`` > 0), crossing survival curves (a larger or longer early harm).
     * factor frequencies ``p_soft_tissue``, ``p_visceral`` (bone = the rest),
       ``p_hr_positive``, ``p_her2_positive`` (defaults 0.10 / 0.45 / 0.75 / 0.25 from the
       evidence file, section 3) and prognostic hazard ratios ``hr_*`` (default 1). The
@@ -151,6 +161,8 @@ class Scenario:
     horizon_months: float = PROTOCOL.primary_analysis.censor_months or PROTOCOL.design.horizon_months
     hazard_ratio: float = PROTOCOL.design.hazard_ratio
     effect_delay_months: float = 0.0
+    early_hazard_ratio: float = 1.0
+    early_months: float = 0.0
     loss_to_follow_up: float = PROTOCOL.design.loss_to_follow_up
     non_compliance: float = 0.0
     crossover: float = 0.0
@@ -194,11 +206,11 @@ class Scenario:
             raise ScenarioError(f"minimization_p must lie in [0.5, 1], got {self.minimization_p}")
         if isinstance(self.block_size, bool) or not isinstance(self.block_size, (int, np.integer)) or self.block_size < 2 or self.block_size % 2:
             raise ScenarioError(f"block_size must be an even integer >= 2, got {self.block_size!r}")
-        for name in ("accrual_months", "accrual_shape", "horizon_months", "hazard_ratio",
+        for name in ("accrual_months", "accrual_shape", "horizon_months", "hazard_ratio", "early_hazard_ratio",
                      "hr_soft_tissue", "hr_visceral", "hr_hr_negative", "hr_her2_positive"):
             if num(name) <= 0:
                 raise ScenarioError(f"{name} must be > 0, got {getattr(self, name)}")
-        for name in ("effect_delay_months", "crossover_months"):
+        for name in ("effect_delay_months", "crossover_months", "early_months"):
             if num(name) < 0:
                 raise ScenarioError(f"{name} must be >= 0 months, got {getattr(self, name)}")
         prob("control_survival", lo_open=True, hi_open=True)
@@ -255,8 +267,9 @@ class Scenario:
 
     @property
     def is_null(self) -> bool:
-        """True when arm A and arm B have the same survival distribution (HR = 1)."""
-        return self.hazard_ratio == 1.0
+        """True when arm A and arm B have the same survival distribution (HR = 1 and no early
+        period with another hazard ratio)."""
+        return self.hazard_ratio == 1.0 and (self.early_hazard_ratio == 1.0 or self.early_months == 0.0)
 
     def describe(self) -> str:
         """One line per assumption that differs from the protocol design."""
@@ -359,6 +372,8 @@ def simulate_data(scenario: Scenario, n_trials: int, rng: np.random.Generator) -
     E = rng.standard_exponential((R, n))
     H_change = lam * change
     t_death = np.where(E < H_change, E / lam, change + (E - H_change) / (lam * ratio))
+    if sc.early_months > 0 and sc.early_hazard_ratio != 1.0:
+        t_death = _early_period_times(sc, lam, E, operated_a, operated_b)
     if sc.loss_to_follow_up > 0:
         t_loss = rng.standard_exponential((R, n)) / sc.dropout_rate
     else:
@@ -390,6 +405,27 @@ def simulate_data(scenario: Scenario, n_trials: int, rng: np.random.Generator) -
     return TrialData(time=time, event=event, arm=arm, covariates=X, entry=entry, duration=duration)
 
 
+def _early_period_times(sc: Scenario, lam: np.ndarray, E: np.ndarray, operated_a: np.ndarray,
+                        operated_b: np.ndarray) -> np.ndarray:
+    """Death times by inverting the piecewise-constant cumulative hazard of an operated
+    patient (surgery at s: 0 in arm A, ``crossover_months`` in arm B): multiplier 1 on [0, s),
+    ``early_hazard_ratio`` on [s, s + early), 1 on [s + early, s + max(early, delay)),
+    ``hazard_ratio`` after; not operated: 1 throughout (T = E / lambda)."""
+    op = operated_a | operated_b
+    b1 = np.where(operated_b, sc.crossover_months, 0.0)
+    b2 = b1 + sc.early_months
+    b3 = b1 + max(sc.early_months, sc.effect_delay_months)
+    e_r = np.where(op, sc.early_hazard_ratio, 1.0)
+    h_r = np.where(op, sc.hazard_ratio, 1.0)
+    H1 = lam * b1
+    H2 = H1 + lam * e_r * (b2 - b1)
+    H3 = H2 + lam * (b3 - b2)
+    t = np.where(E < H1, E / lam,
+                 np.where(E < H2, b1 + (E - H1) / (lam * e_r),
+                          np.where(E < H3, b2 + (E - H2) / lam, b3 + (E - H3) / (lam * h_r))))
+    return np.where(op, t, E / lam)
+
+
 # ======================================================================================
 # Simulation driver and result
 # ======================================================================================
@@ -419,6 +455,32 @@ class SimulationResult:
     duration: np.ndarray
     converged: np.ndarray = field(repr=False)
     events_a: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    by_analysis: dict = field(default_factory=dict, repr=False)  # name -> (reject, converged)
+
+    @property
+    def power_by_analysis(self) -> dict[str, float]:
+        """Rejection rate (two-sided, ``scenario.alpha``) of each analysis applied to these same
+        trials, over its successful analyses (``simulate(..., analysis=[...])``)."""
+        out = {self.analysis: self.power}
+        for name, (rej, ok) in self.by_analysis.items():
+            out[name] = float(rej[ok].mean()) if ok.any() else math.nan
+        return out
+
+    @property
+    def power_se_by_analysis(self) -> dict[str, float]:
+        """Monte-Carlo SE sqrt(p (1 - p) / n_analysed) of each entry of :attr:`power_by_analysis`."""
+        n_ok = {self.analysis: self.n_analysed} | {k: int(ok.sum()) for k, (_, ok) in self.by_analysis.items()}
+        return {k: math.sqrt(p * (1 - p) / n_ok[k]) if n_ok[k] else math.nan
+                for k, p in self.power_by_analysis.items()}
+
+    def power_table(self):
+        """DataFrame: analysis, power (or type-I error), MC SE, failed analyses."""
+        import pandas as pd
+
+        se = self.power_se_by_analysis
+        failed = {self.analysis: self.n_failed} | {k: int((~ok).sum()) for k, (_, ok) in self.by_analysis.items()}
+        return pd.DataFrame({"analysis": list(se), "power": list(self.power_by_analysis.values()),
+                             "mc_se": list(se.values()), "failed": [failed[k] for k in se]})
 
     @property
     def n_failed(self) -> int:
@@ -514,19 +576,20 @@ class SimulationResult:
 
 
 def _check_run(n_trials: object, seed: object, analysis: object, engine: object) -> None:
-    """The arguments every simulation entry point shares (also used by :mod:`trialnb.sequential_sim`)."""
+    """The arguments every simulation entry point shares (also used by :mod:`trialnb.sequential_sim`);
+    ``analysis=None`` leaves the analysis to the caller's own check."""
     if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
         raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if analysis not in ("cox", "logrank"):
+    if analysis is not None and analysis not in ("cox", "logrank"):
         raise ValueError(f"analysis must be 'cox' or 'logrank', got {analysis!r}")
     if engine not in ("auto", "numpy", "numba"):
         raise ValueError(f"engine must be 'auto', 'numpy' or 'numba', got {engine!r}")
 
 
 def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int = 0,
-             analysis: Analysis = "cox",
+             analysis: Analysis | str | list[str] = "cox",
              engine: Literal["auto", "numpy", "numba"] = "auto", design=None):
     """Simulate and analyse ``n_trials`` trials of ``scenario`` (default: the protocol).
 
@@ -538,7 +601,10 @@ def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int =
     ``analysis="cox"``: the planned analysis, a Cox model with arm and the minimization
     factors (5 columns, :data:`COVARIATE_NAMES`), Wald test of the arm coefficient.
     ``analysis="logrank"``: unstratified log-rank test. Rejection is two-sided at
-    ``scenario.alpha``. Deterministic given ``seed`` (chunks of 2,000 trials each use
+    ``scenario.alpha``. A list among :data:`ANALYSES` ("cox", "logrank", "fh01", "maxcombo",
+    "rmst", "milestone"; :mod:`trialnb.fastsim_analyses`) analyses the same trials with each:
+    the first gives ``reject``/``z``/``power``, all are in ``power_by_analysis``.
+    Deterministic given ``seed`` (chunks of 2,000 trials each use
     their own child seed of ``numpy.random.SeedSequence(seed)``). ``engine`` is passed to
     :func:`fit_cox_batch` (both engines give the same estimates to rounding error).
     """
@@ -548,11 +614,14 @@ def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int =
         return simulate_sequential(sc, design, n_trials, seed, analysis, engine)
     if not isinstance(sc, Scenario):
         raise ValueError(f"scenario must be a Scenario, got {type(sc).__name__}")
-    _check_run(n_trials, seed, analysis, engine)
+    names = check_analyses(analysis)
+    analysis = names[0]
+    extra: dict[str, list] = {a: [] for a in names[1:]}
+    _check_run(n_trials, seed, None, engine)
     n_chunks = -(-int(n_trials) // _CHUNK)
     children = np.random.SeedSequence(int(seed)).spawn(n_chunks)
     zcrit = stats.norm.isf(sc.alpha / 2)
-    zs, hrs, evs, durs, convs, eva = [], [], [], [], [], []
+    zs, hrs, evs, durs, convs, eva, rejs = [], [], [], [], [], [], []
     for k in range(n_chunks):
         m = min(_CHUNK, n_trials - k * _CHUNK)
         data = simulate_data(sc, m, np.random.default_rng(children[k]))
@@ -565,6 +634,17 @@ def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int =
             lr = logrank_batch(data.time, data.event, data.arm)
             z, hr = lr.z, lr.hr
             conv = np.isfinite(z)
+        more = analyse_trials(data.time, data.event, data.arm, [a for a in names if a != "cox"],
+                              sc.alpha, sc.horizon_months, engine) if len(names) > 1 or analysis not in ("cox", "logrank") else {}
+        if analysis not in ("cox", "logrank"):
+            z, conv = more[analysis][0], more[analysis][2]
+        rejs.append(more[analysis][1] if analysis not in ("cox", "logrank") else np.abs(np.nan_to_num(z)) > zcrit)
+        if "cox" in extra:
+            fit = fit_cox_batch(data.time, data.event, data.covariates, engine=engine)
+            zc = fit.coef[:, 0] / fit.se[:, 0]
+            more["cox"] = (zc, fit.converged & (np.abs(np.nan_to_num(zc)) > zcrit), fit.converged)
+        for a in extra:
+            extra[a].append(more[a])
         zs.append(z)
         hrs.append(hr)
         evs.append(data.event.sum(axis=1))
@@ -574,7 +654,9 @@ def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int =
     z = np.concatenate(zs)
     return SimulationResult(
         scenario=sc, analysis=analysis, n_trials=int(n_trials), seed=int(seed),
-        reject=np.abs(np.nan_to_num(z)) > zcrit, z=z, hr=np.concatenate(hrs),
+        reject=np.concatenate(rejs), z=z, hr=np.concatenate(hrs),
         events=np.concatenate(evs), duration=np.concatenate(durs), converged=np.concatenate(convs),
         events_a=np.concatenate(eva),
+        by_analysis={a: (np.concatenate([v[1] for v in vs]), np.concatenate([v[2] for v in vs]))
+                     for a, vs in extra.items()},
     )

@@ -753,7 +753,7 @@ def expected_events(scenario: Any) -> tuple[float, float]:
     :class:`trialnb.fastsim.Scenario`."""
     sc = scenario
     if (sc.follow_up != "fixed" or sc.target_events is not None or sc.effect_delay_months
-            or sc.crossover or not np.allclose(sc._strata_lp()[1], 0.0)):
+            or getattr(sc, "early_months", 0.0) or sc.crossover or not np.allclose(sc._strata_lp()[1], 0.0)):
         raise ValueError(
             "expected_events has a closed form only for follow_up='fixed', no target_events, "
             "no effect delay, no crossover and no prognostic factor effects"

@@ -1,0 +1,86 @@
+"""Self-checks for notebook 07 (estimands and the shape of the effect). The right answers are
+recomputed: true estimands by :func:`trialnb.fastsim_analyses.true_estimands`, powers by
+:func:`trialnb.fastsim.simulate` with several analyses of the same trials."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from ..fastsim import Scenario, simulate
+from ..fastsim_analyses import SHAPES, true_estimands
+from ._verdict import close, exercise, parse_choice, parse_number, parse_yes_no
+
+__all__ = ["N_TRIALS", "check_best_analysis_delayed", "check_crossing_directions", "check_rmst_difference"]
+
+N_TRIALS = 2000
+"""Simulated trials behind the check of 07.1 (seed 1)."""
+
+_CANDIDATES = ("logrank", "fh01", "rmst", "milestone")
+_WHY = {
+    "logrank": "the log-rank test weighs the first months, where the curves do not differ yet, as much as the later ones",
+    "rmst": "the RMST difference integrates the whole first two years, including the months without any effect",
+    "milestone": "the 2-year milestone uses only where the curves are at 24 months, not how they got there, "
+                 "and its Greenwood variance is larger than a rank test's",
+    "fh01": "FH(0,1) gives weight 1 - S(t-), near 0 early and growing later: it puts weight where the effect is",
+}
+
+
+@lru_cache(maxsize=1)
+def _delayed_powers() -> dict[str, float]:
+    r = simulate(Scenario(**SHAPES["delayed benefit"]), N_TRIALS, seed=1, analysis=list(_CANDIDATES))
+    return r.power_by_analysis
+
+
+@exercise(
+    "07.1",
+    "Delayed benefit (no effect for 6 months, then HR 0.5): which of logrank, fh01, rmst, milestone has the most power?",
+    ("Think about where in time each statistic puts its weight, and where the effect is.",
+     "simulate(Scenario(effect_delay_months=6), 2000, seed=1, analysis=['logrank', 'fh01', 'rmst', "
+     "'milestone']).power_by_analysis gives the four powers on the same trials."),
+)
+def check_best_analysis_delayed(answer: Any) -> tuple[bool, str]:
+    """Exercise 07.1: the analysis with the highest simulated power under a delayed benefit."""
+    choice = parse_choice(answer, {k: (k.replace("fh01", "fh(0,1)"), k.upper()) for k in _CANDIDATES},
+                          "one of 'logrank', 'fh01', 'rmst', 'milestone'")
+    pw = _delayed_powers()
+    best = max(pw, key=pw.get)
+    if choice == best:
+        return True, f"{best} ({pw[best]:.0%} against {', '.join(f'{k} {v:.0%}' for k, v in pw.items() if k != best)}): {_WHY[best]}."
+    return False, f"{choice} has {pw[choice]:.0%} power here: {_WHY[choice]}."
+
+
+@exercise(
+    "07.2",
+    "True RMST difference (A - B, months) at 24 months under the protocol's assumptions (proportional HR 0.5)?",
+    ("The RMST difference is the area between the two survival curves up to 24 months.",
+     "true_estimands(Scenario()) returns it; by hand, integrate exp(-lambda HR t) - exp(-lambda t) from 0 to 24 "
+     "with lambda = -ln(0.6)/24."),
+)
+def check_rmst_difference(answer: Any) -> tuple[bool, str]:
+    """Exercise 07.2: the true RMST difference at 24 months, right within 0.05 months."""
+    x = parse_number(answer, "a number of months")
+    te = true_estimands(Scenario())
+    if close(x, te["rmst_difference"], 0.05):
+        return True, (f"about {te['rmst_difference']:.2f} months: on average an arm-A patient lives that much "
+                      "longer within the first two years.")
+    if close(x, te["milestone_difference"], 0.01) or close(x, 100 * te["milestone_difference"], 1.0):
+        return False, "that is the difference in 2-year survival (a proportion), not the area between the curves."
+    return False, f"{x:g} months is not the area between the two survival curves up to 24 months."
+
+
+@exercise(
+    "07.3",
+    "Crossing shape: do the true 2-year survival difference and the true RMST difference favour the same arm?",
+    ("Look at where the curves cross relative to 24 months, and at the area before the crossing.",
+     "true_estimands(Scenario(**SHAPES['crossing'])) gives both; compare their signs."),
+)
+def check_crossing_directions(answer: Any) -> tuple[bool, str]:
+    """Exercise 07.3: under the crossing shape the milestone favours A and the RMST favours B."""
+    same = parse_yes_no(answer)
+    te = true_estimands(Scenario(**SHAPES["crossing"]))
+    truth = (te["milestone_difference"] > 0) == (te["rmst_difference"] > 0)
+    why = (f"the 2-year difference is {100 * te['milestone_difference']:+.1f} points (A ahead at 24 months) but the "
+           f"RMST difference is {te['rmst_difference']:+.2f} months (A behind on average over the two years): "
+           "two estimands, two answers.")
+    return same == truth, why
