@@ -370,7 +370,7 @@ def test_r_reference_is_reproducible(rscript, tmp_path):
 
     root = Path(__file__).resolve().parents[1]
     out = tmp_path / "bias_coxph.json"
-    subprocess.run([rscript, "tests/reference/bias_coxph.R", "tests/reference/bias_coxph.json", str(out)],
+    subprocess.run([rscript, "tests/reference/bias_coxph.R", str(out)],
                    cwd=root, check=True, capture_output=True)
     new, old = json.loads(out.read_text()), _reference()
     for name, r in old["results"].items():

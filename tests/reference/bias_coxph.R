@@ -1,6 +1,6 @@
 # Reference values for trialnb.bias from R's survival package (independent implementation).
 #
-#   Rscript tests/reference/bias_coxph.R [in.json] [out.json]
+#   Rscript tests/reference/bias_coxph.R [OUTPUT.json]   (inputs: the committed bias_coxph.json)
 #
 # Reads the registry stored under "inputs" (simulate_registry(300, 5), all mechanisms at their
 # defaults: time, event, surgery, surgery_month (NA = not operated) and the adjusted model's
@@ -14,8 +14,9 @@
 # Run from the repository root.
 suppressPackageStartupMessages({library(survival); library(jsonlite)})
 args <- commandArgs(trailingOnly = TRUE)
-inp <- if (length(args) >= 1) args[1] else "tests/reference/bias_coxph.json"
-out <- if (length(args) >= 2) args[2] else "tests/reference/bias_coxph.json"
+if (length(args) > 1) stop("usage: Rscript tests/reference/bias_coxph.R [OUTPUT.json]")
+inp <- "tests/reference/bias_coxph.json"  # the inputs stored next to the script (written by the Python side)
+out <- if (length(args) == 1) args[1] else inp
 src <- fromJSON(inp, simplifyVector = TRUE)
 d <- as.data.frame(src$inputs$registry)
 d$surgery_month[is.na(d$surgery_month)] <- NA
@@ -39,6 +40,8 @@ cp <- tmerge(base, op, id = id, surg = tdc(surgery_month))
 cp$surg[is.na(cp$surg)] <- 0
 res$time_varying <- term(coxph(Surv(tstart, tstop, death) ~ surg, data = cp, ties = "efron", control = ctl), "surg")
 res$time_varying$rows <- nrow(cp)
+vals <- unlist(res)
+if (length(vals) == 0 || any(is.na(vals))) stop("empty or NA result(s), nothing written")
 out_list <- list(
   generator = "tests/reference/bias_coxph.R",
   r_version = paste(R.version$major, R.version$minor, sep = "."),

@@ -1,6 +1,6 @@
 # Reference values for trialnb.fastsim from R's survival package (independent implementation).
 #
-#   Rscript tests/reference/fastsim_coxph.R [in.json] [out.json]
+#   Rscript tests/reference/fastsim_coxph.R [OUTPUT.json]   (inputs: the committed fastsim_coxph.json)
 #
 # Reads the data sets stored under "inputs" (each: time, event, X as a list of columns, group)
 # and, for each, fits coxph(Surv(time, event) ~ X, ties = "efron") converged tightly
@@ -10,8 +10,9 @@
 # Run from the repository root.
 suppressPackageStartupMessages({library(survival); library(jsonlite)})
 args <- commandArgs(trailingOnly = TRUE)
-inp <- if (length(args) >= 1) args[1] else "tests/reference/fastsim_coxph.json"
-out <- if (length(args) >= 2) args[2] else "tests/reference/fastsim_coxph.json"
+if (length(args) > 1) stop("usage: Rscript tests/reference/fastsim_coxph.R [OUTPUT.json]")
+inp <- "tests/reference/fastsim_coxph.json"  # the inputs stored next to the script (written by the Python side)
+out <- if (length(args) == 1) args[1] else inp
 src <- fromJSON(inp, simplifyVector = TRUE, simplifyMatrix = FALSE)
 
 results <- list()
@@ -27,6 +28,8 @@ for (nm in names(src$inputs)) {
     logrank_chisq = unname(lr$chisq), observed_1 = unname(lr$obs[2]), expected_1 = unname(lr$exp[2])
   )
 }
+vals <- unlist(results)
+if (length(vals) == 0 || any(is.na(vals))) stop("empty or NA result(s), nothing written")
 res <- list(
   generator = "tests/reference/fastsim_coxph.R",
   r_version = paste(R.version$major, R.version$minor, sep = "."),
