@@ -298,3 +298,16 @@ def test_properties_swap_arms_and_match_the_engine(seed: int, n: int, ties: bool
     sa, vsa, _, _ = sw.km_milestone(t, e, a, 12.0)
     s1, se1 = surv.survival_at(t[a == 1], e[a == 1], 12.0)
     assert sa == pytest.approx(s1, rel=1e-12, abs=1e-15)
+
+
+def test_maxcombo_stratified_by_the_factors_is_the_max_of_the_stratified_fh_tests():
+    from trialnb import analysis as an
+    from trialnb.data import load_trial
+
+    df = an.primary_data(load_trial(Path(__file__).resolve().parents[1] / "data" / "trial_protocol.csv"))
+    res = an.maxcombo(df, strata="factors")
+    zs = [an.weighted_logrank(df, r, g, strata="factors").z for r, g in ((0, 0), (0, 1), (1, 0), (1, 1))]
+    assert res.statistic == pytest.approx(max(abs(z) for z in zs), rel=1e-12)
+    assert res.statistic != pytest.approx(an.maxcombo(df).statistic, rel=1e-6)  # stratification matters here
+    with pytest.raises(ValueError, match="factors"):
+        an.maxcombo(df, strata="sites")

@@ -220,17 +220,22 @@ class WeightedLogrankResult:
         return _frame_html(self)
 
 
+def _with_strata(data: Any, strata: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+    """(time, event, arm, strata): ``strata="factors"`` gives the minimization-factor strata of a
+    trial DataFrame, an array is used as it is, None means unstratified."""
+    by_factors = isinstance(strata, str) and strata == "factors"
+    if isinstance(strata, str) and not by_factors:
+        raise ValueError(f"strata must be None, 'factors' or an array of stratum labels, got {strata!r}")
+    arrays = _estimand_arrays(data, factors=by_factors)
+    return arrays[0], arrays[1], arrays[2], (arrays[3] if by_factors else strata)
+
+
 def weighted_logrank(data: Any, rho: float = 0.0, gamma: float = 0.0, strata: Any = None) -> WeightedLogrankResult:
     """FH(rho, gamma) log-rank (Fleming & Harrington 1991, ch. 7): FH(0, 0) is the log-rank
     test, FH(0, 1) weighs late differences, FH(1, 0) early ones (Peto-Prentice, R
     ``survdiff(rho = 1)``). ``strata="factors"`` stratifies by the three minimization factors
     (DataFrame input), an array gives the stratum of each row, None none."""
-    by_factors = isinstance(strata, str) and strata == "factors"
-    if isinstance(strata, str) and not by_factors:
-        raise ValueError(f"strata must be None, 'factors' or an array of stratum labels, got {strata!r}")
-    arrays = _estimand_arrays(data, factors=by_factors)
-    t, e, a = arrays[:3]
-    st = arrays[3] if by_factors else strata
+    t, e, a, st = _with_strata(data, strata)
     res = _surv.logrank(t, e, a, rho=rho, gamma=gamma, strata=st)
     u = float(res.observed - res.expected)
     return WeightedLogrankResult(float(rho), float(gamma), st is not None, u, float(res.variance),
@@ -265,9 +270,10 @@ class MaxComboResult:
 def maxcombo(data: Any, weights: Sequence[tuple[float, float]] = _sw.FH_MAXCOMBO, strata: Any = None) -> MaxComboResult:
     """MaxCombo (Lin et al. 2020): max |Z| over FH(0,0), FH(0,1), FH(1,0), FH(1,1); the p-value
     is 1 - P(max_k |Y_k| <= max |z|), Y ~ N(0, corr), corr from the weighted-variance cross terms
-    sum_j W_k W_l D_j p_j (1 - p_j)(N_j - D_j)/(N_j - 1) (Karrison 2016)."""
-    t, e, a = _estimand_arrays(data)
-    fh = _sw.fh_statistics(t, e, a, weights=weights, strata=strata)
+    sum_j W_k W_l D_j p_j (1 - p_j)(N_j - D_j)/(N_j - 1) (Karrison 2016). ``strata`` as in
+    :func:`weighted_logrank` (``"factors"``: the minimization factors)."""
+    t, e, a, st = _with_strata(data, strata)
+    fh = _sw.fh_statistics(t, e, a, weights=weights, strata=st)
     z, corr = fh.z[0], fh.corr[0]
     return MaxComboResult(fh.weights, z, corr, float(np.max(np.abs(z))), _sw.maxcombo_pvalue(z, corr))
 
