@@ -35,6 +35,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, fields
 from typing import Literal
@@ -339,14 +340,27 @@ def _allocate(sc: Scenario, site: np.ndarray, hrneg: np.ndarray, her2: np.ndarra
 
 @dataclass(frozen=True)
 class TrialData:
-    """One chunk of simulated trials, arrays of shape (R, n) (covariates (R, n, 5))."""
+    """One chunk of simulated trials, arrays of shape (R, n): follow-up, events, arm (1 = A),
+    the minimization factors (site 0 bone / 1 soft tissue / 2 visceral, receptor negative,
+    HER2 positive), entry and study duration; ``covariates`` (R, n, 5) is the planned Cox
+    model's design matrix (:data:`COVARIATE_NAMES`), built on first use (log-rank analyses
+    never need it)."""
 
     time: np.ndarray
     event: np.ndarray
     arm: np.ndarray
-    covariates: np.ndarray
+    site: np.ndarray
+    hr_negative: np.ndarray
+    her2_positive: np.ndarray
     entry: np.ndarray
     duration: np.ndarray
+
+    @functools.cached_property
+    def covariates(self) -> np.ndarray:
+        """Design matrix of the planned Cox model, shape (R, n, 5): arm, soft tissue, visceral,
+        receptor negative, HER2 positive."""
+        s = self.site
+        return np.stack([self.arm, s == 1, s == 2, self.hr_negative, self.her2_positive], axis=2).astype(float)
 
 
 def simulate_data(scenario: Scenario, n_trials: int, rng: np.random.Generator) -> TrialData:
@@ -355,7 +369,8 @@ def simulate_data(scenario: Scenario, n_trials: int, rng: np.random.Generator) -
     R, n = n_trials, sc.n_patients
     u = rng.random((R, n))
     bone, soft, _ = sc.site_probs
-    site = np.where(u < bone, 0, np.where(u < bone + soft, 1, 2)).astype(np.int8)
+    site = (u >= bone).astype(np.int8)  # 0 bone, 1 soft tissue, 2 visceral
+    site += u >= bone + soft
     hrneg = (rng.random((R, n)) >= sc.p_hr_positive).astype(np.int8)
     her2 = (rng.random((R, n)) < sc.p_her2_positive).astype(np.int8)
     arm = _allocate(sc, site, hrneg, her2, rng)
@@ -401,8 +416,8 @@ def simulate_data(scenario: Scenario, n_trials: int, rng: np.random.Generator) -
     event = (t_death <= t_loss) & seen & (admin > 0)
     time = np.where(event, t_death, np.minimum(t_loss, admin))
     event = event.astype(np.int8)
-    X = np.stack([arm, site == 1, site == 2, hrneg, her2], axis=2).astype(float)
-    return TrialData(time=time, event=event, arm=arm, covariates=X, entry=entry, duration=duration)
+    return TrialData(time=time, event=event, arm=arm, site=site, hr_negative=hrneg, her2_positive=her2,
+                     entry=entry, duration=duration)
 
 
 def _early_period_times(sc: Scenario, lam: np.ndarray, E: np.ndarray, operated_a: np.ndarray,
