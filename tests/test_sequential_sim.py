@@ -160,6 +160,9 @@ def test_cox_analysis_gives_similar_power_to_logrank():
     assert abs(lr.power - cox.power) < 0.03  # same trials: the two tests nearly always agree
     ok = np.isfinite(cox.z[:, 0])  # a Cox fit that fails (e.g. no death in a factor level) is NaN
     assert ok.mean() > 0.95
+    assert cox.failed_by_stage[0] == np.sum(~ok)  # counted, and reported
+    assert lr.failed_by_stage.sum() == 0
+    assert ("failed analyses" in cox.summary()) == bool(cox.failed_by_stage.any())
     assert np.corrcoef(lr.z[ok, 0], cox.z[ok, 0])[0, 1] > 0.95
 
 

@@ -278,6 +278,17 @@ class SequentialResult:
         return np.arange(1, self.k + 1)[None, :] <= self.stage[:, None]
 
     @property
+    def failed_by_stage(self) -> np.ndarray:
+        """Trials whose analysis failed at each look they reached (NaN z: a Cox fit with an
+        infinite coefficient, or no deaths yet); such a look counts as "continue"."""
+        return np.sum(self.reached & np.isnan(self.z), axis=0)
+
+    @property
+    def failed_fraction(self) -> float:
+        """Failed analyses over all the looks the trials reached."""
+        return float(self.failed_by_stage.sum() / max(int(self.reached.sum()), 1))
+
+    @property
     def analysis_months(self) -> np.ndarray:
         """Mean calendar month of each look over the trials that reached it (rpact's
         analysisTime); NaN for a look no trial reached."""
@@ -351,6 +362,10 @@ class SequentialResult:
         lines.append(f"expected deaths: {fmt_num(self.expected_events, 1)} (MC SE "
                      f"{fmt_num(self.expected_events_se, 2)}); looks at months "
                      + ", ".join(fmt_months(m) for m in self.analysis_months))
+        if self.failed_by_stage.any():
+            lines.append("failed analyses (counted as continue) by look: "
+                         + ", ".join(fmt_n(int(f)) for f in self.failed_by_stage)
+                         + (" - WARNING: more than 1% of the looks" if self.failed_fraction > 0.01 else ""))
         ok = self.type_one_error_ok
         if ok is not None:
             lines.append(f"HR = 1: {'within' if ok else 'OUTSIDE'} 99% Monte-Carlo limits of "
