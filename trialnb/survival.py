@@ -597,8 +597,8 @@ class LogrankResult:
         return self.chisq
 
     def to_frame(self) -> pd.DataFrame:
-        keys = ("observed", "expected", "variance", "z", "chisq", "p", "hr")
-        return pd.DataFrame({k: np.atleast_1d(getattr(self, k)) for k in keys})
+        return pd.DataFrame({k: np.atleast_1d(getattr(self, k))
+                             for k in ("observed", "expected", "variance", "z", "chisq", "p", "hr")})
 
     def summary(self) -> str:
         from .report import fmt_num, fmt_p
@@ -613,6 +613,39 @@ class LogrankResult:
         return self.to_frame().to_html(float_format=lambda v: f"{v:.4g}")
 
 
+def _two_sample_rows(t: np.ndarray, e: np.ndarray, g: np.ndarray, st: np.ndarray | None) -> tuple:
+    """Rows sorted by (stratum, time) and the index maps of every two-sample log-rank statistic:
+    (ts, es, gs, new, bst, bend, gst, gen); [bst, bend) stratum block, [gst, gen) tie group."""
+    o = _sorted_rows(t, st)
+    ts, es = np.take_along_axis(t, o, 1), np.take_along_axis(e, o, 1)
+    gs = np.take_along_axis(g.astype(float), o, 1)
+    new = np.ones(ts.shape, dtype=bool)
+    new[:, 1:] = ts[:, 1:] != ts[:, :-1]
+    bnew = np.repeat((np.arange(ts.shape[1]) == 0)[None, :], ts.shape[0], axis=0)  # stratum starts
+    if st is not None:
+        sss = np.take_along_axis(st, o, 1)
+        bnew[:, 1:] = sss[:, 1:] != sss[:, :-1]
+        new |= bnew
+    return (ts, es, gs, new, *_group_bounds(bnew), *_group_bounds(new))
+
+
+def _risk_terms(ts, es, gs, new, bend, gst, gen) -> tuple[np.ndarray, ...]:
+    """Per tie group: N at risk in the stratum, share N1/N in group 1, deaths D, D1, use."""
+    N = (bend - gst).astype(float)
+    N1 = _take(_rev(gs), gst) - _take(_rev(gs), bend)
+    fe, fg = _fwd(es), _fwd(es * gs)
+    D, D1 = _take(fe, gen) - _take(fe, gst), _take(fg, gen) - _take(fg, gst)
+    return N, N1 / N, D, D1, new & (D > 0)
+
+
+def _pooled_km_before(use: np.ndarray, D: np.ndarray, N: np.ndarray, bst: np.ndarray) -> np.ndarray:
+    """Pooled Kaplan-Meier S(t-) of the stratum (the Fleming-Harrington weights' S)."""
+    q = np.where(use, 1.0 - D / N, 1.0)
+    zero = q <= 0  # a stratum emptied by deaths: S = 0 from then on
+    cl, cz = _fwd(np.log(np.where(zero, 1.0, q))), _fwd(zero.astype(float))
+    return np.exp(cl[:, :-1] - _take(cl, bst)) * ((cz[:, :-1] - _take(cz, bst)) == 0)
+
+
 def logrank(time: Any, event: Any, group: Any, *, strata: Any = None, rho: float = 0.0,
             gamma: float = 0.0, chunk: int = 5000) -> LogrankResult:
     """Two-sample log-rank tests (batched over trials), stratified, Fleming-Harrington weighted.
@@ -622,8 +655,7 @@ def logrank(time: Any, event: Any, group: Any, *, strata: Any = None, rho: float
     Kaplan-Meier estimate of the stratum just before t: O1 += W D1, E1 += W D N1/N,
     V += W^2 D (N1/N)(1 - N1/N)(N - D)/(N - 1); then O1, E1, V are summed over strata.
     rho = gamma = 0 is Mantel's log-rank test (R ``survdiff``), rho = 1 the Peto-Peto
-    Prentice-Wilcoxon test (``survdiff(rho = 1)``).
-    """
+    Prentice-Wilcoxon test (``survdiff(rho = 1)``). One core with :mod:`trialnb.survival_weighted`."""
     t, e, single = _check_times(time, event)
     g = _as_2d("group", group, t.shape)
     if not np.all((g == 0) | (g == 1)):
@@ -636,50 +668,18 @@ def logrank(time: Any, event: Any, group: Any, *, strata: Any = None, rho: float
     for s in range(0, t.shape[0], chunk):
         sl = slice(s, s + chunk)
         ss = None if st is None else st[sl]
-        o = _sorted_rows(t[sl], ss)
-        ts, es = np.take_along_axis(t[sl], o, 1), np.take_along_axis(e[sl], o, 1)
-        gs = np.take_along_axis(g[sl].astype(float), o, 1)
-        R, n = ts.shape
-        new = np.ones((R, n), dtype=bool)
-        new[:, 1:] = ts[:, 1:] != ts[:, :-1]
-        if ss is None:
-            bend = np.full((R, n), n)
-            bnew = np.zeros((R, n), dtype=bool)
-            bnew[:, 0] = True
-        else:
-            sss = np.take_along_axis(ss, o, 1)
-            bnew = np.ones((R, n), dtype=bool)
-            bnew[:, 1:] = sss[:, 1:] != sss[:, :-1]
-            new |= bnew
-            bend = _group_bounds(bnew)[1]
-        gst, gen = _group_bounds(new)
-        N = (bend - gst).astype(float)
-        N1 = _take(_rev(gs), gst) - _take(_rev(gs), bend)
-        fe, fg = _fwd(es), _fwd(es * gs)
-        D = _take(fe, gen) - _take(fe, gst)
-        D1 = _take(fg, gen) - _take(fg, gst)
-        use = new & (D > 0)
-        frac = N1 / N
-        W = np.ones((R, n))
-        if rho or gamma:  # pooled KM of the stratum just before t: product over earlier times
-            q = np.where(use, 1.0 - D / N, 1.0)
-            zero = q <= 0
-            lq = np.log(np.where(zero, 1.0, q))
-            # cumulative sums that restart at each stratum (cumsum minus value at block start)
-            bst = _group_bounds(bnew)[0]
-            cl, cz = _fwd(lq), _fwd(zero.astype(float))
-            S_minus = np.exp(cl[:, :-1] - _take(cl, bst)) * ((cz[:, :-1] - _take(cz, bst)) == 0)
-            W = S_minus**rho * (1.0 - S_minus) ** gamma
+        ts, es, gs, new, bst, bend, gst, gen = _two_sample_rows(t[sl], e[sl], g[sl], ss)
+        N, frac, D, D1, use = _risk_terms(ts, es, gs, new, bend, gst, gen)
+        S_ = _pooled_km_before(use, D, N, bst) if rho or gamma else None
+        W = np.ones(ts.shape) if S_ is None else S_**rho * (1.0 - S_) ** gamma
         with np.errstate(invalid="ignore", divide="ignore"):
             v = np.where(use & (N > 1), W**2 * D * frac * (1 - frac) * (N - D) / np.maximum(N - 1, 1), 0.0)
         outs.append((np.sum(np.where(use, W * D1, 0.0), axis=1),
                      np.sum(np.where(use, W * D * frac, 0.0), axis=1), v.sum(axis=1)))
     O1, E1, V = (np.concatenate(z) for z in zip(*outs))
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = (O1 - E1) / np.sqrt(V)
-        hr = np.exp((O1 - E1) / V)
-    chi = z**2
-    p = special.chdtrc(1, chi)
+        z, hr = (O1 - E1) / np.sqrt(V), np.exp((O1 - E1) / V)
+    p = special.chdtrc(1, chi := z**2)
     if single:
         O1, E1, V, z, chi, p, hr = (float(a[0]) for a in (O1, E1, V, z, chi, p, hr))
     return LogrankResult(O1, E1, V, z, chi, p, hr, float(rho), float(gamma))

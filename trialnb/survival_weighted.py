@@ -40,7 +40,8 @@ from typing import Any, Sequence
 import numpy as np
 from scipy import stats
 
-from .survival import _as_2d, _check_strata, _check_times, _fwd, _group_bounds, _rev, _sorted_rows, _take
+from .survival import (_as_2d, _check_strata, _check_times, _fwd, _pooled_km_before, _rev, _risk_terms, _take,
+                       _two_sample_rows)
 
 __all__ = ["FH_MAXCOMBO", "FHStatistics", "fh_statistics", "km_milestone", "km_rmst",
            "maxcombo_pvalue", "maxcombo_reject", "prepare"]
@@ -78,21 +79,7 @@ def _sorted_trials(time: Any, event: Any, group: Any, strata: Any = None):
     if not np.all((g == 0) | (g == 1)):
         raise ValueError("group must contain only 0/1 (or False/True): two groups are compared")
     st = _check_strata(strata, t)
-    o = _sorted_rows(t, st)
-    ts, es = np.take_along_axis(t, o, 1), np.take_along_axis(e, o, 1)
-    gs = np.take_along_axis(g.astype(float), o, 1)
-    R, n = ts.shape
-    new = np.ones((R, n), dtype=bool)
-    new[:, 1:] = ts[:, 1:] != ts[:, :-1]
-    bnew = np.zeros((R, n), dtype=bool)
-    bnew[:, 0] = True
-    if st is not None:
-        sss = np.take_along_axis(st, o, 1)
-        bnew[:, 1:] = sss[:, 1:] != sss[:, :-1]
-        new |= bnew
-    bst, bend = _group_bounds(bnew)
-    gst, gen = _group_bounds(new)
-    return ts, es, gs, new, bst, bend, gst, gen, single
+    return (*_two_sample_rows(t, e, g, st), single)
 
 
 def prepare(time: Any, event: Any, group: Any, strata: Any = None) -> tuple:
@@ -115,17 +102,8 @@ def fh_statistics(time: Any = None, event: Any = None, group: Any = None, *,
         raise ValueError(f"weights must be a non-empty list of (rho, gamma) pairs of finite numbers >= 0, got {weights!r}")
     prep = _sorted_trials(time, event, group, strata) if prepared is None else prepared
     ts, es, gs, new, bst, bend, gst, gen, _ = prep
-    N = (bend - gst).astype(float)
-    N1 = _take(_rev(gs), gst) - _take(_rev(gs), bend)
-    fe, fg = _fwd(es), _fwd(es * gs)
-    D = _take(fe, gen) - _take(fe, gst)
-    D1 = _take(fg, gen) - _take(fg, gst)
-    use = new & (D > 0)
-    frac = N1 / N
-    q = np.where(use, 1.0 - D / N, 1.0)
-    zero = q <= 0
-    cl, cz = _fwd(np.log(np.where(zero, 1.0, q))), _fwd(zero.astype(float))
-    S_minus = np.exp(cl[:, :-1] - _take(cl, bst)) * ((cz[:, :-1] - _take(cz, bst)) == 0)
+    N, frac, D, D1, use = _risk_terms(ts, es, gs, new, bend, gst, gen)  # as survival.logrank
+    S_minus = _pooled_km_before(use, D, N, bst)
     W = np.stack([_power(S_minus, r) * _power(1.0 - S_minus, g) for r, g in wts], axis=2)  # (R, n, K)
     with np.errstate(invalid="ignore", divide="ignore"):
         v0 = np.where(use & (N > 1), D * frac * (1 - frac) * (N - D) / np.maximum(N - 1, 1), 0.0)
