@@ -207,18 +207,22 @@ def _arm_km(ts, es, ga, new, gst, gen, tau: float):
     return use, q, Da, Na, gw
 
 
+def _km_per_arm(time: Any, event: Any, group: Any, tau: float, prepared: tuple | None):
+    """Sorted times, ``single`` and the Kaplan-Meier terms of arm 1 then arm 0 (:func:`_arm_km`)."""
+    _check_tau(tau)
+    ts, es, gs, new, bst, _, gst, gen, single = _sorted_trials(time, event, group) if prepared is None else prepared
+    if np.any(bst[:, -1] > 0):
+        raise ValueError("Kaplan-Meier per arm needs an unstratified prepare(...) (strata=None)")
+    return ts, single, [_arm_km(ts, es, ga, new, gst, gen, tau) for ga in (gs, 1.0 - gs)]
+
+
 def km_milestone(time: Any, event: Any, group: Any, tau: float, *,
                  prepared: tuple | None = None) -> tuple[np.ndarray, ...]:
     """Kaplan-Meier S(tau) and Greenwood variance of each arm: (s1, var1, s0, var0), arrays (R,)
     (floats for one trial). Var = S^2 sum_{t_j <= tau} d_j / (n_j (n_j - d_j)); NaN once S = 0."""
-    _check_tau(tau)
-    prep = _sorted_trials(time, event, group) if prepared is None else prepared
-    ts, es, gs, new, bst, _, gst, gen, single = prep
-    if np.any(bst[:, -1] > 0):
-        raise ValueError("Kaplan-Meier per arm needs an unstratified prepare(...) (strata=None)")
+    ts, single, arms = _km_per_arm(time, event, group, tau, prepared)
     out = []
-    for ga in (gs, 1.0 - gs):
-        use, q, _, _, gw = _arm_km(ts, es, ga, new, gst, gen, tau)
+    for use, q, _, _, gw in arms:
         s = np.prod(q, axis=1)
         g = gw.sum(axis=1)
         with np.errstate(invalid="ignore"):
@@ -235,14 +239,9 @@ def km_rmst(time: Any, event: Any, group: Any, tau: float, *,
     = S(t_j)(tau - t_j) - sum_{t_j < t_k <= tau} (S(t_k-) - S(t_k))(tau - t_k): the variance of
     R ``summary(survfit(...), rmean = tau)`` and :func:`trialnb.survival.rmst`.
     """
-    _check_tau(tau)
-    prep = _sorted_trials(time, event, group) if prepared is None else prepared
-    ts, es, gs, new, bst, _, gst, gen, single = prep
-    if np.any(bst[:, -1] > 0):
-        raise ValueError("Kaplan-Meier per arm needs an unstratified prepare(...) (strata=None)")
+    ts, single, arms = _km_per_arm(time, event, group, tau, prepared)
     out = []
-    for ga in (gs, 1.0 - gs):
-        use, q, _, _, gw = _arm_km(ts, es, ga, new, gst, gen, tau)
+    for use, q, _, _, gw in arms:
         S = np.cumprod(q, axis=1)
         S_before = np.concatenate([np.ones((S.shape[0], 1)), S[:, :-1]], axis=1)
         rem = np.clip(tau - ts, 0.0, None)
