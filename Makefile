@@ -12,10 +12,10 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
 DASHBOARDS := $(sort $(wildcard notebooks/dashboards/*.py))
 PYTEST_ARGS ?=
 
-.PHONY: lab test outputs lock venv present slides handouts review data benchmark references clean help
+.PHONY: lab test outputs lock venv present slides handouts review sap data benchmark references clean help
 
 help:
-	@echo "make lab | test | outputs | data | present | slides | handouts | review | benchmark | references | lock | clean"
+	@echo "make lab | test | outputs | data | present | slides | handouts | review | sap | benchmark | references | lock | clean"
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ handouts: $(STAMP)
 
 review: $(STAMP)
 	$(BIN)/trialnb audit --html build/review/audit.html
+
+# The statistical analysis plan draft (README "The statistical analysis plan"): HTML to read or
+# print, Markdown to paste into the trial's own documents.
+sap: $(STAMP)
+	$(BIN)/trialnb sap --html build/sap/sap.html --markdown build/sap/sap.md
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/run.py

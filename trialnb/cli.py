@@ -1,4 +1,4 @@
-"""``trialnb`` command line: check-env, audit, sample-size, build-data, monitor.
+"""``trialnb`` command line: check-env, audit, sample-size, build-data, monitor, sap.
 
 Each sub-command is a thin wrapper: the computation lives in the modules it calls. Exit
 codes: 0 success; 1 the command ran but its result is a failure (a missing package, an audit
@@ -110,6 +110,19 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sap(args: argparse.Namespace) -> int:
+    """The SAP draft: written to --html and/or --markdown, or Markdown on stdout."""
+    from .sap import build_sap, write_sap
+
+    sap = build_sap()
+    if not (args.html or args.markdown):
+        print(sap.to_markdown(), end="")
+        return 0
+    for path in write_sap(args.html, args.markdown, sap):
+        print(f"wrote {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="trialnb", description="NCT04697043 protocol companion")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -144,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--cutoff-month", required=True, type=float, metavar="M", help="months since the first randomization")
     m.add_argument("--html", metavar="PATH", help="write a self-contained HTML report instead of text")
     m.set_defaults(func=_cmd_monitor)
+    p = sub.add_parser("sap", help="the statistical analysis plan draft, every number computed and sourced")
+    p.add_argument("--html", metavar="PATH", help="write self-contained HTML (.html)")
+    p.add_argument("--markdown", metavar="PATH", help="write Markdown (.md); with neither option, Markdown goes to stdout")
+    p.set_defaults(func=_cmd_sap)
     args = ap.parse_args(argv)
     try:
         return int(args.func(args))

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from . import evidence as _ev
-from .protocol import PROTOCOL
+from .protocol import PROTOCOL, Protocol
 from .report import fmt_num, fmt_pct
 from .sample_size import _ceil, event_probability, power, sample_size, schoenfeld_events, z_value
 
@@ -26,15 +26,16 @@ __all__ = ["RCT_EFFECT_SIZES", "power_at_effect_sizes", "protocol_audit"]
 
 
 
-def protocol_audit() -> pd.DataFrame:
+def protocol_audit(protocol: Protocol = PROTOCOL) -> pd.DataFrame:
     """Every quantity of the protocol's sample-size section, recomputed.
 
     Columns: ``quantity``, ``protocol`` (the value it states, from ``PROTOCOL.stated``),
     ``recomputed`` (the same step redone from the protocol's own preceding values),
     ``exact`` (the whole chain at full precision from ``PROTOCOL.design``), ``verdict`` and
-    a one-line ``explanation``.
+    a one-line ``explanation``. ``protocol`` defaults to the trial's; another (e.g. a changed
+    design in :func:`trialnb.sap.build_sap`) is audited the same way.
     """
-    d, s = PROTOCOL.design, PROTOCOL.stated
+    d, s = protocol.design, protocol.stated
     za = z_value(d.alpha, d.sided)
     zb = float(ndtri(d.power))
     ev = schoenfeld_events(d.hazard_ratio, d.alpha, d.power, d.allocation_ratio, d.sided)

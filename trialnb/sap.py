@@ -1,0 +1,747 @@
+"""The trial's statistical analysis plan (SAP), drafted from the companion: ``trialnb sap``.
+
+:func:`build_sap` writes a SAP draft for NCT04697043 structured by the SAP guideline (Gamble C
+et al. JAMA 2017;318:2337-2343; sections administrative information, introduction, study
+methods, statistical principles, trial population, analysis). Each heading is either filled
+from the package (:data:`trialnb.protocol.PROTOCOL`, :mod:`trialnb.sample_size`,
+:mod:`trialnb.protocol_audit`, :mod:`trialnb.randomization`, :mod:`trialnb.monitoring` and
+:mod:`trialnb.interim`, :mod:`trialnb.analysis`, the estimand of notebook 07) or marked "to be
+decided by the investigators" with what the decision is and the companion's recommendation.
+
+Every number is computed when the document is built, never typed into the text: it is
+registered with its source (function and inputs, or the protocol's section and sentence;
+:class:`trialnb.sap_document.Numbers`) and the prose holds a token in its place. The section
+"Proposed protocol amendments" has one entry per finding of the sample-size audit
+(:func:`trialnb.protocol_audit.protocol_audit`, verdicts other than "correct"/"assumption"),
+per finding of the protocol text (:data:`trialnb.protocol.FINDINGS`), the blank interim
+section and the unstated minimization parameters.
+
+This is a draft for the trial statistician, not the investigators' plan: the decisions are
+theirs.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+from datetime import date, datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Mapping
+
+from . import __version__, evidence, interim, monitoring
+from .analysis import REFERENCE_LEVELS
+from .eligibility import CRITERIA
+from .protocol import FACTORS, FINDINGS, PRIMARY_ANALYSIS, OS_ANALYSIS, PROTOCOL, Protocol
+from .protocol_audit import power_at_effect_sizes, protocol_audit
+from .randomization import PocockSimon
+from .report import fmt_n, fmt_num, fmt_pct, fmt_value
+from .sample_size import _ceil, event_probability, power, schoenfeld_events, z_value
+from .sap_document import DECIDE, FILLED, SAP, Amendment, Item, Numbers, Section
+from .survival_weighted import FH_MAXCOMBO
+
+__all__ = ["build_sap", "write_sap"]
+
+_SS = "Statistics > Sample size calculation"
+_DA = "Data analysis"
+_OUT = "Primary and secondary outcome measures"
+_TRT = "Clinical Trial Description > Treatment options"
+_SEL = "Patient selection criteria"
+_RAND = "Randomization"
+
+# Methods cited by the SAP (item 32).
+REFERENCES: dict[str, str] = {
+    "gamble": "Gamble C, Krishan A, Stocken D, et al. Guidelines for the content of statistical analysis plans "
+              "in clinical trials. JAMA 2017;318(23):2337-2343",
+    "ich_e9r1": "ICH E9(R1) addendum on estimands and sensitivity analysis in clinical trials, 2019",
+    "schoenfeld": "Schoenfeld DA. Sample-size formula for the proportional-hazards regression model. "
+                  "Biometrics 1983;39:499-503 (and Biometrika 1981;68:316-319)",
+    "collett": "Collett D. Modelling Survival Data in Medical Research, 3rd ed. CRC 2015, section 10.2",
+    "cox": "Cox DR. Regression models and life-tables. J R Stat Soc B 1972;34:187-220",
+    "efron": "Efron B. The efficiency of Cox's likelihood function for censored data. JASA 1977;72:557-565",
+    "grambsch": "Grambsch PM, Therneau TM. Proportional hazards tests and diagnostics based on weighted "
+                "residuals. Biometrika 1994;81:515-526",
+    "pocock_simon": "Pocock SJ, Simon R. Sequential treatment assignment with balancing for prognostic factors. "
+                    "Biometrics 1975;31:103-115",
+    "kahan": "Kahan BC, Morris TP. Improper analysis of trials randomised using stratified blocks or "
+             "minimisation. Stat Med 2012;31:328-340",
+    "lan_demets": "Lan KKG, DeMets DL. Discrete sequential boundaries for clinical trials. Biometrika "
+                  "1983;70:659-663",
+    "jennison": "Jennison C, Turnbull BW. Group Sequential Methods with Applications to Clinical Trials. "
+                "Chapman & Hall/CRC 2000",
+    "fleming": "Fleming TR, Harrington DP. Counting Processes and Survival Analysis. Wiley 1991",
+    "maxcombo": "Lin RS, Lin J, Roychoudhury S, et al. Alternative analysis methods for time to event endpoints "
+                "under nonproportional hazards. Stat Biopharm Res 2020;12:187-198",
+    "royston": "Royston P, Parmar MKB. Restricted mean survival time: an alternative to the hazard ratio. "
+               "BMC Med Res Methodol 2013;13:152",
+    "consort": "Schulz KF, Altman DG, Moher D. CONSORT 2010 statement. BMJ 2010;340:c332",
+}
+
+
+NOTEBOOKS: dict[str, str] = {"01": "01_rationale", "03": "03_randomization", "04": "04_analysis",
+                             "05": "05_interim_monitoring", "07": "07_estimands"}
+_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+RECORD = "references/NCT04697043-protocol-record.txt"
+
+
+def _src(fn: str, **kw: Any) -> str:
+    """'trialnb.mod.fn(a=1, b=2)': the call that computed a number."""
+    return f"{fn}({', '.join(f'{k}={v!r}' for k, v in kw.items())})"
+
+
+def _add_months(iso: str, months: int) -> str:
+    y, m, d = (int(x) for x in iso.split("-"))
+    m0 = m - 1 + months
+    return date(y + m0 // 12, m0 % 12 + 1, d).isoformat()
+
+
+def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.PLAN,
+              generated: datetime | None = None) -> SAP:
+    """The SAP draft as a :class:`~trialnb.sap_document.SAP` (render with ``to_html`` /
+    ``to_markdown``). ``protocol`` and ``plan`` (the interim plan, :data:`trialnb.interim.PLAN`)
+    are inputs so that every design number follows them; ``generated`` fixes the time stamp."""
+    N = Numbers()
+    d, st = protocol.design, protocol.stated
+    when = (generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+
+    def P(name: str) -> str:
+        """A protocol design parameter or stated result, with its section and words."""
+        s = protocol.source(name)
+        val = getattr(d, name) if hasattr(d, name) else getattr(st, name)
+        text = (fmt_pct(val, 0) if name in ("alpha", "power", "loss_to_follow_up") else
+                f"{val:g} months" if name.endswith("_months") else f"{val:g}")
+        return N.add(f"p.{name}", val, text, f"protocol record, {s.section}: “{s.quote}”")
+
+    def Q(key: str, section: str, words: str) -> str:
+        return N.quote(key, section, words)
+
+    cite = {k: N.cite(k, v) for k, v in REFERENCES.items()}
+    NB = {k: N.label(f"nb{k}", f"notebook {k}", f"notebooks/{name}.ipynb") for k, name in NOTEBOOKS.items()}
+    record = N.label("record", RECORD, "the protocol record kept in the repository")
+
+    # ---------------------------------------------------------------- core numbers
+    ss_kw = dict(hazard_ratio=d.hazard_ratio, alpha=d.alpha, power=d.power, allocation_ratio=d.allocation_ratio,
+                 sided=d.sided)
+    ev = schoenfeld_events(**ss_kw)
+    ev_r = _ceil(ev)
+    events = N.add("events", ev_r, fmt_n(ev_r), _src("ceil(trialnb.sample_size.schoenfeld_events", **ss_kw) + ")")
+    events_raw = N.add("events_unrounded", ev, fmt_num(ev, 2), _src("trialnb.sample_size.schoenfeld_events", **ss_kw))
+    horizon = P("horizon_months")
+    accrual = P("accrual_months")
+    alpha = P("alpha")
+    hr = P("hazard_ratio")
+    loss = P("loss_to_follow_up")
+    pow_ = P("power")
+    s1 = math.exp(-d.control_cumulative_hazard)
+    s2 = math.exp(-d.control_cumulative_hazard * d.hazard_ratio)
+    pr_kw = dict(hazard_ratio=d.hazard_ratio, control_hazard=d.control_hazard_per_month, accrual_time=0.0,
+                 follow_up_time=d.horizon_months, allocation_ratio=d.allocation_ratio)
+    pr = event_probability(**pr_kw)
+    pr_t = N.add("pr_event", pr, fmt_num(pr, 4), _src("trialnb.sample_size.event_probability", **pr_kw))
+    s1_t = N.add("s1", s1, fmt_num(s1, 4), f"exp(-{d.control_cumulative_hazard:g}) (protocol λt at two years)")
+    s2_t = N.add("s2", s2, fmt_num(s2, 4), f"exp(-{d.control_cumulative_hazard:g} × {d.hazard_ratio:g})")
+    n_exact = ev_r / pr
+    arm = _ceil(n_exact / 2)
+    arm_loss = _ceil(arm / (1 - d.loss_to_follow_up))
+    n_exact_t = N.add("n_exact", n_exact, fmt_num(n_exact, 1), "events (rounded up) / Pr(event)")
+    arm_t = N.add("n_arm", arm, fmt_n(arm), "ceil(n_exact / 2)")
+    arm_loss_t = N.add("n_arm_loss", arm_loss, fmt_n(arm_loss), f"ceil(n_arm / (1 - {d.loss_to_follow_up:g}))")
+    total_loss_t = N.add("n_total_loss", 2 * arm_loss, fmt_n(2 * arm_loss), "2 × n_arm_loss")
+    arm_own = _ceil(st.events / st.p_event / 2)
+    arm_loss_own = _ceil(arm_own / (1 - d.loss_to_follow_up))
+    arm_own_t = N.add("n_arm_own", arm_own, fmt_n(arm_own), "ceil(protocol events / protocol Pr(event) / 2)")
+    arm_loss_own_t = N.add("n_arm_loss_own", arm_loss_own, fmt_n(arm_loss_own), "ceil(n_arm_own / (1 - loss))")
+    total_loss_own_t = N.add("n_total_loss_own", 2 * arm_loss_own, fmt_n(2 * arm_loss_own), "2 × n_arm_loss_own")
+    alpha_one = d.alpha / d.sided
+    alpha_one_t = N.add("alpha_one", alpha_one, fmt_num(alpha_one, 3), "protocol alpha / sides")
+    ci_level = 1 - d.alpha
+    ci_t = N.add("ci_level", ci_level, fmt_pct(ci_level, 0), "1 - protocol alpha (two-sided)")
+    one_t = N.add("null_hr", 1.0, "1", "hazard ratio under no difference")
+    n_planned = 2 * st.n_per_arm_after_loss
+    n_planned_t = N.add("n_planned", n_planned, fmt_n(n_planned), "2 × protocol's “118 /group”")
+    rate = n_planned / d.accrual_months
+    rate_t = N.add("accrual_rate", rate, fmt_num(rate, 1), "n_planned / accrual months")
+    end_month = d.accrual_months + d.horizon_months
+    end_t = N.add("study_months", end_month, f"{end_month:g} months", "accrual months + follow-up months")
+
+    # ---------------------------------------------------------------- interim plan
+    rates = tuple(plan["information_rates"])
+    des = interim.proposed_design(rates, plan["type_of_design"])
+    des_eff = interim.proposed_design(rates, plan["type_of_design"], futility=False)
+    max_ev = interim.planned_max_events(des_eff, plan["hazard_ratio"])
+    seq = monitoring.sequential_sample_size(des_eff, plan["hazard_ratio"])
+    dkw = dict(information_rates=rates, type_of_design=plan["type_of_design"], alpha=plan["alpha"])
+    max_ev_t = N.add("max_events", max_ev, fmt_n(max_ev),
+                     _src("trialnb.interim.planned_max_events(trialnb.interim.proposed_design", **dkw) + "))")
+    infl_t = N.add("inflation", des_eff.inflation_factor, fmt_num(des_eff.inflation_factor, 4),
+                   _src("trialnb.monitoring.design", k=len(rates), **dkw) + ".inflation_factor")
+    looks_t = N.add("looks", len(rates), fmt_n(len(rates)), "len(trialnb.interim.PLAN['information_rates'])")
+    look_rows = []
+    for j, t in enumerate(rates):
+        e_j = _ceil(t * max_ev)
+        k = j + 1
+        crit = float(des.critical_values[j])
+        cells = (N.add(f"look{k}", k, fmt_n(k), "look number"),
+                 N.add(f"look{k}.events", e_j, fmt_n(e_j), f"ceil({t:g} × max_events)"),
+                 N.add(f"look{k}.rate", t, fmt_num(t, 2), "trialnb.interim.PLAN['information_rates']"),
+                 N.add(f"look{k}.z", crit, fmt_num(crit, 3), f"trialnb.interim.proposed_design().critical_values[{j}]"),
+                 N.add(f"look{k}.p", float(des.stage_levels[j]), fmt_num(float(des.stage_levels[j]), 4),
+                       f"trialnb.interim.proposed_design().stage_levels[{j}]"),
+                 N.add(f"look{k}.alpha", float(des.alpha_spent[j]), fmt_num(float(des.alpha_spent[j]), 4),
+                       f"trialnb.interim.proposed_design().alpha_spent[{j}]"),
+                 N.add(f"look{k}.hr", float(seq.critical_hr[j]), fmt_num(float(seq.critical_hr[j]), 3),
+                       f"trialnb.monitoring.sequential_sample_size(design, {plan['hazard_ratio']!r}).critical_hr[{j}]"),
+                 (N.add(f"look{k}.futility", float(des.futility_bounds[j]), fmt_num(float(des.futility_bounds[j]), 2),
+                        f"trialnb.interim.PLAN['futility_z'] (non-binding)")
+                  if des.futility_bounds is not None and j < len(rates) - 1 else "—"))
+        look_rows.append(cells)
+    first_events = look_rows[0][1]
+    final_z = look_rows[-1][3]
+    final_p = look_rows[-1][4]
+    fixed_z = z_value(d.alpha, d.sided)
+    fixed_z_t = N.add("fixed_z", fixed_z, fmt_num(fixed_z, 3), _src("trialnb.sample_size.z_value", alpha=d.alpha,
+                                                                     sided=d.sided))
+    harm_t = N.add("harm_z", plan["harm_z"], fmt_num(plan["harm_z"], 3), "trialnb.interim.PLAN['harm_z']")
+    from scipy.stats import norm
+    harm_p_t = N.add("harm_p", float(norm.cdf(plan["harm_z"])), fmt_num(float(norm.cdf(plan["harm_z"])), 3),
+                     "Φ(harm_z): one-sided p that surgery is worse")
+    fut_t = N.add("futility_z", plan["futility_z"], fmt_num(plan["futility_z"], 0), "trialnb.interim.PLAN['futility_z']")
+    periop = plan["perioperative_months"]
+    periop_t = N.add("periop", periop, f"{periop:g} month (30 days)" if periop == 1 else f"{periop:g} months",
+                     "trialnb.interim.PLAN['perioperative_months']")
+    plan_alpha_t = N.add("plan_alpha", plan["alpha"], fmt_num(plan["alpha"], 3), "trialnb.interim.PLAN['alpha']")
+    eh1 = N.add("expected_events_h1", seq.expected_events_h1, fmt_num(seq.expected_events_h1, 1),
+                "trialnb.monitoring.sequential_sample_size(design, HR).expected_events_h1")
+    eh0 = N.add("expected_events_h0", seq.expected_events_h0, fmt_num(seq.expected_events_h0, 1),
+                "trialnb.monitoring.sequential_sample_size(design, HR).expected_events_h0")
+
+    # ---------------------------------------------------------------- evidence
+    pw = power_at_effect_sizes(ev_r, alpha=d.alpha, sided=d.sided, target_power=d.power)
+    ev_rows = []
+    for r in pw.to_dict("records"):
+        key = r["study"]
+        slug = "".join(ch for ch in key.lower() if ch.isalnum())[:24]
+        ev_rows.append((N.label(f"study.{slug}", key, "trialnb.protocol_audit.RCT_EFFECT_SIZES"),
+                        N.label(f"kind.{slug}", r["kind"], "trialnb.protocol_audit.RCT_EFFECT_SIZES"),
+                        N.add(f"hr.{slug}", r["hazard_ratio"], fmt_num(r["hazard_ratio"], 2),
+                              f"trialnb.evidence via RCT_EFFECT_SIZES ({r['source']})"),
+                        N.add(f"power.{slug}", r["power"], fmt_pct(r["power"], 0),
+                              _src("trialnb.sample_size.power", events=ev_r, hazard_ratio=r["hazard_ratio"],
+                                   alpha=d.alpha, sided=d.sided)),
+                        N.add(f"need.{slug}", r["events_needed"],
+                              fmt_n(r["events_needed"]) if math.isfinite(r["events_needed"]) else "—",
+                              _src("ceil(trialnb.sample_size.schoenfeld_events", hazard_ratio=r["hazard_ratio"],
+                                   alpha=d.alpha, power=d.power, sided=d.sided) + ")")))
+    meta = evidence.study("villacampa2024")
+    meta_hr = N.add("meta_hr", meta.hazard_ratio, fmt_num(meta.hazard_ratio, 2), f"trialnb.evidence.study('villacampa2024'): {meta.citation}")
+    meta_ci = N.add("meta_ci", (meta.ci_lower, meta.ci_upper), f"{fmt_num(meta.ci_lower, 2)} to {fmt_num(meta.ci_upper, 2)}",
+                    f"trialnb.evidence.study('villacampa2024'): {meta.citation}")
+    meta_pow = power(ev_r, meta.hazard_ratio, d.alpha, 1.0, d.sided)
+    meta_pow_t = N.add("meta_power", meta_pow, fmt_pct(meta_pow, 0),
+                       _src("trialnb.sample_size.power", events=ev_r, hazard_ratio=meta.hazard_ratio, alpha=d.alpha,
+                            sided=d.sided))
+    meta_need = _ceil(schoenfeld_events(meta.hazard_ratio, d.alpha, d.power, 1.0, d.sided))
+    meta_need_t = N.add("meta_events", meta_need, fmt_n(meta_need),
+                        _src("ceil(trialnb.sample_size.schoenfeld_events", hazard_ratio=meta.hazard_ratio,
+                             alpha=d.alpha, power=d.power, sided=d.sided) + ")")
+    meta_pts = _ceil(meta_need / event_probability(meta.hazard_ratio, d.control_hazard_per_month, 0.0,
+                                                   d.horizon_months, 1.0))
+    meta_pts_t = N.add("meta_patients", meta_pts, fmt_n(meta_pts),
+                       f"ceil({meta_need} / " + _src("trialnb.sample_size.event_probability",
+                                                     hazard_ratio=meta.hazard_ratio,
+                                                     control_hazard=d.control_hazard_per_month, accrual_time=0.0,
+                                                     follow_up_time=d.horizon_months) + ")")
+    khan = evidence.REGISTRY_FIGURE
+    att = {a.trial: N.add(f"attrition.{a.trial.lower()}", a.not_randomized, fmt_pct(a.not_randomized, 0),
+                          f"trialnb.evidence.ATTRITION: {a.randomized} of {a.registered} randomized ({a.citation})")
+           for a in evidence.ATTRITION}
+
+    attrition = " and ".join(f"{tok} ({N.label(f'trial.{name.lower()}', name, 'trialnb.evidence.ATTRITION')})"
+                             for name, tok in att.items())
+
+    # ---------------------------------------------------------------- randomization
+    ps = PocockSimon()
+    ps_p = N.add("ps_p", ps.p, fmt_num(ps.p, 1), "trialnb.randomization.PocockSimon().p (default)")
+    n_strata = N.add("n_strata", protocol.n_strata, fmt_n(protocol.n_strata), "trialnb.protocol.PROTOCOL.n_strata")
+    n_factors = N.add("n_factors", len(protocol.factors), _WORDS.get(len(protocol.factors), fmt_n(len(protocol.factors))),
+                      "len(PROTOCOL.factors)")
+    n_sec = sum(e.kind == "secondary" for e in protocol.endpoints)
+    n_secondary = N.add("n_secondary", n_sec, _WORDS.get(n_sec, fmt_n(n_sec)),
+                        "number of secondary endpoints in PROTOCOL.endpoints")
+
+    fh = {w: N.add(f"fh{int(w[0])}{int(w[1])}", w, f"FH({w[0]:g},{w[1]:g})", "trialnb.survival_weighted.FH_MAXCOMBO")
+          for w in FH_MAXCOMBO}
+
+    # ================================================================ section 1
+    s1_items = (
+        Item("Title and trial registration", ("1a", "1b"), FILLED, paragraphs=(
+            f"Statistical analysis plan (draft) for the randomized trial “{protocol.title}”, registered as "
+            f"{N.add('nct', protocol.nct_id, protocol.nct_id, 'trialnb.protocol.PROTOCOL.nct_id')} at "
+            "ClinicalTrials.gov. The registry record gives no acronym.",)),
+        Item("SAP version", ("2",), DECIDE, paragraphs=(
+            f"This draft was generated on {N.add('generated', when, when, 'clock of the machine that built the SAP')} "
+            f"by trialnb {N.add('version', __version__, __version__, 'trialnb.__version__')}. It has no version "
+            "number: a generated draft is not a version.",),
+            decision="Give the SAP a version number and a date when the trial statistician adopts it.",
+            recommendation="Number and date the first signed version and keep this generated draft with it as the "
+                           "record of where each number came from (the appendix on sources)."),
+        Item("Protocol version", ("3",), DECIDE, paragraphs=(
+            "The draft refers to the registry record of the protocol kept in the companion "
+            f"({record}): "
+            f"{Q('status', 'Record fields', 'Status Recruiting')}, {Q('start', 'Record fields', 'Start date November 20, 2020')}, "
+            f"{Q('completion', 'Record fields', 'Completion date December 20, 2021')}. The record carries no protocol "
+            "version number or date.",),
+            decision="Name the protocol version (number and date) this SAP refers to.",
+            recommendation="Refer to the amended protocol that takes up the proposed amendments at the end of this "
+                           "document; until then, to the registry record above."),
+        Item("SAP revisions", ("4a", "4b", "4c"), DECIDE, paragraphs=(
+            "None yet: this is the first draft.",),
+            decision="Keep a revision history: each revision with its date, its reason, and whether it was made "
+                     "before or after any interim analysis.",
+            recommendation=f"Sign the SAP before the interim look (at {first_events} deaths, section on interim "
+                           "analyses); any later revision is justified in writing and made by people without access "
+                           "to comparative interim results."),
+        Item("Roles and responsibility", ("5",), DECIDE, paragraphs=(
+            f"The sponsor is {protocol.sponsor} (record field “Source”). The protocol names no statistician and no "
+            "data monitoring committee (DMC).",),
+            decision="Names, affiliations and roles of the people who write, review and apply this SAP.",
+            recommendation="A trial statistician writes and owns the SAP; an independent statistician prepares the "
+                           "interim reports for the DMC (trialnb monitor produces one from a trial file); only the DMC "
+                           "and that statistician see results by arm before the final analysis; the chief investigator "
+                           "approves."),
+        Item("Signatures", ("6a", "6b", "6c"), DECIDE,
+             table=(("Role", "Name", "Signature", "Date"),
+                    (("Person writing the SAP", "", "", ""), ("Senior statistician responsible", "", "", ""),
+                     ("Chief investigator", "", "", ""))),
+             decision="Signatures of the SAP's author, the senior statistician and the chief investigator.",
+             recommendation="Sign before the interim look and before any comparative data are seen."),
+    )
+
+    # ================================================================ section 2
+    rct_rows = tuple(r for r in ev_rows)
+    s2_items = (
+        Item("Background and rationale", ("7",), FILLED, paragraphs=(
+            "Retrospective studies found longer survival after surgery of the primary tumour in women whose breast "
+            f"cancer is metastatic at diagnosis. The protocol quotes a registry analysis: "
+            f"{Q('khan', 'Clinical Trial Summary', 'surgery reduced the HR for death to 0.61 (95% CI = 0.58 to 0.65)')}, "
+            f"for surgery to negative margins against no surgery ({N.add('khan_n', khan.n, fmt_n(khan.n), 'trialnb.evidence.REGISTRY_FIGURE.n')} "
+            f"patients), and says itself that {Q('selection', 'Clinical Trial Summary', 'it is uncertain whether these studies reflect a real benefit for surgery or consistent selection bias')}. "
+            "Selection of fitter patients for surgery, stage migration, immortal time and coding errors all make "
+            f"surgery look better than it is ({NB['01']} simulates each).",
+            "Randomized trials have since reported. The table gives each published hazard ratio of death "
+            f"(surgery against none), the power of the protocol's planned {events} deaths to detect it at two-sided "
+            f"{alpha}, and the deaths that {pow_} power would need. The protocol designs for a hazard ratio of "
+            f"{hr}; the pooled randomized estimate is {meta_hr} ({meta_ci}).",
+            "Research question: in women with breast cancer metastatic at diagnosis, does the offer of surgery of "
+            "the primary tumour after systemic therapy (if the disease has not progressed) improve two-year survival "
+            "compared with systemic therapy alone?"),
+            table=(("Study", "Kind", "Hazard ratio", f"Power with {events} deaths", f"Deaths for {pow_} power"),
+                   rct_rows)),
+        Item("Objectives", ("8",), FILLED, paragraphs=(
+            "Primary objective: to compare two-year survival between arm A (systemic therapy followed by surgery of "
+            "the primary tumour if the disease is not progressive) and arm B (systemic therapy alone). Null hypothesis: "
+            f"the hazard ratio of death (A against B) within {horizon} of randomization is {one_t}; alternative: it "
+            f"differs from {one_t} (two-sided); the design assumes {hr}.",
+            "Secondary objectives: to compare the secondary endpoints the protocol lists, "
+            f"{Q('secondary', _OUT, 'Secondary endpoints are quality of life, overall survival, number of unplanned local therapies, i.e. surgery or radiotherapy, number of axillary lymph node dissections or axillary radiotherapy, determination of pathological resection margin (margin status) in patients treated by surgery of the primary tumor')}."),
+        ),
+    )
+
+    # ================================================================ section 3
+    arm_a, arm_b = protocol.arms
+    from .review import AUDIT_SOURCES
+
+    audit = protocol_audit(protocol)
+    audit_rows = []
+    for i, r in enumerate(audit.to_dict("records")):
+        def cell(col: str) -> str:
+            v = r[col]
+            if isinstance(v, float) and math.isnan(v):
+                return "—"
+            srcs = [protocol.source(n) for n in AUDIT_SOURCES.get(r["quantity"], ())]
+            if col == "protocol" and srcs:
+                where = "; ".join(f"protocol record, {x.section}: “{x.quote}”" for x in srcs)
+            else:
+                where = f"trialnb.protocol_audit.protocol_audit(), row “{r['quantity']}”, column {col}"
+            return N.add(f"audit{i}.{col}", v, fmt_value(float(v), 2 if col == "protocol" else 4), where)
+        audit_rows.append((N.label(f"audit{i}", r["quantity"], f"trialnb.protocol_audit.protocol_audit() row {i}"),
+                           cell("protocol"), cell("recomputed"), cell("exact"),
+                           N.label(f"verdict{i}", r["verdict"], f"trialnb.protocol_audit.protocol_audit() row {i}")))
+    s3_items = (
+        Item("Trial design", ("9",), FILLED, paragraphs=(
+            "A randomized, two-arm, parallel-group superiority trial at a single centre "
+            f"({Q('centre', 'Settings and location', 'imam Khomeini hospital')}), with equal allocation "
+            f"({Q('equal', f'{_SS} > Step 1', 'π1=π2= 1/2: Equal allocation')}).",),
+            bullets=(f"Arm {arm_a.code}, {arm_a.label}: {arm_a.description}",
+                     f"Arm {arm_b.code}, {arm_b.label}: {arm_b.description}")),
+        Item("Randomization", ("10",), DECIDE, paragraphs=(
+            f"The protocol: {Q('rand', _RAND, 'Centralized randomization will take place immediately after the diagnosis of primary distant metastatic breast cancer, using computer-generated randomization.')} "
+            f"Its analysis section calls the recorded factors {Q('minfactors', _DA, 'the minimization factors')}: "
+            f"{n_factors} factors, {n_strata} combinations of levels.",),
+            table=(("Factor", "Levels"), tuple((f.label, "; ".join(f.level_labels[lv] for lv in f.levels))
+                                               for f in FACTORS)),
+            decision="The minimization procedure itself, which the protocol does not state: the probability p of "
+                     "allocating to the arm that reduces imbalance, the imbalance measure, the factor weights, the "
+                     "rule for ties, any purely random element, and who holds and logs the allocations.",
+            recommendation=f"Pocock-Simon minimization ({cite['pocock_simon']}) on the {n_factors} factors with p = {ps_p}, "
+                           "the range as imbalance measure, equal weights and ties broken by a fair coin (the "
+                           f"defaults of trialnb.randomization.PocockSimon, compared with other procedures in "
+                           f"{NB['03']}); allocations written to an append-only, keyed (HMAC) log whose key is held by the "
+                           "trial statistician, not by recruiting clinicians; the parameters kept out of documents "
+                           "that recruiting clinicians read, so that the next allocation cannot be guessed."),
+        Item("Sample size", ("11",), FILLED, paragraphs=(
+            f"The protocol's calculation, recomputed step by step ({cite['schoenfeld']}; {cite['collett']}): "
+            f"{events_raw} deaths, rounded up to {events}, give {pow_} power to detect a hazard ratio of {hr} at "
+            f"two-sided {alpha}. With exponential survival and two years of follow-up each, the control arm's "
+            f"two-year survival is {s1_t} and arm A's {s2_t}; the probability of death within two years, averaged "
+            f"over the arms, is {pr_t}; {events} / {pr_t} = {n_exact_t} patients, {arm_t} per arm, and {arm_loss_t} "
+            f"per arm ({total_loss_t} in total) after dividing by one minus the {loss} loss to follow-up. The "
+            f"protocol states {n_planned_t} in total: the table shows where it rounds down.",
+            f"With the proposed interim analysis (below) the maximum number of deaths is {max_ev_t} (inflation "
+            f"factor {infl_t}).",
+            f"The design hazard ratio {hr} is an assumption the randomized evidence does not support: at the pooled "
+            f"randomized estimate {meta_hr} the planned {events} deaths have {meta_pow_t} power, and "
+            f"{meta_need_t} deaths (about {meta_pts_t} patients followed two years) would be needed for {pow_}."),
+            table=(("Quantity", "Protocol", "Recomputed from its own values", "Exact chain", "Verdict"),
+                   tuple(audit_rows))),
+        Item("Framework", ("12",), FILLED, paragraphs=(
+            f"Superiority: arm A against arm B, two-sided at {alpha} (equivalently one-sided {alpha_one_t} for a "
+            f"benefit of arm A, hazard ratio below {one_t}); the interim monitoring plan works on the one-sided "
+            "scale.",)),
+        Item("Interim analyses and stopping guidance", ("13a", "13b", "13c"), DECIDE, paragraphs=(
+            f"The protocol's section reads, in full, {Q('interim', _DA, 'Interim analysis ;')} The plan proposed by "
+            f"the companion ({NB['05']}, trialnb.interim.PLAN): {looks_t} analyses, the interim at "
+            f"{look_rows[0][2]} of the maximum {max_ev_t} deaths; Lan-DeMets O'Brien-Fleming alpha spending "
+            f"({cite['lan_demets']}) at one-sided {plan_alpha_t}, so the final test is at nominal one-sided "
+            f"{final_p} (z {final_z}) instead of the fixed design's z {fixed_z_t}; a non-binding futility guideline "
+            f"(benefit z at or below {fut_t}, the observed hazard ratio at or above {one_t}); and a harm guideline "
+            f"for surgery: the DMC reviews stopping when the benefit z is at or below {harm_t} (one-sided p "
+            f"{harm_p_t} that surgery is worse), and is told at each look of every death within {periop_t} of "
+            "surgery.",
+            "If a look does not fall exactly at its planned number of deaths, its boundary is recalculated from the "
+            "deaths observed (alpha spending on the observed information fraction; trialnb.monitoring.analyse with "
+            f"max_information). Expected deaths: {eh1} if the hazard ratio is {hr}, {eh0} if there is no effect. The "
+            f"cost of following the futility guideline is simulated in {NB['05']}."),
+            table=(("Look", "Deaths", "Information fraction", "Efficacy bound (benefit z)", "Nominal one-sided p",
+                    "Cumulative alpha", "Hazard ratio at the bound", "Futility (benefit z)"), tuple(look_rows)),
+            decision="The interim plan the protocol leaves blank: number and timing of looks, the alpha-spending "
+                     "function, futility and harm guidance, who sits on the DMC, and whether the futility guideline "
+                     "binds.",
+            recommendation="The plan above: one interim look at half of the deaths, Lan-DeMets O'Brien-Fleming "
+                           "efficacy bound, non-binding futility, a harm guideline with perioperative deaths reported, "
+                           "an independent DMC."),
+        Item("Timing of final analysis", ("14",), DECIDE, paragraphs=(
+            f"The protocol plans {accrual} of accrual and {horizon} of follow-up: the last patient completes "
+            f"follow-up {end_t} after the first randomization.",),
+            decision=f"Whether the final analysis is calendar-driven (when every patient has been followed for "
+                     f"{horizon}) or event-driven (at {max_ev_t} deaths).",
+            recommendation=f"Calendar-driven: when every patient has been followed for {horizon} after "
+                           "randomization, has died or has been lost, because the primary analysis censors at "
+                           f"{horizon} and no further deaths count for it; the final boundary recalculated from the "
+                           f"deaths observed then (information fraction deaths / {max_ev_t})."),
+        Item("Timing of outcome assessments", ("15",), DECIDE, paragraphs=(
+            "The protocol names no visit schedule or assessment window for vital status, quality of life or local "
+            "therapies.",),
+            decision="When vital status and the secondary outcomes are assessed, with windows.",
+            recommendation=f"Vital status at fixed intervals and at {horizon} after randomization, the same in both "
+                           "arms; the date of death recorded to the day, and for everyone the last date known "
+                           "alive; quality of life at baseline and at fixed times after randomization (not after "
+                           "surgery, which only arm A has)."),
+    )
+
+    # ================================================================ section 4
+    s4_items = (
+        Item("Level of significance", ("16",), FILLED, paragraphs=(
+            f"Two-sided {alpha} ({Q('alpha', f'{_SS} > Step 1', 'α=0.05 zα/2= 1.96')}). With the interim plan, the "
+            f"final analysis rejects when the benefit z reaches {final_z} (nominal one-sided {final_p}).",)),
+        Item("Multiplicity", ("17",), DECIDE, paragraphs=(
+            f"The protocol lists {n_secondary} secondary endpoints and asks for no adjustment; it names one primary "
+            "analysis.",),
+            decision="Which test is confirmatory, and how the type-I error is controlled across the primary, "
+                     "secondary and sensitivity analyses.",
+            recommendation=f"One confirmatory test, the primary Cox model, two-sided {alpha} (spent over the looks "
+                           "as above). The difference in two-year survival is then tested in a fixed sequence (only "
+                           "if the primary test rejects, no alpha spent before it). Everything else (secondary "
+                           "endpoints, weighted log-rank tests, subgroups) is reported with nominal p-values labelled "
+                           f"“nominal, not confirmatory” ({NB['07']}, section on a multiplicity plan)."),
+        Item("Confidence intervals", ("18",), FILLED, paragraphs=(
+            f"{ci_t} confidence intervals: Wald intervals for Cox hazard ratios; Greenwood intervals for "
+            "Kaplan-Meier survival (log-log scale) and for the difference in two-year survival; the RMST difference "
+            "with its delta-method interval. At an interim, repeated confidence intervals "
+            f"({cite['jennison']}); after a group-sequential analysis, the final interval and p-value use the "
+            "stage-wise ordering (trialnb.monitoring.analyse).",)),
+        Item("Adherence and protocol deviations", ("19a", "19b", "19c", "19d"), DECIDE, paragraphs=(
+            f"Adherence is defined by the arms: arm A {Q('arm_a', 'Clinical Trial Description', 'systemic therapy followed by surgery if the disease is not progressive')}; "
+            f"in arm B {Q('arm_b_surgery', _TRT, 'In the case of local progression, breast surgery is allowed at any time to gain local control.')} "
+            f"In trials that randomized after induction therapy, {attrition} of registered patients were never "
+            "randomized: in this trial, which randomizes at diagnosis, comparable patients stay in arm A without "
+            "surgery.",),
+            decision="The definition of adherence and of protocol deviations, and which deviations are reported.",
+            recommendation=f"Report by arm: surgery of the primary performed (arm A) with the reason when not "
+                           "(progression, refusal, death before surgery, unfit), time from randomization to "
+                           "surgery (median and interquartile range), margin status; surgery in arm B with its "
+                           "indication (local progression or other). Deviations: ineligible patients randomized "
+                           "(by criterion), allocation not followed, minimization factors recorded wrongly (the "
+                           "analysis keeps the factors as recorded at randomization). None of these removes a "
+                           "patient from the primary analysis."),
+        Item("Analysis populations", ("20",), FILLED, paragraphs=(
+            f"Intention to treat: {Q('itt', _DA, 'Data will be presented for the complete intent-to-treat population.')} "
+            "Every randomized patient is analysed in the allocated arm. Per-protocol and as-treated comparisons are "
+            "descriptive only and labelled so: they compare groups that randomization did not make, and can show a "
+            f"large benefit of surgery when there is none ({NB['04']}). Surgical harms are summarized in the "
+            "patients operated, by arm.",)),
+    )
+
+    # ================================================================ section 5
+    crit_rows = tuple((N.label(f"crit.{c.id.lower()}", c.id, "trialnb.eligibility.CRITERIA"), c.kind,
+                       Q(f"crit_{c.id.lower()}", _SEL, c.text)) for c in CRITERIA)
+    s5_items = (
+        Item("Screening data", ("21",), DECIDE, paragraphs=(
+            f"The protocol describes no screening log. It asks one centre to randomize {n_planned_t} patients in "
+            f"{accrual}, {rate_t} a month (protocol finding on single-centre accrual).",),
+            decision="Whether screening data are collected and reported.",
+            recommendation="A screening log of every patient with metastatic breast cancer at diagnosis seen at the "
+                           "centre: eligible or not (by criterion), approached, consented, randomized; reported in the "
+                           "CONSORT diagram and used to judge accrual early."),
+        Item("Eligibility", ("22",), FILLED, paragraphs=(
+            "The protocol's criteria, in its words (trialnb.eligibility.CRITERIA screens a record against them):",),
+            table=(("Criterion", "Kind", "Protocol text"), crit_rows)),
+        Item("Recruitment", ("23",), FILLED, paragraphs=(
+            f"CONSORT flow diagram ({cite['consort']}): assessed for eligibility, excluded (by criterion), "
+            "randomized, allocated to each arm; in arm A operated and not operated (by reason); in arm B operated "
+            "for local progression; lost to follow-up; analysed (intention to treat). "
+            "trialnb.analysis.consort_counts computes these from a screening log and a trial file.",)),
+        Item("Withdrawal and follow-up", ("24a", "24b", "24c"), FILLED, paragraphs=(
+            f"The protocol assumes {Q('loss', f'{_SS} > Step 2', 'Considering a 10% loss of patients')}. Withdrawal "
+            "from treatment (e.g. declining surgery) is not withdrawal from follow-up: such patients stay in the "
+            "analysis. Patients lost to follow-up are censored at the last date known alive. Reported by arm: the "
+            f"number lost before {horizon}, when (months after randomization), and the median follow-up by the "
+            "reverse Kaplan-Meier method.",)),
+        Item("Baseline characteristics", ("25a", "25b"), FILLED, paragraphs=(
+            f"By arm and in total: the {n_factors} minimization factors, age, ECOG performance status, clinical T and N "
+            "stage (trialnb.analysis.baseline_table). Categories as number and percentage; age as median and "
+            "range, mean and standard deviation. No significance tests of baseline differences: under "
+            "randomization any difference is chance.",)),
+    )
+
+    # ================================================================ section 6
+    pa = PRIMARY_ANALYSIS
+    plan_rows = tuple((N.label(f"pa.{i}.item", it.name, "trialnb.protocol.PRIMARY_ANALYSIS"),
+                       N.label(f"pa.{i}.value", it.value, "trialnb.protocol.PRIMARY_ANALYSIS"),
+                       (Q(f"pa_{i}", it.source.section, it.source.quote) if it.source and it.source.quote
+                        else "protocol silent"),
+                       N.label(f"pa.{i}.decision", it.decision or "—", "trialnb.protocol.PRIMARY_ANALYSIS"))
+                      for i, it in enumerate(pa.items))
+    refs = "; ".join(["arm B" if REFERENCE_LEVELS["arm"] == "B" else f"arm {REFERENCE_LEVELS['arm']}"]
+                     + [f"{f.label}: {f.level_labels[REFERENCE_LEVELS[f.name]]}" for f in FACTORS])
+    sens = (f"Difference in two-year survival, S_A − S_B at {horizon} (Kaplan-Meier, Greenwood standard error), and "
+            "on the complementary log-log scale.",
+            f"Difference in restricted mean survival time to {horizon} ({cite['royston']}).",
+            f"Fleming-Harrington weighted log-rank tests {fh[(0.0, 1.0)]} (late differences) and {fh[(1.0, 0.0)]} "
+            f"(early differences), stratified by the minimization factors ({cite['fleming']}), and MaxCombo, the "
+            f"largest of {fh[(0.0, 0.0)]}, {fh[(0.0, 1.0)]}, {fh[(1.0, 0.0)]} and {fh[(1.0, 1.0)]} with a p-value "
+            f"that accounts for their correlation ({cite['maxcombo']}).",
+            "The log-rank test stratified by the minimization factors, and a re-randomization test that repeats the "
+            f"trial's own minimization ({cite['kahan']}).",
+            f"Overall survival: the primary model on all follow-up to the data cut-off "
+            f"(trialnb.protocol.OS_ANALYSIS, {OS_ANALYSIS.kind})." )
+    s6_items = (
+        Item("Outcome definitions", ("26a", "26b", "26d"), FILLED, paragraphs=(
+            f"Primary: {Q('primary', _OUT, 'The primary endpoint is the two-year survival. This is defined as the percentage of patients who survive two years after randomization.')} "
+            "Analysed as the time from randomization to death from any cause, censored at "
+            f"{horizon} after randomization (patients alive or followed beyond), or at the last date known alive "
+            "when lost earlier. Overall survival: the same time without the censoring at two years.",)),
+        Item("Secondary outcome measures", ("26c",), DECIDE, paragraphs=(
+            "The protocol names quality of life without an instrument or time points, and the counts of unplanned "
+            "local therapies and axillary treatments without a time frame.",),
+            decision="Instrument and time points for quality of life; time frames and definitions for the counted "
+                     "outcomes; how missing quality-of-life questionnaires are handled.",
+            recommendation=f"A validated breast-cancer instrument at fixed times after randomization, analysed by a "
+                           "mixed model with the reasons for missing questionnaires reported (death is not missing "
+                           f"at random); counts per patient within {horizon} of randomization, compared by arm."),
+        Item("Primary analysis", ("27a", "27b"), FILLED, paragraphs=(
+            f"{Q('cox', _DA, 'The primary endpoint will be analyzed in a Cox regression model, with the minimization factors as covariables.')} "
+            f"Cox proportional-hazards model ({cite['cox']}) of the time to death censored at {horizon}, with arm "
+            f"and the {n_factors} minimization factors as covariates, Efron ties ({cite['efron']}), intention-to-treat "
+            f"population; Wald test of the arm coefficient at two-sided {alpha}. Reference levels: {refs}. The "
+            f"effect is the hazard ratio of arm A against arm B with its {ci_t} interval and p-value, beside the "
+            "Kaplan-Meier two-year survival of each arm and their difference. The model is defined once "
+            "(trialnb.protocol.PRIMARY_ANALYSIS) and cross-checked against R survival::coxph (trialnb audit).",),
+            table=(("Item", "Value", "Protocol text", "Decision where the protocol is silent"), plan_rows)),
+        Item("Assumptions and alternatives", ("27c", "27d"), FILLED, paragraphs=(
+            f"Proportional hazards are checked by the scaled Schoenfeld residual test ({cite['grambsch']}; "
+            "trialnb.analysis.zph_test, as R cox.zph) and by plotting the residuals against time. The primary test "
+            "is not changed after seeing the data: if hazards are not proportional, the hazard ratio is reported "
+            "as an average over follow-up, and the difference in two-year survival and the RMST difference "
+            "(sensitivity analyses) carry the interpretation.",)),
+        Item("Sensitivity analyses", ("27e",), FILLED, paragraphs=(
+            "Pre-specified, all with follow-up censored like the primary analysis unless stated; descriptive support "
+            f"for the one confirmatory test ({NB['04']}):",), bullets=sens),
+        Item("Subgroup analyses", ("27f",), DECIDE, paragraphs=(
+            "The protocol names no subgroups.",),
+            decision="Which subgroups, if any, and how they are analysed.",
+            recommendation=f"Only the levels of the {n_factors} minimization factors; the hazard ratio in each with its "
+                           "interval and a test of interaction, shown in a forest plot and labelled exploratory: "
+                           f"with {events} deaths in all, no subgroup has the power to show a difference."),
+        Item("Missing data", ("28",), FILLED, paragraphs=(
+            "Survival times are censored, not missing: censoring is assumed unrelated to the risk of death, and the "
+            "completeness of follow-up is compared between arms (reverse Kaplan-Meier). The minimization factors "
+            "are needed to randomize, so they cannot be missing; a trial file with a missing or unknown value is "
+            "refused with every problem listed (trialnb.data.load_trial), never imputed silently.",)),
+        Item("Estimand", ("29",), FILLED, paragraphs=(
+            f"In the terms of {cite['ich_e9r1']} ({NB['07']}): treatment — the offer of surgery after systemic "
+            "therapy (arm A) against systemic therapy alone (arm B); population — the eligible patients; variable — "
+            f"death within {horizon} of randomization; intercurrent events — arm A not operated and arm B operated "
+            "for local progression, both under the treatment-policy strategy (analysed as randomized); summary — "
+            "the protocol's words name the difference in two-year survival, its analysis the Cox hazard ratio. The "
+            "two agree in direction only under proportional hazards; both are reported.",)),
+        Item("Harms", ("30",), DECIDE, paragraphs=(
+            f"The protocol mentions {Q('safety', _DA, 'efficacy and safety observations')} without defining them.",),
+            decision="Which adverse events are collected, how they are graded, and how they are reported.",
+            recommendation=f"Deaths within {periop_t} of surgery (both arms), surgical complications graded by a "
+                           "standard classification, and adverse events of systemic therapy; reported by arm and for "
+                           "operated patients, and sent to the DMC at each look (the harm guideline above)."),
+        Item("Statistical software", ("31",), FILLED, paragraphs=(
+            f"Python {N.add('python', platform.python_version(), platform.python_version(), 'platform.python_version()')} "
+            "with " + ", ".join(f"{pkg} {N.add(f'pkg.{pkg}', _version(pkg), _version(pkg), f'importlib.metadata.version({pkg!r})')}"
+                                for pkg in ("trialnb", "numpy", "scipy", "pandas", "lifelines")) + ". "
+            "Results are cross-checked against R survival and rpact (trialnb audit; tests/reference).",)),
+        Item("References", ("32",), FILLED, bullets=tuple(cite.values())),
+    )
+
+    sections = (
+        Section(1, "Administrative information", s1_items),
+        Section(2, "Introduction", s2_items),
+        Section(3, "Study methods", s3_items),
+        Section(4, "Statistical principles", s4_items),
+        Section(5, "Trial population", s5_items),
+        Section(6, "Analysis", s6_items),
+    )
+    amendments = _amendments(N, protocol, audit, SimpleNamespace(**locals()))
+    front = (
+        "Draft for the trial statistician, generated by the trialnb protocol companion: not the investigators' "
+        "plan. Headings marked “to be decided by the investigators” are decisions the protocol does not make; each "
+        "says what is to be decided and what the companion recommends. Every number is computed when this "
+        "document is generated; Appendix B, “Where every number comes from”, gives the function and inputs, or "
+        "the protocol's section and sentence, behind each.",
+        f"Structure: the guideline for the content of statistical analysis plans ({cite['gamble']}); the "
+        "checklist in Appendix A shows where each item is addressed.",
+    )
+    return SAP(title=f"Statistical analysis plan (draft): {protocol.nct_id}",
+               subtitle=protocol.title, front=front, sections=sections, amendments=amendments,
+               numbers=N.all(), generated=when, generator=f"trialnb {__version__} (trialnb sap)")
+
+
+def _version(pkg: str) -> str:
+    try:
+        return metadata.version(pkg)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _amendments(N: Numbers, protocol: Protocol, audit: Any, c: SimpleNamespace) -> tuple[Amendment, ...]:
+    """One amendment per audit finding, per :data:`FINDINGS` entry, for the blank interim section
+    and the unstated minimization parameters. ``c`` holds the tokens and values :func:`build_sap`
+    registered (its local names), so that an amendment prints the same number as the SAP body."""
+    from .review import AUDIT_SOURCES, _is_finding
+
+    d, st = protocol.design, protocol.stated
+    out: list[Amendment] = []
+    proposed = {
+        "S(t) = exp{0.5}, as printed": f"S(t) = exp{{−λt}} = exp{{−{N.add('lt', d.control_cumulative_hazard, f'{d.control_cumulative_hazard:g}', 'protocol λt at two years')}}} = {c.s1_t}",
+        "40% die within 2 years": f"“{N.add('death_ctl', 1 - c.s1, fmt_pct(1 - c.s1, 1), '1 - exp(-λt)')} of patients in the control "
+                                  f"arm are expected to die within two years; averaged over both arms, {N.add('death_avg', c.pr, fmt_pct(c.pr, 1), 'trialnb.sample_size.event_probability (protocol design)')}.”",
+        "N": f"N = {c.events} / {c.pr_t} = {c.n_exact_t}, rounded up to two equal arms of {c.arm_t} (Pr(event) at "
+             "full precision; rounding always up).",
+        "N per arm": f"“Total number n = {c.arm_t} each group” (half of N, rounded up; from the protocol's own rounded "
+                     f"Pr(event) the figure would be {c.arm_own_t}).",
+        "N per arm after loss": f"“Considering a {c.loss} loss of patients, we should enter {c.arm_loss_t} patients in each "
+                                f"group” ({c.arm_loss_own_t} from the protocol's rounded values).",
+        "N after loss (2 x per arm)": f"“{c.total_loss_t} patients in total” ({c.total_loss_own_t} from the protocol's "
+                                      "rounded values).",
+    }
+    for i, r in enumerate(audit.to_dict("records")):
+        if not _is_finding(r["verdict"]):
+            continue
+        q = r["quantity"]
+        srcs = [protocol.source(n) for n in AUDIT_SOURCES.get(q, ())]
+        ptext = " ".join(N.quote(f"a{i}.{j}", s.section, s.quote) for j, s in enumerate(srcs)) or "—"
+        out.append(Amendment(
+            key=f"audit-{i}", title=f"Sample size: {N.label(f'audit{i}', q, f'trialnb.protocol_audit.protocol_audit() row {i}')}",
+            origin=f"sample-size audit (verdict: {r['verdict']})",
+            section=" | ".join(dict.fromkeys(s.section for s in srcs)) or "Statistics",
+            protocol_text=ptext, proposed_text=proposed.get(q, "Recompute as in the sample-size section."),
+            reason=N.label(f"audit{i}.why", r["explanation"], f"trialnb.protocol_audit.protocol_audit() row {i}, explanation")))
+    out.append(Amendment(
+        key="interim", title="Write the interim analysis section", origin="blank protocol section",
+        section=_DA, protocol_text=N.quote("interim", _DA, "Interim analysis ;"),
+        proposed_text=f"One interim analysis at {c.first_events} deaths (half of {c.max_ev_t}), Lan-DeMets "
+                      f"O'Brien-Fleming alpha spending at one-sided {c.plan_alpha_t}, final analysis at nominal "
+                      f"one-sided {c.final_p}; non-binding futility guideline at benefit z {c.fut_t}; harm "
+                      f"guideline at benefit z {c.harm_t} with perioperative deaths reported; an independent DMC "
+                      "(details in the SAP section on interim analyses).",
+        reason="A trial of surgery needs a plan for early benefit, early harm (perioperative deaths) and futility "
+               "before anyone sees comparative data; repeated looks without a plan inflate the type-I error "
+               f"({c.NB['05']} simulates how much)."))
+    out.append(Amendment(
+        key="minimization", title="State the minimization procedure", origin="unstated randomization parameters",
+        section=_RAND, protocol_text=N.quote("rand2", _RAND, "using computer-generated randomization"),
+        proposed_text=f"“Allocation by Pocock-Simon minimization on dominant metastatic site, hormone receptor "
+                      f"status and HER2 status (range of imbalance, equal weights), allocating to the arm that "
+                      f"minimizes imbalance with probability {c.ps_p} and ties at random; allocations logged by "
+                      "the trial statistician; parameters not disclosed to recruiting clinicians.”",
+        reason="The protocol names the factors but not the procedure; p, the imbalance measure, the tie rule and "
+               f"any random element change allocations and predictability ({c.NB['03']}), and the analysis should "
+               "reflect the procedure used."))
+    extra = {
+        "surgery_timing": "Replace “Patients who are randomized to upfront surgery” by “Patients randomized to arm A "
+                          "whose disease has not progressed on systemic therapy”, and state after how long (or how "
+                          "many cycles) of systemic therapy surgery is done.",
+        "feasibility_dates": f"Completion date no earlier than {N.add('completion_needed', _add_months(protocol.start_date, int(c.end_month)), _add_months(protocol.start_date, int(c.end_month)), 'start date + accrual + follow-up months')} "
+                             f"(start plus {c.end_t}), or a shorter design that is re-justified.",
+        "single_centre_accrual": f"Add the centre's expected number of eligible patients a month (from its screening "
+                                 f"figures) against the {c.rate_t} needed, or add centres.",
+        "trials_out_of_date": f"Summarize the randomized trials (table in the SAP's background) and justify the design "
+                              f"hazard ratio against them: at the pooled estimate {c.meta_hr} the trial would need "
+                              f"{c.meta_need_t} deaths for {c.pow_} power.",
+        "two_control_survivals": f"Use {N.label('s1name', 'S1(2)', 'protocol notation, Step 2')} = {c.s1_t} throughout (or state the design assumption separately).",
+        "registry_hr_free_margins": "Keep the qualifier wherever the registry figure is used: it compares surgery "
+                                    "with free margins against no surgery, not the offer of surgery.",
+        "biases_named": "Add immortal time (patients must live long enough to be operated) to the biases listed.",
+    }
+    for f in FINDINGS:
+        ptext = " ".join(N.quote(f"f.{f.key}.{j}", s.section, s.quote) for j, s in enumerate(f.sources))
+        out.append(Amendment(
+            key=f.key, title=N.label(f"finding.{f.key}", f.title, f"trialnb.protocol.FINDINGS['{f.key}'].title"),
+            origin=f"protocol finding {f.key}",
+            section=" | ".join(dict.fromkeys(s.section for s in f.sources)), protocol_text=ptext,
+            proposed_text=extra[f.key],
+            reason=N.label(f"finding.{f.key}.why", f"{f.statement} {f.consequence}",
+                           f"trialnb.protocol.FINDINGS['{f.key}'] statement and consequence")))
+    return tuple(out)
+
+
+def write_sap(html_path: str | Path | None = None, markdown_path: str | Path | None = None,
+              sap: SAP | None = None) -> list[Path]:
+    """Write the SAP as HTML and/or Markdown (atomically, parent folders created); return the
+    paths written. The HTML path must end in .html/.htm, the Markdown path in .md."""
+    from .files import write_text_atomic
+
+    jobs = []
+    for path, suffixes, render in ((html_path, (".html", ".htm"), "to_html"),
+                                   (markdown_path, (".md", ".markdown"), "to_markdown")):
+        if path is None:
+            continue
+        p = Path(path)
+        if p.suffix.lower() not in suffixes:
+            raise ValueError(f"{str(p)!r}: the file name must end in {' or '.join(suffixes)}")
+        jobs.append((p, render))
+    if not jobs:
+        raise ValueError("give an HTML path, a Markdown path or both")
+    sap = build_sap() if sap is None else sap
+    out = []
+    for p, render in jobs:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        out.append(write_text_atomic(p, getattr(sap, render)()))
+    return out
