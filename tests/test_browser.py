@@ -519,6 +519,43 @@ def test_review_report_reads_offline(browser, tmp_path: Path) -> None:
         ctx.close()
 
 
+def test_sap_reads_offline_and_prints(browser, tmp_path: Path) -> None:
+    """`trialnb sap --html` opens with the network off: the six guideline sections, the
+    amendments and both appendices are there, every computed number links to its source row,
+    nothing is wider than the page on screen, and it prints to a multi-page PDF."""
+    from trialnb.cli import main
+    from trialnb.sap_document import GUIDELINE_SECTIONS
+
+    path = tmp_path / "sap" / "sap.html"
+    assert main(["sap", "--html", str(path)]) == 0
+    ctx = browser.new_context(offline=True, viewport={"width": 1000, "height": 1300})
+    page = ctx.new_page()
+    watch = PageWatch(page, ("file://", "data:"))
+    try:
+        page.goto(path.as_uri(), timeout=60_000)
+        assert watch.blocked == [], watch.blocked
+        names = page.eval_on_selector_all("section", "els => els.map(e => e.dataset.section)")
+        assert names == [*GUIDELINE_SECTIONS, "Proposed protocol amendments", "Appendix A", "Appendix B"]
+        assert page.locator("#amendments article").count() >= 15
+        decide = page.locator('article[data-status="decide"]').count()
+        assert decide >= 10 and page.locator("article .decide").count() == decide
+        # every computed number's footnote points at an existing row of Appendix B
+        targets = page.eval_on_selector_all(".num sup a", "els => els.map(e => e.getAttribute('href'))")
+        assert len(targets) >= 100
+        missing = [t for t in set(targets) if page.locator(t).count() != 1]
+        assert missing == [], missing[:5]
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "wider than the page"
+        page.locator("#interim-analyses-and-stopping-guidance").scroll_into_view_if_needed()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "sap_interim.png"))
+        page.emulate_media(media="print")
+        pdf = page.pdf(format="A4")
+        assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 10, "printed to fewer than ten pages"
+        assert watch.errors == [], watch.errors
+    finally:
+        ctx.close()
+
+
 # --- slides (make slides) -----------------------------------------------------------------
 
 def test_slides_present_offline(browser, tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ from .sample_size import _ceil, event_probability, power, schoenfeld_events, z_v
 from .sap_document import DECIDE, FILLED, SAP, Amendment, Item, Numbers, Section
 from .survival_weighted import FH_MAXCOMBO
 
-__all__ = ["build_sap", "write_sap"]
+__all__ = ["REFERENCES", "build_sap", "write_sap"]
 
 _SS = "Statistics > Sample size calculation"
 _DA = "Data analysis"
@@ -79,10 +79,10 @@ REFERENCES: dict[str, str] = {
 }
 
 
-NOTEBOOKS: dict[str, str] = {"01": "01_rationale", "03": "03_randomization", "04": "04_analysis",
+_NOTEBOOKS: dict[str, str] = {"01": "01_rationale", "03": "03_randomization", "04": "04_analysis",
                              "05": "05_interim_monitoring", "07": "07_estimands"}
 _WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
-RECORD = "references/NCT04697043-protocol-record.txt"
+_RECORD = "references/NCT04697043-protocol-record.txt"
 
 
 def _src(fn: str, **kw: Any) -> str:
@@ -117,8 +117,8 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
         return N.quote(key, section, words)
 
     cite = {k: N.cite(k, v) for k, v in REFERENCES.items()}
-    NB = {k: N.label(f"nb{k}", f"notebook {k}", f"notebooks/{name}.ipynb") for k, name in NOTEBOOKS.items()}
-    record = N.label("record", RECORD, "the protocol record kept in the repository")
+    NB = {k: N.label(f"nb{k}", f"notebook {k}", f"notebooks/{name}.ipynb") for k, name in _NOTEBOOKS.items()}
+    record = N.label("record", _RECORD, "the protocol record kept in the repository")
 
     # ---------------------------------------------------------------- core numbers
     ss_kw = dict(hazard_ratio=d.hazard_ratio, alpha=d.alpha, power=d.power, allocation_ratio=d.allocation_ratio,

@@ -26,7 +26,7 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
-__all__ = ["FILLED", "DECIDE", "GUIDELINE", "Amendment", "GuidelineItem", "Item", "Number", "Numbers",
+__all__ = ["FILLED", "DECIDE", "GUIDELINE", "GUIDELINE_SECTIONS", "Amendment", "GuidelineItem", "Item", "Number", "Numbers",
            "Section", "SAP", "TOKEN"]
 
 FILLED = "filled from the companion"
