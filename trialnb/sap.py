@@ -234,6 +234,7 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
                               _src("ceil(trialnb.sample_size.schoenfeld_events", hazard_ratio=r["hazard_ratio"],
                                    alpha=d.alpha, power=d.power, sided=d.sided) + ")")))
     meta = evidence.study("villacampa2024")
+    meta_name = N.label("meta_name", meta.study, "trialnb.evidence.study('villacampa2024').study")
     meta_hr = N.add("meta_hr", meta.hazard_ratio, fmt_num(meta.hazard_ratio, 2), f"trialnb.evidence.study('villacampa2024'): {meta.citation}")
     meta_ci = N.add("meta_ci", (meta.ci_lower, meta.ci_upper), f"{fmt_num(meta.ci_lower, 2)} to {fmt_num(meta.ci_upper, 2)}",
                     f"trialnb.evidence.study('villacampa2024'): {meta.citation}")
@@ -327,12 +328,12 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
             f"{Q('khan', 'Clinical Trial Summary', 'surgery reduced the HR for death to 0.61 (95% CI = 0.58 to 0.65)')}, "
             f"for surgery to negative margins against no surgery ({N.add('khan_n', khan.n, fmt_n(khan.n), 'trialnb.evidence.REGISTRY_FIGURE.n')} "
             f"patients), and says itself that {Q('selection', 'Clinical Trial Summary', 'it is uncertain whether these studies reflect a real benefit for surgery or consistent selection bias')}. "
-            "Selection of fitter patients for surgery, stage migration, immortal time and coding errors all make "
-            f"surgery look better than it is ({NB['01']} simulates each).",
+            "Selection of fitter patients for surgery, immortal time, stage migration, co-treatment and coding "
+            f"errors can each make surgery look better than it is ({NB['01']} simulates each, alone and together).",
             "Randomized trials have since reported. The table gives each published hazard ratio of death "
             f"(surgery against none), the power of the protocol's planned {events} deaths to detect it at two-sided "
             f"{alpha}, and the deaths that {pow_} power would need. The protocol designs for a hazard ratio of "
-            f"{hr}; the pooled randomized estimate is {meta_hr} ({meta_ci}).",
+            f"{hr}; the most recent pooled estimate of the randomized trials, {meta_name}, is {meta_hr} ({meta_ci}).",
             "Research question: in women with breast cancer metastatic at diagnosis, does the offer of surgery of "
             "the primary tumour after systemic therapy (if the disease has not progressed) improve two-year survival "
             "compared with systemic therapy alone?"),
@@ -421,8 +422,9 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
             "surgery.",
             "If a look does not fall exactly at its planned number of deaths, its boundary is recalculated from the "
             "deaths observed (alpha spending on the observed information fraction; trialnb.monitoring.analyse with "
-            f"max_information). Expected deaths: {eh1} if the hazard ratio is {hr}, {eh0} if there is no effect. The "
-            f"cost of following the futility guideline is simulated in {NB['05']}."),
+            f"max_information). Expected deaths with the efficacy boundary alone: {eh1} if the hazard ratio is {hr}, "
+            f"{eh0} if there is no effect; following the futility guideline lowers both, and costs a little power "
+            f"({NB['05']} simulates how much)."),
             table=(("Look", "Deaths", "Information fraction", "Efficacy bound (benefit z)", "Nominal one-sided p",
                     "Cumulative alpha", "Hazard ratio at the bound", "Futility (benefit z)"), tuple(look_rows)),
             decision="The interim plan the protocol leaves blank: number and timing of looks, the alpha-spending "
@@ -468,15 +470,16 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
         Item("Confidence intervals", ("18",), FILLED, paragraphs=(
             f"{ci_t} confidence intervals: Wald intervals for Cox hazard ratios; Greenwood intervals for "
             "Kaplan-Meier survival (log-log scale) and for the difference in two-year survival; the RMST difference "
-            "with its delta-method interval. At an interim, repeated confidence intervals "
+            "with the standard errors of R survfit's restricted mean (trialnb.survival.rmst). At an interim, repeated confidence intervals "
             f"({cite['jennison']}); after a group-sequential analysis, the final interval and p-value use the "
             "stage-wise ordering (trialnb.monitoring.analyse).",)),
         Item("Adherence and protocol deviations", ("19a", "19b", "19c", "19d"), DECIDE, paragraphs=(
             f"Adherence is defined by the arms: arm A {Q('arm_a', 'Clinical Trial Description', 'systemic therapy followed by surgery if the disease is not progressive')}; "
             f"in arm B {Q('arm_b_surgery', _TRT, 'In the case of local progression, breast surgery is allowed at any time to gain local control.')} "
             f"In trials that randomized after induction therapy, {attrition} of registered patients were never "
-            "randomized: in this trial, which randomizes at diagnosis, comparable patients stay in arm A without "
-            "surgery.",),
+            "randomized. Those losses happened before randomization, but they suggest how many patients of an arm "
+            "randomized at diagnosis, like arm A here, may progress, die or decline before surgery and stay in "
+            "arm A unoperated.",),
             decision="The definition of adherence and of protocol deviations, and which deviations are reported.",
             recommendation=f"Report by arm: surgery of the primary performed (arm A) with the reason when not "
                            "(progression, refusal, death before surgery, unfit), time from randomization to "
