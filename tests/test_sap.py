@@ -180,6 +180,10 @@ def test_amendments_carry_protocol_text_proposal_and_reason(sap: SAP, md: str) -
     typo = sap._md(by_key["audit-3"].proposed_text)
     assert "0.6065" in typo and "exp{−0.5}" in typo
     assert "exp{0.5}=0.60" in sap._md(by_key["audit-3"].protocol_text)
+    n = sap._md(by_key["audit-8"].proposed_text)
+    assert "66 / 0.3073 = 214.7" in n and "two equal arms of 108" in n
+    assert "“Total number n = 108 each group”" in sap._md(by_key["audit-9"].proposed_text)
+    assert "“240 patients in total”" in sap._md(by_key["audit-11"].proposed_text)
     loss = sap._md(by_key["audit-10"].proposed_text)
     assert "120 patients in each group" in loss and "119" in loss
     assert "“Interim analysis ;”" in md
