@@ -144,26 +144,26 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
     n_exact = ev_r / pr
     arm = _ceil(n_exact / 2)
     arm_loss = _ceil(arm / (1 - d.loss_to_follow_up))
-    n_exact_t = N.add("n_exact", n_exact, fmt_num(n_exact, 1), "events (rounded up) / Pr(event)")
-    arm_t = N.add("n_arm", arm, fmt_n(arm), "ceil(n_exact / 2)")
-    arm_loss_t = N.add("n_arm_loss", arm_loss, fmt_n(arm_loss), f"ceil(n_arm / (1 - {d.loss_to_follow_up:g}))")
-    total_loss_t = N.add("n_total_loss", 2 * arm_loss, fmt_n(2 * arm_loss), "2 × n_arm_loss")
+    n_exact_t = N.add("n_exact", n_exact, fmt_num(n_exact, 1), f"{ev_r} / {pr:.6f}: deaths (rounded up) / Pr(event)")
+    arm_t = N.add("n_arm", arm, fmt_n(arm), f"ceil({n_exact:.4f} / 2)")
+    arm_loss_t = N.add("n_arm_loss", arm_loss, fmt_n(arm_loss), f"ceil({arm} / (1 - {d.loss_to_follow_up:g}))")
+    total_loss_t = N.add("n_total_loss", 2 * arm_loss, fmt_n(2 * arm_loss), f"2 × {arm_loss}")
     arm_own = _ceil(st.events / st.p_event / 2)
     arm_loss_own = _ceil(arm_own / (1 - d.loss_to_follow_up))
-    arm_own_t = N.add("n_arm_own", arm_own, fmt_n(arm_own), "ceil(protocol events / protocol Pr(event) / 2)")
-    arm_loss_own_t = N.add("n_arm_loss_own", arm_loss_own, fmt_n(arm_loss_own), "ceil(n_arm_own / (1 - loss))")
-    total_loss_own_t = N.add("n_total_loss_own", 2 * arm_loss_own, fmt_n(2 * arm_loss_own), "2 × n_arm_loss_own")
+    arm_own_t = N.add("n_arm_own", arm_own, fmt_n(arm_own), f"ceil({st.events} / {st.p_event:g} / 2): the protocol's own rounded values")
+    arm_loss_own_t = N.add("n_arm_loss_own", arm_loss_own, fmt_n(arm_loss_own), f"ceil({arm_own} / (1 - {d.loss_to_follow_up:g}))")
+    total_loss_own_t = N.add("n_total_loss_own", 2 * arm_loss_own, fmt_n(2 * arm_loss_own), f"2 × {arm_loss_own}")
     alpha_one = d.alpha / d.sided
     alpha_one_t = N.add("alpha_one", alpha_one, fmt_num(alpha_one, 3), "protocol alpha / sides")
     ci_level = 1 - d.alpha
     ci_t = N.add("ci_level", ci_level, fmt_pct(ci_level, 0), "1 - protocol alpha (two-sided)")
     one_t = N.add("null_hr", 1.0, "1", "hazard ratio under no difference")
     n_planned = 2 * st.n_per_arm_after_loss
-    n_planned_t = N.add("n_planned", n_planned, fmt_n(n_planned), "2 × protocol's “118 /group”")
+    n_planned_t = N.add("n_planned", n_planned, fmt_n(n_planned), f"2 × {st.n_per_arm_after_loss}: the protocol's “{st.n_per_arm_after_loss} /group”")
     rate = n_planned / d.accrual_months
-    rate_t = N.add("accrual_rate", rate, fmt_num(rate, 1), "n_planned / accrual months")
+    rate_t = N.add("accrual_rate", rate, fmt_num(rate, 1), f"{n_planned} patients / {d.accrual_months:g} months")
     end_month = d.accrual_months + d.horizon_months
-    end_t = N.add("study_months", end_month, f"{end_month:g} months", "accrual months + follow-up months")
+    end_t = N.add("study_months", end_month, f"{end_month:g} months", f"{d.accrual_months:g} months of accrual + {d.horizon_months:g} of follow-up")
 
     # ---------------------------------------------------------------- interim plan
     rates = tuple(plan["information_rates"])
@@ -183,7 +183,7 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
         k = j + 1
         crit = float(des.critical_values[j])
         cells = (N.add(f"look{k}", k, fmt_n(k), "look number"),
-                 N.add(f"look{k}.events", e_j, fmt_n(e_j), f"ceil({t:g} × max_events)"),
+                 N.add(f"look{k}.events", e_j, fmt_n(e_j), f"ceil({t:g} × {max_ev})"),
                  N.add(f"look{k}.rate", t, fmt_num(t, 2), "trialnb.interim.PLAN['information_rates']"),
                  N.add(f"look{k}.z", crit, fmt_num(crit, 3), f"trialnb.interim.proposed_design().critical_values[{j}]"),
                  N.add(f"look{k}.p", float(des.stage_levels[j]), fmt_num(float(des.stage_levels[j]), 4),
