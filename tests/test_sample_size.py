@@ -129,6 +129,8 @@ def test_audit_reads_protocol_numbers_not_copies(monkeypatch, audit):
 
     monkeypatch.setattr(mod, "PROTOCOL", replace(PROTOCOL, stated=replace(PROTOCOL.stated, n_total=999)))
     assert mod.protocol_audit().set_index("quantity").loc["N", "protocol"] == 999
+    other = replace(PROTOCOL, stated=replace(PROTOCOL.stated, n_total=998))
+    assert mod.protocol_audit(other).set_index("quantity").loc["N", "protocol"] == 998
 
 
 # ---------------------------------------------------------------- closed form vs numerical integration

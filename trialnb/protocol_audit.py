@@ -26,15 +26,17 @@ __all__ = ["RCT_EFFECT_SIZES", "power_at_effect_sizes", "protocol_audit"]
 
 
 
-def protocol_audit(protocol: Protocol = PROTOCOL) -> pd.DataFrame:
+def protocol_audit(protocol: Protocol | None = None) -> pd.DataFrame:
     """Every quantity of the protocol's sample-size section, recomputed.
 
     Columns: ``quantity``, ``protocol`` (the value it states, from ``PROTOCOL.stated``),
     ``recomputed`` (the same step redone from the protocol's own preceding values),
     ``exact`` (the whole chain at full precision from ``PROTOCOL.design``), ``verdict`` and
-    a one-line ``explanation``. ``protocol`` defaults to the trial's; another (e.g. a changed
-    design in :func:`trialnb.sap.build_sap`) is audited the same way.
+    a one-line ``explanation``. ``protocol`` defaults to the trial's (:data:`PROTOCOL`, read
+    when called); another (e.g. a changed design in :func:`trialnb.sap.build_sap`) is audited
+    the same way.
     """
+    protocol = PROTOCOL if protocol is None else protocol
     d, s = protocol.design, protocol.stated
     za = z_value(d.alpha, d.sided)
     zb = float(ndtri(d.power))
