@@ -33,7 +33,8 @@ Model (all times in months). Each patient has a constant hazard (exponential sur
 ``h = LAMBDA0 * exp(x'beta + u) * chemo_HR^chemo * m`` where ``x`` are the measured factors,
 ``u ~ N(0, FRAILTY_SD^2)`` is unmeasured prognosis (fitness, response to first-line therapy),
 and ``m`` is 0.6 for stage-migrated and 0.25 for miscoded patients; after surgery the hazard
-is multiplied by ``true_hazard_ratio``. Prognostic hazard ratios follow the suggested
+is multiplied by ``hazard_ratio`` (the true effect of surgery; the old keyword
+``true_hazard_ratio`` still works for one release). Prognostic hazard ratios follow the suggested
 simulation values declared once in :mod:`trialnb.population` (with their sources): visceral vs
 bone 1.6, soft tissue 1.1, HR-negative 2.0, HER2-positive 0.8, 1.1 per decade of age; ECOG 2
 1.8 and more than one metastatic site 1.5 are assumptions
@@ -53,6 +54,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from ._deprecation import renamed_kwargs
 from .population import AGE, FACTOR_FREQUENCIES, P_ECOG2, P_MULTIPLE_SITES, REGISTRY_PROGNOSTIC_HR, SITES
 from .survival import fit_cox, split_at
 
@@ -197,11 +199,12 @@ def _patients(n: int, rng: np.random.Generator) -> pd.DataFrame:
     )
 
 
+@renamed_kwargs({"true_hazard_ratio": "hazard_ratio"})
 def simulate_registry(
     n: int,
     seed: int,
     *,
-    true_hazard_ratio: float = 1.0,
+    hazard_ratio: float = 1.0,
     selection: float = DEFAULTS["selection"],
     immortal_time: float = DEFAULTS["immortal_time"],
     stage_migration: float = DEFAULTS["stage_migration"],
@@ -214,8 +217,9 @@ def simulate_registry(
     ----------
     n, seed
         Registry size (>= 200) and the seed of ``numpy.random.default_rng``.
-    true_hazard_ratio
-        Hazard ratio of death after surgery vs no surgery (1 = surgery does nothing).
+    hazard_ratio
+        The true hazard ratio of death after surgery vs no surgery (1 = surgery does nothing).
+        The old keyword ``true_hazard_ratio`` is accepted for one release (DeprecationWarning).
     selection, immortal_time, stage_migration, co_treatment, coding_errors
         Strengths of the bias mechanisms (see the module docstring; 0 switches one off).
 
@@ -232,7 +236,7 @@ def simulate_registry(
     """
     n = _check_int("n", n, 200)
     seed = _check_int("seed", seed, 0)
-    thr = _check_real("true_hazard_ratio", true_hazard_ratio, 0.0, 10.0, open_lo=True)
+    thr = _check_real("hazard_ratio", hazard_ratio, 0.0, 10.0, open_lo=True)
     s = {}
     for name, value in zip(MECHANISMS, (selection, immortal_time, stage_migration, co_treatment, coding_errors)):
         lo, hi = RANGES[name]
@@ -293,7 +297,7 @@ def simulate_registry(
     )
     out = out.sample(frac=1.0, random_state=np.random.RandomState(seed % 2**32)).reset_index(drop=True)
     out.insert(0, "patient_id", np.arange(1, n + 1))
-    out.attrs = {"n": n, "seed": seed, "true_hazard_ratio": thr, **s}
+    out.attrs = {"n": n, "seed": seed, "hazard_ratio": thr, **s}
     return out
 
 
@@ -460,8 +464,9 @@ def time_varying_cox(cohort: pd.DataFrame, *, engine: str = "lifelines") -> Expo
                 len(c), int(c["event"].sum()))
 
 
+@renamed_kwargs({"true_hazard_ratio": "hazard_ratio"})
 def randomized_comparison(cohort: pd.DataFrame, seed: int, *, design: str = "post_induction",
-                          true_hazard_ratio: float | None = None, engine: str = "lifelines") -> ExposureEffect:
+                          hazard_ratio: float | None = None, engine: str = "lifelines") -> ExposureEffect:
     """The randomized trial on the same population: the cohort's true stage IV patients
     (including stage-migrated ones; miscoded stage I-III patients fail the trial's staging),
     each keeps his or her own hazard, and a coin (1:1) decides who is operated.
@@ -471,17 +476,18 @@ def randomized_comparison(cohort: pd.DataFrame, seed: int, *, design: str = "pos
     (MF07-01, NCT04697043): randomize at diagnosis, arm A operated at the planned month if alive
     (intention to treat: the estimate is diluted towards 1 when the true HR is not 1).
     Cox model of arm adjusted for the minimization factors (protocol's primary analysis).
-    Follow-up: administrative censoring as in the registry.
+    Follow-up: administrative censoring as in the registry. ``hazard_ratio`` (the true effect of
+    surgery) defaults to the cohort's ``attrs["hazard_ratio"]``.
     """
     c = _check_cohort(cohort, ("true_stage", "true_hazard", "true_planned_month", *MEASURED_COVARIATES))
     seed = _check_int("seed", seed, 0)
     if design not in ("post_induction", "at_diagnosis"):
         raise _err(f"design must be 'post_induction' or 'at_diagnosis', got {design!r}")
-    if true_hazard_ratio is None:
-        true_hazard_ratio = c.attrs.get("true_hazard_ratio")
-        if true_hazard_ratio is None:
-            raise _err("true_hazard_ratio: not given and cohort.attrs has none; pass it explicitly")
-    thr = _check_real("true_hazard_ratio", true_hazard_ratio, 0.0, 10.0, open_lo=True)
+    if hazard_ratio is None:
+        hazard_ratio = c.attrs.get("hazard_ratio", c.attrs.get("true_hazard_ratio"))  # old cohorts: old key
+        if hazard_ratio is None:
+            raise _err("hazard_ratio: not given and cohort.attrs has none; pass it explicitly")
+    thr = _check_real("hazard_ratio", hazard_ratio, 0.0, 10.0, open_lo=True)
     rng = np.random.default_rng([seed, 20201120])
     c = c[c["true_stage"] != "I-III-miscoded"]
     h = c["true_hazard"].to_numpy(float)

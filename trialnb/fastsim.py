@@ -44,6 +44,7 @@ import numpy as np
 from scipy import stats
 
 from .population import FACTOR_FREQUENCIES, PROGNOSTIC_HR, calibrate_baseline, factor_strata
+from ._deprecation import renamed_fields
 from .protocol import PROTOCOL
 from .randomization.batched import minimization_batched
 from .sample_size import expected_events, schoenfeld_power, split_events_power
@@ -100,6 +101,7 @@ FollowUp = Literal["fixed", "to_cutoff"]
 Analysis = Literal["cox", "logrank"]
 
 
+@renamed_fields({"loss_to_follow_up": "dropout_probability"})
 @dataclass(frozen=True)
 class Scenario:
     """Every assumption of one simulated trial (times in months).
@@ -107,7 +109,7 @@ class Scenario:
     ``Scenario()`` is the protocol's design (``trialnb.protocol.PROTOCOL.design``): 236
     patients (118 per arm), 1:1 allocation by minimization on the three factors, uniform
     accrual over 36 months, exponential survival with control 2-year survival 0.60, hazard
-    ratio 0.50 (arm A vs B) from randomization on, 10% loss to follow-up by 2 years, no
+    ratio 0.50 (arm A vs B) from randomization on, 10% drop-out by 2 years, no
     non-compliance, no crossover, and no prognostic effect of the factors (the protocol's
     calculation assumes one homogeneous exponential population; use
     :data:`REFERENCE_PROGNOSIS` for realistic factor effects).
@@ -125,14 +127,23 @@ class Scenario:
 
     Options:
 
+    * ``control_survival``: 2-year survival of the control arm (B), i.e. its survival at
+      ``horizon_months`` (24), averaged over the factor distribution (the same name and
+      meaning as in :class:`trialnb.simulation.TrialScenario`); ``hazard_ratio``: hazard
+      ratio of arm A vs arm B once the surgery effect acts.
     * ``allocation``: ``"minimization"`` (Pocock-Simon range criterion on the three factors;
       the arm that minimizes imbalance is taken with probability ``minimization_p``, ties
       1/2; the protocol does not state p, 0.8 is assumed), ``"blocks"`` (permuted blocks of
       ``block_size``, unstratified) or ``"complete"`` (fair coin).
     * ``accrual_shape``: accrual fraction by time t is ``(t / accrual_months) ** shape``
       (1 uniform; > 1 slow start).
-    * ``loss_to_follow_up``: probability of loss by ``horizon_months`` (exponential dropout,
-      independent of arm).
+    * ``dropout_probability``: probability of being lost to follow-up by ``horizon_months``
+      (exponential drop-out, independent of arm; the same name and meaning as in
+      :class:`trialnb.simulation.TrialScenario`). The default reads the protocol's 10% loss
+      (``PROTOCOL.design.loss_to_follow_up``, which the protocol uses to inflate N) as a 10%
+      drop-out probability by 2 years. ``loss_to_follow_up`` is the package's name for the
+      N-inflation fraction only (:mod:`trialnb.sample_size`); as a keyword of ``Scenario`` it
+      is a deprecated alias of ``dropout_probability`` (with a DeprecationWarning).
     * ``non_compliance``: fraction of arm A never operated (their hazard stays the control
       hazard; analysed in arm A: intention to treat).
     * ``crossover``, ``crossover_months``: fraction of arm B operated (for local progression)
@@ -164,7 +175,7 @@ class Scenario:
     effect_delay_months: float = 0.0
     early_hazard_ratio: float = 1.0
     early_months: float = 0.0
-    loss_to_follow_up: float = PROTOCOL.design.loss_to_follow_up
+    dropout_probability: float = PROTOCOL.design.loss_to_follow_up
     non_compliance: float = 0.0
     crossover: float = 0.0
     crossover_months: float = 6.0
@@ -216,7 +227,7 @@ class Scenario:
                 raise ScenarioError(f"{name} must be >= 0 months, got {getattr(self, name)}")
         prob("control_survival", lo_open=True, hi_open=True)
         prob("alpha", lo_open=True, hi_open=True)
-        prob("loss_to_follow_up", hi_open=True)
+        prob("dropout_probability", hi_open=True)
         for name in ("non_compliance", "crossover", "p_soft_tissue", "p_visceral",
                      "p_hr_positive", "p_her2_positive"):
             prob(name)
@@ -243,8 +254,8 @@ class Scenario:
 
     @property
     def dropout_rate(self) -> float:
-        """Exponential loss-to-follow-up hazard per month: -ln(1 - loss) / horizon."""
-        return -math.log1p(-self.loss_to_follow_up) / self.horizon_months
+        """Exponential drop-out hazard per month: -ln(1 - dropout_probability) / horizon."""
+        return -math.log1p(-self.dropout_probability) / self.horizon_months
 
     def _strata_lp(self) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities and linear predictors of the 12 factor combinations
@@ -389,7 +400,7 @@ def simulate_data(scenario: Scenario, n_trials: int, rng: np.random.Generator) -
     t_death = np.where(E < H_change, E / lam, change + (E - H_change) / (lam * ratio))
     if sc.early_months > 0 and sc.early_hazard_ratio != 1.0:
         t_death = _early_period_times(sc, lam, E, operated_a, operated_b)
-    if sc.loss_to_follow_up > 0:
+    if sc.dropout_probability > 0:
         t_loss = rng.standard_exponential((R, n)) / sc.dropout_rate
     else:
         t_loss = np.full((R, n), np.inf)

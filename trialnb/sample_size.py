@@ -553,6 +553,12 @@ def sample_size(
     :func:`event_probability`; ``n_total = events / Pr(event)`` (unrounded, as rpact's
     ``maxNumberOfSubjects``). The defaults of the time arguments are the protocol's
     (months): control hazard 0.5/24 per month, every patient followed exactly 24 months.
+
+    Two different losses, two names (the package's vocabulary): ``dropout_hazard`` is the
+    exponential drop-out rate per month that lowers Pr(event) (a drop-out probability ``p`` by
+    24 months is ``-ln(1 - p) / 24``; ``dropout_probability`` of the simulators);
+    ``loss_to_follow_up`` is the protocol's N-inflation fraction: each arm is divided by
+    ``1 - loss_to_follow_up`` and rounded up (the protocol's "10% loss of patients").
     """
     method = _check_method(method)
     ev = _events(hazard_ratio, alpha, power, allocation_ratio, sided, method)
@@ -659,7 +665,8 @@ def proportion_sample_size(
 ) -> ProportionSampleSize:
     """Patients needed to compare two proportions (e.g. 2-year survival 0.60 vs 0.78) with
     the normal-approximation test without continuity correction (the formula in the module
-    docstring, as ``rpact::getSampleSizeRates``). Rounding as :func:`sample_size`."""
+    docstring, as ``rpact::getSampleSizeRates``). Rounding as :func:`sample_size`;
+    ``loss_to_follow_up`` is the N-inflation fraction (each arm divided by ``1 - loss``)."""
     pc = _check_prob(control_proportion, "control_proportion")
     pt = _check_prob(treatment_proportion, "treatment_proportion")
     if pc == pt:

@@ -39,7 +39,7 @@ put while the sliders move, so a shift of an estimate is seen as a shift."""
 
 @lru_cache(maxsize=64)
 def _cached(n: int, seed: int, true_hr: float, strengths: tuple[tuple[str, float], ...]) -> pd.DataFrame:
-    cohort = bias.simulate_registry(n, seed, true_hazard_ratio=true_hr, **dict(strengths))
+    cohort = bias.simulate_registry(n, seed, hazard_ratio=true_hr, **dict(strengths))
     return bias.compare_analyses(cohort, seed=seed, engine="numpy")
 
 
@@ -57,7 +57,7 @@ class BiasExplorer:
     """Sliders for each mechanism's strength and the true HR; a forest plot of all analyses.
 
     Attributes: ``sliders`` (dict name -> FloatSlider, names as in ``bias.MECHANISMS`` plus
-    ``"true_hazard_ratio"``), ``table`` (HTML), ``plot`` (Output), ``result`` (latest
+    ``"hazard_ratio"``), ``table`` (HTML), ``plot`` (Output), ``result`` (latest
     DataFrame from :func:`trialnb.bias.compare_analyses`), ``root`` (the panel).
     """
 
@@ -72,7 +72,7 @@ class BiasExplorer:
             self.sliders[name] = W.FloatSlider(value=bias.DEFAULTS[name], min=lo, max=hi, step=step,
                                                description=desc, tooltip=tip, continuous_update=False,
                                                style=style, layout=layout, readout_format=".2f")
-        self.sliders["true_hazard_ratio"] = W.FloatSlider(
+        self.sliders["hazard_ratio"] = W.FloatSlider(
             value=1.0, min=0.4, max=1.5, step=0.05, description="True HR of surgery", continuous_update=False,
             style=style, layout=layout, readout_format=".2f")
         self.reset = W.Button(description="All mechanisms off", layout=W.Layout(width="200px"))
@@ -113,7 +113,7 @@ class BiasExplorer:
 
     def update(self) -> pd.DataFrame:
         """Recompute the analyses for the current sliders and redraw; returns the result."""
-        true_hr = float(self.sliders["true_hazard_ratio"].value)
+        true_hr = float(self.sliders["hazard_ratio"].value)
         key = tuple(sorted(self.strengths().items()))
         self.result = _cached(self.n, self.seed, true_hr, key)
         self.table.value = result_html(self.result, true_hr)
