@@ -55,6 +55,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from ._deprecation import renamed_kwargs
+from .errors import BiasParameterError
 from .population import AGE, FACTOR_FREQUENCIES, P_ECOG2, P_MULTIPLE_SITES, REGISTRY_PROGNOSTIC_HR, SITES
 from .survival import fit_cox, split_at
 
@@ -82,10 +83,6 @@ __all__ = [
     "will_rogers",
     "will_rogers_curves",
 ]
-
-
-class BiasParameterError(ValueError):
-    """An argument of the bias simulator or of an analysis is out of range."""
 
 
 # --- model constants (assumptions; see module docstring) ---------------------------------

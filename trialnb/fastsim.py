@@ -45,6 +45,7 @@ from scipy import stats
 
 from .population import FACTOR_FREQUENCIES, PROGNOSTIC_HR, calibrate_baseline, factor_strata
 from ._deprecation import renamed_fields
+from .errors import ScenarioError
 from .protocol import PROTOCOL
 from .randomization.batched import minimization_batched
 from .sample_size import expected_events, schoenfeld_power, split_events_power
@@ -90,10 +91,6 @@ bone 1.1, HR-negative vs positive 2.0, HER2-positive vs negative 0.8 (anti-HER2 
 Use ``dataclasses.replace(Scenario(), **REFERENCE_PROGNOSIS)``."""
 
 _CHUNK = 2000  # trials per chunk: the Cox arrays of one chunk take ~60 MB
-
-
-class ScenarioError(ValueError):
-    """A :class:`Scenario` argument is out of range or of the wrong kind."""
 
 
 Allocation = Literal["minimization", "blocks", "complete"]

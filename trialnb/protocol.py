@@ -34,6 +34,8 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from .errors import PatientRecordError
+
 __all__ = [
     "ARMS",
     "ARM_CODES",
@@ -58,10 +60,6 @@ __all__ = [
     "findings_table",
     "strata",
 ]
-
-
-class PatientRecordError(ValueError):
-    """A patient record is malformed: a field is missing, has the wrong type or an unknown level."""
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from .errors import SampleSizeError
 from .protocol import PROTOCOL
 from .report import fmt_n, fmt_num, fmt_pct
 
@@ -84,10 +85,6 @@ __all__ = [
 ]
 
 METHODS: tuple[str, ...] = ("schoenfeld", "freedman")
-
-
-class SampleSizeError(ValueError):
-    """An argument of a sample-size or power function is outside its allowed range."""
 
 
 # ---------------------------------------------------------------------------------------

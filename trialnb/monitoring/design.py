@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import DesignError
 from ..report import fmt_num
 from ._numerics import pnorm_upper, prefix, qnorm_upper, root, stage_probabilities
 
@@ -60,10 +61,6 @@ BETA_SPENDING: tuple[str, ...] = ("bsOF", "bsP", "bsKD", "bsHSD")
 DESIGN_TYPES: tuple[str, ...] = ("OF", "P", "WT", "HP") + ALPHA_SPENDING
 HP_BOUND = 3.0
 K_MAX = 20
-
-
-class DesignError(ValueError):
-    """An argument of :func:`design` is outside what is allowed."""
 
 
 # ---------------------------------------------------------------------------------------
