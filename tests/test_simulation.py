@@ -82,7 +82,7 @@ def test_invalid_scenarios_name_the_argument(change, name) -> None:
 def test_simulate_rejects_bad_arguments() -> None:
     with pytest.raises(ValueError, match="scenario must be a TrialScenario"):
         simulate_trial("protocol", 1)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="seed must be a whole number"):
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
         simulate_trial(SMALL, -1, Alternating())
     with pytest.raises(ValueError, match="allocator must have an assign"):
         simulate_trial(SMALL, 1, object())  # type: ignore[arg-type]

@@ -58,6 +58,7 @@ from ._deprecation import renamed_kwargs
 from .errors import BiasParameterError
 from .population import AGE, FACTOR_FREQUENCIES, P_ECOG2, P_MULTIPLE_SITES, REGISTRY_PROGNOSTIC_HR, SITES
 from .survival import fit_cox, split_at
+from .validation import check_choice, check_int, check_real, check_seed
 
 __all__ = [
     "ANALYSES",
@@ -150,23 +151,6 @@ def _err(msg: str) -> BiasParameterError:
     return BiasParameterError(msg)
 
 
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise _err(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_real(name: str, value: Any, lo: float, hi: float, *, open_lo: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise _err(f"{name} must be a number, got {value!r}")
-    v = float(value)
-    bad = not math.isfinite(v) or v > hi or (v <= lo if open_lo else v < lo)
-    if bad:
-        left = "(" if open_lo else "["
-        raise _err(f"{name} must lie in {left}{lo:g}, {hi:g}], got {value!r}")
-    return v
-
-
 def _linear_score(df: pd.DataFrame) -> np.ndarray:
     """Baseline log-hazard from the measured factors (no chemotherapy, no surgery)."""
     return (
@@ -231,13 +215,13 @@ def simulate_registry(
     ``true_planned_month`` (when the operation would take place), ``true_hazard`` (hazard per
     month without any surgery effect). ``DataFrame.attrs`` holds the parameters.
     """
-    n = _check_int("n", n, 200)
-    seed = _check_int("seed", seed, 0)
-    thr = _check_real("hazard_ratio", hazard_ratio, 0.0, 10.0, open_lo=True)
+    n = check_int(n, "n", minimum=200, error=BiasParameterError)
+    seed = check_seed(seed, error=BiasParameterError)
+    thr = check_real(hazard_ratio, "hazard_ratio", lo=0.0, hi=10.0, lo_open=True, error=BiasParameterError)
     s = {}
     for name, value in zip(MECHANISMS, (selection, immortal_time, stage_migration, co_treatment, coding_errors)):
         lo, hi = RANGES[name]
-        s[name] = _check_real(name, value, lo, hi)
+        s[name] = check_real(value, name, lo=lo, hi=hi, error=BiasParameterError)
     if s["stage_migration"] + s["coding_errors"] > 0.5:
         raise _err(
             "stage_migration + coding_errors must be <= 0.5 (most of the registry must be true stage IV), "
@@ -357,9 +341,7 @@ _Z975 = 1.959963984540054
 
 
 def _check_engine(engine: Any) -> str:
-    if engine not in ENGINES:
-        raise _err(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
-    return engine
+    return check_choice(engine, "engine", ENGINES, error=BiasParameterError)
 
 
 def _counting_process_fit(X: np.ndarray, stop: np.ndarray, event: np.ndarray, start: np.ndarray | None = None,
@@ -423,7 +405,7 @@ def landmark_cox(cohort: pd.DataFrame, landmark_months: float = 12.0,
     time counted from the landmark (Anderson, Cain & Gelber, J Clin Oncol 1983)."""
     _check_covariates(covariates)
     c = _check_cohort(cohort, ("time", "event", "surgery", "surgery_month", *covariates))
-    lm = _check_real("landmark_months", landmark_months, 0.0, 120.0)
+    lm = check_real(landmark_months, "landmark_months", lo=0.0, hi=120.0, error=BiasParameterError)
     at_risk = c["time"] > lm
     if at_risk.sum() < 20:
         raise _err(f"landmark_months = {lm:g} leaves {int(at_risk.sum())} patients at risk; choose an earlier landmark")
@@ -477,14 +459,14 @@ def randomized_comparison(cohort: pd.DataFrame, seed: int, *, design: str = "pos
     surgery) defaults to the cohort's ``attrs["hazard_ratio"]``.
     """
     c = _check_cohort(cohort, ("true_stage", "true_hazard", "true_planned_month", *MEASURED_COVARIATES))
-    seed = _check_int("seed", seed, 0)
+    seed = check_seed(seed, error=BiasParameterError)
     if design not in ("post_induction", "at_diagnosis"):
         raise _err(f"design must be 'post_induction' or 'at_diagnosis', got {design!r}")
     if hazard_ratio is None:
         hazard_ratio = c.attrs.get("hazard_ratio", c.attrs.get("true_hazard_ratio"))  # old cohorts: old key
         if hazard_ratio is None:
             raise _err("hazard_ratio: not given and cohort.attrs has none; pass it explicitly")
-    thr = _check_real("hazard_ratio", hazard_ratio, 0.0, 10.0, open_lo=True)
+    thr = check_real(hazard_ratio, "hazard_ratio", lo=0.0, hi=10.0, lo_open=True, error=BiasParameterError)
     rng = np.random.default_rng([seed, 20201120])
     c = c[c["true_stage"] != "I-III-miscoded"]
     h = c["true_hazard"].to_numpy(float)
@@ -545,11 +527,11 @@ def _mix_surv(t: np.ndarray, weights: Sequence[float], hazards: Sequence[float])
 def _check_wr(n_early: int, n_late: int, n_migrants: int, hazard_early: float, hazard_late: float,
               hazard_migrants: float) -> None:
     for name, v in (("n_early", n_early), ("n_late", n_late), ("n_migrants", n_migrants)):
-        _check_int(name, v, 1)
+        check_int(v, name, minimum=1, error=BiasParameterError)
     if n_migrants >= n_early:
         raise _err(f"n_migrants must be smaller than n_early (they are part of it), got {n_migrants} >= {n_early}")
     for name, v in (("hazard_early", hazard_early), ("hazard_late", hazard_late), ("hazard_migrants", hazard_migrants)):
-        _check_real(name, v, 0.0, 1.0, open_lo=True)
+        check_real(v, name, lo=0.0, hi=1.0, lo_open=True, error=BiasParameterError)
     if not hazard_early < hazard_migrants < hazard_late:
         raise _err("hazards must satisfy hazard_early < hazard_migrants < hazard_late "
                    "(migrants are the worst of the early stage and the best of the late stage), "
@@ -570,7 +552,7 @@ def will_rogers(n_early: int = 1000, n_late: int = 400, n_migrants: int = 100, *
     ``median_months`` (exact mixture quantities, no sampling).
     """
     _check_wr(n_early, n_late, n_migrants, hazard_early, hazard_late, hazard_migrants)
-    hz = _check_real("horizon_months", horizon_months, 0.0, 240.0, open_lo=True)
+    hz = check_real(horizon_months, "horizon_months", lo=0.0, hi=240.0, lo_open=True, error=BiasParameterError)
     groups = {
         ("old staging", "stage I-III"): ([n_early - n_migrants, n_migrants], [hazard_early, hazard_migrants]),
         ("old staging", "stage IV"): ([n_late], [hazard_late]),

@@ -50,6 +50,8 @@ from .protocol import PROTOCOL
 from .randomization.batched import minimization_batched
 from .sample_size import expected_events, schoenfeld_power, split_events_power
 from .survival import HAVE_NUMBA, CoxResult, LogrankResult, fit_cox, logrank
+from .validation import (check_choice, check_int, check_nonnegative, check_positive, check_probability,
+                         check_real, check_seed)
 from .fastsim_analyses import ANALYSES, RequiredPatients, analyse_trials, check_analyses, required_patients
 
 """Whether the numba engine is available (``engine="auto"`` then uses it for Cox fits)."""
@@ -189,59 +191,31 @@ class Scenario:
     hr_her2_positive: float = 1.0
 
     def __post_init__(self) -> None:
-        def num(name: str) -> float:
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise ScenarioError(f"{name} must be a finite number, got {v!r}")
-            return float(v)
-
-        def prob(name: str, lo_open: bool = False, hi_open: bool = False) -> None:
-            v = num(name)
-            ok = (v > 0 if lo_open else v >= 0) and (v < 1 if hi_open else v <= 1)
-            if not ok:
-                rng_txt = ("(0" if lo_open else "[0") + ", " + ("1)" if hi_open else "1]")
-                raise ScenarioError(f"{name} must lie in {rng_txt}, got {v}")
-
-        if isinstance(self.n_patients, bool) or not isinstance(self.n_patients, (int, np.integer)) or self.n_patients < 4:
-            raise ScenarioError(f"n_patients must be an integer >= 4, got {self.n_patients!r}")
-        if self.allocation not in ("minimization", "blocks", "complete"):
-            raise ScenarioError(
-                f"allocation must be 'minimization', 'blocks' or 'complete', got {self.allocation!r}"
-            )
-        if self.follow_up not in ("fixed", "to_cutoff"):
-            raise ScenarioError(f"follow_up must be 'fixed' or 'to_cutoff', got {self.follow_up!r}")
-        prob("minimization_p")
-        if num("minimization_p") < 0.5:
-            raise ScenarioError(f"minimization_p must lie in [0.5, 1], got {self.minimization_p}")
-        if isinstance(self.block_size, bool) or not isinstance(self.block_size, (int, np.integer)) or self.block_size < 2 or self.block_size % 2:
+        err = ScenarioError
+        check_int(self.n_patients, "n_patients", minimum=4, error=err)
+        check_choice(self.allocation, "allocation", ("minimization", "blocks", "complete"), error=err)
+        check_choice(self.follow_up, "follow_up", ("fixed", "to_cutoff"), error=err)
+        check_real(self.minimization_p, "minimization_p", lo=0.5, hi=1.0, error=err)
+        if check_int(self.block_size, "block_size", minimum=2, error=err) % 2:
             raise ScenarioError(f"block_size must be an even integer >= 2, got {self.block_size!r}")
         for name in ("accrual_months", "accrual_shape", "horizon_months", "hazard_ratio", "early_hazard_ratio",
                      "hr_soft_tissue", "hr_visceral", "hr_hr_negative", "hr_her2_positive"):
-            if num(name) <= 0:
-                raise ScenarioError(f"{name} must be > 0, got {getattr(self, name)}")
+            check_positive(getattr(self, name), name, error=err)
         for name in ("effect_delay_months", "crossover_months", "early_months"):
-            if num(name) < 0:
-                raise ScenarioError(f"{name} must be >= 0 months, got {getattr(self, name)}")
-        prob("control_survival", lo_open=True, hi_open=True)
-        prob("alpha", lo_open=True, hi_open=True)
-        prob("dropout_probability", hi_open=True)
+            check_nonnegative(getattr(self, name), name, error=err)
+        for name in ("control_survival", "alpha"):
+            check_probability(getattr(self, name), name, lo_open=True, hi_open=True, error=err)
+        check_probability(self.dropout_probability, "dropout_probability", lo_open=False, hi_open=True, error=err)
         for name in ("non_compliance", "crossover", "p_soft_tissue", "p_visceral",
                      "p_hr_positive", "p_her2_positive"):
-            prob(name)
+            check_probability(getattr(self, name), name, lo_open=False, hi_open=False, error=err)
         if self.p_soft_tissue + self.p_visceral > 1 + 1e-12:
             raise ScenarioError(
                 "p_soft_tissue + p_visceral must be <= 1 (bone takes the rest), got "
                 f"{self.p_soft_tissue + self.p_visceral}"
             )
-        if self.target_events is not None and (
-            isinstance(self.target_events, bool)
-            or not isinstance(self.target_events, (int, np.integer))
-            or not 1 <= self.target_events <= self.n_patients
-        ):
-            raise ScenarioError(
-                f"target_events must be None or an integer in [1, n_patients={self.n_patients}], "
-                f"got {self.target_events!r}"
-            )
+        if self.target_events is not None:  # None: analysis at the fixed horizon
+            check_int(self.target_events, "target_events", minimum=1, maximum=self.n_patients, error=err)
 
     # ---- derived quantities -------------------------------------------------------------
     @property
@@ -601,14 +575,11 @@ class SimulationResult:
 def _check_run(n_trials: object, seed: object, analysis: object, engine: object) -> None:
     """The arguments every simulation entry point shares (also used by :mod:`trialnb.sequential_sim`);
     ``analysis=None`` leaves the analysis to the caller's own check."""
-    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
-        raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if analysis is not None and analysis not in ("cox", "logrank"):
-        raise ValueError(f"analysis must be 'cox' or 'logrank', got {analysis!r}")
-    if engine not in ("auto", "numpy", "numba"):
-        raise ValueError(f"engine must be 'auto', 'numpy' or 'numba', got {engine!r}")
+    check_int(n_trials, "n_trials", minimum=1)
+    check_seed(seed)
+    if analysis is not None:
+        check_choice(analysis, "analysis", ("cox", "logrank"))
+    check_choice(engine, "engine", ("auto", "numpy", "numba"))
 
 
 def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int = 0,

@@ -66,6 +66,7 @@ from .population import AGE, FACTOR_FREQUENCIES, P_ECOG2, PROGNOSTIC_HR, SITES
 from .data_rules import RULES, rules_table
 from .files import write_text_atomic
 from .protocol import FACTOR_NAMES, PROTOCOL
+from .validation import check_int, check_positive, check_probability, check_seed
 
 __all__ = [
     "linear_predictor",
@@ -185,17 +186,17 @@ class TrialScenario:
     qol_attendance: float = 0.90
 
     def __post_init__(self) -> None:
-        _check_int(self.n_randomized, "n_randomized", 2)
+        check_int(self.n_randomized, "n_randomized", minimum=2)
         for name in ("accrual_months", "follow_up_months", "weibull_shape", "age_sd", "qol_patient_sd",
                      "qol_residual_sd"):
-            _check_pos(getattr(self, name), name)
-        _check_open01(self.control_survival, "control_survival")
+            check_positive(getattr(self, name), name)
+        check_probability(self.control_survival, "control_survival", lo_open=True, hi_open=True)
         for name in ("hazard_ratio", "hr_visceral", "hr_soft_tissue", "hr_receptor_negative", "hr_her2_positive",
                      "hr_age_per_decade_above_50", "hr_ecog2", "progression_prognosis_slope"):
-            _check_pos(getattr(self, name), name)
+            check_positive(getattr(self, name), name)
         for f in self.__dataclass_fields__:
-            if f.startswith("p_") or f in ("dropout_probability", "qol_attendance"):
-                _check_prob(getattr(self, f), f)
+            if f.startswith("p_") or f == "qol_attendance":
+                check_probability(getattr(self, f), f, lo_open=False, hi_open=False)
         if len(self.site_probs) != 3 or any(p < 0 for p in self.site_probs) or abs(sum(self.site_probs) - 1) > 1e-9:
             raise ValueError(f"site_probs must be three non-negative probabilities (bone, soft_tissue, visceral) "
                              f"summing to 1, got {self.site_probs!r}")
@@ -206,8 +207,7 @@ class TrialScenario:
             raise ValueError(f"surgery_window must satisfy 0 < start <= end < follow_up_months, got {self.surgery_window}")
         if self.p_progression_arm_a in (0.0, 1.0):
             raise ValueError("p_progression_arm_a must lie strictly between 0 and 1")
-        if self.dropout_probability >= 1:
-            raise ValueError("dropout_probability must be < 1")
+        check_probability(self.dropout_probability, "dropout_probability", lo_open=False, hi_open=True)
 
     @property
     def cutoff_month(self) -> float:
@@ -221,26 +221,6 @@ class TrialScenario:
         # derived by root finding: fixed decimals so shipped files do not depend on the last bits
         d["baseline_cumulative_hazard_24m"] = f"{baseline_cumulative_hazard(self):.10f}"
         return pd.DataFrame({"parameter": list(d), "value": [str(v) for v in d.values()]})
-
-
-def _check_int(x: Any, name: str, lo: int) -> None:
-    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < lo:
-        raise ValueError(f"{name} must be a whole number >= {lo}, got {x!r}")
-
-
-def _check_pos(x: Any, name: str) -> None:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {x!r}")
-
-
-def _check_prob(x: Any, name: str) -> None:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x <= 1:
-        raise ValueError(f"{name} must be a probability in [0, 1], got {x!r}")
-
-
-def _check_open01(x: Any, name: str) -> None:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 < x < 1:
-        raise ValueError(f"{name} must lie strictly between 0 and 1, got {x!r}")
 
 
 SCENARIOS: dict[str, TrialScenario] = {
@@ -323,7 +303,7 @@ def _progression_intercept(p: float, slope: float) -> float:
 # ---------------------------------------------------------------- screening
 
 def _streams(seed: int) -> dict[str, np.random.Generator]:
-    _check_int(seed, "seed", 0)
+    check_seed(seed)
     names = ("screening", "allocation", "outcome", "qol")
     children = np.random.SeedSequence(int(seed)).spawn(len(names))
     return {n: np.random.default_rng(c) for n, c in zip(names, children)}

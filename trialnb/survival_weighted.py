@@ -42,6 +42,7 @@ from scipy import stats
 
 from .survival import (_as_2d, _check_strata, _check_times, _fwd, _pooled_km_before, _rev, _risk_terms, _take,
                        _two_sample_rows)
+from .validation import check_positive
 
 __all__ = ["FH_MAXCOMBO", "FHStatistics", "fh_statistics", "km_milestone", "km_rmst",
            "maxcombo_pvalue", "maxcombo_reject", "prepare"]
@@ -209,7 +210,7 @@ def _arm_km(ts, es, ga, new, gst, gen, tau: float):
 
 def _km_per_arm(time: Any, event: Any, group: Any, tau: float, prepared: tuple | None):
     """Sorted times, ``single`` and the Kaplan-Meier terms of arm 1 then arm 0 (:func:`_arm_km`)."""
-    _check_tau(tau)
+    check_positive(tau, "tau")  # months
     ts, es, gs, new, bst, _, gst, gen, single = _sorted_trials(time, event, group) if prepared is None else prepared
     if np.any(bst[:, -1] > 0):
         raise ValueError("Kaplan-Meier per arm needs an unstratified prepare(...) (strata=None)")
@@ -253,8 +254,3 @@ def km_rmst(time: Any, event: Any, group: Any, tau: float, *,
             var = np.sum(np.where(use & (ts < tau), A * A * gw, 0.0), axis=1)
         out += [area, var]
     return tuple(float(a[0]) for a in out) if single else tuple(out)
-
-
-def _check_tau(tau: Any) -> None:
-    if isinstance(tau, bool) or not isinstance(tau, (int, float, np.floating)) or not (math.isfinite(tau) and tau > 0):
-        raise ValueError(f"tau must be a finite time > 0 (months), got {tau!r}")

@@ -18,7 +18,9 @@ import pandas as pd
 
 from .. import bias
 from ..plots import HR_TICKS, STYLE_FILE, analyses_forest, hr_ticks  # noqa: F401 - old names kept
+from ..errors import BiasParameterError
 from ..report import fmt_hr
+from ..validation import check_int, check_seed
 
 __all__ = ["BiasExplorer", "analyses_forest", "build_dashboard", "hr_ticks", "result_html"]
 
@@ -62,8 +64,8 @@ class BiasExplorer:
     """
 
     def __init__(self, n: int = 3000, seed: int = 2026, *, draw: bool = True) -> None:
-        bias._check_int("n", n, 200)
-        bias._check_int("seed", seed, 0)
+        check_int(n, "n", minimum=200, error=BiasParameterError)
+        check_seed(seed, error=BiasParameterError)
         self.n, self.seed, self.draw = n, seed, draw
         style = {"description_width": "170px"}
         layout = W.Layout(width="430px")
