@@ -57,6 +57,8 @@ from scipy import optimize, special
 from ._deprecation import renamed_kwargs
 from .errors import BiasParameterError
 from .population import AGE, FACTOR_FREQUENCIES, P_ECOG2, P_MULTIPLE_SITES, REGISTRY_PROGNOSTIC_HR, SITES
+from .report import fmt_hr, fmt_n
+from .results import Result
 from .survival import fit_cox, split_at
 from .validation import check_choice, check_int, check_real, check_seed
 
@@ -325,7 +327,7 @@ def _design(cohort: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class ExposureEffect:
+class ExposureEffect(Result):
     """Hazard ratio of the exposure (surgery, or arm A) with its 95% CI, patients and deaths, as
     one analysis of a registry reports it (the Cox fit itself: :class:`trialnb.survival.CoxResult`)."""
 
@@ -334,6 +336,10 @@ class ExposureEffect:
     ci_upper: float
     n: int
     events: int
+
+    def summary(self) -> str:
+        return (f"HR {fmt_hr(self.hazard_ratio, self.ci_lower, self.ci_upper)}; "
+                f"{fmt_n(self.n)} patients, {fmt_n(self.events)} deaths")
 
 
 ENGINES = ("lifelines", "numpy")

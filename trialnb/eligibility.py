@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 from .protocol import PatientRecordError, Sourced
+from .results import Result
 from .validation import check_record
 
 __all__ = [
@@ -147,7 +148,7 @@ CRITERIA: tuple[Criterion, ...] = (
 
 
 @dataclass(frozen=True)
-class ScreeningResult:
+class ScreeningResult(Result):
     """Outcome of screening one patient: eligible or not, with every failed criterion."""
 
     eligible: bool
@@ -161,6 +162,13 @@ class ScreeningResult:
         if self.eligible:
             return "eligible"
         return "not eligible: " + "; ".join(self.reasons)
+
+    def summary(self) -> str:
+        return str(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per failed criterion (``criterion``, ``reason``); none when eligible."""
+        return pd.DataFrame({"criterion": list(self.failed), "reason": list(self.reasons)}, columns=["criterion", "reason"])
 
 
 def validate_record(patient: Mapping[str, Any]) -> dict[str, Any]:

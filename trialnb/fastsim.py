@@ -46,6 +46,7 @@ from scipy import stats
 from .population import FACTOR_FREQUENCIES, PROGNOSTIC_HR, calibrate_baseline, factor_strata
 from ._deprecation import renamed_fields
 from .errors import ScenarioError
+from .results import Result
 from .protocol import PROTOCOL
 from .randomization.batched import minimization_batched
 from .sample_size import expected_events, schoenfeld_power, split_events_power
@@ -429,7 +430,7 @@ def _early_period_times(sc: Scenario, lam: np.ndarray, E: np.ndarray, operated_a
 
 
 @dataclass(frozen=True)
-class SimulationResult:
+class SimulationResult(Result):
     """Operating characteristics of a scenario from ``n_trials`` simulated trials.
 
     ``events_a``: deaths in arm A per trial. ``reject``: two-sided test at ``scenario.alpha``
@@ -469,6 +470,10 @@ class SimulationResult:
         n_ok = {self.analysis: self.n_analysed} | {k: int(ok.sum()) for k, (_, ok) in self.by_analysis.items()}
         return {k: math.sqrt(p * (1 - p) / n_ok[k]) if n_ok[k] else math.nan
                 for k, p in self.power_by_analysis.items()}
+
+    def to_frame(self):
+        """The operating characteristics, one row per analysis (:meth:`power_table`)."""
+        return self.power_table()
 
     def power_table(self):
         """DataFrame: analysis, power (or type-I error), MC SE, failed analyses."""

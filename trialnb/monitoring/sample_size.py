@@ -25,6 +25,7 @@ import pandas as pd
 from ..protocol import PROTOCOL
 from ..report import fmt_num
 from ..errors import SampleSizeError
+from ..results import Result
 from ..sample_size import event_probability
 from ..validation import check_hazard_ratio, check_nonnegative, check_positive
 
@@ -33,7 +34,7 @@ __all__ = ["SequentialSampleSize", "sequential_sample_size"]
 
 
 @dataclass(frozen=True)
-class SequentialSampleSize:
+class SequentialSampleSize(Result):
     """Result of :func:`sequential_sample_size` (names follow rpact ``getSampleSizeSurvival``).
 
     Events are unrounded; ``critical_hr``/``futility_hr`` are the hazard ratios at which the
