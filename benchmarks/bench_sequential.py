@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         r = json.loads(out.read_text())
 
     sc = fs.Scenario(n_patients=236, accrual_months=36.0, control_survival=math.exp(-0.5),
-                     horizon_months=24.0, loss_to_follow_up=0.0, hazard_ratio=0.5,
+                     horizon_months=24.0, dropout_probability=0.0, hazard_ratio=0.5,
                      target_events=66, allocation="blocks")
     b = Boundaries((0.5, 1.0), tuple(r["critical_values"]), alpha=0.025)
     simulate_sequential(sc, b, 8, seed=1)  # warm-up: load compiled kernels

@@ -82,7 +82,7 @@ def show(result: pd.DataFrame) -> None:
 # `simulate_registry` builds a registry of patients **coded** as de novo stage IV. Each patient
 # has a constant hazard of death set by recorded factors (age, dominant metastatic site, hormone
 # receptors, HER2, ECOG 2, more than one metastatic site, chemotherapy) and by an **unrecorded**
-# fitness/response factor. Surgery of the primary changes nothing (`true_hazard_ratio=1`).
+# fitness/response factor. Surgery of the primary changes nothing (`hazard_ratio=1`).
 # Columns starting with `true_` are known only to the simulator. Every mechanism is a keyword
 # with a strength (0 switches it off). `bias.DEFAULTS` are the strengths used when all mechanisms
 # act together (section 6); each one alone is modest there. The one-mechanism sections use the
@@ -350,7 +350,7 @@ print(f"randomized after induction (E2108-like): n = {fmt_n(post.n)}, deaths = {
 # induction. The next cell repeats both with a true HR of 0.70 among the operated.
 
 # %%
-registry_07 = bias.simulate_registry(N, SEED, true_hazard_ratio=0.7)
+registry_07 = bias.simulate_registry(N, SEED, hazard_ratio=0.7)
 for design, label in (("at_diagnosis", "at diagnosis (NCT04697043)"), ("post_induction", "after induction (E2108-like)")):
     r = bias.randomized_comparison(registry_07, seed=SEED, design=design, engine="numpy")
     print(f"true HR 0.70, randomized {label:<29} n = {fmt_n(r.n)}, "
@@ -366,7 +366,7 @@ for design, label in (("at_diagnosis", "at diagnosis (NCT04697043)"), ("post_ind
 # 0.74 on average). Adjusting for more recorded factors narrows, but cannot close, the gap.
 
 # %%
-effect = bias.compare_analyses(bias.simulate_registry(N, SEED, true_hazard_ratio=0.7), seed=SEED, engine="numpy")
+effect = bias.compare_analyses(bias.simulate_registry(N, SEED, hazard_ratio=0.7), seed=SEED, engine="numpy")
 show(effect)
 
 # %% [markdown] slideshow={"slide_type": "slide"}

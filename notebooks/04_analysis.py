@@ -302,7 +302,7 @@ print(f"  hazard ratio, arm A vs arm B: {fmt_hr(res_os.hazard_ratio, res_os.ci_l
 # adjusted for the others.
 
 # %%
-s = res.summary
+s = res.summary_frame
 pd.DataFrame({
     "HR (95% CI)": [fmt_hr(r["exp(coef)"], r["exp(coef) lower 95%"], r["exp(coef) upper 95%"]) for _, r in s.iterrows()],
     "coef (SE)": [f"{fmt_num(r['coef'], 3)} ({fmt_num(r['se(coef)'], 3)})" for _, r in s.iterrows()],
@@ -327,7 +327,7 @@ for scen in ("protocol", "null", "realistic"):
     r_ref = ref["results"][f"trial_{scen}"]
     d_ = load_trial(DATA / f"trial_{scen}.csv")
     for analysis, ours, key in (("primary", an.primary_cox(d_), "cox"), ("secondary OS", an.overall_survival_cox(d_), "cox_os")):
-        diff = max(abs(ours.summary.loc[k, "coef"] - v["coef"]) / abs(v["coef"]) for k, v in r_ref[key].items())
+        diff = max(abs(ours.summary_frame.loc[k, "coef"] - v["coef"]) / abs(v["coef"]) for k, v in r_ref[key].items())
         rows.append({"file": f"trial_{scen}.csv", "analysis": analysis, "HR (trialnb)": fmt_num(ours.hazard_ratio, 6),
                      "HR (R coxph)": fmt_num(r_ref[key]["arm_A"]["hr"], 6),
                      "SE (trialnb)": fmt_num(ours.se, 6), "SE (R)": fmt_num(r_ref[key]["arm_A"]["se"], 6),

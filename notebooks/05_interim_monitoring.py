@@ -203,7 +203,7 @@ cost
 # %%
 ref = json.loads(Path("../tests/reference/rpact_sequential_sim.json").read_text())["cases"][0]
 issue = fs.Scenario(n_patients=236, accrual_months=36.0, control_survival=math.exp(-0.5), horizon_months=24.0,
-                    loss_to_follow_up=0.0, hazard_ratio=ref["hazard_ratio"], target_events=ref["planned_events"][-1],
+                    dropout_probability=0.0, hazard_ratio=ref["hazard_ratio"], target_events=ref["planned_events"][-1],
                     allocation="blocks")
 ours = simulate_sequential(issue, Boundaries(ref["information_rates"], ref["critical_values"], alpha=0.025),
                            3000, seed=next_seed())

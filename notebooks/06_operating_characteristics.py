@@ -93,7 +93,8 @@ for f in dataclasses.fields(protocol):
 # loss to follow-up, or 24 months, whichever comes first, and the data are analysed when the
 # last patient randomized reaches 24 months (so the study lasts accrual + 24 ≈ 60 months).
 # Survival is exponential with a monthly hazard of −ln(0.60)/24; loss to follow-up is an
-# exponential process that removes 10% of patients by 24 months. One trial of 236 patients:
+# exponential process that removes 10% of patients by 24 months (`dropout_probability`, the
+# protocol's 10% loss read as a drop-out probability). One trial of 236 patients:
 
 # %%
 one = fs.simulate_data(protocol, 1, rng)

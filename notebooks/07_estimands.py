@@ -170,7 +170,7 @@ plt.show()
 rows = []
 for name, sc in scenarios.items():
     te = true_estimands(sc)
-    big = dataclasses.replace(sc, n_patients=20000, loss_to_follow_up=0.0, allocation="complete")
+    big = dataclasses.replace(sc, n_patients=20000, dropout_probability=0.0, allocation="complete")
     d = simulate_data(big, 1, np.random.default_rng(next_seed()))
     hr = float(np.exp(fit_cox_batch(d.time, d.event, d.arm[..., None].astype(float)).coef[0, 0]))
     rows.append({"shape": name, "average HR (Cox)": fmt_num(hr, 2),

@@ -38,7 +38,7 @@ def test_primary_cox_matches_r_coxph(trials, scen) -> None:
     assert res.ci_lower == pytest.approx(ref["cox"]["arm_A"]["ci_lower"], abs=1e-6)
     assert res.ci_upper == pytest.approx(ref["cox"]["arm_A"]["ci_upper"], abs=1e-6)
     assert res.p_value == pytest.approx(ref["cox"]["arm_A"]["p"], abs=1e-6)
-    summ = res.summary
+    summ = res.summary_frame
     for term, r in ref["cox"].items():
         assert summ.loc[term, "coef"] == pytest.approx(r["coef"], abs=1e-6), term
         assert summ.loc[term, "se(coef)"] == pytest.approx(r["se"], abs=1e-6), term

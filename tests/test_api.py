@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +37,104 @@ def test_all_is_the_public_api(name: str) -> None:
     outside = sorted(set(defined_here) - set(mod.__all__))
     assert not outside, (f"{name} defines public-looking names outside __all__: {outside} "
                          "(add them to __all__ or make them private with a leading underscore)")
+
+
+# ---- the result contract (trialnb.results) ---------------------------------------------------
+# Every public result class: a frozen dataclass with to_frame() -> DataFrame, summary() -> str and
+# _repr_html_() -> HTML with a table. The list is explicit (a new result class is added here).
+# Not results, so not listed: inputs and settings (Scenario, TrialScenario, Boundaries, Design ...),
+# data containers (TrialData, SimulatedStudy), records (Assignment, Step, Sourced ...), Verdict.
+
+RESULT_CLASSES = [
+    "trialnb.survival.CoxResult", "trialnb.survival.LogrankResult", "trialnb.survival.KaplanMeier",
+    "trialnb.survival_weighted.FHStatistics",
+    "trialnb.sample_size.SampleSize", "trialnb.sample_size.ProportionSampleSize",
+    "trialnb.monitoring.design.GroupSequentialDesign", "trialnb.monitoring.sample_size.SequentialSampleSize",
+    "trialnb.monitoring.analysis.InterimAnalysis", "trialnb.monitoring.analysis.ConditionalPower",
+    "trialnb.analysis.SurvivalAt", "trialnb.analysis.LogrankByArm", "trialnb.analysis.RerandomizationResult",
+    "trialnb.analysis.TreatmentEffect",
+    "trialnb.analysis_estimands.MilestoneResult", "trialnb.analysis_estimands.RMSTResult",
+    "trialnb.analysis_estimands.WeightedLogrankResult", "trialnb.analysis_estimands.MaxComboResult",
+    "trialnb.analysis_estimands.PiecewiseHRResult",
+    "trialnb.bias.ExposureEffect", "trialnb.eligibility.ScreeningResult",
+    "trialnb.fastsim.SimulationResult", "trialnb.fastsim_analyses.RequiredPatients",
+    "trialnb.sequential_sim.SequentialResult", "trialnb.interim.InterimReport",
+]
+
+
+def _class(path: str) -> type:
+    mod, name = path.rsplit(".", 1)
+    return getattr(importlib.import_module(mod), name)
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, object]:
+    """One small instance of every result class, computed by the package's own functions."""
+    import numpy as np
+
+    from trialnb import analysis as an, bias, eligibility, interim, sample_size as ss
+    from trialnb import analysis_estimands as ae, fastsim as fs, monitoring as mon, survival as sv
+    from trialnb import survival_weighted as sw
+    from trialnb.data import load_trial
+    from trialnb.monitoring.sample_size import sequential_sample_size
+    from trialnb.randomization import PocockSimon
+    from trialnb.sequential_sim import Boundaries, simulate_sequential
+
+    rng = np.random.default_rng(11)
+    t, e, g = rng.exponential(20, 60), rng.integers(0, 2, 60), np.repeat([0, 1], 30)
+    df = load_trial(Path(trialnb.__file__).parent.parent / "data" / "trial_protocol.csv")
+    d = mon.design(3, alpha=0.025, sided=1, type_of_design="asOF")
+    sc = fs.Scenario(n_patients=60, target_events=30, allocation="blocks")
+    out = [
+        sv.fit_cox(t, e, g[:, None].astype(float)), sv.logrank(t, e, g), sv.kaplan_meier(t, e),
+        sw.fh_statistics(t, e, g),
+        ss.sample_size(0.5), ss.proportion_sample_size(0.6, 0.78),
+        d, sequential_sample_size(d, 0.5), mon.analyse(d, [30], [-1.0]),
+        mon.conditional_power(d, [30], [-1.0], n_planned=[30, 30], theta_h1=0.5),
+        an.survival_at(df), an.logrank(df), an.rerandomization_test(df.head(60), PocockSimon, 5, np.random.default_rng(1)),
+        an.primary_cox(df),
+        ae.milestone(df), ae.rmst_difference(df), ae.weighted_logrank(df, rho=1.0), ae.maxcombo(df), ae.piecewise_hr(df),
+        bias.naive_cox(bias.simulate_registry(300, 1), engine="numpy"), eligibility.screen(eligibility.example_patient()),
+        fs.simulate(fs.Scenario(n_patients=60), n_trials=20, seed=1),
+        fs.required_patients(fs.Scenario(hazard_ratio=0.4), power=0.5, analysis="logrank", n_trials=50, n_min=20,
+                             n_max=600, step=20),
+        simulate_sequential(sc, Boundaries((0.5, 1.0), (2.8, 1.97), alpha=0.025), 20, seed=1),
+        interim.interim_report(df, 36.0),
+    ]
+    return {f"{type(r).__module__}.{type(r).__name__}": r for r in out}
+
+
+def test_every_listed_result_is_built(results) -> None:
+    assert sorted(results) == sorted(RESULT_CLASSES)
+
+
+@pytest.mark.parametrize("path", RESULT_CLASSES)
+def test_result_contract(path: str, results) -> None:
+    import dataclasses
+
+    import pandas as pd
+
+    cls = _class(path)
+    assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, f"{path} is not a frozen dataclass"
+    r = results[path]
+    frame = r.to_frame()
+    assert isinstance(frame, pd.DataFrame) and not frame.columns.empty, f"{path}.to_frame() is not a DataFrame"
+    text = r.summary()
+    assert isinstance(text, str) and text.strip(), f"{path}.summary() is not a non-empty str"
+    html = r._repr_html_()
+    assert isinstance(html, str) and "<table" in html, f"{path}._repr_html_() has no table"
+
+
+def test_result_mixin_builds_frames_from_fields() -> None:
+    from trialnb.bias import ExposureEffect
+    from trialnb.results import Result, fields_frame
+
+    r = ExposureEffect(0.7, 0.5, 0.9, 300, 120)
+    assert isinstance(r, Result)
+    assert fields_frame(r).to_dict("records") == [{"hazard_ratio": 0.7, "ci_lower": 0.5, "ci_upper": 0.9,
+                                                   "n": 300, "events": 120}]
+    long = fields_frame(r, ["n", "events"], long=True)
+    assert long.to_dict("list") == {"quantity": ["n", "events"], "value": [300, 120]}
+    assert "HR 0.70 (95% CI 0.50 to 0.90)" in r._repr_html_() and "<table" in r._repr_html_()
+    with pytest.raises(TypeError, match="dataclass instance"):
+        fields_frame(ExposureEffect)

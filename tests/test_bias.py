@@ -27,7 +27,7 @@ STRONG = bias.SOLO_STRENGTHS
 def _runs(mechanism: str | None, strength: float | None = None, n: int = N, true_hr: float = 1.0,
           seeds=SEEDS) -> list[pd.DataFrame]:
     kw = bias.scenario(mechanism, strength=strength) if mechanism != "all" else bias.scenario("all")
-    return [bias.compare_analyses(bias.simulate_registry(n, 1000 + s, true_hazard_ratio=true_hr, **kw),
+    return [bias.compare_analyses(bias.simulate_registry(n, 1000 + s, hazard_ratio=true_hr, **kw),
                                   seed=s, engine="numpy") for s in seeds]
 
 
@@ -56,7 +56,7 @@ def test_registry_is_reproducible_and_documented():
                 "chemotherapy", "surgery", "surgery_month", "time", "event", "true_stage", "true_candidate",
                 "true_planned_month", "true_hazard"}
     assert set(a.columns) == expected
-    assert a.attrs["true_hazard_ratio"] == 1.0 and a.attrs["selection"] == bias.DEFAULTS["selection"]
+    assert a.attrs["hazard_ratio"] == 1.0 and a.attrs["selection"] == bias.DEFAULTS["selection"]
     assert set(a["dominant_site"]) <= {"bone", "soft_tissue", "visceral"}
     # operated <=> surgery month recorded
     assert (a["surgery"] == a["surgery_month"].notna()).all()
@@ -166,7 +166,7 @@ def test_randomized_recovers_a_chosen_true_hazard_ratio():
 
 
 def test_at_diagnosis_randomization_dilutes_towards_one():
-    c = bias.simulate_registry(4000, 21, true_hazard_ratio=0.5, **bias.scenario("immortal_time", strength=12.0))
+    c = bias.simulate_registry(4000, 21, hazard_ratio=0.5, **bias.scenario("immortal_time", strength=12.0))
     post = bias.randomized_comparison(c, 1, engine="numpy").hazard_ratio
     itt = bias.randomized_comparison(c, 1, design="at_diagnosis", engine="numpy").hazard_ratio
     assert post < itt < 1
@@ -264,7 +264,7 @@ def test_evidence_table_published_values():
     ({"n": 10}, "n must be an integer >= 200"),
     ({"n": 500.0}, "n must be an integer"),
     ({"seed": -1}, "seed must be an integer >= 0"),
-    ({"true_hazard_ratio": 0}, r"true_hazard_ratio must lie in \(0, 10\]"),
+    ({"hazard_ratio": 0}, r"hazard_ratio must lie in \(0, 10\]"),
     ({"selection": -0.1}, r"selection must lie in \[0, 5\]"),
     ({"immortal_time": 30}, r"immortal_time must lie in \[0, 24\]"),
     ({"stage_migration": 0.5}, r"stage_migration must lie in \[0, 0.4\]"),
@@ -306,7 +306,7 @@ def test_analysis_validation():
 @given(st.floats(0, 5), st.floats(0, 24), st.floats(0, 0.25), st.floats(0, 0.8), st.floats(0, 0.25),
        st.floats(0.2, 3.0), st.integers(0, 2**31))
 def test_registry_invariants(sel, imm, mig, co, code, thr, seed):
-    c = bias.simulate_registry(300, seed, true_hazard_ratio=thr, selection=sel, immortal_time=imm,
+    c = bias.simulate_registry(300, seed, hazard_ratio=thr, selection=sel, immortal_time=imm,
                                stage_migration=mig, co_treatment=co, coding_errors=code)
     op = c[c["surgery"]]
     assert (op["surgery_month"] <= op["time"]).all()  # nobody is operated after death or censoring
@@ -376,3 +376,13 @@ def test_r_reference_is_reproducible(rscript, tmp_path):
     for name, r in old["results"].items():
         for k, v in r.items():
             assert new["results"][name][k] == pytest.approx(v, rel=1e-9), (name, k)
+
+
+def test_old_true_hazard_ratio_keyword_warns_and_is_honoured():
+    with pytest.warns(DeprecationWarning, match="'true_hazard_ratio'.*use 'hazard_ratio'"):
+        c = bias.simulate_registry(300, 5, true_hazard_ratio=0.6)
+    assert c.attrs["hazard_ratio"] == 0.6
+    assert c.equals(bias.simulate_registry(300, 5, hazard_ratio=0.6))
+    with pytest.warns(DeprecationWarning, match="use 'hazard_ratio'"):
+        old = bias.randomized_comparison(c, 3, true_hazard_ratio=0.6, engine="numpy")
+    assert old == bias.randomized_comparison(c, 3, hazard_ratio=0.6, engine="numpy")

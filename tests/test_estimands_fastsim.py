@@ -18,7 +18,7 @@ from trialnb.fastsim import ANALYSES, Scenario, ScenarioError, simulate, simulat
 def test_early_period_survival_is_the_piecewise_exponential() -> None:
     """Arm A (all operated, no loss): KM at 2, 6 and 20 months within 4 SE of
     exp(-lam (e min(t, 3) + max(0, min(t, 6) - 3) + 0.5 max(0, t - 6)))."""
-    sc = Scenario(n_patients=4000, loss_to_follow_up=0.0, early_hazard_ratio=2.5, early_months=3.0,
+    sc = Scenario(n_patients=4000, dropout_probability=0.0, early_hazard_ratio=2.5, early_months=3.0,
                   effect_delay_months=6.0, hazard_ratio=0.5, allocation="complete")
     d = simulate_data(sc, 1, np.random.default_rng(3))
     a = d.arm[0] == 1

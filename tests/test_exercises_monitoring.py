@@ -182,6 +182,6 @@ def test_naive_type_one_error_agrees_with_simulation():
     # 5 naive looks at one-sided 1.96: a simulation of log-rank trials agrees within MC error
     assert ex05.naive_type_one_error is naive_type_one_error  # the old re-export still works
     assert naive_type_one_error(1) == pytest.approx(0.025, abs=1e-6)
-    sc = fs.Scenario(hazard_ratio=1.0, target_events=150, allocation="blocks", loss_to_follow_up=0.0)
+    sc = fs.Scenario(hazard_ratio=1.0, target_events=150, allocation="blocks", dropout_probability=0.0)
     res = simulate_sequential(sc, Boundaries((0.2, 0.4, 0.6, 0.8, 1.0), (1.959964,) * 5), 4000, seed=21)
     assert abs(res.power - NAIVE5) <= 4 * np.sqrt(NAIVE5 * (1 - NAIVE5) / 4000)

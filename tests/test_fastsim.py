@@ -303,7 +303,7 @@ def test_dilution_and_delay_weaken_the_effect() -> None:
 
 
 def test_control_survival_calibrated_with_prognostic_factors() -> None:
-    sc = Scenario(hazard_ratio=1.0, loss_to_follow_up=0.0, **REFERENCE_PROGNOSIS)
+    sc = Scenario(hazard_ratio=1.0, dropout_probability=0.0, **REFERENCE_PROGNOSIS)
     d = simulate_data(sc, 200, np.random.default_rng(2))
     died = d.event.mean()
     se = math.sqrt(0.4 * 0.6 / d.event.size)

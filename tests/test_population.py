@@ -51,7 +51,7 @@ def test_factor_strata_sum_and_order() -> None:
 def test_calibration_reaches_the_target_and_matches_the_trial_generator() -> None:
     s = TrialScenario()
     h0 = baseline_cumulative_hazard(s)
-    assert control_survival(s, h0) == pytest.approx(s.control_survival_2y, abs=1e-12)
+    assert control_survival(s, h0) == pytest.approx(s.control_survival, abs=1e-12)
 
 
 @settings(max_examples=40, deadline=None)

@@ -489,7 +489,7 @@ def test_bigstick_and_maximal_bounds():
         (lambda: PermutedBlock((3,)), "block_sizes must be even"),
         (lambda: PermutedBlock((2, 4), (1,)), "block_weights must be 2"),
         (lambda: PocockSimon(imbalance="entropy"), "imbalance must be one of range, variance, sd, taves"),
-        (lambda: PocockSimon(p=0.5), r"p must lie in \(0.5, 1.0\]"),
+        (lambda: PocockSimon(p=0.5), r"p must lie in \(0.5, 1\]"),
         (lambda: PocockSimon(tie_rule="coin"), "tie_rule must be one of"),
         (lambda: PocockSimon(weights={"her2": 1}), "weights must name exactly the factors"),
         (lambda: PocockSimon(weights=[1, 1]), "weights must have one number per factor"),

@@ -299,7 +299,7 @@ def test_n_per_arm_refuses_unequal_arms():
         (lambda: ss.schoenfeld_events(0.5, power=1), r"power must lie strictly between 0 and 1"),
         (lambda: ss.schoenfeld_events(0.5, alpha=0.3, power=0.2), "power must exceed alpha"),
         (lambda: ss.schoenfeld_events(0.5, allocation_ratio=0), "allocation_ratio"),
-        (lambda: ss.schoenfeld_events(0.5, sided=3), "sided must be 1 or 2"),
+        (lambda: ss.schoenfeld_events(0.5, sided=3), "sided must be one of 1, 2"),
         (lambda: ss.schoenfeld_events("0.5"), "hazard_ratio must be a number"),
         (lambda: ss.schoenfeld_events(float("nan")), "hazard_ratio must be finite"),
         (lambda: ss.sample_size(0.5, method="logrank"), "method must be one of schoenfeld, freedman"),

@@ -38,7 +38,7 @@ Z_TOL = 4.0  # |difference| / combined MC SE: a 4-sigma band (fails by chance ~1
 def issue_scenario(hr: float, target: int = 66, **kw) -> fs.Scenario:
     """The rpact design of issue 13 as a fastsim scenario (no drop-out, blocks of 4)."""
     return fs.Scenario(n_patients=236, accrual_months=36.0, control_survival=math.exp(-0.5),
-                       horizon_months=24.0, loss_to_follow_up=0.0, hazard_ratio=hr,
+                       horizon_months=24.0, dropout_probability=0.0, hazard_ratio=hr,
                        target_events=target, allocation="blocks", **kw)
 
 
@@ -217,7 +217,7 @@ def test_rpact_script_reproduces_committed_json(rscript, tmp_path):
 @pytest.mark.skipif(not fs.HAVE_NUMBA, reason="numba not installed")
 def test_numba_and_numpy_engines_agree():
     c = CASES["asOF_22_44_66_hr070"]
-    sc = dataclasses.replace(issue_scenario(0.7, 66), loss_to_follow_up=0.1)  # censoring before the cut
+    sc = dataclasses.replace(issue_scenario(0.7, 66), dropout_probability=0.1)  # censoring before the cut
     a = simulate_sequential(sc, case_boundaries(c), 1500, seed=8, engine="numpy")
     b = simulate_sequential(sc, case_boundaries(c), 1500, seed=8, engine="numba")
     np.testing.assert_allclose(a.z, b.z, rtol=1e-9, atol=1e-12, equal_nan=True)

@@ -55,11 +55,11 @@ SMALL = replace(SCENARIOS["protocol"], n_randomized=60)
 
 
 def test_named_scenarios_exist_with_their_effects() -> None:
-    assert SCENARIOS["protocol"].treatment_hr == 0.5
-    assert SCENARIOS["null"].treatment_hr == 1.0
-    assert 0.87 <= SCENARIOS["realistic"].treatment_hr <= 0.97
+    assert SCENARIOS["protocol"].hazard_ratio == 0.5
+    assert SCENARIOS["null"].hazard_ratio == 1.0
+    assert 0.87 <= SCENARIOS["realistic"].hazard_ratio <= 0.97
     s = SCENARIOS["protocol"]
-    assert (s.n_randomized, s.accrual_months, s.control_survival_2y, s.cutoff_month) == (236, 36.0, 0.60, 60.0)
+    assert (s.n_randomized, s.accrual_months, s.control_survival, s.cutoff_month) == (236, 36.0, 0.60, 60.0)
     from trialnb.data import DATA_CUTOFF_MONTH
 
     assert all(sc.cutoff_month == DATA_CUTOFF_MONTH for sc in SCENARIOS.values())  # the validator's default
@@ -69,8 +69,8 @@ def test_named_scenarios_exist_with_their_effects() -> None:
 
 
 @pytest.mark.parametrize("change, name", [
-    ({"n_randomized": 1}, "n_randomized"), ({"control_survival_2y": 1.2}, "control_survival_2y"),
-    ({"treatment_hr": 0.0}, "treatment_hr"), ({"site_probs": (0.5, 0.5, 0.5)}, "site_probs"),
+    ({"n_randomized": 1}, "n_randomized"), ({"control_survival": 1.2}, "control_survival"),
+    ({"hazard_ratio": 0.0}, "hazard_ratio"), ({"site_probs": (0.5, 0.5, 0.5)}, "site_probs"),
     ({"p_no_consent": -0.1}, "p_no_consent"), ({"surgery_window": (8.0, 3.0)}, "surgery_window"),
     ({"age_min": 10.0}, "age_min"), ({"accrual_months": float("nan")}, "accrual_months"),
 ])
@@ -82,7 +82,7 @@ def test_invalid_scenarios_name_the_argument(change, name) -> None:
 def test_simulate_rejects_bad_arguments() -> None:
     with pytest.raises(ValueError, match="scenario must be a TrialScenario"):
         simulate_trial("protocol", 1)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="seed must be a whole number"):
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
         simulate_trial(SMALL, -1, Alternating())
     with pytest.raises(ValueError, match="allocator must have an assign"):
         simulate_trial(SMALL, 1, object())  # type: ignore[arg-type]
@@ -245,13 +245,13 @@ def test_large_trial_recovers_the_scenario() -> None:
     assert 0.15 < prog < 0.25 < prog_or_died < 0.32
     lost_by_24 = ((df["lost_to_follow_up"] == 1) & (df["os_months"] <= 24)).mean()
     assert 0.005 < lost_by_24 < 0.05
-    assert st_.truth["control_survival_2y"] == pytest.approx(0.60)
+    assert st_.truth["control_survival"] == pytest.approx(0.60)
 
 
 @settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 10_000), hr=st.sampled_from([0.5, 1.0, 1.5]))
 def test_property_any_seed_gives_valid_crf_data(tmp_path_factory, seed, hr) -> None:
-    s = replace(SCENARIOS["protocol"], n_randomized=30, treatment_hr=hr)
+    s = replace(SCENARIOS["protocol"], n_randomized=30, hazard_ratio=hr)
     st_ = simulate_study(s, seed, CoinFlip())
     d = tmp_path_factory.mktemp("p")
     format_table(st_.trial, TRIAL_SCHEMA).to_csv(d / "t.csv", index=False)
@@ -264,8 +264,23 @@ def test_property_any_seed_gives_valid_crf_data(tmp_path_factory, seed, hr) -> N
 
 def test_common_random_numbers_across_scenarios() -> None:
     a = simulate_trial(SMALL, 3, Alternating())
-    b = simulate_trial(replace(SMALL, treatment_hr=1.0), 3, Alternating())
+    b = simulate_trial(replace(SMALL, hazard_ratio=1.0), 3, Alternating())
     pd.testing.assert_frame_equal(a[["patient_id", "arm", "age"]], b[["patient_id", "arm", "age"]])
     # arm B outcomes do not depend on the treatment effect
     pd.testing.assert_series_equal(a.loc[a["arm"] == "B", "os_months"], b.loc[b["arm"] == "B", "os_months"])
     assert copy.deepcopy(SMALL) == SMALL
+
+
+@pytest.mark.parametrize("old, new, value", [
+    ("treatment_hr", "hazard_ratio", 0.7), ("control_survival_2y", "control_survival", 0.55),
+    ("loss_2y", "dropout_probability", 0.04),
+])
+def test_old_keywords_warn_and_are_honoured(old, new, value) -> None:
+    with pytest.warns(DeprecationWarning, match=f"'{old}'.*use '{new}'"):
+        s = TrialScenario(**{old: value})
+    assert getattr(s, new) == value
+    with pytest.warns(DeprecationWarning, match=f"use '{new}'"):
+        r = replace(SCENARIOS["protocol"], **{old: value})
+    assert getattr(r, new) == value
+    with pytest.warns(DeprecationWarning, match=f"use '{new}'"):
+        assert getattr(r, old) == value

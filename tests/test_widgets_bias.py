@@ -20,7 +20,7 @@ def explorer() -> BiasExplorer:
 
 
 def test_initial_state_matches_library(explorer):
-    assert set(explorer.sliders) == set(bias.MECHANISMS) | {"true_hazard_ratio"}
+    assert set(explorer.sliders) == set(bias.MECHANISMS) | {"hazard_ratio"}
     assert explorer.strengths() == {k: pytest.approx(v) for k, v in bias.DEFAULTS.items()}
     expected = bias.compare_analyses(bias.simulate_registry(1500, 7), seed=7, engine="numpy")
     np.testing.assert_allclose(explorer.result["hazard_ratio"], expected["hazard_ratio"])
@@ -44,7 +44,7 @@ def test_buttons_and_true_hr(explorer):
     assert all(v == 0 for v in explorer.strengths().values())
     off = explorer.result
     assert off.loc["naive", "ci_lower"] < 1 < off.loc["naive", "ci_upper"]
-    explorer.sliders["true_hazard_ratio"].value = 0.6
+    explorer.sliders["hazard_ratio"].value = 0.6
     assert explorer.result.loc["randomized", "hazard_ratio"] < 0.8
     assert "true 0.60" in explorer.table.value
     explorer.defaults.click()

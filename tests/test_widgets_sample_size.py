@@ -51,8 +51,8 @@ def test_accrual_36_changes_displayed_n_to_about_142_before_loss(panel):
         ("control_survival", 0.8),
         ("accrual", 24.0),
         ("follow_up", 12.0),
-        ("dropout", 0.2),
-        ("loss", 0.3),
+        ("dropout_probability", 0.2),
+        ("loss_to_follow_up", 0.3),
         ("allocation_ratio", 2.0),
         ("method", "freedman"),
         ("sided", 1),
@@ -73,12 +73,12 @@ def test_every_control_drives_the_result(panel, name, value):
 
 def test_settings_convert_survival_and_dropout_to_hazards(panel):
     panel.control_survival.value = 0.60
-    panel.dropout.value = 0.10
+    panel.dropout_probability.value = 0.10
     kw = panel.settings()
     assert kw["control_hazard"] == pytest.approx(-math.log(0.60) / 24)
     assert kw["dropout_hazard"] == pytest.approx(-math.log(0.90) / 24)
     # a 0.60 control survival reproduces the protocol's own 236 (118 per arm)
-    panel.dropout.value = 0.0
+    panel.dropout_probability.value = 0.0
     assert shown_n(panel) == 236
 
 
@@ -151,3 +151,11 @@ def _walk(w):
     yield w
     for c in getattr(w, "children", ()):
         yield from _walk(c)
+
+
+def test_old_control_names_warn_and_still_drive_the_panel():
+    with pytest.warns(DeprecationWarning, match="use 'dropout_probability'"):
+        p = SampleSizeExplorer(dropout=0.1)
+    assert p.dropout_probability.value == 0.1
+    with pytest.warns(DeprecationWarning, match="use 'loss_to_follow_up'"):
+        assert p.loss is p.loss_to_follow_up

@@ -44,7 +44,8 @@ from scipy import stats
 
 from . import survival as _surv
 from .protocol import ARM_CODES, FACTOR_NAMES, FACTORS
-from .report import fmt_n, fmt_num, fmt_pct
+from .report import fmt_hr, fmt_n, fmt_num, fmt_p, fmt_pct
+from .results import Result
 
 from .protocol import OS_ANALYSIS, PRIMARY_ANALYSIS, AnalysisPlan  # the analysis plan, defined once
 
@@ -179,7 +180,7 @@ def greenwood_by_hand(time: np.ndarray, event: np.ndarray, t: float) -> tuple[fl
 
 
 @dataclass(frozen=True)
-class SurvivalAt:
+class SurvivalAt(Result):
     """Survival at ``time`` months per arm and the difference A - B.
 
     Per arm: KM estimate, Greenwood SE, log-log 95% CI (exp(-exp(log(-log S) +/- z se_loglog)),
@@ -193,6 +194,16 @@ class SurvivalAt:
     diff_lower: float
     diff_upper: float
     p_value: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-arm table (survival, SE, log-log CI, n, deaths and at risk by ``time``)."""
+        return self.table.copy()
+
+    def summary(self) -> str:
+        a, b = self.table.at["A", "survival"], self.table.at["B", "survival"]
+        return (f"Survival at {fmt_num(self.time, 0)} months: A {fmt_num(a, 3)}, B {fmt_num(b, 3)}; difference "
+                f"A - B {fmt_num(self.difference, 3)} (95% CI {fmt_num(self.diff_lower, 3)} to "
+                f"{fmt_num(self.diff_upper, 3)}), {fmt_p(self.p_value)}")
 
 
 def _loglog_ci(s: float, se: float, z: float = Z975) -> tuple[float, float]:
@@ -233,7 +244,7 @@ def survival_at(df: pd.DataFrame, time: float = 24.0) -> SurvivalAt:
 
 
 @dataclass(frozen=True)
-class LogrankByArm:
+class LogrankByArm(Result):
     """Log-rank test of arm A vs B as a report shows it: chi-square (1 df), p-value, observed and
     expected deaths per arm (computed by :func:`trialnb.survival.logrank`)."""
 
@@ -241,6 +252,15 @@ class LogrankByArm:
     p_value: float
     observed: dict[str, int]
     expected: dict[str, float]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Observed and expected deaths per arm."""
+        return pd.DataFrame({"observed": self.observed, "expected": self.expected}).rename_axis("arm")
+
+    def summary(self) -> str:
+        oe = "; ".join(f"{arm} {fmt_n(self.observed[arm])} observed, {fmt_num(self.expected[arm], 1)} expected"
+                       for arm in self.observed)
+        return f"Log-rank chi-square {fmt_num(self.statistic, 2)} (1 df), {fmt_p(self.p_value)}; deaths: {oe}"
 
 
 def logrank_statistic(time: np.ndarray, event: np.ndarray, is_a: np.ndarray) -> float:
@@ -275,13 +295,21 @@ def logrank(df: pd.DataFrame) -> LogrankByArm:
 
 
 @dataclass(frozen=True)
-class RerandomizationResult:
+class RerandomizationResult(Result):
     """Observed statistic, its null distribution under re-randomization, and the p-value
     (1 + #{null >= observed}) / (1 + n)."""
 
     observed: float
     null: np.ndarray
     p_value: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: observed statistic, p-value and the number of re-randomizations."""
+        return pd.DataFrame([{"observed": self.observed, "p_value": self.p_value, "n_rerandomizations": len(self.null)}])
+
+    def summary(self) -> str:
+        return (f"Re-randomization test: observed log-rank chi-square {fmt_num(self.observed, 2)}, "
+                f"{fmt_p(self.p_value)} over {fmt_n(len(self.null))} re-randomizations")
 
 
 def rerandomization_test(df: pd.DataFrame, procedure_factory: Any, n: int, rng: np.random.Generator) -> RerandomizationResult:
@@ -350,7 +378,7 @@ def fit_cox(design: pd.DataFrame) -> CoxPHFitter:
 
 
 @dataclass(frozen=True)
-class TreatmentEffect:
+class TreatmentEffect(Result):
     """The effect of arm A vs B from one fitted Cox model (lifelines, the library trainees see;
     checked against :func:`trialnb.survival.fit_cox` and R): hazard ratio, 95% Wald CI,
     p-value and the model. The Cox fit itself is :class:`trialnb.survival.CoxResult`."""
@@ -367,9 +395,14 @@ class TreatmentEffect:
     design: pd.DataFrame
 
     @property
-    def summary(self) -> pd.DataFrame:
-        """lifelines' coefficient table (coef, exp(coef), se, CI, z, p) for every covariate."""
+    def summary_frame(self) -> pd.DataFrame:
+        """lifelines' coefficient table (coef, exp(coef), se, CI, z, p) for every covariate
+        (this was the property ``summary``; ``summary()`` is now the text, as on every result)."""
         return self.model.summary
+
+    def summary(self) -> str:
+        return (f"HR A vs B {fmt_hr(self.hazard_ratio, self.ci_lower, self.ci_upper)}, {fmt_p(self.p_value)}; "
+                f"{fmt_n(self.n)} patients, {fmt_n(self.events)} deaths")
 
 
 def _cox_result(design: pd.DataFrame, term: str = "arm_A") -> TreatmentEffect:

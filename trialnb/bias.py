@@ -33,7 +33,8 @@ Model (all times in months). Each patient has a constant hazard (exponential sur
 ``h = LAMBDA0 * exp(x'beta + u) * chemo_HR^chemo * m`` where ``x`` are the measured factors,
 ``u ~ N(0, FRAILTY_SD^2)`` is unmeasured prognosis (fitness, response to first-line therapy),
 and ``m`` is 0.6 for stage-migrated and 0.25 for miscoded patients; after surgery the hazard
-is multiplied by ``true_hazard_ratio``. Prognostic hazard ratios follow the suggested
+is multiplied by ``hazard_ratio`` (the true effect of surgery; the old keyword
+``true_hazard_ratio`` still works for one release). Prognostic hazard ratios follow the suggested
 simulation values declared once in :mod:`trialnb.population` (with their sources): visceral vs
 bone 1.6, soft tissue 1.1, HR-negative 2.0, HER2-positive 0.8, 1.1 per decade of age; ECOG 2
 1.8 and more than one metastatic site 1.5 are assumptions
@@ -53,8 +54,13 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from ._deprecation import renamed_kwargs
+from .errors import BiasParameterError
 from .population import AGE, FACTOR_FREQUENCIES, P_ECOG2, P_MULTIPLE_SITES, REGISTRY_PROGNOSTIC_HR, SITES
+from .report import fmt_hr, fmt_n
+from .results import Result
 from .survival import fit_cox, split_at
+from .validation import check_choice, check_int, check_real, check_seed
 
 __all__ = [
     "ANALYSES",
@@ -80,10 +86,6 @@ __all__ = [
     "will_rogers",
     "will_rogers_curves",
 ]
-
-
-class BiasParameterError(ValueError):
-    """An argument of the bias simulator or of an analysis is out of range."""
 
 
 # --- model constants (assumptions; see module docstring) ---------------------------------
@@ -151,23 +153,6 @@ def _err(msg: str) -> BiasParameterError:
     return BiasParameterError(msg)
 
 
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise _err(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_real(name: str, value: Any, lo: float, hi: float, *, open_lo: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise _err(f"{name} must be a number, got {value!r}")
-    v = float(value)
-    bad = not math.isfinite(v) or v > hi or (v <= lo if open_lo else v < lo)
-    if bad:
-        left = "(" if open_lo else "["
-        raise _err(f"{name} must lie in {left}{lo:g}, {hi:g}], got {value!r}")
-    return v
-
-
 def _linear_score(df: pd.DataFrame) -> np.ndarray:
     """Baseline log-hazard from the measured factors (no chemotherapy, no surgery)."""
     return (
@@ -197,11 +182,12 @@ def _patients(n: int, rng: np.random.Generator) -> pd.DataFrame:
     )
 
 
+@renamed_kwargs({"true_hazard_ratio": "hazard_ratio"})
 def simulate_registry(
     n: int,
     seed: int,
     *,
-    true_hazard_ratio: float = 1.0,
+    hazard_ratio: float = 1.0,
     selection: float = DEFAULTS["selection"],
     immortal_time: float = DEFAULTS["immortal_time"],
     stage_migration: float = DEFAULTS["stage_migration"],
@@ -214,8 +200,9 @@ def simulate_registry(
     ----------
     n, seed
         Registry size (>= 200) and the seed of ``numpy.random.default_rng``.
-    true_hazard_ratio
-        Hazard ratio of death after surgery vs no surgery (1 = surgery does nothing).
+    hazard_ratio
+        The true hazard ratio of death after surgery vs no surgery (1 = surgery does nothing).
+        The old keyword ``true_hazard_ratio`` is accepted for one release (DeprecationWarning).
     selection, immortal_time, stage_migration, co_treatment, coding_errors
         Strengths of the bias mechanisms (see the module docstring; 0 switches one off).
 
@@ -230,13 +217,13 @@ def simulate_registry(
     ``true_planned_month`` (when the operation would take place), ``true_hazard`` (hazard per
     month without any surgery effect). ``DataFrame.attrs`` holds the parameters.
     """
-    n = _check_int("n", n, 200)
-    seed = _check_int("seed", seed, 0)
-    thr = _check_real("true_hazard_ratio", true_hazard_ratio, 0.0, 10.0, open_lo=True)
+    n = check_int(n, "n", minimum=200, error=BiasParameterError)
+    seed = check_seed(seed, error=BiasParameterError)
+    thr = check_real(hazard_ratio, "hazard_ratio", lo=0.0, hi=10.0, lo_open=True, error=BiasParameterError)
     s = {}
     for name, value in zip(MECHANISMS, (selection, immortal_time, stage_migration, co_treatment, coding_errors)):
         lo, hi = RANGES[name]
-        s[name] = _check_real(name, value, lo, hi)
+        s[name] = check_real(value, name, lo=lo, hi=hi, error=BiasParameterError)
     if s["stage_migration"] + s["coding_errors"] > 0.5:
         raise _err(
             "stage_migration + coding_errors must be <= 0.5 (most of the registry must be true stage IV), "
@@ -293,7 +280,7 @@ def simulate_registry(
     )
     out = out.sample(frac=1.0, random_state=np.random.RandomState(seed % 2**32)).reset_index(drop=True)
     out.insert(0, "patient_id", np.arange(1, n + 1))
-    out.attrs = {"n": n, "seed": seed, "true_hazard_ratio": thr, **s}
+    out.attrs = {"n": n, "seed": seed, "hazard_ratio": thr, **s}
     return out
 
 
@@ -340,7 +327,7 @@ def _design(cohort: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class ExposureEffect:
+class ExposureEffect(Result):
     """Hazard ratio of the exposure (surgery, or arm A) with its 95% CI, patients and deaths, as
     one analysis of a registry reports it (the Cox fit itself: :class:`trialnb.survival.CoxResult`)."""
 
@@ -350,15 +337,17 @@ class ExposureEffect:
     n: int
     events: int
 
+    def summary(self) -> str:
+        return (f"HR {fmt_hr(self.hazard_ratio, self.ci_lower, self.ci_upper)}; "
+                f"{fmt_n(self.n)} patients, {fmt_n(self.events)} deaths")
+
 
 ENGINES = ("lifelines", "numpy")
 _Z975 = 1.959963984540054
 
 
 def _check_engine(engine: Any) -> str:
-    if engine not in ENGINES:
-        raise _err(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
-    return engine
+    return check_choice(engine, "engine", ENGINES, error=BiasParameterError)
 
 
 def _counting_process_fit(X: np.ndarray, stop: np.ndarray, event: np.ndarray, start: np.ndarray | None = None,
@@ -422,7 +411,7 @@ def landmark_cox(cohort: pd.DataFrame, landmark_months: float = 12.0,
     time counted from the landmark (Anderson, Cain & Gelber, J Clin Oncol 1983)."""
     _check_covariates(covariates)
     c = _check_cohort(cohort, ("time", "event", "surgery", "surgery_month", *covariates))
-    lm = _check_real("landmark_months", landmark_months, 0.0, 120.0)
+    lm = check_real(landmark_months, "landmark_months", lo=0.0, hi=120.0, error=BiasParameterError)
     at_risk = c["time"] > lm
     if at_risk.sum() < 20:
         raise _err(f"landmark_months = {lm:g} leaves {int(at_risk.sum())} patients at risk; choose an earlier landmark")
@@ -460,8 +449,9 @@ def time_varying_cox(cohort: pd.DataFrame, *, engine: str = "lifelines") -> Expo
                 len(c), int(c["event"].sum()))
 
 
+@renamed_kwargs({"true_hazard_ratio": "hazard_ratio"})
 def randomized_comparison(cohort: pd.DataFrame, seed: int, *, design: str = "post_induction",
-                          true_hazard_ratio: float | None = None, engine: str = "lifelines") -> ExposureEffect:
+                          hazard_ratio: float | None = None, engine: str = "lifelines") -> ExposureEffect:
     """The randomized trial on the same population: the cohort's true stage IV patients
     (including stage-migrated ones; miscoded stage I-III patients fail the trial's staging),
     each keeps his or her own hazard, and a coin (1:1) decides who is operated.
@@ -471,17 +461,18 @@ def randomized_comparison(cohort: pd.DataFrame, seed: int, *, design: str = "pos
     (MF07-01, NCT04697043): randomize at diagnosis, arm A operated at the planned month if alive
     (intention to treat: the estimate is diluted towards 1 when the true HR is not 1).
     Cox model of arm adjusted for the minimization factors (protocol's primary analysis).
-    Follow-up: administrative censoring as in the registry.
+    Follow-up: administrative censoring as in the registry. ``hazard_ratio`` (the true effect of
+    surgery) defaults to the cohort's ``attrs["hazard_ratio"]``.
     """
     c = _check_cohort(cohort, ("true_stage", "true_hazard", "true_planned_month", *MEASURED_COVARIATES))
-    seed = _check_int("seed", seed, 0)
+    seed = check_seed(seed, error=BiasParameterError)
     if design not in ("post_induction", "at_diagnosis"):
         raise _err(f"design must be 'post_induction' or 'at_diagnosis', got {design!r}")
-    if true_hazard_ratio is None:
-        true_hazard_ratio = c.attrs.get("true_hazard_ratio")
-        if true_hazard_ratio is None:
-            raise _err("true_hazard_ratio: not given and cohort.attrs has none; pass it explicitly")
-    thr = _check_real("true_hazard_ratio", true_hazard_ratio, 0.0, 10.0, open_lo=True)
+    if hazard_ratio is None:
+        hazard_ratio = c.attrs.get("hazard_ratio", c.attrs.get("true_hazard_ratio"))  # old cohorts: old key
+        if hazard_ratio is None:
+            raise _err("hazard_ratio: not given and cohort.attrs has none; pass it explicitly")
+    thr = check_real(hazard_ratio, "hazard_ratio", lo=0.0, hi=10.0, lo_open=True, error=BiasParameterError)
     rng = np.random.default_rng([seed, 20201120])
     c = c[c["true_stage"] != "I-III-miscoded"]
     h = c["true_hazard"].to_numpy(float)
@@ -542,11 +533,11 @@ def _mix_surv(t: np.ndarray, weights: Sequence[float], hazards: Sequence[float])
 def _check_wr(n_early: int, n_late: int, n_migrants: int, hazard_early: float, hazard_late: float,
               hazard_migrants: float) -> None:
     for name, v in (("n_early", n_early), ("n_late", n_late), ("n_migrants", n_migrants)):
-        _check_int(name, v, 1)
+        check_int(v, name, minimum=1, error=BiasParameterError)
     if n_migrants >= n_early:
         raise _err(f"n_migrants must be smaller than n_early (they are part of it), got {n_migrants} >= {n_early}")
     for name, v in (("hazard_early", hazard_early), ("hazard_late", hazard_late), ("hazard_migrants", hazard_migrants)):
-        _check_real(name, v, 0.0, 1.0, open_lo=True)
+        check_real(v, name, lo=0.0, hi=1.0, lo_open=True, error=BiasParameterError)
     if not hazard_early < hazard_migrants < hazard_late:
         raise _err("hazards must satisfy hazard_early < hazard_migrants < hazard_late "
                    "(migrants are the worst of the early stage and the best of the late stage), "
@@ -567,7 +558,7 @@ def will_rogers(n_early: int = 1000, n_late: int = 400, n_migrants: int = 100, *
     ``median_months`` (exact mixture quantities, no sampling).
     """
     _check_wr(n_early, n_late, n_migrants, hazard_early, hazard_late, hazard_migrants)
-    hz = _check_real("horizon_months", horizon_months, 0.0, 240.0, open_lo=True)
+    hz = check_real(horizon_months, "horizon_months", lo=0.0, hi=240.0, lo_open=True, error=BiasParameterError)
     groups = {
         ("old staging", "stage I-III"): ([n_early - n_migrants, n_migrants], [hazard_early, hazard_migrants]),
         ("old staging", "stage IV"): ([n_late], [hazard_late]),

@@ -31,6 +31,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from .data_rules import RuleContext, rules_for
+from .errors import MESSAGE_LIMIT, TrialDataError
 from .protocol import ARM_CODES, FACTORS, PROTOCOL
 
 __all__ = [
@@ -196,27 +197,6 @@ class Problem(NamedTuple):
         where = "file" if self.row is None else f"line {self.row}"
         rule = f" [{self.rule}]" if self.rule else ""
         return f"{where}, column {self.column!r}{rule}: {self.message}"
-
-
-MESSAGE_LIMIT = 20
-"""How many problems a :class:`TrialDataError` message shows in full (all are in ``problems``)."""
-
-
-class TrialDataError(ValueError):
-    """A data file does not follow its schema. ``problems`` lists every problem found.
-
-    The message names the file and shows the first :data:`MESSAGE_LIMIT` problems, then
-    "... and N more", so it stays short however broken the file is.
-    """
-
-    def __init__(self, path: str | Path, problems: list[Problem]):
-        self.path = str(path)
-        self.problems = list(problems)
-        head = f"{self.path}: {len(self.problems)} problem(s) found (rows are line numbers in the file):"
-        shown = [str(p) for p in self.problems[:MESSAGE_LIMIT]]
-        if len(self.problems) > MESSAGE_LIMIT:
-            shown.append(f"... and {len(self.problems) - MESSAGE_LIMIT} more (all are listed in .problems)")
-        super().__init__("\n  ".join([head] + shown))
 
 
 def data_dictionary() -> pd.DataFrame:

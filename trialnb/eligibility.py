@@ -15,6 +15,8 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 from .protocol import PatientRecordError, Sourced
+from .results import Result
+from .validation import check_record
 
 __all__ = [
     "example_patient",
@@ -146,7 +148,7 @@ CRITERIA: tuple[Criterion, ...] = (
 
 
 @dataclass(frozen=True)
-class ScreeningResult:
+class ScreeningResult(Result):
     """Outcome of screening one patient: eligible or not, with every failed criterion."""
 
     eligible: bool
@@ -161,6 +163,13 @@ class ScreeningResult:
             return "eligible"
         return "not eligible: " + "; ".join(self.reasons)
 
+    def summary(self) -> str:
+        return str(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per failed criterion (``criterion``, ``reason``); none when eligible."""
+        return pd.DataFrame({"criterion": list(self.failed), "reason": list(self.reasons)}, columns=["criterion", "reason"])
+
 
 def validate_record(patient: Mapping[str, Any]) -> dict[str, Any]:
     """Check that a screening record has every field with the right type and level.
@@ -169,23 +178,8 @@ def validate_record(patient: Mapping[str, Any]) -> dict[str, Any]:
     field, wrong type, unknown level, unknown extra field is *not* an error: records may
     carry more information, e.g. ``dominant_site``).
     """
-    if not isinstance(patient, Mapping):
-        raise PatientRecordError(
-            f"a patient record must be a mapping of field -> value, got {type(patient).__name__}"
-        )
-    problems: list[str] = []
-    clean: dict[str, Any] = {}
-    for spec in SCREENING_FIELDS:
-        if spec.name not in patient:
-            problems.append(f"{spec.name}: missing ({spec.description})")
-            continue
-        try:
-            clean[spec.name] = spec.check(patient[spec.name])
-        except PatientRecordError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise PatientRecordError("invalid screening record: " + "; ".join(problems))
-    return clean
+    return check_record(patient, [(f.name, f.check, f" ({f.description})") for f in SCREENING_FIELDS],
+                        what="screening record", error=PatientRecordError)
 
 
 def screen(patient: Mapping[str, Any]) -> ScreeningResult:

@@ -44,10 +44,15 @@ import numpy as np
 from scipy import stats
 
 from .population import FACTOR_FREQUENCIES, PROGNOSTIC_HR, calibrate_baseline, factor_strata
+from ._deprecation import renamed_fields
+from .errors import ScenarioError
+from .results import Result
 from .protocol import PROTOCOL
 from .randomization.batched import minimization_batched
 from .sample_size import expected_events, schoenfeld_power, split_events_power
 from .survival import HAVE_NUMBA, CoxResult, LogrankResult, fit_cox, logrank
+from .validation import (check_choice, check_int, check_nonnegative, check_positive, check_probability,
+                         check_real, check_seed)
 from .fastsim_analyses import ANALYSES, RequiredPatients, analyse_trials, check_analyses, required_patients
 
 """Whether the numba engine is available (``engine="auto"`` then uses it for Cox fits)."""
@@ -91,15 +96,12 @@ Use ``dataclasses.replace(Scenario(), **REFERENCE_PROGNOSIS)``."""
 _CHUNK = 2000  # trials per chunk: the Cox arrays of one chunk take ~60 MB
 
 
-class ScenarioError(ValueError):
-    """A :class:`Scenario` argument is out of range or of the wrong kind."""
-
-
 Allocation = Literal["minimization", "blocks", "complete"]
 FollowUp = Literal["fixed", "to_cutoff"]
 Analysis = Literal["cox", "logrank"]
 
 
+@renamed_fields({"loss_to_follow_up": "dropout_probability"})
 @dataclass(frozen=True)
 class Scenario:
     """Every assumption of one simulated trial (times in months).
@@ -107,7 +109,7 @@ class Scenario:
     ``Scenario()`` is the protocol's design (``trialnb.protocol.PROTOCOL.design``): 236
     patients (118 per arm), 1:1 allocation by minimization on the three factors, uniform
     accrual over 36 months, exponential survival with control 2-year survival 0.60, hazard
-    ratio 0.50 (arm A vs B) from randomization on, 10% loss to follow-up by 2 years, no
+    ratio 0.50 (arm A vs B) from randomization on, 10% drop-out by 2 years, no
     non-compliance, no crossover, and no prognostic effect of the factors (the protocol's
     calculation assumes one homogeneous exponential population; use
     :data:`REFERENCE_PROGNOSIS` for realistic factor effects).
@@ -125,14 +127,23 @@ class Scenario:
 
     Options:
 
+    * ``control_survival``: 2-year survival of the control arm (B), i.e. its survival at
+      ``horizon_months`` (24), averaged over the factor distribution (the same name and
+      meaning as in :class:`trialnb.simulation.TrialScenario`); ``hazard_ratio``: hazard
+      ratio of arm A vs arm B once the surgery effect acts.
     * ``allocation``: ``"minimization"`` (Pocock-Simon range criterion on the three factors;
       the arm that minimizes imbalance is taken with probability ``minimization_p``, ties
       1/2; the protocol does not state p, 0.8 is assumed), ``"blocks"`` (permuted blocks of
       ``block_size``, unstratified) or ``"complete"`` (fair coin).
     * ``accrual_shape``: accrual fraction by time t is ``(t / accrual_months) ** shape``
       (1 uniform; > 1 slow start).
-    * ``loss_to_follow_up``: probability of loss by ``horizon_months`` (exponential dropout,
-      independent of arm).
+    * ``dropout_probability``: probability of being lost to follow-up by ``horizon_months``
+      (exponential drop-out, independent of arm; the same name and meaning as in
+      :class:`trialnb.simulation.TrialScenario`). The default reads the protocol's 10% loss
+      (``PROTOCOL.design.loss_to_follow_up``, which the protocol uses to inflate N) as a 10%
+      drop-out probability by 2 years. ``loss_to_follow_up`` is the package's name for the
+      N-inflation fraction only (:mod:`trialnb.sample_size`); as a keyword of ``Scenario`` it
+      is a deprecated alias of ``dropout_probability`` (with a DeprecationWarning).
     * ``non_compliance``: fraction of arm A never operated (their hazard stays the control
       hazard; analysed in arm A: intention to treat).
     * ``crossover``, ``crossover_months``: fraction of arm B operated (for local progression)
@@ -164,7 +175,7 @@ class Scenario:
     effect_delay_months: float = 0.0
     early_hazard_ratio: float = 1.0
     early_months: float = 0.0
-    loss_to_follow_up: float = PROTOCOL.design.loss_to_follow_up
+    dropout_probability: float = PROTOCOL.design.loss_to_follow_up
     non_compliance: float = 0.0
     crossover: float = 0.0
     crossover_months: float = 6.0
@@ -181,59 +192,31 @@ class Scenario:
     hr_her2_positive: float = 1.0
 
     def __post_init__(self) -> None:
-        def num(name: str) -> float:
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise ScenarioError(f"{name} must be a finite number, got {v!r}")
-            return float(v)
-
-        def prob(name: str, lo_open: bool = False, hi_open: bool = False) -> None:
-            v = num(name)
-            ok = (v > 0 if lo_open else v >= 0) and (v < 1 if hi_open else v <= 1)
-            if not ok:
-                rng_txt = ("(0" if lo_open else "[0") + ", " + ("1)" if hi_open else "1]")
-                raise ScenarioError(f"{name} must lie in {rng_txt}, got {v}")
-
-        if isinstance(self.n_patients, bool) or not isinstance(self.n_patients, (int, np.integer)) or self.n_patients < 4:
-            raise ScenarioError(f"n_patients must be an integer >= 4, got {self.n_patients!r}")
-        if self.allocation not in ("minimization", "blocks", "complete"):
-            raise ScenarioError(
-                f"allocation must be 'minimization', 'blocks' or 'complete', got {self.allocation!r}"
-            )
-        if self.follow_up not in ("fixed", "to_cutoff"):
-            raise ScenarioError(f"follow_up must be 'fixed' or 'to_cutoff', got {self.follow_up!r}")
-        prob("minimization_p")
-        if num("minimization_p") < 0.5:
-            raise ScenarioError(f"minimization_p must lie in [0.5, 1], got {self.minimization_p}")
-        if isinstance(self.block_size, bool) or not isinstance(self.block_size, (int, np.integer)) or self.block_size < 2 or self.block_size % 2:
+        err = ScenarioError
+        check_int(self.n_patients, "n_patients", minimum=4, error=err)
+        check_choice(self.allocation, "allocation", ("minimization", "blocks", "complete"), error=err)
+        check_choice(self.follow_up, "follow_up", ("fixed", "to_cutoff"), error=err)
+        check_real(self.minimization_p, "minimization_p", lo=0.5, hi=1.0, error=err)
+        if check_int(self.block_size, "block_size", minimum=2, error=err) % 2:
             raise ScenarioError(f"block_size must be an even integer >= 2, got {self.block_size!r}")
         for name in ("accrual_months", "accrual_shape", "horizon_months", "hazard_ratio", "early_hazard_ratio",
                      "hr_soft_tissue", "hr_visceral", "hr_hr_negative", "hr_her2_positive"):
-            if num(name) <= 0:
-                raise ScenarioError(f"{name} must be > 0, got {getattr(self, name)}")
+            check_positive(getattr(self, name), name, error=err)
         for name in ("effect_delay_months", "crossover_months", "early_months"):
-            if num(name) < 0:
-                raise ScenarioError(f"{name} must be >= 0 months, got {getattr(self, name)}")
-        prob("control_survival", lo_open=True, hi_open=True)
-        prob("alpha", lo_open=True, hi_open=True)
-        prob("loss_to_follow_up", hi_open=True)
+            check_nonnegative(getattr(self, name), name, error=err)
+        for name in ("control_survival", "alpha"):
+            check_probability(getattr(self, name), name, lo_open=True, hi_open=True, error=err)
+        check_probability(self.dropout_probability, "dropout_probability", lo_open=False, hi_open=True, error=err)
         for name in ("non_compliance", "crossover", "p_soft_tissue", "p_visceral",
                      "p_hr_positive", "p_her2_positive"):
-            prob(name)
+            check_probability(getattr(self, name), name, lo_open=False, hi_open=False, error=err)
         if self.p_soft_tissue + self.p_visceral > 1 + 1e-12:
             raise ScenarioError(
                 "p_soft_tissue + p_visceral must be <= 1 (bone takes the rest), got "
                 f"{self.p_soft_tissue + self.p_visceral}"
             )
-        if self.target_events is not None and (
-            isinstance(self.target_events, bool)
-            or not isinstance(self.target_events, (int, np.integer))
-            or not 1 <= self.target_events <= self.n_patients
-        ):
-            raise ScenarioError(
-                f"target_events must be None or an integer in [1, n_patients={self.n_patients}], "
-                f"got {self.target_events!r}"
-            )
+        if self.target_events is not None:  # None: analysis at the fixed horizon
+            check_int(self.target_events, "target_events", minimum=1, maximum=self.n_patients, error=err)
 
     # ---- derived quantities -------------------------------------------------------------
     @property
@@ -243,8 +226,8 @@ class Scenario:
 
     @property
     def dropout_rate(self) -> float:
-        """Exponential loss-to-follow-up hazard per month: -ln(1 - loss) / horizon."""
-        return -math.log1p(-self.loss_to_follow_up) / self.horizon_months
+        """Exponential drop-out hazard per month: -ln(1 - dropout_probability) / horizon."""
+        return -math.log1p(-self.dropout_probability) / self.horizon_months
 
     def _strata_lp(self) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities and linear predictors of the 12 factor combinations
@@ -389,7 +372,7 @@ def simulate_data(scenario: Scenario, n_trials: int, rng: np.random.Generator) -
     t_death = np.where(E < H_change, E / lam, change + (E - H_change) / (lam * ratio))
     if sc.early_months > 0 and sc.early_hazard_ratio != 1.0:
         t_death = _early_period_times(sc, lam, E, operated_a, operated_b)
-    if sc.loss_to_follow_up > 0:
+    if sc.dropout_probability > 0:
         t_loss = rng.standard_exponential((R, n)) / sc.dropout_rate
     else:
         t_loss = np.full((R, n), np.inf)
@@ -447,7 +430,7 @@ def _early_period_times(sc: Scenario, lam: np.ndarray, E: np.ndarray, operated_a
 
 
 @dataclass(frozen=True)
-class SimulationResult:
+class SimulationResult(Result):
     """Operating characteristics of a scenario from ``n_trials`` simulated trials.
 
     ``events_a``: deaths in arm A per trial. ``reject``: two-sided test at ``scenario.alpha``
@@ -487,6 +470,10 @@ class SimulationResult:
         n_ok = {self.analysis: self.n_analysed} | {k: int(ok.sum()) for k, (_, ok) in self.by_analysis.items()}
         return {k: math.sqrt(p * (1 - p) / n_ok[k]) if n_ok[k] else math.nan
                 for k, p in self.power_by_analysis.items()}
+
+    def to_frame(self):
+        """The operating characteristics, one row per analysis (:meth:`power_table`)."""
+        return self.power_table()
 
     def power_table(self):
         """DataFrame: analysis, power (or type-I error), MC SE, failed analyses."""
@@ -593,14 +580,11 @@ class SimulationResult:
 def _check_run(n_trials: object, seed: object, analysis: object, engine: object) -> None:
     """The arguments every simulation entry point shares (also used by :mod:`trialnb.sequential_sim`);
     ``analysis=None`` leaves the analysis to the caller's own check."""
-    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
-        raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if analysis is not None and analysis not in ("cox", "logrank"):
-        raise ValueError(f"analysis must be 'cox' or 'logrank', got {analysis!r}")
-    if engine not in ("auto", "numpy", "numba"):
-        raise ValueError(f"engine must be 'auto', 'numpy' or 'numba', got {engine!r}")
+    check_int(n_trials, "n_trials", minimum=1)
+    check_seed(seed)
+    if analysis is not None:
+        check_choice(analysis, "analysis", ("cox", "logrank"))
+    check_choice(engine, "engine", ("auto", "numpy", "numba"))
 
 
 def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int = 0,

@@ -12,11 +12,9 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import OutputFolderError
+
 __all__ = ["OutputFolderError", "check_output_folder", "write_text_atomic"]
-
-
-class OutputFolderError(ValueError):
-    """An output folder that must not be written: empty name, a file, or non-empty without force."""
 
 
 def check_output_folder(out: str | Path, force: bool = False) -> Path:

@@ -39,6 +39,7 @@ import pandas as pd
 
 from . import monitoring
 from .report import fmt_hr, fmt_months, fmt_n, fmt_num, fmt_pct
+from .results import Result
 from .monitoring import sequential_sample_size
 
 __all__ = ["PLAN", "InterimReport", "cut_at_month", "html_report", "interim_report",
@@ -110,7 +111,7 @@ def cut_at_month(df: pd.DataFrame, cutoff_month: float) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class InterimReport:
+class InterimReport(Result):
     """The interim report at one calendar cut-off (see the module docstring)."""
 
     cutoff_month: float
@@ -177,6 +178,13 @@ class InterimReport:
             ("Conditional power (final look)", cp),
             ("Decision", self.decision),
         ]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The report's lines as a table: ``item``, ``value`` (the formatted :meth:`rows`)."""
+        return pd.DataFrame(self.rows(), columns=["item", "value"])
+
+    def summary(self) -> str:
+        return "\n".join(f"{label}: {value}" for label, value in self.rows())
 
 
 def interim_report(df: pd.DataFrame, cutoff_month: float, *, design: Any = None,

@@ -3,7 +3,7 @@
 Everything the protocol summary states that a calculation, a simulation, a data check or a
 widget needs lives here, each item with the protocol section it comes from (and, where it
 helps a reviewer, the protocol's own words). Other modules import from here; nothing here
-imports from them.
+imports from them (only the two leaves :mod:`trialnb.errors` and :mod:`trialnb.validation`).
 
 Vocabulary used everywhere in ``trialnb``:
 
@@ -34,6 +34,9 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from .errors import PatientRecordError
+from .validation import check_record
+
 __all__ = [
     "ARMS",
     "ARM_CODES",
@@ -58,10 +61,6 @@ __all__ = [
     "findings_table",
     "strata",
 ]
-
-
-class PatientRecordError(ValueError):
-    """A patient record is malformed: a field is missing, has the wrong type or an unknown level."""
 
 
 @dataclass(frozen=True)
@@ -272,23 +271,8 @@ def check_patient_factors(
     Returns ``{factor name: level}`` for the given factors. Raises
     :class:`PatientRecordError` naming every missing factor and every unknown level at once.
     """
-    if not isinstance(patient, Mapping):
-        raise PatientRecordError(
-            f"a patient must be a mapping from factor name to level, got {type(patient).__name__}"
-        )
-    problems: list[str] = []
-    out: dict[str, str] = {}
-    for f in factors:
-        if f.name not in patient:
-            problems.append(f"{f.name}: missing; allowed levels: {', '.join(f.levels)}")
-            continue
-        try:
-            out[f.name] = f.check(patient[f.name])
-        except PatientRecordError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise PatientRecordError("invalid patient record: " + "; ".join(problems))
-    return out
+    return check_record(patient, [(f.name, f.check, f"; allowed levels: {', '.join(f.levels)}") for f in factors],
+                        what="patient record", error=PatientRecordError)
 
 
 # --------------------------------------------------------------------------- analysis plan

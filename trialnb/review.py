@@ -367,7 +367,7 @@ def _survival_checks(ref: dict[str, Any]) -> list[Check]:
             raise ImportError(f"data file data/{r['file']} not found")
         df = load_trial(path)
         cox = an.primary_cox(df)
-        summ = cox.summary
+        summ = cox.summary_frame
         for term, v in r["cox"].items():
             row = summ.loc[term]
             if term == "arm_A":

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import html
 import math
+from functools import partial
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -53,8 +54,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from .errors import SampleSizeError
 from .protocol import PROTOCOL
 from .report import fmt_n, fmt_num, fmt_pct
+from .validation import (check_choice, check_hazard_ratio, check_nonnegative, check_positive, check_probability,
+                         check_real)
 
 __all__ = [
     "expected_events",
@@ -86,88 +90,30 @@ __all__ = [
 METHODS: tuple[str, ...] = ("schoenfeld", "freedman")
 
 
-class SampleSizeError(ValueError):
-    """An argument of a sample-size or power function is outside its allowed range."""
-
-
 # ---------------------------------------------------------------------------------------
 # argument checks
 
 
-def _number(x: Any, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
-        raise SampleSizeError(f"{name} must be a number, got {x!r}")
-    x = float(x)
-    if not math.isfinite(x):
-        raise SampleSizeError(f"{name} must be finite, got {x}")
-    return x
-
-
-def _check_hr(hr: Any, allow_one: bool = False, name: str = "hazard_ratio") -> float:
-    hr = _number(hr, name)
-    if hr <= 0:
-        raise SampleSizeError(f"{name} must be > 0, got {hr}")
-    if hr == 1 and not allow_one:
-        raise SampleSizeError(
-            f"{name} must differ from 1 (no effect needs infinitely many events); "
-            "allowed: > 0 and != 1"
-        )
-    return hr
-
-
-def _check_prob(p: Any, name: str) -> float:
-    p = _number(p, name)
-    if not 0 < p < 1:
-        raise SampleSizeError(f"{name} must lie strictly between 0 and 1, got {p}")
-    return p
+# The shared checkers of trialnb.validation, raising SampleSizeError; the open unit interval is
+# where alpha, power and survival probabilities live.
+_open_probability = partial(check_probability, lo_open=True, hi_open=True, error=SampleSizeError)
+_positive = partial(check_positive, error=SampleSizeError)
+_nonnegative = partial(check_nonnegative, error=SampleSizeError)
+_sided = partial(check_choice, name="sided", allowed=(1, 2), error=SampleSizeError)
+_method = partial(check_choice, name="method", allowed=METHODS, ignore_case=True, error=SampleSizeError)
 
 
 def _check_alpha_power(alpha: Any, power_: Any) -> tuple[float, float]:
-    a = _check_prob(alpha, "alpha")
-    p = _check_prob(power_, "power")
+    a = _open_probability(alpha, "alpha")
+    p = _open_probability(power_, "power")
     if p <= a:
         raise SampleSizeError(f"power must exceed alpha (power {p} <= alpha {a}); allowed: alpha < power < 1")
     return a, p
 
 
-def _check_ratio(r: Any) -> float:
-    r = _number(r, "allocation_ratio")
-    if r <= 0:
-        raise SampleSizeError(f"allocation_ratio (n_treatment / n_control) must be > 0, got {r}")
-    return r
-
-
-def _check_sided(sided: Any) -> int:
-    if sided not in (1, 2) or isinstance(sided, bool):
-        raise SampleSizeError(f"sided must be 1 or 2, got {sided!r}")
-    return int(sided)
-
-
-def _check_method(method: Any) -> str:
-    if not isinstance(method, str) or method.lower() not in METHODS:
-        raise SampleSizeError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    return method.lower()
-
-
-def _check_nonneg(x: Any, name: str) -> float:
-    x = _number(x, name)
-    if x < 0:
-        raise SampleSizeError(f"{name} must be >= 0, got {x}")
-    return x
-
-
-def _check_pos(x: Any, name: str) -> float:
-    x = _number(x, name)
-    if x <= 0:
-        raise SampleSizeError(f"{name} must be > 0, got {x}")
-    return x
-
-
 def _check_loss(loss: Any) -> float:
-    loss = _number(loss, "loss_to_follow_up")
-    if not 0 <= loss < 1:
-        raise SampleSizeError(f"loss_to_follow_up must lie in [0, 1), got {loss}")
-    return loss
+    """The N-inflation fraction ``loss_to_follow_up`` in [0, 1)."""
+    return check_real(loss, "loss_to_follow_up", lo=0.0, hi=1.0, hi_open=True, error=SampleSizeError)
 
 
 # ---------------------------------------------------------------------------------------
@@ -176,33 +122,33 @@ def _check_loss(loss: Any) -> float:
 
 def z_value(alpha: float, sided: int = 2) -> float:
     """The critical value z_{1 - alpha/sided} of the standard normal distribution."""
-    alpha = _check_prob(alpha, "alpha")
-    sided = _check_sided(sided)
+    alpha = _open_probability(alpha, "alpha")
+    sided = _sided(sided)
     return float(ndtri(1 - alpha / sided))
 
 
 def hazard_from_survival(survival: float, time: float) -> float:
     """Exponential hazard with S(time) = survival: ``-ln(S) / t``."""
-    s = _check_prob(survival, "survival")
-    t = _check_pos(time, "time")
+    s = _open_probability(survival, "survival")
+    t = _positive(time, "time")
     return -math.log(s) / t
 
 
 def survival_from_hazard(hazard: float, time: float) -> float:
     """Exponential survival at ``time``: ``exp(-hazard * t)``."""
-    h = _check_pos(hazard, "hazard")
-    t = _check_nonneg(time, "time")
+    h = _positive(hazard, "hazard")
+    t = _nonnegative(time, "time")
     return math.exp(-h * t)
 
 
 def median_from_hazard(hazard: float) -> float:
     """Median of the exponential distribution: ``ln 2 / hazard``."""
-    return math.log(2) / _check_pos(hazard, "hazard")
+    return math.log(2) / _positive(hazard, "hazard")
 
 
 def hazard_from_median(median: float) -> float:
     """Exponential hazard with the given median: ``ln 2 / median``."""
-    return math.log(2) / _check_pos(median, "median")
+    return math.log(2) / _positive(median, "median")
 
 
 def survival_from_median(median: float, time: float) -> float:
@@ -213,8 +159,8 @@ def survival_from_median(median: float, time: float) -> float:
 def hazard_ratio_from_survival(control_survival: float, treatment_survival: float) -> float:
     """Hazard ratio (treatment vs control) implied by two survival probabilities at the
     same horizon under proportional hazards: ``ln S_t / ln S_c``."""
-    sc = _check_prob(control_survival, "control_survival")
-    st = _check_prob(treatment_survival, "treatment_survival")
+    sc = _open_probability(control_survival, "control_survival")
+    st = _open_probability(treatment_survival, "treatment_survival")
     return math.log(st) / math.log(sc)
 
 
@@ -230,10 +176,10 @@ def _effect(hr: float, r: float, method: str) -> float:
 
 
 def _events(hr: Any, alpha: Any, power_: Any, r: Any, sided: Any, method: str) -> float:
-    hr = _check_hr(hr)
+    hr = check_hazard_ratio(hr, allow_one=False, error=SampleSizeError)
     a, p = _check_alpha_power(alpha, power_)
-    r = _check_ratio(r)
-    sided = _check_sided(sided)
+    r = _positive(r, "allocation_ratio")
+    sided = _sided(sided)
     z = ndtri(1 - a / sided) + ndtri(p)
     return float(z * z / _effect(hr, r, method) ** 2)
 
@@ -278,12 +224,12 @@ def power(
     ``Phi(theta - z_{1-a})`` for a one-sided test in the direction of the effect.
     ``hazard_ratio = 1`` is allowed here and returns the type I error.
     """
-    d = _check_pos(events, "events")
-    hr = _check_hr(hazard_ratio, allow_one=True)
-    a = _check_prob(alpha, "alpha")
-    r = _check_ratio(allocation_ratio)
-    sided = _check_sided(sided)
-    method = _check_method(method)
+    d = _positive(events, "events")
+    hr = check_hazard_ratio(hazard_ratio, error=SampleSizeError)
+    a = _open_probability(alpha, "alpha")
+    r = _positive(allocation_ratio, "allocation_ratio")
+    sided = _sided(sided)
+    method = _method(method)
     theta = math.sqrt(d) * _effect(hr, r, method)
     z = ndtri(1 - a / sided)
     out = ndtr(theta - z)
@@ -301,11 +247,11 @@ def power_curve(
     method: str = "schoenfeld",
 ) -> np.ndarray:
     """Vectorized :func:`power` over an array of hazard ratios (same conventions)."""
-    d = _check_pos(events, "events")
-    a = _check_prob(alpha, "alpha")
-    r = _check_ratio(allocation_ratio)
-    sided = _check_sided(sided)
-    method = _check_method(method)
+    d = _positive(events, "events")
+    a = _open_probability(alpha, "alpha")
+    r = _positive(allocation_ratio, "allocation_ratio")
+    sided = _sided(sided)
+    method = _method(method)
     hr = np.asarray(hazard_ratios, dtype=float)
     if hr.size and (not np.all(np.isfinite(hr)) or np.any(hr <= 0)):
         raise SampleSizeError("hazard_ratios must all be finite and > 0")
@@ -335,11 +281,11 @@ def detectable_hazard_ratio(
     Schoenfeld: ``exp(-(z_a + z_b)(1+r)/sqrt(r D))``; Freedman: with
     ``c = (z_a + z_b)/sqrt(r D)``, ``HR = (1-c)/(1+r c)`` (needs ``c < 1``).
     """
-    d = _check_pos(events, "events")
+    d = _positive(events, "events")
     a, p = _check_alpha_power(alpha, power)
-    r = _check_ratio(allocation_ratio)
-    sided = _check_sided(sided)
-    method = _check_method(method)
+    r = _positive(allocation_ratio, "allocation_ratio")
+    sided = _sided(sided)
+    method = _method(method)
     z = ndtri(1 - a / sided) + ndtri(p)
     if method == "schoenfeld":
         return float(math.exp(-z * (1 + r) / math.sqrt(r * d)))
@@ -387,14 +333,14 @@ def event_probability(
     Lachin & Foulkes (1986); with ``accrual_time = 0`` and no drop-out it is the protocol's
     ``1 - (S1 + S2)/2`` for equal allocation.
     """
-    hr = _check_hr(hazard_ratio, allow_one=True)
-    lam = _check_pos(control_hazard, "control_hazard")
-    a = _check_nonneg(accrual_time, "accrual_time")
-    f = _check_nonneg(follow_up_time, "follow_up_time")
+    hr = check_hazard_ratio(hazard_ratio, error=SampleSizeError)
+    lam = _positive(control_hazard, "control_hazard")
+    a = _nonnegative(accrual_time, "accrual_time")
+    f = _nonnegative(follow_up_time, "follow_up_time")
     if a + f == 0:
         raise SampleSizeError("accrual_time + follow_up_time must be > 0 (no follow-up, no events)")
-    r = _check_ratio(allocation_ratio)
-    eta = _check_nonneg(dropout_hazard, "dropout_hazard")
+    r = _positive(allocation_ratio, "allocation_ratio")
+    eta = _nonnegative(dropout_hazard, "dropout_hazard")
     pc = _arm_event_probability(lam, eta, a, f)
     pt = _arm_event_probability(hr * lam, eta, a, f)
     return (pc + r * pt) / (1 + r)
@@ -553,15 +499,21 @@ def sample_size(
     :func:`event_probability`; ``n_total = events / Pr(event)`` (unrounded, as rpact's
     ``maxNumberOfSubjects``). The defaults of the time arguments are the protocol's
     (months): control hazard 0.5/24 per month, every patient followed exactly 24 months.
+
+    Two different losses, two names (the package's vocabulary): ``dropout_hazard`` is the
+    exponential drop-out rate per month that lowers Pr(event) (a drop-out probability ``p`` by
+    24 months is ``-ln(1 - p) / 24``; ``dropout_probability`` of the simulators);
+    ``loss_to_follow_up`` is the protocol's N-inflation fraction: each arm is divided by
+    ``1 - loss_to_follow_up`` and rounded up (the protocol's "10% loss of patients").
     """
-    method = _check_method(method)
+    method = _method(method)
     ev = _events(hazard_ratio, alpha, power, allocation_ratio, sided, method)
     hr, r = float(hazard_ratio), float(allocation_ratio)
     loss = _check_loss(loss_to_follow_up)
-    lam = _check_pos(control_hazard, "control_hazard")
-    a = _check_nonneg(accrual_time, "accrual_time")
-    f = _check_nonneg(follow_up_time, "follow_up_time")
-    eta = _check_nonneg(dropout_hazard, "dropout_hazard")
+    lam = _positive(control_hazard, "control_hazard")
+    a = _nonnegative(accrual_time, "accrual_time")
+    f = _nonnegative(follow_up_time, "follow_up_time")
+    eta = _nonnegative(dropout_hazard, "dropout_hazard")
     pr = event_probability(hr, lam, a, f, r, eta)
     pc = _arm_event_probability(lam, eta, a, f)
     pt = _arm_event_probability(hr * lam, eta, a, f)
@@ -659,14 +611,15 @@ def proportion_sample_size(
 ) -> ProportionSampleSize:
     """Patients needed to compare two proportions (e.g. 2-year survival 0.60 vs 0.78) with
     the normal-approximation test without continuity correction (the formula in the module
-    docstring, as ``rpact::getSampleSizeRates``). Rounding as :func:`sample_size`."""
-    pc = _check_prob(control_proportion, "control_proportion")
-    pt = _check_prob(treatment_proportion, "treatment_proportion")
+    docstring, as ``rpact::getSampleSizeRates``). Rounding as :func:`sample_size`;
+    ``loss_to_follow_up`` is the N-inflation fraction (each arm divided by ``1 - loss``)."""
+    pc = _open_probability(control_proportion, "control_proportion")
+    pt = _open_probability(treatment_proportion, "treatment_proportion")
     if pc == pt:
         raise SampleSizeError("treatment_proportion must differ from control_proportion")
     a, p = _check_alpha_power(alpha, power)
-    r = _check_ratio(allocation_ratio)
-    sided = _check_sided(sided)
+    r = _positive(allocation_ratio, "allocation_ratio")
+    sided = _sided(sided)
     loss = _check_loss(loss_to_follow_up)
     za, zb = float(ndtri(1 - a / sided)), float(ndtri(p))
     pbar = (pc + r * pt) / (1 + r)

@@ -45,6 +45,7 @@ import numpy as np
 from scipy import stats
 
 from . import fastsim as _fs
+from .results import Result
 
 try:  # optional acceleration of the log-rank looks; the numpy path gives the same numbers
     from . import _sequential_numba as _snb
@@ -190,7 +191,7 @@ def _benefit_z(t: np.ndarray, e: np.ndarray, arm: np.ndarray, X: np.ndarray,
 
 
 @dataclass(frozen=True)
-class SequentialResult:
+class SequentialResult(Result):
     """Operating characteristics of a group-sequential design from simulated trials.
 
     Per trial: ``stage`` (1-based look at which it stopped, K if it went to the end),

@@ -13,7 +13,7 @@ One call of :func:`simulate_study` runs the whole trial:
 3. **Survival.** Proportional hazards with a Weibull baseline (shape 1 = exponential, the
    protocol's assumption): ``H(t | x, arm) = Lambda0 (t/24)^k exp(x'beta) HR^[arm A]``.
    ``Lambda0`` is calibrated so the *population-averaged* 2-year survival of arm B is
-   ``control_survival_2y`` (0.60 in the protocol) given the factor distribution (exact
+   ``control_survival`` (0.60 in the protocol) given the factor distribution (exact
    enumeration of the discrete factors and integer ages; see :func:`baseline_cumulative_hazard`).
    Death times by inversion: ``T = 24 (E / (Lambda0 exp(x'beta) HR^[A]))^(1/k)``, E ~ Exp(1)
    (Bender, Augustin & Blettner, Stat Med 2005;24:1713).
@@ -22,7 +22,8 @@ One call of :func:`simulate_study` runs the whole trial:
    ``p_progression_arm_a``, higher for patients with a poor individual prognosis, so a
    per-protocol analysis is biased) or declined. Arm B: surgery for local progression
    (allowed) or on patient request (a deviation).
-5. **Censoring.** Loss to follow-up (exponential, ``loss_2y`` lost by 2 years) and
+5. **Censoring.** Loss to follow-up (exponential drop-out, probability ``dropout_probability`` of
+   being lost by 2 years) and
    administrative censoring at the data cut-off (``accrual_months + follow_up_months``).
 6. **Secondary endpoints.** Margin status, axillary dissection/radiotherapy, unplanned local
    therapies, and QoL scores (EORTC QLQ-C30 global health scale) at the scheduled visits.
@@ -31,13 +32,13 @@ Random streams: one :class:`numpy.random.SeedSequence` per seed, spawned into in
 streams for screening, allocation, outcomes and QoL, so scenarios that differ only in
 outcome parameters share the same screened and allocated patients (common random numbers).
 
-**Which estimand.** The treatment effect ``treatment_hr`` is the hazard ratio of *allocation*
+**Which estimand.** The treatment effect ``hazard_ratio`` is the hazard ratio of *allocation*
 to arm A, acting from randomization on every arm-A patient, including those never operated
 (progression, death, refusal). It is therefore the intention-to-treat (treatment-policy)
 effect of the strategy "plan surgery after systemic therapy" under proportional hazards, not
 the effect of the operation itself: in these data surgery has no effect beyond allocation,
 and a non-operated arm-A patient benefits as much as an operated one. That is the estimand the
-ITT Cox model targets, so the ITT analysis recovers ``treatment_hr``; it is not a realistic model
+ITT Cox model targets, so the ITT analysis recovers ``hazard_ratio``; it is not a realistic model
 of how surgery could act (an effect of surgery would start at the operation and spare the
 non-operated), which would dilute the ITT hazard ratio towards 1 (see
 :class:`trialnb.fastsim.Scenario` ``non_compliance`` and ``effect_delay_months``). The
@@ -57,6 +58,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from ._deprecation import renamed_fields
 from .data import QOL_SCHEMA, QOL_VISITS, SCREENING_SCHEMA, TRIAL_SCHEMA, Column, data_dictionary
 from .eligibility import screen
 from . import population
@@ -64,6 +66,7 @@ from .population import AGE, FACTOR_FREQUENCIES, P_ECOG2, PROGNOSTIC_HR, SITES
 from .data_rules import RULES, rules_table
 from .files import write_text_atomic
 from .protocol import FACTOR_NAMES, PROTOCOL
+from .validation import check_int, check_positive, check_probability, check_seed
 
 __all__ = [
     "linear_predictor",
@@ -91,6 +94,8 @@ class Allocator(Protocol):
         ...
 
 
+@renamed_fields({"control_survival_2y": "control_survival", "treatment_hr": "hazard_ratio",
+                 "loss_2y": "dropout_probability"})
 @dataclass(frozen=True)
 class TrialScenario:
     """Every assumption of one simulated trial (times in months, HRs as ratios).
@@ -99,6 +104,18 @@ class TrialScenario:
     of :mod:`trialnb.population` (factor frequencies and prognostic HRs, with their sources;
     ``references/clinical_evidence.md``); loss to follow-up and arm A not operated are
     assumptions.
+
+    The vocabulary is the package's (the same names as :class:`trialnb.fastsim.Scenario`):
+
+    * ``control_survival``: 2-year (24-month) survival of the control arm (B), averaged over
+      the simulated population (the protocol's 0.60);
+    * ``hazard_ratio``: hazard ratio of allocation to arm A vs arm B (ITT, proportional hazards);
+    * ``dropout_probability``: probability that a patient is lost to follow-up by 2 years
+      (exponential drop-out, independent of arm). It is *not* ``loss_to_follow_up``, which
+      in :mod:`trialnb.sample_size` and the protocol is the fraction by which N is inflated.
+
+    The old keywords ``control_survival_2y``, ``treatment_hr`` and ``loss_2y`` are still
+    accepted for one release, with a :class:`DeprecationWarning`.
     """
 
     name: str = "protocol"
@@ -107,8 +124,8 @@ class TrialScenario:
     n_randomized: int = 236
     accrual_months: float = PROTOCOL.design.accrual_months
     follow_up_months: float = PROTOCOL.design.horizon_months  # minimum follow-up; cut-off = accrual + this
-    control_survival_2y: float = PROTOCOL.design.control_survival
-    treatment_hr: float = PROTOCOL.design.hazard_ratio  # A vs B, ITT, proportional hazards
+    control_survival: float = PROTOCOL.design.control_survival
+    hazard_ratio: float = PROTOCOL.design.hazard_ratio  # A vs B, ITT, proportional hazards
     weibull_shape: float = 1.0
     # baseline factor distribution (trialnb.population, with its sources)
     site_probs: tuple[float, float, float] = tuple(FACTOR_FREQUENCIES["dominant_site"][s] for s in SITES)  # type: ignore[assignment]
@@ -157,7 +174,7 @@ class TrialScenario:
     p_unplanned_breast_rt_operated: float = 0.04
     p_reexcision_if_involved: float = 0.50
     # censoring
-    loss_2y: float = 0.03  # lost to follow-up by 2 years (evidence 3.7: 2-5%)
+    dropout_probability: float = 0.03  # lost to follow-up by 2 years (evidence 3.7: 2-5%)
     # QoL (EORTC QLQ-C30 global health status, 0-100)
     qol_baseline_mean: float = 62.0
     qol_patient_sd: float = 12.0
@@ -169,17 +186,17 @@ class TrialScenario:
     qol_attendance: float = 0.90
 
     def __post_init__(self) -> None:
-        _check_int(self.n_randomized, "n_randomized", 2)
+        check_int(self.n_randomized, "n_randomized", minimum=2)
         for name in ("accrual_months", "follow_up_months", "weibull_shape", "age_sd", "qol_patient_sd",
                      "qol_residual_sd"):
-            _check_pos(getattr(self, name), name)
-        _check_open01(self.control_survival_2y, "control_survival_2y")
-        for name in ("treatment_hr", "hr_visceral", "hr_soft_tissue", "hr_receptor_negative", "hr_her2_positive",
+            check_positive(getattr(self, name), name)
+        check_probability(self.control_survival, "control_survival", lo_open=True, hi_open=True)
+        for name in ("hazard_ratio", "hr_visceral", "hr_soft_tissue", "hr_receptor_negative", "hr_her2_positive",
                      "hr_age_per_decade_above_50", "hr_ecog2", "progression_prognosis_slope"):
-            _check_pos(getattr(self, name), name)
+            check_positive(getattr(self, name), name)
         for f in self.__dataclass_fields__:
-            if f.startswith("p_") or f in ("loss_2y", "qol_attendance"):
-                _check_prob(getattr(self, f), f)
+            if f.startswith("p_") or f == "qol_attendance":
+                check_probability(getattr(self, f), f, lo_open=False, hi_open=False)
         if len(self.site_probs) != 3 or any(p < 0 for p in self.site_probs) or abs(sum(self.site_probs) - 1) > 1e-9:
             raise ValueError(f"site_probs must be three non-negative probabilities (bone, soft_tissue, visceral) "
                              f"summing to 1, got {self.site_probs!r}")
@@ -190,8 +207,7 @@ class TrialScenario:
             raise ValueError(f"surgery_window must satisfy 0 < start <= end < follow_up_months, got {self.surgery_window}")
         if self.p_progression_arm_a in (0.0, 1.0):
             raise ValueError("p_progression_arm_a must lie strictly between 0 and 1")
-        if self.loss_2y >= 1:
-            raise ValueError("loss_2y must be < 1")
+        check_probability(self.dropout_probability, "dropout_probability", lo_open=False, hi_open=True)
 
     @property
     def cutoff_month(self) -> float:
@@ -207,32 +223,12 @@ class TrialScenario:
         return pd.DataFrame({"parameter": list(d), "value": [str(v) for v in d.values()]})
 
 
-def _check_int(x: Any, name: str, lo: int) -> None:
-    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < lo:
-        raise ValueError(f"{name} must be a whole number >= {lo}, got {x!r}")
-
-
-def _check_pos(x: Any, name: str) -> None:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {x!r}")
-
-
-def _check_prob(x: Any, name: str) -> None:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x <= 1:
-        raise ValueError(f"{name} must be a probability in [0, 1], got {x!r}")
-
-
-def _check_open01(x: Any, name: str) -> None:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 < x < 1:
-        raise ValueError(f"{name} must lie strictly between 0 and 1, got {x!r}")
-
-
 SCENARIOS: dict[str, TrialScenario] = {
     "protocol": TrialScenario(),
     "null": TrialScenario(name="null", description="no effect of surgery: HR 1.0 (type I error scenario)",
-                          treatment_hr=1.0),
+                          hazard_ratio=1.0),
     "realistic": TrialScenario(name="realistic", description="effect seen in randomized trials: HR 0.90 "
-                               "(RCT meta-analyses 0.87-0.97, references/clinical_evidence.md section 3)", treatment_hr=0.90),
+                               "(RCT meta-analyses 0.87-0.97, references/clinical_evidence.md section 3)", hazard_ratio=0.90),
 }
 """Named scenarios: the protocol's design assumptions, the null (HR 1) and a realistic HR 0.90."""
 
@@ -289,11 +285,11 @@ def control_survival(s: TrialScenario, baseline_h24: float, t: float = 24.0, hr:
 def baseline_cumulative_hazard(s: TrialScenario) -> float:
     """Lambda0 = baseline cumulative hazard at 24 months such that arm B's averaged S(24) = target.
 
-    Solves ``sum_x w_x exp(-Lambda0 exp(lp_x)) = control_survival_2y`` by Brent's method; the
+    Solves ``sum_x w_x exp(-Lambda0 exp(lp_x)) = control_survival`` by Brent's method; the
     weights enumerate the discrete factors and the integer ages exactly.
     """
     w, lp = _population(s)
-    return population.calibrate_baseline(w, lp, s.control_survival_2y)
+    return population.calibrate_baseline(w, lp, s.control_survival)
 
 
 def _progression_intercept(p: float, slope: float) -> float:
@@ -307,7 +303,7 @@ def _progression_intercept(p: float, slope: float) -> float:
 # ---------------------------------------------------------------- screening
 
 def _streams(seed: int) -> dict[str, np.random.Generator]:
-    _check_int(seed, "seed", 0)
+    check_seed(seed)
     names = ("screening", "allocation", "outcome", "qol")
     children = np.random.SeedSequence(int(seed)).spawn(len(names))
     return {n: np.random.default_rng(c) for n, c in zip(names, children)}
@@ -455,8 +451,8 @@ def simulate_study(scenario: TrialScenario, seed: int, allocator: Allocator | No
     lam0 = baseline_cumulative_hazard(s)
     lp = linear_predictor(s, pts["dominant_site"], pts["hormone_receptor"], pts["her2"], pts["age"], pts["ecog"])
     e = rng.exponential(1.0, n)
-    t_death = 24.0 * (e / (lam0 * np.exp(lp) * np.where(is_a, s.treatment_hr, 1.0))) ** (1.0 / s.weibull_shape)
-    loss_rate = -math.log(1.0 - s.loss_2y) / 24.0 if s.loss_2y > 0 else 0.0
+    t_death = 24.0 * (e / (lam0 * np.exp(lp) * np.where(is_a, s.hazard_ratio, 1.0))) ** (1.0 / s.weibull_shape)
+    loss_rate = -math.log(1.0 - s.dropout_probability) / 24.0 if s.dropout_probability > 0 else 0.0
     t_loss = rng.exponential(1.0 / loss_rate, n) if loss_rate > 0 else np.full(n, np.inf)
     # prognosis-linked progression: Z = probit of S(T | x) = exp(-E), uniform on (0, 1) given x;
     # E small = early death = large Z, so progression concentrates on the patients who die early
@@ -533,9 +529,9 @@ def simulate_study(scenario: TrialScenario, seed: int, allocator: Allocator | No
     trial = pd.DataFrame(rows)[[c.name for c in TRIAL_SCHEMA]]
     trial["surgery_month"] = trial["surgery_month"].astype(float)
     qol = _simulate_qol(s, trial, t_death, rng_q)
-    truth = {"baseline_cumulative_hazard_24m": lam0, "treatment_hr": s.treatment_hr,
-             "control_survival_2y": control_survival(s, lam0),
-             "arm_a_survival_2y": control_survival(s, lam0, hr=s.treatment_hr)}
+    truth = {"baseline_cumulative_hazard_24m": lam0, "hazard_ratio": s.hazard_ratio,
+             "control_survival": control_survival(s, lam0),
+             "arm_a_survival": control_survival(s, lam0, hr=s.hazard_ratio)}
     return SimulatedStudy(s, int(seed), trial, screening, qol, truth)
 
 
@@ -626,7 +622,7 @@ the regenerated ones.
 - every assumption: `scenarios.csv` (one column per scenario) and `trialnb.simulation.TrialScenario`.
 
 ## Which effect do these data contain (the estimand)
-The "true effect of surgery" of each scenario (`treatment_hr`) is a hazard ratio of
+The "true effect of surgery" of each scenario (`hazard_ratio`) is a hazard ratio of
 *allocation* to arm A that acts from randomization on every arm-A patient, including the
 arm-A patients who were never operated. It is the intention-to-treat (treatment-policy)
 effect of planning surgery, which the primary analysis (ITT Cox model, death within 24
@@ -707,7 +703,7 @@ def build_data(out_dir: Path, seed: int = SHIPPED_SEED, scenarios: tuple[str, ..
     files.append(("cross_field_rules.csv", "every cross-field rule the loaders check: file, rule, columns, requirement"))
     base = SCENARIOS[scenarios[0]]
     readme = _README.format(seed=seed, n=base.n_randomized, accrual=base.accrual_months, cutoff=base.cutoff_month,
-                            s2=base.control_survival_2y,
+                            s2=base.control_survival,
                             files="\n".join(f"| `{f}` | {d} |" for f, d in files + [("README.md", "this file")]),
                             rules="\n".join(f"| `{r.file}` | `{r.name}` | {r.description} |" for r in RULES))
     paths.append(write_text_atomic(out_dir / "README.md", readme))

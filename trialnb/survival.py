@@ -43,6 +43,8 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from .validation import check_choice, check_int, check_nonnegative, check_positive
+
 try:  # optional acceleration (PyPI ``numba``); the numpy path gives the same numbers
     from . import _survival_numba as _nbk
 except ImportError:  # pragma: no cover - depends on the environment
@@ -112,12 +114,6 @@ def _check_strata(strata: Any, t: np.ndarray) -> np.ndarray | None:
     if s.dtype.kind == "f" and not np.all(np.isfinite(s)):
         raise ValueError("strata must not contain NaN or infinite labels")
     return np.unique(s.ravel(), return_inverse=True)[1].reshape(t.shape).astype(np.int64)
-
-
-def _check_choice(name: str, value: Any, allowed: Sequence[str]) -> str:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
-    return value
 
 
 # ---- Risk-set structure (computed once per batch) and the likelihood values
@@ -507,13 +503,11 @@ def fit_cox(time: Any, event: Any, covariates: Any, *, entry: Any = None, strata
         raise ValueError("covariates must be finite (no NaN or infinity)")
     en = _check_entry(entry, t)
     st = _check_strata(strata, t)
-    _check_choice("ties", ties, ("efron", "breslow"))
-    _check_choice("engine", engine, ("auto", "numpy", "numba"))
-    for name, v in (("max_iter", max_iter), ("chunk", chunk)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol > 0:
-        raise ValueError(f"tol must be a number > 0, got {tol!r}")
+    check_choice(ties, "ties", ("efron", "breslow"))
+    check_choice(engine, "engine", ("auto", "numpy", "numba"))
+    check_int(max_iter, "max_iter", minimum=1)
+    check_int(chunk, "chunk", minimum=1)
+    check_positive(tol, "tol")
     if engine == "numba" and not HAVE_NUMBA:
         raise ValueError("engine='numba' needs the numba package; use engine='numpy' or 'auto'")
     p = X.shape[2]
@@ -661,9 +655,8 @@ def logrank(time: Any, event: Any, group: Any, *, strata: Any = None, rho: float
     if not np.all((g == 0) | (g == 1)):
         raise ValueError("group must contain only 0/1 (or False/True): two groups are compared")
     st = _check_strata(strata, t)
-    for name, v in (("rho", rho), ("gamma", gamma)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v >= 0):
-            raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+    check_nonnegative(rho, "rho")
+    check_nonnegative(gamma, "gamma")
     outs = []
     for s in range(0, t.shape[0], chunk):
         sl = slice(s, s + chunk)
@@ -749,8 +742,7 @@ def rmst(time: Any, event: Any, tau: float) -> tuple[float, float]:
     t_j to tau of S(u) du (the Greenwood-type variance R ``survfit`` reports for ``rmean``;
     Therneau & Grambsch 2000, section 2.3). Equal to R ``summary(survfit(...), rmean = tau)``.
     """
-    if isinstance(tau, bool) or not isinstance(tau, (int, float, np.floating)) or not (math.isfinite(tau) and tau > 0):
-        raise ValueError(f"tau must be a finite time > 0, got {tau!r}")
+    check_positive(tau, "tau")
     km = kaplan_meier(time, event)
     keep = km.time < tau
     tk, sk, dk, nk = km.time[keep], km.survival[keep], km.events[keep], km.at_risk[keep]

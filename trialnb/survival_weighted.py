@@ -38,10 +38,14 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from .survival import (_as_2d, _check_strata, _check_times, _fwd, _pooled_km_before, _rev, _risk_terms, _take,
                        _two_sample_rows)
+from .report import fmt_n, fmt_num, fmt_value
+from .results import Result
+from .validation import check_positive
 
 __all__ = ["FH_MAXCOMBO", "FHStatistics", "fh_statistics", "km_milestone", "km_rmst",
            "maxcombo_pvalue", "maxcombo_reject", "prepare"]
@@ -54,7 +58,7 @@ _QMC_CACHE: dict[int, np.ndarray] = {}
 
 
 @dataclass(frozen=True)
-class FHStatistics:
+class FHStatistics(Result):
     """Weighted log-rank numerators ``u`` (R, K), covariance ``cov`` (R, K, K) and
     ``z = u / sqrt(diag cov)`` (R, K) for the weight pairs ``weights`` (K of them).
     z > 0: group 1 (arm A) dies more than expected."""
@@ -70,6 +74,24 @@ class FHStatistics:
         sd = np.sqrt(np.diagonal(self.cov, axis1=1, axis2=2))
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.cov / (sd[:, :, None] * sd[:, None, :])
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per trial and weight pair: ``trial``, ``rho``, ``gamma``, ``u``, ``var``, ``z``."""
+        n_trials, k = self.z.shape
+        var = np.diagonal(self.cov, axis1=1, axis2=2)
+        return pd.DataFrame({
+            "trial": np.repeat(np.arange(n_trials), k),
+            "rho": np.tile([float(w[0]) for w in self.weights], n_trials),
+            "gamma": np.tile([float(w[1]) for w in self.weights], n_trials),
+            "u": self.u.ravel(), "var": var.ravel(), "z": self.z.ravel(),
+        })
+
+    def summary(self) -> str:
+        pairs = ", ".join(f"FH({fmt_value(float(r), trim=True)}, {fmt_value(float(g), trim=True)})" for r, g in self.weights)
+        head = f"Weighted log-rank statistics {pairs} over {fmt_n(self.z.shape[0])} trial(s)"
+        if self.z.shape[0] == 1:
+            return head + ": z = " + ", ".join(fmt_num(float(z), 3) for z in self.z[0])
+        return head + "; z > 0: arm A dies more than expected"
 
 
 def _sorted_trials(time: Any, event: Any, group: Any, strata: Any = None):
@@ -209,7 +231,7 @@ def _arm_km(ts, es, ga, new, gst, gen, tau: float):
 
 def _km_per_arm(time: Any, event: Any, group: Any, tau: float, prepared: tuple | None):
     """Sorted times, ``single`` and the Kaplan-Meier terms of arm 1 then arm 0 (:func:`_arm_km`)."""
-    _check_tau(tau)
+    check_positive(tau, "tau")  # months
     ts, es, gs, new, bst, _, gst, gen, single = _sorted_trials(time, event, group) if prepared is None else prepared
     if np.any(bst[:, -1] > 0):
         raise ValueError("Kaplan-Meier per arm needs an unstratified prepare(...) (strata=None)")
@@ -253,8 +275,3 @@ def km_rmst(time: Any, event: Any, group: Any, tau: float, *,
             var = np.sum(np.where(use & (ts < tau), A * A * gw, 0.0), axis=1)
         out += [area, var]
     return tuple(float(a[0]) for a in out) if single else tuple(out)
-
-
-def _check_tau(tau: Any) -> None:
-    if isinstance(tau, bool) or not isinstance(tau, (int, float, np.floating)) or not (math.isfinite(tau) and tau > 0):
-        raise ValueError(f"tau must be a finite time > 0 (months), got {tau!r}")

@@ -28,6 +28,8 @@ from fractions import Fraction
 from functools import wraps
 from typing import Any, Callable, Iterable, Literal, Mapping
 
+from ..errors import AnswerError
+
 __all__ = [
     "EXERCISES", "AnswerError", "Exercise", "Verdict", "close", "exercise", "get_exercise", "hint",
     "normalize_text", "parse_choice", "parse_count", "parse_number", "parse_proportion",
@@ -44,11 +46,6 @@ _PREFIX: dict[str, str] = {
 }
 _COLOUR = {"right": "#1b7837", "wrong": "#b35806", "unanswered": "#4d4d4d", "invalid": "#b2182b"}
 HINT_LEVELS = 2
-
-
-class AnswerError(ValueError):
-    """An answer that cannot be read in the form an exercise expects; the message says what was
-    given and which forms are accepted. Checkers turn it into a "Cannot check" verdict."""
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ reference values in ``tests/reference/rpact_monitoring.R`` were computed with
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +37,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from ..report import fmt_hr, fmt_num
+from ..results import Result
 from ._numerics import qnorm_upper, root, stage_probabilities
 from .design import HP_BOUND, DesignError, GroupSequentialDesign, _design
 
@@ -176,7 +176,7 @@ def _recalculated(d: GroupSequentialDesign, ev: np.ndarray, max_information: flo
 
 
 @dataclass(frozen=True)
-class InterimAnalysis:
+class InterimAnalysis(Result):
     """What a data monitoring committee sees after ``stage`` looks (see module docstring).
 
     Arrays of the design's length ``k`` are NaN for looks not yet analysed. ``actions`` has one
@@ -248,10 +248,6 @@ class InterimAnalysis:
 
     def __str__(self) -> str:
         return self.summary()
-
-    def _repr_html_(self) -> str:
-        e = html.escape
-        return "<pre>" + e(self.summary()) + "</pre>"
 
 
 # ---------------------------------------------------------------------------------------
@@ -498,7 +494,7 @@ def analyse(
 
 
 @dataclass(frozen=True)
-class ConditionalPower:
+class ConditionalPower(Result):
     """Cumulative conditional power at the remaining looks, and the hazard ratio assumed."""
 
     stage: int
@@ -506,6 +502,13 @@ class ConditionalPower:
     hazard_ratio_source: str
     n_planned: np.ndarray
     conditional_power: np.ndarray
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per remaining look: events planned and cumulative conditional power."""
+        k = self.conditional_power.size
+        return pd.DataFrame({"look": np.arange(self.stage + 1, self.stage + k + 1),
+                             "n_planned": np.asarray(self.n_planned, dtype=float).ravel()[:k],
+                             "conditional_power": self.conditional_power}).set_index("look")
 
     def summary(self) -> str:
         looks = ", ".join(f"look {self.stage + i + 1}: {fmt_num(p, 3)}" for i, p in enumerate(self.conditional_power))

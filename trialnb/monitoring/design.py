@@ -42,7 +42,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import DesignError
 from ..report import fmt_num
+from ..validation import check_choice, check_finite, check_int, check_real
 from ._numerics import pnorm_upper, prefix, qnorm_upper, root, stage_probabilities
 
 __all__ = [
@@ -60,10 +62,6 @@ BETA_SPENDING: tuple[str, ...] = ("bsOF", "bsP", "bsKD", "bsHSD")
 DESIGN_TYPES: tuple[str, ...] = ("OF", "P", "WT", "HP") + ALPHA_SPENDING
 HP_BOUND = 3.0
 K_MAX = 20
-
-
-class DesignError(ValueError):
-    """An argument of :func:`design` is outside what is allowed."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -220,20 +218,21 @@ class GroupSequentialDesign:
 # validation
 
 
-def _num(x: Any, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
-        raise DesignError(f"{name} must be a number, got {x!r}")
-    x = float(x)
-    if math.isnan(x):
-        raise DesignError(f"{name} must not be NaN")
-    return x
+_GAMMA_RANGES = {"asKD": (0.4, 8.0), "asHSD": (-10.0, 5.0), "bsKD": (0.4, 8.0), "bsHSD": (-10.0, 5.0)}
+"""Allowed shape parameter of the Kim-DeMets (KD) and Hwang-Shih-DeCani (HSD) spending families."""
 
 
-def _in(x: Any, name: str, lo: float, hi: float) -> float:
-    x = _num(x, name)
-    if not lo <= x <= hi:
-        raise DesignError(f"{name} must lie in [{lo}, {hi}], got {x}")
-    return x
+def _gamma(gamma: Any, name: str, argument: str, family: str) -> float | None:
+    """``gamma_a`` / ``gamma_b``: required by, and only allowed with, the KD and HSD families."""
+    if family in _GAMMA_RANGES:
+        lo, hi = _GAMMA_RANGES[family]
+        if gamma is None:
+            raise DesignError(f'{argument} "{family}" needs {name} in [{lo:g}, {hi:g}]')
+        return check_real(gamma, name, lo=lo, hi=hi, error=DesignError)
+    if gamma is not None:
+        kd, hsd = (f for f in _GAMMA_RANGES if f[:2] == family[:2])
+        raise DesignError(f'{name} is used only with "{kd}" or "{hsd}", not {family!r}')
+    return None
 
 
 def _rates(k: int, rates: Any) -> np.ndarray:
@@ -254,39 +253,24 @@ def _rates(k: int, rates: Any) -> np.ndarray:
 
 
 def _validate(k, alpha, sided, beta, type_of_design, delta_wt, gamma_a, futility_bounds, type_beta_spending, gamma_b, binding_futility):
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= K_MAX:
-        raise DesignError(f"k (number of looks) must be an integer from 1 to {K_MAX}, got {k!r}")
-    if isinstance(sided, bool) or sided not in (1, 2):
-        raise DesignError(f"sided must be 1 or 2, got {sided!r}")
-    alpha = _num(alpha, "alpha")
-    if not 1e-6 <= alpha <= 0.5:
-        raise DesignError(f"alpha must lie in [1e-06, 0.5], got {alpha}")
-    beta = _num(beta, "beta")
+    check_int(k, "k (number of looks)", minimum=1, maximum=K_MAX, error=DesignError)
+    sided = check_choice(sided, "sided", (1, 2), error=DesignError)
+    alpha = check_real(alpha, "alpha", lo=1e-6, hi=0.5, error=DesignError)
+    beta = check_finite(beta, "beta", error=DesignError)
     if not 1e-4 <= beta < 1 - alpha / sided:
         raise DesignError(f"beta must lie in [1e-04, 1 - alpha/sided) = [1e-04, {1 - alpha / sided}), got {beta}")
-    if type_of_design not in DESIGN_TYPES:
-        raise DesignError(f"type_of_design must be one of {', '.join(DESIGN_TYPES)}, got {type_of_design!r}")
+    check_choice(type_of_design, "type_of_design", DESIGN_TYPES, error=DesignError)
     if type_of_design == "WT":
         if delta_wt is None:
             raise DesignError('type_of_design "WT" needs delta_wt in [-0.5, 1] (0 = O\'Brien-Fleming, 0.5 = Pocock)')
-        delta_wt = _in(delta_wt, "delta_wt", -0.5, 1.0)
+        delta_wt = check_real(delta_wt, "delta_wt", lo=-0.5, hi=1.0, error=DesignError)
     elif delta_wt is not None:
         raise DesignError(f'delta_wt is used only with type_of_design "WT", not {type_of_design!r}')
-    if type_of_design == "asKD":
-        if gamma_a is None:
-            raise DesignError('type_of_design "asKD" needs gamma_a in [0.4, 8]')
-        gamma_a = _in(gamma_a, "gamma_a", 0.4, 8.0)
-    elif type_of_design == "asHSD":
-        if gamma_a is None:
-            raise DesignError('type_of_design "asHSD" needs gamma_a in [-10, 5]')
-        gamma_a = _in(gamma_a, "gamma_a", -10.0, 5.0)
-    elif gamma_a is not None:
-        raise DesignError(f'gamma_a is used only with "asKD" or "asHSD", not {type_of_design!r}')
+    gamma_a = _gamma(gamma_a, "gamma_a", "type_of_design", type_of_design)
     if not isinstance(binding_futility, (bool, np.bool_)):
         raise DesignError(f"binding_futility must be True or False, got {binding_futility!r}")
     if type_beta_spending is not None:
-        if type_beta_spending not in BETA_SPENDING:
-            raise DesignError(f"type_beta_spending must be None or one of {', '.join(BETA_SPENDING)}, got {type_beta_spending!r}")
+        check_choice(type_beta_spending, "type_beta_spending (or None)", BETA_SPENDING, error=DesignError)
         if type_of_design not in ALPHA_SPENDING:
             raise DesignError(
                 f"type_beta_spending needs an alpha-spending design ({', '.join(ALPHA_SPENDING)}), got {type_of_design!r}"
@@ -297,16 +281,7 @@ def _validate(k, alpha, sided, beta, type_of_design, delta_wt, gamma_a, futility
             raise DesignError("give either futility_bounds or type_beta_spending, not both")
         if sided != 1:
             raise DesignError("type_beta_spending is available for sided = 1 only")
-        if type_beta_spending == "bsKD":
-            if gamma_b is None:
-                raise DesignError('type_beta_spending "bsKD" needs gamma_b in [0.4, 8]')
-            gamma_b = _in(gamma_b, "gamma_b", 0.4, 8.0)
-        elif type_beta_spending == "bsHSD":
-            if gamma_b is None:
-                raise DesignError('type_beta_spending "bsHSD" needs gamma_b in [-10, 5]')
-            gamma_b = _in(gamma_b, "gamma_b", -10.0, 5.0)
-        elif gamma_b is not None:
-            raise DesignError(f'gamma_b is used only with "bsKD" or "bsHSD", not {type_beta_spending!r}')
+        gamma_b = _gamma(gamma_b, "gamma_b", "type_beta_spending", type_beta_spending)
     elif gamma_b is not None:
         raise DesignError("gamma_b is used only with type_beta_spending")
     fut = None

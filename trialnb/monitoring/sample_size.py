@@ -24,21 +24,17 @@ import pandas as pd
 
 from ..protocol import PROTOCOL
 from ..report import fmt_num
-from ..sample_size import (
-    SampleSizeError,
-    _check_hr,
-    _check_nonneg,
-    _check_pos,
-    _check_ratio,
-    event_probability,
-)
+from ..errors import SampleSizeError
+from ..results import Result
+from ..sample_size import event_probability
+from ..validation import check_hazard_ratio, check_nonnegative, check_positive
 
 __all__ = ["SequentialSampleSize", "sequential_sample_size"]
 
 
 
 @dataclass(frozen=True)
-class SequentialSampleSize:
+class SequentialSampleSize(Result):
     """Result of :func:`sequential_sample_size` (names follow rpact ``getSampleSizeSurvival``).
 
     Events are unrounded; ``critical_hr``/``futility_hr`` are the hazard ratios at which the
@@ -122,14 +118,14 @@ def sequential_sample_size(
     """
     from scipy.optimize import brentq
 
-    hr = _check_hr(hazard_ratio)
-    r = _check_ratio(allocation_ratio)
-    lam = _check_pos(control_hazard, "control_hazard")
-    a = _check_nonneg(accrual_time, "accrual_time")
-    f = _check_nonneg(follow_up_time, "follow_up_time")
+    hr = check_hazard_ratio(hazard_ratio, allow_one=False, error=SampleSizeError)
+    r = check_positive(allocation_ratio, "allocation_ratio", error=SampleSizeError)
+    lam = check_positive(control_hazard, "control_hazard", error=SampleSizeError)
+    a = check_nonnegative(accrual_time, "accrual_time", error=SampleSizeError)
+    f = check_nonnegative(follow_up_time, "follow_up_time", error=SampleSizeError)
     if a + f == 0:
         raise SampleSizeError("accrual_time + follow_up_time must be > 0 (no follow-up, no events)")
-    eta = _check_nonneg(dropout_hazard, "dropout_hazard")
+    eta = check_nonnegative(dropout_hazard, "dropout_hazard", error=SampleSizeError)
     for attr in ("n_fixed", "inflation_factor", "information_rates", "critical_values"):
         if not hasattr(design, attr):
             raise SampleSizeError(f"design must come from trialnb.monitoring.design(), got {type(design).__name__}")

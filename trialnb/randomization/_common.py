@@ -8,6 +8,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from ..protocol import ARM_CODES, FACTORS, Factor, Sourced
+from ..validation import check_choice
 
 ARMS: tuple[str, str] = (ARM_CODES[0], ARM_CODES[1])  # ("A", "B")
 IMBALANCE_MEASURES: tuple[str, ...] = ("range", "variance", "sd", "taves")
@@ -50,35 +51,9 @@ def as_factors(factors: Any = None) -> tuple[Factor, ...]:
     return fs
 
 
-def _check_rng(rng: Any) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(
-            f"rng must be a numpy Generator (e.g. numpy.random.default_rng(2026)), got {type(rng).__name__}"
-        )
-    return rng
-
-
 def _check_arm(arm: Any) -> str:
-    if arm not in ARMS:
-        raise ValueError(f"arm must be one of {', '.join(ARMS)}, got {arm!r}")
-    return arm
-
-
-def _check_prob(p: Any, name: str, lo: float, hi: float, lo_open: bool = False) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not math.isfinite(p):
-        raise ValueError(f"{name} must be a number, got {p!r}")
-    if p < lo or p > hi or (lo_open and p == lo):
-        bracket = "(" if lo_open else "["
-        raise ValueError(f"{name} must lie in {bracket}{lo}, {hi}], got {p}")
-    return float(p)
+    return check_choice(arm, "arm", ARMS)
 
 
 def _probs(p_a: float) -> dict[str, float]:
     return {ARMS[0]: float(p_a), ARMS[1]: float(1.0 - p_a)}
-
-
-
-def _check_count(x: Any, name: str, lo: int = 1) -> int:
-    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {x!r}")
-    return int(x)

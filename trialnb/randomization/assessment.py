@@ -42,7 +42,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 from ..population import FACTOR_FREQUENCIES
 from ..protocol import FACTORS, check_patient_factors
-from ._common import _check_arm, _check_count, _check_prob, _check_rng, as_factors
+from ..validation import check_int, check_probability, check_real, check_rng
+from ._common import _check_arm, as_factors
 from .procedures import Assignment, MaximalProcedure, Procedure, minimization_scores
 
 # --------------------------------------------------------------------------------------------
@@ -67,7 +68,7 @@ def simulate_patients(
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
-    rng = _check_rng(rng)
+    rng = check_rng(rng)
     freqs = DEFAULT_FACTOR_FREQUENCIES if frequencies is None else frequencies
     cols: dict[str, np.ndarray] = {}
     for fname, lv in freqs.items():
@@ -83,7 +84,7 @@ def run_procedure(
     procedure: Procedure, patients: Sequence[Mapping[str, Any]] | int, rng: np.random.Generator
 ) -> list[Assignment]:
     """Allocate ``patients`` in order (or ``n`` patients without factors if an int is given)."""
-    rng = _check_rng(rng)
+    rng = check_rng(rng)
     if isinstance(patients, (int, np.integer)) and not isinstance(patients, bool):
         return [procedure.assign(None, rng) for _ in range(int(patients))]
     return [procedure.assign(p, rng) for p in patients]
@@ -294,7 +295,7 @@ def block_correct_guesses_closed_form(block_size: int) -> float:
 
 def efron_long_run(p: float = 2 / 3) -> float:
     """Long-run correct-guess proportion of Efron's coin: (4p - 1) / (4p)."""
-    p = _check_prob(p, "p", 0.5, 1.0)
+    p = check_real(p, "p", lo=0.5, hi=1.0)
     return (4 * p - 1) / (4 * p)
 
 
@@ -337,8 +338,8 @@ def simulate_correct_guesses(
     frequencies: Mapping[str, Mapping[str, float]] | None = None,
 ) -> tuple[float, float]:
     """Simulated counterpart of :func:`expected_correct_guesses`: (mean proportion, its SE)."""
-    n, n_sim = _check_count(n, "n"), _check_count(n_sim, "n_sim", 2)
-    rng = _check_rng(rng)
+    n, n_sim = check_int(n, "n", minimum=1), check_int(n_sim, "n_sim", minimum=2)
+    rng = check_rng(rng)
     deltas, _, _ = _simulate_deltas(procedure_factory, n, n_sim, rng, frequencies)
     props = np.array([correct_guess_proportion(["A" if x else "B" for x in row]) for row in deltas])
     return float(props.mean()), float(props.std(ddof=1) / math.sqrt(n_sim))
@@ -360,8 +361,8 @@ def simulate_trials(
     """
     import pandas as pd
 
-    n, n_sim = _check_count(n, "n"), _check_count(n_sim, "n_sim")
-    rng = _check_rng(rng)
+    n, n_sim = check_int(n, "n", minimum=1), check_int(n_sim, "n_sim", minimum=1)
+    rng = check_rng(rng)
     fs = as_factors(factors)
     rng_pat, rng_alloc = rng.spawn(2)
     rows = []
@@ -431,10 +432,10 @@ def selection_bias_type1(
     A sequence of strategies returns ``{strategy: type-I error}`` computed on the same
     simulated allocations and the same response noise.
     """
-    n, n_sim = _check_count(n, "n", 4), _check_count(n_sim, "n_sim")
-    rng = _check_rng(rng)
+    n, n_sim = check_int(n, "n", minimum=4), check_int(n_sim, "n_sim", minimum=1)
+    rng = check_rng(rng)
     eta = float(eta)
-    alpha = _check_prob(alpha, "alpha", 0.0, 1.0, lo_open=True)
+    alpha = check_probability(alpha, "alpha", lo_open=True, hi_open=False)
     strategies = [strategy] if isinstance(strategy, str) else list(strategy)
     bad = [x for x in strategies if x not in SELECTION_STRATEGIES]
     if bad or not strategies:
@@ -468,9 +469,9 @@ def chronological_bias_type1(
 
     ``trend``: "linear" f(i) = i/n, "log" f(i) = log(i)/log(n), "step" f(i) = 1 for i > n/2.
     """
-    n, n_sim = _check_count(n, "n", 4), _check_count(n_sim, "n_sim")
-    rng = _check_rng(rng)
-    alpha = _check_prob(alpha, "alpha", 0.0, 1.0, lo_open=True)
+    n, n_sim = check_int(n, "n", minimum=4), check_int(n_sim, "n_sim", minimum=1)
+    rng = check_rng(rng)
+    alpha = check_probability(alpha, "alpha", lo_open=True, hi_open=False)
     i = np.arange(1, n + 1, dtype=float)
     if trend == "linear":
         f = i / n

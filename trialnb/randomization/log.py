@@ -54,6 +54,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ..errors import AllocationLogError
 from ..protocol import check_patient_factors
 from ._common import as_factors
 from .procedures import Assignment, Procedure, _factors_from_settings, procedure_from_settings
@@ -82,23 +83,6 @@ ERROR_KINDS: tuple[str, ...] = (
     "edited", "deleted", "reordered", "forged", "wrong_key", "truncated", "malformed",
     "inconsistent", "duplicate_id", "bypass", "exists", "locked", "io", "closed",
 )
-
-
-class AllocationLogError(ValueError):
-    """An allocation log failed verification or was used incorrectly.
-
-    ``kind`` names what happened (one of :data:`ERROR_KINDS`): "edited" (a line changed),
-    "deleted" (a line removed), "reordered", "forged" (a line the key never signed),
-    "wrong_key", "truncated" (lines cut from the end, against a published head), "malformed"
-    (not a log line), "inconsistent" (an arm that the key's stream does not give),
-    "duplicate_id", "bypass" (a bound procedure used directly), "exists", "locked", "io"
-    (a write failed: nothing was allocated), "closed". ``problems`` lists every finding.
-    """
-
-    def __init__(self, message: str, kind: str = "malformed", problems: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.problems: tuple[str, ...] = tuple(problems) or (message,)
 
 
 class TornLineWarning(UserWarning):

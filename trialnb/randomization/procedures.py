@@ -45,11 +45,10 @@ from ._common import (
     TIE_RULES,
     _TOL,
     _check_arm,
-    _check_prob,
-    _check_rng,
     _probs,
     as_factors,
 )
+from ..validation import check_probability, check_real, check_rng
 
 # --------------------------------------------------------------------------------------------
 # the common interface
@@ -189,7 +188,7 @@ class Procedure:
     def assign(self, patient: Mapping[str, Any] | None = None, rng: np.random.Generator | None = None) -> Assignment:
         """Allocate the next patient: one uniform ``u = rng.random()``; arm A iff ``u < P(A)``."""
         self._check_unbound("assign")
-        rng = _check_rng(rng)
+        rng = check_rng(rng)
         levels = self._levels(patient)
         a, extra = self._plan(levels, rng.random)
         self._commit(levels, a.arm, extra)
@@ -254,7 +253,7 @@ class EfronBiasedCoin(Procedure):
 
     def __init__(self, p: float = 2 / 3) -> None:
         super().__init__()
-        self.p = _check_prob(p, "p", 0.5, 1.0)
+        self.p = check_real(p, "p", lo=0.5, hi=1.0)
 
     def settings(self) -> dict[str, Any]:
         return {"procedure": self.name, "p": self.p}
@@ -616,7 +615,7 @@ class PocockSimon(Procedure):
     ) -> None:
         super().__init__()
         self.factors = as_factors(factors)
-        self.p = _check_prob(p, "p", 0.5, 1.0, lo_open=True)
+        self.p = check_real(p, "p", lo=0.5, hi=1.0, lo_open=True)
         if imbalance not in IMBALANCE_MEASURES:
             raise ValueError(f"imbalance must be one of {', '.join(IMBALANCE_MEASURES)}, got {imbalance!r}")
         self.imbalance_measure = imbalance
@@ -642,7 +641,7 @@ class PocockSimon(Procedure):
         if tie_rule not in TIE_RULES:
             raise ValueError(f"tie_rule must be one of {', '.join(TIE_RULES)}, got {tie_rule!r}")
         self.tie_rule = tie_rule
-        self.random_element = _check_prob(random_element, "random_element", 0.0, 1.0)
+        self.random_element = check_probability(random_element, "random_element", lo_open=False, hi_open=False)
         self.counts: dict[str, dict[str, list[int]]] = {
             f.name: {lv: [0, 0] for lv in f.levels} for f in self.factors
         }

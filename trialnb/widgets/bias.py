@@ -18,7 +18,9 @@ import pandas as pd
 
 from .. import bias
 from ..plots import HR_TICKS, STYLE_FILE, analyses_forest, hr_ticks  # noqa: F401 - old names kept
+from ..errors import BiasParameterError
 from ..report import fmt_hr
+from ..validation import check_int, check_seed
 
 __all__ = ["BiasExplorer", "analyses_forest", "build_dashboard", "hr_ticks", "result_html"]
 
@@ -39,7 +41,7 @@ put while the sliders move, so a shift of an estimate is seen as a shift."""
 
 @lru_cache(maxsize=64)
 def _cached(n: int, seed: int, true_hr: float, strengths: tuple[tuple[str, float], ...]) -> pd.DataFrame:
-    cohort = bias.simulate_registry(n, seed, true_hazard_ratio=true_hr, **dict(strengths))
+    cohort = bias.simulate_registry(n, seed, hazard_ratio=true_hr, **dict(strengths))
     return bias.compare_analyses(cohort, seed=seed, engine="numpy")
 
 
@@ -57,13 +59,13 @@ class BiasExplorer:
     """Sliders for each mechanism's strength and the true HR; a forest plot of all analyses.
 
     Attributes: ``sliders`` (dict name -> FloatSlider, names as in ``bias.MECHANISMS`` plus
-    ``"true_hazard_ratio"``), ``table`` (HTML), ``plot`` (Output), ``result`` (latest
+    ``"hazard_ratio"``), ``table`` (HTML), ``plot`` (Output), ``result`` (latest
     DataFrame from :func:`trialnb.bias.compare_analyses`), ``root`` (the panel).
     """
 
     def __init__(self, n: int = 3000, seed: int = 2026, *, draw: bool = True) -> None:
-        bias._check_int("n", n, 200)
-        bias._check_int("seed", seed, 0)
+        check_int(n, "n", minimum=200, error=BiasParameterError)
+        check_seed(seed, error=BiasParameterError)
         self.n, self.seed, self.draw = n, seed, draw
         style = {"description_width": "170px"}
         layout = W.Layout(width="430px")
@@ -72,7 +74,7 @@ class BiasExplorer:
             self.sliders[name] = W.FloatSlider(value=bias.DEFAULTS[name], min=lo, max=hi, step=step,
                                                description=desc, tooltip=tip, continuous_update=False,
                                                style=style, layout=layout, readout_format=".2f")
-        self.sliders["true_hazard_ratio"] = W.FloatSlider(
+        self.sliders["hazard_ratio"] = W.FloatSlider(
             value=1.0, min=0.4, max=1.5, step=0.05, description="True HR of surgery", continuous_update=False,
             style=style, layout=layout, readout_format=".2f")
         self.reset = W.Button(description="All mechanisms off", layout=W.Layout(width="200px"))
@@ -113,7 +115,7 @@ class BiasExplorer:
 
     def update(self) -> pd.DataFrame:
         """Recompute the analyses for the current sliders and redraw; returns the result."""
-        true_hr = float(self.sliders["true_hazard_ratio"].value)
+        true_hr = float(self.sliders["hazard_ratio"].value)
         key = tuple(sorted(self.strengths().items()))
         self.result = _cached(self.n, self.seed, true_hr, key)
         self.table.value = result_html(self.result, true_hr)

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import html
 import math
+import warnings
 from typing import Any, Sequence
 
 import ipywidgets as W
 import numpy as np
 
+from .._deprecation import deprecation_message, translate_kwargs
 from ..plots import SVG_GRID, svg_frame
 from ..protocol import PROTOCOL
 from ..report import fmt_n, fmt_num, fmt_pct
@@ -27,6 +29,7 @@ from ..sample_size import SampleSize, hazard_from_survival, power_curve, sample_
 __all__ = ["HR_GRID", "SampleSizeExplorer", "build_dashboard", "power_curve_svg", "protocol_note_html"]
 
 HORIZON = PROTOCOL.design.horizon_months  # 24 months: the 2-year horizon of the endpoint
+_RENAMED = {"dropout": "dropout_probability", "loss": "loss_to_follow_up"}  # old control names (one release)
 HR_GRID = np.round(np.linspace(0.30, 1.00, 71), 4)
 """Hazard ratios at which the explorer draws the power curve."""
 
@@ -96,7 +99,8 @@ class SampleSizeExplorer:
 
     Controls (attributes, set ``.value`` to drive it headless): ``alpha``, ``power``,
     ``hazard_ratio``, ``control_survival`` (2-year), ``accrual`` and ``follow_up``
-    (months), ``dropout`` (proportion by 2 years), ``loss`` (loss to follow-up),
+    (months), ``dropout_probability`` (probability of drop-out by 2 years, converted to the
+    exponential ``dropout_hazard``), ``loss_to_follow_up`` (the fraction N is inflated by),
     ``allocation_ratio`` (n_A / n_B), ``method``, ``sided``.
     Outputs: ``n_display`` (CSS class ``trialnb-n-total``), ``summary``, ``curve``,
     ``steps``, ``message``; ``root`` is the whole panel (CSS class ``trialnb-sample-size``).
@@ -109,9 +113,10 @@ class SampleSizeExplorer:
         v = dict(
             alpha=d.alpha, power=d.power, hazard_ratio=d.hazard_ratio,
             control_survival=d.control_survival_exact, accrual=0.0, follow_up=d.horizon_months,
-            dropout=0.0, loss=d.loss_to_follow_up, allocation_ratio=d.allocation_ratio,
+            dropout_probability=0.0, loss_to_follow_up=d.loss_to_follow_up, allocation_ratio=d.allocation_ratio,
             method="schoenfeld", sided=d.sided,
         )
+        translate_kwargs(type(self).__name__, _RENAMED, initial, stacklevel=3)
         unknown = set(initial) - set(v)
         if unknown:
             raise ValueError(f"unknown initial setting(s) {sorted(unknown)}; allowed: {sorted(v)}")
@@ -128,8 +133,8 @@ class SampleSizeExplorer:
         self.control_survival = fs("Control 2-year survival", v["control_survival"], 0.20, 0.95, 0.001, ".3f")
         self.accrual = fs("Accrual (months)", v["accrual"], 0.0, 72.0, 1.0, ".0f")
         self.follow_up = fs("Follow-up after accrual (months)", v["follow_up"], 1.0, 72.0, 1.0, ".0f")
-        self.dropout = fs("Drop-out by 2 years", v["dropout"], 0.0, 0.40, 0.01, ".2f")
-        self.loss = fs("Loss to follow-up (inflation)", v["loss"], 0.0, 0.40, 0.01, ".2f")
+        self.dropout_probability = fs("Drop-out by 2 years", v["dropout_probability"], 0.0, 0.40, 0.01, ".2f")
+        self.loss_to_follow_up = fs("Loss to follow-up (inflation)", v["loss_to_follow_up"], 0.0, 0.40, 0.01, ".2f")
         self.allocation_ratio = fs("Allocation ratio n_A / n_B", v["allocation_ratio"], 0.5, 3.0, 0.25, ".2f")
         self.method = W.ToggleButtons(options=[("Schoenfeld", "schoenfeld"), ("Freedman", "freedman")],
                                       value=v["method"], description="Events formula", style=_STYLE)
@@ -137,7 +142,7 @@ class SampleSizeExplorer:
                                      description="Test", style=_STYLE)
         self.controls: tuple[W.Widget, ...] = (
             self.alpha, self.power, self.hazard_ratio, self.control_survival, self.accrual,
-            self.follow_up, self.dropout, self.loss, self.allocation_ratio, self.method, self.sided,
+            self.follow_up, self.dropout_probability, self.loss_to_follow_up, self.allocation_ratio, self.method, self.sided,
         )
 
         self.n_display = W.HTML().add_class("trialnb-n-total")
@@ -162,6 +167,18 @@ class SampleSizeExplorer:
             c.observe(self._update, names="value")
         self._update()
 
+    @property
+    def dropout(self) -> W.FloatSlider:
+        """Deprecated alias of ``dropout_probability`` (one release)."""
+        warnings.warn(deprecation_message(type(self).__name__, "dropout", "dropout_probability"), DeprecationWarning, stacklevel=2)
+        return self.dropout_probability
+
+    @property
+    def loss(self) -> W.FloatSlider:
+        """Deprecated alias of ``loss_to_follow_up`` (one release)."""
+        warnings.warn(deprecation_message(type(self).__name__, "loss", "loss_to_follow_up"), DeprecationWarning, stacklevel=2)
+        return self.loss_to_follow_up
+
     def settings(self) -> dict[str, Any]:
         """The current control values as keyword arguments of :func:`sample_size`."""
         return dict(
@@ -169,7 +186,8 @@ class SampleSizeExplorer:
             allocation_ratio=self.allocation_ratio.value, sided=self.sided.value, method=self.method.value,
             control_hazard=hazard_from_survival(self.control_survival.value, HORIZON),
             accrual_time=self.accrual.value, follow_up_time=self.follow_up.value,
-            dropout_hazard=-math.log1p(-self.dropout.value) / HORIZON, loss_to_follow_up=self.loss.value,
+            dropout_hazard=-math.log1p(-self.dropout_probability.value) / HORIZON,
+            loss_to_follow_up=self.loss_to_follow_up.value,
         )
 
     def _update(self, change: Any = None) -> None:

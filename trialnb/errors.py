@@ -1,0 +1,103 @@
+"""Every exception of the package, declared once.
+
+Each is a :class:`ValueError` (bad input is a ``ValueError`` whose message says what was wrong
+and what is allowed), so ``except ValueError`` catches them all; a named subclass says which
+part of the package refused the input. The modules that raise them re-export them under their
+old names (``from trialnb.sample_size import SampleSizeError`` is this very class), so existing
+``except`` clauses keep matching. The argument checkers of :mod:`trialnb.validation` take
+one of these classes as their ``error``.
+
+This module is a leaf: it imports nothing from the package.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+__all__ = [
+    "MESSAGE_LIMIT",
+    "AllocationLogError",
+    "AnswerError",
+    "BiasParameterError",
+    "DesignError",
+    "OutputFolderError",
+    "PatientRecordError",
+    "SampleSizeError",
+    "ScenarioError",
+    "TrialDataError",
+]
+
+MESSAGE_LIMIT = 20
+"""How many problems a :class:`TrialDataError` message shows in full (all are in ``problems``)."""
+
+
+class SampleSizeError(ValueError):
+    """Raised by :mod:`trialnb.sample_size` and :mod:`trialnb.monitoring.sample_size` when an
+    argument of a sample-size or power function is outside its allowed range."""
+
+
+class ScenarioError(ValueError):
+    """Raised by :class:`trialnb.fastsim.Scenario` and the simulators when a scenario or run
+    argument is out of range or of the wrong kind."""
+
+
+class BiasParameterError(ValueError):
+    """Raised by :mod:`trialnb.bias` when an argument of the registry simulator or of one of its
+    analyses is out of range."""
+
+
+class DesignError(ValueError):
+    """Raised by :mod:`trialnb.monitoring` when an argument of a group-sequential design or of
+    an interim analysis is outside what is allowed."""
+
+
+class PatientRecordError(ValueError):
+    """Raised when a patient record (screening, allocation, CRF row) is malformed: a field is
+    missing, has the wrong type or an unknown level."""
+
+
+class AllocationLogError(ValueError):
+    """Raised by :mod:`trialnb.randomization.log` when an allocation log fails verification or
+    is used incorrectly.
+
+    ``kind`` names what happened (one of :data:`trialnb.randomization.log.ERROR_KINDS`):
+    "edited" (a line changed), "deleted" (a line removed), "reordered", "forged" (a line the
+    key never signed), "wrong_key", "truncated" (lines cut from the end, against a published
+    head), "malformed" (not a log line), "inconsistent" (an arm that the key's stream does not
+    give), "duplicate_id", "bypass" (a bound procedure used directly), "exists", "locked",
+    "io" (a write failed: nothing was allocated), "closed". ``problems`` lists every finding.
+    """
+
+    def __init__(self, message: str, kind: str = "malformed", problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.problems: tuple[str, ...] = tuple(problems) or (message,)
+
+
+class TrialDataError(ValueError):
+    """Raised by the loaders of :mod:`trialnb.data` when a data file does not follow its schema;
+    ``problems`` lists every problem found.
+
+    The message names the file and shows the first :data:`MESSAGE_LIMIT` problems, then
+    "... and N more", so it stays short however broken the file is.
+    """
+
+    def __init__(self, path: Any, problems: Sequence[Any]):
+        self.path = str(path)
+        self.problems = list(problems)
+        head = f"{self.path}: {len(self.problems)} problem(s) found (rows are line numbers in the file):"
+        shown = [str(p) for p in self.problems[:MESSAGE_LIMIT]]
+        if len(self.problems) > MESSAGE_LIMIT:
+            shown.append(f"... and {len(self.problems) - MESSAGE_LIMIT} more (all are listed in .problems)")
+        super().__init__("\n  ".join([head] + shown))
+
+
+class OutputFolderError(ValueError):
+    """Raised by :mod:`trialnb.files` for an output folder that must not be written: empty
+    name, a file, or non-empty without ``force``."""
+
+
+class AnswerError(ValueError):
+    """Raised by the exercise checkers (:mod:`trialnb.exercises`) for an answer that cannot be
+    read in the form an exercise expects; the message says what was given and which forms are
+    accepted. Checkers turn it into a "Cannot check" verdict."""

@@ -1,0 +1,196 @@
+"""The argument checkers of the package, written once.
+
+Every checker takes the value, the argument's ``name`` and the exception class to raise
+(``error``, default :class:`ValueError`; the package passes its own subclasses from
+:mod:`trialnb.errors`), returns the value converted to the plain Python type (``float``,
+``int``) and raises with a message that names the argument, shows the value received and says
+what is allowed, e.g. ``alpha must lie strictly between 0 and 1, got 1.2``.
+
+Rules shared by all of them:
+
+* a number is an ``int`` or ``float`` (numpy scalars too); ``bool`` is not a number here
+  (``True`` is almost always a slip for a flag, not the value 1);
+* an interval's ends are chosen explicitly: ``lo_open`` / ``hi_open`` say whether the end
+  itself is excluded (``check_probability(p, "p", lo_open=True, hi_open=False)`` is (0, 1]);
+* NaN and infinities are refused; with both ends finite the message gives the interval,
+  otherwise it says the value must be finite.
+
+This module is a leaf: it imports nothing from the package, so every module may use it.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Callable, Mapping, Sequence, TypeVar
+
+import numpy as np
+
+__all__ = [
+    "check_choice",
+    "check_finite",
+    "check_hazard_ratio",
+    "check_int",
+    "check_nonnegative",
+    "check_positive",
+    "check_probability",
+    "check_real",
+    "check_record",
+    "check_rng",
+    "check_seed",
+]
+
+T = TypeVar("T")
+ErrorType = type[Exception]
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def check_finite(value: Any, name: str, *, error: ErrorType = ValueError) -> float:
+    """A finite real number (not bool, NaN or infinite), returned as ``float``."""
+    if not _is_real(value):
+        raise error(f"{name} must be a number, got {value!r}")
+    x = float(value)
+    if not math.isfinite(x):
+        raise error(f"{name} must be finite, got {value!r}")
+    return x
+
+
+def _interval(lo: float | None, hi: float | None, lo_open: bool, hi_open: bool) -> str:
+    """The allowed set in words: 'lie in [0, 1)', 'lie strictly between 0 and 1', 'be > 0'."""
+    if lo is not None and hi is not None:
+        if lo_open and hi_open:
+            return f"lie strictly between {_fmt(lo)} and {_fmt(hi)}"
+        return f"lie in {'(' if lo_open else '['}{_fmt(lo)}, {_fmt(hi)}{')' if hi_open else ']'}"
+    if lo is not None:
+        return f"be {'>' if lo_open else '>='} {_fmt(lo)}"
+    if hi is not None:
+        return f"be {'<' if hi_open else '<='} {_fmt(hi)}"
+    return "be finite"
+
+
+def check_real(value: Any, name: str, *, lo: float | None = None, hi: float | None = None,
+               lo_open: bool = False, hi_open: bool = False, error: ErrorType = ValueError) -> float:
+    """A finite real number in the interval from ``lo`` to ``hi`` (``None``: unbounded on that
+    side); ``lo_open``/``hi_open`` exclude the end itself. Returned as ``float``."""
+    if not _is_real(value):
+        raise error(f"{name} must be a number, got {value!r}")
+    x = float(value)
+    allowed = _interval(lo, hi, lo_open, hi_open)
+    if not math.isfinite(x):
+        if lo is not None and hi is not None:
+            raise error(f"{name} must {allowed}, got {value!r}")
+        bound = "" if allowed == "be finite" else f" (a number {allowed[3:]})"
+        raise error(f"{name} must be finite{bound}, got {value!r}")
+    too_low = lo is not None and (x <= lo if lo_open else x < lo)
+    too_high = hi is not None and (x >= hi if hi_open else x > hi)
+    if too_low or too_high:
+        raise error(f"{name} must {allowed}, got {value!r}")
+    return x
+
+
+def check_probability(value: Any, name: str, *, lo_open: bool, hi_open: bool,
+                      error: ErrorType = ValueError) -> float:
+    """A probability: a number in [0, 1] whose ends are excluded or not, as the caller says
+    explicitly (``lo_open=True, hi_open=True`` is (0, 1), e.g. a significance level)."""
+    return check_real(value, name, lo=0.0, hi=1.0, lo_open=lo_open, hi_open=hi_open, error=error)
+
+
+def check_positive(value: Any, name: str, *, error: ErrorType = ValueError) -> float:
+    """A finite number > 0."""
+    return check_real(value, name, lo=0.0, lo_open=True, error=error)
+
+
+def check_nonnegative(value: Any, name: str, *, error: ErrorType = ValueError) -> float:
+    """A finite number >= 0."""
+    return check_real(value, name, lo=0.0, error=error)
+
+
+def check_hazard_ratio(value: Any, name: str = "hazard_ratio", *, allow_one: bool = True,
+                       error: ErrorType = ValueError) -> float:
+    """A hazard ratio: a finite number > 0; with ``allow_one=False`` also != 1 (a design
+    quantity such as the number of events needed is infinite when there is no effect)."""
+    hr = check_positive(value, name, error=error)
+    if hr == 1 and not allow_one:
+        raise error(f"{name} must differ from 1 (no effect needs infinitely many events); "
+                    f"allowed: > 0 and != 1, got {value!r}")
+    return hr
+
+
+def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None,
+              error: ErrorType = ValueError) -> int:
+    """A whole number of type ``int`` (numpy integers too; not bool, not a float such as 5.0)
+    in ``[minimum, maximum]`` (``None``: unbounded), returned as ``int``."""
+    if minimum is not None and maximum is not None:
+        allowed = f"an integer in [{minimum}, {maximum}]"
+    elif minimum is not None:
+        allowed = f"an integer >= {minimum}"
+    elif maximum is not None:
+        allowed = f"an integer <= {maximum}"
+    else:
+        allowed = "an integer"
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if not ok or (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise error(f"{name} must be {allowed}, got {value!r}")
+    return int(value)
+
+
+def check_seed(value: Any, name: str = "seed", *, error: ErrorType = ValueError) -> int:
+    """A seed for :func:`numpy.random.default_rng`: an integer >= 0."""
+    return check_int(value, name, minimum=0, error=error)
+
+
+def check_rng(value: Any, name: str = "rng", *, error: ErrorType = ValueError) -> np.random.Generator:
+    """A :class:`numpy.random.Generator` (a seed is refused: the caller owns the stream)."""
+    if not isinstance(value, np.random.Generator):
+        raise error(f"{name} must be a numpy Generator (e.g. numpy.random.default_rng(2026)), "
+                    f"got {type(value).__name__}")
+    return value
+
+
+def check_choice(value: Any, name: str, allowed: Sequence[T], *, ignore_case: bool = False,
+                 error: ErrorType = ValueError) -> T:
+    """One of ``allowed`` (compared with ``==``; ``bool`` never matches a number; with
+    ``ignore_case`` a string is compared case-insensitively and the allowed spelling returned)."""
+    for a in allowed:
+        if isinstance(value, str) and isinstance(a, str):
+            if value == a or (ignore_case and value.lower() == a.lower()):
+                return a
+        elif _is_real(value) and _is_real(a):
+            if value == a:
+                return a
+        elif type(value) is type(a) and value == a:
+            return a
+    raise error(f"{name} must be one of {', '.join(map(str, allowed))}, got {value!r}")
+
+
+def check_record(record: Any, fields: Sequence[tuple[str, Callable[[Any], Any], str]], *, what: str,
+                 error: ErrorType = ValueError) -> dict[str, Any]:
+    """A record (a mapping field -> value) checked field by field, every problem reported at once.
+
+    ``fields`` lists ``(name, check, hint)``: ``check(value)`` returns the clean value or raises
+    ``error``; ``hint`` is shown after "missing" when the field is absent (e.g. the allowed
+    levels). Fields not listed are ignored (a record may carry more). Returns
+    ``{name: clean value}``; raises ``error("invalid <what>: problem; problem; ...")``.
+    """
+    if not isinstance(record, Mapping):
+        raise error(f"a {what} must be a mapping of field -> value, got {type(record).__name__}")
+    problems: list[str] = []
+    clean: dict[str, Any] = {}
+    for name, check, hint in fields:
+        if name not in record:
+            problems.append(f"{name}: missing{hint}")
+            continue
+        try:
+            clean[name] = check(record[name])
+        except error as exc:
+            problems.append(str(exc))
+    if problems:
+        raise error(f"invalid {what}: " + "; ".join(problems))
+    return clean
