@@ -59,6 +59,7 @@ RESULT_CLASSES = [
     "trialnb.bias.ExposureEffect", "trialnb.eligibility.ScreeningResult",
     "trialnb.fastsim.SimulationResult", "trialnb.fastsim_analyses.RequiredPatients",
     "trialnb.sequential_sim.SequentialResult", "trialnb.interim.InterimReport",
+    "trialnb.sap_document.SAP",
 ]
 
 
@@ -78,6 +79,7 @@ def results() -> dict[str, object]:
     from trialnb.data import load_trial
     from trialnb.monitoring.sample_size import sequential_sample_size
     from trialnb.randomization import PocockSimon
+    from trialnb.sap import build_sap
     from trialnb.sequential_sim import Boundaries, simulate_sequential
 
     rng = np.random.default_rng(11)
@@ -100,6 +102,7 @@ def results() -> dict[str, object]:
                              n_max=600, step=20),
         simulate_sequential(sc, Boundaries((0.5, 1.0), (2.8, 1.97), alpha=0.025), 20, seed=1),
         interim.interim_report(df, 36.0),
+        build_sap(),
     ]
     return {f"{type(r).__module__}.{type(r).__name__}": r for r in out}
 

@@ -26,6 +26,8 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
+from .results import Result
+
 __all__ = ["FILLED", "DECIDE", "GUIDELINE", "GUIDELINE_SECTIONS", "Amendment", "GuidelineItem", "Item", "Number", "Numbers",
            "Section", "SAP", "TOKEN"]
 
@@ -248,7 +250,7 @@ def _slug(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class SAP:
+class SAP(Result):
     """The SAP draft: title, front matter, sections, amendments, the number registry."""
 
     title: str
@@ -300,9 +302,6 @@ class SAP:
                 f"the investigators), {len(self.amendments)} proposed protocol amendments, {n_num} computed numbers "
                 f"with sources; guideline items covered: {int((self.checklist()['status'] != 'missing').sum())} of "
                 f"{len(GUIDELINE)}")
-
-    def _repr_html_(self) -> str:
-        return f"<p>{html.escape(self.summary())}</p>"
 
     def _ordered_numbers(self) -> list[Number]:
         seen: dict[str, None] = {}
