@@ -1,12 +1,28 @@
-"""Optional numba kernel for :mod:`trialnb.sequential_sim` (used only when numba is installed).
+"""Optional numba kernels for :mod:`trialnb.sequential_sim` (used only when numba is installed).
 
-The log-rank statistic of every simulated trial cut at its own calendar date, in one pass per
-trial: only the deaths by the cut are sorted (a few dozen); every patient randomized before the
-cut is binned by how many death times its follow-up (ended at the cut) reaches, and suffix sums
-of the bins give the numbers at risk. The Mantel (1966) sums run over the distinct death times
-(tied times form one group: E1 += D N1 / N, V += D (N1/N) (1 - N1/N) (N - D) / (N - 1)),
-exactly as ``fastsim.logrank_batch`` computes them on the data of
-``sequential_sim.looks_of_data``.
+**The looks of one trial** (:func:`_trial_looks`). The log-rank statistic of a trial cut at the
+calendar date of its ``need[j]``-th death, for every look j at once: the trial's deaths are
+collected and sorted by time once (insertion sort: a few dozen values); at each look the date of
+the ``need[j]``-th death is selected (quickselect), the deaths by that date are taken from the
+sorted list, and every patient randomized before the cut is binned by how many death times its
+follow-up (ended at the cut) reaches; suffix sums of the bins give the numbers at risk. A
+patient followed to the cut has follow-up ``cut - entry``, which does not increase along the
+entry order, so its bin is found by a pointer that only moves down (entries sorted, as
+:func:`trialnb.fastsim.simulate_data` makes them; a patient out of order gets a binary search,
+the same bin); the other patients (deaths, losses) get a binary search. The Mantel (1966) sums
+run over the distinct death times (tied times form one group: E1 += D N1 / N,
+V += D (N1/N) (1 - N1/N) (N - D) / (N - 1)), exactly as ``fastsim.logrank_batch`` computes them
+on the data of ``sequential_sim.looks_of_data`` (the same comparisons, so the same risk sets).
+
+**The trials themselves** (:func:`simulate_looks`), for scenarios whose log-rank analysis needs
+no prognostic factor (see ``sequential_sim._compiled_trials``): from the uniforms of the
+allocation blocks, the entry dates and the standard exponential draws that
+``fastsim.simulate_data`` draws (same generator, same order), the arms, death and loss times,
+the event-driven cut-off and the follow-up are computed with the same floating-point operations
+as ``simulate_data`` (so the same numbers, bit for bit), then the looks.
+
+Trials are independent: with ``parallel=True`` they are split in blocks over numba's threads
+(``numba.get_num_threads()``, at most ``NUMBA_NUM_THREADS``), each block with its own buffers.
 """
 
 from __future__ import annotations
@@ -15,71 +31,251 @@ import numba as nb
 import numpy as np
 
 
+@nb.njit(cache=True, inline="always")
+def _n_le(ds, D, x):  # pragma: no cover - compiled
+    """#{j < D: ds[j] <= x} for ascending ds (searchsorted side="right")."""
+    lo, hi = 0, D
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if ds[mid] <= x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 @nb.njit(cache=True)
-def logrank_at_cut(time, event, entry, arm, rows, cut, o_minus_e, var):  # pragma: no cover - compiled
-    """Trial ``rows[q]`` cut at ``cut[q]``: fills ``o_minus_e[q]`` (O - E in group 1) and
-    ``var[q]`` (hypergeometric variance)."""
-    R = rows.shape[0]
-    n = time.shape[1]
-    dt = np.empty(n)
-    dg = np.empty(n, dtype=np.int8)
-    cnt = np.empty(n + 1, dtype=np.int64)
-    cnt1 = np.empty(n + 1, dtype=np.int64)
-    for q in range(R):
-        r = rows[q]
-        c = cut[q]
-        # the deaths by the cut, sorted by time (a few dozen values)
-        D = 0
-        for i in range(n):
-            if event[r, i] > 0 and entry[r, i] < c and entry[r, i] + time[r, i] <= c:
-                dt[D] = time[r, i]
-                dg[D] = arm[r, i]
+def _select(a, n, k):  # pragma: no cover - compiled
+    """The k-th smallest (0-based) of a[:n] (the value np.partition puts at k); reorders a[:n]
+    in place so that a[:k] holds the k smallest (Hoare quickselect, median-of-three pivot)."""
+    lo, hi = 0, n - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        x, y, z = a[lo], a[mid], a[hi]
+        if x > y:
+            x, y = y, x
+        if y > z:
+            y = z
+            if x > y:
+                y = x
+        pivot = y
+        i, j = lo, hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while a[j] > pivot:
+                j -= 1
+            if i <= j:
+                a[i], a[j] = a[j], a[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            return a[k]
+    return a[k]
+
+
+@nb.njit(cache=True)
+def _trial_looks(time, event, entry, arm, duration, need, o_minus_e, var, n_events, cut,
+                 et, ec, ei, cal, ds, gs, cnt, cnt1):  # pragma: no cover - compiled
+    """All looks of one trial (1-D arrays of its n patients): look j is cut at the date of the
+    ``need[j]``-th death, or at ``duration`` when ``need[j]`` is 0 or the trial has fewer deaths
+    (never later than ``duration``). Fills row-vectors ``o_minus_e``, ``var``, ``n_events``,
+    ``cut`` (length K); the rest are work buffers of length >= n (+1 for cnt)."""
+    n = time.shape[0]
+    # the trial's deaths sorted by time (insertion sort), with their calendar dates and rows
+    m = 0
+    for i in range(n):
+        if event[i] > 0:
+            t = time[i]
+            c = entry[i] + t
+            k = m
+            while k > 0 and et[k - 1] > t:
+                et[k] = et[k - 1]
+                ec[k] = ec[k - 1]
+                ei[k] = ei[k - 1]
+                k -= 1
+            et[k] = t
+            ec[k] = c
+            ei[k] = i
+            m += 1
+    for j in range(need.shape[0]):
+        c = duration
+        if 0 < need[j] <= m:
+            for k in range(m):
+                cal[k] = ec[k]
+            v = _select(cal, m, need[j] - 1)
+            if v < c:
+                c = v
+        cut[j] = c
+        D = 0  # the deaths by the cut, in time order
+        for k in range(m):
+            if ec[k] <= c and entry[ei[k]] < c:
+                ds[D] = et[k]
+                gs[D] = arm[ei[k]]
                 D += 1
-        order = np.argsort(dt[:D])
-        ds = np.empty(D)
-        gs = np.empty(D, dtype=np.int8)
-        for j in range(D):
-            ds[j] = dt[order[j]]
-            gs[j] = dg[order[j]]
-        # each patient in the analysis is at risk at the death times <= its own time:
-        # bin it at p = #(death times <= t), then at risk at death j = sum of bins p > j
-        for j in range(D + 1):
-            cnt[j] = 0
-            cnt1[j] = 0
+        n_events[j] = D
+        for k in range(D + 1):
+            cnt[k] = 0
+            cnt1[k] = 0
+        p = D
+        last = np.inf
         for i in range(n):
-            e0 = entry[r, i]
+            e0 = entry[i]
             if e0 < c:
-                ti = time[r, i]
-                if not (event[r, i] > 0 and e0 + ti <= c):
-                    ti = min(ti, c - e0)
-                lo, hi = 0, D
-                while lo < hi:  # searchsorted(ds, ti, side="right")
-                    mid = (lo + hi) // 2
-                    if ds[mid] <= ti:
-                        lo = mid + 1
+                ti = time[i]
+                if event[i] > 0 and e0 + ti <= c:
+                    b = _n_le(ds, D, ti)
+                else:
+                    f = c - e0
+                    if f <= ti and f <= last:  # followed to the cut, in entry order
+                        last = f
+                        while p > 0 and ds[p - 1] > f:
+                            p -= 1
+                        b = p
                     else:
-                        hi = mid
-                cnt[lo] += 1
-                cnt1[lo] += arm[r, i]
-        for j in range(D - 1, -1, -1):  # suffix sums: cnt[j] = patients at risk beyond bin j
-            cnt[j] += cnt[j + 1]
-            cnt1[j] += cnt1[j + 1]
+                        b = _n_le(ds, D, min(ti, f))
+                cnt[b] += 1
+                cnt1[b] += arm[i]
+        for k in range(D - 1, -1, -1):  # suffix sums: cnt[k] = patients at risk beyond bin k
+            cnt[k] += cnt[k + 1]
+            cnt1[k] += cnt1[k + 1]
         oe = 0.0
-        v = 0.0
-        j = 0
-        while j < D:
-            k = j
+        vv = 0.0
+        k = 0
+        while k < D:
+            h = k
             dd1 = 0
-            while k < D and ds[k] == ds[j]:  # tied deaths: one group
-                dd1 += gs[k]
-                k += 1
-            dd = k - j
-            at_risk = cnt[j + 1]
-            at_risk1 = cnt1[j + 1]
+            while h < D and ds[h] == ds[k]:  # tied deaths: one group
+                dd1 += gs[h]
+                h += 1
+            dd = h - k
+            at_risk = cnt[k + 1]
+            at_risk1 = cnt1[k + 1]
             f = at_risk1 / at_risk
             oe += dd1 - dd * f
             if at_risk > 1:
-                v += dd * f * (1.0 - f) * (at_risk - dd) / (at_risk - 1)
-            j = k
-        o_minus_e[q] = oe
-        var[q] = v
+                vv += dd * f * (1.0 - f) * (at_risk - dd) / (at_risk - 1)
+            k = h
+        o_minus_e[j] = oe
+        var[j] = vv
+
+
+@nb.njit(cache=True)
+def _buffers(n):  # pragma: no cover - compiled
+    return (np.empty(n), np.empty(n), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n),
+            np.empty(n, dtype=np.int8), np.empty(n + 1, dtype=np.int64), np.empty(n + 1, dtype=np.int64))
+
+
+@nb.njit(cache=True)
+def _looks_rows(lo, hi, time, event, entry, arm, duration, need, o_minus_e, var, n_events,
+                cut):  # pragma: no cover - compiled
+    et, ec, ei, cal, ds, gs, cnt, cnt1 = _buffers(time.shape[1])
+    for r in range(lo, hi):
+        _trial_looks(time[r], event[r], entry[r], arm[r], duration[r], need, o_minus_e[r], var[r],
+                     n_events[r], cut[r], et, ec, ei, cal, ds, gs, cnt, cnt1)
+
+
+@nb.njit(cache=True)
+def logrank_looks(time, event, entry, arm, duration, need, o_minus_e, var, n_events,
+                  cut):  # pragma: no cover - compiled
+    """Every look of every trial (rows of the (R, n) arrays of ``fastsim.TrialData``): fills
+    the (R, K) arrays ``o_minus_e``, ``var``, ``n_events`` and ``cut`` (see _trial_looks)."""
+    _looks_rows(0, time.shape[0], time, event, entry, arm, duration, need, o_minus_e, var,
+                n_events, cut)
+
+
+@nb.njit(cache=True, parallel=True)
+def logrank_looks_parallel(time, event, entry, arm, duration, need, o_minus_e, var, n_events,
+                           cut, n_blocks):  # pragma: no cover - compiled
+    """:func:`logrank_looks` with the trials split in ``n_blocks`` blocks over the threads."""
+    R = time.shape[0]
+    for b in nb.prange(n_blocks):
+        _looks_rows(b * R // n_blocks, (b + 1) * R // n_blocks, time, event, entry, arm, duration,
+                    need, o_minus_e, var, n_events, cut)
+
+
+@nb.njit(cache=True)
+def _simulate_rows(lo, hi, u_blocks, u_coin, entry, e_death, e_loss, lam, hr, change, dropout,
+                   target, fallback_add, need, time, event, arm, duration, o_minus_e, var,
+                   n_events, cut):  # pragma: no cover - compiled
+    n = entry.shape[1]
+    et, ec, ei, cal, ds, gs, cnt, cnt1 = _buffers(n)
+    t_death = np.empty(n)
+    t_loss = np.empty(n)
+    hc = lam * change
+    for r in range(lo, hi):
+        # allocation: permuted blocks (np.argsort of the block's uniforms < size / 2) or a coin
+        if u_blocks.shape[0] > 0:
+            bs = u_blocks.shape[2]
+            for blk in range(u_blocks.shape[1]):
+                for j in range(bs):
+                    x = u_blocks[r, blk, j]
+                    rank = 0  # position of element j in the sorted block
+                    for h in range(bs):
+                        y = u_blocks[r, blk, h]
+                        if y < x or (y == x and h < j):
+                            rank += 1
+                    pos = blk * bs + rank
+                    if pos < n:
+                        arm[r, pos] = 1 if 2 * j < bs else 0
+        else:
+            for i in range(n):
+                arm[r, i] = 1 if u_coin[r, i] < 0.5 else 0
+        # death and loss times, calendar death dates (fastsim.simulate_data's operations)
+        for i in range(n):
+            e = e_death[r, i]
+            if e < hc:
+                t = e / lam
+            else:
+                t = change + (e - hc) / (lam * (hr if arm[r, i] == 1 else 1.0))
+            tl = e_loss[r, i] / dropout if e_loss.shape[0] > 0 else np.inf
+            t_death[i] = t
+            t_loss[i] = tl
+            cal[i] = entry[r, i] + t if t <= tl else np.inf
+        cutoff = _select(cal, n, target - 1)
+        if not np.isfinite(cutoff):
+            cutoff = entry[r, n - 1] + fallback_add
+        for i in range(n):
+            t = t_death[i]
+            e0 = entry[r, i]
+            admin = cutoff - e0
+            if admin < 0.0:
+                admin = 0.0
+            if t <= t_loss[i] and e0 + t <= cutoff and admin > 0:
+                event[r, i] = 1
+                time[r, i] = t
+            else:
+                event[r, i] = 0
+                time[r, i] = min(t_loss[i], admin)
+        duration[r] = cutoff
+        _trial_looks(time[r], event[r], entry[r], arm[r], cutoff, need, o_minus_e[r], var[r],
+                     n_events[r], cut[r], et, ec, ei, cal, ds, gs, cnt, cnt1)
+
+
+@nb.njit(cache=True)
+def simulate_looks(u_blocks, u_coin, entry, e_death, e_loss, lam, hr, change, dropout, target,
+                   fallback_add, need, time, event, arm, duration, o_minus_e, var, n_events,
+                   cut):  # pragma: no cover - compiled
+    """Trials from their random draws (see the module docstring), then every look: fills
+    ``time``, ``event``, ``arm`` (R, n), ``duration`` (R,) as ``fastsim.simulate_data`` and the
+    (R, K) look arrays as :func:`logrank_looks`. ``u_blocks`` (R, blocks, size) or empty
+    (0, 0, 0) when ``u_coin`` (R, n) decides the arms; ``e_loss`` empty (0, 0) without loss."""
+    _simulate_rows(0, entry.shape[0], u_blocks, u_coin, entry, e_death, e_loss, lam, hr, change,
+                   dropout, target, fallback_add, need, time, event, arm, duration, o_minus_e,
+                   var, n_events, cut)
+
+
+@nb.njit(cache=True, parallel=True)
+def simulate_looks_parallel(u_blocks, u_coin, entry, e_death, e_loss, lam, hr, change, dropout,
+                            target, fallback_add, need, time, event, arm, duration, o_minus_e, var,
+                            n_events, cut, n_blocks):  # pragma: no cover - compiled
+    """:func:`simulate_looks` with the trials split in ``n_blocks`` blocks over the threads."""
+    R = entry.shape[0]
+    for b in nb.prange(n_blocks):
+        _simulate_rows(b * R // n_blocks, (b + 1) * R // n_blocks, u_blocks, u_coin, entry,
+                       e_death, e_loss, lam, hr, change, dropout, target, fallback_add, need, time,
+                       event, arm, duration, o_minus_e, var, n_events, cut)

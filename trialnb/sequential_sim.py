@@ -167,14 +167,96 @@ def looks_of_data(time: np.ndarray, event: np.ndarray, entry: np.ndarray, cutoff
     return t, ev.astype(np.int8)
 
 
-def _logrank_cut(data: "_fs.TrialData", idx: np.ndarray, cut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Benefit z and Peto HR of the log-rank test of trials ``idx`` cut at ``cut`` (numba)."""
-    oe = np.empty(idx.size)
-    v = np.empty(idx.size)
-    _snb.logrank_at_cut(data.time, data.event, data.entry, data.arm, idx.astype(np.int64),
-                        np.ascontiguousarray(cut, dtype=float), oe, v)
+def _n_blocks(R: int) -> int:
+    """Blocks of trials for the parallel kernels: one per numba thread (1: run serially)."""
+    import numba
+
+    threads = numba.get_num_threads()
+    return threads if threads > 1 and R >= 64 * threads else 1
+
+
+def _looks_z(oe: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Benefit z = -(O - E)/sqrt(V) and Peto HR exp((O - E)/V) of the log-rank test."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return -oe / np.sqrt(v), np.exp(oe / v)
+
+
+def _logrank_looks(data: "_fs.TrialData", need: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Log-rank test of every trial of ``data`` at every look, look j cut at the date of the
+    ``need[j]``-th death (the final cut-off ``data.duration`` when ``need[j]`` is 0 or the trial
+    has fewer deaths), compiled (numba): benefit z, Peto HR, deaths, cut; each (R, K)."""
+    R, K = data.time.shape[0], need.size
+    oe, v, cut = np.empty((R, K)), np.empty((R, K)), np.empty((R, K))
+    ev = np.empty((R, K), dtype=np.int64)
+    args = (data.time, data.event, data.entry, data.arm, data.duration, need, oe, v, ev, cut)
+    nb_ = _n_blocks(R)
+    if nb_ > 1:
+        _snb.logrank_looks_parallel(*args, nb_)
+    else:
+        _snb.logrank_looks(*args)
+    return (*_looks_z(oe, v), ev, cut)
+
+
+def _compiled_trials(sc: "_fs.Scenario") -> bool:
+    """Whether :func:`_simulate_looks` can generate the trials of ``sc``: no prognostic factor
+    effect and no minimization (the factors are then not needed), no non-compliance,
+    crossover or early period (every arm A patient has hazard ratio 1 then ``hazard_ratio``
+    after ``effect_delay_months``)."""
+    return (sc.allocation in ("blocks", "complete")
+            and sc.hr_soft_tissue == sc.hr_visceral == sc.hr_hr_negative == sc.hr_her2_positive == 1.0
+            and sc.non_compliance == 0 and sc.crossover == 0
+            and not (sc.early_months > 0 and sc.early_hazard_ratio != 1.0))
+
+
+def _skip(rng: np.random.Generator, k: int) -> None:
+    """Move ``rng`` past ``k`` uniforms that ``fastsim.simulate_data`` draws and this path
+    does not need: ``Generator.random`` takes one 64-bit output per double, so PCG64 (the
+    generator of ``np.random.default_rng``) jumps ahead by ``k`` outputs; other bit generators
+    draw and discard them."""
+    if type(rng.bit_generator) is np.random.PCG64:
+        rng.bit_generator.advance(k)
+    else:
+        rng.random(k)
+
+
+def _simulate_looks(sc: "_fs.Scenario", m: int, rng: np.random.Generator, need: np.ndarray
+                    ) -> tuple["_fs.TrialData", tuple[np.ndarray, ...]]:
+    """``fastsim.simulate_data(sc, m, rng)`` (the same trials, bit for bit, the factor columns
+    left empty) and :func:`_logrank_looks` of them, generated in one compiled pass per trial.
+    Only for scenarios where :func:`_compiled_trials` holds. The random numbers are drawn by
+    numpy in ``simulate_data``'s order; the draws it needs only for factors, non-compliance and
+    crossover are skipped (:func:`_skip`), which keeps the stream."""
+    R, n = m, sc.n_patients
+    _skip(rng, 3 * R * n)  # site, receptor status, HER2 (no factor effect, no minimization)
+    if sc.allocation == "blocks":
+        u_blocks, u_coin = rng.random((R, -(-n // sc.block_size), sc.block_size)), np.empty((0, 0))
+    else:
+        u_blocks, u_coin = np.empty((0, 0, 0)), rng.random((R, n))
+    entry = sc.accrual_months * np.sort(rng.random((R, n)), axis=1) ** (1.0 / sc.accrual_shape)
+    _skip(rng, 2 * R * n)  # non-compliance and crossover draws (both probabilities 0)
+    e_death = rng.standard_exponential((R, n))
+    if sc.loss_to_follow_up > 0:
+        e_loss, dropout = rng.standard_exponential((R, n)), sc.dropout_rate
+    else:
+        e_loss, dropout = np.empty((0, 0)), 1.0
+    K = need.size
+    time, event, arm = np.empty((R, n)), np.empty((R, n), dtype=np.int8), np.empty((R, n), dtype=np.int8)
+    duration = np.empty(R)
+    oe, v, cut = np.empty((R, K)), np.empty((R, K)), np.empty((R, K))
+    ev = np.empty((R, K), dtype=np.int64)
+    lam = sc.baseline_hazard * 1.0  # simulate_data: baseline x exp(0), no factor effect
+    args = (u_blocks, u_coin, entry, e_death, e_loss, lam, float(sc.hazard_ratio),
+            0.0 + sc.effect_delay_months, dropout, int(sc.target_events), 10 * sc.horizon_months,
+            need, time, event, arm, duration, oe, v, ev, cut)
+    nb_ = _n_blocks(R)
+    if nb_ > 1:
+        _snb.simulate_looks_parallel(*args, nb_)
+    else:
+        _snb.simulate_looks(*args)
+    empty = np.empty((R, 0), dtype=np.int8)
+    data = _fs.TrialData(time=time, event=event, arm=arm, site=empty, hr_negative=empty,
+                         her2_positive=empty, entry=entry, duration=duration)
+    return data, (*_looks_z(oe, v), ev, cut)
 
 
 def _benefit_z(t: np.ndarray, e: np.ndarray, arm: np.ndarray, X: np.ndarray,
@@ -404,15 +486,25 @@ def simulate_sequential(scenario: _fs.Scenario, design: Any, n_trials: int = 100
     K = b.k
     crit = np.asarray(b.critical_values)
     fut = None if b.futility_bounds is None else np.asarray(b.futility_bounds)
+    compiled = analysis == "logrank" and _snb is not None and engine != "numpy"
+    fast = _compiled_trials(sc)
+    need = np.array(planned[:-1] + (0,), dtype=np.int64)  # 0: the final cut-off
     n_chunks = -(-int(n_trials) // _fs._CHUNK)
     children = np.random.SeedSequence(int(seed)).spawn(n_chunks)
     parts: list[tuple[np.ndarray, ...]] = []
     for c in range(n_chunks):
         m = min(_fs._CHUNK, n_trials - c * _fs._CHUNK)
-        data = _fs.simulate_data(sc, m, np.random.default_rng(children[c]))
-        cal = np.where(data.event > 0, data.entry + data.time, np.inf)  # calendar death dates
-        kth = [planned[j] - 1 for j in range(K - 1)]
-        nth = np.partition(cal, kth, axis=1) if kth else cal  # the planned deaths' dates in place
+        rng = np.random.default_rng(children[c])
+        if compiled and fast:
+            data, looks = _simulate_looks(sc, m, rng, need)
+        else:
+            data = _fs.simulate_data(sc, m, rng)
+            if compiled:
+                looks = _logrank_looks(data, need)
+            else:
+                cal = np.where(data.event > 0, data.entry + data.time, np.inf)  # calendar death dates
+                kth = [planned[j] - 1 for j in range(K - 1)]
+                nth = np.partition(cal, kth, axis=1) if kth else cal  # the planned deaths' dates in place
         z = np.full((m, K), np.nan)
         hr = np.full((m, K), np.nan)
         ev = np.zeros((m, K), dtype=np.int64)
@@ -426,12 +518,10 @@ def simulate_sequential(scenario: _fs.Scenario, design: Any, n_trials: int = 100
                 break
             # the date of the planned death; a trial that never reaches it (too few deaths in
             # the follow-up simulate_data allows) is analysed at its final data cut-off
-            cut = np.minimum(nth[idx, planned[j] - 1], data.duration[idx]) if j < K - 1 else data.duration[idx]
-            if analysis == "logrank" and _snb is not None and engine != "numpy":
-                zj, hj = _logrank_cut(data, idx, cut)
-                seen = cal[idx] <= cut[:, None] if j < K - 1 else np.isfinite(cal[idx])
-                ev[idx, j] = seen.sum(axis=1)
+            if compiled:  # every look was computed: keep the ones the trial reaches
+                zj, hj, ev[idx, j], cut = (a[idx, j] for a in looks)
             else:
+                cut = np.minimum(nth[idx, planned[j] - 1], data.duration[idx]) if j < K - 1 else data.duration[idx]
                 if j < K - 1:
                     t, e = looks_of_data(data.time[idx], data.event[idx], data.entry[idx], cut)
                 else:
