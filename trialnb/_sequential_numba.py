@@ -79,29 +79,89 @@ def _select(a, n, k):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True)
+def _sort_deaths(et, ec, ei, m):  # pragma: no cover - compiled
+    """Sort et[:m] ascending, carrying ec and ei along: a counting pass into m buckets of the
+    range of et, then an insertion sort of the nearly sorted result (the same order as any
+    sort; tied times stay tied)."""
+    if m < 2:
+        return
+    lo, hi = et[0], et[0]
+    for k in range(1, m):
+        lo = min(lo, et[k])
+        hi = max(hi, et[k])
+    if hi > lo:
+        scale = m / (hi - lo)
+        cnt = np.zeros(m + 1, dtype=np.int64)
+        bk = np.empty(m, dtype=np.int64)
+        for k in range(m):
+            q = min(int((et[k] - lo) * scale), m - 1)
+            bk[k] = q
+            cnt[q + 1] += 1
+        for q in range(m):
+            cnt[q + 1] += cnt[q]
+        t2, c2, i2 = np.empty(m), np.empty(m), np.empty(m, dtype=np.int64)
+        for k in range(m):
+            q = bk[k]
+            pos = cnt[q]
+            cnt[q] = pos + 1
+            t2[pos] = et[k]
+            c2[pos] = ec[k]
+            i2[pos] = ei[k]
+        for k in range(m):
+            et[k] = t2[k]
+            ec[k] = c2[k]
+            ei[k] = i2[k]
+    for k in range(1, m):
+        t, c, i = et[k], ec[k], ei[k]
+        h = k
+        while h > 0 and et[h - 1] > t:
+            et[h] = et[h - 1]
+            ec[h] = ec[h - 1]
+            ei[h] = ei[h - 1]
+            h -= 1
+        et[h] = t
+        ec[h] = c
+        ei[h] = i
+
+
+@nb.njit(cache=True)
 def _trial_looks(time, event, entry, arm, duration, need, o_minus_e, var, n_events, cut,
-                 et, ec, ei, cal, ds, gs, cnt, cnt1):  # pragma: no cover - compiled
+                 et, ec, ei, cal, ds, gs, cnt, cnt1, irr, reg, reg1):  # pragma: no cover - compiled
     """All looks of one trial (1-D arrays of its n patients): look j is cut at the date of the
     ``need[j]``-th death, or at ``duration`` when ``need[j]`` is 0 or the trial has fewer deaths
     (never later than ``duration``). Fills row-vectors ``o_minus_e``, ``var``, ``n_events``,
-    ``cut`` (length K); the rest are work buffers of length >= n (+1 for cnt)."""
+    ``cut`` (length K); the rest are work buffers of length >= n + 1.
+
+    A "regular" patient (no death, follow-up at least ``duration - entry``: followed to the
+    final cut-off) is followed to any earlier cut c: its time there is ``c - entry``, which
+    does not increase along sorted entries, so the regular patients at risk at a death time s
+    are the first P(s) by entry (P found by a pointer that moves down as s grows) and prefix
+    counts give how many. The deaths by the cut fall in the bin after their group of tied times;
+    the other patients (dead after the cut, lost) are binned by the same pointer when followed
+    to the cut, by binary search otherwise. With entries out of order every patient is treated
+    as "other" (binary search)."""
     n = time.shape[0]
-    # the trial's deaths sorted by time (insertion sort), with their calendar dates and rows
-    m = 0
-    for i in range(n):
-        if event[i] > 0:
-            t = time[i]
-            c = entry[i] + t
-            k = m
-            while k > 0 and et[k - 1] > t:
-                et[k] = et[k - 1]
-                ec[k] = ec[k - 1]
-                ei[k] = ei[k - 1]
-                k -= 1
-            et[k] = t
-            ec[k] = c
-            ei[k] = i
-            m += 1
+    ordered = True
+    for i in range(1, n):
+        if entry[i] < entry[i - 1]:
+            ordered = False
+            break
+    m = 0  # deaths
+    q = 0  # other patients
+    reg[0] = 0
+    reg1[0] = 0
+    for i in range(n):  # written always, kept by advancing the count (no branch)
+        d = event[i] > 0
+        et[m] = time[i]
+        ec[m] = entry[i] + time[i]
+        ei[m] = i
+        m += d
+        r = ordered & (not d) & (time[i] >= duration - entry[i])
+        irr[q] = i
+        q += not r
+        reg[i + 1] = reg[i] + r
+        reg1[i + 1] = reg1[i] + r * arm[i]
+    _sort_deaths(et, ec, ei, m)
     for j in range(need.shape[0]):
         c = duration
         if 0 < need[j] <= m:
@@ -121,28 +181,51 @@ def _trial_looks(time, event, entry, arm, duration, need, o_minus_e, var, n_even
         for k in range(D + 1):
             cnt[k] = 0
             cnt1[k] = 0
-        p = D
+        p = D  # pointer of the merge below
         last = np.inf
-        for i in range(n):
+        for h in range(q):  # the other patients by entry (deaths by the cut are counted below)
+            i = irr[h]
             e0 = entry[i]
-            if e0 < c:
-                ti = time[i]
-                if event[i] > 0 and e0 + ti <= c:
-                    b = _n_le(ds, D, ti)
-                else:
-                    f = c - e0
-                    if f <= ti and f <= last:  # followed to the cut, in entry order
-                        last = f
-                        while p > 0 and ds[p - 1] > f:
-                            p -= 1
-                        b = p
-                    else:
-                        b = _n_le(ds, D, min(ti, f))
-                cnt[b] += 1
-                cnt1[b] += arm[i]
+            if e0 >= c:
+                if ordered:
+                    break
+                continue
+            ti = time[i]
+            if event[i] > 0 and e0 + ti <= c:
+                continue
+            f = c - e0
+            if f <= ti and f <= last:  # followed to the cut: f does not increase by entry
+                last = f
+                while p > 0 and ds[p - 1] > f:
+                    p -= 1
+                b = p
+            else:
+                b = _n_le(ds, D, min(ti, f))  # bin = #(death times <= its time)
+            cnt[b] += 1
+            cnt1[b] += arm[i]
+        k = 0
+        while k < D:  # a death by the cut is in the bin after its group of tied times
+            h = k
+            g = 0
+            while h < D and ds[h] == ds[k]:
+                g += gs[h]
+                h += 1
+            cnt[h] += h - k
+            cnt1[h] += g
+            k = h
         for k in range(D - 1, -1, -1):  # suffix sums: cnt[k] = patients at risk beyond bin k
             cnt[k] += cnt[k + 1]
             cnt1[k] += cnt1[k + 1]
+        P = 0  # regular patients randomized before the cut (entries sorted)
+        if ordered:
+            lo, hi = 0, n
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if entry[mid] < c:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            P = lo
         oe = 0.0
         vv = 0.0
         k = 0
@@ -153,8 +236,12 @@ def _trial_looks(time, event, entry, arm, duration, need, o_minus_e, var, n_even
                 dd1 += gs[h]
                 h += 1
             dd = h - k
-            at_risk = cnt[k + 1]
-            at_risk1 = cnt1[k + 1]
+            while P > 0 and c - entry[P - 1] < ds[k]:  # regular followed to c: time c - entry
+                P -= 1
+            # at risk at ds[k]: the patients binned beyond k, and the regular patients
+            # followed to the cut for at least ds[k]
+            at_risk = cnt[k + 1] + reg[P]
+            at_risk1 = cnt1[k + 1] + reg1[P]
             f = at_risk1 / at_risk
             oe += dd1 - dd * f
             if at_risk > 1:
@@ -167,16 +254,17 @@ def _trial_looks(time, event, entry, arm, duration, need, o_minus_e, var, n_even
 @nb.njit(cache=True)
 def _buffers(n):  # pragma: no cover - compiled
     return (np.empty(n), np.empty(n), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n),
-            np.empty(n, dtype=np.int8), np.empty(n + 1, dtype=np.int64), np.empty(n + 1, dtype=np.int64))
+            np.empty(n, dtype=np.int8), np.empty(n + 1, dtype=np.int64), np.empty(n + 1, dtype=np.int64),
+            np.empty(n, dtype=np.int64), np.empty(n + 1, dtype=np.int64), np.empty(n + 1, dtype=np.int64))
 
 
 @nb.njit(cache=True)
 def _looks_rows(lo, hi, time, event, entry, arm, duration, need, o_minus_e, var, n_events,
                 cut):  # pragma: no cover - compiled
-    et, ec, ei, cal, ds, gs, cnt, cnt1 = _buffers(time.shape[1])
+    et, ec, ei, cal, ds, gs, cnt, cnt1, irr, reg, reg1 = _buffers(time.shape[1])
     for r in range(lo, hi):
         _trial_looks(time[r], event[r], entry[r], arm[r], duration[r], need, o_minus_e[r], var[r],
-                     n_events[r], cut[r], et, ec, ei, cal, ds, gs, cnt, cnt1)
+                     n_events[r], cut[r], et, ec, ei, cal, ds, gs, cnt, cnt1, irr, reg, reg1)
 
 
 @nb.njit(cache=True)
@@ -203,10 +291,12 @@ def _simulate_rows(lo, hi, u_blocks, u_coin, entry, e_death, e_loss, lam, hr, ch
                    target, fallback_add, need, time, event, arm, duration, o_minus_e, var,
                    n_events, cut):  # pragma: no cover - compiled
     n = entry.shape[1]
-    et, ec, ei, cal, ds, gs, cnt, cnt1 = _buffers(n)
+    et, ec, ei, cal, ds, gs, cnt, cnt1, irr, reg, reg1 = _buffers(n)
     t_death = np.empty(n)
     t_loss = np.empty(n)
+    near = np.empty(n)
     hc = lam * change
+    threshold = np.inf  # calendar dates below it are kept for the selection (any value is exact)
     for r in range(lo, hi):
         # allocation: permuted blocks (np.argsort of the block's uniforms < size / 2) or a coin
         if u_blocks.shape[0] > 0:
@@ -214,18 +304,18 @@ def _simulate_rows(lo, hi, u_blocks, u_coin, entry, e_death, e_loss, lam, hr, ch
             for blk in range(u_blocks.shape[1]):
                 for j in range(bs):
                     x = u_blocks[r, blk, j]
-                    rank = 0  # position of element j in the sorted block
+                    rank = 0  # position of element j in the sorted block (ties by index)
                     for h in range(bs):
                         y = u_blocks[r, blk, h]
-                        if y < x or (y == x and h < j):
-                            rank += 1
+                        rank += (y < x) | ((y == x) & (h < j))
                     pos = blk * bs + rank
                     if pos < n:
-                        arm[r, pos] = 1 if 2 * j < bs else 0
+                        arm[r, pos] = 2 * j < bs
         else:
             for i in range(n):
-                arm[r, i] = 1 if u_coin[r, i] < 0.5 else 0
+                arm[r, i] = u_coin[r, i] < 0.5
         # death and loss times, calendar death dates (fastsim.simulate_data's operations)
+        m = 0
         for i in range(n):
             e = e_death[r, i]
             if e < hc:
@@ -235,25 +325,30 @@ def _simulate_rows(lo, hi, u_blocks, u_coin, entry, e_death, e_loss, lam, hr, ch
             tl = e_loss[r, i] / dropout if e_loss.shape[0] > 0 else np.inf
             t_death[i] = t
             t_loss[i] = tl
-            cal[i] = entry[r, i] + t if t <= tl else np.inf
-        cutoff = _select(cal, n, target - 1)
-        if not np.isfinite(cutoff):
+            cd = entry[r, i] + t if t <= tl else np.inf
+            cal[i] = cd
+            near[m] = cd
+            m += cd <= threshold
+        # the target-th death date (np.partition's value): among the dates below the threshold
+        # when there are enough of them, else among all
+        if m >= target:
+            cutoff = _select(near, m, target - 1)
+        else:
+            cutoff = _select(cal, n, target - 1)
+        if np.isfinite(cutoff):
+            threshold = 1.25 * cutoff  # the next trial's cut-off is rarely far above
+        else:
             cutoff = entry[r, n - 1] + fallback_add
         for i in range(n):
             t = t_death[i]
             e0 = entry[r, i]
-            admin = cutoff - e0
-            if admin < 0.0:
-                admin = 0.0
-            if t <= t_loss[i] and e0 + t <= cutoff and admin > 0:
-                event[r, i] = 1
-                time[r, i] = t
-            else:
-                event[r, i] = 0
-                time[r, i] = min(t_loss[i], admin)
+            admin = max(cutoff - e0, 0.0)
+            ev = (t <= t_loss[i]) & (e0 + t <= cutoff) & (admin > 0)
+            event[r, i] = ev
+            time[r, i] = t if ev else min(t_loss[i], admin)
         duration[r] = cutoff
         _trial_looks(time[r], event[r], entry[r], arm[r], cutoff, need, o_minus_e[r], var[r],
-                     n_events[r], cut[r], et, ec, ei, cal, ds, gs, cnt, cnt1)
+                     n_events[r], cut[r], et, ec, ei, cal, ds, gs, cnt, cnt1, irr, reg, reg1)
 
 
 @nb.njit(cache=True)
