@@ -79,58 +79,51 @@ def _select(a, n, k):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True)
-def _sort_deaths(et, ec, ei, m):  # pragma: no cover - compiled
-    """Sort et[:m] ascending, carrying ec and ei along: a counting pass into m buckets of the
-    range of et, then an insertion sort of the nearly sorted result (the same order as any
-    sort; tied times stay tied)."""
+def _bucket_sort(key, idx, m, wk, wi, wc):  # pragma: no cover - compiled
+    """Sort key[:m] ascending, carrying idx[:m] along: a counting pass into m buckets of the
+    range of the keys, then an insertion sort of the nearly sorted result (the same order of
+    values as any sort; tied keys stay tied). wk, wi, wc: work buffers of length >= m + 1."""
     if m < 2:
         return
-    lo, hi = et[0], et[0]
+    lo, hi = key[0], key[0]
     for k in range(1, m):
-        lo = min(lo, et[k])
-        hi = max(hi, et[k])
-    if hi > lo:
+        lo = min(lo, key[k])
+        hi = max(hi, key[k])
+    if hi > lo and np.isfinite(hi - lo):
         scale = m / (hi - lo)
-        cnt = np.zeros(m + 1, dtype=np.int64)
-        bk = np.empty(m, dtype=np.int64)
+        for q in range(m + 1):
+            wc[q] = 0
         for k in range(m):
-            q = min(int((et[k] - lo) * scale), m - 1)
-            bk[k] = q
-            cnt[q + 1] += 1
+            wc[min(int((key[k] - lo) * scale), m - 1) + 1] += 1
         for q in range(m):
-            cnt[q + 1] += cnt[q]
-        t2, c2, i2 = np.empty(m), np.empty(m), np.empty(m, dtype=np.int64)
+            wc[q + 1] += wc[q]
         for k in range(m):
-            q = bk[k]
-            pos = cnt[q]
-            cnt[q] = pos + 1
-            t2[pos] = et[k]
-            c2[pos] = ec[k]
-            i2[pos] = ei[k]
+            q = min(int((key[k] - lo) * scale), m - 1)
+            pos = wc[q]
+            wc[q] = pos + 1
+            wk[pos] = key[k]
+            wi[pos] = idx[k]
         for k in range(m):
-            et[k] = t2[k]
-            ec[k] = c2[k]
-            ei[k] = i2[k]
+            key[k] = wk[k]
+            idx[k] = wi[k]
     for k in range(1, m):
-        t, c, i = et[k], ec[k], ei[k]
+        t, i = key[k], idx[k]
         h = k
-        while h > 0 and et[h - 1] > t:
-            et[h] = et[h - 1]
-            ec[h] = ec[h - 1]
-            ei[h] = ei[h - 1]
+        while h > 0 and key[h - 1] > t:
+            key[h] = key[h - 1]
+            idx[h] = idx[h - 1]
             h -= 1
-        et[h] = t
-        ec[h] = c
-        ei[h] = i
+        key[h] = t
+        idx[h] = i
 
 
 @nb.njit(cache=True)
-def _trial_looks(time, event, entry, arm, duration, need, o_minus_e, var, n_events, cut,
-                 et, ec, ei, cal, ds, gs, cnt, cnt1, irr, reg, reg1):  # pragma: no cover - compiled
+def _trial_looks(time, event, entry, arm, duration, need, o_minus_e, var, n_events, cut, fb,
+                 ib):  # pragma: no cover - compiled
     """All looks of one trial (1-D arrays of its n patients): look j is cut at the date of the
     ``need[j]``-th death, or at ``duration`` when ``need[j]`` is 0 or the trial has fewer deaths
     (never later than ``duration``). Fills row-vectors ``o_minus_e``, ``var``, ``n_events``,
-    ``cut`` (length K); the rest are work buffers of length >= n + 1.
+    ``cut`` (length K); ``fb``, ``ib``: work buffers of :func:`_buffers`.
 
     A "regular" patient (no death, follow-up at least ``duration - entry``: followed to the
     final cut-off) is followed to any earlier cut c: its time there is ``c - entry``, which
@@ -141,6 +134,8 @@ def _trial_looks(time, event, entry, arm, duration, need, o_minus_e, var, n_even
     to the cut, by binary search otherwise. With entries out of order every patient is treated
     as "other" (binary search)."""
     n = time.shape[0]
+    et, cal, ds, wk = fb[0], fb[1], fb[2], fb[3]
+    ei, gs, cnt, cnt1, irr, reg, reg1, wi, wc, ci = ib[0], ib[1], ib[2], ib[3], ib[4], ib[5], ib[6], ib[7], ib[8], ib[9]
     ordered = True
     for i in range(1, n):
         if entry[i] < entry[i - 1]:
@@ -153,7 +148,6 @@ def _trial_looks(time, event, entry, arm, duration, need, o_minus_e, var, n_even
     for i in range(n):  # written always, kept by advancing the count (no branch)
         d = event[i] > 0
         et[m] = time[i]
-        ec[m] = entry[i] + time[i]
         ei[m] = i
         m += d
         r = ordered & (not d) & (time[i] >= duration - entry[i])
@@ -161,19 +155,23 @@ def _trial_looks(time, event, entry, arm, duration, need, o_minus_e, var, n_even
         q += not r
         reg[i + 1] = reg[i] + r
         reg1[i + 1] = reg1[i] + r * arm[i]
-    _sort_deaths(et, ec, ei, m)
+    _bucket_sort(et, ei, m, wk, wi, wc)  # the deaths by time
+    sorted_cal = False
     for j in range(need.shape[0]):
         c = duration
         if 0 < need[j] <= m:
-            for k in range(m):
-                cal[k] = ec[k]
-            v = _select(cal, m, need[j] - 1)
-            if v < c:
-                c = v
+            if not sorted_cal:  # the death dates, sorted once for all the looks
+                for k in range(m):
+                    cal[k] = entry[ei[k]] + et[k]
+                    ci[k] = k
+                _bucket_sort(cal, ci, m, wk, wi, wc)
+                sorted_cal = True
+            if cal[need[j] - 1] < c:
+                c = cal[need[j] - 1]
         cut[j] = c
         D = 0  # the deaths by the cut, in time order
         for k in range(m):
-            if ec[k] <= c and entry[ei[k]] < c:
+            if entry[ei[k]] + et[k] <= c and entry[ei[k]] < c:
                 ds[D] = et[k]
                 gs[D] = arm[ei[k]]
                 D += 1
@@ -253,18 +251,17 @@ def _trial_looks(time, event, entry, arm, duration, need, o_minus_e, var, n_even
 
 @nb.njit(cache=True)
 def _buffers(n):  # pragma: no cover - compiled
-    return (np.empty(n), np.empty(n), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n),
-            np.empty(n, dtype=np.int8), np.empty(n + 1, dtype=np.int64), np.empty(n + 1, dtype=np.int64),
-            np.empty(n, dtype=np.int64), np.empty(n + 1, dtype=np.int64), np.empty(n + 1, dtype=np.int64))
+    """Work buffers of :func:`_trial_looks` for trials of n patients (one set per thread)."""
+    return np.empty((4, n + 1)), np.empty((10, n + 1), dtype=np.int64)
 
 
 @nb.njit(cache=True)
 def _looks_rows(lo, hi, time, event, entry, arm, duration, need, o_minus_e, var, n_events,
                 cut):  # pragma: no cover - compiled
-    et, ec, ei, cal, ds, gs, cnt, cnt1, irr, reg, reg1 = _buffers(time.shape[1])
+    fb, ib = _buffers(time.shape[1])
     for r in range(lo, hi):
         _trial_looks(time[r], event[r], entry[r], arm[r], duration[r], need, o_minus_e[r], var[r],
-                     n_events[r], cut[r], et, ec, ei, cal, ds, gs, cnt, cnt1, irr, reg, reg1)
+                     n_events[r], cut[r], fb, ib)
 
 
 @nb.njit(cache=True)
@@ -291,9 +288,10 @@ def _simulate_rows(lo, hi, u_blocks, u_coin, entry, e_death, e_loss, lam, hr, ch
                    target, fallback_add, need, time, event, arm, duration, o_minus_e, var,
                    n_events, cut):  # pragma: no cover - compiled
     n = entry.shape[1]
-    et, ec, ei, cal, ds, gs, cnt, cnt1, irr, reg, reg1 = _buffers(n)
+    fb, ib = _buffers(n)
     t_death = np.empty(n)
     t_loss = np.empty(n)
+    cal = np.empty(n)
     near = np.empty(n)
     hc = lam * change
     threshold = np.inf  # calendar dates below it are kept for the selection (any value is exact)
@@ -348,7 +346,7 @@ def _simulate_rows(lo, hi, u_blocks, u_coin, entry, e_death, e_loss, lam, hr, ch
             time[r, i] = t if ev else min(t_loss[i], admin)
         duration[r] = cutoff
         _trial_looks(time[r], event[r], entry[r], arm[r], cutoff, need, o_minus_e[r], var[r],
-                     n_events[r], cut[r], et, ec, ei, cal, ds, gs, cnt, cnt1, irr, reg, reg1)
+                     n_events[r], cut[r], fb, ib)
 
 
 @nb.njit(cache=True)

@@ -232,7 +232,12 @@ def _simulate_looks(sc: "_fs.Scenario", m: int, rng: np.random.Generator, need: 
         u_blocks, u_coin = rng.random((R, -(-n // sc.block_size), sc.block_size)), np.empty((0, 0))
     else:
         u_blocks, u_coin = np.empty((0, 0, 0)), rng.random((R, n))
-    entry = sc.accrual_months * np.sort(rng.random((R, n)), axis=1) ** (1.0 / sc.accrual_shape)
+    entry = rng.random((R, n))
+    entry.sort(axis=1)
+    if sc.accrual_shape == 1.0:  # x ** 1.0 == x: simulate_data's entry dates, computed in place
+        entry *= sc.accrual_months
+    else:
+        entry = sc.accrual_months * entry ** (1.0 / sc.accrual_shape)
     _skip(rng, 2 * R * n)  # non-compliance and crossover draws (both probabilities 0)
     e_death = rng.standard_exponential((R, n))
     if sc.loss_to_follow_up > 0:
