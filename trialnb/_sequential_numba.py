@@ -137,24 +137,34 @@ def _trial_looks(time, event, entry, arm, duration, need, o_minus_e, var, n_even
     et, cal, ds, wk = fb[0], fb[1], fb[2], fb[3]
     ei, gs, cnt, cnt1, irr, reg, reg1, wi, wc, ci = ib[0], ib[1], ib[2], ib[3], ib[4], ib[5], ib[6], ib[7], ib[8], ib[9]
     ordered = True
-    for i in range(1, n):
-        if entry[i] < entry[i - 1]:
-            ordered = False
-            break
     m = 0  # deaths
     q = 0  # other patients
+    s0 = 0
+    s1 = 0
     reg[0] = 0
     reg1[0] = 0
+    prev = -np.inf
     for i in range(n):  # written always, kept by advancing the count (no branch)
+        e0 = entry[i]
+        ordered &= e0 >= prev
+        prev = e0
         d = event[i] > 0
         et[m] = time[i]
         ei[m] = i
         m += d
-        r = ordered & (not d) & (time[i] >= duration - entry[i])
+        r = (not d) & (time[i] >= duration - e0)
         irr[q] = i
         q += not r
-        reg[i + 1] = reg[i] + r
-        reg1[i + 1] = reg1[i] + r * arm[i]
+        s0 += r
+        s1 += r * arm[i]
+        reg[i + 1] = s0
+        reg1[i + 1] = s1
+    if not ordered:  # every patient is "other"
+        for i in range(n):
+            irr[i] = i
+            reg[i + 1] = 0
+            reg1[i + 1] = 0
+        q = n
     _bucket_sort(et, ei, m, wk, wi, wc)  # the deaths by time
     sorted_cal = False
     for j in range(need.shape[0]):
@@ -171,10 +181,10 @@ def _trial_looks(time, event, entry, arm, duration, need, o_minus_e, var, n_even
         cut[j] = c
         D = 0  # the deaths by the cut, in time order
         for k in range(m):
-            if entry[ei[k]] + et[k] <= c and entry[ei[k]] < c:
-                ds[D] = et[k]
-                gs[D] = arm[ei[k]]
-                D += 1
+            e0 = entry[ei[k]]
+            ds[D] = et[k]
+            gs[D] = arm[ei[k]]
+            D += (e0 + et[k] <= c) & (e0 < c)
         n_events[j] = D
         for k in range(D + 1):
             cnt[k] = 0
