@@ -299,6 +299,7 @@ def _simulate_rows(lo, hi, u_blocks, u_coin, entry, e_death, e_loss, lam, hr, ch
                    n_events, cut):  # pragma: no cover - compiled
     n = entry.shape[1]
     fb, ib = _buffers(n)
+    rk = np.zeros(max(u_blocks.shape[2], 1), dtype=np.int64)
     t_death = np.empty(n)
     t_loss = np.empty(n)
     cal = np.empty(n)
@@ -311,12 +312,15 @@ def _simulate_rows(lo, hi, u_blocks, u_coin, entry, e_death, e_loss, lam, hr, ch
             bs = u_blocks.shape[2]
             for blk in range(u_blocks.shape[1]):
                 for j in range(bs):
+                    rk[j] = 0
+                for j in range(bs):  # position in the sorted block, ties in index order
                     x = u_blocks[r, blk, j]
-                    rank = 0  # position of element j in the sorted block (ties by index)
-                    for h in range(bs):
-                        y = u_blocks[r, blk, h]
-                        rank += (y < x) | ((y == x) & (h < j))
-                    pos = blk * bs + rank
+                    for h in range(j + 1, bs):
+                        c = x <= u_blocks[r, blk, h]  # j before h
+                        rk[h] += c
+                        rk[j] += 1 - c
+                for j in range(bs):
+                    pos = blk * bs + rk[j]
                     if pos < n:
                         arm[r, pos] = 2 * j < bs
         else:
