@@ -339,3 +339,18 @@ def test_looks_kernel_threads_and_patient_order():
     np.testing.assert_allclose(serial[0][:, 1] / np.sqrt(serial[1][:, 1]), lr.z, rtol=0, atol=1e-12)  # (O - E) / sqrt(V)
     np.testing.assert_array_equal(serial[2][:, 1], e.sum(axis=1))
     np.testing.assert_array_equal(serial[3][:, 1], cut)
+
+
+@pytest.mark.skipif(not fs.HAVE_NUMBA, reason="numba not installed")
+def test_looks_kernel_stays_in_bounds_on_non_finite_times():
+    # the kernel trusts simulate_data's finite times for its numbers, never for memory safety
+    from trialnb import _sequential_numba as snb
+
+    data = fs.simulate_data(ENGINE_SCENARIOS["issue"], 50, np.random.default_rng(6))
+    time = data.time.copy()
+    time[:, ::7] = np.nan
+    time[::3, 5] = np.inf
+    out = [np.empty((50, 2)), np.empty((50, 2)), np.empty((50, 2), dtype=np.int64), np.empty((50, 2))]
+    snb.logrank_looks(time, data.event, data.entry, data.arm, data.duration,
+                      np.array([33, 0], dtype=np.int64), *out)
+    assert np.all((out[2] >= 0) & (out[2] <= 66))

@@ -31,7 +31,7 @@ import numba as nb
 import numpy as np
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def _n_le(ds, D, x):  # pragma: no cover - compiled
     """#{j < D: ds[j] <= x} for ascending ds (searchsorted side="right")."""
     lo, hi = 0, D
@@ -79,6 +79,17 @@ def _select(a, n, k):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True)
+def _bucket(x, lo, scale, m):  # pragma: no cover - compiled
+    """Bucket of x in 0..m-1 (a NaN key goes to bucket 0: never out of bounds)."""
+    y = (x - lo) * scale
+    if y >= m - 1:
+        return m - 1
+    if y >= 0:
+        return int(y)
+    return 0
+
+
+@nb.njit(cache=True)
 def _bucket_sort(key, idx, m, wk, wi, wc):  # pragma: no cover - compiled
     """Sort key[:m] ascending, carrying idx[:m] along: a counting pass into m buckets of the
     range of the keys, then an insertion sort of the nearly sorted result (the same order of
@@ -94,11 +105,11 @@ def _bucket_sort(key, idx, m, wk, wi, wc):  # pragma: no cover - compiled
         for q in range(m + 1):
             wc[q] = 0
         for k in range(m):
-            wc[min(int((key[k] - lo) * scale), m - 1) + 1] += 1
+            wc[_bucket(key[k], lo, scale, m) + 1] += 1
         for q in range(m):
             wc[q + 1] += wc[q]
         for k in range(m):
-            q = min(int((key[k] - lo) * scale), m - 1)
+            q = _bucket(key[k], lo, scale, m)
             pos = wc[q]
             wc[q] = pos + 1
             wk[pos] = key[k]
