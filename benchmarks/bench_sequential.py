@@ -9,7 +9,7 @@ spending (one-sided 0.025), log-rank test, stop at the first efficacy bound cros
 time is measured inside R (``proc.time`` around ``getSimulationSurvival`` only, so R's start-up
 and package loading are excluded), once; the trialnb time around
 ``trialnb.sequential_sim.simulate_sequential`` after one small warm-up call (numba kernels
-loaded), ``--repeat`` times (every time and the median are printed), with numba's threads
+loaded, for each thread count), ``--repeat`` times (every time and the median are printed), with numba's threads
 (``numba.get_num_threads()``, the trials split over them) and again with one thread. Prints
 both powers (they agree within Monte-Carlo error) and the wall-time ratios against the median.
 The machine is shared: the load average is printed before and after. Target ratio >= 3, goal 10.
@@ -79,9 +79,9 @@ def main(argv: list[str] | None = None) -> int:
                      horizon_months=24.0, loss_to_follow_up=0.0, hazard_ratio=0.5,
                      target_events=66, allocation="blocks")
     b = Boundaries((0.5, 1.0), tuple(r["critical_values"]), alpha=0.025)
-    simulate_sequential(sc, b, 1000, seed=1)  # warm-up: load compiled kernels (threads too)
 
     def timed() -> tuple[float, float, object]:
+        simulate_sequential(sc, b, 1000, seed=1)  # warm-up: load this thread count's kernels
         walls, cpus = [], []
         for _ in range(max(a.repeat, 1)):
             w0, c0 = time.perf_counter(), time.process_time()
