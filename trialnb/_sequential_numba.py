@@ -1,25 +1,31 @@
 """Optional numba kernels for :mod:`trialnb.sequential_sim` (used only when numba is installed).
 
 **The looks of one trial** (:func:`_trial_looks`). The log-rank statistic of a trial cut at the
-calendar date of its ``need[j]``-th death, for every look j at once: the trial's deaths are
-collected and sorted by time once (insertion sort: a few dozen values); at each look the date of
-the ``need[j]``-th death is selected (quickselect), the deaths by that date are taken from the
-sorted list, and every patient randomized before the cut is binned by how many death times its
-follow-up (ended at the cut) reaches; suffix sums of the bins give the numbers at risk. A
-patient followed to the cut has follow-up ``cut - entry``, which does not increase along the
-entry order, so its bin is found by a pointer that only moves down (entries sorted, as
-:func:`trialnb.fastsim.simulate_data` makes them; a patient out of order gets a binary search,
-the same bin); the other patients (deaths, losses) get a binary search. The Mantel (1966) sums
-run over the distinct death times (tied times form one group: E1 += D N1 / N,
-V += D (N1/N) (1 - N1/N) (N - D) / (N - 1)), exactly as ``fastsim.logrank_batch`` computes them
-on the data of ``sequential_sim.looks_of_data`` (the same comparisons, so the same risk sets).
+calendar date of its ``need[j]``-th death, for every look j at once. Once per trial: the deaths
+are gathered and sorted by time, and their calendar dates sorted (a bucket pass over the range
+of the values, then an insertion sort: a few dozen values); the patients with no death who were
+followed to the final cut-off ("regular") get prefix counts along the entry order. At each look
+the cut is the ``need[j]``-th death date, the deaths by the cut are taken from the sorted list,
+and the numbers at risk at each death time s are: the regular patients randomized at least s
+before the cut (their follow-up ``cut - entry`` does not increase along the sorted entries, so
+they are the first P(s) by entry, P found by a pointer that only moves down as s grows), plus
+the other patients binned by how many death times their follow-up reaches (deaths by the cut:
+the bin after their group of tied times; the others by the same kind of pointer when followed
+to the cut, by binary search otherwise), summed from the top bin down. Every comparison is the
+one ``sequential_sim.looks_of_data`` implies (``time <= c - entry`` as floating-point numbers),
+so the risk sets are exactly those of the numpy engine. Entries out of order (not from
+:func:`trialnb.fastsim.simulate_data`) are handled too: every patient is then binned by binary
+search. The Mantel (1966) sums run over the distinct death times (tied times form one group:
+E1 += D N1 / N, V += D (N1/N) (1 - N1/N) (N - D) / (N - 1)), as ``fastsim.logrank_batch``
+computes them.
 
 **The trials themselves** (:func:`simulate_looks`), for scenarios whose log-rank analysis needs
 no prognostic factor (see ``sequential_sim._compiled_trials``): from the uniforms of the
 allocation blocks, the entry dates and the standard exponential draws that
 ``fastsim.simulate_data`` draws (same generator, same order), the arms, death and loss times,
 the event-driven cut-off and the follow-up are computed with the same floating-point operations
-as ``simulate_data`` (so the same numbers, bit for bit), then the looks.
+as ``simulate_data`` (so the same numbers, bit for bit; the ``target_events``-th death date
+by quickselect, the value ``np.partition`` gives), then the looks.
 
 Trials are independent: with ``parallel=True`` they are split in blocks over numba's threads
 (``numba.get_num_threads()``, at most ``NUMBA_NUM_THREADS``), each block with its own buffers.
