@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from trialnb import fastsim as fs
+from trialnb import sequential_sim as seq
 from trialnb.sequential_sim import (
     Boundaries,
     SequentialResult,
@@ -238,3 +239,118 @@ def test_type_one_error_with_a_trialnb_monitoring_design():
     assert abs(res.power - 0.025) <= 3 * math.sqrt(0.025 * 0.975 / res.n_trials), res.summary()
     # the boundaries were spent as designed: most of the error at the last look
     assert res.rejection_by_stage[-1] > res.rejection_by_stage[0]
+
+
+# ---- the compiled path (trialnb._sequential_numba) gives the numpy engine's numbers ----------
+# The numpy engine is simulate_data + looks_of_data + logrank_batch, the reference; the
+# compiled path generates the trials itself when the scenario needs no factor
+# (sequential_sim._compiled_trials) and computes every look in one pass per trial.
+
+def _engine_scenarios() -> dict[str, fs.Scenario]:
+    rep = dataclasses.replace
+    return {
+        "issue": issue_scenario(0.5),
+        "loss": rep(issue_scenario(0.7), loss_to_follow_up=0.2),
+        "coin_delay_slow_start": rep(issue_scenario(0.6), allocation="complete",
+                                     effect_delay_months=6.0, accrual_shape=2.0),
+        "blocks_of_6": rep(issue_scenario(0.7, target=150), block_size=6, loss_to_follow_up=0.1),
+        "fewer_deaths_than_planned": rep(issue_scenario(0.8, target=20), n_patients=20,
+                                         loss_to_follow_up=0.6),
+        "minimization": dataclasses.replace(fs.Scenario(), target_events=66),
+        "factors_noncompliance_crossover": rep(issue_scenario(0.6), hr_visceral=1.5,
+                                               non_compliance=0.1, crossover=0.2),
+        "early_harm": rep(issue_scenario(0.6), early_hazard_ratio=2.0, early_months=2.0),
+    }
+
+
+ENGINE_SCENARIOS = _engine_scenarios()
+THREE_LOOKS = Boundaries((1 / 3, 2 / 3, 1.0), (3.71, 2.51, 1.99), futility_bounds=(-0.5, 0.8), alpha=0.025)
+THREE_LOOKS_TWO_SIDED = Boundaries((1 / 3, 2 / 3, 1.0), (3.71, 2.51, 1.99), sided=2, alpha=0.05)
+
+
+@pytest.mark.skipif(not fs.HAVE_NUMBA, reason="numba not installed")
+@pytest.mark.parametrize("name", list(ENGINE_SCENARIOS))
+@pytest.mark.parametrize("design", [THREE_LOOKS, THREE_LOOKS_TWO_SIDED], ids=["futility", "two_sided"])
+def test_compiled_looks_equal_the_numpy_engine(name, design):
+    sc = ENGINE_SCENARIOS[name]
+    ref = simulate_sequential(sc, design, 300, seed=12, engine="numpy")
+    new = simulate_sequential(sc, design, 300, seed=12, engine="numba")
+    np.testing.assert_allclose(new.z, ref.z, rtol=0, atol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(new.hr, ref.hr, rtol=1e-12, equal_nan=True)
+    for f in ("events", "months", "stage", "decision"):
+        np.testing.assert_array_equal(getattr(new, f), getattr(ref, f), err_msg=f)
+    if name == "fewer_deaths_than_planned":  # the fallback to the final cut-off is exercised
+        assert np.any(new.events[new.stage == 3, 2] < 20)
+
+
+@pytest.mark.skipif(not fs.HAVE_NUMBA, reason="numba not installed")
+@pytest.mark.parametrize("name", [n for n, sc in ENGINE_SCENARIOS.items() if seq._compiled_trials(sc)])
+@pytest.mark.parametrize("bit_generator", ["PCG64", "MT19937"])
+def test_compiled_trials_are_simulate_data_bit_for_bit(name, bit_generator):
+    sc = ENGINE_SCENARIOS[name]
+    rng = lambda: np.random.Generator(getattr(np.random, bit_generator)(21))  # noqa: E731
+    need = np.array([5, 10, 0], dtype=np.int64)
+    r1, r2 = rng(), rng()
+    data, looks = seq._simulate_looks(sc, 250, r1, need)
+    ref = fs.simulate_data(sc, 250, r2)
+    for f in ("time", "event", "arm", "entry", "duration"):
+        np.testing.assert_array_equal(getattr(data, f), getattr(ref, f), err_msg=f)
+    assert r1.random() == r2.random()  # the stream goes on from the same place
+    # and the looks of those trials are those of the general kernel on simulate_data's trials
+    for a, b in zip(looks, seq._logrank_looks(ref, need)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_compiled_trials_only_without_factors():
+    assert seq._compiled_trials(ENGINE_SCENARIOS["issue"])
+    for name in ("minimization", "factors_noncompliance_crossover", "early_harm"):
+        assert not seq._compiled_trials(ENGINE_SCENARIOS[name]), name
+
+
+@pytest.mark.skipif(not fs.HAVE_NUMBA, reason="numba not installed")
+def test_looks_kernel_threads_and_patient_order():
+    from trialnb import _sequential_numba as snb
+
+    sc = ENGINE_SCENARIOS["loss"]
+    data = fs.simulate_data(sc, 200, np.random.default_rng(4))
+    need = np.array([22, 44, 0], dtype=np.int64)
+
+    def run(d, n_blocks=1):
+        out = [np.empty((200, 3)), np.empty((200, 3)), np.empty((200, 3), dtype=np.int64), np.empty((200, 3))]
+        args = (d.time, d.event, d.entry, d.arm, d.duration, need, *out)
+        snb.logrank_looks_parallel(*args, n_blocks) if n_blocks > 1 else snb.logrank_looks(*args)
+        return out
+
+    serial = run(data)
+    for a, b in zip(serial, run(data, n_blocks=3)):  # blocks over the threads: same numbers
+        np.testing.assert_array_equal(a, b)
+    # patients out of entry order take the binary-search path: the same risk sets
+    perm = np.argsort(np.random.default_rng(5).random(data.time.shape), axis=1)
+    rows = np.arange(200)[:, None]
+    shuffled = dataclasses.replace(data, time=data.time[rows, perm], event=data.event[rows, perm],
+                                   entry=data.entry[rows, perm], arm=data.arm[rows, perm])
+    for a, b in zip(serial, run(shuffled)):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    # and the numbers are the numpy engine's: look 2 of every trial, cut by hand
+    cal = np.where(data.event > 0, data.entry + data.time, np.inf)
+    cut = np.minimum(np.sort(cal, axis=1)[:, 43], data.duration)
+    t, e = looks_of_data(data.time, data.event, data.entry, cut)
+    lr = fs.logrank_batch(t, e, data.arm)
+    np.testing.assert_allclose(serial[0][:, 1] / np.sqrt(serial[1][:, 1]), lr.z, rtol=0, atol=1e-12)  # (O - E) / sqrt(V)
+    np.testing.assert_array_equal(serial[2][:, 1], e.sum(axis=1))
+    np.testing.assert_array_equal(serial[3][:, 1], cut)
+
+
+@pytest.mark.skipif(not fs.HAVE_NUMBA, reason="numba not installed")
+def test_looks_kernel_stays_in_bounds_on_non_finite_times():
+    # the kernel trusts simulate_data's finite times for its numbers, never for memory safety
+    from trialnb import _sequential_numba as snb
+
+    data = fs.simulate_data(ENGINE_SCENARIOS["issue"], 50, np.random.default_rng(6))
+    time = data.time.copy()
+    time[:, ::7] = np.nan
+    time[::3, 5] = np.inf
+    out = [np.empty((50, 2)), np.empty((50, 2)), np.empty((50, 2), dtype=np.int64), np.empty((50, 2))]
+    snb.logrank_looks(time, data.event, data.entry, data.arm, data.duration,
+                      np.array([33, 0], dtype=np.int64), *out)
+    assert np.all((out[2] >= 0) & (out[2] <= 66))
