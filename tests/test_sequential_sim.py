@@ -250,12 +250,12 @@ def _engine_scenarios() -> dict[str, fs.Scenario]:
     rep = dataclasses.replace
     return {
         "issue": issue_scenario(0.5),
-        "loss": rep(issue_scenario(0.7), loss_to_follow_up=0.2),
+        "loss": rep(issue_scenario(0.7), dropout_probability=0.2),
         "coin_delay_slow_start": rep(issue_scenario(0.6), allocation="complete",
                                      effect_delay_months=6.0, accrual_shape=2.0),
-        "blocks_of_6": rep(issue_scenario(0.7, target=150), block_size=6, loss_to_follow_up=0.1),
+        "blocks_of_6": rep(issue_scenario(0.7, target=150), block_size=6, dropout_probability=0.1),
         "fewer_deaths_than_planned": rep(issue_scenario(0.8, target=20), n_patients=20,
-                                         loss_to_follow_up=0.6),
+                                         dropout_probability=0.6),
         "minimization": dataclasses.replace(fs.Scenario(), target_events=66),
         "factors_noncompliance_crossover": rep(issue_scenario(0.6), hr_visceral=1.5,
                                                non_compliance=0.1, crossover=0.2),

@@ -242,7 +242,7 @@ def _simulate_looks(sc: "_fs.Scenario", m: int, rng: np.random.Generator, need: 
         entry = sc.accrual_months * entry ** (1.0 / sc.accrual_shape)
     _skip(rng, 2 * R * n)  # non-compliance and crossover draws (both probabilities 0)
     e_death = rng.standard_exponential((R, n))
-    if sc.loss_to_follow_up > 0:
+    if sc.dropout_probability > 0:
         e_loss, dropout = rng.standard_exponential((R, n)), sc.dropout_rate
     else:
         e_loss, dropout = np.empty((0, 0)), 1.0
