@@ -21,6 +21,7 @@ References
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
@@ -43,7 +44,8 @@ __all__ = ["HAVE_NUMBA", "CoxResult", "cox_event_terms", "fit_cox"]
 Ties = Literal["efron", "breslow"]
 Engine = Literal["auto", "numpy", "numba"]
 _CHUNK = 2000  # trials per chunk in the numpy path (bounds memory to tens of MB)
-_SINGULAR = 1e-12  # Cholesky pivot <= this x the largest diagonal entry: singular information
+_TOLER_CHOL = np.finfo(float).eps ** 0.75  # R coxph.control toler.chol: pivot below this x the
+# largest diagonal entry of the information = a singular direction
 
 
 
@@ -292,85 +294,124 @@ def _values(rs: _RiskSets, rows: np.ndarray, beta: np.ndarray, use_numba: bool):
     return ll, score, info
 
 
-# ---- The Newton driver (one, batched)
+# ---- The Newton driver (one, batched), as R coxph.fit
 
-def _cholesky(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Batched Cholesky factors L (A = L L') and which matrices are positive definite."""
+def _ldl(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Batched L D L' decomposition of information matrices as R ``cholesky2`` (survival):
+    a pivot below ``_TOLER_CHOL`` x the largest diagonal entry (or not finite) is a singular
+    direction: its D is 0 and its column of L is 0. Returns unit lower-triangular L and D."""
     m, p, _ = A.shape
-    L = np.zeros_like(A)
-    big = np.max(np.abs(np.diagonal(A, axis1=1, axis2=2)), axis=1)
-    ok = np.all(np.isfinite(A), axis=(1, 2))
-    for a in range(p):
-        for b in range(a + 1):
-            s = A[:, a, b] - np.sum(L[:, a, :b] * L[:, b, :b], axis=1)
-            if a == b:
-                good = s > _SINGULAR * big
-                ok &= good
-                L[:, a, a] = np.sqrt(np.where(good, s, 1.0))
-            else:
-                L[:, a, b] = s / L[:, b, b]
-    return L, ok
+    M = np.array(A, dtype=float)
+    big = np.max(np.diagonal(M, axis1=1, axis2=2), axis=1)
+    eps = np.where(big > 0, big * _TOLER_CHOL, _TOLER_CHOL)
+    L = np.zeros_like(M)
+    L[:, np.arange(p), np.arange(p)] = 1.0
+    D = np.zeros((m, p))
+    for i in range(p):
+        piv = M[:, i, i]
+        good = np.isfinite(piv) & (piv >= eps)
+        D[:, i] = np.where(good, piv, 0.0)
+        safe = np.where(good, piv, 1.0)
+        for j in range(i + 1, p):
+            tmp = np.where(good, M[:, j, i] / safe, 0.0)
+            L[:, j, i] = tmp
+            M[:, j, j] -= tmp * tmp * np.where(good, piv, 0.0)
+            for k in range(j + 1, p):
+                M[:, k, j] -= tmp * M[:, k, i]
+    return L, D
 
 
-def _chol_solve(L: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _ldl_solve(L: np.ndarray, D: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x = (L D L')^- y, with 0 in the singular directions (R ``chsolve2``)."""
     m, p = y.shape
-    z = np.empty_like(y)
+    z = np.array(y, dtype=float)
     for a in range(p):
-        z[:, a] = (y[:, a] - np.sum(L[:, a, :a] * z[:, :a], axis=1)) / L[:, a, a]
-    x = np.empty_like(y)
+        z[:, a] -= np.sum(L[:, a, :a] * z[:, :a], axis=1)
+    sing = D == 0
+    z = np.where(sing, 0.0, z / np.where(sing, 1.0, D))
     for a in range(p - 1, -1, -1):
-        x[:, a] = (z[:, a] - np.sum(L[:, a + 1:, a] * x[:, a + 1:], axis=1)) / L[:, a, a]
-    return x
+        z[:, a] -= np.sum(L[:, a + 1:, a] * z[:, a + 1:], axis=1)
+    return np.where(sing, 0.0, z)
 
 
-def _newton(rs: _RiskSets, p: int, max_iter: int, tol: float, use_numba: bool):
-    """Newton-Raphson from beta = 0 for every trial of ``rs`` at once.
+def _ldl_inverse(L: np.ndarray, D: np.ndarray) -> np.ndarray:
+    """Inverse information (R ``chinv2``): rows and columns of singular directions are 0."""
+    m, p = D.shape
+    out = np.empty((m, p, p))
+    for a in range(p):
+        e = np.zeros((m, p))
+        e[:, a] = 1.0
+        out[:, :, a] = _ldl_solve(L, D, e)
+    sing = D == 0
+    return np.where(sing[:, :, None] | sing[:, None, :], 0.0, out)
 
-    A trial whose log-likelihood decreased has its step halved (back towards the previous
-    estimate), as R ``coxph`` does; a trial with a singular or non-positive-definite
-    information stops (failed); a trial has converged when its largest Newton step is below
-    ``tol``. Returns beta, the Cholesky factor of the information at the last accepted point,
-    converged, loglik (at the last accepted point), loglik at beta = 0, iterations.
+
+def _newton(rs: _RiskSets, p: int, max_iter: int, eps: float, use_numba: bool):
+    """Newton-Raphson from beta = 0 for every trial of ``rs`` at once, as R ``coxph.fit``
+    (survival 3.5, ``coxfit6.c``; ``agfit4.c`` for (entry, time] rows).
+
+    Iteration 0 evaluates the log-likelihood at 0 and proposes a Newton step. Each iteration
+    evaluates the proposal: converged when |1 - loglik_best / loglik_new| <= ``eps`` (and, with
+    entry times, not in the midst of step halving, as ``agfit4.c``); else, if the
+    log-likelihood went down (or is not finite), the proposal moves back towards the last
+    accepted estimate (halving: new = (new + h * old) / (h + 1) at the h-th consecutive
+    failure, R's "more aggressive" halving); else it is accepted and the next Newton step is
+    proposed. Singular directions of the information get no step (R ``cholesky2``). A trial
+    still running after ``max_iter`` iterations has not converged; its values are those at
+    the last accepted estimate (as R). Returns beta, the L and D factors of the information,
+    the score, converged, loglik, loglik at 0 and the iterations used.
     """
     R = rs.d.shape[0]
+    allr = np.arange(R)
     beta = np.zeros((R, p))
-    prev_beta = np.zeros((R, p))
-    prev_ll = np.full(R, -np.inf)
+    ll0, u, info = _values(rs, allr, beta, use_numba)
+    L0, D0 = _ldl(info)
+    newbeta = _ldl_solve(L0, D0, u)
+    best = ll0.copy()
+    halving = np.zeros(R, dtype=np.int64)
+    need_calm = rs.ostart is not None
+    b_out, u_out = np.zeros((R, p)), np.zeros((R, p))
+    L_out, D_out = np.zeros((R, p, p)), np.zeros((R, p))
     ll_out = np.full(R, np.nan)
-    ll0 = np.full(R, np.nan)
-    L_out = np.full((R, p, p), np.nan)
-    iters = np.zeros(R, dtype=np.int64)
     conv = np.zeros(R, dtype=bool)
-    active = np.arange(R)
-    for k in range(max_iter):
+    iters = np.full(R, max_iter, dtype=np.int64)
+    active = allr
+    for it in range(1, max_iter + 1):
         if active.size == 0:
             break
-        ll, score, info = _values(rs, active, beta[active], use_numba)
-        if k == 0:
-            ll0[active] = ll
-        worse = ~(ll >= prev_ll[active] - 1e-10 * np.abs(prev_ll[active]))
-        if worse.any():  # step halving, only for those trials
-            wa = active[worse]
-            beta[wa] = 0.5 * (beta[wa] + prev_beta[wa])
-            iters[wa] += 1
-        ok = np.flatnonzero(~worse)
-        L, pd_ = _cholesky(info[ok])
-        oa = active[ok[pd_]]
-        L = L[pd_]
-        step = _chol_solve(L, score[ok[pd_]])
-        prev_beta[oa] = beta[oa]
-        prev_ll[oa] = ll[ok[pd_]]
-        ll_out[oa] = ll[ok[pd_]]
-        L_out[oa] = L
-        beta[oa] += step
-        iters[oa] += 1
-        done = np.max(np.abs(step), axis=1) < tol
-        conv[oa[done]] = True
-        stop = np.zeros(R, dtype=bool)
-        stop[active[ok[~pd_]]] = True  # singular information: failed
-        stop[oa[done]] = True
-        active = active[~stop[active]]
-    return beta, L_out, conv, ll_out, ll0, iters
+        ll, u, info = _values(rs, active, newbeta[active], use_numba)
+        L, D = _ldl(info)
+        finite = np.isfinite(ll) & np.all(np.isfinite(u), axis=1) & np.all(np.isfinite(info), axis=(1, 2))
+        b = best[active]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            done = finite & (np.abs(1.0 - b / ll) <= eps)
+        if need_calm:
+            done &= halving[active] == 0
+        da = active[done]
+        b_out[da], u_out[da], L_out[da], D_out[da] = newbeta[da], u[done], L[done], D[done]
+        ll_out[da], conv[da], iters[da] = ll[done], True, it
+        if it == max_iter:
+            break
+        worse = ~done & (~finite | ~(ll >= b))
+        wa = active[worse]
+        if wa.size:
+            halving[wa] += 1
+            h = halving[wa][:, None].astype(float)
+            newbeta[wa] = (newbeta[wa] + h * beta[wa]) / (h + 1.0)
+        good = ~done & ~worse
+        ga = active[good]
+        if ga.size:
+            halving[ga] = 0
+            best[ga] = ll[good]
+            beta[ga] = newbeta[ga]
+            newbeta[ga] += _ldl_solve(L[good], D[good], u[good])
+        active = active[~done]
+    fail = np.flatnonzero(~conv)
+    if fail.size:  # ran out of iterations: the values at the last accepted estimate
+        ll, u, info = _values(rs, fail, beta[fail], use_numba)
+        L, D = _ldl(info)
+        b_out[fail], u_out[fail], L_out[fail], D_out[fail], ll_out[fail] = beta[fail], u, L, D, ll
+    return b_out, L_out, D_out, u_out, conv, ll_out, ll0, iters
 
 
 # ---- Cox model: public API
@@ -379,9 +420,17 @@ def _newton(rs: _RiskSets, p: int, max_iter: int, tol: float, use_numba: bool):
 class CoxResult:
     """Cox fits: ``coef``, ``se`` of shape (R, p) (or (p,) for one data set), ``cov`` (R, p, p),
     ``loglik`` and ``loglik_null`` (log partial likelihood at the estimate and at 0),
-    ``converged``, ``iterations``. A fit that failed (singular information, or no convergence
-    in ``max_iter`` steps, e.g. a monotone likelihood whose coefficient runs to infinity) has
-    NaN ``coef``, ``se`` and ``cov`` and ``converged`` False: it is never reported as HR 1."""
+    ``converged`` (the log-likelihood converged within ``max_iter`` iterations: R's
+    ``iter <= iter.max``), ``iterations`` and ``infinite`` (R's per-coefficient flag "Loglik
+    converged before variable k; coefficient may be infinite": |score x inverse information|
+    > eps and > sqrt(eps) |coef|, a monotone likelihood; shape of ``coef``).
+
+    As R ``coxph``, a converged fit keeps every coefficient and SE, infinite or not: the finite
+    ones are usable (a covariate with no death at one level does not spoil the arm's
+    estimate); a flagged coefficient's value and SE only say where the iterations stopped. A
+    coefficient of a singular direction (e.g. a covariate constant in a trial) is NaN (R
+    ``NA``). A fit that did not converge keeps the values at its last accepted estimate, with
+    ``converged`` False. :meth:`usable` says which coefficients can be reported."""
 
     coef: np.ndarray
     se: np.ndarray
@@ -394,6 +443,15 @@ class CoxResult:
     ties: str
     n: int
     events: np.ndarray
+    infinite: np.ndarray | None = None
+
+    def usable(self, k: int = 0) -> np.ndarray:
+        """Whether coefficient ``k`` is a usable estimate: the fit converged and the
+        coefficient is finite, not singular and not flagged infinite (bool, or (R,) bools)."""
+        coef = np.asarray(self.coef)[..., k]
+        inf = np.zeros(np.shape(coef), bool) if self.infinite is None else np.asarray(self.infinite)[..., k]
+        ok = np.asarray(self.converged) & np.isfinite(coef) & np.isfinite(np.asarray(self.se)[..., k]) & ~inf
+        return bool(ok) if np.ndim(ok) == 0 else ok
 
     @property
     def z(self) -> np.ndarray:  # Wald statistics
@@ -411,22 +469,33 @@ class CoxResult:
 
     @property
     def n_failed(self) -> int:
-        """Number of fits that did not converge (NaN estimates)."""
+        """Number of fits whose log-likelihood did not converge."""
         return int(np.sum(~np.asarray(self.converged)))
+
+    @property
+    def n_infinite(self) -> int:
+        """Number of converged fits with at least one coefficient flagged infinite."""
+        if self.infinite is None:
+            return 0
+        inf = np.atleast_2d(self.infinite)
+        return int(np.sum(np.atleast_1d(self.converged) & inf.any(axis=1)))
 
     def to_frame(self) -> pd.DataFrame:
         """One row per coefficient (and per trial when batched): coef, exp(coef), se, z, p,
-        95% Wald CI of the hazard ratio, converged."""
+        95% Wald CI of the hazard ratio, converged, infinite (R's "may be infinite" flag)."""
         coef, se = np.atleast_2d(self.coef), np.atleast_2d(self.se)
         R, p = coef.shape
         z = coef / se
+        with np.errstate(over="ignore"):  # an infinite coefficient's CI overflows to inf
+            lo, hi = np.exp(coef - 1.959963984540054 * se), np.exp(coef + 1.959963984540054 * se)
         df = pd.DataFrame({
             "trial": np.repeat(np.arange(R), p), "covariate": np.tile(self.names, R),
             "coef": coef.ravel(), "exp(coef)": np.exp(coef).ravel(), "se(coef)": se.ravel(),
             "z": z.ravel(), "p": (2 * stats.norm.sf(np.abs(z))).ravel(),
-            "hr_lower_95": np.exp(coef - 1.959963984540054 * se).ravel(),
-            "hr_upper_95": np.exp(coef + 1.959963984540054 * se).ravel(),
+            "hr_lower_95": lo.ravel(), "hr_upper_95": hi.ravel(),
             "converged": np.repeat(np.atleast_1d(self.converged), p),
+            "infinite": (np.zeros(R * p, bool) if self.infinite is None
+                         else np.atleast_2d(self.infinite).ravel()),
         })
         return df.drop(columns="trial").set_index("covariate") if np.ndim(self.coef) == 1 else df
 
@@ -437,14 +506,18 @@ class CoxResult:
         if np.ndim(self.coef) == 2:
             R = self.coef.shape[0]
             return (f"{fmt_n(R)} Cox fits ({self.ties} ties), {fmt_n(self.n_failed)} failed "
-                    "(NaN estimates: singular information or no convergence)")
+                    f"(log-likelihood not converged), {fmt_n(self.n_infinite)} with a coefficient "
+                    "that may be infinite (monotone likelihood)")
         head = f"Cox model, {fmt_n(self.n)} rows, {fmt_n(int(self.events))} events, {self.ties} ties"
         if not self.converged:
-            return head + "\nthe fit failed (no convergence or singular information): no estimates"
+            return (head + f"\nthe fit failed: the log-likelihood did not converge in "
+                    f"{fmt_n(int(self.iterations))} iterations; no estimates reported")
         lines = [head, f"{'covariate':<16}{'coef':>9}{'HR':>8}{'se':>9}  p"]
         for j, name in enumerate(self.names):
             lines.append(f"{name:<16}{fmt_num(float(self.coef[j]), 4):>9}{fmt_hr(float(np.exp(self.coef[j]))):>8}"
-                         f"{fmt_num(float(self.se[j]), 4):>9}  {fmt_p(float(self.p[j]))}")
+                         f"{fmt_num(float(self.se[j]), 4):>9}  {fmt_p(float(self.p[j]))}"
+                         + ("  (may be infinite: loglik converged before it)"
+                            if self.infinite is not None and self.infinite[j] else ""))
         lines.append(f"log partial likelihood {fmt_num(float(self.loglik), 4)} "
                      f"(null {fmt_num(float(self.loglik_null), 4)})")
         return "\n".join(lines)
@@ -457,7 +530,7 @@ class CoxResult:
 
 
 def fit_cox(time: Any, event: Any, covariates: Any, *, entry: Any = None, strata: Any = None,
-            ties: Ties = "efron", max_iter: int = 30, tol: float = 1e-9,
+            ties: Ties = "efron", max_iter: int = 20, tol: float = 1e-9,
             names: Sequence[str] | None = None, engine: Engine = "auto",
             chunk: int = _CHUNK) -> CoxResult:
     """Fit Cox proportional-hazards models, one per trial, by Newton-Raphson.
@@ -467,10 +540,15 @@ def fit_cox(time: Any, event: Any, covariates: Any, *, entry: Any = None, strata
     ``entry`` (same shape as time): rows are (entry, time] intervals (left truncation,
     time-varying covariates as several rows per subject). ``strata`` (labels, shape (n,) or
     (R, n)): separate baseline hazards. ``ties``: "efron" (R ``coxph`` default) or "breslow".
-    Newton-Raphson from 0 with step halving whenever the log-likelihood decreases; converged
-    when the largest step is below ``tol``. SE = sqrt(diag(I^-1)) at the estimate. A fit that
-    fails (singular information or ``max_iter`` reached, as with a monotone likelihood) is
-    NaN with ``converged=False``. ``engine``: "numpy", "numba" (needs numba) or "auto".
+    Newton-Raphson from 0 with step halving whenever the log-likelihood decreases, as R
+    ``coxph.fit`` (:func:`_newton`): converged when |1 - loglik_old / loglik_new| <= ``tol``
+    (R ``eps``, default 1e-9) within ``max_iter`` iterations (R ``iter.max``, default 20).
+    SE = sqrt(diag(I^-1)) at the estimate. Each coefficient of a converged fit is flagged
+    ``infinite`` as R warns "Loglik converged before variable k; coefficient may be infinite":
+    |(U I^-1)_k| > tol and > sqrt(tol) |beta_k| (U the score at the estimate); the other
+    coefficients stay usable. A coefficient of a singular direction is NaN; a fit that ran out
+    of iterations has ``converged=False`` (values at its last accepted estimate, as R).
+    ``engine``: "numpy", "numba" (needs numba) or "auto".
     Equals R ``coxph`` to 1e-6 for every combination of ties x entry x strata
     (``tests/test_survival.py``).
     """
@@ -511,18 +589,23 @@ def fit_cox(time: Any, event: Any, covariates: Any, *, entry: Any = None, strata
             rs = _risk_sets(t[sl], d[sl], X[sl], None if en is None else en[sl],
                             None if st is None else st[sl], ties == "efron")
         parts.append(_newton(rs, p, int(max_iter), float(tol), use_nb))
-    beta, L, conv, ll, ll0, iters = (np.concatenate(z) for z in zip(*parts))
-    cov = np.full_like(L, np.nan)
-    if conv.any():
-        Linv = np.linalg.inv(L[conv])
-        cov[conv] = np.matmul(Linv.transpose(0, 2, 1), Linv)
-    beta = np.where(conv[:, None], beta, np.nan)
+    beta, L, D, U, conv, ll, ll0, iters = (np.concatenate(z) for z in zip(*parts))
+    cov = _ldl_inverse(L, D)
+    sing = D == 0  # R coxph: coef NA for a singular direction
     se = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+    with np.errstate(invalid="ignore"):
+        infs = np.abs(np.einsum("rp,rpq->rq", U, cov))
+        infinite = conv[:, None] & ~sing & (~np.isfinite(U) | ((infs > tol) & (infs > math.sqrt(tol) * np.abs(beta))))
+    if max_iter <= 1:  # R: no flags when iter.max <= 1
+        infinite[:] = False
+    beta = np.where(sing, np.nan, beta)
+    se = np.where(sing, np.nan, se)
+    cov = np.where(sing[:, :, None] | sing[:, None, :], np.nan, cov)
     events = d.sum(axis=1)
     if single:
         return CoxResult(beta[0], se[0], cov[0], float(ll[0]), float(ll0[0]), bool(conv[0]),
-                         int(iters[0]), tuple(names), ties, t.shape[1], float(events[0]))
-    return CoxResult(beta, se, cov, ll, ll0, conv, iters, tuple(names), ties, t.shape[1], events)
+                         int(iters[0]), tuple(names), ties, t.shape[1], float(events[0]), infinite[0])
+    return CoxResult(beta, se, cov, ll, ll0, conv, iters, tuple(names), ties, t.shape[1], events, infinite)
 
 
 def cox_event_terms(time: Any, event: Any, covariates: Any, beta: Any, *,
