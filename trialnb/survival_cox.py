@@ -357,8 +357,8 @@ def _newton(rs: _RiskSets, p: int, max_iter: int, eps: float, use_numba: bool):
     accepted estimate (halving: new = (new + h * old) / (h + 1) at the h-th consecutive
     failure, R's "more aggressive" halving); else it is accepted and the next Newton step is
     proposed. Singular directions of the information get no step (R ``cholesky2``). A trial
-    still running after ``max_iter`` iterations has not converged; its values are those at
-    the last accepted estimate (as R). Returns beta, the L and D factors of the information,
+    still running after ``max_iter`` iterations has not converged (``iterations`` max_iter + 1,
+    as R's ``iter``); its values are those at the last accepted estimate (as ``coxfit6.c``). Returns beta, the L and D factors of the information,
     the score, converged, loglik, loglik at 0 and the iterations used.
     """
     R = rs.d.shape[0]
@@ -374,7 +374,7 @@ def _newton(rs: _RiskSets, p: int, max_iter: int, eps: float, use_numba: bool):
     L_out, D_out = np.zeros((R, p, p)), np.zeros((R, p))
     ll_out = np.full(R, np.nan)
     conv = np.zeros(R, dtype=bool)
-    iters = np.full(R, max_iter, dtype=np.int64)
+    iters = np.full(R, max_iter + 1, dtype=np.int64)  # R's iter: iter.max + 1 when not converged
     active = allr
     for it in range(1, max_iter + 1):
         if active.size == 0:
@@ -390,8 +390,6 @@ def _newton(rs: _RiskSets, p: int, max_iter: int, eps: float, use_numba: bool):
         da = active[done]
         b_out[da], u_out[da], L_out[da], D_out[da] = newbeta[da], u[done], L[done], D[done]
         ll_out[da], conv[da], iters[da] = ll[done], True, it
-        if it == max_iter:
-            break
         worse = ~done & (~finite | ~(ll >= b))
         wa = active[worse]
         if wa.size:
@@ -511,7 +509,7 @@ class CoxResult:
         head = f"Cox model, {fmt_n(self.n)} rows, {fmt_n(int(self.events))} events, {self.ties} ties"
         if not self.converged:
             return (head + f"\nthe fit failed: the log-likelihood did not converge in "
-                    f"{fmt_n(int(self.iterations))} iterations; no estimates reported")
+                    f"{fmt_n(int(self.iterations) - 1)} iterations; no estimates reported")
         lines = [head, f"{'covariate':<16}{'coef':>9}{'HR':>8}{'se':>9}  p"]
         for j, name in enumerate(self.names):
             lines.append(f"{name:<16}{fmt_num(float(self.coef[j]), 4):>9}{fmt_hr(float(np.exp(self.coef[j]))):>8}"
