@@ -85,7 +85,8 @@ def main() -> None:
         fit, w, c = timed(sv.fit_cox, data.time, data.event, data.covariates, engine=eng)
         wall[eng] = w
         row(f"survival.fit_cox, {R:,} fits, engine={eng}", w, c,
-            f"(mean {fit.iterations.mean():.1f} Newton steps; {fit.n_failed} failed fits)")
+            f"(mean {fit.iterations.mean():.1f} Newton steps; {fit.n_failed} not converged, "
+            f"{fit.n_infinite} with a coefficient flagged infinite)")
 
     k = min(a.sample, R)
     frames = []

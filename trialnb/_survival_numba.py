@@ -90,7 +90,9 @@ def _cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
                     S1[a] += wxa
                     for b in range(a + 1):
                         S2[a, b] += wxa * X[r, k, b]
-                    if dead and tied:
+                if dead and tied:
+                    for a in range(p):
+                        wxa = wk * X[r, k, a]
                         D1[a] += wxa
                         for b in range(a + 1):
                             D2[a, b] += wxa * X[r, k, b]
@@ -113,12 +115,13 @@ def _cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
                     c = l / nd if efron else 0.0
                     den = S0 - c * D0
                     lli -= mult * math.log(den)
+                    iden = 1.0 / den  # one division per death, not p (p + 3) / 2
                     for a in range(p):
-                        mj[a] = (S1[a] - c * D1[a]) / den
+                        mj[a] = (S1[a] - c * D1[a]) * iden
                         sc[a] -= mult * mj[a]
                     for a in range(p):
                         for b in range(a + 1):
-                            inf[a, b] += mult * ((S2[a, b] - c * D2[a, b]) / den - mj[a] * mj[b])
+                            inf[a, b] += mult * ((S2[a, b] - c * D2[a, b]) * iden - mj[a] * mj[b])
             j = gs - 1
         ll[i] = lli
         for a in range(p):

@@ -171,6 +171,7 @@ class _RiskSets:
     c: np.ndarray | None = None
     gend: np.ndarray | None = None
     qe: np.ndarray | None = None
+    scratch: tuple | None = None  # the compiled kernel's work arrays, reused across iterations
 
 
 def _risk_sets(t: np.ndarray, d: np.ndarray, X: np.ndarray, entry: np.ndarray | None,
@@ -287,10 +288,11 @@ def _values(rs: _RiskSets, rows: np.ndarray, beta: np.ndarray, use_numba: bool):
     ll, score, info = np.empty(m), np.empty((m, p)), np.empty((m, p, p))
     has_entry, dummy = rs.ostart is not None, np.zeros((1, 1), np.int64)
     kernel = _nbk.cox_values if m >= 64 else _nbk.cox_values_serial
+    if rs.scratch is None or rs.scratch[0].shape[0] < m:  # allocated (and paged in) once
+        rs.scratch = (np.empty((m, rs.d.shape[1])), np.empty((m, 4, p)), np.empty((m, 3, p, p)))
     kernel(rs.X, rs.d, rs.gstart, rs.bend, rs.ostart if has_entry else dummy,
            rs.pt if has_entry else dummy, has_entry, rs.efron and rs.ties, rows.astype(np.int64),
-           np.ascontiguousarray(beta), np.empty((m, rs.d.shape[1])), np.empty((m, 4, p)),
-           np.empty((m, 3, p, p)), ll, score, info)
+           np.ascontiguousarray(beta), *rs.scratch, ll, score, info)
     return ll, score, info
 
 
