@@ -287,7 +287,10 @@ def _values(rs: _RiskSets, rows: np.ndarray, beta: np.ndarray, use_numba: bool):
     m, p = beta.shape
     ll, score, info = np.empty(m), np.empty((m, p)), np.empty((m, p, p))
     has_entry, dummy = rs.ostart is not None, np.zeros((1, 1), np.int64)
-    kernel = _nbk.cox_values if m >= 64 else _nbk.cox_values_serial
+    if p == 5:
+        kernel = _nbk.cox_values_p5 if m >= 64 else _nbk.cox_values_serial_p5
+    else:
+        kernel = _nbk.cox_values if m >= 64 else _nbk.cox_values_serial
     if rs.scratch is None or rs.scratch[0].shape[0] < m:  # allocated (and paged in) once
         rs.scratch = (np.empty((m, rs.d.shape[1])), np.empty((m, 4, p)), np.empty((m, 3, p, p)))
     kernel(rs.X, rs.d, rs.gstart, rs.bend, rs.ostart if has_entry else dummy,
