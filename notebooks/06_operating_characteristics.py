@@ -140,8 +140,12 @@ compare.round(6)
 # %% [markdown]
 # > **For reviewers.** `fit_cox_batch` (a wrapper of `trialnb.survival.fit_cox`, the package's
 # > one Cox engine) maximizes the Efron partial likelihood by Newton-Raphson with step halving,
-# > as R's `coxph` and lifelines do; a fit that fails (an infinite coefficient) is reported as
-# > NaN, counted, and left out of the power. `tests/test_survival.py` compares the engine with
+# > as R's `coxph` and lifelines do, and stops as `coxph` does (relative change of the
+# > log-likelihood below 1e-9). A coefficient that may be infinite (no death at one level of a
+# > factor: a monotone likelihood) is flagged as R flags it; the arm's estimate of that fit is
+# > still used. A fit whose *arm* coefficient may be infinite (no death in one arm), or that does
+# > not converge in 20 iterations, is reported as NaN, counted as failed, and left out of the
+# > power. `tests/test_survival.py` compares the engine with
 # > R `coxph` for both tie methods, with and without entry times and strata. The tests
 # > (`tests/test_fastsim.py`) compare coefficients and standard errors with lifelines to 1e-6
 # > on data sets with continuous times, heavy ties (whole months plus a block of censorings on

@@ -46,7 +46,7 @@ def test_all_is_the_public_api(name: str) -> None:
 # data containers (TrialData, SimulatedStudy), records (Assignment, Step, Sourced ...), Verdict.
 
 RESULT_CLASSES = [
-    "trialnb.survival.CoxResult", "trialnb.survival.LogrankResult", "trialnb.survival.KaplanMeier",
+    "trialnb.survival_cox.CoxResult", "trialnb.survival.LogrankResult", "trialnb.survival.KaplanMeier",
     "trialnb.survival_weighted.FHStatistics",
     "trialnb.sample_size.SampleSize", "trialnb.sample_size.ProportionSampleSize",
     "trialnb.monitoring.design.GroupSequentialDesign", "trialnb.monitoring.sample_size.SequentialSampleSize",

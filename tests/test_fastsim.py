@@ -35,6 +35,7 @@ from trialnb.fastsim import (
     simulate,
     simulate_data,
 )
+from trialnb.survival import fit_cox
 
 ENGINES = ["numpy"] + (["numba"] if HAVE_NUMBA else [])
 TOL = 1e-6
@@ -181,30 +182,38 @@ def test_cox_chunking_does_not_change_results(batch: dict) -> None:
 
 def test_monotone_likelihood_is_flagged_not_hidden() -> None:
     """A binary covariate whose level 1 never dies (in either arm): its coefficient runs to
-    -inf, so the fit fails: ``converged`` False and every estimate NaN (never HR 1)."""
+    -inf. As R coxph, the log-likelihood converges and that coefficient is flagged infinite;
+    ``fit_cox_batch`` reports it NaN (never a number) and keeps the other, usable, estimates
+    (R's values, ``trialnb.survival.fit_cox``). No deaths in an arm: the ARM coefficient is
+    the infinite one, so the arm z is NaN (a failed analysis, never HR 1)."""
     t, e, X = _dataset("continuous", 7)
     e = e.copy()
     e[X[:, 2] == 1] = 0.0
     for engine in ENGINES:
         res = fit_cox_batch(t, e, X, engine=engine)
-        assert not res.converged[0]
-        assert np.all(np.isnan(res.coef[0])) and np.all(np.isnan(res.se[0]))
-    # the same data without the degenerate column fit fine
-    assert fit_cox_batch(t, e, X[:, :2]).converged[0]
+        assert res.converged[0] and res.infinite[0].tolist() == [False, False, True]
+        assert np.isnan(res.coef[0, 2]) and np.isnan(res.se[0, 2]) and np.all(np.isfinite(res.coef[0, :2]))
+        full = fit_cox(t, e, X, engine=engine)
+        np.testing.assert_allclose(res.coef[0, :2], full.coef[:2], atol=1e-12)
+        np.testing.assert_allclose(res.se[0, :2], full.se[:2], atol=1e-12)
+        arm = fit_cox_batch(t, np.where(X[:, 0] == 1, 0.0, e), X, engine=engine)
+        assert arm.converged[0] and arm.infinite[0, 0] and np.isnan(arm.coef[0, 0] / arm.se[0, 0])
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_singular_information_is_flagged(engine: str) -> None:
-    """A covariate constant within one trial makes the information singular: that trial is
-    flagged (coef and se NaN) and the other trials are unaffected."""
+    """A covariate constant within one trial makes the information singular: as R coxph
+    (coefficient NA), that coefficient is NaN and the others equal the fit without it; the
+    other trials are unaffected."""
     t, e, X = _dataset("continuous", 3)
     T, E, XX = np.stack([t, t]), np.stack([e, e]), np.stack([X, X])
     XX[1, :, 2] = 1.0
     res = fit_cox_batch(T, E, XX, engine=engine)
-    assert res.converged.tolist() == [True, False]
-    assert np.all(np.isnan(res.se[1])) and np.all(np.isnan(res.coef[1]))
+    assert res.converged.tolist() == [True, True]
+    assert np.isnan(res.se[1, 2]) and np.isnan(res.coef[1, 2])
     alone = fit_cox_batch(t, e, X, engine=engine)
     np.testing.assert_allclose(res.coef[0], alone.coef[0], atol=1e-12)
+    np.testing.assert_allclose(res.coef[1, :2], fit_cox_batch(t, e, X[:, :2], engine=engine).coef[0], atol=1e-10)
 
 
 @settings(max_examples=15, deadline=None)

@@ -69,17 +69,18 @@ def test_build_dashboard_and_histogram() -> None:
 
 
 def test_failed_fits_are_counted_and_warned() -> None:
-    """HR 0.30, control survival 0.90, N 60: about 3.7 deaths per trial, so most Cox fits have
-    an arm or a covariate level without deaths (infinite coefficient). On main they were
-    reported as HR 1 (1,841 of 2,000 failures, 0.6% power); now they are NaN, counted, left
-    out of the power, and the panel says so."""
+    """HR 0.30, control survival 0.90, N 60: about 3.7 deaths per trial, so many Cox fits have
+    an arm without deaths (infinite arm coefficient) or do not converge. Once reported as HR 1,
+    they are NaN, counted, left out of the power, and the panel says so. A fit whose only
+    infinite coefficients are nuisance factors (a factor level without deaths) is analysed,
+    as R coxph would."""
     p = OCExplorer(n_trials=2000)
     assert "trialnb-warning" not in p.power_display.value  # the protocol: no failures
     p.n_patients.value = 60
     p.control_survival.value = 0.90
     p.hazard_ratio.value = 0.30
     res = p.result
-    assert res.n_failed > 1500 and res.failed_fraction > 0.75
+    assert res.n_failed > 600 and res.failed_fraction > 0.3
     assert np.isnan(res.hr[~res.converged]).all() and not (res.hr == 1.0).any()
     assert res.power == pytest.approx(res.reject[res.converged].mean())
     html = p.power_display.value

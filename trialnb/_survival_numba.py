@@ -26,9 +26,14 @@ if not os.environ.get("NUMBA_THREADING_LAYER"):
     nb.config.THREADING_LAYER = "workqueue"
 
 
+_P = -1  # the number of covariates the build is specialised for (-1: any, read from X)
+
+
 def _cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W, V, M,
                ll, score, info):  # pragma: no cover - compiled
     R, n, p = X.shape
+    if _P > 0:  # a compile-time constant in the specialised builds: LLVM unrolls the p loops
+        p = _P
     m = rows.shape[0]
     for i in nb.prange(m):  # scratch rows W[i] (n), V[i] (4, p), M[i] (3, p, p): no allocation
         r = rows[i]
@@ -90,7 +95,9 @@ def _cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
                     S1[a] += wxa
                     for b in range(a + 1):
                         S2[a, b] += wxa * X[r, k, b]
-                    if dead and tied:
+                if dead and tied:
+                    for a in range(p):
+                        wxa = wk * X[r, k, a]
                         D1[a] += wxa
                         for b in range(a + 1):
                             D2[a, b] += wxa * X[r, k, b]
@@ -113,12 +120,13 @@ def _cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
                     c = l / nd if efron else 0.0
                     den = S0 - c * D0
                     lli -= mult * math.log(den)
+                    iden = 1.0 / den  # one division per death, not p (p + 3) / 2
                     for a in range(p):
-                        mj[a] = (S1[a] - c * D1[a]) / den
+                        mj[a] = (S1[a] - c * D1[a]) * iden
                         sc[a] -= mult * mj[a]
                     for a in range(p):
                         for b in range(a + 1):
-                            inf[a, b] += mult * ((S2[a, b] - c * D2[a, b]) / den - mj[a] * mj[b])
+                            inf[a, b] += mult * ((S2[a, b] - c * D2[a, b]) * iden - mj[a] * mj[b])
             j = gs - 1
         ll[i] = lli
         for a in range(p):
@@ -128,10 +136,12 @@ def _cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
                 info[i, b, a] = inf[a, b]
 
 
-def _renamed(f, name):
-    """A copy of ``f`` under another name: numba's on-disk cache is keyed by the function's
-    name and line, so the serial and the parallel builds must not share one."""
-    g = types.FunctionType(f.__code__, f.__globals__, name, f.__defaults__, f.__closure__)
+def _renamed(f, name, **consts):
+    """A copy of ``f`` under another name (numba's on-disk cache is keyed by the function's
+    name and line, so each build needs its own), with module constants overridden (numba
+    freezes globals at compile time)."""
+    g = types.FunctionType(f.__code__, f.__globals__ | consts if consts else f.__globals__, name,
+                           f.__defaults__, f.__closure__)
     g.__qualname__ = name
     return g
 
@@ -140,6 +150,10 @@ cox_values = nb.njit(cache=True, parallel=True, error_model="numpy")(_renamed(_c
 cox_values_serial = nb.njit(cache=True, error_model="numpy")(_renamed(_cox_values, "cox_values_serial"))
 """The same kernel on one thread: for the last Newton steps of a few trials, where waking a
 second thread costs more than it saves."""
+cox_values_p5 = nb.njit(cache=True, parallel=True, error_model="numpy")(_renamed(_cox_values, "cox_values_p5", _P=5))
+cox_values_serial_p5 = nb.njit(cache=True, error_model="numpy")(_renamed(_cox_values, "cox_values_serial_p5", _P=5))
+"""The kernels built for p = 5 covariates (the planned analysis: arm and four factors), where
+the compiler unrolls the p x p loops: about 1.4x faster than the general build (measured)."""
 
 
 @nb.njit(cache=True, parallel=True)

@@ -354,12 +354,15 @@ def _counting_process_fit(X: np.ndarray, stop: np.ndarray, event: np.ndarray, st
                           *, max_iter: int = 50, tol: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
     """Cox fit (Breslow ties; exact without ties) of right-censored data or counting-process
     data ``(start, stop]`` (Andersen & Gill 1982) by :func:`trialnb.survival.fit_cox`, the
-    package's one engine. Returns ``(beta, covariance)``; a failed fit gives NaN."""
+    package's one engine. Returns ``(beta, covariance)``; a failed fit (log-likelihood not
+    converged) gives NaN."""
     X = np.asarray(X, float)
     if X.ndim == 1:
         X = X[:, None]
     fit = fit_cox(np.asarray(stop, float), np.asarray(event, bool).astype(int), X, entry=start,
                   ties="breslow", max_iter=max_iter, tol=tol, engine="numpy")
+    if not fit.converged:
+        return np.full_like(fit.coef, np.nan), np.full_like(fit.cov, np.nan)
     return fit.coef, fit.cov
 
 

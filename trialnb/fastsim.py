@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field, fields
+from dataclasses import replace as _replace
 from typing import Literal
 
 import numpy as np
@@ -280,17 +281,26 @@ def _batched(a: np.ndarray, ndim: int) -> np.ndarray:
 
 
 def fit_cox_batch(time: np.ndarray, event: np.ndarray, covariates: np.ndarray, *,
-                  max_iter: int = 30, tol: float = 1e-9, chunk: int = _CHUNK,
+                  max_iter: int = 20, tol: float = 1e-9, chunk: int = _CHUNK,
                   engine: Literal["auto", "numpy", "numba"] = "auto") -> CoxResult:
     """R independent Cox fits (Efron ties): :func:`trialnb.survival.fit_cox` with the results
-    always batched, shape (R, p) (a single data set is taken as R = 1). A fit that fails
-    (monotone likelihood, singular information) has NaN coef and se, ``converged`` False."""
+    always batched, shape (R, p) (a single data set is taken as R = 1), and only the usable
+    estimates kept, as the simulations count them: a coefficient R flags "may be infinite"
+    (monotone likelihood: an arm or a covariate level without deaths) has NaN coef and se,
+    the other coefficients of that fit stay (``infinite`` says which were flagged); a fit
+    whose log-likelihood did not converge in ``max_iter`` (R ``iter.max``) iterations has NaN
+    coef and se and ``converged`` False. So a trial with a finite arm coefficient is analysed
+    with its arm z even when a nuisance coefficient is infinite; one whose arm coefficient is
+    infinite has a NaN arm z (a failed analysis: counted, never "rejected")."""
     t = np.asarray(time)
     if t.ndim == 1:
         X = np.asarray(covariates, dtype=float)
         covariates = X[None, :, None] if X.ndim == 1 else _batched(X, 3)
-    return fit_cox(_batched(time, 2), _batched(event, 2), covariates, max_iter=max_iter, tol=tol,
-                   chunk=chunk, engine=engine)
+    fit = fit_cox(_batched(time, 2), _batched(event, 2), covariates, max_iter=max_iter, tol=tol,
+                  chunk=chunk, engine=engine)
+    drop = fit.infinite | ~fit.converged[:, None]
+    return _replace(fit, coef=np.where(drop, np.nan, fit.coef), se=np.where(drop, np.nan, fit.se),
+                               cov=np.where(drop[:, :, None] | drop[:, None, :], np.nan, fit.cov))
 
 
 def logrank_batch(time: np.ndarray, event: np.ndarray, group: np.ndarray, *,
@@ -438,7 +448,10 @@ class SimulationResult(Result):
     coefficient) or log-rank z (negative favours arm A); ``hr``: estimated HR A vs B (Cox
     exp(coef) or the Peto log-rank estimate); ``events`` and ``duration`` (months, data
     cut-off since the first randomization) per trial; ``converged`` per trial: False when
-    the analysis failed (Cox fit not converged or singular: NaN z and HR, never HR 1).
+    the analysis failed (NaN z and HR, never HR 1): for the Cox analysis, a fit whose
+    log-likelihood did not converge or whose ARM coefficient R flags "may be infinite" (an
+    arm without deaths); a fit with an infinite NUISANCE coefficient (a factor level without
+    deaths) but a finite arm coefficient is a valid analysis with its arm z (as R ``coxph``).
     :attr:`power` is computed over the successful analyses; :attr:`n_failed` counts the rest.
     """
 
@@ -486,8 +499,9 @@ class SimulationResult(Result):
 
     @property
     def n_failed(self) -> int:
-        """Trials whose analysis failed (Cox fit not converged or singular, log-rank with no
-        deaths): their z and HR are NaN and they are left out of :attr:`power`."""
+        """Trials whose analysis failed (Cox fit not converged or with an infinite or singular
+        arm coefficient, log-rank with no deaths): their z and HR are NaN and they are left
+        out of :attr:`power` (none of them rejects)."""
         return int((~self.converged).sum())
 
     @property
@@ -566,8 +580,8 @@ class SimulationResult(Result):
                 f"alpha = {fmt_pct(self.scenario.alpha)}"
             )
         if self.n_failed:
-            why = ("Cox fits with an infinite coefficient (monotone likelihood: an arm or a covariate "
-                   "level without deaths) or no deaths at all" if self.analysis == "cox"
+            why = ("Cox fits whose arm coefficient may be infinite (monotone likelihood: an arm "
+                   "without deaths) or that did not converge" if self.analysis == "cox"
                    else "trials without deaths")
             lines.append(f"failed analyses (no estimate; left out of the {label}): {fmt_n(self.n_failed)} "
                          f"({fmt_pct(self.failed_fraction)}) - {why}")
@@ -628,7 +642,7 @@ def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int =
             fit = fit_cox_batch(data.time, data.event, data.covariates, engine=engine)
             z = fit.coef[:, 0] / fit.se[:, 0]
             hr = np.exp(fit.coef[:, 0])
-            conv = fit.converged
+            conv = np.isfinite(z)  # converged, arm coefficient finite (a nuisance may be infinite)
         else:
             lr = logrank_batch(data.time, data.event, data.arm)
             z, hr = lr.z, lr.hr
@@ -641,7 +655,7 @@ def simulate(scenario: Scenario | None = None, n_trials: int = 1000, seed: int =
         if "cox" in extra:
             fit = fit_cox_batch(data.time, data.event, data.covariates, engine=engine)
             zc = fit.coef[:, 0] / fit.se[:, 0]
-            more["cox"] = (zc, fit.converged & (np.abs(np.nan_to_num(zc)) > zcrit), fit.converged)
+            more["cox"] = (zc, np.isfinite(zc) & (np.abs(np.nan_to_num(zc)) > zcrit), np.isfinite(zc))
         for a in extra:
             extra[a].append(more[a])
         zs.append(z)

@@ -8,10 +8,16 @@
 # (arm, a normal covariate, a binary covariate), and writes, for each:
 #   cox      coxph for every combination of ties (efron, breslow) x entry (none: Surv(time, event);
 #            entry: Surv(entry, time, event)) x strata (none, + strata(strata)), converged tightly
-#            (eps 1e-12) -> coef, se, log-likelihood at the estimate and at 0;
+#            (eps 1e-12) -> coef, se, log-likelihood at the estimate and at 0, iterations,
+#            converged (iter <= iter.max) and the variables R flags "Loglik converged before
+#            variable k; coefficient may be infinite" (captured warning; 1-based indices);
 #   logrank  survdiff(Surv(time, event) ~ group [+ strata(strata)], rho = 0 and 1) -> chisq,
 #            observed and expected deaths of group 1 (summed over strata) and the variance;
 #   rmst     summary(survfit(Surv(time, event) ~ 1), rmean = tau) -> rmean and se(rmean).
+# Two more data sets have a monotone likelihood (Bryson & Johnson 1981): "no_death_level" (the
+# "continuous" data with no death where the binary covariate is 1) and "no_death_arm" (no death
+# in arm 1); for them only `cox` is computed, with R's default control (eps 1e-9, iter.max 20:
+# the flags and the stopping point depend on it).
 # The output (default tests/reference/survival_engine.json) holds the inputs and the results,
 # via jsonlite with 15 significant digits. Stops, writing nothing, if any value is missing.
 # Run from the repository root.
@@ -45,8 +51,25 @@ make_data <- function(kind, n, seed) {
 inputs <- list(continuous = make_data("continuous", 150, 11),
                heavy_ties = make_data("heavy_ties", 150, 12),
                small = make_data("small", 40, 13))
+monotone <- function(d, col) { d$event[d$X[[col]] == 1] <- 0; d }
+inputs$no_death_level <- monotone(inputs$continuous, 3)
+inputs$no_death_arm <- monotone(inputs$continuous, 1)
+MONOTONE <- c("no_death_level", "no_death_arm")
 
-ctl <- coxph.control(eps = 1e-12, toler.chol = 1e-13, iter.max = 100)
+ctl_tight <- coxph.control(eps = 1e-12, toler.chol = 1e-13, iter.max = 100)
+ctl_default <- coxph.control()
+# coxph with the "may be infinite" warning captured: which variables (1-based) R flagged
+fit_flagged <- function(expr) {
+  flagged <- integer(0)
+  fit <- withCallingHandlers(expr, warning = function(w) {
+    m <- regmatches(conditionMessage(w), regexec("converged before variable +([0-9,]+)", conditionMessage(w)))[[1]]
+    if (length(m) == 2) {
+      flagged <<- as.integer(strsplit(m[2], ",")[[1]])
+      invokeRestart("muffleWarning")
+    }
+  })
+  list(fit = fit, flagged = flagged)
+}
 need <- function(x, what) {
   if (length(x) == 0 || any(!is.finite(x))) stop(paste("missing or non-finite result:", what))
   unname(x)
@@ -56,14 +79,23 @@ results <- list()
 for (nm in names(inputs)) {
   d <- inputs[[nm]]
   X <- do.call(cbind, d$X)
+  ctl <- if (nm %in% MONOTONE) ctl_default else ctl_tight
   cox <- list()
   for (ties in c("efron", "breslow")) for (en in c("none", "entry")) for (st in c("none", "strata")) {
     y <- if (en == "entry") Surv(d$entry, d$time, d$event) else Surv(d$time, d$event)
-    fit <- if (st == "strata") coxph(y ~ X + strata(d$strata), ties = ties, control = ctl)
-           else coxph(y ~ X, ties = ties, control = ctl)
+    ff <- fit_flagged(if (st == "strata") coxph(y ~ X + strata(d$strata), ties = ties, control = ctl)
+                      else coxph(y ~ X, ties = ties, control = ctl))
+    fit <- ff$fit
     key <- paste(ties, en, st, sep = "|")
     cox[[key]] <- list(coef = need(coef(fit), key), se = need(sqrt(diag(fit$var)), key),
-                       loglik = need(fit$loglik[2], key), loglik_null = need(fit$loglik[1], key))
+                       loglik = need(fit$loglik[2], key), loglik_null = need(fit$loglik[1], key),
+                       iter = fit$iter, converged = fit$iter <= ctl$iter.max,
+                       infinite = I(ff$flagged))
+  }
+  if (nm %in% MONOTONE) {
+    if (!any(sapply(cox, function(z) length(z$infinite) > 0))) stop(paste("no infinite flag in", nm))
+    results[[nm]] <- list(cox = cox)
+    next
   }
   lr <- list()
   for (rho in c(0, 1)) for (st in c("none", "strata")) {

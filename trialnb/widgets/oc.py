@@ -98,13 +98,14 @@ FAILED_WARNING_FRACTION = 0.01
 
 def failure_warning_html(res: SimulationResult) -> str:
     """A visible warning (CSS class ``trialnb-warning``) when more than 1% of the simulated
-    analyses failed (a Cox fit with an infinite coefficient, or no deaths): the power shown is
+    analyses failed (a Cox fit whose arm coefficient is infinite or that did not converge, or no
+    deaths): the power shown is
     then computed over the successful analyses only, which are not a random subset. Empty
     string otherwise."""
     if res.failed_fraction <= FAILED_WARNING_FRACTION:
         return ""
-    what = ("Cox fits failed: too few deaths, so an arm or a covariate level had none and its "
-            "coefficient is infinite" if res.analysis == "cox" else "log-rank tests had no deaths")
+    what = ("Cox fits failed: too few deaths, so an arm had none (its coefficient is infinite) "
+            "or the fit did not converge" if res.analysis == "cox" else "log-rank tests had no deaths")
     return (
         "<div class='trialnb-warning' style='color:#b00020;border:1px solid #b00020;padding:4px'>"
         f"<b>Warning:</b> {fmt_n(res.n_failed)} of {fmt_n(res.n_trials)} ({fmt_pct(res.failed_fraction)}) "
