@@ -368,8 +368,9 @@ class SequentialResult(Result):
 
     @property
     def failed_by_stage(self) -> np.ndarray:
-        """Trials whose analysis failed at each look they reached (NaN z: a Cox fit with an
-        infinite coefficient, or no deaths yet); such a look counts as "continue"."""
+        """Trials whose analysis failed at each look they reached (NaN z: a Cox fit whose arm
+        coefficient may be infinite or whose log-likelihood did not converge, as R would say;
+        or no deaths yet); such a look counts as "continue"."""
         return np.sum(self.reached & np.isnan(self.z), axis=0)
 
     @property
