@@ -138,23 +138,18 @@ print(f"estimated HR arm A vs B: {fmt_hr(float(np.exp(batch.coef[0, 0])))}")
 compare.round(6)
 
 # %% [markdown]
-# > **For reviewers.** `fit_cox_batch` (a wrapper of `trialnb.survival.fit_cox`, the package's
-# > one Cox engine) maximizes the Efron partial likelihood by Newton-Raphson with step halving,
-# > as R's `coxph` and lifelines do, and stops as `coxph` does (relative change of the
-# > log-likelihood below 1e-9). A coefficient that may be infinite (no death at one level of a
-# > factor: a monotone likelihood) is flagged as R flags it; the arm's estimate of that fit is
-# > still used. A fit whose *arm* coefficient may be infinite (no death in one arm), or that does
-# > not converge in 20 iterations, is reported as NaN, counted as failed, and left out of the
-# > power. `tests/test_survival.py` compares the engine with
-# > R `coxph` for both tie methods, with and without entry times and strata. The tests
-# > (`tests/test_fastsim.py`) compare coefficients and standard errors with lifelines to 1e-6
-# > on data sets with continuous times, heavy ties (whole months plus a block of censorings on
-# > one date) and a covariate level with no deaths in one arm, for both engines (numpy and
-# > numba), and the log-rank statistic and p-value with `lifelines.statistics.logrank_test`.
-# > lifelines' *default* stopping rule halts up to ~1e-4 short of the maximum (0.95-damped
-# > steps, relative log-likelihood change < 1e-9); with its tolerances tightened, as above,
-# > the two agree to about 1e-9. A hand-computed Efron likelihood with two tied deaths is in
-# > the tests too.
+# > **For reviewers.** `fit_cox_batch` wraps `trialnb.survival.fit_cox`, the package's one Cox
+# > engine: Efron partial likelihood, Newton-Raphson with step halving, stopping as R's `coxph`
+# > does (relative change of the log-likelihood below 1e-9). A coefficient that may be infinite
+# > (no death at one level of a factor) is flagged as R flags it, and the fit's arm estimate is
+# > still used; a fit whose *arm* coefficient may be infinite (no death in one arm), or that does
+# > not converge in 20 iterations, is NaN, counted as failed and left out of the power.
+# > `tests/test_survival.py` compares the engine with R `coxph` (both tie methods, with and
+# > without entry times and strata); `tests/test_fastsim.py` compares coefficients and SEs with
+# > lifelines to 1e-6 (continuous times, heavy ties, a level with no deaths in one arm; numpy and
+# > numba engines) and the log-rank test with lifelines'. lifelines' *default* stopping rule halts
+# > up to ~1e-4 short of the maximum; with its tolerances tightened, as above, the two agree to
+# > about 1e-9. A hand-computed Efron likelihood with two tied deaths is in the tests too.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The protocol's own assumptions
