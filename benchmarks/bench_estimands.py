@@ -27,14 +27,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _timing import timed  # noqa: E402  (benchmarks/ is the script folder)
+
 from trialnb import fastsim as fs  # noqa: E402
 from trialnb.fastsim_analyses import ANALYSES, analyse_trials  # noqa: E402
-
-
-def timed(fn, *args, **kwargs):
-    w0, c0 = time.perf_counter(), time.process_time()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - w0, time.process_time() - c0
 
 
 def main() -> int:

@@ -29,21 +29,16 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _timing import timed, row as _row  # noqa: E402  (benchmarks/ is the script folder)
+
 from lifelines import CoxPHFitter  # noqa: E402
 from lifelines.statistics import logrank_test  # noqa: E402
 
 from trialnb import fastsim as fs  # noqa: E402
 
 
-def timed(fn, *args, **kwargs):
-    w0, c0 = time.perf_counter(), time.process_time()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - w0, time.process_time() - c0
-
-
 def row(label: str, wall: float, cpu: float | None = None, note: str = "") -> None:
-    cpu_s = f"{cpu:8.2f}" if cpu is not None else " " * 8
-    print(f"{label:<52s} {wall:9.3f} {cpu_s}  {note}")
+    _row(label, wall, cpu, note, width=52)
 
 
 def main() -> None:

@@ -30,6 +30,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _timing import timed, row  # noqa: E402  (benchmarks/ is the script folder)
+
 from lifelines import CoxPHFitter  # noqa: E402
 
 from trialnb import fastsim as fs  # noqa: E402
@@ -46,17 +48,6 @@ for (k in seq_along(d$time)) {
 }
 cat(proc.time()[["elapsed"]] - t0)
 """
-
-
-def timed(fn, *args, **kwargs):
-    w0, c0 = time.perf_counter(), time.process_time()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - w0, time.process_time() - c0
-
-
-def row(label: str, wall: float, cpu: float | None = None, note: str = "") -> None:
-    cpu_s = f"{cpu:8.2f}" if cpu is not None else " " * 8
-    print(f"{label:<50s} {wall:9.3f} {cpu_s}  {note}")
 
 
 def main() -> None:

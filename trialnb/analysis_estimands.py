@@ -28,6 +28,7 @@ from scipy import stats
 from . import survival as _surv
 from . import survival_weighted as _sw
 from .protocol import ARM_CODES, FACTOR_NAMES
+from .results import Result
 from .report import fmt_hr, fmt_num, fmt_p, fmt_pct
 
 __all__ = ["MaxComboResult", "MilestoneResult", "PiecewiseHRResult", "RMSTResult", "WeightedLogrankResult",
@@ -75,12 +76,8 @@ def _p(p: float) -> str:
     return fmt_p(p) if math.isfinite(p) else "p not available"
 
 
-def _frame_html(obj: Any) -> str:
-    return obj.to_frame().to_html(float_format=lambda v: f"{v:.4g}")
-
-
 @dataclass(frozen=True)
-class MilestoneResult:
+class MilestoneResult(Result):
     """Survival at ``tau`` months per arm (Kaplan-Meier, Greenwood SE) and three contrasts:
     the difference S_A - S_B (Wald CI, z test), the complementary log-log contrast
     log(-log S_A) - log(-log S_B) (= log of the ratio of cumulative hazards at tau; delta
@@ -122,8 +119,6 @@ class MilestoneResult:
                 f"to {fmt_num(100 * self.diff_upper, 1)}), {_p(self.p_value)}; "
                 f"complementary log-log {_p(self.cloglog_p)}; ratio {fmt_num(self.ratio, 3)}")
 
-    def _repr_html_(self) -> str:
-        return _frame_html(self)
 
 
 def milestone(data: Any, tau: float = 24.0) -> MilestoneResult:
@@ -150,7 +145,7 @@ def milestone(data: Any, tau: float = 24.0) -> MilestoneResult:
 
 
 @dataclass(frozen=True)
-class RMSTResult:
+class RMSTResult(Result):
     """Restricted mean survival time up to ``tau`` per arm (months, SE as R
     ``summary(survfit(...), rmean = tau)``) and the difference A - B with Wald CI and z test."""
 
@@ -178,8 +173,6 @@ class RMSTResult:
                 f"difference {fmt_num(self.difference, 2)} months (95% CI {fmt_num(self.diff_lower, 2)} to "
                 f"{fmt_num(self.diff_upper, 2)}), {_p(self.p_value)}")
 
-    def _repr_html_(self) -> str:
-        return _frame_html(self)
 
 
 def rmst_difference(data: Any, tau: float = 24.0) -> RMSTResult:
@@ -195,7 +188,7 @@ def rmst_difference(data: Any, tau: float = 24.0) -> RMSTResult:
 
 
 @dataclass(frozen=True)
-class WeightedLogrankResult:
+class WeightedLogrankResult(Result):
     """Fleming-Harrington FH(rho, gamma) weighted log-rank test of A vs B: ``u`` = weighted
     O - E of arm A, ``variance``, ``z`` (< 0 favours A), two-sided ``p_value``."""
 
@@ -216,8 +209,6 @@ class WeightedLogrankResult:
         return (f"FH({self.rho:g}, {self.gamma:g}) log-rank{' stratified' if self.stratified else ''}: "
                 f"z = {fmt_num(self.z, 3)}, {_p(self.p_value)}")
 
-    def _repr_html_(self) -> str:
-        return _frame_html(self)
 
 
 def _with_strata(data: Any, strata: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
@@ -243,7 +234,7 @@ def weighted_logrank(data: Any, rho: float = 0.0, gamma: float = 0.0, strata: An
 
 
 @dataclass(frozen=True)
-class MaxComboResult:
+class MaxComboResult(Result):
     """MaxCombo test: the FH statistics ``z`` (K,), their correlation ``corr`` (K, K), the
     statistic max |z| and its two-sided ``p_value`` from the multivariate normal."""
 
@@ -263,8 +254,6 @@ class MaxComboResult:
                 f"{_p(self.p_value)} (multivariate normal; smallest single "
                 f"{_p(float(2 * stats.norm.sf(self.statistic)))})")
 
-    def _repr_html_(self) -> str:
-        return _frame_html(self)
 
 
 def maxcombo(data: Any, weights: Sequence[tuple[float, float]] = _sw.FH_MAXCOMBO, strata: Any = None) -> MaxComboResult:
@@ -279,7 +268,7 @@ def maxcombo(data: Any, weights: Sequence[tuple[float, float]] = _sw.FH_MAXCOMBO
 
 
 @dataclass(frozen=True)
-class PiecewiseHRResult:
+class PiecewiseHRResult(Result):
     """Hazard ratio A vs B before and after ``change_point`` (months) from one Cox model with
     arm x period terms, 95% CIs, and the Wald test that the two are equal."""
 
@@ -306,8 +295,6 @@ class PiecewiseHRResult:
                 f"after {fmt_hr(self.hr_after, self.lower_after, self.upper_after)}; "
                 f"test of equal HRs {_p(self.p_equal)}")
 
-    def _repr_html_(self) -> str:
-        return _frame_html(self)
 
 
 def piecewise_hr(data: Any, change_point: float = 6.0) -> PiecewiseHRResult:
