@@ -21,9 +21,11 @@ __all__ = [
     "BiasParameterError",
     "DesignError",
     "OutputFolderError",
+    "OutsideDataError",
     "PatientRecordError",
     "SampleSizeError",
     "ScenarioError",
+    "TrialAnalysisError",
     "TrialDataError",
 ]
 
@@ -101,3 +103,15 @@ class AnswerError(ValueError):
     """Raised by the exercise checkers (:mod:`trialnb.exercises`) for an answer that cannot be
     read in the form an exercise expects; the message says what was given and which forms are
     accepted. Checkers turn it into a "Cannot check" verdict."""
+
+
+class OutsideDataError(ValueError):
+    """Raised when an estimate is asked for where the data cannot give one: a Kaplan-Meier
+    survival or a restricted mean at a time beyond a group's last follow-up (the curve is
+    not defined there unless it has already reached 0), as R survRM2 refuses such a tau."""
+
+
+class TrialAnalysisError(ValueError):
+    """Raised by the one-trial analysis layer (:mod:`trialnb.analysis`, the interim report) when
+    the data cannot be analysed as asked: a missing column, an unknown arm or level, a cut-off
+    outside the data."""

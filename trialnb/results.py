@@ -54,4 +54,4 @@ class Result:
     def _repr_html_(self) -> str:
         body = "<br>".join(html.escape(line) for line in self.summary().splitlines())
         return (f"<div class='trialnb-result'><p><b>{html.escape(type(self).__name__)}</b>: {body}</p>"
-                f"{self.to_frame().to_html(border=0, na_rep='NA')}</div>")
+                f"{self.to_frame().to_html(border=0, na_rep='NA', max_rows=60)}</div>")

@@ -55,6 +55,7 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from .errors import SampleSizeError
+from .plan import PLAN, TrialPlan
 from .protocol import PROTOCOL
 from .report import fmt_n, fmt_num, fmt_pct
 from .validation import (check_choice, check_hazard_ratio, check_nonnegative, check_positive, check_probability,
@@ -78,7 +79,6 @@ __all__ = [
     "median_from_hazard",
     "power",
     "power_curve",
-    "protocol_sample_size",
     "proportion_sample_size",
     "sample_size",
     "schoenfeld_events",
@@ -481,31 +481,54 @@ class SampleSize(_ArmTotals, _StepsTable):
 
 
 def sample_size(
-    hazard_ratio: float,
-    alpha: float = 0.05,
-    power: float = 0.80,
+    hazard_ratio: float | None = None,
+    alpha: float | None = None,
+    power: float | None = None,
     allocation_ratio: float = 1.0,
-    sided: int = 2,
+    sided: int | None = None,
     method: str = "schoenfeld",
-    control_hazard: float = PROTOCOL.design.control_hazard_per_month,
-    accrual_time: float = 0.0,
-    follow_up_time: float = PROTOCOL.design.horizon_months,
-    dropout_hazard: float = 0.0,
-    loss_to_follow_up: float = 0.0,
+    control_hazard: float | None = None,
+    accrual_time: float | None = None,
+    follow_up_time: float | None = None,
+    dropout_hazard: float | None = None,
+    loss_to_follow_up: float | None = None,
+    *,
+    plan: TrialPlan = PLAN,
 ) -> SampleSize:
     """Events and patients for a two-arm survival trial, with every step recorded.
 
+    Every argument left ``None`` is read from ``plan`` (default :data:`trialnb.plan.PLAN`), so
+    ``sample_size()`` is the plan's own calculation and ``sample_size(plan=p)`` follows a changed
+    plan: ``hazard_ratio`` and ``power`` from ``plan.design``, ``alpha`` and ``sided`` from
+    ``plan.analysis``, ``control_hazard`` = -ln(control_survival) / horizon, and the follow-up of
+    the primary endpoint: every patient followed exactly ``plan.analysis.censor_months``
+    (``accrual_time`` 0; with ``censor_months=None``, uniform accrual over
+    ``design.accrual_months`` and analysis ``design.horizon_months`` after its end), no drop-out
+    in Pr(event) (``dropout_hazard`` 0) and N inflated by ``design.loss_to_follow_up`` -- the
+    protocol's own construction, at full precision. An argument given explicitly wins.
+
     Events by :func:`schoenfeld_events` or :func:`freedman_events`; Pr(event) by
     :func:`event_probability`; ``n_total = events / Pr(event)`` (unrounded, as rpact's
-    ``maxNumberOfSubjects``). The defaults of the time arguments are the protocol's
-    (months): control hazard 0.5/24 per month, every patient followed exactly 24 months.
+    ``maxNumberOfSubjects``).
 
     Two different losses, two names (the package's vocabulary): ``dropout_hazard`` is the
     exponential drop-out rate per month that lowers Pr(event) (a drop-out probability ``p`` by
-    24 months is ``-ln(1 - p) / 24``; ``dropout_probability`` of the simulators);
+    24 months is ``-ln(1 - p) / 24``; ``dropout_probability`` of the plan's design);
     ``loss_to_follow_up`` is the protocol's N-inflation fraction: each arm is divided by
     ``1 - loss_to_follow_up`` and rounded up (the protocol's "10% loss of patients").
     """
+    d, an = plan.design, plan.analysis
+    hazard_ratio = d.hazard_ratio if hazard_ratio is None else hazard_ratio
+    alpha = an.alpha if alpha is None else alpha
+    power = d.power if power is None else power
+    sided = an.sided if sided is None else sided
+    control_hazard = d.control_hazard if control_hazard is None else control_hazard
+    if accrual_time is None:
+        accrual_time = 0.0 if an.censor_months is not None else d.accrual_months
+    if follow_up_time is None:
+        follow_up_time = an.censor_months if an.censor_months is not None else d.horizon_months
+    dropout_hazard = 0.0 if dropout_hazard is None else dropout_hazard
+    loss_to_follow_up = d.loss_to_follow_up if loss_to_follow_up is None else loss_to_follow_up
     method = _method(method)
     ev = _events(hazard_ratio, alpha, power, allocation_ratio, sided, method)
     hr, r = float(hazard_ratio), float(allocation_ratio)
@@ -558,20 +581,6 @@ def sample_size(
         n_control=n_c, n_treatment=n_t, n_control_after_loss=n_c_l, n_treatment_after_loss=n_t_l,
         steps=steps, title=f"Sample size ({method.capitalize()}, HR {fmt_num(hr, 3)})",
     )
-
-
-def protocol_sample_size(accrual_time: float = 0.0, follow_up_time: float | None = None, **overrides: Any) -> SampleSize:
-    """:func:`sample_size` with every design parameter taken from ``PROTOCOL.design``
-    (months); keyword ``overrides`` replace single arguments."""
-    d = PROTOCOL.design
-    kw: dict[str, Any] = dict(
-        hazard_ratio=d.hazard_ratio, alpha=d.alpha, power=d.power, allocation_ratio=d.allocation_ratio,
-        sided=d.sided, control_hazard=d.control_hazard_per_month, accrual_time=accrual_time,
-        follow_up_time=d.horizon_months if follow_up_time is None else follow_up_time,
-        loss_to_follow_up=d.loss_to_follow_up,
-    )
-    kw.update(overrides)
-    return sample_size(**kw)
 
 
 # ---------------------------------------------------------------------------------------
@@ -648,25 +657,6 @@ def proportion_sample_size(
         n_control=nc_r, n_treatment=nt_r, n_control_after_loss=nc_l, n_treatment_after_loss=nt_l,
         steps=steps, title=f"Two proportions, {fmt_pct(pc)} vs {fmt_pct(pt)}",
     )
-
-
-# ---------------------------------------------------------------------------------------
-# the protocol audit lives in trialnb.protocol_audit and the group-sequential sample size in
-# trialnb.monitoring.sample_size (both use the formulas above; the fixed design is the one-look case)
-
-_MOVED = {"protocol_audit": "protocol_audit", "RCT_EFFECT_SIZES": "protocol_audit",
-          "power_at_effect_sizes": "protocol_audit", "sequential_sample_size": "monitoring.sample_size",
-          "SequentialSampleSize": "monitoring.sample_size"}
-
-
-def __getattr__(name: str) -> Any:
-    """Names that moved to :mod:`trialnb.protocol_audit` and :mod:`trialnb.monitoring.sample_size`
-    stay importable from here."""
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(f"trialnb.{_MOVED[name]}"), name)
-    raise AttributeError(f"module 'trialnb.sample_size' has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------- closed forms used by fastsim

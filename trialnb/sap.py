@@ -39,7 +39,7 @@ from .randomization import PocockSimon
 from .report import fmt_n, fmt_num, fmt_pct, fmt_value
 from .sample_size import _ceil, event_probability, power, schoenfeld_events, z_value
 from .sap_document import DECIDE, FILLED, SAP, Amendment, Item, Numbers, Section
-from .survival_weighted import FH_MAXCOMBO
+from .survival import FH_MAXCOMBO
 
 __all__ = ["REFERENCES", "build_sap", "write_sap"]
 

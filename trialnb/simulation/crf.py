@@ -1,11 +1,11 @@
 """Seeded generator of synthetic NCT04697043 trial data in the CRF schema of :mod:`trialnb.data`.
 
-Every assumption is a field of :class:`TrialScenario` (named scenarios in :data:`SCENARIOS`).
+Every assumption is a field of :class:`CRFScenario` (named scenarios in :data:`SCENARIOS`).
 One call of :func:`simulate_study` runs the whole trial:
 
 1. **Screening.** Referred patients get a complete screening record (the fields of
    :data:`trialnb.eligibility.SCREENING_FIELDS`) and are screened with
-   :func:`trialnb.eligibility.screen`, until ``n_randomized`` are eligible. Referrals arrive
+   :func:`trialnb.eligibility.screen`, until ``n_patients`` are eligible. Referrals arrive
    at sorted uniform times over the accrual period (a Poisson process conditioned on the
    count), so entry is staggered and a CONSORT flow can be drawn from the screening log.
 2. **Allocation.** Eligible patients are allocated in order of entry by the allocation
@@ -24,7 +24,7 @@ One call of :func:`simulate_study` runs the whole trial:
    (allowed) or on patient request (a deviation).
 5. **Censoring.** Loss to follow-up (exponential drop-out, probability ``dropout_probability`` of
    being lost by 2 years) and
-   administrative censoring at the data cut-off (``accrual_months + follow_up_months``).
+   administrative censoring at the data cut-off (``accrual_months + horizon_months``).
 6. **Secondary endpoints.** Margin status, axillary dissection/radiotherapy, unplanned local
    therapies, and QoL scores (EORTC QLQ-C30 global health scale) at the scheduled visits.
 
@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping, Protocol
 
@@ -58,15 +58,16 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from ._deprecation import renamed_fields
-from .data import QOL_SCHEMA, QOL_VISITS, SCREENING_SCHEMA, TRIAL_SCHEMA, Column, data_dictionary
-from .eligibility import screen
-from . import population
-from .population import AGE, FACTOR_FREQUENCIES, P_ECOG2, PROGNOSTIC_HR, SITES
-from .data_rules import RULES, rules_table
-from .files import write_text_atomic
-from .protocol import FACTOR_NAMES, PROTOCOL
-from .validation import check_int, check_positive, check_probability, check_seed
+from .. import population
+from ..data import QOL_SCHEMA, QOL_VISITS, SCREENING_SCHEMA, TRIAL_SCHEMA, Column, data_dictionary
+from ..data_rules import RULES, rules_table
+from ..eligibility import screen
+from ..files import write_text_atomic
+from ..plan import DesignAssumptions
+from ..population import AGE, P_ECOG2, PROGNOSTIC_HR, SITES
+from ..protocol import FACTOR_NAMES
+from ..randomization import CompleteRandomization, PermutedBlock, PocockSimon
+from ..validation import check_positive, check_probability, check_seed
 
 __all__ = [
     "linear_predictor",
@@ -75,8 +76,9 @@ __all__ = [
     "SHIPPED_SCENARIOS",
     "SHIPPED_SEED",
     "Allocator",
+    "DESIGN_FIELDS",
     "SimulatedStudy",
-    "TrialScenario",
+    "CRFScenario",
     "baseline_cumulative_hazard",
     "build_data",
     "control_survival",
@@ -87,6 +89,13 @@ __all__ = [
 ]
 
 
+DESIGN_FIELDS: frozenset[str] = frozenset(f.name for f in fields(DesignAssumptions))
+"""The fields :class:`CRFScenario` takes from the plan's design."""
+
+_SHAPE_FIELDS = ("effect_delay_months", "early_hazard_ratio", "early_months", "non_compliance", "crossover",
+                 "crossover_months")
+
+
 class Allocator(Protocol):
     """Anything with ``assign(patient, rng)`` returning an object with ``.arm`` in {"A", "B"}."""
 
@@ -94,53 +103,31 @@ class Allocator(Protocol):
         ...
 
 
-@renamed_fields({"control_survival_2y": "control_survival", "treatment_hr": "hazard_ratio",
-                 "loss_2y": "dropout_probability"})
 @dataclass(frozen=True)
-class TrialScenario:
-    """Every assumption of one simulated trial (times in months, HRs as ratios).
+class CRFScenario(DesignAssumptions):
+    """The plan's design assumptions (:class:`trialnb.plan.DesignAssumptions`: the same fields,
+    names and defaults) extended with what a CRF-level trial needs besides: age and ECOG and
+    their prognostic effects, screening, the treatment course, secondary endpoints and QoL
+    (times in months, hazard ratios as ratios).
 
-    Defaults follow the protocol (N, accrual, control survival) and the simulated population
-    of :mod:`trialnb.population` (factor frequencies and prognostic HRs, with their sources;
-    ``references/clinical_evidence.md``); loss to follow-up and arm A not operated are
-    assumptions.
-
-    The vocabulary is the package's (the same names as :class:`trialnb.fastsim.Scenario`):
-
-    * ``control_survival``: 2-year (24-month) survival of the control arm (B), averaged over
-      the simulated population (the protocol's 0.60);
-    * ``hazard_ratio``: hazard ratio of allocation to arm A vs arm B (ITT, proportional hazards);
-    * ``dropout_probability``: probability that a patient is lost to follow-up by 2 years
-      (exponential drop-out, independent of arm). It is *not* ``loss_to_follow_up``, which
-      in :mod:`trialnb.sample_size` and the protocol is the fraction by which N is inflated.
-
-    The old keywords ``control_survival_2y``, ``treatment_hr`` and ``loss_2y`` are still
-    accepted for one release, with a :class:`DeprecationWarning`.
+    The survival model is the design's, with two extensions: a Weibull baseline
+    (``weibull_shape``; 1 = exponential, the design's) and the prognostic effects of age and
+    ECOG 2 besides the three factors (:mod:`trialnb.population`, with their sources). The
+    treatment effect ``hazard_ratio`` acts from randomization on every arm-A patient (the ITT
+    effect, see the module docstring), so the design's effect shapes (delay, early period,
+    non-compliance, crossover) are not modelled here: they must keep their defaults.
+    The screening, treatment-course and QoL values are assumptions (the evidence file's
+    ranges where it has them).
     """
 
     name: str = "protocol"
-    description: str = "protocol assumptions: HR 0.50, control 2-year survival 0.60"
-    # design (protocol, sample-size section)
-    n_randomized: int = 236
-    accrual_months: float = PROTOCOL.design.accrual_months
-    follow_up_months: float = PROTOCOL.design.horizon_months  # minimum follow-up; cut-off = accrual + this
-    control_survival: float = PROTOCOL.design.control_survival
-    hazard_ratio: float = PROTOCOL.design.hazard_ratio  # A vs B, ITT, proportional hazards
+    description: str = "protocol assumptions: HR 0.50, control 2-year survival exp(-0.5)"
     weibull_shape: float = 1.0
-    # baseline factor distribution (trialnb.population, with its sources)
-    site_probs: tuple[float, float, float] = tuple(FACTOR_FREQUENCIES["dominant_site"][s] for s in SITES)  # type: ignore[assignment]
-    p_hormone_receptor_positive: float = FACTOR_FREQUENCIES["hormone_receptor"]["positive"]
-    p_her2_positive: float = FACTOR_FREQUENCIES["her2"]["positive"]
     age_mean: float = AGE["mean"]
     age_sd: float = AGE["sd"]
     age_min: float = AGE["min"]
     age_max: float = AGE["max"]
     p_ecog2: float = P_ECOG2  # among patients fit for treatment; ECOG 0 and 1 share the rest equally
-    # prognostic hazard ratios (trialnb.population.PROGNOSTIC_HR, with its sources)
-    hr_visceral: float = PROGNOSTIC_HR["visceral"]  # vs bone
-    hr_soft_tissue: float = PROGNOSTIC_HR["soft_tissue"]  # vs bone
-    hr_receptor_negative: float = PROGNOSTIC_HR["hr_negative"]  # vs positive
-    hr_her2_positive: float = PROGNOSTIC_HR["her2_positive"]  # vs negative
     hr_age_per_decade_above_50: float = PROGNOSTIC_HR["age_per_decade_above_50"]  # (age - 50)/10 for age > 50 only
     hr_ecog2: float = PROGNOSTIC_HR["ecog2"]  # vs ECOG 0-1
     # screening (probability that a referred patient fails the item)
@@ -173,8 +160,6 @@ class TrialScenario:
     p_unplanned_breast_rt_not_operated: float = 0.15
     p_unplanned_breast_rt_operated: float = 0.04
     p_reexcision_if_involved: float = 0.50
-    # censoring
-    dropout_probability: float = 0.03  # lost to follow-up by 2 years (evidence 3.7: 2-5%)
     # QoL (EORTC QLQ-C30 global health status, 0-100)
     qol_baseline_mean: float = 62.0
     qol_patient_sd: float = 12.0
@@ -186,33 +171,30 @@ class TrialScenario:
     qol_attendance: float = 0.90
 
     def __post_init__(self) -> None:
-        check_int(self.n_randomized, "n_randomized", minimum=2)
-        for name in ("accrual_months", "follow_up_months", "weibull_shape", "age_sd", "qol_patient_sd",
-                     "qol_residual_sd"):
-            check_positive(getattr(self, name), name)
-        check_probability(self.control_survival, "control_survival", lo_open=True, hi_open=True)
-        for name in ("hazard_ratio", "hr_visceral", "hr_soft_tissue", "hr_receptor_negative", "hr_her2_positive",
-                     "hr_age_per_decade_above_50", "hr_ecog2", "progression_prognosis_slope"):
+        super().__post_init__()
+        for name in ("weibull_shape", "age_sd", "qol_patient_sd", "qol_residual_sd", "hr_age_per_decade_above_50",
+                     "hr_ecog2", "progression_prognosis_slope"):
             check_positive(getattr(self, name), name)
         for f in self.__dataclass_fields__:
-            if f.startswith("p_") or f == "qol_attendance":
+            if (f.startswith("p_") and f not in DESIGN_FIELDS) or f == "qol_attendance":
                 check_probability(getattr(self, f), f, lo_open=False, hi_open=False)
-        if len(self.site_probs) != 3 or any(p < 0 for p in self.site_probs) or abs(sum(self.site_probs) - 1) > 1e-9:
-            raise ValueError(f"site_probs must be three non-negative probabilities (bone, soft_tissue, visceral) "
-                             f"summing to 1, got {self.site_probs!r}")
         if not self.age_min < self.age_max or self.age_min < 18:
             raise ValueError(f"age_min/age_max must satisfy 18 <= age_min < age_max, got {self.age_min}, {self.age_max}")
         lo, hi = self.surgery_window
-        if not 0 < lo <= hi < self.follow_up_months:
-            raise ValueError(f"surgery_window must satisfy 0 < start <= end < follow_up_months, got {self.surgery_window}")
+        if not 0 < lo <= hi < self.horizon_months:
+            raise ValueError(f"surgery_window must satisfy 0 < start <= end < horizon_months, got {self.surgery_window}")
         if self.p_progression_arm_a in (0.0, 1.0):
             raise ValueError("p_progression_arm_a must lie strictly between 0 and 1")
-        check_probability(self.dropout_probability, "dropout_probability", lo_open=False, hi_open=True)
+        if not self.proportional:
+            raise ValueError("the CRF-level generator models the ITT effect from randomization: effect_delay_months, "
+                             "early_hazard_ratio/early_months, non_compliance and crossover must keep their defaults "
+                             f"(got {', '.join(k for k in self.differences() if k in _SHAPE_FIELDS)}); "
+                             "use trialnb.simulation.simulate for those shapes")
 
     @property
     def cutoff_month(self) -> float:
-        """Data cut-off, months after the start of accrual."""
-        return self.accrual_months + self.follow_up_months
+        """Data cut-off, months after the start of accrual: the end of accrual plus the horizon."""
+        return self.accrual_months + self.horizon_months
 
     def table(self) -> pd.DataFrame:
         """The scenario's assumptions as a (parameter, value) table."""
@@ -223,12 +205,13 @@ class TrialScenario:
         return pd.DataFrame({"parameter": list(d), "value": [str(v) for v in d.values()]})
 
 
-SCENARIOS: dict[str, TrialScenario] = {
-    "protocol": TrialScenario(),
-    "null": TrialScenario(name="null", description="no effect of surgery: HR 1.0 (type I error scenario)",
-                          hazard_ratio=1.0),
-    "realistic": TrialScenario(name="realistic", description="effect seen in randomized trials: HR 0.90 "
-                               "(RCT meta-analyses 0.87-0.97, references/clinical_evidence.md section 3)", hazard_ratio=0.90),
+SCENARIOS: dict[str, CRFScenario] = {
+    "protocol": CRFScenario(),
+    "null": CRFScenario(name="null", description="no effect of surgery: HR 1.0 (type I error scenario)",
+                        hazard_ratio=1.0),
+    "realistic": CRFScenario(name="realistic", description="a deliberately hopeful effect, HR 0.90: the "
+                             "randomized trials' pooled estimates are 0.93-1.03 (references/clinical_evidence.md, "
+                             "section 3)", hazard_ratio=0.90),
 }
 """Named scenarios: the protocol's design assumptions, the null (HR 1) and a realistic HR 0.90."""
 
@@ -238,7 +221,7 @@ SHIPPED_SEED: int = 20201120  # the trial's start date, 20 November 2020
 
 # ---------------------------------------------------------------- population model
 
-def _age_weights(s: TrialScenario) -> tuple[np.ndarray, np.ndarray]:
+def _age_weights(s: CRFScenario) -> tuple[np.ndarray, np.ndarray]:
     """Integer ages and their probabilities: Normal(mean, sd) truncated to [min, max], rounded."""
     ages = np.arange(math.ceil(s.age_min), math.floor(s.age_max) + 1, dtype=float)
     edges_lo = np.clip(ages - 0.5, s.age_min, s.age_max)
@@ -248,25 +231,25 @@ def _age_weights(s: TrialScenario) -> tuple[np.ndarray, np.ndarray]:
     return ages, w / w.sum()
 
 
-def linear_predictor(s: TrialScenario, site: np.ndarray, receptor: np.ndarray, her2: np.ndarray,
+def linear_predictor(s: CRFScenario, site: np.ndarray, receptor: np.ndarray, her2: np.ndarray,
                      age: np.ndarray, ecog: np.ndarray) -> np.ndarray:
     """Prognostic log-hazard x'beta (arm excluded) for arrays of patient characteristics."""
     return population.linear_predictor(site, receptor, her2, age=age, ecog=ecog, hazard_ratios=_hazard_ratios(s))
 
 
-def _hazard_ratios(s: TrialScenario) -> dict[str, float]:
+def _hazard_ratios(s: CRFScenario) -> dict[str, float]:
     """The scenario's prognostic hazard ratios under :data:`trialnb.population.PROGNOSTIC_HR`'s keys."""
-    return {"visceral": s.hr_visceral, "soft_tissue": s.hr_soft_tissue, "hr_negative": s.hr_receptor_negative,
+    return {"visceral": s.hr_visceral, "soft_tissue": s.hr_soft_tissue, "hr_negative": s.hr_hr_negative,
             "her2_positive": s.hr_her2_positive, "ecog2": s.hr_ecog2,
             "age_per_decade_above_50": s.hr_age_per_decade_above_50}
 
 
-def _population(s: TrialScenario) -> tuple[np.ndarray, np.ndarray]:
+def _population(s: CRFScenario) -> tuple[np.ndarray, np.ndarray]:
     """(weights, linear predictors) over every combination of site, receptor, HER2, ECOG 2 and age."""
     ages, aw = _age_weights(s)
     w_list, lp_list = [], []
     for si, site in enumerate(SITES):
-        for rec, pr in (("positive", s.p_hormone_receptor_positive), ("negative", 1 - s.p_hormone_receptor_positive)):
+        for rec, pr in (("positive", s.p_hr_positive), ("negative", 1 - s.p_hr_positive)):
             for h2, ph in (("positive", s.p_her2_positive), ("negative", 1 - s.p_her2_positive)):
                 for ec, pe in ((2, s.p_ecog2), (0, 1 - s.p_ecog2)):
                     w_list.append(s.site_probs[si] * pr * ph * pe * aw)
@@ -276,13 +259,13 @@ def _population(s: TrialScenario) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(w_list), np.concatenate(lp_list)
 
 
-def control_survival(s: TrialScenario, baseline_h24: float, t: float = 24.0, hr: float = 1.0) -> float:
+def control_survival(s: CRFScenario, baseline_h24: float, t: float = 24.0, hr: float = 1.0) -> float:
     """Population-averaged survival at ``t`` months: sum_x w_x exp(-Lambda0 (t/24)^k exp(lp_x) hr)."""
     w, lp = _population(s)
     return float(np.sum(w * np.exp(-baseline_h24 * (t / 24.0) ** s.weibull_shape * np.exp(lp) * hr)))
 
 
-def baseline_cumulative_hazard(s: TrialScenario) -> float:
+def baseline_cumulative_hazard(s: CRFScenario) -> float:
     """Lambda0 = baseline cumulative hazard at 24 months such that arm B's averaged S(24) = target.
 
     Solves ``sum_x w_x exp(-Lambda0 exp(lp_x)) = control_survival`` by Brent's method; the
@@ -309,7 +292,7 @@ def _streams(seed: int) -> dict[str, np.random.Generator]:
     return {n: np.random.default_rng(c) for n, c in zip(names, children)}
 
 
-def _screening_record(s: TrialScenario, rng: np.random.Generator) -> dict[str, Any]:
+def _screening_record(s: CRFScenario, rng: np.random.Generator) -> dict[str, Any]:
     """One referred patient's complete screening record (fields of eligibility.SCREENING_FIELDS)."""
     u = rng.random(20)
     lo, hi = special.ndtr((s.age_min - s.age_mean) / s.age_sd), special.ndtr((s.age_max - s.age_mean) / s.age_sd)
@@ -320,7 +303,7 @@ def _screening_record(s: TrialScenario, rng: np.random.Generator) -> dict[str, A
         ecog = 2 if u[2] < s.p_ecog2 else (0 if u[3] < 0.5 else 1)
     else:
         ecog = 3
-    rec = "unknown" if u[4] < s.p_receptor_unknown else ("positive" if u[5] < s.p_hormone_receptor_positive else "negative")
+    rec = "unknown" if u[4] < s.p_receptor_unknown else ("positive" if u[5] < s.p_hr_positive else "negative")
     her2 = "unknown" if u[6] < s.p_her2_unknown else ("positive" if u[7] < s.p_her2_positive else "negative")
     site = SITES[int(np.searchsorted(np.cumsum(s.site_probs), u[8], side="right").clip(0, 2))]
     t4 = bool(u[9] < s.p_t4)
@@ -348,19 +331,19 @@ def _screening_record(s: TrialScenario, rng: np.random.Generator) -> dict[str, A
     }
 
 
-def simulate_screening(scenario: TrialScenario, seed: int) -> pd.DataFrame:
+def simulate_screening(scenario: CRFScenario, seed: int) -> pd.DataFrame:
     """Screening log: referred patients screened with :func:`trialnb.eligibility.screen`.
 
-    Patients are referred until ``scenario.n_randomized`` are eligible; referral times are
+    Patients are referred until ``scenario.n_patients`` are eligible; referral times are
     sorted uniforms over the accrual period. Eligible patients get trial numbers P001, ...
     in order of referral (randomization immediately after screening). Columns follow
     :data:`trialnb.data.SCREENING_SCHEMA`.
     """
-    if not isinstance(scenario, TrialScenario):
-        raise ValueError(f"scenario must be a TrialScenario, got {type(scenario).__name__}")
+    if not isinstance(scenario, CRFScenario):
+        raise ValueError(f"scenario must be a CRFScenario, got {type(scenario).__name__}")
     rng = _streams(seed)["screening"]
     records, n_elig = [], 0
-    while n_elig < scenario.n_randomized:
+    while n_elig < scenario.n_patients:
         r = _screening_record(scenario, rng)
         res = screen(r)
         r["eligible"] = int(res.eligible)
@@ -368,7 +351,7 @@ def simulate_screening(scenario: TrialScenario, seed: int) -> pd.DataFrame:
         n_elig += res.eligible
         records.append(r)
     months = np.sort(rng.uniform(0.0, scenario.accrual_months, size=len(records)))
-    width = max(3, len(str(scenario.n_randomized)))
+    width = max(3, len(str(scenario.n_patients)))
     k = 0
     for i, r in enumerate(records):
         r["screening_id"] = f"S{i + 1:04d}"
@@ -391,7 +374,7 @@ def simulate_screening(scenario: TrialScenario, seed: int) -> pd.DataFrame:
 class SimulatedStudy:
     """One simulated trial: the CRF dataset, the screening log and the long-format QoL visits."""
 
-    scenario: TrialScenario
+    scenario: CRFScenario
     seed: int
     trial: pd.DataFrame
     screening: pd.DataFrame
@@ -399,31 +382,33 @@ class SimulatedStudy:
     truth: dict[str, float] = field(default_factory=dict)
 
 
-def _default_allocator() -> Allocator:
-    try:
-        from .randomization import PocockSimon
-    except ImportError as exc:  # pragma: no cover - only while randomization.py is being written
-        raise ImportError("trialnb.randomization.PocockSimon is not available; pass allocator=... "
-                          "(any object with assign(patient, rng) -> .arm)") from exc
-    return PocockSimon()
+def _default_allocator(s: CRFScenario) -> Allocator:
+    """The design's allocation: Pocock-Simon minimization with its p, unstratified permuted
+    blocks of its size, or a fair coin."""
+    if s.allocation == "minimization":
+        return PocockSimon(p=s.minimization_p)
+    if s.allocation == "blocks":
+        return PermutedBlock(block_sizes=(s.block_size,))
+    return CompleteRandomization()
 
 
 def _r2(x: np.ndarray | float) -> np.ndarray:
     return np.round(np.asarray(x, dtype=float), 2)
 
 
-def simulate_study(scenario: TrialScenario, seed: int, allocator: Allocator | None = None) -> SimulatedStudy:
+def simulate_study(scenario: CRFScenario, seed: int, allocator: Allocator | None = None) -> SimulatedStudy:
     """Run the whole synthetic trial (see the module docstring for the model, step by step).
 
     ``allocator`` is any object with ``assign(patient, rng)`` returning something with
     ``.arm`` in {"A", "B"}; it is deep-copied first, so the caller's object is left untouched
     and repeated calls with the same seed give identical data. Default: a fresh
-    :class:`trialnb.randomization.PocockSimon` (minimization on the protocol's factors).
+    allocation of the design: :class:`trialnb.randomization.PocockSimon` with its ``minimization_p``
+    (minimization on the protocol's factors) by default.
     """
-    if not isinstance(scenario, TrialScenario):
-        raise ValueError(f"scenario must be a TrialScenario, got {type(scenario).__name__}")
+    if not isinstance(scenario, CRFScenario):
+        raise ValueError(f"scenario must be a CRFScenario, got {type(scenario).__name__}")
     if allocator is None:
-        allocator = _default_allocator()
+        allocator = _default_allocator(scenario)
     elif not callable(getattr(allocator, "assign", None)):
         raise ValueError(f"allocator must have an assign(patient, rng) method, got {type(allocator).__name__}")
     else:
@@ -535,7 +520,7 @@ def simulate_study(scenario: TrialScenario, seed: int, allocator: Allocator | No
     return SimulatedStudy(s, int(seed), trial, screening, qol, truth)
 
 
-def _simulate_qol(s: TrialScenario, trial: pd.DataFrame, t_death: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+def _simulate_qol(s: CRFScenario, trial: pd.DataFrame, t_death: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
     """QoL visits (long format): a random-intercept model on the QLQ-C30 global health scale.
 
     score = mean + patient effect + slope*t + shifts (ECOG 2, 6 months before death, first
@@ -562,7 +547,7 @@ def _simulate_qol(s: TrialScenario, trial: pd.DataFrame, t_death: np.ndarray, rn
     return pd.DataFrame(rows, columns=[c.name for c in QOL_SCHEMA])
 
 
-def simulate_trial(scenario: TrialScenario, seed: int, allocator: Allocator | None = None) -> pd.DataFrame:
+def simulate_trial(scenario: CRFScenario, seed: int, allocator: Allocator | None = None) -> pd.DataFrame:
     """The CRF dataset of one simulated trial (:data:`trialnb.data.TRIAL_SCHEMA` columns).
 
     Same as ``simulate_study(scenario, seed, allocator).trial``; see :func:`simulate_study`.
@@ -615,11 +600,11 @@ the regenerated ones.
   every scenario and only the outcomes differ;
 - referred patients screened with `trialnb.eligibility.screen` until {n} were eligible;
   staggered entry over {accrual:g} months; data cut-off at month {cutoff:g};
-- allocation by minimization: `trialnb.randomization.PocockSimon()` (defaults);
+- allocation by minimization: `trialnb.randomization.PocockSimon(p=0.8)` (the plan's design);
 - survival: proportional hazards, exponential baseline calibrated so that arm B's
   population 2-year survival is {s2:.2f}; factor frequencies and prognostic HRs from
   `trialnb.evidence` (written up in `references/clinical_evidence.md`, section 5);
-- every assumption: `scenarios.csv` (one column per scenario) and `trialnb.simulation.TrialScenario`.
+- every assumption: `scenarios.csv` (one column per scenario) and `trialnb.simulation.CRFScenario`.
 
 ## Which effect do these data contain (the estimand)
 The "true effect of surgery" of each scenario (`hazard_ratio`) is a hazard ratio of
@@ -702,7 +687,7 @@ def build_data(out_dir: Path, seed: int = SHIPPED_SEED, scenarios: tuple[str, ..
     paths.append(_write_csv(rules_table(), out_dir / "cross_field_rules.csv"))
     files.append(("cross_field_rules.csv", "every cross-field rule the loaders check: file, rule, columns, requirement"))
     base = SCENARIOS[scenarios[0]]
-    readme = _README.format(seed=seed, n=base.n_randomized, accrual=base.accrual_months, cutoff=base.cutoff_month,
+    readme = _README.format(seed=seed, n=base.n_patients, accrual=base.accrual_months, cutoff=base.cutoff_month,
                             s2=base.control_survival,
                             files="\n".join(f"| `{f}` | {d} |" for f, d in files + [("README.md", "this file")]),
                             rules="\n".join(f"| `{r.file}` | `{r.name}` | {r.description} |" for r in RULES))
@@ -710,7 +695,7 @@ def build_data(out_dir: Path, seed: int = SHIPPED_SEED, scenarios: tuple[str, ..
     return paths
 
 
-def scenario(name: str, **changes: Any) -> TrialScenario:
+def scenario(name: str, **changes: Any) -> CRFScenario:
     """A named scenario from :data:`SCENARIOS`, optionally with fields replaced."""
     if name not in SCENARIOS:
         raise ValueError(f"name must be one of {sorted(SCENARIOS)}, got {name!r}")

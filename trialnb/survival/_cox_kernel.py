@@ -1,30 +1,25 @@
-"""Compiled kernel of :mod:`trialnb.survival` (used only when numba is installed).
+"""Compiled kernel of the Cox model (:mod:`trialnb.survival.cox`; its numpy twin is
+``cox._values_numpy``).
 
 :func:`cox_values` computes, for each requested trial, the log partial likelihood, score and
 information at ``beta`` from the same sorted rows and index maps as
-``survival._values_numpy`` (see ``survival._RiskSets``): one backward pass over the rows
+``cox._values_numpy`` (see ``cox._RiskSets``): one backward pass over the rows
 sorted by (stratum, time) keeps running risk-set sums S0, S1, S2; a whole tie group is added
 before its deaths are scored (Efron fractions l/d, or Breslow), rows whose entry time is at
 or after the current time are removed (counting-process data), and the sums restart at each
 stratum. Parallel over trials (``prange``: both cores; ``cox_values_serial`` for a few
-trials). The Newton driver stays in ``survival._newton``. ``cache=True`` keeps the one-off compilation out of later processes.
+trials). The Newton driver stays in ``cox._newton``. ``cache=True`` keeps the one-off compilation out of later processes.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import types
 
 import numba as nb
 import numpy as np
 
-if not os.environ.get("NUMBA_THREADING_LAYER"):
-    # numba's default OpenMP layer keeps its threads spinning after each parallel call; on a
-    # shared 2-core machine that cost ~20 ms per Newton step (measured); the workqueue layer
-    # sleeps instead. Set before the first parallel launch; an explicit user choice wins.
-    nb.config.THREADING_LAYER = "workqueue"
-
+from .. import compiled  # noqa: F401  (sets numba's threading layer before any parallel launch)
 
 _P = -1  # the number of covariates the build is specialised for (-1: any, read from X)
 

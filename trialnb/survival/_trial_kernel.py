@@ -1,8 +1,7 @@
-"""Optional numba kernel for :mod:`trialnb.fastsim_analyses` (used only when numba is
-installed): one pass over each trial's sorted times gives the four Fleming-Harrington
+"""Compiled kernel of :func:`trialnb.survival.trial_statistics`: one pass over each trial's sorted times gives the four Fleming-Harrington
 numerators and their covariance (FH(0,0), FH(0,1), FH(1,0), FH(1,1)), Kaplan-Meier S(tau) with
 the Greenwood variance and the RMST to tau with R ``survfit``'s variance, per arm. Same
-formulas as the numpy versions in :mod:`trialnb.survival_weighted` (tested equal).
+formulas as the numpy twins in :mod:`trialnb.survival.logrank` and :mod:`trialnb.survival.km` (tested equal).
 ``cache=True`` keeps the compilation out of later processes.
 """
 
@@ -10,6 +9,8 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
+
+from .. import compiled  # noqa: F401  (sets numba's threading layer before any parallel launch)
 
 
 @nb.njit(cache=True, parallel=True)

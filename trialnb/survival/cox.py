@@ -1,8 +1,13 @@
-"""Cox proportional-hazards fits of :mod:`trialnb.survival` (its Cox driver) and the input
-checks and risk-set array helpers the whole survival engine shares.
+"""The Cox proportional-hazards model of the survival engine: :func:`fit_cox` and :class:`CoxResult`.
 
-Import the public names from :mod:`trialnb.survival` (``fit_cox``, ``CoxResult``,
-``cox_event_terms``, ``HAVE_NUMBA`` are re-exported there). The Newton driver follows R
+Batched over trials: arrays (R, n) and (R, n, p) give R independent fits, a single data set
+(n,), (n, p) one. Options, not separate models: ``ties`` ("efron" or "breslow"), ``entry``
+(counting-process rows (entry, time]: left truncation and time-varying covariates) and
+``strata`` (a separate baseline hazard per stratum). The risk-set sums are reverse cumulative
+sums over rows sorted by (stratum, time), so one likelihood evaluation costs O(n p^2) per
+trial; they are computed by the compiled kernel (:mod:`trialnb.survival._cox_kernel`,
+parallel over trials) or by its numpy twin (``engine="numpy"``), from the same prepared
+indices and to the same numbers. The Newton driver follows R
 ``coxph.fit`` (``coxfit6.c`` / ``agfit4.c``, survival 3.5): Newton-Raphson from 0, step halving
 when the log-likelihood decreases, convergence on the relative change of the log-likelihood,
 a Cholesky (LDL') decomposition that sets aside a singular direction, and R's flag of the
@@ -29,17 +34,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .validation import check_choice, check_int, check_positive
+from ..compiled import use_compiled
+from ..results import Result
+from ..validation import check_choice, check_int, check_positive
+from . import _cox_kernel
+from ._core import check_entry, check_strata, check_times, fwd, group_bounds, rev, sorted_rows, take
 
-try:  # optional acceleration (PyPI ``numba``); the numpy path gives the same numbers
-    from . import _survival_numba as _nbk
-except ImportError:  # pragma: no cover - depends on the environment
-    _nbk = None
-
-HAVE_NUMBA: bool = _nbk is not None
-"""Whether the compiled kernel is available (``engine="auto"`` then uses it)."""
-
-__all__ = ["HAVE_NUMBA", "CoxResult", "cox_event_terms", "fit_cox"]
+__all__ = ["CoxResult", "Engine", "Ties", "cox_event_terms", "fit_cox"]
 
 Ties = Literal["efron", "breslow"]
 Engine = Literal["auto", "numpy", "numba"]
@@ -49,103 +50,7 @@ _TOLER_CHOL = np.finfo(float).eps ** 0.75  # R coxph.control toler.chol: pivot b
 
 
 
-# ---- Input checks
-
-def _as_2d(name: str, a: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    x = np.asarray(a)
-    if x.ndim == 1:
-        x = x[None, :]
-    if x.ndim != 2:
-        raise ValueError(f"{name} must have shape (n,) or (R, n), got shape {np.shape(a)}")
-    if shape is not None and x.shape != shape:
-        raise ValueError(f"{name} must have the shape of time {shape}, got {np.shape(a)}")
-    return x
-
-
-def _check_times(time: Any, event: Any) -> tuple[np.ndarray, np.ndarray, bool]:
-    """(R, n) float times, (R, n) 0/1 float events, and whether the input was one data set."""
-    single = np.ndim(time) == 1
-    t = _as_2d("time", time)
-    if t.shape[1] < 1:
-        raise ValueError("time must hold at least one observation")
-    try:
-        t = t.astype(float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"time must be numeric, got dtype {np.asarray(time).dtype}") from exc
-    if not np.all(np.isfinite(t)) or np.any(t < 0):
-        raise ValueError("time must contain finite values >= 0")
-    e = _as_2d("event", event, t.shape)
-    if not np.all((e == 0) | (e == 1)):
-        raise ValueError("event must contain only 0/1 (or False/True)")
-    return t, e.astype(float), single
-
-
-def _check_entry(entry: Any, t: np.ndarray) -> np.ndarray | None:
-    if entry is None:
-        return None
-    en = _as_2d("entry", entry, t.shape).astype(float)
-    if not np.all(np.isfinite(en)):
-        raise ValueError("entry must contain finite values")
-    if np.any(en >= t):
-        raise ValueError("entry must be < time in every row: (entry, time] is the interval at risk")
-    return en
-
-
-def _check_strata(strata: Any, t: np.ndarray) -> np.ndarray | None:
-    if strata is None:
-        return None
-    s = np.asarray(strata)
-    if s.ndim == 1 and t.shape[0] > 1 and s.shape[0] == t.shape[1]:
-        s = np.broadcast_to(s, t.shape)
-    s = _as_2d("strata", s, t.shape)
-    if s.dtype.kind == "f" and not np.all(np.isfinite(s)):
-        raise ValueError("strata must not contain NaN or infinite labels")
-    return np.unique(s.ravel(), return_inverse=True)[1].reshape(t.shape).astype(np.int64)
-
-
 # ---- Risk-set structure (computed once per batch) and the likelihood values
-
-def _take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """a[r, idx[r, j]] for a of shape (R, m) or (R, m, p) (flat gather: faster than
-    ``take_along_axis`` on 3-D arrays)."""
-    R, m = a.shape[:2]
-    flat = (idx + (np.arange(R) * m)[:, None]).ravel()
-    return np.take(a.reshape((R * m,) + a.shape[2:]), flat, axis=0).reshape(idx.shape + a.shape[2:])
-
-
-def _fwd(a: np.ndarray) -> np.ndarray:
-    """Forward cumulative sum along rows with a leading 0: sum of a[k], k < j, at j."""
-    out = np.zeros((a.shape[0], a.shape[1] + 1) + a.shape[2:])
-    np.cumsum(a, axis=1, out=out[:, 1:])
-    return out
-
-
-def _rev(a: np.ndarray) -> np.ndarray:
-    """Reverse cumulative sum with a trailing 0: sum of a[k], k >= j, at j."""
-    out = np.zeros((a.shape[0], a.shape[1] + 1) + a.shape[2:])
-    np.cumsum(a[:, ::-1], axis=1, out=out[:, -2::-1])
-    return out
-
-
-def _group_bounds(new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First index and one-past-last index of the run each position belongs to."""
-    R, n = new.shape
-    idx = np.broadcast_to(np.arange(n), (R, n))
-    start = np.maximum.accumulate(np.where(new, idx, 0), axis=1)
-    last = np.ones((R, n), dtype=bool)
-    last[:, :-1] = new[:, 1:]
-    end = np.minimum.accumulate(np.where(last, idx + 1, n)[:, ::-1], axis=1)[:, ::-1]
-    return np.ascontiguousarray(start), np.ascontiguousarray(end)
-
-
-def _sorted_rows(key: np.ndarray, strata: np.ndarray | None) -> np.ndarray:
-    """Row order by (stratum, key) within each trial (stable)."""
-    o = np.argsort(key, axis=1, kind="stable")
-    if strata is not None:
-        o2 = np.argsort(np.take_along_axis(strata, o, 1), axis=1, kind="stable")
-        o = np.take_along_axis(o, o2, 1)
-    return o
-
 
 @dataclass
 class _RiskSets:
@@ -177,10 +82,10 @@ class _RiskSets:
 def _risk_sets(t: np.ndarray, d: np.ndarray, X: np.ndarray, entry: np.ndarray | None,
                strata: np.ndarray | None, efron: bool) -> _RiskSets:
     R, n = t.shape
-    o = _sorted_rows(t, strata)
-    ts = _take(t, o)
-    ds = _take(d, o)
-    Xs = _take(X, o)
+    o = sorted_rows(t, strata)
+    ts = take(t, o)
+    ds = take(d, o)
+    Xs = take(X, o)
     new = np.ones((R, n), dtype=bool)
     new[:, 1:] = ts[:, 1:] != ts[:, :-1]
     if strata is None:
@@ -192,18 +97,18 @@ def _risk_sets(t: np.ndarray, d: np.ndarray, X: np.ndarray, entry: np.ndarray | 
         bnew = np.ones((R, n), dtype=bool)
         bnew[:, 1:] = ss[:, 1:] != ss[:, :-1]
         new |= bnew
-        bstart, bend = _group_bounds(bnew)
-    gstart, gend = _group_bounds(new)
-    cd = _fwd(ds)
-    nd = _take(cd, gend) - _take(cd, gstart)
+        bstart, bend = group_bounds(bnew)
+    gstart, gend = group_bounds(new)
+    cd = fwd(ds)
+    nd = take(cd, gend) - take(cd, gstart)
     ties = bool(np.any(nd > 1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        c = np.where((ds > 0) & efron, (cd[:, :-1] - _take(cd, gstart)) / np.maximum(nd, 1.0), 0.0)
+        c = np.where((ds > 0) & efron, (cd[:, :-1] - take(cd, gstart)) / np.maximum(nd, 1.0), 0.0)
     ostart = pt = None
     qe = bstart
     if entry is not None:
         es = np.take_along_axis(entry, o, 1)
-        ostart = _sorted_rows(es, ss)
+        ostart = sorted_rows(es, ss)
         # integer keys (trial, stratum, rank of the value) so one flat searchsorted serves all
         both = np.concatenate([ts, es], axis=1)
         ob = np.argsort(both, axis=1, kind="stable")
@@ -235,7 +140,7 @@ def _risk_sets_compiled(t: np.ndarray, d: np.ndarray, X: np.ndarray, strata: np.
     ds, Xs = np.empty((R, n)), np.empty(X.shape)
     has = strata is not None
     s = strata if has else np.zeros((1, 1), np.int64)
-    _nbk.prepare(t, d, X, s, has, int(s.max()) + 1, order, gstart, bend, ds, Xs)
+    _cox_kernel.prepare(t, d, X, s, has, int(s.max()) + 1, order, gstart, bend, ds, Xs)
     return _RiskSets(order, X, ds, gstart, bend, None, None, efron, X=Xs)
 
 
@@ -256,27 +161,27 @@ def _values_numpy(rs: _RiskSets, rows: np.ndarray, beta: np.ndarray
     shift = eta.max(axis=1, keepdims=True)  # the partial likelihood is shift invariant
     w = np.exp(eta - shift)
     wx = w[..., None] * X
-    r0, r1 = _rev(w), _rev(wx)
-    S0 = _take(r0, gs) - _take(r0, be)
-    S1 = _take(r1, gs) - _take(r1, be)
+    r0, r1 = rev(w), rev(wx)
+    S0 = take(r0, gs) - take(r0, be)
+    S1 = take(r1, gs) - take(r1, be)
     if rs.ostart is not None:
         os_, pt = rs.ostart[rows], rs.pt[rows]
-        q0, q1 = _rev(_take(w, os_)), _rev(_take(wx, os_))
-        S0 = S0 - (_take(q0, pt) - _take(q0, be))
-        S1 = S1 - (_take(q1, pt) - _take(q1, be))
+        q0, q1 = rev(take(w, os_)), rev(take(wx, os_))
+        S0 = S0 - (take(q0, pt) - take(q0, be))
+        S1 = S1 - (take(q1, pt) - take(q1, be))
     if rs.efron and rs.ties:
-        f0, f1 = _fwd(w * d), _fwd(wx * d[..., None])
-        S0 = S0 - c * (_take(f0, ge) - _take(f0, gs))
-        S1 = S1 - c[..., None] * (_take(f1, ge) - _take(f1, gs))
+        f0, f1 = fwd(w * d), fwd(wx * d[..., None])
+        S0 = S0 - c * (take(f0, ge) - take(f0, gs))
+        S1 = S1 - c[..., None] * (take(f1, ge) - take(f1, gs))
     den = np.where(d > 0, S0, 1.0)
     ll = np.sum(d * (eta - shift - np.log(den)), axis=1)
     U = (d / den)[..., None] * S1
     score = np.einsum("rn,rnp->rp", d, X) - U.sum(axis=1)
-    fa = _fwd(d / den)
-    v = _take(fa, ge) - _take(fa, qe)
+    fa = fwd(d / den)
+    v = take(fa, ge) - take(fa, qe)
     if rs.efron and rs.ties:
-        fc = _fwd(c * d / den)
-        v = v - d * (_take(fc, ge) - _take(fc, gs))
+        fc = fwd(c * d / den)
+        v = v - d * (take(fc, ge) - take(fc, gs))
     info = np.matmul((X * (w * v)[..., None]).transpose(0, 2, 1), X) - np.matmul(U.transpose(0, 2, 1), U)
     return ll, score, info
 
@@ -288,9 +193,9 @@ def _values(rs: _RiskSets, rows: np.ndarray, beta: np.ndarray, use_numba: bool):
     ll, score, info = np.empty(m), np.empty((m, p)), np.empty((m, p, p))
     has_entry, dummy = rs.ostart is not None, np.zeros((1, 1), np.int64)
     if p == 5:
-        kernel = _nbk.cox_values_p5 if m >= 64 else _nbk.cox_values_serial_p5
+        kernel = _cox_kernel.cox_values_p5 if m >= 64 else _cox_kernel.cox_values_serial_p5
     else:
-        kernel = _nbk.cox_values if m >= 64 else _nbk.cox_values_serial
+        kernel = _cox_kernel.cox_values if m >= 64 else _cox_kernel.cox_values_serial
     if rs.scratch is None or rs.scratch[0].shape[0] < m:  # allocated (and paged in) once
         rs.scratch = (np.empty((m, rs.d.shape[1])), np.empty((m, 4, p)), np.empty((m, 3, p, p)))
     kernel(rs.X, rs.d, rs.gstart, rs.bend, rs.ostart if has_entry else dummy,
@@ -420,7 +325,7 @@ def _newton(rs: _RiskSets, p: int, max_iter: int, eps: float, use_numba: bool):
 # ---- Cox model: public API
 
 @dataclass(frozen=True)
-class CoxResult:
+class CoxResult(Result):
     """Cox fits: ``coef``, ``se`` of shape (R, p) (or (p,) for one data set), ``cov`` (R, p, p),
     ``loglik`` and ``loglik_null`` (log partial likelihood at the estimate and at 0),
     ``converged`` (the log-likelihood converged within ``max_iter`` iterations: R's
@@ -504,7 +409,7 @@ class CoxResult:
 
     def summary(self) -> str:
         """Plain-text coefficient table (one data set) or a count of fits (batched)."""
-        from .report import fmt_hr, fmt_n, fmt_num, fmt_p
+        from ..report import fmt_hr, fmt_n, fmt_num, fmt_p
 
         if np.ndim(self.coef) == 2:
             R = self.coef.shape[0]
@@ -524,9 +429,6 @@ class CoxResult:
         lines.append(f"log partial likelihood {fmt_num(float(self.loglik), 4)} "
                      f"(null {fmt_num(float(self.loglik_null), 4)})")
         return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        return self.to_frame().to_html(float_format=lambda v: f"{v:.4g}", max_rows=60)
 
     def __str__(self) -> str:
         return self.summary()
@@ -555,7 +457,7 @@ def fit_cox(time: Any, event: Any, covariates: Any, *, entry: Any = None, strata
     Equals R ``coxph`` to 1e-6 for every combination of ties x entry x strata
     (``tests/test_survival.py``).
     """
-    t, d, single = _check_times(time, event)
+    t, d, single = check_times(time, event)
     try:
         X = np.asarray(covariates, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -567,21 +469,18 @@ def fit_cox(time: Any, event: Any, covariates: Any, *, entry: Any = None, strata
                          f"(or (n, p) for one data set), got {np.shape(covariates)}")
     if not np.all(np.isfinite(X)):
         raise ValueError("covariates must be finite (no NaN or infinity)")
-    en = _check_entry(entry, t)
-    st = _check_strata(strata, t)
+    en = check_entry(entry, t)
+    st = check_strata(strata, t)
     check_choice(ties, "ties", ("efron", "breslow"))
-    check_choice(engine, "engine", ("auto", "numpy", "numba"))
     check_int(max_iter, "max_iter", minimum=1)
     check_int(chunk, "chunk", minimum=1)
     check_positive(tol, "tol")
-    if engine == "numba" and not HAVE_NUMBA:
-        raise ValueError("engine='numba' needs the numba package; use engine='numpy' or 'auto'")
     p = X.shape[2]
     if names is None:
         names = tuple(f"x{j}" for j in range(p))
     elif len(names) != p:
         raise ValueError(f"names must give one name per covariate ({p}), got {len(names)}")
-    use_nb = HAVE_NUMBA and engine != "numpy"
+    use_nb = use_compiled(engine)
     step = t.shape[0] if use_nb else chunk
     parts = []
     for s in range(0, t.shape[0], step):
@@ -618,10 +517,10 @@ def cox_event_terms(time: Any, event: Any, covariates: Any, beta: Any, *,
     - m_j m_j' (Efron fraction c_j, 0 for Breslow). The score is sum_j (x_j - m_j) and the
     information sum_j V_j; ``analysis.zph_test`` weights them by a function of time
     (Grambsch & Therneau 1994). Right-censored data, no strata."""
-    t, d, _ = _check_times(time, event)
+    t, d, _ = check_times(time, event)
     X = np.asarray(covariates, float).reshape(1, t.shape[1], -1)
     rs = _risk_sets(t, d, X, None, None, ties == "efron")
-    o = _sorted_rows(t, None)[0]
+    o = sorted_rows(t, None)[0]
     Xs, ds, c = rs.X[0], rs.d[0], rs.c[0]
     gs, ge = rs.gstart[0], rs.gend[0]
     w = np.exp(Xs @ np.asarray(beta, float))
@@ -630,7 +529,7 @@ def cox_event_terms(time: Any, event: Any, covariates: Any, beta: Any, *,
     S = []
     for a in (w, wx, wxx):  # risk-set sums minus c_j times the tied-death sums
         col = (-1,) + (1,) * (a.ndim - 1)
-        r, f = _rev(a[None])[0], _fwd((a * ds.reshape(col))[None])[0]
+        r, f = rev(a[None])[0], fwd((a * ds.reshape(col))[None])[0]
         S.append((r[gs] - c.reshape(col) * (f[ge] - f[gs]))[ds > 0])
     m = S[1] / S[0][:, None]
     return o[ds > 0], m, S[2] / S[0][:, None, None] - m[:, :, None] * m[:, None, :]

@@ -1,0 +1,44 @@
+"""The group-sequential design of a trial plan (:mod:`trialnb.plan`): its boundaries and the
+planned numbers of primary-endpoint deaths at its looks.
+
+The plan holds the choices (looks, spending, alpha, sides, power, hazard ratio); these
+functions derive the numbers from them, once, for every consumer (simulations, the interim
+report, the SAP, notebooks and dashboards).
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..plan import PLAN, TrialPlan
+from .design import GroupSequentialDesign, design
+from .sample_size import sequential_sample_size
+
+__all__ = ["plan_design", "plan_interim_events", "plan_max_events"]
+
+
+def plan_design(plan: TrialPlan = PLAN) -> GroupSequentialDesign:
+    """The plan's efficacy boundaries (:func:`trialnb.monitoring.design`): its looks
+    (``monitoring.information_rates``), spending, alpha and sides (``analysis``), beta =
+    1 - ``design.power``. The futility and harm guidelines are non-binding and do not enter
+    the boundaries; with ``sided = 2`` the harm boundary is the mirror of the efficacy one."""
+    m, a = plan.monitoring, plan.analysis
+    return design(m.k, alpha=a.alpha, sided=a.sided, beta=1 - plan.design.power, type_of_design=m.spending,
+                  information_rates=list(m.information_rates))
+
+
+def plan_max_events(plan: TrialPlan = PLAN) -> int:
+    """The planned maximum of primary-endpoint deaths: Schoenfeld's number for the plan's
+    alpha, sides, power and hazard ratio times the design's inflation factor, rounded up
+    (:func:`trialnb.monitoring.sequential_sample_size`, rpact ``getSampleSizeSurvival``). The
+    maximum information of the alpha spending: an interim's information fraction is its
+    deaths divided by this number."""
+    ss = sequential_sample_size(plan_design(plan), plan.design.hazard_ratio)
+    return int(math.ceil(ss.max_events - 1e-9))
+
+
+def plan_interim_events(plan: TrialPlan = PLAN) -> tuple[int, ...]:
+    """Primary-endpoint deaths at each interim look: ``ceil(rate x plan_max_events)`` (a look
+    never comes before its planned fraction of the information)."""
+    mx = plan_max_events(plan)
+    return tuple(int(math.ceil(r * mx - 1e-9)) for r in plan.monitoring.information_rates[:-1])
