@@ -56,7 +56,7 @@ from .report import fmt_months, fmt_n, fmt_num, fmt_pct
 from .results import Result
 
 __all__ = ["InterimReport", "SafetyReview", "html_report", "interim_report", "report_json", "text_report",
-           "write_html"]
+           "typed_look", "write_html"]
 
 
 @dataclass(frozen=True)
@@ -230,6 +230,57 @@ def _safety_reviews(df: pd.DataFrame, cutoff: float, plan: TrialPlan) -> tuple[S
     return tuple(out)
 
 
+def _look_inference(plan: TrialPlan, earlier: list[int], d: int, z: float, log_hr: float, se: float, final: bool,
+                    estimable: bool, hazard_ratio: float, mx: int) -> dict[str, Any]:
+    """The group-sequential numbers of a look with ``d`` primary-endpoint deaths after the
+    interims ``earlier`` (at their planned deaths): boundary, repeated CI of exp(log_hr) with
+    SE ``se``, repeated p-value, median-unbiased estimate, conditional power (the keys of
+    :class:`InterimReport`)."""
+    nan = math.nan
+    out: dict[str, Any] = {"inference": None, "boundary": nan, "rci_lower": nan, "rci_upper": nan,
+                           "repeated_p_value": nan, "median_unbiased_hr": nan, "conditional_power": {}}
+    if not estimable:
+        return out
+    events = earlier + [d]
+    z_hist = [0.0] * len(earlier) + [z]  # only the latest look's statistic enters the report
+    eps = float(mx - d) if final and d < mx else None
+    inference = analyse(plan_design(plan), events, z_hist, direction_upper=False, max_information=float(mx),
+                        information_epsilon=eps)
+    k = len(events) - 1
+    c = float(inference.critical_values[k])
+    out.update(inference=inference, boundary=c, rci_lower=math.exp(log_hr - c * se),
+               rci_upper=math.exp(log_hr + c * se), repeated_p_value=float(inference.repeated_p_values[k]))
+    if inference.median_unbiased_hr is not None and math.isfinite(inference.median_unbiased_hr):
+        # the engine's estimate is on the log-rank scale 2/sqrt(D); the plan's statistic has its own SE
+        out["median_unbiased_hr"] = math.exp(math.log(inference.median_unbiased_hr) * se * math.sqrt(d) / 2)
+    if not final and inference.design.k > len(events) and mx > d:
+        cps = {}
+        for name, hr in ((f"{hazard_ratio:.2f} (observed)", hazard_ratio),
+                         (f"{plan.design.hazard_ratio:g} (design)", plan.design.hazard_ratio), ("1 (no effect)", 1.0)):
+            cp = conditional_power(inference.design, events, z_hist, n_planned=[mx - d], theta_h1=hr,
+                                   direction_upper=False)
+            cps[name] = float(np.asarray(cp.conditional_power)[-1])
+        out["conditional_power"] = cps
+    return out
+
+
+def typed_look(deaths: int, z: float, *, plan: TrialPlan = PLAN) -> dict[str, Any]:
+    """The numbers of a look typed in by hand (deaths and a log-rank-type z, negative favours
+    arm A), for the DMC dashboard's "enter numbers" mode: the keys of :class:`InterimReport`'s
+    group-sequential part, with the hazard ratio and its SE from the log-rank approximation
+    log HR = 2 z / sqrt(D), SE = 2 / sqrt(D) (Schoenfeld 1981), which the report says."""
+    mx = plan_max_events(plan)
+    if isinstance(deaths, bool) or not isinstance(deaths, (int, np.integer)) or not 0 < deaths < mx:
+        raise TrialAnalysisError(f"deaths so far must be a whole number between 1 and {mx - 1} (the plan's maximum "
+                                 f"is {mx}), got {deaths!r}")
+    se = 2 / math.sqrt(deaths)
+    earlier = [e for e in plan_interim_events(plan) if e < deaths]
+    out = _look_inference(plan, earlier, int(deaths), float(z), float(z) * se, se, False, True,
+                          math.exp(float(z) * se), mx)
+    out.update(hazard_ratio=math.exp(float(z) * se), max_events=mx, look=len(earlier) + 1)
+    return out
+
+
 def interim_report(df: pd.DataFrame, cutoff_month: float, *, plan: TrialPlan = PLAN, source: str = "",
                    predict: bool = False, seed: int = 20201120) -> InterimReport:
     """The DMC report of ``df`` (a loaded trial file) cut at ``cutoff_month`` under ``plan``.
@@ -254,32 +305,8 @@ def interim_report(df: pd.DataFrame, cutoff_month: float, *, plan: TrialPlan = P
     earlier = [e for e in planned if e < d] if not final else list(planned)
     earlier = [e for e in earlier if e < d]
     look = len(earlier) + 1 if not final else m.k
-    nan = math.nan
-    boundary = rci_lo = rci_hi = rep_p = mue = nan
-    cps: dict[str, float] = {}
-    inference = None
-    if res.estimable:
-        events = earlier + [d]
-        z_hist = [0.0] * len(earlier) + [res.z]  # only the latest look's statistic enters the report
-        eps = float(mx - d) if final and d < mx else None
-        inference = analyse(plan_design(plan), events, z_hist, direction_upper=False, max_information=float(mx),
-                            information_epsilon=eps)
-        k = len(events) - 1
-        boundary = float(inference.critical_values[k])
-        rci_lo, rci_hi = math.exp(res.log_hr - boundary * res.se), math.exp(res.log_hr + boundary * res.se)
-        rep_p = float(inference.repeated_p_values[k])
-        if inference.median_unbiased_hr is not None and math.isfinite(inference.median_unbiased_hr):
-            # the engine's estimate is on the log-rank scale 2/sqrt(D); the plan's statistic has its own SE
-            mue = math.exp(math.log(inference.median_unbiased_hr) * res.se * math.sqrt(d) / 2)
-        if not final and inference.design.k > len(events):
-            remaining = [mx - d] if mx > d else None
-            if remaining is not None:
-                for name, hr in ((f"{res.hazard_ratio:.2f} (observed)", res.hazard_ratio),
-                                 (f"{plan.design.hazard_ratio:g} (design)", plan.design.hazard_ratio),
-                                 ("1 (no effect)", 1.0)):
-                    cp = conditional_power(inference.design, events, z_hist[:-1] + [res.z], n_planned=remaining,
-                                           theta_h1=hr, direction_upper=False)
-                    cps[name] = float(np.asarray(cp.conditional_power)[-1])
+    look_stats = _look_inference(plan, earlier, d, res.z, res.log_hr, res.se, final, res.estimable,
+                                 res.hazard_ratio, mx)
     op, peri = _perioperative(cut, m.perioperative_months)
     entry = cut["entry_month"].to_numpy(float)
     complete = int(np.sum(entry <= c - h + 1e-9))
@@ -292,9 +319,7 @@ def interim_report(df: pd.DataFrame, cutoff_month: float, *, plan: TrialPlan = P
     return InterimReport(
         plan=plan, cutoff_month=c, look=look, final=bool(final), randomized=len(cut),
         randomized_by_arm={k: int((cut["arm"] == k).sum()) for k in ("A", "B")},
-        primary_deaths_by_arm=dict(res.events_by_arm), max_events=mx, primary=res, inference=inference,
-        boundary=boundary, rci_lower=rci_lo, rci_upper=rci_hi, repeated_p_value=rep_p, median_unbiased_hr=mue,
-        conditional_power=cps, complete=complete, operated_by_arm=op, perioperative_deaths_by_arm=peri,
+        primary_deaths_by_arm=dict(res.events_by_arm), max_events=mx, primary=res, **look_stats, complete=complete, operated_by_arm=op, perioperative_deaths_by_arm=peri,
         safety_reviews=_safety_reviews(df, c, plan), data_sha256=_sha256(df), source=source,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), next_look=nxt)
 

@@ -379,8 +379,8 @@ class MonitoringPlan:
       deaths (:func:`trialnb.monitoring.plan_max_events`); the last is 1. An interim look falls on the
       calendar date of its ``ceil(rate x max)``-th primary-endpoint death.
     * ``spending``: Lan-DeMets alpha spending (``"asOF"`` O'Brien-Fleming type, ``"asP"``
-      Pocock type, ...; :func:`trialnb.monitoring.design`), boundaries recalculated from the
-      information actually observed (over- and under-running).
+      Pocock type, ``"asKD"``/``"asHSD"`` with ``spending_gamma``; :func:`trialnb.monitoring.design`),
+      boundaries recalculated from the information actually observed (over- and under-running).
     * ``final_analysis``: ``"calendar"`` -- when the last randomized patient has completed
       ``censor_months`` of follow-up (every patient's primary endpoint is then known), whatever
       the number of deaths; ``"events"`` -- at the planned maximum of primary-endpoint deaths.
@@ -401,6 +401,7 @@ class MonitoringPlan:
 
     information_rates: tuple[float, ...] = (0.5, 1.0)
     spending: str = "asOF"
+    spending_gamma: float | None = None
     final_analysis: Literal["calendar", "events"] = "calendar"
     futility_z: float | None = 0.0
     harm_z: float | None = -2.326
@@ -419,7 +420,7 @@ class MonitoringPlan:
         check_choice(self.final_analysis, "final_analysis", ("calendar", "events"), error=err)
         if not isinstance(self.spending, str):  # the name is checked by trialnb.monitoring.design
             raise ScenarioError(f"spending must be a design type name such as 'asOF', got {self.spending!r}")
-        for name in ("futility_z", "harm_z"):
+        for name in ("futility_z", "harm_z", "spending_gamma"):
             v = getattr(self, name)
             if v is not None:
                 check_real(v, name, error=err)

@@ -238,10 +238,10 @@ def consort_diagram(counts: Mapping[str, Any], ax: "Axes | None" = None) -> "Axe
     a, b = counts["arm_A"], counts["arm_B"]
     a_not = ", ".join(f"{k} {v}" for k, v in a["not_operated"].items())
     b_op = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in b["surgery_reasons"].items())
-    a_txt = "\n".join([f"Arm A: systemic therapy, then surgery", f"allocated n = {a['allocated']}",
+    a_txt = "\n".join(["Arm A: systemic therapy, then surgery", f"allocated n = {a['allocated']}",
                        f"operated: {a['operated']}",
                        *textwrap.wrap(f"not operated: {sum(a['not_operated'].values())} ({a_not})", 40)])
-    b_txt = "\n".join([f"Arm B: systemic therapy alone", f"allocated n = {b['allocated']}",
+    b_txt = "\n".join(["Arm B: systemic therapy alone", f"allocated n = {b['allocated']}",
                        f"operated on the primary: {b['operated']}",
                        *(textwrap.wrap(f"({b_op})", 44) if b_op else [])])
     _box(ax, 0.04, 0.33, 0.42, 0.21, a_txt, ARM_COLORS["A"], fs=fs)

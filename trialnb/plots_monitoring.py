@@ -17,20 +17,14 @@ import numpy as np
 from matplotlib.ticker import FuncFormatter
 from scipy import stats
 
+from .monitoring import hazard_ratio_at_bound as boundary_hr
 from .plots import ARM_COLORS, NEUTRAL
 
-__all__ = ["boundary_hr", "boundary_plot", "figure_svg", "peeking_plot"]
+__all__ = ["boundary_plot", "figure_svg", "peeking_plot"]
 
 EFFICACY = ARM_COLORS["A"]
 HARM = ARM_COLORS["B"]
 FUTILITY = "#7a7a7a"
-
-
-def boundary_hr(z: Any, events: Any, allocation_ratio: float = 1.0) -> np.ndarray:
-    """Hazard ratio (A vs B) on a benefit-z boundary after ``events`` deaths."""
-    z, d = np.asarray(z, dtype=float), np.asarray(events, dtype=float)
-    r = allocation_ratio
-    return np.exp(-z * (1 + r) / np.sqrt(r * d))
 
 
 def boundary_plot(design: Any, max_events: float, *, observed_events: Sequence[float] = (),

@@ -48,15 +48,14 @@ import html
 import math
 from functools import partial
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from .errors import SampleSizeError
-from .plan import PLAN, TrialPlan
-from .protocol import PROTOCOL
+from .plan import PLAN, DesignAssumptions, TrialPlan
 from .report import fmt_n, fmt_num, fmt_pct
 from .validation import (check_choice, check_hazard_ratio, check_nonnegative, check_positive, check_probability,
                          check_real)
@@ -84,6 +83,7 @@ __all__ = [
     "schoenfeld_events",
     "survival_from_hazard",
     "survival_from_median",
+    "round_up",
     "z_value",
 ]
 
@@ -408,14 +408,14 @@ class _StepsTable:
         )
 
 
-def _ceil(x: float) -> int:
+def round_up(x: float) -> int:
     """Ceiling that ignores floating-point dust (212.00000000001 -> 212)."""
     return int(math.ceil(round(x, 9)))
 
 
 def _arms(n_total: float, r: float) -> tuple[int, int]:
     """Round each arm up: (control, treatment) from a total and n_t / n_c = r."""
-    return _ceil(n_total / (1 + r)), _ceil(n_total * r / (1 + r))
+    return round_up(n_total / (1 + r)), round_up(n_total * r / (1 + r))
 
 
 class _ArmTotals:
@@ -541,9 +541,9 @@ def sample_size(
     pc = _arm_event_probability(lam, eta, a, f)
     pt = _arm_event_probability(hr * lam, eta, a, f)
     n_unrounded = ev / pr
-    ev_r = _ceil(ev)
+    ev_r = round_up(ev)
     n_c, n_t = _arms(ev_r / pr, r)
-    n_c_l, n_t_l = _ceil(n_c / (1 - loss)), _ceil(n_t / (1 - loss))
+    n_c_l, n_t_l = round_up(n_c / (1 - loss)), round_up(n_t / (1 - loss))
     za, zb = ndtri(1 - alpha / sided), ndtri(power)
     if method == "schoenfeld":
         ev_formula = "(z_a + z_b)^2 (1+r)^2 / (r ln(HR)^2)"
@@ -636,8 +636,8 @@ def proportion_sample_size(
     s1 = math.sqrt(pc * (1 - pc) + pt * (1 - pt) / r)
     n_c = (za * s0 + zb * s1) ** 2 / (pt - pc) ** 2
     n_t = r * n_c
-    nc_r, nt_r = _ceil(n_c), _ceil(n_t)
-    nc_l, nt_l = _ceil(nc_r / (1 - loss)), _ceil(nt_r / (1 - loss))
+    nc_r, nt_r = round_up(n_c), round_up(n_t)
+    nc_l, nt_l = round_up(nc_r / (1 - loss)), round_up(nt_r / (1 - loss))
     steps = (
         Step("z for alpha", f"z_(1-alpha/{sided})", za),
         Step("z for power", "z_(1-beta)", zb),
@@ -687,26 +687,27 @@ def split_events_power(events_a: float, events_b: float, hazard_ratio: float,
     return float(ndtr(drift - zc) + ndtr(-drift - zc))
 
 
-def expected_events(scenario: Any) -> tuple[float, float]:
-    """Expected deaths (arm A, arm B) in closed form for ``follow_up="fixed"``, exponential
-    survival without factor effects, delay or crossover (non-compliance allowed):
-    with death hazard lambda, loss hazard mu and horizon h, a patient's death is observed
-    with probability lambda/(lambda+mu) (1 - exp(-(lambda+mu) h)); arm A mixes lambda*HR
-    (operated) and lambda (not operated). Arms of n/2 patients each. ``scenario`` is a
-    :class:`trialnb.fastsim.Scenario`."""
-    sc = scenario
-    if (sc.follow_up != "fixed" or sc.target_events is not None or sc.effect_delay_months
-            or getattr(sc, "early_months", 0.0) or sc.crossover or not np.allclose(sc._strata_lp()[1], 0.0)):
-        raise ValueError(
-            "expected_events has a closed form only for follow_up='fixed', no target_events, "
-            "no effect delay, no crossover and no prognostic factor effects"
-        )
-    lam, mu, h = sc.baseline_hazard, sc.dropout_rate, sc.horizon_months
+def expected_events(design: DesignAssumptions, censor_months: float | None = None) -> tuple[float, float]:
+    """Expected deaths (arm A, arm B) observed within ``censor_months`` (default the design's
+    horizon) of randomization, every patient followed that long, in closed form: within a
+    factor stratum s (probability p_s, death hazard lambda_s = lambda0 exp(lp_s), loss hazard
+    mu) a death is observed with probability lambda/(lambda+mu) (1 - exp(-(lambda+mu) h));
+    arm B averages it over the strata, arm A mixes lambda_s HR (operated) and lambda_s (the
+    ``non_compliance`` fraction never operated). Arms of n/2 patients each. The design's effect
+    must act from randomization (no delay, early period or crossover)."""
+    d = design
+    if d.effect_delay_months or (d.early_months and d.early_hazard_ratio != 1.0) or d.crossover:
+        raise SampleSizeError("expected_events has a closed form only for an effect from randomization: no "
+                              "effect_delay_months, early period or crossover")
+    h = d.horizon_months if censor_months is None else _positive(censor_months, "censor_months")
+    ps, lp = d.strata_model()
+    lam = d.baseline_hazard * np.exp(lp)
+    mu = d.dropout_rate
 
-    def p_obs(rate: float) -> float:
+    def p_obs(rate: np.ndarray) -> float:
         tot = rate + mu
-        return rate / tot * (1 - math.exp(-tot * h))
+        return float(np.sum(ps * rate / tot * -np.expm1(-tot * h)))
 
-    half = sc.n_patients / 2
-    pa = (1 - sc.non_compliance) * p_obs(lam * sc.hazard_ratio) + sc.non_compliance * p_obs(lam)
+    half = d.n_patients / 2
+    pa = (1 - d.non_compliance) * p_obs(lam * d.hazard_ratio) + d.non_compliance * p_obs(lam)
     return half * pa, half * p_obs(lam)

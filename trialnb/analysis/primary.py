@@ -29,7 +29,7 @@ from scipy import stats
 
 from ..plan import OS_ANALYSIS, PLAN, AnalysisPlan, TrialPlan
 from ..protocol import FACTOR_NAMES
-from ..report import fmt_hr, fmt_n, fmt_num, fmt_p
+from ..report import fmt_n, fmt_num, fmt_p
 from ..results import Result
 from ..survival import CoxResult, fit_cox, logrank
 from ._frame import REQUIRED, arrays, censor_at, check_df, cox_matrix, strata_labels

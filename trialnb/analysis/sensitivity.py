@@ -27,8 +27,7 @@ from ..protocol import FACTOR_NAMES, FACTORS
 from ..report import fmt_n, fmt_num, fmt_p
 from ..results import Result
 from ..survival import ZPH_TRANSFORMS, fit_cox, logrank, split_at, zph_test
-from ._frame import COX_COVARIATES, REQUIRED, arrays, censor_at, check_df, cox_matrix
-from .primary import PrimaryResult, cox_model
+from ._frame import REQUIRED, arrays, censor_at, check_df, cox_matrix
 
 __all__ = ["RerandomizationResult", "ph_tests", "population_comparison", "rerandomization_test", "subgroup_hrs"]
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from .analysis import ConditionalPower, InterimAnalysis, analyse, conditional_power
 from .design import ALPHA_SPENDING, BETA_SPENDING, DESIGN_TYPES, DesignError, GroupSequentialDesign, design, spending
 from .sample_size import SequentialSampleSize, sequential_sample_size
-from .planned import plan_design, plan_interim_events, plan_max_events
+from .planned import hazard_ratio_at_bound, plan_design, plan_interim_events, plan_max_events
 
 __all__ = [
     "SequentialSampleSize",
@@ -32,6 +32,7 @@ __all__ = [
     "GroupSequentialDesign",
     "design",
     "spending",
+    "hazard_ratio_at_bound",
     "plan_design",
     "plan_interim_events",
     "plan_max_events",

@@ -8,13 +8,16 @@ report, the SAP, notebooks and dashboards).
 
 from __future__ import annotations
 
-import math
+from typing import Any
+
+import numpy as np
 
 from ..plan import PLAN, TrialPlan
+from ..sample_size import round_up
 from .design import GroupSequentialDesign, design
 from .sample_size import sequential_sample_size
 
-__all__ = ["plan_design", "plan_interim_events", "plan_max_events"]
+__all__ = ["hazard_ratio_at_bound", "plan_design", "plan_interim_events", "plan_max_events"]
 
 
 def plan_design(plan: TrialPlan = PLAN) -> GroupSequentialDesign:
@@ -24,7 +27,7 @@ def plan_design(plan: TrialPlan = PLAN) -> GroupSequentialDesign:
     the boundaries; with ``sided = 2`` the harm boundary is the mirror of the efficacy one."""
     m, a = plan.monitoring, plan.analysis
     return design(m.k, alpha=a.alpha, sided=a.sided, beta=1 - plan.design.power, type_of_design=m.spending,
-                  information_rates=list(m.information_rates))
+                  information_rates=list(m.information_rates), gamma_a=m.spending_gamma)
 
 
 def plan_max_events(plan: TrialPlan = PLAN) -> int:
@@ -34,11 +37,20 @@ def plan_max_events(plan: TrialPlan = PLAN) -> int:
     maximum information of the alpha spending: an interim's information fraction is its
     deaths divided by this number."""
     ss = sequential_sample_size(plan_design(plan), plan.design.hazard_ratio)
-    return int(math.ceil(ss.max_events - 1e-9))
+    return int(round_up(ss.max_events))
 
 
 def plan_interim_events(plan: TrialPlan = PLAN) -> tuple[int, ...]:
     """Primary-endpoint deaths at each interim look: ``ceil(rate x plan_max_events)`` (a look
     never comes before its planned fraction of the information)."""
     mx = plan_max_events(plan)
-    return tuple(int(math.ceil(r * mx - 1e-9)) for r in plan.monitoring.information_rates[:-1])
+    return tuple(int(round_up(r * mx)) for r in plan.monitoring.information_rates[:-1])
+
+
+def hazard_ratio_at_bound(z: Any, events: Any, allocation_ratio: float = 1.0) -> np.ndarray:
+    """The hazard ratio (A vs B) that lies exactly on a benefit-z boundary ``z`` after ``events``
+    deaths: exp(-z (1 + r) / sqrt(r D)) (Schoenfeld 1981: the log hazard ratio has variance
+    (1 + r)^2 / (r D))."""
+    z, d = np.asarray(z, dtype=float), np.asarray(events, dtype=float)
+    r = float(allocation_ratio)
+    return np.exp(-z * (1 + r) / np.sqrt(r * d))
