@@ -144,6 +144,14 @@ class MilestoneResult(Result):
     def survival_b(self) -> float:
         return float(self.table.at["B", "survival"])
 
+    @property
+    def se_a(self) -> float:
+        return float(self.table.at["A", "se"])
+
+    @property
+    def se_b(self) -> float:
+        return float(self.table.at["B", "se"])
+
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({
             "estimate": [self.difference, self.cloglog_difference, self.ratio],

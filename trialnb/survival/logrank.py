@@ -42,7 +42,7 @@ from scipy import special, stats
 
 from ..report import fmt_n, fmt_num, fmt_value
 from ..results import Result
-from ..validation import check_nonnegative
+from ..validation import check_int, check_nonnegative
 from ._core import as_2d, check_strata, check_times, pooled_km_before, risk_terms, two_sample_rows
 
 __all__ = ["FH_MAXCOMBO", "FHStatistics", "LogrankResult", "fh_statistics", "logrank", "maxcombo_pvalue",
@@ -172,7 +172,7 @@ def _weighted(prep: tuple, wts: tuple[tuple[float, float], ...]) -> tuple[np.nda
 
 
 def _chunked(time: Any, event: Any, group: Any, strata: Any, prepared: tuple | None,
-             wts: tuple[tuple[float, float], ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+             wts: tuple[tuple[float, float], ...], chunk: int = _CHUNK) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     if prepared is not None:
         return (*_weighted(prepared, wts), bool(prepared[8]))
     t, e, single = check_times(time, event)
@@ -180,15 +180,16 @@ def _chunked(time: Any, event: Any, group: Any, strata: Any, prepared: tuple | N
     if not np.all((g == 0) | (g == 1)):
         raise ValueError("group must contain only 0/1 (or False/True): two groups are compared")
     st = check_strata(strata, t)
-    parts = [_weighted(two_sample_rows(t[s:s + _CHUNK], e[s:s + _CHUNK], g[s:s + _CHUNK],
-                                       None if st is None else st[s:s + _CHUNK]), wts)
-             for s in range(0, t.shape[0], _CHUNK)]
+    check_int(chunk, "chunk", minimum=1)
+    parts = [_weighted(two_sample_rows(t[s:s + chunk], e[s:s + chunk], g[s:s + chunk],
+                                       None if st is None else st[s:s + chunk]), wts)
+             for s in range(0, t.shape[0], chunk)]
     O1, E1, cov = (np.concatenate(x) for x in zip(*parts))
     return O1, E1, cov, single
 
 
 def logrank(time: Any, event: Any, group: Any, *, strata: Any = None, rho: float = 0.0,
-            gamma: float = 0.0, prepared: tuple | None = None) -> LogrankResult:
+            gamma: float = 0.0, prepared: tuple | None = None, chunk: int = _CHUNK) -> LogrankResult:
     """Two-sample (weighted, stratified) log-rank tests of group 1 vs group 0, batched over trials.
 
     The sums of the module docstring with one weight pair (rho, gamma): z = (O1 - E1)/sqrt(V),
@@ -198,7 +199,7 @@ def logrank(time: Any, event: Any, group: Any, *, strata: Any = None, rho: float
     over strata). Equal to R ``survdiff`` to 1e-12 (``tests/test_survival.py``)."""
     check_nonnegative(rho, "rho")
     check_nonnegative(gamma, "gamma")
-    O1, E1, V, single = _chunked(time, event, group, strata, prepared, ((float(rho), float(gamma)),))
+    O1, E1, V, single = _chunked(time, event, group, strata, prepared, ((float(rho), float(gamma)),), chunk)
     O1, E1, V = O1[:, 0], E1[:, 0], V[:, 0, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
         z, hr = (O1 - E1) / np.sqrt(V), np.exp((O1 - E1) / V)
@@ -210,13 +211,13 @@ def logrank(time: Any, event: Any, group: Any, *, strata: Any = None, rho: float
 
 def fh_statistics(time: Any = None, event: Any = None, group: Any = None, *,
                   weights: Sequence[tuple[float, float]] = FH_MAXCOMBO,
-                  strata: Any = None, prepared: tuple | None = None) -> FHStatistics:
+                  strata: Any = None, prepared: tuple | None = None, chunk: int = _CHUNK) -> FHStatistics:
     """Fleming-Harrington G(rho, gamma) statistics for several weight pairs and their covariance:
     u = O1 - E1 (R, K), cov (R, K, K) and z = u / sqrt(diag cov), the sums of the module
     docstring (the diagonal is :func:`logrank`'s variance). Batched: (R, n) arrays give R trials.
     """
     wts = _check_weights(weights)
-    O1, E1, cov, _ = _chunked(time, event, group, strata, prepared, wts)
+    O1, E1, cov, _ = _chunked(time, event, group, strata, prepared, wts, chunk)
     u = O1 - E1
     with np.errstate(invalid="ignore", divide="ignore"):
         z = u / np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
