@@ -89,8 +89,7 @@ STATISTICS: tuple[str, ...] = ("logrank", "wald")
 
 
 def _as_array(x: Any, name: str) -> np.ndarray:
-    if isinstance(x, (bool, np.bool_)) or np.asarray(x).dtype == bool or any(
-            isinstance(v, (bool, np.bool_)) for v in np.atleast_1d(np.asarray(x, dtype=object)).ravel()):
+    if any(isinstance(v, (bool, np.bool_)) for v in np.ravel(np.asarray(x, dtype=object))):
         raise DesignError(f"{name} must be numbers (one per look), not True/False, got {x!r}")
     try:
         arr = np.atleast_1d(np.asarray(x, dtype=float)).ravel()
@@ -112,11 +111,6 @@ class _Looks:
     se: np.ndarray
     ratios: np.ndarray | None
     statistic: str
-
-    def take(self, n: int) -> "_Looks":
-        """The first ``n`` looks."""
-        return _Looks(self.events[:n], self.z[:n], self.log_hr[:n], self.se[:n],
-                      None if self.ratios is None else self.ratios[:n], self.statistic)
 
 
 def logrank_standard_error(events: Any, allocation_ratio: Any = 1) -> np.ndarray:
@@ -368,7 +362,8 @@ class InterimAnalysis(Result):
         for i in range(s):
             lines.append(
                 f"look {i + 1}: {self.events[i]:g} events, z = {fmt_num(self.z[i], 3)}, "
-                f"HR {fmt_hr(self.hazard_ratios[i], self.rci_lower[i], self.rci_upper[i])} (repeated CI), "
+                f"HR {fmt_hr(self.hazard_ratios[i])} (repeated CI {fmt_num(self.rci_lower[i], 2)} to "
+                f"{fmt_num(self.rci_upper[i], 2)}), "
                 f"boundary {fmt_num(self.critical_values[i], 3)} -> {self.actions[i]}"
             )
         if self.final_p_value is not None:
