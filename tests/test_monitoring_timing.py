@@ -172,6 +172,6 @@ def test_bad_inputs(kwargs, message):
     with pytest.raises(SampleSizeError, match=message):
         analysis_times(events, **base)
     with pytest.raises(SampleSizeError, match="month"):
-        expected_deaths(-1, n_patients=10, accrual_time=1)
+        expected_deaths(-1, n_patients=10, accrual_time=1, hazard_ratio=1)
     with pytest.raises(SampleSizeError, match="month"):
-        expected_deaths(True, n_patients=10, accrual_time=1)
+        expected_deaths(True, n_patients=10, accrual_time=1, hazard_ratio=1)

@@ -117,16 +117,17 @@ def expected_deaths(
     *,
     n_patients: float,
     accrual_time: float,
-    hazard_ratio: float = 1.0,
+    hazard_ratio: float,
     control_hazard: float = PROTOCOL.design.control_hazard_per_month,
     allocation_ratio: float = 1.0,
     dropout_hazard: float = 0.0,
     window: float | None = None,
 ) -> float | np.ndarray:
     """Expected number of deaths by calendar ``month`` (months since the first randomization;
-    a number or an array): all deaths (``window=None``) or deaths within ``window`` months of
-    randomization (the primary endpoint's). See the module docstring for the integral over
-    entry times and its closed form."""
+    a number or an array) when the hazard ratio (treatment vs control) is ``hazard_ratio`` (1
+    for H0): all deaths (``window=None``) or deaths within ``window`` months of randomization
+    (the primary endpoint's). See the module docstring for the integral over entry times and
+    its closed form."""
     n, a, hr, lam, r, eta, h = _check(n_patients, accrual_time, hazard_ratio, control_hazard, allocation_ratio,
                                       dropout_hazard, window)
     t = _months(month)
