@@ -713,8 +713,9 @@ def conditional_power(
 
     As rpact (``getConditionalPower`` for a group-sequential survival design): the drift is
     ``log(theta_h1) sqrt(kappa n)`` per remaining look with ``kappa`` the information per death
-    (``r / (1 + r)^2`` for the log-rank input, ``1 / (SE_s^2 D_s)`` at the latest look s for an
-    estimate and its SE), the stage-wise statistics are combined with weights
+    (``r / (1 + r)^2`` for the log-rank input with the allocation ratio of the latest look,
+    which rpact takes from ``allocationRatioPlanned``; ``1 / (SE_s^2 D_s)`` at the latest look s
+    for an estimate and its SE), the stage-wise statistics are combined with weights
     ``sqrt(t_j - t_(j-1))`` of the design's information rates, and the design's futility bounds
     at the remaining interims are in force.
     """
