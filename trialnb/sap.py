@@ -185,9 +185,9 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan = PLAN,
                        f"trialnb.monitoring.plan_design(plan).stage_levels[{j}] (each side)"),
                  N.add(f"look{k}.alpha", float(des.alpha_spent[j]), fmt_num(float(des.alpha_spent[j]), 4),
                        f"trialnb.monitoring.plan_design(plan).alpha_spent[{j}] (both sides)"),
-                 N.add(f"look{k}.hr", float(monitoring.hazard_ratio_at_bound(crit, e_j)),
-                       fmt_num(float(monitoring.hazard_ratio_at_bound(crit, e_j)), 3),
-                       f"trialnb.monitoring.hazard_ratio_at_bound({crit:.4f}, {e_j})"),
+                 N.add(f"look{k}.hr", float(monitoring.bound_hazard_ratio(crit, e_j)),
+                       fmt_num(float(monitoring.bound_hazard_ratio(crit, e_j)), 3),
+                       f"trialnb.monitoring.bound_hazard_ratio({crit:.4f}, {e_j})"),
                  (N.add(f"look{k}.futility", pm.futility_z, fmt_num(pm.futility_z, 2),
                         "plan.monitoring.futility_z (non-binding)")
                   if pm.futility_z is not None and j < len(rates) - 1 else "—"))
