@@ -6,6 +6,10 @@
   (``getAnalysisResults``) and :func:`conditional_power`, see :mod:`trialnb.monitoring.analysis`
   (sign conventions: log-rank z has the sign of log(HR); the protocol's HR < 1 is
   ``direction_upper=False``).
+* :func:`predict_deaths` - when the next look comes: the calendar month of a target number of
+  primary-endpoint deaths predicted from the data as of a cut-off (blinded; enrollment, death
+  and drop-out models fitted with their uncertainty, like R ``eventPred``), see
+  :mod:`trialnb.monitoring.prediction`.
 
 Numerics: recursive numerical integration (Armitage, McPherson & Rowe 1969; Jennison &
 Turnbull 2000, ch. 19), see :mod:`trialnb.monitoring._numerics`.
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 from .analysis import ConditionalPower, InterimAnalysis, analyse, conditional_power
 from .design import ALPHA_SPENDING, BETA_SPENDING, DESIGN_TYPES, DesignError, GroupSequentialDesign, design, spending
+from .prediction import DeathPrediction, ModelFit, predict_deaths
 from .sample_size import SequentialSampleSize, sequential_sample_size
 
 __all__ = [
@@ -22,6 +27,8 @@ __all__ = [
     "sequential_sample_size",
     "ALPHA_SPENDING",
     "ConditionalPower",
+    "DeathPrediction",
+    "ModelFit",
     "InterimAnalysis",
     "analyse",
     "conditional_power",
@@ -30,5 +37,6 @@ __all__ = [
     "DesignError",
     "GroupSequentialDesign",
     "design",
+    "predict_deaths",
     "spending",
 ]
