@@ -197,14 +197,17 @@ class ModelFit:
         pieces = ", ".join(f"{fmt_num(p[f'hazard_{j + 1}'], 4)} from month {edges[j]:g}" for j in range(len(edges)))
         return f"piecewise exponential, hazards {pieces}"
 
-    def draw(self, n_sims: int, gen: np.random.Generator) -> np.ndarray:
+    def draw(self, n_sims: int, gen: np.random.Generator, rows: np.ndarray | None = None) -> np.ndarray:
         """``n_sims`` parameter draws, shape ``(n_sims, n_parameters)``: rates for a Gamma model
         (by inversion of the Gamma CDF, so a larger count gives larger draws from the same
-        uniforms), log parameters for a normal model."""
+        uniforms), log parameters for a normal model. With ``rows`` (a boolean mask over the
+        simulations) only those draws are returned; ``gen`` advances by ``n_sims`` draws either way."""
         if self.counts:
             u = gen.random((len(self.counts), n_sims)).T
+            u = u if rows is None else u[rows]
             return special.gammaincinv(np.asarray(self.counts) + 0.5, u) / np.asarray(self.exposures)
         z = gen.standard_normal((len(self.log_mean), n_sims)).T
+        z = z if rows is None else z[rows]
         return np.asarray(self.log_mean) + z @ np.linalg.cholesky(np.asarray(self.log_cov)).T
 
 
@@ -415,11 +418,13 @@ def _arrivals(fit: ModelFit, theta: np.ndarray, cutoff: float, start: float, gam
     rho, delta = np.exp(theta[:, :1]), np.exp(theta[:, 1:2])
     y = rho * _decay_mean(delta, span) + gamma_sums
     # Lambda is convex and Lambda(s) >= rho (s - 1/delta): Newton from s = y/rho + 1/delta (right of
-    # the root) decreases monotonically to it.
+    # the root) decreases monotonically to it. Lambda(s) = rho (s + em / delta), Lambda'(s) = -rho em
+    # with em = expm1(-delta s).
     s = y / rho + 1.0 / delta
     for _ in range(100):
-        step = (rho * _decay_mean(delta, s) - y) / (-rho * np.expm1(-delta * s))
-        s = s - step
+        em = np.expm1(-delta * s)
+        step = (s + em / delta - y / rho) / -em
+        s -= step
         if np.all(np.abs(step) <= 1e-10 * np.maximum(s, 1.0)):
             break
     return start + s
@@ -435,10 +440,14 @@ def _assign(weights: np.ndarray, gen: np.random.Generator, n_sims: int) -> np.nd
 
 
 def _quantiles(x: np.ndarray, level: float) -> tuple[float, float, float]:
-    """Median and the central ``level`` interval of simulated values (empirical quantiles,
-    inverse of the empirical CDF: values that were simulated, infinite ones included)."""
-    q = np.quantile(x, [0.5, (1 - level) / 2, (1 + level) / 2], method="inverted_cdf")
-    return float(q[0]), float(q[1]), float(q[2])
+    """Median and the central ``level`` interval of simulated values: empirical quantiles by the
+    inverse of the empirical CDF (the smallest simulated value with ``F_n(x) >= q``, numpy's
+    ``method="inverted_cdf"``), so infinite values ("not reached") are kept as they are."""
+    xs = np.sort(np.asarray(x, dtype=float))
+    n = xs.size
+    q = np.array([0.5, (1 - level) / 2, (1 + level) / 2])
+    k = np.clip(np.ceil(q * n - 1e-9).astype(int) - 1, 0, n - 1)
+    return float(xs[k[0]]), float(xs[k[1]]), float(xs[k[2]])
 
 
 @dataclass(frozen=True)
@@ -657,30 +666,41 @@ def predict_deaths(data: pd.DataFrame, cutoff_month: float, target_deaths: int, 
     gamma_sums = np.cumsum(gens["arrivals"].standard_exponential((n_new, n_sims)).T, axis=1)
     which = _assign(w_enroll, gens["enrollment_model"], n_sims)
     for i, f in enumerate(enroll_fits):
-        theta, rows = f.draw(n_sims, gens["enrollment_parameters"]), which == i
+        rows = which == i
+        theta = f.draw(n_sims, gens["enrollment_parameters"], rows)
         if n_new and rows.any():
-            new_entry[rows] = _arrivals(f, theta[rows], cutoff, start, gamma_sums[rows])
+            new_entry[rows] = _arrivals(f, theta, cutoff, start, gamma_sums[rows])
 
-    # one column of Exp(1) per patient randomized (data order), then per new patient
-    e_death = gens["death_times"].standard_exponential((n_rand + n_new, n_sims)).T
-    e_drop = gens["dropout_times"].standard_exponential((n_rand + n_new, n_sims)).T
+    # one row of Exp(1) per patient randomized (data order), then per new patient; the columns used
     idx = np.flatnonzero(at_risk)
     cols = np.concatenate([idx, n_rand + np.arange(n_new)])
-    u = np.broadcast_to(np.concatenate([cutoff - entry[idx], np.zeros(n_new)]), (n_sims, cols.size))
+    e_death = np.ascontiguousarray(gens["death_times"].standard_exponential((n_rand + n_new, n_sims))[cols].T)
+    e_drop = np.ascontiguousarray(gens["dropout_times"].standard_exponential((n_rand + n_new, n_sims))[cols].T)
+    u = np.concatenate([cutoff - entry[idx], np.zeros(n_new)])[None, :]  # follow-up at the cut-off
     t_death = np.empty((n_sims, cols.size))
     which = _assign(w_death, gens["death_model"], n_sims)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         for i, f in enumerate(death_fits):
-            theta, rows = f.draw(n_sims, gens["death_parameters"]), which == i
-            if rows.any():
-                cum, inv = _cumulative_hazard(f, theta[rows])
-                y = cum(u[rows]) + e_death[rows][:, cols]
-                h_censor = cum(np.full((int(rows.sum()), 1), censor))
-                t_death[rows] = np.where(y <= h_censor, inv(np.minimum(y, h_censor)), np.inf)
-        t_drop = u + e_drop[:, cols] / drop.draw(n_sims, gens["dropout_parameters"])
+            rows = which == i
+            theta = f.draw(n_sims, gens["death_parameters"], rows)
+            if not rows.any():
+                continue
+            every = bool(rows.all())
+            cum, inv = _cumulative_hazard(f, theta)
+            y = cum(u) + (e_death if every else e_death[rows])
+            h_censor = cum(np.array([[censor]]))
+            t = np.where(y <= h_censor, inv(np.minimum(y, h_censor)), np.inf)
+            if every:
+                t_death = t
+            else:
+                t_death[rows] = t
+        t_drop = u + e_drop / drop.draw(n_sims, gens["dropout_parameters"])
 
-    start_month = np.concatenate([np.broadcast_to(entry[idx], (n_sims, idx.size)), new_entry], axis=1)
-    calendar = np.where((t_death <= censor) & (t_death <= t_drop), start_month + t_death, np.inf)
+    # calendar month of each primary-endpoint death (inf: none), built in place
+    calendar = t_death
+    calendar[(t_death > censor) | (t_death > t_drop)] = np.inf
+    calendar[:, :idx.size] += entry[idx]
+    calendar[:, idx.size:] += new_entry
     months = np.partition(calendar, needed - 1, axis=1)[:, needed - 1]
     randomized = n_rand + (new_entry <= months[:, None]).sum(axis=1)
     end = new_entry[:, -1] if n_new else np.full(n_sims, float(entry.max()))
