@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 from pathlib import Path
 
@@ -43,6 +44,10 @@ def trial() -> pd.DataFrame:
     return load_trial(ROOT / "data" / "trial_protocol.csv")
 
 
+def primary_deaths(df: pd.DataFrame) -> int:
+    return int(((df["death"] == 1) & (df["os_months"] <= 24)).sum())
+
+
 def protocol_cut(trial: pd.DataFrame, cutoff: float) -> pd.DataFrame:
     out = cut_rule(trial["entry_month"].to_numpy(), trial["os_months"].to_numpy(), trial["death"].to_numpy(), cutoff)
     out["arm"] = trial.loc[trial["entry_month"] <= cutoff, "arm"].to_numpy()
@@ -56,7 +61,7 @@ def protocol_cut(trial: pd.DataFrame, cutoff: float) -> pd.DataFrame:
 def test_counts_at_the_cut_off_are_recomputed_independently(trial) -> None:
     c = 28.5
     df = protocol_cut(trial, c)
-    p = predict_deaths(df, c, 40, n_sims=200, seed=1)
+    p = predict_deaths(df, c, primary_deaths(df) + 10, n_sims=200, seed=1)
     primary = (df["death"] == 1) & (df["os_months"] <= 24)
     censored_early = (df["death"] == 0) & (df["os_months"] < np.minimum(c - df["entry_month"], 24) - PRECISION)
     # on the full file: a patient lost before the cut-off is one whose follow-up ended before it alive
@@ -75,20 +80,22 @@ def test_counts_at_the_cut_off_are_recomputed_independently(trial) -> None:
 def test_a_lost_to_follow_up_flag_and_the_arm_are_never_read(trial) -> None:
     c = 24.0
     df = protocol_cut(trial, c)
-    base = predict_deaths(df, c, 30, n_sims=300, seed=3)
+    k = primary_deaths(df) + 8
+    base = predict_deaths(df, c, k, n_sims=300, seed=3)
     other = df.assign(arm=np.random.default_rng(0).permutation(df["arm"].to_numpy()),
                       lost_to_follow_up=np.random.default_rng(1).integers(0, 2, len(df)))
-    again = predict_deaths(other, c, 30, n_sims=300, seed=3)
+    again = predict_deaths(other, c, k, n_sims=300, seed=3)
     np.testing.assert_array_equal(base.months, again.months)
-    np.testing.assert_array_equal(predict_deaths(df.drop(columns="arm"), c, 30, n_sims=300, seed=3).months,
+    np.testing.assert_array_equal(predict_deaths(df.drop(columns="arm"), c, k, n_sims=300, seed=3).months,
                                   base.months)
 
 
 def test_same_seed_same_prediction_other_seed_other_draws(trial) -> None:
     df = protocol_cut(trial, 20.0)
-    a, b = (predict_deaths(df, 20.0, 33, n_sims=300, seed=s) for s in (5, 5))
+    k = primary_deaths(df) + 10
+    a, b = (predict_deaths(df, 20.0, k, n_sims=300, seed=s) for s in (5, 5))
     np.testing.assert_array_equal(a.months, b.months)
-    assert not np.array_equal(a.months, predict_deaths(df, 20.0, 33, n_sims=300, seed=6).months)
+    assert not np.array_equal(a.months, predict_deaths(df, 20.0, k, n_sims=300, seed=6).months)
 
 
 # ---------------------------------------------------------------------------------------
@@ -297,6 +304,7 @@ def test_unreachable_target_is_an_error_and_a_nearly_unreachable_one_says_not_re
     p = predict_deaths(df, c, 47, n_planned=50, n_sims=200)  # every patient at risk and to come must die
     assert p.probability_not_reached > 0.99 and math.isinf(p.median_month) and math.isinf(p.upper_month)
     assert "not reached" in p.summary() and "never reached" in p.summary()
+    assert p.to_dict()["upper_month"] is None and p.to_dict()["median_month"] is None
     assert np.all(p.randomized[np.isinf(p.months)] == 50)
 
 
@@ -307,7 +315,9 @@ def test_no_patient_still_to_come() -> None:
 
 
 def test_intervals_and_result_contract(trial) -> None:
-    p = predict_deaths(protocol_cut(trial, 24.0), 24.0, 40, n_sims=500, seed=2)
+    df = protocol_cut(trial, 24.0)
+    k = primary_deaths(df) + 12
+    p = predict_deaths(df, 24.0, k, n_sims=500, seed=2)
     assert isinstance(p, DeathPrediction) and isinstance(p.death, ModelFit)
     assert p.interval(0.8) == (p.lower_month, p.upper_month)
     lo50, hi50 = p.interval(0.5)
@@ -319,8 +329,11 @@ def test_intervals_and_result_contract(trial) -> None:
     assert frame.loc[0, "median"] == p.median_month
     models = p.models_frame()
     assert models.groupby("component")["weight"].sum().tolist() == pytest.approx([1, 1, 1])
-    assert "40th primary-endpoint death" in p.summary() and "blinded" in p.summary()
+    assert re.search(rf"the {k}(st|nd|rd|th) primary-endpoint death", p.summary()) and "blinded" in p.summary()
     assert "<table" in p._repr_html_()
+    record = json.loads(json.dumps(p.to_dict()))
+    assert record["median_month"] == p.median_month and record["target_deaths"] == k
+    assert record["models"]["death"]["weights"] == p.weights["death"]
     with pytest.raises(DesignError, match="level"):
         p.interval(1.0)
 

@@ -56,10 +56,10 @@ enrollment, deaths with a hazard ratio of 0.5 between the arms and Weibull shape
 1.3, 10% drop-out by 2 years), the 80% interval of the averaged models contained the true month
 in 84.3-85.3% of trials cut at month 12 (about 10 deaths), 81.5-82.8% at month 20 and
 79.5-81.0% at month 30; the single AIC-best models in 59.4-79.5%, 73.0-78.4% and 75.2-80.5%
-(the lowest with rising hazards: a flexible model picked by chance
-is extrapolated from 12 to 24 months of follow-up, with an interval too narrow for its
-uncertainty). ``benchmarks/bench_prediction_coverage.py`` prints this table (Monte-Carlo SE
-0.02); ``tests/test_prediction_coverage.py`` holds the default's coverage.
+(the lowest with rising hazards: a flexible model picked by chance is extrapolated from 12 to
+24 months of follow-up, with an interval too narrow for its uncertainty).
+``benchmarks/bench_prediction_coverage.py`` prints this table (Monte-Carlo SE 0.02);
+``tests/test_prediction_coverage.py`` holds the default's coverage.
 
 Parameter uncertainty
 ---------------------
@@ -503,6 +503,22 @@ class DeathPrediction(Result):
         """The central ``level`` prediction interval of the patients randomized by that month."""
         level = check_probability(level, "level", lo_open=True, hi_open=True, error=DesignError)
         return _quantiles(self.randomized, level)[1:]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The prediction as plain Python values, ready for ``json.dumps`` (e.g. the ``next_look``
+        of an interim report): the scalar fields, a month that is not reached as ``None``, and
+        the models used with their weights."""
+        out: dict[str, Any] = {}
+        for name in ("cutoff_month", "target_deaths", "observed_deaths", "randomized_at_cutoff", "at_risk", "lost",
+                     "n_planned", "censor_months", "level", "median_month", "lower_month", "upper_month",
+                     "median_randomized", "lower_randomized", "upper_randomized", "probability_not_reached",
+                     "criterion", "n_sims", "seed"):
+            v = getattr(self, name)
+            out[name] = None if isinstance(v, float) and math.isinf(v) else v
+        out["models"] = {c: {"used": f.describe(), "weights": self.weights[c]}
+                         for c, f in (("enrollment", self.enrollment), ("death", self.death),
+                                      ("drop-out", self.dropout))}
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         """One row per predicted quantity: median and the central ``level`` interval."""
