@@ -140,6 +140,8 @@ CRITERIA = ("aic", "bic")
 _DEFAULT_N = 2 * PROTOCOL.stated.n_per_arm_after_loss
 _DEFAULT_CENSOR = PROTOCOL.primary_analysis.censor_months or PROTOCOL.design.horizon_months
 _LOG_SHAPE = (-5.0, 5.0)  # Weibull shape searched in [e^-5, e^5] = [0.0067, 148]
+_LABELS = {"poisson": "Poisson", "power": "power law", "time_decay": "time-decay", "exponential": "exponential",
+           "weibull": "Weibull", "piecewise_exponential": "piecewise exponential"}
 _STREAMS = ("enrollment_model", "enrollment_parameters", "arrivals", "death_model", "death_parameters",
             "death_times", "dropout_parameters", "dropout_times")
 
@@ -548,7 +550,7 @@ class DeathPrediction(Result):
             w = self.weights[fit.component]
             if len([v for v in w.values() if v > 0]) == 1:
                 return fit.describe()
-            shares = ", ".join(f"{m} {fmt_num(v, 2)}" for m, v in w.items())
+            shares = ", ".join(f"{_LABELS[m]} {fmt_num(v, 2)}" for m, v in w.items())
             return f"averaged by {self.criterion.upper()} weight ({shares}; largest: {fit.describe()})"
 
         lines = [
