@@ -16,6 +16,10 @@
 * :func:`sequential_sample_size` - events and patients of a design (``getSampleSizeSurvival``).
 * :func:`plan_design`, :func:`plan_max_events`, :func:`plan_interim_events` - the design and the
   planned primary-endpoint deaths of a trial plan (:mod:`trialnb.plan`).
+* :func:`predict_deaths` - when the next look comes: the calendar month of a target number of
+  primary-endpoint deaths predicted from the data as of a cut-off (blinded; enrollment, death
+  and drop-out models fitted with their uncertainty, like R ``eventPred``), see
+  :mod:`trialnb.monitoring.prediction`.
 
 Numerics: recursive numerical integration (Armitage, McPherson & Rowe 1969; Jennison &
 Turnbull 2000, ch. 19), see :mod:`trialnb.monitoring._numerics`.
@@ -26,6 +30,7 @@ from __future__ import annotations
 from .analysis import STATISTICS, ConditionalPower, InterimAnalysis, analyse, conditional_power, logrank_standard_error
 from .boundary_table import BoundaryTable, bound_hazard_ratio, boundary_table
 from .design import ALPHA_SPENDING, BETA_SPENDING, DESIGN_TYPES, DesignError, GroupSequentialDesign, design, spending
+from .prediction import DeathPrediction, ModelFit, predict_deaths
 from .sample_size import SequentialSampleSize, sequential_sample_size
 from .timing import FINAL_TIMING, AnalysisTimes, analysis_times, expected_deaths, expected_randomized
 from .planned import plan_design, plan_interim_events, plan_max_events
@@ -39,6 +44,8 @@ __all__ = [
     "BoundaryTable",
     "ConditionalPower",
     "FINAL_TIMING",
+    "DeathPrediction",
+    "ModelFit",
     "InterimAnalysis",
     "analyse",
     "analysis_times",
@@ -53,6 +60,7 @@ __all__ = [
     "DesignError",
     "GroupSequentialDesign",
     "design",
+    "predict_deaths",
     "spending",
     "plan_design",
     "plan_interim_events",
