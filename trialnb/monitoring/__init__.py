@@ -14,7 +14,8 @@ Turnbull 2000, ch. 19), see :mod:`trialnb.monitoring._numerics`.
 from __future__ import annotations
 
 from .analysis import ConditionalPower, InterimAnalysis, analyse, conditional_power
-from .design import ALPHA_SPENDING, BETA_SPENDING, DESIGN_TYPES, DesignError, GroupSequentialDesign, design, spending
+from .design import (ALPHA_SPENDING, BETA_SPENDING, DESIGN_TYPES, DesignError, GroupSequentialDesign, design,
+                     crossing_probabilities, spending)
 from .sample_size import SequentialSampleSize, sequential_sample_size
 
 __all__ = [
@@ -30,5 +31,6 @@ __all__ = [
     "DesignError",
     "GroupSequentialDesign",
     "design",
+    "crossing_probabilities",
     "spending",
 ]
