@@ -84,6 +84,7 @@ PRIOR_NAMES: tuple[str, ...] = ("pooled", "at_diagnosis", "after_induction", "sc
 
 _ERR = EvidenceError
 _QUAD = dict(epsabs=1e-11, epsrel=1e-10, limit=200)
+_U_MAX = 12.0
 
 
 @dataclass(frozen=True)
@@ -252,9 +253,16 @@ def _split(prior: Prior, pos_at: Any) -> tuple[float, float]:
         return float(stats.norm.pdf(u)) * pos_at(m + s * u)
 
     cut = -m / s  # u at HR = 1
-    benefit = integrate.quad(f, -np.inf, cut, **_QUAD)[0]
-    harm = integrate.quad(f, cut, np.inf, **_QUAD)[0]
-    return benefit, harm
+
+    def part(a: float, b: float) -> float:
+        # the standard normal beyond |u| = 12 holds less than 1e-32: integrate where the mass is
+        a, b = max(a, -_U_MAX), min(b, _U_MAX)
+        if not b > a:
+            return 0.0
+        pts = [0.0] if a < 0.0 < b else None
+        return integrate.quad(f, a, b, points=pts, **_QUAD)[0]
+
+    return part(-np.inf, cut), part(cut, np.inf)
 
 
 def assurance(*, events: float, prior: Prior | None = None, prior_mean_log_hr: float | None = None,
