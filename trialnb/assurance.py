@@ -70,6 +70,7 @@ __all__ = [
     "assurance",
     "assurance_table",
     "centres_needed",
+    "centres_text",
     "enthusiastic_prior",
     "named_priors",
     "predictive_prior",
@@ -340,6 +341,11 @@ def centres_needed(patients: int, accrual_months: float = PROTOCOL.design.accrua
     return int(math.ceil(n / (rate * a) - 1e-9))
 
 
+def centres_text(centres: float) -> str:
+    """``"1 centre"``, ``"38 centres"`` (a count of centres in words for tables and summaries)."""
+    return f"{fmt_n(centres)} centre{'' if centres == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class WhatItWouldTake(Result):
     """Result of :func:`what_it_would_take`: deaths, patients (protocol's follow-up, Pr(event) at
@@ -373,11 +379,11 @@ class WhatItWouldTake(Result):
     def summary(self) -> str:
         pw = (f"{fmt_pct(self.power, 0)} power at HR {fmt_num(self.hazard_ratio, 2)}: "
               + (f"{fmt_n(self.events_for_power)} deaths, {fmt_n(self.patients_for_power)} patients, "
-                 f"{fmt_n(self.centres_for_power)} centres at the protocol's one-centre rate"
+                 f"{centres_text(self.centres_for_power)} at the protocol's one-centre rate"
                  if math.isfinite(self.events_for_power) else "not possible (no effect to detect)"))
         if self.reachable:
             asr = (f"{fmt_pct(self.assurance_target, 0)} probability of success: {fmt_n(self.events_for_assurance)} deaths, "
-                   f"{fmt_n(self.patients_for_assurance)} patients, {fmt_n(self.centres_for_assurance)} centres")
+                   f"{fmt_n(self.patients_for_assurance)} patients, {centres_text(self.centres_for_assurance)}")
         else:
             asr = (f"{fmt_pct(self.assurance_target, 0)} probability of success: unreachable, no number of deaths "
                    f"exceeds P(true HR < 1) = {fmt_pct(self.assurance_ceiling)}")

@@ -566,7 +566,7 @@ def meta_analysis(log_hr: Sequence[float], se: Sequence[float], *, method: str =
     return MetaAnalysis(
         method=method, hksj=bool(hksj), level=level, k=k, log_hr=mu, se=se_mu, hazard_ratio=math.exp(mu),
         ci_lower=math.exp(mu - crit * se_mu), ci_upper=math.exp(mu + crit * se_mu), statistic=float(stat),
-        p_value=p, tau2=tau2, i2=i2, h2=h2, q=q, q_p_value=float(stats.chi2.sf(q, k - 1)),
+        p_value=p, tau2=tau2, i2=float(i2), h2=float(h2), q=q, q_p_value=float(stats.chi2.sf(q, k - 1)),
         pi_lower=math.exp(mu - half_pi), pi_upper=math.exp(mu + half_pi), labels=labs,
         study_log_hr=tuple(float(x) for x in y), study_se=tuple(float(x) for x in s),
         weights=tuple(float(x) for x in 100.0 * w / sw))

@@ -180,10 +180,10 @@ class EvidenceExplorer:
             pw = f"more than {fmt_n(_REALISTIC)} deaths ({fmt_n(t.events_for_power)}): no trial could"
         else:
             pw = (f"{fmt_n(t.events_for_power)} deaths, {fmt_n(t.patients_for_power)} patients, "
-                  f"{fmt_n(t.centres_for_power)} centres")
+                  f"{A.centres_text(t.centres_for_power)}")
         if t.reachable:
             asr = (f"{fmt_n(t.events_for_assurance)} deaths, {fmt_n(t.patients_for_assurance)} patients, "
-                   f"{fmt_n(t.centres_for_assurance)} centres")
+                   f"{A.centres_text(t.centres_for_assurance)}")
         else:
             asr = f"unreachable: no number of deaths gives more than P(true HR &lt; 1) = {fmt_pct(t.assurance_ceiling)}"
         return ("<table>"
