@@ -386,11 +386,10 @@ for design in (None, plan):
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. The Bayesian view at the interim
 # Notebook 05 cuts the synthetic trial file `data/trial_protocol.csv` (simulated under the
-# protocol's assumptions, not real patients) at month 29.1, when 33 deaths are in, and the
-# interim plan says to stop for efficacy. The frequentist report, then each prior's view of the
-# planned Cox model's estimate: the posterior hazard ratio, P(HR < 1), P(HR < 0.8) and the
-# **predictive probability** of success at the final analysis (the conditional power averaged
-# over the posterior).
+# protocol's assumptions, not real patients) at month 29.1 for its interim look. The frequentist
+# report's decision, then each prior's view of the planned Cox model's estimate: the posterior
+# hazard ratio, P(HR < 1), P(HR < 0.8) and the **predictive probability** of success at the final
+# analysis (the conditional power averaged over the posterior).
 
 # %%
 df = load_trial("../data/trial_protocol.csv")
@@ -407,12 +406,12 @@ pd.DataFrame([{"prior": r.prior_label, "posterior HR (95% credible)":
               for r in view.posteriors]).set_index("prior")
 
 # %% [markdown]
-# The synthetic data were generated with the protocol's hazard ratio, and at the interim the
-# estimate is even stronger. Every prior is moved towards benefit, but not equally: the
-# after-induction prior is so precise (an SD of ln HR below 0.1, worth hundreds of deaths) that 33
-# deaths barely shift it, and its posterior still leaves a good chance that the true effect is
-# small. A DMC that saw this table would see that "stop for efficacy" rests on the interim data
-# outweighing the randomized trials before it; the report names its prior each time.
+# The synthetic data were generated with the protocol's hazard ratio 0.5. Every prior is moved
+# towards the interim estimate, but not equally: the after-induction prior is so precise (an SD
+# of ln HR below 0.1, worth hundreds of deaths) that the interim's few dozen deaths barely shift
+# it, and its posterior still leaves a good chance that the true effect is small. A DMC that saw
+# this table would see how far a decision rests on the interim data outweighing the randomized
+# trials before it; the report names its prior each time.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. A futility guideline on the predictive-probability scale
@@ -538,8 +537,8 @@ check_assurance_ceiling(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 4
-# At the synthetic interim the Cox model gives ln HR −1.36 with SE 0.41 (HR 0.26). What is the
-# posterior median hazard ratio under the after-induction prior?
+# An interim Cox estimate is ln HR −1.36 with SE 0.41 (HR 0.26, about what section 7 found).
+# What is the posterior median hazard ratio under the after-induction prior?
 
 # %%
 answer = None
