@@ -59,7 +59,6 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from IPython.display import display
 from scipy.stats import norm
 
 from trialnb import assurance as A
