@@ -337,7 +337,7 @@ def _need(t: A.WhatItWouldTake) -> str:
 rows = []
 for name, p in priors.items():
     half, most = A.what_it_would_take(p, assurance_target=0.5), A.what_it_would_take(p, assurance_target=0.8)
-    power80 = ("no effect to detect" if not math.isfinite(half.events_for_power) else
+    power80 = ("no benefit to detect" if not math.isfinite(half.events_for_power) else
                f"{fmt_n(half.events_for_power)} deaths, {fmt_n(half.patients_for_power)} patients, "
                f"{A.centres_text(half.centres_for_power)}")
     rows.append({"prior": p.label, "80% power at the median HR": power80, "50% probability of success": _need(half),

@@ -189,6 +189,7 @@ def test_unreachable_when_the_prior_does_not_favour_surgery() -> None:
     harmful = A.Prior("harm", math.log(1.2), 0.2)
     w = A.what_it_would_take(harmful, assurance_target=0.3)
     assert harmful.probability_benefit < 0.3 and not w.reachable
+    assert math.isinf(w.events_for_power) and "not below 1" in w.summary()  # no benefit to power for
     dip = A.what_it_would_take(A.Prior("flat", 0.0, 0.4), assurance_target=0.3)
     e = dip.events_for_assurance  # P(success) first dips below alpha/2, then rises to 0.5
     assert A.assurance(events=e, prior_mean_log_hr=0.0, prior_sd=0.4).probability_of_success >= 0.3

@@ -173,5 +173,7 @@ def test_bad_input(plan, priors) -> None:
         B.pp_futility(plan, max_events=66, prior=p, threshold=1.0)
     with pytest.raises(EvidenceError, match="only above the efficacy bound"):
         B.pp_futility(plan, max_events=66, prior=A.Prior("harm", 0.5, 0.05), threshold=0.9)
+    with pytest.raises(EvidenceError, match="sets no bound"):
+        B.pp_futility(plan, max_events=66, prior=A.Prior("sure", math.log(0.3), 0.01), threshold=1e-300)
     with pytest.raises(EvidenceError, match="must be a FutilityGuideline"):
         B.futility_operating_characteristics("guideline")

@@ -380,7 +380,7 @@ class WhatItWouldTake(Result):
         pw = (f"{fmt_pct(self.power, 0)} power at HR {fmt_num(self.hazard_ratio, 2)}: "
               + (f"{fmt_n(self.events_for_power)} deaths, {fmt_n(self.patients_for_power)} patients, "
                  f"{centres_text(self.centres_for_power)} at the protocol's one-centre rate"
-                 if math.isfinite(self.events_for_power) else "not possible (no effect to detect)"))
+                 if math.isfinite(self.events_for_power) else "not possible (the prior's median HR is not below 1)"))
         if self.reachable:
             asr = (f"{fmt_pct(self.assurance_target, 0)} probability of success: {fmt_n(self.events_for_assurance)} deaths, "
                    f"{fmt_n(self.patients_for_assurance)} patients, {centres_text(self.centres_for_assurance)}")
@@ -431,7 +431,8 @@ def what_it_would_take(prior: Prior, *, power_target: float = PROTOCOL.design.po
                        alpha: float = PROTOCOL.design.alpha, sided: int = PROTOCOL.design.sided) -> WhatItWouldTake:
     """Deaths, patients and centres for ``power_target`` at the prior median hazard ratio
     (Schoenfeld, :func:`trialnb.sample_size.protocol_sample_size`: the protocol's follow-up,
-    control survival and 10% loss) and for an ``assurance_target`` probability of success under
+    control survival and 10% loss; infinite when that median is not below 1, as no number of
+    deaths shows a benefit there) and for an ``assurance_target`` probability of success under
     ``prior`` (fixed design), saying when no number of deaths reaches it."""
     if not isinstance(prior, Prior):
         raise EvidenceError(f"prior must be a trialnb.assurance.Prior, got {type(prior).__name__}")
@@ -439,7 +440,7 @@ def what_it_would_take(prior: Prior, *, power_target: float = PROTOCOL.design.po
     at = check_probability(assurance_target, "assurance_target", lo_open=True, hi_open=True, error=_ERR)
     hr = prior.hazard_ratio
     d = PROTOCOL.design
-    if abs(math.log(hr)) < 1e-12:
+    if hr >= 1 - 1e-12:  # no benefit to detect: power to show one cannot reach the target
         ev_p, n_p, c_p = math.inf, math.inf, math.inf
     else:
         ss = protocol_sample_size(hazard_ratio=hr, power=pt, alpha=alpha, sided=sided)
@@ -574,7 +575,7 @@ def simulate_assurance(prior: Prior, *, events: int, design: monitoring.GroupSeq
         sc = Scenario(hazard_ratio=float(math.exp(log_hr[i])), target_events=ev)
         if design is None:
             res = simulate(sc, n, seed=int(seeds[i]), analysis=analysis)
-            success[i] = np.mean(res.reject & np.nan_to_num(res.z < 0))
+            success[i] = np.mean(res.reject & (res.z < 0))  # a failed analysis (NaN z) is no success
         else:
             res = simulate_sequential(sc, design, n, seed=int(seeds[i]), analysis=analysis)
             final_z = res.z[np.arange(n), res.stage - 1]

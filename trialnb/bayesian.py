@@ -71,6 +71,7 @@ __all__ = [
 ]
 
 _ERR = EvidenceError
+_Z_SEARCH = 30.0  # interim benefit z searched for the futility bound: far beyond any data
 
 
 def _estimate(log_hr: Any, se: Any) -> tuple[float, float]:
@@ -248,7 +249,9 @@ class FutilityGuideline(Result):
     below which the predictive probability under ``prior`` is under ``threshold``, and the
     analytic operating characteristics of the design with that guideline followed, against the
     design with no futility stop. ``design`` is the monitoring design with the bound as its
-    (non-binding) futility bound at that look."""
+    (non-binding) futility bound at that look; its critical values are unchanged (the bound is
+    non-binding), while its stored characteristics (``power``, ``beta_spent`` ...) are still the
+    original design's: :attr:`operating_characteristics` has the guideline's."""
 
     prior: Prior
     threshold: float
@@ -306,7 +309,12 @@ def pp_futility(design: monitoring.GroupSequentialDesign, *, max_events: int, pr
     def pp(z: float) -> float:
         return predictive_probability(prior, -z * se1, se1, events=d1, max_events=dmax, critical_value=c)
 
-    z_f = float(optimize.brentq(lambda z: pp(z) - thr, -30.0, 30.0, xtol=1e-12))
+    lo_pp, hi_pp = pp(-_Z_SEARCH), pp(_Z_SEARCH)
+    if not lo_pp < thr < hi_pp:
+        raise EvidenceError(f"under this prior the predictive probability stays between {lo_pp:.3g} and "
+                            f"{hi_pp:.3g} for every interim z in [-{_Z_SEARCH:g}, {_Z_SEARCH:g}]: a threshold of "
+                            f"{thr:g} sets no bound; choose a threshold in that range")
+    z_f = float(optimize.brentq(lambda z: pp(z) - thr, -_Z_SEARCH, _Z_SEARCH, xtol=1e-12))
     if z_f >= design.critical_values[0]:
         raise EvidenceError(f"a predictive probability of {thr:g} under this prior is reached only above the "
                             f"efficacy bound (z = {z_f:.3f}); choose a lower threshold")

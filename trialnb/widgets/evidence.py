@@ -175,7 +175,7 @@ class EvidenceExplorer:
     @staticmethod
     def _needed_html(t: A.WhatItWouldTake) -> str:
         if not math.isfinite(t.events_for_power):
-            pw = "impossible: the prior's median is no effect"
+            pw = "impossible: the prior's median HR is not below 1"
         elif t.events_for_power > _REALISTIC:
             pw = f"more than {fmt_n(_REALISTIC)} deaths ({fmt_n(t.events_for_power)}): no trial could"
         else:
