@@ -74,7 +74,10 @@ def test_unreachable_and_unrealistic_are_said(explorer) -> None:
     _reset(explorer)
     explorer.target.value = 0.8
     assert "unreachable" in text_of(explorer.needed)
-    explorer.trials["mf0701_2018"].value = False  # pooled HR 1.00: no realistic trial has 80% power
+    explorer.trials["mf0701_2018"].value = False  # pooled HR just above 1: no benefit to power for
+    assert explorer.meta.hazard_ratio > 1 and "not below 1" in text_of(explorer.needed)
+    explorer.prior.value = "user"
+    explorer.user_hr.value = 0.99  # a benefit so small that no realistic trial has 80% power for it
     assert "no trial could" in text_of(explorer.needed)
     explorer.target.value = 0.5
     _reset(explorer)
