@@ -284,9 +284,9 @@ print(f"hazard ratio 0.5, 2 years each:  N = {fmt_num(fixed.n_total, 1)} -> {fmt
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Power at the effect sizes the randomized trials found
 # The protocol's HR 0.5 is stronger than even the observational studies (pooled HRs about
-# 0.63-0.69), and the randomized trials found HRs between 0.66 and 1.11, with meta-analyses
-# near 0.93-0.97 (JCOG1017's 0.857 is from its ASCO 2023 abstract, the only report so far;
-# sources in `references/clinical_evidence.md`).
+# 0.63-0.69), and the randomized trials found HRs between 0.66 and 1.45 (ABCSG-28's printed
+# 0.691 read the other way round, as argued in notebook 08), with meta-analyses near 0.93-0.97
+# (sources in `references/clinical_evidence.md`; notebook 08 pools the five trials itself).
 #
 # "Power" of a two-sided test counts a significant result in *either* direction. At the Tata
 # (HR 1.04) and E2108 (HR 1.11) effects surgery is slightly harmful, so most of that "power"

@@ -60,6 +60,9 @@ RESULT_CLASSES = [
     "trialnb.simulation.fixed.SimulationResult", "trialnb.simulation.fixed.RequiredPatients",
     "trialnb.simulation.sequential.SequentialResult", "trialnb.interim.InterimReport",
     "trialnb.sap_document.SAP",
+    "trialnb.evidence.MetaAnalysis", "trialnb.assurance.Assurance", "trialnb.assurance.WhatItWouldTake",
+    "trialnb.assurance.HarmMargin", "trialnb.assurance.SimulatedAssurance", "trialnb.bayesian.PosteriorSummary",
+    "trialnb.bayesian.BayesianInterim", "trialnb.bayesian.FutilityGuideline",
 ]
 
 
@@ -102,8 +105,20 @@ def results() -> dict[str, object]:
         sim.simulate_sequential(small, 20, seed=1),
         interim.interim_report(df, 36.0),
         build_sap(n_trials=100),
+        *_evidence_results(d),
     ]
     return {f"{type(r).__module__}.{type(r).__name__}": r for r in out}
+
+
+def _evidence_results(d) -> list:
+    """One instance of each result class of trialnb.evidence, trialnb.assurance, trialnb.bayesian."""
+    from trialnb import assurance as A, bayesian as B, evidence as ev
+
+    p = A.Prior("p", -0.1, 0.2)
+    bi = B.bayesian_interim(-0.3, 0.35, 33, 66, d, {"p": p})
+    return [ev.pool_trials(), A.assurance(events=66, prior=p), A.what_it_would_take(p), A.rule_out_harm(),
+            A.simulate_assurance(p, n_draws=2, trials_per_draw=2, seed=1), bi.posteriors[0], bi,
+            B.pp_futility(d, max_events=66, prior=p)]
 
 
 def test_every_listed_result_is_built(results) -> None:

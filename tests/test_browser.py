@@ -217,6 +217,11 @@ DASHBOARDS = [
     Dashboard("monitoring", ".trialnb-monitor", ".trialnb-monitor-decision",
               lambda page: move_slider(page, ".trialnb-monitor", "Cut-off month", 5, "ArrowLeft"),
               figure=".trialnb-monitor-plot svg"),
+    # untick MF07-01: the pooled HR moves from 0.93 to 1.00, the probability of success from 10% to 3%
+    Dashboard("evidence", ".trialnb-evidence", ".trialnb-evidence-pos",
+              lambda page: page.locator(".trialnb-evidence .widget-checkbox", has_text="MF07-01")
+              .locator("input").first.click(),
+              figure=".trialnb-evidence-plot img"),
 ]
 
 

@@ -219,7 +219,7 @@ def test_slides_offline_and_no_slide_over_200_words(name: str):
 
 
 DASHBOARD_EXPECTED = {"sample_size": "N = 240", "operating_characteristics": "Power",
-                      "bias": "Naive Cox", "randomization": "Allocate"}
+                      "bias": "Naive Cox", "randomization": "Allocate", "evidence": "Probability of success"}
 
 
 @pytest.mark.parametrize("name", sorted(DASHBOARD_EXPECTED))

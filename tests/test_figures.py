@@ -102,3 +102,23 @@ def test_notebooks_take_figures_from_trialnb_plots_only():
         for mod, names in re.findall(r"from trialnb\.(widgets\.\w+) import ([^\n#]+)", text):
             got = {n.strip() for n in names.split(",")}
             assert not (got & figure_names), f"{py.name} imports figures {got & figure_names} from {mod}"
+
+
+def test_evidence_forest_rows_diamond_prediction_interval_and_labels():
+    from matplotlib.patches import Polygon
+
+    from trialnb import evidence as ev
+
+    m = ev.pool_trials()
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    plots.evidence_forest(m, design_hr=0.5, ax=ax)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == m.k + 2 and labels[-1].startswith("95% prediction interval")
+    assert all(f"({w:.0f}%)" in lab for lab, w in zip(labels, m.weights))  # weights in the labels
+    assert any(isinstance(p, Polygon) for p in ax.patches)  # the pooled diamond
+    assert any(line.get_linestyle() == "--" and line.get_ydata()[0] == 0 for line in ax.lines)  # PI dashed
+    lo, hi = ax.get_xlim()
+    assert lo < 0.5 and hi > m.pi_upper  # the design HR and every interval are inside
+    assert all(re.fullmatch(r"[\d.]+", t.get_text()) for t in ax.get_xticklabels())
+    assert _texts_inside(fig) == []
+    plt.close(fig)

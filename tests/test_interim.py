@@ -19,6 +19,7 @@ from trialnb import analysis as an
 from trialnb import interim, monitoring
 from trialnb.cli import main
 from trialnb.data import load_trial
+from trialnb.errors import TrialAnalysisError
 from trialnb.plan import PLAN
 
 DATA = "data/trial_protocol.csv"
@@ -233,3 +234,18 @@ def test_console_entry_point_exit_code(root):
     proc = subprocess.run([sys.executable, "-m", "trialnb.cli", "monitor", "--data", str(root / DATA),
                            "--cutoff-month", "99"], capture_output=True, text=True, cwd=root)
     assert proc.returncode != 0 and "beyond the data" in proc.stderr
+
+
+def test_death_month_is_the_cut_that_first_shows_that_many_primary_deaths(trial) -> None:
+    """The test's own derivation (_interim_month) and the report: cut a day before the month,
+    fewer deaths; at the month, at least that many."""
+    for k in (1, 10, 33):
+        m = interim.death_month(trial, k)
+        assert m == pytest.approx(_interim_month(trial, k), abs=0.005)
+        at = interim.interim_report(trial, m, predict=False).primary.events
+        before = interim.interim_report(trial, m - 0.01, predict=False).primary.events
+        assert before < k <= at
+    with pytest.raises(TrialAnalysisError, match="primary-endpoint deaths, fewer than"):
+        interim.death_month(trial, 10_000)
+    with pytest.raises(TrialAnalysisError, match="whole number"):
+        interim.death_month(trial, 2.5)  # type: ignore[arg-type]

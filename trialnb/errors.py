@@ -20,6 +20,7 @@ __all__ = [
     "AnswerError",
     "BiasParameterError",
     "DesignError",
+    "EvidenceError",
     "OutputFolderError",
     "OutsideDataError",
     "PatientRecordError",
@@ -51,6 +52,12 @@ class BiasParameterError(ValueError):
 class DesignError(ValueError):
     """Raised by :mod:`trialnb.monitoring` when an argument of a group-sequential design or of
     an interim analysis is outside what is allowed."""
+
+
+class EvidenceError(ValueError):
+    """Raised by :mod:`trialnb.evidence` (meta-analysis), :mod:`trialnb.assurance` (probability
+    of success, priors) and :mod:`trialnb.bayesian` (Bayesian monitoring) when an estimate, a
+    prior or a design argument is outside what is allowed."""
 
 
 class PatientRecordError(ValueError):

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .analysis import PrimaryResult, cut_at, primary
+from .analysis import PrimaryResult, cut_at, primary, primary_data
 from .errors import TrialAnalysisError
 from .files import write_text_atomic
 from .monitoring import (InterimAnalysis, analyse, logrank_standard_error, plan_design, plan_interim_events,
@@ -58,8 +58,8 @@ from .plan import PLAN, TrialPlan
 from .report import fmt_months, fmt_n, fmt_num, fmt_pct
 from .results import Result
 
-__all__ = ["InterimReport", "SafetyReview", "html_report", "interim_report", "report_json", "text_report",
-           "typed_look", "write_html"]
+__all__ = ["InterimReport", "SafetyReview", "death_month", "html_report", "interim_report", "report_json",
+           "text_report", "typed_look", "write_html"]
 
 
 @dataclass(frozen=True)
@@ -288,6 +288,22 @@ def typed_look(deaths: int, z: float, *, plan: TrialPlan = PLAN) -> dict[str, An
                           math.exp(float(z) * se), mx)
     out.update(hazard_ratio=math.exp(float(z) * se), max_events=mx, look=len(earlier) + 1)
     return out
+
+
+def death_month(df: pd.DataFrame, deaths: int, *, plan: TrialPlan = PLAN) -> float:
+    """The calendar month at which the ``deaths``-th primary-endpoint death (a death within the
+    plan's ``censor_months`` of randomization) occurs in ``df``: the cut-off of an event-driven
+    look, as the data manager would find it when deaths are reported. Months are calendar months
+    since the first randomization (``entry_month + os_months``), rounded to the data's 0.01.
+    Refuses a count the file does not reach, saying how many it holds."""
+    if isinstance(deaths, bool) or not isinstance(deaths, (int, np.integer)) or deaths < 1:
+        raise TrialAnalysisError(f"deaths must be a whole number of deaths >= 1, got {deaths!r}")
+    d = primary_data(df, plan)
+    months = np.sort((d["entry_month"] + d["os_months"]).to_numpy(float)[d["death"].to_numpy() == 1])
+    if deaths > months.size:
+        raise TrialAnalysisError(f"the file holds {months.size} primary-endpoint deaths, fewer than the "
+                                 f"{deaths} asked for; choose deaths in 1..{months.size}")
+    return round(float(months[int(deaths) - 1]), 2)
 
 
 def interim_report(df: pd.DataFrame, cutoff_month: float, *, plan: TrialPlan = PLAN, source: str = "",

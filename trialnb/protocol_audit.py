@@ -112,7 +112,9 @@ RCT_EFFECT_SIZES: tuple[tuple[str, str, float, str], ...] = (
     ("MF07-01 (Soran 2018)", "RCT", _ev.study("mf0701_2018").hazard_ratio, "Ann Surg Oncol 2018;25:3141-3149"),
     ("MF07-01, 10 years (Soran 2021)", "RCT", _ev.study("mf0701_2021").hazard_ratio, "J Am Coll Surg 2021;233:742-752"),
     ("E2108 (Khan 2022)", "RCT", _ev.study("e2108_2022").hazard_ratio, "J Clin Oncol 2022;40:978-987"),
-    ("JCOG1017 (Shien 2023)", "RCT", _ev.study("jcog1017").hazard_ratio, "J Clin Oncol 2023;41(16 suppl):523"),
+    ("ABCSG-28 (Fitzal 2019)", "RCT", _ev.study("abcsg28").hazard_ratio,
+     "Ann Surg 2019;269:1163-1169 (printed HR 0.691 inverted, see trialnb.evidence.ABCSG28_PRINTED)"),
+    ("JCOG1017 (Shien, full paper)", "RCT", _ev.study("jcog1017").hazard_ratio, "JCOG1017 PRIM-BC full paper"),
     ("Meta-analysis of RCTs (Reinhorn 2021)", "meta-analysis", _ev.study("reinhorn2021").hazard_ratio, "Breast 2021"),
     ("Meta-analysis of RCTs (Villacampa 2024)", "meta-analysis", _ev.study("villacampa2024").hazard_ratio,
      "Oncologist 2024"),
@@ -120,8 +122,8 @@ RCT_EFFECT_SIZES: tuple[tuple[str, str, float, str], ...] = (
      "Breast Cancer Res Treat 2010"),
 )
 """(study, kind, hazard ratio surgery vs none, source); the hazard ratios are read from
-:mod:`trialnb.evidence` (written up in ``references/clinical_evidence.md``; JCOG1017 is a
-partly verified conference abstract)."""
+:mod:`trialnb.evidence` (written up in ``references/clinical_evidence.md``; ABCSG-28's printed
+hazard ratio is inverted there, JCOG1017 is its full paper)."""
 
 
 def power_at_effect_sizes(

@@ -76,6 +76,7 @@ __all__ = [
     "hazard_from_survival",
     "hazard_ratio_from_survival",
     "median_from_hazard",
+    "patients_for_events",
     "power",
     "power_curve",
     "proportion_sample_size",
@@ -542,8 +543,7 @@ def sample_size(
     pt = _arm_event_probability(hr * lam, eta, a, f)
     n_unrounded = ev / pr
     ev_r = round_up(ev)
-    n_c, n_t = _arms(ev_r / pr, r)
-    n_c_l, n_t_l = round_up(n_c / (1 - loss)), round_up(n_t / (1 - loss))
+    n_c, n_t, n_c_l, n_t_l = patients_for_events(ev, pr, r, loss)
     za, zb = ndtri(1 - alpha / sided), ndtri(power)
     if method == "schoenfeld":
         ev_formula = "(z_a + z_b)^2 (1+r)^2 / (r ln(HR)^2)"
@@ -581,6 +581,20 @@ def sample_size(
         n_control=n_c, n_treatment=n_t, n_control_after_loss=n_c_l, n_treatment_after_loss=n_t_l,
         steps=steps, title=f"Sample size ({method.capitalize()}, HR {fmt_num(hr, 3)})",
     )
+
+
+def patients_for_events(events: float, event_probability: float, allocation_ratio: float = 1.0,
+                        loss_to_follow_up: float = 0.0) -> tuple[int, int, int, int]:
+    """The rounded design of :func:`sample_size` for a number of events: events rounded up,
+    ``N = ceil(events) / Pr(event)``, each arm rounded up (``n_c = ceil(N / (1+r))``,
+    ``n_t = ceil(N r / (1+r))``), then each arm divided by ``1 - loss_to_follow_up`` and rounded
+    up. Returns ``(n_control, n_treatment, n_control_after_loss, n_treatment_after_loss)``."""
+    ev = _positive(events, "events")
+    pr = check_probability(event_probability, "event_probability", lo_open=True, hi_open=False, error=SampleSizeError)
+    r = _positive(allocation_ratio, "allocation_ratio")
+    loss = _check_loss(loss_to_follow_up)
+    n_c, n_t = _arms(round_up(ev) / pr, r)
+    return n_c, n_t, round_up(n_c / (1 - loss)), round_up(n_t / (1 - loss))
 
 
 # ---------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from datetime import date, datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Mapping
 
 from . import __version__, evidence, monitoring
 from .analysis import REFERENCE_LEVELS
@@ -77,11 +77,15 @@ REFERENCES: dict[str, str] = {
     "royston": "Royston P, Parmar MKB. Restricted mean survival time: an alternative to the hazard ratio. "
                "BMC Med Res Methodol 2013;13:152",
     "consort": "Schulz KF, Altman DG, Moher D. CONSORT 2010 statement. BMJ 2010;340:c332",
+    "metafor": "Viechtbauer W. Conducting meta-analyses in R with the metafor package. J Stat Softw 2010;36(3):1-48",
+    "higgins": "Higgins JPT, Thompson SG, Spiegelhalter DJ. A re-evaluation of random-effects meta-analysis. "
+               "J R Stat Soc A 2009;172:137-159",
+    "ohagan": "O'Hagan A, Stevens JW, Campbell MJ. Assurance in clinical trial design. Pharm Stat 2005;4:187-201",
 }
 
 
 _NOTEBOOKS: dict[str, str] = {"01": "01_rationale", "03": "03_randomization", "04": "04_analysis",
-                             "05": "05_interim_monitoring", "07": "07_estimands"}
+                             "05": "05_interim_monitoring", "07": "07_estimands", "08": "08_evidence"}
 _WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 _RECORD = "references/NCT04697043-protocol-record.txt"
 
@@ -369,6 +373,8 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
             f"{Q('secondary', _OUT, 'Secondary endpoints are quality of life, overall survival, number of unplanned local therapies, i.e. surgery or radiotherapy, number of axillary lymph node dissections or axillary radiotherapy, determination of pathological resection margin (margin status) in patients treated by surgery of the primary tumor')}."),
         ),
     )
+
+    s2_items += (_evidence_item(N, protocol, plan, cite, NB["08"]),)
 
     # ================================================================ section 3
     arm_a, arm_b = protocol.arms
@@ -676,6 +682,76 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
     return SAP(title=f"Statistical analysis plan (draft): {protocol.nct_id}",
                subtitle=protocol.title, front=front, sections=sections, amendments=amendments,
                numbers=N.all(), generated=when, generator=f"trialnb {__version__} (trialnb sap)")
+
+
+def _evidence_item(N: Numbers, protocol: Protocol, plan: TrialPlan, cite: Mapping[str, str], nb: str) -> Item:
+    """The heading "What the trial can show, given the randomized evidence": the randomized
+    trials pooled (:func:`trialnb.evidence.pool_trials`), the probability of success of the
+    protocol's design under their predictive distribution and what a trial would need
+    (:mod:`trialnb.assurance`), the non-inferiority alternative and the non-operation bound."""
+    from . import assurance as A
+
+    d = protocol.design
+    m = evidence.pool_trials()
+    prior = A.predictive_prior(m)
+    ev_ = sample_size(plan=plan).events_rounded
+    fixed = A.assurance(events=ev_, prior=prior, alpha=plan.analysis.alpha, sided=plan.analysis.sided)
+    seq = A.assurance(events=monitoring.plan_max_events(plan), prior=prior, design=monitoring.plan_benefit_design(plan))
+    take = A.what_it_would_take(prior, power_target=d.power, alpha=d.alpha, sided=d.sided)
+    harm = A.rule_out_harm()
+    nonprog = evidence.figure("jcog1017_non_progression")
+    sub = {k: evidence.pool_trials(randomized_at=k) for k in (evidence.AT_DIAGNOSIS, evidence.AFTER_INDUCTION)}
+    src = "trialnb.evidence.pool_trials()"
+    k = N.add("evidence.k", m.k, _WORDS.get(m.k, fmt_n(m.k)), f"{src}.k")
+    hr = N.add("evidence.hr", m.hazard_ratio, fmt_num(m.hazard_ratio, 2), f"{src}.hazard_ratio (REML)")
+    ci = N.add("evidence.ci", (m.ci_lower, m.ci_upper), f"95% CI {fmt_num(m.ci_lower, 2)} to {fmt_num(m.ci_upper, 2)}",
+               f"{src}.ci_lower, .ci_upper")
+    pi = N.add("evidence.pi", (m.pi_lower, m.pi_upper), f"{fmt_num(m.pi_lower, 2)} to {fmt_num(m.pi_upper, 2)} (95%)",
+               f"{src}.pi_lower, .pi_upper (95% prediction interval)")
+    tau2 = N.add("evidence.tau2", m.tau2, fmt_num(m.tau2, 3), f"{src}.tau2")
+    at, after = (N.add(f"evidence.hr.{key.replace(' ', '_')}", r.hazard_ratio,
+                       f"{fmt_num(r.hazard_ratio, 2)} ({fmt_num(r.ci_lower, 2)} to {fmt_num(r.ci_upper, 2)})",
+                       f"trialnb.evidence.pool_trials(randomized_at={key!r})") for key, r in sub.items())
+    events = N.add("evidence.events", ev_, fmt_n(ev_), "ceil(trialnb.sample_size.schoenfeld_events(protocol design))")
+    pw = N.add("evidence.power", fixed.power_at_prior_mean, fmt_pct(fixed.power_at_prior_mean),
+               "trialnb.assurance.assurance(events, prior=predictive_prior(pool_trials())).power_at_prior_mean")
+    pos = N.add("evidence.pos", fixed.probability_of_success, fmt_pct(fixed.probability_of_success),
+                "trialnb.assurance.assurance(events, prior=predictive_prior(pool_trials())).probability_of_success")
+    pos_gs = N.add("evidence.pos_plan", seq.probability_of_success, fmt_pct(seq.probability_of_success),
+                   "trialnb.assurance.assurance(events=plan_max_events(plan), prior=..., design=plan_benefit_design(plan))")
+    ceiling = N.add("evidence.ceiling", prior.probability_benefit, fmt_pct(prior.probability_benefit),
+                    "trialnb.assurance.predictive_prior(pool_trials()).probability_benefit: P(true HR < 1)")
+    target = N.add("evidence.target", d.power, fmt_pct(d.power, 0), "protocol design power")
+    ev80 = N.add("evidence.events80", take.events_for_power, fmt_n(take.events_for_power),
+                 "trialnb.assurance.what_it_would_take(prior).events_for_power")
+    n80 = N.add("evidence.patients80", take.patients_for_power, fmt_n(take.patients_for_power),
+                "trialnb.assurance.what_it_would_take(prior).patients_for_power")
+    c80 = N.add("evidence.centres80", take.centres_for_power, fmt_n(take.centres_for_power),
+                "trialnb.assurance.what_it_would_take(prior).centres_for_power (236 patients in 36 months each)")
+    n_pl = N.add("evidence.n", harm.n_patients, fmt_n(harm.n_patients), "trialnb.assurance.rule_out_harm().n_patients")
+    margin = N.add("evidence.margin", harm.margin, fmt_num(harm.margin, 2), "trialnb.assurance.rule_out_harm().margin")
+    one_sided = N.add("evidence.alpha_one", harm.alpha, fmt_num(harm.alpha, 3), "rule_out_harm().alpha (one-sided)")
+    np_t = N.add("evidence.non_progression", nonprog.value, fmt_pct(nonprog.value),
+                 f"trialnb.evidence.figure('jcog1017_non_progression'): {nonprog.citation}")
+    jcog = N.label("evidence.jcog", "JCOG1017", "trialnb.evidence.study('jcog1017')")
+    bound = N.add("evidence.not_operated", 1 - nonprog.value, fmt_pct(1 - nonprog.value),
+                  "1 - trialnb.evidence.figure('jcog1017_non_progression').value")
+    return Item("What the trial can show, given the randomized evidence", (), FILLED, paragraphs=(
+        f"The {k} randomized trials of surgery of the primary tumour, pooled by random-effects meta-analysis (REML, "
+        f"equal to R metafor: {cite['metafor']}), give a hazard ratio of death of {hr} ({ci}) with between-trial "
+        f"variance {tau2}; the prediction interval for a new trial's hazard ratio is {pi} ({cite['higgins']}). The "
+        f"trials randomizing at diagnosis pool to {at}, those randomizing after induction therapy to {after} ({nb}).",
+        f"With the protocol's {events} deaths the power to show a benefit at the pooled hazard ratio is {pw}. "
+        f"Averaged over the predictive distribution of a new trial, the probability of success ({cite['ohagan']}) "
+        f"is {pos} for the fixed design and {pos_gs} with the proposed interim plan; no number of deaths lifts it "
+        f"above {ceiling}, the probability under that distribution that surgery helps at all. {target} power at "
+        f"the pooled hazard ratio would need {ev80} deaths, {n80} patients and {c80} centres randomizing at the "
+        "protocol's own rate.",
+        f"A question the planned {n_pl} patients can answer: whether surgery is much worse. If it has no effect, "
+        f"they exclude a hazard ratio of {margin} or more with {target} power (one-sided {one_sided}). In {jcog} "
+        f"{np_t} of patients had not progressed after three months of systemic therapy, so at least {bound} of a "
+        "randomize-at-diagnosis arm A may never reach surgery; the simulations of the companion assume a little "
+        "more.",))
 
 
 def _version(pkg: str) -> str:

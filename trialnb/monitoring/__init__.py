@@ -29,11 +29,12 @@ from __future__ import annotations
 
 from .analysis import STATISTICS, ConditionalPower, InterimAnalysis, analyse, conditional_power, logrank_standard_error
 from .boundary_table import BoundaryTable, bound_hazard_ratio, boundary_table
-from .design import ALPHA_SPENDING, BETA_SPENDING, DESIGN_TYPES, DesignError, GroupSequentialDesign, design, spending
+from .design import (ALPHA_SPENDING, BETA_SPENDING, DESIGN_TYPES, DesignError, GroupSequentialDesign, design,
+                     crossing_probabilities, spending)
 from .prediction import DeathPrediction, ModelFit, predict_deaths
 from .sample_size import SequentialSampleSize, sequential_sample_size
 from .timing import FINAL_TIMING, AnalysisTimes, analysis_times, expected_deaths, expected_randomized
-from .planned import plan_design, plan_interim_events, plan_max_events
+from .planned import plan_benefit_design, plan_design, plan_interim_events, plan_max_events
 
 __all__ = [
     "SequentialSampleSize",
@@ -61,7 +62,9 @@ __all__ = [
     "GroupSequentialDesign",
     "design",
     "predict_deaths",
+    "crossing_probabilities",
     "spending",
+    "plan_benefit_design",
     "plan_design",
     "plan_interim_events",
     "plan_max_events",

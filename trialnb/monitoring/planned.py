@@ -14,7 +14,7 @@ from ..sample_size import round_up
 from .design import GroupSequentialDesign, design
 from .sample_size import sequential_sample_size
 
-__all__ = ["plan_design", "plan_interim_events", "plan_max_events"]
+__all__ = ["plan_benefit_design", "plan_design", "plan_interim_events", "plan_max_events"]
 
 
 def plan_design(plan: TrialPlan = PLAN) -> GroupSequentialDesign:
@@ -24,6 +24,16 @@ def plan_design(plan: TrialPlan = PLAN) -> GroupSequentialDesign:
     the boundaries; with ``sided = 2`` the harm boundary is the mirror of the efficacy one."""
     m, a = plan.monitoring, plan.analysis
     return design(m.k, alpha=a.alpha, sided=a.sided, beta=1 - plan.design.power, type_of_design=m.spending,
+                  information_rates=list(m.information_rates), gamma_a=m.spending_gamma)
+
+
+def plan_benefit_design(plan: TrialPlan = PLAN) -> GroupSequentialDesign:
+    """The benefit side of the plan's design as a one-sided design at ``alpha / sided``: the same
+    efficacy boundaries (for a two-sided symmetric alpha-spending design, spending on each side
+    what the one-sided design spends), for the questions that concern only a benefit of
+    surgery (the probability of success, a futility guideline)."""
+    m, a = plan.monitoring, plan.analysis
+    return design(m.k, alpha=a.alpha / a.sided, sided=1, beta=1 - plan.design.power, type_of_design=m.spending,
                   information_rates=list(m.information_rates), gamma_a=m.spending_gamma)
 
 
