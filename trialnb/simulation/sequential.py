@@ -262,8 +262,8 @@ class SequentialResult(Result):
             + "; futility stops: " + ", ".join(fmt_pct(p) for p in self.futility_by_stage)
             + "; harm stops: " + ", ".join(fmt_pct(p) for p in self.harm_stop_by_stage),
             f"expected primary-endpoint deaths {fmt_num(self.expected_events, 1)}; expected duration "
-            f"{fmt_months(self.expected_months)}; looks at months "
-            + ", ".join(fmt_months(m) for m in self.analysis_months),
+            f"{fmt_months(self.expected_months)}; looks at calendar months "
+            + ", ".join(fmt_num(m, 1) for m in self.analysis_months) + " on average",
         ]
         if self.failed_by_stage.any():
             lines.append("failed analyses (counted as continue) by look: "
@@ -477,7 +477,8 @@ def _simulate_comparison(plan: TrialPlan, world: DesignAssumptions, m: int, rng:
         stopped = idx[dec != CONTINUE]
         stage[stopped] = j + 1
         active[stopped] = False
-    return stage, decision, zs, es, evs, ms, bs, np.full((R, K), np.nan)
+    # censor_months is None on this path: nobody completes an unlimited follow-up (as the general path counts)
+    return stage, decision, zs, es, evs, ms, bs, np.where(np.isfinite(ms), 0.0, np.nan)
 
 
 # ---------------------------------------------------------------------------------------
