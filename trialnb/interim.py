@@ -356,9 +356,10 @@ def text_report(rep: InterimReport) -> str:
         lines.append(f"{k:<{w}}  {wrapped[0]}")
         lines += [" " * (w + 2) + x for x in wrapped[1:]]
     if rep.safety_reviews:
-        lines.append("Safety reviews (operated / perioperative deaths, A | B): " + "; ".join(
+        lines += textwrap.wrap("Safety reviews (operated / perioperative deaths, A | B): " + "; ".join(
             f"month {fmt_num(s.month, 1)}: {s.operated['A']}/{s.perioperative_deaths['A']} | "
-            f"{s.operated['B']}/{s.perioperative_deaths['B']}" for s in rep.safety_reviews))
+            f"{s.operated['B']}/{s.perioperative_deaths['B']}" for s in rep.safety_reviews), 100,
+            break_long_words=False)
     lines += textwrap.wrap(_plan_line(rep), 100, break_long_words=False)
     lines += textwrap.wrap(_provenance(rep), 100, break_long_words=False)
     return "\n".join(lines)

@@ -210,7 +210,11 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan = PLAN,
                      "plan.monitoring.perioperative_months")
     review_t = N.add("review_every", pm.safety_review_every_months, f"{pm.safety_review_every_months:g} months",
                      "plan.monitoring.safety_review_every_months")
-    plan_alpha_t = N.add("plan_alpha", pa_.alpha, fmt_num(pa_.alpha, 3), "plan.analysis.alpha (two-sided)")
+    plan_alpha_t = N.add("plan_alpha", pa_.alpha, fmt_num(pa_.alpha, 3), "plan.analysis.alpha")
+    stat_t = N.label("statistic", pa_.statistic_label(), "plan.analysis.statistic_label()")
+    censor_t = N.label("censor", "all follow-up" if pa_.censor_months is None else f"{pa_.censor_months:g} months",
+                       "plan.analysis.censor_months")
+    side_t = N.label("sided", "two-sided" if pa_.sided == 2 else "one-sided (benefit)", "plan.analysis.sided")
     # the plan as written, simulated: the plan's statistic at every look, the calendar-driven final
     oc_h1 = simulate_sequential(plan, n_trials, seed=seed)
     oc_h0 = simulate_sequential(plan, n_trials, seed=seed + 1, truth={"hazard_ratio": 1.0})
@@ -430,7 +434,7 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan = PLAN,
         Item("Interim analyses and stopping guidance", ("13a", "13b", "13c"), DECIDE, paragraphs=(
             f"The protocol's section reads, in full, {Q('interim', _DA, 'Interim analysis ;')} The plan proposed by "
             f"the companion ({NB['05']}; trialnb.plan.PLAN.monitoring): {looks_t} analyses of the primary analysis "
-            f"itself (the adjusted Cox model, deaths within {horizon}), the interim when {look_rows[0][1]} deaths "
+            f"itself ({stat_t}, deaths within {censor_t}), the interim when {look_rows[0][1]} deaths "
             f"within {horizon} have occurred, {look_rows[0][2]} of the planned maximum {max_ev_t}; Lan-DeMets "
             f"O'Brien-Fleming alpha spending ({cite['lan_demets']}) at two-sided {plan_alpha_t} with symmetric "
             f"boundaries, so the final test is at nominal {final_p} on each side (z {final_z}) instead of the fixed "
@@ -593,9 +597,8 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan = PLAN,
                            f"at random); counts per patient within {horizon} of randomization, compared by arm."),
         Item("Primary analysis", ("27a", "27b"), FILLED, paragraphs=(
             f"{Q('cox', _DA, 'The primary endpoint will be analyzed in a Cox regression model, with the minimization factors as covariables.')} "
-            f"Cox proportional-hazards model ({cite['cox']}) of the time to death censored at {horizon}, with arm "
-            f"and the {n_factors} minimization factors as covariates, Efron ties ({cite['efron']}), intention-to-treat "
-            f"population; Wald test of the arm coefficient at two-sided {alpha}. Reference levels: {refs}. The "
+            f"The plan's statistic: {stat_t} ({cite['cox']}; {cite['efron']}), of the time to death censored at "
+            f"{censor_t}, intention-to-treat population, at {side_t} {plan_alpha_t}. Reference levels: {refs}. The "
             f"effect is the hazard ratio of arm A against arm B with its {ci_t} interval and p-value, beside the "
             "Kaplan-Meier two-year survival of each arm and their difference. The model is defined once, in the "
             "plan (trialnb.plan.PLAN.analysis; trialnb.analysis.primary), and cross-checked against R "

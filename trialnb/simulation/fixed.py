@@ -63,7 +63,9 @@ def final_cutoff(data: TrialData, plan: TrialPlan, target_events: int | None = N
     """Calendar month of each trial's final analysis under ``plan.monitoring.final_analysis``:
     ``"calendar"`` -- the last randomization plus ``censor_months`` (the design's horizon for
     an all-follow-up analysis); ``"events"`` -- the date of the ``target_events``-th
-    primary-endpoint death (at most the calendar date plus ten horizons when it never comes)."""
+    primary-endpoint death, or, when it never comes, the date after which none can come: the
+    calendar date when follow-up is censored at ``censor_months`` (every window has closed),
+    ten horizons after the last randomization for an all-follow-up analysis."""
     h = _tau(plan)
     calendar = data.entry[:, -1] + h
     if plan.monitoring.final_analysis == "calendar":
@@ -75,7 +77,8 @@ def final_cutoff(data: TrialData, plan: TrialPlan, target_events: int | None = N
     dates = primary_death_dates(data, plan.analysis.censor_months)
     k = min(int(target_events), data.n_patients) - 1
     kth = np.partition(dates, k, axis=1)[:, k]
-    return np.where(np.isfinite(kth), kth, data.entry[:, -1] + 10 * plan.design.horizon_months)
+    never = calendar if plan.analysis.censor_months is not None else data.entry[:, -1] + 10 * plan.design.horizon_months
+    return np.where(np.isfinite(kth), np.minimum(kth, never), never)
 
 
 @dataclass(frozen=True)
