@@ -359,15 +359,17 @@ def _simulate_rows(lo, hi, u_blocks, u_coin, entry, e_death, e_loss, lam, hr, ch
             near[m] = cd
             m += cd <= threshold
         # the target-th death date (np.partition's value): among the dates below the threshold
-        # when there are enough of them, else among all
-        if m >= target:
-            cutoff = _select(near, m, target - 1)
+        # when there are enough of them, else among all; with fewer patients than the target, the
+        # last patient's (inf unless everyone died): never an index beyond the n dates
+        k = min(target, n) - 1
+        if m > k:
+            cutoff = _select(near, m, k)
         else:
-            cutoff = _select(cal, n, target - 1)
+            cutoff = _select(cal, n, k)
         if np.isfinite(cutoff):
             threshold = 1.25 * cutoff  # the next trial's cut-off is rarely far above
-        else:
-            cutoff = entry[r, n - 1] + fallback_add
+        # no later than the fallback date (final_cutoff's rule): when the deaths never come
+        cutoff = min(cutoff, entry[r, n - 1] + fallback_add)
         for i in range(n):
             t = t_death[i]
             e0 = entry[r, i]
