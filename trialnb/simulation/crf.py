@@ -42,7 +42,8 @@ and a non-operated arm-A patient benefits as much as an operated one. That is th
 ITT Cox model targets, so the ITT analysis recovers ``hazard_ratio``; it is not a realistic model
 of how surgery could act (an effect of surgery would start at the operation and spare the
 non-operated), which would dilute the ITT hazard ratio towards 1 (see
-:class:`trialnb.fastsim.Scenario` ``non_compliance`` and ``effect_delay_months``). The
+:class:`trialnb.plan.DesignAssumptions` ``non_compliance`` and ``effect_delay_months``, simulated by
+:func:`trialnb.simulation.simulate`). The
 per-protocol and as-treated contrasts in the data are biased on purpose, which is what the
 analysis notebook shows.
 """
