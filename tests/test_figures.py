@@ -102,11 +102,3 @@ def test_notebooks_take_figures_from_trialnb_plots_only():
         for mod, names in re.findall(r"from trialnb\.(widgets\.\w+) import ([^\n#]+)", text):
             got = {n.strip() for n in names.split(",")}
             assert not (got & figure_names), f"{py.name} imports figures {got & figure_names} from {mod}"
-
-
-def test_old_figure_homes_still_work():
-    from trialnb import plots_analysis
-    from trialnb.widgets import bias as wbias
-
-    assert plots_analysis.consort_diagram is plots.consort_diagram
-    assert wbias.analyses_forest is plots.analyses_forest and wbias.hr_ticks is plots.hr_ticks

@@ -123,12 +123,22 @@ def test_report_numbers_recomputed_independently(trial):
     # repeated CI of the plan's own estimate (Cox coefficient and SE), not the log-rank approximation
     assert rep.rci_lower == pytest.approx(math.exp(res.log_hr - rep.boundary * res.se), rel=1e-10)
     assert rep.rci_upper == pytest.approx(math.exp(res.log_hr + rep.boundary * res.se), rel=1e-10)
-    # conditional power on the recalculated design, under the three named hazard ratios
+    # conditional power on the recalculated design (the design with rates (D/66, 1) built above,
+    # not the plan's original (0.5, 1)), each future death carrying the information per death of
+    # the Cox estimate: 1 / (SE^2 D)
     assert list(rep.conditional_power) == [f"{res.hazard_ratio:.2f} (observed)", "0.5 (design)", "1 (no effect)"]
+    per_death = 1 / (res.se ** 2 * res.events)
     for hr, p in zip((res.hazard_ratio, 0.5, 1.0), rep.conditional_power.values()):
-        cp = monitoring.conditional_power(d, [res.events], [res.z], n_planned=[mx - res.events], theta_h1=hr,
-                                          direction_upper=False)
-        assert p == pytest.approx(float(np.asarray(cp.conditional_power)[-1]), rel=1e-10)
+        cp = monitoring.conditional_power(d, [res.events], log_hazard_ratio=[res.log_hr], standard_error=[res.se],
+                                          n_planned=[mx - res.events], theta_h1=hr, direction_upper=False)
+        assert p == pytest.approx(float(np.asarray(cp.conditional_power)[-1]), rel=1e-9)
+        # by hand: the final look's z after 66 - D more deaths, drift log(HR) per unit of information
+        i1, i2 = 1 / res.se ** 2, 1 / res.se ** 2 + per_death * (mx - res.events)
+        c2 = float(d.critical_values[1])
+        mean = (-res.log_hr * i1 - math.log(hr) * (i2 - i1)) / math.sqrt(i2)
+        sd = math.sqrt((i2 - i1) / i2)
+        by_hand = 1 - float(__import__("scipy").stats.norm.cdf((c2 - mean) / sd))
+        assert p == pytest.approx(by_hand, abs=2e-3)  # the harm side (two-sided) adds a little
     cps = list(rep.conditional_power.values())
     assert cps[0] >= cps[1] >= cps[2]
 

@@ -167,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--cutoff-month", required=True, type=float, metavar="M", help="months since the first randomization")
     m.add_argument("--html", metavar="PATH", help="write a self-contained HTML report instead of text")
     m.add_argument("--json", action="store_true", help="print the report as one JSON object")
-    m.add_argument("--predict", action="store_true",
-                   help="add the predicted month of the next look (a simulation: a few seconds)")
+    m.add_argument("--no-predict", dest="predict", action="store_false",
+                   help="leave out the predicted month of the next look (a simulation of about a second)")
     m.set_defaults(func=_cmd_monitor)
     p = sub.add_parser("sap", help="the statistical analysis plan draft, every number computed and sourced")
     p.add_argument("--html", metavar="PATH", help="write self-contained HTML (.html)")

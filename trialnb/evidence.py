@@ -3,7 +3,7 @@
 Written up in the project's own words, with full references, in
 ``references/clinical_evidence.md``; this module holds the same numbers as data so that every
 notebook and module reads them from here (:func:`trialnb.bias.evidence_table`,
-:data:`trialnb.sample_size.RCT_EFFECT_SIZES`). The frequencies and prognostic effects of the
+:data:`trialnb.protocol_audit.RCT_EFFECT_SIZES`). The frequencies and prognostic effects of the
 minimization factors used by the simulators are modelling choices declared once, with their
 sources, in :mod:`trialnb.population`; :func:`parameters_table` shows them here.
 

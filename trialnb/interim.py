@@ -15,8 +15,10 @@ module applies it to a trial file (:func:`trialnb.data.load_trial`) cut at a cal
   plan's own estimate (exp(b -+ c_k SE): the Cox coefficient with its SE, not the log-rank
   approximation), the repeated p-value; at a look that crosses a boundary, the
   median-unbiased estimate;
-* conditional power at the final look **on the recalculated design**, under three named hazard
-  ratios (the observed one, the design's and no effect);
+* conditional power at the final look **on the recalculated design** (rpact's conditional power of
+  ``getAnalysisResults`` with ``maxInformation``), under three named hazard ratios (the observed
+  one, the design's and no effect), each future death carrying the information per death of the
+  plan's own estimate;
 * the harm and futility guidelines, the maturity of the data (patients who have completed
   ``censor_months``) and the perioperative safety review: operations and deaths within
   ``perioperative_months`` of surgery in both arms, at every scheduled review up to the cut.
@@ -50,7 +52,8 @@ from . import __version__
 from .analysis import PrimaryResult, cut_at, primary
 from .errors import TrialAnalysisError
 from .files import write_text_atomic
-from .monitoring import InterimAnalysis, analyse, conditional_power, plan_design, plan_interim_events, plan_max_events
+from .monitoring import (InterimAnalysis, analyse, logrank_standard_error, plan_design, plan_interim_events,
+                         plan_max_events, predict_deaths)
 from .plan import PLAN, TrialPlan
 from .report import fmt_months, fmt_n, fmt_num, fmt_pct
 from .results import Result
@@ -188,6 +191,12 @@ class InterimReport(Result):
             (f"Deaths within {fmt_num(30 * m.perioperative_months, 0)} days of surgery",
              arms(self.perioperative_deaths_by_arm)),
         ]
+        if self.next_look is not None:
+            nl = self.next_look
+            lo, hi = nl.interval(0.8)
+            out.append((f"Next look ({fmt_n(nl.target_deaths)} deaths) predicted",
+                        f"month {fmt_num(nl.median_month, 1)} (80% prediction interval {fmt_num(lo, 1)} to "
+                        f"{fmt_num(hi, 1)}), {fmt_n(nl.median_randomized)} randomized by then"))
         if p.notes:
             out.append(("Notes", "; ".join(p.notes)))
         out.append(("Recommendation to consider", self.decision))
@@ -242,25 +251,25 @@ def _look_inference(plan: TrialPlan, earlier: list[int], d: int, z: float, log_h
     if not estimable:
         return out
     events = earlier + [d]
-    z_hist = [0.0] * len(earlier) + [z]  # only the latest look's statistic enters the report
+    # the earlier looks (taken at their planned deaths) enter only through the information they
+    # spent; the report is about the latest look: the plan's estimate with its own SE (Wald route)
+    se_hist = [float(logrank_standard_error(e)[0]) for e in earlier] + [se]
+    b_hist = [0.0] * len(earlier) + [log_hr]
     eps = float(mx - d) if final and d < mx else None
-    inference = analyse(plan_design(plan), events, z_hist, direction_upper=False, max_information=float(mx),
-                        information_epsilon=eps)
+    inference = analyse(plan_design(plan), events, log_hazard_ratio=b_hist, standard_error=se_hist,
+                        direction_upper=False, max_information=float(mx), information_epsilon=eps)
     k = len(events) - 1
-    c = float(inference.critical_values[k])
-    out.update(inference=inference, boundary=c, rci_lower=math.exp(log_hr - c * se),
-               rci_upper=math.exp(log_hr + c * se), repeated_p_value=float(inference.repeated_p_values[k]))
+    out.update(inference=inference, boundary=float(inference.critical_values[k]),
+               rci_lower=float(inference.rci_lower[k]), rci_upper=float(inference.rci_upper[k]),
+               repeated_p_value=float(inference.repeated_p_values[k]))
     if inference.median_unbiased_hr is not None and math.isfinite(inference.median_unbiased_hr):
-        # the engine's estimate is on the log-rank scale 2/sqrt(D); the plan's statistic has its own SE
-        out["median_unbiased_hr"] = math.exp(math.log(inference.median_unbiased_hr) * se * math.sqrt(d) / 2)
+        out["median_unbiased_hr"] = float(inference.median_unbiased_hr)
     if not final and inference.design.k > len(events) and mx > d:
-        cps = {}
-        for name, hr in ((f"{hazard_ratio:.2f} (observed)", hazard_ratio),
-                         (f"{plan.design.hazard_ratio:g} (design)", plan.design.hazard_ratio), ("1 (no effect)", 1.0)):
-            cp = conditional_power(inference.design, events, z_hist, n_planned=[mx - d], theta_h1=hr,
-                                   direction_upper=False)
-            cps[name] = float(np.asarray(cp.conditional_power)[-1])
-        out["conditional_power"] = cps
+        out["conditional_power"] = {
+            name: float(np.asarray(inference.conditional_power(hr).conditional_power)[-1])
+            for name, hr in ((f"{hazard_ratio:.2f} (observed)", hazard_ratio),
+                             (f"{plan.design.hazard_ratio:g} (design)", plan.design.hazard_ratio),
+                             ("1 (no effect)", 1.0))}
     return out
 
 
@@ -282,14 +291,16 @@ def typed_look(deaths: int, z: float, *, plan: TrialPlan = PLAN) -> dict[str, An
 
 
 def interim_report(df: pd.DataFrame, cutoff_month: float, *, plan: TrialPlan = PLAN, source: str = "",
-                   predict: bool = False, seed: int = 20201120) -> InterimReport:
+                   predict: bool = True, seed: int = 20201120) -> InterimReport:
     """The DMC report of ``df`` (a loaded trial file) cut at ``cutoff_month`` under ``plan``.
 
     The look it stands for: the final analysis when the cut-off is at or after the
     calendar-driven final (the last randomization plus ``censor_months``) -- or, for an
     event-driven plan, when the planned maximum of primary-endpoint deaths is reached -- else
     the interim after the planned interims already passed (their deaths taken as planned).
-    ``predict`` adds the predicted month of the next look (:attr:`InterimReport.next_look`)."""
+    At an interim, ``predict`` (default) adds the predicted calendar month of the next look's
+    primary-endpoint deaths (:attr:`InterimReport.next_look`,
+    :func:`trialnb.monitoring.predict_deaths`: blinded, pooled over the arms)."""
     if not isinstance(plan, TrialPlan):
         raise TrialAnalysisError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
     cut = cut_at(df, cutoff_month)
@@ -311,11 +322,11 @@ def interim_report(df: pd.DataFrame, cutoff_month: float, *, plan: TrialPlan = P
     entry = cut["entry_month"].to_numpy(float)
     complete = int(np.sum(entry <= c - h + 1e-9))
     nxt = None
-    if predict and not final:
-        from .monitoring import predict_look
-
-        target = next((e for e in planned if e > d), mx)
-        nxt = predict_look(cut, c, target, n_planned=plan.design.n_patients, censor_months=a.censor_months, seed=seed)
+    # the next look is event-driven when an interim is still ahead (or the final is event-driven);
+    # a calendar-driven final comes when the last patient completes the horizon, whatever the deaths
+    ahead = [e for e in planned if e > d] + ([mx] if m.final_analysis == "events" and mx > d else [])
+    if predict and not final and ahead:
+        nxt = predict_deaths(cut, c, ahead[0], n_planned=plan.design.n_patients, censor_months=h, seed=seed)
     return InterimReport(
         plan=plan, cutoff_month=c, look=look, final=bool(final), randomized=len(cut),
         randomized_by_arm={k: int((cut["arm"] == k).sum()) for k in ("A", "B")},
@@ -386,7 +397,7 @@ def report_json(rep: InterimReport) -> dict[str, Any]:
         "perioperative_deaths": rep.perioperative_deaths_by_arm,
         "safety_reviews": [{"month": s.month, "operated": s.operated, "perioperative_deaths": s.perioperative_deaths}
                            for s in rep.safety_reviews],
-        "next_look": None if nl is None else nl.to_json(),
+        "next_look": None if nl is None else nl.to_dict(),
         "notes": list(rep.primary.notes), "data_sha256": rep.data_sha256, "source": rep.source or None,
         "generated": rep.generated, "trialnb_version": __version__,
     }

@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.ticker import FuncFormatter
 from scipy import stats
 
-from .monitoring import hazard_ratio_at_bound as boundary_hr
+from .monitoring import bound_hazard_ratio
 from .plots import ARM_COLORS, NEUTRAL
 
 __all__ = ["boundary_plot", "figure_svg", "peeking_plot"]
@@ -45,7 +45,7 @@ def boundary_plot(design: Any, max_events: float, *, observed_events: Sequence[f
     scales = [
         ("benefit z", lambda z, e: z, False),
         ("nominal one-sided p", lambda z, e: stats.norm.sf(z), True),
-        ("hazard ratio A vs B", lambda z, e: boundary_hr(z, e), True),
+        ("hazard ratio A vs B", lambda z, e: bound_hazard_ratio(z, e), True),
     ]
     for ax, (label, f, logy) in zip(axes, scales):
         ax.plot(ev, f(crit, ev), "o-", color=EFFICACY, label="efficacy boundary")

@@ -3,7 +3,7 @@ of the protocol's design at the effect sizes the randomized evidence found.
 
 Split from :mod:`trialnb.sample_size` (whose formulas it uses) because it has one role: the
 reviewer's audit of the protocol (used by notebook 02, the dashboards and ``trialnb audit``).
-``trialnb.sample_size.protocol_audit`` and friends stay importable from there.
+It uses the formulas of :mod:`trialnb.sample_size` and the plan's own calculation.
 
 References: Schoenfeld DA. Biometrika 1981;68:316-319 (events); Collett D. Modelling Survival
 Data in Medical Research, 3rd ed., CRC 2015, section 10.2 (Pr(event) with accrual and follow-up).

@@ -33,7 +33,7 @@ from typing import Any
 from . import __version__, evidence, monitoring
 from .analysis import REFERENCE_LEVELS
 from .eligibility import CRITERIA
-from .plan import OS_ANALYSIS, PLAN, TrialPlan
+from .plan import OS_ANALYSIS, TrialPlan, plan_from_protocol
 from .protocol import FACTORS, FINDINGS, PROTOCOL, Protocol
 from .protocol_audit import power_at_effect_sizes, protocol_audit
 from .report import fmt_n, fmt_num, fmt_pct, fmt_value
@@ -97,14 +97,16 @@ def _add_months(iso: str, months: int) -> str:
     return date(y + m0 // 12, m0 % 12 + 1, d).isoformat()
 
 
-def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan = PLAN,
+def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
               generated: datetime | None = None, *, n_trials: int = 4000, seed: int = 20201120) -> SAP:
     """The SAP draft as a :class:`~trialnb.sap_document.SAP` (render with ``to_html`` /
     ``to_markdown``). ``protocol`` (what the protocol says: quotes, the audit) and ``plan``
-    (what is computed: :data:`trialnb.plan.PLAN`) are inputs so that every number follows them;
+    (what is computed; default the plan built from ``protocol``, :func:`trialnb.plan.plan_from_protocol`,
+    which for the trial's protocol is :data:`trialnb.plan.PLAN`) are inputs so that every number follows them;
     the plan's operating characteristics are simulated with ``n_trials`` trials from ``seed``
     (:func:`trialnb.simulation.simulate_sequential`); ``generated`` fixes the time stamp."""
     N = Numbers()
+    plan = plan_from_protocol(protocol) if plan is None else plan
     d, st = protocol.design, protocol.stated
     pd_, pa_, pm = plan.design, plan.analysis, plan.monitoring
     when = (generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
@@ -185,9 +187,9 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan = PLAN,
                        f"trialnb.monitoring.plan_design(plan).stage_levels[{j}] (each side)"),
                  N.add(f"look{k}.alpha", float(des.alpha_spent[j]), fmt_num(float(des.alpha_spent[j]), 4),
                        f"trialnb.monitoring.plan_design(plan).alpha_spent[{j}] (both sides)"),
-                 N.add(f"look{k}.hr", float(monitoring.hazard_ratio_at_bound(crit, e_j)),
-                       fmt_num(float(monitoring.hazard_ratio_at_bound(crit, e_j)), 3),
-                       f"trialnb.monitoring.hazard_ratio_at_bound({crit:.4f}, {e_j})"),
+                 N.add(f"look{k}.hr", float(monitoring.bound_hazard_ratio(crit, e_j)),
+                       fmt_num(float(monitoring.bound_hazard_ratio(crit, e_j)), 3),
+                       f"trialnb.monitoring.bound_hazard_ratio({crit:.4f}, {e_j})"),
                  (N.add(f"look{k}.futility", pm.futility_z, fmt_num(pm.futility_z, 2),
                         "plan.monitoring.futility_z (non-binding)")
                   if pm.futility_z is not None and j < len(rates) - 1 else "—"))
@@ -426,7 +428,7 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan = PLAN,
             table=(("Quantity", "Protocol", "Recomputed from its own values", "Exact chain", "Verdict"),
                    tuple(audit_rows))),
         Item("Framework", ("12",), FILLED, paragraphs=(
-            f"Superiority, two-sided at {alpha}, as the protocol's z at alpha/2: the trial can conclude that the "
+            f"Superiority, two-sided at {alpha}, as the protocol's z at half of alpha: the trial can conclude that the "
             f"offer of surgery lowers the hazard of death (hazard ratio below {one_t}) or that it raises it. Two-sided "
             "is not the same as one-sided at half the level: it also rejects for harm. The interim monitoring is "
             "therefore two-sided too (next heading): the efficacy boundary for benefit and its mirror image, a formal "

@@ -56,14 +56,14 @@ def check_events_for_target(answer: Any) -> tuple[bool, str]:
      "years, so the probability of death changes, not the number of deaths.",
      "Compute the probability of death with event_probability (accrual_time=36, "
      "follow_up_time=24 months, the protocol's monthly control hazard, no loss), divide the "
-     "deaths by it and round as notebook 02 does; protocol_sample_size does the same in one call."),
+     "deaths by it and round as notebook 02 does; sample_size() does the same in one call."),
 )
 def check_accrual_n(answer: Any) -> tuple[bool, str]:
     """Exercise 02.2: N with 36 months of accrual and 24 of follow-up. Every rounding the
     notebook teaches is right: the unrounded N rounded up, N from the rounded-up events
     rounded up, and that N made even for two equal arms."""
     x = _positive(answer, "a number of patients")
-    res = ss.protocol_sample_size(accrual_time=PROTOCOL.design.accrual_months, loss_to_follow_up=0.0)
+    res = ss.sample_size(accrual_time=PROTOCOL.design.accrual_months, loss_to_follow_up=0.0)
     p = res.event_probability
     n_exact = res.n_total
     events_up = math.ceil(ss.schoenfeld_events(PROTOCOL.design.hazard_ratio))
@@ -82,7 +82,7 @@ def check_accrual_n(answer: Any) -> tuple[bool, str]:
         return False, f"{x:g} is not a whole number of patients: round up."
     if x < min(right) and x >= math.floor(n_exact):
         return False, f"{x:g} rounds down; a sample size is rounded up."
-    two_year = ss.protocol_sample_size(loss_to_follow_up=0.0).n_total
+    two_year = ss.sample_size(loss_to_follow_up=0.0).n_total
     if abs(x - two_year) <= 5:
         return False, (f"{x:g} is the design with exactly two years of follow-up ({two_year:.1f}); with "
                        "follow-up to the end of the study more patients die, so fewer are needed.")

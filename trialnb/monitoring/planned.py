@@ -8,16 +8,13 @@ report, the SAP, notebooks and dashboards).
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
 
 from ..plan import PLAN, TrialPlan
 from ..sample_size import round_up
 from .design import GroupSequentialDesign, design
 from .sample_size import sequential_sample_size
 
-__all__ = ["hazard_ratio_at_bound", "plan_design", "plan_interim_events", "plan_max_events"]
+__all__ = ["plan_design", "plan_interim_events", "plan_max_events"]
 
 
 def plan_design(plan: TrialPlan = PLAN) -> GroupSequentialDesign:
@@ -46,11 +43,3 @@ def plan_interim_events(plan: TrialPlan = PLAN) -> tuple[int, ...]:
     mx = plan_max_events(plan)
     return tuple(int(round_up(r * mx)) for r in plan.monitoring.information_rates[:-1])
 
-
-def hazard_ratio_at_bound(z: Any, events: Any, allocation_ratio: float = 1.0) -> np.ndarray:
-    """The hazard ratio (A vs B) that lies exactly on a benefit-z boundary ``z`` after ``events``
-    deaths: exp(-z (1 + r) / sqrt(r D)) (Schoenfeld 1981: the log hazard ratio has variance
-    (1 + r)^2 / (r D))."""
-    z, d = np.asarray(z, dtype=float), np.asarray(events, dtype=float)
-    r = float(allocation_ratio)
-    return np.exp(-z * (1 + r) / np.sqrt(r * d))
