@@ -200,9 +200,14 @@ class SequentialResult(Result):
 
     @property
     def analysis_months(self) -> np.ndarray:
-        """Mean calendar month of each look over the trials that had it."""
-        with np.errstate(invalid="ignore"):
-            return np.nanmean(np.where(self.reached, self.months, np.nan), axis=0)
+        """Mean calendar month of each look over the trials that had it (NaN for a look none had)."""
+        return self._mean_over_reached(self.months)
+
+    def _mean_over_reached(self, values: np.ndarray) -> np.ndarray:
+        had = self.reached & np.isfinite(values)
+        count = had.sum(axis=0)
+        total = np.where(had, values, 0.0).sum(axis=0)
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
     @property
     def failed_by_stage(self) -> np.ndarray:
@@ -237,8 +242,7 @@ class SequentialResult(Result):
         n = self.n_trials
         se = lambda p: np.sqrt(p * (1 - p) / n)  # noqa: E731
         rej, fut, harm = self.rejection_by_stage, self.futility_by_stage, self.harm_stop_by_stage
-        with np.errstate(invalid="ignore"):
-            bound = np.nanmean(np.where(self.reached, self.bound, np.nan), axis=0)
+        bound = self._mean_over_reached(self.bound)
         return pd.DataFrame({
             "look": np.arange(1, self.k + 1), "planned_events": self.planned_events, "mean_bound": bound,
             "benefit": rej, "benefit_se": se(rej), "futility": fut, "futility_se": se(fut),
