@@ -228,6 +228,23 @@ def test_stopping_early_exaggerates_the_estimate() -> None:
     assert math.isnan(delayed.conditional_bias(1))  # no single true HR to compare with
 
 
+def test_engines_give_the_same_plan_as_written() -> None:
+    """The general path with the compiled Cox kernel or its numpy twin: the same looks and
+    decisions, z to 1e-9."""
+    a = simulate_sequential(PLAN, 300, seed=8, truth={"hazard_ratio": 0.7}, engine="numpy")
+    b = simulate_sequential(PLAN, 300, seed=8, truth={"hazard_ratio": 0.7}, engine="numba")
+    np.testing.assert_allclose(a.z, b.z, rtol=1e-9, atol=1e-12, equal_nan=True)
+    for f in ("events", "months", "stage", "decision", "bound", "complete"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+
+
+def test_interim_deaths_round_up() -> None:
+    """A look never comes before its planned fraction of the deaths: ceil(rate x max)."""
+    assert plan_interim_events(PLAN.with_changes(information_rates=(0.44, 1.0))) == (30,)  # 29.04 -> 30
+    assert plan_interim_events(PLAN.with_changes(information_rates=(1 / 3, 2 / 3, 1.0))) == (23, 45)  # of 67
+    assert plan_interim_events(PLAN.with_changes(information_rates=(1.0,))) == ()
+
+
 def test_cox_and_logrank_plans_give_similar_power() -> None:
     cox = simulate_sequential(PLAN, 1500, seed=4)
     lr = simulate_sequential(PLAN.with_changes(statistic="logrank"), 1500, seed=4)
