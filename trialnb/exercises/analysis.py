@@ -60,9 +60,9 @@ def check_deaths_by_24(answer: Any) -> tuple[bool, str]:
      "of the arm term, or refit with arm A as the reference."),
 )
 def check_inverse_hr(answer: Any) -> tuple[bool, str]:
-    """Exercise 04.2: HR of B vs A = 1 / HR(A vs B) of :func:`analysis.primary_cox`; within 0.01."""
+    """Exercise 04.2: HR of B vs A = 1 / HR(A vs B) of :func:`analysis.primary`; within 0.01."""
     x = _hr(answer)
-    hr_ab = an.primary_cox(_trial("protocol")).hazard_ratio
+    hr_ab = an.primary(_trial("protocol")).hazard_ratio
     truth = 1.0 / hr_ab
     if close(x, truth, 0.01):
         return True, f"HR(B vs A) = 1 / HR(A vs B) = 1 / {hr_ab:.2f} = {truth:.2f}."
@@ -111,9 +111,9 @@ def check_primary_population(answer: Any) -> tuple[bool, str]:
      "of notebook 04; read the hazard ratio."),
 )
 def check_null_hr(answer: Any) -> tuple[bool, str]:
-    """Exercise 04.4: HR (A vs B) of :func:`analysis.primary_cox` on ``trial_null.csv``; within 0.01."""
+    """Exercise 04.4: HR (A vs B) of :func:`analysis.primary` on ``trial_null.csv``; within 0.01."""
     x = _hr(answer)
-    res = an.primary_cox(_trial("null"))
+    res = an.primary(_trial("null"))
     if close(x, res.hazard_ratio, 0.01):
         covers = "covers" if res.ci_lower <= 1 <= res.ci_upper else "misses"
         return True, (f"HR {res.hazard_ratio:.2f} (95% CI {res.ci_lower:.2f} to {res.ci_upper:.2f}); the true "
@@ -129,14 +129,14 @@ def check_null_hr(answer: Any) -> tuple[bool, str]:
     "04.5",
     "The 2-year survival difference A - B (a proportion) in trial_realistic.csv?",
     ("Estimate each arm's survival at 24 months from its Kaplan-Meier curve, then subtract.",
-     "survival_at(df, 24) estimates both arms at 24 months; take arm A minus arm B (the sign "
-     "matters)."),
+     "milestone(df, 24) estimates both arms at 24 months and their difference; take arm A minus arm B "
+     "(the sign matters)."),
 )
 def check_survival_difference(answer: Any) -> tuple[bool, str]:
     """Exercise 04.5: 2-year Kaplan-Meier survival A minus B on the realistic data, as a
     proportion (-0.05) or percentage points (-5 or "-5%"); within 0.5 points."""
     x = parse_proportion(answer, "the survival difference", signed=True)
-    sa = an.survival_at(_trial("realistic"), 24.0)
+    sa = an.milestone(_trial("realistic"), 24.0)
     truth = float(sa.difference)
     if close(x, truth, 0.005):
         covers = "includes" if sa.diff_lower <= 0 <= sa.diff_upper else "excludes"
