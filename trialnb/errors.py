@@ -40,8 +40,9 @@ class SampleSizeError(ValueError):
 
 
 class ScenarioError(ValueError):
-    """Raised by :class:`trialnb.fastsim.Scenario` and the simulators when a scenario or run
-    argument is out of range or of the wrong kind."""
+    """Raised by the trial plan (:mod:`trialnb.plan`), the population model
+    (:mod:`trialnb.population`) and the simulators (:mod:`trialnb.simulation`) when an assumption,
+    a plan field or a run argument is out of range or of the wrong kind."""
 
 
 class BiasParameterError(ValueError):

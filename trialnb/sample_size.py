@@ -673,7 +673,7 @@ def proportion_sample_size(
     )
 
 
-# ---------------------------------------------------------------- closed forms used by fastsim
+# ---------------------------------------------------------------- closed forms used by the simulations
 
 def schoenfeld_power(events: float, hazard_ratio: float, alpha: float = 0.05,
                      allocation_ratio: float = 1.0) -> float:

@@ -1,7 +1,7 @@
 """Pocock-Simon minimization vectorised over many simulated trials.
 
-The special case used by the trial simulations (:mod:`trialnb.fastsim`): two arms, the range
-criterion, unit factor weights, random tie rule and no random element, i.e.
+The special case used by the trial simulations (:func:`trialnb.simulation.simulate_trials`): two
+arms, the range criterion, unit factor weights, random tie rule and no random element, i.e.
 ``PocockSimon(factors, p=p)``. With two arms the range imbalance of a level with
 ``D = n_A - n_B`` is ``|D + 1|`` if the newcomer joins A and ``|D - 1|`` if B, so
 

@@ -1,4 +1,5 @@
-"""Optional numba kernels for :mod:`trialnb.sequential_sim` (used only when numba is installed).
+"""Compiled kernels of the comparison path of :mod:`trialnb.simulation.sequential` (log-rank on all
+deaths, looks at death counts, event-driven final).
 
 **The looks of one trial** (:func:`_trial_looks`). The log-rank statistic of a trial cut at the
 calendar date of its ``need[j]``-th death, for every look j at once. Once per trial: the deaths
@@ -12,19 +13,19 @@ they are the first P(s) by entry, P found by a pointer that only moves down as s
 the other patients binned by how many death times their follow-up reaches (deaths by the cut:
 the bin after their group of tied times; the others by the same kind of pointer when followed
 to the cut, by binary search otherwise), summed from the top bin down. Every comparison is the
-one ``sequential_sim.looks_of_data`` implies (``time <= c - entry`` as floating-point numbers),
+one :func:`trialnb.simulation.trials.cut` implies (``time <= c - entry`` as floating-point numbers),
 so the risk sets are exactly those of the numpy engine. Entries out of order (not from
-:func:`trialnb.fastsim.simulate_data`) are handled too: every patient is then binned by binary
+:func:`trialnb.simulation.simulate_trials`) are handled too: every patient is then binned by binary
 search. The Mantel (1966) sums run over the distinct death times (tied times form one group:
-E1 += D N1 / N, V += D (N1/N) (1 - N1/N) (N - D) / (N - 1)), as ``fastsim.logrank_batch``
+E1 += D N1 / N, V += D (N1/N) (1 - N1/N) (N - D) / (N - 1)), as :func:`trialnb.survival.logrank`
 computes them.
 
 **The trials themselves** (:func:`simulate_looks`), for scenarios whose log-rank analysis needs
-no prognostic factor (see ``sequential_sim._compiled_trials``): from the uniforms of the
+no prognostic factor (see ``sequential._generated_by_kernel``): from the uniforms of the
 allocation blocks, the entry dates and the standard exponential draws that
-``fastsim.simulate_data`` draws (same generator, same order), the arms, death and loss times,
+``simulate_trials`` draws (same generator, same order), the arms, death and loss times,
 the event-driven cut-off and the follow-up are computed with the same floating-point operations
-as ``simulate_data`` (so the same numbers, bit for bit; the ``target_events``-th death date
+as ``simulate_trials`` (so the same numbers, bit for bit; the ``target_events``-th death date
 by quickselect, the value ``np.partition`` gives), then the looks.
 
 Trials are independent: with ``parallel=True`` they are split in blocks over numba's threads
@@ -294,7 +295,7 @@ def _looks_rows(lo, hi, time, event, entry, arm, duration, need, o_minus_e, var,
 @nb.njit(cache=True)
 def logrank_looks(time, event, entry, arm, duration, need, o_minus_e, var, n_events,
                   cut):  # pragma: no cover - compiled
-    """Every look of every trial (rows of the (R, n) arrays of ``fastsim.TrialData``): fills
+    """Every look of every trial (rows of (R, n) arrays cut from a ``TrialData``): fills
     the (R, K) arrays ``o_minus_e``, ``var``, ``n_events`` and ``cut`` (see _trial_looks)."""
     _looks_rows(0, time.shape[0], time, event, entry, arm, duration, need, o_minus_e, var,
                 n_events, cut)
@@ -343,7 +344,7 @@ def _simulate_rows(lo, hi, u_blocks, u_coin, entry, e_death, e_loss, lam, hr, ch
         else:
             for i in range(n):
                 arm[r, i] = u_coin[r, i] < 0.5
-        # death and loss times, calendar death dates (fastsim.simulate_data's operations)
+        # death and loss times, calendar death dates (simulate_trials' operations)
         m = 0
         for i in range(n):
             e = e_death[r, i]
@@ -359,15 +360,17 @@ def _simulate_rows(lo, hi, u_blocks, u_coin, entry, e_death, e_loss, lam, hr, ch
             near[m] = cd
             m += cd <= threshold
         # the target-th death date (np.partition's value): among the dates below the threshold
-        # when there are enough of them, else among all
-        if m >= target:
-            cutoff = _select(near, m, target - 1)
+        # when there are enough of them, else among all; with fewer patients than the target, the
+        # last patient's (inf unless everyone died): never an index beyond the n dates
+        k = min(target, n) - 1
+        if m > k:
+            cutoff = _select(near, m, k)
         else:
-            cutoff = _select(cal, n, target - 1)
+            cutoff = _select(cal, n, k)
         if np.isfinite(cutoff):
             threshold = 1.25 * cutoff  # the next trial's cut-off is rarely far above
-        else:
-            cutoff = entry[r, n - 1] + fallback_add
+        # no later than the fallback date (final_cutoff's rule): when the deaths never come
+        cutoff = min(cutoff, entry[r, n - 1] + fallback_add)
         for i in range(n):
             t = t_death[i]
             e0 = entry[r, i]
@@ -385,7 +388,7 @@ def simulate_looks(u_blocks, u_coin, entry, e_death, e_loss, lam, hr, change, dr
                    fallback_add, need, time, event, arm, duration, o_minus_e, var, n_events,
                    cut):  # pragma: no cover - compiled
     """Trials from their random draws (see the module docstring), then every look: fills
-    ``time``, ``event``, ``arm`` (R, n), ``duration`` (R,) as ``fastsim.simulate_data`` and the
+    ``time``, ``event``, ``arm`` (R, n), ``duration`` (R,) as ``simulate_trials`` + ``cut`` and the
     (R, K) look arrays as :func:`logrank_looks`. ``u_blocks`` (R, blocks, size) or empty
     (0, 0, 0) when ``u_coin`` (R, n) decides the arms; ``e_loss`` empty (0, 0) without loss."""
     _simulate_rows(0, entry.shape[0], u_blocks, u_coin, entry, e_death, e_loss, lam, hr, change,

@@ -11,11 +11,12 @@ One call of :func:`simulate_study` runs the whole trial:
 2. **Allocation.** Eligible patients are allocated in order of entry by the allocation
    procedure given (default: Pocock-Simon minimization on the three protocol factors).
 3. **Survival.** Proportional hazards with a Weibull baseline (shape 1 = exponential, the
-   protocol's assumption): ``H(t | x, arm) = Lambda0 (t/24)^k exp(x'beta) HR^[arm A]``.
+   protocol's assumption): ``H(t | x, arm) = Lambda0 (t/h)^k exp(x'beta) HR^[arm A]`` with h the
+   design's ``horizon_months`` (24).
    ``Lambda0`` is calibrated so the *population-averaged* 2-year survival of arm B is
    ``control_survival`` (0.60 in the protocol) given the factor distribution (exact
    enumeration of the discrete factors and integer ages; see :func:`baseline_cumulative_hazard`).
-   Death times by inversion: ``T = 24 (E / (Lambda0 exp(x'beta) HR^[A]))^(1/k)``, E ~ Exp(1)
+   Death times by inversion: ``T = h (E / (Lambda0 exp(x'beta) HR^[A]))^(1/k)``, E ~ Exp(1)
    (Bender, Augustin & Blettner, Stat Med 2005;24:1713).
 4. **Treatment course.** Arm A: surgery planned ``surgery_window`` months after
    randomization; not done if the patient died, was lost, progressed (probability
@@ -41,7 +42,8 @@ and a non-operated arm-A patient benefits as much as an operated one. That is th
 ITT Cox model targets, so the ITT analysis recovers ``hazard_ratio``; it is not a realistic model
 of how surgery could act (an effect of surgery would start at the operation and spare the
 non-operated), which would dilute the ITT hazard ratio towards 1 (see
-:class:`trialnb.fastsim.Scenario` ``non_compliance`` and ``effect_delay_months``). The
+:class:`trialnb.plan.DesignAssumptions` ``non_compliance`` and ``effect_delay_months``, simulated by
+:func:`trialnb.simulation.simulate`). The
 per-protocol and as-treated contrasts in the data are biased on purpose, which is what the
 analysis notebook shows.
 """
@@ -259,14 +261,18 @@ def _population(s: CRFScenario) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(w_list), np.concatenate(lp_list)
 
 
-def control_survival(s: CRFScenario, baseline_h24: float, t: float = 24.0, hr: float = 1.0) -> float:
-    """Population-averaged survival at ``t`` months: sum_x w_x exp(-Lambda0 (t/24)^k exp(lp_x) hr)."""
+def control_survival(s: CRFScenario, baseline_h24: float, t: float | None = None, hr: float = 1.0) -> float:
+    """Population-averaged survival at ``t`` months (default the horizon h, 24 months):
+    sum_x w_x exp(-Lambda0 (t/h)^k exp(lp_x) hr), Lambda0 the baseline cumulative hazard at h."""
     w, lp = _population(s)
-    return float(np.sum(w * np.exp(-baseline_h24 * (t / 24.0) ** s.weibull_shape * np.exp(lp) * hr)))
+    h = s.horizon_months
+    t = h if t is None else t
+    return float(np.sum(w * np.exp(-baseline_h24 * (t / h) ** s.weibull_shape * np.exp(lp) * hr)))
 
 
 def baseline_cumulative_hazard(s: CRFScenario) -> float:
-    """Lambda0 = baseline cumulative hazard at 24 months such that arm B's averaged S(24) = target.
+    """Lambda0 = baseline cumulative hazard at the horizon h (``horizon_months``, 24) such that arm
+    B's averaged S(h) = ``control_survival``.
 
     Solves ``sum_x w_x exp(-Lambda0 exp(lp_x)) = control_survival`` by Brent's method; the
     weights enumerate the discrete factors and the integer ages exactly.
@@ -436,8 +442,9 @@ def simulate_study(scenario: CRFScenario, seed: int, allocator: Allocator | None
     lam0 = baseline_cumulative_hazard(s)
     lp = linear_predictor(s, pts["dominant_site"], pts["hormone_receptor"], pts["her2"], pts["age"], pts["ecog"])
     e = rng.exponential(1.0, n)
-    t_death = 24.0 * (e / (lam0 * np.exp(lp) * np.where(is_a, s.hazard_ratio, 1.0))) ** (1.0 / s.weibull_shape)
-    loss_rate = -math.log(1.0 - s.dropout_probability) / 24.0 if s.dropout_probability > 0 else 0.0
+    h = s.horizon_months  # control_survival and dropout_probability are the design's, at the horizon
+    t_death = h * (e / (lam0 * np.exp(lp) * np.where(is_a, s.hazard_ratio, 1.0))) ** (1.0 / s.weibull_shape)
+    loss_rate = -math.log(1.0 - s.dropout_probability) / h if s.dropout_probability > 0 else 0.0
     t_loss = rng.exponential(1.0 / loss_rate, n) if loss_rate > 0 else np.full(n, np.inf)
     # prognosis-linked progression: Z = probit of S(T | x) = exp(-E), uniform on (0, 1) given x;
     # E small = early death = large Z, so progression concentrates on the patients who die early

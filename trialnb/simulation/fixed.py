@@ -30,7 +30,7 @@ from scipy import stats
 
 from ..compiled import use_compiled
 from ..errors import ScenarioError
-from ..plan import PLAN, DesignAssumptions, TrialPlan
+from ..plan import PLAN, STATISTICS, DesignAssumptions, TrialPlan
 from ..report import fmt_hr, fmt_months, fmt_n, fmt_num, fmt_pct
 from ..results import Result
 from ..validation import check_int, check_seed
@@ -192,21 +192,31 @@ class SimulationResult(Result):
                          "failed": self.failed(a)})
         return pd.DataFrame(rows).set_index("analysis")
 
+    def _label(self) -> str:
+        """The first analysis in words: the plan's statistic label, or the registry name of another."""
+        a = self.plan.analysis
+        if self.analysis == a.statistic:
+            return a.statistic_label()
+        if self.analysis in STATISTICS:
+            return f"{replace(a, statistic=self.analysis).statistic_label()} (not the plan's statistic)"
+        return f"{self.analysis} (not the plan's statistic)"
+
     def summary(self) -> str:
         d = self.truth
         label = "type-I error (either direction)" if d.is_null else "power for benefit"
         value = self.rejection() if d.is_null else self.power
         lines = [
-            f"{fmt_n(self.n_trials)} simulated trials, seed {self.seed}; {self.plan.analysis.statistic_label()}",
+            f"{fmt_n(self.n_trials)} simulated trials, seed {self.seed}; {self._label()}",
             f"truth: {d.describe()}; final analysis {self.plan.monitoring.final_analysis}-driven",
             f"{label}: {fmt_pct(value)} (MC SE {fmt_pct(self.mc_se(value))}); harm rejections "
             f"{fmt_pct(self.harm())}",
-            f"median estimated HR (A vs B): {fmt_hr(float(np.nanmedian(self.hazard_ratio)))}"
-            if self.analysis in ("cox_wald", "logrank", "stratified_logrank") else
-            f"median estimate: {fmt_num(float(np.nanmedian(self.estimate)), 3)}",
-            f"mean primary-endpoint deaths {fmt_num(self.mean_events, 1)}; final analysis at month "
-            f"{fmt_months(self.mean_months)} on average",
         ]
+        if self.analysis in STATISTICS:
+            lines.append(f"median estimated HR (A vs B): {fmt_hr(float(np.nanmedian(self.hazard_ratio)))}")
+        elif np.isfinite(self.estimate).any():  # MaxCombo has no estimate
+            lines.append(f"median estimate: {fmt_num(float(np.nanmedian(self.estimate)), 3)}")
+        lines.append(f"mean primary-endpoint deaths {fmt_num(self.mean_events, 1)}; final analysis "
+                     f"{fmt_months(self.mean_months)} after the first randomization on average")
         if self.n_failed:
             lines.append(f"failed analyses (no estimate; left out of the rates): {fmt_n(self.n_failed)}")
         return "\n".join(lines)

@@ -200,9 +200,14 @@ class SequentialResult(Result):
 
     @property
     def analysis_months(self) -> np.ndarray:
-        """Mean calendar month of each look over the trials that had it."""
-        with np.errstate(invalid="ignore"):
-            return np.nanmean(np.where(self.reached, self.months, np.nan), axis=0)
+        """Mean calendar month of each look over the trials that had it (NaN for a look none had)."""
+        return self._mean_over_reached(self.months)
+
+    def _mean_over_reached(self, values: np.ndarray) -> np.ndarray:
+        had = self.reached & np.isfinite(values)
+        count = had.sum(axis=0)
+        total = np.where(had, values, 0.0).sum(axis=0)
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
     @property
     def failed_by_stage(self) -> np.ndarray:
@@ -237,8 +242,7 @@ class SequentialResult(Result):
         n = self.n_trials
         se = lambda p: np.sqrt(p * (1 - p) / n)  # noqa: E731
         rej, fut, harm = self.rejection_by_stage, self.futility_by_stage, self.harm_stop_by_stage
-        with np.errstate(invalid="ignore"):
-            bound = np.nanmean(np.where(self.reached, self.bound, np.nan), axis=0)
+        bound = self._mean_over_reached(self.bound)
         return pd.DataFrame({
             "look": np.arange(1, self.k + 1), "planned_events": self.planned_events, "mean_bound": bound,
             "benefit": rej, "benefit_se": se(rej), "futility": fut, "futility_se": se(fut),
@@ -262,8 +266,8 @@ class SequentialResult(Result):
             + "; futility stops: " + ", ".join(fmt_pct(p) for p in self.futility_by_stage)
             + "; harm stops: " + ", ".join(fmt_pct(p) for p in self.harm_stop_by_stage),
             f"expected primary-endpoint deaths {fmt_num(self.expected_events, 1)}; expected duration "
-            f"{fmt_months(self.expected_months)}; looks at months "
-            + ", ".join(fmt_months(m) for m in self.analysis_months),
+            f"{fmt_months(self.expected_months)}; looks at calendar months "
+            + ", ".join(fmt_num(m, 1) for m in self.analysis_months) + " on average",
         ]
         if self.failed_by_stage.any():
             lines.append("failed analyses (counted as continue) by look: "
@@ -286,6 +290,7 @@ def _final_bound(plan: TrialPlan, events: tuple[int, ...], max_events: int) -> f
     the last look declared final whatever its deaths)."""
     d = plan_design(plan)
     ev = list(events)
+    ev[0] = max(ev[0], 1)  # a look without deaths carries no information (its z is NaN): bound it as one death
     for i in range(1, len(ev)):  # a final analysis with no new death repeats the data: one more
         ev[i] = max(ev[i], ev[i - 1] + 1)
     # rpact's informationEpsilon (absolute) declares the last look final when it under-runs; it
@@ -427,8 +432,8 @@ def _kernel_looks(plan: TrialPlan, world: DesignAssumptions, m: int, rng: np.ran
         time, event, arm = np.empty((R, n)), np.empty((R, n), dtype=np.int8), np.empty((R, n), dtype=np.int8)
         duration = np.empty(R)
         args = (u_blocks, u_coin, entry, e_death, e_loss, d.baseline_hazard * 1.0, float(d.hazard_ratio),
-                0.0 + d.effect_delay_months, dropout, int(target), 10 * d.horizon_months, need, time, event, arm,
-                duration, oe, v, ev, cutd)
+                0.0 + d.effect_delay_months, dropout, int(target), 10 * plan.design.horizon_months, need, time,
+                event, arm, duration, oe, v, ev, cutd)
         (kernel.simulate_looks_parallel(*args, nb) if nb > 1 else kernel.simulate_looks(*args))
         return oe, v, ev, cutd
     data = simulate_trials(d, m, rng, engine=engine)
@@ -450,22 +455,31 @@ def _simulate_comparison(plan: TrialPlan, world: DesignAssumptions, m: int, rng:
     crit = plan_design(plan).critical_values if boundaries is None else np.asarray(boundaries.critical_values)
     sided = plan.analysis.sided if boundaries is None else boundaries.sided
     mm = plan.monitoring
+    # an interim whose deaths never came before the final cut-off is not a look (as the general path)
+    had = np.ones((R, K), dtype=bool)
+    had[:, :K - 1] = cutd[:, :K - 1] < cutd[:, K - 1:]
     stage = np.full(R, K, dtype=np.int64)
     decision = np.zeros(R, dtype=np.int8)
     active = np.ones(R, dtype=bool)
     zs, es, evs, ms, bs = (np.full((R, K), np.nan) for _ in range(5))
     for j in range(K):
-        idx = np.flatnonzero(active)
+        idx = np.flatnonzero(active & had[:, j])
         if idx.size == 0:
-            break
+            continue
         zj = z[idx, j]
-        zs[idx, j], es[idx, j], evs[idx, j], ms[idx, j], bs[idx, j] = zj, est[idx, j], ev[idx, j], cutd[idx, j], crit[j]
+        last = j == K - 1
+        if last and boundaries is None:  # the final bound from the deaths observed, as the general path
+            cj = np.array([_final_bound(plan, tuple(int(x) for x in ev[i, :j][had[i, :j]]) + (int(ev[i, j]),),
+                                        max_events) for i in idx])
+        else:
+            cj = np.full(idx.size, crit[j])
+        zs[idx, j], es[idx, j], evs[idx, j], ms[idx, j], bs[idx, j] = zj, est[idx, j], ev[idx, j], cutd[idx, j], cj
         zb = -np.nan_to_num(zj)
         valid = np.isfinite(zj)
-        benefit = valid & (zb >= crit[j])
-        harm = valid & (sided == 2) & (zb <= -crit[j]) & ~benefit
+        benefit = valid & (zb >= cj)
+        harm = valid & (sided == 2) & (zb <= -cj) & ~benefit
         dec = np.where(benefit, BENEFIT, np.where(harm, HARM, CONTINUE)).astype(np.int8)
-        if j < K - 1 and follow and boundaries is None:
+        if not last and follow and boundaries is None:
             go = valid & (dec == CONTINUE)
             if mm.harm_z is not None:
                 hs = go & (zb <= mm.harm_z)
@@ -477,7 +491,8 @@ def _simulate_comparison(plan: TrialPlan, world: DesignAssumptions, m: int, rng:
         stopped = idx[dec != CONTINUE]
         stage[stopped] = j + 1
         active[stopped] = False
-    return stage, decision, zs, es, evs, ms, bs, np.full((R, K), np.nan)
+    # censor_months is None on this path: nobody completes an unlimited follow-up (as the general path counts)
+    return stage, decision, zs, es, evs, ms, bs, np.where(np.isfinite(ms), 0.0, np.nan)
 
 
 # ---------------------------------------------------------------------------------------

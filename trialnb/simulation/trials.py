@@ -37,8 +37,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..compiled import use_compiled
+from ..errors import ScenarioError
 from ..plan import FACTOR_NAMES, DesignAssumptions
 from ..randomization.batched import minimization_batched
+from ..validation import check_int, check_rng
 
 __all__ = ["COVARIATE_COLUMNS", "TrialData", "covariate_names", "cut", "primary_death_dates", "simulate_trials"]
 
@@ -156,6 +159,12 @@ def simulate_trials(design: DesignAssumptions, n_trials: int, rng: np.random.Gen
                     engine: str = "auto") -> TrialData:
     """``n_trials`` trials of ``design`` (the module docstring's model), not yet analysed.
     ``engine`` selects the compiled or numpy minimization (same arms)."""
+    if not isinstance(design, DesignAssumptions):
+        raise ScenarioError(f"design must be a trialnb.plan.DesignAssumptions (e.g. PLAN.design), got "
+                            f"{type(design).__name__}")
+    check_int(n_trials, "n_trials", minimum=1, error=ScenarioError)
+    check_rng(rng, error=ScenarioError)
+    use_compiled(engine)
     d = design
     R, n = int(n_trials), d.n_patients
     u = rng.random((R, n))
