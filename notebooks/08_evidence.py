@@ -430,8 +430,9 @@ print(guideline.summary())
 # %% [markdown]
 # The same guideline simulated with the trial simulator (2,000 trials per hazard ratio, the
 # interim at 33 and the final analysis at 66 deaths; the log-rank test on all deaths, so that the
-# looks fall exactly on the information fractions the analytic values assume — notebook 05
-# simulates the plan as written), beside the analytic values:
+# looks fall exactly on the information fractions the analytic values assume, and patients
+# without prognostic differences, so that the log-rank's hazard ratio is the design's —
+# notebook 05 simulates the plan as written), beside the analytic values:
 
 # %%
 oc = B.futility_operating_characteristics(guideline, n_trials=2000, seed=next_seed())

@@ -37,15 +37,17 @@ def test_explorer_wires_the_design_functions():
 def test_dashboard_file_mode_equals_the_interim_report(dash):
     dash.source.value = "file"
     dash.file.value = "trial_protocol.csv"
-    dash.cutoff.value = 29.1
-    rep = interim.interim_report(dash._trials["trial_protocol.csv"], 29.1)
+    look = interim.death_month(dash._trials["trial_protocol.csv"], 33)
+    assert dash.cutoff.value == pytest.approx(look)  # opens at the planned interim look
+    dash.cutoff.value = 30.0
+    rep = interim.interim_report(dash._trials["trial_protocol.csv"], 30.0)
     assert text_of(dash.decision) == f"{rep.primary_deaths} deaths within 24 months: {rep.decision}"
     assert [r[0] for r in rep.rows()] == [r for r in dash.table.value.split("<tr><td>")[1:] and
                                           [x.split("</td>")[0].replace("&#x27;", "'") for x in
                                            dash.table.value.split("<tr><td>")[1:]]]
     dash.cutoff.value = 6.5  # four deaths: no estimate, said so, nothing printed as a number
     assert "no estimate" in text_of(dash.decision) and "nan" not in dash.table.value.lower().replace("dominant", "")
-    dash.cutoff.value = 29.1
+    dash.cutoff.value = 30.0
     assert "trialnb-observed" in dash.chart.value
 
 

@@ -181,6 +181,13 @@ class DesignAssumptions:
         """True when the factors carry no prognostic effect (the protocol's own assumption)."""
         return all(v == 1.0 for v in self.prognostic_hazard_ratios.values())
 
+    def without_prognostic_effects(self) -> "DesignAssumptions":
+        """The same design in the protocol's homogeneous population (every prognostic hazard
+        ratio 1): the hazard ratio is then both the within-stratum (conditional) and the
+        whole-population (marginal) one, as the sample-size formulas assume."""
+        return dataclasses.replace(self, hr_soft_tissue=1.0, hr_visceral=1.0, hr_hr_negative=1.0,
+                                   hr_her2_positive=1.0)
+
     @property
     def dropout_rate(self) -> float:
         """Exponential drop-out hazard per month: -ln(1 - dropout_probability) / horizon."""

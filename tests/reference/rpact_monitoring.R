@@ -154,7 +154,7 @@ analyses <- list(
        nPlanned = c(30), thetaH1 = 0.7),
   # conditional power at looks off the planned information, on the design recalculated with
   # maxInformation (rpact: the observed information rates, then 1). The first six are issue 20's
-  # look: data/trial_protocol.csv cut at month 28.5 (29 deaths, log-rank z -3.108...) as look 1
+  # look: the synthetic data/trial_protocol.csv of that round (since regenerated) cut at month 28.5 (29 deaths, log-rank z -3.108...) as look 1
   # of 66 planned deaths, one- and two-sided.
   list(id = "cp_maxinfo_k2_month28p5_hr1", design = list(kMax = 2, typeOfDesign = "asOF", informationRates = c(0.5, 1),
        futilityBounds = 0), events = c(29), logRanks = c(-3.10824090568076), directionUpper = FALSE,

@@ -16,7 +16,7 @@ from ._verdict import close, exercise, parse_choice, parse_number, parse_yes_no
 __all__ = ["HOMOGENEOUS", "N_TRIALS", "check_best_analysis_delayed", "check_crossing_directions",
            "check_rmst_difference"]
 
-HOMOGENEOUS = replace(PLAN.design, hr_soft_tissue=1.0, hr_visceral=1.0, hr_hr_negative=1.0, hr_her2_positive=1.0)
+HOMOGENEOUS = PLAN.design.without_prognostic_effects()
 """The protocol's own population: the plan's design without prognostic factor effects."""
 
 N_TRIALS = 2000

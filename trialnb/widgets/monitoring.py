@@ -22,6 +22,7 @@ import ipywidgets as W
 import numpy as np
 
 from .. import interim, monitoring
+from ..errors import TrialAnalysisError
 from ..plan import PLAN, TrialPlan
 from ..report import fmt_n, fmt_num, fmt_pct
 
@@ -181,9 +182,22 @@ class MonitoringDashboard:
                                style=_STYLE, layout=W.Layout(width=_WIDTH))
         if "trial_protocol.csv" in files:
             self.file.value = "trial_protocol.csv"
-        self.cutoff = W.FloatSlider(value=29.1, min=6.0, max=60.0, step=0.1, description="Cut-off month",
-                                    readout_format=".1f", style=_STYLE, layout=W.Layout(width=_WIDTH))
-        self.events = W.BoundedIntText(value=33, min=1, max=1000, description="Deaths within 24 months",
+        # opens at the planned interim: the month of the plan's first look's primary-endpoint deaths
+        first_look = monitoring.plan_interim_events(plan)[0] if plan.monitoring.k > 1 else \
+            monitoring.plan_max_events(plan)
+        opening = 29.75
+        if self.file.value is not None:
+            try:
+                opening = interim.death_month(self._trials[self.file.value], first_look, plan=plan)
+            except TrialAnalysisError:  # a file with fewer deaths than the look: open at its end
+                t = self._trials[self.file.value]
+                opening = float((t["entry_month"] + t["os_months"]).max())
+        self.cutoff = W.FloatSlider(value=min(60.0, math.ceil(opening * 4) / 4), min=6.0, max=60.0, step=0.25,
+                                    description="Cut-off month", readout_format=".2f", style=_STYLE,
+                                    layout=W.Layout(width=_WIDTH))
+        h = plan.analysis.censor_months
+        self.events = W.BoundedIntText(value=first_look, min=1, max=1000,
+                                       description=f"Deaths within {h:g} months" if h is not None else "Deaths",
                                        style=_STYLE)
         self.z = W.BoundedFloatText(value=-2.5, min=-8, max=8, step=0.1,
                                     description="z (< 0 favours A)", style=_STYLE)
