@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import numpy as np
@@ -30,6 +31,7 @@ __all__ = [
     "check_choice",
     "check_finite",
     "check_hazard_ratio",
+    "check_identifier",
     "check_int",
     "check_nonnegative",
     "check_positive",
@@ -139,6 +141,25 @@ def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int
     if not ok or (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise error(f"{name} must be {allowed}, got {value!r}")
     return int(value)
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    r = repr(value)
+    return r if len(r) <= limit else f"{r[:limit]}... ({len(r)} characters)"
+
+
+def check_identifier(value: Any, name: str, *, pattern: str, rule: str, error: ErrorType = ValueError) -> str:
+    """An identifier: a ``str`` matching ``pattern`` in full (ASCII classes, :func:`re.fullmatch`).
+
+    ``rule`` says the pattern in words for the message, e.g. ``"1 to 64 ASCII letters, digits,
+    '-' or '_', starting with a letter or digit"``. The value shown in the message is cut to
+    60 characters, so a huge or hostile value cannot make a huge message.
+    """
+    if not isinstance(value, str):
+        raise error(f"{name} must be a string of {rule}, got {type(value).__name__} {_short_repr(value)}")
+    if re.fullmatch(pattern, value, flags=re.ASCII) is None:
+        raise error(f"{name} must be {rule}, got {_short_repr(value)}")
+    return value
 
 
 def check_seed(value: Any, name: str = "seed", *, error: ErrorType = ValueError) -> int:
