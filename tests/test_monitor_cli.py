@@ -64,6 +64,20 @@ def test_missing_file_and_bad_html_path_are_refused(root, tmp_path, capsys):
     assert rc != 0 and ".html" in capsys.readouterr().err
 
 
+def test_nan_cutoff_data_folder_and_empty_html_path_are_named(root, tmp_path, capsys):
+    """Issue 24: a cut-off of nan said "beyond the data"; --data naming a folder said "no such
+    file"; --html '' (like sap's) must be refused, not treated as absent."""
+    assert main(["monitor", "--data", str(root / DATA), "--cutoff-month", "nan"]) == 2
+    assert "cut-off month nan is not a number" in capsys.readouterr().err
+    assert main(["monitor", "--data", str(root / "data"), "--cutoff-month", "20"]) == 2
+    err = capsys.readouterr().err
+    assert "is a folder; give a trial CSV file in it" in err and "no such file" not in err
+    assert main(["monitor", "--data", str(root / DATA), "--cutoff-month", "20", "--html", ""]) == 2
+    assert "--html is empty" in capsys.readouterr().err
+    assert main(["monitor", "--data", str(root / DATA), "--cutoff-month", "20", "--html", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+
+
 def test_console_entry_point_exit_code(root):
     proc = subprocess.run([sys.executable, "-m", "trialnb.cli", "monitor", "--data", str(root / DATA),
                            "--cutoff-month", "99"], capture_output=True, text=True, cwd=root)
@@ -109,6 +123,12 @@ def test_bad_cutoffs(trial):
     with pytest.raises(ValueError, match="before the first randomization"):
         interim.cut_at_month(trial, 0.1)
     with pytest.raises(ValueError, match="beyond the data"):
-        interim.cut_at_month(trial, float("nan"))
+        interim.cut_at_month(trial, float("inf"))
+    with pytest.raises(ValueError, match=r"cut-off month nan is not a number; choose a month in \(0.75, 60\]"):
+        interim.cut_at_month(trial, float("nan"))  # issue 24: said "beyond the data"
+    for bad in (True, "29", None):
+        with pytest.raises(ValueError, match="must be a number of months"):
+            interim.cut_at_month(trial, bad)
+    assert len(interim.cut_at_month(trial, np.float32(29.1))) == len(interim.cut_at_month(trial, 29.1))
     with pytest.raises(ValueError, match="no death"):
         interim.interim_report(trial, 1.0)

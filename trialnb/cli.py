@@ -50,10 +50,13 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     """Exit 1 when a section failed; a section "not available" (a missing reference file or
     module) is reported on stderr and exits 0, or 1 with ``--strict``; 0 when all are ok."""
     from . import review
+    from .files import check_output_path
 
+    if args.html is not None:
+        check_output_path(args.html, "--html", suffixes=(".html", ".htm"))
     sections = review.collect()
-    if args.html:
-        path = review.write_html(Path(args.html), sections)
+    if args.html is not None:
+        path = review.write_html(args.html, sections)
         print(f"wrote {path}")
     else:
         print(review.text_report(sections), end="")
@@ -92,11 +95,18 @@ def _cmd_build_data(args: argparse.Namespace) -> int:
 def _cmd_monitor(args: argparse.Namespace) -> int:
     from . import interim
     from .data import load_trial
+    from .files import check_output_path
 
-    if not Path(args.data).is_file():
+    data = Path(args.data)
+    if data.is_dir():
+        raise ValueError(f"--data {str(args.data)!r} is a folder; give a trial CSV file in it, "
+                         "e.g. data/trial_protocol.csv")
+    if not data.is_file():
         raise ValueError(f"--data {str(args.data)!r}: no such file (give a trial CSV, e.g. data/trial_protocol.csv)")
+    if args.html is not None:
+        check_output_path(args.html, "--html", suffixes=(".html", ".htm"))
     rep = interim.interim_report(load_trial(args.data), args.cutoff_month)
-    if not args.html:
+    if args.html is None:
         print(interim.text_report(rep))
         return 0
     from .plots import use_style
@@ -112,10 +122,15 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
 
 def _cmd_sap(args: argparse.Namespace) -> int:
     """The SAP draft: written to --html and/or --markdown, or Markdown on stdout."""
+    from .files import check_output_path
     from .sap import build_sap, write_sap
 
+    if args.html is not None:
+        check_output_path(args.html, "--html", suffixes=(".html", ".htm"))
+    if args.markdown is not None:
+        check_output_path(args.markdown, "--markdown", suffixes=(".md", ".markdown"))
     sap = build_sap()
-    if not (args.html or args.markdown):
+    if args.html is None and args.markdown is None:
         print(sap.to_markdown(), end="")
         return 0
     for path in write_sap(args.html, args.markdown, sap):

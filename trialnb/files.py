@@ -35,11 +35,12 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .errors import OutputFolderError
+
+if TYPE_CHECKING:  # pandas is imported only by the functions that write a frame
+    import pandas as pd
 
 __all__ = [
     "FORMULA_TRIGGERS",
@@ -97,6 +98,8 @@ def csv_text(rows: Iterable[Sequence[Any]], header: Sequence[str] | None = None)
 def frame_csv_text(frame: pd.DataFrame) -> str:
     """``frame.to_csv(index=False)`` (``\\n`` line endings) with its text cells and column names
     neutralised; numeric columns are written by pandas as they are."""
+    import pandas as pd
+
     safe = frame.copy()
     for name in safe.columns:
         if not (pd.api.types.is_numeric_dtype(safe[name]) or pd.api.types.is_bool_dtype(safe[name])):

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import html
 import math
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ import numpy as np
 import pandas as pd
 
 from . import monitoring
+from .errors import DesignError
+from .files import check_output_path, write_text_atomic
 from .report import fmt_hr, fmt_months, fmt_n, fmt_num, fmt_pct
 from .results import Result
 from .monitoring import sequential_sample_size
@@ -87,15 +90,25 @@ def planned_max_events(design: monitoring.GroupSequentialDesign,
     return int(math.ceil(sequential_sample_size(design, hazard_ratio).max_events - 1e-9))
 
 
+def _is_number(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
+
+
 def cut_at_month(df: pd.DataFrame, cutoff_month: float) -> pd.DataFrame:
     """The trial as it was known at calendar month ``cutoff_month`` (months since the first
     randomization): patients randomized by then, follow-up ``min(os_months, cutoff - entry)``,
-    a death only if it happened by the cut-off. Raises ValueError for a cut-off outside the
-    data (before the first randomization or after the last follow-up date)."""
-    c = float(cutoff_month)
+    a death only if it happened by the cut-off. Raises :class:`~trialnb.errors.DesignError`
+    (a ValueError) for a cut-off that is not a number (a bool, NaN) or outside the data (before
+    the first randomization or after the last follow-up date)."""
     last = float((df["entry_month"] + df["os_months"]).max())
     first = float(df["entry_month"].min())
-    if not math.isfinite(c) or c > last + 1e-9:
+    if not _is_number(cutoff_month):
+        raise DesignError(f"cut-off month must be a number of months, got {cutoff_month!r}; "
+                          f"choose a month in ({first:g}, {last:g}]")
+    c = float(cutoff_month)
+    if math.isnan(c):
+        raise DesignError(f"cut-off month {cutoff_month!r} is not a number; choose a month in ({first:g}, {last:g}]")
+    if c > last + 1e-9:
         raise ValueError(f"cut-off month {cutoff_month!r} is beyond the data: the last follow-up "
                          f"in this file is at month {last:g}; choose a month in ({first:g}, {last:g}]")
     if c <= first:
@@ -268,10 +281,8 @@ def html_report(rep: InterimReport, figure_svg: str | None = None, source: str =
 
 
 def write_html(rep: InterimReport, path: Path | str, figure_svg: str | None = None, source: str = "") -> Path:
-    """Write :func:`html_report` to ``path`` (must end in .html/.htm)."""
-    path = Path(path)
-    if path.suffix.lower() not in (".html", ".htm"):
-        raise ValueError(f"path must end in .html or .htm, got {str(path)!r}")
+    """Write :func:`html_report` to ``path`` (must end in .html/.htm; parent folders created)
+    atomically: a full disk or a failed write leaves the previous report intact."""
+    path = check_output_path(path, "path", suffixes=(".html", ".htm"))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html_report(rep, figure_svg, source), encoding="utf-8")
-    return path
+    return write_text_atomic(path, html_report(rep, figure_svg, source))

@@ -64,7 +64,7 @@ from .eligibility import screen
 from . import population
 from .population import AGE, FACTOR_FREQUENCIES, P_ECOG2, PROGNOSTIC_HR, SITES
 from .data_rules import RULES, rules_table
-from .files import write_text_atomic
+from .files import frame_csv_text, write_csv_atomic, write_text_atomic
 from .protocol import FACTOR_NAMES, PROTOCOL
 from .validation import check_int, check_positive, check_probability, check_seed
 
@@ -592,7 +592,7 @@ def format_table(df: pd.DataFrame, schema: tuple[Column, ...]) -> pd.DataFrame:
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> Path:
-    return write_text_atomic(path, df.to_csv(index=False, lineterminator="\n"))
+    return write_csv_atomic(path, df)
 
 
 _README = """# Synthetic data for NCT04697043 (trialnb)
@@ -686,7 +686,7 @@ def build_data(out_dir: Path, seed: int = SHIPPED_SEED, scenarios: tuple[str, ..
                       f"({len(st.trial)} patients, {int(st.trial['death'].sum())} deaths)"))
         paths.append(_write_csv(format_table(st.qol, QOL_SCHEMA), out_dir / f"qol_{name}.csv"))
         files.append((f"qol_{name}.csv", f"QoL visits (long format), scenario `{name}` ({len(st.qol)} visits)"))
-        text = format_table(st.screening, SCREENING_SCHEMA).to_csv(index=False, lineterminator="\n")
+        text = frame_csv_text(format_table(st.screening, SCREENING_SCHEMA))
         if screening_text is None:
             screening_text = text
             nscr = len(st.screening)
