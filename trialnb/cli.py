@@ -1,4 +1,4 @@
-"""``trialnb`` command line: check-env, audit, sample-size, build-data, monitor, sap.
+"""``trialnb`` command line: check-env, audit, sample-size, build-data, verify-data, monitor, sap.
 
 Each sub-command is a thin wrapper: the computation lives in the modules it calls. Exit
 codes: 0 success; 1 the command ran but its result is a failure (a missing package, an audit
@@ -92,6 +92,20 @@ def _cmd_build_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_verify_data(args: argparse.Namespace) -> int:
+    """Exit 0 when every file of the folder's manifest is intact and loads with every check, 1
+    otherwise (the table says which file and why), 2 for a folder that does not exist."""
+    from .data import verify_data
+
+    check = verify_data(args.dir)
+    print(check.summary())
+    frame = check.to_frame()
+    frame["rows_listed"] = frame["rows_listed"].map(lambda v: "" if v is None or v != v else str(int(v)))
+    frame["rows_found"] = frame["rows_found"].map(lambda v: "" if v is None or v != v else str(int(v)))
+    print(frame.to_string(index=False))
+    return 0 if check.ok else 1
+
+
 def _cmd_monitor(args: argparse.Namespace) -> int:
     from . import interim
     from .data import load_trial
@@ -167,6 +181,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="output folder (default data); created if missing; refused if not empty unless --force")
     d.add_argument("--force", action="store_true", help="overwrite the files of a non-empty output folder")
     d.set_defaults(func=_cmd_build_data)
+    v = sub.add_parser("verify-data", help="check a data folder against its manifest (rows, SHA-256) and load "
+                                           "every file with the cross-file checks")
+    v.add_argument("--dir", default="data", metavar="FOLDER",
+                   help="the data folder holding manifest.csv (default data)")
+    v.set_defaults(func=_cmd_verify_data)
     m = sub.add_parser("monitor", help="the DMC interim report of a trial file at a calendar cut-off")
     m.add_argument("--data", required=True, metavar="FILE", help="trial CSV (e.g. data/trial_protocol.csv)")
     m.add_argument("--cutoff-month", required=True, type=float, metavar="M", help="months since the first randomization")

@@ -84,28 +84,45 @@ def restore_cell(text: str) -> str:
     return text[1:] if text.startswith("'") else text
 
 
-def csv_text(rows: Iterable[Sequence[Any]], header: Sequence[str] | None = None) -> str:
-    """CSV text (``\\n`` line endings, minimal quoting) with every text cell neutralised."""
+def csv_text(rows: Iterable[Sequence[Any]], header: Sequence[str] | None = None, *,
+             text_columns: Sequence[bool] | None = None) -> str:
+    """CSV text with every text cell neutralised (``text_columns``: which columns are text;
+    default all, a plain number being left as it is anyway).
+
+    Line endings are ``\\n``; a cell is quoted when it holds a comma, a quote, a line feed *or
+    a carriage return*. (:mod:`csv` with ``lineterminator="\\n"`` leaves a lone carriage return
+    unquoted, and a spreadsheet then starts a new row there: a cell ``"x\\r=1+1"`` would put
+    a formula at the start of a line.)
+    """
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv.writer(buf, lineterminator="\r\n")  # quotes every cell holding \r or \n
+    out: list[str] = []
+
+    def put(cells: Sequence[Any], mask: Sequence[bool] | None) -> None:
+        w.writerow([neutralise_cell(c) if mask is None or mask[i] else c for i, c in enumerate(cells)])
+        out.append(buf.getvalue()[:-2] + "\n")
+        buf.seek(0)
+        buf.truncate()
+
     if header is not None:
-        w.writerow([neutralise_cell(h) for h in header])
+        put(header, None)
     for r in rows:
-        w.writerow([neutralise_cell(c) for c in r])
-    return buf.getvalue()
+        put(r, text_columns)
+    return "".join(out)
 
 
 def frame_csv_text(frame: pd.DataFrame) -> str:
-    """``frame.to_csv(index=False)`` (``\\n`` line endings) with its text cells and column names
-    neutralised; numeric columns are written by pandas as they are."""
+    """``frame.to_csv(index=False)`` (``\\n`` line endings), its text cells and column names
+    neutralised as :func:`csv_text` does; numeric columns are formatted by pandas and written
+    as they are."""
     import pandas as pd
 
-    safe = frame.copy()
-    for name in safe.columns:
-        if not (pd.api.types.is_numeric_dtype(safe[name]) or pd.api.types.is_bool_dtype(safe[name])):
-            safe[name] = safe[name].map(neutralise_cell)
-    safe.columns = [neutralise_cell(c) for c in safe.columns]
-    return safe.to_csv(index=False, lineterminator="\n")
+    mask = [not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))
+            for c in frame.columns]
+    formatted = frame.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    rows = csv.reader(io.StringIO(formatted, newline=""))
+    header = next(rows)
+    return csv_text(rows, header, text_columns=mask)
 
 
 def check_output_folder(out: str | Path, force: bool = False) -> Path:

@@ -37,9 +37,11 @@ __all__ = [
     "check_positive",
     "check_probability",
     "check_real",
+    "check_real_array",
     "check_record",
     "check_rng",
     "check_seed",
+    "is_number",
 ]
 
 T = TypeVar("T")
@@ -52,6 +54,40 @@ def _fmt(x: float) -> str:
 
 def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def is_number(value: Any) -> bool:
+    """True for a real number: ``int``, ``float`` and numpy's integer and floating scalars
+    (``np.int64(48)``, ``np.float32(48.0)``); False for ``bool`` and ``np.bool_``, text, None
+    and everything else. The one test of "is this a number" for hand-written checks."""
+    return _is_real(value)
+
+
+def check_real_array(value: Any, name: str, *, allow_neg_inf: bool = False, error: ErrorType = ValueError,
+                     what: str = "numbers") -> np.ndarray:
+    """One or more real numbers (a number, a list or tuple, a numpy array or a pandas Series)
+    as a 1-d ``float`` array with at least one value. Refused: a ``bool`` anywhere (Python's
+    or numpy's, as a value or as an array's dtype), text, None, nested sequences, NaN and
+    infinities (``allow_neg_inf``: minus infinity is allowed, e.g. "no bound")."""
+    if not isinstance(value, (list, tuple, np.ndarray)) and hasattr(value, "__array__"):
+        value = np.asarray(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
+        arr = value.astype(float).ravel()
+    else:
+        items = value.ravel().tolist() if isinstance(value, np.ndarray) else (
+            list(value) if isinstance(value, (list, tuple)) else [value])
+        if isinstance(value, np.ndarray) and value.dtype.kind == "b":
+            items = [np.bool_(x) for x in items]
+        if not all(_is_real(x) for x in items):
+            raise error(f"{name} must be {what} (a bool is not a number here), got {value!r}")
+        arr = np.array([float(x) for x in items], dtype=float)
+    if arr.size == 0:
+        raise error(f"{name} must hold at least one number, got {value!r}")
+    bad = np.isnan(arr) | (arr == np.inf) | ((arr == -np.inf) & (not allow_neg_inf))
+    if bad.any():
+        allowed = "finite numbers or -inf" if allow_neg_inf else "finite numbers"
+        raise error(f"{name} must be {allowed}, got {arr.tolist()!r}")
+    return arr
 
 
 def check_finite(value: Any, name: str, *, error: ErrorType = ValueError) -> float:

@@ -38,6 +38,7 @@ from scipy.special import ndtri
 
 from ..report import fmt_hr, fmt_num
 from ..results import Result
+from ..validation import check_positive, check_real_array
 from ._numerics import qnorm_upper, root, stage_probabilities
 from .design import HP_BOUND, DesignError, GroupSequentialDesign, _design
 
@@ -52,13 +53,8 @@ _FUT_NONE = -6.0  # rpact's "no futility bound"
 
 
 def _as_array(x: Any, name: str) -> np.ndarray:
-    try:
-        arr = np.atleast_1d(np.asarray(x, dtype=float)).ravel()
-    except (TypeError, ValueError):
-        raise DesignError(f"{name} must be numbers (one per look), got {x!r}") from None
-    if arr.size == 0 or not np.all(np.isfinite(arr)):
-        raise DesignError(f"{name} must be finite numbers, one per look, got {np.asarray(x).tolist()!r}")
-    return arr
+    """Numbers, one per look (a bool is not a number: ``events=[True]`` is refused)."""
+    return check_real_array(x, name, error=DesignError, what="numbers (one per look)")
 
 
 def _inputs(design: Any, events: Any, logrank_z: Any, allocation_ratio: Any, direction_upper: Any):
@@ -447,10 +443,9 @@ def analyse(
     status = None
     before = None
     if max_information is not None:
-        mi = float(max_information)
-        if not mi > 0 or not math.isfinite(mi):
-            raise DesignError(f"max_information (planned events) must be a positive number, got {max_information!r}")
-        if information_epsilon is not None and not 0 < float(information_epsilon) < mi:
+        mi = check_positive(max_information, "max_information (planned events)", error=DesignError)
+        if information_epsilon is not None and not 0 < check_positive(
+                information_epsilon, "information_epsilon", error=DesignError) < mi:
             raise DesignError(f"information_epsilon must lie in (0, max_information), got {information_epsilon!r}")
         d, status, before = _recalculated(design, ev, mi, None if information_epsilon is None else float(information_epsilon))
         recalculated = True
@@ -550,9 +545,7 @@ def conditional_power(
         hr = float(np.exp(z[-1] * (1 + r[-1]) / math.sqrt(r[-1] * ev[-1])))
         source = "observed at the latest look"
     else:
-        hr = float(theta_h1)
-        if not hr > 0 or not math.isfinite(hr):
-            raise DesignError(f"theta_h1 (hazard ratio) must be > 0, got {theta_h1!r}")
+        hr = check_positive(theta_h1, "theta_h1 (hazard ratio)", error=DesignError)
         source = "assumed" if hr != 1 else "no effect (H0)"
     theta = math.log(hr) if upper else -math.log(hr)
     t = d.information_rates
