@@ -46,6 +46,7 @@ from . import survival as _surv
 from .protocol import ARM_CODES, FACTOR_NAMES, FACTORS
 from .report import fmt_hr, fmt_n, fmt_num, fmt_p, fmt_pct
 from .results import Result
+from .validation import is_number
 
 from .protocol import OS_ANALYSIS, PRIMARY_ANALYSIS, AnalysisPlan  # the analysis plan, defined once
 
@@ -221,7 +222,7 @@ def survival_at(df: pd.DataFrame, time: float = 24.0) -> SurvivalAt:
     difference CI = (S_A - S_B) +/- 1.96 sqrt(Var_A + Var_B) (arms independent).
     """
     df = _check_df(df, _SURV)
-    if isinstance(time, bool) or not isinstance(time, (int, float)) or not time > 0:
+    if not is_number(time) or not time > 0:
         raise ValueError(f"time must be a positive number of months, got {time!r}")
     rows = {}
     for arm in ARM_CODES:
@@ -325,7 +326,7 @@ def rerandomization_test(df: pd.DataFrame, procedure_factory: Any, n: int, rng: 
     allocation recorded in ``df``.
     """
     df = _check_df(df)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive whole number of re-randomizations, got {n!r}")
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy Generator (np.random.default_rng(seed)), got {type(rng).__name__}")
@@ -426,7 +427,7 @@ def censor_at(df: pd.DataFrame, months: float | None) -> pd.DataFrame:
     df = _check_df(df, _SURV)
     if months is None:
         return df
-    if isinstance(months, bool) or not isinstance(months, (int, float)) or not months > 0:
+    if not is_number(months) or not months > 0:
         raise ValueError(f"months must be a positive number of months or None, got {months!r}")
     out = df.copy()
     late = out["os_months"] > months

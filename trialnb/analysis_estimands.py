@@ -29,6 +29,7 @@ from . import survival as _surv
 from . import survival_weighted as _sw
 from .protocol import ARM_CODES, FACTOR_NAMES
 from .results import Result
+from .validation import is_number
 from .report import fmt_hr, fmt_num, fmt_p, fmt_pct
 
 __all__ = ["MaxComboResult", "MilestoneResult", "PiecewiseHRResult", "RMSTResult", "WeightedLogrankResult",
@@ -303,7 +304,7 @@ def piecewise_hr(data: Any, change_point: float = 6.0) -> PiecewiseHRResult:
     split_at`) and one Cox model (Efron ties, (start, stop] rows) has covariates arm x 1{t <= c}
     and arm x 1{t > c}."""
     t, e, a = _estimand_arrays(data)
-    if isinstance(change_point, bool) or not isinstance(change_point, (int, float)) or not change_point > 0:
+    if not is_number(change_point) or not change_point > 0:
         raise ValueError(f"change_point must be a positive number of months, got {change_point!r}")
     if change_point >= t.max():
         raise ValueError(f"change_point must be before the last follow-up time {t.max():g}")
