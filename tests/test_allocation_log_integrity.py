@@ -409,9 +409,10 @@ def test_export_is_atomic_and_never_overwrites(tmp_path, monkeypatch):
         target = tmp_path / "review.jsonl"
 
         def full(fd, data):
+            os.write(fd, data[: len(data) // 2])
             raise OSError(28, "No space left on device")
 
-        monkeypatch.setattr("trialnb.files.os.write", full)
+        monkeypatch.setattr("trialnb.files._write_fd", full)
         with pytest.raises(OSError, match="No space"):
             log.export(target)
         monkeypatch.undo()

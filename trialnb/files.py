@@ -176,9 +176,7 @@ def write_bytes_atomic(path: str | Path, data: bytes, *, overwrite: bool = True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            _write_fd(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -206,6 +204,13 @@ def write_text_atomic(path: str | Path, text: str, encoding: str = "utf-8") -> P
 def write_csv_atomic(path: str | Path, table: pd.DataFrame) -> Path:
     """Write a frame as neutralised CSV (:func:`frame_csv_text`) atomically."""
     return write_text_atomic(path, frame_csv_text(table))
+
+
+def _write_fd(fd: int, data: bytes) -> None:
+    """Every byte of ``data`` to the file descriptor (``os.write`` may write part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _fsync_folder(folder: Path) -> None:
