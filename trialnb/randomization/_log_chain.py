@@ -225,7 +225,7 @@ def check_records(records: Sequence[Mapping[str, Any]], keys: Keys, head: str | 
     if head is not None and not found:
         if head != header.get("mac") and head not in macs:
             add("truncated", f"the published head {head[:16]}... is not in the log: entries were cut from its end "
-                             f"(the log now ends at seq {n})")
+                             f"(the log now ends at seq {n}), or the log was replaced or rewritten")
     for kind in ("malformed", "reordered", "deleted", "inserted", "edited", "forged", "truncated"):
         if kind in found:
             rest = [p for k in found if k != kind for p in found[k]]
