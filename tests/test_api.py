@@ -59,7 +59,7 @@ RESULT_CLASSES = [
     "trialnb.bias.ExposureEffect", "trialnb.eligibility.ScreeningResult",
     "trialnb.fastsim.SimulationResult", "trialnb.fastsim_analyses.RequiredPatients",
     "trialnb.sequential_sim.SequentialResult", "trialnb.interim.InterimReport",
-    "trialnb.sap_document.SAP",
+    "trialnb.sap_document.SAP", "trialnb.data.DataCheck",
 ]
 
 
@@ -76,7 +76,7 @@ def results() -> dict[str, object]:
     from trialnb import analysis as an, bias, eligibility, interim, sample_size as ss
     from trialnb import analysis_estimands as ae, fastsim as fs, monitoring as mon, survival as sv
     from trialnb import survival_weighted as sw
-    from trialnb.data import load_trial
+    from trialnb.data import load_trial, verify_data
     from trialnb.monitoring.sample_size import sequential_sample_size
     from trialnb.randomization import PocockSimon
     from trialnb.sap import build_sap
@@ -103,6 +103,7 @@ def results() -> dict[str, object]:
         simulate_sequential(sc, Boundaries((0.5, 1.0), (2.8, 1.97), alpha=0.025), 20, seed=1),
         interim.interim_report(df, 36.0),
         build_sap(),
+        verify_data(Path(trialnb.__file__).parent.parent / "data"),
     ]
     return {f"{type(r).__module__}.{type(r).__name__}": r for r in out}
 
