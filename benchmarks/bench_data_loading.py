@@ -96,7 +96,7 @@ print(json.dumps({"rows": rows, "cpu": cpu, "peak_kb": peak - base}))
 def peak(which: str, path: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run([sys.executable, "-c", _CHILD, which, str(path)], capture_output=True, text=True,
-                         env=env, check=True)
+                         env=env, check=True, cwd=ROOT)  # cwd: this checkout's trialnb is the one imported
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
