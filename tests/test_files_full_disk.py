@@ -165,3 +165,17 @@ def test_an_output_path_that_is_a_folder_is_refused(tmp_path, capsys):
     (tmp_path / "x.html").mkdir()
     assert main(["sap", "--html", str(tmp_path / "x.html")]) == 2
     assert "is a folder" in capsys.readouterr().err
+
+
+def test_never_overwrite_works_without_hard_links(tmp_path, monkeypatch):
+    """write_bytes_atomic(overwrite=False) renames by hard link (refused if the name exists); on
+    a file system without hard links it checks, then renames, and still never replaces."""
+    def no_links(src, dst):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    p = tmp_path / "once.txt"
+    files.write_bytes_atomic(p, b"first", overwrite=False)
+    with pytest.raises(FileExistsError):
+        files.write_bytes_atomic(p, b"second", overwrite=False)
+    assert p.read_bytes() == b"first" and _temps(tmp_path) == []

@@ -30,6 +30,7 @@ text cell with an apostrophe, which spreadsheets show as text. The rules:
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import os
 import re
@@ -184,8 +185,18 @@ def write_bytes_atomic(path: str | Path, data: bytes, *, overwrite: bool = True)
         if overwrite:
             os.replace(tmp, path)
         else:
-            os.link(tmp, path)  # FileExistsError if path exists: never replaced
-            os.unlink(tmp)
+            try:
+                os.link(tmp, path)  # FileExistsError if path exists: never replaced
+            except FileExistsError:
+                raise
+            except OSError as exc:  # a file system without hard links: check, then rename
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                    raise
+                if path.exists():
+                    raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
+                os.replace(tmp, path)
+            else:
+                os.unlink(tmp)
         _fsync_folder(folder)
     except BaseException:
         try:
