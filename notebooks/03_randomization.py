@@ -59,13 +59,13 @@ from lifelines import CoxPHFitter
 from trialnb import report
 from trialnb.plots import use_style
 from trialnb.protocol import PROTOCOL
-from trialnb.randomization import (
-    AllocationLog, AllocationLogError, BigStick, CompleteRandomization, EfronBiasedCoin, MaximalProcedure,
-    PermutedBlock, PocockSimon, StratifiedPermutedBlock, block_correct_guesses_closed_form,
-    bigstick_long_run, chronological_bias_type1, covariate_balance,
-    efron_long_run, exact_summary, imbalance_path, run_procedure, selection_bias_type1,
-    simulate_patients, simulate_trials,
-)
+from trialnb.randomization import (AllocationLog, BigStick, CompleteRandomization, EfronBiasedCoin,
+                                   MaximalProcedure, PermutedBlock, PocockSimon, StratifiedPermutedBlock,
+                                   block_correct_guesses_closed_form, bigstick_long_run,
+                                   chronological_bias_type1, covariate_balance, efron_long_run, exact_summary,
+                                   imbalance_path, run_procedure, selection_bias_type1, simulate_patients,
+                                   simulate_trials)
+from trialnb.errors import AllocationLogError
 
 SEED = 20201120  # the trial's start date
 rng = np.random.default_rng(SEED)

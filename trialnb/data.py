@@ -52,7 +52,6 @@ __all__ = [
     "DataCheck",
     "MESSAGE_LIMIT",
     "Problem",
-    "TrialDataError",
     "data_dictionary",
     "load_qol",
     "load_screening",

@@ -44,7 +44,7 @@ from typing import Any, Callable
 
 from . import report
 
-__all__ = [
+__all__ = ["is_finding", 
     "Check",
     "html_report",
     "NOT_AVAILABLE",
@@ -165,7 +165,9 @@ def _audit_source(quantity: str) -> tuple[str, str]:
     return (" | ".join(dict.fromkeys(x.section for x in srcs)), " | ".join(f"\u201c{x.quote}\u201d" for x in srcs))
 
 
-def _is_finding(verdict: str) -> bool:
+def is_finding(verdict: str) -> bool:
+    """True when an audit verdict is a finding (anything but the sound verdict); the SAP's list
+    of the protocol's findings uses the same test."""
     return not str(verdict).startswith(_SOUND)
 
 
@@ -188,7 +190,7 @@ def protocol_numbers() -> Section:
         rows.append([_cell(r[c]) for c in cols[:-1]] + [section, quote, _cell(r["explanation"])])
     verdicts = sorted({str(v) for v in df["verdict"]})
     counts = ", ".join(f"{(df['verdict'] == v).sum()} {v}" for v in verdicts)
-    n_bad = int(sum(_is_finding(v) for v in df["verdict"]))
+    n_bad = int(sum(is_finding(v) for v in df["verdict"]))
     return Section(title, "ok", ["Quantity", "Protocol", "Recomputed", "Verdict", "Protocol section",
                                  "Protocol text", "Explanation"], rows,
                    [f"{len(df)} quantities from the protocol's sample-size section: {counts}. "
@@ -210,7 +212,7 @@ def protocol_findings() -> Section:
     except ImportError as exc:
         return _unavailable(title, f"trialnb.protocol_audit.protocol_audit cannot be imported ({exc})")
     for r in df.to_dict("records"):
-        if _is_finding(r["verdict"]):
+        if is_finding(r["verdict"]):
             section, quote = _audit_source(str(r["quantity"]))
             rows.append(["sample-size arithmetic", f"{r['quantity']}: {r['verdict']}", section, quote,
                          str(r["explanation"])])

@@ -11,7 +11,8 @@ import pandas as pd
 
 from .. import analysis as an
 from ..data import load_trial
-from ._verdict import AnswerError, close, exercise, parse_choice, parse_count, parse_number, parse_proportion
+from ._verdict import close, exercise, parse_choice, parse_count, parse_number, parse_proportion
+from ..errors import AnswerError
 
 __all__ = ["check_deaths_by_24", "check_inverse_hr", "check_null_hr", "check_primary_population",
            "check_survival_difference"]

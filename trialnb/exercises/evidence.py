@@ -11,7 +11,8 @@ from typing import Any
 
 from scipy import stats
 
-from ._verdict import AnswerError, close, exercise, parse_number, parse_proportion
+from ._verdict import close, exercise, parse_number, parse_proportion
+from ..errors import AnswerError
 
 __all__ = ["INTERIM_LOG_HR", "INTERIM_SE", "check_assurance_ceiling", "check_interim_posterior",
            "check_probability_of_success", "check_se_from_90_ci"]

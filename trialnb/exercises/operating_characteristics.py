@@ -10,7 +10,8 @@ from typing import Any
 from .. import sample_size as ss
 from ..plan import PLAN
 from ..simulation import simulate
-from ._verdict import AnswerError, close, exercise, parse_count, parse_proportion, parse_yes_no
+from ._verdict import close, exercise, parse_count, parse_proportion, parse_yes_no
+from ..errors import AnswerError
 
 __all__ = ["N_TRIALS", "check_logrank_loses_power", "check_n_for_mf07", "check_power_answer"]
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from ..eligibility import example_patient, screen
 from ..protocol import PROTOCOL
-from ._verdict import AnswerError, exercise, parse_count, parse_yes_no
+from ._verdict import exercise, parse_count, parse_yes_no
+from ..errors import AnswerError
 
 __all__ = ["check_answer_screen", "check_answer_strata"]
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from .. import randomization as rz
 from ..protocol import FACTORS
-from ._verdict import AnswerError, close, exercise, parse_choice, parse_number, parse_proportion
+from ._verdict import close, exercise, parse_choice, parse_number, parse_proportion
+from ..errors import AnswerError
 
 __all__ = ["check_block_formula", "check_efron_limit", "check_minimization_range",
            "check_minimization_variance"]

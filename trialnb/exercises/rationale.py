@@ -8,7 +8,8 @@ from functools import lru_cache
 from typing import Any
 
 from .. import bias
-from ._verdict import AnswerError, close, exercise, normalize_text, parse_number, parse_proportion
+from ._verdict import close, exercise, normalize_text, parse_number, parse_proportion
+from ..errors import AnswerError
 
 __all__ = ["check_apparent_hr", "check_immortal_time_fix", "check_will_rogers"]
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from .. import sample_size as ss
 from ..protocol import PROTOCOL
-from ._verdict import AnswerError, close, exercise, parse_number, parse_proportion
+from ._verdict import close, exercise, parse_number, parse_proportion
+from ..errors import AnswerError
 
 __all__ = ["check_accrual_n", "check_events_for_target", "check_loss_inflation", "check_power_at_hr"]
 

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import html
 import math
-import warnings
 from typing import Any, Sequence
 
 import ipywidgets as W
 import numpy as np
 
-from .._deprecation import deprecation_message, translate_kwargs
 from ..plots import SVG_GRID, svg_frame
 from ..protocol import PROTOCOL
 from ..report import fmt_n, fmt_num, fmt_pct
@@ -29,7 +27,6 @@ from ..sample_size import SampleSize, hazard_from_survival, power_curve, sample_
 __all__ = ["HR_GRID", "SampleSizeExplorer", "build_dashboard", "power_curve_svg", "protocol_note_html"]
 
 HORIZON = PROTOCOL.design.horizon_months  # 24 months: the 2-year horizon of the endpoint
-_RENAMED = {"dropout": "dropout_probability", "loss": "loss_to_follow_up"}  # old control names (one release)
 HR_GRID = np.round(np.linspace(0.30, 1.00, 71), 4)
 """Hazard ratios at which the explorer draws the power curve."""
 
@@ -116,7 +113,6 @@ class SampleSizeExplorer:
             dropout_probability=0.0, loss_to_follow_up=d.loss_to_follow_up, allocation_ratio=d.allocation_ratio,
             method="schoenfeld", sided=d.sided,
         )
-        translate_kwargs(type(self).__name__, _RENAMED, initial, stacklevel=3)
         unknown = set(initial) - set(v)
         if unknown:
             raise ValueError(f"unknown initial setting(s) {sorted(unknown)}; allowed: {sorted(v)}")
@@ -166,18 +162,6 @@ class SampleSizeExplorer:
         for c in self.controls:
             c.observe(self._update, names="value")
         self._update()
-
-    @property
-    def dropout(self) -> W.FloatSlider:
-        """Deprecated alias of ``dropout_probability`` (one release)."""
-        warnings.warn(deprecation_message(type(self).__name__, "dropout", "dropout_probability"), DeprecationWarning, stacklevel=2)
-        return self.dropout_probability
-
-    @property
-    def loss(self) -> W.FloatSlider:
-        """Deprecated alias of ``loss_to_follow_up`` (one release)."""
-        warnings.warn(deprecation_message(type(self).__name__, "loss", "loss_to_follow_up"), DeprecationWarning, stacklevel=2)
-        return self.loss_to_follow_up
 
     def settings(self) -> dict[str, Any]:
         """The current control values as keyword arguments of :func:`sample_size`."""
