@@ -156,9 +156,16 @@ class InterimReport(Result):
         """(label, value) pairs shown in the text and HTML reports."""
         p = self.primary
         arms = lambda d: f"A {fmt_n(d['A'])}, B {fmt_n(d['B'])}"  # noqa: E731
-        look = "final analysis" if self.final else f"interim look {self.look} of {self.plan.monitoring.k}"
+        n_interims = self.plan.monitoring.k - 1
+        if self.final:
+            look = "final analysis"
+        elif self.look <= n_interims:
+            look = f"interim look {self.look} of the {n_interims} planned"
+        else:  # a look after the planned interims: unscheduled, its boundary from the spending function
+            look = (f"interim look {self.look}, unscheduled: the plan has {n_interims}; its boundary comes "
+                    "from the spending function")
         out = [
-            ("Data cut-off", f"{fmt_months(self.cutoff_month)} after the first randomization ({look})"),
+            ("Data cut-off", f"{fmt_months(self.cutoff_month, 2)} after the first randomization ({look})"),
             ("Randomized by the cut-off", f"{fmt_n(self.randomized)} ({arms(self.randomized_by_arm)})"),
             (f"Deaths within {self.plan.analysis.censor_months:g} months (primary endpoint)",
              f"{fmt_n(self.primary_deaths)} ({arms(self.primary_deaths_by_arm)}) of {fmt_n(self.max_events)} planned: "

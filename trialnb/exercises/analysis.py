@@ -4,25 +4,24 @@ answers are recomputed from the shipped data with :mod:`trialnb.analysis`."""
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .. import analysis as an
 from ..data import load_trial
+from ..resources import example_trial
 from ._verdict import close, exercise, parse_choice, parse_count, parse_number, parse_proportion
 from ..errors import AnswerError
 
 __all__ = ["check_deaths_by_24", "check_inverse_hr", "check_null_hr", "check_primary_population",
            "check_survival_difference"]
 
-_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 
 @lru_cache(maxsize=4)
 def _trial(name: str) -> pd.DataFrame:
-    return load_trial(_DATA_DIR / f"trial_{name}.csv")
+    return load_trial(example_trial(name))
 
 
 def _hr(answer: Any) -> float:

@@ -25,6 +25,7 @@ from .. import interim, monitoring
 from ..errors import TrialAnalysisError
 from ..plan import PLAN, TrialPlan
 from ..report import fmt_n, fmt_num, fmt_pct
+from ..resources import data_dir
 
 __all__ = ["DesignExplorer", "MonitoringDashboard", "boundary_svg", "build_dashboard", "build_explorer", "explorer_plan"]
 
@@ -33,7 +34,7 @@ _WIDTH = "470px"
 SPENDING = (("O'Brien-Fleming type (asOF)", "asOF"), ("Pocock type (asP)", "asP"),
             ("Kim-DeMets, gamma 3 (asKD)", "asKD"), ("Hwang-Shih-DeCani, gamma -4 (asHSD)", "asHSD"))
 GAMMA = {"asKD": 3.0, "asHSD": -4.0}
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = data_dir()
 """The repository's synthetic trial files (``data/trial_*.csv``)."""
 
 
