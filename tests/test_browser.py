@@ -581,3 +581,80 @@ def test_slides_present_offline(browser, tmp_path: Path) -> None:
         assert watch.errors == [], watch.errors
     finally:
         ctx.close()
+
+
+SLIDE_FIT_JS = """() => {
+  // every slide and sub-slide of the deck, in order: how far its content reaches past the
+  // reveal.js slide box (in slide pixels), and any element that hides content behind a scrollbar
+  const out = [];
+  const stacks = Reveal.getHorizontalSlides();
+  for (let h = 0; h < stacks.length; h++) {
+    const subs = stacks[h].querySelectorAll(':scope > section');
+    for (let v = 0; v < Math.max(subs.length, 1); v++) {
+      Reveal.slide(h, v);
+      const s = Reveal.getCurrentSlide();
+      const box = Reveal.getSlidesElement().getBoundingClientRect();
+      const scale = Reveal.getScale();
+      let bottom = box.top, right = box.left, left = box.right, top = box.bottom;
+      for (const el of s.querySelectorAll('*')) {
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0) continue;
+        bottom = Math.max(bottom, r.bottom); right = Math.max(right, r.right);
+        top = Math.min(top, r.top); left = Math.min(left, r.left);
+      }
+      const scrolled = [...s.querySelectorAll('*')].filter(e => {
+        const cs = getComputedStyle(e);
+        return (e.scrollWidth > e.clientWidth + 1 && !['visible', 'clip'].includes(cs.overflowX))
+            || (e.scrollHeight > e.clientHeight + 1 && !['visible', 'clip'].includes(cs.overflowY));
+      }).map(e => e.tagName + '.' + e.className);
+      out.push({slide: `${h + 1}.${v + 1}`, below: (bottom - box.bottom) / scale, right: (right - box.right) / scale,
+                above: (box.top - top) / scale, leftward: (box.left - left) / scale, scrolled,
+                text: (s.innerText || '').trim().split('\\n')[0].slice(0, 70)});
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def decks(tmp_path_factory) -> dict[str, Path]:
+    """Every numbered notebook's deck, exactly as `make slides` writes it."""
+    tools = _load_tools()
+    out = tmp_path_factory.mktemp("slides")
+    sources = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+    assert tools.main(["slides", "--out", str(out), *map(str, sources)]) == 0
+    return {p.stem: out / f"{p.stem}.slides.html" for p in sources}
+
+
+@pytest.mark.parametrize("viewport", [(1280, 720), (1920, 1080)], ids=lambda v: f"{v[0]}x{v[1]}")
+def test_every_slide_fits_the_screen(browser, decks: dict[str, Path], viewport: tuple[int, int]) -> None:
+    """In a real browser at a laptop's and a projector's full-HD screen size, no slide or
+    sub-slide of any deck has content outside the reveal.js slide box (tolerance 1 slide pixel)
+    or hidden behind a scrollbar: figures, tables and printed output included."""
+    width, height = viewport
+    bad: list[str] = []
+    counted = 0
+    for name, deck in decks.items():
+        ctx = browser.new_context(offline=True, viewport={"width": width, "height": height})
+        page = ctx.new_page()
+        watch = PageWatch(page, ("file://", "data:", "blob:"))
+        try:
+            page.goto(deck.as_uri(), timeout=60_000)
+            page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
+            page.evaluate("() => document.fonts.ready")
+            slides = page.evaluate(SLIDE_FIT_JS)
+            counted += len(slides)
+            for s in slides:
+                over = max(s["below"], s["right"], s["above"], s["leftward"])
+                if over > 1 or s["scrolled"]:
+                    bad.append(f"{name} slide {s['slide']} ({s['text']!r}): {over:.0f} px outside the slide"
+                               + (f", scrolled {s['scrolled'][:2]}" if s["scrolled"] else ""))
+            if width == 1280 and name == "04_analysis":
+                SHOTS.mkdir(parents=True, exist_ok=True)
+                page.evaluate("() => Reveal.slide(4, 0)")
+                page.screenshot(path=str(SHOTS / "slides_04_fit.png"))
+            assert watch.blocked == [] and watch.errors == [], (watch.blocked, watch.errors)
+        finally:
+            ctx.close()
+    assert counted >= 8 * 15, f"only {counted} slides in {len(decks)} decks"
+    assert bad == [], f"{len(bad)} of {counted} slides overflow at {width}x{height}:\n" + "\n".join(bad)
