@@ -41,12 +41,17 @@ data: $(STAMP)
 # Dashboards for meetings: Voila serves notebooks/dashboards on this machine only, code hidden
 # (the JupyterLab-only extensions jupytext and RISE are not loaded into the dashboards).
 # tests/test_browser.py starts Voila with exactly this command line (read from `make -n present`).
-# Every page load starts a kernel (~300 MB) that Voila does not shut down when the page closes:
+# Nothing is fetched from the network: the trialnb template (tools/jupyter/voila/templates/trialnb,
+# found through JUPYTER_PATH) is Voila's lab template without its CDN Font Awesome links.
+# Pre-heated kernels: Voila keeps VOILA_POOL kernels per dashboard that have already run the
+# notebook, so a page opens at once (a new one is heated after each use); VOILA_POOL=0 turns it off.
+# Every page load takes a kernel (~300 MB) that Voila does not shut down when the page closes:
 # jupyter_server's culler stops a kernel with no page connected after 40 s idle (checked every
-# 10 s); the kernel of an open page is never culled (tests/test_voila_kernels.py).
+# 10 s); the kernel of an open page, and the pool, are never culled (tests/test_voila_kernels.py).
+VOILA_POOL ?= 1
 present: $(STAMP)
 	@echo "Dashboards: http://127.0.0.1:$(VOILA_PORT)/  (Ctrl-C to stop)"
-	$(BIN)/voila notebooks/dashboards --no-browser --Voila.ip=127.0.0.1 --port=$(VOILA_PORT) --strip_sources=True --show_tracebacks=False --theme=light --VoilaConfiguration.extension_denylist="['jupyterlab-jupytext','jupyterlab-rise']" --MappingKernelManager.cull_idle_timeout=40 --MappingKernelManager.cull_interval=10 --MappingKernelManager.cull_connected=False
+	JUPYTER_PATH=$(CURDIR)/tools/jupyter $(BIN)/voila notebooks/dashboards --no-browser --Voila.ip=127.0.0.1 --port=$(VOILA_PORT) --template=trialnb --strip_sources=True --show_tracebacks=False --theme=light --VoilaConfiguration.extension_denylist="['jupyterlab-jupytext','jupyterlab-rise']" --VoilaConfiguration.preheat_kernel=True --VoilaConfiguration.default_pool_size=$(VOILA_POOL) --MappingKernelManager.cull_idle_timeout=40 --MappingKernelManager.cull_interval=10 --MappingKernelManager.cull_connected=False
 
 slides: $(STAMP)
 	$(PY) tools/notebooks.py slides --out build/slides $(NOTEBOOKS)

@@ -450,14 +450,16 @@ pd.DataFrame(rows).set_index("measure")
 # This notebook uses a demonstration key written in the open; a real trial draws one with
 # `secrets.token_bytes(32)` and keeps it with the independent statistician. Eight patients,
 # then two records the log refuses before drawing anything (an unknown level with a missing
-# factor, and a patient id already used, once its spaces are removed):
+# factor, and a patient id already used, once its spaces are removed). The files of this section
+# go to a temporary folder that is deleted when the notebook's kernel stops:
 
 # %%
 import json
 import tempfile
 from pathlib import Path
 
-log_dir = Path(tempfile.mkdtemp(prefix="nb03-allocation-log-"))
+workdir = tempfile.TemporaryDirectory(prefix="nb03-allocation-log-")  # removed when the kernel stops
+log_dir = Path(workdir.name)
 KEY = b"demonstration key of notebook 03"  # a real key: secrets.token_bytes(32), kept off-site
 log = AllocationLog.create(log_dir / "allocations.jsonl", PocockSimon(p=0.8), seed=SEED, key=KEY)
 for i, pat in enumerate(patients[:8], start=1):

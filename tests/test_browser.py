@@ -17,75 +17,37 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
+from servers import BIN, ROOT, free_port, start, stop, wait_http  # tests/ is on sys.path
+
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 SHOTS = ROOT / "build" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-# Console messages that are not errors of ours: resources we block on purpose (Voila's lab
-# template links Font Awesome from a CDN), and the browser's missing favicon.
+# Console messages that are not errors of ours: the browser's report of a request we blocked
+# (every blocked request is recorded in PageWatch.blocked, and the tests require none).
 BLOCKED_NOISE = re.compile(r"^Failed to load resource: net::ERR_(FAILED|INTERNET_DISCONNECTED)")
 ERROR_TEXT = re.compile(r"Traceback|error when executing|Exception|\b[A-Z]\w*Error\b")
 
 
 # --- helpers ------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=3):
-                return
-        except Exception:  # noqa: BLE001 - not up yet
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} not answering after {timeout} s:\n{log.read_text()[-3000:]}")
-
-
-def start(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
-                            env=env, start_new_session=True)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-
-
 class PageWatch:
-    """Collects a page's console errors, uncaught exceptions and blocked outside requests."""
+    """Collects a page's console errors, uncaught exceptions, every request it makes
+    (``requests``) and the requests outside ``allowed_prefixes``, which are blocked (``blocked``)."""
 
     def __init__(self, page, allowed_prefixes: tuple[str, ...]) -> None:
         self.errors: list[str] = []
         self.blocked: list[str] = []
+        self.requests: list[str] = []
         self.allowed = allowed_prefixes
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
@@ -93,6 +55,7 @@ class PageWatch:
 
     def _route(self, route) -> None:
         url = route.request.url
+        self.requests.append(url)
         if url.startswith(self.allowed):
             route.continue_()
         else:
@@ -116,29 +79,10 @@ def browser(chromium_path: str) -> Iterator:
 
 # --- Voila dashboards ---------------------------------------------------------------------
 
-def present_command(port: int) -> list[str]:
-    """The Voila command line of `make present`, with our port (so the test runs what users run)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
-    out = subprocess.run(["make", "-s", "-n", "present", f"VOILA_PORT={port}"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, check=True).stdout
-    line = next(ln for ln in out.splitlines() if "voila" in ln and not ln.lstrip().startswith("echo"))
-    cmd = shlex.split(line)
-    cmd[0] = str(BIN / "voila") if not Path(cmd[0]).is_absolute() else cmd[0]
-    assert f"--port={port}" in cmd and "--Voila.ip=127.0.0.1" in cmd and "--no-browser" in cmd
-    return cmd
-
-
 @pytest.fixture(scope="module")
-def voila(tmp_path_factory) -> Iterator[str]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("voila") / "voila.log"
-    proc = start(present_command(port), log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(url + "/", proc, log)
-        yield url
-    finally:
-        stop(proc)
+def voila(voila_server) -> str:
+    """The URL of `make present` (the session's server, conftest.py)."""
+    return voila_server.url
 
 
 def move_slider(page, root: str, label: str, presses: int = 5, key: str = "ArrowRight") -> None:
@@ -266,20 +210,24 @@ def test_dashboard_renders_and_responds(voila: str, browser, dash: Dashboard) ->
         bad = [t for t in (outputs.nth(i).inner_text() for i in range(outputs.count())) if ERROR_TEXT.search(t)]
         assert bad == [], f"error output in the page: {bad}"
         assert watch.errors == [], "\n".join(watch.errors)
+        assert watch.blocked == [], f"the dashboard requested outside the server: {watch.blocked}"
+        assert len(watch.requests) > 10 and all(u.startswith((voila, "data:", "blob:")) for u in watch.requests)
     finally:
         ctx.close()
 
 
 def test_voila_index_lists_every_dashboard(voila: str, browser) -> None:
-    """The page `make present` prints (the Voila tree) links every dashboard, and no source file."""
+    """The page `make present` prints (the Voila tree) links every dashboard, and no source
+    file; it requests nothing outside the server."""
     ctx = browser.new_context()
     page = ctx.new_page()
-    PageWatch(page, (voila, "data:", "blob:"))
+    watch = PageWatch(page, (voila, "data:", "blob:"))
     try:
         page.goto(voila + "/", timeout=60_000)
         for d in DASHBOARDS:
             page.get_by_text(f"{d.notebook}.ipynb").first.wait_for(timeout=60_000)
         page.screenshot(path=str(SHOTS / "voila_index.png"))
+        assert watch.blocked == [], f"the dashboard list requested outside the server: {watch.blocked}"
     finally:
         ctx.close()
 

@@ -220,7 +220,12 @@ def test_slides_offline_and_no_slide_over_200_words(name: str):
 
 
 DASHBOARD_EXPECTED = {"sample_size": "N = 240", "operating_characteristics": "Power",
-                      "bias": "Naive Cox", "randomization": "Allocate"}
+                      "bias": "Naive Cox", "randomization": "Allocate",
+                      "monitoring": "33 deaths: stop for efficacy"}
+
+
+def test_every_dashboard_has_a_handout_check():
+    assert set(DASHBOARD_EXPECTED) == {p.stem for p in (ROOT / "notebooks" / "dashboards").glob("*.py")}
 
 
 @pytest.mark.parametrize("name", sorted(DASHBOARD_EXPECTED))

@@ -224,7 +224,7 @@ class OCExplorer:
             f"<tr><td>Schoenfeld power at these deaths and the true HR</td>"
             f"<td style='text-align:right'>{fmt_pct(analytic)}</td></tr>"
             "</table>"
-            f"<div style='color:#666;font-size:0.85em'>{fmt_num(self.elapsed, 2)} s per update</div>"
+            f"<div class='trialnb-timing' style='color:#666;font-size:0.85em'>{fmt_num(self.elapsed, 2)} s per update</div>"
         )
         self.histogram.value = hr_histogram_svg(res.hr, res.reject, sc.hazard_ratio)
 

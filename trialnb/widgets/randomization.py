@@ -96,8 +96,9 @@ class RandomizationConsole:
     ``trialnb-randomization``). Latest results: ``preview``, ``last`` (the last
     :class:`~trialnb.randomization.Assignment`), ``last_entry`` and ``log``.
 
-    ``log_dir``: where the log files go (default: a new temporary folder); ``key``: the log's
-    secret key (default: 32 random bytes held by this console only).
+    ``log_dir``: where the log files go (default: a temporary folder of this console's own,
+    deleted with it when the session ends, so a dashboard leaves nothing behind); ``key``: the
+    log's secret key (default: 32 random bytes held by this console only).
     """
 
     def __init__(self, seed: int = 2026, p: float = 0.8, imbalance: str = "range",
@@ -105,7 +106,10 @@ class RandomizationConsole:
                  key: bytes | None = None) -> None:
         self.seed = seed
         self.factors = FACTORS
-        self.log_dir = Path(log_dir) if log_dir is not None else Path(tempfile.mkdtemp(prefix="trialnb-console-"))
+        # a folder of our own when none is given: removed when the console is garbage-collected
+        # or the kernel exits (TemporaryDirectory's finalizer), so no run leaves one behind
+        self._tmp = tempfile.TemporaryDirectory(prefix="trialnb-console-") if log_dir is None else None
+        self.log_dir = Path(self._tmp.name) if self._tmp is not None else Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._key = key if key is not None else secrets.token_bytes(32)
         self.logs: list[Path] = []
@@ -185,6 +189,12 @@ class RandomizationConsole:
         self.patient_id.value = self._next_id()
         self._refresh()
 
+    def _where(self) -> str:
+        """Where the logs are, for the panel: the folder, or that it is this session's own."""
+        if self._tmp is not None:
+            return "a temporary folder of this session, deleted when it ends"
+        return _esc(self.log_dir)
+
     def _next_id(self) -> str:
         return f"P{len(self.log) + 1:03d}"
 
@@ -196,7 +206,7 @@ class RandomizationConsole:
         self.settings_html.value = (
             f"<div class='trialnb-settings-note'>Started a new log ({_esc(self.logs[-1].name)}) with "
             f"{_esc(self.measure.value)}, p = {fmt_prob(self.p.value)}. The previous log ({fmt_n(n_old)} "
-            f"entries) is kept unchanged in {_esc(old)}.</div>"
+            f"entries) is kept unchanged: {_esc(old.name)} in {self._where()}.</div>"
         )
         return self.logs[-1]
 
@@ -239,7 +249,7 @@ class RandomizationConsole:
         self.log_html.value = (
             f"<small>Allocation log {_esc(self.logs[-1].name)}: {fmt_n(len(self.log))} entries, keyed chain "
             f"{'intact' if ok else 'BROKEN'}; head {self.log.head[:12]}… ({fmt_n(len(self.logs))} log file(s) "
-            f"in {_esc(self.log_dir)})</small>"
+            f"in {self._where()})</small>"
         )
 
     def _click_allocate(self) -> None:
