@@ -38,8 +38,9 @@ outputs: $(STAMP)
 data: $(STAMP)
 	$(BIN)/trialnb build-data --out data --force
 
-# Dashboards for meetings: Voila serves notebooks/dashboards on this machine only, code hidden
-# (the JupyterLab-only extensions jupytext and RISE are not loaded into the dashboards).
+# Dashboards for meetings: Voila serves notebooks/dashboards on this machine only, code hidden;
+# of the JupyterLab extensions only the widget manager is loaded into the pages (the others,
+# jupytext, RISE, MathJax, the Voila preview, have nothing to do there and slow the page down).
 # tests/test_browser.py starts Voila with exactly this command line (read from `make -n present`).
 # Nothing is fetched from the network: the trialnb template (tools/jupyter/voila/templates/trialnb,
 # found through JUPYTER_PATH) is Voila's lab template without its CDN Font Awesome links.
@@ -51,7 +52,7 @@ data: $(STAMP)
 VOILA_POOL ?= 1
 present: $(STAMP)
 	@echo "Dashboards: http://127.0.0.1:$(VOILA_PORT)/  (Ctrl-C to stop)"
-	JUPYTER_PATH=$(CURDIR)/tools/jupyter $(BIN)/voila notebooks/dashboards --no-browser --Voila.ip=127.0.0.1 --port=$(VOILA_PORT) --template=trialnb --strip_sources=True --show_tracebacks=False --theme=light --VoilaConfiguration.extension_denylist="['jupyterlab-jupytext','jupyterlab-rise']" --VoilaConfiguration.preheat_kernel=True --VoilaConfiguration.default_pool_size=$(VOILA_POOL) --MappingKernelManager.cull_idle_timeout=40 --MappingKernelManager.cull_interval=10 --MappingKernelManager.cull_connected=False
+	JUPYTER_PATH=$(CURDIR)/tools/jupyter $(BIN)/voila notebooks/dashboards --no-browser --Voila.ip=127.0.0.1 --port=$(VOILA_PORT) --template=trialnb --strip_sources=True --show_tracebacks=False --theme=light --VoilaConfiguration.extension_denylist="['jupyterlab-jupytext','jupyterlab-rise','@jupyterlab/mathjax3-extension','@voila-dashboards/jupyterlab-preview']" --VoilaConfiguration.preheat_kernel=True --VoilaConfiguration.default_pool_size=$(VOILA_POOL) --MappingKernelManager.cull_idle_timeout=40 --MappingKernelManager.cull_interval=10 --MappingKernelManager.cull_connected=False
 
 slides: $(STAMP)
 	$(PY) tools/notebooks.py slides --out build/slides $(NOTEBOOKS)

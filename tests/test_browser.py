@@ -123,12 +123,22 @@ class Dashboard:
     number: str                     # CSS selector of the displayed key number
     act: Callable                   # act(page): what a presenter does
     figure: str = "img, svg"        # what counts as the figure inside root
+    opens_with: Callable[[], str] | None = None  # text the panel shows as it opens (computed headless)
 
     def snapshot(self, page) -> tuple[str, str]:
         number = page.inner_text(self.number).strip()
         figs = page.locator(f"{self.root} :is({self.figure})")
         html = "".join(figs.nth(i).evaluate("e => e.outerHTML") for i in range(min(figs.count(), 5)))
         return number, html
+
+
+def _sample_size_unrounded() -> str:
+    """The unrounded N the sample-size panel computes at the protocol's design, headless (the
+    kernel's exact exp(-0.5)): the page must show the same, not a value rounded by its slider."""
+    from trialnb.report import fmt_num
+    from trialnb.widgets.sample_size import SampleSizeExplorer
+
+    return f"{fmt_num(SampleSizeExplorer().result.n_total, 1)} unrounded"
 
 
 def allocate_two_patients(page) -> None:
@@ -147,10 +157,11 @@ def allocate_two_patients(page) -> None:
 
 DASHBOARDS = [
     Dashboard("sample_size", ".trialnb-sample-size", ".trialnb-n-total",
-              lambda page: move_slider(page, ".trialnb-sample-size", "Hazard ratio", 5), figure="svg"),
+              lambda page: move_slider(page, ".trialnb-sample-size", "Hazard ratio", 5), figure="svg",
+              opens_with=_sample_size_unrounded),
     # the console has no plot: its picture is the table of patients per arm and level
     Dashboard("randomization", ".trialnb-randomization", ".trialnb-allocation", allocate_two_patients,
-              figure=".trialnb-counts"),
+              figure=".trialnb-counts", opens_with=lambda: "No patient allocated yet"),
     Dashboard("bias", ".trialnb-bias", ".trialnb-bias-result",
               lambda page: page.locator(".trialnb-bias").get_by_role("button", name="All mechanisms off").click(),
               figure=".trialnb-bias-plot img"),
@@ -160,7 +171,7 @@ DASHBOARDS = [
     # cut-off 29.1 -> 28.6 months: 33 -> 29 deaths, "stop for efficacy" -> "continue"
     Dashboard("monitoring", ".trialnb-monitor", ".trialnb-monitor-decision",
               lambda page: move_slider(page, ".trialnb-monitor", "Cut-off month", 5, "ArrowLeft"),
-              figure=".trialnb-monitor-plot svg"),
+              figure=".trialnb-monitor-plot svg", opens_with=lambda: "33 deaths: stop for efficacy"),
 ]
 
 
@@ -194,6 +205,8 @@ def test_dashboard_renders_and_responds(voila: str, browser, dash: Dashboard) ->
                                timeout=120_000)
         before = dash.snapshot(page)
         assert before[0], "the key number is empty"
+        if dash.opens_with is not None:  # the panel opens at its defaults, exactly
+            assert dash.opens_with() in page.inner_text(dash.root), f"{dash.notebook} did not open at its defaults"
         assert before[1], f"no figure ({dash.figure}) inside {dash.root}"
         page.screenshot(path=str(SHOTS / f"voila_{dash.notebook}_before.png"), full_page=True)
         hidden = unreachable_controls(page, dash.root)

@@ -24,6 +24,7 @@ OLD_HOMES = {
     "ScenarioError": ["trialnb.fastsim"],
     "BiasParameterError": ["trialnb.bias"],
     "DesignError": ["trialnb.monitoring.design", "trialnb.monitoring"],
+    "NoEstimateError": ["trialnb.report"],
     "PatientRecordError": ["trialnb.protocol"],
     "AllocationLogError": ["trialnb.randomization.log", "trialnb.randomization"],
     "TrialDataError": ["trialnb.data"],

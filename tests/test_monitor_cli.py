@@ -112,3 +112,33 @@ def test_bad_cutoffs(trial):
         interim.cut_at_month(trial, float("nan"))
     with pytest.raises(ValueError, match="no death"):
         interim.interim_report(trial, 1.0)
+
+
+def test_a_failed_cox_fit_is_explained_not_printed(root, trial, capsys):
+    """At month 6.5 of the protocol file (4 deaths) the planned Cox model does not converge
+    (R coxph semantics, trialnb.survival.fit_cox) and the efficacy boundary (z >= 9.03) is too
+    far out for a repeated CI: the report says so instead of printing 0.000, HR 0.00 or NA."""
+    rows = dict(interim.interim_report(trial, 6.5).rows())
+    assert rows["Cox Wald z, arm A (with minimization factors)"].startswith(
+        "no estimate: the Cox model did not converge: 4 deaths (A 1, B 3)")
+    assert rows["HR (A vs B) with repeated CI"].startswith(
+        "0.30 (no repeated confidence interval: with 4 of 66 planned deaths (6.1%) the efficacy boundary is z >= 9.029")
+    rc = main(["monitor", "--data", str(root / DATA), "--cutoff-month", "6.5"])
+    out = capsys.readouterr().out
+    flat = " ".join(out.split())
+    assert rc == 0 and "no estimate:" in flat and "no repeated confidence interval:" in flat
+    assert "0.000" not in out and "HR 0.00" not in out and "NA" not in out.split()
+    assert max(len(line) for line in out.splitlines()) <= 80  # wrapped at words, not by the terminal
+
+
+def test_cox_failure_follows_the_engine(trial):
+    from trialnb.analysis import COX_COVARIATES, cox_design, primary_data
+    from trialnb.survival import fit_cox
+
+    for month in (6.5, 8.0, 29.1):
+        cut = interim.cut_at_month(trial, month)
+        d = cox_design(primary_data(cut))
+        fit = fit_cox(d["os_months"].to_numpy(float), d["death"].to_numpy(float), d[list(COX_COVARIATES)].to_numpy(float))
+        usable = bool(fit.converged) and not bool(np.asarray(fit.infinite)[0])
+        assert (interim.cox_failure(cut) == "") == usable, month
+    assert interim.cox_failure(interim.cut_at_month(trial, 8.0)) == ""  # an infinite nuisance coefficient is fine

@@ -65,3 +65,22 @@ def test_boundary_svg_is_plain_markup():
     s = boundary_svg([33, 66], [2.96, 1.97], [0.0], observed=(33, 3.1), harm_z=-2.326)
     assert s.startswith("<svg") and s.endswith("</svg>") and "<script" not in s
     assert s.count("<circle") == 3
+
+
+def test_dashboard_says_why_there_is_no_estimate_and_refuses_out_of_range_input(dash):
+    dash.source.value = "file"
+    dash.cutoff.value = 6.5  # 4 deaths: the Cox fit does not converge, no repeated CI
+    table = text_of(dash.table)
+    assert "no estimate: the Cox model did not converge" in table and "no repeated CI: with 4 of 66" in table
+    assert "NA" not in table.split()
+    dash.cutoff.value = 29.1
+    dash.source.value = "numbers"
+    for field, value, words in ((dash.z, 12.0, "between -8 and 8; 12 was entered"),
+                                (dash.events, 0, "between 1 and 65 (the planned maximum is 66); 0 was entered")):
+        old = field.value
+        field.value = value
+        assert field.value == value, "the input is kept as typed, not clamped"
+        assert "Cannot analyse" in dash.decision.value and words in text_of(dash.decision)
+        field.value = old
+        assert dash.error == ""
+    dash.source.value = "file"

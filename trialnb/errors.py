@@ -20,6 +20,7 @@ __all__ = [
     "AnswerError",
     "BiasParameterError",
     "DesignError",
+    "NoEstimateError",
     "OutputFolderError",
     "PatientRecordError",
     "SampleSizeError",
@@ -49,6 +50,12 @@ class BiasParameterError(ValueError):
 class DesignError(ValueError):
     """Raised by :mod:`trialnb.monitoring` when an argument of a group-sequential design or of
     an interim analysis is outside what is allowed."""
+
+
+class NoEstimateError(ValueError):
+    """Raised by :mod:`trialnb.report` when a value that is not an estimate (missing, NaN or
+    infinite) is to be printed without the reason there is no estimate: a number that is not
+    one is never printed."""
 
 
 class PatientRecordError(ValueError):

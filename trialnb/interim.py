@@ -38,12 +38,13 @@ import numpy as np
 import pandas as pd
 
 from . import monitoring
-from .report import fmt_hr, fmt_months, fmt_n, fmt_num, fmt_pct
+from .report import fmt_estimate, fmt_hr, fmt_interval, fmt_months, fmt_n, fmt_num, fmt_pct, text_table, wrap_text
 from .results import Result
 from .monitoring import sequential_sample_size
 
-__all__ = ["PLAN", "InterimReport", "cut_at_month", "html_report", "interim_report",
-           "plan_max_events", "planned_max_events", "proposed_design", "text_report", "write_html"]
+__all__ = ["PLAN", "InterimReport", "cox_failure", "cut_at_month", "html_report", "interim_report",
+           "plan_max_events", "planned_max_events", "proposed_design", "repeated_ci_note", "text_report",
+           "write_html"]
 
 PLAN: dict[str, Any] = {
     "looks": 2,
@@ -128,6 +129,8 @@ class InterimReport(Result):
     perioperative_deaths: int
     operated: int
     conditional_power: dict[str, tuple[float, float]]  # name -> (hazard ratio, probability)
+    cox_note: str = ""  # why the Cox model gives no estimate of the arm effect ("" if it does)
+    rci_note: str = ""  # why there is no repeated confidence interval ("" if there is one)
 
     @property
     def information_fraction(self) -> float:
@@ -168,10 +171,13 @@ class InterimReport(Result):
             ("Deaths", f"{fmt_n(self.events)} (A {fmt_n(self.deaths_by_arm['A'])}, B {fmt_n(self.deaths_by_arm['B'])}) "
                        f"of {fmt_n(self.max_events)} planned: information {fmt_pct(self.information_fraction)}"),
             ("Log-rank z (sign of log HR)", fmt_num(self.logrank_z, 3)),
-            ("Cox Wald z, arm A (with minimization factors)", f"{fmt_num(self.cox_z, 3)}, HR {fmt_num(self.cox_hr, 2)}"),
+            ("Cox Wald z, arm A (with minimization factors)",
+             fmt_estimate(self.cox_z, 3, unavailable=self.cox_note)
+             + ("" if self.cox_note else f", HR {fmt_estimate(self.cox_hr, 2)}")),
             ("Efficacy boundary (benefit z, recalculated)", f">= {fmt_num(self.efficacy_bound, 3)}; benefit z = {fmt_num(self.benefit_z, 3)}"),
-            ("HR (A vs B) with repeated CI", f"{fmt_hr(float(a.hazard_ratios[0]))} (repeated confidence interval "
-             f"{fmt_num(float(a.rci_lower[0]), 2)} to {fmt_num(float(a.rci_upper[0]), 2)})"),
+            ("HR (A vs B) with repeated CI", f"{fmt_hr(float(a.hazard_ratios[0]))} ("
+             + fmt_interval(float(a.rci_lower[0]), float(a.rci_upper[0]), 2, label="repeated confidence interval",
+                            unavailable=self.rci_note) + ")"),
             ("Repeated p-value", fmt_num(float(a.repeated_p_values[0]), 4)),
             ("Harm guideline", f"benefit z <= {fmt_num(self.harm_z, 3)}: {'crossed' if self.harm_crossed else 'not crossed'}"),
             ("Deaths within 30 days of surgery (arm A)", f"{fmt_n(self.perioperative_deaths)} of {fmt_n(self.operated)} operated"),
@@ -231,19 +237,53 @@ def interim_report(df: pd.DataFrame, cutoff_month: float, *, design: Any = None,
         deaths_by_arm={k: int(cut.loc[cut["arm"] == k, "death"].sum()) for k in ("A", "B")},
         events=events, max_events=m, logrank_z=z_lr, cox_z=cox.coef / cox.se, cox_hr=cox.hazard_ratio,
         analysis=res, harm_z=PLAN["harm_z"], perioperative_deaths=int(early.sum()), operated=len(op),
-        conditional_power=cps)
+        conditional_power=cps, cox_note=cox_failure(cut), rci_note=repeated_ci_note(res, events, m))
+
+
+def repeated_ci_note(analysis: Any, events: int, max_events: int, look: int = 0) -> str:
+    """Why ``analysis`` (:func:`trialnb.monitoring.analyse`) has no repeated confidence interval
+    at ``look``, or ``""`` when it has one: early in a trial the efficacy boundary can be so
+    extreme (z of 8.2 or more) that the interval has no finite bounds; rpact, which
+    :mod:`trialnb.monitoring` follows, gives none either."""
+    lo, hi = float(analysis.rci_lower[look]), float(analysis.rci_upper[look])
+    if math.isfinite(lo) and math.isfinite(hi):
+        return ""
+    return (f"with {fmt_n(events)} of {fmt_n(max_events)} planned deaths ({fmt_pct(events / max_events)}) the "
+            f"efficacy boundary is z >= {fmt_num(float(analysis.critical_values[look]), 3)}, too far out for a "
+            "finite interval (rpact gives none either)")
+
+
+def cox_failure(cut: pd.DataFrame) -> str:
+    """Why the planned Cox model (:func:`trialnb.analysis.primary_cox`'s design) gives no
+    estimate of the arm effect on ``cut``, or ``""`` when it does. A fit is judged as R
+    ``coxph`` and the simulations judge it (:func:`trialnb.survival.fit_cox`): an analysis fails
+    when the log-likelihood does not converge (20 iterations) or the arm coefficient may be
+    infinite (monotone likelihood, Bryson & Johnson 1981); an infinite nuisance coefficient
+    leaves the arm estimate valid."""
+    from .analysis import COX_COVARIATES, cox_design, primary_data
+    from .survival import fit_cox
+
+    d = cox_design(primary_data(cut))
+    deaths = int(d["death"].sum())
+    by_arm = f"{deaths} deaths (A {int(d.loc[d['arm_A'] == 1, 'death'].sum())}, B {int(d.loc[d['arm_A'] == 0, 'death'].sum())})"
+    fit = fit_cox(d["os_months"].to_numpy(float), d["death"].to_numpy(float), d[list(COX_COVARIATES)].to_numpy(float))
+    if not bool(np.all(fit.converged)):
+        return (f"the Cox model did not converge: {by_arm} for {len(COX_COVARIATES)} coefficients "
+                "(arm and minimization factors), too few for the model")
+    if fit.infinite is not None and bool(np.asarray(fit.infinite).reshape(-1)[0]):
+        return f"the arm coefficient may be infinite (monotone likelihood): {by_arm}"
+    return ""
 
 
 TITLE = "Interim analysis report (NCT04697043, synthetic data)"
 
 
 def text_report(rep: InterimReport) -> str:
-    """Plain-text interim report."""
-    rows = rep.rows()
-    w = max(len(k) for k, _ in rows)
-    lines = [TITLE, "=" * len(TITLE)] + [f"{k:<{w}}  {v}" for k, v in rows]
-    lines.append("Plan: 2 looks (interim at half the planned deaths), Lan-DeMets O'Brien-Fleming "
-                 "alpha spending, one-sided alpha 0.025; futility and harm guidelines non-binding.")
+    """Plain-text interim report, wrapped at words within :data:`trialnb.report.TEXT_WIDTH`
+    columns (:func:`trialnb.report.text_table`)."""
+    lines = [TITLE, "=" * len(TITLE), text_table(rep.rows()),
+             wrap_text("Plan: 2 looks (interim at half the planned deaths), Lan-DeMets O'Brien-Fleming "
+                       "alpha spending, one-sided alpha 0.025; futility and harm guidelines non-binding.")]
     return "\n".join(lines)
 
 

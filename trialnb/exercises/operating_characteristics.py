@@ -27,9 +27,10 @@ def _power_non_compliance() -> float:
 @exercise(
     "06.1",
     "Simulated power of the planned Cox analysis when a quarter of arm A is not operated?",
-    ("Change one assumption of the protocol's Scenario and keep the others.",
-     "Build Scenario(non_compliance=0.25), simulate a few thousand trials with the planned Cox "
-     "analysis and read the result's power (a proportion)."),
+    ("Change one assumption of the protocol's `Scenario` and keep the others.",
+     "Simulate the scenario with the planned Cox analysis, "
+     "`simulate(Scenario(non_compliance=0.25), 2000, seed=1)`, and read the result's power (a "
+     "proportion)."),
 )
 def check_power_answer(answer: Any) -> tuple[bool, str]:
     """Exercise 06.1: simulated power with 25% of arm A not operated; right within 5 points
@@ -60,11 +61,11 @@ def _n_for_80() -> int:
 @exercise(
     "06.2",
     "Patients (both arms) for 80% power at HR 0.66 with full compliance?",
-    ("Keep every other assumption of Scenario() and change only the hazard ratio and the "
-     "number of patients.",
-     "Try a few values of n_patients in Scenario(hazard_ratio=0.66, n_patients=...) and "
-     "simulate until the power is about 80%; trialnb.sample_size.protocol_sample_size"
-     "(hazard_ratio=0.66) gives the formula's answer to compare with."),
+    ("Keep every other assumption of `Scenario()` and change only the hazard ratio and the number "
+     "of patients.",
+     "Try a few numbers of patients, `simulate(Scenario(hazard_ratio=0.66, n_patients=400), 2000, "
+     "seed=1)`, until the power is about 80%; the formula's answer to compare with is `from "
+     "trialnb.sample_size import protocol_sample_size; protocol_sample_size(hazard_ratio=0.66)`."),
 )
 def check_n_for_mf07(answer: Any) -> tuple[bool, str]:
     """Exercise 06.2: total patients for 80% power at HR 0.66, everyone in arm A operated.
@@ -103,9 +104,9 @@ def _prognosis_powers() -> tuple[float, float]:
     "With prognostic factors (REFERENCE_PROGNOSIS), does the log-rank test lose power against "
     "the adjusted Cox model? (yes/no)",
     ("Simulate the same scenario twice, once with each analysis, and compare the powers.",
-     "simulate(Scenario(**REFERENCE_PROGNOSIS), n, seed=s, analysis=...) with 'cox' and with "
-     "'logrank' and the same seed analyses the same simulated trials; then ask what the "
-     "adjusted model knows about each patient that the log-rank test ignores."),
+     "`simulate(Scenario(**REFERENCE_PROGNOSIS), 2000, seed=1, analysis='cox')`, and the same with"
+     " 'logrank' as the analysis and the same seed, analyse the same simulated trials; then ask "
+     "what the adjusted model knows about each patient that the log-rank test ignores."),
 )
 def check_logrank_loses_power(answer: Any) -> tuple[bool, str]:
     """Exercise 06.3: does the unadjusted log-rank test lose power against the Cox model adjusted

@@ -14,6 +14,7 @@ analysis and ``trialnb.monitoring`` (``direction_upper=False``) report it.
 from __future__ import annotations
 
 import html
+import math
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -21,7 +22,7 @@ import ipywidgets as W
 import numpy as np
 
 from .. import interim, monitoring
-from ..report import fmt_n, fmt_num, fmt_pct
+from ..report import fmt_estimate, fmt_interval, fmt_n, fmt_num, fmt_pct
 
 __all__ = ["DesignExplorer", "MonitoringDashboard", "boundary_svg", "build_dashboard", "build_explorer"]
 
@@ -30,6 +31,9 @@ _WIDTH = "470px"
 SPENDING = (("O'Brien-Fleming type (asOF)", "asOF"), ("Pocock type (asP)", "asP"),
             ("Kim-DeMets, gamma 3 (asKD)", "asKD"), ("Hwang-Shih-DeCani, gamma -4 (asHSD)", "asHSD"))
 GAMMA = {"asKD": 3.0, "asHSD": -4.0}
+Z_LIMIT = 8.0
+"""Largest log-rank z (in absolute value) the dashboard accepts; beyond it the normal tail
+probabilities that the boundaries rest on are below 1e-15."""
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 """The repository's synthetic trial files (``data/trial_*.csv``)."""
 
@@ -170,9 +174,10 @@ class MonitoringDashboard:
             self.file.value = "trial_protocol.csv"
         self.cutoff = W.FloatSlider(value=29.1, min=6.0, max=60.0, step=0.1, description="Cut-off month",
                                     readout_format=".1f", style=_STYLE, layout=W.Layout(width=_WIDTH))
-        self.events = W.BoundedIntText(value=33, min=1, max=1000, description="Deaths so far", style=_STYLE)
-        self.z = W.BoundedFloatText(value=-2.5, min=-8, max=8, step=0.1,
-                                    description="Log-rank z (< 0 favours A)", style=_STYLE)
+        # plain text boxes, checked in _numbers: a value out of range is refused with a message
+        # on screen, never clamped silently
+        self.events = W.IntText(value=33, description="Deaths so far", style=_STYLE)
+        self.z = W.FloatText(value=-2.5, step=0.1, description="Log-rank z (< 0 favours A)", style=_STYLE)
         self.controls = (self.source, self.file, self.cutoff, self.events, self.z)
         self.decision = W.HTML().add_class("trialnb-monitor-decision")
         self.table = W.HTML().add_class("trialnb-monitor-numbers")
@@ -190,13 +195,18 @@ class MonitoringDashboard:
     def _numbers(self, events: int, z: float) -> tuple[str, list[tuple[str, str]], float]:
         d, m = self.design, self.max_events
         if not 0 < events < m:
-            raise ValueError(f"deaths so far must be between 1 and {m - 1} (the planned maximum is {m})")
+            raise ValueError(f"deaths so far must be between 1 and {m - 1} (the planned maximum is {m}); "
+                             f"{events} was entered")
+        if not (math.isfinite(z) and abs(z) <= Z_LIMIT):
+            raise ValueError(f"the log-rank z must be between -{fmt_num(Z_LIMIT, 0)} and {fmt_num(Z_LIMIT, 0)}; "
+                             f"{z:g} was entered")
         res = monitoring.analyse(d, [events], [z], direction_upper=False, max_information=m)
         crit = float(res.critical_values[0])
+        rci = fmt_interval(float(res.rci_lower[0]), float(res.rci_upper[0]), 2, label="repeated CI",
+                           unavailable=interim.repeated_ci_note(res, events, m))
         rows = [("Information", f"{fmt_n(events)} of {fmt_n(m)} deaths ({fmt_pct(events / m)})"),
                 ("Benefit z / boundary", f"{fmt_num(-z, 3)} / {fmt_num(crit, 3)}"),
-                ("HR with repeated CI", f"{fmt_num(float(res.hazard_ratios[0]), 2)} "
-                                        f"({fmt_num(float(res.rci_lower[0]), 2)} to {fmt_num(float(res.rci_upper[0]), 2)})")]
+                ("HR with repeated CI", f"{fmt_num(float(res.hazard_ratios[0]), 2)} ({rci})")]
         for name, hr in (("observed", float(res.hazard_ratios[0])), ("design", 0.5), ("no effect", 1.0)):
             cp = monitoring.conditional_power(d, [events], [z], n_planned=[m - events], theta_h1=hr,
                                               direction_upper=False)
@@ -226,7 +236,8 @@ class MonitoringDashboard:
                 _, rows, crit = self._numbers(events, z)
                 rows = [("Randomized by the cut-off", fmt_n(rep.n_randomized)),
                         ("Deaths (A / B)", f"{fmt_n(rep.deaths_by_arm['A'])} / {fmt_n(rep.deaths_by_arm['B'])}"),
-                        ("Log-rank z; Cox z", f"{fmt_num(rep.logrank_z, 3)}; {fmt_num(rep.cox_z, 3)}")] + rows
+                        ("Log-rank z; Cox z", f"{fmt_num(rep.logrank_z, 3)}; "
+                                              f"{fmt_estimate(rep.cox_z, 3, unavailable=rep.cox_note)}")] + rows
             else:
                 events, z = int(self.events.value), float(self.z.value)
                 dec, rows, crit = self._numbers(events, z)

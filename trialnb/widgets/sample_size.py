@@ -123,6 +123,11 @@ class SampleSizeExplorer:
         v.update(initial)
 
         def fs(desc: str, value: float, lo: float, hi: float, step: float, fmt: str) -> W.FloatSlider:
+            # The browser's slider snaps its value to min + k * step and sends that back, so a
+            # starting value off the grid (exp(-0.5) = 0.60653 with step 0.001) would silently
+            # become 0.607. The grid is anchored at the starting value instead: the slider
+            # carries it exactly (the readout rounds it for display only).
+            lo = value - math.floor((value - lo) / step + 1e-9) * step if lo <= value <= hi else lo
             return W.FloatSlider(value=value, min=lo, max=hi, step=step, description=desc,
                                  readout_format=fmt, continuous_update=True, style=_STYLE,
                                  layout=W.Layout(width=_SLIDER_WIDTH))
