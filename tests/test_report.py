@@ -76,7 +76,7 @@ def test_a_non_number_without_a_reason_is_refused(bad):
                 min_size=1, max_size=8))
 def test_text_table_wraps_at_words_within_the_width(rows):
     out = report.text_table(rows, width=80)
-    col = min(max(len(k) for k, _ in rows), 44)
+    col = min(max(len(k) for k, _ in rows), 30)
     longest = max((len(w) for _, v in rows for w in v.split()), default=0)
     if longest <= 80 - col - 2 and all(len(w) <= col for k, _ in rows for w in k.split()):
         assert all(len(line) <= 80 for line in out.splitlines())

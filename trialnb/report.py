@@ -142,15 +142,16 @@ def wrap_text(text: str, width: int = TEXT_WIDTH, indent: str = "") -> str:
                          break_on_hyphens=False)
 
 
-def text_table(rows: Sequence[tuple[str, str]], width: int = TEXT_WIDTH, label_width: int = 44) -> str:
+def text_table(rows: Sequence[tuple[str, str]], width: int = TEXT_WIDTH, label_width: int = 30) -> str:
     """Label/value rows as plain text within ``width`` columns: labels in a column (at most
-    ``label_width`` wide, a longer label is wrapped), each value beside its label and wrapped at
-    words, its continuation lines aligned under the value column."""
+    ``label_width`` wide; a longer label is wrapped, its continuation indented two spaces), each
+    value beside its label and wrapped at words, its continuation lines aligned under the value
+    column."""
     col = min(max((len(k) for k, _ in rows), default=0), label_width)
     value_width = max(width - col - 2, 20)
     out = []
     for label, value in rows:
-        labels = textwrap.wrap(label, col, break_long_words=False) or [""]
+        labels = textwrap.wrap(label, col, subsequent_indent="  ", break_long_words=False) or [""]
         values = textwrap.wrap(value, value_width, break_long_words=False, break_on_hyphens=False) or [""]
         for i in range(max(len(labels), len(values))):
             k = labels[i] if i < len(labels) else ""
