@@ -110,3 +110,56 @@ def test_old_figure_homes_still_work():
 
     assert plots_analysis.consort_diagram is plots.consort_diagram
     assert wbias.analyses_forest is plots.analyses_forest and wbias.hr_ticks is plots.hr_ticks
+
+
+def test_the_shapes_figure_labels_its_log_hr_axis_plainly():
+    """Notebook 07's hazard-shape panels: "0.5, 1, 2" on the log axis, not "6×10⁻¹"."""
+    from trialnb.fastsim import Scenario
+    from trialnb.fastsim_analyses import SHAPES
+    from trialnb.plots_estimands import plot_shapes
+
+    fig = plot_shapes({k: Scenario(**v) for k, v in SHAPES.items()})
+    try:
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        major = [t.get_text() for t in ax.get_yticklabels()]
+        minor = [t.get_text() for t in ax.get_yticklabels(minor=True) if t.get_text()]
+        assert len(major) >= 2 and minor == [] and all(re.fullmatch(r"\d+(\.\d+)?", s) for s in major), major
+    finally:
+        plt.close(fig)
+
+
+def test_the_boundary_legend_covers_no_line():
+    """Notebook 05's boundary figure: the legend sits below the panels, not over the harm line."""
+    from trialnb import interim
+    from trialnb.plots_monitoring import boundary_plot
+
+    fig = boundary_plot(interim.proposed_design(), 66, observed_events=[33], observed_z=[3.3],
+                        critical_values=[2.96], harm_z=-2.326, title="t")
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends) == 1
+        legend = fig.legends[0].get_window_extent(renderer)
+        for ax in fig.axes:
+            assert not legend.overlaps(ax.get_window_extent(renderer)), "the legend overlaps a panel"
+        assert fig.bbox.contains(legend.x0, legend.y0) and fig.bbox.contains(legend.x1, legend.y1)
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("lims", [(0.45, 3.3), (0.2, 2.0)])
+def test_hr_ticks_on_the_y_axis(lims):
+    fig, ax = plt.subplots()
+    try:
+        ax.set_yscale("log")
+        ax.set_ylim(*lims)
+        plots.hr_ticks(ax, "y")
+        fig.canvas.draw()
+        major = [t.get_text() for t in ax.get_yticklabels()]
+        assert len(major) >= 3 and all(re.fullmatch(r"\d+(\.\d+)?", s) for s in major), major
+        assert [t for t in ax.get_yticklabels(minor=True) if t.get_text()] == []
+        with pytest.raises(ValueError, match="axis must be"):
+            plots.hr_ticks(ax, "z")
+    finally:
+        plt.close(fig)

@@ -90,3 +90,38 @@ def test_wrap_text_never_breaks_a_word():
     text = "Plan: 2 looks (interim at half the planned deaths), Lan-DeMets O'Brien-Fleming alpha spending"
     lines = report.wrap_text(text, 30).splitlines()
     assert all(len(ln) <= 30 for ln in lines) and " ".join(lines) == text
+
+
+def test_significant_digits_for_tables():
+    cases = {0.7569375529: "0.7569", 212.6207969864: "212.6", -0.154996: "-0.155", 65.3512: "65.35",
+             1.0: "1", 16023.0: "16,023", 123456.7: "123,457", 1.2345e-05: "1.234e-05", 0.5: "0.5",
+             -0.00001: "-1e-05", math.nan: "NA"}
+    assert {x: report.fmt_sig(x) for x in cases} == cases
+    with pytest.raises(ValueError, match="digits"):
+        report.fmt_sig(0.5, 0)
+
+
+@given(st.floats(min_value=1e-4, max_value=9999.0), st.integers(min_value=3, max_value=6), st.booleans())
+def test_significant_digits_keep_the_value(x, digits, negative):
+    x = -x if negative else x
+    shown = float(report.fmt_sig(x, digits).replace(",", ""))
+    assert abs(shown - x) <= 0.5 * 10 ** (math.floor(math.log10(abs(x))) - digits + 1) * (1 + 1e-9)
+
+
+def test_result_tables_print_readable_precision():
+    """The result contract's HTML table: 0.7569, not 0.7569375529 (or pandas' 0.756938)."""
+    import dataclasses
+
+    from trialnb.results import Result
+
+    @dataclasses.dataclass(frozen=True)
+    class Demo(Result):
+        estimate: float
+        events: int
+        label: str
+
+        def summary(self) -> str:
+            return "demo"
+
+    html = Demo(0.7569375529, 66, "x")._repr_html_()
+    assert "<td>0.7569</td>" in html and "0.75693" not in html and "<td>66</td>" in html

@@ -168,16 +168,22 @@ HR_TICKS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 5.
 HR_TICKS_SPARSE = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 
 
-def hr_ticks(ax: "Axes") -> "Axes":
-    """Label a log hazard-ratio axis at 0.1, 0.2, 0.3, ..., 1, 1.25, 1.5, 2, 3, 5, 10 (those within
-    its limits) with plain numbers, and no minor-tick labels (matplotlib's default log labels
-    read like "0.253×10⁻¹")."""
-    lo, hi = ax.get_xlim()
-    sparse = hi / lo > 12  # a wide range: 0.1, 0.2, 0.5, 1, 2, 5, 10 only, so labels do not collide
+def hr_ticks(ax: "Axes", axis: str = "x", *, sparse: bool | None = None) -> "Axes":
+    """Label a log hazard-ratio axis (``axis`` "x" or "y") at 0.1, 0.2, 0.3, ..., 1, 1.25, 1.5,
+    2, 3, 5, 10 (those within its limits) with plain numbers, and no minor-tick labels
+    (matplotlib's default log labels read like "0.253×10⁻¹" or "6×10⁻¹"). ``sparse`` (default:
+    when the range spans more than a factor 12) keeps 0.1, 0.2, 0.5, 1, 2, 5, 10 only, so the
+    labels of a short axis do not collide."""
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+    lo, hi = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    if sparse is None:
+        sparse = hi / lo > 12  # a wide range: 0.1, 0.2, 0.5, 1, 2, 5, 10 only, so labels do not collide
     ticks = [t for t in (HR_TICKS_SPARSE if sparse else HR_TICKS) if lo <= t <= hi]
-    ax.set_xticks(ticks)
-    ax.set_xticklabels([f"{t:g}" for t in ticks])
-    ax.set_xticks([], minor=True)
+    set_ticks, set_labels = (ax.set_xticks, ax.set_xticklabels) if axis == "x" else (ax.set_yticks, ax.set_yticklabels)
+    set_ticks(ticks)
+    set_labels([f"{t:g}" for t in ticks])
+    set_ticks([], minor=True)
     return ax
 
 

@@ -14,7 +14,7 @@ from typing import Sequence
 from .errors import NoEstimateError
 
 __all__ = ["NoEstimateError", "fmt_ci", "fmt_estimate", "fmt_hr", "fmt_interval", "fmt_n", "fmt_num", "fmt_p",
-           "fmt_pct", "fmt_prob", "fmt_months", "fmt_value", "text_table", "wrap_text"]
+           "fmt_pct", "fmt_prob", "fmt_months", "fmt_sig", "fmt_value", "text_table", "wrap_text"]
 
 TEXT_WIDTH = 80
 """Columns of the package's plain-text reports: lines are wrapped at words to fit, so neither a
@@ -133,6 +133,31 @@ def fmt_value(x: float, digits: int = 4, *, trim: bool = False) -> str:
         return f"{int(x):,}" if abs(x) >= 1e4 else f"{int(x)}"
     out = fmt_num(x, digits)
     return out.rstrip("0").rstrip(".") if trim and "." in out else out
+
+
+def fmt_sig(x: float, digits: int = 4) -> str:
+    """A number of unknown scale in a table, with ``digits`` significant digits: ``0.7569``
+    (not 0.7569375529), ``212.6``, ``-0.155``, ``1.235e-05``; whole numbers as counts (``2``,
+    ``16,023``); trailing zeros dropped (``0.5``); ``NA`` and ``∞`` spelled out. Used where a
+    table holds quantities of every kind (the result contract's HTML); a quantity with a
+    precision of its own (a p-value, a hazard ratio) has its own formatter above."""
+    _check_finite(x, "value")
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+        raise ValueError(f"digits must be a whole number of at least 1, got {digits!r}")
+    x = float(x)
+    if not math.isfinite(x):
+        return fmt_num(x)
+    if x.is_integer() and abs(x) < 1e15:
+        return f"{int(x):,}" if abs(x) >= 1e4 else f"{int(x)}"
+    if abs(x) >= 10 ** digits:
+        return f"{x:,.0f}"
+    if abs(x) < 1e-4:
+        mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+        return (mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa) + "e" + exponent
+    decimals = max(digits - 1 - math.floor(math.log10(abs(x))), 0)
+    out = f"{x:.{decimals}f}"
+    out = out.rstrip("0").rstrip(".") if "." in out else out
+    return "0" if out in ("-0", "") else out
 
 
 def wrap_text(text: str, width: int = TEXT_WIDTH, indent: str = "") -> str:
