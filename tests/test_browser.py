@@ -448,6 +448,12 @@ def test_monitor_report_reads_offline(browser, tmp_path: Path) -> None:
         page.goto(path.as_uri(), timeout=60_000)
         assert watch.blocked == [], watch.blocked
         assert page.get_attribute(".decision", "data-decision") == "stop for efficacy"
+        from trialnb import __version__
+        from trialnb.documents import file_checksum
+
+        footer = page.inner_text("footer.provenance")  # what the report was made from
+        assert f"trialnb {__version__}" in footer and "UTC" in footer
+        assert f"trial_protocol.csv, SHA-256 {file_checksum(ROOT / 'data' / 'trial_protocol.csv')}" in footer
         box = page.locator("figure svg").first.bounding_box()
         assert box and box["width"] > 300 and box["height"] > 100
         assert page.locator("table tr").count() >= 10
@@ -509,12 +515,46 @@ def test_sap_reads_offline_and_prints(browser, tmp_path: Path) -> None:
         page.locator("#interim-analyses-and-stopping-guidance").scroll_into_view_if_needed()
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "sap_interim.png"))
+        headings = page.eval_on_selector_all("h1, h2, h3", "els => els.map(e => e.innerText.trim())")
         page.emulate_media(media="print")
-        pdf = page.pdf(format="A4")
-        assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 10, "printed to fewer than ten pages"
+        pdf = page.pdf(format="A4", prefer_css_page_size=True)
+        assert pdf.startswith(b"%PDF")
+        pages = printed_pages(pdf)
+        assert len(pages) >= 10, "printed to fewer than ten pages"
+        problems = heading_only_or_unnumbered(pages, headings, title=page.title())
+        assert problems == [], "\n".join(problems)
+        assert "generated" in pages[-1].lower() and "trialnb" in pages[-1], "no provenance footer at the end"
         assert watch.errors == [], watch.errors
     finally:
         ctx.close()
+
+
+def printed_pages(pdf: bytes) -> list[str]:
+    """The text of each page of a PDF (pypdf)."""
+    import io
+
+    from pypdf import PdfReader
+
+    return [pg.extract_text() or "" for pg in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def heading_only_or_unnumbered(pages: list[str], headings: list[str], title: str) -> list[str]:
+    """Pages without "page n of N" in their margin, and pages holding nothing but headings
+    (and the margin's title and number)."""
+    problems = []
+    norm = lambda t: " ".join(t.split())  # noqa: E731
+    for n, text in enumerate(pages, start=1):
+        flat = norm(text)
+        marker = f"page {n} of {len(pages)}"
+        if marker not in flat:
+            problems.append(f"page {n}: no '{marker}' in its margin")
+        rest = flat.replace(marker, " ").replace(norm(title), " ")
+        for h in sorted((norm(h) for h in headings if h.strip()), key=len, reverse=True):
+            rest = rest.replace(h, " ")
+            rest = rest.replace(h.upper(), " ")
+        if len(norm(rest)) < 40:
+            problems.append(f"page {n} holds only a heading: {flat[:120]!r}")
+    return problems
 
 
 # --- slides (make slides) -----------------------------------------------------------------

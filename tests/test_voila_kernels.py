@@ -53,6 +53,7 @@ def test_make_present_culls_the_kernels_of_closed_pages(voila_server, chromium_p
         browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         try:
             peak = 0
+            started = time.monotonic()
             for i in range(LOADS):
                 ctx = browser.new_context(viewport={"width": 1280, "height": 1000})
                 page = ctx.new_page()
@@ -82,5 +83,26 @@ def test_make_present_culls_the_kernels_of_closed_pages(voila_server, chromium_p
             while open_page.inner_text(".trialnb-n-total").strip() == before and time.monotonic() < end:
                 open_page.wait_for_timeout(250)
             assert open_page.inner_text(".trialnb-n-total").strip() != before, "the open dashboard stopped responding"
+            # A kernel that waited in the pool longer than the cull timeout and is handed to a
+            # page: the page's scripts are held back 12 s (more than a culler interval), so a
+            # culler pass certainly falls between hand-out and connection. The kernel must survive
+            # (trialnb_voila.GraceKernelManager); the monitoring pool has been idle since start-up.
+            while time.monotonic() - started < 55:
+                time.sleep(1)
+            ctx = browser.new_context(viewport={"width": 1280, "height": 1000})
+            late = ctx.new_page()
+
+            held = []
+
+            def slow_scripts(route):
+                if route.request.resource_type == "script" and not held:  # the first script, once
+                    held.append(route.request.url)
+                    time.sleep(12)
+                route.continue_()
+
+            late.route("**/voila/static/**", slow_scripts)
+            late.goto(f"{url}/voila/render/monitoring.ipynb", timeout=120_000)
+            late.wait_for_selector(".trialnb-monitor-decision", timeout=120_000)
+            assert held and "stop for efficacy" in late.inner_text(".trialnb-monitor-decision")
         finally:
             browser.close()

@@ -97,7 +97,7 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
         raise ValueError(f"--data {str(args.data)!r}: no such file (give a trial CSV, e.g. data/trial_protocol.csv)")
     rep = interim.interim_report(load_trial(args.data), args.cutoff_month)
     if not args.html:
-        print(interim.text_report(rep))
+        print(interim.text_report(rep, source=str(args.data)))
         return 0
     from .plots import use_style
     from .plots_monitoring import boundary_plot, figure_svg
