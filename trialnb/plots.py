@@ -26,36 +26,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .protocol import Protocol
 
-__all__ = ["ARM_COLORS", "HR_TICKS", "SVG_FONT", "svg_frame", "STYLE_FILE", "analyses_forest", "consort_diagram", "forest_plot",
+__all__ = ["ARM_COLORS", "HR_TICKS", "STYLE_FILE", "analyses_forest", "consort_diagram", "forest_plot",
            "hr_ticks", "km_plot", "subgroup_forest", "trial_schema", "use_style"]
 
 STYLE_FILE = Path(__file__).with_name("trialnb.mplstyle")
 ARM_COLORS = {"A": "#1b6ca8", "B": "#d1495b"}
 NEUTRAL = "#2e4057"
-
-
-# The widgets draw small inline SVG charts (no matplotlib round trip per slider move); these
-# make them look like the matplotlib house style: DejaVu Sans, bold title aligned left over
-# the plotting area, left and bottom axis lines only (no box), light grid.
-SVG_FONT = "DejaVu Sans, Verdana, sans-serif"
-SVG_GRID = "#dddddd"
-SVG_AXIS = "#333333"
-
-
-def svg_frame(width: int, height: int, ml: float, mt: float, pw: float, ph: float, title: str,
-              label: str) -> list[str]:
-    """Opening of a house-style inline SVG chart: root element, left-aligned bold title and the
-    left and bottom axis lines of the plotting area (``ml``, ``mt``, ``pw``, ``ph`` in pixels).
-    The caller appends grid, data and tick labels, then ``"</svg>"``."""
-    esc = (title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
-    aria = label.replace("&", "&amp;").replace("'", "&#x27;").replace("<", "&lt;")
-    return [
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-        f"font-family='{SVG_FONT}' role='img' aria-label='{aria}'>",
-        f"<text x='{ml}' y='{mt - 10}' text-anchor='start' font-size='13' font-weight='bold'>{esc}</text>",
-        f"<line x1='{ml}' x2='{ml}' y1='{mt}' y2='{mt + ph:.1f}' stroke='{SVG_AXIS}'/>",
-        f"<line x1='{ml}' x2='{ml + pw:.1f}' y1='{mt + ph:.1f}' y2='{mt + ph:.1f}' stroke='{SVG_AXIS}'/>",
-    ]
 
 
 def use_style() -> None:

@@ -13,7 +13,6 @@ analysis and ``trialnb.monitoring`` (``direction_upper=False``) report it.
 
 from __future__ import annotations
 
-import html
 import math
 from pathlib import Path
 from typing import Any, Sequence
@@ -23,6 +22,7 @@ import numpy as np
 
 from .. import interim, monitoring
 from ..report import fmt_estimate, fmt_interval, fmt_n, fmt_num, fmt_pct
+from .svg import esc, frame, grid_line, SVG_GRID
 
 __all__ = ["DesignExplorer", "MonitoringDashboard", "boundary_svg", "build_dashboard", "build_explorer"]
 
@@ -37,9 +37,6 @@ probabilities that the boundaries rest on are below 1e-15."""
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 """The repository's synthetic trial files (``data/trial_*.csv``)."""
 
-
-def _esc(s: str) -> str:
-    return html.escape(s, quote=True)
 
 
 def boundary_svg(events: Sequence[float], critical_values: Sequence[float],
@@ -63,13 +60,9 @@ def boundary_svg(events: Sequence[float], critical_values: Sequence[float],
     def Y(v: float) -> float:
         return mt + (y1 - v) / (y1 - y0) * ph
 
-    p = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img' "
-         "aria-label='Boundaries'>",
-         f"<rect x='{ml}' y='{mt}' width='{pw}' height='{ph}' fill='none' stroke='#999'/>",
-         f"<text x='{width / 2:.0f}' y='18' text-anchor='middle' font-size='13' font-weight='bold'>"
-         "Boundaries on the benefit-z scale</text>"]
+    p = frame(width, height, ml, mt, pw, ph, "Boundaries on the benefit-z scale", "Boundaries")
     for v in range(int(np.ceil(y0)), int(np.floor(y1)) + 1):
-        p.append(f"<line x1='{ml}' x2='{ml + pw}' y1='{Y(v):.1f}' y2='{Y(v):.1f}' stroke='{'#bbb' if v == 0 else '#eee'}'/>")
+        p.insert(1, grid_line(ml, ml + pw, Y(v), Y(v), "#bbbbbb" if v == 0 else SVG_GRID))
         p.append(f"<text x='{ml - 6}' y='{Y(v) + 4:.1f}' text-anchor='end' font-size='11'>{v}</text>")
     for v in np.linspace(0, x1, 6)[1:]:
         p.append(f"<text x='{X(v):.1f}' y='{mt + ph + 15}' text-anchor='middle' font-size='11'>{v:.0f}</text>")
@@ -132,7 +125,7 @@ class DesignExplorer:
             d = _design(self.looks.value, self.first.value, self.spending.value, self.futility.value)
             m = interim.planned_max_events(d)
         except ValueError as exc:
-            self.message.value = f"<p style='color:#b00020'><b>Cannot compute:</b> {_esc(str(exc))}</p>"
+            self.message.value = f"<p style='color:#b00020'><b>Cannot compute:</b> {esc(str(exc))}</p>"
             return
         self.message.value = ""
         self.design = d
@@ -243,13 +236,13 @@ class MonitoringDashboard:
                 dec, rows, crit = self._numbers(events, z)
         except ValueError as exc:
             self.error = str(exc)
-            self.decision.value = f"<p style='color:#b00020'><b>Cannot analyse:</b> {_esc(str(exc))}</p>"
+            self.decision.value = f"<p style='color:#b00020'><b>Cannot analyse:</b> {esc(str(exc))}</p>"
             self.table.value = ""
             return
         self.error = ""
         self.result = (events, z, dec)
-        self.decision.value = (f"<div style='font-size:1.4em'><b>{fmt_n(events)} deaths: {_esc(dec)}</b></div>")
-        self.table.value = "<table>" + "".join(f"<tr><td>{_esc(k)}</td><td>{_esc(v)}</td></tr>" for k, v in rows) + "</table>"
+        self.decision.value = (f"<div style='font-size:1.4em'><b>{fmt_n(events)} deaths: {esc(dec)}</b></div>")
+        self.table.value = "<table>" + "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows) + "</table>"
         d = self.design
         ev = list(np.asarray(d.information_rates) * self.max_events)
         cv = list(d.critical_values)

@@ -10,7 +10,6 @@ trials (2,000 by default, about 0.2-1 s).
 
 from __future__ import annotations
 
-import html
 import math
 import time
 from typing import Any
@@ -19,8 +18,8 @@ import ipywidgets as W
 import numpy as np
 
 from ..fastsim import Scenario, SimulationResult, schoenfeld_power, simulate
-from ..plots import SVG_GRID, svg_frame
 from ..report import fmt_hr, fmt_months, fmt_n, fmt_num, fmt_pct
+from .svg import esc, frame, SVG_GRID
 
 __all__ = ["OCExplorer", "build_dashboard", "failure_warning_html", "hr_histogram_svg"]
 
@@ -29,9 +28,6 @@ _WIDTH = "470px"
 HR_BINS = np.exp(np.linspace(math.log(0.2), math.log(2.0), 41))
 """Bin edges (log-spaced, 0.2 to 2.0) of the HR histogram."""
 
-
-def _esc(s: str) -> str:
-    return html.escape(s, quote=True)
 
 
 def hr_histogram_svg(hr: np.ndarray, reject: np.ndarray, true_hr: float,
@@ -56,7 +52,7 @@ def hr_histogram_svg(hr: np.ndarray, reject: np.ndarray, true_hr: float,
     def Y(c: float) -> float:
         return mt + ph - c / top * ph
 
-    parts = svg_frame(width, height, ml, mt, pw, ph, f"Estimated HR in {fmt_n(int(ok.sum()))} simulated trials",
+    parts = frame(width, height, ml, mt, pw, ph, f"Estimated HR in {fmt_n(int(ok.sum()))} simulated trials",
                       "Histogram of estimated hazard ratios")
     step = max(1, 10 ** int(math.log10(top)) if top >= 10 else 1)
     step = step * 2 if top / step > 6 else step
@@ -199,7 +195,7 @@ class OCExplorer:
             res = simulate(sc, int(self.n_trials.value), seed=self.seed, analysis=self.analysis.value)
         except ValueError as exc:
             self.error = str(exc)
-            self.message.value = f"<p style='color:#b00020'><b>Cannot simulate:</b> {_esc(str(exc))}</p>"
+            self.message.value = f"<p style='color:#b00020'><b>Cannot simulate:</b> {esc(str(exc))}</p>"
             return
         analytic = schoenfeld_power(res.mean_events, sc.hazard_ratio, sc.alpha)
         self.elapsed = time.perf_counter() - t0
@@ -210,7 +206,7 @@ class OCExplorer:
         self.power_display.value = (
             f"<div style='font-size:1.6em'><b>{label} {fmt_pct(res.power)}</b></div>"
             f"<div>Monte-Carlo SE {fmt_pct(res.power_se)} ({fmt_n(res.n_trials)} trials, "
-            f"{_esc(res.analysis)} analysis)</div>"
+            f"{esc(res.analysis)} analysis)</div>"
             + failure_warning_html(res)
         )
         q05, q95 = np.nanquantile(res.hr, [0.05, 0.95])

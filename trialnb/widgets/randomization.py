@@ -28,18 +28,16 @@ from ..randomization import (
     Procedure,
 )
 from ..report import fmt_n, fmt_num, fmt_prob
+from .svg import esc
 
 __all__ = ["RandomizationConsole", "build_dashboard", "counts_table_html", "imbalance_table_html"]
 
 _TD = "style='padding:2px 8px;border-bottom:1px solid #ddd;text-align:{}'"
 
 
-def _esc(s: Any) -> str:
-    return html.escape(str(s), quote=True)
-
 
 def _cell(x: Any, align: str = "right", tag: str = "td") -> str:
-    return f"<{tag} {_TD.format(align)}>{_esc(x)}</{tag}>"
+    return f"<{tag} {_TD.format(align)}>{esc(x)}</{tag}>"
 
 
 def counts_table_html(proc: PocockSimon, patient: Mapping[str, str] | None = None) -> str:
@@ -193,7 +191,7 @@ class RandomizationConsole:
         """Where the logs are, for the panel: the folder, or that it is this session's own."""
         if self._tmp is not None:
             return "a temporary folder of this session, deleted when it ends"
-        return _esc(self.log_dir)
+        return esc(self.log_dir)
 
     def _next_id(self) -> str:
         return f"P{len(self.log) + 1:03d}"
@@ -204,9 +202,9 @@ class RandomizationConsole:
         self.log.close()
         self._open_log()
         self.settings_html.value = (
-            f"<div class='trialnb-settings-note'>Started a new log ({_esc(self.logs[-1].name)}) with "
-            f"{_esc(self.measure.value)}, p = {fmt_prob(self.p.value)}. The previous log ({fmt_n(n_old)} "
-            f"entries) is kept unchanged: {_esc(old.name)} in {self._where()}.</div>"
+            f"<div class='trialnb-settings-note'>Started a new log ({esc(self.logs[-1].name)}) with "
+            f"{esc(self.measure.value)}, p = {fmt_prob(self.p.value)}. The previous log ({fmt_n(n_old)} "
+            f"entries) is kept unchanged: {esc(old.name)} in {self._where()}.</div>"
         )
         return self.logs[-1]
 
@@ -217,8 +215,8 @@ class RandomizationConsole:
     def _on_settings(self, _change: Any = None) -> None:
         proc = self.procedure
         if not isinstance(proc, PocockSimon) or (proc.imbalance_measure, round(proc.p, 12)) != self._wanted():
-            now = (f"{_esc(proc.imbalance_measure)}, p = {fmt_prob(proc.p)}" if isinstance(proc, PocockSimon)
-                   else _esc(proc.name))
+            now = (f"{esc(proc.imbalance_measure)}, p = {fmt_prob(proc.p)}" if isinstance(proc, PocockSimon)
+                   else esc(proc.name))
             self.settings_html.value = (
                 "<div class='trialnb-settings-note' style='border-left:6px solid #e0a100;padding:4px'>"
                 f"Settings changed, but the current log ({fmt_n(len(self.log))} entries) keeps its own: {now}. "
@@ -237,17 +235,17 @@ class RandomizationConsole:
             self.table_html.value = imbalance_table_html(proc.table(pat), proc.imbalance_measure)
         else:
             self.counts_html.value = (f"Arm A: {fmt_n(proc.n_a)}, arm B: {fmt_n(proc.n_b)}")
-            self.table_html.value = f"<i>{_esc(proc.name)} has no imbalance table.</i>"
+            self.table_html.value = f"<i>{esc(proc.name)} has no imbalance table.</i>"
         note = ""
         if isinstance(proc, PocockSimon) and proc.random_element > 0:
             note = f" (effective p = {fmt_prob(proc.effective_p)})"
         self.probs_html.value = (
             f"<span class='trialnb-probabilities'>P(A) = {fmt_prob(self.preview['A'])}, "
-            f"P(B) = {fmt_prob(self.preview['B'])}{_esc(note)}</span>"
+            f"P(B) = {fmt_prob(self.preview['B'])}{esc(note)}</span>"
         )
         ok = self.log.verify()
         self.log_html.value = (
-            f"<small>Allocation log {_esc(self.logs[-1].name)}: {fmt_n(len(self.log))} entries, keyed chain "
+            f"<small>Allocation log {esc(self.logs[-1].name)}: {fmt_n(len(self.log))} entries, keyed chain "
             f"{'intact' if ok else 'BROKEN'}; head {self.log.head[:12]}… ({fmt_n(len(self.logs))} log file(s) "
             f"in {self._where()})</small>"
         )
@@ -256,7 +254,7 @@ class RandomizationConsole:
         try:
             self.allocate()
         except ValueError as exc:  # duplicate or empty id, bad record: say so, allocate nothing
-            self.allocation_html.value = f"<div style='color:#b00020'>Not allocated: {_esc(exc)}</div>"
+            self.allocation_html.value = f"<div style='color:#b00020'>Not allocated: {esc(exc)}</div>"
 
     def allocate(self) -> Assignment:
         """Allocate the patient entered (factors and ``patient_id``), log it durably and update
@@ -268,9 +266,9 @@ class RandomizationConsole:
         self.allocation_html.value = (
             f"<div style='font-size:1.2em;padding:6px;border-left:6px solid "
             f"{'#1b6ca8' if a.arm == 'A' else '#d1495b'}'>Patient {fmt_n(a.sequence)} "
-            f"({_esc(entry['patient_id'])}, {_esc(entry['stratum'])}) → <b>arm {a.arm}</b> "
+            f"({esc(entry['patient_id'])}, {esc(entry['stratum'])}) → <b>arm {a.arm}</b> "
             f"with P(A) = {fmt_prob(a.probabilities['A'])}<br>"
-            f"<small>{_esc(a.explanation)}</small></div>"
+            f"<small>{esc(a.explanation)}</small></div>"
         )
         self.patient_id.value = self._next_id()
         self._refresh()

@@ -12,7 +12,6 @@ by 2 years (hazard ``-ln(1 - p) / 24``).
 
 from __future__ import annotations
 
-import html
 import math
 import warnings
 from typing import Any, Sequence
@@ -21,10 +20,10 @@ import ipywidgets as W
 import numpy as np
 
 from .._deprecation import deprecation_message, translate_kwargs
-from ..plots import SVG_GRID, svg_frame
 from ..protocol import PROTOCOL
 from ..report import fmt_n, fmt_num, fmt_pct
 from ..sample_size import SampleSize, hazard_from_survival, power_curve, sample_size
+from .svg import esc, frame, SVG_GRID
 
 __all__ = ["HR_GRID", "SampleSizeExplorer", "build_dashboard", "power_curve_svg", "protocol_note_html"]
 
@@ -36,9 +35,6 @@ HR_GRID = np.round(np.linspace(0.30, 1.00, 71), 4)
 _STYLE = {"description_width": "270px"}
 _SLIDER_WIDTH = "520px"
 
-
-def _esc(s: str) -> str:
-    return html.escape(s, quote=True)
 
 
 def power_curve_svg(
@@ -63,8 +59,8 @@ def power_curve_svg(
         return mt + (1 - v) * ph
 
     pts = " ".join(f"{X(h):.1f},{Y(p):.1f}" for h, p in zip(hazard_ratios, powers))
-    parts = svg_frame(width, height, ml, mt, pw, ph, f"Power with {fmt_n(events)} events", "Power curve")
-    parts[0] = parts[0].replace("<svg ", "<svg class='trialnb-power-curve' ", 1)
+    parts = frame(width, height, ml, mt, pw, ph, f"Power with {fmt_n(events)} events", "Power curve",
+                  css_class="trialnb-power-curve")
     for v in (0, 0.2, 0.4, 0.6, 0.8, 1.0):
         parts.insert(1, f"<line x1='{ml}' x2='{ml + pw}' y1='{Y(v):.1f}' y2='{Y(v):.1f}' stroke='{SVG_GRID}'/>")
         parts.append(
@@ -203,7 +199,7 @@ class SampleSizeExplorer:
             curve = power_curve(res.events_rounded, HR_GRID, kw["alpha"], kw["allocation_ratio"], kw["sided"], kw["method"])
         except ValueError as exc:
             self.error = str(exc)
-            self.message.value = f"<p style='color:#b00020'><b>Cannot compute:</b> {_esc(str(exc))}</p>"
+            self.message.value = f"<p style='color:#b00020'><b>Cannot compute:</b> {esc(str(exc))}</p>"
             return
         self.error = ""
         self.message.value = ""
