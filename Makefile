@@ -77,7 +77,7 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/run.py
 
 # Re-run every R reference script to its default output (tests/reference/NAME.json); needs
-# Rscript with the R packages the scripts load (rpact, survival, jsonlite), not the venv.
+# Rscript with the R packages the scripts load (rpact, survival, metafor, jsonlite), not the venv.
 # A script that gets an empty or NA result stops and leaves its reference untouched.
 references:
 	@set -e; for f in tests/reference/*.R; do echo "Rscript $$f"; Rscript "$$f"; done

@@ -58,6 +58,7 @@ from IPython.display import display
 from scipy.stats import norm
 
 from trialnb import sample_size as ss
+from trialnb.protocol_audit import power_at_effect_sizes, protocol_audit
 from trialnb.plots import use_style
 from trialnb.protocol import PROTOCOL
 from trialnb.report import fmt_hr, fmt_n, fmt_num, fmt_pct, fmt_value
@@ -161,7 +162,7 @@ print(f"multiply: {fmt_n(math.ceil(107 * 1.1))} per arm, {fmt_num(math.ceil(107 
 # reports.
 
 # %%
-ss.protocol_sample_size()
+ss.sample_size()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The audit table
@@ -170,7 +171,7 @@ ss.protocol_sample_size()
 # ("exact"), and a verdict. Counts are shown as integers, other numbers to 4 decimals.
 
 # %%
-audit = ss.protocol_audit()
+audit = protocol_audit()
 shown = audit.copy()
 for col in ("protocol", "recomputed", "exact"):
     shown[col] = audit[col].map(lambda v: fmt_value(float(v), 4))
@@ -203,8 +204,8 @@ for q, e in zip(audit["quantity"], audit["explanation"]):
 # expected deaths:
 
 # %%
-fixed = ss.protocol_sample_size(loss_to_follow_up=0.0)
-study = ss.protocol_sample_size(accrual_time=design.accrual_months, loss_to_follow_up=0.0)
+fixed = ss.sample_size(loss_to_follow_up=0.0)
+study = ss.sample_size(accrual_time=design.accrual_months, loss_to_follow_up=0.0)
 for label, r in (("fixed 24 months each", fixed), ("36 months accrual + 24 follow-up", study)):
     print(f"{label:34s} Pr(event) = {fmt_num(r.event_probability, 3)}, N = {fmt_num(r.n_total, 1)} -> {fmt_n(math.ceil(r.n_total))} patients")
 
@@ -216,7 +217,7 @@ for label, r in (("fixed 24 months each", fixed), ("36 months accrual + 24 follo
 
 # %%
 accruals = np.arange(0, 61, 3)
-n_needed = [ss.protocol_sample_size(accrual_time=float(a), loss_to_follow_up=0.0).n_total for a in accruals]
+n_needed = [ss.sample_size(accrual_time=float(a), loss_to_follow_up=0.0).n_total for a in accruals]
 fig, ax = plt.subplots()
 ax.plot(accruals, n_needed, marker="o")
 ax.axvline(design.accrual_months, color="grey", ls="--", lw=1, label="protocol's accrual, 36 months")
@@ -283,9 +284,9 @@ print(f"hazard ratio 0.5, 2 years each:  N = {fmt_num(fixed.n_total, 1)} -> {fmt
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Power at the effect sizes the randomized trials found
 # The protocol's HR 0.5 is stronger than even the observational studies (pooled HRs about
-# 0.63-0.69), and the randomized trials found HRs between 0.66 and 1.11, with meta-analyses
-# near 0.93-0.97 (JCOG1017's 0.857 is from its ASCO 2023 abstract, the only report so far;
-# sources in `references/clinical_evidence.md`).
+# 0.63-0.69), and the randomized trials found HRs between 0.66 and 1.45 (ABCSG-28's printed
+# 0.691 read the other way round, as argued in notebook 08), with meta-analyses near 0.93-0.97
+# (sources in `references/clinical_evidence.md`; notebook 08 pools the five trials itself).
 #
 # "Power" of a two-sided test counts a significant result in *either* direction. At the Tata
 # (HR 1.04) and E2108 (HR 1.11) effects surgery is slightly harmful, so most of that "power"
@@ -297,7 +298,7 @@ print(f"hazard ratio 0.5, 2 years each:  N = {fmt_num(fixed.n_total, 1)} -> {fmt
 # probability; no number of deaths gives 80% probability of showing a benefit that is not there.
 
 # %%
-pw = ss.power_at_effect_sizes()
+pw = power_at_effect_sizes()
 z975 = norm.ppf(1 - design.alpha / 2)
 shift = np.log(pw["hazard_ratio"]) * np.sqrt(stated.events / 4)
 pw["p_benefit"] = norm.cdf(-z975 - shift)

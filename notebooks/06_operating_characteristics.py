@@ -222,9 +222,9 @@ gap
 # 10 studies; 43 observational studies pooled in 2023: 0.66), and the registry figure the
 # protocol quotes, 0.61 (0.58-0.65), is for surgery *with free margins* (Khan et al. 2002).
 # The randomized trials found much less: MF07-01 HR 0.66 (surgery at diagnosis), JCOG1017 0.86
-# (90% CI 0.69-1.07; randomized after about 3 months of systemic therapy, reported so far as a
-# conference abstract), the pooled randomized evidence about 0.93-0.97, and the Tata Memorial
-# trial 1.04 (sources: `references/clinical_evidence.md`).
+# (90% CI 0.69-1.07; randomized after about 3 months of systemic therapy), the pooled randomized
+# evidence about 0.93-0.97, and the Tata Memorial trial 1.04 (sources:
+# `references/clinical_evidence.md`; notebook 08 pools them).
 #
 # Not every arm-A patient will be operated. How many? The trials that randomized *after*
 # induction therapy show the size of the problem before randomization: E2108 registered 390
@@ -232,11 +232,21 @@ gap
 # 407 (29%). Those patients were lost between registration and randomization, during the
 # months of systemic therapy; they are not non-operation after randomization. NCT04697043
 # randomizes at diagnosis, so patients with the same fates (progression, death, refusal,
-# unfitness) are randomized, and in arm A they will not be operated: 25-35% is our assumption
-# for that, borrowed from those losses, not an observed rate. Some arm-B patients are operated
-# for local progression (crossover), accrual is slower than planned, and a benefit of local
-# control may take months to show. Each scenario below changes one thing from the protocol (or
-# two, where said); each is 2,000 simulated trials analysed by the planned Cox model.
+# unfitness) are randomized, and in arm A they will not be operated.
+#
+# The one published figure is a bound: in JCOG1017, 77.2% of the 569 patients treated had not
+# progressed after 3 months of systemic therapy (exploratory report;
+# `references/clinical_evidence.md`, section 3.4), so at least about 23% of an arm A randomized
+# at diagnosis would miss surgery through early progression alone, before refusal, unfitness or
+# death. Its caveats: a Japanese population on subtype-based therapy, a lenient definition of
+# progression (a 10% increase in diameter), and a protocol that states neither how long systemic
+# therapy lasts before surgery nor what "progressive" means. Our 25-35% sits at or a little above
+# that bound.
+#
+# Some arm-B patients are operated for local progression (crossover), accrual is slower than
+# planned, and a benefit of local control may take months to show. Each scenario below changes
+# one thing from the protocol (or two, where said); each is 2,000 simulated trials analysed by
+# the planned Cox model.
 
 # %%
 scenarios = {

@@ -95,8 +95,10 @@ def next_seed() -> int:
 # The treatment-policy strategy makes the estimand "the effect of *offering* surgery after
 # systemic therapy", which is what a patient deciding at diagnosis needs. It is diluted by
 # non-operation: in post-induction trials 29-34% of registered patients were never randomized
-# (E2108, JCOG1017), and a similar 25-35% of arm A may never be operated (clinical evidence
-# fact sheet, `references/clinical_evidence.md` section 3.7).
+# (E2108, JCOG1017), and in JCOG1017 22.8% of the patients treated progressed within 3 months of
+# systemic therapy (exploratory report): a lower bound for the part of an arm A randomized at
+# diagnosis that is never operated, before refusal, unfitness or death, with the caveats of
+# `references/clinical_evidence.md`, section 3.4. The simulations below assume 25-35%.
 #
 # What each summary answers for a patient:
 #
@@ -152,7 +154,7 @@ print(pw.summary())
 # Four shapes, each one argument of `Scenario` on top of the protocol's design (control 2-year
 # survival 60%, HR 0.5): proportional; **delayed benefit** (no effect for 6 months, the time
 # surgery takes to happen in a systemic-therapy-first design, e.g. 4-8 months in E2108 and
-# about 3 months in JCOG1017, fact sheet section 2.1); **early harm then benefit**
+# about 3 months in JCOG1017, `references/clinical_evidence.md` section 3); **early harm then benefit**
 # (perioperative HR 3 for 3 months); **crossing** (HR 2 for 6 months, then 0.6). Top: the
 # hazard ratio of an operated patient; bottom: the true survival of each arm.
 
@@ -235,7 +237,8 @@ plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Patients needed under realistic non-operation and delay
-# With 30% of arm A never operated (fact sheet section 3.7) and the benefit starting 6 months
+# With 30% of arm A never operated (a little above JCOG1017's 23% bound; `references/clinical_evidence.md`
+# section 3.4) and the benefit starting 6 months
 # after randomization, how many patients reach 80% power? `required_patients` simulates the
 # trial at a sequence of sizes with the same seed, smooths the simulated power curve and gives
 # the crossing point with its Monte-Carlo interval (1,000 trials per size):

@@ -46,20 +46,23 @@ def test_all_is_the_public_api(name: str) -> None:
 # data containers (TrialData, SimulatedStudy), records (Assignment, Step, Sourced ...), Verdict.
 
 RESULT_CLASSES = [
-    "trialnb.survival_cox.CoxResult", "trialnb.survival.LogrankResult", "trialnb.survival.KaplanMeier",
-    "trialnb.survival_weighted.FHStatistics",
+    "trialnb.survival.cox.CoxResult", "trialnb.survival.logrank.LogrankResult", "trialnb.survival.km.KaplanMeier",
+    "trialnb.survival.logrank.FHStatistics",
     "trialnb.sample_size.SampleSize", "trialnb.sample_size.ProportionSampleSize",
     "trialnb.monitoring.design.GroupSequentialDesign", "trialnb.monitoring.sample_size.SequentialSampleSize",
     "trialnb.monitoring.analysis.InterimAnalysis", "trialnb.monitoring.analysis.ConditionalPower",
-    "trialnb.analysis.SurvivalAt", "trialnb.analysis.LogrankByArm", "trialnb.analysis.RerandomizationResult",
-    "trialnb.analysis.TreatmentEffect",
-    "trialnb.analysis_estimands.MilestoneResult", "trialnb.analysis_estimands.RMSTResult",
-    "trialnb.analysis_estimands.WeightedLogrankResult", "trialnb.analysis_estimands.MaxComboResult",
-    "trialnb.analysis_estimands.PiecewiseHRResult",
+    "trialnb.analysis.primary.PrimaryResult", "trialnb.analysis.describe.LogrankByArm",
+    "trialnb.analysis.sensitivity.RerandomizationResult",
+    "trialnb.analysis.estimands.MilestoneResult", "trialnb.analysis.estimands.RMSTResult",
+    "trialnb.analysis.estimands.WeightedLogrankResult", "trialnb.analysis.estimands.MaxComboResult",
+    "trialnb.analysis.estimands.PiecewiseHRResult",
     "trialnb.bias.ExposureEffect", "trialnb.eligibility.ScreeningResult",
-    "trialnb.fastsim.SimulationResult", "trialnb.fastsim_analyses.RequiredPatients",
-    "trialnb.sequential_sim.SequentialResult", "trialnb.interim.InterimReport",
+    "trialnb.simulation.fixed.SimulationResult", "trialnb.simulation.fixed.RequiredPatients",
+    "trialnb.simulation.sequential.SequentialResult", "trialnb.interim.InterimReport",
     "trialnb.sap_document.SAP",
+    "trialnb.evidence.MetaAnalysis", "trialnb.assurance.Assurance", "trialnb.assurance.WhatItWouldTake",
+    "trialnb.assurance.HarmMargin", "trialnb.assurance.SimulatedAssurance", "trialnb.bayesian.PosteriorSummary",
+    "trialnb.bayesian.BayesianInterim", "trialnb.bayesian.FutilityGuideline",
 ]
 
 
@@ -74,37 +77,48 @@ def results() -> dict[str, object]:
     import numpy as np
 
     from trialnb import analysis as an, bias, eligibility, interim, sample_size as ss
-    from trialnb import analysis_estimands as ae, fastsim as fs, monitoring as mon, survival as sv
-    from trialnb import survival_weighted as sw
+    from trialnb import monitoring as mon, simulation as sim, survival as sv
     from trialnb.data import load_trial
     from trialnb.monitoring.sample_size import sequential_sample_size
+    from trialnb.plan import PLAN
     from trialnb.randomization import PocockSimon
     from trialnb.sap import build_sap
-    from trialnb.sequential_sim import Boundaries, simulate_sequential
 
     rng = np.random.default_rng(11)
     t, e, g = rng.exponential(20, 60), rng.integers(0, 2, 60), np.repeat([0, 1], 30)
     df = load_trial(Path(trialnb.__file__).parent.parent / "data" / "trial_protocol.csv")
     d = mon.design(3, alpha=0.025, sided=1, type_of_design="asOF")
-    sc = fs.Scenario(n_patients=60, target_events=30, allocation="blocks")
+    small = PLAN.with_changes(n_patients=60, allocation="blocks")
     out = [
         sv.fit_cox(t, e, g[:, None].astype(float)), sv.logrank(t, e, g), sv.kaplan_meier(t, e),
-        sw.fh_statistics(t, e, g),
+        sv.fh_statistics(t, e, g),
         ss.sample_size(0.5), ss.proportion_sample_size(0.6, 0.78),
         d, sequential_sample_size(d, 0.5), mon.analyse(d, [30], [-1.0]),
         mon.conditional_power(d, [30], [-1.0], n_planned=[30, 30], theta_h1=0.5),
-        an.survival_at(df), an.logrank(df), an.rerandomization_test(df.head(60), PocockSimon, 5, np.random.default_rng(1)),
-        an.primary_cox(df),
-        ae.milestone(df), ae.rmst_difference(df), ae.weighted_logrank(df, rho=1.0), ae.maxcombo(df), ae.piecewise_hr(df),
+        an.primary(df), an.logrank_test(df),
+        an.rerandomization_test(df.head(60), PocockSimon, 5, np.random.default_rng(1)),
+        an.milestone(df), an.rmst_difference(df), an.weighted_logrank(df, rho=1.0), an.maxcombo(df), an.piecewise_hr(df),
         bias.naive_cox(bias.simulate_registry(300, 1), engine="numpy"), eligibility.screen(eligibility.example_patient()),
-        fs.simulate(fs.Scenario(n_patients=60), n_trials=20, seed=1),
-        fs.required_patients(fs.Scenario(hazard_ratio=0.4), power=0.5, analysis="logrank", n_trials=50, n_min=20,
-                             n_max=600, step=20),
-        simulate_sequential(sc, Boundaries((0.5, 1.0), (2.8, 1.97), alpha=0.025), 20, seed=1),
+        sim.simulate(small, n_trials=20, seed=1),
+        sim.required_patients(PLAN.with_changes(hazard_ratio=0.4, statistic="logrank"), power=0.5, n_trials=50,
+                              n_min=20, n_max=600, step=20),
+        sim.simulate_sequential(small, 20, seed=1),
         interim.interim_report(df, 36.0),
-        build_sap(),
+        build_sap(n_trials=100),
+        *_evidence_results(d),
     ]
     return {f"{type(r).__module__}.{type(r).__name__}": r for r in out}
+
+
+def _evidence_results(d) -> list:
+    """One instance of each result class of trialnb.evidence, trialnb.assurance, trialnb.bayesian."""
+    from trialnb import assurance as A, bayesian as B, evidence as ev
+
+    p = A.Prior("p", -0.1, 0.2)
+    bi = B.bayesian_interim(-0.3, 0.35, 33, 66, d, {"p": p})
+    return [ev.pool_trials(), A.assurance(events=66, prior=p), A.what_it_would_take(p), A.rule_out_harm(),
+            A.simulate_assurance(p, n_draws=2, trials_per_draw=2, seed=1), bi.posteriors[0], bi,
+            B.pp_futility(d, max_events=66, prior=p)]
 
 
 def test_every_listed_result_is_built(results) -> None:

@@ -255,7 +255,9 @@ def test_evidence_table_published_values():
     meta = e[e["design"] == "randomized meta-analysis"]
     assert ((meta["ci_lower"] < 1) & (meta["ci_upper"] > 1)).all()  # no RCT meta-analysis is significant
     assert (e["ci_lower"] <= e["hazard_ratio"]).all() and (e["hazard_ratio"] <= e["ci_upper"]).all()
-    assert not e.index.str.contains("JCOG|ABCSG").any()  # [P] / ambiguous entries left out
+    assert not e.index.str.contains("abstract|10 years").any()  # superseded / implausible reports left out
+    assert e.loc["ABCSG-28 POSYTIVE (Fitzal 2019)", "hazard_ratio"] > 1  # printed 0.691, inverted
+    assert e.loc["JCOG1017 (Shien, full paper)", "ci_level"] == 0.90
 
 
 # --- argument validation -----------------------------------------------------------------------------

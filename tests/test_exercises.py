@@ -196,8 +196,8 @@ CASES = {
 
 
 def _primary_hrs() -> tuple[float, float]:
-    return (an.primary_cox(load_trial(DATA / "trial_protocol.csv")).hazard_ratio,
-            an.primary_cox(load_trial(DATA / "trial_null.csv")).hazard_ratio)
+    return (an.primary(load_trial(DATA / "trial_protocol.csv")).hazard_ratio,
+            an.primary(load_trial(DATA / "trial_null.csv")).hazard_ratio)
 
 
 HR_PROTOCOL, HR_NULL = _primary_hrs()
@@ -313,8 +313,9 @@ def test_06_every_exercise_checks_itself():
 # --- 06 against an independent simulation ----------------------------------------------------
 
 def test_06_power_with_non_compliance_against_another_seed():
-    from trialnb.fastsim import Scenario, simulate
-    other = simulate(Scenario(non_compliance=0.25), 2000, seed=12345, analysis="cox").power
+    from trialnb.plan import PLAN
+    from trialnb.simulation import simulate
+    other = simulate(PLAN, 2000, seed=12345, truth={"non_compliance": 0.25}).power
     for answer in (round(other, 2), f"{100 * other:.0f}%", round(100 * other, 1)):
         assert ex06.check_power_answer(answer).correct, answer
     assert ex06.check_power_answer(0.8).status == "wrong"
@@ -324,9 +325,11 @@ def test_06_power_with_non_compliance_against_another_seed():
 
 
 def test_06_sample_size_band_agrees_with_simulation():
-    from trialnb.fastsim import Scenario, simulate
+    from trialnb.plan import PLAN
+    from trialnb.simulation import simulate
     assert ex06.check_n_for_mf07(560).correct
-    assert simulate(Scenario(hazard_ratio=0.66, n_patients=560), 2000, seed=7).power == pytest.approx(0.80, abs=0.03)
+    assert simulate(PLAN.with_changes(hazard_ratio=0.66, n_patients=560), 2000, seed=7).power == pytest.approx(
+        0.80, abs=0.03)
     assert ex06.check_n_for_mf07(600).correct and ex06.check_n_for_mf07("540").correct
     v = ex06.check_n_for_mf07(400)
     assert v.status == "wrong" and "power only" in v.message

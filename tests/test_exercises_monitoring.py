@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from trialnb import fastsim as fs
 from trialnb.exercises import EXERCISES, Verdict, get_exercise, hint
 from trialnb.exercises import monitoring as ex05
-from trialnb.sequential_sim import Boundaries, naive_type_one_error, simulate_sequential
+from trialnb.plan import PLAN
+from trialnb.simulation import Boundaries, naive_type_one_error, simulate_sequential
 
 ALPHA = 0.025  # one-sided
 
@@ -182,6 +182,10 @@ def test_naive_type_one_error_agrees_with_simulation():
     # 5 naive looks at one-sided 1.96: a simulation of log-rank trials agrees within MC error
     assert ex05.naive_type_one_error is naive_type_one_error  # the old re-export still works
     assert naive_type_one_error(1) == pytest.approx(0.025, abs=1e-6)
-    sc = fs.Scenario(hazard_ratio=1.0, target_events=150, allocation="blocks", dropout_probability=0.0)
-    res = simulate_sequential(sc, Boundaries((0.2, 0.4, 0.6, 0.8, 1.0), (1.959964,) * 5), 4000, seed=21)
+    plan = PLAN.with_changes(hazard_ratio=0.6, statistic="logrank", censor_months=None, final_analysis="events",
+                             allocation="blocks", dropout_probability=0.0, hr_soft_tissue=1.0, hr_visceral=1.0,
+                             hr_hr_negative=1.0, hr_her2_positive=1.0)
+    assert __import__("trialnb.monitoring", fromlist=["x"]).plan_max_events(plan) >= 100
+    res = simulate_sequential(plan, 4000, seed=21, truth={"hazard_ratio": 1.0},
+                              boundaries=Boundaries((0.2, 0.4, 0.6, 0.8, 1.0), (1.959964,) * 5))
     assert abs(res.power - NAIVE5) <= 4 * np.sqrt(NAIVE5 * (1 - NAIVE5) / 4000)

@@ -104,21 +104,35 @@ def test_notebooks_take_figures_from_trialnb_plots_only():
             assert not (got & figure_names), f"{py.name} imports figures {got & figure_names} from {mod}"
 
 
-def test_old_figure_homes_still_work():
-    from trialnb import plots_analysis
-    from trialnb.widgets import bias as wbias
+def test_evidence_forest_rows_diamond_prediction_interval_and_labels():
+    from matplotlib.patches import Polygon
 
-    assert plots_analysis.consort_diagram is plots.consort_diagram
-    assert wbias.analyses_forest is plots.analyses_forest and wbias.hr_ticks is plots.hr_ticks
+    from trialnb import evidence as ev
+
+    m = ev.pool_trials()
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    plots.evidence_forest(m, design_hr=0.5, ax=ax)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == m.k + 2 and labels[-1].startswith("95% prediction interval")
+    assert all(f"({w:.0f}%)" in lab for lab, w in zip(labels, m.weights))  # weights in the labels
+    assert any(isinstance(p, Polygon) for p in ax.patches)  # the pooled diamond
+    assert any(line.get_linestyle() == "--" and line.get_ydata()[0] == 0 for line in ax.lines)  # PI dashed
+    lo, hi = ax.get_xlim()
+    assert lo < 0.5 and hi > m.pi_upper  # the design HR and every interval are inside
+    assert all(re.fullmatch(r"[\d.]+", t.get_text()) for t in ax.get_xticklabels())
+    assert _texts_inside(fig) == []
+    plt.close(fig)
 
 
 def test_the_shapes_figure_labels_its_log_hr_axis_plainly():
     """Notebook 07's hazard-shape panels: "0.5, 1, 2" on the log axis, not "6×10⁻¹"."""
-    from trialnb.fastsim import Scenario
-    from trialnb.fastsim_analyses import SHAPES
-    from trialnb.plots_estimands import plot_shapes
+    from dataclasses import replace
 
-    fig = plot_shapes({k: Scenario(**v) for k, v in SHAPES.items()})
+    from trialnb.plan import PLAN
+    from trialnb.plots_estimands import plot_shapes
+    from trialnb.simulation import SHAPES
+
+    fig = plot_shapes({k: replace(PLAN.design, **v) for k, v in SHAPES.items()})
     try:
         fig.canvas.draw()
         ax = fig.axes[0]
@@ -131,10 +145,10 @@ def test_the_shapes_figure_labels_its_log_hr_axis_plainly():
 
 def test_the_boundary_legend_covers_no_line():
     """Notebook 05's boundary figure: the legend sits below the panels, not over the harm line."""
-    from trialnb import interim
+    from trialnb.monitoring import plan_design
     from trialnb.plots_monitoring import boundary_plot
 
-    fig = boundary_plot(interim.proposed_design(), 66, observed_events=[33], observed_z=[3.3],
+    fig = boundary_plot(plan_design(), 66, observed_events=[33], observed_z=[3.3],
                         critical_values=[2.96], harm_z=-2.326, title="t")
     try:
         fig.canvas.draw()

@@ -163,25 +163,44 @@ CP_CASES = sorted(i for i, a in ANALYSES.items() if a["nPlanned"] is not None)
 
 @pytest.mark.parametrize("aid", CP_CASES)
 def test_conditional_power_equals_rpact(aid):
+    """rpact getAnalysisResults(..., nPlanned, thetaH1[, maxInformation]): conditional power on
+    the design the analysis used (recalculated at looks off the planned information)."""
     a = ANALYSES[aid]
     d, res = _run(a)
-    used = res.design  # recalculated when max_information was given
-    theta = a["thetaH1"]
-    given_theta = "thetaH1" in a and a.get("thetaH1") is not None and not aid.endswith("observedHR")
-    cp = conditional_power(
-        used,
-        a["events"],
-        a["logRanks"],
-        n_planned=a["nPlanned"],
-        theta_h1=theta if given_theta else None,
-        allocation_ratio=float(np.atleast_1d(a["allocationRatios"])[0]),
-        direction_upper=a["directionUpper"],
-    )
+    given_theta = not aid.endswith("observedHR")
+    theta = a["thetaH1"] if given_theta else None
+    cp = res.conditional_power(theta, n_planned=a["nPlanned"])
     ref = np.array([np.nan if v is None else v for v in a["conditionalPower"]], dtype=float)
     s = len(np.atleast_1d(a["events"]))
     close(cp.conditional_power, ref[s:])
-    close(cp.hazard_ratio, theta, rel=True)
+    close(cp.hazard_ratio, a["thetaH1"], rel=True)
     assert ("observed" in cp.hazard_ratio_source) == (not given_theta)
+    assert cp.design is res.design
+    # the design form with analyse()'s data arguments is the same computation
+    kw = {"max_information": a["maxInformation"]} if a["maxInformation"] is not None else {}
+    same = conditional_power(d, a["events"], a["logRanks"], theta_h1=theta, n_planned=a["nPlanned"],
+                             direction_upper=a["directionUpper"], allocation_ratio=a["allocationRatios"], **kw)
+    np.testing.assert_array_equal(same.conditional_power, cp.conditional_power)
+    if a["maxInformation"] is not None and np.isclose(np.sum(a["nPlanned"]), a["maxInformation"] - np.max(a["events"])):
+        # by default the deaths still planned are those up to max_information (rpact's nPlanned here)
+        np.testing.assert_allclose(res.remaining_events(), np.atleast_1d(a["nPlanned"]), rtol=1e-12)
+        np.testing.assert_array_equal(res.conditional_power(theta).conditional_power, cp.conditional_power)
+
+
+def test_off_plan_conditional_power_is_not_the_original_designs():
+    """Issue 20: at month 28.5 (29 of 66 deaths) conditional power on the ORIGINAL design was
+    reported (62.7% under HR 1, 99.2% under HR 0.5); on the design recalculated at 29/66 it is
+    rpact's 55.1% and 98.7%."""
+    a = ANALYSES["cp_maxinfo_k2_month28p5_hr1"]
+    d = py_design(a["design"])
+    z, ev = a["logRanks"], a["events"]
+    on_plan = {hr: conditional_power(d, ev, z, n_planned=[37], theta_h1=hr, direction_upper=False).final for hr in (1.0, 0.5)}
+    off_plan = {hr: conditional_power(d, ev, z, theta_h1=hr, direction_upper=False, max_information=66).final
+                for hr in (1.0, 0.5)}
+    assert round(on_plan[1.0], 3) == 0.627 and round(on_plan[0.5], 3) == 0.992
+    assert round(off_plan[1.0], 3) == 0.551 and round(off_plan[0.5], 3) == 0.987
+    close(off_plan[1.0], ANALYSES["cp_maxinfo_k2_month28p5_hr1"]["conditionalPower"][1])
+    close(off_plan[0.5], ANALYSES["cp_maxinfo_k2_month28p5_hr05"]["conditionalPower"][1])
 
 
 SAMPLE_SIZES = {c["id"]: c for c in REF.get("sampleSizes", [])}
@@ -427,3 +446,17 @@ def test_bad_analysis_arguments():
         conditional_power(d, [30], [1.0], n_planned=[30, 30], theta_h1=-1)
     with pytest.raises(DesignError, match="GroupSequentialDesign"):
         analyse("asOF", [30], [1.0])
+    with pytest.raises(DesignError, match="not True/False"):
+        analyse(d, [30], [True])
+    with pytest.raises(DesignError, match="max_information"):
+        analyse(design(2), [30], [1.0], max_information=True)
+    with pytest.raises(DesignError, match="max_information"):
+        conditional_power(d, [30], [1.0], theta_h1=0.7)  # neither n_planned nor max_information
+    res = analyse(design(2), [30], [-1.0], direction_upper=False, max_information=66)
+    with pytest.raises(DesignError, match="do not also give"):
+        conditional_power(res, [30], [-1.0], theta_h1=0.7)
+    with pytest.raises(DesignError, match="theta_h1"):
+        res.conditional_power(True)
+    final = analyse(design(2), [30, 66], [-1.0, -2.0], direction_upper=False, max_information=66)
+    with pytest.raises(DesignError, match="a look still to come"):
+        final.conditional_power(0.5)

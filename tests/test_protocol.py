@@ -52,7 +52,9 @@ def test_every_quoted_source_is_in_the_protocol_text():
         assert a.source.quote in text
     for e in PROTOCOL.endpoints:
         assert " ".join(e.source.quote.split()) in text
-    for plan in (PROTOCOL.primary_analysis, PROTOCOL.os_analysis):
+    from trialnb.plan import OS_ANALYSIS, PLAN
+
+    for plan in (PLAN.analysis, OS_ANALYSIS):
         for item in plan.items:
             assert item.source is None or " ".join(item.source.quote.split()) in text, item.name
     for f in PROTOCOL.findings:
@@ -124,12 +126,12 @@ def test_the_repository_carries_its_sources_and_never_points_into_shared():
 
 
 def test_evidence_module_is_the_one_source_of_cited_numbers():
-    from trialnb import bias, evidence, sample_size
+    from trialnb import bias, evidence, protocol_audit
     e = bias.evidence_table().set_index("study")
     for s in evidence.STUDIES:
         if s.study in e.index:
             assert e.loc[s.study, "hazard_ratio"] == s.hazard_ratio
-    hrs = {name: hr for name, _, hr, _ in sample_size.RCT_EFFECT_SIZES}
+    hrs = {name: hr for name, _, hr, _ in protocol_audit.RCT_EFFECT_SIZES}
     assert hrs["E2108 (Khan 2022)"] == evidence.study("e2108_2022").hazard_ratio
     assert evidence.REGISTRY_FIGURE.hazard_ratio == 0.61 and "free" in evidence.REGISTRY_FIGURE.note
     params = evidence.parameters_table()

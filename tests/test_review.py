@@ -44,7 +44,7 @@ def test_every_section_is_present_and_available(sections):
 
 def test_findings_lead_the_report_and_name_each_problem(sections):
     from trialnb.protocol import FINDINGS
-    from trialnb.sample_size import protocol_audit
+    from trialnb.protocol_audit import protocol_audit
 
     s = sections[0]
     bad = [v for v in protocol_audit()["verdict"] if not str(v).startswith(("correct", "assumption"))]
@@ -84,7 +84,7 @@ def test_rpact_rows_have_readable_names_never_borrowed_from_the_protocol(section
 
 
 def test_protocol_numbers_come_from_protocol_audit(sections):
-    from trialnb.sample_size import protocol_audit
+    from trialnb.protocol_audit import protocol_audit
 
     s = _section(sections, "Protocol numbers")
     df = protocol_audit()

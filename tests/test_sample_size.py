@@ -16,6 +16,7 @@ from scipy import integrate
 from scipy.special import ndtr, ndtri
 
 from trialnb import sample_size as ss
+from trialnb.protocol_audit import power_at_effect_sizes, protocol_audit
 from trialnb.protocol import PROTOCOL
 
 REF = Path(__file__).parent / "reference"
@@ -60,7 +61,7 @@ def test_event_probability_is_protocol_formula_for_fixed_follow_up():
 
 
 def test_protocol_sample_size_rounded_design():
-    res = ss.protocol_sample_size()
+    res = ss.sample_size()
     assert res.events_rounded == 66
     assert res.n_total == pytest.approx(65.3457 / 0.30733, rel=1e-4)
     assert (res.n_control, res.n_treatment) == (108, 108)  # 66 / 0.3073 = 214.7 -> 216
@@ -69,7 +70,7 @@ def test_protocol_sample_size_rounded_design():
 
 
 def test_accrual_36_follow_up_24_gives_about_142_patients():
-    res = ss.protocol_sample_size(accrual_time=36, loss_to_follow_up=0.0)
+    res = ss.sample_size(accrual_time=36, loss_to_follow_up=0.0)
     assert res.n_total == pytest.approx(141.46, abs=0.01)
     assert math.ceil(res.n_total) == 142
 
@@ -91,7 +92,7 @@ def test_conversions():
 
 @pytest.fixture(scope="module")
 def audit():
-    return ss.protocol_audit().set_index("quantity")
+    return protocol_audit().set_index("quantity")
 
 
 def test_audit_columns_and_rows(audit):
@@ -270,7 +271,7 @@ def test_rounded_design_invariants(hr, r, loss, a):
 
 
 def test_result_renders_as_table():
-    res = ss.protocol_sample_size()
+    res = ss.sample_size()
     text, page = str(res), res._repr_html_()
     assert "N after loss" in text and "240" in text and "65.3457" in text
     assert "<table>" in page and "events / Pr(event)" in page
@@ -343,7 +344,7 @@ def test_proportion_design_060_vs_078():
 
 
 def test_power_at_effect_sizes_uses_fact_sheet_hrs():
-    tab = ss.power_at_effect_sizes().set_index("study")
+    tab = power_at_effect_sizes().set_index("study")
     assert tab.loc["Tata Memorial (Badwe 2015)", "hazard_ratio"] == 1.04
     assert tab.loc["E2108 (Khan 2022)", "hazard_ratio"] == 1.11
     assert tab.loc["MF07-01 (Soran 2018)", "power"] == pytest.approx(0.3929, abs=1e-4)

@@ -226,13 +226,14 @@ def test_record_reports_every_problem_at_once() -> None:
 # ---- the package uses them ------------------------------------------------------------------
 
 def test_package_errors_come_through_the_shared_checkers() -> None:
-    from trialnb import bias, fastsim, sample_size, simulation
+    from trialnb import bias, sample_size, simulation
+    from trialnb.plan import DesignAssumptions
 
     with pytest.raises(SampleSizeError, match="alpha must lie strictly between 0 and 1, got 1.2"):
         sample_size.schoenfeld_events(0.5, alpha=1.2)
     with pytest.raises(ScenarioError, match=r"dropout_probability must lie in \[0, 1\), got 1.0"):
-        fastsim.Scenario(dropout_probability=1.0)
+        DesignAssumptions(dropout_probability=1.0)
     with pytest.raises(BiasParameterError, match="seed must be an integer >= 0, got -1"):
         bias.simulate_registry(300, -1)
     with pytest.raises(ValueError, match="control_survival must lie strictly between 0 and 1, got 1.2"):
-        simulation.TrialScenario(control_survival=1.2)
+        simulation.CRFScenario(control_survival=1.2)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from trialnb import interim, monitoring
+from trialnb.plan import PLAN
 from trialnb.widgets.lookup import text_of
 from trialnb.widgets.monitoring import DesignExplorer, MonitoringDashboard, boundary_svg
 
@@ -18,28 +19,35 @@ def dash() -> MonitoringDashboard:
 
 def test_explorer_wires_the_design_functions():
     e = DesignExplorer()
-    d = monitoring.design(2, alpha=0.025, beta=0.2, type_of_design="asOF", information_rates=[0.5, 1])
+    d = monitoring.plan_design(PLAN)
     np.testing.assert_allclose(e.design.critical_values, d.critical_values)
-    assert f"<b>{interim.planned_max_events(d)}</b> deaths at most" in e.numbers.value
+    assert f"<b>{monitoring.plan_max_events(PLAN)}</b> deaths within 24 months at most" in e.numbers.value
     before = (e.numbers.value, e.chart.value)
-    for control, value in ((e.spending, "asP"), (e.looks, 3), (e.first, 0.3), (e.futility, True)):
+    for control, value in ((e.spending, "asP"), (e.looks, 3), (e.first, 0.3), (e.futility, False)):
         control.value = value
         now = (e.numbers.value, e.chart.value)
         assert now != before, control.description
         before = now
     assert e.message.value == ""
-    assert e.design.k == 3 and e.design.futility_bounds is not None
+    assert e.design.k == 3 and e.plan.monitoring.futility_z is None and e.plan.monitoring.spending == "asP"
     np.testing.assert_allclose(e.design.information_rates, [0.3, 0.65, 1.0])
+    np.testing.assert_allclose(e.design.critical_values, monitoring.plan_design(e.plan).critical_values)
 
 
 def test_dashboard_file_mode_equals_the_interim_report(dash):
     dash.source.value = "file"
     dash.file.value = "trial_protocol.csv"
-    dash.cutoff.value = 29.1
-    rep = interim.interim_report(dash._trials["trial_protocol.csv"], 29.1)
-    assert text_of(dash.decision) == f"{rep.events} deaths: {rep.decision}"
-    dash.cutoff.value = 28.5
-    assert "29 deaths: continue" in text_of(dash.decision)
+    look = interim.death_month(dash._trials["trial_protocol.csv"], 33)
+    assert dash.cutoff.value == pytest.approx(look)  # opens at the planned interim look
+    dash.cutoff.value = 30.0
+    rep = interim.interim_report(dash._trials["trial_protocol.csv"], 30.0)
+    assert text_of(dash.decision) == f"{rep.primary_deaths} deaths within 24 months: {rep.decision}"
+    assert [r[0] for r in rep.rows()] == [r for r in dash.table.value.split("<tr><td>")[1:] and
+                                          [x.split("</td>")[0].replace("&#x27;", "'") for x in
+                                           dash.table.value.split("<tr><td>")[1:]]]
+    dash.cutoff.value = 6.5  # four deaths: no estimate, said so, nothing printed as a number
+    assert "no estimate" in text_of(dash.decision) and "nan" not in dash.table.value.lower().replace("dominant", "")
+    dash.cutoff.value = 30.0
     assert "trialnb-observed" in dash.chart.value
 
 
@@ -47,15 +55,17 @@ def test_dashboard_number_mode_and_errors(dash):
     dash.source.value = "numbers"
     assert dash.file.disabled and not dash.events.disabled
     dash.events.value, dash.z.value = 33, -3.5
-    assert "stop for efficacy" in text_of(dash.decision)
+    assert "efficacy boundary crossed" in text_of(dash.decision)
     dash.z.value = -1.0
     assert "continue" in text_of(dash.decision)
     dash.z.value = 0.5
     assert "futility guideline met" in text_of(dash.decision)
     dash.z.value = 2.5
-    assert "review for harm" in text_of(dash.decision)
+    assert "harm guideline met" in text_of(dash.decision)
+    dash.z.value = 3.5
+    assert "harm boundary crossed" in text_of(dash.decision)
     dash.events.value = 500
-    assert "Cannot analyse" in dash.decision.value and "planned maximum" in dash.error
+    assert "Cannot analyse" in dash.decision.value and "maximum is 66" in dash.error
     dash.events.value = 33
     assert dash.error == ""
     dash.source.value = "file"
@@ -69,14 +79,17 @@ def test_boundary_svg_is_plain_markup():
 
 def test_dashboard_says_why_there_is_no_estimate_and_refuses_out_of_range_input(dash):
     dash.source.value = "file"
-    dash.cutoff.value = 6.5  # 4 deaths: the Cox fit does not converge, no repeated CI
+    start = dash.cutoff.value
+    dash.cutoff.value = 6.5  # 4 deaths: the Cox fit does not converge
     table = text_of(dash.table)
-    assert "no estimate: the Cox model did not converge" in table and "no repeated CI: with 4 of 66" in table
-    assert "NA" not in table.split()
-    dash.cutoff.value = 29.1
+    assert "none: the Cox model did not converge" in table and "NA" not in table.split()
+    dash.cutoff.value = start
     dash.source.value = "numbers"
+    dash.events.value, dash.z.value = 4, -1.2  # so early the boundary (z >= 9.03) allows no finite repeated CI
+    table = text_of(dash.table)
+    assert "no repeated CI: with 4 of 66 planned deaths" in table and "NA" not in table.split()
     for field, value, words in ((dash.z, 12.0, "between -8 and 8; 12 was entered"),
-                                (dash.events, 0, "between 1 and 65 (the planned maximum is 66); 0 was entered")):
+                                (dash.events, 0, "between 1 and 65 (the plan's maximum is 66), got 0")):
         old = field.value
         field.value = value
         assert field.value == value, "the input is kept as typed, not clamped"

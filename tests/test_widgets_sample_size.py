@@ -26,7 +26,7 @@ def shown_n(panel) -> int:
 
 
 def test_defaults_reproduce_the_protocol_design(panel):
-    ref = ss.protocol_sample_size()
+    ref = ss.sample_size()
     assert panel.result.events_rounded == 66
     assert panel.result.n_total == pytest.approx(ref.n_total, rel=1e-12)
     assert shown_n(panel) == ref.n_total_after_loss == 240

@@ -606,9 +606,11 @@ def will_rogers_curves(months: Sequence[float] | np.ndarray | None = None, **kwa
 def evidence_table() -> pd.DataFrame:
     """Published hazard ratios of death (surgery of the primary vs none): observational studies
     against randomized trials, read from :mod:`trialnb.evidence` (the one place the clinical
-    evidence lives; written up in ``references/clinical_evidence.md``). Only verified estimates
-    are included; JCOG1017 (conference abstract, text partly garbled) is left out, and so is
-    ABCSG-28 (printed HR whose direction is unclear)."""
+    evidence lives; written up in ``references/clinical_evidence.md``). The estimates drawn in
+    the evidence forest (:func:`trialnb.evidence.studies_table` with ``in_forest=True``):
+    JCOG1017's superseded conference abstract and MF07-01's 10-year update (an implausibly
+    narrow interval) are left out; ABCSG-28 is shown as surgery vs none, its printed hazard
+    ratio inverted (:data:`trialnb.evidence.ABCSG28_PRINTED`)."""
     from .evidence import studies_table
 
     t = studies_table(in_forest=True)

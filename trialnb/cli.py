@@ -90,23 +90,33 @@ def _cmd_build_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_monitor(args: argparse.Namespace) -> int:
+    import json
+
     from . import interim
     from .data import load_trial
 
-    if not Path(args.data).is_file():
+    path = Path(args.data)
+    if path.is_dir():
+        raise ValueError(f"--data {str(args.data)!r} is a directory; give a trial CSV file, e.g. data/trial_protocol.csv")
+    if not path.is_file():
         raise ValueError(f"--data {str(args.data)!r}: no such file (give a trial CSV, e.g. data/trial_protocol.csv)")
-    rep = interim.interim_report(load_trial(args.data), args.cutoff_month)
-    if not args.html:
-        print(interim.text_report(rep, source=str(args.data)))
-        return 0
-    from .plots import use_style
-    from .plots_monitoring import boundary_plot, figure_svg
+    rep = interim.interim_report(load_trial(path), args.cutoff_month, source=str(args.data), predict=args.predict)
+    if args.json:
+        print(json.dumps(interim.report_json(rep), indent=2))
+    if args.html:
+        from .monitoring import plan_design
+        from .plots import use_style
+        from .plots_monitoring import boundary_plot, figure_svg
 
-    use_style()
-    fig = boundary_plot(interim.proposed_design(), rep.max_events, observed_events=[rep.events], observed_z=[rep.benefit_z],
-                        harm_z=rep.harm_z, critical_values=[rep.efficacy_bound])
-    path = interim.write_html(rep, args.html, figure_svg(fig), source=str(args.data))
-    print(f"wrote {path}")
+        use_style()
+        obs = [rep.primary_deaths] if rep.estimable else []
+        fig = boundary_plot(plan_design(rep.plan), rep.max_events, observed_events=obs,
+                            observed_z=[rep.benefit_z] if obs else [], harm_z=rep.plan.monitoring.harm_z,
+                            critical_values=[rep.boundary] if obs else None)
+        written = interim.write_html(rep, args.html, figure_svg(fig))
+        print(f"wrote {written}", file=sys.stderr if args.json else sys.stdout)
+    if not (args.json or args.html):
+        print(interim.text_report(rep))
     return 0
 
 
@@ -156,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--data", required=True, metavar="FILE", help="trial CSV (e.g. data/trial_protocol.csv)")
     m.add_argument("--cutoff-month", required=True, type=float, metavar="M", help="months since the first randomization")
     m.add_argument("--html", metavar="PATH", help="write a self-contained HTML report instead of text")
+    m.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    m.add_argument("--no-predict", dest="predict", action="store_false",
+                   help="leave out the predicted month of the next look (a simulation of about a second)")
     m.set_defaults(func=_cmd_monitor)
     p = sub.add_parser("sap", help="the statistical analysis plan draft, every number computed and sourced")
     p.add_argument("--html", metavar="PATH", help="write self-contained HTML (.html)")

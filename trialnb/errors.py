@@ -21,10 +21,13 @@ __all__ = [
     "BiasParameterError",
     "DesignError",
     "NoEstimateError",
+    "EvidenceError",
     "OutputFolderError",
+    "OutsideDataError",
     "PatientRecordError",
     "SampleSizeError",
     "ScenarioError",
+    "TrialAnalysisError",
     "TrialDataError",
 ]
 
@@ -38,8 +41,9 @@ class SampleSizeError(ValueError):
 
 
 class ScenarioError(ValueError):
-    """Raised by :class:`trialnb.fastsim.Scenario` and the simulators when a scenario or run
-    argument is out of range or of the wrong kind."""
+    """Raised by the trial plan (:mod:`trialnb.plan`), the population model
+    (:mod:`trialnb.population`) and the simulators (:mod:`trialnb.simulation`) when an assumption,
+    a plan field or a run argument is out of range or of the wrong kind."""
 
 
 class BiasParameterError(ValueError):
@@ -56,6 +60,10 @@ class NoEstimateError(ValueError):
     """Raised by :mod:`trialnb.report` when a value that is not an estimate (missing, NaN or
     infinite) is to be printed without the reason there is no estimate: a number that is not
     one is never printed."""
+class EvidenceError(ValueError):
+    """Raised by :mod:`trialnb.evidence` (meta-analysis), :mod:`trialnb.assurance` (probability
+    of success, priors) and :mod:`trialnb.bayesian` (Bayesian monitoring) when an estimate, a
+    prior or a design argument is outside what is allowed."""
 
 
 class PatientRecordError(ValueError):
@@ -108,3 +116,15 @@ class AnswerError(ValueError):
     """Raised by the exercise checkers (:mod:`trialnb.exercises`) for an answer that cannot be
     read in the form an exercise expects; the message says what was given and which forms are
     accepted. Checkers turn it into a "Cannot check" verdict."""
+
+
+class OutsideDataError(ValueError):
+    """Raised when an estimate is asked for where the data cannot give one: a Kaplan-Meier
+    survival or a restricted mean at a time beyond a group's last follow-up (the curve is
+    not defined there unless it has already reached 0), as R survRM2 refuses such a tau."""
+
+
+class TrialAnalysisError(ValueError):
+    """Raised by the one-trial analysis layer (:mod:`trialnb.analysis`, the interim report) when
+    the data cannot be analysed as asked: a missing column, an unknown arm or level, a cut-off
+    outside the data."""

@@ -1,321 +1,464 @@
-"""What the data monitoring committee (DMC) sees at an interim analysis of a trial file.
+"""What the data monitoring committee (DMC) sees at a data cut-off, computed from the plan.
 
-The protocol (NCT04697043) ends its statistics with "Interim analysis ;" and nothing after it.
-This module computes the interim report of the plan proposed in notebook 05 for a trial CSV
-(:func:`trialnb.data.load_trial`) cut at a calendar month: who was randomized by the cut, the
-deaths by arm, the log-rank z and the planned Cox model's Wald z, the group-sequential decision
-(:func:`trialnb.monitoring.analyse`, boundaries recalculated from the observed deaths), the
-repeated confidence interval, a harm check and the conditional power under three *named*
-hazard ratios. Pure computation: no plotting, no widgets (figures: ``plots_monitoring``).
+The protocol ends its statistics with "Interim analysis ;" and nothing after it; the plan's
+monitoring part (:class:`trialnb.plan.MonitoringPlan`, argued in notebook 05) fills it. This
+module applies it to a trial file (:func:`trialnb.data.load_trial`) cut at a calendar month
+(:func:`trialnb.analysis.cut_at`: only what was known then):
 
-**Proposed plan** (:data:`PLAN`, argued in notebook 05): two looks, the interim at half of
-the planned maximum number of deaths; Lan-DeMets O'Brien-Fleming alpha spending at one-sided
-0.025 (the benefit half of the protocol's two-sided 0.05); a non-binding futility guideline
-(benefit z <= 0 at the interim, i.e. the observed hazard ratio is 1 or worse); a harm
-guideline for surgery: the DMC reviews stopping when the benefit z is <= -2.326 (one-sided
-p <= 0.01 that surgery is *worse*); early (30-day) postoperative deaths in arm A are counted.
-The futility and harm guidelines never increase the type-I error for benefit: they can only
-stop a trial that would otherwise go on.
+* who was randomized, the **primary-endpoint deaths** (deaths within ``censor_months`` of
+  randomization) by arm, and the information fraction (those deaths over the planned maximum,
+  :func:`trialnb.monitoring.plan_max_events`);
+* the plan's statistic (:func:`trialnb.analysis.primary`: the adjusted Cox Wald z by default),
+  its hazard ratio and the group-sequential inference recalculated for the information
+  actually observed (:func:`trialnb.monitoring.analyse` with ``max_information``: rpact's
+  ``getAnalysisResults``): the efficacy boundary, the repeated confidence interval of the
+  plan's own estimate (exp(b -+ c_k SE): the Cox coefficient with its SE, not the log-rank
+  approximation), the repeated p-value; at a look that crosses a boundary, the
+  median-unbiased estimate;
+* conditional power at the final look **on the recalculated design** (rpact's conditional power of
+  ``getAnalysisResults`` with ``maxInformation``), under three named hazard ratios (the observed
+  one, the design's and no effect), each future death carrying the information per death of the
+  plan's own estimate;
+* the harm and futility guidelines, the maturity of the data (patients who have completed
+  ``censor_months``) and the perioperative safety review: operations and deaths within
+  ``perioperative_months`` of surgery in both arms, at every scheduled review up to the cut.
 
-**Sign conventions.** The log-rank z and Cox z are reported with the sign of log(HR A vs B):
-negative favours surgery (arm A), as in :mod:`trialnb.monitoring` with ``direction_upper=False``.
-The *benefit z* compared with the boundaries is minus that.
+The report recommends; the DMC decides ("efficacy boundary crossed", never "stop").
+:func:`report_json` gives the report as one JSON object (``trialnb monitor --json``).
+
+**Sign conventions.** ``z`` has the sign of log(HR A vs B): negative favours surgery (arm A).
+The *benefit z* compared with the efficacy boundary is ``-z``.
 
 References: Lan KKG, DeMets DL. Biometrika 1983;70:659-663 (alpha spending). Jennison C,
 Turnbull BW. Group Sequential Methods. Chapman & Hall 2000, ch. 9 (repeated confidence
-intervals) and ch. 10 (conditional power). Schoenfeld DA. Biometrika 1981;68:316-319 (events).
+intervals), ch. 10 (conditional power). DeMets DL, Ellenberg SS, Fleming TR. Data Monitoring
+Committees in Clinical Trials. Wiley 2002 (what a DMC report holds).
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .documents import page, provenance
-from . import monitoring
-from .report import fmt_estimate, fmt_hr, fmt_interval, fmt_months, fmt_n, fmt_num, fmt_pct, text_table, wrap_text
+from . import __version__
+from .analysis import PrimaryResult, cut_at, primary, primary_data
+from .documents import page
+from .errors import TrialAnalysisError
+from .files import write_text_atomic
+from .monitoring import (InterimAnalysis, analyse, logrank_standard_error, plan_design, plan_interim_events,
+                         plan_max_events, predict_deaths)
+from .plan import PLAN, TrialPlan
+from .report import fmt_interval, fmt_months, fmt_n, fmt_num, fmt_pct
 from .results import Result
-from .monitoring import sequential_sample_size
 
-__all__ = ["PLAN", "InterimReport", "cox_failure", "cut_at_month", "html_report", "interim_report",
-           "plan_max_events", "planned_max_events", "proposed_design", "repeated_ci_note", "text_report",
-           "write_html"]
-
-PLAN: dict[str, Any] = {
-    "looks": 2,
-    "information_rates": (0.5, 1.0),
-    "type_of_design": "asOF",
-    "alpha": 0.025,       # one-sided: the benefit half of the protocol's two-sided 0.05
-    "beta": 0.2,          # protocol: power 80%
-    "hazard_ratio": 0.5,  # protocol: design hazard ratio
-    "futility_z": 0.0,    # non-binding: observed HR >= 1 at the interim
-    "harm_z": -2.326,     # benefit z <= -2.326: one-sided p <= 0.01 that surgery is worse
-    "perioperative_months": 1.0,  # a death within 30 days (1 month) of surgery
-}
-"""The interim plan proposed in notebook 05 (see the module docstring)."""
+__all__ = ["InterimReport", "SafetyReview", "death_month", "html_report", "interim_report", "report_json",
+           "text_report", "typed_look", "write_html"]
 
 
-def proposed_design(information_rates: tuple[float, ...] = PLAN["information_rates"],
-                    type_of_design: str = PLAN["type_of_design"], futility: bool = True
-                    ) -> monitoring.GroupSequentialDesign:
-    """The proposed efficacy design with (``futility=True``) a non-binding futility bound at
-    each interim."""
-    k = len(information_rates)
-    return monitoring.design(k, alpha=PLAN["alpha"], beta=PLAN["beta"], type_of_design=type_of_design,
-                             information_rates=list(information_rates),
-                             futility_bounds=[PLAN["futility_z"]] * (k - 1) if k > 1 and futility else None,
-                             binding_futility=False)
+@dataclass(frozen=True)
+class SafetyReview:
+    """One scheduled perioperative safety review: the calendar month, and per arm the patients
+    operated by then and the deaths within the plan's perioperative window of surgery."""
 
-
-def plan_max_events() -> int:
-    """The plan's maximum number of deaths: that of the efficacy boundary alone (66 for the
-    protocol's HR 0.5, one-sided 0.025, 80% power). The futility guideline is non-binding, so
-    it does not raise the maximum; followed every time, it costs a little power (notebook 05
-    simulates how much)."""
-    return planned_max_events(proposed_design(futility=False))
-
-
-def planned_max_events(design: monitoring.GroupSequentialDesign,
-                       hazard_ratio: float = PLAN["hazard_ratio"]) -> int:
-    """Maximum deaths of a group-sequential design, rounded up: the fixed design's Schoenfeld
-    events (same alpha, sides and power) times the design's inflation factor, from
-    :func:`trialnb.sample_size.sequential_sample_size` (rpact ``getSampleSizeSurvival``)."""
-    return int(math.ceil(sequential_sample_size(design, hazard_ratio).max_events - 1e-9))
-
-
-def cut_at_month(df: pd.DataFrame, cutoff_month: float) -> pd.DataFrame:
-    """The trial as it was known at calendar month ``cutoff_month`` (months since the first
-    randomization): patients randomized by then, follow-up ``min(os_months, cutoff - entry)``,
-    a death only if it happened by the cut-off. Raises ValueError for a cut-off outside the
-    data (before the first randomization or after the last follow-up date)."""
-    c = float(cutoff_month)
-    last = float((df["entry_month"] + df["os_months"]).max())
-    first = float(df["entry_month"].min())
-    if not math.isfinite(c) or c > last + 1e-9:
-        raise ValueError(f"cut-off month {cutoff_month!r} is beyond the data: the last follow-up "
-                         f"in this file is at month {last:g}; choose a month in ({first:g}, {last:g}]")
-    if c <= first:
-        raise ValueError(f"cut-off month {cutoff_month!r} is before the first randomization "
-                         f"(month {first:g}); choose a month in ({first:g}, {last:g}]")
-    out = df[df["entry_month"] <= c].copy()
-    end = out["entry_month"] + out["os_months"]
-    dead = (out["death"] == 1) & (end <= c + 1e-9)
-    out["os_months"] = np.where(dead, out["os_months"], np.minimum(out["os_months"], c - out["entry_month"]))
-    out["death"] = dead.astype(int)
-    out["lost_to_follow_up"] = ((out["lost_to_follow_up"] == 1) & (end <= c + 1e-9)).astype(int)
-    return out
+    month: float
+    operated: dict[str, int]
+    perioperative_deaths: dict[str, int]
 
 
 @dataclass(frozen=True)
 class InterimReport(Result):
-    """The interim report at one calendar cut-off (see the module docstring)."""
+    """The DMC's report at one calendar cut-off (see the module docstring). ``look`` is the
+    plan's look the cut-off stands for (1 = the first interim; ``final`` True at or after the
+    calendar-driven final analysis). Numbers that do not exist are NaN and ``primary``'s
+    ``reason`` says why."""
 
+    plan: TrialPlan
     cutoff_month: float
-    n_randomized: int
-    n_by_arm: dict[str, int]
-    deaths_by_arm: dict[str, int]
-    events: int
+    look: int
+    final: bool
+    randomized: int
+    randomized_by_arm: dict[str, int]
+    primary_deaths_by_arm: dict[str, int]
     max_events: int
-    logrank_z: float
-    cox_z: float
-    cox_hr: float
-    analysis: Any  # monitoring.InterimAnalysis
-    harm_z: float
-    perioperative_deaths: int
-    operated: int
-    conditional_power: dict[str, tuple[float, float]]  # name -> (hazard ratio, probability)
-    cox_note: str = ""  # why the Cox model gives no estimate of the arm effect ("" if it does)
-    rci_note: str = ""  # why there is no repeated confidence interval ("" if there is one)
+    primary: PrimaryResult
+    inference: InterimAnalysis | None
+    boundary: float
+    rci_lower: float
+    rci_upper: float
+    repeated_p_value: float
+    median_unbiased_hr: float
+    conditional_power: dict[str, float]
+    complete: int
+    operated_by_arm: dict[str, int]
+    perioperative_deaths_by_arm: dict[str, int]
+    safety_reviews: tuple[SafetyReview, ...]
+    data_sha256: str = ""
+    source: str = ""
+    generated: str = ""
+    next_look: Any = field(default=None, repr=False)
+
+    # ---- derived
+    @property
+    def primary_deaths(self) -> int:
+        return sum(self.primary_deaths_by_arm.values())
 
     @property
     def information_fraction(self) -> float:
-        return self.events / self.max_events
+        return self.primary_deaths / self.max_events
+
+    @property
+    def z(self) -> float:
+        return self.primary.z
 
     @property
     def benefit_z(self) -> float:
-        return -self.logrank_z
+        return -self.primary.z
 
     @property
-    def efficacy_bound(self) -> float:
-        return float(self.analysis.critical_values[0])
+    def hazard_ratio(self) -> float:
+        return self.primary.hazard_ratio
 
     @property
-    def harm_crossed(self) -> bool:
-        return self.benefit_z <= self.harm_z
+    def estimable(self) -> bool:
+        return self.primary.estimable
 
     @property
     def decision(self) -> str:
-        """``"stop for efficacy"``, ``"review for harm"``, ``"futility guideline met"`` or
-        ``"continue"`` (the harm and futility guidelines are non-binding: the DMC decides)."""
-        act = self.analysis.actions[0]
-        if act == "reject":
-            return "stop for efficacy"
-        if self.harm_crossed:
-            return "review for harm"
-        if act == "futility" or self.benefit_z <= PLAN["futility_z"]:
+        """What the plan says of this look, in a DMC's words: ``"efficacy boundary crossed"``,
+        ``"harm boundary crossed"``, ``"harm guideline met"``, ``"futility guideline met"``,
+        ``"maturity condition not met"`` (the efficacy boundary crossed too early),
+        ``"continue"``, ``"final analysis: no boundary crossed"`` or ``"no estimate"``."""
+        if not self.estimable:
+            return "no estimate"
+        m, zb, c = self.plan.monitoring, self.benefit_z, self.boundary
+        if zb >= c:
+            if not self.final and m.efficacy_min_complete is not None and self.complete < m.efficacy_min_complete:
+                return "maturity condition not met"
+            return "efficacy boundary crossed"
+        if self.plan.analysis.sided == 2 and zb <= -c:
+            return "harm boundary crossed"
+        if self.final:
+            return "final analysis: no boundary crossed"
+        if m.harm_z is not None and zb <= m.harm_z:
+            return "harm guideline met"
+        if m.futility_z is not None and zb <= m.futility_z:
             return "futility guideline met"
         return "continue"
 
+    @property
+    def rci_reason(self) -> str:
+        """Why there is no repeated confidence interval, or ``""`` when there is one: early in a
+        trial the efficacy boundary can be so extreme (z of 8.2 or more) that the interval has no
+        finite bounds; rpact, which :mod:`trialnb.monitoring` follows, gives none either."""
+        if math.isfinite(self.rci_lower) and math.isfinite(self.rci_upper):
+            return ""
+        return (f"with {fmt_n(self.primary_deaths)} of {fmt_n(self.max_events)} planned deaths "
+                f"({fmt_pct(self.information_fraction)}) the efficacy boundary is z >= {fmt_num(self.boundary, 3)}, "
+                "too far out for a finite interval (rpact gives none either)")
+
     def rows(self) -> list[tuple[str, str]]:
         """(label, value) pairs shown in the text and HTML reports."""
-        a = self.analysis
-        cp = "; ".join(f"{name} (HR {fmt_num(hr, 2)}): {fmt_pct(p)}" for name, (hr, p) in self.conditional_power.items())
-        return [
-            ("Data cut-off", fmt_months(self.cutoff_month) + " after the first randomization"),
-            ("Randomized by the cut-off", f"{fmt_n(self.n_randomized)} (A {fmt_n(self.n_by_arm['A'])}, B {fmt_n(self.n_by_arm['B'])})"),
-            ("Deaths", f"{fmt_n(self.events)} (A {fmt_n(self.deaths_by_arm['A'])}, B {fmt_n(self.deaths_by_arm['B'])}) "
-                       f"of {fmt_n(self.max_events)} planned: information {fmt_pct(self.information_fraction)}"),
-            ("Log-rank z (sign of log HR)", fmt_num(self.logrank_z, 3)),
-            ("Cox Wald z, arm A (with minimization factors)",
-             fmt_estimate(self.cox_z, 3, unavailable=self.cox_note)
-             + ("" if self.cox_note else f", HR {fmt_estimate(self.cox_hr, 2)}")),
-            ("Efficacy boundary (benefit z, recalculated)", f">= {fmt_num(self.efficacy_bound, 3)}; benefit z = {fmt_num(self.benefit_z, 3)}"),
-            ("HR (A vs B) with repeated CI", f"{fmt_hr(float(a.hazard_ratios[0]))} ("
-             + fmt_interval(float(a.rci_lower[0]), float(a.rci_upper[0]), 2, label="repeated confidence interval",
-                            unavailable=self.rci_note) + ")"),
-            ("Repeated p-value", fmt_num(float(a.repeated_p_values[0]), 4)),
-            ("Harm guideline", f"benefit z <= {fmt_num(self.harm_z, 3)}: {'crossed' if self.harm_crossed else 'not crossed'}"),
-            ("Deaths within 30 days of surgery (arm A)", f"{fmt_n(self.perioperative_deaths)} of {fmt_n(self.operated)} operated"),
-            ("Conditional power (final look)", cp),
-            ("Decision", self.decision),
+        p = self.primary
+        arms = lambda d: f"A {fmt_n(d['A'])}, B {fmt_n(d['B'])}"  # noqa: E731
+        look = "final analysis" if self.final else f"interim look {self.look} of {self.plan.monitoring.k}"
+        out = [
+            ("Data cut-off", f"{fmt_months(self.cutoff_month)} after the first randomization ({look})"),
+            ("Randomized by the cut-off", f"{fmt_n(self.randomized)} ({arms(self.randomized_by_arm)})"),
+            (f"Deaths within {self.plan.analysis.censor_months:g} months (primary endpoint)",
+             f"{fmt_n(self.primary_deaths)} ({arms(self.primary_deaths_by_arm)}) of {fmt_n(self.max_events)} planned: "
+             f"information {fmt_pct(self.information_fraction)}"),
+            ("Statistic", self.plan.analysis.statistic_label()),
         ]
+        if not p.estimable:
+            out.append(("Estimate", f"none: {p.reason}"))
+        else:
+            out += [
+                ("z (negative favours arm A)", fmt_num(p.z, 3)),
+                ("Hazard ratio A vs B (plan's statistic)", f"{fmt_num(p.hazard_ratio, 2)} ("
+                 + fmt_interval(self.rci_lower, self.rci_upper, 2, label="repeated CI",
+                                unavailable=self.rci_reason) + ")"),
+                ("Efficacy boundary (benefit z, recalculated)", f">= {fmt_num(self.boundary, 3)}; "
+                 f"benefit z = {fmt_num(self.benefit_z, 3)}"),
+                ("Repeated p-value", fmt_num(self.repeated_p_value, 4)),
+            ]
+            if math.isfinite(self.median_unbiased_hr):
+                out.append(("Median-unbiased hazard ratio", fmt_num(self.median_unbiased_hr, 2)))
+            if self.conditional_power:
+                out.append(("Conditional power (final look, recalculated design)",
+                            "; ".join(f"HR {k}: {fmt_pct(v)}" for k, v in self.conditional_power.items())))
+        m = self.plan.monitoring
+        out += [
+            ("Harm guideline", "benefit z <= " + (fmt_num(m.harm_z, 3) if m.harm_z is not None else "none")),
+            ("Futility guideline (non-binding)", "benefit z <= " + (fmt_num(m.futility_z, 3) if m.futility_z is not None
+                                                                    else "none")),
+            (f"Patients who completed {self.plan.analysis.censor_months:g} months", fmt_n(self.complete)),
+            ("Operated by the cut-off", arms(self.operated_by_arm)),
+            (f"Deaths within {fmt_num(30 * m.perioperative_months, 0)} days of surgery",
+             arms(self.perioperative_deaths_by_arm)),
+        ]
+        if self.next_look is not None:
+            nl = self.next_look
+            lo, hi = nl.interval(0.8)
+            out.append((f"Next look ({fmt_n(nl.target_deaths)} deaths) predicted",
+                        f"month {fmt_num(nl.median_month, 1)} (80% prediction interval {fmt_num(lo, 1)} to "
+                        f"{fmt_num(hi, 1)}), {fmt_n(nl.median_randomized)} randomized by then"))
+        if p.notes:
+            out.append(("Notes", "; ".join(p.notes)))
+        out.append(("Recommendation to consider", self.decision))
+        return out
 
     def to_frame(self) -> pd.DataFrame:
-        """The report's lines as a table: ``item``, ``value`` (the formatted :meth:`rows`)."""
+        """The report's lines as a table: ``item``, ``value``."""
         return pd.DataFrame(self.rows(), columns=["item", "value"])
 
     def summary(self) -> str:
         return "\n".join(f"{label}: {value}" for label, value in self.rows())
 
 
-def interim_report(df: pd.DataFrame, cutoff_month: float, *, design: Any = None,
-                   max_events: int | None = None) -> InterimReport:
-    """The interim report of ``df`` (a loaded trial) cut at ``cutoff_month`` as look 1 of
-    ``design`` (default :func:`proposed_design`) with ``max_events`` planned deaths (default
-    :func:`plan_max_events`). Conditional power at the final look is computed under three
-    named hazard ratios: the observed one, the design's (0.5) and no effect (1.0).
-    Raises ValueError when the cut-off is outside the data, no death has occurred yet, or the
-    planned maximum of deaths is already reached (that is the final analysis, not an interim).
-    """
-    from .analysis import logrank as _logrank, primary_cox
+# ---------------------------------------------------------------------------------------
+# building the report
 
-    d = proposed_design() if design is None else design
-    m = plan_max_events() if max_events is None else int(max_events)
-    cut = cut_at_month(df, cutoff_month)
-    events = int(cut["death"].sum())
-    if events == 0:
-        raise ValueError(f"no death by month {cutoff_month:g}: nothing to analyse yet")
-    if events >= m:
-        cal = np.sort((df["entry_month"] + df["os_months"])[df["death"] == 1].to_numpy())
-        when = f" (the {m}th death is at month {cal[m - 1]:g})" if cal.size >= m else ""
-        raise ValueError(f"{events} deaths by month {cutoff_month:g} reach the planned maximum of {m}: "
-                         f"this is the final analysis, not an interim{when}; choose an earlier cut-off")
-    lr = _logrank(cut)
-    sign = 1.0 if lr.observed["A"] >= lr.expected["A"] else -1.0
-    z_lr = sign * math.sqrt(lr.statistic)
-    cox = primary_cox(cut)
-    res = monitoring.analyse(d, [events], [z_lr], direction_upper=False, max_information=m)
-    remaining = [m - events] if d.k == 2 else None
-    cps: dict[str, tuple[float, float]] = {}
-    if remaining is not None:
-        obs = float(res.hazard_ratios[0])
-        for name, hr in (("observed", obs), ("design", PLAN["hazard_ratio"]), ("no effect", 1.0)):
-            cp = monitoring.conditional_power(d, [events], [z_lr], n_planned=remaining, theta_h1=hr,
-                                              direction_upper=False)
-            cps[name] = (hr, float(np.asarray(cp.conditional_power)[-1]))
-    a = cut[cut["arm"] == "A"]
-    op = a[a["operated"] == 1]
-    early = (op["death"] == 1) & ((op["os_months"] - op["surgery_month"]) <= PLAN["perioperative_months"] + 1e-9)
+def _sha256(df: pd.DataFrame) -> str:
+    return hashlib.sha256(pd.util.hash_pandas_object(df, index=False).values.tobytes()).hexdigest()
+
+
+def _perioperative(cut: pd.DataFrame, window: float) -> tuple[dict[str, int], dict[str, int]]:
+    """Operated patients and deaths within ``window`` months of surgery, per arm, in a cut."""
+    if "operated" not in cut or "surgery_month" not in cut:
+        return {"A": 0, "B": 0}, {"A": 0, "B": 0}
+    op = cut[cut["operated"] == 1]
+    early = (op["death"] == 1) & (op["os_months"] - op["surgery_month"].astype(float) <= window + 1e-9)
+    return ({k: int((op["arm"] == k).sum()) for k in ("A", "B")},
+            {k: int((early & (op["arm"] == k)).sum()) for k in ("A", "B")})
+
+
+def _safety_reviews(df: pd.DataFrame, cutoff: float, plan: TrialPlan) -> tuple[SafetyReview, ...]:
+    m = plan.monitoring
+    first = float(df["entry_month"].min())
+    out = []
+    month = first + m.safety_review_every_months
+    while month <= cutoff + 1e-9:
+        op, pd_ = _perioperative(cut_at(df, month), m.perioperative_months)
+        out.append(SafetyReview(round(month, 2), op, pd_))
+        month += m.safety_review_every_months
+    return tuple(out)
+
+
+def _look_inference(plan: TrialPlan, earlier: list[int], d: int, z: float, log_hr: float, se: float, final: bool,
+                    estimable: bool, hazard_ratio: float, mx: int) -> dict[str, Any]:
+    """The group-sequential numbers of a look with ``d`` primary-endpoint deaths after the
+    interims ``earlier`` (at their planned deaths): boundary, repeated CI of exp(log_hr) with
+    SE ``se``, repeated p-value, median-unbiased estimate, conditional power (the keys of
+    :class:`InterimReport`)."""
+    nan = math.nan
+    out: dict[str, Any] = {"inference": None, "boundary": nan, "rci_lower": nan, "rci_upper": nan,
+                           "repeated_p_value": nan, "median_unbiased_hr": nan, "conditional_power": {}}
+    if not estimable:
+        return out
+    events = earlier + [d]
+    # the earlier looks (taken at their planned deaths) enter only through the information they
+    # spent; the report is about the latest look: the plan's estimate with its own SE (Wald route)
+    se_hist = [float(logrank_standard_error(e)[0]) for e in earlier] + [se]
+    b_hist = [0.0] * len(earlier) + [log_hr]
+    eps = float(mx - d) if final and d < mx else None
+    inference = analyse(plan_design(plan), events, log_hazard_ratio=b_hist, standard_error=se_hist,
+                        direction_upper=False, max_information=float(mx), information_epsilon=eps)
+    k = len(events) - 1
+    out.update(inference=inference, boundary=float(inference.critical_values[k]),
+               rci_lower=float(inference.rci_lower[k]), rci_upper=float(inference.rci_upper[k]),
+               repeated_p_value=float(inference.repeated_p_values[k]))
+    if inference.median_unbiased_hr is not None and math.isfinite(inference.median_unbiased_hr):
+        out["median_unbiased_hr"] = float(inference.median_unbiased_hr)
+    if not final and inference.design.k > len(events) and mx > d:
+        out["conditional_power"] = {
+            name: float(np.asarray(inference.conditional_power(hr).conditional_power)[-1])
+            for name, hr in ((f"{hazard_ratio:.2f} (observed)", hazard_ratio),
+                             (f"{plan.design.hazard_ratio:g} (design)", plan.design.hazard_ratio),
+                             ("1 (no effect)", 1.0))}
+    return out
+
+
+def typed_look(deaths: int, z: float, *, plan: TrialPlan = PLAN) -> dict[str, Any]:
+    """The numbers of a look typed in by hand (deaths and a log-rank-type z, negative favours
+    arm A), for the DMC dashboard's "enter numbers" mode: the keys of :class:`InterimReport`'s
+    group-sequential part, with the hazard ratio and its SE from the log-rank approximation
+    log HR = 2 z / sqrt(D), SE = 2 / sqrt(D) (Schoenfeld 1981), which the report says."""
+    mx = plan_max_events(plan)
+    if isinstance(deaths, bool) or not isinstance(deaths, (int, np.integer)) or not 0 < deaths < mx:
+        raise TrialAnalysisError(f"deaths so far must be a whole number between 1 and {mx - 1} (the plan's maximum "
+                                 f"is {mx}), got {deaths!r}")
+    se = 2 / math.sqrt(deaths)
+    earlier = [e for e in plan_interim_events(plan) if e < deaths]
+    out = _look_inference(plan, earlier, int(deaths), float(z), float(z) * se, se, False, True,
+                          math.exp(float(z) * se), mx)
+    out.update(hazard_ratio=math.exp(float(z) * se), max_events=mx, look=len(earlier) + 1)
+    return out
+
+
+def death_month(df: pd.DataFrame, deaths: int, *, plan: TrialPlan = PLAN) -> float:
+    """The calendar month at which the ``deaths``-th primary-endpoint death (a death within the
+    plan's ``censor_months`` of randomization) occurs in ``df``: the cut-off of an event-driven
+    look, as the data manager would find it when deaths are reported. Months are calendar months
+    since the first randomization (``entry_month + os_months``), rounded to the data's 0.01.
+    Refuses a count the file does not reach, saying how many it holds."""
+    if isinstance(deaths, bool) or not isinstance(deaths, (int, np.integer)) or deaths < 1:
+        raise TrialAnalysisError(f"deaths must be a whole number of deaths >= 1, got {deaths!r}")
+    d = primary_data(df, plan)
+    months = np.sort((d["entry_month"] + d["os_months"]).to_numpy(float)[d["death"].to_numpy() == 1])
+    if deaths > months.size:
+        raise TrialAnalysisError(f"the file holds {months.size} primary-endpoint deaths, fewer than the "
+                                 f"{deaths} asked for; choose deaths in 1..{months.size}")
+    return round(float(months[int(deaths) - 1]), 2)
+
+
+def interim_report(df: pd.DataFrame, cutoff_month: float, *, plan: TrialPlan = PLAN, source: str = "",
+                   predict: bool = True, seed: int = 20201120) -> InterimReport:
+    """The DMC report of ``df`` (a loaded trial file) cut at ``cutoff_month`` under ``plan``.
+
+    The look it stands for: the final analysis when the cut-off is at or after the
+    calendar-driven final (the last randomization plus ``censor_months``) -- or, for an
+    event-driven plan, when the planned maximum of primary-endpoint deaths is reached -- else
+    the interim after the planned interims already passed (their deaths taken as planned).
+    At an interim, ``predict`` (default) adds the predicted calendar month of the next look's
+    primary-endpoint deaths (:attr:`InterimReport.next_look`,
+    :func:`trialnb.monitoring.predict_deaths`: blinded, pooled over the arms)."""
+    if not isinstance(plan, TrialPlan):
+        raise TrialAnalysisError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
+    cut = cut_at(df, cutoff_month)
+    c = float(cut.attrs["cutoff_month"])
+    a, m = plan.analysis, plan.monitoring
+    res = primary(cut, plan)
+    mx = plan_max_events(plan)
+    planned = plan_interim_events(plan)
+    d = res.events
+    h = a.censor_months if a.censor_months is not None else plan.design.horizon_months
+    final_date = float(df["entry_month"].max()) + h
+    final = (c >= final_date - 1e-9) if m.final_analysis == "calendar" else d >= mx
+    earlier = [e for e in planned if e < d] if not final else list(planned)
+    earlier = [e for e in earlier if e < d]
+    look = len(earlier) + 1 if not final else m.k
+    look_stats = _look_inference(plan, earlier, d, res.z, res.log_hr, res.se, final, res.estimable,
+                                 res.hazard_ratio, mx)
+    op, peri = _perioperative(cut, m.perioperative_months)
+    entry = cut["entry_month"].to_numpy(float)
+    complete = int(np.sum(entry <= c - h + 1e-9))
+    nxt = None
+    # the next look is event-driven when an interim is still ahead (or the final is event-driven);
+    # a calendar-driven final comes when the last patient completes the horizon, whatever the deaths
+    ahead = [e for e in planned if e > d] + ([mx] if m.final_analysis == "events" and mx > d else [])
+    if predict and not final and ahead:
+        nxt = predict_deaths(cut, c, ahead[0], n_planned=plan.design.n_patients, censor_months=h, seed=seed)
     return InterimReport(
-        cutoff_month=float(cutoff_month), n_randomized=len(cut),
-        n_by_arm={k: int((cut["arm"] == k).sum()) for k in ("A", "B")},
-        deaths_by_arm={k: int(cut.loc[cut["arm"] == k, "death"].sum()) for k in ("A", "B")},
-        events=events, max_events=m, logrank_z=z_lr, cox_z=cox.coef / cox.se, cox_hr=cox.hazard_ratio,
-        analysis=res, harm_z=PLAN["harm_z"], perioperative_deaths=int(early.sum()), operated=len(op),
-        conditional_power=cps, cox_note=cox_failure(cut), rci_note=repeated_ci_note(res, events, m))
+        plan=plan, cutoff_month=c, look=look, final=bool(final), randomized=len(cut),
+        randomized_by_arm={k: int((cut["arm"] == k).sum()) for k in ("A", "B")},
+        primary_deaths_by_arm=dict(res.events_by_arm), max_events=mx, primary=res, **look_stats, complete=complete, operated_by_arm=op, perioperative_deaths_by_arm=peri,
+        safety_reviews=_safety_reviews(df, c, plan), data_sha256=_sha256(df), source=source,
+        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), next_look=nxt)
 
 
-def repeated_ci_note(analysis: Any, events: int, max_events: int, look: int = 0) -> str:
-    """Why ``analysis`` (:func:`trialnb.monitoring.analyse`) has no repeated confidence interval
-    at ``look``, or ``""`` when it has one: early in a trial the efficacy boundary can be so
-    extreme (z of 8.2 or more) that the interval has no finite bounds; rpact, which
-    :mod:`trialnb.monitoring` follows, gives none either."""
-    lo, hi = float(analysis.rci_lower[look]), float(analysis.rci_upper[look])
-    if math.isfinite(lo) and math.isfinite(hi):
-        return ""
-    return (f"with {fmt_n(events)} of {fmt_n(max_events)} planned deaths ({fmt_pct(events / max_events)}) the "
-            f"efficacy boundary is z >= {fmt_num(float(analysis.critical_values[look]), 3)}, too far out for a "
-            "finite interval (rpact gives none either)")
-
-
-def cox_failure(cut: pd.DataFrame) -> str:
-    """Why the planned Cox model (:func:`trialnb.analysis.primary_cox`'s design) gives no
-    estimate of the arm effect on ``cut``, or ``""`` when it does. A fit is judged as R
-    ``coxph`` and the simulations judge it (:func:`trialnb.survival.fit_cox`): an analysis fails
-    when the log-likelihood does not converge (20 iterations) or the arm coefficient may be
-    infinite (monotone likelihood, Bryson & Johnson 1981); an infinite nuisance coefficient
-    leaves the arm estimate valid."""
-    from .analysis import COX_COVARIATES, cox_design, primary_data
-    from .survival import fit_cox
-
-    d = cox_design(primary_data(cut))
-    deaths = int(d["death"].sum())
-    by_arm = f"{deaths} deaths (A {int(d.loc[d['arm_A'] == 1, 'death'].sum())}, B {int(d.loc[d['arm_A'] == 0, 'death'].sum())})"
-    fit = fit_cox(d["os_months"].to_numpy(float), d["death"].to_numpy(float), d[list(COX_COVARIATES)].to_numpy(float))
-    if not bool(np.all(fit.converged)):
-        return (f"the Cox model did not converge: {by_arm} for {len(COX_COVARIATES)} coefficients "
-                "(arm and minimization factors), too few for the model")
-    if fit.infinite is not None and bool(np.asarray(fit.infinite).reshape(-1)[0]):
-        return f"the arm coefficient may be infinite (monotone likelihood): {by_arm}"
-    return ""
-
+# ---------------------------------------------------------------------------------------
+# outputs
 
 TITLE = "Interim analysis report (NCT04697043, synthetic data)"
 
 
-def text_report(rep: InterimReport, source: str = "") -> str:
-    """Plain-text interim report, wrapped at words within :data:`trialnb.report.TEXT_WIDTH`
-    columns (:func:`trialnb.report.text_table`); with the ``source`` data file, ended by the
-    provenance line (time, version, the file's SHA-256: :func:`trialnb.documents.provenance`)."""
-    lines = [TITLE, "=" * len(TITLE), text_table(rep.rows()), wrap_text(_PLAN_TEXT)]
-    if source:
-        lines.append(wrap_text(provenance("trialnb monitor", data=source if Path(source).is_file() else None)))
+def _plan_line(rep: InterimReport) -> str:
+    m, a = rep.plan.monitoring, rep.plan.analysis
+    looks = ", ".join(f"{r:g}" for r in m.information_rates)
+    return (f"Plan: looks at {looks} of {rep.max_events} primary-endpoint deaths, {m.spending} alpha spending, "
+            f"{'two' if a.sided == 2 else 'one'}-sided alpha {a.alpha:g}, final analysis {m.final_analysis}-driven; "
+            "futility and harm guidelines non-binding.")
+
+
+def _provenance(rep: InterimReport) -> str:
+    src = f"data {rep.source}, " if rep.source else ""
+    return (f"Made {rep.generated} by trialnb {__version__} from {src}SHA-256 {rep.data_sha256[:16]}... "
+            "of the loaded data.")
+
+
+def text_report(rep: InterimReport) -> str:
+    """Plain-text report (lines wrap at words, never inside one)."""
+    import textwrap
+
+    rows = rep.rows()
+    w = max(len(k) for k, _ in rows)
+    lines = [TITLE, "=" * len(TITLE)]
+    for k, v in rows:
+        wrapped = textwrap.wrap(v, width=max(30, 100 - w - 2), break_long_words=False, break_on_hyphens=False) or [""]
+        lines.append(f"{k:<{w}}  {wrapped[0]}")
+        lines += [" " * (w + 2) + x for x in wrapped[1:]]
+    if rep.safety_reviews:
+        lines += textwrap.wrap("Safety reviews (operated / perioperative deaths, A | B): " + "; ".join(
+            f"month {fmt_num(s.month, 1)}: {s.operated['A']}/{s.perioperative_deaths['A']} | "
+            f"{s.operated['B']}/{s.perioperative_deaths['B']}" for s in rep.safety_reviews), 100,
+            break_long_words=False)
+    lines += textwrap.wrap(_plan_line(rep), 100, break_long_words=False)
+    lines += textwrap.wrap(_provenance(rep), 100, break_long_words=False)
     return "\n".join(lines)
+
+
+def report_json(rep: InterimReport) -> dict[str, Any]:
+    """The report as one JSON-ready object: the keys of ``trialnb monitor --json``. Numbers that
+    do not exist are ``null``."""
+    num = lambda x: None if x is None or not math.isfinite(float(x)) else float(x)  # noqa: E731
+    nl = rep.next_look
+    return {
+        "cutoff_month": rep.cutoff_month, "look": rep.look, "final": rep.final,
+        "randomized": rep.randomized, "randomized_by_arm": rep.randomized_by_arm,
+        "primary_deaths": rep.primary_deaths, "primary_deaths_by_arm": rep.primary_deaths_by_arm,
+        "max_events": rep.max_events, "information_fraction": rep.information_fraction,
+        "statistic": rep.plan.analysis.statistic, "estimable": rep.estimable,
+        "reason": rep.primary.reason or None, "z": num(rep.z), "boundary": num(rep.boundary),
+        "decision": rep.decision, "hazard_ratio": num(rep.hazard_ratio), "rci_lower": num(rep.rci_lower),
+        "rci_upper": num(rep.rci_upper), "repeated_p_value": num(rep.repeated_p_value),
+        "median_unbiased_hr": num(rep.median_unbiased_hr),
+        "conditional_power": {k: num(v) for k, v in rep.conditional_power.items()},
+        "patients_complete": rep.complete,
+        "operated_by_cutoff": rep.operated_by_arm["A"], "operated_by_arm": rep.operated_by_arm,
+        "perioperative_deaths": rep.perioperative_deaths_by_arm,
+        "safety_reviews": [{"month": s.month, "operated": s.operated, "perioperative_deaths": s.perioperative_deaths}
+                           for s in rep.safety_reviews],
+        "next_look": None if nl is None else nl.to_dict(),
+        "notes": list(rep.primary.notes), "data_sha256": rep.data_sha256, "source": rep.source or None,
+        "generated": rep.generated, "trialnb_version": __version__,
+    }
 
 
 _CSS = ("table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}"
         ".decision{font-weight:bold;font-size:1.2rem}figure{margin:1rem 0}figure svg{max-width:100%;height:auto}")
-_PLAN_TEXT = ("Plan: 2 looks (interim at half the planned deaths), Lan-DeMets O'Brien-Fleming alpha spending, "
-              "one-sided alpha 0.025; futility and harm guidelines non-binding.")
 
 
-def html_report(rep: InterimReport, figure_svg: str | None = None, source: str = "") -> str:
-    """Self-contained HTML (inline CSS and SVG, no scripts) of the interim report, in the
-    documents' page shell (:func:`trialnb.documents.page`): its provenance line names the time,
-    the package version and, when ``source`` is a data file, its SHA-256, so the DMC knows
-    exactly what the report was made from; printed pages are numbered."""
+def html_report(rep: InterimReport, figure_svg: str | None = None) -> str:
+    """Self-contained HTML (inline CSS and SVG, no scripts) of the report, in the documents' page
+    shell (:func:`trialnb.documents.page`: the provenance line at the end, printed pages numbered)."""
     e = html.escape
     body = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rep.rows())
-    fig = f'<figure>{figure_svg}</figure>' if figure_svg else ""
-    src = f"<p>Data: <code>{e(source)}</code></p>" if source else ""
-    data = source if source and Path(source).is_file() else None
-    return page(TITLE, f"<h1>{e(TITLE)}</h1>{src}"
-                f"<p class=\"decision\" data-decision=\"{e(rep.decision)}\">Decision: {e(rep.decision)}</p>"
-                f"<table>{body}</table>{fig}<p>{e(_PLAN_TEXT)}</p>",
-                provenance_line=provenance("trialnb monitor --html", data=data), css=_CSS)
+    reviews = ""
+    if rep.safety_reviews:
+        reviews = ("<h2>Perioperative safety reviews</h2><table><tr><th>Month</th><th>Operated A</th><th>Deaths A</th>"
+                   "<th>Operated B</th><th>Deaths B</th></tr>" + "".join(
+                       f"<tr><td>{fmt_num(s.month, 1)}</td><td>{s.operated['A']}</td><td>{s.perioperative_deaths['A']}</td>"
+                       f"<td>{s.operated['B']}</td><td>{s.perioperative_deaths['B']}</td></tr>" for s in rep.safety_reviews)
+                   + "</table>")
+    fig = f"<figure>{figure_svg}</figure>" if figure_svg else ""
+    return page(TITLE, f"<h1>{e(TITLE)}</h1>"
+                f"<p class=\"decision\" data-decision=\"{e(rep.decision)}\">Recommendation to consider: {e(rep.decision)}</p>"
+                f"<table>{body}</table>{reviews}{fig}<p>{e(_plan_line(rep))}</p>",
+                provenance_line=_provenance(rep), css=_CSS)
 
 
-def write_html(rep: InterimReport, path: Path | str, figure_svg: str | None = None, source: str = "") -> Path:
-    """Write :func:`html_report` to ``path`` (must end in .html/.htm)."""
+def write_html(rep: InterimReport, path: Path | str, figure_svg: str | None = None) -> Path:
+    """Write :func:`html_report` to ``path`` (must end in .html/.htm) atomically."""
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
-        raise ValueError(f"path must end in .html or .htm, got {str(path)!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html_report(rep, figure_svg, source), encoding="utf-8")
-    return path
+        raise TrialAnalysisError(f"path must end in .html or .htm, got {str(path)!r}")
+    return write_text_atomic(path, html_report(rep, figure_svg))
+

@@ -24,10 +24,11 @@ from .report import fmt_hr
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
+    from .evidence import MetaAnalysis
     from .protocol import Protocol
 
-__all__ = ["ARM_COLORS", "HR_TICKS", "STYLE_FILE", "analyses_forest", "consort_diagram", "forest_plot",
-           "hr_ticks", "km_plot", "subgroup_forest", "trial_schema", "use_style"]
+__all__ = ["ARM_COLORS", "HR_TICKS", "STYLE_FILE", "analyses_forest", "consort_diagram",
+           "evidence_forest", "forest_plot", "hr_ticks", "km_plot", "subgroup_forest", "trial_schema", "use_style"]
 
 STYLE_FILE = Path(__file__).with_name("trialnb.mplstyle")
 ARM_COLORS = {"A": "#1b6ca8", "B": "#d1495b"}
@@ -184,6 +185,41 @@ def analyses_forest(result: pd.DataFrame, true_hr: float | None = 1.0, *, ax: "A
     return hr_ticks(ax)
 
 
+def evidence_forest(meta: "MetaAnalysis", *, design_hr: float | None = None, ax: "Axes | None" = None,
+                    title: str = "Randomized trials of surgery of the primary: overall survival",
+                    xlim: tuple[float, float] | None = None) -> "Axes":
+    """Forest plot of a :func:`trialnb.evidence.meta_analysis`: each trial with its 95% interval
+    recomputed from its log HR and SE (so 90% intervals are drawn as 95% ones) and its weight,
+    the pooled estimate as a diamond, the prediction interval for a new trial as a dashed line,
+    and (``design_hr``) the hazard ratio a protocol assumes. ``xlim`` fixes the axis (widgets)."""
+    f = meta.to_frame()
+    trials, pooled = f.iloc[:-1], f.iloc[-1]
+    lvl = round(meta.level * 100)
+    labels = [f"{r.label}  ({r.weight_percent:.0f}%)" for r in trials.itertuples()]
+    labels += [f"Pooled, {meta.describe()}", f"{lvl}% prediction interval (a new trial)"]
+    est = [*trials["hazard_ratio"], pooled["hazard_ratio"], pooled["hazard_ratio"]]
+    lo = [*trials["ci_lower"], pooled["ci_lower"], pooled["pi_lower"]]
+    hi = [*trials["ci_upper"], pooled["ci_upper"], pooled["pi_upper"]]
+    colors = [NEUTRAL] * len(trials) + [ARM_COLORS["A"], "#8d96a3"]
+    ax = forest_plot(labels, est, lo, hi, ax=ax, colors=colors, title=title,
+                     xlabel=f"Hazard ratio of death, surgery vs none (log scale; {lvl}% CI, weight in brackets)")
+    y_pool, y_pi = 1, 0  # forest_plot draws the rows top to bottom, the last at y = 0
+    ax.fill([pooled["ci_lower"], pooled["hazard_ratio"], pooled["ci_upper"], pooled["hazard_ratio"]],
+            [y_pool, y_pool + 0.28, y_pool, y_pool - 0.28], color=ARM_COLORS["A"], zorder=3)
+    for line in ax.lines[-3:-1]:  # the prediction row's solid line and square: redraw dashed
+        if line.get_ydata()[0] == y_pi:
+            line.set_linestyle("--")
+    left = min(min(lo), 1.0, design_hr or 1.0)
+    right = max(max(hi), 1.0)
+    ax.set_xlim(*(xlim or (left / 1.15, right * 1.15)))
+    if design_hr is not None:
+        ax.axvline(design_hr, color=ARM_COLORS["B"], ls=":", lw=1.5)
+        ax.text(design_hr, len(labels) - 0.55, f" protocol's design HR {design_hr:g}", color=ARM_COLORS["B"],
+                fontsize=8, va="bottom", ha="left")
+        ax.set_ylim(-0.6, len(labels) - 0.1)
+    return hr_ticks(ax)
+
+
 # --- figures of the trial analysis (numbers from trialnb.analysis) --------------------------
 
 _REASONS = {"I1": "not M1 at diagnosis", "I2": "anticipated survival < 6 months", "I3": "no histology",
@@ -220,10 +256,10 @@ def consort_diagram(counts: Mapping[str, Any], ax: "Axes | None" = None) -> "Axe
     a, b = counts["arm_A"], counts["arm_B"]
     a_not = ", ".join(f"{k} {v}" for k, v in a["not_operated"].items())
     b_op = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in b["surgery_reasons"].items())
-    a_txt = "\n".join([f"Arm A: systemic therapy, then surgery", f"allocated n = {a['allocated']}",
+    a_txt = "\n".join(["Arm A: systemic therapy, then surgery", f"allocated n = {a['allocated']}",
                        f"operated: {a['operated']}",
                        *textwrap.wrap(f"not operated: {sum(a['not_operated'].values())} ({a_not})", 40)])
-    b_txt = "\n".join([f"Arm B: systemic therapy alone", f"allocated n = {b['allocated']}",
+    b_txt = "\n".join(["Arm B: systemic therapy alone", f"allocated n = {b['allocated']}",
                        f"operated on the primary: {b['operated']}",
                        *(textwrap.wrap(f"({b_op})", 44) if b_op else [])])
     _box(ax, 0.04, 0.33, 0.42, 0.21, a_txt, ARM_COLORS["A"], fs=fs)

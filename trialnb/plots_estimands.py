@@ -1,5 +1,5 @@
 """Figures of notebook 07 (estimands and the shape of the effect), house style
-(:func:`trialnb.plots.use_style`). Computation comes from :mod:`trialnb.fastsim_analyses`."""
+(:func:`trialnb.plots.use_style`). Computation comes from :mod:`trialnb.simulation.truth`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .fastsim_analyses import scenario_curves
+from .simulation import design_curves
 from .plots import ARM_COLORS, hr_ticks
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,7 +26,7 @@ def plot_shapes(scenarios: Mapping[str, Any], horizon: float = 24.0) -> "Figure"
     fig, axes = plt.subplots(2, len(scenarios), figsize=(3.2 * len(scenarios), 5.4), sharex=True,
                              sharey="row", squeeze=False, layout="constrained")
     for j, (name, sc) in enumerate(scenarios.items()):
-        c = scenario_curves(sc, t)
+        c = design_curves(sc, t)
         top, bot = axes[0, j], axes[1, j]
         top.step(c["time"], c["hr_operated"], where="post", color="0.2")
         top.axhline(1.0, color="0.6", ls="--", lw=0.8)

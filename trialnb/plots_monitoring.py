@@ -17,20 +17,14 @@ import numpy as np
 from matplotlib.ticker import FuncFormatter
 from scipy import stats
 
+from .monitoring import bound_hazard_ratio
 from .plots import ARM_COLORS, NEUTRAL
 
-__all__ = ["boundary_hr", "boundary_plot", "figure_svg", "peeking_plot"]
+__all__ = ["boundary_plot", "figure_svg", "peeking_plot"]
 
 EFFICACY = ARM_COLORS["A"]
 HARM = ARM_COLORS["B"]
 FUTILITY = "#7a7a7a"
-
-
-def boundary_hr(z: Any, events: Any, allocation_ratio: float = 1.0) -> np.ndarray:
-    """Hazard ratio (A vs B) on a benefit-z boundary after ``events`` deaths."""
-    z, d = np.asarray(z, dtype=float), np.asarray(events, dtype=float)
-    r = allocation_ratio
-    return np.exp(-z * (1 + r) / np.sqrt(r * d))
 
 
 def boundary_plot(design: Any, max_events: float, *, observed_events: Sequence[float] = (),
@@ -51,7 +45,7 @@ def boundary_plot(design: Any, max_events: float, *, observed_events: Sequence[f
     scales = [
         ("benefit z", lambda z, e: z, False),
         ("nominal one-sided p", lambda z, e: stats.norm.sf(z), True),
-        ("hazard ratio A vs B", lambda z, e: boundary_hr(z, e), True),
+        ("hazard ratio A vs B", lambda z, e: bound_hazard_ratio(z, e), True),
     ]
     for ax, (label, f, logy) in zip(axes, scales):
         ax.plot(ev, f(crit, ev), "o-", color=EFFICACY, label="efficacy boundary")

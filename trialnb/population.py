@@ -1,9 +1,10 @@
 """The simulated NCT04697043 population, declared once: factor frequencies, prognostic hazard
 ratios (each with its source), the linear predictor and the calibration of the baseline hazard.
 
-Every simulator of the project composes these values instead of re-declaring them: the batched
-trial simulator (:class:`trialnb.fastsim.Scenario`), the CRF-level data generator
-(:class:`trialnb.simulation.TrialScenario`), the registry simulator of the rationale notebook
+Every simulator of the project composes these values instead of re-declaring them: the plan's
+design (:class:`trialnb.plan.DesignAssumptions`, which the batched trial simulations of
+:mod:`trialnb.simulation` draw from), the CRF-level data generator
+(:class:`trialnb.simulation.CRFScenario`), the registry simulator of the rationale notebook
 (:mod:`trialnb.bias`) and the patient stream of the randomization notebook.
 
 The protocol records the three minimization factors (dominant metastatic site, hormone
@@ -32,6 +33,8 @@ from typing import Mapping
 
 import numpy as np
 from scipy import optimize
+
+from .errors import ScenarioError
 
 __all__ = [
     "SITES",
@@ -151,7 +154,7 @@ def linear_predictor(site: np.ndarray, receptor: np.ndarray, her2: np.ndarray, *
     def log_hr(key: str) -> float:
         v = float(hazard_ratios.get(key, 1.0))
         if not (math.isfinite(v) and v > 0):
-            raise ValueError(f"hazard ratio {key!r} must be a positive finite number, got {v!r}")
+            raise ScenarioError(f"hazard ratio {key!r} must be a positive finite number, got {v!r}")
         return math.log(v)
 
     site = np.asarray(site)
@@ -195,12 +198,12 @@ def calibrate_baseline(weights: np.ndarray, lp: np.ndarray, survival: float, *,
     w = np.asarray(weights, dtype=float)
     x = np.asarray(lp, dtype=float)
     if w.shape != x.shape or w.ndim != 1 or w.size == 0:
-        raise ValueError(f"weights and lp must be 1-d arrays of the same length, got {w.shape} and {x.shape}")
+        raise ScenarioError(f"weights and lp must be 1-d arrays of the same length, got {w.shape} and {x.shape}")
     if np.any(w < 0) or not np.isfinite(w).all() or abs(w.sum() - 1.0) > 1e-9 or not np.isfinite(x).all():
-        raise ValueError("weights must be non-negative probabilities summing to 1 and lp finite, got "
+        raise ScenarioError("weights must be non-negative probabilities summing to 1 and lp finite, got "
                          f"sum(weights) = {w.sum()!r}")
     if isinstance(survival, bool) or not 0 < float(survival) < 1:
-        raise ValueError(f"survival must lie strictly between 0 and 1, got {survival!r}")
+        raise ScenarioError(f"survival must lie strictly between 0 and 1, got {survival!r}")
     ex = np.exp(x)
 
     def f(log_h: float) -> float:

@@ -20,10 +20,9 @@ ClinicalTrials.gov record NCT04697043, Tehran University of Medical Sciences, st
 20 November 2020, as retrieved for the project; its header says where from and when). Every
 ``Sourced.quote`` below occurs verbatim in that file (``tests/test_protocol.py`` checks it).
 
-Also here: :data:`PRIMARY_ANALYSIS` and :data:`OS_ANALYSIS`, the one definition of the
-primary (death within 24 months) and secondary (overall survival) analyses used by
-:mod:`trialnb.analysis`, :mod:`trialnb.fastsim`, the notebooks, the audit and the R
-cross-check; and :data:`FINDINGS`, what the protocol text itself gets wrong or leaves open.
+Also here: :data:`FINDINGS`, what the protocol text itself gets wrong or leaves open. What
+the companion computes with -- the design assumptions, the primary analysis and the interim
+plan -- is the executable plan built from this object, :data:`trialnb.plan.PLAN`.
 """
 
 from __future__ import annotations
@@ -43,11 +42,7 @@ __all__ = [
     "FACTORS",
     "FACTOR_NAMES",
     "FINDINGS",
-    "OS_ANALYSIS",
-    "PRIMARY_ANALYSIS",
     "PROTOCOL",
-    "AnalysisItem",
-    "AnalysisPlan",
     "Arm",
     "Design",
     "Endpoint",
@@ -275,126 +270,6 @@ def check_patient_factors(
                         what="patient record", error=PatientRecordError)
 
 
-# --------------------------------------------------------------------------- analysis plan
-
-@dataclass(frozen=True)
-class AnalysisItem:
-    """One element of an analysis plan: its value, the protocol sentence it rests on (if any),
-    and the project's decision where the protocol is silent."""
-
-    name: str
-    value: str
-    source: Sourced | None
-    decision: str = ""
-
-
-@dataclass(frozen=True)
-class AnalysisPlan:
-    """A survival analysis defined once: Cox model, population, covariates, ties, test, alpha,
-    and how follow-up is cut. ``censor_months`` is ``None`` for all follow-up to the data
-    cut-off; otherwise every patient still alive (or followed beyond) at that time is censored
-    there (``follow_up="fixed"`` in :class:`trialnb.fastsim.Scenario`)."""
-
-    name: str
-    kind: str  # "primary" | "secondary"
-    endpoint: str
-    censor_months: float | None
-    population: str
-    covariates: tuple[str, ...]
-    ties: str
-    test: str
-    alpha: float
-    sided: int
-    items: tuple[AnalysisItem, ...]
-
-    @property
-    def follow_up(self) -> str:
-        """``"fixed"`` (censored at ``censor_months``) or ``"to_cutoff"`` (all follow-up)."""
-        return "to_cutoff" if self.censor_months is None else "fixed"
-
-    def describe(self) -> str:
-        """One sentence naming the analysis, for tables and figure captions."""
-        cut = ("all follow-up to the data cut-off" if self.censor_months is None
-               else f"follow-up censored at {self.censor_months:g} months after randomization")
-        return (f"{self.kind} analysis: {self.endpoint}; Cox model ({self.ties.capitalize()} ties) "
-                f"with arm and {', '.join(self.covariates)}, {self.population}, {cut}; "
-                f"{self.test} test, two-sided alpha {self.alpha:g}")
-
-    def table(self) -> pd.DataFrame:
-        """Every item with its value, protocol section and sentence, and the project's decision."""
-        return pd.DataFrame([{"item": i.name, "value": i.value,
-                              "section": i.source.section if i.source else "(protocol silent)",
-                              "protocol text": i.source.quote if i.source else "",
-                              "project decision": i.decision} for i in self.items])
-
-
-_OUTCOMES = "Primary and secondary outcome measures"
-_DA = "Data analysis"
-_PRIMARY_QUOTE = Sourced(_OUTCOMES, "The primary endpoint is the two-year survival. This is defined as the "
-                         "percentage of patients who survive two years after randomization.")
-_COX_QUOTE = Sourced(_DA, "The primary endpoint will be analyzed in a Cox regression model, with the "
-                     "minimization factors as covariables.")
-_ITT_QUOTE = Sourced(_DA, "Data will be presented for the complete intent-to-treat population.")
-_ALPHA_QUOTE = Sourced(f"{_SS} > Step 1", "α=0.05 zα/2= 1.96")
-
-PRIMARY_ANALYSIS = AnalysisPlan(
-    name="primary",
-    kind="primary",
-    endpoint="death within 24 months of randomization (two-year survival)",
-    censor_months=24.0,
-    population="intention to treat (every randomized patient in the allocated arm)",
-    covariates=("dominant_site", "hormone_receptor", "her2"),
-    ties="efron",
-    test="Wald",
-    alpha=0.05,
-    sided=2,
-    items=(
-        AnalysisItem("endpoint", "death within 24 months; follow-up censored at 24 months", _PRIMARY_QUOTE,
-                     "The protocol does not say whether the Cox model uses follow-up beyond two years. "
-                     "The endpoint is two-year survival, so deaths after month 24 are not part of it: "
-                     "every patient is censored at 24 months (alive, lost or dead later)."),
-        AnalysisItem("model", "Cox proportional-hazards regression", _COX_QUOTE),
-        AnalysisItem("covariates", "arm + dominant site + hormone receptor + HER2 (treatment contrasts: "
-                     "arm B, bone, receptor positive, HER2 negative as references)", _COX_QUOTE,
-                     "Reference levels are the project's choice; they do not change the arm's hazard ratio."),
-        AnalysisItem("population", "intention to treat", _ITT_QUOTE),
-        AnalysisItem("ties", "Efron", None, "Efron's method, the default of R coxph and lifelines."),
-        AnalysisItem("test", "Wald test of the arm coefficient, 95% Wald interval", None,
-                     "The protocol names no test; the Wald test of the Cox coefficient is the usual report."),
-        AnalysisItem("alpha", "0.05, two-sided", _ALPHA_QUOTE),
-        AnalysisItem("secondary overall survival", "the same model with all follow-up to the data cut-off",
-                     Sourced(_OUTCOMES, "Secondary endpoints are quality of life, overall survival"),
-                     "Analysed as a secondary analysis only (see OS_ANALYSIS)."),
-    ),
-)
-"""The primary analysis of NCT04697043, defined once: Cox model of death within 24 months
-(follow-up censored at 24 months after randomization), ITT, arm + the minimization factors,
-Efron ties, Wald test, two-sided alpha 0.05. Used by :func:`trialnb.analysis.primary_cox`,
-:class:`trialnb.fastsim.Scenario` (defaults), notebook 04, the audit and
-``tests/reference/survival_coxph.R``."""
-
-OS_ANALYSIS = AnalysisPlan(
-    name="overall_survival",
-    kind="secondary",
-    endpoint="overall survival (death from any cause)",
-    censor_months=None,
-    population=PRIMARY_ANALYSIS.population,
-    covariates=PRIMARY_ANALYSIS.covariates,
-    ties=PRIMARY_ANALYSIS.ties,
-    test=PRIMARY_ANALYSIS.test,
-    alpha=PRIMARY_ANALYSIS.alpha,
-    sided=PRIMARY_ANALYSIS.sided,
-    items=(
-        AnalysisItem("endpoint", "overall survival, all follow-up to the data cut-off",
-                     Sourced(_OUTCOMES, "Secondary endpoints are quality of life, overall survival"),
-                     "The protocol gives no model for overall survival; the project uses the primary's "
-                     "model on all follow-up. Secondary: no claim rests on it."),
-    ),
-)
-"""The secondary overall-survival analysis: the primary's model with all follow-up to the
-data cut-off (:func:`trialnb.analysis.overall_survival_cox`)."""
-
-
 # --------------------------------------------------------------------------- findings
 
 @dataclass(frozen=True)
@@ -474,10 +349,9 @@ FINDINGS: tuple[Finding, ...] = (
         "Two control survivals: 0.60 and exp(-0.5) = 0.6065",
         "The protocol writes lambda*t = 0.5 and S1(2) = 0.60, but exp(-0.5) = 0.6065.",
         (Sourced(f"{_SS} > Step 2", "λt=0.5 at t= 2-year"), Sourced(f"{_SS} > Step 2", "S1(2)= exp{-0.5}=0.60")),
-        "The project keeps both on purpose: the sample-size recomputation follows the protocol's "
-        "formula from lambda*t = 0.5 (0.6065), and the simulators use the stated design value 0.60 "
-        "(PROTOCOL.design.control_survival). They differ by 0.65 percentage points; every place that "
-        "shows one says which.",
+        "The companion uses one value, exp(-0.5) = 0.6065, the one the protocol's own cumulative hazard "
+        "implies (trialnb.plan.PLAN.design.control_survival): in the sample size, the simulations and the synthetic "
+        "data. The rounded 0.60 is the protocol's; the two differ by 0.65 percentage points.",
     ),
     Finding(
         "registry_hr_free_margins",
@@ -537,8 +411,6 @@ class Protocol:
         "Centralized, computer-generated, immediately after diagnosis; minimization on "
         "dominant metastatic site, hormone receptor status and HER2 status."
     )
-    primary_analysis: AnalysisPlan = PRIMARY_ANALYSIS
-    os_analysis: AnalysisPlan = OS_ANALYSIS
     findings: tuple[Finding, ...] = FINDINGS
     completion_date: str = "2021-12-20"
 

@@ -62,11 +62,12 @@ class Result:
 def frame_html(frame: pd.DataFrame, digits: int = 4) -> str:
     """``frame`` as an HTML table for a reader: every non-whole number with ``digits``
     significant digits (:func:`trialnb.report.fmt_sig`: 0.7569, not 0.7569375529), whole
-    numbers as counts, missing values as NA; labels and text as they are."""
+    numbers as counts, missing values as NA; labels and text as they are; at most 60 rows
+    shown (pandas elides the middle of a longer table)."""
     def cell(v: Any) -> Any:
         if isinstance(v, (float, np.floating)) and not isinstance(v, bool):
             return fmt_sig(float(v), digits)
         return v
 
     shown = frame.map(cell) if hasattr(frame, "map") else frame.applymap(cell)
-    return shown.to_html(border=0, na_rep="NA")
+    return shown.to_html(border=0, na_rep="NA", max_rows=60)

@@ -367,31 +367,32 @@ def _survival_checks(ref: dict[str, Any]) -> list[Check]:
         if not path.is_file():
             raise ImportError(f"data file data/{r['file']} not found")
         df = load_trial(path)
-        cox = an.primary_cox(df)
-        summ = cox.summary_frame
+        res = an.primary(df)
+        summ = res.coefficients()
+        lo, hi = res.ci_lower, res.ci_upper
         for term, v in r["cox"].items():
             row = summ.loc[term]
             if term == "arm_A":
                 checks += [Check(f"{name}: Cox HR arm A vs B (primary, death within 24 months)", v["hr"],
-                                 float(row["exp(coef)"]), COX_TOL),
-                           Check(f"{name}: Cox HR 95% CI lower", v["ci_lower"], float(row["exp(coef) lower 95%"]), COX_TOL),
-                           Check(f"{name}: Cox HR 95% CI upper", v["ci_upper"], float(row["exp(coef) upper 95%"]), COX_TOL),
-                           Check(f"{name}: Cox Wald p, arm", v["p"], float(row["p"]), COX_TOL)]
+                                 res.hazard_ratio, COX_TOL),
+                           Check(f"{name}: Cox HR 95% CI lower", v["ci_lower"], lo, COX_TOL),
+                           Check(f"{name}: Cox HR 95% CI upper", v["ci_upper"], hi, COX_TOL),
+                           Check(f"{name}: Cox Wald p, arm", v["p"], res.p_value, COX_TOL)]
             checks += [Check(f"{name}: Cox coef {term}", v["coef"], float(row["coef"]), COX_TOL),
                        Check(f"{name}: Cox SE {term}", v["se"], float(row["se(coef)"]), COX_TOL)]
-        checks.append(Check(f"{name}: Cox partial log-likelihood", r["loglik"], float(cox.model.log_likelihood_),
+        checks.append(Check(f"{name}: Cox partial log-likelihood", r["loglik"], float(res.cox.loglik),
                             LOGLIK_TOL, relative=False))
         if "cox_os" in r:
-            os_ = an.overall_survival_cox(df)
+            os_ = an.overall_survival(df)
             v = r["cox_os"]["arm_A"]
             checks += [Check(f"{name}: Cox HR arm A vs B (secondary, overall survival, all follow-up)", v["hr"],
                              os_.hazard_ratio, COX_TOL),
                        Check(f"{name}: Cox SE arm_A (secondary, overall survival)", v["se"], os_.se, COX_TOL)]
-        km = an.survival_at(df, 24.0).table
+        km = an.milestone(df, 24.0).table
         for arm, v in r["km_24"].items():
             checks += [Check(f"{name}: KM 2-year survival, arm {arm}", v["survival"], float(km.at[arm, "survival"]), KM_TOL),
                        Check(f"{name}: KM Greenwood SE, arm {arm}", v["se"], float(km.at[arm, "se"]), KM_TOL)]
-        lr = an.logrank(df)
+        lr = an.logrank_test(df)
         checks += [Check(f"{name}: log-rank chi-square", r["logrank"]["chisq"], lr.statistic, KM_TOL),
                    Check(f"{name}: log-rank p", r["logrank"]["p"], lr.p_value, KM_TOL)]
         for arm in ("A", "B"):

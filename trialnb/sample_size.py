@@ -48,14 +48,14 @@ import html
 import math
 from functools import partial
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from .errors import SampleSizeError
-from .protocol import PROTOCOL
+from .plan import PLAN, DesignAssumptions, TrialPlan
 from .report import fmt_n, fmt_num, fmt_pct
 from .validation import (check_choice, check_hazard_ratio, check_nonnegative, check_positive, check_probability,
                          check_real)
@@ -76,14 +76,15 @@ __all__ = [
     "hazard_from_survival",
     "hazard_ratio_from_survival",
     "median_from_hazard",
+    "patients_for_events",
     "power",
     "power_curve",
-    "protocol_sample_size",
     "proportion_sample_size",
     "sample_size",
     "schoenfeld_events",
     "survival_from_hazard",
     "survival_from_median",
+    "round_up",
     "z_value",
 ]
 
@@ -408,14 +409,14 @@ class _StepsTable:
         )
 
 
-def _ceil(x: float) -> int:
+def round_up(x: float) -> int:
     """Ceiling that ignores floating-point dust (212.00000000001 -> 212)."""
     return int(math.ceil(round(x, 9)))
 
 
 def _arms(n_total: float, r: float) -> tuple[int, int]:
     """Round each arm up: (control, treatment) from a total and n_t / n_c = r."""
-    return _ceil(n_total / (1 + r)), _ceil(n_total * r / (1 + r))
+    return round_up(n_total / (1 + r)), round_up(n_total * r / (1 + r))
 
 
 class _ArmTotals:
@@ -481,31 +482,54 @@ class SampleSize(_ArmTotals, _StepsTable):
 
 
 def sample_size(
-    hazard_ratio: float,
-    alpha: float = 0.05,
-    power: float = 0.80,
+    hazard_ratio: float | None = None,
+    alpha: float | None = None,
+    power: float | None = None,
     allocation_ratio: float = 1.0,
-    sided: int = 2,
+    sided: int | None = None,
     method: str = "schoenfeld",
-    control_hazard: float = PROTOCOL.design.control_hazard_per_month,
-    accrual_time: float = 0.0,
-    follow_up_time: float = PROTOCOL.design.horizon_months,
-    dropout_hazard: float = 0.0,
-    loss_to_follow_up: float = 0.0,
+    control_hazard: float | None = None,
+    accrual_time: float | None = None,
+    follow_up_time: float | None = None,
+    dropout_hazard: float | None = None,
+    loss_to_follow_up: float | None = None,
+    *,
+    plan: TrialPlan = PLAN,
 ) -> SampleSize:
     """Events and patients for a two-arm survival trial, with every step recorded.
 
+    Every argument left ``None`` is read from ``plan`` (default :data:`trialnb.plan.PLAN`), so
+    ``sample_size()`` is the plan's own calculation and ``sample_size(plan=p)`` follows a changed
+    plan: ``hazard_ratio`` and ``power`` from ``plan.design``, ``alpha`` and ``sided`` from
+    ``plan.analysis``, ``control_hazard`` = -ln(control_survival) / horizon, and the follow-up of
+    the primary endpoint: every patient followed exactly ``plan.analysis.censor_months``
+    (``accrual_time`` 0; with ``censor_months=None``, uniform accrual over
+    ``design.accrual_months`` and analysis ``design.horizon_months`` after its end), no drop-out
+    in Pr(event) (``dropout_hazard`` 0) and N inflated by ``design.loss_to_follow_up`` -- the
+    protocol's own construction, at full precision. An argument given explicitly wins.
+
     Events by :func:`schoenfeld_events` or :func:`freedman_events`; Pr(event) by
     :func:`event_probability`; ``n_total = events / Pr(event)`` (unrounded, as rpact's
-    ``maxNumberOfSubjects``). The defaults of the time arguments are the protocol's
-    (months): control hazard 0.5/24 per month, every patient followed exactly 24 months.
+    ``maxNumberOfSubjects``).
 
     Two different losses, two names (the package's vocabulary): ``dropout_hazard`` is the
     exponential drop-out rate per month that lowers Pr(event) (a drop-out probability ``p`` by
-    24 months is ``-ln(1 - p) / 24``; ``dropout_probability`` of the simulators);
+    24 months is ``-ln(1 - p) / 24``; ``dropout_probability`` of the plan's design);
     ``loss_to_follow_up`` is the protocol's N-inflation fraction: each arm is divided by
     ``1 - loss_to_follow_up`` and rounded up (the protocol's "10% loss of patients").
     """
+    d, an = plan.design, plan.analysis
+    hazard_ratio = d.hazard_ratio if hazard_ratio is None else hazard_ratio
+    alpha = an.alpha if alpha is None else alpha
+    power = d.power if power is None else power
+    sided = an.sided if sided is None else sided
+    control_hazard = d.control_hazard if control_hazard is None else control_hazard
+    if accrual_time is None:
+        accrual_time = 0.0 if an.censor_months is not None else d.accrual_months
+    if follow_up_time is None:
+        follow_up_time = an.censor_months if an.censor_months is not None else d.horizon_months
+    dropout_hazard = 0.0 if dropout_hazard is None else dropout_hazard
+    loss_to_follow_up = d.loss_to_follow_up if loss_to_follow_up is None else loss_to_follow_up
     method = _method(method)
     ev = _events(hazard_ratio, alpha, power, allocation_ratio, sided, method)
     hr, r = float(hazard_ratio), float(allocation_ratio)
@@ -518,9 +542,8 @@ def sample_size(
     pc = _arm_event_probability(lam, eta, a, f)
     pt = _arm_event_probability(hr * lam, eta, a, f)
     n_unrounded = ev / pr
-    ev_r = _ceil(ev)
-    n_c, n_t = _arms(ev_r / pr, r)
-    n_c_l, n_t_l = _ceil(n_c / (1 - loss)), _ceil(n_t / (1 - loss))
+    ev_r = round_up(ev)
+    n_c, n_t, n_c_l, n_t_l = patients_for_events(ev, pr, r, loss)
     za, zb = ndtri(1 - alpha / sided), ndtri(power)
     if method == "schoenfeld":
         ev_formula = "(z_a + z_b)^2 (1+r)^2 / (r ln(HR)^2)"
@@ -560,18 +583,18 @@ def sample_size(
     )
 
 
-def protocol_sample_size(accrual_time: float = 0.0, follow_up_time: float | None = None, **overrides: Any) -> SampleSize:
-    """:func:`sample_size` with every design parameter taken from ``PROTOCOL.design``
-    (months); keyword ``overrides`` replace single arguments."""
-    d = PROTOCOL.design
-    kw: dict[str, Any] = dict(
-        hazard_ratio=d.hazard_ratio, alpha=d.alpha, power=d.power, allocation_ratio=d.allocation_ratio,
-        sided=d.sided, control_hazard=d.control_hazard_per_month, accrual_time=accrual_time,
-        follow_up_time=d.horizon_months if follow_up_time is None else follow_up_time,
-        loss_to_follow_up=d.loss_to_follow_up,
-    )
-    kw.update(overrides)
-    return sample_size(**kw)
+def patients_for_events(events: float, event_probability: float, allocation_ratio: float = 1.0,
+                        loss_to_follow_up: float = 0.0) -> tuple[int, int, int, int]:
+    """The rounded design of :func:`sample_size` for a number of events: events rounded up,
+    ``N = ceil(events) / Pr(event)``, each arm rounded up (``n_c = ceil(N / (1+r))``,
+    ``n_t = ceil(N r / (1+r))``), then each arm divided by ``1 - loss_to_follow_up`` and rounded
+    up. Returns ``(n_control, n_treatment, n_control_after_loss, n_treatment_after_loss)``."""
+    ev = _positive(events, "events")
+    pr = check_probability(event_probability, "event_probability", lo_open=True, hi_open=False, error=SampleSizeError)
+    r = _positive(allocation_ratio, "allocation_ratio")
+    loss = _check_loss(loss_to_follow_up)
+    n_c, n_t = _arms(round_up(ev) / pr, r)
+    return n_c, n_t, round_up(n_c / (1 - loss)), round_up(n_t / (1 - loss))
 
 
 # ---------------------------------------------------------------------------------------
@@ -627,8 +650,8 @@ def proportion_sample_size(
     s1 = math.sqrt(pc * (1 - pc) + pt * (1 - pt) / r)
     n_c = (za * s0 + zb * s1) ** 2 / (pt - pc) ** 2
     n_t = r * n_c
-    nc_r, nt_r = _ceil(n_c), _ceil(n_t)
-    nc_l, nt_l = _ceil(nc_r / (1 - loss)), _ceil(nt_r / (1 - loss))
+    nc_r, nt_r = round_up(n_c), round_up(n_t)
+    nc_l, nt_l = round_up(nc_r / (1 - loss)), round_up(nt_r / (1 - loss))
     steps = (
         Step("z for alpha", f"z_(1-alpha/{sided})", za),
         Step("z for power", "z_(1-beta)", zb),
@@ -650,26 +673,7 @@ def proportion_sample_size(
     )
 
 
-# ---------------------------------------------------------------------------------------
-# the protocol audit lives in trialnb.protocol_audit and the group-sequential sample size in
-# trialnb.monitoring.sample_size (both use the formulas above; the fixed design is the one-look case)
-
-_MOVED = {"protocol_audit": "protocol_audit", "RCT_EFFECT_SIZES": "protocol_audit",
-          "power_at_effect_sizes": "protocol_audit", "sequential_sample_size": "monitoring.sample_size",
-          "SequentialSampleSize": "monitoring.sample_size"}
-
-
-def __getattr__(name: str) -> Any:
-    """Names that moved to :mod:`trialnb.protocol_audit` and :mod:`trialnb.monitoring.sample_size`
-    stay importable from here."""
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(f"trialnb.{_MOVED[name]}"), name)
-    raise AttributeError(f"module 'trialnb.sample_size' has no attribute {name!r}")
-
-
-# ---------------------------------------------------------------- closed forms used by fastsim
+# ---------------------------------------------------------------- closed forms used by the simulations
 
 def schoenfeld_power(events: float, hazard_ratio: float, alpha: float = 0.05,
                      allocation_ratio: float = 1.0) -> float:
@@ -697,26 +701,27 @@ def split_events_power(events_a: float, events_b: float, hazard_ratio: float,
     return float(ndtr(drift - zc) + ndtr(-drift - zc))
 
 
-def expected_events(scenario: Any) -> tuple[float, float]:
-    """Expected deaths (arm A, arm B) in closed form for ``follow_up="fixed"``, exponential
-    survival without factor effects, delay or crossover (non-compliance allowed):
-    with death hazard lambda, loss hazard mu and horizon h, a patient's death is observed
-    with probability lambda/(lambda+mu) (1 - exp(-(lambda+mu) h)); arm A mixes lambda*HR
-    (operated) and lambda (not operated). Arms of n/2 patients each. ``scenario`` is a
-    :class:`trialnb.fastsim.Scenario`."""
-    sc = scenario
-    if (sc.follow_up != "fixed" or sc.target_events is not None or sc.effect_delay_months
-            or getattr(sc, "early_months", 0.0) or sc.crossover or not np.allclose(sc._strata_lp()[1], 0.0)):
-        raise ValueError(
-            "expected_events has a closed form only for follow_up='fixed', no target_events, "
-            "no effect delay, no crossover and no prognostic factor effects"
-        )
-    lam, mu, h = sc.baseline_hazard, sc.dropout_rate, sc.horizon_months
+def expected_events(design: DesignAssumptions, censor_months: float | None = None) -> tuple[float, float]:
+    """Expected deaths (arm A, arm B) observed within ``censor_months`` (default the design's
+    horizon) of randomization, every patient followed that long, in closed form: within a
+    factor stratum s (probability p_s, death hazard lambda_s = lambda0 exp(lp_s), loss hazard
+    mu) a death is observed with probability lambda/(lambda+mu) (1 - exp(-(lambda+mu) h));
+    arm B averages it over the strata, arm A mixes lambda_s HR (operated) and lambda_s (the
+    ``non_compliance`` fraction never operated). Arms of n/2 patients each. The design's effect
+    must act from randomization (no delay, early period or crossover)."""
+    d = design
+    if d.effect_delay_months or (d.early_months and d.early_hazard_ratio != 1.0) or d.crossover:
+        raise SampleSizeError("expected_events has a closed form only for an effect from randomization: no "
+                              "effect_delay_months, early period or crossover")
+    h = d.horizon_months if censor_months is None else _positive(censor_months, "censor_months")
+    ps, lp = d.strata_model()
+    lam = d.baseline_hazard * np.exp(lp)
+    mu = d.dropout_rate
 
-    def p_obs(rate: float) -> float:
+    def p_obs(rate: np.ndarray) -> float:
         tot = rate + mu
-        return rate / tot * (1 - math.exp(-tot * h))
+        return float(np.sum(ps * rate / tot * -np.expm1(-tot * h)))
 
-    half = sc.n_patients / 2
-    pa = (1 - sc.non_compliance) * p_obs(lam * sc.hazard_ratio) + sc.non_compliance * p_obs(lam)
+    half = d.n_patients / 2
+    pa = (1 - d.non_compliance) * p_obs(lam * d.hazard_ratio) + d.non_compliance * p_obs(lam)
     return half * pa, half * p_obs(lam)

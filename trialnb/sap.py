@@ -30,16 +30,17 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Mapping
 
-from . import __version__, evidence, interim, monitoring
+from . import __version__, evidence, monitoring
 from .analysis import REFERENCE_LEVELS
 from .eligibility import CRITERIA
-from .protocol import FACTORS, FINDINGS, PRIMARY_ANALYSIS, OS_ANALYSIS, PROTOCOL, Protocol
+from .plan import OS_ANALYSIS, TrialPlan, plan_from_protocol
+from .protocol import FACTORS, FINDINGS, PROTOCOL, Protocol
 from .protocol_audit import power_at_effect_sizes, protocol_audit
-from .randomization import PocockSimon
 from .report import fmt_n, fmt_num, fmt_pct, fmt_value
-from .sample_size import _ceil, event_probability, power, schoenfeld_events, z_value
+from .sample_size import event_probability, power, round_up, sample_size, schoenfeld_events, z_value
+from .simulation import simulate_sequential
 from .sap_document import DECIDE, FILLED, SAP, Amendment, Item, Numbers, Section
-from .survival_weighted import FH_MAXCOMBO
+from .survival import FH_MAXCOMBO
 
 __all__ = ["REFERENCES", "build_sap", "write_sap"]
 
@@ -76,11 +77,15 @@ REFERENCES: dict[str, str] = {
     "royston": "Royston P, Parmar MKB. Restricted mean survival time: an alternative to the hazard ratio. "
                "BMC Med Res Methodol 2013;13:152",
     "consort": "Schulz KF, Altman DG, Moher D. CONSORT 2010 statement. BMJ 2010;340:c332",
+    "metafor": "Viechtbauer W. Conducting meta-analyses in R with the metafor package. J Stat Softw 2010;36(3):1-48",
+    "higgins": "Higgins JPT, Thompson SG, Spiegelhalter DJ. A re-evaluation of random-effects meta-analysis. "
+               "J R Stat Soc A 2009;172:137-159",
+    "ohagan": "O'Hagan A, Stevens JW, Campbell MJ. Assurance in clinical trial design. Pharm Stat 2005;4:187-201",
 }
 
 
 _NOTEBOOKS: dict[str, str] = {"01": "01_rationale", "03": "03_randomization", "04": "04_analysis",
-                             "05": "05_interim_monitoring", "07": "07_estimands"}
+                             "05": "05_interim_monitoring", "07": "07_estimands", "08": "08_evidence"}
 _WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 _RECORD = "references/NCT04697043-protocol-record.txt"
 
@@ -96,13 +101,18 @@ def _add_months(iso: str, months: int) -> str:
     return date(y + m0 // 12, m0 % 12 + 1, d).isoformat()
 
 
-def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.PLAN,
-              generated: datetime | None = None) -> SAP:
+def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
+              generated: datetime | None = None, *, n_trials: int = 4000, seed: int = 20201120) -> SAP:
     """The SAP draft as a :class:`~trialnb.sap_document.SAP` (render with ``to_html`` /
-    ``to_markdown``). ``protocol`` and ``plan`` (the interim plan, :data:`trialnb.interim.PLAN`)
-    are inputs so that every design number follows them; ``generated`` fixes the time stamp."""
+    ``to_markdown``). ``protocol`` (what the protocol says: quotes, the audit) and ``plan``
+    (what is computed; default the plan built from ``protocol``, :func:`trialnb.plan.plan_from_protocol`,
+    which for the trial's protocol is :data:`trialnb.plan.PLAN`) are inputs so that every number follows them;
+    the plan's operating characteristics are simulated with ``n_trials`` trials from ``seed``
+    (:func:`trialnb.simulation.simulate_sequential`); ``generated`` fixes the time stamp."""
     N = Numbers()
+    plan = plan_from_protocol(protocol) if plan is None else plan
     d, st = protocol.design, protocol.stated
+    pd_, pa_, pm = plan.design, plan.analysis, plan.monitoring
     when = (generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
 
     def P(name: str) -> str:
@@ -120,104 +130,120 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
     NB = {k: N.label(f"nb{k}", f"notebook {k}", f"notebooks/{name}.ipynb") for k, name in _NOTEBOOKS.items()}
     record = N.label("record", _RECORD, "the protocol record kept in the repository")
 
-    # ---------------------------------------------------------------- core numbers
-    ss_kw = dict(hazard_ratio=d.hazard_ratio, alpha=d.alpha, power=d.power, allocation_ratio=d.allocation_ratio,
-                 sided=d.sided)
-    ev = schoenfeld_events(**ss_kw)
-    ev_r = _ceil(ev)
-    events = N.add("events", ev_r, fmt_n(ev_r), _src("ceil(trialnb.sample_size.schoenfeld_events", **ss_kw) + ")")
-    events_raw = N.add("events_unrounded", ev, fmt_num(ev, 2), _src("trialnb.sample_size.schoenfeld_events", **ss_kw))
+    # ---------------------------------------------------------------- core numbers (the plan's calculation)
+    ssz = sample_size(plan=plan)
+    ev, ev_r = ssz.events, ssz.events_rounded
+    src_ss = "trialnb.sample_size.sample_size(plan=plan)"
+    events = N.add("events", ev_r, fmt_n(ev_r), f"{src_ss}.events_rounded")
+    events_raw = N.add("events_unrounded", ev, fmt_num(ev, 2), f"{src_ss}.events")
     horizon = P("horizon_months")
     accrual = P("accrual_months")
     alpha = P("alpha")
     hr = P("hazard_ratio")
     loss = P("loss_to_follow_up")
     pow_ = P("power")
-    s1 = math.exp(-d.control_cumulative_hazard)
-    s2 = math.exp(-d.control_cumulative_hazard * d.hazard_ratio)
-    pr_kw = dict(hazard_ratio=d.hazard_ratio, control_hazard=d.control_hazard_per_month, accrual_time=0.0,
-                 follow_up_time=d.horizon_months, allocation_ratio=d.allocation_ratio)
-    pr = event_probability(**pr_kw)
-    pr_t = N.add("pr_event", pr, fmt_num(pr, 4), _src("trialnb.sample_size.event_probability", **pr_kw))
-    s1_t = N.add("s1", s1, fmt_num(s1, 4), f"exp(-{d.control_cumulative_hazard:g}) (protocol λt at two years)")
-    s2_t = N.add("s2", s2, fmt_num(s2, 4), f"exp(-{d.control_cumulative_hazard:g} × {d.hazard_ratio:g})")
+    s1 = pd_.control_survival
+    s2 = s1 ** pd_.hazard_ratio
+    pr = ssz.event_probability
+    pr_t = N.add("pr_event", pr, fmt_num(pr, 4), f"{src_ss}.event_probability")
+    s1_t = N.add("s1", s1, fmt_num(s1, 4), "plan.design.control_survival: exp(-λt) with the protocol's λt at two years")
+    s2_t = N.add("s2", s2, fmt_num(s2, 4), f"plan.design.control_survival ** {pd_.hazard_ratio:g}")
     n_exact = ev_r / pr
-    arm = _ceil(n_exact / 2)
-    arm_loss = _ceil(arm / (1 - d.loss_to_follow_up))
+    arm, arm_loss = ssz.n_control, ssz.n_control_after_loss
     n_exact_t = N.add("n_exact", n_exact, fmt_num(n_exact, 1), f"{ev_r} / {pr:.6f}: deaths (rounded up) / Pr(event)")
-    arm_t = N.add("n_arm", arm, fmt_n(arm), f"ceil({n_exact:.4f} / 2)")
-    arm_loss_t = N.add("n_arm_loss", arm_loss, fmt_n(arm_loss), f"ceil({arm} / (1 - {d.loss_to_follow_up:g}))")
-    total_loss_t = N.add("n_total_loss", 2 * arm_loss, fmt_n(2 * arm_loss), f"2 × {arm_loss}")
-    arm_own = _ceil(st.events / st.p_event / 2)
-    arm_loss_own = _ceil(arm_own / (1 - d.loss_to_follow_up))
+    arm_t = N.add("n_arm", arm, fmt_n(arm), f"{src_ss}.n_control")
+    arm_loss_t = N.add("n_arm_loss", arm_loss, fmt_n(arm_loss), f"{src_ss}.n_control_after_loss")
+    total_loss_t = N.add("n_total_loss", ssz.n_total_after_loss, fmt_n(ssz.n_total_after_loss),
+                         f"{src_ss}.n_total_after_loss")
+    arm_own = round_up(st.events / st.p_event / 2)
+    arm_loss_own = round_up(arm_own / (1 - d.loss_to_follow_up))
     arm_own_t = N.add("n_arm_own", arm_own, fmt_n(arm_own), f"ceil({st.events} / {st.p_event:g} / 2): the protocol's own rounded values")
     arm_loss_own_t = N.add("n_arm_loss_own", arm_loss_own, fmt_n(arm_loss_own), f"ceil({arm_own} / (1 - {d.loss_to_follow_up:g}))")
     total_loss_own_t = N.add("n_total_loss_own", 2 * arm_loss_own, fmt_n(2 * arm_loss_own), f"2 × {arm_loss_own}")
-    alpha_one = d.alpha / d.sided
-    alpha_one_t = N.add("alpha_one", alpha_one, fmt_num(alpha_one, 3), "protocol alpha / sides")
-    ci_level = 1 - d.alpha
-    ci_t = N.add("ci_level", ci_level, fmt_pct(ci_level, 0), "1 - protocol alpha (two-sided)")
+    ci_level = 1 - pa_.alpha if pa_.sided == 2 else 1 - 2 * pa_.alpha
+    ci_t = N.add("ci_level", ci_level, fmt_pct(ci_level, 0), "1 - plan.analysis.alpha (two-sided)")
     one_t = N.add("null_hr", 1.0, "1", "hazard ratio under no difference")
-    n_planned = 2 * st.n_per_arm_after_loss
-    n_planned_t = N.add("n_planned", n_planned, fmt_n(n_planned), f"2 × {st.n_per_arm_after_loss}: the protocol's “{st.n_per_arm_after_loss} /group”")
-    rate = n_planned / d.accrual_months
-    rate_t = N.add("accrual_rate", rate, fmt_num(rate, 1), f"{n_planned} patients / {d.accrual_months:g} months")
-    end_month = d.accrual_months + d.horizon_months
-    end_t = N.add("study_months", end_month, f"{end_month:g} months", f"{d.accrual_months:g} months of accrual + {d.horizon_months:g} of follow-up")
+    n_planned = pd_.n_patients
+    n_planned_t = N.add("n_planned", n_planned, fmt_n(n_planned), f"plan.design.n_patients: the protocol's “{st.n_per_arm_after_loss} /group” × 2")
+    rate = n_planned / pd_.accrual_months
+    rate_t = N.add("accrual_rate", rate, fmt_num(rate, 1), f"{n_planned} patients / {pd_.accrual_months:g} months")
+    end_month = pd_.accrual_months + pd_.horizon_months
+    end_t = N.add("study_months", end_month, f"{end_month:g} months", f"{pd_.accrual_months:g} months of accrual + {pd_.horizon_months:g} of follow-up")
 
-    # ---------------------------------------------------------------- interim plan
-    rates = tuple(plan["information_rates"])
-    des = interim.proposed_design(rates, plan["type_of_design"])
-    des_eff = interim.proposed_design(rates, plan["type_of_design"], futility=False)
-    max_ev = interim.planned_max_events(des_eff, plan["hazard_ratio"])
-    seq = monitoring.sequential_sample_size(des_eff, plan["hazard_ratio"])
-    dkw = dict(information_rates=rates, type_of_design=plan["type_of_design"], alpha=plan["alpha"])
-    max_ev_t = N.add("max_events", max_ev, fmt_n(max_ev),
-                     _src("trialnb.interim.planned_max_events(trialnb.interim.proposed_design", **dkw) + "))")
-    infl_t = N.add("inflation", des_eff.inflation_factor, fmt_num(des_eff.inflation_factor, 4),
-                   _src("trialnb.monitoring.design", k=len(rates), **dkw) + ".inflation_factor")
-    looks_t = N.add("looks", len(rates), fmt_n(len(rates)), "len(trialnb.interim.PLAN['information_rates'])")
+    # ---------------------------------------------------------------- interim plan (plan.monitoring)
+    rates = pm.information_rates
+    des = monitoring.plan_design(plan)
+    max_ev = monitoring.plan_max_events(plan)
+    max_ev_t = N.add("max_events", max_ev, fmt_n(max_ev), "trialnb.monitoring.plan_max_events(plan)")
+    infl_t = N.add("inflation", des.inflation_factor, fmt_num(des.inflation_factor, 4),
+                   "trialnb.monitoring.plan_design(plan).inflation_factor")
+    looks_t = N.add("looks", len(rates), fmt_n(len(rates)), "len(plan.monitoring.information_rates)")
     look_rows = []
     for j, t in enumerate(rates):
-        e_j = _ceil(t * max_ev)
+        e_j = round_up(t * max_ev)
         k = j + 1
         crit = float(des.critical_values[j])
         cells = (N.add(f"look{k}", k, fmt_n(k), "look number"),
                  N.add(f"look{k}.events", e_j, fmt_n(e_j), f"ceil({t:g} × {max_ev})"),
-                 N.add(f"look{k}.rate", t, fmt_num(t, 2), "trialnb.interim.PLAN['information_rates']"),
-                 N.add(f"look{k}.z", crit, fmt_num(crit, 3), f"trialnb.interim.proposed_design().critical_values[{j}]"),
+                 N.add(f"look{k}.rate", t, fmt_num(t, 2), "plan.monitoring.information_rates"),
+                 N.add(f"look{k}.z", crit, fmt_num(crit, 3), f"trialnb.monitoring.plan_design(plan).critical_values[{j}]"),
                  N.add(f"look{k}.p", float(des.stage_levels[j]), fmt_num(float(des.stage_levels[j]), 4),
-                       f"trialnb.interim.proposed_design().stage_levels[{j}]"),
+                       f"trialnb.monitoring.plan_design(plan).stage_levels[{j}] (each side)"),
                  N.add(f"look{k}.alpha", float(des.alpha_spent[j]), fmt_num(float(des.alpha_spent[j]), 4),
-                       f"trialnb.interim.proposed_design().alpha_spent[{j}]"),
-                 N.add(f"look{k}.hr", float(seq.critical_hr[j]), fmt_num(float(seq.critical_hr[j]), 3),
-                       f"trialnb.monitoring.sequential_sample_size(design, {plan['hazard_ratio']!r}).critical_hr[{j}]"),
-                 (N.add(f"look{k}.futility", float(des.futility_bounds[j]), fmt_num(float(des.futility_bounds[j]), 2),
-                        f"trialnb.interim.PLAN['futility_z'] (non-binding)")
-                  if des.futility_bounds is not None and j < len(rates) - 1 else "—"))
+                       f"trialnb.monitoring.plan_design(plan).alpha_spent[{j}] (both sides)"),
+                 N.add(f"look{k}.hr", float(monitoring.bound_hazard_ratio(crit, e_j)),
+                       fmt_num(float(monitoring.bound_hazard_ratio(crit, e_j)), 3),
+                       f"trialnb.monitoring.bound_hazard_ratio({crit:.4f}, {e_j})"),
+                 (N.add(f"look{k}.futility", pm.futility_z, fmt_num(pm.futility_z, 2),
+                        "plan.monitoring.futility_z (non-binding)")
+                  if pm.futility_z is not None and j < len(rates) - 1 else "—"))
         look_rows.append(cells)
     first_events = look_rows[0][1]
     final_z = look_rows[-1][3]
     final_p = look_rows[-1][4]
-    fixed_z = z_value(d.alpha, d.sided)
-    fixed_z_t = N.add("fixed_z", fixed_z, fmt_num(fixed_z, 3), _src("trialnb.sample_size.z_value", alpha=d.alpha,
-                                                                     sided=d.sided))
-    harm_t = N.add("harm_z", plan["harm_z"], fmt_num(plan["harm_z"], 3), "trialnb.interim.PLAN['harm_z']")
+    fixed_z = z_value(pa_.alpha, pa_.sided)
+    fixed_z_t = N.add("fixed_z", fixed_z, fmt_num(fixed_z, 3), _src("trialnb.sample_size.z_value", alpha=pa_.alpha,
+                                                                     sided=pa_.sided))
+    harm_z = pm.harm_z if pm.harm_z is not None else math.nan
+    harm_t = N.add("harm_z", harm_z, fmt_num(harm_z, 3), "plan.monitoring.harm_z")
     from scipy.stats import norm
-    harm_p_t = N.add("harm_p", float(norm.cdf(plan["harm_z"])), fmt_num(float(norm.cdf(plan["harm_z"])), 3),
+    harm_p_t = N.add("harm_p", float(norm.cdf(harm_z)), fmt_num(float(norm.cdf(harm_z)), 3),
                      "Φ(harm_z): one-sided p that surgery is worse")
-    fut_t = N.add("futility_z", plan["futility_z"], fmt_num(plan["futility_z"], 0), "trialnb.interim.PLAN['futility_z']")
-    periop = plan["perioperative_months"]
+    fut = pm.futility_z if pm.futility_z is not None else math.nan
+    fut_t = N.add("futility_z", fut, fmt_num(fut, 0), "plan.monitoring.futility_z")
+    periop = pm.perioperative_months
     periop_t = N.add("periop", periop, f"{periop:g} month (30 days)" if periop == 1 else f"{periop:g} months",
-                     "trialnb.interim.PLAN['perioperative_months']")
-    plan_alpha_t = N.add("plan_alpha", plan["alpha"], fmt_num(plan["alpha"], 3), "trialnb.interim.PLAN['alpha']")
-    eh1 = N.add("expected_events_h1", seq.expected_events_h1, fmt_num(seq.expected_events_h1, 1),
-                "trialnb.monitoring.sequential_sample_size(design, HR).expected_events_h1")
-    eh0 = N.add("expected_events_h0", seq.expected_events_h0, fmt_num(seq.expected_events_h0, 1),
-                "trialnb.monitoring.sequential_sample_size(design, HR).expected_events_h0")
+                     "plan.monitoring.perioperative_months")
+    review_t = N.add("review_every", pm.safety_review_every_months, f"{pm.safety_review_every_months:g} months",
+                     "plan.monitoring.safety_review_every_months")
+    plan_alpha_t = N.add("plan_alpha", pa_.alpha, fmt_num(pa_.alpha, 3), "plan.analysis.alpha")
+    stat_t = N.label("statistic", pa_.statistic_label(), "plan.analysis.statistic_label()")
+    censor_t = N.label("censor", "all follow-up" if pa_.censor_months is None else f"{pa_.censor_months:g} months",
+                       "plan.analysis.censor_months")
+    side_t = N.label("sided", "two-sided" if pa_.sided == 2 else "one-sided (benefit)", "plan.analysis.sided")
+    # the plan as written, simulated: the plan's statistic at every look, the calendar-driven final
+    oc_h1 = simulate_sequential(plan, n_trials, seed=seed)
+    oc_h0 = simulate_sequential(plan, n_trials, seed=seed + 1, truth={"hazard_ratio": 1.0})
+    oc_src = f"trialnb.simulation.simulate_sequential(plan, {n_trials}, seed={{s}}{{t}})"
+    oc = {}
+    for tag, r, sd, tr in (("h1", oc_h1, seed, ""), ("h0", oc_h0, seed + 1, ", truth={'hazard_ratio': 1.0}")):
+        src = oc_src.format(s=sd, t=tr)
+        oc[tag] = SimpleNamespace(
+            power=N.add(f"oc.{tag}.power", r.power, fmt_pct(r.power, 1), f"{src}.power"),
+            power_se=N.add(f"oc.{tag}.power_se", r.power_se, fmt_pct(r.power_se, 1), f"{src}.power_se"),
+            harm=N.add(f"oc.{tag}.harm", r.harm_rejection, fmt_pct(r.harm_rejection, 1), f"{src}.harm_rejection"),
+            stop1=N.add(f"oc.{tag}.stop1", float(r.rejection_by_stage[0]), fmt_pct(float(r.rejection_by_stage[0]), 1),
+                        f"{src}.rejection_by_stage[0]"),
+            fut1=N.add(f"oc.{tag}.fut1", float(r.futility_by_stage[0]), fmt_pct(float(r.futility_by_stage[0]), 1),
+                       f"{src}.futility_by_stage[0]"),
+            deaths=N.add(f"oc.{tag}.deaths", r.expected_events, fmt_num(r.expected_events, 1), f"{src}.expected_events"),
+            months=N.add(f"oc.{tag}.months", r.expected_months, fmt_num(r.expected_months, 1), f"{src}.expected_months"),
+            look1=N.add(f"oc.{tag}.look1", float(r.analysis_months[0]), fmt_num(float(r.analysis_months[0]), 1),
+                        f"{src}.analysis_months[0]"))
+    oc_n = N.add("oc.n", n_trials, fmt_n(n_trials), "n_trials of build_sap")
 
     # ---------------------------------------------------------------- evidence
-    pw = power_at_effect_sizes(ev_r, alpha=d.alpha, sided=d.sided, target_power=d.power)
+    pw = power_at_effect_sizes(ev_r, alpha=pa_.alpha, sided=pa_.sided, target_power=pd_.power)
     ev_rows = []
     for r in pw.to_dict("records"):
         key = r["study"]
@@ -242,16 +268,16 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
     meta_pow_t = N.add("meta_power", meta_pow, fmt_pct(meta_pow, 0),
                        _src("trialnb.sample_size.power", events=ev_r, hazard_ratio=meta.hazard_ratio, alpha=d.alpha,
                             sided=d.sided))
-    meta_need = _ceil(schoenfeld_events(meta.hazard_ratio, d.alpha, d.power, 1.0, d.sided))
+    meta_need = round_up(schoenfeld_events(meta.hazard_ratio, pa_.alpha, pd_.power, 1.0, pa_.sided))
     meta_need_t = N.add("meta_events", meta_need, fmt_n(meta_need),
                         _src("ceil(trialnb.sample_size.schoenfeld_events", hazard_ratio=meta.hazard_ratio,
                              alpha=d.alpha, power=d.power, sided=d.sided) + ")")
-    meta_pts = _ceil(meta_need / event_probability(meta.hazard_ratio, d.control_hazard_per_month, 0.0,
-                                                   d.horizon_months, 1.0))
+    meta_pts = round_up(meta_need / event_probability(meta.hazard_ratio, pd_.control_hazard, 0.0,
+                                                       pd_.horizon_months, 1.0))
     meta_pts_t = N.add("meta_patients", meta_pts, fmt_n(meta_pts),
                        f"ceil({meta_need} / " + _src("trialnb.sample_size.event_probability",
                                                      hazard_ratio=meta.hazard_ratio,
-                                                     control_hazard=d.control_hazard_per_month, accrual_time=0.0,
+                                                     control_hazard=round(pd_.control_hazard, 6), accrual_time=0.0,
                                                      follow_up_time=d.horizon_months) + ")")
     khan = evidence.REGISTRY_FIGURE
     att = {a.trial: N.add(f"attrition.{a.trial.lower()}", a.not_randomized, fmt_pct(a.not_randomized, 0),
@@ -262,8 +288,7 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
                              for name, tok in att.items())
 
     # ---------------------------------------------------------------- randomization
-    ps = PocockSimon()
-    ps_p = N.add("ps_p", ps.p, fmt_num(ps.p, 1), "trialnb.randomization.PocockSimon().p (default)")
+    ps_p = N.add("ps_p", pd_.minimization_p, fmt_num(pd_.minimization_p, 1), "plan.design.minimization_p")
     n_strata = N.add("n_strata", protocol.n_strata, fmt_n(protocol.n_strata), "trialnb.protocol.PROTOCOL.n_strata")
     n_factors = N.add("n_factors", len(protocol.factors), _WORDS.get(len(protocol.factors), fmt_n(len(protocol.factors))),
                       "len(PROTOCOL.factors)")
@@ -271,7 +296,7 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
     n_secondary = N.add("n_secondary", n_sec, _WORDS.get(n_sec, fmt_n(n_sec)),
                         "number of secondary endpoints in PROTOCOL.endpoints")
 
-    fh = {w: N.add(f"fh{int(w[0])}{int(w[1])}", w, f"FH({w[0]:g},{w[1]:g})", "trialnb.survival_weighted.FH_MAXCOMBO")
+    fh = {w: N.add(f"fh{int(w[0])}{int(w[1])}", w, f"FH({w[0]:g},{w[1]:g})", "trialnb.survival.FH_MAXCOMBO")
           for w in FH_MAXCOMBO}
 
     # ================================================================ section 1
@@ -349,6 +374,8 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
         ),
     )
 
+    s2_items += (_evidence_item(N, protocol, plan, cite, NB["08"]),)
+
     # ================================================================ section 3
     arm_a, arm_b = protocol.arms
     from .review import AUDIT_SOURCES
@@ -407,41 +434,54 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
             table=(("Quantity", "Protocol", "Recomputed from its own values", "Exact chain", "Verdict"),
                    tuple(audit_rows))),
         Item("Framework", ("12",), FILLED, paragraphs=(
-            f"Superiority: arm A against arm B, two-sided at {alpha} (equivalently one-sided {alpha_one_t} for a "
-            f"benefit of arm A, hazard ratio below {one_t}); the interim monitoring plan works on the one-sided "
-            "scale.",)),
+            f"Superiority, two-sided at {alpha}, as the protocol's z at half of alpha: the trial can conclude that the "
+            f"offer of surgery lowers the hazard of death (hazard ratio below {one_t}) or that it raises it. Two-sided "
+            "is not the same as one-sided at half the level: it also rejects for harm. The interim monitoring is "
+            "therefore two-sided too (next heading): the efficacy boundary for benefit and its mirror image, a formal "
+            "harm boundary, with a harm guideline inside it for the DMC.",)),
         Item("Interim analyses and stopping guidance", ("13a", "13b", "13c"), DECIDE, paragraphs=(
             f"The protocol's section reads, in full, {Q('interim', _DA, 'Interim analysis ;')} The plan proposed by "
-            f"the companion ({NB['05']}, trialnb.interim.PLAN): {looks_t} analyses, the interim at "
-            f"{look_rows[0][2]} of the maximum {max_ev_t} deaths; Lan-DeMets O'Brien-Fleming alpha spending "
-            f"({cite['lan_demets']}) at one-sided {plan_alpha_t}, so the final test is at nominal one-sided "
-            f"{final_p} (z {final_z}) instead of the fixed design's z {fixed_z_t}; a non-binding futility guideline "
-            f"(benefit z at or below {fut_t}, the observed hazard ratio at or above {one_t}); and a harm guideline "
-            f"for surgery: the DMC reviews stopping when the benefit z is at or below {harm_t} (one-sided p "
-            f"{harm_p_t} that surgery is worse), and is told at each look of every death within {periop_t} of "
-            "surgery.",
-            "If a look does not fall exactly at its planned number of deaths, its boundary is recalculated from the "
-            "deaths observed (alpha spending on the observed information fraction; trialnb.monitoring.analyse with "
-            f"max_information). Expected deaths with the efficacy boundary alone: {eh1} if the hazard ratio is {hr}, "
-            f"{eh0} if there is no effect; following the futility guideline lowers both, and costs a little power "
-            f"({NB['05']} simulates how much)."),
-            table=(("Look", "Deaths", "Information fraction", "Efficacy bound (benefit z)", "Nominal one-sided p",
-                    "Cumulative alpha", "Hazard ratio at the bound", "Futility (benefit z)"), tuple(look_rows)),
+            f"the companion ({NB['05']}; trialnb.plan.PLAN.monitoring): {looks_t} analyses of the primary analysis "
+            f"itself ({stat_t}, deaths within {censor_t}), the interim when {look_rows[0][1]} deaths "
+            f"within {horizon} have occurred, {look_rows[0][2]} of the planned maximum {max_ev_t}; Lan-DeMets "
+            f"O'Brien-Fleming alpha spending ({cite['lan_demets']}) at two-sided {plan_alpha_t} with symmetric "
+            f"boundaries, so the final test is at nominal {final_p} on each side (z {final_z}) instead of the fixed "
+            f"design's z {fixed_z_t}; a non-binding futility guideline (benefit z at or below {fut_t}, the observed "
+            f"hazard ratio at or above {one_t}); and a harm guideline for surgery: the DMC reviews stopping when the "
+            f"benefit z is at or below {harm_t} (one-sided p {harm_p_t} that surgery is worse). Safety comes before "
+            f"the efficacy look: every {review_t} from the first randomization the DMC reviews the operations and the "
+            f"deaths within {periop_t} of surgery in both arms.",
+            "Information is counted in deaths within the primary endpoint's horizon, the deaths the primary analysis "
+            "uses. The boundary of a look is recalculated from the deaths it actually has (alpha spending on the "
+            "observed information fraction, the alpha spent at the interim kept at the final look; "
+            "trialnb.monitoring.analyse with max_information, equal to rpact). A data cut keeps only what was known at "
+            "its date (trialnb.analysis.cut_at).",
+            f"The plan as written, simulated ({oc_n} trials each; trialnb.simulation.simulate_sequential): if the "
+            f"hazard ratio is {hr}, power {oc['h1'].power} (Monte-Carlo SE {oc['h1'].power_se}), {oc['h1'].stop1} "
+            f"of trials stop for benefit at the interim, which comes at month {oc['h1'].look1} on average; expected "
+            f"deaths within {horizon} at the last analysis {oc['h1'].deaths}, expected duration {oc['h1'].months} "
+            f"months. With no effect: the trial rejects for benefit in {oc['h0'].power} and for harm in "
+            f"{oc['h0'].harm} of trials, the futility guideline stops {oc['h0'].fut1} at the interim, expected deaths "
+            f"{oc['h0'].deaths} and duration {oc['h0'].months} months."),
+            table=(("Look", "Deaths within the horizon", "Information fraction", "Efficacy bound (benefit z)",
+                    "Nominal p (each side)", "Cumulative alpha (both sides)", "Hazard ratio at the bound",
+                    "Futility (benefit z)"), tuple(look_rows)),
             decision="The interim plan the protocol leaves blank: number and timing of looks, the alpha-spending "
-                     "function, futility and harm guidance, who sits on the DMC, and whether the futility guideline "
-                     "binds.",
-            recommendation="The plan above: one interim look at half of the deaths, Lan-DeMets O'Brien-Fleming "
-                           "efficacy bound, non-binding futility, a harm guideline with perioperative deaths reported, "
-                           "an independent DMC."),
+                     "function, futility and harm guidance, the safety reviews, who sits on the DMC, and whether the "
+                     "futility guideline binds.",
+            recommendation="The plan above: one interim look at half of the deaths within two years, Lan-DeMets "
+                           "O'Brien-Fleming two-sided boundaries, non-binding futility, a harm guideline, scheduled "
+                           "perioperative safety reviews in both arms, an independent DMC."),
         Item("Timing of final analysis", ("14",), DECIDE, paragraphs=(
             f"The protocol plans {accrual} of accrual and {horizon} of follow-up: the last patient completes "
             f"follow-up {end_t} after the first randomization.",),
             decision=f"Whether the final analysis is calendar-driven (when every patient has been followed for "
-                     f"{horizon}) or event-driven (at {max_ev_t} deaths).",
-            recommendation=f"Calendar-driven: when every patient has been followed for {horizon} after "
-                           "randomization, has died or has been lost, because the primary analysis censors at "
-                           f"{horizon} and no further deaths count for it; the final boundary recalculated from the "
-                           f"deaths observed then (information fraction deaths / {max_ev_t})."),
+                     f"{horizon}) or event-driven (at {max_ev_t} deaths within {horizon}).",
+            recommendation=f"Calendar-driven (the plan's final_analysis): when every patient has been followed for "
+                           f"{horizon} after randomization, has died or has been lost, because the primary analysis "
+                           f"censors at {horizon}: no later death counts for it, and the endpoint of every patient is "
+                           f"then known. Its boundary is recalculated from the deaths observed then (information "
+                           f"fraction deaths / {max_ev_t}; the simulated numbers above include this)."),
         Item("Timing of outcome assessments", ("15",), DECIDE, paragraphs=(
             "The protocol names no visit schedule or assessment window for vital status, quality of life or local "
             "therapies.",),
@@ -456,7 +496,8 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
     s4_items = (
         Item("Level of significance", ("16",), FILLED, paragraphs=(
             f"Two-sided {alpha} ({Q('alpha', f'{_SS} > Step 1', 'α=0.05 zα/2= 1.96')}). With the interim plan, the "
-            f"final analysis rejects when the benefit z reaches {final_z} (nominal one-sided {final_p}).",)),
+            f"final analysis rejects when the benefit z reaches {final_z} or falls to minus that value (nominal "
+            f"{final_p} on each side; the boundary recalculated from the deaths observed).",)),
         Item("Multiplicity", ("17",), DECIDE, paragraphs=(
             f"The protocol lists {n_secondary} secondary endpoints and asks for no adjustment; it names one primary "
             "analysis.",),
@@ -481,7 +522,7 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
             "randomized at diagnosis, like arm A here, may progress, die or decline before surgery and stay in "
             "arm A unoperated.",),
             decision="The definition of adherence and of protocol deviations, and which deviations are reported.",
-            recommendation=f"Report by arm: surgery of the primary performed (arm A) with the reason when not "
+            recommendation="Report by arm: surgery of the primary performed (arm A) with the reason when not "
                            "(progression, refusal, death before surgery, unfit), time from randomization to "
                            "surgery (median and interquartile range), margin status; surgery in arm B with its "
                            "indication (local progression or other). Deviations: ineligible patients randomized "
@@ -529,13 +570,12 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
     )
 
     # ================================================================ section 6
-    pa = PRIMARY_ANALYSIS
-    plan_rows = tuple((N.label(f"pa.{i}.item", it.name, "trialnb.protocol.PRIMARY_ANALYSIS"),
-                       N.label(f"pa.{i}.value", it.value, "trialnb.protocol.PRIMARY_ANALYSIS"),
+    plan_rows = tuple((N.label(f"pa.{i}.item", it.name, "trialnb.plan.PLAN.analysis.items"),
+                       N.label(f"pa.{i}.value", it.value, "trialnb.plan.PLAN.analysis.items"),
                        (Q(f"pa_{i}", it.source.section, it.source.quote) if it.source and it.source.quote
                         else "protocol silent"),
-                       N.label(f"pa.{i}.decision", it.decision or "—", "trialnb.protocol.PRIMARY_ANALYSIS"))
-                      for i, it in enumerate(pa.items))
+                       N.label(f"pa.{i}.decision", it.decision or "—", "trialnb.plan.PLAN.analysis.items"))
+                      for i, it in enumerate(pa_.items))
     refs = "; ".join(["arm B" if REFERENCE_LEVELS["arm"] == "B" else f"arm {REFERENCE_LEVELS['arm']}"]
                      + [f"{f.label}: {f.level_labels[REFERENCE_LEVELS[f.name]]}" for f in FACTORS])
     sens = (f"Difference in two-year survival, S_A − S_B at {horizon} (Kaplan-Meier, Greenwood standard error), and "
@@ -548,7 +588,7 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
             "The log-rank test stratified by the minimization factors, and a re-randomization test that repeats the "
             f"trial's own minimization ({cite['kahan']}).",
             f"Overall survival: the primary model on all follow-up to the data cut-off "
-            f"(trialnb.protocol.OS_ANALYSIS, {OS_ANALYSIS.kind})." )
+            f"(trialnb.plan.OS_ANALYSIS, {OS_ANALYSIS.kind}; trialnb.analysis.overall_survival)." )
     s6_items = (
         Item("Outcome definitions", ("26a", "26b", "26d"), FILLED, paragraphs=(
             f"Primary: {Q('primary', _OUT, 'The primary endpoint is the two-year survival. This is defined as the percentage of patients who survive two years after randomization.')} "
@@ -565,12 +605,12 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
                            f"at random); counts per patient within {horizon} of randomization, compared by arm."),
         Item("Primary analysis", ("27a", "27b"), FILLED, paragraphs=(
             f"{Q('cox', _DA, 'The primary endpoint will be analyzed in a Cox regression model, with the minimization factors as covariables.')} "
-            f"Cox proportional-hazards model ({cite['cox']}) of the time to death censored at {horizon}, with arm "
-            f"and the {n_factors} minimization factors as covariates, Efron ties ({cite['efron']}), intention-to-treat "
-            f"population; Wald test of the arm coefficient at two-sided {alpha}. Reference levels: {refs}. The "
+            f"The plan's statistic: {stat_t} ({cite['cox']}; {cite['efron']}), of the time to death censored at "
+            f"{censor_t}, intention-to-treat population, at {side_t} {plan_alpha_t}. Reference levels: {refs}. The "
             f"effect is the hazard ratio of arm A against arm B with its {ci_t} interval and p-value, beside the "
-            "Kaplan-Meier two-year survival of each arm and their difference. The model is defined once "
-            "(trialnb.protocol.PRIMARY_ANALYSIS) and cross-checked against R survival::coxph (trialnb audit).",),
+            "Kaplan-Meier two-year survival of each arm and their difference. The model is defined once, in the "
+            "plan (trialnb.plan.PLAN.analysis; trialnb.analysis.primary), and cross-checked against R "
+            "survival::coxph (trialnb audit).",),
             table=(("Item", "Value", "Protocol text", "Decision where the protocol is silent"), plan_rows)),
         Item("Assumptions and alternatives", ("27c", "27d"), FILLED, paragraphs=(
             f"Proportional hazards are checked by the scaled Schoenfeld residual test ({cite['grambsch']}; "
@@ -602,9 +642,10 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
         Item("Harms", ("30",), DECIDE, paragraphs=(
             f"The protocol mentions {Q('safety', _DA, 'efficacy and safety observations')} without defining them.",),
             decision="Which adverse events are collected, how they are graded, and how they are reported.",
-            recommendation=f"Deaths within {periop_t} of surgery (both arms), surgical complications graded by a "
-                           "standard classification, and adverse events of systemic therapy; reported by arm and for "
-                           "operated patients, and sent to the DMC at each look (the harm guideline above)."),
+            recommendation=f"Deaths within {periop_t} of surgery in both arms (arm B patients operated for local "
+                           f"progression included), reviewed by the DMC every {review_t} and at each look (trialnb "
+                           "monitor reports both arms), surgical complications graded by a standard classification, "
+                           "and adverse events of systemic therapy; reported by arm and for operated patients."),
         Item("Statistical software", ("31",), FILLED, paragraphs=(
             f"Python {N.add('python', platform.python_version(), platform.python_version(), 'platform.python_version()')} "
             "with " + ", ".join(f"{pkg} {N.add(f'pkg.{pkg}', _version(pkg), _version(pkg), f'importlib.metadata.version({pkg!r})')}"
@@ -643,6 +684,76 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: Mapping[str, Any] = interim.P
                numbers=N.all(), generated=when, generator=f"trialnb {__version__} (trialnb sap)")
 
 
+def _evidence_item(N: Numbers, protocol: Protocol, plan: TrialPlan, cite: Mapping[str, str], nb: str) -> Item:
+    """The heading "What the trial can show, given the randomized evidence": the randomized
+    trials pooled (:func:`trialnb.evidence.pool_trials`), the probability of success of the
+    protocol's design under their predictive distribution and what a trial would need
+    (:mod:`trialnb.assurance`), the non-inferiority alternative and the non-operation bound."""
+    from . import assurance as A
+
+    d = protocol.design
+    m = evidence.pool_trials()
+    prior = A.predictive_prior(m)
+    ev_ = sample_size(plan=plan).events_rounded
+    fixed = A.assurance(events=ev_, prior=prior, alpha=plan.analysis.alpha, sided=plan.analysis.sided)
+    seq = A.assurance(events=monitoring.plan_max_events(plan), prior=prior, design=monitoring.plan_benefit_design(plan))
+    take = A.what_it_would_take(prior, power_target=d.power, alpha=d.alpha, sided=d.sided)
+    harm = A.rule_out_harm()
+    nonprog = evidence.figure("jcog1017_non_progression")
+    sub = {k: evidence.pool_trials(randomized_at=k) for k in (evidence.AT_DIAGNOSIS, evidence.AFTER_INDUCTION)}
+    src = "trialnb.evidence.pool_trials()"
+    k = N.add("evidence.k", m.k, _WORDS.get(m.k, fmt_n(m.k)), f"{src}.k")
+    hr = N.add("evidence.hr", m.hazard_ratio, fmt_num(m.hazard_ratio, 2), f"{src}.hazard_ratio (REML)")
+    ci = N.add("evidence.ci", (m.ci_lower, m.ci_upper), f"95% CI {fmt_num(m.ci_lower, 2)} to {fmt_num(m.ci_upper, 2)}",
+               f"{src}.ci_lower, .ci_upper")
+    pi = N.add("evidence.pi", (m.pi_lower, m.pi_upper), f"{fmt_num(m.pi_lower, 2)} to {fmt_num(m.pi_upper, 2)} (95%)",
+               f"{src}.pi_lower, .pi_upper (95% prediction interval)")
+    tau2 = N.add("evidence.tau2", m.tau2, fmt_num(m.tau2, 3), f"{src}.tau2")
+    at, after = (N.add(f"evidence.hr.{key.replace(' ', '_')}", r.hazard_ratio,
+                       f"{fmt_num(r.hazard_ratio, 2)} ({fmt_num(r.ci_lower, 2)} to {fmt_num(r.ci_upper, 2)})",
+                       f"trialnb.evidence.pool_trials(randomized_at={key!r})") for key, r in sub.items())
+    events = N.add("evidence.events", ev_, fmt_n(ev_), "ceil(trialnb.sample_size.schoenfeld_events(protocol design))")
+    pw = N.add("evidence.power", fixed.power_at_prior_mean, fmt_pct(fixed.power_at_prior_mean),
+               "trialnb.assurance.assurance(events, prior=predictive_prior(pool_trials())).power_at_prior_mean")
+    pos = N.add("evidence.pos", fixed.probability_of_success, fmt_pct(fixed.probability_of_success),
+                "trialnb.assurance.assurance(events, prior=predictive_prior(pool_trials())).probability_of_success")
+    pos_gs = N.add("evidence.pos_plan", seq.probability_of_success, fmt_pct(seq.probability_of_success),
+                   "trialnb.assurance.assurance(events=plan_max_events(plan), prior=..., design=plan_benefit_design(plan))")
+    ceiling = N.add("evidence.ceiling", prior.probability_benefit, fmt_pct(prior.probability_benefit),
+                    "trialnb.assurance.predictive_prior(pool_trials()).probability_benefit: P(true HR < 1)")
+    target = N.add("evidence.target", d.power, fmt_pct(d.power, 0), "protocol design power")
+    ev80 = N.add("evidence.events80", take.events_for_power, fmt_n(take.events_for_power),
+                 "trialnb.assurance.what_it_would_take(prior).events_for_power")
+    n80 = N.add("evidence.patients80", take.patients_for_power, fmt_n(take.patients_for_power),
+                "trialnb.assurance.what_it_would_take(prior).patients_for_power")
+    c80 = N.add("evidence.centres80", take.centres_for_power, fmt_n(take.centres_for_power),
+                "trialnb.assurance.what_it_would_take(prior).centres_for_power (236 patients in 36 months each)")
+    n_pl = N.add("evidence.n", harm.n_patients, fmt_n(harm.n_patients), "trialnb.assurance.rule_out_harm().n_patients")
+    margin = N.add("evidence.margin", harm.margin, fmt_num(harm.margin, 2), "trialnb.assurance.rule_out_harm().margin")
+    one_sided = N.add("evidence.alpha_one", harm.alpha, fmt_num(harm.alpha, 3), "rule_out_harm().alpha (one-sided)")
+    np_t = N.add("evidence.non_progression", nonprog.value, fmt_pct(nonprog.value),
+                 f"trialnb.evidence.figure('jcog1017_non_progression'): {nonprog.citation}")
+    jcog = N.label("evidence.jcog", "JCOG1017", "trialnb.evidence.study('jcog1017')")
+    bound = N.add("evidence.not_operated", 1 - nonprog.value, fmt_pct(1 - nonprog.value),
+                  "1 - trialnb.evidence.figure('jcog1017_non_progression').value")
+    return Item("What the trial can show, given the randomized evidence", (), FILLED, paragraphs=(
+        f"The {k} randomized trials of surgery of the primary tumour, pooled by random-effects meta-analysis (REML, "
+        f"equal to R metafor: {cite['metafor']}), give a hazard ratio of death of {hr} ({ci}) with between-trial "
+        f"variance {tau2}; the prediction interval for a new trial's hazard ratio is {pi} ({cite['higgins']}). The "
+        f"trials randomizing at diagnosis pool to {at}, those randomizing after induction therapy to {after} ({nb}).",
+        f"With the protocol's {events} deaths the power to show a benefit at the pooled hazard ratio is {pw}. "
+        f"Averaged over the predictive distribution of a new trial, the probability of success ({cite['ohagan']}) "
+        f"is {pos} for the fixed design and {pos_gs} with the proposed interim plan; no number of deaths lifts it "
+        f"above {ceiling}, the probability under that distribution that surgery helps at all. {target} power at "
+        f"the pooled hazard ratio would need {ev80} deaths, {n80} patients and {c80} centres randomizing at the "
+        "protocol's own rate.",
+        f"A question the planned {n_pl} patients can answer: whether surgery is much worse. If it has no effect, "
+        f"they exclude a hazard ratio of {margin} or more with {target} power (one-sided {one_sided}). In {jcog} "
+        f"{np_t} of patients had not progressed after three months of systemic therapy, so at least {bound} of a "
+        "randomize-at-diagnosis arm A may never reach surgery; the simulations of the companion assume a little "
+        "more.",))
+
+
 def _version(pkg: str) -> str:
     try:
         return metadata.version(pkg)
@@ -656,7 +767,7 @@ def _amendments(N: Numbers, protocol: Protocol, audit: Any, c: SimpleNamespace) 
     that the amendments print, so that an amendment prints the same number as the SAP body."""
     from .review import AUDIT_SOURCES, _is_finding
 
-    d, st = protocol.design, protocol.stated
+    d = protocol.design
     out: list[Amendment] = []
     proposed = {
         "S(t) = exp{0.5}, as printed": f"S(t) = exp{{−λt}} = exp{{−{N.add('lt', d.control_cumulative_hazard, f'{d.control_cumulative_hazard:g}', 'protocol λt at two years')}}} = {c.s1_t}",
@@ -686,11 +797,12 @@ def _amendments(N: Numbers, protocol: Protocol, audit: Any, c: SimpleNamespace) 
     out.append(Amendment(
         key="interim", title="Write the interim analysis section", origin="blank protocol section",
         section=_DA, protocol_text=N.quote("interim", _DA, "Interim analysis ;"),
-        proposed_text=f"One interim analysis at {c.first_events} deaths (half of {c.max_ev_t}), Lan-DeMets "
-                      f"O'Brien-Fleming alpha spending at one-sided {c.plan_alpha_t}, final analysis at nominal "
-                      f"one-sided {c.final_p}; non-binding futility guideline at benefit z {c.fut_t}; harm "
-                      f"guideline at benefit z {c.harm_t} with perioperative deaths reported; an independent DMC "
-                      "(details in the SAP section on interim analyses).",
+        proposed_text=f"One interim analysis of the primary analysis at {c.first_events} deaths within two years "
+                      f"(half of {c.max_ev_t}), Lan-DeMets O'Brien-Fleming alpha spending at two-sided "
+                      f"{c.plan_alpha_t}, final analysis calendar-driven at nominal {c.final_p} on each side; "
+                      f"non-binding futility guideline at benefit z {c.fut_t}; harm guideline at benefit z "
+                      f"{c.harm_t}; perioperative deaths in both arms reviewed on a fixed schedule; an independent "
+                      "DMC (details in the SAP section on interim analyses).",
         reason="A trial of surgery needs a plan for early benefit, early harm (perioperative deaths) and futility "
                "before anyone sees comparative data; repeated looks without a plan inflate the type-I error "
                f"({c.NB['05']} simulates how much)."))

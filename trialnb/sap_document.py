@@ -344,7 +344,8 @@ class SAP(Result):
         for s in self.sections:
             L += [f"## {s.number}. {s.title}", ""]
             for it in s.items:
-                L += [f"### {it.title} (guideline item {', '.join(it.covers)})", "", f"*Status: {it.status}.*", ""]
+                codes = f" (guideline item {', '.join(it.covers)})" if it.covers else ""
+                L += [f"### {it.title}{codes}", "", f"*Status: {it.status}.*", ""]
                 L += [self._md(p) + "\n" for p in it.paragraphs]
                 if it.bullets:
                     L += [f"- {self._md(b)}" for b in it.bullets] + [""]
@@ -384,8 +385,9 @@ class SAP(Result):
             for it in s.items:
                 cls = "filled" if it.status == FILLED else "decide"
                 P.append(f'<article id="{_slug(it.title)}" data-status="{cls}" data-covers="{" ".join(it.covers)}">'
-                         f'<h3>{html.escape(it.title)} <span class="code">(item {", ".join(it.covers)})</span>'
-                         f'<span class="status status-{cls}">{html.escape(it.status)}</span></h3>')
+                         f'<h3>{html.escape(it.title)} '
+                         + (f'<span class="code">(item {", ".join(it.covers)})</span>' if it.covers else "")
+                         + f'<span class="status status-{cls}">{html.escape(it.status)}</span></h3>')
                 P += [f"<p>{H(p)}</p>" for p in it.paragraphs]
                 if it.bullets:
                     P.append("<ul>" + "".join(f"<li>{H(b)}</li>" for b in it.bullets) + "</ul>")

@@ -1,8 +1,12 @@
 # Reference values for trialnb.monitoring from R rpact (3.3.4): group-sequential designs
 # (getDesignGroupSequential + getDesignCharacteristics), survival analyses
 # (getAnalysisResults on getDataset(overallEvents, overallLogRanks, overallAllocationRatios),
-# with maxInformation / informationEpsilon), conditional power, and the survival sample size
-# of a design (getSampleSizeSurvival(design, ...), for trialnb.sample_size.sequential_sample_size).
+# with maxInformation / informationEpsilon), conditional power (also at looks off the planned
+# information, on the design recalculated with maxInformation), the survival sample size of a
+# design (getSampleSizeSurvival(design, ...), for trialnb.sample_size.sequential_sample_size),
+# and the power of a design held at a number of events (getPowerSurvival(design, hazardRatio =
+# c(1, HR), ...): crossing probabilities, bounds on the hazard-ratio scale and analysis times
+# under H0 and H1, for trialnb.monitoring.boundary_table and trialnb.monitoring.analysis_times).
 #
 #   Rscript tests/reference/rpact_monitoring.R [OUTPUT.json]
 #
@@ -147,7 +151,53 @@ analyses <- list(
        informationEpsilon = 5, rp_tolerance_1e6 = TRUE),
   list(id = "maxinfo_asP_k4_offplan", design = list(kMax = 4, typeOfDesign = "asP"),
        events = c(22, 47, 70), logRanks = c(-0.9, -1.6, -2.0), directionUpper = FALSE, maxInformation = 100,
-       nPlanned = c(30), thetaH1 = 0.7)
+       nPlanned = c(30), thetaH1 = 0.7),
+  # conditional power at looks off the planned information, on the design recalculated with
+  # maxInformation (rpact: the observed information rates, then 1). The first six are issue 20's
+  # look: the synthetic data/trial_protocol.csv of that round (since regenerated) cut at month 28.5 (29 deaths, log-rank z -3.108...) as look 1
+  # of 66 planned deaths, one- and two-sided.
+  list(id = "cp_maxinfo_k2_month28p5_hr1", design = list(kMax = 2, typeOfDesign = "asOF", informationRates = c(0.5, 1),
+       futilityBounds = 0), events = c(29), logRanks = c(-3.10824090568076), directionUpper = FALSE,
+       maxInformation = 66, nPlanned = c(37), thetaH1 = 1),
+  list(id = "cp_maxinfo_k2_month28p5_hr05", design = list(kMax = 2, typeOfDesign = "asOF", informationRates = c(0.5, 1),
+       futilityBounds = 0), events = c(29), logRanks = c(-3.10824090568076), directionUpper = FALSE,
+       maxInformation = 66, nPlanned = c(37), thetaH1 = 0.5),
+  list(id = "cp_maxinfo_k2_month28p5_observedHR", design = list(kMax = 2, typeOfDesign = "asOF",
+       informationRates = c(0.5, 1), futilityBounds = 0), events = c(29), logRanks = c(-3.10824090568076),
+       directionUpper = FALSE, maxInformation = 66, nPlanned = c(37)),
+  list(id = "cp_maxinfo_k2_sided2_month28p5_hr1", design = list(kMax = 2, typeOfDesign = "asOF", sided = 2, alpha = 0.05,
+       informationRates = c(0.5, 1)), events = c(29), logRanks = c(-3.10824090568076), directionUpper = FALSE,
+       maxInformation = 66, nPlanned = c(37), thetaH1 = 1),
+  list(id = "cp_maxinfo_k2_sided2_month28p5_hr05", design = list(kMax = 2, typeOfDesign = "asOF", sided = 2, alpha = 0.05,
+       informationRates = c(0.5, 1)), events = c(29), logRanks = c(-3.10824090568076), directionUpper = FALSE,
+       maxInformation = 66, nPlanned = c(37), thetaH1 = 0.5),
+  list(id = "cp_maxinfo_k2_sided2_month28p5_observedHR", design = list(kMax = 2, typeOfDesign = "asOF", sided = 2,
+       alpha = 0.05, informationRates = c(0.5, 1)), events = c(29), logRanks = c(-3.10824090568076),
+       directionUpper = FALSE, maxInformation = 66, nPlanned = c(37)),
+  list(id = "cp_maxinfo_k3_two_looks_hr1", design = list(kMax = 3, typeOfDesign = "asOF", informationRates = c(0.3, 0.7, 1)),
+       events = c(29, 72), logRanks = c(-1.2, -2.4), directionUpper = FALSE, maxInformation = 101, nPlanned = c(29),
+       thetaH1 = 1),
+  list(id = "cp_maxinfo_k3_two_looks_hr05", design = list(kMax = 3, typeOfDesign = "asOF", informationRates = c(0.3, 0.7, 1)),
+       events = c(29, 72), logRanks = c(-1.2, -2.4), directionUpper = FALSE, maxInformation = 101, nPlanned = c(29),
+       thetaH1 = 0.5),
+  list(id = "cp_maxinfo_k3_two_looks_observedHR", design = list(kMax = 3, typeOfDesign = "asOF",
+       informationRates = c(0.3, 0.7, 1)), events = c(29, 72), logRanks = c(-1.2, -2.4), directionUpper = FALSE,
+       maxInformation = 101, nPlanned = c(29)),
+  list(id = "cp_maxinfo_k3_sided2_two_looks_hr05", design = list(kMax = 3, typeOfDesign = "asOF", sided = 2, alpha = 0.05),
+       events = c(35, 61), logRanks = c(-1.1, -1.9), directionUpper = FALSE, maxInformation = 110, nPlanned = c(49),
+       thetaH1 = 0.5),
+  list(id = "cp_maxinfo_k4_sided2_three_looks_hr1", design = list(kMax = 4, typeOfDesign = "asP", sided = 2, alpha = 0.05),
+       events = c(22, 47, 70), logRanks = c(-0.9, -1.6, -2.0), directionUpper = FALSE, maxInformation = 100,
+       nPlanned = c(30), thetaH1 = 1),
+  list(id = "cp_maxinfo_k4_sided2_three_looks_observedHR", design = list(kMax = 4, typeOfDesign = "asP", sided = 2,
+       alpha = 0.05), events = c(22, 47, 70), logRanks = c(-0.9, -1.6, -2.0), directionUpper = FALSE,
+       maxInformation = 100, nPlanned = c(30)),
+  list(id = "cp_maxinfo_k3_one_look_upper_ratio2_hr15", design = list(kMax = 3, typeOfDesign = "asKD", gammaA = 2),
+       events = c(35), logRanks = c(1.4), directionUpper = TRUE, allocationRatios = c(2), allocationRatioPlanned = 2,
+       maxInformation = 120, nPlanned = c(85), thetaH1 = 1.5),
+  list(id = "cp_maxinfo_k3_one_look_upper_ratio2_observedHR", design = list(kMax = 3, typeOfDesign = "asKD", gammaA = 2),
+       events = c(35), logRanks = c(1.4), directionUpper = TRUE, allocationRatios = c(2), allocationRatioPlanned = 2,
+       maxInformation = 120, nPlanned = c(85))
 )
 
 analysis_out <- lapply(analyses, function(a) {
@@ -160,6 +210,8 @@ analysis_out <- lapply(analyses, function(a) {
   if (!is.null(a$thetaH1)) call$thetaH1 <- a$thetaH1
   if (!is.null(a$maxInformation)) call$maxInformation <- a$maxInformation
   if (!is.null(a$informationEpsilon)) call$informationEpsilon <- a$informationEpsilon
+  # conditional power's drift uses the planned allocation ratio (default 1): given equal to the data's
+  if (!is.null(a$allocationRatioPlanned)) call$allocationRatioPlanned <- a$allocationRatioPlanned
   r <- suppressMessages(suppressWarnings(do.call(getAnalysisResults, call)))
   used <- r$.design
   fin <- function(v) { v <- num(v); if (all(is.na(v))) NA_real_ else v[!is.na(v)][1] }
@@ -168,6 +220,7 @@ analysis_out <- lapply(analyses, function(a) {
     directionUpper = a$directionUpper,
     maxInformation = if (is.null(a$maxInformation)) NA_real_ else a$maxInformation,
     informationEpsilon = if (is.null(a$informationEpsilon)) NA_real_ else a$informationEpsilon,
+    allocationRatioPlanned = if (is.null(a$allocationRatioPlanned)) NA_real_ else a$allocationRatioPlanned,
     rp_tolerance_1e6 = isTRUE(a$rp_tolerance_1e6),
     usedInformationRates = need(num(used$informationRates), paste(a$id, "informationRates")),
     criticalValues = need(num(used$criticalValues), paste(a$id, "criticalValues")),
@@ -238,6 +291,65 @@ sample_size_out <- lapply(sample_sizes, function(c) {
   )
 })
 
+# ---- power of a design held at a number of events: getPowerSurvival(design, ...) --------
+# hazardRatio = c(1, HR): column 1 is H0, column 2 is H1 (crossing probabilities per stage,
+# analysis times and subjects by then, expected events)
+powers <- list(
+  list(id = "plan_asOF_k2_sided2", design = list(kMax = 2, typeOfDesign = "asOF", sided = 2, alpha = 0.05,
+       informationRates = c(0.5, 1)), hazardRatio = 0.5, lambda2 = 0.5 / 24, accrual = 36, maxSubjects = 236,
+       maxEvents = 66, dropoutRate = 0.05, dropoutTime = 24, ratio = 1),
+  list(id = "plan_asOF_k2_onesided", design = list(kMax = 2, typeOfDesign = "asOF", informationRates = c(0.5, 1)),
+       hazardRatio = 0.5, lambda2 = 0.5 / 24, accrual = 36, maxSubjects = 236, maxEvents = 66, dropoutRate = 0.05,
+       dropoutTime = 24, ratio = 1),
+  list(id = "asOF_k3_fut_nonbinding_ratio2", design = list(kMax = 3, typeOfDesign = "asOF", informationRates = c(0.4, 0.7, 1),
+       futilityBounds = c(0, 0.3)), hazardRatio = 0.6, lambda2 = 0.03, accrual = 30, maxSubjects = 300, maxEvents = 120,
+       ratio = 2),
+  list(id = "asP_k3_fut_binding_upper_dropout", design = list(kMax = 3, typeOfDesign = "asP", futilityBounds = c(-0.5, 0),
+       bindingFutility = TRUE), hazardRatio = 1.5, lambda2 = 0.02, accrual = 24, maxSubjects = 400, maxEvents = 150,
+       dropoutRate = 0.1, dropoutTime = 12, ratio = 1),
+  list(id = "asOF_bsOF_k3", design = list(kMax = 3, typeOfDesign = "asOF", typeBetaSpending = "bsOF"), hazardRatio = 0.7,
+       lambda2 = log(2) / 18, accrual = 24, maxSubjects = 500, maxEvents = 250, ratio = 1),
+  list(id = "asP_k4_sided2_ratio15", design = list(kMax = 4, typeOfDesign = "asP", sided = 2, alpha = 0.05,
+       informationRates = c(0.25, 0.5, 0.8, 1)), hazardRatio = 0.65, lambda2 = 0.04, accrual = 20, maxSubjects = 280,
+       maxEvents = 140, ratio = 1.5)
+)
+
+power_out <- lapply(powers, function(c) {
+  d <- do.call(getDesignGroupSequential, c$design)
+  call <- list(design = d, hazardRatio = c(1, c$hazardRatio), lambda2 = c$lambda2, accrualTime = c(0, c$accrual),
+               maxNumberOfSubjects = c$maxSubjects, maxNumberOfEvents = c$maxEvents, allocationRatioPlanned = c$ratio)
+  if (d$sided == 1) call$directionUpper <- c$hazardRatio > 1
+  if (!is.null(c$dropoutRate)) {
+    call$dropoutRate1 <- c$dropoutRate; call$dropoutRate2 <- c$dropoutRate; call$dropoutTime <- c$dropoutTime
+  }
+  p <- suppressWarnings(do.call(getPowerSurvival, call))
+  two <- d$sided == 2
+  fut <- if (d$kMax > 1 && !two && !all(is.na(p$futilityBoundsEffectScale))) num(p$futilityBoundsEffectScale) else NULL
+  col <- function(m, j, what) need(num(as.matrix(m)[, j]), paste(c$id, what))
+  list(
+    id = c$id, design = c$design, hazardRatio = c$hazardRatio, lambda2 = c$lambda2, accrual = c$accrual,
+    maxSubjects = c$maxSubjects, maxEvents = c$maxEvents, ratio = c$ratio,
+    dropoutHazard = if (is.null(c$dropoutRate)) 0 else -log(1 - c$dropoutRate) / c$dropoutTime,
+    eventsPerStage = need(num(p$eventsPerStage), paste(c$id, "eventsPerStage")),
+    rejectPerStageH0 = col(p$rejectPerStage, 1, "rejectPerStage"),
+    rejectPerStageH1 = col(p$rejectPerStage, 2, "rejectPerStage"),
+    futilityPerStageH0 = if (d$kMax > 1) col(p$futilityPerStage, 1, "futilityPerStage") else NULL,
+    futilityPerStageH1 = if (d$kMax > 1) col(p$futilityPerStage, 2, "futilityPerStage") else NULL,
+    overallReject = need(num(p$overallReject), paste(c$id, "overallReject")),
+    expectedNumberOfEvents = need(num(p$expectedNumberOfEvents), paste(c$id, "expectedNumberOfEvents")),
+    analysisTimeH0 = col(p$analysisTime, 1, "analysisTime"),
+    analysisTimeH1 = col(p$analysisTime, 2, "analysisTime"),
+    numberOfSubjectsH0 = col(p$numberOfSubjects, 1, "numberOfSubjects"),
+    numberOfSubjectsH1 = col(p$numberOfSubjects, 2, "numberOfSubjects"),
+    criticalValuesEffectScale = need(num(if (two) {
+      if (c$hazardRatio < 1) p$criticalValuesEffectScaleLower else p$criticalValuesEffectScaleUpper
+    } else p$criticalValuesEffectScale), paste(c$id, "criticalValuesEffectScale")),
+    criticalValuesEffectScaleReverse = if (two) need(num(if (c$hazardRatio < 1) p$criticalValuesEffectScaleUpper
+      else p$criticalValuesEffectScaleLower), paste(c$id, "criticalValuesEffectScaleReverse")) else NULL,
+    futilityBoundsEffectScale = fut
+  )
+})
+
 res <- list(rpact = as.character(packageVersion("rpact")), designs = design_out, analyses = analysis_out,
-            sampleSizes = sample_size_out)
+            sampleSizes = sample_size_out, powers = power_out)
 writeLines(toJSON(res, auto_unbox = TRUE, digits = I(15), pretty = TRUE, na = "null", null = "null"), out)

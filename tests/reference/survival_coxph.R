@@ -23,6 +23,10 @@
 #   - cox.zph (transform = "km") of the primary model: chi-square and p per term and global;
 #   - per-protocol, naive as-treated and time-varying as-treated Cox models (populations),
 #     within 24 months like the primary.
+# And interim data cuts of data/trial_protocol.csv ("cuts", trialnb.analysis.cut_at): at calendar
+# month c, patients randomized by c, follow-up round(c - entry, 2) (the data's 0.01-month
+# precision: no floating-point near-ties), a death only if by c; then the primary model (Efron and
+# Breslow ties) on deaths within 24 months.
 # Writes JSON (jsonlite, 15 significant digits). Run from the repository root.
 suppressPackageStartupMessages({library(survival); library(jsonlite)})
 args <- commandArgs(trailingOnly = TRUE)
@@ -122,6 +126,30 @@ one <- function(path) {
        cox_zph_km = lapply(split(as.data.frame(zt), rownames(zt)), function(r) list(chisq = r$chisq, p = r$p)))
 }
 
+cut_at <- function(d, c) {
+  d <- d[d$entry_month <= c + 1e-9, ]
+  fu <- round(c - d$entry_month, 2)
+  dead <- d$death == 1 & d$os_months <= fu + 1e-9
+  d$os_months <- ifelse(dead, d$os_months, pmin(d$os_months, fu))
+  d$death <- as.integer(dead)
+  d
+}
+
+one_cut <- function(path, c) {
+  d <- censor_at(cut_at(read.csv(path, stringsAsFactors = FALSE, na.strings = ""), c), PRIMARY_CENSOR_MONTHS)
+  d$arm <- factor(d$arm, levels = c("B", "A"))
+  d$dominant_site <- factor(d$dominant_site, levels = c("bone", "soft_tissue", "visceral"))
+  d$hormone_receptor <- factor(d$hormone_receptor, levels = c("positive", "negative"))
+  d$her2 <- factor(d$her2, levels = c("negative", "positive"))
+  out <- list(cutoff_month = c, n = nrow(d), events = sum(d$death))
+  for (ties in c("efron", "breslow")) {
+    f <- coxph(Surv(os_months, death) ~ arm + dominant_site + hormone_receptor + her2, data = d, ties = ties,
+               control = coxph.control(eps = 1e-10, iter.max = 100))
+    out[[ties]] <- list(coef = unname(coef(f)[1]), se = unname(sqrt(diag(vcov(f)))[1]), loglik = unname(f$loglik[2]))
+  }
+  out
+}
+
 files <- sort(Sys.glob(file.path(data_dir, "trial_*.csv")))
 if (length(files) == 0) stop("no data/trial_*.csv found (run from the repository root); nothing written")
 res <- list(software = paste0("R ", R.version$major, ".", R.version$minor, ", survival ",
@@ -129,7 +157,8 @@ res <- list(software = paste0("R ", R.version$major, ".", R.version$minor, ", su
             primary_censor_months = PRIMARY_CENSOR_MONTHS,
             results = setNames(lapply(files, function(f) tryCatch(one(f), error = function(e)
               stop("no result for ", f, " (", conditionMessage(e), "); nothing written", call. = FALSE))),
-              sub("\\.csv$", "", basename(files))))
+              sub("\\.csv$", "", basename(files))),
+            cuts = lapply(c(22.0, 28.5, 29.75, 33.3), function(c) one_cut(file.path(data_dir, "trial_protocol.csv"), c)))
 vals <- unlist(res$results)
 if (length(vals) == 0 || any(is.na(vals)) || any(!nzchar(vals)))
   stop("empty or NA result(s), nothing written: ", paste(head(names(vals)[is.na(vals) | !nzchar(vals)]), collapse = ", "))

@@ -1,7 +1,8 @@
 """Self-checks for the notebooks' Exercises sections: the teaching layer, kept out of the
 library core. One module per notebook (``protocol`` for 00, ``rationale`` 01, ``sample_size``
 02, ``randomization`` 03, ``analysis`` 04, ``monitoring`` 05, ``operating_characteristics``
-06), all written with the one verdict helper in :mod:`trialnb.exercises._verdict`::
+06, ``estimands`` 07, ``evidence`` 08), all written with the one verdict helper in
+:mod:`trialnb.exercises._verdict`::
 
     from trialnb.exercises.sample_size import check_accrual_n
     check_accrual_n(None)          # "No answer yet" and the first hint

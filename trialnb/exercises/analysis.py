@@ -35,8 +35,7 @@ def _hr(answer: Any) -> float:
     "04.1",
     "How many patients in arm B died within the first 24 months (protocol data)?",
     ("Three conditions on three columns of the trial table select these patients.",
-     "Keep the rows of `df` (the protocol-scenario trial) with arm 'B', death 1 and 'os_months' at"
-     " most 24, and count them."),
+     "Keep the rows with arm 'B', death 1 and os_months at most 24, and count them."),
 )
 def check_deaths_by_24(answer: Any) -> tuple[bool, str]:
     """Exercise 04.1: deaths in arm B with ``os_months <= 24`` in ``trial_protocol.csv``."""
@@ -57,14 +56,13 @@ def check_deaths_by_24(answer: Any) -> tuple[bool, str]:
     "04.2",
     "The hazard ratio of arm B vs arm A from the primary model (protocol data)?",
     ("The primary model reports arm A against arm B; the question turns the comparison around.",
-     "Swapping the reference arm changes the sign of the log hazard ratio: take the exponential of"
-     " minus the arm coefficient (`an.primary_cox(df).coef`), or refit with arm A as the "
-     "reference."),
+     "Swapping the reference arm changes the sign of the log hazard ratio: take exp(-coefficient) "
+     "of the arm term, or refit with arm A as the reference."),
 )
 def check_inverse_hr(answer: Any) -> tuple[bool, str]:
-    """Exercise 04.2: HR of B vs A = 1 / HR(A vs B) of :func:`analysis.primary_cox`; within 0.01."""
+    """Exercise 04.2: HR of B vs A = 1 / HR(A vs B) of :func:`analysis.primary`; within 0.01."""
     x = _hr(answer)
-    hr_ab = an.primary_cox(_trial("protocol")).hazard_ratio
+    hr_ab = an.primary(_trial("protocol")).hazard_ratio
     truth = 1.0 / hr_ab
     if close(x, truth, 0.01):
         return True, f"HR(B vs A) = 1 / HR(A vs B) = 1 / {hr_ab:.2f} = {truth:.2f}."
@@ -109,13 +107,13 @@ def check_primary_population(answer: Any) -> tuple[bool, str]:
     "04.4",
     "The primary Cox hazard ratio (A vs B) on trial_null.csv?",
     ("The same model as the primary analysis, on another file of data/.",
-     "Load the null-scenario file of `DATA` with `load_trial` and pass it to the primary analysis "
-     "of notebook 04, `an.primary_cox`; read the hazard ratio."),
+     "Load the null-scenario file with load_trial and pass it to the primary analysis function "
+     "of notebook 04; read the hazard ratio."),
 )
 def check_null_hr(answer: Any) -> tuple[bool, str]:
-    """Exercise 04.4: HR (A vs B) of :func:`analysis.primary_cox` on ``trial_null.csv``; within 0.01."""
+    """Exercise 04.4: HR (A vs B) of :func:`analysis.primary` on ``trial_null.csv``; within 0.01."""
     x = _hr(answer)
-    res = an.primary_cox(_trial("null"))
+    res = an.primary(_trial("null"))
     if close(x, res.hazard_ratio, 0.01):
         covers = "covers" if res.ci_lower <= 1 <= res.ci_upper else "misses"
         return True, (f"HR {res.hazard_ratio:.2f} (95% CI {res.ci_lower:.2f} to {res.ci_upper:.2f}); the true "
@@ -131,15 +129,14 @@ def check_null_hr(answer: Any) -> tuple[bool, str]:
     "04.5",
     "The 2-year survival difference A - B (a proportion) in trial_realistic.csv?",
     ("Estimate each arm's survival at 24 months from its Kaplan-Meier curve, then subtract.",
-     "`an.survival_at(df, 24)` estimates both arms of a trial at 24 months; load "
-     "'trial_realistic.csv' from `DATA` the same way and take arm A minus arm B (the sign "
-     "matters)."),
+     "milestone(df, 24) estimates both arms at 24 months and their difference; take arm A minus arm B "
+     "(the sign matters)."),
 )
 def check_survival_difference(answer: Any) -> tuple[bool, str]:
     """Exercise 04.5: 2-year Kaplan-Meier survival A minus B on the realistic data, as a
     proportion (-0.05) or percentage points (-5 or "-5%"); within 0.5 points."""
     x = parse_proportion(answer, "the survival difference", signed=True)
-    sa = an.survival_at(_trial("realistic"), 24.0)
+    sa = an.milestone(_trial("realistic"), 24.0)
     truth = float(sa.difference)
     if close(x, truth, 0.005):
         covers = "includes" if sa.diff_lower <= 0 <= sa.diff_upper else "excludes"

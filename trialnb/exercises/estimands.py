@@ -1,17 +1,23 @@
 """Self-checks for notebook 07 (estimands and the shape of the effect). The right answers are
-recomputed: true estimands by :func:`trialnb.fastsim_analyses.true_estimands`, powers by
-:func:`trialnb.fastsim.simulate` with several analyses of the same trials."""
+recomputed: true estimands by :func:`trialnb.simulation.true_estimands`, powers by
+:func:`trialnb.simulation.simulate` with several analyses of the same trials."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
 
-from ..fastsim import Scenario, simulate
-from ..fastsim_analyses import SHAPES, true_estimands
+from dataclasses import replace
+
+from ..plan import PLAN
+from ..simulation import SHAPES, simulate, true_estimands
 from ._verdict import close, exercise, parse_choice, parse_number, parse_yes_no
 
-__all__ = ["N_TRIALS", "check_best_analysis_delayed", "check_crossing_directions", "check_rmst_difference"]
+__all__ = ["HOMOGENEOUS", "N_TRIALS", "check_best_analysis_delayed", "check_crossing_directions",
+           "check_rmst_difference"]
+
+HOMOGENEOUS = PLAN.design.without_prognostic_effects()
+"""The protocol's own population: the plan's design without prognostic factor effects."""
 
 N_TRIALS = 2000
 """Simulated trials behind the check of 07.1 (seed 1)."""
@@ -28,16 +34,16 @@ _WHY = {
 
 @lru_cache(maxsize=1)
 def _delayed_powers() -> dict[str, float]:
-    r = simulate(Scenario(**SHAPES["delayed benefit"]), N_TRIALS, seed=1, analysis=list(_CANDIDATES))
-    return r.power_by_analysis
+    r = simulate(PLAN, N_TRIALS, seed=1, truth=SHAPES["delayed benefit"], analyses=_CANDIDATES)
+    return {a: r.benefit(a) for a in _CANDIDATES}
 
 
 @exercise(
     "07.1",
     "Delayed benefit (no effect for 6 months, then HR 0.5): which of logrank, fh01, rmst, milestone has the most power?",
     ("Think about where in time each statistic puts its weight, and where the effect is.",
-     "`simulate(Scenario(effect_delay_months=6), 1000, seed=1, analysis=['logrank', 'fh01', "
-     "'rmst', 'milestone']).power_by_analysis` gives the four powers on the same trials."),
+     "r = simulate(PLAN, 2000, seed=1, truth={'effect_delay_months': 6}, analyses=('logrank', 'fh01', 'rmst', "
+     "'milestone')) analyses the same trials four ways; r.benefit(name) is each one's power."),
 )
 def check_best_analysis_delayed(answer: Any) -> tuple[bool, str]:
     """Exercise 07.1: the analysis with the highest simulated power under a delayed benefit."""
@@ -52,15 +58,16 @@ def check_best_analysis_delayed(answer: Any) -> tuple[bool, str]:
 
 @exercise(
     "07.2",
-    "True RMST difference (A - B, months) at 24 months under the protocol's assumptions (proportional HR 0.5)?",
+    "True RMST difference (A - B, months) at 24 months under the protocol's assumptions (one homogeneous "
+    "population, proportional HR 0.5)?",
     ("The RMST difference is the area between the two survival curves up to 24 months.",
-     "`true_estimands(Scenario())` returns it; by hand, integrate e^(−λ·HR·t) − e^(−λ·t) from 0 to"
-     " 24 months with λ = −(ln 0.6)/24."),
+     "true_estimands(HOMOGENEOUS) returns it (the plan's design without prognostic factor effects); by hand, "
+     "integrate exp(-lambda HR t) - exp(-lambda t) from 0 to 24 with lambda = 0.5/24."),
 )
 def check_rmst_difference(answer: Any) -> tuple[bool, str]:
     """Exercise 07.2: the true RMST difference at 24 months, right within 0.05 months."""
     x = parse_number(answer, "a number of months")
-    te = true_estimands(Scenario())
+    te = true_estimands(HOMOGENEOUS)
     if close(x, te["rmst_difference"], 0.05):
         return True, (f"about {te['rmst_difference']:.2f} months: on average an arm-A patient lives that much "
                       "longer within the first two years.")
@@ -73,12 +80,12 @@ def check_rmst_difference(answer: Any) -> tuple[bool, str]:
     "07.3",
     "Crossing shape: do the true 2-year survival difference and the true RMST difference favour the same arm?",
     ("Look at where the curves cross relative to 24 months, and at the area before the crossing.",
-     "`true_estimands(Scenario(**SHAPES['crossing']))` gives both; compare their signs."),
+     "true_estimands(replace(PLAN.design, **SHAPES['crossing'])) gives both; compare their signs."),
 )
 def check_crossing_directions(answer: Any) -> tuple[bool, str]:
     """Exercise 07.3: under the crossing shape the milestone favours A and the RMST favours B."""
     same = parse_yes_no(answer)
-    te = true_estimands(Scenario(**SHAPES["crossing"]))
+    te = true_estimands(replace(PLAN.design, **SHAPES["crossing"]))
     truth = (te["milestone_difference"] > 0) == (te["rmst_difference"] > 0)
     why = (f"the 2-year difference is {100 * te['milestone_difference']:+.1f} points (A ahead at 24 months) but the "
            f"RMST difference is {te['rmst_difference']:+.2f} months (A behind on average over the two years): "

@@ -1,7 +1,7 @@
 """Self-checks for notebook 05 (interim monitoring), written with the one verdict helper
 :mod:`trialnb.exercises._verdict` like every other notebook's checks. The right answers are
 recomputed with :mod:`trialnb.monitoring` (Lan-DeMets O'Brien-Fleming design and conditional
-power) and :func:`trialnb.sequential_sim.naive_type_one_error`, never typed in."""
+power) and :func:`trialnb.simulation.naive_type_one_error`, never typed in."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..sequential_sim import naive_type_one_error
+from ..simulation import naive_type_one_error
 from ._verdict import close, exercise, get_exercise, parse_number, parse_proportion
 
 __all__ = ["HINTS", "check_conditional_power", "check_first_look_bound", "check_naive_peeking",

@@ -1,15 +1,15 @@
 """Self-checks for notebook 06 (operating characteristics by simulation). The right answers are
-recomputed with :mod:`trialnb.fastsim` (simulation) and :mod:`trialnb.sample_size` (the
-Schoenfeld power at the expected number of deaths)."""
+recomputed with :mod:`trialnb.simulation` (the plan's final analysis simulated) and
+:mod:`trialnb.sample_size` (the Schoenfeld power at the expected number of deaths)."""
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 from typing import Any
 
 from .. import sample_size as ss
-from ..fastsim import REFERENCE_PROGNOSIS, Scenario, expected_events, simulate
+from ..plan import PLAN
+from ..simulation import simulate
 from ._verdict import AnswerError, close, exercise, parse_count, parse_proportion, parse_yes_no
 
 __all__ = ["N_TRIALS", "check_logrank_loses_power", "check_n_for_mf07", "check_power_answer"]
@@ -21,16 +21,15 @@ of at most 0.8 percentage points on a power."""
 
 @lru_cache(maxsize=1)
 def _power_non_compliance() -> float:
-    return float(simulate(Scenario(non_compliance=0.25), N_TRIALS, seed=1, analysis="cox").power)
+    return float(simulate(PLAN, N_TRIALS, seed=1, truth={"non_compliance": 0.25}).power)
 
 
 @exercise(
     "06.1",
     "Simulated power of the planned Cox analysis when a quarter of arm A is not operated?",
-    ("Change one assumption of the protocol's `Scenario` and keep the others.",
-     "Simulate the scenario with the planned Cox analysis, "
-     "`simulate(Scenario(non_compliance=0.25), 2000, seed=1)`, and read the result's power (a "
-     "proportion)."),
+    ("Change one assumption of the plan's design and keep the others.",
+     "simulate(PLAN, 4000, seed=1, truth={'non_compliance': 0.25}) simulates the plan's final analysis "
+     "with a quarter of arm A never operated; read the result's power (a proportion)."),
 )
 def check_power_answer(answer: Any) -> tuple[bool, str]:
     """Exercise 06.1: simulated power with 25% of arm A not operated; right within 5 points
@@ -46,7 +45,7 @@ def check_power_answer(answer: Any) -> tuple[bool, str]:
 
 
 def _analytic_power(n: int) -> tuple[float, float]:
-    a, b = expected_events(Scenario(hazard_ratio=0.66, n_patients=n))
+    a, b = ss.expected_events(PLAN.with_changes(hazard_ratio=0.66, n_patients=n).design)
     return a + b, ss.power(a + b, 0.66)
 
 
@@ -61,16 +60,16 @@ def _n_for_80() -> int:
 @exercise(
     "06.2",
     "Patients (both arms) for 80% power at HR 0.66 with full compliance?",
-    ("Keep every other assumption of `Scenario()` and change only the hazard ratio and the number "
-     "of patients.",
-     "Try a few numbers of patients, `simulate(Scenario(hazard_ratio=0.66, n_patients=400), 2000, "
-     "seed=1)`, until the power is about 80%; the formula's answer to compare with is `from "
-     "trialnb.sample_size import protocol_sample_size; protocol_sample_size(hazard_ratio=0.66)`."),
+    ("Keep every other assumption of the plan and change only the hazard ratio and the "
+     "number of patients.",
+     "Try a few values of n in simulate(PLAN.with_changes(hazard_ratio=0.66, n_patients=n), ...) "
+     "until the power is about 80%; trialnb.sample_size.sample_size(hazard_ratio=0.66) gives the "
+     "formula's answer to compare with."),
 )
 def check_n_for_mf07(answer: Any) -> tuple[bool, str]:
     """Exercise 06.2: total patients for 80% power at HR 0.66, everyone in arm A operated.
     Right when the Schoenfeld power at the scenario's expected deaths (closed form,
-    :func:`fastsim.expected_events`) is between 77.5% and 83.5%: this band holds the simulated
+    :func:`trialnb.sample_size.expected_events`) is between 77.5% and 83.5%: this band holds the simulated
     answer (about 560) and sample_size's 540 before and 600 after loss."""
     n = parse_count(answer, "a whole number of patients")
     if n < 4:
@@ -79,7 +78,7 @@ def check_n_for_mf07(answer: Any) -> tuple[bool, str]:
     deaths, pw = _analytic_power(n)
     target = _n_for_80()
     if 0.775 <= pw <= 0.835:
-        formula = ss.protocol_sample_size(hazard_ratio=0.66)
+        formula = ss.sample_size(hazard_ratio=0.66)
         return True, (f"{n} patients expect about {deaths:.0f} deaths, power about {pw:.0%}. The closed form "
                       f"reaches 80% at about {target}; sample_size gives {formula.n_total_rounded} before and "
                       f"{formula.n_total_after_loss} after dividing by 0.9 for loss, which is conservative: a "
@@ -93,20 +92,18 @@ def check_n_for_mf07(answer: Any) -> tuple[bool, str]:
 
 @lru_cache(maxsize=1)
 def _prognosis_powers() -> tuple[float, float]:
-    sc = Scenario(**REFERENCE_PROGNOSIS)
-    cox = simulate(sc, N_TRIALS, seed=1, analysis="cox").power
-    logrank = simulate(sc, N_TRIALS, seed=1, analysis="logrank").power
-    return float(cox), float(logrank)
+    r = simulate(PLAN, N_TRIALS, seed=1, analyses=("cox_wald", "logrank"))
+    return float(r.benefit("cox_wald")), float(r.benefit("logrank"))
 
 
 @exercise(
     "06.3",
-    "With prognostic factors (REFERENCE_PROGNOSIS), does the log-rank test lose power against "
+    "With the plan's prognostic factors, does the log-rank test lose power against "
     "the adjusted Cox model? (yes/no)",
-    ("Simulate the same scenario twice, once with each analysis, and compare the powers.",
-     "`simulate(Scenario(**REFERENCE_PROGNOSIS), 2000, seed=1, analysis='cox')`, and the same with"
-     " 'logrank' as the analysis and the same seed, analyse the same simulated trials; then ask "
-     "what the adjusted model knows about each patient that the log-rank test ignores."),
+    ("Analyse the same simulated trials twice, once with each statistic, and compare the powers.",
+     "simulate(PLAN, n, seed=s, analyses=('cox_wald', 'logrank')) analyses the same trials with both; "
+     "compare result.benefit('cox_wald') and result.benefit('logrank'), then ask what the adjusted model "
+     "knows about each patient that the log-rank test ignores."),
 )
 def check_logrank_loses_power(answer: Any) -> tuple[bool, str]:
     """Exercise 06.3: does the unadjusted log-rank test lose power against the Cox model adjusted

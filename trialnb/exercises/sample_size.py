@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import sample_size as ss
 from ..protocol import PROTOCOL
-from ._verdict import AnswerError, close, exercise, parse_count, parse_number, parse_proportion
+from ._verdict import AnswerError, close, exercise, parse_number, parse_proportion
 
 __all__ = ["check_accrual_n", "check_events_for_target", "check_loss_inflation", "check_power_at_hr"]
 
@@ -25,9 +25,9 @@ def _positive(answer: Any, what: str) -> float:
     "02.1",
     "Deaths (Schoenfeld, rounded up) for 2-year survival 60% -> 70%, two-sided 0.05, 80% power?",
     ("The events formula needs a hazard ratio, not two survival proportions.",
-     "Under exponential survival S = e^(−hazard·t), so the hazard ratio is the ratio of the "
-     "logarithms of the two survivals (`ss.hazard_ratio_from_survival`); put it into "
-     "`ss.schoenfeld_events` and round up."),
+     "Under exponential survival S = exp(-hazard x t), so the hazard ratio is the ratio of the "
+     "logarithms of the two survivals (hazard_ratio_from_survival); put it into "
+     "schoenfeld_events and round up."),
 )
 def check_events_for_target(answer: Any) -> tuple[bool, str]:
     """Exercise 02.1: Schoenfeld events, rounded up, for 2-year survival 0.60 vs 0.70."""
@@ -52,18 +52,18 @@ def check_events_for_target(answer: Any) -> tuple[bool, str]:
     "02.2",
     "Patients (before loss, rounded up) with 36 months of accrual and 24 months of follow-up "
     "after the last entry?",
-    ("With follow-up to the end of the study, an early patient is followed longer than two years, "
-     "so the probability of death changes, not the number of deaths.",
-     "Compute the probability of death with `ss.event_probability` (36 months of accrual, 24 "
-     "months of follow-up, the protocol's monthly control hazard, no loss), divide the deaths by "
-     "it and round as notebook 02 does; `ss.protocol_sample_size` does the same in one call."),
+    ("With follow-up to the end of the study, an early patient is followed longer than two "
+     "years, so the probability of death changes, not the number of deaths.",
+     "Compute the probability of death with event_probability (accrual_time=36, "
+     "follow_up_time=24 months, the protocol's monthly control hazard, no loss), divide the "
+     "deaths by it and round as notebook 02 does; sample_size() does the same in one call."),
 )
 def check_accrual_n(answer: Any) -> tuple[bool, str]:
     """Exercise 02.2: N with 36 months of accrual and 24 of follow-up. Every rounding the
     notebook teaches is right: the unrounded N rounded up, N from the rounded-up events
     rounded up, and that N made even for two equal arms."""
     x = _positive(answer, "a number of patients")
-    res = ss.protocol_sample_size(accrual_time=PROTOCOL.design.accrual_months, loss_to_follow_up=0.0)
+    res = ss.sample_size(accrual_time=PROTOCOL.design.accrual_months, loss_to_follow_up=0.0)
     p = res.event_probability
     n_exact = res.n_total
     events_up = math.ceil(ss.schoenfeld_events(PROTOCOL.design.hazard_ratio))
@@ -82,7 +82,7 @@ def check_accrual_n(answer: Any) -> tuple[bool, str]:
         return False, f"{x:g} is not a whole number of patients: round up."
     if x < min(right) and x >= math.floor(n_exact):
         return False, f"{x:g} rounds down; a sample size is rounded up."
-    two_year = ss.protocol_sample_size(loss_to_follow_up=0.0).n_total
+    two_year = ss.sample_size(loss_to_follow_up=0.0).n_total
     if abs(x - two_year) <= 5:
         return False, (f"{x:g} is the design with exactly two years of follow-up ({two_year:.1f}); with "
                        "follow-up to the end of the study more patients die, so fewer are needed.")
@@ -93,8 +93,8 @@ def check_accrual_n(answer: Any) -> tuple[bool, str]:
     "02.3",
     "Power of 66 deaths if the true HR is 0.66 (MF07-01), two-sided 0.05?",
     ("The number of deaths is fixed here; what changes is the effect it must detect.",
-     "Invert Schoenfeld's formula: power = Φ(√(D/4)·|ln HR| − z₁₋α/₂), which `ss.power` computes "
-     "for D deaths and a hazard ratio."),
+     "Invert Schoenfeld's formula: power = Phi(sqrt(D/4) |ln HR| - z_(1-alpha/2)), which "
+     "sample_size.power computes for D deaths and a hazard ratio."),
 )
 def check_power_at_hr(answer: Any) -> tuple[bool, str]:
     """Exercise 02.3: power of 66 events at HR 0.66 (proportion or percent; within 0.5 points)."""

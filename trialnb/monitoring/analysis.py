@@ -5,18 +5,49 @@ overallLogRanks=, overallAllocationRatios=), directionUpper=, maxInformation=,
 informationEpsilon=)`` for a group-sequential design (rpact 3.3.4; Wassmer & Brannath 2016,
 ch. 4; Jennison & Turnbull 2000, ch. 8-9) and :func:`conditional_power` its conditional power.
 
+Two ways to give the looks, one computation
+-------------------------------------------
+Per look the data are the cumulative deaths ``D_k`` and either
+
+* the log-rank z (``logrank_z``, rpact's input), or
+* an estimate of the log hazard ratio ``b_k`` and its standard error ``SE_k``
+  (``log_hazard_ratio=``, ``standard_error=``), e.g. the Cox model's Wald statistic of the
+  primary analysis: ``z_k = b_k / SE_k``.
+
+Both become ``(D_k, z_k, b_k, SE_k)``; the log-rank input is the special case
+``SE_k = (1 + r) / sqrt(r D_k)``, ``b_k = z_k SE_k`` (Schoenfeld's approximation, ``r`` the
+allocation ratio), so there is one implementation. What each quantity uses (Jennison &
+Turnbull 2000, ch. 3.4-3.5 and 9):
+
+* **Information time from the deaths.** The correlation of the z statistics, the boundaries
+  (including those recalculated with ``max_information``), decisions, repeated p-values,
+  conditional rejection probabilities and the stage-wise ordering use ``t_k = D_k / D_max``:
+  for a log-rank or Cox score/Wald statistic the information is proportional to the deaths
+  to first order (``I_k ~ r D_k / (1 + r)^2``), and deaths are what the plan counts, so the
+  boundaries are fixed before anyone sees an SE. ``1/SE_k^2`` is not used for the
+  covariance: it is itself estimated, is not guaranteed to increase from look to look, and
+  would make the boundaries depend on the data beyond the information fraction.
+* **The estimate's own SE for everything on the hazard-ratio scale.** The estimate at look k
+  is ``exp(b_k)``; the repeated confidence interval is ``exp(b_k -+ c_k SE_k)`` (Jennison &
+  Turnbull 1989, *J R Stat Soc B* 51:305-361; 2000, ch. 9.1); the final interval and the
+  median-unbiased estimate at the stopping look s map the drift of the canonical process
+  (``E[Z_k] = theta sqrt(t_k)``) to the log hazard ratio with the information at s,
+  ``theta = delta sqrt(I_s / t_s)``, ``I_s = 1 / SE_s^2``; conditional power gives the
+  remaining deaths the information per death observed at the latest look,
+  ``1 / (SE_s^2 D_s)`` (``r / (1 + r)^2`` for the log-rank input).
+
+With the log-rank input every result equals rpact's (tests/reference/rpact_monitoring.R).
+
 Sign conventions (rpact's, stated once and used everywhere)
 ------------------------------------------------------------
 * ``logrank_z`` is the cumulative log-rank z of treatment vs control with the sign of
   ``log(HR)``: ``z = log(HR_hat) sqrt(r D) / (1 + r)`` (``D`` events, ``r`` allocation ratio
-  treatment : control). A benefit of the treatment (HR < 1) gives a NEGATIVE z. The hazard-
-  ratio estimate at each look is ``exp(z (1 + r) / sqrt(r D))``.
+  treatment : control). A benefit of the treatment (HR < 1) gives a NEGATIVE z, as does a
+  negative ``log_hazard_ratio``.
 * ``direction_upper=True`` tests H1: HR > 1; ``direction_upper=False`` tests H1: HR < 1 (the
   protocol's hypothesis that surgery lowers the hazard). The design's boundaries are compared
   with the oriented statistic ``z* = z`` (upper) or ``z* = -z`` (lower); for ``sided=2`` with
   ``|z|``. Futility stops when ``z* < futility bound``.
-* Repeated confidence intervals (Jennison & Turnbull 1989) and the final interval are for the
-  hazard ratio, ``exp((z -+ c_k)(1 + r)/sqrt(r D))`` at look k.
 * The final p-value, interval and median-unbiased estimate use the stage-wise ordering of the
   sample space (Armitage 1957; Tsiatis, Rosner & Mehta 1984, *Biometrics* 40:797-803); they
   are ``None`` while the trial goes on (no boundary crossed and the last look not reached).
@@ -41,7 +72,8 @@ from ..results import Result
 from ._numerics import qnorm_upper, root, stage_probabilities
 from .design import HP_BOUND, DesignError, GroupSequentialDesign, _design
 
-__all__ = ["ANALYSIS_TOLERANCE", "ConditionalPower", "InterimAnalysis", "analyse", "conditional_power"]
+__all__ = ["ANALYSIS_TOLERANCE", "STATISTICS", "ConditionalPower", "InterimAnalysis", "analyse", "conditional_power",
+           "logrank_standard_error"]
 
 ANALYSIS_TOLERANCE = 1e-6  # rpact's lower end of the repeated p-value search
 _FUT_NONE = -6.0  # rpact's "no futility bound"
@@ -51,7 +83,14 @@ _FUT_NONE = -6.0  # rpact's "no futility bound"
 # inputs
 
 
+STATISTICS: tuple[str, ...] = ("logrank", "wald")
+"""How the looks were given: ``"logrank"`` (z and deaths, rpact's survival dataset) or
+``"wald"`` (log hazard ratio and its standard error, with the deaths as information time)."""
+
+
 def _as_array(x: Any, name: str) -> np.ndarray:
+    if any(isinstance(v, (bool, np.bool_)) for v in np.ravel(np.asarray(x, dtype=object))):
+        raise DesignError(f"{name} must be numbers (one per look), not True/False, got {x!r}")
     try:
         arr = np.atleast_1d(np.asarray(x, dtype=float)).ravel()
     except (TypeError, ValueError):
@@ -61,23 +100,67 @@ def _as_array(x: Any, name: str) -> np.ndarray:
     return arr
 
 
-def _inputs(design: Any, events: Any, logrank_z: Any, allocation_ratio: Any, direction_upper: Any):
+@dataclass(frozen=True)
+class _Looks:
+    """The looks so far in the one form every computation uses: cumulative deaths (the
+    information time), z, the log hazard ratio and its standard error (module docstring)."""
+
+    events: np.ndarray
+    z: np.ndarray
+    log_hr: np.ndarray
+    se: np.ndarray
+    ratios: np.ndarray | None
+    statistic: str
+
+
+def logrank_standard_error(events: Any, allocation_ratio: Any = 1) -> np.ndarray:
+    """Schoenfeld's standard error of the log hazard ratio behind a log-rank z,
+    ``SE = (1 + r) / sqrt(r D)`` (Schoenfeld 1981, *Biometrika* 68:316-319): the log-rank input
+    of :func:`analyse` is the Wald input with this SE and ``log HR = z SE``."""
+    ev = _as_array(events, "events")
+    r = _as_array(allocation_ratio, "allocation_ratio")
+    if np.any(ev <= 0) or np.any(r <= 0):
+        raise DesignError(f"events and allocation_ratio must be > 0, got {ev.tolist()} and {r.tolist()}")
+    return (1 + r) / np.sqrt(r * ev)
+
+
+def _inputs(design: Any, events: Any, logrank_z: Any, log_hazard_ratio: Any, standard_error: Any,
+            allocation_ratio: Any, direction_upper: Any) -> tuple[_Looks, bool]:
     if not isinstance(design, GroupSequentialDesign):
         raise DesignError(f"design must be a GroupSequentialDesign from trialnb.monitoring.design(), got {type(design).__name__}")
     ev = _as_array(events, "events")
+    if np.any(ev <= 0) or np.any(np.diff(ev) <= 0):
+        raise DesignError(f"events must be cumulative: > 0 and strictly increasing, got {ev.tolist()}")
+    wald = log_hazard_ratio is not None or standard_error is not None
+    if wald == (logrank_z is not None):
+        raise DesignError("give the looks either as logrank_z, or as log_hazard_ratio with standard_error "
+                          "(e.g. the Cox model's estimate and SE), not both and not neither")
+    if not isinstance(direction_upper, (bool, np.bool_)):
+        raise DesignError(f"direction_upper must be True or False, got {direction_upper!r}")
+    if wald:
+        if log_hazard_ratio is None or standard_error is None:
+            raise DesignError("log_hazard_ratio and standard_error go together (one of each per look)")
+        if allocation_ratio is not None:
+            raise DesignError("allocation_ratio is used only with logrank_z: the standard error of a "
+                              "log hazard ratio already carries the allocation")
+        b = _as_array(log_hazard_ratio, "log_hazard_ratio")
+        se = _as_array(standard_error, "standard_error")
+        if not ev.size == b.size == se.size:
+            raise DesignError(f"events, log_hazard_ratio and standard_error must have the same length "
+                              f"(one per look), got {ev.size}, {b.size} and {se.size}")
+        if np.any(se <= 0):
+            raise DesignError(f"standard_error must be > 0, got {se.tolist()}")
+        return _Looks(ev, b / se, b, se, None, "wald"), bool(direction_upper)
     z = _as_array(logrank_z, "logrank_z")
     if ev.size != z.size:
         raise DesignError(f"events and logrank_z must have the same length (one per look), got {ev.size} and {z.size}")
-    if np.any(ev <= 0) or np.any(np.diff(ev) <= 0):
-        raise DesignError(f"events must be cumulative: > 0 and strictly increasing, got {ev.tolist()}")
-    r = _as_array(allocation_ratio, "allocation_ratio")
+    r = _as_array(1 if allocation_ratio is None else allocation_ratio, "allocation_ratio")
     if r.size == 1:
         r = np.full(ev.size, r[0])
     if r.size != ev.size or np.any(r <= 0):
         raise DesignError(f"allocation_ratio must be > 0, a single value or one per look, got {np.asarray(allocation_ratio).tolist()}")
-    if not isinstance(direction_upper, (bool, np.bool_)):
-        raise DesignError(f"direction_upper must be True or False, got {direction_upper!r}")
-    return ev, z, r, bool(direction_upper)
+    se = logrank_standard_error(ev, r)
+    return _Looks(ev, z, z * se, se, r, "logrank"), bool(direction_upper)
 
 
 def _oriented(z: np.ndarray, upper: bool) -> np.ndarray:
@@ -182,13 +265,24 @@ class InterimAnalysis(Result):
     Arrays of the design's length ``k`` are NaN for looks not yet analysed. ``actions`` has one
     entry per analysed look: ``"reject"`` (efficacy boundary crossed), ``"futility"`` (below a
     futility bound at an interim), ``"continue"``, or ``"accept"`` (last look reached without
-    rejection, H0 not rejected)."""
+    rejection, H0 not rejected).
+
+    ``statistic`` says how the looks were given (:data:`STATISTICS`): ``z`` is the log-rank z
+    or the Wald z ``log_hazard_ratios / standard_errors``; for the log-rank input the log
+    hazard ratios are Schoenfeld's approximation ``z (1 + r) / sqrt(r D)`` and the standard
+    errors :func:`logrank_standard_error` (``allocation_ratios`` is ``None`` for the Wald
+    input). ``max_information`` is the planned maximum given to :func:`analyse` (``None`` when
+    the boundaries are the design's); ``design`` is the design actually used (recalculated
+    from the observed information when ``max_information`` was given)."""
 
     design: GroupSequentialDesign
     stage: int
     events: np.ndarray
-    logrank_z: np.ndarray
-    allocation_ratios: np.ndarray
+    z: np.ndarray
+    log_hazard_ratios: np.ndarray
+    standard_errors: np.ndarray
+    statistic: str
+    allocation_ratios: np.ndarray | None
     direction_upper: bool
     z_oriented: np.ndarray
     hazard_ratios: np.ndarray
@@ -205,11 +299,34 @@ class InterimAnalysis(Result):
     conditional_rejection_probabilities: np.ndarray
     information_rates_recalculated: bool = False
     information_status: str | None = None
+    max_information: float | None = None
 
     @property
     def decision(self) -> str:
         """The action at the latest look."""
         return self.actions[-1]
+
+    @property
+    def logrank_z(self) -> np.ndarray:
+        """The log-rank z of each look (only when the looks were given as log-rank z)."""
+        if self.statistic != "logrank":
+            raise AttributeError("this analysis was given log hazard ratios and standard errors (Wald): "
+                                 "its z statistics are .z")
+        return self.z
+
+    def remaining_events(self) -> np.ndarray:
+        """Deaths still planned at each remaining look of the design used: the increments of
+        ``information_rates x max_information`` after the deaths observed (needs
+        ``max_information``; empty at the final look)."""
+        if self.max_information is None:
+            raise DesignError("the deaths planned at the remaining looks are known only when analyse() was "
+                              "given max_information (the planned maximum); otherwise give n_planned")
+        planned = np.asarray(self.design.information_rates[self.stage:], dtype=float) * float(self.max_information)
+        return np.diff(np.r_[self.events[-1], planned])
+
+    def conditional_power(self, theta_h1: float | None, n_planned: Any = None) -> "ConditionalPower":
+        """:func:`conditional_power` of this analysis (on the design it used)."""
+        return conditional_power(self, theta_h1=theta_h1, n_planned=n_planned)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per analysed look."""
@@ -218,7 +335,9 @@ class InterimAnalysis(Result):
             {
                 "look": np.arange(1, s + 1),
                 "events": self.events,
-                "logrank_z": self.logrank_z,
+                "z": self.z,
+                "log_hazard_ratio": self.log_hazard_ratios,
+                "standard_error": self.standard_errors,
                 "hazard_ratio": self.hazard_ratios,
                 "critical_value": self.critical_values[:s],
                 "action": list(self.actions),
@@ -234,10 +353,17 @@ class InterimAnalysis(Result):
         lines = [f"Interim analysis after look {s} of {self.design.k}: {self.design.describe()}"]
         hyp = "HR > 1" if self.direction_upper else "HR < 1"
         lines.append(f"H1: {hyp}; z oriented so that large values favour H1")
+        if self.statistic == "wald":
+            lines.append("statistic: Wald z = log HR / SE; hazard ratios and intervals from the estimate and its SE; "
+                         "information time from the deaths")
+        else:
+            lines.append("statistic: log-rank z; hazard ratios and intervals from the log-rank approximation "
+                         "exp(z (1 + r) / sqrt(r D))")
         for i in range(s):
             lines.append(
-                f"look {i + 1}: {self.events[i]:g} events, z = {fmt_num(self.logrank_z[i], 3)}, "
-                f"HR {fmt_hr(self.hazard_ratios[i], self.rci_lower[i], self.rci_upper[i])} (repeated CI), "
+                f"look {i + 1}: {self.events[i]:g} events, z = {fmt_num(self.z[i], 3)}, "
+                f"HR {fmt_hr(self.hazard_ratios[i])} (repeated CI {fmt_num(self.rci_lower[i], 2)} to "
+                f"{fmt_num(self.rci_upper[i], 2)}), "
                 f"boundary {fmt_num(self.critical_values[i], 3)} -> {self.actions[i]}"
             )
         if self.final_p_value is not None:
@@ -300,19 +426,21 @@ def _repeated_p(d: GroupSequentialDesign, zo: np.ndarray) -> np.ndarray:
     return out
 
 
-def _rci(d: GroupSequentialDesign, ev, z, r, upper: bool):
-    """Repeated confidence intervals for the HR (closed form of rpact's root search)."""
-    a = np.sqrt(r * ev) / (1 + r)
-    c = np.where(d.critical_values[: ev.size] < 8.2, d.critical_values[: ev.size], np.nan)
-    lo = np.exp((z - c) / a)
-    hi = np.exp((z + c) / a)
+def _rci(d: GroupSequentialDesign, looks: _Looks, upper: bool):
+    """Repeated confidence intervals for the HR, ``exp(b_k -+ c_k SE_k)`` (Jennison & Turnbull
+    2000, ch. 9.1; the closed form of rpact's root search for the log-rank input)."""
+    n = looks.events.size
+    b, se = looks.log_hr, looks.se
+    c = np.where(d.critical_values[:n] < 8.2, d.critical_values[:n], np.nan)
+    lo = np.exp(b - c * se)
+    hi = np.exp(b + c * se)
     fut = _fut_row(d)
     if d.binding_futility and d.sided == 1:
-        corr = np.full(ev.size, np.nan)
-        for k in range(1, ev.size):
+        corr = np.full(n, np.nan)
+        for k in range(1, n):
             if np.isfinite(fut[k - 1]) and fut[k - 1] > _FUT_NONE:
                 # theta at which look k-1's oriented statistic equals its futility bound
-                corr[k] = math.exp((z[k - 1] - fut[k - 1]) / a[k - 1]) if upper else math.exp((z[k - 1] + fut[k - 1]) / a[k - 1])
+                corr[k] = math.exp(b[k - 1] - fut[k - 1] * se[k - 1]) if upper else math.exp(b[k - 1] + fut[k - 1] * se[k - 1])
                 if upper:
                     lo[k] = min(np.min(corr[1 : k + 1]), lo[k])
                 else:
@@ -351,8 +479,11 @@ def _upper_prob(d: GroupSequentialDesign, s: int, last: float, theta: float = 0.
     return float(stage_probabilities(t, np.minimum(crit, 8.0), lower, theta=theta).upper.sum())
 
 
-def _final(d: GroupSequentialDesign, ev, z, r, zo, upper: bool):
-    """Final p-value, CI and median-unbiased HR in the stage-wise ordering (rpact)."""
+def _final(d: GroupSequentialDesign, looks: _Looks, zo, upper: bool):
+    """Final p-value, CI and median-unbiased HR in the stage-wise ordering (rpact): the drift
+    of the canonical process is mapped to the log HR with the information ``1 / SE_s^2`` at the
+    stopping look s (module docstring)."""
+    ev, b, se = looks.events, looks.log_hr, looks.se
     stop = _stop_stage(d, zo)
     stage = zo.size
     if not (stop < d.k or stage == d.k):
@@ -370,14 +501,14 @@ def _final(d: GroupSequentialDesign, ev, z, r, zo, upper: bool):
             crit = np.r_[d.critical_values[: s - 1], -zo[s - 1]]
             p_other = float(stage_probabilities(t, np.minimum(crit, 8.0)).upper.sum())
             p = 2 * min(p, p_other)
-    # confidence interval and median-unbiased estimate
-    a_s = math.sqrt(r[s - 1]) / (1 + r[s - 1])  # HR = exp(theta / a_s) per sqrt(event)
+    # confidence interval and median-unbiased estimate; the search variable th is the log HR
+    # per 1 / sqrt(information per death), th = delta / (SE_s sqrt(D_s)) (sqrt(r)/(1+r) delta
+    # for the log-rank input, rpact's scale)
+    a_s = 1 / (se[s - 1] * math.sqrt(ev[s - 1]))
     q = qnorm_upper(d.alpha / d.sided)
     if stop == 1:
-        se = 1 / (a_s * math.sqrt(ev[0]))
-        ci = (math.exp(se * (z[0] - q)), math.exp(se * (z[0] + q)))
-        med = math.exp(se * z[0])
-        return s, p, tuple(sorted(ci)), med
+        ci = (math.exp(b[0] - q * se[0]), math.exp(b[0] + q * se[0]))
+        return s, p, tuple(sorted(ci)), math.exp(b[0])
     if zo[s - 1] >= 8:
         return s, p, None, None
     scale = math.sqrt(ev[s - 1] / d.information_rates[s - 1])  # theta*sqrt(t_k/t_s)*sqrt(D_s)
@@ -425,58 +556,80 @@ def _crp(d: GroupSequentialDesign, zo: np.ndarray) -> np.ndarray:
 # public
 
 
+def _design_used(design: GroupSequentialDesign, looks: _Looks, max_information: Any, information_epsilon: Any):
+    """The design the looks are analysed on: ``design``, or its boundaries recalculated from the
+    observed information when ``max_information`` is given. Returns (design, status, design at
+    the earlier looks for over-/under-running, max information)."""
+    if max_information is None:
+        if information_epsilon is not None:
+            raise DesignError("information_epsilon needs max_information")
+        return design, None, None, None
+    if isinstance(max_information, (bool, np.bool_)):
+        raise DesignError(f"max_information (planned deaths) must be a positive number, not {max_information!r}")
+    try:
+        mi = float(max_information)
+    except (TypeError, ValueError):
+        raise DesignError(f"max_information (planned deaths) must be a positive number, got {max_information!r}") from None
+    if not mi > 0 or not math.isfinite(mi):
+        raise DesignError(f"max_information (planned deaths) must be a positive number, got {max_information!r}")
+    eps = None
+    if information_epsilon is not None:
+        eps = float(information_epsilon)
+        if isinstance(information_epsilon, (bool, np.bool_)) or not 0 < eps < mi:
+            raise DesignError(f"information_epsilon must lie in (0, max_information), got {information_epsilon!r}")
+    d, status, before = _recalculated(design, looks.events, mi, eps)
+    return d, status, before, mi
+
+
 def analyse(
     design: GroupSequentialDesign,
     events: Any,
-    logrank_z: Any,
+    logrank_z: Any = None,
     *,
+    log_hazard_ratio: Any = None,
+    standard_error: Any = None,
     direction_upper: bool = True,
-    allocation_ratio: Any = 1,
+    allocation_ratio: Any = None,
     max_information: float | None = None,
     information_epsilon: float | None = None,
 ) -> InterimAnalysis:
-    """Analyse the looks so far (cumulative ``events`` and log-rank ``logrank_z``), as
-    ``rpact::getAnalysisResults`` for a survival dataset; see the module docstring for the
-    sign conventions. ``max_information`` (the planned number of events) recalculates the
-    boundaries of an alpha-spending design from the observed information rates
-    ``events / max_information``, as rpact's ``maxInformation`` (with ``information_epsilon``
-    for under-running, rpact's ``informationEpsilon``)."""
-    ev, z, r, upper = _inputs(design, events, logrank_z, allocation_ratio, direction_upper)
-    d = design
-    recalculated = False
-    status = None
-    before = None
-    if max_information is not None:
-        mi = float(max_information)
-        if not mi > 0 or not math.isfinite(mi):
-            raise DesignError(f"max_information (planned events) must be a positive number, got {max_information!r}")
-        if information_epsilon is not None and not 0 < float(information_epsilon) < mi:
-            raise DesignError(f"information_epsilon must lie in (0, max_information), got {information_epsilon!r}")
-        d, status, before = _recalculated(design, ev, mi, None if information_epsilon is None else float(information_epsilon))
-        recalculated = True
-    elif information_epsilon is not None:
-        raise DesignError("information_epsilon needs max_information")
-    if ev.size > d.k:
-        raise DesignError(f"{ev.size} looks given but the design has k = {d.k}")
-    zo = _oriented(z, upper)
-    hr = np.exp(z * (1 + r) / np.sqrt(r * ev))
+    """Analyse the looks so far, as ``rpact::getAnalysisResults`` for a survival dataset.
+
+    The looks are the cumulative deaths ``events`` with either the log-rank ``logrank_z``
+    (rpact's input; ``allocation_ratio`` r, default 1, one value or one per look) or the
+    estimate ``log_hazard_ratio`` and its ``standard_error`` (e.g. the Cox model's Wald
+    statistic; the SE carries the allocation). The log-rank input is the Wald input with
+    ``SE = (1 + r)/sqrt(r D)``; the module docstring says which quantity uses the deaths and
+    which the SE, and gives the sign conventions. ``max_information`` (the planned number of
+    deaths) recalculates the boundaries of an alpha-spending design from the observed
+    information rates ``events / max_information``, as rpact's ``maxInformation`` (with
+    ``information_epsilon`` for under-running, rpact's ``informationEpsilon``)."""
+    looks, upper = _inputs(design, events, logrank_z, log_hazard_ratio, standard_error, allocation_ratio, direction_upper)
+    d, status, before, mi = _design_used(design, looks, max_information, information_epsilon)
+    n = looks.events.size
+    if n > d.k:
+        raise DesignError(f"{n} looks given but the design has k = {d.k}")
+    zo = _oriented(looks.z, upper)
     pad = lambda a: np.r_[a, np.full(d.k - a.size, np.nan)]  # noqa: E731
     if before is not None:
         # rpact: repeated p-values from the design at the earlier observed rates, none at the final look
-        rp = np.r_[_repeated_p(before, zo[: ev.size - 1])[: ev.size - 1], np.nan]
+        rp = np.r_[_repeated_p(before, zo[: n - 1])[: n - 1], np.nan]
     else:
-        rp = _repeated_p(d, zo)[: ev.size]
-    lo, hi = _rci(d, ev, z, r, upper)
-    final_stage, p_final, ci, med = _final(d, ev, z, r, zo, upper) if d.k > 1 else (None, None, None, None)
+        rp = _repeated_p(d, zo)[:n]
+    lo, hi = _rci(d, looks, upper)
+    final_stage, p_final, ci, med = _final(d, looks, zo, upper) if d.k > 1 else (None, None, None, None)
     return InterimAnalysis(
         design=d,
-        stage=int(ev.size),
-        events=ev,
-        logrank_z=z,
-        allocation_ratios=r,
+        stage=int(n),
+        events=looks.events,
+        z=looks.z,
+        log_hazard_ratios=looks.log_hr,
+        standard_errors=looks.se,
+        statistic=looks.statistic,
+        allocation_ratios=looks.ratios,
         direction_upper=upper,
         z_oriented=zo,
-        hazard_ratios=hr,
+        hazard_ratios=np.exp(looks.log_hr),
         actions=_actions(d, zo),
         critical_values=d.critical_values,
         futility_bounds=d.futility_bounds,
@@ -488,20 +641,30 @@ def analyse(
         final_ci=ci,
         median_unbiased_hr=med,
         conditional_rejection_probabilities=_crp(d, zo),
-        information_rates_recalculated=recalculated,
+        information_rates_recalculated=mi is not None,
         information_status=status,
+        max_information=mi,
     )
 
 
 @dataclass(frozen=True)
 class ConditionalPower(Result):
-    """Cumulative conditional power at the remaining looks, and the hazard ratio assumed."""
+    """Cumulative conditional power at the remaining looks, and the hazard ratio assumed.
+
+    ``design`` is the design the probability was computed on (recalculated from the observed
+    information when the analysis had ``max_information``)."""
 
     stage: int
     hazard_ratio: float
     hazard_ratio_source: str
     n_planned: np.ndarray
     conditional_power: np.ndarray
+    design: GroupSequentialDesign | None = None
+
+    @property
+    def final(self) -> float:
+        """Conditional power of rejecting by the last look."""
+        return float(self.conditional_power[-1])
 
     def to_frame(self) -> pd.DataFrame:
         """One row per remaining look: events planned and cumulative conditional power."""
@@ -519,37 +682,75 @@ class ConditionalPower(Result):
 
 
 def conditional_power(
-    design: GroupSequentialDesign,
-    events: Any,
-    logrank_z: Any,
+    design: GroupSequentialDesign | InterimAnalysis,
+    events: Any = None,
+    logrank_z: Any = None,
     *,
-    n_planned: Any,
     theta_h1: float | None,
-    allocation_ratio: float = 1,
+    n_planned: Any = None,
+    log_hazard_ratio: Any = None,
+    standard_error: Any = None,
+    allocation_ratio: Any = None,
     direction_upper: bool = True,
+    max_information: float | None = None,
+    information_epsilon: float | None = None,
 ) -> ConditionalPower:
-    """Conditional power (probability of rejecting at the remaining looks given the data so
-    far) under the hazard ratio ``theta_h1``; ``None`` uses the observed hazard ratio at the
-    latest look (rpact's default). ``n_planned``: additional events planned per remaining look.
+    """Conditional power: the probability of rejecting at the remaining looks given the data
+    so far, under the hazard ratio ``theta_h1`` (``None``: the hazard ratio estimated at the
+    latest look, rpact's default).
 
-    As ``rpact`` (``getConditionalPower`` for a group-sequential survival design): the drift
-    is ``log(theta_h1) sqrt(r n) / (1 + r)`` per remaining look, the stage-wise statistics are
-    combined with weights ``sqrt(t_j - t_(j-1))`` of the design's information rates, and the
-    design's futility bounds at the remaining interims are in force.
+    Give the result of :func:`analyse` (``conditional_power(analyse(...), theta_h1=0.5)``, or
+    ``analysis.conditional_power(0.5)``): the probability is then computed on the design that
+    analysis used, so at looks off the planned information (``max_information``) it follows the
+    recalculated boundaries, as rpact ``getAnalysisResults(..., maxInformation=, nPlanned=,
+    thetaH1=)``. The form ``conditional_power(design, events, logrank_z, ...)`` (or with
+    ``log_hazard_ratio=``/``standard_error=``) takes the same data arguments as :func:`analyse`
+    and is exactly ``conditional_power(analyse(design, events, ...), ...)``.
+
+    ``n_planned``: additional deaths planned per remaining look; by default, when the analysis
+    has ``max_information``, the deaths still planned (:meth:`InterimAnalysis.remaining_events`,
+    rpact's ``nPlanned`` for a final look at the planned maximum).
+
+    As rpact (``getConditionalPower`` for a group-sequential survival design): the drift is
+    ``log(theta_h1) sqrt(kappa n)`` per remaining look with ``kappa`` the information per death
+    (``r / (1 + r)^2`` for the log-rank input with the allocation ratio of the latest look,
+    which rpact takes from ``allocationRatioPlanned``; ``1 / (SE_s^2 D_s)`` at the latest look s
+    for an estimate and its SE), the stage-wise statistics are combined with weights
+    ``sqrt(t_j - t_(j-1))`` of the design's information rates, and the design's futility bounds
+    at the remaining interims are in force.
     """
-    ev, z, r, upper = _inputs(design, events, logrank_z, allocation_ratio, direction_upper)
-    d = design
-    s = ev.size
+    if isinstance(design, InterimAnalysis):
+        given = dict(events=events, logrank_z=logrank_z, log_hazard_ratio=log_hazard_ratio, standard_error=standard_error,
+                     allocation_ratio=allocation_ratio, max_information=max_information,
+                     information_epsilon=information_epsilon)
+        extra = sorted(k for k, v in given.items() if v is not None)
+        if extra or direction_upper is not True:
+            raise DesignError(f"with an InterimAnalysis, the data and design come from it; do not also give "
+                              f"{', '.join(extra) or 'direction_upper'}")
+        a = design
+    else:
+        a = analyse(design, events, logrank_z, log_hazard_ratio=log_hazard_ratio, standard_error=standard_error,
+                    direction_upper=direction_upper, allocation_ratio=allocation_ratio,
+                    max_information=max_information, information_epsilon=information_epsilon)
+    return _conditional_power(a, theta_h1, n_planned)
+
+
+def _conditional_power(a: InterimAnalysis, theta_h1: float | None, n_planned: Any) -> ConditionalPower:
+    d = a.design
+    s = a.stage
+    upper = a.direction_upper
     if s >= d.k:
-        raise DesignError(f"conditional power needs a look still to come: {s} looks given, design has k = {d.k}")
-    n = _as_array(n_planned, "n_planned")
+        raise DesignError(f"conditional power needs a look still to come: {s} looks analysed, the design used has k = {d.k}")
+    n = a.remaining_events() if n_planned is None else _as_array(n_planned, "n_planned")
     if n.size != d.k - s or np.any(n <= 0):
         raise DesignError(f"n_planned must give {d.k - s} positive additional event counts (one per remaining look), got {n.tolist()}")
-    ratio = float(r[-1]) if np.ndim(allocation_ratio) else float(allocation_ratio)
+    ev, se = a.events, a.standard_errors
     if theta_h1 is None:
-        hr = float(np.exp(z[-1] * (1 + r[-1]) / math.sqrt(r[-1] * ev[-1])))
+        hr = float(np.exp(a.log_hazard_ratios[-1]))
         source = "observed at the latest look"
     else:
+        if isinstance(theta_h1, (bool, np.bool_)):
+            raise DesignError(f"theta_h1 (hazard ratio) must be a number > 0, not {theta_h1!r}")
         hr = float(theta_h1)
         if not hr > 0 or not math.isfinite(hr):
             raise DesignError(f"theta_h1 (hazard ratio) must be > 0, got {theta_h1!r}")
@@ -557,8 +758,9 @@ def conditional_power(
     theta = math.log(hr) if upper else -math.log(hr)
     t = d.information_rates
     w = np.sqrt(np.diff(np.r_[0.0, t]))
-    zs = _oriented(_stagewise_z(ev, z), upper)
-    nn = ratio / (1 + ratio) ** 2 * n
+    zs = _oriented(_stagewise_z(ev, a.z), upper)
+    kappa = 1.0 / (se[-1] ** 2 * ev[-1])  # information per death at the latest look
+    nn = kappa * n
     rest = slice(s, d.k)
     cum_w2 = np.cumsum(w[rest] ** 2)
     sum_w2 = float(np.sum(w[:s] ** 2))
@@ -567,7 +769,7 @@ def conditional_power(
     upper_b = d.critical_values[rest] * np.sqrt(sum_w2 + cum_w2) / np.sqrt(cum_w2) - comb / np.sqrt(cum_w2) - drift
     scaled = (t[rest] - t[s - 1]) / (1 - t[s - 1])
     if d.sided == 2:
-        zo_last = float(_oriented(z, upper)[-1])
+        zo_last = float(a.z_oriented[-1])
         lower_b = -d.critical_values[rest] * np.sqrt(sum_w2 + cum_w2) / np.sqrt(cum_w2) - zo_last * math.sqrt(sum_w2) / np.sqrt(cum_w2) - drift
         p = stage_probabilities(scaled, upper_b, lower_b)
     else:
@@ -575,4 +777,5 @@ def conditional_power(
         lower_b = np.where(np.isfinite(fut), fut * np.sqrt(sum_w2 + cum_w2) / np.sqrt(cum_w2) - comb / np.sqrt(cum_w2) - drift, -np.inf)
         lower_b[-1] = -np.inf
         p = stage_probabilities(scaled, upper_b, lower_b)
-    return ConditionalPower(stage=s, hazard_ratio=hr, hazard_ratio_source=source, n_planned=n, conditional_power=np.cumsum(p.upper))
+    return ConditionalPower(stage=s, hazard_ratio=hr, hazard_ratio_source=source, n_planned=n,
+                            conditional_power=np.cumsum(p.upper), design=d)

@@ -54,6 +54,7 @@ __all__ = [
     "DesignError",
     "GroupSequentialDesign",
     "design",
+    "crossing_probabilities",
     "spending",
 ]
 
@@ -384,6 +385,32 @@ def _beta_spending(t, cum_alpha, cum_beta, crit, binding):
     theta = root(gap, -4.0, 10.0, "the drift at which the beta-spending futility bound meets the last critical value")
     gap(theta)
     return state["crit"], state["fut"], theta
+
+
+def crossing_probabilities(design: GroupSequentialDesign, drift: float, *,
+                           futility: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities of first stopping at each look above the efficacy bound (first array) and
+    below the lower bound (second array: the futility bound of a one-sided design, ``-c_k`` of a
+    two-sided one) when ``E[Z_k] = drift sqrt(t_k)``.
+
+    ``drift`` is per unit of maximum information (rpact's ``shift`` scale): for a survival trial
+    with ``D`` events and allocation ratio ``r``, ``drift = -ln(HR) sqrt(r D) / (1 + r)`` when
+    large z favours the treatment. ``futility=True`` lets a one-sided design stop at its
+    futility bounds (a trial that follows its futility rule, as the simulations and rpact's
+    power do); ``False`` ignores them. The efficacy probabilities sum to the power at that drift.
+    Recursive numerical integration (Armitage, McPherson & Rowe 1969, *J R Stat Soc A*
+    132:235-244)."""
+    if not isinstance(design, GroupSequentialDesign):
+        raise DesignError(f"design must be a GroupSequentialDesign (trialnb.monitoring.design), got "
+                          f"{type(design).__name__}")
+    theta = check_finite(drift, "drift", error=DesignError)
+    if not isinstance(futility, (bool, np.bool_)):
+        raise DesignError(f"futility must be True or False, got {futility!r}")
+    lower = design.lower_bounds()
+    if design.sided == 1 and not futility:
+        lower = np.full(design.k, -np.inf)
+    p = stage_probabilities(design.information_rates, design.critical_values, lower, theta=theta)
+    return p.upper, p.lower
 
 
 def design(

@@ -27,6 +27,8 @@ from ..report import fmt_num
 from ..errors import SampleSizeError
 from ..results import Result
 from ..sample_size import event_probability
+from .boundary_table import bound_hazard_ratio
+from .timing import analysis_times
 from ..validation import check_hazard_ratio, check_nonnegative, check_positive
 
 __all__ = ["SequentialSampleSize", "sequential_sample_size"]
@@ -82,17 +84,6 @@ class SequentialSampleSize(Result):
         return self.summary()
 
 
-def _expected_events_at(time: float, n: float, hr: float, lam: float, a: float, r: float, eta: float) -> float:
-    """Expected events by calendar ``time`` with ``n`` patients entering uniformly over
-    ``[0, a]``: the patients entered by then times their :func:`event_probability`."""
-    if time <= 0:
-        return 0.0
-    if a == 0:
-        return n * event_probability(hr, lam, 0.0, time, r, eta)
-    entered = min(time, a)
-    return n * entered / a * event_probability(hr, lam, entered, max(time - a, 0.0), r, eta)
-
-
 def sequential_sample_size(
     design: Any,
     hazard_ratio: float,
@@ -111,13 +102,13 @@ def sequential_sample_size(
     * expected events under H0 / half the effect / the effect = the design's expected
       information x fixed-design events;
     * patients N = maximum events / :func:`event_probability` at ``accrual_time +
-      follow_up_time``; analysis times solve expected events(time) = events of the look;
+      follow_up_time``; analysis times solve expected events(time) = events of the look
+      (:func:`trialnb.monitoring.timing.analysis_times`, the last look at ``accrual_time +
+      follow_up_time``);
     * boundary hazard ratios ``exp(-+ c_k (1 + r) / sqrt(r D_k))`` (sign: towards the effect).
 
     With a one-look design this is :func:`sample_size` with ``method="schoenfeld"``.
     """
-    from scipy.optimize import brentq
-
     hr = check_hazard_ratio(hazard_ratio, allow_one=False, error=SampleSizeError)
     r = check_positive(allocation_ratio, "allocation_ratio", error=SampleSizeError)
     lam = check_positive(control_hazard, "control_hazard", error=SampleSizeError)
@@ -135,20 +126,15 @@ def sequential_sample_size(
     stages = max_ev * np.asarray(design.information_rates, dtype=float)
     n = max_ev / event_probability(hr, lam, a, f, r, eta)
     intensity = n / a if a > 0 else math.inf
-    times = np.empty(stages.size)
-    for i, target in enumerate(stages):
-        if i == stages.size - 1:
-            times[i] = a + f
-            continue
-        times[i] = brentq(lambda tm: _expected_events_at(tm, n, hr, lam, a, r, eta) - target, 1e-12, a + f, xtol=1e-12)
-    subjects = np.minimum(intensity * times, n) if a > 0 else np.full(stages.size, n)
+    timing = analysis_times(stages[:-1], n_patients=n, accrual_time=a, hazard_ratio=hr, control_hazard=lam,
+                            allocation_ratio=r, dropout_hazard=eta, final="calendar", final_month=a + f)
+    times, subjects = timing.months_h1, timing.randomized_h1
     upper = hr > 1
-    sign = 1.0 if upper else -1.0
-    crit_hr = np.exp(sign * np.asarray(design.critical_values) * (1 + r) / np.sqrt(r * stages))
+    crit_hr = bound_hazard_ratio(design.critical_values, stages, allocation_ratio=r, direction_upper=upper)
     fut_hr = None
     if getattr(design, "futility_bounds", None) is not None:
         fb = np.asarray(design.futility_bounds, dtype=float)
-        fut_hr = np.where(np.isfinite(fb), np.exp(sign * fb * (1 + r) / np.sqrt(r * stages[:-1])), np.nan)
+        fut_hr = np.where(np.isfinite(fb), bound_hazard_ratio(fb, stages[:-1], allocation_ratio=r, direction_upper=upper), np.nan)
     k = stages.size
     if k > 1:
         stop = np.asarray(design.rejection_probabilities[:-1]) + np.asarray(design.futility_probabilities)

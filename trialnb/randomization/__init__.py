@@ -9,7 +9,7 @@ Modules (imports run downwards only):
   simulated predictability and bias, the notebook 03 exercise checks;
 * :mod:`~trialnb.randomization.log` — the allocation log (durable, HMAC-chained, concealed);
 * :mod:`~trialnb.randomization.batched` — minimization vectorised over trials (numpy, or
-  the optional numba kernel in ``_numba``) for :mod:`trialnb.fastsim`.
+  the compiled kernel in ``_numba``) for :func:`trialnb.simulation.simulate_trials`.
 
 Everything public is re-exported here, so ``from trialnb.randomization import X`` works for
 every name of the former single module.

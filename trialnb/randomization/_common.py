@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable, Mapping
 
-import numpy as np
 
 from ..protocol import ARM_CODES, FACTORS, Factor, Sourced
 from ..validation import check_choice

@@ -41,10 +41,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 from ..population import FACTOR_FREQUENCIES
-from ..protocol import FACTORS, check_patient_factors
+from ..protocol import check_patient_factors
 from ..validation import check_int, check_probability, check_real, check_rng
 from ._common import _check_arm, as_factors
-from .procedures import Assignment, MaximalProcedure, Procedure, minimization_scores
+from .procedures import Assignment, MaximalProcedure, Procedure
 
 # --------------------------------------------------------------------------------------------
 # running procedures, patients

@@ -1,7 +1,7 @@
 """Pocock-Simon minimization vectorised over many simulated trials.
 
-The special case used by the trial simulations (:mod:`trialnb.fastsim`): two arms, the range
-criterion, unit factor weights, random tie rule and no random element, i.e.
+The special case used by the trial simulations (:func:`trialnb.simulation.simulate_trials`): two
+arms, the range criterion, unit factor weights, random tie rule and no random element, i.e.
 ``PocockSimon(factors, p=p)``. With two arms the range imbalance of a level with
 ``D = n_A - n_B`` is ``|D + 1|`` if the newcomer joins A and ``|D - 1|`` if B, so
 
@@ -9,7 +9,7 @@ criterion, unit factor weights, random tie rule and no random element, i.e.
 
 (Pocock & Simon 1975, Biometrics 31:103): arm A is favoured iff ``sum_f sign(D_f) < 0``.
 Only the per-level differences ``D`` are kept, one vector per trial. The loop runs over the
-patients, vectorised over trials (numpy), or trial by trial compiled (numba, optional); both
+patients, vectorised over trials (numpy), or trial by trial compiled (numba); both
 give the arms :class:`~trialnb.randomization.PocockSimon` gives when fed the same uniforms
 (``tests/test_randomization_batched.py``).
 """
@@ -18,14 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
-try:  # optional acceleration (PyPI ``numba``); the numpy loop gives the same arms
-    from . import _numba as _nbk
-except ImportError:  # pragma: no cover - depends on the environment
-    _nbk = None
+from ..compiled import use_compiled
+from . import _numba as _nbk
 
-HAVE_NUMBA: bool = _nbk is not None
-
-__all__ = ["HAVE_NUMBA", "minimization_batched"]
+__all__ = ["minimization_batched"]
 
 
 def _favoured_probabilities(p: float) -> tuple[float, float]:
@@ -35,14 +31,14 @@ def _favoured_probabilities(p: float) -> tuple[float, float]:
 
 
 def minimization_batched(cols: np.ndarray, u: np.ndarray, p: float, *, n_levels: int | None = None,
-                         use_numba: bool | None = None) -> np.ndarray:
+                         engine: str = "auto") -> np.ndarray:
     """Arm indicator (1 = A, int8) of shape (R, n) for R trials of n patients in arrival order.
 
     ``cols`` (R, n, F): for each patient, the global index of its level of each of the F
     factors (levels of different factors get different indices, e.g. site 0..2, hormone
     receptor 3..4, HER2 5..6); ``u`` (R, n): one uniform per patient, arm A iff
     ``u < P(A)``; ``p``: probability of the arm that minimizes imbalance (1/2 on a tie).
-    ``use_numba`` None: numba when installed.
+    ``engine``: the compiled loop or its numpy twin (:mod:`trialnb.compiled`; the same arms).
     """
     cols = np.asarray(cols)
     u = np.asarray(u, dtype=float)
@@ -58,9 +54,7 @@ def minimization_batched(cols: np.ndarray, u: np.ndarray, p: float, *, n_levels:
         raise ValueError(f"cols holds level index {int(cols.max())} but n_levels is {L}")
     p_min, p_max = _favoured_probabilities(p)
     cols = cols.astype(np.intp, copy=False)
-    if HAVE_NUMBA if use_numba is None else use_numba:
-        if _nbk is None:
-            raise ValueError("use_numba=True but numba is not installed")
+    if use_compiled(engine):
         arm_nb = np.empty((R, n), dtype=np.int8)
         _nbk.minimization(np.ascontiguousarray(cols), np.ascontiguousarray(u), p_min, p_max, L, arm_nb)
         return arm_nb

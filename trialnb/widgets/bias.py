@@ -17,12 +17,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .. import bias
-from ..plots import HR_TICKS, STYLE_FILE, analyses_forest, hr_ticks  # noqa: F401 - old names kept
+from ..plots import STYLE_FILE, analyses_forest
 from ..errors import BiasParameterError
 from ..report import fmt_hr
 from ..validation import check_int, check_seed
 
-__all__ = ["BiasExplorer", "analyses_forest", "build_dashboard", "hr_ticks", "result_html"]
+__all__ = ["BiasExplorer", "build_dashboard", "result_html"]
 
 _SLIDERS = {
     # name: (description, min, max, step, tooltip)

@@ -2,9 +2,9 @@
 of each analysis.
 
 :class:`EstimandsExplorer` wires controls (shape, arm-A non-operation, trials per update) to
-pure functions only: :func:`trialnb.fastsim_analyses.scenario_curves` (inline SVG of the
-survival curves), :func:`trialnb.fastsim_analyses.true_estimands` and
-:func:`trialnb.fastsim.simulate` with every analysis of :data:`trialnb.fastsim_analyses.ANALYSES`
+pure functions only: :func:`trialnb.simulation.design_curves` (inline SVG of the
+survival curves), :func:`trialnb.simulation.true_estimands` and
+:func:`trialnb.simulation.simulate` with the analyses of :data:`trialnb.simulation.ANALYSES`
 on the same simulated trials. Controls update on release.
 """
 
@@ -15,18 +15,21 @@ from dataclasses import replace
 import ipywidgets as W
 import numpy as np
 
-from ..fastsim import Scenario, SimulationResult, simulate
-from ..fastsim_analyses import ANALYSES, SHAPES, scenario_curves, true_estimands
+from ..plan import PLAN, DesignAssumptions
+from ..simulation import SHAPES, SimulationResult, design_curves, simulate, true_estimands
 from ..plots import ARM_COLORS
 from ..report import fmt_num, fmt_pct
 from .svg import frame, grid_line
 
 __all__ = ["EstimandsExplorer", "curves_svg"]
 
+_ANALYSES = ("cox_wald", "logrank", "stratified_logrank", "fh01", "stratified_maxcombo", "rmst", "milestone")
+"""The analyses the explorer compares on the same simulated trials (the plan's endpoint)."""
 
-def curves_svg(scenario: Scenario, width: int = 420, height: int = 220, horizon: float = 36.0) -> str:
+
+def curves_svg(scenario: DesignAssumptions, width: int = 420, height: int = 220, horizon: float = 36.0) -> str:
     """Inline SVG of the true survival curves of arm A (blue) and B (red) to ``horizon``."""
-    c = scenario_curves(scenario, np.linspace(0, horizon, 145))
+    c = design_curves(scenario, np.linspace(0, horizon, 145))
     pad = 30
 
     def path(y: np.ndarray) -> str:
@@ -68,8 +71,9 @@ class EstimandsExplorer:
         self._update()
 
     @property
-    def scenario(self) -> Scenario:
-        return replace(Scenario(**SHAPES[self.shape.value]), non_compliance=float(self.non_compliance.value))
+    def scenario(self) -> DesignAssumptions:
+        """The true design: the plan's, with the chosen shape and non-operation."""
+        return replace(PLAN.design, **SHAPES[self.shape.value], non_compliance=float(self.non_compliance.value))
 
     def _update(self, *_: object) -> None:
         sc = self.scenario
@@ -80,7 +84,9 @@ class EstimandsExplorer:
             f"<tr><td>2-year survival A / B</td><td>{fmt_pct(te['survival_a'])} / {fmt_pct(te['survival_b'])}</td></tr>"
             f"<tr><td>Milestone difference</td><td>{fmt_num(100 * te['milestone_difference'], 1)} points</td></tr>"
             f"<tr><td>RMST difference</td><td>{fmt_num(te['rmst_difference'], 2)} months</td></tr></table>")
-        self.result = simulate(sc, int(self.n_trials.value), seed=self.seed, analysis=list(ANALYSES))
-        pw, se = self.result.power_by_analysis, self.result.power_se_by_analysis
-        rows = "".join(f"<tr><td>{k}</td><td>{fmt_pct(pw[k])}</td><td>{fmt_pct(se[k])}</td></tr>" for k in pw)
-        self.power.value = f"<table><tr><th>Analysis</th><th>Power</th><th>MC SE</th></tr>{rows}</table>"
+        self.result = simulate(PLAN, int(self.n_trials.value), seed=self.seed, truth=sc, analyses=_ANALYSES)
+        t = self.result.to_frame()
+        rows = "".join(f"<tr><td>{k}</td><td>{fmt_pct(r.benefit)}</td><td>{fmt_pct(r.harm)}</td>"
+                       f"<td>{fmt_pct(r.benefit_se)}</td></tr>" for k, r in t.iterrows())
+        self.power.value = ("<table><tr><th>Analysis</th><th>Rejects for benefit</th><th>for harm</th><th>MC SE</th></tr>"
+                            f"{rows}</table>")

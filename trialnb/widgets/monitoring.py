@@ -1,8 +1,8 @@
 """Interim-monitoring widgets: the design explorer of notebook 05 and the DMC dashboard.
 
 Widgets only wire controls to pure functions: :func:`trialnb.monitoring.design`,
-:func:`trialnb.monitoring.analyse`, :func:`trialnb.monitoring.conditional_power`,
-:func:`trialnb.interim.interim_report` and :func:`trialnb.interim.planned_max_events`. The
+:func:`trialnb.monitoring.plan_design`, :func:`trialnb.monitoring.plan_max_events`,
+:func:`trialnb.interim.interim_report` and :func:`trialnb.interim.typed_look`, all on the plan. The
 boundary chart is a small inline SVG (pure string building), so an update takes a few
 milliseconds and looks the same in JupyterLab and Voila.
 
@@ -21,10 +21,12 @@ import ipywidgets as W
 import numpy as np
 
 from .. import interim, monitoring
-from ..report import fmt_estimate, fmt_interval, fmt_n, fmt_num, fmt_pct
-from .svg import esc, frame, grid_line, SVG_GRID
+from ..errors import TrialAnalysisError
+from ..plan import PLAN, TrialPlan
+from ..report import fmt_interval, fmt_n, fmt_num, fmt_pct
+from .svg import SVG_GRID, esc, frame, grid_line
 
-__all__ = ["DesignExplorer", "MonitoringDashboard", "boundary_svg", "build_dashboard", "build_explorer"]
+__all__ = ["DesignExplorer", "MonitoringDashboard", "boundary_svg", "build_dashboard", "build_explorer", "explorer_plan"]
 
 _STYLE = {"description_width": "200px"}
 _WIDTH = "470px"
@@ -32,11 +34,10 @@ SPENDING = (("O'Brien-Fleming type (asOF)", "asOF"), ("Pocock type (asP)", "asP"
             ("Kim-DeMets, gamma 3 (asKD)", "asKD"), ("Hwang-Shih-DeCani, gamma -4 (asHSD)", "asHSD"))
 GAMMA = {"asKD": 3.0, "asHSD": -4.0}
 Z_LIMIT = 8.0
-"""Largest log-rank z (in absolute value) the dashboard accepts; beyond it the normal tail
-probabilities that the boundaries rest on are below 1e-15."""
+"""Largest z (in absolute value) the dashboard accepts; beyond it the normal tail probabilities
+the boundaries rest on are below 1e-15."""
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 """The repository's synthetic trial files (``data/trial_*.csv``)."""
-
 
 
 def boundary_svg(events: Sequence[float], critical_values: Sequence[float],
@@ -85,28 +86,33 @@ def boundary_svg(events: Sequence[float], critical_values: Sequence[float],
     return "".join(p)
 
 
-def _design(looks: int, first: float, spending: str, futility: bool) -> monitoring.GroupSequentialDesign:
-    rates = [1.0] if looks == 1 else list(np.round(np.linspace(first, 1.0, looks), 6))
-    kw: dict[str, Any] = {"information_rates": rates, "type_of_design": spending if looks > 1 else "asOF"}
-    if spending in GAMMA and looks > 1:
-        kw["gamma_a"] = GAMMA[spending]
-    if futility and looks > 1:
-        kw["futility_bounds"] = [interim.PLAN["futility_z"]] * (looks - 1)
-    return monitoring.design(looks, alpha=interim.PLAN["alpha"], beta=interim.PLAN["beta"], **kw)
+def explorer_plan(looks: int, first: float, spending: str, futility: bool, plan: TrialPlan = PLAN) -> TrialPlan:
+    """The plan with ``looks`` equally spaced looks from the information fraction ``first``,
+    the spending function ``spending`` and a futility guideline at benefit z <= 0 (or none)."""
+    rates = (1.0,) if looks == 1 else tuple(float(x) for x in np.round(np.linspace(first, 1.0, looks), 6))
+    return plan.with_changes(information_rates=rates, spending=spending if looks > 1 else "asOF",
+                             spending_gamma=GAMMA.get(spending) if looks > 1 else None,
+                             futility_z=0.0 if futility else None)
 
 
 class DesignExplorer:
     """Move the number and timing of looks and the spending function; see the boundaries,
-    the maximum deaths and the power. ``root`` has CSS class ``trialnb-monitor-design``."""
+    the maximum deaths and the power (the plan with those changes: :func:`explorer_plan`,
+    :func:`trialnb.monitoring.plan_design`, :func:`trialnb.monitoring.plan_max_events`).
+    ``root`` has CSS class ``trialnb-monitor-design``."""
 
-    def __init__(self) -> None:
-        self.looks = W.IntSlider(value=2, min=1, max=5, description="Number of looks", style=_STYLE,
+    def __init__(self, plan: TrialPlan = PLAN) -> None:
+        self.base = plan
+        m = plan.monitoring
+        self.looks = W.IntSlider(value=m.k, min=1, max=5, description="Number of looks", style=_STYLE,
                                  layout=W.Layout(width=_WIDTH))
-        self.first = W.FloatSlider(value=0.5, min=0.2, max=0.8, step=0.05, description="First look (information)",
-                                   readout_format=".2f", style=_STYLE, layout=W.Layout(width=_WIDTH))
-        self.spending = W.Dropdown(options=SPENDING, value="asOF", description="Alpha spending", style=_STYLE,
+        self.first = W.FloatSlider(value=m.information_rates[0] if m.k > 1 else 0.5, min=0.2, max=0.8, step=0.05,
+                                   description="First look (information)", readout_format=".2f", style=_STYLE,
                                    layout=W.Layout(width=_WIDTH))
-        self.futility = W.Checkbox(value=False, description="Non-binding futility at z = 0", style=_STYLE)
+        self.spending = W.Dropdown(options=SPENDING, value=m.spending, description="Alpha spending", style=_STYLE,
+                                   layout=W.Layout(width=_WIDTH))
+        self.futility = W.Checkbox(value=m.futility_z is not None, description="Non-binding futility at z = 0",
+                                   style=_STYLE)
         self.controls = (self.looks, self.first, self.spending, self.futility)
         self.numbers = W.HTML().add_class("trialnb-monitor-max-events")
         self.chart = W.HTML().add_class("trialnb-monitor-chart")
@@ -115,32 +121,35 @@ class DesignExplorer:
                             W.HBox([W.VBox(list(self.controls) + [self.numbers, self.message]), self.chart])]
                            ).add_class("trialnb-monitor-design")
         self.design: monitoring.GroupSequentialDesign | None = None
-        self.fixed_events = interim.planned_max_events(_design(1, 1.0, "asOF", False))
+        self.plan: TrialPlan = plan
+        self.fixed_events = monitoring.plan_max_events(explorer_plan(1, 1.0, "asOF", False, plan))
         for c in self.controls:
             c.observe(self._update, names="value")
         self._update()
 
     def _update(self, change: Any = None) -> None:
         try:
-            d = _design(self.looks.value, self.first.value, self.spending.value, self.futility.value)
-            m = interim.planned_max_events(d)
+            p = explorer_plan(self.looks.value, self.first.value, self.spending.value, self.futility.value, self.base)
+            d = monitoring.plan_design(p)
+            m = monitoring.plan_max_events(p)
         except ValueError as exc:
             self.message.value = f"<p style='color:#b00020'><b>Cannot compute:</b> {esc(str(exc))}</p>"
             return
         self.message.value = ""
-        self.design = d
+        self.design, self.plan, self.max_events = d, p, m
         ev = np.asarray(d.information_rates) * m
         rows = "".join(f"<tr><td>{i + 1}</td><td>{fmt_num(e, 1)}</td><td>{fmt_num(c, 3)}</td>"
                        f"<td>{fmt_pct(float(a), 2)}</td></tr>"
                        for i, (e, c, a) in enumerate(zip(ev, d.critical_values, d.alpha_spent)))
+        hr = p.design.hazard_ratio
         self.numbers.value = (
-            f"<div style='font-size:1.3em'><b>{fmt_n(m)}</b> deaths at most</div>"
-            f"<div>fixed design: {fmt_n(self.fixed_events)}; power {fmt_pct(float(np.asarray(d.power)[-1]))} at HR 0.5 "
-            f"(inflation factor {fmt_num(d.inflation_factor, 4)})</div>"
+            f"<div style='font-size:1.3em'><b>{fmt_n(m)}</b> deaths within 24 months at most</div>"
+            f"<div>fixed design: {fmt_n(self.fixed_events)}; power {fmt_pct(float(np.asarray(d.power)[-1]))} at "
+            f"HR {fmt_num(hr, 2)} (inflation factor {fmt_num(d.inflation_factor, 4)})</div>"
             "<table><tr><th>look</th><th>deaths</th><th>z bound</th><th>alpha spent</th></tr>"
             f"{rows}</table>")
-        fut = None if d.futility_bounds is None else list(d.futility_bounds)
-        self.chart.value = boundary_svg(ev, d.critical_values, fut, harm_z=interim.PLAN["harm_z"])
+        fut = None if p.monitoring.futility_z is None or d.k == 1 else [p.monitoring.futility_z] * (d.k - 1)
+        self.chart.value = boundary_svg(ev, d.critical_values, fut, harm_z=p.monitoring.harm_z)
 
 
 def build_explorer() -> W.Widget:
@@ -148,14 +157,25 @@ def build_explorer() -> W.Widget:
     return DesignExplorer().root
 
 
-class MonitoringDashboard:
-    """The DMC dashboard: enter observed deaths and log-rank z, or pick a cut-off month on a
-    trial file; see the boundary chart, the decision and the numbers.
-    ``root`` has CSS class ``trialnb-monitor``; the decision line ``trialnb-monitor-decision``."""
+def _no_rci(lo: float, hi: float, events: int, max_events: int, boundary: float) -> str:
+    """Why a look has no repeated CI ("" when it has one): the boundary is too extreme this early."""
+    if math.isfinite(lo) and math.isfinite(hi):
+        return ""
+    return (f"with {fmt_n(events)} of {fmt_n(max_events)} planned deaths the efficacy boundary is "
+            f"z >= {fmt_num(boundary, 3)}, too far out for a finite interval (rpact gives none either)")
 
-    def __init__(self, data_dir: str | Path = DATA_DIR) -> None:
+
+class MonitoringDashboard:
+    """The DMC dashboard: pick a cut-off month on a trial file (the report of
+    :func:`trialnb.interim.interim_report` under the plan), or type observed deaths and a z
+    (:func:`trialnb.interim.typed_look`); see the boundary chart, the recommendation and the
+    numbers. ``root`` has CSS class ``trialnb-monitor``; the decision line
+    ``trialnb-monitor-decision``."""
+
+    def __init__(self, data_dir: str | Path = DATA_DIR, plan: TrialPlan = PLAN) -> None:
         from ..data import load_trial
 
+        self.plan = plan
         self.data_dir = Path(data_dir)
         files = sorted(p.name for p in self.data_dir.glob("trial_*.csv"))
         self._trials = {f: load_trial(self.data_dir / f) for f in files}
@@ -165,12 +185,25 @@ class MonitoringDashboard:
                                style=_STYLE, layout=W.Layout(width=_WIDTH))
         if "trial_protocol.csv" in files:
             self.file.value = "trial_protocol.csv"
-        self.cutoff = W.FloatSlider(value=29.1, min=6.0, max=60.0, step=0.1, description="Cut-off month",
-                                    readout_format=".1f", style=_STYLE, layout=W.Layout(width=_WIDTH))
-        # plain text boxes, checked in _numbers: a value out of range is refused with a message
-        # on screen, never clamped silently
-        self.events = W.IntText(value=33, description="Deaths so far", style=_STYLE)
-        self.z = W.FloatText(value=-2.5, step=0.1, description="Log-rank z (< 0 favours A)", style=_STYLE)
+        # opens at the planned interim: the month of the plan's first look's primary-endpoint deaths
+        first_look = monitoring.plan_interim_events(plan)[0] if plan.monitoring.k > 1 else \
+            monitoring.plan_max_events(plan)
+        opening = 29.75
+        if self.file.value is not None:
+            try:
+                opening = interim.death_month(self._trials[self.file.value], first_look, plan=plan)
+            except TrialAnalysisError:  # a file with fewer deaths than the look: open at its end
+                t = self._trials[self.file.value]
+                opening = float((t["entry_month"] + t["os_months"]).max())
+        self.cutoff = W.FloatSlider(value=min(60.0, math.ceil(opening * 4) / 4), min=6.0, max=60.0, step=0.25,
+                                    description="Cut-off month", readout_format=".2f", style=_STYLE,
+                                    layout=W.Layout(width=_WIDTH))
+        h = plan.analysis.censor_months
+        # plain text boxes, checked when read: a value out of range is refused with a message on
+        # screen, never clamped silently
+        self.events = W.IntText(value=first_look, description=f"Deaths within {h:g} months" if h is not None else "Deaths",
+                                style=_STYLE)
+        self.z = W.FloatText(value=-2.5, step=0.1, description="z (< 0 favours A)", style=_STYLE)
         self.controls = (self.source, self.file, self.cutoff, self.events, self.z)
         self.decision = W.HTML().add_class("trialnb-monitor-decision")
         self.table = W.HTML().add_class("trialnb-monitor-numbers")
@@ -178,43 +211,13 @@ class MonitoringDashboard:
         self.root = W.VBox([W.HTML("<h3>Interim analysis: what the DMC sees</h3>"),
                             W.HBox([W.VBox(list(self.controls) + [self.decision, self.table]), self.chart])]
                            ).add_class("trialnb-monitor")
-        self.design = interim.proposed_design()
-        self.max_events = interim.plan_max_events()
+        self.design = monitoring.plan_design(plan)
+        self.max_events = monitoring.plan_max_events(plan)
         self.error = ""
+        self.report: interim.InterimReport | None = None
         for c in self.controls:
             c.observe(self._update, names="value")
         self._update()
-
-    def _numbers(self, events: int, z: float) -> tuple[str, list[tuple[str, str]], float]:
-        d, m = self.design, self.max_events
-        if not 0 < events < m:
-            raise ValueError(f"deaths so far must be between 1 and {m - 1} (the planned maximum is {m}); "
-                             f"{events} was entered")
-        if not (math.isfinite(z) and abs(z) <= Z_LIMIT):
-            raise ValueError(f"the log-rank z must be between -{fmt_num(Z_LIMIT, 0)} and {fmt_num(Z_LIMIT, 0)}; "
-                             f"{z:g} was entered")
-        res = monitoring.analyse(d, [events], [z], direction_upper=False, max_information=m)
-        crit = float(res.critical_values[0])
-        rci = fmt_interval(float(res.rci_lower[0]), float(res.rci_upper[0]), 2, label="repeated CI",
-                           unavailable=interim.repeated_ci_note(res, events, m))
-        rows = [("Information", f"{fmt_n(events)} of {fmt_n(m)} deaths ({fmt_pct(events / m)})"),
-                ("Benefit z / boundary", f"{fmt_num(-z, 3)} / {fmt_num(crit, 3)}"),
-                ("HR with repeated CI", f"{fmt_num(float(res.hazard_ratios[0]), 2)} ({rci})")]
-        for name, hr in (("observed", float(res.hazard_ratios[0])), ("design", 0.5), ("no effect", 1.0)):
-            cp = monitoring.conditional_power(d, [events], [z], n_planned=[m - events], theta_h1=hr,
-                                              direction_upper=False)
-            rows.append((f"Conditional power, {name} HR {fmt_num(hr, 2)}",
-                         fmt_pct(float(np.asarray(cp.conditional_power)[-1]))))
-        act = res.actions[0]
-        if act == "reject":
-            dec = "stop for efficacy"
-        elif -z <= interim.PLAN["harm_z"]:
-            dec = "review for harm"
-        elif -z <= interim.PLAN["futility_z"]:
-            dec = "futility guideline met"
-        else:
-            dec = "continue"
-        return dec, rows, crit
 
     def _update(self, change: Any = None) -> None:
         file_mode = self.source.value == "file"
@@ -222,18 +225,33 @@ class MonitoringDashboard:
         self.events.disabled = self.z.disabled = file_mode
         try:
             if file_mode:
-                rep = interim.interim_report(self._trials[self.file.value], self.cutoff.value,
-                                             design=self.design, max_events=self.max_events)
-                events, z = rep.events, rep.logrank_z
-                dec = rep.decision
-                _, rows, crit = self._numbers(events, z)
-                rows = [("Randomized by the cut-off", fmt_n(rep.n_randomized)),
-                        ("Deaths (A / B)", f"{fmt_n(rep.deaths_by_arm['A'])} / {fmt_n(rep.deaths_by_arm['B'])}"),
-                        ("Log-rank z; Cox z", f"{fmt_num(rep.logrank_z, 3)}; "
-                                              f"{fmt_estimate(rep.cox_z, 3, unavailable=rep.cox_note)}")] + rows
+                rep = interim.interim_report(self._trials[self.file.value], self.cutoff.value, plan=self.plan,
+                                             source=self.file.value)
+                self.report = rep
+                events, z, dec, crit = rep.primary_deaths, rep.z, rep.decision, rep.boundary
+                rows = rep.rows()
             else:
                 events, z = int(self.events.value), float(self.z.value)
-                dec, rows, crit = self._numbers(events, z)
+                if not (math.isfinite(z) and abs(z) <= Z_LIMIT):
+                    raise ValueError(f"the z must be between -{fmt_num(Z_LIMIT, 0)} and {fmt_num(Z_LIMIT, 0)}; "
+                                     f"{z:g} was entered")
+                look = interim.typed_look(events, z, plan=self.plan)
+                crit = look["boundary"]
+                zb = -z
+                m = self.plan.monitoring
+                dec = ("efficacy boundary crossed" if zb >= crit else "harm boundary crossed"
+                       if self.plan.analysis.sided == 2 and zb <= -crit else "harm guideline met"
+                       if m.harm_z is not None and zb <= m.harm_z else "futility guideline met"
+                       if m.futility_z is not None and zb <= m.futility_z else "continue")
+                rows = [("Information", f"{fmt_n(events)} of {fmt_n(self.max_events)} deaths "
+                                        f"({fmt_pct(events / self.max_events)})"),
+                        ("Benefit z / boundary", f"{fmt_num(zb, 3)} / {fmt_num(crit, 3)}"),
+                        ("HR with repeated CI (log-rank approximation exp(2z/sqrt(D)))",
+                         f"{fmt_num(look['hazard_ratio'], 2)} ("
+                         + fmt_interval(look["rci_lower"], look["rci_upper"], 2, label="repeated CI",
+                                        unavailable=_no_rci(look["rci_lower"], look["rci_upper"], events,
+                                                            self.max_events, crit)) + ")")]
+                rows += [(f"Conditional power, HR {k}", fmt_pct(v)) for k, v in look["conditional_power"].items()]
         except ValueError as exc:
             self.error = str(exc)
             self.decision.value = f"<p style='color:#b00020'><b>Cannot analyse:</b> {esc(str(exc))}</p>"
@@ -241,14 +259,18 @@ class MonitoringDashboard:
             return
         self.error = ""
         self.result = (events, z, dec)
-        self.decision.value = (f"<div style='font-size:1.4em'><b>{fmt_n(events)} deaths: {esc(dec)}</b></div>")
+        self.decision.value = (f"<div style='font-size:1.4em'><b>{fmt_n(events)} deaths within 24 months: "
+                               f"{esc(dec)}</b></div>")
         self.table.value = "<table>" + "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows) + "</table>"
         d = self.design
         ev = list(np.asarray(d.information_rates) * self.max_events)
         cv = list(d.critical_values)
-        ev[0], cv[0] = float(events), crit  # the interim bound recalculated at the observed deaths
-        fut = None if d.futility_bounds is None else list(d.futility_bounds)
-        self.chart.value = boundary_svg(ev, cv, fut, observed=(float(events), -z), harm_z=interim.PLAN["harm_z"])
+        m = self.plan.monitoring
+        fut = None if m.futility_z is None or d.k == 1 else [m.futility_z] * (d.k - 1)
+        if math.isfinite(crit) and events < self.max_events:
+            ev[0], cv[0] = float(events), crit  # the interim bound recalculated at the observed deaths
+        observed = (float(events), -z) if math.isfinite(z) else None
+        self.chart.value = boundary_svg(ev, cv, fut, observed=observed, harm_z=m.harm_z)
 
 
 def build_dashboard(data_dir: str | Path = DATA_DIR) -> W.Widget:

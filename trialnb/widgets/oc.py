@@ -1,7 +1,7 @@
 """Operating-characteristics explorer: set a scenario, see simulated power within a second.
 
 :class:`OCExplorer` builds the controls and outputs; its one callback reads the controls,
-builds a :class:`trialnb.fastsim.Scenario`, calls :func:`trialnb.fastsim.simulate` and assigns
+builds the true design and calls :func:`trialnb.simulation.simulate` on the plan, and assigns
 the results (power with its Monte-Carlo SE, the distribution of estimated hazard ratios as an
 inline SVG histogram, expected events and study duration) to output widgets. Sliders update
 on release (``continuous_update=False``): one update simulates and analyses ``n_trials``
@@ -17,7 +17,9 @@ from typing import Any
 import ipywidgets as W
 import numpy as np
 
-from ..fastsim import Scenario, SimulationResult, schoenfeld_power, simulate
+from ..plan import PLAN, DesignAssumptions, TrialPlan
+from ..sample_size import schoenfeld_power
+from ..simulation import SimulationResult, simulate
 from ..report import fmt_hr, fmt_months, fmt_n, fmt_num, fmt_pct
 from .svg import esc, frame, SVG_GRID
 
@@ -98,41 +100,43 @@ def failure_warning_html(res: SimulationResult) -> str:
     deaths): the power shown is
     then computed over the successful analyses only, which are not a random subset. Empty
     string otherwise."""
-    if res.failed_fraction <= FAILED_WARNING_FRACTION:
+    if res.n_failed / res.n_trials <= FAILED_WARNING_FRACTION:
         return ""
     what = ("Cox fits failed: too few deaths, so an arm had none (its coefficient is infinite) "
-            "or the fit did not converge" if res.analysis == "cox" else "log-rank tests had no deaths")
+            "or the fit did not converge" if res.analysis == "cox_wald" else "log-rank tests had no deaths")
     return (
         "<div class='trialnb-warning' style='color:#b00020;border:1px solid #b00020;padding:4px'>"
-        f"<b>Warning:</b> {fmt_n(res.n_failed)} of {fmt_n(res.n_trials)} ({fmt_pct(res.failed_fraction)}) "
-        f"{what}. The {'type-I error' if res.scenario.is_null else 'power'} above counts only the "
-        f"{fmt_n(res.n_analysed)} successful analyses; these trials are too small for this analysis "
+        f"<b>Warning:</b> {fmt_n(res.n_failed)} of {fmt_n(res.n_trials)} ({fmt_pct(res.n_failed / res.n_trials)}) "
+        f"{what}. The {'type-I error' if res.truth.is_null else 'power'} above counts only the "
+        f"{fmt_n(res.n_trials - res.n_failed)} successful analyses; these trials are too small for this analysis "
         "(try the log-rank test or more patients).</div>"
     )
 
 
 class OCExplorer:
-    """Scenario controls with simulated power, HR histogram, events and duration.
+    """Controls for the true effect and the trial's size, with the simulated power of the plan's
+    final analysis, the HR histogram, deaths and duration.
 
-    Controls (attributes; set ``.value`` to drive it headless): ``hazard_ratio`` (A vs B),
+    Controls (attributes; set ``.value`` to drive it headless): ``hazard_ratio`` (true, A vs B),
     ``control_survival`` (2-year), ``n_patients``, ``non_compliance`` (arm A not operated),
     ``crossover`` (arm B operated), ``accrual_months``, ``effect_delay_months``,
-    ``analysis`` ("cox" | "logrank"), ``n_trials``. Other scenario settings are fixed at
-    ``base`` (default: the protocol, :class:`~trialnb.fastsim.Scenario`).
+    ``analysis`` ("cox_wald" | "logrank"), ``n_trials``. Everything else is the plan ``base``
+    (default :data:`trialnb.plan.PLAN`): the trials are drawn from the changed design
+    (``truth``), analysed as the plan says (:func:`trialnb.simulation.simulate`).
     Outputs: ``power_display`` (CSS class ``trialnb-power``), ``details``, ``histogram``,
     ``message``; ``root`` is the whole panel (CSS class ``trialnb-oc``). The latest
-    :class:`~trialnb.fastsim.SimulationResult` is ``result``, its scenario ``scenario``, the
+    :class:`~trialnb.simulation.SimulationResult` is ``result``, its truth ``truth``, the
     wall time of the last update ``elapsed`` (s); ``error`` holds the last input problem.
     """
 
-    def __init__(self, base: Scenario | None = None, n_trials: int = 2000, seed: int = 2026) -> None:
-        if base is not None and not isinstance(base, Scenario):
-            raise ValueError(f"base must be a Scenario or None, got {type(base).__name__}")
+    def __init__(self, base: TrialPlan | None = None, n_trials: int = 2000, seed: int = 2026) -> None:
+        if base is not None and not isinstance(base, TrialPlan):
+            raise ValueError(f"base must be a trialnb.plan.TrialPlan or None, got {type(base).__name__}")
         if n_trials not in (500, 1000, 2000, 5000):
             raise ValueError(f"n_trials must be one of 500, 1000, 2000, 5000, got {n_trials!r}")
-        self.base = Scenario() if base is None else base
+        self.base = PLAN if base is None else base
         self.seed = int(seed)
-        b = self.base
+        b = self.base.design
 
         def fs(desc: str, value: float, lo: float, hi: float, step: float, fmt: str) -> W.FloatSlider:
             return W.FloatSlider(value=value, min=lo, max=hi, step=step, description=desc,
@@ -147,8 +151,9 @@ class OCExplorer:
         self.crossover = fs("Arm B operated (crossover)", b.crossover, 0.0, 0.60, 0.01, ".2f")
         self.accrual_months = fs("Accrual (months)", b.accrual_months, 6.0, 96.0, 1.0, ".0f")
         self.effect_delay_months = fs("Effect delay (months)", b.effect_delay_months, 0.0, 24.0, 1.0, ".0f")
-        self.analysis = W.ToggleButtons(options=[("Cox (planned)", "cox"), ("Log-rank", "logrank")],
-                                        value="cox", description="Analysis", style=_STYLE)
+        self.analysis = W.ToggleButtons(options=[("Cox (planned)", "cox_wald"), ("Log-rank", "logrank")],
+                                        value=self.base.analysis.statistic if self.base.analysis.statistic in
+                                        ("cox_wald", "logrank") else "cox_wald", description="Analysis", style=_STYLE)
         self.n_trials = W.Dropdown(options=[500, 1000, 2000, 5000], value=n_trials,
                                    description="Simulated trials", style=_STYLE)
         self.controls: tuple[W.Widget, ...] = (
@@ -165,19 +170,23 @@ class OCExplorer:
                     W.VBox([self.power_display, self.details, self.message, self.histogram])]),
         ]).add_class("trialnb-oc")
         self.result: SimulationResult | None = None
-        self.scenario: Scenario | None = None
+        self.truth: DesignAssumptions | None = None
         self.elapsed: float = float("nan")
         self.error: str = ""
         for c in self.controls:
             c.observe(self._update, names="value")
         self._update()
 
-    def current_scenario(self) -> Scenario:
-        """The scenario the controls describe (raises ScenarioError for impossible input)."""
+    def current_plan(self) -> TrialPlan:
+        """The plan with the controls' size and statistic."""
+        return self.base.with_changes(n_patients=int(self.n_patients.value), statistic=self.analysis.value)
+
+    def current_truth(self) -> DesignAssumptions:
+        """The design the controls describe (raises ScenarioError for impossible input)."""
         import dataclasses
 
         return dataclasses.replace(
-            self.base,
+            self.current_plan().design,
             hazard_ratio=float(self.hazard_ratio.value),
             control_survival=float(self.control_survival.value),
             n_patients=int(self.n_patients.value),
@@ -191,38 +200,41 @@ class OCExplorer:
         """Callback: build the scenario, simulate, then only assign results."""
         t0 = time.perf_counter()
         try:
-            sc = self.current_scenario()
-            res = simulate(sc, int(self.n_trials.value), seed=self.seed, analysis=self.analysis.value)
+            plan, sc = self.current_plan(), self.current_truth()
+            res = simulate(plan, int(self.n_trials.value), seed=self.seed, truth=sc)
         except ValueError as exc:
             self.error = str(exc)
             self.message.value = f"<p style='color:#b00020'><b>Cannot simulate:</b> {esc(str(exc))}</p>"
             return
-        analytic = schoenfeld_power(res.mean_events, sc.hazard_ratio, sc.alpha)
+        analytic = schoenfeld_power(res.mean_events, sc.hazard_ratio, plan.analysis.alpha)
         self.elapsed = time.perf_counter() - t0
         self.error = ""
         self.message.value = ""
-        self.scenario, self.result = sc, res
+        self.truth, self.result = sc, res
         label = "Type-I error" if sc.is_null else "Power"
+        shown = res.rejection() if sc.is_null else res.power
         self.power_display.value = (
-            f"<div style='font-size:1.6em'><b>{label} {fmt_pct(res.power)}</b></div>"
+            f"<div style='font-size:1.6em'><b>{label} {fmt_pct(shown)}</b></div>"
             f"<div>Monte-Carlo SE {fmt_pct(res.power_se)} ({fmt_n(res.n_trials)} trials, "
             f"{esc(res.analysis)} analysis)</div>"
             + failure_warning_html(res)
         )
-        q05, q95 = np.nanquantile(res.hr, [0.05, 0.95])
+        hr = res.hazard_ratio
+        q05, q95 = np.nanquantile(hr, [0.05, 0.95])
         self.details.value = (
             "<table>"
             f"<tr><td>Median estimated HR (5th-95th percentile)</td><td style='text-align:right'>"
-            f"{fmt_hr(res.median_hr)} ({fmt_num(float(q05), 2)}-{fmt_num(float(q95), 2)})</td></tr>"
-            f"<tr><td>Mean deaths analysed</td><td style='text-align:right'>{fmt_num(res.mean_events, 1)}</td></tr>"
-            f"<tr><td>Expected duration (to data cut-off)</td><td style='text-align:right'>"
-            f"{fmt_months(res.mean_duration)}</td></tr>"
+            f"{fmt_hr(float(np.nanmedian(hr)))} ({fmt_num(float(q05), 2)}-{fmt_num(float(q95), 2)})</td></tr>"
+            f"<tr><td>Mean deaths within 24 months analysed</td><td style='text-align:right'>"
+            f"{fmt_num(res.mean_events, 1)}</td></tr>"
+            f"<tr><td>Expected duration (to the final analysis)</td><td style='text-align:right'>"
+            f"{fmt_months(res.mean_months)}</td></tr>"
             f"<tr><td>Schoenfeld power at these deaths and the true HR</td>"
             f"<td style='text-align:right'>{fmt_pct(analytic)}</td></tr>"
             "</table>"
             f"<div class='trialnb-timing' style='color:#666;font-size:0.85em'>{fmt_num(self.elapsed, 2)} s per update</div>"
         )
-        self.histogram.value = hr_histogram_svg(res.hr, res.reject, sc.hazard_ratio)
+        self.histogram.value = hr_histogram_svg(hr, res.reject[res.analysis], sc.hazard_ratio)
 
 
 def build_dashboard(**kwargs: Any) -> W.VBox:

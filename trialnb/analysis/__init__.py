@@ -1,0 +1,43 @@
+"""One trial's data analysed by the plan: a thin DataFrame layer on the survival engine.
+
+Input is a trial DataFrame in the CRF schema of :mod:`trialnb.data` (:func:`trialnb.data.
+load_trial`, :func:`trialnb.simulation.simulate_trial`); times are months from randomization
+(``os_months``), events are ``death`` (1) vs censored (0). Every estimate comes from
+:mod:`trialnb.survival` (equal to R ``survival``); the functions here only select, censor and
+label. Modules by role:
+
+* :mod:`~trialnb.analysis.primary` -- :func:`primary` (the plan's statistic on its endpoint),
+  :func:`overall_survival`, :func:`cox_model` (a coefficient table), :func:`primary_data`.
+* :mod:`~trialnb.analysis.cut` -- :func:`cut_at`: the trial as known at an interim cut-off.
+* :mod:`~trialnb.analysis.estimands` -- :func:`milestone` (2-year survival per arm and its
+  contrasts), :func:`rmst_difference`, :func:`weighted_logrank`, :func:`maxcombo`,
+  :func:`piecewise_hr`.
+* :mod:`~trialnb.analysis.describe` -- :func:`baseline_table`, :func:`km_by_arm`,
+  :func:`numbers_at_risk`, :func:`logrank_test`, :func:`secondary_summary`,
+  :func:`qol_summary`, :func:`consort_counts`.
+* :mod:`~trialnb.analysis.sensitivity` -- :func:`ph_tests`, :func:`subgroup_hrs`,
+  :func:`population_comparison`, :func:`rerandomization_test`.
+
+``censor_at`` cuts follow-up at a horizon; ``REFERENCE_LEVELS`` and ``COX_COVARIATES`` name the
+Cox models' contrasts.
+"""
+
+from __future__ import annotations
+
+from ._frame import COX_COVARIATES, REFERENCE_LEVELS, censor_at
+from .cut import UNDATED_FIELDS, cut_at
+from .describe import (LogrankByArm, baseline_table, consort_counts, km_by_arm, logrank_test, numbers_at_risk,
+                       qol_summary, secondary_summary)
+from .estimands import (MaxComboResult, MilestoneResult, PiecewiseHRResult, RMSTResult, WeightedLogrankResult,
+                        maxcombo, milestone, piecewise_hr, rmst_difference, weighted_logrank)
+from .primary import PrimaryResult, cox_model, overall_survival, primary, primary_data
+from .sensitivity import RerandomizationResult, ph_tests, population_comparison, rerandomization_test, subgroup_hrs
+
+__all__ = [
+    "COX_COVARIATES", "REFERENCE_LEVELS", "UNDATED_FIELDS", "LogrankByArm", "MaxComboResult", "MilestoneResult",
+    "PiecewiseHRResult", "PrimaryResult", "RMSTResult", "RerandomizationResult", "WeightedLogrankResult",
+    "baseline_table", "censor_at", "consort_counts", "cox_model", "cut_at", "km_by_arm", "logrank_test", "maxcombo",
+    "milestone", "numbers_at_risk", "overall_survival", "ph_tests", "piecewise_hr", "population_comparison",
+    "primary", "primary_data", "qol_summary", "rerandomization_test", "rmst_difference", "secondary_summary",
+    "subgroup_hrs", "weighted_logrank",
+]

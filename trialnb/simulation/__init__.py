@@ -1,0 +1,40 @@
+"""Simulated trials of the plan (:mod:`trialnb.plan`): one component, by role.
+
+* :mod:`~trialnb.simulation.trials` -- :func:`simulate_trials`: thousands of trials of a
+  design as arrays of latent entry, death and loss times; :func:`cut`: a trial as known at a
+  calendar date, follow-up censored at the plan's horizon.
+* :mod:`~trialnb.simulation.analyses` -- :data:`ANALYSES`: the registry of analyses (the Cox
+  Wald z, log-rank, stratified log-rank, FH(0,1), MaxCombo, milestone, RMST), each a batched
+  call into the survival engine.
+* :mod:`~trialnb.simulation.fixed` -- :func:`simulate`: the plan's final analysis alone;
+  :func:`required_patients`.
+* :mod:`~trialnb.simulation.sequential` -- :func:`simulate_sequential`: the plan as written,
+  every look analysed with the plan's statistic on the plan's endpoint.
+* :mod:`~trialnb.simulation.truth` -- the true curves and estimands of a design.
+* :mod:`~trialnb.simulation.crf` -- :class:`CRFScenario` and :func:`simulate_study`: one
+  synthetic trial in the CRF schema (screening log, trial file, QoL), and
+  :func:`build_data`, which writes the shipped ``data/``.
+
+Every function takes the plan (or its design) and reads nothing else; the same seed gives the
+same trials in the fixed and the sequential simulation.
+"""
+
+from __future__ import annotations
+
+from .analyses import ANALYSES, AnalysisOutcome, analyse_cut, check_analyses, decide
+from .crf import (SCENARIOS, SHIPPED_SCENARIOS, SHIPPED_SEED, CRFScenario, SimulatedStudy, build_data,
+                  simulate_screening, simulate_study, simulate_trial)
+from .fixed import RequiredPatients, SimulationResult, final_cutoff, required_patients, simulate
+from .sequential import (BENEFIT, CONTINUE, FUTILITY, HARM, HARM_GUIDELINE, Boundaries, SequentialResult,
+                         naive_type_one_error, simulate_sequential)
+from .trials import COVARIATE_COLUMNS, TrialData, covariate_names, cut, primary_death_dates, simulate_trials
+from .truth import SHAPES, design_curves, true_estimands
+
+__all__ = [
+    "ANALYSES", "BENEFIT", "CONTINUE", "COVARIATE_COLUMNS", "FUTILITY", "HARM", "HARM_GUIDELINE", "SCENARIOS",
+    "SHAPES", "SHIPPED_SCENARIOS", "SHIPPED_SEED", "AnalysisOutcome", "Boundaries", "CRFScenario",
+    "RequiredPatients", "SequentialResult", "SimulatedStudy", "SimulationResult", "TrialData", "analyse_cut",
+    "build_data", "check_analyses", "covariate_names", "cut", "decide", "design_curves", "final_cutoff",
+    "naive_type_one_error", "primary_death_dates", "required_patients", "simulate", "simulate_screening",
+    "simulate_sequential", "simulate_study", "simulate_trial", "simulate_trials", "true_estimands",
+]
