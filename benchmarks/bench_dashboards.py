@@ -35,6 +35,7 @@ DASHBOARDS = {  # notebook: the CSS selector of its key number (as in tests/test
     "bias": ".trialnb-bias-result",
     "operating_characteristics": ".trialnb-power",
     "monitoring": ".trialnb-monitor-decision",
+    "evidence": ".trialnb-evidence-pos",
 }
 LOADED = ("() => !document.querySelector('#loading')"
           " || getComputedStyle(document.querySelector('#loading')).display === 'none'")
