@@ -12,6 +12,7 @@ import textwrap
 from typing import Sequence
 
 from .errors import NoEstimateError
+from .validation import is_number
 
 __all__ = ["NoEstimateError", "fmt_ci", "fmt_estimate", "fmt_hr", "fmt_interval", "fmt_n", "fmt_num", "fmt_p",
            "fmt_pct", "fmt_prob", "fmt_months", "fmt_sig", "fmt_value", "text_table", "wrap_text"]
@@ -22,7 +23,7 @@ terminal nor a notebook (which breaks long output lines anywhere, mid-word) has 
 
 
 def _check_finite(x: float, what: str) -> None:
-    if not isinstance(x, (int, float)) or isinstance(x, bool):
+    if not is_number(x):  # numpy's scalars are numbers; a bool is not
         raise ValueError(f"{what} must be a number, got {x!r}")
 
 
