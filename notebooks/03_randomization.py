@@ -453,8 +453,7 @@ pd.DataFrame(rows).set_index("measure")
 # factor, a patient id already used once its spaces are removed, and an id a spreadsheet would
 # run as a formula (the trial's ids are letters, digits, `-` and `_`, starting with a letter or
 # digit: `trialnb.protocol.PATIENT_ID_PATTERN`). Each allocation returns a *receipt* for the
-# patient's CRF. The files of this section go to a temporary folder that is deleted when the
-# notebook's kernel stops:
+# patient's CRF:
 
 # %%
 import json

@@ -462,7 +462,8 @@ def apply_slide_rule(nb: nbformat.NotebookNode, limit: int = MAX_SLIDE_WORDS,
             h = heights[i] = cell_height(cell, store)
         if (words and words + n > limit) or (used and used + h > g.HEIGHT_BUDGET):
             lead = _lead_in(nb.cells, i, first)
-            start = lead if lead is not None and heights[lead] + h <= g.HEIGHT_BUDGET else i
+            fits = lead is not None and heights[lead] + h <= g.HEIGHT_BUDGET and cell_words(nb.cells[lead]) + n <= limit
+            start = lead if fits else i
             nb.cells[start].metadata["slideshow"]["slide_type"] = "subslide"
             used = sum(heights[k] for k in range(start, i + 1) if _shown(nb.cells[k]))
             words = sum(cell_words(nb.cells[k]) for k in range(start, i + 1) if _shown(nb.cells[k]))

@@ -246,7 +246,7 @@ class RandomizationConsole:
         ok = self.log.verify()
         self.log_html.value = (
             f"<small>Allocation log {esc(self.logs[-1].name)}: {fmt_n(len(self.log))} entries, keyed chain "
-            f"{'intact' if ok else 'BROKEN'}; head {self.log.head[:12]}… ({fmt_n(len(self.logs))} log file(s) "
+            f"{'intact' if ok else 'BROKEN'}; head <span class='trialnb-run-id'>{self.log.head[:12]}…</span> ({fmt_n(len(self.logs))} log file(s) "
             f"in {self._where()})</small>"
         )
 
