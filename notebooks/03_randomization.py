@@ -460,7 +460,8 @@ import json
 import tempfile
 from pathlib import Path
 
-log_dir = Path(tempfile.mkdtemp(prefix="nb03-allocation-log-"))
+workdir = tempfile.TemporaryDirectory(prefix="nb03-allocation-log-")  # removed when the kernel stops
+log_dir = Path(workdir.name)
 KEY = b"demonstration key of notebook 03"  # a real key: secrets.token_bytes(32), kept off-site
 log = AllocationLog.create(log_dir / "allocations.jsonl", PocockSimon(p=0.8), seed=SEED, key=KEY)
 receipts = []  # written on each patient's CRF, outside the log keeper's reach

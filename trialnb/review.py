@@ -44,6 +44,7 @@ from typing import Any, Callable
 
 from .resources import checkout_root, reference_dir
 from .resources import data_dir as shipped_data_dir
+from .documents import page, provenance
 from . import report
 
 __all__ = ["is_finding", 
@@ -605,23 +606,15 @@ def _html_section(s: Section) -> str:
 
 
 def html_report(sections: list[Section] | None = None) -> str:
-    """The whole report as one self-contained HTML document (inline CSS, no scripts)."""
+    """The whole report as one self-contained HTML document (inline CSS, no scripts), in the
+    documents' page shell (:func:`trialnb.documents.page`: provenance line, printed page numbers)."""
     sections = collect() if sections is None else sections
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     body = "\n".join(_html_section(s) for s in sections)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>{html.escape(TITLE)}</title>
-<style>{_CSS}</style></head>
-<body>
-<h1>{html.escape(TITLE)}</h1>
+    return page(TITLE, f"""<h1>{html.escape(TITLE)}</h1>
 <p class="summary">{html.escape(_findings_line(sections))}<br>{html.escape(_summary(sections))}</p>
-<p class="meta">Generated {when} by <code>trialnb audit --html</code> with Python
-{html.escape(sys.version.split()[0])}. Every number below is recomputed when the report is
-generated; nothing is copied from a previous run.</p>
-{body}
-</body></html>
-"""
+<p class="meta">Every number below is recomputed when the report is generated; nothing is copied
+from a previous run.</p>
+{body}""", provenance_line=provenance("trialnb audit --html"), css=_CSS)
 
 
 def write_html(path: Path | str, sections: list[Section] | None = None) -> Path:

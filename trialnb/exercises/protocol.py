@@ -22,7 +22,8 @@ _CASE = {"age": 70, "t_stage": "T4", "t4_resectable": True, "n_stage": "N3"}
     ("Go through the criteria that mention age, the T stage and the N stage, one at a time.",
      "Read inclusion criteria I5 (TNM) and I7 (age) and exclusion criterion E4: does any of them "
      "set an upper age limit, and does E4 exclude every T4 tumour or only some? You can also "
-     "screen(example_patient(...)) with the patient's age and stages."),
+     "screen a patient made from the example, `screen(example_patient(age=45))`, with the "
+     "question's age and stages."),
 )
 def check_answer_screen(answer: Any) -> tuple[bool, str]:
     """Exercise 00.1: is the 70-year-old with a resectable T4 N3 tumour eligible?
@@ -40,8 +41,8 @@ def check_answer_screen(answer: Any) -> tuple[bool, str]:
     "00.2",
     "How many strata if age (< 50, >= 50) were added as a fourth minimization factor?",
     ("A stratum is one combination of a level of every factor.",
-     "Count the levels of each factor in PROTOCOL.factors and multiply the counts; then do the same "
-     "with the age factor added."),
+     "Count the levels of each factor, `[len(f.levels) for f in PROTOCOL.factors]`, and multiply "
+     "the counts; then do the same with the age factor added."),
 )
 def check_answer_strata(answer: Any) -> tuple[bool, str]:
     """Exercise 00.2: strata with a two-level age factor added to the protocol's three factors."""
