@@ -62,9 +62,12 @@ from ..monitoring import analyse, plan_design, plan_interim_events, plan_max_eve
 from ..plan import PLAN, DesignAssumptions, TrialPlan
 from ..report import fmt_months, fmt_n, fmt_num, fmt_pct
 from ..results import Result
+from ..validation import check_int, check_seed
+from ..workload import ProgressArg, check_progress, limits, progress as progress_of
 from . import _looks_kernel as kernel
 from .analyses import analyse_cut
-from .fixed import check_plan, chunk_seeds, final_cutoff, resolve_truth
+from .costs import block_trials, estimate_run
+from .fixed import check_chunk, check_plan, chunk_seeds, final_cutoff, resolve_truth
 from .trials import TrialData, cut, primary_death_dates, simulate_trials
 
 __all__ = ["BENEFIT", "CONTINUE", "FUTILITY", "HARM", "HARM_GUIDELINE", "Boundaries", "SequentialResult",
@@ -501,16 +504,29 @@ def _simulate_comparison(plan: TrialPlan, world: DesignAssumptions, m: int, rng:
 def simulate_sequential(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int = 0, *,
                         truth: DesignAssumptions | Mapping[str, Any] | None = None,
                         boundaries: Boundaries | None = None, follow_guidelines: bool = True,
-                        engine: str = "auto", label: str = "the plan") -> SequentialResult:
+                        engine: str = "auto", label: str = "the plan", max_seconds: float | None = None,
+                        max_memory_gb: float | None = None, chunk_trials: int | None = None,
+                        progress: ProgressArg = None) -> SequentialResult:
     """Simulate ``n_trials`` trials of ``plan`` monitored as ``plan.monitoring`` says (the module
     docstring). ``boundaries`` replaces the plan's alpha-spending design by fixed boundaries
     (no recalculation, no guidelines): e.g. naive repeated testing. ``truth``: the design the
     trials are drawn from (:func:`~trialnb.simulation.fixed.resolve_truth`; default the plan's
     own: the boundaries and planned deaths always come from the plan). The trials are those
-    :func:`trialnb.simulation.simulate` draws with the same seed and truth."""
+    :func:`trialnb.simulation.simulate` draws with the same seed and truth.
+
+    Bounded as :func:`trialnb.simulation.simulate` (:mod:`trialnb.workload`): ``max_seconds``,
+    ``max_memory_gb``, ``chunk_trials`` (never a change in the results) and ``progress``."""
     plan = check_plan(plan)
     world = resolve_truth(plan, truth)
     use_compiled(engine)
+    check_int(n_trials, "n_trials", minimum=1, error=ScenarioError)
+    check_seed(seed, error=ScenarioError)
+    if not isinstance(follow_guidelines, bool):
+        raise ScenarioError(f"follow_guidelines must be True or False, got {follow_guidelines!r}")
+    if not isinstance(label, str):
+        raise ScenarioError(f"label must be a string naming the plan in the summary, got {type(label).__name__}")
+    progress = check_progress(progress, ScenarioError)
+    lim = limits(max_seconds, max_memory_gb)
     if boundaries is not None:
         if not isinstance(boundaries, Boundaries):
             raise ScenarioError(f"boundaries must be a Boundaries, got {type(boundaries).__name__}")
@@ -520,20 +536,31 @@ def simulate_sequential(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int 
     if any(b <= a for a, b in zip(interim_events, interim_events[1:] + (max_events,))) or (interim_events and interim_events[0] < 1):
         raise ScenarioError(f"the looks at {interim_events} of {max_events} deaths must each add at least one death")
     comparison = _comparison(plan, boundaries, engine)
+    n = world.n_patients
+    block = block_trials(n)
+    chunk = block if comparison else check_chunk(chunk_trials, n, block)
+    est = estimate_run("simulate_sequential", int(n_trials), n, (plan.analysis.statistic,),
+                       looks=len(interim_events) + 1, block=block, chunk=chunk).check(lim)
     parts = []
-    for m, child in chunk_seeds(n_trials, seed):
-        rng = np.random.default_rng(child)
-        if comparison:
-            parts.append(_simulate_comparison(plan, world, m, rng, interim_events, max_events, boundaries,
-                                              follow_guidelines, engine))
-        else:
-            data = simulate_trials(world, m, rng, engine=engine)
-            parts.append(_simulate_chunk(plan, data, interim_events, max_events, boundaries,
-                                         follow_guidelines, engine))
-    stage, decision, z, est, ev, months, bound, comp = (np.concatenate(p) for p in zip(*parts))
+    with progress_of(int(n_trials), "simulate_sequential", progress, est.seconds) as bar:
+        for m, child in chunk_seeds(n_trials, seed, n):
+            rng = np.random.default_rng(child)
+            if comparison:
+                parts.append(_simulate_comparison(plan, world, m, rng, interim_events, max_events, boundaries,
+                                                  follow_guidelines, engine))
+                bar.advance(m)
+                continue
+            block_data = simulate_trials(world, m, rng, engine=engine)
+            for s in range(0, m, chunk):
+                data = block_data if chunk >= m else block_data.take(slice(s, s + chunk))
+                parts.append(_simulate_chunk(plan, data, interim_events, max_events, boundaries,
+                                             follow_guidelines, engine))
+                bar.advance(data.n_trials)
+            del block_data
+    stage, decision, z, est_, ev, months, bound, comp = (np.concatenate(p) for p in zip(*parts))
     return SequentialResult(plan=plan, truth=world, n_trials=int(n_trials), seed=int(seed),
                             planned_events=interim_events + (max_events,), stage=stage, decision=decision, z=z,
-                            estimate=est, events=ev, months=months, bound=bound, complete=comp,
+                            estimate=est_, events=ev, months=months, bound=bound, complete=comp,
                             follow_guidelines=bool(follow_guidelines), label=label)
 
 
