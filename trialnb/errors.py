@@ -28,6 +28,7 @@ __all__ = [
     "ResourceLimitError",
     "SampleSizeError",
     "ScenarioError",
+    "SurvivalDataError",
     "TrialAnalysisError",
     "TrialDataError",
 ]
@@ -139,6 +140,12 @@ class ResourceLimitError(ValueError):
         super().__init__(message)
         self.estimate = estimate
         self.limits = limits
+
+
+class SurvivalDataError(ValueError):
+    """Raised by the survival engine (:mod:`trialnb.survival`) when its input is not what an
+    estimator takes: times, events, groups, covariates, strata or weights of the wrong kind or
+    shape, an empty batch, an argument out of range (a ``tau`` or ``alpha`` that is not one)."""
 
 
 class TrialAnalysisError(ValueError):

@@ -186,6 +186,8 @@ class InterimReport(Result):
         ]
         if not p.estimable:
             out.append(("Estimate", f"none: {p.reason}"))
+            if p.shown_instead:
+                out.append(("Shown instead", p.shown_instead))
         else:
             out += [
                 ("z (negative favours arm A)", fmt_num(p.z, 3)),
@@ -423,7 +425,7 @@ def report_json(rep: InterimReport) -> dict[str, Any]:
         "primary_deaths": rep.primary_deaths, "primary_deaths_by_arm": rep.primary_deaths_by_arm,
         "max_events": rep.max_events, "information_fraction": rep.information_fraction,
         "statistic": rep.plan.analysis.statistic, "estimable": rep.estimable,
-        "reason": rep.primary.reason or None, "z": num(rep.z), "boundary": num(rep.boundary),
+        "reason": rep.primary.reason or None, "shown_instead": rep.primary.shown_instead or None, "z": num(rep.z), "boundary": num(rep.boundary),
         "decision": rep.decision, "hazard_ratio": num(rep.hazard_ratio), "rci_lower": num(rep.rci_lower),
         "rci_upper": num(rep.rci_upper), "repeated_p_value": num(rep.repeated_p_value),
         "median_unbiased_hr": num(rep.median_unbiased_hr),
