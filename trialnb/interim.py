@@ -164,6 +164,18 @@ class InterimReport(Result):
                 f"({fmt_pct(self.information_fraction)}) the efficacy boundary is z >= {fmt_num(self.boundary, 3)}, "
                 "too far out for a finite interval (rpact gives none either)")
 
+    @property
+    def _horizon(self) -> float:
+        """The months of follow-up that make a patient's endpoint complete: ``censor_months``, or
+        the design's horizon for an analysis of all follow-up."""
+        h = self.plan.analysis.censor_months
+        return float(h if h is not None else self.plan.design.horizon_months)
+
+    def _deaths_label(self) -> str:
+        h = self.plan.analysis.censor_months
+        return ("Deaths (all follow-up; the plan's endpoint)" if h is None
+                else f"Deaths within {fmt_num(h, 0) if float(h).is_integer() else fmt_num(h, 2)} months (primary endpoint)")
+
     def rows(self) -> list[tuple[str, str]]:
         """(label, value) pairs shown in the text and HTML reports."""
         p = self.primary
@@ -179,7 +191,7 @@ class InterimReport(Result):
         out = [
             ("Data cut-off", f"{fmt_months(self.cutoff_month, 2)} after the first randomization ({look})"),
             ("Randomized by the cut-off", f"{fmt_n(self.randomized)} ({arms(self.randomized_by_arm)})"),
-            (f"Deaths within {self.plan.analysis.censor_months:g} months (primary endpoint)",
+            (self._deaths_label(),
              f"{fmt_n(self.primary_deaths)} ({arms(self.primary_deaths_by_arm)}) of {fmt_n(self.max_events)} planned: "
              f"information {fmt_pct(self.information_fraction)}"),
             ("Statistic", self.plan.analysis.statistic_label()),
@@ -208,7 +220,7 @@ class InterimReport(Result):
             ("Harm guideline", "benefit z <= " + (fmt_num(m.harm_z, 3) if m.harm_z is not None else "none")),
             ("Futility guideline (non-binding)", "benefit z <= " + (fmt_num(m.futility_z, 3) if m.futility_z is not None
                                                                     else "none")),
-            (f"Patients who completed {self.plan.analysis.censor_months:g} months", fmt_n(self.complete)),
+            (f"Patients who completed {fmt_num(self._horizon, 0)} months", fmt_n(self.complete)),
             ("Operated by the cut-off", arms(self.operated_by_arm)),
             (f"Deaths within {fmt_num(30 * m.perioperative_months, 0)} days of surgery",
              arms(self.perioperative_deaths_by_arm)),

@@ -9,6 +9,7 @@ report, the SAP, notebooks and dashboards).
 from __future__ import annotations
 
 
+from ..errors import DesignError
 from ..plan import PLAN, TrialPlan
 from ..sample_size import round_up
 from .design import GroupSequentialDesign, design
@@ -17,11 +18,19 @@ from .sample_size import sequential_sample_size
 __all__ = ["plan_benefit_design", "plan_design", "plan_interim_events", "plan_max_events"]
 
 
+def _check(plan: object) -> TrialPlan:
+    if not isinstance(plan, TrialPlan):
+        raise DesignError(f"plan must be a trialnb.plan.TrialPlan (e.g. PLAN.with_changes(...)), got "
+                          f"{type(plan).__name__}")
+    return plan
+
+
 def plan_design(plan: TrialPlan = PLAN) -> GroupSequentialDesign:
     """The plan's efficacy boundaries (:func:`trialnb.monitoring.design`): its looks
     (``monitoring.information_rates``), spending, alpha and sides (``analysis``), beta =
     1 - ``design.power``. The futility and harm guidelines are non-binding and do not enter
     the boundaries; with ``sided = 2`` the harm boundary is the mirror of the efficacy one."""
+    _check(plan)
     m, a = plan.monitoring, plan.analysis
     return design(m.k, alpha=a.alpha, sided=a.sided, beta=1 - plan.design.power, type_of_design=m.spending,
                   information_rates=list(m.information_rates), gamma_a=m.spending_gamma)
@@ -32,6 +41,7 @@ def plan_benefit_design(plan: TrialPlan = PLAN) -> GroupSequentialDesign:
     efficacy boundaries (for a two-sided symmetric alpha-spending design, spending on each side
     what the one-sided design spends), for the questions that concern only a benefit of
     surgery (the probability of success, a futility guideline)."""
+    _check(plan)
     m, a = plan.monitoring, plan.analysis
     return design(m.k, alpha=a.alpha / a.sided, sided=1, beta=1 - plan.design.power, type_of_design=m.spending,
                   information_rates=list(m.information_rates), gamma_a=m.spending_gamma)
@@ -43,6 +53,7 @@ def plan_max_events(plan: TrialPlan = PLAN) -> int:
     (:func:`trialnb.monitoring.sequential_sample_size`, rpact ``getSampleSizeSurvival``). The
     maximum information of the alpha spending: an interim's information fraction is its
     deaths divided by this number."""
+    _check(plan)
     ss = sequential_sample_size(plan_design(plan), plan.design.hazard_ratio)
     return int(round_up(ss.max_events))
 
@@ -50,6 +61,13 @@ def plan_max_events(plan: TrialPlan = PLAN) -> int:
 def plan_interim_events(plan: TrialPlan = PLAN) -> tuple[int, ...]:
     """Primary-endpoint deaths at each interim look: ``ceil(rate x plan_max_events)`` (a look
     never comes before its planned fraction of the information)."""
+    _check(plan)
     mx = plan_max_events(plan)
-    return tuple(int(round_up(r * mx)) for r in plan.monitoring.information_rates[:-1])
+    looks = tuple(int(round_up(r * mx)) for r in plan.monitoring.information_rates[:-1])
+    if any(b <= a for a, b in zip(looks, looks[1:] + (mx,))):
+        raise DesignError(f"the plan's {plan.monitoring.k} looks at {', '.join(map(str, looks + (mx,)))} of {mx} "
+                          f"primary-endpoint deaths do not each add a death: with hazard ratio "
+                          f"{plan.design.hazard_ratio:g} the design needs only {mx}; plan fewer looks, or assume a "
+                          "hazard ratio nearer 1")
+    return looks
 

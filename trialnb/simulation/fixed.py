@@ -225,9 +225,14 @@ class SimulationResult(Result):
         lines = [
             f"{fmt_n(self.n_trials)} simulated trials, seed {self.seed}; {self._label()}",
             f"truth: {d.describe()}; final analysis {self.plan.monitoring.final_analysis}-driven",
-            f"{label}: {fmt_pct(value)} (MC SE {fmt_pct(self.mc_se(value))}); harm rejections "
-            f"{fmt_pct(self.harm())}",
         ]
+        if not self.ok[self.analysis].any():
+            lines.append(f"{label}: not available: the analysis failed in every trial (no estimate: e.g. no death in "
+                         f"an arm); mean primary-endpoint deaths {fmt_num(self.mean_events, 1)}, of them in arm A "
+                         f"{fmt_num(float(self.events_a.mean()), 1)}")
+            return "\n".join(lines)
+        lines.append(f"{label}: {fmt_pct(value)} (MC SE {fmt_pct(self.mc_se(value))}); harm rejections "
+                     f"{fmt_pct(self.harm())}")
         if self.analysis in STATISTICS:
             lines.append(f"median estimated HR (A vs B): {fmt_hr(float(np.nanmedian(self.hazard_ratio)))}")
         elif np.isfinite(self.estimate).any():  # MaxCombo has no estimate

@@ -62,7 +62,7 @@ from ..monitoring import analyse, plan_design, plan_interim_events, plan_max_eve
 from ..plan import PLAN, DesignAssumptions, TrialPlan
 from ..report import fmt_months, fmt_n, fmt_num, fmt_pct
 from ..results import Result
-from ..validation import check_int, check_seed
+from ..validation import check_int, check_real_array, check_seed
 from ..workload import ProgressArg, check_progress, limits, progress as progress_of
 from . import _looks_kernel as kernel
 from .analyses import analyse_cut
@@ -93,8 +93,9 @@ class Boundaries:
     sided: int = 1
 
     def __post_init__(self) -> None:
-        rates = tuple(float(x) for x in np.atleast_1d(self.information_rates))
-        crit = tuple(float(x) for x in np.atleast_1d(self.critical_values))
+        rates = tuple(float(x) for x in check_real_array(self.information_rates, "information_rates",
+                                                           error=ScenarioError))
+        crit = tuple(float(x) for x in check_real_array(self.critical_values, "critical_values", error=ScenarioError))
         object.__setattr__(self, "information_rates", rates)
         object.__setattr__(self, "critical_values", crit)
         if not rates or not all(math.isfinite(r) and 0 < r <= 1 for r in rates) \
@@ -102,7 +103,7 @@ class Boundaries:
             raise ScenarioError(f"information_rates must increase strictly in (0, 1] and end at 1, got {rates}")
         if len(crit) != len(rates) or not all(math.isfinite(c) for c in crit):
             raise ScenarioError(f"critical_values must be {len(rates)} finite numbers (one per look), got {crit}")
-        if self.sided not in (1, 2):
+        if isinstance(self.sided, bool) or self.sided not in (1, 2):
             raise ScenarioError(f"sided must be 1 or 2, got {self.sided!r}")
 
 

@@ -15,7 +15,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import ScenarioError
 from ..plan import DesignAssumptions
+from ..validation import check_positive, check_real_array
+
+_MAX_GRID = 100_000  # steps of true_estimands' grid (0.01 month up to 1,000 months)
+
+
+def _check_design(design: Any) -> DesignAssumptions:
+    if not isinstance(design, DesignAssumptions):
+        raise ScenarioError(f"design must be a trialnb.plan.DesignAssumptions (e.g. PLAN.design), got "
+                            f"{type(design).__name__}")
+    return design
 
 __all__ = ["SHAPES", "design_curves", "true_estimands"]
 
@@ -46,8 +57,10 @@ def design_curves(design: DesignAssumptions, t: Any) -> pd.DataFrame:
     (``survival_a``, ``survival_b``: mixtures over the 12 factor strata, over operated / not
     operated in arm A (``non_compliance``) and over crossover in arm B; loss to follow-up and
     censoring play no part)."""
-    d = design
-    t = np.asarray(t, float)
+    d = _check_design(design)
+    t = check_real_array(t, "t", error=ScenarioError, what="times in months")
+    if np.any(t < 0):
+        raise ScenarioError(f"t must be times >= 0 months, got {t[t < 0][:3].tolist()}")
     ps, lp = d.strata_model()
     lam = d.baseline_hazard * np.exp(lp)
     M_a = _multiplier_integral(d, t, 0.0)
@@ -64,14 +77,15 @@ def design_curves(design: DesignAssumptions, t: Any) -> pd.DataFrame:
 
 def true_estimands(design: DesignAssumptions, tau: float | None = None) -> dict[str, float]:
     """The population-level summaries the analyses estimate, from the true curves: ``tau``-month
-    survival per arm, their difference and ratio, and the RMST difference
-    integral_0^tau (S_A - S_B) dt (trapezoid rule on a 0.01-month grid). tau defaults to the
+    survival per arm, their difference and ratio (NaN once arm B's survival is 0), and the RMST difference
+    integral_0^tau (S_A - S_B) dt (trapezoid rule on a 0.01-month grid, at most 100,000 steps). tau defaults to the
     design's horizon (24 months)."""
-    tau = float(design.horizon_months if tau is None else tau)
-    grid = np.linspace(0.0, tau, int(round(tau * 100)) + 1)
+    design = _check_design(design)
+    tau = float(design.horizon_months) if tau is None else check_positive(tau, "tau", error=ScenarioError)
+    grid = np.linspace(0.0, tau, min(int(round(tau * 100)), _MAX_GRID) + 1)
     c = design_curves(design, grid)
     sa, sb = float(c["survival_a"].iloc[-1]), float(c["survival_b"].iloc[-1])
     diff = (c["survival_a"] - c["survival_b"]).to_numpy()
     rmst = float(np.sum((diff[1:] + diff[:-1]) / 2 * np.diff(grid)))
     return {"tau": tau, "survival_a": sa, "survival_b": sb, "milestone_difference": sa - sb,
-            "survival_ratio": sa / sb, "rmst_difference": rmst}
+            "survival_ratio": sa / sb if sb > 0 else float("nan"), "rmst_difference": rmst}
