@@ -57,6 +57,7 @@ from .monitoring import (InterimAnalysis, analyse, logrank_standard_error, plan_
                          plan_max_events, predict_deaths)
 from .plan import PLAN, TrialPlan
 from .report import fmt_interval, fmt_months, fmt_n, fmt_num, fmt_pct
+from .validation import check_real, check_seed
 from .results import Result
 
 __all__ = ["InterimReport", "SafetyReview", "death_month", "html_report", "interim_report", "report_json",
@@ -312,10 +313,13 @@ def typed_look(deaths: int, z: float, *, plan: TrialPlan = PLAN) -> dict[str, An
     arm A), for the DMC dashboard's "enter numbers" mode: the keys of :class:`InterimReport`'s
     group-sequential part, with the hazard ratio and its SE from the log-rank approximation
     log HR = 2 z / sqrt(D), SE = 2 / sqrt(D) (Schoenfeld 1981), which the report says."""
+    if not isinstance(plan, TrialPlan):
+        raise TrialAnalysisError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
     mx = plan_max_events(plan)
     if isinstance(deaths, bool) or not isinstance(deaths, (int, np.integer)) or not 0 < deaths < mx:
         raise TrialAnalysisError(f"deaths so far must be a whole number between 1 and {mx - 1} (the plan's maximum "
                                  f"is {mx}), got {deaths!r}")
+    z = check_real(z, "z (log-rank-type, negative favours arm A)", lo=-40.0, hi=40.0, error=TrialAnalysisError)
     se = 2 / math.sqrt(deaths)
     earlier = [e for e in plan_interim_events(plan) if e < deaths]
     out = _look_inference(plan, earlier, int(deaths), float(z), float(z) * se, se, False, True,
@@ -332,6 +336,8 @@ def death_month(df: pd.DataFrame, deaths: int, *, plan: TrialPlan = PLAN) -> flo
     Refuses a count the file does not reach, saying how many it holds."""
     if isinstance(deaths, bool) or not isinstance(deaths, (int, np.integer)) or deaths < 1:
         raise TrialAnalysisError(f"deaths must be a whole number of deaths >= 1, got {deaths!r}")
+    if not isinstance(plan, TrialPlan):
+        raise TrialAnalysisError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
     d = primary_data(df, plan)
     months = np.sort((d["entry_month"] + d["os_months"]).to_numpy(float)[d["death"].to_numpy() == 1])
     if deaths > months.size:
@@ -353,6 +359,11 @@ def interim_report(df: pd.DataFrame, cutoff_month: float, *, plan: TrialPlan = P
     :func:`trialnb.monitoring.predict_deaths`: blinded, pooled over the arms)."""
     if not isinstance(plan, TrialPlan):
         raise TrialAnalysisError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
+    if not isinstance(predict, bool):
+        raise TrialAnalysisError(f"predict must be True or False, got {predict!r}")
+    if not isinstance(source, str):
+        raise TrialAnalysisError(f"source must be a string naming the data file, got {type(source).__name__}")
+    check_seed(seed, error=TrialAnalysisError)
     cut = cut_at(df, cutoff_month)
     c = float(cut.attrs["cutoff_month"])
     a, m = plan.analysis, plan.monitoring
@@ -391,6 +402,11 @@ def interim_report(df: pd.DataFrame, cutoff_month: float, *, plan: TrialPlan = P
 TITLE = "Interim analysis report (NCT04697043, synthetic data)"
 
 
+def _check_report(rep: Any) -> None:
+    if not isinstance(rep, InterimReport):
+        raise TrialAnalysisError(f"rep must be an InterimReport from interim_report(), got {type(rep).__name__}")
+
+
 def _plan_line(rep: InterimReport) -> str:
     m, a = rep.plan.monitoring, rep.plan.analysis
     looks = ", ".join(f"{r:g}" for r in m.information_rates)
@@ -407,6 +423,7 @@ def _provenance(rep: InterimReport) -> str:
 
 def text_report(rep: InterimReport) -> str:
     """Plain-text report (lines wrap at words, never inside one)."""
+    _check_report(rep)
     import textwrap
 
     rows = rep.rows()
@@ -429,6 +446,7 @@ def text_report(rep: InterimReport) -> str:
 def report_json(rep: InterimReport) -> dict[str, Any]:
     """The report as one JSON-ready object: the keys of ``trialnb monitor --json``. Numbers that
     do not exist are ``null``."""
+    _check_report(rep)
     num = lambda x: None if x is None or not math.isfinite(float(x)) else float(x)  # noqa: E731
     nl = rep.next_look
     return {
@@ -460,6 +478,7 @@ _CSS = ("table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3re
 def html_report(rep: InterimReport, figure_svg: str | None = None) -> str:
     """Self-contained HTML (inline CSS and SVG, no scripts) of the report, in the documents' page
     shell (:func:`trialnb.documents.page`: the provenance line at the end, printed pages numbered)."""
+    _check_report(rep)
     e = html.escape
     body = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rep.rows())
     reviews = ""
