@@ -22,15 +22,17 @@ trial's analysis depends only on that trial, so the chunk size never changes a r
 2-core virtual machine, numba engine, protocol design, 236 and 2,000 patients, 2,000 trials;
 seconds rounded up, bytes are the peak resident-set growth of the run over the cells):
 
-* drawing the trials (:func:`~trialnb.simulation.trials.simulate_trials`): about 0.6
-  microseconds and 95 bytes per cell;
-* each analysis of the registry on top: the Cox Wald z about 1.2 microseconds per cell and
-  Newton iteration set, the log-rank family 0.7 to 1.5, the statistics that share one sort
-  (FH(0,1), MaxCombo, milestone, RMST) 0.5 together; about 90 bytes per cell while a chunk is
-  analysed;
-* the sequential simulation analyses each trial at every look it reaches: at most
-  ``looks x`` the analysis cost;
+* drawing the trials (:func:`~trialnb.simulation.trials.simulate_trials`): measured 0.68
+  microseconds and 91 bytes per cell (constants 0.6 and 95);
+* each analysis of the registry on top, measured: the Cox Wald z 1.03 microseconds per cell
+  (constant 1.2), the log-rank test 0.57 (0.7), stratified 0.66 (1.0), the statistics that
+  share one sort (FH(0,1), MaxCombo, milestone, RMST) 0.10 together (0.5), the stratified
+  MaxCombo 1.96 (2.0); 80 to 180 bytes per cell while a chunk is analysed (constant 180);
+* the sequential simulation analyses each trial at every look it reaches (at most ``looks x``
+  the analysis cost) and recalculates each trial's final boundary: 0.3 milliseconds per trial;
 * the results kept: :func:`result_bytes` per trial.
+
+(``benchmarks/bench_simulation_resources.py``, 2,000 patients x 1,000 trials, December 2026.)
 
 The estimate is deliberately an upper-side figure for a loaded machine; it decides only whether
 a run is refused (:mod:`trialnb.workload`).
@@ -44,8 +46,9 @@ from typing import Sequence
 from ..report import fmt_n
 from ..workload import CHUNK_BYTES, Estimate
 
-__all__ = ["BLOCK_CELLS", "BYTES_PER_CELL", "CHUNK", "estimate_calls", "GENERATE_BYTES_PER_CELL", "GENERATE_SECONDS_PER_CELL",
-           "SECONDS_PER_CELL", "analysis_chunk", "block_trials", "estimate_run", "result_bytes"]
+__all__ = ["BLOCK_CELLS", "BYTES_PER_CELL", "CHUNK", "GENERATE_BYTES_PER_CELL", "GENERATE_SECONDS_PER_CELL",
+           "SECONDS_PER_CELL", "SEQUENTIAL_SECONDS_PER_TRIAL", "analysis_chunk", "block_trials", "estimate_calls",
+           "estimate_run", "result_bytes"]
 
 CHUNK = 2000
 """Trials per seed block (fewer for trials of more than 4,000 patients: :func:`block_trials`)."""
@@ -66,7 +69,7 @@ SECONDS_PER_CELL: dict[str, float] = {
     "stratified_logrank": 1.0e-6,
     "fh01": 0.5e-6,
     "maxcombo": 0.5e-6,
-    "stratified_maxcombo": 1.5e-6,
+    "stratified_maxcombo": 2.0e-6,
     "milestone": 0.5e-6,
     "rmst": 0.5e-6,
 }
@@ -75,9 +78,13 @@ MaxCombo, milestone, RMST -- share one pass: counted once)."""
 
 _SHARED = ("fh01", "maxcombo", "milestone", "rmst")
 
-BYTES_PER_CELL = 90.0
+BYTES_PER_CELL = 180.0
 """Working memory of cutting and analysing one cell (the Cox design matrix, risk-set indices,
-log-rank weight arrays), whatever the analysis."""
+log-rank weight arrays): the largest of the analyses (the stratified MaxCombo)."""
+
+SEQUENTIAL_SECONDS_PER_TRIAL = 3e-4
+"""The sequential simulation's cost per trial beyond its analyses (the final boundary
+recalculated from each trial's observed deaths)."""
 
 
 def block_trials(n_patients: int) -> int:
@@ -115,7 +122,8 @@ def estimate_run(what: str, n_trials: int, n_patients: int, analyses: Sequence[s
     drawn + one chunk analysed + the results kept."""
     cells = float(n_trials) * float(n_patients)
     per_cell = GENERATE_SECONDS_PER_CELL + looks * _analysis_seconds(analyses)
-    seconds = cells * per_cell + 0.05 * math.ceil(n_trials / max(block, 1))
+    seconds = (cells * per_cell + 0.05 * math.ceil(n_trials / max(block, 1))
+               + (float(n_trials) * SEQUENTIAL_SECONDS_PER_TRIAL if looks > 1 else 0.0))
     n_in_block = min(block, n_trials)
     memory = (n_in_block * n_patients * GENERATE_BYTES_PER_CELL + min(chunk, n_trials) * n_patients * BYTES_PER_CELL
               + n_trials * result_bytes(len(analyses), looks))
