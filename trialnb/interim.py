@@ -130,6 +130,13 @@ class InterimReport(Result):
         return self.primary.estimable
 
     @property
+    def unscheduled(self) -> bool:
+        """True for an interim look beyond the plan's interims (the final not yet due): a look
+        the plan did not schedule, its boundary spending what the alpha-spending function allows
+        at its information after the planned interims' share."""
+        return not self.final and self.look > self.plan.monitoring.k - 1
+
+    @property
     def decision(self) -> str:
         """What the plan says of this look, in a DMC's words: ``"efficacy boundary crossed"``,
         ``"harm boundary crossed"``, ``"harm guideline met"``, ``"futility guideline met"``,
@@ -156,7 +163,10 @@ class InterimReport(Result):
         """(label, value) pairs shown in the text and HTML reports."""
         p = self.primary
         arms = lambda d: f"A {fmt_n(d['A'])}, B {fmt_n(d['B'])}"  # noqa: E731
-        look = "final analysis" if self.final else f"interim look {self.look} of {self.plan.monitoring.k}"
+        k = self.plan.monitoring.k
+        look = ("final analysis" if self.final else
+                f"unscheduled look after the plan's {'interim' if k == 2 else f'{k - 1} interims'}" if self.unscheduled
+                else f"interim look {self.look} of {k}")
         out = [
             ("Data cut-off", f"{fmt_months(self.cutoff_month)} after the first randomization ({look})"),
             ("Randomized by the cut-off", f"{fmt_n(self.randomized)} ({arms(self.randomized_by_arm)})"),
@@ -398,7 +408,7 @@ def report_json(rep: InterimReport) -> dict[str, Any]:
     num = lambda x: None if x is None or not math.isfinite(float(x)) else float(x)  # noqa: E731
     nl = rep.next_look
     return {
-        "cutoff_month": rep.cutoff_month, "look": rep.look, "final": rep.final,
+        "cutoff_month": rep.cutoff_month, "look": rep.look, "final": rep.final, "unscheduled": rep.unscheduled,
         "randomized": rep.randomized, "randomized_by_arm": rep.randomized_by_arm,
         "primary_deaths": rep.primary_deaths, "primary_deaths_by_arm": rep.primary_deaths_by_arm,
         "max_events": rep.max_events, "information_fraction": rep.information_fraction,
