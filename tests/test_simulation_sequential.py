@@ -536,9 +536,14 @@ def test_monte_carlo_errors_of_the_means_and_of_the_conditional_bias() -> None:
     assert sel.sum() >= 2
     assert r.conditional_bias(1) == pytest.approx(np.mean(est) - math.log(0.5))
     assert r.conditional_bias_se(1) == pytest.approx(np.std(est, ddof=1) / math.sqrt(sel.sum()))
-    # stopping early for benefit selects the trials whose estimate was lucky: the HR is exaggerated
+    # stopping early for benefit selects the trials whose estimate was lucky: the HR is exaggerated,
+    # while over every trial at the interim the estimate is close to the truth
     assert r.conditional_bias(1) < -3 * r.conditional_bias_se(1)
+    every = r.estimate[np.isfinite(r.months[:, 0]) & np.isfinite(r.estimate[:, 0]), 0]
+    assert r.unconditional_bias(1) == pytest.approx(np.mean(every) - math.log(0.5))
+    assert abs(r.unconditional_bias(1)) < 0.1 < abs(r.conditional_bias(1))
     # a delayed effect has no single true log HR: NaN, not a number
     delayed = simulate_sequential(PLAN, 100, seed=4, truth={"effect_delay_months": 6.0, "hazard_ratio": 0.3})
     assert ((delayed.decision == BENEFIT) & (delayed.stage == 1)).sum() >= 2
     assert math.isnan(delayed.conditional_bias(1)) and math.isnan(delayed.conditional_bias_se(1))
+    assert math.isnan(delayed.unconditional_bias(1))

@@ -245,6 +245,17 @@ class SequentialResult(Result):
             return math.nan
         return float(np.nanmean(self.estimate[sel, look - 1]) - math.log(self.truth.hazard_ratio))
 
+    def unconditional_bias(self, look: int = 1) -> float:
+        """Mean of (estimated log HR - true log HR) over every trial that had ``look`` (1-based),
+        whatever it decided: the estimate's own bias at that look, against which
+        :meth:`conditional_bias` shows what selecting the trials that stopped does. NaN when
+        the effect is not proportional."""
+        est = self.estimate[:, look - 1]
+        est = est[self.reached[:, look - 1] & np.isfinite(est)]
+        if est.size == 0 or not self.truth.proportional:
+            return math.nan
+        return float(np.mean(est) - math.log(self.truth.hazard_ratio))
+
     def conditional_bias_se(self, look: int = 1) -> float:
         """Monte-Carlo SE of :meth:`conditional_bias` (SD of the estimates of the trials that
         stopped for benefit at ``look`` / sqrt(their number); NaN with fewer than two)."""
