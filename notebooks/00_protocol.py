@@ -53,7 +53,8 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 
-from trialnb.protocol import PROTOCOL, FACTORS, strata, check_patient_factors, PatientRecordError, findings_table
+from trialnb.protocol import PROTOCOL, FACTORS, strata, check_patient_factors, findings_table
+from trialnb.errors import PatientRecordError
 from trialnb.eligibility import screen, criteria_table, example_patient
 from trialnb.plots import use_style, trial_schema
 from trialnb import report

@@ -166,7 +166,7 @@ def test_a_look_one_death_later_is_an_unscheduled_look(trial):
     assert at33.boundary - at33.benefit_z == pytest.approx(2.19e-4, abs=2e-6)
     rep = interim.interim_report(trial, 30.0, predict=False)
     assert rep.primary_deaths == 34 and rep.look == 2 and not rep.final and rep.unscheduled
-    assert rep.rows()[0][1].endswith("(unscheduled look after the plan's interim)")
+    assert "unscheduled" in rep.rows()[0][1] and "unscheduled" not in at33.rows()[0][1]
     assert interim.report_json(rep)["unscheduled"] is True and interim.report_json(at33)["unscheduled"] is False
     two = analyse(plan_design(), [33, 34], log_hazard_ratio=[0.0, rep.primary.log_hr],
                   standard_error=[2 / math.sqrt(33), rep.primary.se], direction_upper=False, max_information=66.0)
@@ -243,13 +243,24 @@ def test_bad_input_is_refused(root, tmp_path, capsys):
     assert main(["monitor", "--data", str(root / DATA), "--cutoff-month", "61"]) != 0
     assert "beyond the data" in capsys.readouterr().err
     assert main(["monitor", "--data", str(root / "data"), "--cutoff-month", "20"]) != 0
-    assert "is a directory" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "is a folder; give a trial CSV file in it" in err and "no such file" not in err
     assert main(["monitor", "--data", str(tmp_path / "nope.csv"), "--cutoff-month", "20"]) != 0
     assert "no such file" in capsys.readouterr().err
     assert main(["monitor", "--data", str(root / DATA), "--cutoff-month", "nan"]) != 0
     assert "not a number" in capsys.readouterr().err
     assert main(["monitor", "--data", str(root / DATA), "--cutoff-month", "20", "--html", str(tmp_path / "r.txt")]) != 0
     assert ".html" in capsys.readouterr().err
+    # issue 24: an empty --html (like sap's) is refused, not treated as absent; a folder is named
+    assert main(["monitor", "--data", str(root / DATA), "--cutoff-month", "20", "--html", ""]) == 2
+    assert "--html is empty" in capsys.readouterr().err
+    assert main(["monitor", "--data", str(root / DATA), "--cutoff-month", "20", "--html", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    for bad in (True, "29", None):
+        with pytest.raises(TrialAnalysisError, match="must be a number of months"):
+            an.cut_at(load_trial(root / DATA), bad)
+    trial = load_trial(root / DATA)
+    assert len(an.cut_at(trial, np.float32(29.25))) == len(an.cut_at(trial, 29.25))
     with pytest.raises(ValueError, match="before the first randomization"):
         an.cut_at(load_trial(root / DATA), 0.01)
 
