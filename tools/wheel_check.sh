@@ -24,7 +24,6 @@ assert r.checkout_root() is None
 assert (r.data_dir() / "trial_protocol.csv").is_file() and (r.reference_dir() / "rpact_monitoring.json").is_file()
 print("installed:", trialnb.__file__)
 PY
-"$bin/trialnb" check-env
 "$bin/trialnb" verify-data
 "$bin/trialnb" audit --html "$work/audit.html"
 "$bin/trialnb" sap --html "$work/sap.html"

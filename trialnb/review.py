@@ -35,9 +35,7 @@ import json
 import math
 import platform
 import re
-import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable

@@ -10,7 +10,6 @@ same allocations. The console never discards a log (see :class:`RandomizationCon
 
 from __future__ import annotations
 
-import html
 import os
 import secrets
 import tempfile
