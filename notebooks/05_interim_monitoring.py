@@ -460,6 +460,15 @@ pd.DataFrame([{"assumed hazard ratio for the deaths to come": name, "conditional
 # deaths already observed carry a strong trend. Conditional power answers "if the future looks
 # like X"; it is not the probability that surgery works.
 #
+# > **For reviewers.** The recalculated boundary, the repeated CI and p-value and conditional
+# > power come from `trialnb.monitoring.analyse(..., max_information=66)` with the Cox
+# > coefficient and its SE (the Wald route), rpact's `getAnalysisResults` with `maxInformation`;
+# > `tests/reference/rpact_monitoring.R` holds off-plan looks (cases `maxinfo_*` and
+# > `cp_maxinfo_*`) that `tests/test_monitoring.py` and `tests/test_monitoring_wald.py` compare.
+# > The cut and the Cox fit are compared with R `survival` on cuts of this file
+# > (`tests/reference/survival_coxph.R`, `tests/test_interim.py`), and `tests/test_interim.py`
+# > recomputes the report's numbers independently.
+#
 # The same look on the boundary plot: the star is the observed benefit z, the open diamond the
 # boundary recalculated at the observed deaths.
 
