@@ -101,7 +101,7 @@ def results() -> dict[str, object]:
         an.primary(df), an.logrank_test(df),
         an.rerandomization_test(df.head(60), PocockSimon, 5, np.random.default_rng(1)),
         an.milestone(df), an.rmst_difference(df), an.weighted_logrank(df, rho=1.0), an.maxcombo(df), an.piecewise_hr(df),
-        bias.naive_cox(bias.simulate_registry(300, 1), engine="numpy"), eligibility.screen(eligibility.example_patient()),
+        bias.naive_cox(bias.simulate_registry(300, 1)), eligibility.screen(eligibility.example_patient()),
         sim.simulate(small, n_trials=20, seed=1),
         sim.required_patients(PLAN.with_changes(hazard_ratio=0.4, statistic="logrank"), power=0.5, n_trials=50,
                               n_min=20, n_max=600, step=20),
