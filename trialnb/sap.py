@@ -457,7 +457,8 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
             "observed information fraction, the alpha spent at the interim kept at the final look; "
             "trialnb.monitoring.analyse with max_information, equal to rpact). A data cut keeps only what was known at "
             "its date (trialnb.analysis.cut_at).",
-            f"The plan as written, simulated ({oc_n} trials each; trialnb.simulation.simulate_sequential): if the "
+            f"The plan as written, simulated ({oc_n} trials each; trialnb.simulation.plan_operating_characteristics, "
+            f"the call {NB['05']} makes): if the "
             f"hazard ratio is {hr}, power {oc['h1'].power} (Monte-Carlo SE {oc['h1'].power_se}), {oc['h1'].stop1} "
             f"of trials stop for benefit at the interim, which comes at month {oc['h1'].look1} on average; expected "
             f"deaths within {horizon} at the last analysis {oc['h1'].deaths}, expected duration {oc['h1'].months} "
