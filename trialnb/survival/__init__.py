@@ -41,11 +41,13 @@ from .logrank import (FH_MAXCOMBO, FHStatistics, LogrankResult, fh_statistics, l
 from .ph import ZPH_TRANSFORMS, zph_test
 from .split import split_at
 from .trials import TrialStatistics, trial_statistics
-from .weighted import CensoringWeights, WeightedKaplanMeier, censoring_weights, weighted_cox, weighted_kaplan_meier
+from .weighted import (CensoringWeights, WeightedKaplanMeier, censoring_weights, survival_influence, weighted_cox,
+                       weighted_kaplan_meier)
 
 __all__ = ["FH_MAXCOMBO", "ZPH_TRANSFORMS", "CensoringWeights", "CoxResult", "CumulativeIncidence", "FHStatistics",
            "FineGrayResult", "GrayTest", "KaplanMeier", "LogrankResult", "TrialStatistics", "WeightedKaplanMeier",
            "censoring_weights", "competing_status", "cox_event_terms", "cumulative_incidence", "fh_statistics",
            "fine_gray", "fit_cox", "gray_test", "kaplan_meier", "km_milestone", "km_rmst", "logrank",
-           "maxcombo_pvalue", "maxcombo_reject", "prepare", "rmst", "split_at", "survival_at", "trial_statistics",
+           "maxcombo_pvalue", "maxcombo_reject", "prepare", "rmst", "split_at", "survival_at", "survival_influence",
+           "trial_statistics",
            "weighted_cox", "weighted_kaplan_meier", "zph_test"]

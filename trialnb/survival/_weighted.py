@@ -49,13 +49,15 @@ def values(X: np.ndarray, W: np.ndarray, D: np.ndarray, beta: np.ndarray) -> tup
     r = np.exp(eta - shift)
     S0 = W @ r
     S1 = W @ (r[:, None] * X)
-    S2 = np.einsum("jn,n,np,nq->jpq", W, r, X, X)
     d = D.sum(axis=1)
+    p = X.shape[1]
+    # sum_j d_j S_2(u_j) / S_0(u_j) without forming S_2 per time: X' diag(r * W'(d / S0)) X
+    a = r * (W.T @ (d / S0))
     xbar = S1 / S0[:, None]
     ll = float(np.sum(D @ eta) - np.sum(d * (np.log(S0) + shift)))
     score = (D @ X).sum(axis=0) - (d[:, None] * xbar).sum(axis=0)
-    info = np.einsum("j,jpq->pq", d / S0, S2) - np.einsum("j,jp,jq->pq", d, xbar, xbar)
-    return ll, score, info
+    info = (X * a[:, None]).T @ X - (xbar * d[:, None]).T @ xbar
+    return ll, score, info.reshape(p, p)
 
 
 def newton(X: np.ndarray, W: np.ndarray, D: np.ndarray, *, max_iter: int = 50, tol: float = 1e-10) -> WeightedFit:
@@ -90,7 +92,8 @@ def score_residuals(X: np.ndarray, W: np.ndarray, D: np.ndarray, beta: np.ndarra
     S0 = W @ r
     xbar = (W @ (r[:, None] * X)) / S0[:, None]
     d = D.sum(axis=1)
-    dev = X[None, :, :] - xbar[:, None, :]                     # (m, N, p)
-    events = np.einsum("jn,jnp->np", D, dev)
-    risk = np.einsum("jn,n,jnp->np", W * (d / S0)[:, None], r, dev)
+    # sum_j D[j, r] (x_r - xbar_j) and r_r sum_j W[j, r] (d_j / S0_j) (x_r - xbar_j), by matrix products
+    events = X * D.sum(axis=0)[:, None] - D.T @ xbar
+    h = d / S0
+    risk = r[:, None] * (X * (W.T @ h)[:, None] - W.T @ (h[:, None] * xbar))
     return events - risk

@@ -14,11 +14,12 @@ row per interval of constant weight), grouped by patient (``cluster``):
   to R ``coxph(..., weights =, cluster =, ties = "breslow")``.
 * :func:`censoring_weights` -- the weights themselves: patients are censored artificially at an
   intercurrent event (e.g. surgery in the arm allocated to no surgery), and each patient still
-  uncensored at u gets w_i(u) = K(u-) / K(u- | z_i), K(t | z) = prod_{s <= t} (1 - dL0(s)
-  e^{z'g}) the probability of remaining free of the intercurrent event given baseline
-  covariates z (a Cox model of its time, Breslow's baseline hazard, the product integral so
-  that a single time of the event gives 1 - P(event | z)), stabilized by the Kaplan-Meier
-  K(u-) of the event (Robins & Finkelstein 2000; Cole & Hernan 2008).
+  uncensored at u gets w_i(u) = K(u-) / K(u- | z_i), K(t | z) = prod_{s_k <= t} (1 - h_k(z)) the
+  probability of remaining free of the intercurrent event given baseline covariates z, with
+  h_k(z) = expit(a_k + z'g) its probability at each of its distinct times s_k among the patients
+  still at risk (Cox's discrete logistic model, the pooled logistic regression of IPCW; with one
+  time it is a logistic regression), stabilized by the Kaplan-Meier K(u-) of the event (Robins &
+  Finkelstein 2000; Cole & Hernan 2008).
 
 The robust variances treat the weights as known; with estimated weights they are usually
 conservative (Robins & Finkelstein 2000). The assumption that makes IPCW recover the
@@ -36,8 +37,9 @@ References
 * Xie J, Liu C. Adjusted Kaplan-Meier estimator and log-rank test with inverse probability of
   treatment weighting for survival data. Stat Med 2005;24:3089-3110.
 * Therneau TM, Grambsch PM. Modeling Survival Data. Springer 2000, section 7.2 (robust
-  variance, clustered score residuals); Breslow N. Discussion of Cox (1972). JRSS B
-  1972;34:216-217 (the baseline hazard).
+  variance, clustered score residuals).
+* Cox DR. Regression models and life-tables. JRSS B 1972;34:187-220, section 6 (the discrete
+  logistic model).
 """
 
 from __future__ import annotations
@@ -51,9 +53,10 @@ import pandas as pd
 from ..errors import OutsideDataError
 from ..results import Result
 from . import _weighted
-from .cox import CoxResult, fit_cox
+from .cox import CoxResult
 
-__all__ = ["CensoringWeights", "WeightedKaplanMeier", "censoring_weights", "weighted_cox", "weighted_kaplan_meier"]
+__all__ = ["CensoringWeights", "WeightedKaplanMeier", "censoring_weights", "survival_influence", "weighted_cox",
+           "weighted_kaplan_meier"]
 
 
 def _rows(time: Any, event: Any, weights: Any, entry: Any, cluster: Any) -> tuple[np.ndarray, ...]:
@@ -117,13 +120,9 @@ class WeightedKaplanMeier(Result):
                 f"{fmt_num(float(self.events.sum()), 1)}), robust standard errors")
 
 
-def weighted_kaplan_meier(time: Any, event: Any, weights: Any, *, entry: Any = None,
-                          cluster: Any = None) -> WeightedKaplanMeier:
-    """Weighted Kaplan-Meier estimate of one sample of (``entry``, ``time``] rows with case
-    ``weights`` and its robust standard error, rows grouped by ``cluster`` (the patient; each
-    row its own cluster when None). Equal to R ``survfit`` with ``weights``, ``id`` and
-    ``robust = TRUE`` (module docstring)."""
-    t, e, w, en, cl = _rows(time, event, weights, entry, cluster)
+def _km_influence(t: np.ndarray, e: np.ndarray, w: np.ndarray, en: np.ndarray, cl: np.ndarray) -> tuple:
+    """Event times, weighted n and d, S at each, and the influence (m, clusters): the sum over a
+    cluster's rows of w_r dS(u_j)/dw_r (module docstring)."""
     u, D, W = _matrices(t, e, w, en)
     n, d = W.sum(axis=1), D.sum(axis=1)
     S = np.cumprod(1.0 - d / n)
@@ -133,8 +132,37 @@ def weighted_kaplan_meier(time: Any, event: Any, weights: Any, *, entry: Any = N
     infl = np.cumsum(dlog, axis=0) * S[:, None] * w[None, :]        # (m, N): w_r dS(u_j)/dw_r
     per = np.zeros((u.size, int(cl.max()) + 1))
     np.add.at(per.T, cl, infl.T)
-    se = np.sqrt(np.sum(per * per, axis=1))
-    return WeightedKaplanMeier(u, n, d, S, se, float(t.max()))
+    return u, n, d, S, per
+
+
+def weighted_kaplan_meier(time: Any, event: Any, weights: Any, *, entry: Any = None,
+                          cluster: Any = None) -> WeightedKaplanMeier:
+    """Weighted Kaplan-Meier estimate of one sample of (``entry``, ``time``] rows with case
+    ``weights`` and its robust standard error, rows grouped by ``cluster`` (the patient; each
+    row its own cluster when None). Equal to R ``survfit`` with ``weights``, ``id`` and
+    ``robust = TRUE`` (module docstring)."""
+    t, e, w, en, cl = _rows(time, event, weights, entry, cluster)
+    u, n, d, S, per = _km_influence(t, e, w, en, cl)
+    return WeightedKaplanMeier(u, n, d, S, np.sqrt(np.sum(per * per, axis=1)), float(t.max()))
+
+
+def survival_influence(time: Any, event: Any, t: float, *, weights: Any = None, entry: Any = None,
+                       cluster: Any = None) -> tuple[float, np.ndarray]:
+    """The (weighted) Kaplan-Meier S(``t``) and each cluster's influence on it (the infinitesimal
+    jackknife terms, clusters in the order of their sorted labels; without weights and clusters,
+    one per row): their sum of squares is the robust variance of :func:`weighted_kaplan_meier`
+    (close to Greenwood's without weights), and they combine with other estimates' influences
+    into a delta-method variance (e.g. an instrumental-variable ratio)."""
+    tt = np.asarray(time, dtype=float)
+    w_ = np.ones(tt.shape) if weights is None else weights
+    tv, e, w, en, cl = _rows(time, event, w_, entry, cluster)
+    if t > tv.max():
+        raise OutsideDataError(f"t = {t:g} is beyond the last follow-up time ({tv.max():g})")
+    u, n, d, S, per = _km_influence(tv, e, w, en, cl)
+    k = int(np.searchsorted(u, t, side="right")) - 1
+    if k < 0:
+        return 1.0, np.zeros(per.shape[1])
+    return float(S[k]), per[k]
 
 
 def weighted_cox(time: Any, event: Any, covariates: Any, weights: Any, *, entry: Any = None, cluster: Any = None,
@@ -169,7 +197,7 @@ def weighted_cox(time: Any, event: Any, covariates: Any, weights: Any, *, entry:
 class CensoringWeights:
     """Follow-up split into rows of constant weight (module docstring): ``entry``, ``time``,
     ``event`` (the outcome, after the artificial censoring), ``weight`` and ``patient`` (the
-    row's index into the input arrays), with the censoring model's ``coef`` (log hazard ratios
+    row's index into the input arrays), with the censoring model's ``coef`` (log odds ratios
     of the intercurrent event per covariate) and the number ``censored`` artificially."""
 
     entry: np.ndarray
@@ -181,9 +209,49 @@ class CensoringWeights:
     censored: int
 
 
-def _product_limit(jump: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """K(t_j | z) for every jump time j (rows) and patient (columns): prod_{k <= j} (1 - dL0_k e^{z g})."""
-    return np.cumprod(np.clip(1.0 - jump[:, None] * scale[None, :], 0.0, None), axis=0)
+def _discrete_logistic(at_risk: np.ndarray, events: np.ndarray, Z: np.ndarray, max_iter: int = 100,
+                       tol: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
+    """Cox's (1972) discrete logistic model of the intercurrent event: at each of its distinct
+    times s_k, a patient at risk has it with probability expit(a_k + z'g); maximum likelihood
+    by Newton-Raphson (the pooled logistic regression with one intercept per time), stopped when
+    the log-likelihood no longer changes (relative ``tol``). A covariate level with no event
+    drives its coefficient towards -infinity (its probability to 0, its weights to 1: a limit,
+    not a failure); the iterations stop there. ``at_risk`` and ``events`` are (K, n) 0/1."""
+    K, n = at_risk.shape
+    q = Z.shape[1]
+    rows_k, rows_i = np.nonzero(at_risk)
+    y = events[rows_k, rows_i].astype(float)
+    X = np.zeros((rows_k.size, K + q))
+    X[np.arange(rows_k.size), rows_k] = 1.0
+    X[:, K:] = Z[rows_i]
+    beta = np.zeros(K + q)
+    # start each intercept at its time's observed log odds
+    frac = np.clip(events.sum(axis=1) / at_risk.sum(axis=1), 1e-6, 1 - 1e-6)
+    beta[:K] = np.log(frac / (1 - frac))
+
+    def loglik(b: np.ndarray) -> float:
+        eta = X @ b
+        return float(np.sum(y * eta - np.logaddexp(0.0, eta)))
+
+    ll = loglik(beta)
+    for _ in range(max_iter):
+        mu = 1.0 / (1.0 + np.exp(-(X @ beta)))
+        grad = X.T @ (y - mu)
+        H = (X * (mu * (1 - mu))[:, None]).T @ X
+        step = np.linalg.lstsq(H, grad, rcond=None)[0]
+        new = np.clip(beta + step, -40.0, 40.0)
+        ll_new = loglik(new)
+        halve = 0
+        while ll_new < ll - 1e-12 * abs(ll) and halve < 30:
+            halve += 1
+            step = step / 2
+            new = np.clip(beta + step, -40.0, 40.0)
+            ll_new = loglik(new)
+        done = abs(ll_new - ll) <= tol * max(abs(ll), 1.0)
+        beta, ll = new, ll_new
+        if done:
+            break
+    return beta[:K], beta[K:]
 
 
 def censoring_weights(time: Any, event: Any, censor_time: Any, covariates: Any, *,
@@ -214,17 +282,20 @@ def censoring_weights(time: Any, event: Any, censor_time: Any, covariates: Any, 
     jumps = np.unique(c[cens])
     if jumps.size == 0:  # no intercurrent event: every weight 1
         return CensoringWeights(np.zeros(n), t, e.astype(int), np.ones(n), np.arange(n), np.zeros(Z.shape[1]), 0)
-    fit = fit_cox(c_obs, cens.astype(int), Z, ties="breslow")
-    g = np.where(np.isfinite(fit.coef), fit.coef, 0.0)
-    scale = np.exp(Z @ g)
     at_risk = c_obs[None, :] >= jumps[:, None]
-    n_events = np.array([np.sum(cens & (c == s)) for s in jumps], float)
-    dL0 = n_events / (at_risk * scale[None, :]).sum(axis=1)          # Breslow's baseline jumps
-    K_z = _product_limit(dL0, scale)                                  # (jumps, n)
-    K = np.cumprod(1.0 - n_events / at_risk.sum(axis=1))              # Kaplan-Meier of the event
-    if np.any((K_z <= 0) & at_risk):
-        raise ValueError("a patient still free of the intercurrent event has an estimated probability 0 of "
-                         "remaining free of it (positivity fails): the weights are infinite")
+    happened = cens[None, :] & (c[None, :] == jumps[:, None])
+    # the covariates without constant columns (a factor level absent from the sample)
+    used = np.ptp(Z[at_risk.any(axis=0)], axis=0) > 0 if at_risk.any() else np.zeros(Z.shape[1], bool)
+    a, g_used = _discrete_logistic(at_risk, happened, Z[:, used])
+    g = np.zeros(Z.shape[1])
+    g[used] = g_used
+    h = 1.0 / (1.0 + np.exp(-(a[:, None] + (Z @ g)[None, :])))       # (jumps, n) hazard of the event
+    if np.any(at_risk & (h > 1.0 - 1e-9)):
+        raise ValueError("the model of the intercurrent event gives a patient at risk a probability 1 of having it "
+                         "(every patient of some covariate pattern had it: positivity fails); the weights would be "
+                         "infinite")
+    K_z = np.cumprod(1.0 - h, axis=0)
+    K = np.cumprod(1.0 - happened.sum(axis=1) / at_risk.sum(axis=1))   # Kaplan-Meier of the event
     end = np.where(cens, c, t)
     rows_entry, rows_time, rows_event, rows_weight, rows_pat = [], [], [], [], []
     for i in range(n):
