@@ -56,6 +56,10 @@ RESULT_CLASSES = [
     "trialnb.analysis.estimands.MilestoneResult", "trialnb.analysis.estimands.RMSTResult",
     "trialnb.analysis.estimands.WeightedLogrankResult", "trialnb.analysis.estimands.MaxComboResult",
     "trialnb.analysis.estimands.PiecewiseHRResult",
+    "trialnb.survival.competing.CumulativeIncidence", "trialnb.survival.competing.GrayTest",
+    "trialnb.survival.competing.FineGrayResult", "trialnb.survival.weighted.WeightedKaplanMeier",
+    "trialnb.analysis.competing.CompetingRisksResult", "trialnb.analysis.supplementary.ComplierEffect",
+    "trialnb.analysis.supplementary.HypotheticalEffect", "trialnb.simulation.supplementary.SupplementaryCheck",
     "trialnb.bias.ExposureEffect", "trialnb.eligibility.ScreeningResult",
     "trialnb.simulation.fixed.SimulationResult", "trialnb.simulation.fixed.RequiredPatients",
     "trialnb.simulation.sequential.SequentialResult", "trialnb.interim.InterimReport",
@@ -105,6 +109,10 @@ def results() -> dict[str, object]:
         sim.simulate_sequential(small, 20, seed=1),
         interim.interim_report(df, 36.0),
         build_sap(n_trials=100),
+        sv.cumulative_incidence(t, e * (1 + g)), sv.gray_test(t, e * (1 + g), g),
+        sv.fine_gray(t, e * (1 + g), g.astype(float)), sv.weighted_kaplan_meier(t, e, np.ones(60)),
+        an.competing_risks(df), an.complier_average_effect(df), an.hypothetical_no_surgery(df),
+        sim.simulate_complier_effect(n_trials=5, seed=1),
         *_evidence_results(d),
     ]
     return {f"{type(r).__module__}.{type(r).__name__}": r for r in out}

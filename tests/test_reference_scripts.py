@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / "tests" / "reference"
-OURS = ("rpact_sample_size", "survival_coxph", "randomization_exact", "metafor_meta", "cmprsk_reference")
+OURS = ("rpact_sample_size", "survival_coxph", "randomization_exact", "metafor_meta", "cmprsk_reference", "ipcw_survival")
 
 
 @pytest.mark.parametrize("name", OURS)
