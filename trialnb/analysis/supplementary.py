@@ -29,7 +29,7 @@ also ask two other questions; each has an estimator and assumptions that must be
    (the CRF has no time-varying prognostic measurement, so none can enter the weights: a
    progression that prompts surgery and also predicts death would violate this); (ii)
    *positivity*: every patient has a positive probability of remaining unoperated; (iii) a
-   correct model for the operation (a Cox model of the time to surgery on the factors). The
+   correct model for the operation (a discrete logistic model of surgery on the factors). The
    naive analysis (censoring at surgery without weights) assumes the operated are a random
    subset, and is shown beside it.
 
@@ -85,7 +85,8 @@ IPCW_ASSUMPTIONS: tuple[str, ...] = (
     "no unmeasured confounding of the operation: given the baseline factors of the weight model, "
     "being operated in arm B is unrelated to prognosis",
     "positivity: every arm-B patient has a positive probability of remaining unoperated",
-    "a correct model for the operation: a Cox model of the time to arm-B surgery on the factors",
+    "a correct model for the operation: a logistic model of being operated at each arm-B surgery month among "
+    "the patients still unoperated, given the factors",
 )
 """The assumptions of the hypothetical strategy for arm-B surgery (IPCW), in words."""
 

@@ -166,8 +166,8 @@ def _km_complement(arm: str, months: float) -> float:
     "The 36-month cumulative incidence of locoregional progression in arm B (protocol data), death competing?",
     ("Death before progression is a competing event: use the Aalen-Johansen estimate, not one minus a "
      "Kaplan-Meier curve.",
-     "`res = an.competing_risks(df, 'locoregional_progression')` estimates the cumulative incidence in "
-     "both arms, death competing; `res.table` lists it by arm and month."),
+     "`an.competing_risks(df, 'locoregional_progression').table` lists the cumulative incidence of both "
+     "arms, death competing, by arm and month."),
 )
 def check_progression_incidence(answer: Any) -> tuple[bool, str]:
     """Exercise 04.6: the Aalen-Johansen cumulative incidence of locoregional progression at 36
