@@ -101,12 +101,12 @@ def test_timepoints_equal_cmprsk(case) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-@pytest.mark.parametrize("stratified", [False, True])
-def test_gray_test_equals_cuminc(case, stratified: bool) -> None:
+@pytest.mark.parametrize("kind", ["gray", "gray_strata", "gray_rho1"])
+def test_gray_test_equals_cuminc(case, kind: str) -> None:
     _, t, s, g, strata, _, ref = case
-    tests = ref["gray_strata" if stratified else "gray"]
-    for cause, r in tests.items():
-        res = sv.gray_test(t, s, g, cause=int(cause), strata=strata if stratified else None)
+    for cause, r in ref[kind].items():
+        res = sv.gray_test(t, s, g, cause=int(cause), strata=strata if kind == "gray_strata" else None,
+                           rho=1.0 if kind == "gray_rho1" else 0.0)
         assert res.statistic == pytest.approx(r["stat"], rel=1e-10)
         assert res.p_value == pytest.approx(r["p"], rel=1e-8, abs=1e-14)
         assert res.df == r["df"]

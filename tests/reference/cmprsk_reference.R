@@ -16,7 +16,8 @@
 #                strata = the 12 combinations of the minimization factors, covariates arm A and
 #                the factors' treatment contrasts (trialnb.analysis.COX_COVARIATES).
 # For each: cuminc(time, status, group) -> every curve (time, est, var as cuminc returns them)
-# and timepoints() at fixed months; Gray's test unstratified and with strata (stat, p); crr of
+# and timepoints() at fixed months; Gray's test unstratified, with strata, and with the weight
+# (1 - F(t-))^rho at rho = 1 (stat, p); crr of
 # cause 1 (and of cause 2 for the first two inputs) on the covariates, converged tightly
 # (gtol 1e-10, maxiter 100) -> coef, var, loglik, loglik.null, converged.
 # Writes JSON (jsonlite, 15 significant digits). If any value is empty or NA the script stops
@@ -66,6 +67,7 @@ analyse <- function(d, times, X, causes) {
   list(curves = curves(ci),
        timepoints = list(times = times, rows = rownames(tp$est), est = unname(tp$est), var = unname(tp$var)),
        gray = tests(ci), gray_strata = tests(cuminc(d$time, d$status, d$group, d$strata)),
+       gray_rho1 = tests(cuminc(d$time, d$status, d$group, rho = 1)),
        crr = lapply(setNames(causes, paste0("cause_", causes)), function(k) fg(d$time, d$status, X, k)))
 }
 
