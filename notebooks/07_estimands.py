@@ -459,7 +459,7 @@ print(an.hypothetical_no_surgery(trial).summary())
 #   (section 5).
 # * Pre-specify one confirmatory test, the estimates that go with it, a hierarchy and
 #   descriptive labels for the rest.
-* Supplementary estimands of the operation itself need assumptions randomization does not give:
+# * Supplementary estimands of the operation itself need assumptions randomization does not give:
 #   the instrumental variable recovers the effect among the patients who would be operated
 #   (exclusion restriction, monotonicity), IPCW the hypothetical arm B without surgery (no
 #   unmeasured confounding of the operation); per protocol, as treated and naive censoring do not
