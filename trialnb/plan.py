@@ -54,6 +54,7 @@ from .validation import (check_choice, check_int, check_nonnegative, check_posit
 
 __all__ = [
     "ALLOCATIONS",
+    "ALPHA_SPENDING",
     "HR_RANGE",
     "MAX_MONTHS",
     "MAX_PATIENTS",
@@ -67,6 +68,11 @@ __all__ = [
     "TrialPlan",
     "plan_from_protocol",
 ]
+
+ALPHA_SPENDING: tuple[str, ...] = ("asOF", "asP", "asKD", "asHSD")
+"""Lan-DeMets alpha-spending families (rpact ``typeOfDesign``) a monitoring plan can name, computed
+by :func:`trialnb.monitoring.design`: O'Brien-Fleming type, Pocock type, Kim-DeMets power
+(``spending_gamma`` > 0), Hwang-Shih-DeCani (``spending_gamma``)."""
 
 STATISTICS: tuple[str, ...] = ("cox_wald", "logrank", "stratified_logrank")
 """The test statistics a plan can name: the Wald z of the arm coefficient of the Cox model with
@@ -469,14 +475,15 @@ class MonitoringPlan:
         if rates[0] < 0.01:
             raise ScenarioError(f"the first look must come at 1% of the information or later, got {rates[0]!r}")
         check_choice(self.final_analysis, "final_analysis", ("calendar", "events"), error=err)
-        if not isinstance(self.spending, str):  # the name is checked by trialnb.monitoring.design
-            raise ScenarioError(f"spending must be a design type name such as 'asOF', got {self.spending!r}")
+        check_choice(self.spending, "spending (Lan-DeMets alpha spending)", ALPHA_SPENDING, error=err)
         for name in ("futility_z", "harm_z"):
             v = getattr(self, name)
             if v is not None:
                 check_real(v, name, lo=-10.0, hi=10.0, error=err)
         if self.spending_gamma is not None:  # its range for the family is checked by trialnb.monitoring.design
             check_real(self.spending_gamma, "spending_gamma", error=err)
+        elif self.spending in ("asKD", "asHSD"):
+            raise ScenarioError(f"{self.spending} spending needs spending_gamma (e.g. 2 for asKD, -4 for asHSD)")
         check_real(self.perioperative_months, "perioperative_months", lo=0.0, hi=120.0, lo_open=True, error=err)
         check_real(self.safety_review_every_months, "safety_review_every_months", lo=0.0, hi=MAX_MONTHS,
                    lo_open=True, error=err)

@@ -44,6 +44,7 @@ import pandas as pd
 
 from ..errors import DesignError
 from ..report import fmt_num
+from ..plan import ALPHA_SPENDING
 from ..validation import check_choice, check_finite, check_int, check_probability, check_real, check_real_array
 from ._numerics import pnorm_upper, prefix, qnorm_upper, root, stage_probabilities
 
@@ -57,7 +58,6 @@ __all__ = ["compute_design",
     "spending",
 ]
 
-ALPHA_SPENDING: tuple[str, ...] = ("asOF", "asP", "asKD", "asHSD")
 BETA_SPENDING: tuple[str, ...] = ("bsOF", "bsP", "bsKD", "bsHSD")
 DESIGN_TYPES: tuple[str, ...] = ("OF", "P", "WT", "HP") + ALPHA_SPENDING
 HP_BOUND = 3.0

@@ -291,7 +291,7 @@ def simulate(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int = 0, *,
     plan = check_plan(plan)
     world = resolve_truth(plan, truth)
     names = check_analyses(plan.analysis.statistic if analyses is None else analyses)
-    use_compiled(engine)
+    use_compiled(engine, ScenarioError)
     check_int(n_trials, "n_trials", minimum=1, error=ScenarioError)
     check_seed(seed, error=ScenarioError)
     progress = check_progress(progress, ScenarioError)

@@ -423,7 +423,7 @@ def _simulate_chunk(plan: TrialPlan, data: TrialData, interim_events: tuple[int,
 
 def _comparison(plan: TrialPlan, boundaries: Boundaries | None, engine: str) -> bool:
     a, m = plan.analysis, plan.monitoring
-    return (use_compiled(engine) and a.statistic == "logrank" and a.censor_months is None
+    return (use_compiled(engine, ScenarioError) and a.statistic == "logrank" and a.censor_months is None
             and m.final_analysis == "events" and m.efficacy_min_complete is None)
 
 
@@ -562,7 +562,7 @@ def simulate_sequential(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int 
     ``max_memory_gb``, ``chunk_trials`` (never a change in the results) and ``progress``."""
     plan = check_plan(plan)
     world = resolve_truth(plan, truth)
-    use_compiled(engine)
+    use_compiled(engine, ScenarioError)
     check_int(n_trials, "n_trials", minimum=1, error=ScenarioError)
     check_seed(seed, error=ScenarioError)
     if not isinstance(follow_guidelines, bool):

@@ -179,7 +179,7 @@ def simulate_trials(design: DesignAssumptions, n_trials: int, rng: np.random.Gen
                             f"{type(design).__name__}")
     check_int(n_trials, "n_trials", minimum=1, error=ScenarioError)
     check_rng(rng, error=ScenarioError)
-    use_compiled(engine)
+    use_compiled(engine, ScenarioError)
     d = design
     R, n = int(n_trials), d.n_patients
     u = rng.random((R, n))

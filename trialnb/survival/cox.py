@@ -485,7 +485,7 @@ def fit_cox(time: Any, event: Any, covariates: Any, *, entry: Any = None, strata
     elif isinstance(names, str) or not isinstance(names, (list, tuple)) or len(names) != p \
             or not all(isinstance(nm, str) for nm in names):
         raise SurvivalDataError(f"names must give one name (a string) per covariate ({p}), got {names!r}")
-    use_nb = use_compiled(engine)
+    use_nb = use_compiled(engine, SurvivalDataError)
     step = t.shape[0] if use_nb else chunk
     parts = []
     for s in range(0, t.shape[0], step):
