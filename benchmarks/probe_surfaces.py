@@ -376,10 +376,12 @@ def simulation_probes() -> None:
     isolated("simulation", "simulate(n_trials=10**12)", "result = sim.simulate(PLAN, 10**12)", timeout=60)
     isolated("simulation", "simulate_sequential(n_trials=10**12)", "result = sim.simulate_sequential(PLAN, 10**12)",
              timeout=60)
+    # earlier versions have no max_seconds: they are probed as they are (run until killed or out of memory)
+    lim = "**({'max_seconds': 60} if 'max_seconds' in __import__('inspect').signature(sim.simulate).parameters else {})"
     isolated("simulation", "simulate(n_patients=200000) x 2000 within a minute",
-             "result = sim.simulate(PLAN.with_changes(n_patients=200000), 2000, max_seconds=60)", timeout=120)
+             f"result = sim.simulate(PLAN.with_changes(n_patients=200000), 2000, {lim})", timeout=120)
     isolated("simulation", "simulate_sequential(n_patients=200000) x 2000 within a minute",
-             "result = sim.simulate_sequential(PLAN.with_changes(n_patients=200000), 2000, max_seconds=60)", timeout=120)
+             f"result = sim.simulate_sequential(PLAN.with_changes(n_patients=200000), 2000, {lim})", timeout=120)
     isolated("simulation", "simulate(n_patients=200000) x 30 in 4 GB (bounded chunks)",
              "result = sim.simulate(PLAN.with_changes(n_patients=200000), 30).power", expect="ok", timeout=300)
     isolated("simulation", "simulate(n_patients=4000) x 4000 in 4 GB (bounded chunks)",

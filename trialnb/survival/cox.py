@@ -287,6 +287,11 @@ def _newton(rs: _RiskSets, p: int, max_iter: int, eps: float, use_numba: bool):
     conv = np.zeros(R, dtype=bool)
     iters = np.full(R, max_iter + 1, dtype=np.int64)  # R's iter: iter.max + 1 when not converged
     active = allr
+    none = ~np.any(rs.d > 0, axis=1)  # no event: nothing to fit; R stops at once (iter 0, coefficients NA)
+    if none.any():
+        b_out[none], u_out[none], L_out[none], D_out[none] = 0.0, u[none], L0[none], D0[none]
+        ll_out[none], conv[none], iters[none] = ll0[none], True, 0
+        active = allr[~none]
     for it in range(1, max_iter + 1):
         if active.size == 0:
             break
@@ -418,6 +423,8 @@ class CoxResult(Result):
                     f"(log-likelihood not converged), {fmt_n(self.n_infinite)} with a coefficient "
                     "that may be infinite (monotone likelihood)")
         head = f"Cox model, {fmt_n(self.n)} rows, {fmt_n(int(self.events))} events, {self.ties} ties"
+        if int(self.events) == 0:
+            return head + "\nno events: nothing to estimate (every coefficient NA, as R coxph)"
         if not self.converged:
             return (head + f"\nthe fit failed: the log-likelihood did not converge in "
                     f"{fmt_n(int(self.iterations) - 1)} iterations; no estimates reported")
@@ -453,7 +460,8 @@ def fit_cox(time: Any, event: Any, covariates: Any, *, entry: Any = None, strata
     ``infinite`` as R warns "Loglik converged before variable k; coefficient may be infinite":
     |(U I^-1)_k| > tol and > sqrt(tol) |beta_k| (U the score at the estimate); the other
     coefficients stay usable. A coefficient of a singular direction is NaN; a fit that ran out
-    of iterations has ``converged=False`` (values at its last accepted estimate, as R).
+    of iterations has ``converged=False`` (values at its last accepted estimate, as R); a data set
+    without events stops at once (``iterations`` 0, every coefficient NaN: R's NA).
     ``engine``: "numpy", "numba" (needs numba) or "auto".
     Equals R ``coxph`` to 1e-6 for every combination of ties x entry x strata
     (``tests/test_survival.py``).
