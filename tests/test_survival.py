@@ -306,7 +306,7 @@ def test_infinite_arm_flagged_and_failures_never_hr_one(engine: str) -> None:
     """No deaths in one arm: the arm coefficient runs to -infinity; the fit converges on the
     log-likelihood with the arm flagged infinite and not usable, the other coefficients usable.
     No deaths at all: nothing to fit; R stops at once (iter 0, every coefficient NA): NaN, never
-    HR 1, not usable (R survival 3.4: coxph(Surv(t, rep(0, n)) ~ x) has iter 0, coefficients NA). Running out of
+    HR 1, not usable (R survival 3.5: coxph(Surv(t, rep(0, n)) ~ x) has iter 0, coefficients NA). Running out of
     iterations: converged False."""
     d = _inputs("continuous")
     e = np.where(d["X"][:, 0] == 1, 0, d["event"])
