@@ -4,6 +4,7 @@ a reference with empty results; `make references` re-runs them all."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / "tests" / "reference"
-OURS = ("rpact_sample_size", "survival_coxph", "randomization_exact", "metafor_meta")
+OURS = ("rpact_sample_size", "survival_coxph", "randomization_exact", "metafor_meta", "riskregression_ate")
 
 
 @pytest.mark.parametrize("name", OURS)
@@ -65,3 +66,15 @@ def test_scripts_reject_a_second_argument(rscript, tmp_path: Path) -> None:
                          cwd=ROOT, capture_output=True, text=True)
     assert run.returncode != 0 and "usage" in run.stderr
     assert not (tmp_path / "a.json").exists()
+
+
+@pytest.mark.r
+def test_riskregression_script_reproduces_committed_json(rscript, tmp_path: Path) -> None:
+    """riskregression_ate.R (R riskRegression::ate on the shipped trial files) rewrites its
+    committed JSON exactly."""
+    if subprocess.run([rscript, "-e", "library(riskRegression)"], capture_output=True).returncode != 0:
+        pytest.fail("R package riskRegression not installed (apt-get install r-cran-riskregression)")
+    out = tmp_path / "ate.json"
+    subprocess.run([rscript, str(REF / "riskregression_ate.R"), str(out)], check=True, cwd=ROOT,
+                   capture_output=True, timeout=600)
+    assert json.loads(out.read_text()) == json.loads((REF / "riskregression_ate.json").read_text())

@@ -39,7 +39,7 @@ from ..survival import FH_MAXCOMBO, fh_statistics, fit_cox, km_milestone, km_rms
 from ._frame import SURV, censor_at, check_df, strata_labels
 
 __all__ = ["MaxComboResult", "MilestoneResult", "PiecewiseHRResult", "RMSTResult", "WeightedLogrankResult",
-           "maxcombo", "milestone", "piecewise_hr", "rmst_difference", "weighted_logrank"]
+           "check_tau", "maxcombo", "milestone", "piecewise_hr", "rmst_difference", "weighted_logrank"]
 
 Z975 = float(stats.norm.ppf(0.975))
 
@@ -87,7 +87,9 @@ def _arrays(data: Any, plan: TrialPlan, factors: bool = False) -> tuple[np.ndarr
     return t, e, a.astype(int)
 
 
-def _tau(tau: float | None, plan: TrialPlan) -> float:
+def check_tau(tau: float | None, plan: TrialPlan) -> float:
+    """``tau`` (default: the plan's ``censor_months``, else the design's horizon) if it is a
+    positive number of months within the plan's horizon; a named error otherwise."""
     tau = plan.analysis.censor_months if tau is None else tau
     if tau is None:
         tau = plan.design.horizon_months
@@ -182,7 +184,7 @@ def milestone(data: Any, tau: float | None = None, *, plan: TrialPlan = PLAN) ->
     sqrt(Var_A + Var_B), the complementary log-log contrast (Klein JP, Logan B, Harhoff M,
     Andersen PK. Analyzing survival curves at a fixed point in time. Stat Med 2007;26:4505-4519)
     and the ratio. ``tau`` defaults to the plan's horizon (24 months)."""
-    tau = _tau(tau, plan)
+    tau = check_tau(tau, plan)
     t, e, a = _arrays(data, plan)
     sa, va, sb, vb = km_milestone(t, e, a, tau)
     _refuse_beyond(t, e, a, tau, (sa, sb))
@@ -326,7 +328,7 @@ def rmst_difference(data: Any, tau: float | None = None, *, plan: TrialPlan = PL
     Res Methodol 2013;13:152) with the variance of R ``survfit`` (Therneau & Grambsch 2000,
     section 2.3), and the difference A - B (independent arms). ``tau`` defaults to the plan's
     horizon; refused beyond an arm's last follow-up."""
-    tau = _tau(tau, plan)
+    tau = check_tau(tau, plan)
     t, e, a = _arrays(data, plan)
     ra, va, rb, vb = km_rmst(t, e, a, tau)
     _refuse_beyond(t, e, a, tau, (ra, rb))

@@ -13,6 +13,9 @@ Batched over trials: arrays of shape (R, n) hold R independent data sets (a simu
   :func:`rmst` (one sample), :func:`km_milestone` and :func:`km_rmst` (per arm, batched).
 * :mod:`~trialnb.survival.ph` -- :func:`zph_test`: the proportional-hazards score tests of R
   ``cox.zph``.
+* :mod:`~trialnb.survival.standardize` -- :func:`standardized_survival`: survival at tau
+  standardized over the sample from a Cox model (G-computation), with its influence function;
+  :func:`cox_score_residuals` (R ``residuals(fit, type = "score")``).
 * :mod:`~trialnb.survival.split` -- :func:`split_at`: (start, stop] rows for a covariate that
   switches on (time-varying surgery).
 * :mod:`~trialnb.survival.trials` -- :func:`trial_statistics`: the MaxCombo, milestone and RMST
@@ -32,8 +35,10 @@ from .logrank import (FH_MAXCOMBO, FHStatistics, LogrankResult, fh_statistics, l
                       maxcombo_reject, prepare)
 from .ph import ZPH_TRANSFORMS, zph_test
 from .split import split_at
+from .standardize import StandardizedSurvival, cox_score_residuals, standardized_survival
 from .trials import TrialStatistics, trial_statistics
 
-__all__ = ["FH_MAXCOMBO", "ZPH_TRANSFORMS", "CoxResult", "FHStatistics", "KaplanMeier", "LogrankResult", "TrialStatistics",
-           "cox_event_terms", "fh_statistics", "fit_cox", "kaplan_meier", "km_milestone", "km_rmst", "logrank",
-           "maxcombo_pvalue", "maxcombo_reject", "prepare", "rmst", "split_at", "survival_at", "trial_statistics", "zph_test"]
+__all__ = ["FH_MAXCOMBO", "ZPH_TRANSFORMS", "CoxResult", "FHStatistics", "KaplanMeier", "LogrankResult",
+           "StandardizedSurvival", "TrialStatistics", "cox_event_terms", "cox_score_residuals", "fh_statistics",
+           "fit_cox", "kaplan_meier", "km_milestone", "km_rmst", "logrank", "maxcombo_pvalue", "maxcombo_reject",
+           "prepare", "rmst", "split_at", "standardized_survival", "survival_at", "trial_statistics", "zph_test"]
