@@ -60,7 +60,9 @@ RESULT_CLASSES = [
     "trialnb.bias.ExposureEffect", "trialnb.eligibility.ScreeningResult",
     "trialnb.simulation.fixed.SimulationResult", "trialnb.simulation.fixed.RequiredPatients",
     "trialnb.simulation.sequential.SequentialResult", "trialnb.interim.InterimReport",
-    "trialnb.sap_document.SAP",
+    "trialnb.sap_document.SAP", "trialnb.data.DataCheck",
+    "trialnb.monitoring.boundary_table.BoundaryTable", "trialnb.monitoring.prediction.DeathPrediction",
+    "trialnb.monitoring.timing.AnalysisTimes",
     "trialnb.evidence.MetaAnalysis", "trialnb.assurance.Assurance", "trialnb.assurance.WhatItWouldTake",
     "trialnb.assurance.HarmMargin", "trialnb.assurance.SimulatedAssurance", "trialnb.bayesian.PosteriorSummary",
     "trialnb.bayesian.BayesianInterim", "trialnb.bayesian.FutilityGuideline",
@@ -79,7 +81,7 @@ def results() -> dict[str, object]:
 
     from trialnb import analysis as an, bias, eligibility, interim, sample_size as ss
     from trialnb import monitoring as mon, simulation as sim, survival as sv
-    from trialnb.data import load_trial
+    from trialnb.data import load_trial, verify_data
     from trialnb.monitoring.sample_size import sequential_sample_size
     from trialnb.plan import PLAN
     from trialnb.randomization import PocockSimon
@@ -108,6 +110,10 @@ def results() -> dict[str, object]:
         interim.interim_report(df, 36.0),
         build_sap(n_trials=100),
         *_evidence_results(d),
+        verify_data(Path(trialnb.__file__).parent.parent / "data"),
+        mon.boundary_table(d, 66, hazard_ratio=0.5),
+        mon.analysis_times([33, 66], n_patients=236, accrual_time=36, hazard_ratio=0.5),
+        mon.predict_deaths(an.cut_at(df, 28.0), 28.0, 40, n_sims=50, seed=1),
     ]
     return {f"{type(r).__module__}.{type(r).__name__}": r for r in out}
 

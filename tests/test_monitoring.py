@@ -446,7 +446,7 @@ def test_bad_analysis_arguments():
         conditional_power(d, [30], [1.0], n_planned=[30, 30], theta_h1=-1)
     with pytest.raises(DesignError, match="GroupSequentialDesign"):
         analyse("asOF", [30], [1.0])
-    with pytest.raises(DesignError, match="not True/False"):
+    with pytest.raises(DesignError, match="a bool is not a number"):
         analyse(d, [30], [True])
     with pytest.raises(DesignError, match="max_information"):
         analyse(design(2), [30], [1.0], max_information=True)

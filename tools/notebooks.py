@@ -27,6 +27,8 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
+from trialnb.files import write_text_atomic
+
 ROOT = Path(__file__).resolve().parents[1]
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
@@ -466,7 +468,7 @@ def _export(paths: list[Path], out_dir: Path, exporter_name: str) -> int:
             rel = ipynb
         body = export_html(nb, slides=slides, source=str(rel))
         target = out_dir / (py.stem + (".slides.html" if slides else ".html"))
-        target.write_text(body, encoding="utf-8")
+        write_text_atomic(target, body)  # a full disk leaves the previous hand-out or slides intact
         print(f"wrote {target}")
     return 0
 

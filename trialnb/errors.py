@@ -72,10 +72,14 @@ class AllocationLogError(ValueError):
 
     ``kind`` names what happened (one of :data:`trialnb.randomization.log.ERROR_KINDS`):
     "edited" (a line changed), "deleted" (a line removed), "reordered", "forged" (a line the
-    key never signed), "wrong_key", "truncated" (lines cut from the end, against a published
-    head), "malformed" (not a log line), "inconsistent" (an arm that the key's stream does not
-    give), "duplicate_id", "bypass" (a bound procedure used directly), "exists", "locked",
-    "io" (a write failed: nothing was allocated), "closed". ``problems`` lists every finding.
+    key never signed), "wrong_key", "truncated" (lines cut from the end: against the head
+    witness, a receipt or a published head), "rewritten" (an entry differs from the one a
+    receipt or the witness recorded: a rewrite made with the key, or another log), "witness"
+    (the head witness is missing, damaged or another log's), "malformed" (not a log line, or
+    a bad argument such as a receipt code), "inconsistent" (an arm that the key's stream does
+    not give), "duplicate_id", "bypass" (a bound procedure used directly), "exists", "locked"
+    (held by this process or another: the message says which), "io" (a write failed: nothing
+    was allocated), "closed". ``problems`` lists every finding.
     """
 
     def __init__(self, message: str, kind: str = "malformed", problems: Sequence[str] = ()) -> None:

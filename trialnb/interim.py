@@ -51,7 +51,7 @@ import pandas as pd
 from . import __version__
 from .analysis import PrimaryResult, cut_at, primary, primary_data
 from .errors import TrialAnalysisError
-from .files import write_text_atomic
+from .files import check_output_path, write_text_atomic
 from .monitoring import (InterimAnalysis, analyse, logrank_standard_error, plan_design, plan_interim_events,
                          plan_max_events, predict_deaths)
 from .plan import PLAN, TrialPlan
@@ -443,9 +443,8 @@ def html_report(rep: InterimReport, figure_svg: str | None = None) -> str:
 
 
 def write_html(rep: InterimReport, path: Path | str, figure_svg: str | None = None) -> Path:
-    """Write :func:`html_report` to ``path`` (must end in .html/.htm) atomically."""
-    path = Path(path)
-    if path.suffix.lower() not in (".html", ".htm"):
-        raise TrialAnalysisError(f"path must end in .html or .htm, got {str(path)!r}")
+    """Write :func:`html_report` to ``path`` (must end in .html/.htm; parent folders created)
+    atomically: a full disk or a failed write leaves the previous report intact."""
+    path = check_output_path(path, "path", suffixes=(".html", ".htm"))
+    path.parent.mkdir(parents=True, exist_ok=True)
     return write_text_atomic(path, html_report(rep, figure_svg))
-

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 
+from .validation import is_number
+
 __all__ = ["fmt_ci", "fmt_hr", "fmt_n", "fmt_num", "fmt_p", "fmt_pct", "fmt_prob", "fmt_months", "fmt_value"]
 
 
 def _check_finite(x: float, what: str) -> None:
-    if not isinstance(x, (int, float)) or isinstance(x, bool):
+    if not is_number(x):  # numpy's scalars are numbers; a bool is not
         raise ValueError(f"{what} must be a number, got {x!r}")
 
 

@@ -621,10 +621,8 @@ generated; nothing is copied from a previous run.</p>
 def write_html(path: Path | str, sections: list[Section] | None = None) -> Path:
     """Write :func:`html_report` to ``path`` (parent folders created) atomically (a temporary
     file in the same folder, then :func:`os.replace`); return the path."""
-    from .files import write_text_atomic
+    from .files import check_output_path, write_text_atomic
 
-    path = Path(path)
-    if path.suffix.lower() not in (".html", ".htm"):
-        raise ValueError(f"path must end in .html or .htm, got {str(path)!r}")
+    path = check_output_path(path, "path", suffixes=(".html", ".htm"))
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_text_atomic(path, html_report(sections))

@@ -69,6 +69,7 @@ from scipy.special import ndtri
 
 from ..report import fmt_hr, fmt_num
 from ..results import Result
+from ..validation import check_positive, check_real_array
 from ._numerics import qnorm_upper, root, stage_probabilities
 from .design import HP_BOUND, DesignError, GroupSequentialDesign, _design
 
@@ -89,15 +90,8 @@ STATISTICS: tuple[str, ...] = ("logrank", "wald")
 
 
 def _as_array(x: Any, name: str) -> np.ndarray:
-    if any(isinstance(v, (bool, np.bool_)) for v in np.ravel(np.asarray(x, dtype=object))):
-        raise DesignError(f"{name} must be numbers (one per look), not True/False, got {x!r}")
-    try:
-        arr = np.atleast_1d(np.asarray(x, dtype=float)).ravel()
-    except (TypeError, ValueError):
-        raise DesignError(f"{name} must be numbers (one per look), got {x!r}") from None
-    if arr.size == 0 or not np.all(np.isfinite(arr)):
-        raise DesignError(f"{name} must be finite numbers, one per look, got {np.asarray(x).tolist()!r}")
-    return arr
+    """Numbers, one per look (a bool is not a number: ``events=[True]`` is refused)."""
+    return check_real_array(x, name, error=DesignError, what="numbers (one per look)")
 
 
 @dataclass(frozen=True)
@@ -749,11 +743,7 @@ def _conditional_power(a: InterimAnalysis, theta_h1: float | None, n_planned: An
         hr = float(np.exp(a.log_hazard_ratios[-1]))
         source = "observed at the latest look"
     else:
-        if isinstance(theta_h1, (bool, np.bool_)):
-            raise DesignError(f"theta_h1 (hazard ratio) must be a number > 0, not {theta_h1!r}")
-        hr = float(theta_h1)
-        if not hr > 0 or not math.isfinite(hr):
-            raise DesignError(f"theta_h1 (hazard ratio) must be > 0, got {theta_h1!r}")
+        hr = check_positive(theta_h1, "theta_h1 (hazard ratio)", error=DesignError)
         source = "assumed" if hr != 1 else "no effect (H0)"
     theta = math.log(hr) if upper else -math.log(hr)
     t = d.information_rates

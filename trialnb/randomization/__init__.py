@@ -43,8 +43,10 @@ from .assessment import (
 from .batched import minimization_batched
 from .log import (
     GENESIS_HASH,
+    Allocation,
     AllocationLog,
     AllocationLogError,
+    AllocationReceipt,
     TornLineWarning,
     allocation_list_csv,
     entries_from_csv,
@@ -68,8 +70,10 @@ __all__ = [
     "ARMS",
     "TIE_RULES",
     "IMBALANCE_MEASURES",
+    "Allocation",
     "AllocationLog",
     "AllocationLogError",
+    "AllocationReceipt",
     "Assignment",
     "BigStick",
     "CompleteRandomization",

@@ -48,7 +48,7 @@ from ._common import (
     _probs,
     as_factors,
 )
-from ..validation import check_probability, check_real, check_rng
+from ..validation import check_probability, check_real, check_rng, is_number
 
 # --------------------------------------------------------------------------------------------
 # the common interface
@@ -198,7 +198,7 @@ class Procedure:
         """Allocate the next patient with the given uniform ``u`` in [0, 1): arm A iff ``u < P(A)``
         (``assign(patient, rng)`` is ``assign_uniform(patient, rng.random())``)."""
         self._check_unbound("assign_uniform")
-        if isinstance(u, bool) or not isinstance(u, (int, float, np.floating)) or not 0.0 <= u < 1.0:
+        if not is_number(u) or not 0.0 <= u < 1.0:
             raise ValueError(f"u must be a number in [0, 1), got {u!r}")
         levels = self._levels(patient)
         a, extra = self._plan(levels, lambda: float(u))

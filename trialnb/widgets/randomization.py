@@ -260,7 +260,9 @@ class RandomizationConsole:
             f"{'#1b6ca8' if a.arm == 'A' else '#d1495b'}'>Patient {fmt_n(a.sequence)} "
             f"({_esc(entry['patient_id'])}, {_esc(entry['stratum'])}) → <b>arm {a.arm}</b> "
             f"with P(A) = {fmt_prob(a.probabilities['A'])}<br>"
-            f"<small>{_esc(a.explanation)}</small></div>"
+            f"<small>{_esc(a.explanation)}</small><br>"
+            f"<small>Receipt for the patient's CRF: <code class='trialnb-receipt'>{_esc(entry.receipt.code)}</code>"
+            "</small></div>"
         )
         self.patient_id.value = self._next_id()
         self._refresh()
