@@ -15,6 +15,8 @@ label. Modules by role:
 * :mod:`~trialnb.analysis.standardized` -- :func:`standardized_milestone`: the estimand's summary
   (two-year survival per arm and their difference) standardized over the trial's patients from
   the plan's Cox model (covariate-adjusted, marginal).
+* :mod:`~trialnb.analysis.missing` -- :func:`tipping_point`: the delta-adjusted multiple-imputation
+  (tipping-point) analysis of the patients lost to follow-up.
 * :mod:`~trialnb.analysis.describe` -- :func:`baseline_table`, :func:`km_by_arm`,
   :func:`numbers_at_risk`, :func:`logrank_test`, :func:`secondary_summary`,
   :func:`qol_summary`, :func:`consort_counts`.
@@ -33,6 +35,7 @@ from .describe import (LogrankByArm, baseline_table, consort_counts, km_by_arm, 
                        qol_summary, secondary_summary)
 from .estimands import (MaxComboResult, MilestoneResult, PiecewiseHRResult, RMSTResult, WeightedLogrankResult,
                         maxcombo, milestone, piecewise_hr, rmst_difference, weighted_logrank)
+from .missing import TippingPointResult, tipping_point
 from .primary import PrimaryResult, cox_model, overall_survival, primary, primary_data
 from .standardized import StandardizedMilestoneResult, standardized_milestone
 from .sensitivity import RerandomizationResult, ph_tests, population_comparison, rerandomization_test, subgroup_hrs
@@ -40,8 +43,9 @@ from .sensitivity import RerandomizationResult, ph_tests, population_comparison,
 __all__ = [
     "COX_COVARIATES", "REFERENCE_LEVELS", "UNDATED_FIELDS", "LogrankByArm", "MaxComboResult", "MilestoneResult",
     "PiecewiseHRResult", "PrimaryResult", "RMSTResult", "RerandomizationResult", "StandardizedMilestoneResult",
-    "WeightedLogrankResult", "baseline_table", "censor_at", "consort_counts", "cox_model", "cut_at", "km_by_arm",
+    "TippingPointResult", "WeightedLogrankResult", "baseline_table", "censor_at", "consort_counts", "cox_model", "cut_at", "km_by_arm",
     "logrank_test", "maxcombo", "milestone", "numbers_at_risk", "overall_survival", "ph_tests", "piecewise_hr",
     "population_comparison", "primary", "primary_data", "qol_summary", "rerandomization_test", "rmst_difference",
-    "secondary_summary", "standardized_milestone", "subgroup_hrs", "weighted_logrank",
+    "secondary_summary", "standardized_milestone", "subgroup_hrs", "tipping_point",
+    "weighted_logrank",
 ]
