@@ -17,6 +17,8 @@ label. Modules by role:
   the plan's Cox model (covariate-adjusted, marginal).
 * :mod:`~trialnb.analysis.missing` -- :func:`tipping_point`: the delta-adjusted multiple-imputation
   (tipping-point) analysis of the patients lost to follow-up.
+* :mod:`~trialnb.analysis.strata` -- :func:`pool_strata`: the rule that pools sparse strata of the
+  stratified analyses, fixed before unblinding.
 * :mod:`~trialnb.analysis.describe` -- :func:`baseline_table`, :func:`km_by_arm`,
   :func:`numbers_at_risk`, :func:`logrank_test`, :func:`secondary_summary`,
   :func:`qol_summary`, :func:`consort_counts`.
@@ -37,15 +39,16 @@ from .estimands import (MaxComboResult, MilestoneResult, PiecewiseHRResult, RMST
                         maxcombo, milestone, piecewise_hr, rmst_difference, weighted_logrank)
 from .missing import TippingPointResult, tipping_point
 from .primary import PrimaryResult, cox_model, overall_survival, primary, primary_data
+from .strata import MIN_STRATUM_PATIENTS, PooledStrata, pool_strata
 from .standardized import StandardizedMilestoneResult, standardized_milestone
 from .sensitivity import RerandomizationResult, ph_tests, population_comparison, rerandomization_test, subgroup_hrs
 
 __all__ = [
-    "COX_COVARIATES", "REFERENCE_LEVELS", "UNDATED_FIELDS", "LogrankByArm", "MaxComboResult", "MilestoneResult",
-    "PiecewiseHRResult", "PrimaryResult", "RMSTResult", "RerandomizationResult", "StandardizedMilestoneResult",
-    "TippingPointResult", "WeightedLogrankResult", "baseline_table", "censor_at", "consort_counts", "cox_model", "cut_at", "km_by_arm",
-    "logrank_test", "maxcombo", "milestone", "numbers_at_risk", "overall_survival", "ph_tests", "piecewise_hr",
-    "population_comparison", "primary", "primary_data", "qol_summary", "rerandomization_test", "rmst_difference",
-    "secondary_summary", "standardized_milestone", "subgroup_hrs", "tipping_point",
-    "weighted_logrank",
+    "COX_COVARIATES", "MIN_STRATUM_PATIENTS", "REFERENCE_LEVELS", "UNDATED_FIELDS", "LogrankByArm", "MaxComboResult",
+    "MilestoneResult", "PiecewiseHRResult", "PooledStrata", "PrimaryResult", "RMSTResult", "RerandomizationResult",
+    "StandardizedMilestoneResult", "TippingPointResult", "WeightedLogrankResult", "baseline_table", "censor_at",
+    "consort_counts", "cox_model", "cut_at", "km_by_arm", "logrank_test", "maxcombo", "milestone", "numbers_at_risk",
+    "overall_survival", "ph_tests", "piecewise_hr", "pool_strata", "population_comparison", "primary", "primary_data",
+    "qol_summary", "rerandomization_test", "rmst_difference", "secondary_summary", "standardized_milestone",
+    "subgroup_hrs", "tipping_point", "weighted_logrank",
 ]
