@@ -32,7 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trialnb.data import TrialDataError, load_trial  # noqa: E402
+from trialnb.data import load_trial  # noqa: E402
+from trialnb.errors import TrialDataError
 
 ROOT = Path(__file__).resolve().parents[1]
 

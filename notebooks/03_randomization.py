@@ -59,13 +59,13 @@ from lifelines import CoxPHFitter
 from trialnb import report
 from trialnb.plots import use_style
 from trialnb.protocol import PROTOCOL
-from trialnb.randomization import (
-    AllocationLog, AllocationLogError, BigStick, CompleteRandomization, EfronBiasedCoin, MaximalProcedure,
-    PermutedBlock, PocockSimon, StratifiedPermutedBlock, block_correct_guesses_closed_form,
-    bigstick_long_run, chronological_bias_type1, covariate_balance,
-    efron_long_run, exact_summary, imbalance_path, run_procedure, selection_bias_type1,
-    simulate_patients, simulate_trials,
-)
+from trialnb.randomization import (AllocationLog, BigStick, CompleteRandomization, EfronBiasedCoin,
+                                   MaximalProcedure, PermutedBlock, PocockSimon, StratifiedPermutedBlock,
+                                   block_correct_guesses_closed_form, bigstick_long_run,
+                                   chronological_bias_type1, covariate_balance, efron_long_run, exact_summary,
+                                   imbalance_path, run_procedure, selection_bias_type1, simulate_patients,
+                                   simulate_trials)
+from trialnb.errors import AllocationLogError
 
 SEED = 20201120  # the trial's start date
 rng = np.random.default_rng(SEED)
@@ -460,7 +460,8 @@ import json
 import tempfile
 from pathlib import Path
 
-log_dir = Path(tempfile.mkdtemp(prefix="nb03-allocation-log-"))
+workdir = tempfile.TemporaryDirectory(prefix="nb03-allocation-log-")  # removed when the kernel stops
+log_dir = Path(workdir.name)
 KEY = b"demonstration key of notebook 03"  # a real key: secrets.token_bytes(32), kept off-site
 log = AllocationLog.create(log_dir / "allocations.jsonl", PocockSimon(p=0.8), seed=SEED, key=KEY)
 receipts = []  # written on each patient's CRF, outside the log keeper's reach

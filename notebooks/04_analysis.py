@@ -78,7 +78,8 @@ import matplotlib.pyplot as plt
 from trialnb import analysis as an
 from trialnb.protocol import PRIMARY_ANALYSIS, OS_ANALYSIS
 from trialnb.randomization import PocockSimon
-from trialnb.data import load_trial, load_qol, load_screening, data_dictionary, TrialDataError
+from trialnb.data import load_trial, load_qol, load_screening, data_dictionary
+from trialnb.errors import TrialDataError
 from trialnb.plots import use_style, ARM_COLORS
 from trialnb.plots import consort_diagram, km_plot, subgroup_forest
 from trialnb.report import fmt_hr, fmt_ci, fmt_p, fmt_n, fmt_num, fmt_pct, fmt_prob, fmt_months

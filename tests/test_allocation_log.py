@@ -21,21 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import trialnb.randomization.log as logmod
-from trialnb.protocol import PATIENT_ID_PATTERN, PatientRecordError
-from trialnb.randomization import (
-    AllocationLog,
-    AllocationLogError,
-    CompleteRandomization,
-    EfronBiasedCoin,
-    PermutedBlock,
-    PocockSimon,
-    StratifiedPermutedBlock,
-    TornLineWarning,
-    allocation_list_csv,
-    entries_from_csv,
-    simulate_patients,
-    verify_chain,
-)
+from trialnb.protocol import PATIENT_ID_PATTERN
+from trialnb.errors import PatientRecordError
+from trialnb.randomization import (AllocationLog, CompleteRandomization, EfronBiasedCoin, PermutedBlock,
+                                   PocockSimon, StratifiedPermutedBlock, TornLineWarning, allocation_list_csv,
+                                   entries_from_csv, simulate_patients, verify_chain)
+from trialnb.errors import AllocationLogError
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))

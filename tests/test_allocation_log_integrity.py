@@ -19,16 +19,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import trialnb.randomization.log as logmod
-from trialnb.randomization import (
-    AllocationLog,
-    AllocationLogError,
-    AllocationReceipt,
-    PocockSimon,
-    StratifiedPermutedBlock,
-    entries_from_csv,
-    simulate_patients,
-    verify_chain,
-)
+from trialnb.randomization import (AllocationLog, AllocationReceipt, PocockSimon, StratifiedPermutedBlock,
+                                   entries_from_csv, simulate_patients, verify_chain)
+from trialnb.errors import AllocationLogError
 from trialnb.randomization.log import ERROR_KINDS
 
 KEY = bytes(range(32))

@@ -165,3 +165,34 @@ def test_result_mixin_builds_frames_from_fields() -> None:
     assert "HR 0.70 (95% CI 0.50 to 0.90)" in r._repr_html_() and "<table" in r._repr_html_()
     with pytest.raises(TypeError, match="dataclass instance"):
         fields_frame(ExposureEffect)
+
+
+# ---- the facade (trialnb/__init__.py) ----------------------------------------------------------
+
+def test_facade_names_are_the_objects_of_their_homes() -> None:
+    import trialnb.analysis
+    import trialnb.plan
+    import trialnb.sample_size
+    import trialnb.simulation
+    import trialnb.survival
+
+    assert trialnb.PLAN is trialnb.plan.PLAN
+    assert trialnb.required_size is trialnb.sample_size.sample_size
+    assert trialnb.simulate is trialnb.simulation.simulate and trialnb.primary is trialnb.analysis.primary
+    assert trialnb.fit_cox is trialnb.survival.fit_cox
+    for name in trialnb.__all__:
+        assert getattr(trialnb, name) is not None, name
+    assert set(trialnb.__all__) <= set(dir(trialnb))
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        trialnb.nope  # noqa: B018
+
+
+def test_import_trialnb_stays_light() -> None:
+    """The facade imports its names on first use: ``import trialnb`` loads neither numpy nor
+    pandas (a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    code = "import sys, trialnb; print(sorted(m for m in ('numpy', 'pandas', 'scipy', 'numba') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -23,7 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trialnb.cli import main
-from trialnb.data import TrialDataError, load_qol, load_screening, load_trial, verify_data
+from trialnb.data import load_qol, load_screening, load_trial, verify_data
+from trialnb.errors import TrialDataError
 from trialnb.data_manifest import MANIFEST_NAME, describe_file, read_manifest
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,16 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trialnb.data import (
-    MESSAGE_LIMIT,
-    TrialDataError,
-    load_qol,
-    load_screening,
-    load_trial,
-)
+from trialnb.data import MESSAGE_LIMIT, load_qol, load_screening, load_trial
+from trialnb.errors import TrialDataError
 from trialnb.data_rules import RULES, rules_table
 from trialnb.eligibility import example_patient, screen
-from trialnb.protocol import PatientRecordError
+from trialnb.errors import PatientRecordError
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

@@ -20,7 +20,8 @@ import pytest
 
 import trialnb.files as files
 from trialnb.cli import main
-from trialnb.randomization import AllocationLog, AllocationLogError, PocockSimon, simulate_patients
+from trialnb.randomization import AllocationLog, PocockSimon, simulate_patients
+from trialnb.errors import AllocationLogError
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

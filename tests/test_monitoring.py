@@ -13,9 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trialnb.monitoring import DesignError, analyse, conditional_power, design, spending
+from trialnb.monitoring import analyse, conditional_power, design, spending
+from trialnb.errors import DesignError
 from trialnb.monitoring import sequential_sample_size
-from trialnb.sample_size import SampleSizeError, sample_size, schoenfeld_events
+from trialnb.sample_size import sample_size, schoenfeld_events
+from trialnb.errors import SampleSizeError
 
 REF_DIR = Path(__file__).resolve().parent / "reference"
 RPACT_R = REF_DIR / "rpact_monitoring.R"

@@ -17,6 +17,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from .resources import EXAMPLES, data_dir, example_trial
+
 REQUIRED = (
     "numpy", "scipy", "pandas", "lifelines", "matplotlib", "ipywidgets",
     "jupyterlab", "jupytext", "voila", "nbval", "pytest", "hypothesis", "nbconvert", "ipykernel",
@@ -97,7 +99,7 @@ def _cmd_verify_data(args: argparse.Namespace) -> int:
     otherwise (the table says which file and why), 2 for a folder that does not exist."""
     from .data import verify_data
 
-    check = verify_data(args.dir)
+    check = verify_data(args.dir if args.dir is not None else data_dir())
     print(check.summary())
     frame = check.to_frame()
     frame["rows_listed"] = frame["rows_listed"].map(lambda v: "" if v is None or v != v else str(int(v)))
@@ -113,7 +115,7 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
     from .data import load_trial
     from .files import check_output_path
 
-    path = Path(args.data)
+    path = Path(args.data) if args.data is not None else example_trial(args.example)
     if path.is_dir():
         raise ValueError(f"--data {str(args.data)!r} is a folder; give a trial CSV file in it, "
                          "e.g. data/trial_protocol.csv")
@@ -121,7 +123,9 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
         raise ValueError(f"--data {str(args.data)!r}: no such file (give a trial CSV, e.g. data/trial_protocol.csv)")
     if args.html is not None:
         check_output_path(args.html, "--html", suffixes=(".html", ".htm"))
-    rep = interim.interim_report(load_trial(path), args.cutoff_month, source=str(args.data), predict=args.predict)
+    rep = interim.interim_report(load_trial(path), args.cutoff_month,
+                                 source=str(args.data) if args.data is not None else f"shipped example {path.name}",
+                                 predict=args.predict)
     if args.json:
         print(json.dumps(interim.report_json(rep), indent=2))
     if args.html is not None:
@@ -190,11 +194,13 @@ def main(argv: list[str] | None = None) -> int:
     d.set_defaults(func=_cmd_build_data)
     v = sub.add_parser("verify-data", help="check a data folder against its manifest (rows, SHA-256) and load "
                                            "every file with the cross-file checks")
-    v.add_argument("--dir", default="data", metavar="FOLDER",
-                   help="the data folder holding manifest.csv (default data)")
+    v.add_argument("--dir", default=None, metavar="FOLDER",
+                   help="the data folder holding manifest.csv (default: the shipped synthetic data)")
     v.set_defaults(func=_cmd_verify_data)
     m = sub.add_parser("monitor", help="the DMC interim report of a trial file at a calendar cut-off")
-    m.add_argument("--data", required=True, metavar="FILE", help="trial CSV (e.g. data/trial_protocol.csv)")
+    src = m.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", metavar="FILE", help="trial CSV (e.g. data/trial_protocol.csv)")
+    src.add_argument("--example", choices=EXAMPLES, help="a shipped synthetic trial file (scenario name)")
     m.add_argument("--cutoff-month", required=True, type=float, metavar="M", help="months since the first randomization")
     m.add_argument("--html", metavar="PATH", help="write a self-contained HTML report instead of text")
     m.add_argument("--json", action="store_true", help="print the report as one JSON object")

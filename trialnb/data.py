@@ -52,7 +52,6 @@ __all__ = [
     "DataCheck",
     "MESSAGE_LIMIT",
     "Problem",
-    "TrialDataError",
     "data_dictionary",
     "load_qol",
     "load_screening",
@@ -343,11 +342,16 @@ class DataCheck(Result):
         return f"{self.folder}: {fmt_n(len(bad))} of {fmt_n(listed)} files failed: {', '.join(bad)}."
 
 
-def verify_data(folder: str | Path = "data") -> DataCheck:
+def verify_data(folder: str | Path | None = None) -> DataCheck:
     """Check a data folder against its ``manifest.csv``: every listed file present with its
     rows and SHA-256, then every trial, QoL and screening file loaded with every check (the
     trial files against the screening log, the QoL files against their trial file). Files
-    in the folder but not in the manifest are listed as "not listed" (not an error)."""
+    in the folder but not in the manifest are listed as "not listed" (not an error). The
+    default folder is the shipped synthetic data (:func:`trialnb.resources.data_dir`)."""
+    if folder is None:
+        from .resources import data_dir
+
+        folder = data_dir()
     if not isinstance(folder, (str, Path)) or not str(folder).strip():
         raise ValueError(f"folder must be a data folder path, got {folder!r}")
     root = Path(folder)

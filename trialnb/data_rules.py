@@ -272,7 +272,7 @@ def _screening_record(r: Record) -> dict[str, Any]:
 
 def _eligibility_matches_criteria(r: Record, ctx: RuleContext):
     from .eligibility import screen
-    from .protocol import PatientRecordError
+    from .errors import PatientRecordError
 
     try:
         res = screen(_screening_record(r))

@@ -16,7 +16,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from .protocol import PatientRecordError, Sourced
+from .protocol import Sourced
+from .errors import PatientRecordError
 from .results import Result
 from .validation import check_record, is_number
 
@@ -178,7 +179,7 @@ class ScreeningResult(Result):
 def validate_record(patient: Mapping[str, Any]) -> dict[str, Any]:
     """Check that a screening record has every field with the right type and level.
 
-    Raises :class:`~trialnb.protocol.PatientRecordError` listing every problem (missing
+    Raises :class:`~trialnb.errors.PatientRecordError` listing every problem (missing
     field, wrong type, unknown level, unknown extra field is *not* an error: records may
     carry more information, e.g. ``dominant_site``).
     """
@@ -190,7 +191,7 @@ def screen(patient: Mapping[str, Any]) -> ScreeningResult:
     """Apply every eligibility criterion to one patient record.
 
     The record is validated first (:func:`validate_record`); a malformed record raises
-    :class:`~trialnb.protocol.PatientRecordError` naming the field rather than being
+    :class:`~trialnb.errors.PatientRecordError` naming the field rather than being
     guessed at. Returns a :class:`ScreeningResult` with the reason for each failed
     criterion, in protocol order.
     """

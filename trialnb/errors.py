@@ -20,6 +20,7 @@ __all__ = [
     "AnswerError",
     "BiasParameterError",
     "DesignError",
+    "NoEstimateError",
     "EvidenceError",
     "OutputFolderError",
     "OutsideDataError",
@@ -55,6 +56,10 @@ class DesignError(ValueError):
     an interim analysis is outside what is allowed."""
 
 
+class NoEstimateError(ValueError):
+    """Raised by :mod:`trialnb.report` when a value that is not an estimate (missing, NaN or
+    infinite) is to be printed without the reason there is no estimate: a number that is not
+    one is never printed."""
 class EvidenceError(ValueError):
     """Raised by :mod:`trialnb.evidence` (meta-analysis), :mod:`trialnb.assurance` (probability
     of success, priors) and :mod:`trialnb.bayesian` (Bayesian monitoring) when an estimate, a

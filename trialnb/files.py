@@ -45,7 +45,6 @@ if TYPE_CHECKING:  # pandas is imported only by the functions that write a frame
 
 __all__ = [
     "FORMULA_TRIGGERS",
-    "OutputFolderError",
     "check_output_folder",
     "check_output_path",
     "csv_text",

@@ -50,7 +50,6 @@ __all__ = [
     "Endpoint",
     "Factor",
     "Finding",
-    "PatientRecordError",
     "Protocol",
     "Sourced",
     "StatedResults",

@@ -67,7 +67,6 @@ __all__ = [
     "METHODS",
     "ProportionSampleSize",
     "SampleSize",
-    "SampleSizeError",
     "Step",
     "detectable_hazard_ratio",
     "event_probability",

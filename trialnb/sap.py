@@ -765,7 +765,7 @@ def _amendments(N: Numbers, protocol: Protocol, audit: Any, c: SimpleNamespace) 
     """One amendment per audit finding, per :data:`FINDINGS` entry, for the blank interim section
     and the unstated minimization parameters. ``c`` holds the tokens and values of :func:`build_sap`
     that the amendments print, so that an amendment prints the same number as the SAP body."""
-    from .review import AUDIT_SOURCES, _is_finding
+    from .review import AUDIT_SOURCES, is_finding
 
     d = protocol.design
     out: list[Amendment] = []
@@ -783,7 +783,7 @@ def _amendments(N: Numbers, protocol: Protocol, audit: Any, c: SimpleNamespace) 
                                       "rounded values).",
     }
     for i, r in enumerate(audit.to_dict("records")):
-        if not _is_finding(r["verdict"]):
+        if not is_finding(r["verdict"]):
             continue
         q = r["quantity"]
         srcs = [protocol.source(n) for n in AUDIT_SOURCES.get(q, ())]

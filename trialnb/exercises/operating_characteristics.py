@@ -10,7 +10,8 @@ from typing import Any
 from .. import sample_size as ss
 from ..plan import PLAN
 from ..simulation import simulate
-from ._verdict import AnswerError, close, exercise, parse_count, parse_proportion, parse_yes_no
+from ._verdict import close, exercise, parse_count, parse_proportion, parse_yes_no
+from ..errors import AnswerError
 
 __all__ = ["N_TRIALS", "check_logrank_loses_power", "check_n_for_mf07", "check_power_answer"]
 
@@ -28,8 +29,8 @@ def _power_non_compliance() -> float:
     "06.1",
     "Simulated power of the planned Cox analysis when a quarter of arm A is not operated?",
     ("Change one assumption of the plan's design and keep the others.",
-     "simulate(PLAN, 4000, seed=1, truth={'non_compliance': 0.25}) simulates the plan's final analysis "
-     "with a quarter of arm A never operated; read the result's power (a proportion)."),
+     "`simulate(PLAN, 4000, seed=1, truth={'non_compliance': 0.25})` simulates the plan's final "
+     "analysis with a quarter of arm A never operated; read the result's power (a proportion)."),
 )
 def check_power_answer(answer: Any) -> tuple[bool, str]:
     """Exercise 06.1: simulated power with 25% of arm A not operated; right within 5 points
@@ -60,11 +61,12 @@ def _n_for_80() -> int:
 @exercise(
     "06.2",
     "Patients (both arms) for 80% power at HR 0.66 with full compliance?",
-    ("Keep every other assumption of the plan and change only the hazard ratio and the "
-     "number of patients.",
-     "Try a few values of n in simulate(PLAN.with_changes(hazard_ratio=0.66, n_patients=n), ...) "
-     "until the power is about 80%; trialnb.sample_size.sample_size(hazard_ratio=0.66) gives the "
-     "formula's answer to compare with."),
+    ("Keep every other assumption of the plan and change only the hazard ratio and the number of "
+     "patients.",
+     "Try a few numbers of patients, `simulate(PLAN.with_changes(hazard_ratio=0.66, "
+     "n_patients=400), 2000, seed=1)`, until the power is about 80%; `from trialnb.sample_size "
+     "import sample_size; sample_size(hazard_ratio=0.66)` gives the formula's answer to compare "
+     "with."),
 )
 def check_n_for_mf07(answer: Any) -> tuple[bool, str]:
     """Exercise 06.2: total patients for 80% power at HR 0.66, everyone in arm A operated.
@@ -101,9 +103,9 @@ def _prognosis_powers() -> tuple[float, float]:
     "With the plan's prognostic factors, does the log-rank test lose power against "
     "the adjusted Cox model? (yes/no)",
     ("Analyse the same simulated trials twice, once with each statistic, and compare the powers.",
-     "simulate(PLAN, n, seed=s, analyses=('cox_wald', 'logrank')) analyses the same trials with both; "
-     "compare result.benefit('cox_wald') and result.benefit('logrank'), then ask what the adjusted model "
-     "knows about each patient that the log-rank test ignores."),
+     "`simulate(PLAN, 2000, seed=1, analyses=('cox_wald', 'logrank'))` analyses the same trials "
+     "with both statistics; compare the result's benefit for 'cox_wald' and for 'logrank', then "
+     "ask what the adjusted model knows about each patient that the log-rank test ignores."),
 )
 def check_logrank_loses_power(answer: Any) -> tuple[bool, str]:
     """Exercise 06.3: does the unadjusted log-rank test lose power against the Cox model adjusted

@@ -71,7 +71,8 @@ from ..report import fmt_hr, fmt_num
 from ..results import Result
 from ..validation import check_positive, check_real_array
 from ._numerics import qnorm_upper, root, stage_probabilities
-from .design import HP_BOUND, DesignError, GroupSequentialDesign, _design
+from .design import HP_BOUND, GroupSequentialDesign, compute_design
+from ..errors import DesignError
 
 __all__ = ["ANALYSIS_TOLERANCE", "STATISTICS", "ConditionalPower", "InterimAnalysis", "analyse", "conditional_power",
            "logrank_standard_error"]
@@ -189,7 +190,7 @@ def _rebuild(d: GroupSequentialDesign, *, alpha: float | None = None, rates: np.
     tbs = None if drop_beta_spending else d.type_beta_spending
     binding = d.binding_futility and (fut_in is not None or tbs is not None)
     tod = "asUser" if user_alpha is not None else d.type_of_design
-    return _design(k, d.alpha if alpha is None else alpha, d.sided, d.beta, tod, t, d.delta_wt, d.gamma_a, fut_in,
+    return compute_design(k, d.alpha if alpha is None else alpha, d.sided, d.beta, tod, t, d.delta_wt, d.gamma_a, fut_in,
                    tbs, d.gamma_b, binding, characteristics=characteristics, user_alpha=user_alpha, clamp=clamp)
 
 

@@ -47,11 +47,10 @@ from ..report import fmt_num
 from ..validation import check_choice, check_finite, check_int, check_real, check_real_array
 from ._numerics import pnorm_upper, prefix, qnorm_upper, root, stage_probabilities
 
-__all__ = [
+__all__ = ["compute_design", 
     "ALPHA_SPENDING",
     "BETA_SPENDING",
     "DESIGN_TYPES",
-    "DesignError",
     "GroupSequentialDesign",
     "design",
     "crossing_probabilities",
@@ -431,11 +430,11 @@ def design(
     alpha, beta, delta_wt, gamma_a, fut_in, gamma_b, binding = _validate(
         k, alpha, sided, beta, type_of_design, delta_wt, gamma_a, futility_bounds, type_beta_spending, gamma_b, binding_futility
     )
-    return _design(int(k), alpha, int(sided), beta, type_of_design, _rates(int(k), information_rates), delta_wt,
+    return compute_design(int(k), alpha, int(sided), beta, type_of_design, _rates(int(k), information_rates), delta_wt,
                    gamma_a, fut_in, type_beta_spending, gamma_b, binding, check_overlap=True)
 
 
-def _design(k, alpha, sided, beta, type_of_design, t, delta_wt=None, gamma_a=None, fut_in=None,
+def compute_design(k, alpha, sided, beta, type_of_design, t, delta_wt=None, gamma_a=None, fut_in=None,
             type_beta_spending=None, gamma_b=None, binding=False, *, characteristics=True, user_alpha=None, clamp=False,
             check_overlap=False):
     """:func:`design` on validated arguments. ``characteristics=False`` skips the power search

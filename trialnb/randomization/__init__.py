@@ -41,17 +41,8 @@ from .assessment import (
     tie_fraction,
 )
 from .batched import minimization_batched
-from .log import (
-    GENESIS_HASH,
-    Allocation,
-    AllocationLog,
-    AllocationLogError,
-    AllocationReceipt,
-    TornLineWarning,
-    allocation_list_csv,
-    entries_from_csv,
-    verify_chain,
-)
+from .log import (GENESIS_HASH, Allocation, AllocationLog, AllocationReceipt, TornLineWarning,
+                  allocation_list_csv, entries_from_csv, verify_chain)
 from .procedures import (
     Assignment,
     BigStick,
@@ -72,7 +63,6 @@ __all__ = [
     "IMBALANCE_MEASURES",
     "Allocation",
     "AllocationLog",
-    "AllocationLogError",
     "AllocationReceipt",
     "Assignment",
     "BigStick",

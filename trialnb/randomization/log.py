@@ -111,7 +111,7 @@ from ._log_files import (
     witness_path,
     witness_text,
 )
-from .procedures import Assignment, Procedure, _factors_from_settings, procedure_from_settings
+from .procedures import Assignment, Procedure, factors_from_settings, procedure_from_settings
 
 __all__ = [
     "ERROR_KINDS",
@@ -120,7 +120,6 @@ __all__ = [
     "WITNESS_SUFFIX",
     "Allocation",
     "AllocationLog",
-    "AllocationLogError",
     "AllocationReceipt",
     "TornLineWarning",
     "allocation_list_csv",
@@ -439,7 +438,7 @@ class AllocationLog:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise fail("malformed", [f"the header's settings cannot be used ({short(str(exc), 80)})"], where) from None
-        self.factors = as_factors(_factors_from_settings(factors))
+        self.factors = as_factors(factors_from_settings(factors))
         self._records = [header]
         self.torn_tail = torn
         for e in records[1:]:

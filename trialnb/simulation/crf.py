@@ -637,7 +637,7 @@ The loaders (`trialnb.data.load_trial`, `load_screening`, `load_qol`) read UTF-8
 optional byte-order mark is allowed), comma-separated, and check every line and cell:
 numbers are written with ASCII digits, `-` and `.` only; ids are compared without
 surrounding whitespace (which is itself reported) and must be unique. Any problem raises one
-`trialnb.data.TrialDataError` naming the file, the line (physical line in the file, blank
+`trialnb.errors.TrialDataError` naming the file, the line (physical line in the file, blank
 lines counted), the column and the rule; nothing is dropped or coerced. Rules of the file
 and its cells: `file`, `compression`, `encoding`, `csv`, `delimiter`, `header`,
 `duplicate_column`, `no_rows`, `field_count`, `required`, `number`, `whole_number`, `range`,
