@@ -5,6 +5,7 @@ a reference with empty results; `make references` re-runs them all."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -73,7 +74,10 @@ def test_riskregression_script_reproduces_committed_json(rscript, tmp_path: Path
     """riskregression_ate.R (R riskRegression::ate on the shipped trial files) rewrites its
     committed JSON exactly."""
     if subprocess.run([rscript, "-e", "library(riskRegression)"], capture_output=True).returncode != 0:
-        pytest.fail("R package riskRegression not installed (apt-get install r-cran-riskregression)")
+        why = "R package riskRegression not installed (apt-get install r-cran-riskregression)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"required in CI: {why}")
+        pytest.skip(why)
     out = tmp_path / "ate.json"
     subprocess.run([rscript, str(REF / "riskregression_ate.R"), str(out)], check=True, cwd=ROOT,
                    capture_output=True, timeout=600)
