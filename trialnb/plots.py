@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.patches import FancyBboxPatch
 
@@ -285,19 +286,22 @@ def consort_diagram(counts: Mapping[str, Any], ax: "Axes | None" = None) -> "Axe
 def km_plot(df: pd.DataFrame, times: Sequence[float] = (0, 6, 12, 18, 24, 30, 36, 42, 48, 54, 60),
             ax: "Axes | None" = None, title: str = "Overall survival by arm (ITT)", mark: float | None = 24.0) -> "Axes":
     """Kaplan-Meier curves per arm with 95% CIs and a numbers-at-risk table under the x axis."""
-    from . import analysis as an  # lifelines is heavy: imported only for this figure
+    from . import analysis as an  # the figure's numbers come from the survival engine
 
     km = an.km_by_arm(df)
     nar = an.numbers_at_risk(df, times)
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 5.6), layout="none")
     for arm, k in km.items():
-        sf = k.survival_function_
-        ci = k.confidence_interval_survival_function_
-        ax.step(sf.index, sf.iloc[:, 0], where="post", color=ARM_COLORS[arm], label=f"Arm {arm}")
-        ax.fill_between(ci.index, ci.iloc[:, 0], ci.iloc[:, 1], step="post", color=ARM_COLORS[arm], alpha=0.15)
-        cens = df[(df["arm"] == arm) & (df["death"] == 0)]["os_months"]
-        ax.plot(cens, k.survival_function_at_times(cens).to_numpy(), "|", color=ARM_COLORS[arm], ms=6)
+        lo, hi = k.confidence_interval()
+        t = np.concatenate([[0.0], k.time])
+        s = np.concatenate([[1.0], k.survival])
+        lo, hi = np.concatenate([[1.0], lo]), np.concatenate([[1.0], hi])
+        ax.step(t, s, where="post", color=ARM_COLORS[arm], label=f"Arm {arm}")
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        ax.fill_between(t[ok], lo[ok], hi[ok], step="post", color=ARM_COLORS[arm], alpha=0.15)
+        cens = df[(df["arm"] == arm) & (df["death"] == 0)]["os_months"].to_numpy(float)
+        ax.plot(cens, k.survival_at_times(cens), "|", color=ARM_COLORS[arm], ms=6)
     if mark is not None:
         ax.axvline(mark, color="grey", ls=":", lw=1)
     ax.set_xlim(0, max(times))

@@ -65,7 +65,7 @@ from ..survival import fit_cox, km_milestone, logrank, standardized_survival
 from ..validation import check_int, check_seed
 from ._frame import REQUIRED, arrays, censor_at, check_df, cox_matrix, strata_labels
 
-__all__ = ["DELTAS", "MI_ANALYSES", "TippingPointResult", "tipping_point"]
+__all__ = ["DELTAS", "MI_ANALYSES", "N_IMPUTATIONS", "PIECES", "TippingPointResult", "tipping_point"]
 
 DELTAS: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, math.inf)
 """Default hazard multipliers after loss to follow-up, for each arm: the best case (0: no lost
@@ -75,6 +75,13 @@ patient dies before the horizon), half to eight times the MAR hazard, and the wo
 MI_ANALYSES: tuple[str, ...] = ("primary", "milestone", "standardized")
 """The analyses of each completed data set: the plan's primary statistic (log HR), the
 Kaplan-Meier difference S_A(h) - S_B(h), the standardized difference."""
+
+N_IMPUTATIONS = 50
+"""Default number of imputations per cell of the grid."""
+
+PIECES = 4
+"""Default pieces of the imputation model's hazard: the horizon cut in four equal pieces (6 months
+each for the plan's 24)."""
 
 PRIOR_SD = 2.5
 """SD of the imputation model's normal priors on the log scale."""
@@ -244,12 +251,12 @@ def _rubin(q: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def tipping_point(df: pd.DataFrame, *, deltas_a: Sequence[float] = DELTAS, deltas_b: Sequence[float] = DELTAS,
-                  n_imputations: int = 50, seed: int = 20201120, cuts: Sequence[float] | None = None,
+                  n_imputations: int = N_IMPUTATIONS, seed: int = 20201120, cuts: Sequence[float] | None = None,
                   plan: TrialPlan = PLAN) -> TippingPointResult:
     """The delta-adjusted multiple-imputation (tipping-point) analysis of ``df`` (the module
     docstring) on the grid ``deltas_a`` x ``deltas_b`` (1 is always added: the MAR cell), with
     ``n_imputations`` imputations from ``seed``; ``cuts`` the imputation model's pieces (default
-    0, h/4, h/2, 3h/4, h)."""
+    :data:`PIECES` equal pieces from 0 to h)."""
     if not isinstance(plan, TrialPlan):
         raise TypeError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
     a = plan.analysis
@@ -266,7 +273,7 @@ def tipping_point(df: pd.DataFrame, *, deltas_a: Sequence[float] = DELTAS, delta
     if lf.isna().any() or not lf.isin([0, 1]).all():
         raise TrialAnalysisError("lost_to_follow_up must be 0 or 1 for every patient (a data cut at an interim does "
                                  "not know it: run the tipping-point analysis on the final data)")
-    cut_pts = np.linspace(0.0, h, 5) if cuts is None else np.asarray(cuts, float)
+    cut_pts = np.linspace(0.0, h, PIECES + 1) if cuts is None else np.asarray(cuts, float)
     if cut_pts.ndim != 1 or len(cut_pts) < 2 or cut_pts[0] != 0 or not np.isclose(cut_pts[-1], h) \
             or np.any(np.diff(cut_pts) <= 0):
         raise TrialAnalysisError(f"cuts must increase from 0 to the horizon {h:g}, got {cuts!r}")
