@@ -17,7 +17,8 @@ censoring. J Biopharm Stat 2014;24:229-253).
 The method, on the plan's endpoint (follow-up censored at h = ``plan.analysis.censor_months``):
 
 1. **Who is missing.** A patient censored before h with ``lost_to_follow_up`` = 1. Patients alive
-   at h, and (at an interim) patients censored by the data cut-off, are not missing.
+   at h are not missing, nor is follow-up cut by a data cut-off; an interim data cut does not
+   know who was lost (:func:`trialnb.analysis.cut_at`), so the analysis is refused there.
 2. **Imputation model** (one per arm): piecewise-exponential hazard with pieces ``cuts`` (6-month
    pieces to h by default) and the minimization factors as proportional covariates, fitted to
    the arm's patients (Poisson likelihood of deaths and person-time), with weakly informative

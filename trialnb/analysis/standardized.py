@@ -18,9 +18,10 @@ resamples patients would ignore the minimization that allocated them. It is vali
 minimization because the model adjusts for every minimization factor (Ye, Shao, Yi & Zhao, JASA
 2023; Ye, Shao & Yi, Biometrika 2024); the simulation in notebook 04 checks its calibration.
 
-What the estimate rests on: the Cox working model (proportional hazards for arm and factors);
-under randomization a misspecified model can bias the standardized survival only through the
-model's fit of each arm's curve, which is why the unadjusted Kaplan-Meier contrast stays a
+What the estimate rests on: the Cox working model. Randomization makes the arms comparable
+whatever the model, but if the model is wrong for an arm's curve (the effect of surgery not
+proportional, a factor's effect changing with time) the predictions averaged can miss that arm's
+two-year survival; the unadjusted Kaplan-Meier contrast, which assumes nothing, stays a
 sensitivity analysis beside it.
 """
 
