@@ -104,7 +104,7 @@ def results() -> dict[str, object]:
         an.milestone(df), an.rmst_difference(df), an.weighted_logrank(df, rho=1.0), an.maxcombo(df), an.piecewise_hr(df),
         an.standardized_milestone(df), sv.standardized_survival(t, e, g[:, None].astype(float), 10.0),
         an.tipping_point(df, deltas_a=(1.0, 2.0), deltas_b=(1.0,), n_imputations=3), an.pool_strata(df),
-        bias.naive_cox(bias.simulate_registry(300, 1), engine="numpy"), eligibility.screen(eligibility.example_patient()),
+        bias.naive_cox(bias.simulate_registry(300, 1)), eligibility.screen(eligibility.example_patient()),
         sim.simulate(small, n_trials=20, seed=1),
         sim.required_patients(PLAN.with_changes(hazard_ratio=0.4, statistic="logrank"), power=0.5, n_trials=50,
                               n_min=20, n_max=600, step=20),
