@@ -10,7 +10,9 @@
   :func:`required_patients`.
 * :mod:`~trialnb.simulation.sequential` -- :func:`simulate_sequential`: the plan as written,
   every look analysed with the plan's statistic on the plan's endpoint.
-* :mod:`~trialnb.simulation.truth` -- the true curves and estimands of a design.
+* :mod:`~trialnb.simulation.truth` -- the true curves and estimands of a design, and the
+  limiting hazard ratio a Cox model estimates.
+* :mod:`~trialnb.simulation.seeds` -- :class:`SeedStream`: a notebook's simulation seeds.
 * :mod:`~trialnb.simulation.crf` -- :class:`CRFScenario` and :func:`simulate_study`: one
   synthetic trial in the CRF schema (screening log, trial file, QoL), and
   :func:`build_data`, which writes the shipped ``data/``.
@@ -27,14 +29,15 @@ from .crf import (SCENARIOS, SHIPPED_SCENARIOS, SHIPPED_SEED, CRFScenario, Simul
 from .fixed import RequiredPatients, SimulationResult, final_cutoff, required_patients, simulate
 from .sequential import (BENEFIT, CONTINUE, FUTILITY, HARM, HARM_GUIDELINE, Boundaries, SequentialResult,
                          naive_type_one_error, simulate_sequential)
+from .seeds import SEED, SeedStream
 from .trials import COVARIATE_COLUMNS, TrialData, covariate_names, cut, primary_death_dates, simulate_trials
-from .truth import SHAPES, design_curves, true_estimands
+from .truth import SHAPES, design_curves, limiting_hazard_ratio, true_estimands
 
 __all__ = [
-    "ANALYSES", "BENEFIT", "CONTINUE", "COVARIATE_COLUMNS", "FUTILITY", "HARM", "HARM_GUIDELINE", "SCENARIOS",
+    "ANALYSES", "BENEFIT", "CONTINUE", "COVARIATE_COLUMNS", "FUTILITY", "HARM", "HARM_GUIDELINE", "SCENARIOS", "SEED",
     "SHAPES", "SHIPPED_SCENARIOS", "SHIPPED_SEED", "AnalysisOutcome", "Boundaries", "CRFScenario",
-    "RequiredPatients", "SequentialResult", "SimulatedStudy", "SimulationResult", "TrialData", "analyse_cut",
-    "build_data", "check_analyses", "covariate_names", "cut", "decide", "design_curves", "final_cutoff",
+    "RequiredPatients", "SeedStream", "SequentialResult", "SimulatedStudy", "SimulationResult", "TrialData", "analyse_cut",
+    "build_data", "check_analyses", "covariate_names", "cut", "decide", "design_curves", "final_cutoff", "limiting_hazard_ratio",
     "naive_type_one_error", "primary_death_dates", "required_patients", "simulate", "simulate_screening",
     "simulate_sequential", "simulate_study", "simulate_trial", "simulate_trials", "true_estimands",
 ]
