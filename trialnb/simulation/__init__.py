@@ -31,13 +31,13 @@ from .sequential import (BENEFIT, CONTINUE, FUTILITY, HARM, HARM_GUIDELINE, Boun
                          naive_type_one_error, simulate_sequential)
 from .seeds import SEED, SeedStream
 from .trials import COVARIATE_COLUMNS, TrialData, covariate_names, cut, primary_death_dates, simulate_trials
-from .truth import SHAPES, design_curves, limiting_hazard_ratio, true_estimands
+from .truth import SHAPES, design_curves, equal_survival_shape, limiting_hazard_ratio, true_estimands
 
 __all__ = [
     "ANALYSES", "BENEFIT", "CONTINUE", "COVARIATE_COLUMNS", "FUTILITY", "HARM", "HARM_GUIDELINE", "SCENARIOS", "SEED",
     "SHAPES", "SHIPPED_SCENARIOS", "SHIPPED_SEED", "AnalysisOutcome", "Boundaries", "CRFScenario",
     "RequiredPatients", "SeedStream", "SequentialResult", "SimulatedStudy", "SimulationResult", "TrialData", "analyse_cut",
-    "build_data", "check_analyses", "covariate_names", "cut", "decide", "design_curves", "final_cutoff", "limiting_hazard_ratio",
+    "build_data", "check_analyses", "covariate_names", "cut", "decide", "design_curves", "equal_survival_shape", "final_cutoff", "limiting_hazard_ratio",
     "naive_type_one_error", "primary_death_dates", "required_patients", "simulate", "simulate_screening",
     "simulate_sequential", "simulate_study", "simulate_trial", "simulate_trials", "true_estimands",
 ]

@@ -9,7 +9,9 @@ summaries the analyses estimate, computed from the model, not simulated.
 * :func:`limiting_hazard_ratio` -- the hazard ratio a Cox model converges to in an infinitely
   large trial of a design: the root of the limiting partial-likelihood score equation, with
   the trial's censoring (drop-out, the analysis horizon, the calendar cut-off).
-* :data:`SHAPES` -- the hazard shapes surgery can produce, as changes to the design.
+* :data:`SHAPES` -- the hazard shapes surgery can produce, as changes to the design;
+  :func:`equal_survival_shape` -- a shape whose survival curves meet at tau (the milestone's
+  null true, the hazards unequal).
 
 References: Struthers CA, Kalbfleisch JD. Misspecified proportional hazards models.
 Biometrika 1986;73:363-369 (the limit of the Cox estimator when hazards are not proportional);
@@ -31,7 +33,7 @@ from ..errors import ScenarioError
 from ..plan import FACTOR_NAMES, DesignAssumptions
 from ..validation import check_positive
 
-__all__ = ["SHAPES", "design_curves", "limiting_hazard_ratio", "true_estimands"]
+__all__ = ["SHAPES", "design_curves", "equal_survival_shape", "limiting_hazard_ratio", "true_estimands"]
 
 SHAPES: dict[str, dict[str, float]] = {
     "proportional": {},
@@ -52,6 +54,25 @@ def _multiplier_integral(d: DesignAssumptions, t: np.ndarray, start: float) -> n
     seg = lambda a, b: np.clip(t, a, b) - a  # noqa: E731  time spent in [a, b) by t
     return (np.minimum(t, start) + d.early_hazard_ratio * seg(start, e_end) + seg(e_end, d_end)
             + d.hazard_ratio * np.clip(t - d_end, 0.0, None))
+
+
+def equal_survival_shape(early_hazard_ratio: float, early_months: float, tau: float = 24.0) -> dict[str, float]:
+    """Design changes (as :data:`SHAPES`) with ``early_hazard_ratio`` for the first
+    ``early_months`` after surgery and, after them, the hazard ratio that makes an operated
+    patient's cumulative hazard at ``tau`` equal to an unoperated one's:
+    ``(tau - early_hazard_ratio * early_months) / (tau - early_months)``. Then S_A(tau) = S_B(tau)
+    in every factor stratum (without non-operation and crossover), so the difference in
+    tau-month survival is exactly 0 while the hazards differ: a configuration where the
+    milestone's null hypothesis is true and the Cox model's is false (notebook 07, the
+    family-wise error of a hierarchical secondary)."""
+    e = check_positive(early_hazard_ratio, "early_hazard_ratio", error=ScenarioError)
+    m = check_positive(early_months, "early_months", error=ScenarioError)
+    t = check_positive(tau, "tau", error=ScenarioError)
+    late = (t - e * m) / (t - m) if m < t else math.nan
+    if not late > 0:
+        raise ScenarioError(f"early_months must be below tau and early_hazard_ratio x early_months below tau "
+                            f"({t:g}) for a positive late hazard ratio, got {e:g} x {m:g}")
+    return {"early_hazard_ratio": float(e), "early_months": float(m), "hazard_ratio": float(late)}
 
 
 def _multiplier(d: DesignAssumptions, t: np.ndarray, start: float) -> np.ndarray:
