@@ -126,4 +126,5 @@ def test_every_code_cell_is_introduced_by_a_sentence(ipynb: Path):
 def test_imports_cell_seeds_one_generator(ipynb: Path):
     nb = nbformat.read(ipynb, as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    assert code.count("default_rng(SEED") >= 1 and "use_style()" in code, ipynb.name
+    seeded = code.count("default_rng(SEED") >= 1 or code.count("SeedStream(SEED)") >= 1  # a generator or a seed stream
+    assert seeded and "use_style()" in code, ipynb.name

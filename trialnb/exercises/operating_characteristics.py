@@ -31,8 +31,8 @@ def _power_non_compliance() -> float:
     "06.1",
     "Simulated power of the planned Cox analysis when a quarter of arm A is not operated?",
     ("Keep the plan as written and change one assumption of the truth the trials are drawn from.",
-     "`r = simulate(PLAN, 4000, seed=1, truth={'non_compliance': 0.25})` simulates the plan's final analysis "
-     "with a quarter of arm A never operated; `r.power` is the power (a proportion)."),
+     "`simulate(PLAN, 4000, seed=1, truth={'non_compliance': 0.25}).power` simulates the plan's final analysis "
+     "with a quarter of arm A never operated and reads its power (a proportion)."),
 )
 def check_power_answer(answer: Any) -> tuple[bool, str]:
     """Exercise 06.1: simulated power with 25% of arm A not operated; right within 5 points
@@ -67,7 +67,9 @@ def _n_for_80() -> int:
      "number of patients.",
      "Try a few numbers of patients, e.g. `simulate(PLAN.with_changes(hazard_ratio=0.66, n_patients=500), 2000, "
      "seed=1).power`, until the power is about 80%; `expected_events(PLAN.with_changes(hazard_ratio=0.66, "
-     "n_patients=500).design)` gives the deaths each arm expects, for the formula `analytic_power(deaths, 0.66)`."),
+     "n_patients=500).design)` gives the deaths each arm expects, and "
+     "`analytic_power(sum(expected_events(PLAN.with_changes(hazard_ratio=0.66, n_patients=500).design)), 0.66)` "
+     "the formula's power at those deaths."),
 )
 def check_n_for_mf07(answer: Any) -> tuple[bool, str]:
     """Exercise 06.2: total patients for 80% power at HR 0.66, everyone in arm A operated.
@@ -116,12 +118,12 @@ def _adjustment() -> dict[str, float]:
     "In the plan's population the adjusted Cox model has more power than the log-rank test. Is its standard "
     "error of the log hazard ratio smaller? (yes/no)",
     ("Compare the two analyses' standard errors and their estimates, not only their powers, on the same trials.",
-     "`r = simulate(PLAN, 2000, seed=1, analyses=('cox_wald', 'logrank'))` gives the Cox estimates "
-     "(`r.estimate`, log HR) and both z (`r.z['cox_wald']`); the standard error is estimate / z, so compare "
-     "`np.nanmean(r.estimate / r.z['cox_wald'])` with the same for `simulate(PLAN, 2000, seed=1, "
-     "analyses=('logrank', 'cox_wald'))`, and `np.nanmean(r.estimate)` of each; "
-     "`limiting_hazard_ratio(PLAN.design, FACTOR_NAMES)` and `limiting_hazard_ratio(PLAN.design)` are the two "
-     "hazard ratios they estimate."),
+     "`r = simulate(PLAN, 2000, seed=1, analyses=('cox_wald', 'logrank')); print(np.nanmean(r.estimate), "
+     "np.nanmean(r.estimate / r.z['cox_wald']))` prints the Cox model's mean log hazard ratio and mean standard "
+     "error (the estimate divided by z); `r = simulate(PLAN, 2000, seed=1, analyses=('logrank', 'cox_wald')); "
+     "print(np.nanmean(r.estimate), np.nanmean(r.estimate / r.z['logrank']))` the log-rank test's, on the same "
+     "trials; `print(limiting_hazard_ratio(PLAN.design, FACTOR_NAMES), limiting_hazard_ratio(PLAN.design))` the "
+     "two hazard ratios they estimate."),
 )
 def check_adjustment_gain(answer: Any) -> tuple[bool, str]:
     """Exercise 06.3: the linear-model intuition (adjustment gains power by a smaller standard
