@@ -25,8 +25,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
+# make lab LAB_IP=0.0.0.0 serves other machines too (default: this computer only);
+# make lab NO_BROWSER=1 starts the server without opening a browser (it prints the URL to open).
+LAB_IP ?= 127.0.0.1
+NO_BROWSER ?=
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=$(LAB_IP) --ServerApp.port=$(PORT) $(if $(NO_BROWSER),--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadscope --nbval --nbval-sanitize-with notebooks/sanitize.cfg tests notebooks $(PYTEST_ARGS)
@@ -38,15 +42,22 @@ outputs: $(STAMP)
 data: $(STAMP)
 	$(BIN)/trialnb build-data --out data --force
 
-# Dashboards for meetings: Voila serves notebooks/dashboards on this machine only, code hidden
-# (the JupyterLab-only extensions jupytext and RISE are not loaded into the dashboards).
+# Dashboards for meetings: Voila serves notebooks/dashboards on this machine only, code hidden;
+# of the JupyterLab extensions only the widget manager is loaded into the pages (the others,
+# jupytext, RISE, MathJax, the Voila preview, have nothing to do there and slow the page down).
 # tests/test_browser.py starts Voila with exactly this command line (read from `make -n present`).
-# Every page load starts a kernel (~300 MB) that Voila does not shut down when the page closes:
+# Nothing is fetched from the network: the trialnb template (tools/jupyter/voila/templates/trialnb,
+# found through JUPYTER_PATH) is Voila's lab template without its CDN Font Awesome links.
+# Pre-heated kernels: Voila keeps VOILA_POOL kernels per dashboard that have already run the
+# notebook, so a page opens at once (a new one is heated after each use); VOILA_POOL=0 turns it off.
+# Every page load takes a kernel (~300 MB) that Voila does not shut down when the page closes:
 # jupyter_server's culler stops a kernel with no page connected after 40 s idle (checked every
-# 10 s); the kernel of an open page is never culled (tests/test_voila_kernels.py).
+# 10 s); the kernel of an open page, and the pool, are never culled; a kernel leaving the pool gets
+# the full 40 s to be connected (tools/jupyter/trialnb_voila.py; tests/test_voila_kernels.py).
+VOILA_POOL ?= 1
 present: $(STAMP)
 	@echo "Dashboards: http://127.0.0.1:$(VOILA_PORT)/  (Ctrl-C to stop)"
-	$(BIN)/voila notebooks/dashboards --no-browser --Voila.ip=127.0.0.1 --port=$(VOILA_PORT) --strip_sources=True --show_tracebacks=False --theme=light --VoilaConfiguration.extension_denylist="['jupyterlab-jupytext','jupyterlab-rise']" --MappingKernelManager.cull_idle_timeout=40 --MappingKernelManager.cull_interval=10 --MappingKernelManager.cull_connected=False
+	JUPYTER_PATH=$(CURDIR)/tools/jupyter PYTHONPATH=$(CURDIR)/tools/jupyter $(BIN)/voila notebooks/dashboards --no-browser --Voila.ip=127.0.0.1 --port=$(VOILA_PORT) --template=trialnb --strip_sources=True --show_tracebacks=False --theme=light --VoilaConfiguration.extension_denylist="['jupyterlab-jupytext','jupyterlab-rise','@jupyterlab/mathjax3-extension','@voila-dashboards/jupyterlab-preview']" --VoilaConfiguration.preheat_kernel=True --VoilaConfiguration.default_pool_size=$(VOILA_POOL) --VoilaConfiguration.multi_kernel_manager_class=trialnb_voila.GraceKernelManager --MappingKernelManager.cull_idle_timeout=40 --MappingKernelManager.cull_interval=10 --MappingKernelManager.cull_connected=False
 
 slides: $(STAMP)
 	$(PY) tools/notebooks.py slides --out build/slides $(NOTEBOOKS)

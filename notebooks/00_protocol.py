@@ -53,7 +53,9 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 
-from trialnb.protocol import PROTOCOL, FACTORS, strata, check_patient_factors, PatientRecordError, findings_table
+from trialnb.protocol import PROTOCOL, FACTORS, strata, check_patient_factors, findings_table
+from trialnb.errors import PatientRecordError
+from trialnb.plan import OS_ANALYSIS, PLAN
 from trialnb.eligibility import screen, criteria_table, example_patient
 from trialnb.plots import use_style, trial_schema
 from trialnb import report
@@ -153,19 +155,20 @@ pd.DataFrame(
 # The protocol says the primary endpoint "will be analyzed in a Cox regression model, with
 # the minimization factors as covariables" and is "the percentage of patients who survive
 # two years after randomization". It does not say whether deaths after two years enter the
-# model, nor the tie method or the test. `PROTOCOL.primary_analysis` fixes each item once,
-# with the sentence it rests on or the project's decision where the protocol is silent; every
-# notebook, the simulations, the audit and the R cross-check use this one definition.
+# model, nor the tie method or the test. The trial's plan, `trialnb.plan.PLAN`, fixes each item
+# once in its analysis part, with the sentence it rests on or the project's decision where the
+# protocol is silent; every notebook, the simulations, the DMC report, the audit, the SAP and the
+# R cross-check run this one object.
 
 # %%
-print(PROTOCOL.primary_analysis.describe())
-PROTOCOL.primary_analysis.table()
+print(PLAN.analysis.describe())
+PLAN.analysis.table()
 
 # %% [markdown]
 # Overall survival, a secondary endpoint, is analysed with the same model on all follow-up:
 
 # %%
-print(PROTOCOL.os_analysis.describe())
+print(OS_ANALYSIS.describe())
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What the protocol gets wrong or leaves open

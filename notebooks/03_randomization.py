@@ -59,13 +59,13 @@ from lifelines import CoxPHFitter
 from trialnb import report
 from trialnb.plots import use_style
 from trialnb.protocol import PROTOCOL
-from trialnb.randomization import (
-    AllocationLog, AllocationLogError, BigStick, CompleteRandomization, EfronBiasedCoin, MaximalProcedure,
-    PermutedBlock, PocockSimon, StratifiedPermutedBlock, block_correct_guesses_closed_form,
-    bigstick_long_run, chronological_bias_type1, covariate_balance,
-    efron_long_run, exact_summary, imbalance_path, run_procedure, selection_bias_type1,
-    simulate_patients, simulate_trials,
-)
+from trialnb.randomization import (AllocationLog, BigStick, CompleteRandomization, EfronBiasedCoin,
+                                   MaximalProcedure, PermutedBlock, PocockSimon, StratifiedPermutedBlock,
+                                   block_correct_guesses_closed_form, bigstick_long_run,
+                                   chronological_bias_type1, covariate_balance, efron_long_run, exact_summary,
+                                   imbalance_path, run_procedure, selection_bias_type1, simulate_patients,
+                                   simulate_trials)
+from trialnb.errors import AllocationLogError
 
 SEED = 20201120  # the trial's start date
 rng = np.random.default_rng(SEED)
@@ -449,22 +449,29 @@ pd.DataFrame(rows).set_index("measure")
 # key kept *outside* the log; the uniform that decides each arm is also derived from that key.
 # This notebook uses a demonstration key written in the open; a real trial draws one with
 # `secrets.token_bytes(32)` and keeps it with the independent statistician. Eight patients,
-# then two records the log refuses before drawing anything (an unknown level with a missing
-# factor, and a patient id already used, once its spaces are removed):
+# then three records the log refuses before drawing anything: an unknown level with a missing
+# factor, a patient id already used once its spaces are removed, and an id a spreadsheet would
+# run as a formula (the trial's ids are letters, digits, `-` and `_`, starting with a letter or
+# digit: `trialnb.protocol.PATIENT_ID_PATTERN`). Each allocation returns a *receipt* for the
+# patient's CRF:
 
 # %%
 import json
 import tempfile
 from pathlib import Path
 
-log_dir = Path(tempfile.mkdtemp(prefix="nb03-allocation-log-"))
+workdir = tempfile.TemporaryDirectory(prefix="nb03-allocation-log-")  # removed when the kernel stops
+log_dir = Path(workdir.name)
 KEY = b"demonstration key of notebook 03"  # a real key: secrets.token_bytes(32), kept off-site
 log = AllocationLog.create(log_dir / "allocations.jsonl", PocockSimon(p=0.8), seed=SEED, key=KEY)
+receipts = []  # written on each patient's CRF, outside the log keeper's reach
 for i, pat in enumerate(patients[:8], start=1):
-    log.allocate(pat, patient_id=f"P{i:03d}", timestamp="2026-01-05T09:00:00+00:00")
+    entry = log.allocate(pat, patient_id=f"P{i:03d}", timestamp="2026-01-05T09:00:00+00:00")
+    receipts.append(entry.receipt.code)
 head = log.head  # published outside the log, e.g. sent to the trial statistician
-print("entries:", report.fmt_n(len(log)), "| chain intact:", log.verify())
-for bad, pid in (({"dominant_site": "lung", "hormone_receptor": "positive"}, "P009"), (patients[8], " P003 ")):
+print("entries:", report.fmt_n(len(log)), "| chain intact:", log.verify(), "| receipt of P008:", receipts[-1])
+for bad, pid in (({"dominant_site": "lung", "hormone_receptor": "positive"}, "P009"), (patients[8], " P003 "),
+                 (patients[8], '=HYPERLINK("http://example.invalid","P009")')):
     try:
         log.allocate(bad, patient_id=pid)
     except ValueError as exc:
@@ -540,12 +547,18 @@ print(f"kills: {report.fmt_n(3)} | some allocations acknowledged: {acknowledged 
       f"acknowledged allocations lost: {report.fmt_n(lost)} | log verifies after each kill: {intact}")
 
 # %% [markdown]
-# **The tamper tests.** Copies of the eight-entry log are damaged in six ways and checked with
-# the key and the published head. Each damage is detected and *named*; the last column shows
-# that cutting entries from the end is invisible without a head kept outside the log.
+# **The tamper tests.** Copies of the eight-entry log, each with a copy of its *head witness*
+# (a second small file, `allocations.jsonl.witness`, rewritten after every allocation with the
+# number of entries and the last HMAC), are damaged in eight ways and checked three times: with
+# the key alone (the chain and the witness), with the CRFs' receipts, and with the published
+# head. Each damage is detected and *named* by at least one column; the last two rows show the
+# limits: a cut whose witness is rolled back with it, and a log rewritten by someone holding
+# the key (here: patient 5's date changed, every line and the witness re-made), are seen only
+# against what was recorded outside the log.
 
 # %%
 good = (log_dir / "allocations.jsonl").read_text().splitlines(keepends=True)
+witness_now = (log_dir / "allocations.jsonl.witness").read_bytes()
 
 
 def rewritten(text, **changes):
@@ -555,30 +568,90 @@ def rewritten(text, **changes):
     return json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
+def rewritten_with_the_key():
+    """What the key holder can do: a new log, same patients, patient 5 on another date."""
+    path = log_dir / "rewrite" / "allocations.jsonl"
+    path.parent.mkdir()
+    again = AllocationLog.create(path, PocockSimon(p=0.8), seed=SEED, key=KEY)
+    for i, pat in enumerate(patients[:8], start=1):
+        again.allocate(pat, patient_id=f"P{i:03d}", timestamp="2026-01-0{}T09:00:00+00:00".format(6 if i == 5 else 5))
+    again.close()
+    return path.read_text().splitlines(keepends=True), (path.parent / "allocations.jsonl.witness").read_bytes()
+
+
 last = json.loads(good[-1])
 damage = {
     "edit one arm": (good[:4] + [rewritten(good[4], arm="B" if json.loads(good[4])["arm"] == "A" else "A")]
-                     + good[5:], KEY),
-    "delete entry 3": (good[:3] + good[4:], KEY),
-    "swap entries 3 and 4": (good[:3] + [good[4], good[3]] + good[5:], KEY),
+                     + good[5:], KEY, witness_now),
+    "delete entry 3": (good[:3] + good[4:], KEY, witness_now),
+    "swap entries 3 and 4": (good[:3] + [good[4], good[3]] + good[5:], KEY, witness_now),
     "append a forged entry": (good + [rewritten(good[-1], seq=9, patient_id="P999", prev=last["mac"],
-                                                mac="f" * 64)], KEY),
-    "open with another key": (good, b"someone else's key, 32 bytes...."),
-    "cut the last two entries": (good[:-2], KEY),
+                                                mac="f" * 64)], KEY, witness_now),
+    "open with another key": (good, b"someone else's key, 32 bytes....", witness_now),
+    "cut the last two entries": (good[:-2], KEY, witness_now),
 }
 rows = []
-for what, (lines, key) in damage.items():
+for what, (lines, key, witness) in damage.items():
     path = log_dir / (what.replace(" ", "_") + ".jsonl")
     path.write_text("".join(lines))
+    path.with_name(path.name + ".witness").write_bytes(witness)
     found = {}
-    for label, h in (("detected as", head), ("without the head", None)):
+    for label, extra in (("key + witness", {}), ("+ CRF receipts", {"receipts": receipts}),
+                         ("+ published head", {"head": head})):
         try:
-            AllocationLog.verify_file(path, key=key, head=h)
+            AllocationLog.verify_file(path, key=key, **extra)
             found[label] = "not detected"
         except AllocationLogError as exc:
             found[label] = exc.kind
     rows.append({"damage": what, **found})
 pd.DataFrame(rows).set_index("damage")
+
+# %% [markdown]
+# The two limits, checked the same way: the last two entries cut *and* the witness replaced by
+# the one saved when the log had six entries (a restore from an old backup of both files), and
+# the log rewritten with the key. A head names no entry number, so the published head reports
+# any missing head as a cut; a receipt names its entry and says "rewritten":
+
+# %%
+six = log_dir / "six" / "allocations.jsonl"
+six.parent.mkdir()
+with AllocationLog.create(six, PocockSimon(p=0.8), seed=SEED, key=KEY) as short_log:
+    for i, pat in enumerate(patients[:6], start=1):
+        short_log.allocate(pat, patient_id=f"P{i:03d}", timestamp="2026-01-05T09:00:00+00:00")
+    six_witness = (six.parent / "allocations.jsonl.witness").read_bytes()
+    for i, pat in enumerate(patients[6:8], start=7):
+        short_log.allocate(pat, patient_id=f"P{i:03d}", timestamp="2026-01-05T09:00:00+00:00")
+    six_receipts, six_head = [short_log.receipt(s).code for s in range(1, 9)], short_log.head
+six_lines = six.read_text().splitlines(keepends=True)
+limits = {"cut the last two, old witness put back": (six_lines[:-2], six_witness, six_receipts, six_head),
+          "rewritten with the key": (*rewritten_with_the_key(), receipts, head)}
+rows = []
+for what, (lines, witness, crf, published) in limits.items():
+    path = log_dir / (what.replace(" ", "_").replace(",", "") + ".jsonl")
+    path.write_text("".join(lines))
+    path.with_name(path.name + ".witness").write_bytes(witness)
+    found = {}
+    for label, extra in (("key + witness", {}), ("+ CRF receipts", {"receipts": crf}),
+                         ("+ published head", {"head": published})):
+        try:
+            AllocationLog.verify_file(path, key=KEY, **extra)
+            found[label] = "not detected"
+        except AllocationLogError as exc:
+            found[label] = exc.kind
+    rows.append({"damage": what, **found})
+pd.DataFrame(rows).set_index("damage")
+
+# %% [markdown]
+# One log, one writer: the file is locked while a log object holds it, and a second `open`
+# says who holds it, here this very process (another object must be closed first):
+
+# %%
+holder = AllocationLog.open(six, key=KEY)
+try:
+    AllocationLog.open(six, key=KEY)
+except AllocationLogError as exc:
+    print(f"refused ({exc.kind}): ...{str(exc).split(six.name)[1].split(', by')[0]}")
+holder.close()
 
 # %% [markdown]
 # **Concealment.** The earlier version of this log stored the seed and each uniform, so anyone
@@ -601,11 +674,20 @@ print(f"replaying the stored seed predicts {report.fmt_pct(hits / 200)} of 200 a
 #
 # | Promise | Rests on | Does not protect against |
 # |---|---|---|
-# | No acknowledged allocation is lost | `allocate` returns after `write` and `fsync`; a torn last line was never acknowledged | a disk or OS that ignores `fsync`; losing the disk itself (keep copies) |
-# | A failed write allocates nothing | everything checked before the draw; the file is cut back and the procedure unchanged | — (if even the cut fails, the log refuses to go on until reopened) |
-# | Edits, deletions, reorderings, forged lines and a wrong key are detected and named | HMAC-SHA256 chain; the key is not in the log | **anyone holding the key**, who can rewrite the whole file with valid HMACs |
-# | Entries cut from the end are detected | a head published outside the log | cuts of entries written after the last published head |
-# | The log and the sites' list do not predict the next arm | each uniform is an HMAC of the key | **anyone holding the key**; what the procedure itself makes predictable (the favoured arm of minimization with probability p, the last patient of a block) |
+# | No acknowledged allocation is lost | `allocate` returns after `write` and `fsync`; a torn last line was never acknowledged | a disk or OS that ignores `fsync`; losing the disk (keep copies) |
+# | A failed write allocates nothing | checks before the draw; the file cut back, the procedure unchanged | — (if the cut fails too, the log stops until reopened) |
+# | Edits, deletions, reorderings, forged lines, a wrong key: detected and named | HMAC-SHA256 chain, key outside the log; checks bounded by the file's size, whatever its bytes | **anyone holding the key** (valid HMACs for any rewrite) |
+# | The next arm cannot be predicted from the log or the sites' list | each uniform is an HMAC of the key | **the key holder**; what the procedure makes predictable (minimization's favoured arm, a block's last patient) |
+# | No export runs as a spreadsheet formula | ids of the trial's form; text cells starting `=`, `+`, `-`, `@`, tab or CR prefixed with `'` | a spreadsheet told to evaluate text |
+
+# %% [markdown]
+# And a cut at the end, which the chain alone cannot see (a prefix of a valid chain is valid):
+#
+# | Detected by | Rests on | Does not protect against |
+# |---|---|---|
+# | the head witness, without a published head | a second keyed file (`witness_dir=`, best on another disk) that `open` checks, refusing a missing one | a cut whose witness is rolled back with it; the key holder |
+# | the receipts on the CRFs | `entry.receipt`, checked with `receipts=[...]`; also exposes a replaced or rewritten log | allocations after the last receipt checked; receipts never written down |
+# | a published head | `head=`, sent outside the log | entries written after that head |
 #
 # A reviewer receives `log.export(path)` (every line, every field) or `log.to_csv()` and
 # re-verifies it with the key; sites receive `log.site_list()`:
@@ -653,7 +735,9 @@ print(f"patient 2 -> arm {second.arm}; log entries {len(console.log)}, chain int
 # - The factors used for minimization belong in the Cox model, as the protocol says.
 # - Allocations are written durably to a keyed log: a killed process loses no acknowledged
 #   allocation, every kind of tampering is detected and named, and without the key the log
-#   does not predict the next arm. The key holder is not protected against.
+#   does not predict the next arm. A cut at its end is caught by the head witness (a second
+#   file) and by the receipts written on the CRFs. The key holder is not protected against,
+#   except by what was recorded outside the log (receipts, published heads).
 #
 
 # %% [markdown] slideshow={"slide_type": "slide"}

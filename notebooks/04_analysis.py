@@ -78,7 +78,8 @@ import matplotlib.pyplot as plt
 from trialnb import analysis as an
 from trialnb.protocol import PRIMARY_ANALYSIS, OS_ANALYSIS
 from trialnb.randomization import PocockSimon
-from trialnb.data import load_trial, load_qol, load_screening, data_dictionary, TrialDataError
+from trialnb.data import load_trial, load_qol, load_screening, data_dictionary
+from trialnb.errors import TrialDataError
 from trialnb.plots import use_style, ARM_COLORS
 from trialnb.plots import consort_diagram, km_plot, subgroup_forest
 from trialnb.report import fmt_hr, fmt_ci, fmt_p, fmt_n, fmt_num, fmt_pct, fmt_prob, fmt_months
@@ -122,14 +123,17 @@ finally:
     bad_path.unlink()
 
 # %% [markdown]
-# The shipped file passes. We load the trial data, the screening log and the quality-of-life
-# visits of the scenario built on the protocol's assumptions (true hazard ratio 0.5); given
-# the trial data, `load_qol` also checks that no visit falls after a patient's death or end
-# of follow-up.
+# The shipped file passes. We load the screening log, the trial data and the quality-of-life
+# visits of the scenario built on the protocol's assumptions (true hazard ratio 0.5). Given
+# the screening log, `load_trial` also checks that every randomized patient was screened, with
+# the same minimization factors, and that the CONSORT counts add up; given the trial data,
+# `load_qol` checks that no visit falls after a patient's death or end of follow-up. Each
+# shipped file is also checked against `data/manifest.csv` (its rows and SHA-256), so a file
+# cut short is refused even at a row boundary.
 
 # %%
-df = load_trial(DATA / "trial_protocol.csv")
 screening = load_screening(DATA / "screening_log.csv")
+df = load_trial(DATA / "trial_protocol.csv", screening=screening)
 qol = load_qol(DATA / "qol_protocol.csv", trial=df)
 print(f"{fmt_n(len(df))} randomized patients, {fmt_n(int(df['death'].sum()))} deaths, "
       f"{fmt_n(len(screening))} screened, {fmt_n(len(qol))} QoL visits")

@@ -53,3 +53,21 @@ def chromium_path() -> str:
     except ImportError:
         _missing("python playwright not installed")
     return exe
+
+
+@pytest.fixture(scope="session")
+def voila_server(tmp_path_factory):
+    """`make present` running on a free loopback port (its exact command line, from
+    ``make -n present``), shared by the browser and kernel-culling tests; stopped at the end."""
+    from servers import VoilaServer, free_port, present_command, start, stop, wait_http
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("voila") / "voila.log"
+    assignments, cmd = present_command(port)
+    proc = start(cmd, log, env={**os.environ, **assignments})
+    server = VoilaServer(f"http://127.0.0.1:{port}", proc.pid, log, tuple(cmd), assignments)
+    try:
+        wait_http(server.url + "/", proc, log)
+        yield server
+    finally:
+        stop(proc)

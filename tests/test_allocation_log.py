@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -20,21 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import trialnb.randomization.log as logmod
-from trialnb.protocol import PatientRecordError
-from trialnb.randomization import (
-    AllocationLog,
-    AllocationLogError,
-    CompleteRandomization,
-    EfronBiasedCoin,
-    PermutedBlock,
-    PocockSimon,
-    StratifiedPermutedBlock,
-    TornLineWarning,
-    allocation_list_csv,
-    entries_from_csv,
-    simulate_patients,
-    verify_chain,
-)
+from trialnb.protocol import PATIENT_ID_PATTERN
+from trialnb.errors import PatientRecordError
+from trialnb.randomization import (AllocationLog, CompleteRandomization, EfronBiasedCoin, PermutedBlock,
+                                   PocockSimon, StratifiedPermutedBlock, TornLineWarning, allocation_list_csv,
+                                   entries_from_csv, simulate_patients, verify_chain)
+from trialnb.errors import AllocationLogError
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
@@ -303,19 +295,47 @@ def test_edited_key_id_is_an_edit_not_a_wrong_key(tmp_path):
     assert e.value.kind == "edited"
 
 
-def test_truncation_needs_the_published_head(tmp_path):
+def test_truncation_is_detected_without_a_published_head(tmp_path):
+    """Issue 24: removing the last lines no longer leaves a log that opens. The head witness
+    (a second file) names the cut; receipts from the CRFs name it even when the witness was
+    rolled back too; a published head still works; an older head accepts the grown log."""
     path, head = _made(tmp_path, 6)
+    witness = path.with_name(path.name + ".witness")
     _write(path, _tamper(_lines(path), "truncated"))
-    assert len(AllocationLog.open(path, key=KEY)) == 4  # a shorter valid chain: invisible without the head
-    # an older head (published when the log had 4 entries) still accepts the grown log
+    for call in (lambda: AllocationLog.open(path, key=KEY), lambda: AllocationLog.verify_file(path, key=KEY)):
+        with pytest.raises(AllocationLogError, match="witness says the log had 6 entries, the file has 4") as e:
+            call()
+        assert e.value.kind == "truncated"
+    # without the witness the cut cannot be ruled out: refused, and said why
+    witness.unlink()
+    with pytest.raises(AllocationLogError, match="head witness .* is missing") as e:
+        AllocationLog.open(path, key=KEY)
+    assert e.value.kind == "witness"
+    # verify_file of a copy without a witness (an export) checks only what it is given
+    assert AllocationLog.verify_file(path, key=KEY) == 4
+    with pytest.raises(AllocationLogError) as e:
+        AllocationLog.verify_file(path, key=KEY, head=head)
+    assert e.value.kind == "truncated"
+    # an old witness put back with the cut log is the limit of the witness ...
     sub = tmp_path / "grown"
     sub.mkdir()
     path2, _ = _made(sub, 4)
-    old_head = _lines(path2)[-1]["mac"]
-    log = AllocationLog.open(path2, key=KEY, head=old_head)
+    w2 = path2.with_name(path2.name + ".witness")
+    old_head, old_w2 = _lines(path2)[-1]["mac"], w2.read_bytes()
+    log = AllocationLog.open(path2, key=KEY, head=old_head)  # an older head accepts the grown log
     _fill(log, 2, start=4)
+    receipt_6 = log.receipt()
     log.close()
     assert AllocationLog.verify_file(path2, key=KEY, head=old_head) == 6
+    recs = _lines(path2)
+    _write(path2, recs[:-2])
+    w2.write_bytes(old_w2)
+    with AllocationLog.open(path2, key=KEY) as shorter:  # witness rolled back with the log: not seen
+        assert len(shorter) == 4
+    # ... and what a receipt on the CRF covers
+    with pytest.raises(AllocationLogError, match="receipt 6-.* the log ends at seq 4") as e:
+        AllocationLog.open(path2, key=KEY, receipts=[receipt_6.code])
+    assert e.value.kind == "truncated"
 
 
 def test_edit_behind_an_open_log_is_seen(tmp_path):
@@ -343,10 +363,18 @@ def test_inconsistent_arm_with_the_key_is_named(tmp_path):
 
 
 def test_torn_last_line_reported_and_dropped(tmp_path):
-    path, head = _made(tmp_path, 5)
+    path = tmp_path / "log.jsonl"
+    witness = path.with_name(path.name + ".witness")
+    log = AllocationLog.create(path, PocockSimon(), seed=2026, key=KEY)
+    _fill(log, 4)
+    before = witness.read_bytes()  # a kill during the 5th write leaves the 4-entry witness
+    _fill(log, 1, start=4)
+    head = log.head
+    log.close()
     data = path.read_bytes()
     last = data[: -1].rfind(b"\n") + 1
     path.write_bytes(data[: last + 40])  # the 5th line cut mid-way, as by a kill during write
+    witness.write_bytes(before)
     with pytest.warns(TornLineWarning, match="incomplete last line"):
         log = AllocationLog.open(path, key=KEY)
     assert len(log) == 4 and path.read_bytes() == data[:last]
@@ -400,17 +428,22 @@ def test_export_keeps_every_field_and_reverifies(tmp_path):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
+    """An 8-entry log's bytes, its head, and its head witness after each allocation (0 to 8)."""
     path = tmp_path_factory.mktemp("h") / "h.jsonl"
+    witness = path.with_name(path.name + ".witness")
     log = AllocationLog.create(path, PocockSimon(), seed=1, key=KEY)
-    _fill(log, 8)
+    witnesses = [witness.read_bytes()]
+    for i in range(8):
+        _fill(log, 1, start=i)
+        witnesses.append(witness.read_bytes())
     log.close()
-    return path.read_bytes(), log.head
+    return path.read_bytes(), log.head, witnesses
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_byte_change_is_detected_against_the_head(built, tmp_path, data):
-    raw, head = built
+    raw, head, _ = built
     pos = data.draw(st.integers(0, len(raw) - 1))
     new = data.draw(st.integers(0, 255).filter(lambda b: b != raw[pos]))
     bad = raw[:pos] + bytes([new]) + raw[pos + 1:]
@@ -430,13 +463,15 @@ class _nothing:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cut=st.integers(0, 10_000))
-def test_any_cut_recovers_the_complete_lines_and_resumes(built, tmp_path, cut):
+@given(cut=st.integers(0, 10_000), lag=st.booleans())
+def test_any_cut_recovers_the_complete_lines_and_resumes(built, tmp_path, cut, lag):
     """A kill leaves a prefix of the file: it opens with exactly its complete entries (the
-    header's own line included), and resuming reproduces the uncut log."""
-    raw, head = built
+    header's own line included), and resuming reproduces the uncut log. The head witness is
+    the one of the complete entries, or one behind (``lag``: killed after the line's fsync,
+    before the witness was replaced)."""
+    raw, head, witnesses = built
     cut = cut % (len(raw) + 1)
-    path = tmp_path / f"c{cut}.jsonl"
+    path = tmp_path / f"c{cut}_{lag}.jsonl"
     path.write_bytes(raw[:cut])
     first_nl = raw.index(b"\n") + 1
     if cut < first_nl:
@@ -444,6 +479,7 @@ def test_any_cut_recovers_the_complete_lines_and_resumes(built, tmp_path, cut):
             AllocationLog.open(path, key=KEY)
         return
     complete = raw[:cut].count(b"\n") - 1
+    path.with_name(path.name + ".witness").write_bytes(witnesses[max(complete - lag, 0)])
     with pytest.warns(TornLineWarning) if raw[:cut][-1:] != b"\n" else _nothing():
         log = AllocationLog.open(path, key=KEY)
     assert len(log) == complete
@@ -464,8 +500,8 @@ def test_patient_ids_unique_after_normalisation(ids):
         except AllocationLogError as e:
             assert e.kind == "duplicate_id" and norm in seen
             continue
-        except ValueError:
-            assert not norm or not norm.isprintable()
+        except ValueError:  # not of the trial's form (PATIENT_ID_PATTERN) once normalised
+            assert re.fullmatch(PATIENT_ID_PATTERN, norm, flags=re.ASCII) is None
             continue
         assert norm not in seen
         seen.add(norm)

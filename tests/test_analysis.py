@@ -15,7 +15,6 @@ from lifelines import CoxPHFitter, KaplanMeierFitter
 from scipy import optimize
 
 from trialnb import analysis as an
-from trialnb import survival as sv
 from trialnb.plan import PLAN
 from trialnb.data import load_qol, load_trial
 

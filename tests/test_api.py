@@ -59,7 +59,9 @@ RESULT_CLASSES = [
     "trialnb.bias.ExposureEffect", "trialnb.eligibility.ScreeningResult",
     "trialnb.simulation.fixed.SimulationResult", "trialnb.simulation.fixed.RequiredPatients",
     "trialnb.simulation.sequential.SequentialResult", "trialnb.interim.InterimReport",
-    "trialnb.sap_document.SAP",
+    "trialnb.sap_document.SAP", "trialnb.data.DataCheck",
+    "trialnb.monitoring.boundary_table.BoundaryTable", "trialnb.monitoring.prediction.DeathPrediction",
+    "trialnb.monitoring.timing.AnalysisTimes",
     "trialnb.evidence.MetaAnalysis", "trialnb.assurance.Assurance", "trialnb.assurance.WhatItWouldTake",
     "trialnb.assurance.HarmMargin", "trialnb.assurance.SimulatedAssurance", "trialnb.bayesian.PosteriorSummary",
     "trialnb.bayesian.BayesianInterim", "trialnb.bayesian.FutilityGuideline",
@@ -78,7 +80,7 @@ def results() -> dict[str, object]:
 
     from trialnb import analysis as an, bias, eligibility, interim, sample_size as ss
     from trialnb import monitoring as mon, simulation as sim, survival as sv
-    from trialnb.data import load_trial
+    from trialnb.data import load_trial, verify_data
     from trialnb.monitoring.sample_size import sequential_sample_size
     from trialnb.plan import PLAN
     from trialnb.randomization import PocockSimon
@@ -106,6 +108,10 @@ def results() -> dict[str, object]:
         interim.interim_report(df, 36.0),
         build_sap(n_trials=100),
         *_evidence_results(d),
+        verify_data(Path(trialnb.__file__).parent.parent / "data"),
+        mon.boundary_table(d, 66, hazard_ratio=0.5),
+        mon.analysis_times([33, 66], n_patients=236, accrual_time=36, hazard_ratio=0.5),
+        mon.predict_deaths(an.cut_at(df, 28.0), 28.0, 40, n_sims=50, seed=1),
     ]
     return {f"{type(r).__module__}.{type(r).__name__}": r for r in out}
 
@@ -155,3 +161,34 @@ def test_result_mixin_builds_frames_from_fields() -> None:
     assert "HR 0.70 (95% CI 0.50 to 0.90)" in r._repr_html_() and "<table" in r._repr_html_()
     with pytest.raises(TypeError, match="dataclass instance"):
         fields_frame(ExposureEffect)
+
+
+# ---- the facade (trialnb/__init__.py) ----------------------------------------------------------
+
+def test_facade_names_are_the_objects_of_their_homes() -> None:
+    import trialnb.analysis
+    import trialnb.plan
+    import trialnb.sample_size
+    import trialnb.simulation
+    import trialnb.survival
+
+    assert trialnb.PLAN is trialnb.plan.PLAN
+    assert trialnb.required_size is trialnb.sample_size.sample_size
+    assert trialnb.simulate is trialnb.simulation.simulate and trialnb.primary is trialnb.analysis.primary
+    assert trialnb.fit_cox is trialnb.survival.fit_cox
+    for name in trialnb.__all__:
+        assert getattr(trialnb, name) is not None, name
+    assert set(trialnb.__all__) <= set(dir(trialnb))
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        trialnb.nope  # noqa: B018
+
+
+def test_import_trialnb_stays_light() -> None:
+    """The facade imports its names on first use: ``import trialnb`` loads neither numpy nor
+    pandas (a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    code = "import sys, trialnb; print(sorted(m for m in ('numpy', 'pandas', 'scipy', 'numba') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

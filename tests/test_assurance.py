@@ -16,7 +16,7 @@ from scipy import integrate, stats
 
 from trialnb import assurance as A
 from trialnb import evidence as ev
-from trialnb import interim, monitoring
+from trialnb import monitoring
 from trialnb.errors import EvidenceError
 from trialnb.protocol import PROTOCOL
 from trialnb.plan import PLAN

@@ -17,75 +17,37 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
+from servers import BIN, ROOT, free_port, start, stop, wait_http  # tests/ is on sys.path
+
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 SHOTS = ROOT / "build" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-# Console messages that are not errors of ours: resources we block on purpose (Voila's lab
-# template links Font Awesome from a CDN), and the browser's missing favicon.
+# Console messages that are not errors of ours: the browser's report of a request we blocked
+# (every blocked request is recorded in PageWatch.blocked, and the tests require none).
 BLOCKED_NOISE = re.compile(r"^Failed to load resource: net::ERR_(FAILED|INTERNET_DISCONNECTED)")
 ERROR_TEXT = re.compile(r"Traceback|error when executing|Exception|\b[A-Z]\w*Error\b")
 
 
 # --- helpers ------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=3):
-                return
-        except Exception:  # noqa: BLE001 - not up yet
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} not answering after {timeout} s:\n{log.read_text()[-3000:]}")
-
-
-def start(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
-                            env=env, start_new_session=True)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-
-
 class PageWatch:
-    """Collects a page's console errors, uncaught exceptions and blocked outside requests."""
+    """Collects a page's console errors, uncaught exceptions, every request it makes
+    (``requests``) and the requests outside ``allowed_prefixes``, which are blocked (``blocked``)."""
 
     def __init__(self, page, allowed_prefixes: tuple[str, ...]) -> None:
         self.errors: list[str] = []
         self.blocked: list[str] = []
+        self.requests: list[str] = []
         self.allowed = allowed_prefixes
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
@@ -93,6 +55,7 @@ class PageWatch:
 
     def _route(self, route) -> None:
         url = route.request.url
+        self.requests.append(url)
         if url.startswith(self.allowed):
             route.continue_()
         else:
@@ -116,29 +79,10 @@ def browser(chromium_path: str) -> Iterator:
 
 # --- Voila dashboards ---------------------------------------------------------------------
 
-def present_command(port: int) -> list[str]:
-    """The Voila command line of `make present`, with our port (so the test runs what users run)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
-    out = subprocess.run(["make", "-s", "-n", "present", f"VOILA_PORT={port}"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, check=True).stdout
-    line = next(ln for ln in out.splitlines() if "voila" in ln and not ln.lstrip().startswith("echo"))
-    cmd = shlex.split(line)
-    cmd[0] = str(BIN / "voila") if not Path(cmd[0]).is_absolute() else cmd[0]
-    assert f"--port={port}" in cmd and "--Voila.ip=127.0.0.1" in cmd and "--no-browser" in cmd
-    return cmd
-
-
 @pytest.fixture(scope="module")
-def voila(tmp_path_factory) -> Iterator[str]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("voila") / "voila.log"
-    proc = start(present_command(port), log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(url + "/", proc, log)
-        yield url
-    finally:
-        stop(proc)
+def voila(voila_server) -> str:
+    """The URL of `make present` (the session's server, conftest.py)."""
+    return voila_server.url
 
 
 def move_slider(page, root: str, label: str, presses: int = 5, key: str = "ArrowRight") -> None:
@@ -179,12 +123,22 @@ class Dashboard:
     number: str                     # CSS selector of the displayed key number
     act: Callable                   # act(page): what a presenter does
     figure: str = "img, svg"        # what counts as the figure inside root
+    opens_with: Callable[[], str] | None = None  # text the panel shows as it opens (computed headless)
 
     def snapshot(self, page) -> tuple[str, str]:
         number = page.inner_text(self.number).strip()
         figs = page.locator(f"{self.root} :is({self.figure})")
         html = "".join(figs.nth(i).evaluate("e => e.outerHTML") for i in range(min(figs.count(), 5)))
         return number, html
+
+
+def _sample_size_unrounded() -> str:
+    """The unrounded N the sample-size panel computes at the protocol's design, headless (the
+    kernel's exact exp(-0.5)): the page must show the same, not a value rounded by its slider."""
+    from trialnb.report import fmt_num
+    from trialnb.widgets.sample_size import SampleSizeExplorer
+
+    return f"{fmt_num(SampleSizeExplorer().result.n_total, 1)} unrounded"
 
 
 def allocate_two_patients(page) -> None:
@@ -203,10 +157,11 @@ def allocate_two_patients(page) -> None:
 
 DASHBOARDS = [
     Dashboard("sample_size", ".trialnb-sample-size", ".trialnb-n-total",
-              lambda page: move_slider(page, ".trialnb-sample-size", "Hazard ratio", 5), figure="svg"),
+              lambda page: move_slider(page, ".trialnb-sample-size", "Hazard ratio", 5), figure="svg",
+              opens_with=_sample_size_unrounded),
     # the console has no plot: its picture is the table of patients per arm and level
     Dashboard("randomization", ".trialnb-randomization", ".trialnb-allocation", allocate_two_patients,
-              figure=".trialnb-counts"),
+              figure=".trialnb-counts", opens_with=lambda: "No patient allocated yet"),
     Dashboard("bias", ".trialnb-bias", ".trialnb-bias-result",
               lambda page: page.locator(".trialnb-bias").get_by_role("button", name="All mechanisms off").click(),
               figure=".trialnb-bias-plot img"),
@@ -256,6 +211,8 @@ def test_dashboard_renders_and_responds(voila: str, browser, dash: Dashboard) ->
                                timeout=120_000)
         before = dash.snapshot(page)
         assert before[0], "the key number is empty"
+        if dash.opens_with is not None:  # the panel opens at its defaults, exactly
+            assert dash.opens_with() in page.inner_text(dash.root), f"{dash.notebook} did not open at its defaults"
         assert before[1], f"no figure ({dash.figure}) inside {dash.root}"
         page.screenshot(path=str(SHOTS / f"voila_{dash.notebook}_before.png"), full_page=True)
         hidden = unreachable_controls(page, dash.root)
@@ -272,20 +229,24 @@ def test_dashboard_renders_and_responds(voila: str, browser, dash: Dashboard) ->
         bad = [t for t in (outputs.nth(i).inner_text() for i in range(outputs.count())) if ERROR_TEXT.search(t)]
         assert bad == [], f"error output in the page: {bad}"
         assert watch.errors == [], "\n".join(watch.errors)
+        assert watch.blocked == [], f"the dashboard requested outside the server: {watch.blocked}"
+        assert len(watch.requests) > 10 and all(u.startswith((voila, "data:", "blob:")) for u in watch.requests)
     finally:
         ctx.close()
 
 
 def test_voila_index_lists_every_dashboard(voila: str, browser) -> None:
-    """The page `make present` prints (the Voila tree) links every dashboard, and no source file."""
+    """The page `make present` prints (the Voila tree) links every dashboard, and no source
+    file; it requests nothing outside the server."""
     ctx = browser.new_context()
     page = ctx.new_page()
-    PageWatch(page, (voila, "data:", "blob:"))
+    watch = PageWatch(page, (voila, "data:", "blob:"))
     try:
         page.goto(voila + "/", timeout=60_000)
         for d in DASHBOARDS:
             page.get_by_text(f"{d.notebook}.ipynb").first.wait_for(timeout=60_000)
         page.screenshot(path=str(SHOTS / "voila_index.png"))
+        assert watch.blocked == [], f"the dashboard list requested outside the server: {watch.blocked}"
     finally:
         ctx.close()
 
@@ -493,6 +454,10 @@ def test_monitor_report_reads_offline(browser, tmp_path: Path) -> None:
         page.goto(path.as_uri(), timeout=60_000)
         assert watch.blocked == [], watch.blocked
         assert page.get_attribute(".decision", "data-decision") == "efficacy boundary crossed"
+        from trialnb import __version__
+
+        footer = page.inner_text("footer.provenance")  # what the report was made from
+        assert f"trialnb {__version__}" in footer and "SHA-256" in footer
         box = page.locator("figure svg").first.bounding_box()
         assert box and box["width"] > 300 and box["height"] > 100
         assert page.locator("table tr").count() >= 10
@@ -554,12 +519,46 @@ def test_sap_reads_offline_and_prints(browser, tmp_path: Path) -> None:
         page.locator("#interim-analyses-and-stopping-guidance").scroll_into_view_if_needed()
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "sap_interim.png"))
+        headings = page.eval_on_selector_all("h1, h2, h3", "els => els.map(e => e.innerText.trim())")
         page.emulate_media(media="print")
-        pdf = page.pdf(format="A4")
-        assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 10, "printed to fewer than ten pages"
+        pdf = page.pdf(format="A4", prefer_css_page_size=True)
+        assert pdf.startswith(b"%PDF")
+        pages = printed_pages(pdf)
+        assert len(pages) >= 10, "printed to fewer than ten pages"
+        problems = heading_only_or_unnumbered(pages, headings, title=page.title())
+        assert problems == [], "\n".join(problems)
+        assert "generated" in pages[-1].lower() and "trialnb" in pages[-1], "no provenance footer at the end"
         assert watch.errors == [], watch.errors
     finally:
         ctx.close()
+
+
+def printed_pages(pdf: bytes) -> list[str]:
+    """The text of each page of a PDF (pypdf)."""
+    import io
+
+    from pypdf import PdfReader
+
+    return [pg.extract_text() or "" for pg in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def heading_only_or_unnumbered(pages: list[str], headings: list[str], title: str) -> list[str]:
+    """Pages without "page n of N" in their margin, and pages holding nothing but headings
+    (and the margin's title and number)."""
+    problems = []
+    norm = lambda t: " ".join(t.split())  # noqa: E731
+    for n, text in enumerate(pages, start=1):
+        flat = norm(text)
+        marker = f"page {n} of {len(pages)}"
+        if marker not in flat:
+            problems.append(f"page {n}: no '{marker}' in its margin")
+        rest = flat.replace(marker, " ").replace(norm(title), " ")
+        for h in sorted((norm(h) for h in headings if h.strip()), key=len, reverse=True):
+            rest = rest.replace(h, " ")
+            rest = rest.replace(h.upper(), " ")
+        if len(norm(rest)) < 40:
+            problems.append(f"page {n} holds only a heading: {flat[:120]!r}")
+    return problems
 
 
 # --- slides (make slides) -----------------------------------------------------------------
@@ -587,3 +586,80 @@ def test_slides_present_offline(browser, tmp_path: Path) -> None:
         assert watch.errors == [], watch.errors
     finally:
         ctx.close()
+
+
+SLIDE_FIT_JS = """() => {
+  // every slide and sub-slide of the deck, in order: how far its content reaches past the
+  // reveal.js slide box (in slide pixels), and any element that hides content behind a scrollbar
+  const out = [];
+  const stacks = Reveal.getHorizontalSlides();
+  for (let h = 0; h < stacks.length; h++) {
+    const subs = stacks[h].querySelectorAll(':scope > section');
+    for (let v = 0; v < Math.max(subs.length, 1); v++) {
+      Reveal.slide(h, v);
+      const s = Reveal.getCurrentSlide();
+      const box = Reveal.getSlidesElement().getBoundingClientRect();
+      const scale = Reveal.getScale();
+      let bottom = box.top, right = box.left, left = box.right, top = box.bottom;
+      for (const el of s.querySelectorAll('*')) {
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0) continue;
+        bottom = Math.max(bottom, r.bottom); right = Math.max(right, r.right);
+        top = Math.min(top, r.top); left = Math.min(left, r.left);
+      }
+      const scrolled = [...s.querySelectorAll('*')].filter(e => {
+        const cs = getComputedStyle(e);
+        return (e.scrollWidth > e.clientWidth + 1 && !['visible', 'clip'].includes(cs.overflowX))
+            || (e.scrollHeight > e.clientHeight + 1 && !['visible', 'clip'].includes(cs.overflowY));
+      }).map(e => e.tagName + '.' + e.className);
+      out.push({slide: `${h + 1}.${v + 1}`, below: (bottom - box.bottom) / scale, right: (right - box.right) / scale,
+                above: (box.top - top) / scale, leftward: (box.left - left) / scale, scrolled,
+                text: (s.innerText || '').trim().split('\\n')[0].slice(0, 70)});
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def decks(tmp_path_factory) -> dict[str, Path]:
+    """Every numbered notebook's deck, exactly as `make slides` writes it."""
+    tools = _load_tools()
+    out = tmp_path_factory.mktemp("slides")
+    sources = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+    assert tools.main(["slides", "--out", str(out), *map(str, sources)]) == 0
+    return {p.stem: out / f"{p.stem}.slides.html" for p in sources}
+
+
+@pytest.mark.parametrize("viewport", [(1280, 720), (1920, 1080)], ids=lambda v: f"{v[0]}x{v[1]}")
+def test_every_slide_fits_the_screen(browser, decks: dict[str, Path], viewport: tuple[int, int]) -> None:
+    """In a real browser at a laptop's and a projector's full-HD screen size, no slide or
+    sub-slide of any deck has content outside the reveal.js slide box (tolerance 1 slide pixel)
+    or hidden behind a scrollbar: figures, tables and printed output included."""
+    width, height = viewport
+    bad: list[str] = []
+    counted = 0
+    for name, deck in decks.items():
+        ctx = browser.new_context(offline=True, viewport={"width": width, "height": height})
+        page = ctx.new_page()
+        watch = PageWatch(page, ("file://", "data:", "blob:"))
+        try:
+            page.goto(deck.as_uri(), timeout=60_000)
+            page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
+            page.evaluate("() => document.fonts.ready")
+            slides = page.evaluate(SLIDE_FIT_JS)
+            counted += len(slides)
+            for s in slides:
+                over = max(s["below"], s["right"], s["above"], s["leftward"])
+                if over > 1 or s["scrolled"]:
+                    bad.append(f"{name} slide {s['slide']} ({s['text']!r}): {over:.0f} px outside the slide"
+                               + (f", scrolled {s['scrolled'][:2]}" if s["scrolled"] else ""))
+            if width == 1280 and name == "04_analysis":
+                SHOTS.mkdir(parents=True, exist_ok=True)
+                page.evaluate("() => Reveal.slide(4, 0)")
+                page.screenshot(path=str(SHOTS / "slides_04_fit.png"))
+            assert watch.blocked == [] and watch.errors == [], (watch.blocked, watch.errors)
+        finally:
+            ctx.close()
+    assert counted >= 8 * 15, f"only {counted} slides in {len(decks)} decks"
+    assert bad == [], f"{len(bad)} of {counted} slides overflow at {width}x{height}:\n" + "\n".join(bad)

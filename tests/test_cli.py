@@ -13,7 +13,8 @@ import pytest
 
 from trialnb import cli, review
 from trialnb.cli import main
-from trialnb.files import OutputFolderError, check_output_folder, write_text_atomic
+from trialnb.files import check_output_folder, write_text_atomic
+from trialnb.errors import OutputFolderError
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import ipywidgets as W
@@ -32,6 +33,45 @@ def test_dashboard_shape(py: Path):
     assert "nbval-ignore-output" not in check.metadata.get("tags", [])
     assert ".value = " in check.source or ".click()" in check.source
     assert "print(" in check.source
+
+
+def _run(cells: list, cwd: Path) -> dict:
+    """Execute notebook code cells in order in one namespace, in ``cwd``, as a kernel would
+    (their printed output is discarded)."""
+    import contextlib
+    import io
+    import os
+
+    ns: dict = {"__name__": "__main__"}
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            for i, cell in enumerate(cells):
+                exec(compile(cell.source, f"<cell {i}>", "exec"), ns)  # noqa: S102 - our own notebook
+    finally:
+        os.chdir(old)
+    return ns
+
+
+@pytest.mark.parametrize("py", SOURCES, ids=lambda p: p.stem)
+def test_dashboard_opens_at_its_defaults_after_the_notebook_ran(py: Path):
+    """Voila (and a pre-heated kernel) runs the whole notebook before anyone sees the panel, so
+    no later cell may change the panel it displays: after every cell has run, the displayed
+    panel (every control's value, every number, table and chart) equals a panel freshly built
+    by the display cell alone."""
+    from trialnb.widgets.snapshot import snapshot_html
+
+    nb = jupytext.read(py, fmt="py:percent")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    ran = _run(code, py.parent)
+    fresh = _run(code[:1], py.parent)
+    assert len(code) > 1 and isinstance(ran["dashboard"], W.Widget)
+    # the wall-clock time an update took, and a new log's own identity (its head), are not the
+    # panel's state
+    timing = re.compile(r"<(div|span) class='trialnb-(?:timing|run-id)'[^>]*>[^<]*</\1>")
+    after, before = (timing.sub("", snapshot_html(ns["dashboard"])) for ns in (ran, fresh))
+    assert after == before, f"{py.stem}: a cell after the display changed the panel it shows"
 
 
 @pytest.mark.parametrize("py", SOURCES, ids=lambda p: p.stem)

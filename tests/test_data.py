@@ -11,17 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trialnb.data import (
-    DATA_CUTOFF_MONTH,
-    QOL_SCHEMA,
-    SCREENING_SCHEMA,
-    TRIAL_SCHEMA,
-    Problem,
-    TrialDataError,
-    data_dictionary,
-    load_qol,
-    load_trial,
-)
+from trialnb.data import (DATA_CUTOFF_MONTH, QOL_SCHEMA, SCREENING_SCHEMA, TRIAL_SCHEMA, Problem,
+                          data_dictionary, load_qol, load_trial)
+from trialnb.errors import TrialDataError
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

@@ -12,16 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trialnb.data import (
-    MESSAGE_LIMIT,
-    TrialDataError,
-    load_qol,
-    load_screening,
-    load_trial,
-)
+from trialnb.data import MESSAGE_LIMIT, load_qol, load_screening, load_trial
+from trialnb.errors import TrialDataError
 from trialnb.data_rules import RULES, rules_table
 from trialnb.eligibility import example_patient, screen
-from trialnb.protocol import PatientRecordError
+from trialnb.errors import PatientRecordError
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -101,6 +96,15 @@ CASES: list[tuple[str, str, Callable[[], str | bytes], int | None, str, str, str
      4, "not_operated_reason", "not_operated_died_is_dead", "'died' although death = 0"),
     ("trial_numbers_out_of_order", "trial", lambda: _set(TRIAL, "P002", entry_month="0.70"),
      3, "entry_month", "trial_numbers_in_randomization_order", "before P001"),
+    ("id_a_spreadsheet_would_run", "trial", lambda: _set(TRIAL, "P002", patient_id="=1+1"),
+     3, "patient_id", "id_pattern", "not an id of this trial; allowed: 1 to 64 ASCII letters"),
+    ("screening_id_not_in_the_log", "study", lambda: _set(TRIAL, "P002", screening_id="S9999"),
+     3, "screening_id", "screened_before_randomization", "'S9999' is not in the screening log"),
+    ("factor_differs_from_screening", "study", lambda: _set(TRIAL, "P001", her2="negative"),
+     2, "her2", "same_patient_as_screening", "differs from the screening log's 'positive'"),
+    ("trial_file_cut_at_a_row_boundary", "study", lambda: "\n".join(TRIAL.split("\n")[:201]) + "\n",
+     None, "patient_id", "consort_counts_add_up", "randomized 236 patients, this file has 200; missing from "
+     "this file: P201"),
     ("qol_visit_after_death", "qol", lambda: QOL.replace("\nP003,0,", "\nP003,12,", 1),
      None, "visit_month", "qol_visit_within_follow_up", "after the death of P003"),
     ("screening_flag_contradicts_criteria", "screening", lambda: _screening_set("S0001", eligible="1",
@@ -114,6 +118,8 @@ CASES: list[tuple[str, str, Callable[[], str | bytes], int | None, str, str, str
 def _load(kind: str, path: Path) -> pd.DataFrame:
     if kind == "trial":
         return load_trial(path)
+    if kind == "study":  # the trial file with the shipped screening log: the cross-file rules run
+        return load_trial(path, screening=DATA / "screening_log.csv")
     if kind == "qol":
         return load_qol(path, trial=load_trial(DATA / "trial_protocol.csv"))
     return load_screening(path)

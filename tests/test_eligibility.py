@@ -6,7 +6,7 @@ from hypothesis import given, strategies as st
 from trialnb.eligibility import (
     CRITERIA, SCREENING_FIELDS, criteria_table, example_patient, screen,
 )
-from trialnb.protocol import PatientRecordError
+from trialnb.errors import PatientRecordError
 
 
 def test_example_patient_is_eligible():

@@ -21,7 +21,7 @@ def _trigger(name: str, tmp_path: Path) -> None:
     """A call of the package that raises the named error."""
     import numpy as np
 
-    from trialnb import analysis, bias, evidence, files, monitoring, plan, protocol, sample_size, survival
+    from trialnb import analysis, bias, evidence, files, monitoring, plan, protocol, report, sample_size, survival
     from trialnb.data import load_trial
     from trialnb.exercises import _verdict
     from trialnb.randomization import AllocationLog
@@ -32,6 +32,7 @@ def _trigger(name: str, tmp_path: Path) -> None:
         "BiasParameterError": lambda: bias.simulate_registry(0, 1),
         "DesignError": lambda: monitoring.design(0),
         "EvidenceError": lambda: evidence.meta_analysis([0.1], [-1.0]),
+        "NoEstimateError": lambda: report.fmt_estimate(float("nan")),
         "OutputFolderError": lambda: files.check_output_folder(""),
         "OutsideDataError": lambda: survival.survival_at(np.array([1.0, 2.0]), np.array([0, 0]), 5.0),
         "PatientRecordError": lambda: protocol.check_patient_factors({}),

@@ -22,10 +22,9 @@ from scipy import stats
 
 from trialnb import analysis as an
 from trialnb.data import load_trial
-from trialnb.exercises import (
-    EXERCISES, AnswerError, Verdict, get_exercise, hint, parse_choice, parse_count, parse_number,
-    parse_proportion, parse_yes_no,
-)
+from trialnb.exercises import (EXERCISES, Verdict, get_exercise, hint, parse_choice, parse_count,
+                               parse_number, parse_proportion, parse_yes_no)
+from trialnb.errors import AnswerError
 from trialnb.exercises import analysis as ex04
 from trialnb.exercises import monitoring as ex05
 from trialnb.exercises import operating_characteristics as ex06

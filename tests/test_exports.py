@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import math
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -219,7 +220,12 @@ def test_slides_offline_and_no_slide_over_200_words(name: str):
 
 
 DASHBOARD_EXPECTED = {"sample_size": "N = 240", "operating_characteristics": "Power",
-                      "bias": "Naive Cox", "randomization": "Allocate", "evidence": "Probability of success"}
+                      "bias": "Naive Cox", "randomization": "Allocate", "evidence": "Probability of success",
+                      "monitoring": "33 deaths within 24 months"}
+
+
+def test_every_dashboard_has_a_handout_check():
+    assert set(DASHBOARD_EXPECTED) == {p.stem for p in (ROOT / "notebooks" / "dashboards").glob("*.py")}
 
 
 @pytest.mark.parametrize("name", sorted(DASHBOARD_EXPECTED))
@@ -240,3 +246,103 @@ def test_long_blockquote_is_split_inside_the_quote():
     out = nbt.split_long_markdown(copy.deepcopy(nb))
     assert len(out.cells) >= 2 and all(c.source.lstrip().startswith(">") for c in out.cells)
     assert max(nbt.cell_words(c) for c in out.cells) <= nbt.MAX_SLIDE_WORDS
+
+
+# --- slides: the geometry rule (the browser check of every deck is in test_browser.py) --------
+
+def _png(width: int, height: int) -> str:
+    """A base64 PNG header of the given pixel size (all the geometry reads)."""
+    import base64
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    return base64.b64encode(b"\x89PNG\r\n\x1a\n" + chunk).decode("ascii")
+
+
+def _figure_cell(width: int, height: int) -> nbformat.NotebookNode:
+    return nbformat.v4.new_code_cell("plt.show()", outputs=[nbformat.v4.new_output(
+        "display_data", data={"image/png": _png(width, height), "text/plain": "<Figure>"})])
+
+
+def _kinds(nb: nbformat.NotebookNode) -> list[str]:
+    return [c.metadata["slideshow"]["slide_type"] for c in nb.cells]
+
+
+def test_geometry_reads_figures_and_wraps_text():
+    g = nbt.geometry
+    assert g.png_size(_png(729, 425)) == (729, 425)
+    assert g.image_height(800, 1000, avail=2000) == g.FIGURE_MAX_HEIGHT  # capped by the stylesheet
+    assert g.image_height(2000, 500, avail=1000) == 250                   # capped by the width
+    assert g.text_lines("word " * 10, width=1000, size=20) == 1
+    per_line = int(1000 / (20 * g._PROPORTIONAL_EM))                     # characters
+    assert g.text_lines("word " * 200, width=1000, size=20) == math.ceil(200 / (1 + (per_line - 4) // 5))
+    short, long_ = g.pre_height("x\n" * 3), g.pre_height("x\n" * 30)
+    assert math.isclose(long_ - short, 27 * g._PRE[1])                    # printed lines add up
+    assert g.pre_height("y" * 400) > g.pre_height("y" * 40)               # a long line wraps
+
+
+def test_a_figure_that_does_not_fit_under_its_text_moves_with_its_lead_in():
+    para = "Prose that explains the design, long enough to take several lines on a slide. " * 6
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("## Heading\n" + para),
+                nbformat.v4.new_markdown_cell("The figure below shows the survival curves."),
+                _figure_cell(800, 560)]
+    out = nbt.apply_slide_rule(copy.deepcopy(nb))
+    assert _kinds(out) == ["slide", "subslide", "-"]  # the sentence that introduces the figure goes with it
+    heights = [nbt.cell_height(c) for c in out.cells]
+    assert heights[0] <= nbt.geometry.HEIGHT_BUDGET and sum(heights[1:]) <= nbt.geometry.HEIGHT_BUDGET
+
+
+def test_a_figure_shrinks_a_little_rather_than_leave_its_slide():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("## Heading\nOne sentence. " * 3), _figure_cell(800, 640)]
+    out = nbt.apply_slide_rule(copy.deepcopy(nb))
+    assert _kinds(out) == ["slide", "-"]
+    fit = out.cells[1].metadata["trialnb_slide"]["figure_height"]
+    assert 0.8 * nbt.geometry.FIGURE_MAX_HEIGHT <= fit < nbt.geometry.FIGURE_MAX_HEIGHT
+    assert sum(nbt.cell_height(c) for c in out.cells) <= nbt.geometry.HEIGHT_BUDGET
+    assert f"max-height: {fit}px" in nbt.slide_fit_css(out)
+
+
+def test_long_printed_output_is_scaled_or_left_to_the_handout():
+    def printed(lines: int) -> nbformat.NotebookNode:
+        text = "".join(f"row {i:3d}   value {i / 7:.4f}\n" for i in range(lines))
+        return nbformat.v4.new_code_cell("print(t)", outputs=[nbformat.v4.new_output("stream", name="stdout", text=text)])
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("## Short"), printed(5), printed(31), printed(200)]
+    out = nbt.apply_slide_rule(copy.deepcopy(nb))
+    assert "trialnb_slide" not in out.cells[1].metadata                    # fits as it is
+    scale = out.cells[2].metadata["trialnb_slide"]["font_scale"]
+    assert nbt.geometry.MIN_FONT_SCALE <= scale < 1                        # drawn smaller, alone on its slide
+    assert out.cells[2].metadata["slideshow"]["slide_type"] == "subslide"
+    assert f"zoom: {scale}" in nbt.slide_fit_css(out)
+    note, skipped = out.cells[3], out.cells[4]
+    assert skipped.metadata["slideshow"]["slide_type"] == "skip"
+    assert "printed output of 200 lines" in note.source and "make handouts" in note.source
+
+
+def test_a_table_wider_than_the_slide_is_drawn_smaller_or_left_to_the_handout():
+    def table(ncol: int) -> nbformat.NotebookNode:
+        cols = "".join(f"<th>a_long_column_name_{i}</th>" for i in range(ncol))
+        row = "".join(f"<td>{i}.25</td>" for i in range(ncol))
+        return nbformat.v4.new_code_cell("df", outputs=[nbformat.v4.new_output(
+            "execute_result", data={"text/html": f"<table><tr>{cols}</tr><tr>{row}</tr></table>", "text/plain": "df"},
+            execution_count=1)])
+
+    assert nbt.fit_alone(table(4)) == {}
+    fit = nbt.fit_alone(table(7))
+    assert fit is not None and nbt.geometry.MIN_FONT_SCALE <= fit["font_scale"] < 1
+    assert nbt.fit_alone(table(14)) is None  # unreadable even at the smallest font: the hand-out has it
+
+
+def test_markdown_taller_than_a_slide_is_split_by_height_not_only_words():
+    items = "\n".join(f"- item {i}" for i in range(40))  # few words, many lines
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("## A long list\n" + items)]
+    assert nbt.cell_words(nb.cells[0]) < nbt.MAX_SLIDE_WORDS
+    out = nbt.apply_slide_rule(copy.deepcopy(nb))
+    assert len(out.cells) >= 2 and all(nbt.cell_height(c) <= nbt.geometry.HEIGHT_BUDGET for c in out.cells)
+    assert "\n".join(c.source for c in out.cells) == nb.cells[0].source  # list items rejoined as a list

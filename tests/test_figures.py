@@ -122,3 +122,58 @@ def test_evidence_forest_rows_diamond_prediction_interval_and_labels():
     assert all(re.fullmatch(r"[\d.]+", t.get_text()) for t in ax.get_xticklabels())
     assert _texts_inside(fig) == []
     plt.close(fig)
+
+
+def test_the_shapes_figure_labels_its_log_hr_axis_plainly():
+    """Notebook 07's hazard-shape panels: "0.5, 1, 2" on the log axis, not "6×10⁻¹"."""
+    from dataclasses import replace
+
+    from trialnb.plan import PLAN
+    from trialnb.plots_estimands import plot_shapes
+    from trialnb.simulation import SHAPES
+
+    fig = plot_shapes({k: replace(PLAN.design, **v) for k, v in SHAPES.items()})
+    try:
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        major = [t.get_text() for t in ax.get_yticklabels()]
+        minor = [t.get_text() for t in ax.get_yticklabels(minor=True) if t.get_text()]
+        assert len(major) >= 2 and minor == [] and all(re.fullmatch(r"\d+(\.\d+)?", s) for s in major), major
+    finally:
+        plt.close(fig)
+
+
+def test_the_boundary_legend_covers_no_line():
+    """Notebook 05's boundary figure: the legend sits below the panels, not over the harm line."""
+    from trialnb.monitoring import plan_design
+    from trialnb.plots_monitoring import boundary_plot
+
+    fig = boundary_plot(plan_design(), 66, observed_events=[33], observed_z=[3.3],
+                        critical_values=[2.96], harm_z=-2.326, title="t")
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends) == 1
+        legend = fig.legends[0].get_window_extent(renderer)
+        for ax in fig.axes:
+            assert not legend.overlaps(ax.get_window_extent(renderer)), "the legend overlaps a panel"
+        assert fig.bbox.contains(legend.x0, legend.y0) and fig.bbox.contains(legend.x1, legend.y1)
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("lims", [(0.45, 3.3), (0.2, 2.0)])
+def test_hr_ticks_on_the_y_axis(lims):
+    fig, ax = plt.subplots()
+    try:
+        ax.set_yscale("log")
+        ax.set_ylim(*lims)
+        plots.hr_ticks(ax, "y")
+        fig.canvas.draw()
+        major = [t.get_text() for t in ax.get_yticklabels()]
+        assert len(major) >= 3 and all(re.fullmatch(r"\d+(\.\d+)?", s) for s in major), major
+        assert [t for t in ax.get_yticklabels(minor=True) if t.get_text()] == []
+        with pytest.raises(ValueError, match="axis must be"):
+            plots.hr_ticks(ax, "z")
+    finally:
+        plt.close(fig)

@@ -219,13 +219,24 @@ def test_bad_input_is_refused(root, tmp_path, capsys):
     assert main(["monitor", "--data", str(root / DATA), "--cutoff-month", "61"]) != 0
     assert "beyond the data" in capsys.readouterr().err
     assert main(["monitor", "--data", str(root / "data"), "--cutoff-month", "20"]) != 0
-    assert "is a directory" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "is a folder; give a trial CSV file in it" in err and "no such file" not in err
     assert main(["monitor", "--data", str(tmp_path / "nope.csv"), "--cutoff-month", "20"]) != 0
     assert "no such file" in capsys.readouterr().err
     assert main(["monitor", "--data", str(root / DATA), "--cutoff-month", "nan"]) != 0
     assert "not a number" in capsys.readouterr().err
     assert main(["monitor", "--data", str(root / DATA), "--cutoff-month", "20", "--html", str(tmp_path / "r.txt")]) != 0
     assert ".html" in capsys.readouterr().err
+    # issue 24: an empty --html (like sap's) is refused, not treated as absent; a folder is named
+    assert main(["monitor", "--data", str(root / DATA), "--cutoff-month", "20", "--html", ""]) == 2
+    assert "--html is empty" in capsys.readouterr().err
+    assert main(["monitor", "--data", str(root / DATA), "--cutoff-month", "20", "--html", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    for bad in (True, "29", None):
+        with pytest.raises(TrialAnalysisError, match="must be a number of months"):
+            an.cut_at(load_trial(root / DATA), bad)
+    trial = load_trial(root / DATA)
+    assert len(an.cut_at(trial, np.float32(29.25))) == len(an.cut_at(trial, 29.25))
     with pytest.raises(ValueError, match="before the first randomization"):
         an.cut_at(load_trial(root / DATA), 0.01)
 

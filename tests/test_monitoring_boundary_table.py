@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from scipy import integrate
 from scipy.stats import norm
 
-from trialnb.monitoring import DesignError, boundary_table, design, sequential_sample_size
+from trialnb.monitoring import boundary_table, design, sequential_sample_size
+from trialnb.errors import DesignError
 from trialnb.sample_size import power
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,7 +24,8 @@ from scipy import integrate
 from scipy.optimize import brentq
 from scipy.stats import norm
 
-from trialnb.monitoring import DesignError, analyse, design, logrank_standard_error
+from trialnb.monitoring import analyse, design, logrank_standard_error
+from trialnb.errors import DesignError
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = json.loads((ROOT / "tests" / "reference" / "rpact_monitoring.json").read_text())

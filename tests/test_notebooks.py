@@ -6,7 +6,6 @@ these tests make sure there is something to compare and that it was made from th
 
 from __future__ import annotations
 
-import copy
 import subprocess
 import sys
 from pathlib import Path

@@ -62,3 +62,19 @@ def test_check_env_reports_missing():
 
     lines, missing = check_env(("numpy", "surely-not-installed-pkg"))
     assert missing == ["surely-not-installed-pkg"] and lines[1].endswith("MISSING")
+
+
+def _make_n(*args: str) -> str:
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    return subprocess.run(["make", "-s", "-n", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_make_lab_can_skip_the_browser_and_bind_another_address():
+    default = _make_n("lab").splitlines()[-1]
+    assert "--ServerApp.ip=127.0.0.1" in default and "--no-browser" not in default
+    chosen = _make_n("lab", "NO_BROWSER=1", "LAB_IP=0.0.0.0", "PORT=9001").splitlines()[-1]
+    assert "--ServerApp.ip=0.0.0.0" in chosen and "--no-browser" in chosen and "--ServerApp.port=9001" in chosen

@@ -26,7 +26,6 @@ import math
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from trialnb.plan import PLAN
 from trialnb.simulation import simulate_trials

@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, strategies as st
 
-from trialnb.protocol import (
-    ARM_CODES, FACTOR_NAMES, FACTORS, PROTOCOL, PatientRecordError,
-    check_patient_factors, strata,
-)
+from trialnb.protocol import ARM_CODES, FACTOR_NAMES, FACTORS, PROTOCOL, check_patient_factors, strata
+from trialnb.errors import PatientRecordError
 
 PROTOCOL_TEXT = Path(__file__).resolve().parents[1] / "references" / "NCT04697043-protocol-record.txt"
 

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trialnb.protocol import FACTORS, PatientRecordError
+from trialnb.protocol import FACTORS
+from trialnb.errors import PatientRecordError
 from trialnb.randomization import (
     AllocationLog,
     BigStick,

@@ -49,3 +49,79 @@ def test_fmt_value_whole_numbers_print_as_integers():
 @given(st.floats(-1e6, 1e6, allow_nan=False))
 def test_fmt_value_round_trips(x):
     assert math.isclose(float(report.fmt_value(x).replace(",", "")), round(x, 4), abs_tol=0.000051)
+
+
+# --- a number that is not one is never printed ----------------------------------------------
+
+def test_estimate_or_the_reason_there_is_none():
+    assert report.fmt_estimate(-3.31234, 3) == "-3.312"
+    why = "the Cox model did not converge"
+    assert report.fmt_estimate(9.2e-13, 2, unavailable=why) == f"no estimate: {why}"  # finite, but not an estimate
+    assert report.fmt_estimate(float("nan"), unavailable=why) == f"no estimate: {why}"
+    assert report.fmt_interval(0.114, 0.876, 2, label="repeated CI") == "repeated CI 0.11 to 0.88"
+    assert report.fmt_interval(math.nan, math.nan, label="repeated CI", unavailable="too early") == "no repeated CI: too early"
+
+
+@pytest.mark.parametrize("bad", [None, math.nan, math.inf, -math.inf])
+def test_a_non_number_without_a_reason_is_refused(bad):
+    with pytest.raises(report.NoEstimateError, match="no reason was given"):
+        report.fmt_estimate(bad)
+    with pytest.raises(report.NoEstimateError, match="no reason was given"):
+        report.fmt_interval(0.1, bad)
+    with pytest.raises(ValueError, match="must be a number"):
+        report.fmt_estimate(True)  # booleans are not numbers
+
+
+@given(st.lists(st.tuples(st.text("abc xyz-", min_size=1, max_size=60), st.text("0123456789 abcdefgh.,()", max_size=300)),
+                min_size=1, max_size=8))
+def test_text_table_wraps_at_words_within_the_width(rows):
+    out = report.text_table(rows, width=80)
+    col = min(max(len(k) for k, _ in rows), 30)
+    longest = max((len(w) for _, v in rows for w in v.split()), default=0)
+    if longest <= 80 - col - 2 and all(len(w) <= col for k, _ in rows for w in k.split()):
+        assert all(len(line) <= 80 for line in out.splitlines())
+    printed = out.split()
+    for _, value in rows:  # every word of every value is printed whole
+        for w in value.split():
+            assert w in printed
+
+
+def test_wrap_text_never_breaks_a_word():
+    text = "Plan: 2 looks (interim at half the planned deaths), Lan-DeMets O'Brien-Fleming alpha spending"
+    lines = report.wrap_text(text, 30).splitlines()
+    assert all(len(ln) <= 30 for ln in lines) and " ".join(lines) == text
+
+
+def test_significant_digits_for_tables():
+    cases = {0.7569375529: "0.7569", 212.6207969864: "212.6", -0.154996: "-0.155", 65.3512: "65.35",
+             1.0: "1", 16023.0: "16,023", 123456.7: "123,457", 1.2345e-05: "1.234e-05", 0.5: "0.5",
+             -0.00001: "-1e-05", math.nan: "NA"}
+    assert {x: report.fmt_sig(x) for x in cases} == cases
+    with pytest.raises(ValueError, match="digits"):
+        report.fmt_sig(0.5, 0)
+
+
+@given(st.floats(min_value=1e-4, max_value=9999.0), st.integers(min_value=3, max_value=6), st.booleans())
+def test_significant_digits_keep_the_value(x, digits, negative):
+    x = -x if negative else x
+    shown = float(report.fmt_sig(x, digits).replace(",", ""))
+    assert abs(shown - x) <= 0.5 * 10 ** (math.floor(math.log10(abs(x))) - digits + 1) * (1 + 1e-9)
+
+
+def test_result_tables_print_readable_precision():
+    """The result contract's HTML table: 0.7569, not 0.7569375529 (or pandas' 0.756938)."""
+    import dataclasses
+
+    from trialnb.results import Result
+
+    @dataclasses.dataclass(frozen=True)
+    class Demo(Result):
+        estimate: float
+        events: int
+        label: str
+
+        def summary(self) -> str:
+            return "demo"
+
+    html = Demo(0.7569375529, 66, "x")._repr_html_()
+    assert "<td>0.7569</td>" in html and "0.75693" not in html and "<td>66</td>" in html

@@ -16,6 +16,7 @@ from scipy import integrate
 from scipy.special import ndtr, ndtri
 
 from trialnb import sample_size as ss
+from trialnb.errors import SampleSizeError
 from trialnb.protocol_audit import power_at_effect_sizes, protocol_audit
 from trialnb.protocol import PROTOCOL
 
@@ -320,12 +321,12 @@ def test_n_per_arm_refuses_unequal_arms():
     ],
 )
 def test_errors_name_the_argument(call, match):
-    with pytest.raises(ss.SampleSizeError, match=match):
+    with pytest.raises(SampleSizeError, match=match):
         call()
 
 
 def test_error_class_is_value_error():
-    assert issubclass(ss.SampleSizeError, ValueError)
+    assert issubclass(SampleSizeError, ValueError)
 
 
 def test_power_allows_no_effect_and_returns_alpha():

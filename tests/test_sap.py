@@ -18,7 +18,7 @@ from trialnb.plan import PLAN
 from trialnb.cli import main
 from trialnb.protocol import FINDINGS, PROTOCOL
 from trialnb.protocol_audit import protocol_audit
-from trialnb.review import _is_finding
+from trialnb.review import is_finding
 from trialnb.sample_size import schoenfeld_events
 from trialnb.sap import REFERENCES, build_sap, write_sap
 from trialnb.sap_document import (DECIDE, FILLED, GUIDELINE, GUIDELINE_SECTIONS, TOKEN, Item, Numbers, SAP)
@@ -190,7 +190,7 @@ def test_references_cited(sap: SAP, md: str) -> None:
 
 def test_amendments_name_every_audit_finding(sap: SAP) -> None:
     audit = protocol_audit()
-    findings = [i for i, v in enumerate(audit["verdict"]) if _is_finding(v)]
+    findings = [i for i, v in enumerate(audit["verdict"]) if is_finding(v)]
     assert len(findings) == 6
     keys = {a.key for a in sap.amendments}
     assert {f"audit-{i}" for i in findings} <= keys

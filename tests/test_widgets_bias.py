@@ -22,7 +22,7 @@ def explorer() -> BiasExplorer:
 def test_initial_state_matches_library(explorer):
     assert set(explorer.sliders) == set(bias.MECHANISMS) | {"hazard_ratio"}
     assert explorer.strengths() == {k: pytest.approx(v) for k, v in bias.DEFAULTS.items()}
-    expected = bias.compare_analyses(bias.simulate_registry(1500, 7), seed=7, engine="numpy")
+    expected = bias.compare_analyses(bias.simulate_registry(1500, 7), seed=7)
     np.testing.assert_allclose(explorer.result["hazard_ratio"], expected["hazard_ratio"])
     assert list(explorer.result.index) == list(bias.ANALYSES)
     assert "Randomized comparison" in explorer.table.value

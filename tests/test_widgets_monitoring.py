@@ -75,3 +75,25 @@ def test_boundary_svg_is_plain_markup():
     s = boundary_svg([33, 66], [2.96, 1.97], [0.0], observed=(33, 3.1), harm_z=-2.326)
     assert s.startswith("<svg") and s.endswith("</svg>") and "<script" not in s
     assert s.count("<circle") == 3
+
+
+def test_dashboard_says_why_there_is_no_estimate_and_refuses_out_of_range_input(dash):
+    dash.source.value = "file"
+    start = dash.cutoff.value
+    dash.cutoff.value = 6.5  # 4 deaths: the Cox fit does not converge
+    table = text_of(dash.table)
+    assert "none: the Cox model did not converge" in table and "NA" not in table.split()
+    dash.cutoff.value = start
+    dash.source.value = "numbers"
+    dash.events.value, dash.z.value = 4, -1.2  # so early the boundary (z >= 9.03) allows no finite repeated CI
+    table = text_of(dash.table)
+    assert "no repeated CI: with 4 of 66 planned deaths" in table and "NA" not in table.split()
+    for field, value, words in ((dash.z, 12.0, "between -8 and 8; 12 was entered"),
+                                (dash.events, 0, "between 1 and 65 (the plan's maximum is 66), got 0")):
+        old = field.value
+        field.value = value
+        assert field.value == value, "the input is kept as typed, not clamped"
+        assert "Cannot analyse" in dash.decision.value and words in text_of(dash.decision)
+        field.value = old
+        assert dash.error == ""
+    dash.source.value = "file"

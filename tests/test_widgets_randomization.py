@@ -39,6 +39,7 @@ def test_allocate_updates_outputs_and_log():
     assert a.arm in ("A", "B") and c.last is a
     assert c.allocation_html.value != before and f"arm {a.arm}" in c.allocation_html.value
     assert c.last_entry["factors"] == PAT and len(c.log) == 1 and c.log.verify()
+    assert f"<code class='trialnb-receipt'>{c.log.receipt(1).code}</code>" in c.allocation_html.value  # for the CRF
     # the same patient again: minimization now favours the other arm with p = 0.8
     other = "B" if a.arm == "A" else "A"
     assert c.preview[other] == pytest.approx(0.8)

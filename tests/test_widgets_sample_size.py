@@ -153,9 +153,6 @@ def _walk(w):
         yield from _walk(c)
 
 
-def test_old_control_names_warn_and_still_drive_the_panel():
-    with pytest.warns(DeprecationWarning, match="use 'dropout_probability'"):
-        p = SampleSizeExplorer(dropout=0.1)
-    assert p.dropout_probability.value == 0.1
-    with pytest.warns(DeprecationWarning, match="use 'loss_to_follow_up'"):
-        assert p.loss is p.loss_to_follow_up
+def test_an_unknown_control_name_is_refused_with_the_allowed_names():
+    with pytest.raises(ValueError, match=r"unknown initial setting\(s\) \['dropout'\]; allowed: .*dropout_probability"):
+        SampleSizeExplorer(dropout=0.1)

@@ -14,9 +14,10 @@ so nbval has deterministic outputs to compare against.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import copy
+import hashlib
 import html
+import math
 import os
 import re
 import sys
@@ -26,6 +27,8 @@ from pathlib import Path
 import jupytext
 import nbformat
 from nbclient import NotebookClient
+
+from trialnb.files import write_text_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -255,26 +258,87 @@ def cell_words(cell: nbformat.NotebookNode) -> int:
     return n
 
 
-def split_long_markdown(nb: nbformat.NotebookNode, limit: int = MAX_SLIDE_WORDS) -> nbformat.NotebookNode:
-    """Split every markdown cell of more than ``limit`` words at its paragraphs (blank lines)
-    into consecutive cells, so that :func:`apply_slide_rule` can start a sub-slide between
-    them. The first piece keeps the cell's metadata; the others continue the slide."""
+def _geometry():
+    """tools/slide_geometry.py, loaded beside this file (tools/ is not a package)."""
+    name = "trialnb_tools_slide_geometry"
+    if name not in sys.modules:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("slide_geometry.py"))
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[name]
+
+
+geometry = _geometry()
+
+
+def _markdown_html(source: str) -> str:
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    return markdown2html_mistune(source)
+
+
+def cell_height(cell: nbformat.NotebookNode, store: "list[str] | None" = None) -> float:
+    """Estimated height of ``cell`` on a slide, in slide pixels (:mod:`slide_geometry`), with
+    the figure height and font scale the slide rule gave it (``trialnb_slide`` metadata)."""
+    return _fitted(cell, geometry.cell_measure(cell, _markdown_html, _math_store(cell, store)))
+
+
+def _math_store(cell: nbformat.NotebookNode, store: "list[str] | None") -> list[str]:
+    """The MathML store, or (for cells measured outside an export) a stand-in formula per token."""
+    if store is not None:
+        return store
+    tokens = [int(t) for t in _MATH_TOKEN_RE.findall(cell.get("source", ""))]
+    return ["<math><mi>x</mi></math>"] * (max(tokens) + 1 if tokens else 0)
+
+
+def _fitted(cell: nbformat.NotebookNode, m) -> float:
+    fit = cell.metadata.get("trialnb_slide", {})
+    h = m.height
+    if "figure_height" in fit and m.figures:
+        h -= m.figures - min(m.figures, fit["figure_height"] * max(1, _figure_count(cell)))
+    if "font_scale" in fit:
+        h = (h - m.shrinkable) + m.shrinkable * fit["font_scale"]
+    return h
+
+
+def _figure_count(cell: nbformat.NotebookNode) -> int:
+    return sum(1 for o in cell.get("outputs", []) if "image/png" in o.get("data", {}))
+
+
+def split_long_markdown(nb: nbformat.NotebookNode, limit: int = MAX_SLIDE_WORDS,
+                        store: "list[str] | None" = None) -> nbformat.NotebookNode:
+    """Split every markdown cell of more than ``limit`` words, or taller than a slide
+    (:data:`slide_geometry.HEIGHT_BUDGET`), at its paragraphs (blank lines; a paragraph still
+    too long at its list items) into consecutive cells, so that :func:`apply_slide_rule` can
+    start a sub-slide between them. The first piece keeps the cell's metadata; the others
+    continue the slide."""
+    budget = geometry.HEIGHT_BUDGET
+
+    def too_long(text: str) -> bool:
+        probe = nbformat.v4.new_markdown_cell(text)
+        return count_words(text) > limit or cell_height(probe, store) > budget
+
     cells = []
     for cell in nb.cells:
-        if cell.cell_type != "markdown" or cell_words(cell) <= limit:
+        if cell.cell_type != "markdown" or not too_long(cell.source):
             cells.append(cell)
             continue
-        pieces, current = [], ""
         quoted = cell.source.lstrip().startswith(">")
-        paras = []
-        for para in _PARAGRAPH_RE.split(cell.source):  # a paragraph still too long splits at its list items
-            paras.extend(_LIST_ITEM_RE.split(para) if count_words(para) > limit else [para])
-        for para in paras:
-            if current and count_words(current + " " + para) > limit:
+        units: list[tuple[str, str]] = []  # (text, separator before it)
+        for i, para in enumerate(_PARAGRAPH_RE.split(cell.source)):
+            sep = "\n>\n" if quoted else "\n\n"
+            items = _LIST_ITEM_RE.split(para) if too_long(para) else [para]
+            units.extend((item, sep if (j == 0 and i) else "\n") for j, item in enumerate(items))
+        pieces, current = [], ""
+        for text, sep in units:
+            if current and too_long(current + sep + text):
                 pieces.append(current)
-                current = para
+                current = text
             else:
-                current = f"{current}\n{'>' if quoted else ''}\n{para}" if current else para
+                current = current + sep + text if current else text
         pieces.append(current)
         for k, piece in enumerate(pieces):
             new = nbformat.v4.new_markdown_cell(piece)
@@ -297,41 +361,165 @@ def slide_type_for(cell: nbformat.NotebookNode, previous: "nbformat.NotebookNode
     return "-"
 
 
-def apply_slide_rule(nb: nbformat.NotebookNode, limit: int = MAX_SLIDE_WORDS) -> nbformat.NotebookNode:
+def _handout_note(cell: nbformat.NotebookNode, what: str) -> nbformat.NotebookNode:
+    note = nbformat.v4.new_markdown_cell(
+        f"*{what} is too large for a slide: it is in the notebook and its hand-out (`make handouts`).*")
+    note["id"] = f"{cell.get('id', 'code')}-too-long"
+    return note
+
+
+def _describe(cell: nbformat.NotebookNode) -> str:
+    """What a code cell's output is, for the note that replaces it on a slide."""
+    kinds = {o.get("output_type") for o in cell.get("outputs", [])}
+    html_out = [o["data"]["text/html"] for o in cell.get("outputs", []) if "text/html" in o.get("data", {})]
+    rows = sum(h.count("<tr") for h in html_out)
+    if rows:
+        return f"A table of {rows} rows"
+    if "stream" in kinds:
+        lines = sum(o.get("text", "").count("\n") for o in cell.outputs if o.get("output_type") == "stream")
+        return f"A printed output of {lines} lines"
+    return "This output"
+
+
+def fit_alone(cell: nbformat.NotebookNode, store: "list[str] | None" = None) -> "dict | None":
+    """How a code cell's outputs fit on a slide of their own: ``{}`` as they are,
+    ``{"figure_height": h}`` (figures drawn ``h`` px tall), ``{"font_scale": s}`` (printed output
+    and tables drawn at ``s`` times their font size, also to fit a wide table across), or
+    ``None``: not even at :data:`slide_geometry.MIN_FONT_SCALE` (the cell goes to the hand-out)."""
+    g = geometry
+    m = g.cell_measure(cell, _markdown_html, _math_store(cell, store))
+    fit: dict = {}
+    scale = 1.0
+    if m.overflow_x > 1:
+        scale = 1 / m.overflow_x
+    fixed = m.height - m.figures - m.shrinkable
+    if m.shrinkable and fixed + m.figures + m.shrinkable * scale > g.HEIGHT_BUDGET:
+        # 3% in hand: borders and rounded line heights do not shrink with the font
+        scale = min(scale, 0.97 * (g.HEIGHT_BUDGET - fixed - m.figures) / m.shrinkable)
+    if m.shrinkable and scale < 1:
+        if scale < g.MIN_FONT_SCALE:
+            return None
+        fit["font_scale"] = math.floor(scale * 100) / 100
+    if m.figures and fixed + m.figures + m.shrinkable * scale > g.HEIGHT_BUDGET:
+        n = max(1, _figure_count(cell))
+        room = (g.HEIGHT_BUDGET - fixed - m.shrinkable * scale) / n
+        if room < g.MIN_FIGURE_HEIGHT:
+            return None
+        fit["figure_height"] = math.floor(room)
+    return fit
+
+
+def apply_slide_rule(nb: nbformat.NotebookNode, limit: int = MAX_SLIDE_WORDS,
+                     store: "list[str] | None" = None) -> nbformat.NotebookNode:
     """Give every cell without ``slideshow`` metadata its slide type from :func:`slide_type_for`,
-    then keep one idea per slide: a cell that continues a slide ("-") starts a new sub-slide
-    when it would take the slide past ``limit`` words (:func:`cell_words`). Long markdown cells
-    are first split at their paragraphs (:func:`split_long_markdown`); a code cell whose output
-    alone passes ``limit`` is skipped in the slides, with a one-line note in its place. A cell's
-    own "slide", "subslide", "skip" or "notes" always wins."""
-    nb = split_long_markdown(nb, limit)
+    then make every slide fit the screen and keep one idea per slide, by the cells' estimated
+    geometry (:mod:`slide_geometry`: figures, tables and printed output by their size, text by
+    its lines) and words:
+
+    1. a markdown cell taller than a slide or longer than ``limit`` words is split at its
+       paragraphs (:func:`split_long_markdown`);
+    2. a code cell whose outputs do not fit a slide of their own is scaled (figures drawn
+       smaller, down to :data:`slide_geometry.MIN_FIGURE_HEIGHT`; printed output and tables at a
+       smaller font, down to :data:`slide_geometry.MIN_FONT_SCALE`, also to fit a wide table
+       across); if even that is not enough, or its output passes ``limit`` words, it is left to
+       the hand-out, with a one-line note in its place (:func:`fit_alone`);
+    3. a cell that continues a slide ("-") and would take it past the height budget or past
+       ``limit`` words starts a new sub-slide, together with the sentence that introduces it
+       (the markdown cell just before it); a figure shrinks instead when it keeps at least
+       80% of its height (and :data:`slide_geometry.MIN_FIGURE_HEIGHT`).
+
+    Scaling is written in each cell's ``trialnb_slide`` metadata and becomes CSS in the deck
+    (:func:`slide_fit_css`). A cell's own "slide", "subslide", "skip" or "notes" always wins."""
+    g = geometry
+    nb = split_long_markdown(nb, limit, store)
     cells = []
-    for cell in nb.cells:  # an output too long for any slide is left to the hand-out, and the slide says so
-        if cell.cell_type == "code" and "slideshow" not in cell.metadata and cell_words(cell) > limit:
-            cell.metadata["slideshow"] = {"slide_type": "skip"}
-            note = nbformat.v4.new_markdown_cell(
-                f"*A table of {cell_words(cell)} words is too long for a slide: it is in the notebook "
-                "and its hand-out (`make handouts`).*")
-            note["id"] = f"{cell.get('id', 'code')}-too-long"
-            cells.append(note)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "slideshow" not in cell.metadata and cell.get("outputs"):
+            fit = fit_alone(cell, store) if cell_words(cell) <= limit else None
+            if fit is None:  # an output too large for any slide is left to the hand-out, and the slide says so
+                cell.metadata["slideshow"] = {"slide_type": "skip"}
+                cells.append(_handout_note(cell, _describe(cell)))
+            elif fit:
+                cell.metadata["trialnb_slide"] = fit
         cells.append(cell)
     nb.cells = cells
+    heights: dict[int, float] = {}
     prev = None
-    words = 0
-    for cell in nb.cells:
+    used = words = 0.0
+    first = 0  # index of the cell that opened the current slide
+    for i, cell in enumerate(nb.cells):
         meta = cell.metadata.setdefault("slideshow", {"slide_type": slide_type_for(cell, prev)})
         kind = meta.get("slide_type") or "-"
         n = cell_words(cell)
-        if kind in ("slide", "subslide"):
-            words = 0
-        elif kind in ("skip", "notes"):
-            n = 0
-        elif words and words + n > limit:
-            meta["slide_type"] = "subslide"
-            words = 0
-        words += n
+        h = heights[i] = cell_height(cell, store)
         prev = cell
+        if kind in ("skip", "notes"):
+            continue
+        if kind in ("slide", "subslide"):
+            used, words, first = h, n, i
+            continue
+        if used + h > g.HEIGHT_BUDGET and _shrink_figures(cell, h, g.HEIGHT_BUDGET - used, store):
+            h = heights[i] = cell_height(cell, store)
+        if (words and words + n > limit) or (used and used + h > g.HEIGHT_BUDGET):
+            lead = _lead_in(nb.cells, i, first)
+            fits = lead is not None and heights[lead] + h <= g.HEIGHT_BUDGET and cell_words(nb.cells[lead]) + n <= limit
+            start = lead if fits else i
+            nb.cells[start].metadata["slideshow"]["slide_type"] = "subslide"
+            used = sum(heights[k] for k in range(start, i + 1) if _shown(nb.cells[k]))
+            words = sum(cell_words(nb.cells[k]) for k in range(start, i + 1) if _shown(nb.cells[k]))
+            first = start
+            continue
+        used += h
+        words += n
     return nb
+
+
+def _shown(cell: nbformat.NotebookNode) -> bool:
+    return cell.metadata.get("slideshow", {}).get("slide_type") not in ("skip", "notes")
+
+
+def _lead_in(cells: list, i: int, first: int) -> "int | None":
+    """The markdown cell that introduces cell ``i`` (the shown cell just before it), if it only
+    continues the slide that ``first`` opened."""
+    k = i - 1
+    while k > first and not _shown(cells[k]):
+        k -= 1
+    if k > first and cells[k].cell_type == "markdown" and cells[i].cell_type == "code" \
+            and cells[k].metadata["slideshow"].get("slide_type") == "-":
+        return k
+    return None
+
+
+def _shrink_figures(cell: nbformat.NotebookNode, height: float, room: float, store) -> bool:
+    """Draw the cell's figures smaller so that it fits ``room``, if they keep at least 80% of
+    their height and :data:`slide_geometry.MIN_FIGURE_HEIGHT`; True if done."""
+    g = geometry
+    m = g.cell_measure(cell, _markdown_html, _math_store(cell, store))
+    n = _figure_count(cell)
+    if not m.figures or not n:
+        return False
+    per = m.figures / n
+    current = min(per, cell.metadata.get("trialnb_slide", {}).get("figure_height", per))
+    target = current - (height - room) / n
+    if target < max(g.MIN_FIGURE_HEIGHT, 0.8 * per):
+        return False
+    cell.metadata.setdefault("trialnb_slide", {})["figure_height"] = math.floor(target)
+    return True
+
+
+def slide_fit_css(nb: nbformat.NotebookNode) -> str:
+    """CSS that draws each cell as :func:`apply_slide_rule` fitted it (figure heights, font scales)."""
+    rules = []
+    for cell in nb.cells:
+        fit = cell.metadata.get("trialnb_slide")
+        if not fit:
+            continue
+        sel = f'.reveal [id="cell-id={cell.get("id")}"]'
+        if "figure_height" in fit:
+            rules.append(f"{sel} .jp-RenderedImage img {{ max-height: {fit['figure_height']}px; }}")
+        if "font_scale" in fit:
+            rules.append(f"{sel} .jp-OutputArea {{ zoom: {fit['font_scale']}; }}")
+    return "\n".join(rules)
 
 
 _MARKER_RE = re.compile(r"^# %% \[markdown\](.*)$")
@@ -394,7 +582,9 @@ SLIDES_TEMPLATE = "{%- extends 'reveal/index.html.j2' -%}\n" + _OFFLINE_BLOCKS +
 <style type="text/css">
 .reveal .slides section { text-align: left; }
 .reveal .jp-RenderedHTMLCommon table { font-size: 0.7em; }
-.reveal .jp-RenderedImage img { max-height: 560px; width: auto; }
+.reveal .jp-RenderedImage img { max-height: {{ resources.trialnb_figure_max }}px; width: auto; }
+.reveal .jp-RenderedText pre { word-break: normal; overflow-wrap: anywhere; }
+{{ resources.trialnb_fit_css }}
 </style>
 {%- endblock html_head_css -%}
 {% block footer_js %}
@@ -403,7 +593,7 @@ SLIDES_TEMPLATE = "{%- extends 'reveal/index.html.j2' -%}\n" + _OFFLINE_BLOCKS +
 </script>
 <script>
 Reveal.initialize({controls: true, progress: true, history: true, transition: "none", slideNumber: "c/t",
-                   width: 1100, height: 760});
+                   width: {{ resources.trialnb_slide_width }}, height: {{ resources.trialnb_slide_height }}});
 </script>
 {% endblock footer_js %}
 """
@@ -432,7 +622,7 @@ def export_html(nb: nbformat.NotebookNode, *, slides: bool = False, source: str 
     store: list[str] = []
     nb = prepare_for_export(nb, store)
     if slides:
-        nb = apply_slide_rule(nb)
+        nb = apply_slide_rule(nb, store=store)
         exp = SlidesExporter(extra_loaders=[DictLoader({"trialnb_slides.j2": SLIDES_TEMPLATE})],
                              template_file="trialnb_slides.j2")
     else:
@@ -444,7 +634,9 @@ def export_html(nb: nbformat.NotebookNode, *, slides: bool = False, source: str 
     exp.exclude_output_prompt = True
     resources = {"trialnb_source": source}
     if slides:
-        resources.update(reveal_assets())
+        resources.update(reveal_assets(), trialnb_fit_css=slide_fit_css(nb),
+                         trialnb_slide_width=geometry.SLIDE_WIDTH, trialnb_slide_height=geometry.SLIDE_HEIGHT,
+                         trialnb_figure_max=geometry.FIGURE_MAX_HEIGHT)
     body, _ = exp.from_notebook_node(nb, resources=resources)
     if slides:  # the two stylesheet links of the reveal template sit outside any block: drop them
         body = _REVEAL_LINK_RE.sub("", body)
@@ -466,7 +658,7 @@ def _export(paths: list[Path], out_dir: Path, exporter_name: str) -> int:
             rel = ipynb
         body = export_html(nb, slides=slides, source=str(rel))
         target = out_dir / (py.stem + (".slides.html" if slides else ".html"))
-        target.write_text(body, encoding="utf-8")
+        write_text_atomic(target, body)  # a full disk leaves the previous hand-out or slides intact
         print(f"wrote {target}")
     return 0
 

@@ -25,16 +25,15 @@ separate switch with a strength (0 switches it off):
                      all operated, hazard x 0.25. Cady 2008.
 
 The analyses a careful epidemiologist would try are each a function: :func:`naive_cox`,
-:func:`adjusted_cox`, :func:`landmark_cox`, :func:`time_varying_cox` (lifelines
-``CoxTimeVaryingFitter``) and :func:`randomized_comparison` (the same patients, a coin decides
+:func:`adjusted_cox`, :func:`landmark_cox`, :func:`time_varying_cox` (surgery as a
+time-varying covariate, counting-process rows) and :func:`randomized_comparison` (the same patients, a coin decides
 who is operated). :func:`compare_analyses` runs them all.
 
 Model (all times in months). Each patient has a constant hazard (exponential survival)
 ``h = LAMBDA0 * exp(x'beta + u) * chemo_HR^chemo * m`` where ``x`` are the measured factors,
 ``u ~ N(0, FRAILTY_SD^2)`` is unmeasured prognosis (fitness, response to first-line therapy),
 and ``m`` is 0.6 for stage-migrated and 0.25 for miscoded patients; after surgery the hazard
-is multiplied by ``hazard_ratio`` (the true effect of surgery; the old keyword
-``true_hazard_ratio`` still works for one release). Prognostic hazard ratios follow the suggested
+is multiplied by ``hazard_ratio`` (the true effect of surgery). Prognostic hazard ratios follow the suggested
 simulation values declared once in :mod:`trialnb.population` (with their sources): visceral vs
 bone 1.6, soft tissue 1.1, HR-negative 2.0, HER2-positive 0.8, 1.1 per decade of age; ECOG 2
 1.8 and more than one metastatic site 1.5 are assumptions
@@ -54,13 +53,12 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from ._deprecation import renamed_kwargs
 from .errors import BiasParameterError
 from .population import AGE, FACTOR_FREQUENCIES, P_ECOG2, P_MULTIPLE_SITES, REGISTRY_PROGNOSTIC_HR, SITES
 from .report import fmt_hr, fmt_n
 from .results import Result
 from .survival import fit_cox, split_at
-from .validation import check_choice, check_int, check_real, check_seed
+from .validation import check_int, check_real, check_seed
 
 __all__ = [
     "ANALYSES",
@@ -68,10 +66,7 @@ __all__ = [
     "SOLO_STRENGTHS",
     "MECHANISMS",
     "MEASURED_COVARIATES",
-    "BiasParameterError",
     "ExposureEffect",
-    "ENGINES",
-    "cox_newton",
     "adjusted_cox",
     "compare_analyses",
     "evidence_table",
@@ -182,7 +177,6 @@ def _patients(n: int, rng: np.random.Generator) -> pd.DataFrame:
     )
 
 
-@renamed_kwargs({"true_hazard_ratio": "hazard_ratio"})
 def simulate_registry(
     n: int,
     seed: int,
@@ -202,7 +196,6 @@ def simulate_registry(
         Registry size (>= 200) and the seed of ``numpy.random.default_rng``.
     hazard_ratio
         The true hazard ratio of death after surgery vs no surgery (1 = surgery does nothing).
-        The old keyword ``true_hazard_ratio`` is accepted for one release (DeprecationWarning).
     selection, immortal_time, stage_migration, co_treatment, coding_errors
         Strengths of the bias mechanisms (see the module docstring; 0 switches one off).
 
@@ -342,12 +335,7 @@ class ExposureEffect(Result):
                 f"{fmt_n(self.n)} patients, {fmt_n(self.events)} deaths")
 
 
-ENGINES = ("lifelines", "numpy")
 _Z975 = 1.959963984540054
-
-
-def _check_engine(engine: Any) -> str:
-    return check_choice(engine, "engine", ENGINES, error=BiasParameterError)
 
 
 def _counting_process_fit(X: np.ndarray, stop: np.ndarray, event: np.ndarray, start: np.ndarray | None = None,
@@ -366,21 +354,10 @@ def _counting_process_fit(X: np.ndarray, stop: np.ndarray, event: np.ndarray, st
     return fit.coef, fit.cov
 
 
-cox_newton = _counting_process_fit
-"""Old name of the engine call above (notebooks and tests import it)."""
-
-
-def _cox(df: pd.DataFrame, exposure: str, duration: str = "time", event: str = "event",
-         engine: str = "lifelines") -> ExposureEffect:
-    """Fit a Cox model of ``event``/``duration`` on every other column; return the exposure's HR."""
+def _cox(df: pd.DataFrame, exposure: str, duration: str = "time", event: str = "event") -> ExposureEffect:
+    """Fit a Cox model of ``event``/``duration`` on every other column (the engine,
+    :func:`trialnb.survival.fit_cox`); return the exposure's HR."""
     d = df.loc[:, ~df.columns.duplicated()]
-    if engine == "lifelines":
-        from lifelines import CoxPHFitter
-
-        fit = CoxPHFitter().fit(d, duration_col=duration, event_col=event)
-        row = fit.summary.loc[exposure]
-        return ExposureEffect(float(row["exp(coef)"]), float(row["exp(coef) lower 95%"]), float(row["exp(coef) upper 95%"]),
-                    len(d), int(d[event].sum()))
     covs = [c for c in d.columns if c not in (duration, event)]
     beta, cov = _counting_process_fit(d[covs].to_numpy(float), d[duration].to_numpy(float), d[event].to_numpy(bool))
     return _fit_from(beta, cov, covs.index(exposure), len(d), int(d[event].sum()))
@@ -391,25 +368,24 @@ def _fit_from(beta: np.ndarray, cov: np.ndarray, j: int, n: int, events: int) ->
     return ExposureEffect(math.exp(b), math.exp(b - _Z975 * se), math.exp(b + _Z975 * se), n, events)
 
 
-def naive_cox(cohort: pd.DataFrame, *, engine: str = "lifelines") -> ExposureEffect:
+def naive_cox(cohort: pd.DataFrame) -> ExposureEffect:
     """Cox model of death on "ever operated", time zero at diagnosis (the registry analysis)."""
     c = _check_cohort(cohort)
     d = pd.DataFrame({"time": c["time"], "event": c["event"].astype(int), "surgery": c["surgery"].astype(float)})
-    return _cox(d, "surgery", engine=_check_engine(engine))
+    return _cox(d, "surgery")
 
 
-def adjusted_cox(cohort: pd.DataFrame, covariates: Sequence[str] = MEASURED_COVARIATES, *,
-                 engine: str = "lifelines") -> ExposureEffect:
+def adjusted_cox(cohort: pd.DataFrame, covariates: Sequence[str] = MEASURED_COVARIATES) -> ExposureEffect:
     """Naive Cox model plus the recorded prognostic factors (removes measured confounding only)."""
     _check_covariates(covariates)
     c = _check_cohort(cohort, ("time", "event", "surgery", *covariates))
     d = pd.concat([pd.DataFrame({"time": c["time"], "event": c["event"].astype(int),
                                  "surgery": c["surgery"].astype(float)}), _design(c, covariates)], axis=1)
-    return _cox(d, "surgery", engine=_check_engine(engine))
+    return _cox(d, "surgery")
 
 
 def landmark_cox(cohort: pd.DataFrame, landmark_months: float = 12.0,
-                 covariates: Sequence[str] = (), *, engine: str = "lifelines") -> ExposureEffect:
+                 covariates: Sequence[str] = ()) -> ExposureEffect:
     """Landmark analysis: patients alive at ``landmark_months``, exposure = operated by then,
     time counted from the landmark (Anderson, Cain & Gelber, J Clin Oncol 1983)."""
     _check_covariates(covariates)
@@ -422,7 +398,7 @@ def landmark_cox(cohort: pd.DataFrame, landmark_months: float = 12.0,
     exposed = (c["surgery"] & (c["surgery_month"].fillna(np.inf) <= lm)).astype(float)
     d = pd.concat([pd.DataFrame({"time": c["time"] - lm, "event": c["event"].astype(int), "surgery": exposed}),
                    _design(c, covariates)], axis=1)
-    return _cox(d, "surgery", engine=_check_engine(engine))
+    return _cox(d, "surgery")
 
 
 def split_at_surgery(cohort: pd.DataFrame) -> pd.DataFrame:
@@ -434,27 +410,21 @@ def split_at_surgery(cohort: pd.DataFrame) -> pd.DataFrame:
     return rows.rename(columns={"exposed": "surgery"})
 
 
-def time_varying_cox(cohort: pd.DataFrame, *, engine: str = "lifelines") -> ExposureEffect:
-    """Cox model with surgery as a time-varying covariate (unexposed until the operation), fitted
-    with lifelines' ``CoxTimeVaryingFitter``; removes immortal-time bias (NCDB analysis,
-    Cancer Epidemiol Biomarkers Prev 2022), not confounding."""
-    from lifelines import CoxTimeVaryingFitter
-
+def time_varying_cox(cohort: pd.DataFrame) -> ExposureEffect:
+    """Cox model with surgery as a time-varying covariate (unexposed until the operation):
+    counting-process rows ``(start, stop]`` (:func:`split_at_surgery`) fitted by the engine
+    (:func:`trialnb.survival.fit_cox` with ``entry``; lifelines' ``CoxTimeVaryingFitter`` gives
+    the same, notebook 01); removes immortal-time bias (NCDB analysis, Cancer Epidemiol
+    Biomarkers Prev 2022), not confounding."""
     c = _check_cohort(cohort, ("time", "event", "surgery", "surgery_month"))
     rows = split_at_surgery(c)
-    if _check_engine(engine) == "numpy":
-        beta, cov = _counting_process_fit(rows[["surgery"]].to_numpy(float), rows["stop"].to_numpy(float),
-                               rows["event"].to_numpy(bool), rows["start"].to_numpy(float))
-        return _fit_from(beta, cov, 0, len(c), int(c["event"].sum()))
-    fit = CoxTimeVaryingFitter().fit(rows, id_col="id", event_col="event", start_col="start", stop_col="stop")
-    r = fit.summary.loc["surgery"]
-    return ExposureEffect(float(r["exp(coef)"]), float(r["exp(coef) lower 95%"]), float(r["exp(coef) upper 95%"]),
-                len(c), int(c["event"].sum()))
+    beta, cov = _counting_process_fit(rows[["surgery"]].to_numpy(float), rows["stop"].to_numpy(float),
+                                      rows["event"].to_numpy(bool), rows["start"].to_numpy(float))
+    return _fit_from(beta, cov, 0, len(c), int(c["event"].sum()))
 
 
-@renamed_kwargs({"true_hazard_ratio": "hazard_ratio"})
 def randomized_comparison(cohort: pd.DataFrame, seed: int, *, design: str = "post_induction",
-                          hazard_ratio: float | None = None, engine: str = "lifelines") -> ExposureEffect:
+                          hazard_ratio: float | None = None) -> ExposureEffect:
     """The randomized trial on the same population: the cohort's true stage IV patients
     (including stage-migrated ones; miscoded stage I-III patients fail the trial's staging),
     each keeps his or her own hazard, and a coin (1:1) decides who is operated.
@@ -472,7 +442,7 @@ def randomized_comparison(cohort: pd.DataFrame, seed: int, *, design: str = "pos
     if design not in ("post_induction", "at_diagnosis"):
         raise _err(f"design must be 'post_induction' or 'at_diagnosis', got {design!r}")
     if hazard_ratio is None:
-        hazard_ratio = c.attrs.get("hazard_ratio", c.attrs.get("true_hazard_ratio"))  # old cohorts: old key
+        hazard_ratio = c.attrs.get("hazard_ratio")
         if hazard_ratio is None:
             raise _err("hazard_ratio: not given and cohort.attrs has none; pass it explicitly")
     thr = check_real(hazard_ratio, "hazard_ratio", lo=0.0, hi=10.0, lo_open=True, error=BiasParameterError)
@@ -496,22 +466,21 @@ def randomized_comparison(cohort: pd.DataFrame, seed: int, *, design: str = "pos
     d = pd.concat([pd.DataFrame({"time": time, "event": (t_death <= cens).astype(int),
                                  "arm_a": arm_a.astype(float)}, index=c.index),
                    _design(c, ("dominant_site", "hormone_receptor", "her2"))], axis=1)
-    return _cox(d, "arm_a", engine=_check_engine(engine))
+    return _cox(d, "arm_a")
 
 
 def compare_analyses(cohort: pd.DataFrame, seed: int = 0, *, landmark_months: float = 12.0,
-                     randomized_design: str = "post_induction", engine: str = "lifelines") -> pd.DataFrame:
+                     randomized_design: str = "post_induction") -> pd.DataFrame:
     """All five analyses of one cohort: DataFrame indexed ``naive, adjusted, landmark,
     time_varying, randomized`` with columns ``hazard_ratio, ci_lower, ci_upper`` (95 %),
     ``n``, ``events`` and ``label``. ``seed`` drives the randomized comparison only.
-    ``engine="numpy"`` uses :func:`trialnb.survival.fit_cox` instead of lifelines (same estimates, ~10x faster)."""
-    _check_engine(engine)
+    Every model is fitted by the package's engine (:func:`trialnb.survival.fit_cox`)."""
     fits = {
-        "naive": naive_cox(cohort, engine=engine),
-        "adjusted": adjusted_cox(cohort, engine=engine),
-        "landmark": landmark_cox(cohort, landmark_months, engine=engine),
-        "time_varying": time_varying_cox(cohort, engine=engine),
-        "randomized": randomized_comparison(cohort, seed, design=randomized_design, engine=engine),
+        "naive": naive_cox(cohort),
+        "adjusted": adjusted_cox(cohort),
+        "landmark": landmark_cox(cohort, landmark_months),
+        "time_varying": time_varying_cox(cohort),
+        "randomized": randomized_comparison(cohort, seed, design=randomized_design),
     }
     out = pd.DataFrame(
         {k: {"hazard_ratio": f.hazard_ratio, "ci_lower": f.ci_lower, "ci_upper": f.ci_upper,

@@ -1,4 +1,4 @@
-"""``trialnb`` command line: check-env, audit, sample-size, build-data, monitor, sap.
+"""``trialnb`` command line: check-env, audit, sample-size, build-data, verify-data, monitor, sap.
 
 Each sub-command is a thin wrapper: the computation lives in the modules it calls. Exit
 codes: 0 success; 1 the command ran but its result is a failure (a missing package, an audit
@@ -16,6 +16,8 @@ import argparse
 import sys
 from importlib import metadata
 from pathlib import Path
+
+from .resources import EXAMPLES, data_dir, example_trial
 
 REQUIRED = (
     "numpy", "scipy", "pandas", "lifelines", "matplotlib", "ipywidgets",
@@ -50,10 +52,13 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     """Exit 1 when a section failed; a section "not available" (a missing reference file or
     module) is reported on stderr and exits 0, or 1 with ``--strict``; 0 when all are ok."""
     from . import review
+    from .files import check_output_path
 
+    if args.html is not None:
+        check_output_path(args.html, "--html", suffixes=(".html", ".htm"))
     sections = review.collect()
-    if args.html:
-        path = review.write_html(Path(args.html), sections)
+    if args.html is not None:
+        path = review.write_html(args.html, sections)
         print(f"wrote {path}")
     else:
         print(review.text_report(sections), end="")
@@ -89,21 +94,41 @@ def _cmd_build_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_verify_data(args: argparse.Namespace) -> int:
+    """Exit 0 when every file of the folder's manifest is intact and loads with every check, 1
+    otherwise (the table says which file and why), 2 for a folder that does not exist."""
+    from .data import verify_data
+
+    check = verify_data(args.dir if args.dir is not None else data_dir())
+    print(check.summary())
+    frame = check.to_frame()
+    frame["rows_listed"] = frame["rows_listed"].map(lambda v: "" if v is None or v != v else str(int(v)))
+    frame["rows_found"] = frame["rows_found"].map(lambda v: "" if v is None or v != v else str(int(v)))
+    print(frame.to_string(index=False))
+    return 0 if check.ok else 1
+
+
 def _cmd_monitor(args: argparse.Namespace) -> int:
     import json
 
     from . import interim
     from .data import load_trial
+    from .files import check_output_path
 
-    path = Path(args.data)
+    path = Path(args.data) if args.data is not None else example_trial(args.example)
     if path.is_dir():
-        raise ValueError(f"--data {str(args.data)!r} is a directory; give a trial CSV file, e.g. data/trial_protocol.csv")
+        raise ValueError(f"--data {str(args.data)!r} is a folder; give a trial CSV file in it, "
+                         "e.g. data/trial_protocol.csv")
     if not path.is_file():
         raise ValueError(f"--data {str(args.data)!r}: no such file (give a trial CSV, e.g. data/trial_protocol.csv)")
-    rep = interim.interim_report(load_trial(path), args.cutoff_month, source=str(args.data), predict=args.predict)
+    if args.html is not None:
+        check_output_path(args.html, "--html", suffixes=(".html", ".htm"))
+    rep = interim.interim_report(load_trial(path), args.cutoff_month,
+                                 source=str(args.data) if args.data is not None else f"shipped example {path.name}",
+                                 predict=args.predict)
     if args.json:
         print(json.dumps(interim.report_json(rep), indent=2))
-    if args.html:
+    if args.html is not None:
         from .monitoring import plan_design
         from .plots import use_style
         from .plots_monitoring import boundary_plot, figure_svg
@@ -115,17 +140,22 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
                             critical_values=[rep.boundary] if obs else None)
         written = interim.write_html(rep, args.html, figure_svg(fig))
         print(f"wrote {written}", file=sys.stderr if args.json else sys.stdout)
-    if not (args.json or args.html):
+    if not args.json and args.html is None:
         print(interim.text_report(rep))
     return 0
 
 
 def _cmd_sap(args: argparse.Namespace) -> int:
     """The SAP draft: written to --html and/or --markdown, or Markdown on stdout."""
+    from .files import check_output_path
     from .sap import build_sap, write_sap
 
+    if args.html is not None:
+        check_output_path(args.html, "--html", suffixes=(".html", ".htm"))
+    if args.markdown is not None:
+        check_output_path(args.markdown, "--markdown", suffixes=(".md", ".markdown"))
     sap = build_sap()
-    if not (args.html or args.markdown):
+    if args.html is None and args.markdown is None:
         print(sap.to_markdown(), end="")
         return 0
     for path in write_sap(args.html, args.markdown, sap):
@@ -162,8 +192,15 @@ def main(argv: list[str] | None = None) -> int:
                    help="output folder (default data); created if missing; refused if not empty unless --force")
     d.add_argument("--force", action="store_true", help="overwrite the files of a non-empty output folder")
     d.set_defaults(func=_cmd_build_data)
+    v = sub.add_parser("verify-data", help="check a data folder against its manifest (rows, SHA-256) and load "
+                                           "every file with the cross-file checks")
+    v.add_argument("--dir", default=None, metavar="FOLDER",
+                   help="the data folder holding manifest.csv (default: the shipped synthetic data)")
+    v.set_defaults(func=_cmd_verify_data)
     m = sub.add_parser("monitor", help="the DMC interim report of a trial file at a calendar cut-off")
-    m.add_argument("--data", required=True, metavar="FILE", help="trial CSV (e.g. data/trial_protocol.csv)")
+    src = m.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", metavar="FILE", help="trial CSV (e.g. data/trial_protocol.csv)")
+    src.add_argument("--example", choices=EXAMPLES, help="a shipped synthetic trial file (scenario name)")
     m.add_argument("--cutoff-month", required=True, type=float, metavar="M", help="months since the first randomization")
     m.add_argument("--html", metavar="PATH", help="write a self-contained HTML report instead of text")
     m.add_argument("--json", action="store_true", help="print the report as one JSON object")

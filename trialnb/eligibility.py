@@ -9,14 +9,17 @@ malformed value) and returns every reason a patient is not eligible.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+import numpy as np
 import pandas as pd
 
-from .protocol import PatientRecordError, Sourced
+from .protocol import Sourced
+from .errors import PatientRecordError
 from .results import Result
-from .validation import check_record
+from .validation import check_record, is_number
 
 __all__ = [
     "example_patient",
@@ -48,12 +51,13 @@ class FieldSpec:
 
     def check(self, value: Any) -> Any:
         if self.kind == "bool":
-            if not isinstance(value, bool):
+            if not isinstance(value, (bool, np.bool_)):
                 raise PatientRecordError(
                     f"{self.name}: {value!r} is not a yes/no value; allowed: True or False"
                 )
+            value = bool(value)
         elif self.kind == "number":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            if not is_number(value) or value != value:  # numpy's int64/float32 are numbers; a bool is not
                 raise PatientRecordError(f"{self.name}: {value!r} is not a number")
             lo = -math.inf if self.minimum is None else self.minimum
             hi = math.inf if self.maximum is None else self.maximum
@@ -61,6 +65,7 @@ class FieldSpec:
                 raise PatientRecordError(
                     f"{self.name}: {value!r} is outside the allowed range; allowed: a number in [{lo:g}, {hi:g}]"
                 )
+            value = int(value) if isinstance(value, numbers.Integral) else float(value)
         elif self.kind == "category":
             if not isinstance(value, str) or value not in self.levels:
                 raise PatientRecordError(
@@ -174,7 +179,7 @@ class ScreeningResult(Result):
 def validate_record(patient: Mapping[str, Any]) -> dict[str, Any]:
     """Check that a screening record has every field with the right type and level.
 
-    Raises :class:`~trialnb.protocol.PatientRecordError` listing every problem (missing
+    Raises :class:`~trialnb.errors.PatientRecordError` listing every problem (missing
     field, wrong type, unknown level, unknown extra field is *not* an error: records may
     carry more information, e.g. ``dominant_site``).
     """
@@ -186,7 +191,7 @@ def screen(patient: Mapping[str, Any]) -> ScreeningResult:
     """Apply every eligibility criterion to one patient record.
 
     The record is validated first (:func:`validate_record`); a malformed record raises
-    :class:`~trialnb.protocol.PatientRecordError` naming the field rather than being
+    :class:`~trialnb.errors.PatientRecordError` naming the field rather than being
     guessed at. Returns a :class:`ScreeningResult` with the reason for each failed
     criterion, in protocol order.
     """

@@ -20,6 +20,7 @@ __all__ = [
     "AnswerError",
     "BiasParameterError",
     "DesignError",
+    "NoEstimateError",
     "EvidenceError",
     "OutputFolderError",
     "OutsideDataError",
@@ -55,6 +56,10 @@ class DesignError(ValueError):
     an interim analysis is outside what is allowed."""
 
 
+class NoEstimateError(ValueError):
+    """Raised by :mod:`trialnb.report` when a value that is not an estimate (missing, NaN or
+    infinite) is to be printed without the reason there is no estimate: a number that is not
+    one is never printed."""
 class EvidenceError(ValueError):
     """Raised by :mod:`trialnb.evidence` (meta-analysis), :mod:`trialnb.assurance` (probability
     of success, priors) and :mod:`trialnb.bayesian` (Bayesian monitoring) when an estimate, a
@@ -72,10 +77,14 @@ class AllocationLogError(ValueError):
 
     ``kind`` names what happened (one of :data:`trialnb.randomization.log.ERROR_KINDS`):
     "edited" (a line changed), "deleted" (a line removed), "reordered", "forged" (a line the
-    key never signed), "wrong_key", "truncated" (lines cut from the end, against a published
-    head), "malformed" (not a log line), "inconsistent" (an arm that the key's stream does not
-    give), "duplicate_id", "bypass" (a bound procedure used directly), "exists", "locked",
-    "io" (a write failed: nothing was allocated), "closed". ``problems`` lists every finding.
+    key never signed), "wrong_key", "truncated" (lines cut from the end: against the head
+    witness, a receipt or a published head), "rewritten" (an entry differs from the one a
+    receipt or the witness recorded: a rewrite made with the key, or another log), "witness"
+    (the head witness is missing, damaged or another log's), "malformed" (not a log line, or
+    a bad argument such as a receipt code), "inconsistent" (an arm that the key's stream does
+    not give), "duplicate_id", "bypass" (a bound procedure used directly), "exists", "locked"
+    (held by this process or another: the message says which), "io" (a write failed: nothing
+    was allocated), "closed". ``problems`` lists every finding.
     """
 
     def __init__(self, message: str, kind: str = "malformed", problems: Sequence[str] = ()) -> None:

@@ -62,7 +62,6 @@ __all__ = [
     "ATTRITION",
     "AFTER_INDUCTION",
     "Attrition",
-    "EvidenceError",
     "FIGURES",
     "METHODS",
     "MetaAnalysis",

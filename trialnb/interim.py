@@ -50,12 +50,13 @@ import pandas as pd
 
 from . import __version__
 from .analysis import PrimaryResult, cut_at, primary, primary_data
+from .documents import page
 from .errors import TrialAnalysisError
-from .files import write_text_atomic
+from .files import check_output_path, write_text_atomic
 from .monitoring import (InterimAnalysis, analyse, logrank_standard_error, plan_design, plan_interim_events,
                          plan_max_events, predict_deaths)
 from .plan import PLAN, TrialPlan
-from .report import fmt_months, fmt_n, fmt_num, fmt_pct
+from .report import fmt_interval, fmt_months, fmt_n, fmt_num, fmt_pct
 from .results import Result
 
 __all__ = ["InterimReport", "SafetyReview", "death_month", "html_report", "interim_report", "report_json",
@@ -152,13 +153,31 @@ class InterimReport(Result):
             return "futility guideline met"
         return "continue"
 
+    @property
+    def rci_reason(self) -> str:
+        """Why there is no repeated confidence interval, or ``""`` when there is one: early in a
+        trial the efficacy boundary can be so extreme (z of 8.2 or more) that the interval has no
+        finite bounds; rpact, which :mod:`trialnb.monitoring` follows, gives none either."""
+        if math.isfinite(self.rci_lower) and math.isfinite(self.rci_upper):
+            return ""
+        return (f"with {fmt_n(self.primary_deaths)} of {fmt_n(self.max_events)} planned deaths "
+                f"({fmt_pct(self.information_fraction)}) the efficacy boundary is z >= {fmt_num(self.boundary, 3)}, "
+                "too far out for a finite interval (rpact gives none either)")
+
     def rows(self) -> list[tuple[str, str]]:
         """(label, value) pairs shown in the text and HTML reports."""
         p = self.primary
         arms = lambda d: f"A {fmt_n(d['A'])}, B {fmt_n(d['B'])}"  # noqa: E731
-        look = "final analysis" if self.final else f"interim look {self.look} of {self.plan.monitoring.k}"
+        n_interims = self.plan.monitoring.k - 1
+        if self.final:
+            look = "final analysis"
+        elif self.look <= n_interims:
+            look = f"interim look {self.look} of the {n_interims} planned"
+        else:  # a look after the planned interims: unscheduled, its boundary from the spending function
+            look = (f"interim look {self.look}, unscheduled: the plan has {n_interims}; its boundary comes "
+                    "from the spending function")
         out = [
-            ("Data cut-off", f"{fmt_months(self.cutoff_month)} after the first randomization ({look})"),
+            ("Data cut-off", f"{fmt_months(self.cutoff_month, 2)} after the first randomization ({look})"),
             ("Randomized by the cut-off", f"{fmt_n(self.randomized)} ({arms(self.randomized_by_arm)})"),
             (f"Deaths within {self.plan.analysis.censor_months:g} months (primary endpoint)",
              f"{fmt_n(self.primary_deaths)} ({arms(self.primary_deaths_by_arm)}) of {fmt_n(self.max_events)} planned: "
@@ -170,8 +189,9 @@ class InterimReport(Result):
         else:
             out += [
                 ("z (negative favours arm A)", fmt_num(p.z, 3)),
-                ("Hazard ratio A vs B (plan's statistic)", f"{fmt_num(p.hazard_ratio, 2)} (repeated CI "
-                 f"{fmt_num(self.rci_lower, 2)} to {fmt_num(self.rci_upper, 2)})"),
+                ("Hazard ratio A vs B (plan's statistic)", f"{fmt_num(p.hazard_ratio, 2)} ("
+                 + fmt_interval(self.rci_lower, self.rci_upper, 2, label="repeated CI",
+                                unavailable=self.rci_reason) + ")"),
                 ("Efficacy boundary (benefit z, recalculated)", f">= {fmt_num(self.boundary, 3)}; "
                  f"benefit z = {fmt_num(self.benefit_z, 3)}"),
                 ("Repeated p-value", fmt_num(self.repeated_p_value, 4)),
@@ -419,13 +439,13 @@ def report_json(rep: InterimReport) -> dict[str, Any]:
     }
 
 
-_CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}"
+_CSS = ("table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}"
         ".decision{font-weight:bold;font-size:1.2rem}figure{margin:1rem 0}figure svg{max-width:100%;height:auto}")
 
 
 def html_report(rep: InterimReport, figure_svg: str | None = None) -> str:
-    """Self-contained HTML (inline CSS and SVG, no scripts) of the report."""
+    """Self-contained HTML (inline CSS and SVG, no scripts) of the report, in the documents' page
+    shell (:func:`trialnb.documents.page`: the provenance line at the end, printed pages numbered)."""
     e = html.escape
     body = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rep.rows())
     reviews = ""
@@ -436,16 +456,15 @@ def html_report(rep: InterimReport, figure_svg: str | None = None) -> str:
                        f"<td>{s.operated['B']}</td><td>{s.perioperative_deaths['B']}</td></tr>" for s in rep.safety_reviews)
                    + "</table>")
     fig = f"<figure>{figure_svg}</figure>" if figure_svg else ""
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{e(TITLE)}</title>"
-            f"<style>{_CSS}</style></head><body><h1>{e(TITLE)}</h1>"
-            f"<p class=\"decision\" data-decision=\"{e(rep.decision)}\">Recommendation to consider: {e(rep.decision)}</p>"
-            f"<table>{body}</table>{reviews}{fig}<p>{e(_plan_line(rep))}</p><p>{e(_provenance(rep))}</p></body></html>\n")
+    return page(TITLE, f"<h1>{e(TITLE)}</h1>"
+                f"<p class=\"decision\" data-decision=\"{e(rep.decision)}\">Recommendation to consider: {e(rep.decision)}</p>"
+                f"<table>{body}</table>{reviews}{fig}<p>{e(_plan_line(rep))}</p>",
+                provenance_line=_provenance(rep), css=_CSS)
 
 
 def write_html(rep: InterimReport, path: Path | str, figure_svg: str | None = None) -> Path:
-    """Write :func:`html_report` to ``path`` (must end in .html/.htm) atomically."""
-    path = Path(path)
-    if path.suffix.lower() not in (".html", ".htm"):
-        raise TrialAnalysisError(f"path must end in .html or .htm, got {str(path)!r}")
+    """Write :func:`html_report` to ``path`` (must end in .html/.htm; parent folders created)
+    atomically: a full disk or a failed write leaves the previous report intact."""
+    path = check_output_path(path, "path", suffixes=(".html", ".htm"))
+    path.parent.mkdir(parents=True, exist_ok=True)
     return write_text_atomic(path, html_report(rep, figure_svg))
-

@@ -27,36 +27,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .evidence import MetaAnalysis
     from .protocol import Protocol
 
-__all__ = ["ARM_COLORS", "HR_TICKS", "SVG_FONT", "svg_frame", "STYLE_FILE", "analyses_forest", "consort_diagram",
+__all__ = ["ARM_COLORS", "HR_TICKS", "STYLE_FILE", "analyses_forest", "consort_diagram",
            "evidence_forest", "forest_plot", "hr_ticks", "km_plot", "subgroup_forest", "trial_schema", "use_style"]
 
 STYLE_FILE = Path(__file__).with_name("trialnb.mplstyle")
 ARM_COLORS = {"A": "#1b6ca8", "B": "#d1495b"}
 NEUTRAL = "#2e4057"
-
-
-# The widgets draw small inline SVG charts (no matplotlib round trip per slider move); these
-# make them look like the matplotlib house style: DejaVu Sans, bold title aligned left over
-# the plotting area, left and bottom axis lines only (no box), light grid.
-SVG_FONT = "DejaVu Sans, Verdana, sans-serif"
-SVG_GRID = "#dddddd"
-SVG_AXIS = "#333333"
-
-
-def svg_frame(width: int, height: int, ml: float, mt: float, pw: float, ph: float, title: str,
-              label: str) -> list[str]:
-    """Opening of a house-style inline SVG chart: root element, left-aligned bold title and the
-    left and bottom axis lines of the plotting area (``ml``, ``mt``, ``pw``, ``ph`` in pixels).
-    The caller appends grid, data and tick labels, then ``"</svg>"``."""
-    esc = (title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
-    aria = label.replace("&", "&amp;").replace("'", "&#x27;").replace("<", "&lt;")
-    return [
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-        f"font-family='{SVG_FONT}' role='img' aria-label='{aria}'>",
-        f"<text x='{ml}' y='{mt - 10}' text-anchor='start' font-size='13' font-weight='bold'>{esc}</text>",
-        f"<line x1='{ml}' x2='{ml}' y1='{mt}' y2='{mt + ph:.1f}' stroke='{SVG_AXIS}'/>",
-        f"<line x1='{ml}' x2='{ml + pw:.1f}' y1='{mt + ph:.1f}' y2='{mt + ph:.1f}' stroke='{SVG_AXIS}'/>",
-    ]
 
 
 def use_style() -> None:
@@ -169,16 +145,22 @@ HR_TICKS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 5.
 HR_TICKS_SPARSE = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 
 
-def hr_ticks(ax: "Axes") -> "Axes":
-    """Label a log hazard-ratio axis at 0.1, 0.2, 0.3, ..., 1, 1.25, 1.5, 2, 3, 5, 10 (those within
-    its limits) with plain numbers, and no minor-tick labels (matplotlib's default log labels
-    read like "0.253×10⁻¹")."""
-    lo, hi = ax.get_xlim()
-    sparse = hi / lo > 12  # a wide range: 0.1, 0.2, 0.5, 1, 2, 5, 10 only, so labels do not collide
+def hr_ticks(ax: "Axes", axis: str = "x", *, sparse: bool | None = None) -> "Axes":
+    """Label a log hazard-ratio axis (``axis`` "x" or "y") at 0.1, 0.2, 0.3, ..., 1, 1.25, 1.5,
+    2, 3, 5, 10 (those within its limits) with plain numbers, and no minor-tick labels
+    (matplotlib's default log labels read like "0.253×10⁻¹" or "6×10⁻¹"). ``sparse`` (default:
+    when the range spans more than a factor 12) keeps 0.1, 0.2, 0.5, 1, 2, 5, 10 only, so the
+    labels of a short axis do not collide."""
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+    lo, hi = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    if sparse is None:
+        sparse = hi / lo > 12  # a wide range: 0.1, 0.2, 0.5, 1, 2, 5, 10 only, so labels do not collide
     ticks = [t for t in (HR_TICKS_SPARSE if sparse else HR_TICKS) if lo <= t <= hi]
-    ax.set_xticks(ticks)
-    ax.set_xticklabels([f"{t:g}" for t in ticks])
-    ax.set_xticks([], minor=True)
+    set_ticks, set_labels = (ax.set_xticks, ax.set_xticklabels) if axis == "x" else (ax.set_yticks, ax.set_yticklabels)
+    set_ticks(ticks)
+    set_labels([f"{t:g}" for t in ticks])
+    set_ticks([], minor=True)
     return ax
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .simulation import design_curves
-from .plots import ARM_COLORS
+from .plots import ARM_COLORS, hr_ticks
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -36,6 +36,7 @@ def plot_shapes(scenarios: Mapping[str, Any], horizon: float = 24.0) -> "Figure"
         bot.plot(c["time"], c["survival_b"], color=ARM_COLORS["B"], label="B (systemic only)")
         bot.axvline(horizon, color="0.6", ls=":", lw=0.8)
         bot.set_xlabel("Months since randomization")
+    hr_ticks(axes[0, 0], "y", sparse=True)  # the row shares its y axis: plain 0.5, 1, 2 (not "6×10⁻¹")
     axes[0, 0].set_ylabel("HR operated vs not")
     axes[1, 0].set_ylabel("Survival")
     axes[1, 0].legend(loc="lower left", fontsize=8)

@@ -69,7 +69,9 @@ def boundary_plot(design: Any, max_events: float, *, observed_events: Sequence[f
         ax.set_ylabel(label)
     axes[2].axhline(1.0, color="grey", lw=0.8)
     axes[0].axhline(0.0, color="grey", lw=0.8)
-    axes[0].legend(loc="lower left", fontsize="small")
+    # one legend for the three panels, below them: inside a panel it covered the harm line
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize="small", frameon=False)
     if title:
         fig.suptitle(title)
     return fig

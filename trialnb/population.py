@@ -35,6 +35,7 @@ import numpy as np
 from scipy import optimize
 
 from .errors import ScenarioError
+from .validation import is_number
 
 __all__ = [
     "SITES",
@@ -202,7 +203,7 @@ def calibrate_baseline(weights: np.ndarray, lp: np.ndarray, survival: float, *,
     if np.any(w < 0) or not np.isfinite(w).all() or abs(w.sum() - 1.0) > 1e-9 or not np.isfinite(x).all():
         raise ScenarioError("weights must be non-negative probabilities summing to 1 and lp finite, got "
                          f"sum(weights) = {w.sum()!r}")
-    if isinstance(survival, bool) or not 0 < float(survival) < 1:
+    if not is_number(survival) or not 0 < float(survival) < 1:  # "0.6" and True are not numbers
         raise ScenarioError(f"survival must lie strictly between 0 and 1, got {survival!r}")
     ex = np.exp(x)
 

@@ -34,7 +34,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from .errors import PatientRecordError
-from .validation import check_record
+from .validation import check_identifier, check_record
 
 __all__ = [
     "ARMS",
@@ -42,17 +42,19 @@ __all__ = [
     "FACTORS",
     "FACTOR_NAMES",
     "FINDINGS",
+    "PATIENT_ID_PATTERN",
+    "PATIENT_ID_RULE",
     "PROTOCOL",
     "Arm",
     "Design",
     "Endpoint",
     "Factor",
     "Finding",
-    "PatientRecordError",
     "Protocol",
     "Sourced",
     "StatedResults",
     "check_patient_factors",
+    "check_trial_id",
     "findings_table",
     "strata",
 ]
@@ -248,6 +250,26 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         Sourced("Primary and secondary outcome measures"),
     ),
 )
+
+
+PATIENT_ID_PATTERN: str = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
+"""How this trial's identifiers (trial numbers such as ``P001``, screening numbers such as
+``S0001``) are written: the project's decision, the protocol is silent. The CRF loaders of
+:mod:`trialnb.data` and :meth:`trialnb.randomization.AllocationLog.allocate` refuse any other id.
+
+Why this pattern: its first character is a letter or a digit, so no id can start with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return, which a spreadsheet opening a CSV export would
+run as a formula (OWASP, "CSV Injection"); no comma, quote, space or control character either.
+Every CSV the package writes is also neutralised (:func:`trialnb.files.csv_text`), so an id
+from a log made without this pattern is still harmless in an export."""
+
+PATIENT_ID_RULE: str = "1 to 64 ASCII letters, digits, '-' or '_', starting with a letter or digit (e.g. P001)"
+""":data:`PATIENT_ID_PATTERN` in words (for messages and the data dictionary)."""
+
+
+def check_trial_id(value: Any, name: str = "patient_id", *, error: type[Exception] = PatientRecordError) -> str:
+    """An identifier of this trial (:data:`PATIENT_ID_PATTERN`), returned unchanged."""
+    return check_identifier(value, name, pattern=PATIENT_ID_PATTERN, rule=PATIENT_ID_RULE, error=error)
 
 
 def strata(factors: tuple[Factor, ...] = FACTORS) -> list[tuple[str, ...]]:

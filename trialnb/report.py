@@ -8,17 +8,25 @@ not drift with floating-point noise).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+import textwrap
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+
+from .errors import NoEstimateError
+from .validation import is_number
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["fmt_ci", "fmt_frame", "fmt_hr", "fmt_n", "fmt_num", "fmt_p", "fmt_pct", "fmt_prob", "fmt_months",
-           "fmt_rate", "fmt_value"]
+__all__ = ["NoEstimateError", "fmt_ci", "fmt_estimate", "fmt_frame", "fmt_hr", "fmt_interval", "fmt_n", "fmt_num",
+           "fmt_p", "fmt_pct", "fmt_prob", "fmt_months", "fmt_rate", "fmt_sig", "fmt_value", "text_table", "wrap_text"]
+
+TEXT_WIDTH = 80
+"""Columns of the package's plain-text reports: lines are wrapped at words to fit, so neither a
+terminal nor a notebook (which breaks long output lines anywhere, mid-word) has to."""
 
 
 def _check_finite(x: float, what: str) -> None:
-    if not isinstance(x, (int, float)) or isinstance(x, bool):
+    if not is_number(x):  # numpy's scalars are numbers; a bool is not
         raise ValueError(f"{what} must be a number, got {x!r}")
 
 
@@ -31,6 +39,44 @@ def fmt_num(x: float, digits: int = 2) -> str:
         return "∞" if x > 0 else "-∞"
     out = f"{x:.{digits}f}"
     return "0." + "0" * digits if out.startswith("-") and float(out) == 0 else out
+
+
+def _is_estimate(x: float | None) -> bool:
+    if x is None:
+        return False
+    _check_finite(x, "estimate")
+    return math.isfinite(x)
+
+
+def fmt_estimate(x: float | None, digits: int = 2, *, unavailable: str | None = None) -> str:
+    """An estimate as text, never a number that is not one: ``x`` with ``digits`` decimals, or
+    ``"no estimate: <why>"`` when there is none.
+
+    ``unavailable`` is why there is no estimate (for example "the Cox fit did not converge");
+    give it whenever ``x`` is not an estimate, even when it is a finite number (a diverged fit's
+    coefficient prints as a plausible-looking 0.000). A missing (``None``), NaN or infinite
+    ``x`` without a reason raises :class:`~trialnb.errors.NoEstimateError`: the caller must say
+    why, the reader is never left with "NA" or a made-up number."""
+    if unavailable:
+        return f"no estimate: {unavailable}"
+    if not _is_estimate(x):
+        raise NoEstimateError(f"{x!r} is not an estimate and no reason was given: pass "
+                              "unavailable='why there is no estimate' (a number that is not one is never printed)")
+    return fmt_num(float(x), digits)  # type: ignore[arg-type]
+
+
+def fmt_interval(lo: float | None, hi: float | None, digits: int = 2, *, label: str = "95% CI",
+                 unavailable: str | None = None) -> str:
+    """An interval as text: ``"95% CI 0.58 to 0.65"`` (``label`` names it), or
+    ``"no 95% CI: <why>"`` when there is none. As :func:`fmt_estimate`, a missing or
+    non-finite bound without the reason ``unavailable`` raises
+    :class:`~trialnb.errors.NoEstimateError`."""
+    if unavailable:
+        return f"no {label}: {unavailable}"
+    if not (_is_estimate(lo) and _is_estimate(hi)):
+        raise NoEstimateError(f"the {label} ({lo!r}, {hi!r}) has a bound that is not a number and no reason "
+                              "was given: pass unavailable='why there is no interval'")
+    return f"{label} {fmt_num(float(lo), digits)} to {fmt_num(float(hi), digits)}"  # type: ignore[arg-type]
 
 
 def fmt_hr(hr: float, lo: float | None = None, hi: float | None = None, digits: int = 2) -> str:
@@ -115,3 +161,53 @@ def fmt_value(x: float, digits: int = 4, *, trim: bool = False) -> str:
         return f"{int(x):,}" if abs(x) >= 1e4 else f"{int(x)}"
     out = fmt_num(x, digits)
     return out.rstrip("0").rstrip(".") if trim and "." in out else out
+
+
+def fmt_sig(x: float, digits: int = 4) -> str:
+    """A number of unknown scale in a table, with ``digits`` significant digits: ``0.7569``
+    (not 0.7569375529), ``212.6``, ``-0.155``, ``1.235e-05``; whole numbers as counts (``2``,
+    ``16,023``); trailing zeros dropped (``0.5``); ``NA`` and ``∞`` spelled out. Used where a
+    table holds quantities of every kind (the result contract's HTML); a quantity with a
+    precision of its own (a p-value, a hazard ratio) has its own formatter above."""
+    _check_finite(x, "value")
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+        raise ValueError(f"digits must be a whole number of at least 1, got {digits!r}")
+    x = float(x)
+    if not math.isfinite(x):
+        return fmt_num(x)
+    if x.is_integer() and abs(x) < 1e15:
+        return f"{int(x):,}" if abs(x) >= 1e4 else f"{int(x)}"
+    if abs(x) >= 10 ** digits:
+        return f"{x:,.0f}"
+    if abs(x) < 1e-4:
+        mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+        return (mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa) + "e" + exponent
+    decimals = max(digits - 1 - math.floor(math.log10(abs(x))), 0)
+    out = f"{x:.{decimals}f}"
+    out = out.rstrip("0").rstrip(".") if "." in out else out
+    return "0" if out in ("-0", "") else out
+
+
+def wrap_text(text: str, width: int = TEXT_WIDTH, indent: str = "") -> str:
+    """``text`` wrapped at word boundaries to ``width`` columns (a word longer than a line is
+    left whole), continuation lines indented by ``indent``."""
+    return textwrap.fill(text, width=width, subsequent_indent=indent, break_long_words=False,
+                         break_on_hyphens=False)
+
+
+def text_table(rows: Sequence[tuple[str, str]], width: int = TEXT_WIDTH, label_width: int = 30) -> str:
+    """Label/value rows as plain text within ``width`` columns: labels in a column (at most
+    ``label_width`` wide; a longer label is wrapped, its continuation indented two spaces), each
+    value beside its label and wrapped at words, its continuation lines aligned under the value
+    column."""
+    col = min(max((len(k) for k, _ in rows), default=0), label_width)
+    value_width = max(width - col - 2, 20)
+    out = []
+    for label, value in rows:
+        labels = textwrap.wrap(label, col, subsequent_indent="  ", break_long_words=False) or [""]
+        values = textwrap.wrap(value, value_width, break_long_words=False, break_on_hyphens=False) or [""]
+        for i in range(max(len(labels), len(values))):
+            k = labels[i] if i < len(labels) else ""
+            v = values[i] if i < len(values) else ""
+            out.append(f"{k:<{col}}  {v}".rstrip())
+    return "\n".join(out)

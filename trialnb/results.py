@@ -20,7 +20,9 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["Result", "fields_frame"]
+from .report import fmt_sig
+
+__all__ = ["Result", "fields_frame", "frame_html"]
 
 
 def _is_scalar(value: Any) -> bool:
@@ -54,4 +56,18 @@ class Result:
     def _repr_html_(self) -> str:
         body = "<br>".join(html.escape(line) for line in self.summary().splitlines())
         return (f"<div class='trialnb-result'><p><b>{html.escape(type(self).__name__)}</b>: {body}</p>"
-                f"{self.to_frame().to_html(border=0, na_rep='NA', max_rows=60)}</div>")
+                f"{frame_html(self.to_frame())}</div>")
+
+
+def frame_html(frame: pd.DataFrame, digits: int = 4) -> str:
+    """``frame`` as an HTML table for a reader: every non-whole number with ``digits``
+    significant digits (:func:`trialnb.report.fmt_sig`: 0.7569, not 0.7569375529), whole
+    numbers as counts, missing values as NA; labels and text as they are; at most 60 rows
+    shown (pandas elides the middle of a longer table)."""
+    def cell(v: Any) -> Any:
+        if isinstance(v, (float, np.floating)) and not isinstance(v, bool):
+            return fmt_sig(float(v), digits)
+        return v
+
+    shown = frame.map(cell) if hasattr(frame, "map") else frame.applymap(cell)
+    return shown.to_html(border=0, na_rep="NA", max_rows=60)

@@ -67,7 +67,6 @@ __all__ = [
     "METHODS",
     "ProportionSampleSize",
     "SampleSize",
-    "SampleSizeError",
     "Step",
     "detectable_hazard_ratio",
     "event_probability",
@@ -304,8 +303,15 @@ def detectable_hazard_ratio(
 
 
 def _arm_event_probability(lam: float, eta: float, a: float, f: float) -> float:
-    """P(event before analysis) for one arm (closed form, see module docstring)."""
+    """P(event before analysis) for one arm (closed form, see module docstring). A hazard that
+    underflows to 0 (e.g. 0.5 x 5e-324) has no event; hazards whose sum overflows (1e308 +
+    1e308) end every follow-up at once, the event share being ``lam / (lam + eta)``."""
+    if lam == 0:
+        return 0.0
+    share = 1.0 / (1.0 + eta / lam)  # lam / (lam + eta), without overflowing the sum
     tot = lam + eta
+    if not math.isfinite(tot):
+        return share
     if a == 0:
         cum = -math.expm1(-tot * f)
     else:
@@ -313,7 +319,7 @@ def _arm_event_probability(lam: float, eta: float, a: float, f: float) -> float:
         x = tot * a
         ratio = -math.expm1(-x) / x if x > 1e-12 else 1 - x / 2
         cum = 1 - math.exp(-tot * f) * ratio
-    return lam / tot * cum
+    return share * cum
 
 
 def event_probability(
@@ -541,6 +547,12 @@ def sample_size(
     pr = event_probability(hr, lam, a, f, r, eta)
     pc = _arm_event_probability(lam, eta, a, f)
     pt = _arm_event_probability(hr * lam, eta, a, f)
+    if not (pr > 0 and math.isfinite(ev / pr)):  # e.g. follow_up_time=5e-324: Pr(event) underflows
+        raise SampleSizeError(
+            f"Pr(event) = {pr:g}: with control_hazard {lam:g} per time unit over {a:g} + {f:g} time units of accrual "
+            f"and follow-up almost no patient has the event, so N = {ev:.1f} events / Pr(event) is not a finite "
+            "number; allowed: a control hazard and follow-up whose Pr(event) is a usable probability, e.g. the "
+            "protocol's 0.0208 per month over 24 months")
     n_unrounded = ev / pr
     ev_r = round_up(ev)
     n_c, n_t, n_c_l, n_t_l = patients_for_events(ev, pr, r, loss)

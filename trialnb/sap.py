@@ -791,7 +791,7 @@ def _amendments(N: Numbers, protocol: Protocol, audit: Any, c: SimpleNamespace) 
     """One amendment per audit finding, per :data:`FINDINGS` entry, for the blank interim section
     and the unstated minimization parameters. ``c`` holds the tokens and values of :func:`build_sap`
     that the amendments print, so that an amendment prints the same number as the SAP body."""
-    from .review import AUDIT_SOURCES, _is_finding
+    from .review import AUDIT_SOURCES, is_finding
 
     d = protocol.design
     out: list[Amendment] = []
@@ -809,7 +809,7 @@ def _amendments(N: Numbers, protocol: Protocol, audit: Any, c: SimpleNamespace) 
                                       "rounded values).",
     }
     for i, r in enumerate(audit.to_dict("records")):
-        if not _is_finding(r["verdict"]):
+        if not is_finding(r["verdict"]):
             continue
         q = r["quantity"]
         srcs = [protocol.source(n) for n in AUDIT_SOURCES.get(q, ())]
@@ -873,18 +873,16 @@ def _amendments(N: Numbers, protocol: Protocol, audit: Any, c: SimpleNamespace) 
 def write_sap(html_path: str | Path | None = None, markdown_path: str | Path | None = None,
               sap: SAP | None = None) -> list[Path]:
     """Write the SAP as HTML and/or Markdown (atomically, parent folders created); return the
-    paths written. The HTML path must end in .html/.htm, the Markdown path in .md."""
-    from .files import write_text_atomic
+    paths written. The HTML path must end in .html/.htm, the Markdown path in .md; an empty
+    path or a folder is refused before anything is built."""
+    from .files import check_output_path, write_text_atomic
 
     jobs = []
-    for path, suffixes, render in ((html_path, (".html", ".htm"), "to_html"),
-                                   (markdown_path, (".md", ".markdown"), "to_markdown")):
+    for path, name, suffixes, render in ((html_path, "html_path", (".html", ".htm"), "to_html"),
+                                         (markdown_path, "markdown_path", (".md", ".markdown"), "to_markdown")):
         if path is None:
             continue
-        p = Path(path)
-        if p.suffix.lower() not in suffixes:
-            raise ValueError(f"{str(p)!r}: the file name must end in {' or '.join(suffixes)}")
-        jobs.append((p, render))
+        jobs.append((check_output_path(path, name, suffixes=suffixes), render))
     if not jobs:
         raise ValueError("give an HTML path, a Markdown path or both")
     sap = build_sap() if sap is None else sap

@@ -26,6 +26,7 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
+from .documents import page
 from .results import Result
 
 __all__ = ["FILLED", "DECIDE", "GUIDELINE", "GUIDELINE_SECTIONS", "Amendment", "GuidelineItem", "Item", "Number", "Numbers",
@@ -239,7 +240,7 @@ ul.toc { list-style: none; padding-left: 0; }
 @media print {
   body { max-width: none; margin: 0; font-size: 10.5pt; }
   h2 { break-before: page; } h2.first { break-before: avoid; }
-  table, .decide, tr { break-inside: avoid; }
+  .decide, tr { break-inside: avoid; }
   a { color: inherit; }
 }
 """
@@ -413,11 +414,8 @@ class SAP(Result):
         P.append('<section id="numbers" data-section="Appendix B"><h2>Appendix B. Where every number comes from</h2>'
                  "<table><thead><tr><th>#</th><th>Printed</th><th>Source</th></tr></thead>"
                  f"<tbody>{rows}</tbody></table></section>")
-        P.append(f'<p class="meta">{html.escape(self.generator)}; generated {html.escape(self.generated)}.</p>')
-        body = "\n".join(P)
-        return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n<title>{html.escape(self.title)}</title>\n'
-                f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<style>{_CSS}</style></head>\n'
-                f"<body>\n{body}\n</body></html>\n")
+        return page(self.title, "\n".join(P), provenance_line=f"{self.generator}; generated {self.generated}.",
+                    css=_CSS)
 
 
 def _md_cell(text: str) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import numpy as np
@@ -30,14 +31,17 @@ __all__ = [
     "check_choice",
     "check_finite",
     "check_hazard_ratio",
+    "check_identifier",
     "check_int",
     "check_nonnegative",
     "check_positive",
     "check_probability",
     "check_real",
+    "check_real_array",
     "check_record",
     "check_rng",
     "check_seed",
+    "is_number",
 ]
 
 T = TypeVar("T")
@@ -50,6 +54,40 @@ def _fmt(x: float) -> str:
 
 def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def is_number(value: Any) -> bool:
+    """True for a real number: ``int``, ``float`` and numpy's integer and floating scalars
+    (``np.int64(48)``, ``np.float32(48.0)``); False for ``bool`` and ``np.bool_``, text, None
+    and everything else. The one test of "is this a number" for hand-written checks."""
+    return _is_real(value)
+
+
+def check_real_array(value: Any, name: str, *, allow_neg_inf: bool = False, error: ErrorType = ValueError,
+                     what: str = "numbers") -> np.ndarray:
+    """One or more real numbers (a number, a list or tuple, a numpy array or a pandas Series)
+    as a 1-d ``float`` array with at least one value. Refused: a ``bool`` anywhere (Python's
+    or numpy's, as a value or as an array's dtype), text, None, nested sequences, NaN and
+    infinities (``allow_neg_inf``: minus infinity is allowed, e.g. "no bound")."""
+    if not isinstance(value, (list, tuple, np.ndarray)) and hasattr(value, "__array__"):
+        value = np.asarray(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
+        arr = value.astype(float).ravel()
+    else:
+        items = value.ravel().tolist() if isinstance(value, np.ndarray) else (
+            list(value) if isinstance(value, (list, tuple)) else [value])
+        if isinstance(value, np.ndarray) and value.dtype.kind == "b":
+            items = [np.bool_(x) for x in items]
+        if not all(_is_real(x) for x in items):
+            raise error(f"{name} must be {what} (a bool is not a number here), got {value!r}")
+        arr = np.array([float(x) for x in items], dtype=float)
+    if arr.size == 0:
+        raise error(f"{name} must hold at least one number, got {value!r}")
+    bad = np.isnan(arr) | (arr == np.inf) | ((arr == -np.inf) & (not allow_neg_inf))
+    if bad.any():
+        allowed = "finite numbers or -inf" if allow_neg_inf else "finite numbers"
+        raise error(f"{name} must be {allowed}, got {arr.tolist()!r}")
+    return arr
 
 
 def check_finite(value: Any, name: str, *, error: ErrorType = ValueError) -> float:
@@ -139,6 +177,25 @@ def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int
     if not ok or (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise error(f"{name} must be {allowed}, got {value!r}")
     return int(value)
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    r = repr(value)
+    return r if len(r) <= limit else f"{r[:limit]}... ({len(r)} characters)"
+
+
+def check_identifier(value: Any, name: str, *, pattern: str, rule: str, error: ErrorType = ValueError) -> str:
+    """An identifier: a ``str`` matching ``pattern`` in full (ASCII classes, :func:`re.fullmatch`).
+
+    ``rule`` says the pattern in words for the message, e.g. ``"1 to 64 ASCII letters, digits,
+    '-' or '_', starting with a letter or digit"``. The value shown in the message is cut to
+    60 characters, so a huge or hostile value cannot make a huge message.
+    """
+    if not isinstance(value, str):
+        raise error(f"{name} must be a string of {rule}, got {type(value).__name__} {_short_repr(value)}")
+    if re.fullmatch(pattern, value, flags=re.ASCII) is None:
+        raise error(f"{name} must be {rule}, got {_short_repr(value)}")
+    return value
 
 
 def check_seed(value: Any, name: str = "seed", *, error: ErrorType = ValueError) -> int:

@@ -31,15 +31,16 @@ dashboard = with_snapshot(build_dashboard())  # static copy for hand-outs
 dashboard
 
 # %% [markdown]
-# **What one change does.** The panel read twice: with the five trials pooled, then without
-# MF07-01, the one trial that found a benefit (the panel is then set back to all five).
+# **What one change does.** A second panel, built the same way, read twice: with the five trials
+# pooled, then without MF07-01, the one trial that found a benefit. The panel above stays as it
+# opened.
 
 # %%
 from trialnb.widgets.lookup import by_class, by_description, text_of
 
-pos = by_class(dashboard, "trialnb-evidence-pos")
-mf0701 = by_description(dashboard, "MF07-01")
+demo = build_dashboard()
+pos = by_class(demo, "trialnb-evidence-pos")
+mf0701 = by_description(demo, "MF07-01")
 print(f"Five trials:       {text_of(pos)}")
 mf0701.value = False
 print(f"Without MF07-01:   {text_of(pos)}")
-mf0701.value = True

@@ -24,20 +24,22 @@
 
 # %% tags=["nbval-ignore-output"]
 from trialnb.widgets.monitoring import build_dashboard
+from trialnb.widgets.snapshot import with_snapshot
 
-dashboard = build_dashboard()
+dashboard = with_snapshot(build_dashboard())  # static copy for hand-outs
 dashboard
 
 # %% [markdown]
-# **What one change does.** The same panel read twice: at month 29.1 of the protocol-scenario
-# file (33 deaths), then at month 28.5 (29 deaths), when the recalculated boundary is higher.
+# **What one change does.** A second panel, built the same way, read twice: as it opens, at the
+# planned interim (the month of the 33rd death within 24 months on the protocol-scenario file),
+# then at month 28.5, before it. The panel above stays as it opened.
 
 # %%
 from trialnb.widgets.lookup import by_class, by_description, text_of
 
-cutoff = by_description(dashboard, "Cut-off month")
-decision = by_class(dashboard, "trialnb-monitor-decision")
-print(f"Month 29.1: {text_of(decision)}")
+demo = build_dashboard()
+cutoff = by_description(demo, "Cut-off month")
+decision = by_class(demo, "trialnb-monitor-decision")
+print(f"Month {cutoff.value:.2f} (as it opens): {text_of(decision)}")
 cutoff.value = 28.5
-print(f"Month 28.5: {text_of(decision)}")
-cutoff.value = 29.1
+print(f"Month 28.50:              {text_of(decision)}")

@@ -33,21 +33,23 @@ dashboard = with_snapshot(build_dashboard(seed=2026, key=b"demonstration key, no
 dashboard
 
 # %% [markdown]
-# **What a few allocations look like.** Three patients allocated through the console's own
-# **Allocate** button. Moving *p* afterwards does not touch the log: the console says that the log
-# keeps its settings until **Start a new log** is pressed, which starts a new file and keeps the old one.
+# **What a few allocations look like.** Three patients allocated through the **Allocate** button
+# of a second console, built the same way (its own log); the console above stays empty, as it
+# opened. Moving *p* afterwards does not touch the log: the console says that the log keeps its
+# settings until **Start a new log** is pressed, which starts a new file and keeps the old one.
 
 # %%
 from trialnb.widgets.lookup import by_class, by_description, text_of
 
-allocate = by_description(dashboard, "Allocate")
-site = by_description(dashboard, "Dominant")
-p_minimizing = by_description(dashboard, "p (minimizing arm)")
+demo = build_dashboard(seed=2026, key=b"demonstration key, not secret")
+allocate = by_description(demo, "Allocate")
+site = by_description(demo, "Dominant")
+p_minimizing = by_description(demo, "p (minimizing arm)")
 for level in ("bone", "visceral", "bone"):
     site.value = level
     allocate.click()
-    print(text_of(by_class(dashboard, "trialnb-allocation")).split(" G_A")[0])
+    print(text_of(by_class(demo, "trialnb-allocation")).split(" G_A")[0])
 p_minimizing.value = 0.85
-print(text_of(by_class(dashboard, "trialnb-settings-note")))
-by_description(dashboard, "Start a new log").click()
-print(text_of(by_class(dashboard, "trialnb-settings-note")).split(" in /")[0])
+print(text_of(by_class(demo, "trialnb-settings-note")))
+by_description(demo, "Start a new log").click()
+print(text_of(by_class(demo, "trialnb-settings-note")))

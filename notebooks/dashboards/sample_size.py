@@ -31,15 +31,16 @@ dashboard = with_snapshot(build_dashboard())  # static copy for hand-outs
 dashboard
 
 # %% [markdown]
-# **What one change does.** The line below is the same panel read twice: at the protocol's hazard
-# ratio, then at a more modest 0.6 (the panel is then set back to the protocol's design).
+# **What one change does.** A second panel, built the same way, read twice: at the protocol's
+# hazard ratio, then at a more modest 0.6. The panel above is not touched: a dashboard always
+# opens at the protocol's design.
 
 # %%
 from trialnb.widgets.lookup import by_class, by_description, text_of
 
-hazard_ratio = by_description(dashboard, "Hazard ratio")
-n_total = by_class(dashboard, "trialnb-n-total")
+demo = build_dashboard()
+hazard_ratio = by_description(demo, "Hazard ratio")
+n_total = by_class(demo, "trialnb-n-total")
 print(f"Hazard ratio 0.50 (protocol): {text_of(n_total)}")
 hazard_ratio.value = 0.60
 print(f"Hazard ratio 0.60:            {text_of(n_total)}")
-hazard_ratio.value = 0.50

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import TrialAnalysisError
+from ..validation import is_number
 from ._frame import check_df
 
 __all__ = ["UNDATED_FIELDS", "cut_at"]
@@ -33,7 +34,7 @@ _SURGERY_FIELDS: tuple[str, ...] = ("surgery_month", "surgery_reason", "surgery_
 
 
 def _months(x: Any, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+    if not is_number(x):
         raise TrialAnalysisError(f"{name} must be a number of months, got {x!r}")
     v = float(x)
     if math.isnan(v):

@@ -22,25 +22,11 @@ are found by :func:`get_exercise`) and write each checker as::
 In the notebook each exercise is one cell: ``answer = None`` then ``check_something(answer)``.
 """
 
-from ._verdict import (
-    EXERCISES,
-    AnswerError,
-    Exercise,
-    Verdict,
-    close,
-    exercise,
-    get_exercise,
-    hint,
-    normalize_text,
-    parse_choice,
-    parse_count,
-    parse_number,
-    parse_proportion,
-    parse_yes_no,
-)
+from ._verdict import (EXERCISES, Exercise, Verdict, close, exercise, get_exercise, hint, normalize_text,
+                       parse_choice, parse_count, parse_number, parse_proportion, parse_yes_no)
 
 __all__ = [
-    "EXERCISES", "AnswerError", "Exercise", "Verdict", "close", "exercise", "get_exercise", "hint",
+    "EXERCISES", "Exercise", "Verdict", "close", "exercise", "get_exercise", "hint",
     "normalize_text", "parse_choice", "parse_count", "parse_number", "parse_proportion",
     "parse_yes_no",
 ]

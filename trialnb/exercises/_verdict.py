@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterable, Literal, Mapping
 from ..errors import AnswerError
 
 __all__ = [
-    "EXERCISES", "AnswerError", "Exercise", "Verdict", "close", "exercise", "get_exercise", "hint",
+    "EXERCISES", "Exercise", "Verdict", "close", "exercise", "get_exercise", "hint",
     "normalize_text", "parse_choice", "parse_count", "parse_number", "parse_proportion",
     "parse_yes_no",
 ]

@@ -4,24 +4,24 @@ answers are recomputed from the shipped data with :mod:`trialnb.analysis`."""
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .. import analysis as an
 from ..data import load_trial
-from ._verdict import AnswerError, close, exercise, parse_choice, parse_count, parse_number, parse_proportion
+from ..resources import example_trial
+from ._verdict import close, exercise, parse_choice, parse_count, parse_number, parse_proportion
+from ..errors import AnswerError
 
 __all__ = ["check_deaths_by_24", "check_inverse_hr", "check_null_hr", "check_primary_population",
            "check_survival_difference"]
 
-_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 
 @lru_cache(maxsize=4)
 def _trial(name: str) -> pd.DataFrame:
-    return load_trial(_DATA_DIR / f"trial_{name}.csv")
+    return load_trial(example_trial(name))
 
 
 def _hr(answer: Any) -> float:
@@ -35,7 +35,7 @@ def _hr(answer: Any) -> float:
     "04.1",
     "How many patients in arm B died within the first 24 months (protocol data)?",
     ("Three conditions on three columns of the trial table select these patients.",
-     "Keep the rows with arm 'B', death 1 and os_months at most 24, and count them."),
+     "Keep the rows with arm 'B', death 1 and 'os_months' at most 24, and count them."),
 )
 def check_deaths_by_24(answer: Any) -> tuple[bool, str]:
     """Exercise 04.1: deaths in arm B with ``os_months <= 24`` in ``trial_protocol.csv``."""
@@ -56,8 +56,8 @@ def check_deaths_by_24(answer: Any) -> tuple[bool, str]:
     "04.2",
     "The hazard ratio of arm B vs arm A from the primary model (protocol data)?",
     ("The primary model reports arm A against arm B; the question turns the comparison around.",
-     "Swapping the reference arm changes the sign of the log hazard ratio: take exp(-coefficient) "
-     "of the arm term, or refit with arm A as the reference."),
+     "Swapping the reference arm changes the sign of the log hazard ratio: take the exponential of"
+     " minus the arm coefficient, or refit with arm A as the reference."),
 )
 def check_inverse_hr(answer: Any) -> tuple[bool, str]:
     """Exercise 04.2: HR of B vs A = 1 / HR(A vs B) of :func:`analysis.primary`; within 0.01."""
@@ -107,7 +107,7 @@ def check_primary_population(answer: Any) -> tuple[bool, str]:
     "04.4",
     "The primary Cox hazard ratio (A vs B) on trial_null.csv?",
     ("The same model as the primary analysis, on another file of data/.",
-     "Load the null-scenario file with load_trial and pass it to the primary analysis function "
+     "Load the null-scenario file with `load_trial` and pass it to the primary analysis function "
      "of notebook 04; read the hazard ratio."),
 )
 def check_null_hr(answer: Any) -> tuple[bool, str]:
@@ -129,8 +129,8 @@ def check_null_hr(answer: Any) -> tuple[bool, str]:
     "04.5",
     "The 2-year survival difference A - B (a proportion) in trial_realistic.csv?",
     ("Estimate each arm's survival at 24 months from its Kaplan-Meier curve, then subtract.",
-     "milestone(df, 24) estimates both arms at 24 months and their difference; take arm A minus arm B "
-     "(the sign matters)."),
+     "`an.milestone(df, 24)` estimates both arms at 24 months and their difference; do the same on"
+     " the realistic-scenario trial and take arm A minus arm B (the sign matters)."),
 )
 def check_survival_difference(answer: Any) -> tuple[bool, str]:
     """Exercise 04.5: 2-year Kaplan-Meier survival A minus B on the realistic data, as a

@@ -43,9 +43,9 @@ def _delayed_powers() -> dict[str, float]:
     "Delayed benefit (no effect for 6 months, then HR 0.5): which of logrank, fh01, rmst, milestone has the most "
     "power for benefit?",
     ("Think about where in time each statistic puts its weight, and where the effect is.",
-     "`simulate(PLAN, 2000, seed=1, truth={'effect_delay_months': 6}, analyses=('logrank', 'fh01', 'rmst', "
-     "'milestone')).to_frame()` analyses the same trials four ways; its column benefit is each one's power for "
-     "benefit."),
+     "`simulate(PLAN, 2000, seed=1, truth={'effect_delay_months': 6}, analyses=('logrank', 'fh01',"
+     " 'rmst', 'milestone'))` analyses the same trials four ways; the result's benefit for each "
+     "name is that analysis' power."),
 )
 def check_best_analysis_delayed(answer: Any) -> tuple[bool, str]:
     """Exercise 07.1: the analysis with the highest simulated power under a delayed benefit."""
@@ -63,9 +63,8 @@ def check_best_analysis_delayed(answer: Any) -> tuple[bool, str]:
     "True RMST difference (A - B, months) at 24 months under the protocol's assumptions (one homogeneous "
     "population, proportional HR 0.5)?",
     ("The RMST difference is the area between the two survival curves up to 24 months.",
-     "`true_estimands(HOMOGENEOUS)` returns it (the plan's design without prognostic factor effects); by hand, "
-     "integrate the difference of the two exponential survival curves, hazards 0.5/24 times 0.5 (arm A) and "
-     "0.5/24 (arm B) per month, from 0 to 24 months (on a fine grid with `np.trapezoid`)."),
+     "`true_estimands(HOMOGENEOUS)` returns it (the plan's design without prognostic factor "
+     "effects); by hand, integrate e^(−λ·HR·t) − e^(−λ·t) from 0 to 24 months with λ = 0.5/24."),
 )
 def check_rmst_difference(answer: Any) -> tuple[bool, str]:
     """Exercise 07.2: the true RMST difference at 24 months, right within 0.05 months."""
@@ -83,8 +82,8 @@ def check_rmst_difference(answer: Any) -> tuple[bool, str]:
     "07.3",
     "Crossing shape: do the true 2-year survival difference and the true RMST difference favour the same arm?",
     ("Look at where the curves cross relative to 24 months, and at the area before the crossing.",
-     "`true_estimands(replace(PLAN.design, **SHAPES['crossing']))` gives both; compare the signs of its milestone "
-     "difference and its RMST difference."),
+     "`true_estimands(replace(PLAN.design, **SHAPES['crossing']))` gives both; compare their "
+     "signs."),
 )
 def check_crossing_directions(answer: Any) -> tuple[bool, str]:
     """Exercise 07.3: under the crossing shape the milestone favours A and the RMST favours B."""

@@ -11,7 +11,8 @@ from typing import Any
 
 from scipy import stats
 
-from ._verdict import AnswerError, close, exercise, parse_number, parse_proportion
+from ._verdict import close, exercise, parse_number, parse_proportion
+from ..errors import AnswerError
 
 __all__ = ["INTERIM_LOG_HR", "INTERIM_SE", "check_assurance_ceiling", "check_interim_posterior",
            "check_probability_of_success", "check_se_from_90_ci"]
@@ -49,8 +50,8 @@ def _truths() -> dict[str, float]:
     "08.1",
     "E2108 reported HR 1.11 with a 90% CI 0.82 to 1.52: what is the standard error of its log hazard ratio?",
     ("A 90% interval is narrower than a 95% one: which normal quantile belongs to it?",
-     "On the log scale the interval is ln HR -+ z x SE: divide the width ln(1.52) - ln(0.82) by twice the "
-     "95th percentile of the standard normal (evidence.log_hr_se does it)."),
+     "On the log scale the interval is ln HR ∓ z·SE: divide the width, ln 1.52 − ln 0.82, by twice"
+     " the 95th percentile of the standard normal (`ev.log_hr_se` does it)."),
 )
 def check_se_from_90_ci(answer: Any) -> tuple[bool, str]:
     """Exercise 08.1: SE of E2108's log HR from its 90% interval; within 0.0025 (0.19 is right)."""
@@ -73,8 +74,9 @@ def check_se_from_90_ci(answer: Any) -> tuple[bool, str]:
     "With the protocol's 66 deaths, what is the probability of success under the pooled predictive prior "
     "(fixed two-sided 5% test, success = significant benefit of surgery)?",
     ("This is not the power at one hazard ratio: the true HR is uncertain, and the prior says how.",
-     "Call assurance.assurance(events=66, prior=named_priors()['pooled']) and read probability_of_success; "
-     "by hand, Phi((-m c - 1.96) / sqrt(1 + c^2 s^2)) with c = sqrt(66)/2 and the prior's mean m and SD s."),
+     "Call `A.assurance(events=66, prior=A.named_priors()['pooled'])` and read its probability of "
+     "success; by hand, Φ((−m·c − 1.96) / √(1 + c²s²)) with c = √66 / 2 and the prior's mean m and"
+     " SD s."),
 )
 def check_probability_of_success(answer: Any) -> tuple[bool, str]:
     """Exercise 08.2: probability of success of 66 deaths under the pooled prior; within 1
@@ -97,10 +99,10 @@ def check_probability_of_success(answer: Any) -> tuple[bool, str]:
     "08.3",
     "However many deaths a trial waits for, what is the highest probability of success it can reach under "
     "the pooled predictive prior?",
-    ("With unlimited deaths the trial detects any benefit, however small; it still cannot detect one that "
-     "is not there.",
-     "Let the number of deaths grow in the closed form: the probability of success tends to the prior "
-     "probability that the true HR is below 1, Phi(-m / s)."),
+    ("With unlimited deaths the trial detects any benefit, however small; it still cannot detect "
+     "one that is not there.",
+     "Let the number of deaths grow in the closed form: the probability of success tends to the "
+     "prior probability that the true HR is below 1, Φ(−m / s)."),
 )
 def check_assurance_ceiling(answer: Any) -> tuple[bool, str]:
     """Exercise 08.3: the ceiling of the probability of success under the pooled prior,
@@ -123,9 +125,11 @@ def check_assurance_ceiling(answer: Any) -> tuple[bool, str]:
     "08.4",
     "An interim Cox estimate is ln HR -1.36 (SE 0.41), i.e. HR 0.26: what is the posterior median hazard ratio "
     "under the after-induction prior?",
-    ("The posterior is a precision-weighted average of the prior and the interim estimate, on the log scale.",
-     "Weights 1/SD^2: ln HR_post = (m0/s0^2 + y/se^2) / (1/s0^2 + 1/se^2) with the prior's m0, s0 "
-     "(named_priors()['after_induction']); bayesian.posterior(prior, -1.36, 0.41) does it."),
+    ("The posterior is a precision-weighted average of the prior and the interim estimate, on the "
+     "log scale.",
+     "Weights 1/SD²: the posterior log HR is (m0/s0² + y/se²) / (1/s0² + 1/se²) with the prior's "
+     "m0 and s0 (`A.named_priors()['after_induction']`); "
+     "`B.posterior(A.named_priors()['after_induction'], -1.36, 0.41)` does it."),
 )
 def check_interim_posterior(answer: Any) -> tuple[bool, str]:
     """Exercise 08.4: posterior median HR under the after-induction prior given ln HR -1.36, SE

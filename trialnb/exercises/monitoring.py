@@ -39,9 +39,9 @@ def _truths() -> dict[str, float]:
     "Overall one-sided type-I error of five equally spaced looks, each tested at z >= 1.96?",
     ("Each look has a 2.5% chance of a false alarm, but the looks are correlated: the total lies "
      "between 2.5% and 5 x 2.5%.",
-     "Simulate trials under HR = 1 with Boundaries of 1.96 at five equally spaced looks "
-     "(simulate_sequential), or compute 1 - P(all five z < 1.96) with correlations "
-     "sqrt(t_i / t_j) (naive_type_one_error)."),
+     "Simulate trials under HR = 1 with `Boundaries` of 1.96 at five equally spaced looks "
+     "(`simulate_sequential`), or compute 1 − Pr[all five z < 1.96] with the correlations √(tᵢ/tⱼ)"
+     " between looks (`naive_type_one_error`)."),
 )
 def check_naive_peeking(answer: Any) -> tuple[bool, str]:
     """Exercise 05.1: type-I error of five naive looks at z >= 1.96 (one-sided 2.5% each);
@@ -65,9 +65,10 @@ def check_naive_peeking(answer: Any) -> tuple[bool, str]:
     "05.2",
     "Benefit-z efficacy bound at the first of two looks (half the information), Lan-DeMets "
     "O'Brien-Fleming spending, one-sided alpha 0.025?",
-    ("O'Brien-Fleming-type spending spends almost nothing early: the first bound is far above 1.96.",
-     "Build monitoring.design(2, information_rates=[0.5, 1], type_of_design='asOF') and read "
-     "critical_values[0] (the benefit-z bound at the first look)."),
+    ("O'Brien-Fleming-type spending spends almost nothing early: the first bound is far above "
+     "1.96.",
+     "Build the design, `monitoring.design(2, information_rates=[0.5, 1], type_of_design='asOF')`,"
+     " and read the first of its critical values (the benefit-z bound at the first look)."),
 )
 def check_first_look_bound(answer: Any) -> tuple[bool, str]:
     """Exercise 05.2: the asOF benefit-z bound at half the information, one-sided 0.025;
@@ -93,8 +94,9 @@ def check_first_look_bound(answer: Any) -> tuple[bool, str]:
     "O'Brien-Fleming design, assuming the design's HR 0.5?",
     ("Conditional power depends on the hazard ratio you assume for the deaths still to come: the "
      "question names it.",
-     "Call monitoring.conditional_power(design, [33], [-1.0], n_planned=[33], theta_h1=0.5, "
-     "direction_upper=False) and read the conditional power at the last look."),
+     "Call `monitoring.conditional_power(monitoring.design(2, information_rates=[0.5, 1], "
+     "type_of_design='asOF'), [33], [-1.0], n_planned=[33], theta_h1=0.5, direction_upper=False)` "
+     "and read the conditional power at the last look."),
 )
 def check_conditional_power(answer: Any) -> tuple[bool, str]:
     """Exercise 05.3: conditional power at 33 deaths, log-rank z = -1.0, 33 more deaths,

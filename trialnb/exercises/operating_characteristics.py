@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 
 from .. import sample_size as ss
+from ..errors import AnswerError
 from ..plan import FACTOR_NAMES, PLAN
 from ..simulation import limiting_hazard_ratio, simulate
-from ._verdict import AnswerError, close, exercise, parse_count, parse_proportion, parse_yes_no
+from ._verdict import close, exercise, parse_count, parse_proportion, parse_yes_no
 
 __all__ = ["N_TRIALS", "check_adjustment_gain", "check_n_for_mf07", "check_power_answer"]
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from ..eligibility import example_patient, screen
 from ..protocol import PROTOCOL
-from ._verdict import AnswerError, exercise, parse_count, parse_yes_no
+from ._verdict import exercise, parse_count, parse_yes_no
+from ..errors import AnswerError
 
 __all__ = ["check_answer_screen", "check_answer_strata"]
 
@@ -21,7 +22,8 @@ _CASE = {"age": 70, "t_stage": "T4", "t4_resectable": True, "n_stage": "N3"}
     ("Go through the criteria that mention age, the T stage and the N stage, one at a time.",
      "Read inclusion criteria I5 (TNM) and I7 (age) and exclusion criterion E4: does any of them "
      "set an upper age limit, and does E4 exclude every T4 tumour or only some? You can also "
-     "screen(example_patient(...)) with the patient's age and stages."),
+     "screen a patient made from the example, `screen(example_patient(age=45))`, with the "
+     "question's age and stages."),
 )
 def check_answer_screen(answer: Any) -> tuple[bool, str]:
     """Exercise 00.1: is the 70-year-old with a resectable T4 N3 tumour eligible?
@@ -39,8 +41,8 @@ def check_answer_screen(answer: Any) -> tuple[bool, str]:
     "00.2",
     "How many strata if age (< 50, >= 50) were added as a fourth minimization factor?",
     ("A stratum is one combination of a level of every factor.",
-     "Count the levels of each factor in PROTOCOL.factors and multiply the counts; then do the same "
-     "with the age factor added."),
+     "Count the levels of each factor, `[len(f.levels) for f in PROTOCOL.factors]`, and multiply "
+     "the counts; then do the same with the age factor added."),
 )
 def check_answer_strata(answer: Any) -> tuple[bool, str]:
     """Exercise 00.2: strata with a two-level age factor added to the protocol's three factors."""

@@ -8,7 +8,8 @@ from typing import Any
 
 from .. import randomization as rz
 from ..protocol import FACTORS
-from ._verdict import AnswerError, close, exercise, parse_choice, parse_number, parse_proportion
+from ._verdict import close, exercise, parse_choice, parse_number, parse_proportion
+from ..errors import AnswerError
 
 __all__ = ["check_block_formula", "check_efron_limit", "check_minimization_range",
            "check_minimization_variance"]
@@ -33,8 +34,8 @@ _MIN_HINTS = (
     "Minimization favours the arm that would leave the smaller total imbalance at the "
     "newcomer's own levels.",
     "Add the newcomer to A, compute the imbalance measure of the two counts at each of the "
-    "newcomer's three levels and sum them (G_A); do the same adding to B (G_B); the smaller G "
-    "wins (minimization_scores does it).",
+    "newcomer's three levels and sum them (G for A); do the same adding to B (G for B); the "
+    "smaller G wins (`from trialnb.randomization import minimization_scores` does it).",
 )
 
 
@@ -66,9 +67,9 @@ def check_minimization_variance(answer: Any) -> tuple[bool, str]:
     "03.3",
     "Expected correct guesses of the convergence strategy in one permuted block of 4?",
     ("In a block of 4 the last assignment is always known, and sometimes more than one is.",
-     "Either enumerate the 6 orders of AABB and count the correct guesses of 'guess the arm "
-     "that is behind', then average; or use the closed form E_m = m + 2^(2m-1)/C(2m, m) - 1/2 "
-     "for a block of 2m."),
+     "Either enumerate the 6 orders of AABB and count the correct guesses of 'guess the arm that "
+     "is behind', then average; or use the closed form m + 2^(2m−1) / (2m choose m) − 1/2 for a "
+     "block of 2m."),
 )
 def check_block_formula(answer: Any) -> tuple[bool, str]:
     """Exercise 03.3: expected correct guesses in one block of 4 (a number or a fraction such

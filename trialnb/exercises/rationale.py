@@ -8,7 +8,8 @@ from functools import lru_cache
 from typing import Any
 
 from .. import bias
-from ._verdict import AnswerError, close, exercise, normalize_text, parse_number, parse_proportion
+from ._verdict import close, exercise, normalize_text, parse_number, parse_proportion
+from ..errors import AnswerError
 
 __all__ = ["check_apparent_hr", "check_immortal_time_fix", "check_will_rogers"]
 
@@ -81,11 +82,11 @@ def _will_rogers() -> dict[tuple[str, str], float]:
 @exercise(
     "01.2",
     "With the defaults of bias.will_rogers(), the 2-year survival of stage IV after migration?",
-    ("After migration, stage IV holds two groups of patients: the original stage IV patients "
-     "and the migrants.",
-     "Stage IV after migration is a mixture: weight each group's 2-year survival by its size "
-     "(the sizes and hazards are will_rogers' arguments), or read the row of the table "
-     "will_rogers() returns."),
+    ("After migration, stage IV holds two groups of patients: the original stage IV patients and "
+     "the migrants.",
+     "Stage IV after migration is a mixture: weight each group's 2-year survival by its size (the "
+     "sizes and hazards are the arguments of `bias.will_rogers`), or read the row of the table "
+     "`bias.will_rogers()` returns."),
 )
 def check_will_rogers(answer: Any) -> tuple[bool, str]:
     """Exercise 01.2: the 2-year survival of stage IV under the new staging (proportion or
@@ -112,10 +113,11 @@ def _apparent_hr() -> float:
 @exercise(
     "01.3",
     "The naive hazard ratio with only coding errors (strength 0.1), n = 3000, seed 11?",
-    ("Simulate the registry with only one mechanism switched on; bias.scenario builds the "
+    ("Simulate the registry with only one mechanism switched on; `bias.scenario` builds the "
      "keyword arguments for that.",
-     "Pass n, seed and bias.scenario('coding_errors', strength=0.1) to bias.simulate_registry, "
-     "fit the naive Cox model of notebook 01 to the cohort, and read its hazard ratio."),
+     "Simulate the registry, `bias.simulate_registry(3000, 11, **bias.scenario('coding_errors', "
+     "strength=0.1))`, fit the naive Cox model of notebook 01 to it (`bias.naive_cox`) and read "
+     "its hazard ratio."),
 )
 def check_apparent_hr(answer: Any) -> tuple[bool, str]:
     """Exercise 01.3: the naive HR with only coding errors on; right within 0.02."""

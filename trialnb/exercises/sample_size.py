@@ -9,7 +9,8 @@ from typing import Any
 
 from .. import sample_size as ss
 from ..protocol import PROTOCOL
-from ._verdict import AnswerError, close, exercise, parse_number, parse_proportion
+from ._verdict import close, exercise, parse_number, parse_proportion
+from ..errors import AnswerError
 
 __all__ = ["check_accrual_n", "check_events_for_target", "check_loss_inflation", "check_power_at_hr"]
 
@@ -25,9 +26,9 @@ def _positive(answer: Any, what: str) -> float:
     "02.1",
     "Deaths (Schoenfeld, rounded up) for 2-year survival 60% -> 70%, two-sided 0.05, 80% power?",
     ("The events formula needs a hazard ratio, not two survival proportions.",
-     "Under exponential survival S = exp(-hazard x t), so the hazard ratio is the ratio of the "
-     "logarithms of the two survivals (hazard_ratio_from_survival); put it into "
-     "schoenfeld_events and round up."),
+     "Under exponential survival S = e^(−hazard·t), so the hazard ratio is the ratio of the "
+     "logarithms of the two survivals (`ss.hazard_ratio_from_survival`); put it into "
+     "`ss.schoenfeld_events` and round up."),
 )
 def check_events_for_target(answer: Any) -> tuple[bool, str]:
     """Exercise 02.1: Schoenfeld events, rounded up, for 2-year survival 0.60 vs 0.70."""
@@ -52,11 +53,11 @@ def check_events_for_target(answer: Any) -> tuple[bool, str]:
     "02.2",
     "Patients (before loss, rounded up) with 36 months of accrual and 24 months of follow-up "
     "after the last entry?",
-    ("With follow-up to the end of the study, an early patient is followed longer than two "
-     "years, so the probability of death changes, not the number of deaths.",
-     "Compute the probability of death with event_probability (accrual_time=36, "
-     "follow_up_time=24 months, the protocol's monthly control hazard, no loss), divide the "
-     "deaths by it and round as notebook 02 does; sample_size() does the same in one call."),
+    ("With follow-up to the end of the study, an early patient is followed longer than two years, "
+     "so the probability of death changes, not the number of deaths.",
+     "Compute the probability of death with `ss.event_probability` (36 months of accrual, 24 "
+     "months of follow-up, the protocol's monthly control hazard, no loss), divide the deaths by "
+     "it and round as notebook 02 does; `ss.sample_size` does the same in one call."),
 )
 def check_accrual_n(answer: Any) -> tuple[bool, str]:
     """Exercise 02.2: N with 36 months of accrual and 24 of follow-up. Every rounding the
@@ -93,8 +94,8 @@ def check_accrual_n(answer: Any) -> tuple[bool, str]:
     "02.3",
     "Power of 66 deaths if the true HR is 0.66 (MF07-01), two-sided 0.05?",
     ("The number of deaths is fixed here; what changes is the effect it must detect.",
-     "Invert Schoenfeld's formula: power = Phi(sqrt(D/4) |ln HR| - z_(1-alpha/2)), which "
-     "sample_size.power computes for D deaths and a hazard ratio."),
+     "Invert Schoenfeld's formula: power = Φ(√(D/4)·|ln HR| − z₁₋α/₂), which `ss.power` computes "
+     "for D deaths and a hazard ratio."),
 )
 def check_power_at_hr(answer: Any) -> tuple[bool, str]:
     """Exercise 02.3: power of 66 events at HR 0.66 (proportion or percent; within 0.5 points)."""

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from .analysis import STATISTICS, ConditionalPower, InterimAnalysis, analyse, conditional_power, logrank_standard_error
 from .boundary_table import BoundaryTable, bound_hazard_ratio, boundary_table
-from .design import (ALPHA_SPENDING, BETA_SPENDING, DESIGN_TYPES, DesignError, GroupSequentialDesign, design,
+from .design import (ALPHA_SPENDING, BETA_SPENDING, DESIGN_TYPES, GroupSequentialDesign, design,
                      crossing_probabilities, spending)
 from .prediction import DeathPrediction, ModelFit, predict_deaths
 from .sample_size import SequentialSampleSize, sequential_sample_size
@@ -59,7 +59,6 @@ __all__ = [
     "logrank_standard_error",
     "BETA_SPENDING",
     "DESIGN_TYPES",
-    "DesignError",
     "GroupSequentialDesign",
     "design",
     "predict_deaths",

@@ -69,8 +69,10 @@ from scipy.special import ndtri
 
 from ..report import fmt_hr, fmt_num
 from ..results import Result
+from ..validation import check_positive, check_real_array
 from ._numerics import qnorm_upper, root, stage_probabilities
-from .design import HP_BOUND, DesignError, GroupSequentialDesign, _design
+from .design import HP_BOUND, GroupSequentialDesign, compute_design
+from ..errors import DesignError
 
 __all__ = ["ANALYSIS_TOLERANCE", "STATISTICS", "ConditionalPower", "InterimAnalysis", "analyse", "conditional_power",
            "logrank_standard_error"]
@@ -89,15 +91,8 @@ STATISTICS: tuple[str, ...] = ("logrank", "wald")
 
 
 def _as_array(x: Any, name: str) -> np.ndarray:
-    if any(isinstance(v, (bool, np.bool_)) for v in np.ravel(np.asarray(x, dtype=object))):
-        raise DesignError(f"{name} must be numbers (one per look), not True/False, got {x!r}")
-    try:
-        arr = np.atleast_1d(np.asarray(x, dtype=float)).ravel()
-    except (TypeError, ValueError):
-        raise DesignError(f"{name} must be numbers (one per look), got {x!r}") from None
-    if arr.size == 0 or not np.all(np.isfinite(arr)):
-        raise DesignError(f"{name} must be finite numbers, one per look, got {np.asarray(x).tolist()!r}")
-    return arr
+    """Numbers, one per look (a bool is not a number: ``events=[True]`` is refused)."""
+    return check_real_array(x, name, error=DesignError, what="numbers (one per look)")
 
 
 @dataclass(frozen=True)
@@ -195,7 +190,7 @@ def _rebuild(d: GroupSequentialDesign, *, alpha: float | None = None, rates: np.
     tbs = None if drop_beta_spending else d.type_beta_spending
     binding = d.binding_futility and (fut_in is not None or tbs is not None)
     tod = "asUser" if user_alpha is not None else d.type_of_design
-    return _design(k, d.alpha if alpha is None else alpha, d.sided, d.beta, tod, t, d.delta_wt, d.gamma_a, fut_in,
+    return compute_design(k, d.alpha if alpha is None else alpha, d.sided, d.beta, tod, t, d.delta_wt, d.gamma_a, fut_in,
                    tbs, d.gamma_b, binding, characteristics=characteristics, user_alpha=user_alpha, clamp=clamp)
 
 
@@ -749,11 +744,7 @@ def _conditional_power(a: InterimAnalysis, theta_h1: float | None, n_planned: An
         hr = float(np.exp(a.log_hazard_ratios[-1]))
         source = "observed at the latest look"
     else:
-        if isinstance(theta_h1, (bool, np.bool_)):
-            raise DesignError(f"theta_h1 (hazard ratio) must be a number > 0, not {theta_h1!r}")
-        hr = float(theta_h1)
-        if not hr > 0 or not math.isfinite(hr):
-            raise DesignError(f"theta_h1 (hazard ratio) must be > 0, got {theta_h1!r}")
+        hr = check_positive(theta_h1, "theta_h1 (hazard ratio)", error=DesignError)
         source = "assumed" if hr != 1 else "no effect (H0)"
     theta = math.log(hr) if upper else -math.log(hr)
     t = d.information_rates

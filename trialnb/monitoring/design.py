@@ -44,14 +44,13 @@ import pandas as pd
 
 from ..errors import DesignError
 from ..report import fmt_num
-from ..validation import check_choice, check_finite, check_int, check_real
+from ..validation import check_choice, check_finite, check_int, check_real, check_real_array
 from ._numerics import pnorm_upper, prefix, qnorm_upper, root, stage_probabilities
 
-__all__ = [
+__all__ = ["compute_design", 
     "ALPHA_SPENDING",
     "BETA_SPENDING",
     "DESIGN_TYPES",
-    "DesignError",
     "GroupSequentialDesign",
     "design",
     "crossing_probabilities",
@@ -239,10 +238,7 @@ def _gamma(gamma: Any, name: str, argument: str, family: str) -> float | None:
 def _rates(k: int, rates: Any) -> np.ndarray:
     if rates is None:
         return np.arange(1, k + 1) / k
-    try:
-        arr = np.asarray(rates, dtype=float).ravel()
-    except (TypeError, ValueError):
-        raise DesignError(f"information_rates must be numbers, got {rates!r}") from None
+    arr = check_real_array(rates, "information_rates", error=DesignError).copy()
     if arr.size != k:
         raise DesignError(f"information_rates must have k = {k} values, got {arr.size}")
     if not np.all(np.isfinite(arr)) or arr[0] <= 0 or np.any(np.diff(arr) <= 0):
@@ -291,14 +287,10 @@ def _validate(k, alpha, sided, beta, type_of_design, delta_wt, gamma_a, futility
             raise DesignError("futility_bounds are available for sided = 1 only")
         if k < 2:
             raise DesignError("futility_bounds need k >= 2 looks")
-        try:
-            fut = np.asarray(futility_bounds, dtype=float).ravel()
-        except (TypeError, ValueError):
-            raise DesignError(f"futility_bounds must be numbers on the z scale, got {futility_bounds!r}") from None
+        fut = check_real_array(futility_bounds, "futility_bounds", allow_neg_inf=True, error=DesignError,
+                               what="numbers on the z scale, or -inf (no futility stop)")
         if fut.size != k - 1:
             raise DesignError(f"futility_bounds must have k - 1 = {k - 1} values (one per interim), got {fut.size}")
-        if np.any(np.isnan(fut)) or np.any(fut == np.inf):
-            raise DesignError(f"futility_bounds must be finite z values or -inf (no futility stop), got {fut.tolist()}")
         fut = np.where(fut < -6, -np.inf, fut)  # rpact treats z <= -6 as "no futility bound"
     elif binding_futility and type_beta_spending is None:
         raise DesignError("binding_futility=True needs futility_bounds or type_beta_spending")
@@ -438,17 +430,19 @@ def design(
     alpha, beta, delta_wt, gamma_a, fut_in, gamma_b, binding = _validate(
         k, alpha, sided, beta, type_of_design, delta_wt, gamma_a, futility_bounds, type_beta_spending, gamma_b, binding_futility
     )
-    return _design(int(k), alpha, int(sided), beta, type_of_design, _rates(int(k), information_rates), delta_wt,
-                   gamma_a, fut_in, type_beta_spending, gamma_b, binding)
+    return compute_design(int(k), alpha, int(sided), beta, type_of_design, _rates(int(k), information_rates), delta_wt,
+                   gamma_a, fut_in, type_beta_spending, gamma_b, binding, check_overlap=True)
 
 
-def _design(k, alpha, sided, beta, type_of_design, t, delta_wt=None, gamma_a=None, fut_in=None,
-            type_beta_spending=None, gamma_b=None, binding=False, *, characteristics=True, user_alpha=None, clamp=False):
+def compute_design(k, alpha, sided, beta, type_of_design, t, delta_wt=None, gamma_a=None, fut_in=None,
+            type_beta_spending=None, gamma_b=None, binding=False, *, characteristics=True, user_alpha=None, clamp=False,
+            check_overlap=False):
     """:func:`design` on validated arguments. ``characteristics=False`` skips the power search
     (power and expected information are NaN); ``user_alpha`` (cumulative alpha per look, type
     ``"asUser"``) is rpact's ``userAlphaSpending``, used for recalculated boundaries;
     ``clamp=True`` returns the end of the search interval where a spending bound has no root
-    (rpact's bisection; used inside the repeated p-value search over levels)."""
+    (rpact's bisection; used inside the repeated p-value search over levels); ``check_overlap``
+    (the user's design only) refuses a futility bound at or above its look's efficacy bound."""
     n_fixed = (qnorm_upper(alpha / sided) + qnorm_upper(beta)) ** 2
     lower_user = np.full(k, -np.inf)
     if fut_in is not None:
@@ -474,6 +468,11 @@ def _design(k, alpha, sided, beta, type_of_design, t, delta_wt=None, gamma_a=Non
             fut = full[:-1]
             beta_spent = np.cumsum(stage_probabilities(t, crit, full, theta=theta).lower)
 
+    if check_overlap and fut_in is not None and np.any(np.asarray(fut_in) >= crit[:-1]):
+        i = int(np.argmax(np.asarray(fut_in) >= crit[:-1]))
+        raise DesignError(f"futility_bounds[{i}] = {fut_in[i]:g} is at or above the efficacy bound {crit[i]:.4f} of "
+                          f"look {i + 1}: the futility and efficacy regions would overlap; allowed: a futility bound "
+                          f"below the efficacy bound of its look (z < {crit[i]:.4f}), or -inf for none")
     lower_h0 = -crit if sided == 2 else (np.r_[fut, -np.inf] if (fut is not None and binding) else np.full(k, -np.inf))
     p0 = stage_probabilities(t, crit, lower_h0)
     alpha_spent = np.cumsum(p0.upper + (p0.lower if sided == 2 else 0.0))

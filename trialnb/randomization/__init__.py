@@ -41,15 +41,8 @@ from .assessment import (
     tie_fraction,
 )
 from .batched import minimization_batched
-from .log import (
-    GENESIS_HASH,
-    AllocationLog,
-    AllocationLogError,
-    TornLineWarning,
-    allocation_list_csv,
-    entries_from_csv,
-    verify_chain,
-)
+from .log import (GENESIS_HASH, Allocation, AllocationLog, AllocationReceipt, TornLineWarning,
+                  allocation_list_csv, entries_from_csv, verify_chain)
 from .procedures import (
     Assignment,
     BigStick,
@@ -68,8 +61,9 @@ __all__ = [
     "ARMS",
     "TIE_RULES",
     "IMBALANCE_MEASURES",
+    "Allocation",
     "AllocationLog",
-    "AllocationLogError",
+    "AllocationReceipt",
     "Assignment",
     "BigStick",
     "CompleteRandomization",

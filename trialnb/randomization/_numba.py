@@ -1,4 +1,4 @@
-"""Optional numba kernel for :mod:`trialnb.randomization.batched` (used only when numba is installed).
+"""Compiled (numba) kernel for :mod:`trialnb.randomization.batched` (chosen by :mod:`trialnb.compiled`).
 
 Pocock-Simon minimization (range criterion, unit weights, random tie rule) trial by trial,
 with the same rule and the same uniforms as the numpy version in ``batched``. ``cache=True``

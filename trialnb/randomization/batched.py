@@ -20,6 +20,7 @@ import numpy as np
 
 from ..compiled import use_compiled
 from . import _numba as _nbk
+from ..validation import is_number
 
 __all__ = ["minimization_batched"]
 
@@ -46,7 +47,7 @@ def minimization_batched(cols: np.ndarray, u: np.ndarray, p: float, *, n_levels:
         raise ValueError(f"cols must have shape (R, n, F) and u shape (R, n), got {cols.shape} and {u.shape}")
     if not np.issubdtype(cols.dtype, np.integer) or (cols.size and cols.min() < 0):
         raise ValueError("cols must hold non-negative integer level indices")
-    if isinstance(p, bool) or not 0.0 <= float(p) <= 1.0:
+    if not is_number(p) or not 0.0 <= float(p) <= 1.0:  # "0.8" and True are not numbers
         raise ValueError(f"p must lie in [0, 1], got {p!r}")
     R, n, _ = cols.shape
     L = int(cols.max()) + 1 if n_levels is None and cols.size else int(n_levels or 1)

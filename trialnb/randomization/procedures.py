@@ -26,7 +26,7 @@ Notation (docs of :mod:`trialnb.randomization`): two arms A and B, ``D_i = N_A(i
 
 from __future__ import annotations
 
-__all__ = [
+__all__ = ["factors_from_settings", 
     "ARMS", "Assignment", "BigStick", "CompleteRandomization", "EfronBiasedCoin", "IMBALANCE_MEASURES", "MaximalProcedure",
     "PermutedBlock", "PocockSimon", "Procedure", "StratifiedPermutedBlock", "TIE_RULES", "minimization_scores", "procedure_from_settings",
 ]
@@ -38,7 +38,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..protocol import FACTORS, Factor, PatientRecordError, check_patient_factors
+from ..protocol import FACTORS, Factor, check_patient_factors
+from ..errors import PatientRecordError
 from ._common import (
     ARMS,
     IMBALANCE_MEASURES,
@@ -48,7 +49,7 @@ from ._common import (
     _probs,
     as_factors,
 )
-from ..validation import check_probability, check_real, check_rng
+from ..validation import check_probability, check_real, check_rng, is_number
 
 # --------------------------------------------------------------------------------------------
 # the common interface
@@ -97,7 +98,7 @@ class Procedure:
 
     def _check_unbound(self, what: str) -> None:
         if self._bound_to is not None:
-            from .log import AllocationLogError
+            from ..errors import AllocationLogError
 
             raise AllocationLogError(
                 f"{self.name}.{what}() refused: this procedure belongs to the allocation log "
@@ -198,7 +199,7 @@ class Procedure:
         """Allocate the next patient with the given uniform ``u`` in [0, 1): arm A iff ``u < P(A)``
         (``assign(patient, rng)`` is ``assign_uniform(patient, rng.random())``)."""
         self._check_unbound("assign_uniform")
-        if isinstance(u, bool) or not isinstance(u, (int, float, np.floating)) or not 0.0 <= u < 1.0:
+        if not is_number(u) or not 0.0 <= u < 1.0:
             raise ValueError(f"u must be a number in [0, 1), got {u!r}")
         levels = self._levels(patient)
         a, extra = self._plan(levels, lambda: float(u))
@@ -755,7 +756,7 @@ class PocockSimon(Procedure):
 
 
 
-def _factors_from_settings(spec: Mapping[str, Sequence[str]]) -> Any:
+def factors_from_settings(spec: Mapping[str, Sequence[str]]) -> Any:
     """The protocol's factors when ``spec`` names exactly them (keeps their labels), else generic ones."""
     if {f.name: list(f.levels) for f in FACTORS} == {k: list(v) for k, v in spec.items()}:
         return FACTORS
@@ -782,8 +783,8 @@ def procedure_from_settings(settings: Mapping[str, Any]) -> Procedure:
     if name == PermutedBlock.name:
         return PermutedBlock(tuple(s["block_sizes"]), s["block_weights"])
     if name == StratifiedPermutedBlock.name:
-        return StratifiedPermutedBlock(_factors_from_settings(s["factors"]), tuple(s["block_sizes"]), s["block_weights"])
+        return StratifiedPermutedBlock(factors_from_settings(s["factors"]), tuple(s["block_sizes"]), s["block_weights"])
     if name == PocockSimon.name:
-        return PocockSimon(_factors_from_settings(s["factors"]), p=s["p"], imbalance=s["imbalance"],
+        return PocockSimon(factors_from_settings(s["factors"]), p=s["p"], imbalance=s["imbalance"],
                            weights=s["weights"], tie_rule=s["tie_rule"], random_element=s["random_element"])
     raise ValueError(f"unknown procedure {name!r} in settings")

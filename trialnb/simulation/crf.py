@@ -62,12 +62,13 @@ from scipy import optimize, special, stats
 
 from .. import population
 from ..data import QOL_SCHEMA, QOL_VISITS, SCREENING_SCHEMA, TRIAL_SCHEMA, Column, data_dictionary
+from ..data_manifest import MANIFEST_NAME, write_manifest
 from ..data_rules import RULES, rules_table
 from ..eligibility import screen
-from ..files import write_text_atomic
+from ..files import frame_csv_text, write_csv_atomic, write_text_atomic
 from ..plan import DesignAssumptions
 from ..population import AGE, P_ECOG2, PROGNOSTIC_HR, SITES
-from ..protocol import FACTOR_NAMES
+from ..protocol import FACTOR_NAMES, PATIENT_ID_RULE
 from ..randomization import CompleteRandomization, PermutedBlock, PocockSimon
 from ..validation import check_positive, check_probability, check_seed
 
@@ -584,7 +585,7 @@ def format_table(df: pd.DataFrame, schema: tuple[Column, ...]) -> pd.DataFrame:
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> Path:
-    return write_text_atomic(path, df.to_csv(index=False, lineterminator="\n"))
+    return write_csv_atomic(path, df)
 
 
 _README = """# Synthetic data for NCT04697043 (trialnb)
@@ -636,11 +637,19 @@ The loaders (`trialnb.data.load_trial`, `load_screening`, `load_qol`) read UTF-8
 optional byte-order mark is allowed), comma-separated, and check every line and cell:
 numbers are written with ASCII digits, `-` and `.` only; ids are compared without
 surrounding whitespace (which is itself reported) and must be unique. Any problem raises one
-`trialnb.data.TrialDataError` naming the file, the line (physical line in the file, blank
+`trialnb.errors.TrialDataError` naming the file, the line (physical line in the file, blank
 lines counted), the column and the rule; nothing is dropped or coerced. Rules of the file
-and its cells: `encoding`, `csv`, `delimiter`, `header`, `duplicate_column`, `no_rows`,
-`field_count`, `required`, `number`, `whole_number`, `range`, `binary`, `level`, `id`,
-`duplicate_id`, and for QoL files `scheduled_visit`, `visit_once`, `patient_link`.
+and its cells: `file`, `compression`, `encoding`, `csv`, `delimiter`, `header`,
+`duplicate_column`, `no_rows`, `field_count`, `required`, `number`, `whole_number`, `range`,
+`binary`, `level`, `id`, `id_pattern`, `duplicate_id`, `manifest`, and for QoL files
+`scheduled_visit`, `visit_once`, `patient_link`. Ids (trial and screening numbers) are
+{id_rule}: no id can start a formula in a spreadsheet. A `.csv.gz` file loads as its CSV.
+
+`manifest.csv` lists every file of this folder with its data rows, bytes and SHA-256. The
+loaders check a listed file against it (a file cut short, even at a row boundary, or edited
+is refused, rule `manifest`), and `trialnb verify-data --dir data` checks the whole folder,
+loading every file with the cross-file rules (`load_trial(path, screening=...)`). It guards
+against accidents, not against someone who edits a file and the manifest together.
 
 ## Cross-field rules
 Written once, as data, in `trialnb.data_rules.RULES`; the same list is in
@@ -659,8 +668,10 @@ def build_data(out_dir: Path, seed: int = SHIPPED_SEED, scenarios: tuple[str, ..
 
     Files: ``trial_<scenario>.csv`` and ``qol_<scenario>.csv`` per scenario, one
     ``screening_log.csv`` (identical for every shipped scenario, checked), ``scenarios.csv``,
-    ``data_dictionary.csv`` and ``README.md``. Output is byte-for-byte deterministic: fixed
-    decimals, ``\\n`` line endings, fixed column order.
+    ``data_dictionary.csv``, ``cross_field_rules.csv``, ``README.md`` and, last, ``manifest.csv``
+    (every other file with its rows, bytes and SHA-256: :mod:`trialnb.data_manifest`). Output
+    is byte-for-byte deterministic: fixed decimals, ``\\n`` line endings, fixed column order;
+    CSV cells a spreadsheet would run are neutralised (:func:`trialnb.files.frame_csv_text`).
     """
     out_dir = Path(out_dir)
     unknown = [s for s in scenarios if s not in SCENARIOS]
@@ -678,7 +689,7 @@ def build_data(out_dir: Path, seed: int = SHIPPED_SEED, scenarios: tuple[str, ..
                       f"({len(st.trial)} patients, {int(st.trial['death'].sum())} deaths)"))
         paths.append(_write_csv(format_table(st.qol, QOL_SCHEMA), out_dir / f"qol_{name}.csv"))
         files.append((f"qol_{name}.csv", f"QoL visits (long format), scenario `{name}` ({len(st.qol)} visits)"))
-        text = format_table(st.screening, SCREENING_SCHEMA).to_csv(index=False, lineterminator="\n")
+        text = frame_csv_text(format_table(st.screening, SCREENING_SCHEMA))
         if screening_text is None:
             screening_text = text
             nscr = len(st.screening)
@@ -693,12 +704,15 @@ def build_data(out_dir: Path, seed: int = SHIPPED_SEED, scenarios: tuple[str, ..
     files.append(("data_dictionary.csv", "column, type, unit, allowed values, meaning for every file"))
     paths.append(_write_csv(rules_table(), out_dir / "cross_field_rules.csv"))
     files.append(("cross_field_rules.csv", "every cross-field rule the loaders check: file, rule, columns, requirement"))
+    files.append((MANIFEST_NAME, "every file above with its data rows, bytes and SHA-256 (checked by the loaders "
+                                 "and `trialnb verify-data`)"))
     base = SCENARIOS[scenarios[0]]
-    readme = _README.format(seed=seed, n=base.n_patients, accrual=base.accrual_months, cutoff=base.cutoff_month,
+    readme = _README.format(seed=seed, n=base.n_patients, id_rule=PATIENT_ID_RULE, accrual=base.accrual_months, cutoff=base.cutoff_month,
                             s2=base.control_survival,
                             files="\n".join(f"| `{f}` | {d} |" for f, d in files + [("README.md", "this file")]),
                             rules="\n".join(f"| `{r.file}` | `{r.name}` | {r.description} |" for r in RULES))
     paths.append(write_text_atomic(out_dir / "README.md", readme))
+    paths.append(write_manifest(out_dir, [p.name for p in paths]))
     return paths
 
 

@@ -42,7 +42,7 @@ put while the sliders move, so a shift of an estimate is seen as a shift."""
 @lru_cache(maxsize=64)
 def _cached(n: int, seed: int, true_hr: float, strengths: tuple[tuple[str, float], ...]) -> pd.DataFrame:
     cohort = bias.simulate_registry(n, seed, hazard_ratio=true_hr, **dict(strengths))
-    return bias.compare_analyses(cohort, seed=seed, engine="numpy")
+    return bias.compare_analyses(cohort, seed=seed)
 
 
 def result_html(result: pd.DataFrame, true_hr: float) -> str:

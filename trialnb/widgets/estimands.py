@@ -19,6 +19,7 @@ from ..plan import PLAN, DesignAssumptions
 from ..simulation import SHAPES, SimulationResult, design_curves, simulate, true_estimands
 from ..plots import ARM_COLORS
 from ..report import fmt_num, fmt_pct
+from .svg import frame, grid_line
 
 __all__ = ["EstimandsExplorer", "curves_svg"]
 
@@ -37,14 +38,15 @@ def curves_svg(scenario: DesignAssumptions, width: int = 420, height: int = 220,
         return "M" + " L".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs, ys))
 
     x24 = pad + (width - 2 * pad) * 24 / horizon
-    return (f'<svg width="{width}" height="{height}" role="img" aria-label="true survival curves">'
-            f'<rect x="{pad}" y="{pad}" width="{width - 2 * pad}" height="{height - 2 * pad}" fill="none" stroke="#999"/>'
-            f'<line x1="{x24:.1f}" x2="{x24:.1f}" y1="{pad}" y2="{height - pad}" stroke="#999" stroke-dasharray="3,3"/>'
-            f'<path d="{path(c["survival_a"].to_numpy())}" fill="none" stroke="{ARM_COLORS["A"]}" stroke-width="2"/>'
-            f'<path d="{path(c["survival_b"].to_numpy())}" fill="none" stroke="{ARM_COLORS["B"]}" stroke-width="2"/>'
-            f'<text x="{pad}" y="{height - 8}" font-size="11">0</text>'
-            f'<text x="{x24 - 8:.1f}" y="{height - 8}" font-size="11">24 months</text>'
-            f'<text x="4" y="{pad + 4}" font-size="11">1</text></svg>')
+    parts = frame(width, height, pad, pad, width - 2 * pad, height - 2 * pad, "True survival, A and B",
+                  "true survival curves")
+    parts += [grid_line(x24, x24, pad, height - pad, "#999999"),
+              f'<path d="{path(c["survival_a"].to_numpy())}" fill="none" stroke="{ARM_COLORS["A"]}" stroke-width="2"/>',
+              f'<path d="{path(c["survival_b"].to_numpy())}" fill="none" stroke="{ARM_COLORS["B"]}" stroke-width="2"/>',
+              f'<text x="{pad}" y="{height - 8}" font-size="11">0</text>',
+              f'<text x="{x24 - 8:.1f}" y="{height - 8}" font-size="11">24 months</text>',
+              f'<text x="4" y="{pad + 4}" font-size="11">1</text>', "</svg>"]
+    return "".join(parts)
 
 
 class EstimandsExplorer:

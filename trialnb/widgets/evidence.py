@@ -11,7 +11,6 @@ about a quarter of a second (most of it drawing the forest plot).
 from __future__ import annotations
 
 import base64
-import html
 import io
 import math
 from typing import Any
@@ -26,6 +25,7 @@ from ..plan import PLAN
 from ..plots import STYLE_FILE, evidence_forest
 from ..protocol import PROTOCOL
 from ..report import fmt_n, fmt_num, fmt_pct
+from .svg import esc
 
 __all__ = ["FOREST_XLIM", "EvidenceExplorer", "build_dashboard"]
 
@@ -39,9 +39,6 @@ _PRIORS = (("pooled: the trials picked", "pooled"), ("sceptical (Spiegelhalter)"
 _REALISTIC = 100_000  # deaths beyond which the panel says no trial could have them
 _METHODS = (("REML", "REML"), ("DerSimonian-Laird", "DL"), ("Paule-Mandel", "PM"), ("fixed effect", "FE"))
 
-
-def _esc(s: str) -> str:
-    return html.escape(s, quote=True)
 
 
 class EvidenceExplorer:
@@ -137,7 +134,7 @@ class EvidenceExplorer:
             take = A.what_it_would_take(prior, assurance_target=float(self.target.value))
         except ValueError as exc:
             self.error = str(exc)
-            self.message.value = f"<p style='color:#b00020'><b>Cannot compute:</b> {_esc(str(exc))}</p>"
+            self.message.value = f"<p style='color:#b00020'><b>Cannot compute:</b> {esc(str(exc))}</p>"
             self.pos.value = "<div style='font-size:1.5em'>Probability of success: —</div>"
             self.needed.value = ""
             self.pooled.value = self._pooled_html(meta)
@@ -145,7 +142,7 @@ class EvidenceExplorer:
             self.meta, self.result, self.take = meta, None, None
             return
         self.error = ""
-        self.message.value = "" if not meta_error else f"<p style='color:#555'>{_esc(meta_error)}</p>"
+        self.message.value = "" if not meta_error else f"<p style='color:#555'>{esc(meta_error)}</p>"
         self.meta, self.prior_used, self.result, self.take = meta, prior, res, take
         self.pos.value = self._pos_html(res)
         self.pooled.value = self._pooled_html(meta)
@@ -160,8 +157,8 @@ class EvidenceExplorer:
                 f"<div>{fmt_pct(r.success_with_benefit)} with a true benefit, {fmt_pct(r.success_without_benefit)} "
                 f"false positive; power at the prior's median HR {fmt_num(p.hazard_ratio, 2)}: "
                 f"{fmt_pct(r.power_at_prior_mean)}; P(true HR &lt; 1) = {fmt_pct(r.probability_benefit)}</div>"
-                f"<div style='color:#555'>Prior: {_esc(p.label)}, HR {fmt_num(p.hazard_ratio, 2)} (95% "
-                f"{fmt_num(lo, 2)} to {fmt_num(hi, 2)}); {_esc(r.design)}</div>")
+                f"<div style='color:#555'>Prior: {esc(p.label)}, HR {fmt_num(p.hazard_ratio, 2)} (95% "
+                f"{fmt_num(lo, 2)} to {fmt_num(hi, 2)}); {esc(r.design)}</div>")
 
     @staticmethod
     def _pooled_html(m: ev.MetaAnalysis | None) -> str:
@@ -169,7 +166,7 @@ class EvidenceExplorer:
             return "<p>Pick at least two trials to pool them.</p>"
         lvl = round(m.level * 100)
         return (f"<p><b>Pooled HR {fmt_num(m.hazard_ratio, 2)}</b> ({lvl}% CI {fmt_num(m.ci_lower, 2)} to "
-                f"{fmt_num(m.ci_upper, 2)}), {_esc(m.describe())}, {fmt_n(m.k)} trials; τ² = {fmt_num(m.tau2, 3)}, "
+                f"{fmt_num(m.ci_upper, 2)}), {esc(m.describe())}, {fmt_n(m.k)} trials; τ² = {fmt_num(m.tau2, 3)}, "
                 f"I² = {fmt_pct(m.i2 / 100, 0)}; a new trial's HR: {fmt_num(m.pi_lower, 2)} to "
                 f"{fmt_num(m.pi_upper, 2)} ({lvl}% prediction interval)</p>")
 

@@ -13,7 +13,6 @@ analysis and ``trialnb.monitoring`` (``direction_upper=False``) report it.
 
 from __future__ import annotations
 
-import html
 import math
 from pathlib import Path
 from typing import Any, Sequence
@@ -24,7 +23,9 @@ import numpy as np
 from .. import interim, monitoring
 from ..errors import TrialAnalysisError
 from ..plan import PLAN, TrialPlan
-from ..report import fmt_n, fmt_num, fmt_pct
+from ..report import fmt_interval, fmt_n, fmt_num, fmt_pct
+from ..resources import data_dir
+from .svg import SVG_GRID, esc, frame, grid_line
 
 __all__ = ["DesignExplorer", "MonitoringDashboard", "boundary_svg", "build_dashboard", "build_explorer", "explorer_plan"]
 
@@ -33,12 +34,11 @@ _WIDTH = "470px"
 SPENDING = (("O'Brien-Fleming type (asOF)", "asOF"), ("Pocock type (asP)", "asP"),
             ("Kim-DeMets, gamma 3 (asKD)", "asKD"), ("Hwang-Shih-DeCani, gamma -4 (asHSD)", "asHSD"))
 GAMMA = {"asKD": 3.0, "asHSD": -4.0}
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+Z_LIMIT = 8.0
+"""Largest z (in absolute value) the dashboard accepts; beyond it the normal tail probabilities
+the boundaries rest on are below 1e-15."""
+DATA_DIR = data_dir()
 """The repository's synthetic trial files (``data/trial_*.csv``)."""
-
-
-def _esc(s: str) -> str:
-    return html.escape(s, quote=True)
 
 
 def boundary_svg(events: Sequence[float], critical_values: Sequence[float],
@@ -62,13 +62,9 @@ def boundary_svg(events: Sequence[float], critical_values: Sequence[float],
     def Y(v: float) -> float:
         return mt + (y1 - v) / (y1 - y0) * ph
 
-    p = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img' "
-         "aria-label='Boundaries'>",
-         f"<rect x='{ml}' y='{mt}' width='{pw}' height='{ph}' fill='none' stroke='#999'/>",
-         f"<text x='{width / 2:.0f}' y='18' text-anchor='middle' font-size='13' font-weight='bold'>"
-         "Boundaries on the benefit-z scale</text>"]
+    p = frame(width, height, ml, mt, pw, ph, "Boundaries on the benefit-z scale", "Boundaries")
     for v in range(int(np.ceil(y0)), int(np.floor(y1)) + 1):
-        p.append(f"<line x1='{ml}' x2='{ml + pw}' y1='{Y(v):.1f}' y2='{Y(v):.1f}' stroke='{'#bbb' if v == 0 else '#eee'}'/>")
+        p.insert(1, grid_line(ml, ml + pw, Y(v), Y(v), "#bbbbbb" if v == 0 else SVG_GRID))
         p.append(f"<text x='{ml - 6}' y='{Y(v) + 4:.1f}' text-anchor='end' font-size='11'>{v}</text>")
     for v in np.linspace(0, x1, 6)[1:]:
         p.append(f"<text x='{X(v):.1f}' y='{mt + ph + 15}' text-anchor='middle' font-size='11'>{v:.0f}</text>")
@@ -138,7 +134,7 @@ class DesignExplorer:
             d = monitoring.plan_design(p)
             m = monitoring.plan_max_events(p)
         except ValueError as exc:
-            self.message.value = f"<p style='color:#b00020'><b>Cannot compute:</b> {_esc(str(exc))}</p>"
+            self.message.value = f"<p style='color:#b00020'><b>Cannot compute:</b> {esc(str(exc))}</p>"
             return
         self.message.value = ""
         self.design, self.plan, self.max_events = d, p, m
@@ -160,6 +156,14 @@ class DesignExplorer:
 def build_explorer() -> W.Widget:
     """The design explorer's root widget (notebook 05)."""
     return DesignExplorer().root
+
+
+def _no_rci(lo: float, hi: float, events: int, max_events: int, boundary: float) -> str:
+    """Why a look has no repeated CI ("" when it has one): the boundary is too extreme this early."""
+    if math.isfinite(lo) and math.isfinite(hi):
+        return ""
+    return (f"with {fmt_n(events)} of {fmt_n(max_events)} planned deaths the efficacy boundary is "
+            f"z >= {fmt_num(boundary, 3)}, too far out for a finite interval (rpact gives none either)")
 
 
 class MonitoringDashboard:
@@ -196,11 +200,11 @@ class MonitoringDashboard:
                                     description="Cut-off month", readout_format=".2f", style=_STYLE,
                                     layout=W.Layout(width=_WIDTH))
         h = plan.analysis.censor_months
-        self.events = W.BoundedIntText(value=first_look, min=1, max=1000,
-                                       description=f"Deaths within {h:g} months" if h is not None else "Deaths",
-                                       style=_STYLE)
-        self.z = W.BoundedFloatText(value=-2.5, min=-8, max=8, step=0.1,
-                                    description="z (< 0 favours A)", style=_STYLE)
+        # plain text boxes, checked when read: a value out of range is refused with a message on
+        # screen, never clamped silently
+        self.events = W.IntText(value=first_look, description=f"Deaths within {h:g} months" if h is not None else "Deaths",
+                                style=_STYLE)
+        self.z = W.FloatText(value=-2.5, step=0.1, description="z (< 0 favours A)", style=_STYLE)
         self.controls = (self.source, self.file, self.cutoff, self.events, self.z)
         self.decision = W.HTML().add_class("trialnb-monitor-decision")
         self.table = W.HTML().add_class("trialnb-monitor-numbers")
@@ -229,6 +233,9 @@ class MonitoringDashboard:
                 rows = rep.rows()
             else:
                 events, z = int(self.events.value), float(self.z.value)
+                if not (math.isfinite(z) and abs(z) <= Z_LIMIT):
+                    raise ValueError(f"the z must be between -{fmt_num(Z_LIMIT, 0)} and {fmt_num(Z_LIMIT, 0)}; "
+                                     f"{z:g} was entered")
                 look = interim.typed_look(events, z, plan=self.plan)
                 crit = look["boundary"]
                 zb = -z
@@ -241,19 +248,21 @@ class MonitoringDashboard:
                                         f"({fmt_pct(events / self.max_events)})"),
                         ("Benefit z / boundary", f"{fmt_num(zb, 3)} / {fmt_num(crit, 3)}"),
                         ("HR with repeated CI (log-rank approximation exp(2z/sqrt(D)))",
-                         f"{fmt_num(look['hazard_ratio'], 2)} ({fmt_num(look['rci_lower'], 2)} to "
-                         f"{fmt_num(look['rci_upper'], 2)})")]
+                         f"{fmt_num(look['hazard_ratio'], 2)} ("
+                         + fmt_interval(look["rci_lower"], look["rci_upper"], 2, label="repeated CI",
+                                        unavailable=_no_rci(look["rci_lower"], look["rci_upper"], events,
+                                                            self.max_events, crit)) + ")")]
                 rows += [(f"Conditional power, HR {k}", fmt_pct(v)) for k, v in look["conditional_power"].items()]
         except ValueError as exc:
             self.error = str(exc)
-            self.decision.value = f"<p style='color:#b00020'><b>Cannot analyse:</b> {_esc(str(exc))}</p>"
+            self.decision.value = f"<p style='color:#b00020'><b>Cannot analyse:</b> {esc(str(exc))}</p>"
             self.table.value = ""
             return
         self.error = ""
         self.result = (events, z, dec)
         self.decision.value = (f"<div style='font-size:1.4em'><b>{fmt_n(events)} deaths within 24 months: "
-                               f"{_esc(dec)}</b></div>")
-        self.table.value = "<table>" + "".join(f"<tr><td>{_esc(k)}</td><td>{_esc(v)}</td></tr>" for k, v in rows) + "</table>"
+                               f"{esc(dec)}</b></div>")
+        self.table.value = "<table>" + "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows) + "</table>"
         d = self.design
         ev = list(np.asarray(d.information_rates) * self.max_events)
         cv = list(d.critical_values)

@@ -12,7 +12,6 @@ meeting and the notebook show the same power; the Monte-Carlo interval is shown 
 
 from __future__ import annotations
 
-import html
 import math
 import time
 from typing import Any
@@ -23,8 +22,8 @@ import numpy as np
 from ..plan import PLAN, DesignAssumptions, TrialPlan
 from ..sample_size import schoenfeld_power
 from ..simulation import SEED, SimulationResult, simulate
-from ..plots import SVG_GRID, svg_frame
 from ..report import fmt_hr, fmt_months, fmt_n, fmt_num, fmt_pct
+from .svg import esc, frame, SVG_GRID
 
 __all__ = ["OCExplorer", "build_dashboard", "failure_warning_html", "hr_histogram_svg"]
 
@@ -33,9 +32,6 @@ _WIDTH = "470px"
 HR_BINS = np.exp(np.linspace(math.log(0.2), math.log(2.0), 41))
 """Bin edges (log-spaced, 0.2 to 2.0) of the HR histogram."""
 
-
-def _esc(s: str) -> str:
-    return html.escape(s, quote=True)
 
 
 def hr_histogram_svg(hr: np.ndarray, reject: np.ndarray, true_hr: float,
@@ -60,7 +56,7 @@ def hr_histogram_svg(hr: np.ndarray, reject: np.ndarray, true_hr: float,
     def Y(c: float) -> float:
         return mt + ph - c / top * ph
 
-    parts = svg_frame(width, height, ml, mt, pw, ph, f"Estimated HR in {fmt_n(int(ok.sum()))} simulated trials",
+    parts = frame(width, height, ml, mt, pw, ph, f"Estimated HR in {fmt_n(int(ok.sum()))} simulated trials",
                       "Histogram of estimated hazard ratios")
     step = max(1, 10 ** int(math.log10(top)) if top >= 10 else 1)
     step = step * 2 if top / step > 6 else step
@@ -210,7 +206,7 @@ class OCExplorer:
             res = simulate(plan, int(self.n_trials.value), seed=self.seed, truth=sc)
         except ValueError as exc:
             self.error = str(exc)
-            self.message.value = f"<p style='color:#b00020'><b>Cannot simulate:</b> {_esc(str(exc))}</p>"
+            self.message.value = f"<p style='color:#b00020'><b>Cannot simulate:</b> {esc(str(exc))}</p>"
             return
         analytic = schoenfeld_power(res.mean_events, sc.hazard_ratio, plan.analysis.alpha)
         self.elapsed = time.perf_counter() - t0
@@ -224,7 +220,7 @@ class OCExplorer:
             f"<div>95% Monte-Carlo interval {fmt_pct(max(shown - 1.96 * res.mc_se(shown), 0.0))} to "
             f"{fmt_pct(min(shown + 1.96 * res.mc_se(shown), 1.0))}; "
             f"Monte-Carlo SE {fmt_pct(res.mc_se(shown))} ({fmt_n(res.n_trials)} trials, seed {self.seed}, "
-            f"{_esc(res.analysis)} analysis)</div>"
+            f"{esc(res.analysis)} analysis)</div>"
             + failure_warning_html(res)
         )
         hr = res.hazard_ratio
@@ -240,7 +236,7 @@ class OCExplorer:
             f"<tr><td>Schoenfeld power at these deaths and the true HR</td>"
             f"<td style='text-align:right'>{fmt_pct(analytic)}</td></tr>"
             "</table>"
-            f"<div style='color:#666;font-size:0.85em'>{fmt_num(self.elapsed, 2)} s per update</div>"
+            f"<div class='trialnb-timing' style='color:#666;font-size:0.85em'>{fmt_num(self.elapsed, 2)} s per update</div>"
         )
         self.histogram.value = hr_histogram_svg(hr, res.reject[res.analysis], sc.hazard_ratio)
 

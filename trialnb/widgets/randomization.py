@@ -10,7 +10,6 @@ same allocations. The console never discards a log (see :class:`RandomizationCon
 
 from __future__ import annotations
 
-import html
 import os
 import secrets
 import tempfile
@@ -28,18 +27,16 @@ from ..randomization import (
     Procedure,
 )
 from ..report import fmt_n, fmt_num, fmt_prob
+from .svg import esc
 
 __all__ = ["RandomizationConsole", "build_dashboard", "counts_table_html", "imbalance_table_html"]
 
 _TD = "style='padding:2px 8px;border-bottom:1px solid #ddd;text-align:{}'"
 
 
-def _esc(s: Any) -> str:
-    return html.escape(str(s), quote=True)
-
 
 def _cell(x: Any, align: str = "right", tag: str = "td") -> str:
-    return f"<{tag} {_TD.format(align)}>{_esc(x)}</{tag}>"
+    return f"<{tag} {_TD.format(align)}>{esc(x)}</{tag}>"
 
 
 def counts_table_html(proc: PocockSimon, patient: Mapping[str, str] | None = None) -> str:
@@ -96,8 +93,9 @@ class RandomizationConsole:
     ``trialnb-randomization``). Latest results: ``preview``, ``last`` (the last
     :class:`~trialnb.randomization.Assignment`), ``last_entry`` and ``log``.
 
-    ``log_dir``: where the log files go (default: a new temporary folder); ``key``: the log's
-    secret key (default: 32 random bytes held by this console only).
+    ``log_dir``: where the log files go (default: a temporary folder of this console's own,
+    deleted with it when the session ends, so a dashboard leaves nothing behind); ``key``: the
+    log's secret key (default: 32 random bytes held by this console only).
     """
 
     def __init__(self, seed: int = 2026, p: float = 0.8, imbalance: str = "range",
@@ -105,7 +103,10 @@ class RandomizationConsole:
                  key: bytes | None = None) -> None:
         self.seed = seed
         self.factors = FACTORS
-        self.log_dir = Path(log_dir) if log_dir is not None else Path(tempfile.mkdtemp(prefix="trialnb-console-"))
+        # a folder of our own when none is given: removed when the console is garbage-collected
+        # or the kernel exits (TemporaryDirectory's finalizer), so no run leaves one behind
+        self._tmp = tempfile.TemporaryDirectory(prefix="trialnb-console-") if log_dir is None else None
+        self.log_dir = Path(self._tmp.name) if self._tmp is not None else Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._key = key if key is not None else secrets.token_bytes(32)
         self.logs: list[Path] = []
@@ -185,6 +186,12 @@ class RandomizationConsole:
         self.patient_id.value = self._next_id()
         self._refresh()
 
+    def _where(self) -> str:
+        """Where the logs are, for the panel: the folder, or that it is this session's own."""
+        if self._tmp is not None:
+            return "a temporary folder of this session, deleted when it ends"
+        return esc(self.log_dir)
+
     def _next_id(self) -> str:
         return f"P{len(self.log) + 1:03d}"
 
@@ -194,9 +201,9 @@ class RandomizationConsole:
         self.log.close()
         self._open_log()
         self.settings_html.value = (
-            f"<div class='trialnb-settings-note'>Started a new log ({_esc(self.logs[-1].name)}) with "
-            f"{_esc(self.measure.value)}, p = {fmt_prob(self.p.value)}. The previous log ({fmt_n(n_old)} "
-            f"entries) is kept unchanged in {_esc(old)}.</div>"
+            f"<div class='trialnb-settings-note'>Started a new log ({esc(self.logs[-1].name)}) with "
+            f"{esc(self.measure.value)}, p = {fmt_prob(self.p.value)}. The previous log ({fmt_n(n_old)} "
+            f"entries) is kept unchanged: {esc(old.name)} in {self._where()}.</div>"
         )
         return self.logs[-1]
 
@@ -207,8 +214,8 @@ class RandomizationConsole:
     def _on_settings(self, _change: Any = None) -> None:
         proc = self.procedure
         if not isinstance(proc, PocockSimon) or (proc.imbalance_measure, round(proc.p, 12)) != self._wanted():
-            now = (f"{_esc(proc.imbalance_measure)}, p = {fmt_prob(proc.p)}" if isinstance(proc, PocockSimon)
-                   else _esc(proc.name))
+            now = (f"{esc(proc.imbalance_measure)}, p = {fmt_prob(proc.p)}" if isinstance(proc, PocockSimon)
+                   else esc(proc.name))
             self.settings_html.value = (
                 "<div class='trialnb-settings-note' style='border-left:6px solid #e0a100;padding:4px'>"
                 f"Settings changed, but the current log ({fmt_n(len(self.log))} entries) keeps its own: {now}. "
@@ -227,26 +234,26 @@ class RandomizationConsole:
             self.table_html.value = imbalance_table_html(proc.table(pat), proc.imbalance_measure)
         else:
             self.counts_html.value = (f"Arm A: {fmt_n(proc.n_a)}, arm B: {fmt_n(proc.n_b)}")
-            self.table_html.value = f"<i>{_esc(proc.name)} has no imbalance table.</i>"
+            self.table_html.value = f"<i>{esc(proc.name)} has no imbalance table.</i>"
         note = ""
         if isinstance(proc, PocockSimon) and proc.random_element > 0:
             note = f" (effective p = {fmt_prob(proc.effective_p)})"
         self.probs_html.value = (
             f"<span class='trialnb-probabilities'>P(A) = {fmt_prob(self.preview['A'])}, "
-            f"P(B) = {fmt_prob(self.preview['B'])}{_esc(note)}</span>"
+            f"P(B) = {fmt_prob(self.preview['B'])}{esc(note)}</span>"
         )
         ok = self.log.verify()
         self.log_html.value = (
-            f"<small>Allocation log {_esc(self.logs[-1].name)}: {fmt_n(len(self.log))} entries, keyed chain "
-            f"{'intact' if ok else 'BROKEN'}; head {self.log.head[:12]}… ({fmt_n(len(self.logs))} log file(s) "
-            f"in {_esc(self.log_dir)})</small>"
+            f"<small>Allocation log {esc(self.logs[-1].name)}: {fmt_n(len(self.log))} entries, keyed chain "
+            f"{'intact' if ok else 'BROKEN'}; head <span class='trialnb-run-id'>{self.log.head[:12]}…</span> ({fmt_n(len(self.logs))} log file(s) "
+            f"in {self._where()})</small>"
         )
 
     def _click_allocate(self) -> None:
         try:
             self.allocate()
         except ValueError as exc:  # duplicate or empty id, bad record: say so, allocate nothing
-            self.allocation_html.value = f"<div style='color:#b00020'>Not allocated: {_esc(exc)}</div>"
+            self.allocation_html.value = f"<div style='color:#b00020'>Not allocated: {esc(exc)}</div>"
 
     def allocate(self) -> Assignment:
         """Allocate the patient entered (factors and ``patient_id``), log it durably and update
@@ -258,9 +265,11 @@ class RandomizationConsole:
         self.allocation_html.value = (
             f"<div style='font-size:1.2em;padding:6px;border-left:6px solid "
             f"{'#1b6ca8' if a.arm == 'A' else '#d1495b'}'>Patient {fmt_n(a.sequence)} "
-            f"({_esc(entry['patient_id'])}, {_esc(entry['stratum'])}) → <b>arm {a.arm}</b> "
+            f"({esc(entry['patient_id'])}, {esc(entry['stratum'])}) → <b>arm {a.arm}</b> "
             f"with P(A) = {fmt_prob(a.probabilities['A'])}<br>"
-            f"<small>{_esc(a.explanation)}</small></div>"
+            f"<small>{esc(a.explanation)}</small><br>"
+            f"<small>Receipt for the patient's CRF: <code class='trialnb-receipt'>{esc(entry.receipt.code)}</code>"
+            "</small></div>"
         )
         self.patient_id.value = self._next_id()
         self._refresh()

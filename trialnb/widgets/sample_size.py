@@ -12,33 +12,26 @@ by 2 years (hazard ``-ln(1 - p) / 24``).
 
 from __future__ import annotations
 
-import html
 import math
-import warnings
 from typing import Any, Sequence
 
 import ipywidgets as W
 import numpy as np
 
-from .._deprecation import deprecation_message, translate_kwargs
-from ..plots import SVG_GRID, svg_frame
 from ..protocol import PROTOCOL
 from ..report import fmt_n, fmt_num, fmt_pct
 from ..sample_size import SampleSize, hazard_from_survival, power_curve, sample_size
+from .svg import esc, frame, SVG_GRID
 
 __all__ = ["HR_GRID", "SampleSizeExplorer", "build_dashboard", "power_curve_svg", "protocol_note_html"]
 
 HORIZON = PROTOCOL.design.horizon_months  # 24 months: the 2-year horizon of the endpoint
-_RENAMED = {"dropout": "dropout_probability", "loss": "loss_to_follow_up"}  # old control names (one release)
 HR_GRID = np.round(np.linspace(0.30, 1.00, 71), 4)
 """Hazard ratios at which the explorer draws the power curve."""
 
 _STYLE = {"description_width": "270px"}
 _SLIDER_WIDTH = "520px"
 
-
-def _esc(s: str) -> str:
-    return html.escape(s, quote=True)
 
 
 def power_curve_svg(
@@ -63,8 +56,8 @@ def power_curve_svg(
         return mt + (1 - v) * ph
 
     pts = " ".join(f"{X(h):.1f},{Y(p):.1f}" for h, p in zip(hazard_ratios, powers))
-    parts = svg_frame(width, height, ml, mt, pw, ph, f"Power with {fmt_n(events)} events", "Power curve")
-    parts[0] = parts[0].replace("<svg ", "<svg class='trialnb-power-curve' ", 1)
+    parts = frame(width, height, ml, mt, pw, ph, f"Power with {fmt_n(events)} events", "Power curve",
+                  css_class="trialnb-power-curve")
     for v in (0, 0.2, 0.4, 0.6, 0.8, 1.0):
         parts.insert(1, f"<line x1='{ml}' x2='{ml + pw}' y1='{Y(v):.1f}' y2='{Y(v):.1f}' stroke='{SVG_GRID}'/>")
         parts.append(
@@ -116,13 +109,17 @@ class SampleSizeExplorer:
             dropout_probability=0.0, loss_to_follow_up=d.loss_to_follow_up, allocation_ratio=d.allocation_ratio,
             method="schoenfeld", sided=d.sided,
         )
-        translate_kwargs(type(self).__name__, _RENAMED, initial, stacklevel=3)
         unknown = set(initial) - set(v)
         if unknown:
             raise ValueError(f"unknown initial setting(s) {sorted(unknown)}; allowed: {sorted(v)}")
         v.update(initial)
 
         def fs(desc: str, value: float, lo: float, hi: float, step: float, fmt: str) -> W.FloatSlider:
+            # The browser's slider snaps its value to min + k * step and sends that back, so a
+            # starting value off the grid (exp(-0.5) = 0.60653 with step 0.001) would silently
+            # become 0.607. The grid is anchored at the starting value instead: the slider
+            # carries it exactly (the readout rounds it for display only).
+            lo = value - math.floor((value - lo) / step + 1e-9) * step if lo <= value <= hi else lo
             return W.FloatSlider(value=value, min=lo, max=hi, step=step, description=desc,
                                  readout_format=fmt, continuous_update=True, style=_STYLE,
                                  layout=W.Layout(width=_SLIDER_WIDTH))
@@ -167,18 +164,6 @@ class SampleSizeExplorer:
             c.observe(self._update, names="value")
         self._update()
 
-    @property
-    def dropout(self) -> W.FloatSlider:
-        """Deprecated alias of ``dropout_probability`` (one release)."""
-        warnings.warn(deprecation_message(type(self).__name__, "dropout", "dropout_probability"), DeprecationWarning, stacklevel=2)
-        return self.dropout_probability
-
-    @property
-    def loss(self) -> W.FloatSlider:
-        """Deprecated alias of ``loss_to_follow_up`` (one release)."""
-        warnings.warn(deprecation_message(type(self).__name__, "loss", "loss_to_follow_up"), DeprecationWarning, stacklevel=2)
-        return self.loss_to_follow_up
-
     def settings(self) -> dict[str, Any]:
         """The current control values as keyword arguments of :func:`sample_size`."""
         return dict(
@@ -198,7 +183,7 @@ class SampleSizeExplorer:
             curve = power_curve(res.events_rounded, HR_GRID, kw["alpha"], kw["allocation_ratio"], kw["sided"], kw["method"])
         except ValueError as exc:
             self.error = str(exc)
-            self.message.value = f"<p style='color:#b00020'><b>Cannot compute:</b> {_esc(str(exc))}</p>"
+            self.message.value = f"<p style='color:#b00020'><b>Cannot compute:</b> {esc(str(exc))}</p>"
             return
         self.error = ""
         self.message.value = ""
