@@ -279,7 +279,7 @@ benefit.map(fmt_pct) + " (" + harm.map(fmt_pct) + ")"
 # Power for benefit drawn, with 95% Monte-Carlo error bars (about ±2 points at 2,000 trials):
 
 # %%
-fig = plot_power_table(benefit.loc[list(shapes)], benefit_se.loc[list(shapes)])
+fig = plot_power_table(benefit.loc[list(shapes)], benefit_se.loc[list(shapes)], ylabel="Power for benefit (simulated)")
 plt.show()
 
 # %% [markdown]
