@@ -17,8 +17,8 @@ from .validation import is_number
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["NoEstimateError", "fmt_ci", "fmt_estimate", "fmt_frame", "fmt_hr", "fmt_interval", "fmt_n", "fmt_num",
-           "fmt_p", "fmt_pct", "fmt_prob", "fmt_months", "fmt_rate", "fmt_sig", "fmt_value", "text_table", "wrap_text"]
+__all__ = ["fmt_ci", "fmt_estimate", "fmt_frame", "fmt_hr", "fmt_interval", "fmt_n", "fmt_num", "fmt_p", "fmt_pct",
+           "fmt_prob", "fmt_months", "fmt_rate", "fmt_sig", "fmt_value", "text_table", "wrap_text"]
 
 TEXT_WIDTH = 80
 """Columns of the package's plain-text reports: lines are wrapped at words to fit, so neither a
