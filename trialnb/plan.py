@@ -487,6 +487,12 @@ class MonitoringPlan:
             ("efficacy_min_complete", none if self.efficacy_min_complete is None else f"{self.efficacy_min_complete}",
              "an interim may stop for efficacy only when this many patients have completed the primary endpoint's "
              "follow-up (none: no maturity condition)"),
+            ("secondary", none if self.secondary is None else self.secondary,
+             "the key secondary hypothesis, tested only when the primary rejects, at the look where it rejects "
+             "(none: no secondary is confirmatory)"),
+            ("secondary_spending", self.secondary_spending,
+             "the key secondary's own Lan-DeMets alpha spending at the same looks and alpha, so the family-wise "
+             "error holds (a full-alpha test at the rejecting look would not)"),
         ]
         return pd.DataFrame(rows, columns=["item", "value", "meaning"])
 
