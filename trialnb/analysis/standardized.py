@@ -20,7 +20,7 @@ minimization because the model adjusts for every minimization factor (Ye, Shao, 
 with the plan's 236 patients the influence-function SE is about 2% too small (the SD of the z
 statistic under no effect is about 1.02), so the Wald test of the difference rejects about 5.5%
 of the time at a nominal 5%, a small-sample effect; the Kaplan-Meier difference, whose variance
-ignores the balance minimization creates, is conservative instead (about 4.6%).
+ignores the balance minimization creates, is conservative instead (below 5%).
 
 What the estimate rests on: the Cox working model. Randomization makes the arms comparable
 whatever the model, but if the model is wrong for an arm's curve (the effect of surgery not
