@@ -139,6 +139,6 @@ def test_heatmap(grid: an.TippingPointResult) -> None:
     texts = [t.get_text() for t in ax.texts]
     assert len(texts) == 20 and any("p" in t for t in texts)
     labels = [t.get_text() for t in ax.get_xticklabels()]
-    assert labels[0].startswith("0") and "MAR" in labels[2] and "worst" in labels[-1]
+    assert labels[0].startswith("0") and "MAR" in labels[2] and "all die" in labels[-1]
     with pytest.raises(TrialAnalysisError, match="analysis must be one of"):
         grid.table("cox")

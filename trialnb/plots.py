@@ -367,9 +367,9 @@ _CONCLUSION_COLORS = {"benefit": ARM_COLORS["A"], "harm": ARM_COLORS["B"], "none
 
 def _delta_label(d: float) -> str:
     if d == 0:
-        return "0\n(best)"
+        return "0\n(none die)"
     if d == float("inf"):
-        return "\u221e\n(worst)"
+        return "\u221e\n(all die)"
     return "1\n(MAR)" if d == 1 else f"{d:g}"
 
 
