@@ -743,7 +743,13 @@ def _patients_for(deaths: float, pr: Any, intensity: float | None, accrual_time:
     ``a`` solves ``intensity x a x Pr(event | a) = D`` (the left side grows with ``a`` from 0,
     rpact's ``accrualIntensity`` with the end of accrual left open)."""
     if intensity is None:
-        return accrual_time, deaths / pr(accrual_time)
+        p = pr(accrual_time)
+        if not (p > 0 and math.isfinite(deaths / p)):
+            raise SampleSizeError(
+                f"Pr(event) = {p:g}: almost no patient has the event over this accrual and follow-up, so N = "
+                f"{deaths:.1f} deaths / Pr(event) is not a finite number; allowed: a control hazard and follow-up "
+                "whose Pr(event) is a usable probability, e.g. the protocol's 0.0208 per month over 24 months")
+        return accrual_time, deaths / p
     g = lambda a: intensity * a * pr(a) - deaths  # noqa: E731
     hi = max(deaths / intensity, 1.0)
     while g(hi) < 0:
@@ -911,9 +917,11 @@ def solve(
     design = None
     if what == "n":
         ev = _events(hr, a_checked, p_checked, r, sided, method)
-        a, n_eval = _patients_for(ev, pr_at(hr), None if intensity is None else intensity * keep, a)
+        if intensity is not None:
+            a, _ = _patients_for(ev, pr_at(hr), intensity * keep, a)
         design = sample_size(hr, a_checked, p_checked, r, sided, method, control_hazard=lam, accrual_time=a,
                              follow_up_time=f, dropout_hazard=eta, loss_to_follow_up=loss, plan=plan)
+        n_eval = design.n_total
         power_out, steps = p_checked, (*conversions, *(
             [Step("accrual time", "solves m a Pr(event | a) = D", a, "months")] if intensity is not None else []),
             *design.steps)
