@@ -538,7 +538,7 @@ def _monitoring_r(s: Mapping[str, Any]) -> str:
               f"maxInformation = {mx}, tolerance = 1e-10)",
               f"if (final && deaths < {mx}) call$informationEpsilon <- {mx} - deaths",
               "# conditional power under the design's hazard ratio, the remaining looks at their planned deaths",
-              f"if (!final) {{ call$nPlanned <- diff(c(deaths, planned[planned > deaths])); "
+              f"if (!final) {{ call$nPlanned <- diff(c(deaths, planned[(k + 1):length(planned)])); "
               f"call$thetaH1 <- {_r(d.hazard_ratio)} }}",
               "result <- suppressMessages(do.call(getAnalysisResults, call))",
               "bound <- result$.design$criticalValues[k]",
@@ -593,17 +593,23 @@ def _oc_python(s: Mapping[str, Any]) -> str:
 
 
 def _oc_r(s: Mapping[str, Any]) -> str | None:
-    from .monitoring import plan_analysis_times
+    from .monitoring import plan_analysis_times, plan_max_events
 
     if float(s["non_compliance"]) or float(s["crossover"]):
         return None
     _, plan = _oc_plan(s)
-    truth_plan = plan.with_changes(**{**oc_truth_changes(s), "effect_delay_months": 0.0})
-    times = plan_analysis_times(truth_plan)
-    d = truth_plan.design
     hr, delay = float(s["hazard_ratio"]), float(s["effect_delay_months"])
+    # the deaths at the panel's final analysis, expected under the truth (without its delay)
+    truth = oc_truth_changes(s)
+    truth.update(effect_delay_months=0.0, hazard_ratio=hr if hr != 1 else plan.design.hazard_ratio)
+    truth_plan = plan.with_changes(**truth, information_rates=(1.0,))
+    d = truth_plan.design
+    if plan.monitoring.final_analysis == "events":
+        events = plan_max_events(plan)
+    else:
+        times = plan_analysis_times(truth_plan)
+        events = max(1, round(float(times.deaths_h1[-1] if hr != 1 else times.deaths_h0[-1])))
     lam = -math.log(d.control_survival) / d.horizon_months
-    events = max(1, round(float(times.deaths_h1[-1] if hr != 1 else times.deaths_h0[-1])))
     arms: dict[str, Any] = {"lambda2": lam}
     if delay > 0:
         arms = {"piecewiseSurvivalTime": [0, delay], "lambda2": [lam, lam], "lambda1": [lam, hr * lam]}
