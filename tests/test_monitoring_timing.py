@@ -243,13 +243,13 @@ def test_plan_analysis_times_read_the_plan():
 
 
 def test_plan_analysis_times_refuse_what_has_no_closed_form():
-    from trialnb.errors import ScenarioError
+    from trialnb.errors import DesignError
     from trialnb.monitoring import plan_analysis_times
     from trialnb.plan import PLAN
 
     for change in (dict(effect_delay_months=6.0), dict(crossover=0.2), dict(accrual_shape=2.0),
                    dict(early_months=1.0, early_hazard_ratio=3.0)):
-        with pytest.raises(ScenarioError, match="closed form"):
+        with pytest.raises(DesignError, match="closed form"):
             plan_analysis_times(PLAN.with_changes(**change))
 
 

@@ -113,7 +113,7 @@ class BoundaryTable(Result):
                    f"HR {cmp} {fmt_num(self.hr_bound[i], 3)}; efficacy H0 {fmt_num(self.efficacy_h0[i], 4)}, "
                    f"H1 {fmt_num(self.efficacy_h1[i], 4)}; alpha spent {fmt_num(self.alpha_spent[i], 4)}")
             if self.futility_h0 is not None and i < self.deaths.size - 1 and np.isfinite(self.futility_z[i]):
-                row += (f"; futility z < {fmt_num(self.futility_z[i], 3)} (HR {fmt_num(self.futility_hr[i], 3)}): "
+                row += (f"; futility z <= {fmt_num(self.futility_z[i], 3)} (HR {fmt_num(self.futility_hr[i], 3)}): "
                         f"H0 {fmt_num(self.futility_h0[i], 4)}, H1 {fmt_num(self.futility_h1[i], 4)}")
             lines.append(row)
         lines.append(f"power {fmt_num(float(self.reject_h1[-1]), 4)}; expected deaths {fmt_num(self.expected_deaths_h0, 1)} "
