@@ -286,10 +286,18 @@ def test_dashboard_saves_loads_and_reports(voila: str, browser, tmp_path: Path, 
             assert doc["settings"]["solve_for"] == "power" and doc["settings"]["hazard_ratio"] != 0.5
         else:
             assert doc["settings"]["cutoff"] != 29.75
+        assert watch.errors == [], "\n".join(watch.errors)
+        assert watch.blocked == [], f"the dashboard requested outside the server: {watch.blocked}"
         # a new page: a new kernel at the defaults; loading the file restores what was shown
+        page.close()
+        page = ctx.new_page()
+        watch = PageWatch(page, (voila, "data:", "blob:"))
+        root = page.locator(dash.root).first
         _open(page, voila, dash)
         assert page.inner_text(dash.number).strip() == opened
-        root.locator("input[type=file]").set_input_files(str(saved))
+        with page.expect_file_chooser() as chooser:  # the upload button opens the file dialog
+            root.get_by_role("button", name="Load settings").click()
+        chooser.value.set_files(str(saved))
         _wait_text(page, f"{dash.root} .trialnb-export-message", "Settings loaded")
         page.wait_for_function("([sel, t]) => document.querySelector(sel).innerText.trim() === t",
                                arg=[dash.number, changed], timeout=60_000)

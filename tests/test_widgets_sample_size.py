@@ -213,3 +213,14 @@ def _walk(w):
 def test_an_unknown_control_name_is_refused_with_the_allowed_names():
     with pytest.raises(ValueError, match=r"unknown initial setting\(s\) \['dropout'\]; allowed: .*dropout_probability"):
         SampleSizeExplorer(dropout=0.1)
+
+
+def test_slider_dust_from_the_browser_is_the_readout_number(panel):
+    """A browser slider sends back min + k x step: 0.049999999999999996 for 0.05. The panel
+    computes (and saves, and writes into its code) the number on the readout, and keeps the
+    exact exp(-0.5) it opens at."""
+    panel.alpha.value = 0.005 + 9 * 0.005
+    assert panel.alpha.value != 0.05
+    assert panel.panel_settings()["alpha"] == 0.05 == panel.solution.alpha
+    assert panel.panel_settings()["control_survival"] == math.exp(-0.5)
+    assert "alpha=0.05," in panel.export.python.value

@@ -40,7 +40,7 @@ def data_link(text: str, filename: str, mime: str, label: str, css_class: str) -
     """An HTML link that downloads ``text`` as ``filename`` (a ``data:`` URL: nothing is fetched)."""
     payload = base64.b64encode(text.encode("utf-8")).decode("ascii")
     return (f"<a class='{esc(css_class)}' download='{esc(filename)}' href='data:{mime};charset=utf-8;base64,{payload}' "
-            f"style='margin-right:1em'>{esc(label)}</a>")
+            f"style='margin-right:1em;color:#1b6ca8;text-decoration:underline'>{esc(label)}</a>")
 
 
 def _allowed(w: W.Widget) -> tuple[str, Callable[[Any], bool]]:
@@ -103,8 +103,9 @@ class ExportBox:
         self.panel, self._settings, self._apply, self._root = panel, settings, apply, root
         self.settings_link = W.HTML().add_class("trialnb-settings-link").add_class(NO_SNAPSHOT)
         self.upload = W.FileUpload(accept=".json", multiple=False, description="Load settings",
+                                   layout=W.Layout(width="auto"),
                                    tooltip="Load a settings file saved by this dashboard").add_class(NO_SNAPSHOT)
-        self.report_button = W.Button(description="Make report (HTML)", icon="file",
+        self.report_button = W.Button(description="Make report (HTML)", icon="file", layout=W.Layout(width="auto"),
                                       tooltip="The panel as it is now, its settings and the code, in one page")
         self.report_button.add_class(NO_SNAPSHOT)
         self.report_link = W.HTML().add_class("trialnb-report-link").add_class(NO_SNAPSHOT)

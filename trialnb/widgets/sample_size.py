@@ -226,8 +226,16 @@ class SampleSizeExplorer:
         self._update()
 
     def panel_settings(self) -> dict[str, Any]:
-        """The control values (the settings file's content; :mod:`trialnb.reproduce`)."""
-        return {name: w.value for name, w in self.named.items()}
+        """The control values (the settings file's content; :mod:`trialnb.reproduce`), the panel's
+        only input. A value a browser's slider sends back as min + k x step with floating-point
+        dust (0.049999999999999996 for 0.05) is the round number on its readout; the exact
+        exp(-0.5) the control survival opens at stays exact."""
+        def clean(v: Any) -> Any:
+            if isinstance(v, float) and abs(v - round(v, 10)) <= 1e-12 * max(1.0, abs(v)):
+                return round(v, 10)
+            return v
+
+        return {name: clean(w.value) for name, w in self.named.items()}
 
     def apply_settings(self, settings: Mapping[str, Any]) -> None:
         """Set the controls to ``settings`` (a subset of :meth:`panel_settings`' names) and
