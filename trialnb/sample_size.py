@@ -38,8 +38,14 @@ Formulas
       n_c = [z_{1-a/s} sqrt(pbar qbar (1 + 1/r)) + z_{1-b} sqrt(p_c q_c + p_t q_t / r)]^2 / (p_t - p_c)^2,
       pbar = (p_c + r p_t) / (1 + r).
 
+Solving for any one quantity (:func:`solve`): the patients for a power (``"n"``), the power of
+a number of patients or deaths (``"power"``), or the hazard ratio they detect
+(``"hazard_ratio"``), every input defaulting to the plan and given in any of rpact's forms
+(survival at a time, median or hazard for each arm; accrual as a duration or an intensity;
+drop-out as a probability or a hazard); :class:`DesignSolution` holds the answer and its steps.
+
 Cross-checked against R ``rpact`` 3.3.4 (``getSampleSizeSurvival``, ``getPowerSurvival``,
-``getSampleSizeRates``): see ``tests/reference/rpact_sample_size.R``.
+``getEventProbabilities``, ``getSampleSizeRates``): see ``tests/reference/rpact_sample_size.R``.
 """
 
 from __future__ import annotations
