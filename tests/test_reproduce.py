@@ -281,7 +281,9 @@ def test_panels_without_an_r_equivalent_say_why(panels):
         assert reproduce.r_code(name, p.panel_settings()) is None
         assert "no rpact equivalent" in p.export.r.value
     oc = panels("operating_characteristics")
-    assert reproduce.r_code("operating_characteristics", {**oc.panel_settings(), "crossover": 0.2}) is None
+    for change in ({"crossover": 0.2}, {"non_compliance": 0.1}, {"effect_delay_months": 6.0}):
+        assert reproduce.r_code("operating_characteristics", {**oc.panel_settings(), **change}) is None
+        assert reproduce.r_note("operating_characteristics", {**oc.panel_settings(), **change}).startswith("no rpact")
 
 
 # ---------------------------------------------------------------- the R code, run with rpact
@@ -326,8 +328,9 @@ def test_emitted_r_gives_the_panels_numbers(rscript, tmp_path):
     homogeneous = replace(PLAN, design=PLAN.design.without_prognostic_effects())
     oc = OCExplorer(base=homogeneous, n_trials=2000)
     oc_runs = {}
-    for name, change in {"oc_h1": {"analysis": "logrank"}, "oc_h0": {"analysis": "logrank", "hazard_ratio": 1.0},
-                         "oc_delay": {"analysis": "logrank", "effect_delay_months": 6.0}}.items():
+    for name, change in {"oc_h1": {"analysis": "logrank", "hazard_ratio": 0.5},
+                         "oc_h0": {"analysis": "logrank", "hazard_ratio": 1.0},
+                         "oc_hr07_accrual24": {"analysis": "logrank", "hazard_ratio": 0.7, "accrual_months": 24.0}}.items():
         oc.apply_settings(change)
         oc_runs[name] = (oc.result.benefit(), oc.result.rejection(), oc.result.n_trials)
         codes[name] = reproduce.r_code("operating_characteristics", oc.panel_settings())

@@ -595,13 +595,13 @@ def _oc_python(s: Mapping[str, Any]) -> str:
 def _oc_r(s: Mapping[str, Any]) -> str | None:
     from .monitoring import plan_analysis_times, plan_max_events
 
-    if float(s["non_compliance"]) or float(s["crossover"]):
+    if float(s["non_compliance"]) or float(s["crossover"]) or float(s["effect_delay_months"]):
         return None
     _, plan = _oc_plan(s)
-    hr, delay = float(s["hazard_ratio"]), float(s["effect_delay_months"])
-    # the deaths at the panel's final analysis, expected under the truth (without its delay)
+    hr = float(s["hazard_ratio"])
+    # the deaths at the panel's final analysis, expected under the truth
     truth = oc_truth_changes(s)
-    truth.update(effect_delay_months=0.0, hazard_ratio=hr if hr != 1 else plan.design.hazard_ratio)
+    truth.update(hazard_ratio=hr if hr != 1 else plan.design.hazard_ratio)
     truth_plan = plan.with_changes(**truth, information_rates=(1.0,))
     d = truth_plan.design
     if plan.monitoring.final_analysis == "events":
@@ -610,11 +610,7 @@ def _oc_r(s: Mapping[str, Any]) -> str | None:
         times = plan_analysis_times(truth_plan)
         events = max(1, round(float(times.deaths_h1[-1] if hr != 1 else times.deaths_h0[-1])))
     lam = -math.log(d.control_survival) / d.horizon_months
-    arms: dict[str, Any] = {"lambda2": lam}
-    if delay > 0:
-        arms = {"piecewiseSurvivalTime": [0, delay], "lambda2": [lam, lam], "lambda1": [lam, hr * lam]}
-    else:
-        arms["hazardRatio"] = hr
+    arms: dict[str, Any] = {"lambda2": lam, "hazardRatio": hr}
     an = plan.analysis
     sim = dict(**arms, accrualTime=[0, d.accrual_months], maxNumberOfSubjects=d.n_patients, plannedEvents=events,
                dropoutRate1=d.dropout_probability, dropoutRate2=d.dropout_probability, dropoutTime=d.horizon_months,
@@ -746,6 +742,10 @@ def r_note(panel: str, settings: Mapping[str, Any]) -> str:
         if float(settings["non_compliance"]) or float(settings["crossover"]):
             return ("no rpact equivalent for these settings: rpact's simulation cannot draw arm A as a mixture of "
                     "operated and not operated patients, or arm B's crossover")
+        if float(settings["effect_delay_months"]):
+            return ("no rpact call for a delayed effect here: rpact could draw it (piecewise hazards), but it analyses "
+                    "a fixed number of deaths, and the deaths this panel's calendar-driven final expects under a "
+                    "delay have no closed form in trialnb (the simulation gives them: the mean deaths shown)")
         return ("rpact simulates the log-rank test at a fixed number of deaths in one exponential population: the "
                 "rejection rate agrees within Monte-Carlo error when the panel analyses by log-rank in the "
                 "homogeneous population; the plan's adjusted Cox model, minimization, strata and calendar-driven "
