@@ -48,7 +48,7 @@ def test_all_is_the_public_api(name: str) -> None:
 RESULT_CLASSES = [
     "trialnb.survival.cox.CoxResult", "trialnb.survival.logrank.LogrankResult", "trialnb.survival.km.KaplanMeier",
     "trialnb.survival.logrank.FHStatistics",
-    "trialnb.sample_size.SampleSize", "trialnb.sample_size.ProportionSampleSize",
+    "trialnb.sample_size.SampleSize", "trialnb.sample_size.ProportionSampleSize", "trialnb.sample_size.DesignSolution",
     "trialnb.monitoring.design.GroupSequentialDesign", "trialnb.monitoring.sample_size.SequentialSampleSize",
     "trialnb.monitoring.analysis.InterimAnalysis", "trialnb.monitoring.analysis.ConditionalPower",
     "trialnb.analysis.primary.PrimaryResult", "trialnb.analysis.describe.LogrankByArm",
@@ -101,7 +101,7 @@ def results() -> dict[str, object]:
     out = [
         sv.fit_cox(t, e, g[:, None].astype(float)), sv.logrank(t, e, g), sv.kaplan_meier(t, e),
         sv.fh_statistics(t, e, g),
-        ss.sample_size(0.5), ss.proportion_sample_size(0.6, 0.78),
+        ss.sample_size(0.5), ss.proportion_sample_size(0.6, 0.78), ss.solve("power", n_patients=200),
         d, sequential_sample_size(d, 0.5), mon.analyse(d, [30], [-1.0]),
         mon.conditional_power(d, [30], [-1.0], n_planned=[30, 30], theta_h1=0.5),
         an.primary(df), an.logrank_test(df),
