@@ -32,6 +32,8 @@ from trialnb.exercises import protocol as ex00
 from trialnb.exercises import randomization as ex03
 from trialnb.exercises import rationale as ex01
 from trialnb.exercises import sample_size as ex02
+from trialnb.exercises import estimands as ex07
+from trialnb.exercises import evidence as ex08
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -90,8 +92,8 @@ def _km_at(df: pd.DataFrame, t: float) -> float:
     return s
 
 
-def _km_difference() -> float:
-    df = pd.read_csv(DATA / "trial_realistic.csv")
+def _km_difference(scenario: str = "realistic") -> float:
+    df = pd.read_csv(DATA / f"trial_{scenario}.csv")
     return _km_at(df[df["arm"] == "A"], 24) - _km_at(df[df["arm"] == "B"], 24)
 
 
@@ -236,13 +238,59 @@ CASES = {
 }
 
 
+def _standardized_by_hand() -> float:
+    """S_A(24) - S_B(24) standardized over the protocol trial's patients, by hand: the Cox
+    coefficients, a Breslow baseline written out (Efron differs only at the file's two tied death
+    times, far inside the checker's half a point), predictions with the arm set to A and to B."""
+    from trialnb.survival import fit_cox
+
+    d = an.primary_data(load_trial(DATA / "trial_protocol.csv"))
+    X = np.column_stack([d["arm"].eq("A"), d["dominant_site"].eq("soft_tissue"), d["dominant_site"].eq("visceral"),
+                         d["hormone_receptor"].eq("negative"), d["her2"].eq("positive")]).astype(float)
+    t, e = d["os_months"].to_numpy(), d["death"].to_numpy()
+    b = fit_cox(t, e, X).coef
+    risk = np.exp(X @ b)
+    lam = sum(((t == u) & (e == 1)).sum() / risk[t >= u].sum() for u in np.unique(t[e == 1]))
+    s = [np.exp(-lam * np.exp(np.column_stack([np.full(len(t), a), X[:, 1:]]) @ b)).mean() for a in (1.0, 0.0)]
+    return float(s[0] - s[1])
+
+
+def _pooled_strata_by_hand() -> int:
+    """Bone and soft tissue together, HER2 dropped: every stratum then holds >= 10 patients (and
+    bone and soft tissue together alone would leave a smaller one)."""
+    df = load_trial(DATA / "trial_protocol.csv")
+    site = df["dominant_site"].replace({"soft_tissue": "bone"})
+    assert df.assign(site=site).groupby(["site", "hormone_receptor", "her2"]).size().min() < 10
+    sizes = df.assign(site=site).groupby(["site", "hormone_receptor"]).size()
+    assert sizes.min() >= 10
+    return len(sizes)
+
+
+STD_DIFF = _standardized_by_hand()
+CASES["04.8"] = dict(fn=ex04.check_standardized_difference,
+                     right=[round(STD_DIFF, 3), f"{100 * STD_DIFF:.1f}%", round(100 * STD_DIFF, 1)],
+                     wrong=[(-round(STD_DIFF, 3), "sign"), (round(_km_difference("protocol"), 3), "unadjusted"),
+                            (0.2, "not the standardized")],
+                     junk=["x", 250],
+                     forbidden=[f"{STD_DIFF:.3f}", f"{100 * STD_DIFF:.1f}"])
+CASES["04.9"] = dict(fn=ex04.check_pooled_strata,
+                     right=[_pooled_strata_by_hand(), str(_pooled_strata_by_hand())],
+                     wrong=[(12, "before the rule"), (1, "unstratified"), (8, "not the number")],
+                     junk=[2.5, "x"],
+                     forbidden=[])
+CASES["04.10"] = dict(fn=ex04.check_tipping_point,
+                     right=["yes", True, "Yes"],
+                     wrong=[("no", "still a benefit")],
+                     junk=["perhaps", 3],
+                     forbidden=[])
+
+
 def _primary_hrs() -> tuple[float, float]:
     return (an.primary(load_trial(DATA / "trial_protocol.csv")).hazard_ratio,
             an.primary(load_trial(DATA / "trial_null.csv")).hazard_ratio)
 
 
 HR_PROTOCOL, HR_NULL = _primary_hrs()
-MONITORING_KEYS = {"05.1", "05.2", "05.3", "05.4"}  # notebook 05: cases in tests/test_exercises_monitoring.py
 CASES["04.2"] = dict(fn=ex04.check_inverse_hr,
                      right=[round(1 / HR_PROTOCOL, 2), f"{1 / HR_PROTOCOL:.3f}"],
                      wrong=[(round(HR_PROTOCOL, 2), "A vs arm B")]
@@ -257,8 +305,35 @@ CASES["04.4"] = dict(fn=ex04.check_null_hr,
                      forbidden=[f"{HR_NULL:.2f}"])
 
 
+# notebook 07's simulation-based exercises (the answers recomputed by the checker on the plan)
+CASES["07.1"] = dict(fn=ex07.check_best_analysis_delayed, right=["fh01", "FH(0,1)", " FH01 "],
+                     wrong=[("logrank", "weighs the first months"), ("rmst", "integrates the whole"),
+                            ("milestone", "only where the curves are")],
+                     junk=["x", 3], forbidden=["fh01 has"])
+CASES["07.2"] = dict(fn=ex07.check_rmst_difference, right=[2.35, "2.35", 2.3, "2,35"],
+                     wrong=[(0.17, "difference in 2-year survival"), (5.0, "not the area")],
+                     junk=["x"], forbidden=["2.35"])
+CASES["07.3"] = dict(fn=ex07.check_crossing_directions, right=["no", False, "No"],
+                     wrong=[("yes", "RMST difference"), (True, "RMST difference")],
+                     junk=["maybe", 3], forbidden=[])
+
+# One contract for every notebook's exercises: the cases of 05, 07.4-07.5 and 08 are written
+# next to their independent derivations (tests/test_exercises_monitoring.py,
+# test_exercises_supplementary.py, test_exercises_evidence.py) and checked here.
+from test_exercises_evidence import CASES as CASES_08  # noqa: E402
+from test_exercises_monitoring import CASES as CASES_05  # noqa: E402
+from test_exercises_supplementary import CASES as CASES_07  # noqa: E402
+
+CASES.update(CASES_05)
+CASES.update(CASES_07)
+CASES.update(CASES_08)
+SIMULATED = ("06.1", "06.2", "06.3")  # their answers come from a simulation: checked in the 06 tests below
+
+
 def test_every_registered_exercise_has_a_case():
-    for mod in (ex00, ex01, ex02, ex03, ex04, ex05, ex06):
+    """Every checker of every notebook's exercise module is registered, and every registered
+    exercise is in the contract below (or is one of 06's simulation-based ones)."""
+    for mod in (ex00, ex01, ex02, ex03, ex04, ex05, ex06, ex07, ex08):
         checkers = [n for n in mod.__all__ if n.startswith("check_")]
         assert checkers, mod.__name__
         for name in checkers:
@@ -266,8 +341,9 @@ def test_every_registered_exercise_has_a_case():
         functions = {n for n, v in vars(mod).items()
                      if not n.startswith("_") and callable(v) and getattr(v, "__module__", None) == mod.__name__}
         assert functions <= set(mod.__all__) and all(hasattr(mod, n) for n in mod.__all__), mod.__name__
-    keys = {k for k in EXERCISES if k[:2] in {"00", "01", "02", "03", "04", "05", "06"}}
-    assert keys == set(CASES) | {"06.1", "06.2", "06.3"} | MONITORING_KEYS
+    assert set(EXERCISES) == set(CASES) | set(SIMULATED)
+    for key, case in CASES.items():
+        assert get_exercise(key).checker is case["fn"], key
 
 
 @pytest.mark.parametrize("key", sorted(CASES))
@@ -289,7 +365,7 @@ def test_wrong_answer_is_explained(key: str):
         assert hint(key, 1) in v.message  # a wrong answer comes with the nudge
 
 
-@pytest.mark.parametrize("key", sorted(CASES) + ["06.1", "06.2", "06.3"] + sorted(MONITORING_KEYS))
+@pytest.mark.parametrize("key", sorted(CASES) + list(SIMULATED))
 def test_unanswered_says_no_answer_yet_and_the_first_hint(key: str):
     fn = get_exercise(key).checker
     v = fn(None)
@@ -380,17 +456,28 @@ def test_06_sample_size_band_agrees_with_simulation():
     assert "558" not in hint("06.2", 1) + hint("06.2", 2) and "560" not in hint("06.2", 1)
 
 
-def test_06_logrank_question_follows_the_simulation():
-    cox, logrank = ex06._prognosis_powers()
-    truth = logrank < cox
-    for answer in ("yes", True, "Yes ", "it loses"):
-        assert ex06.check_logrank_loses_power(answer).correct is truth
-    v = ex06.check_logrank_loses_power("no")
-    assert v.correct is (not truth) and v.message.startswith("Not yet" if truth else "Right")
-    if truth:
-        assert "ignores the factors" in v.message
-    assert ex06.check_logrank_loses_power(42).status == "invalid"
-    assert "yes" not in hint("06.3", 1).lower()
+def test_06_adjustment_gain_is_not_a_smaller_standard_error():
+    """06.3 against an independent computation: on other trials (another seed) the adjusted Cox
+    model's standard errors are not smaller than the log-rank test's, its estimates are further
+    from 0, and the conditional limit is further from 1 than the marginal one (non-collapsibility)."""
+    from trialnb.plan import PLAN
+    from trialnb.simulation import simulate
+    a = simulate(PLAN, 2000, seed=777, analyses=("cox_wald", "logrank"))
+    b = simulate(PLAN, 2000, seed=777, analyses=("logrank", "cox_wald"))
+    se_cox = np.nanmean(a.estimate / a.z["cox_wald"])
+    se_lr = np.nanmean(b.estimate / b.z["logrank"])
+    assert se_cox >= se_lr and np.nanmean(a.estimate) < np.nanmean(b.estimate) < 0
+    assert a.benefit("cox_wald") > a.benefit("logrank")
+    truth = ex06._adjustment()
+    assert truth["conditional"] == pytest.approx(0.5, rel=1e-9) and truth["marginal"] > 0.505
+    for answer in ("no", False, " No ", "larger", "the estimate"):
+        v = ex06.check_adjustment_gain(answer)
+        assert v.correct, answer
+        assert "non-collapsible" in v.message
+    v = ex06.check_adjustment_gain("yes")
+    assert v.status == "wrong" and "Compare the estimates" in v.message and "non-collapsible" not in v.message
+    assert ex06.check_adjustment_gain(42).status == "invalid"
+    assert "no" not in hint("06.3", 1).lower().split()
 
 
 # --- the helper itself ------------------------------------------------------------------------

@@ -135,6 +135,30 @@ def test_interim_numbers_equal_monitoring(sap: SAP) -> None:
     assert value(sap, "fixed_z") == pytest.approx(norm.isf(0.025))
 
 
+def test_multiplicity_gives_the_key_secondary_its_own_boundary(sap: SAP, md: str) -> None:
+    """Item 17: the key secondary is tested after the primary rejects against its own spending
+    boundary at the same looks (the plan's), not at the full alpha in a fixed sequence; the
+    boundary values are rpact's design for the same looks and spending. Item 29: the HR and the
+    2-year survival are guaranteed to agree only under proportional hazards."""
+    ref = monitoring.design(2, alpha=0.05, sided=2, beta=0.2, type_of_design=PLAN.monitoring.secondary_spending,
+                            information_rates=[0.5, 1.0])
+    for j, c in enumerate(ref.critical_values):
+        assert value(sap, f"secondary.look{j + 1}.z") == pytest.approx(float(c), rel=1e-12)
+    item = {it.title: it for it in sap.items()}["Multiplicity"]
+    text = item.recommendation
+    assert "its own boundary" in text and "does not control the family-wise error" in text
+    assert "no alpha spent before it" not in text
+    multiplicity = md[md.index("Multiplicity (guideline item 17)"):md.index("Confidence intervals (guideline item 18)")]
+    assert "Hung HMJ, Wang SJ, O'Neill R" in multiplicity and "Glimm E, Maurer W, Bretz F" in multiplicity
+    pocock = build_sap(plan=PLAN.with_changes(secondary_spending="asP"), n_trials=200)
+    assert "Pocock-type" in {it.title: it for it in pocock.items()}["Multiplicity"].recommendation
+    none = build_sap(plan=PLAN.with_changes(secondary=None), n_trials=200)
+    assert "No secondary hypothesis is confirmatory" in {it.title: it for it in none.items()}["Multiplicity"].recommendation
+    estimand = " ".join({it.title: it for it in sap.items()}["Estimand"].paragraphs)
+    assert "guaranteed to agree in direction only under proportional hazards" in estimand
+    assert "can disagree" in estimand
+
+
 def test_the_sap_and_notebook_05_quote_one_simulation(sap: SAP) -> None:
     """The plan's operating characteristics come from one call, with one number of trials and one
     seed: the SAP's defaults are the call's, its numbers are the call's, and notebook 05 makes the
@@ -298,3 +322,26 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert h.is_file() and m.is_file()
     assert main(["sap", "--html", str(tmp_path / "sap.pdf")]) == 2
     assert "must end in .html" in capsys.readouterr().err
+
+
+def test_summary_measure_test_sparse_strata_and_tipping_point(sap: SAP, md: str) -> None:
+    """Issue 22: the SAP names the estimand's summary measure (the two-year survival difference,
+    marginal) apart from the test (the adjusted Cox Wald test, conditional), says how the summary
+    is estimated with the covariates, states the sparse-strata rule and the tipping-point analysis
+    with the package's own constants."""
+    import math
+
+    from trialnb import analysis as an
+    from trialnb.analysis.missing import DELTAS, N_IMPUTATIONS, PIECES
+
+    text = " ".join(md.split())
+    assert "the estimand's population-level summary is the difference in two-year survival" in text
+    assert "the confirmatory test is the Wald test of the adjusted Cox model" in text
+    assert "conditional on the minimization factors" in text and "non-collapsible" in text
+    assert "standardization" in text and "riskRegression::ate" in text and "valid under minimization" in text
+    assert value(sap, "min_stratum_patients") == an.MIN_STRATUM_PATIENTS
+    assert f"fewer than {an.MIN_STRATUM_PATIENTS} patients" in text and "pool_strata" in text
+    assert value(sap, "tp.deltas") == DELTAS and value(sap, "tp.imputations") == N_IMPUTATIONS
+    assert value(sap, "tp.piece") == PLAN.analysis.censor_months / PIECES
+    grid = ", ".join("∞" if math.isinf(d) else f"{d:g}" for d in DELTAS)
+    assert f"over the grid {grid} for each" in text and "Rubin's rules" in text and "tipping_point" in text

@@ -21,7 +21,7 @@ from .sample_size import sequential_sample_size
 from .timing import FINAL_TIMING, AnalysisTimes, analysis_times, expected_deaths
 
 __all__ = ["plan_analysis_times", "plan_benefit_design", "plan_design", "plan_expected_deaths",
-           "plan_interim_events", "plan_max_events"]
+           "plan_interim_events", "plan_max_events", "plan_secondary_design"]
 
 
 def _check(plan: object) -> TrialPlan:
@@ -75,6 +75,20 @@ def plan_benefit_design(plan: TrialPlan = PLAN, *, futility: bool = False, bindi
                   binding_futility=bool(binding))
 
 
+def plan_secondary_design(plan: TrialPlan = PLAN) -> GroupSequentialDesign:
+    """The boundaries of the plan's key secondary hypothesis (``monitoring.secondary``): the
+    same looks, alpha and sides as the primary, its own Lan-DeMets spending
+    (``monitoring.secondary_spending``). The secondary is tested only at the look where the
+    primary rejects; because each of its looks is bounded by an alpha-level group-sequential
+    boundary, the family-wise error of the two hypotheses is at most alpha whatever the
+    correlation of the two statistics (Hung, Wang & O'Neill, J Biopharm Stat 2007;17:1201-1210;
+    Glimm, Maurer & Bretz, Stat Med 2010;29:219-228, section 3). The information fraction of a
+    look is the primary's (its primary-endpoint deaths over the planned maximum)."""
+    m, a = plan.monitoring, plan.analysis
+    return design(m.k, alpha=a.alpha, sided=a.sided, beta=1 - plan.design.power, type_of_design=m.secondary_spending,
+                  information_rates=list(m.information_rates))
+
+
 def plan_max_events(plan: TrialPlan = PLAN) -> int:
     """The planned maximum of primary-endpoint deaths: Schoenfeld's number for the plan's
     alpha, sides, power and hazard ratio times the design's inflation factor, rounded up
@@ -102,25 +116,42 @@ def plan_interim_events(plan: TrialPlan = PLAN) -> tuple[int, ...]:
 
 def _timing(plan: TrialPlan) -> dict[str, Any]:
     """The plan's design as the keywords of :func:`analysis_times` / :func:`expected_deaths`:
-    ``n_patients`` over ``accrual_months``, arm B's exponential hazard ``-ln(control_survival) /
-    horizon``, the drop-out hazard, 1:1, information counted within ``censor_months`` (all
-    deaths when the plan uses all follow-up)."""
+    ``n_patients`` entering uniformly over ``accrual_months``, 1:1, the drop-out hazard,
+    information counted within ``censor_months`` (all deaths when the plan uses all follow-up),
+    and the population as exponential sub-populations whose expected deaths add up: the factor
+    strata with their prognostic hazard ratios (:meth:`~trialnb.plan.DesignAssumptions.strata_model`,
+    the reference hazard ``baseline_hazard`` calibrated to arm B's survival at the horizon) and
+    the ``non_compliance`` fraction of arm A at arm B's hazard. Only for an effect from
+    randomization with uniform accrual: a delayed effect, an early period, crossover or
+    ``accrual_shape != 1`` is refused."""
     d = plan.design
-    return dict(n_patients=d.n_patients, accrual_time=d.accrual_months, control_hazard=d.control_hazard,
-                dropout_hazard=d.dropout_rate, window=plan.analysis.censor_months)
+    if d.effect_delay_months or (d.early_months and d.early_hazard_ratio != 1.0) or d.crossover or d.accrual_shape != 1:
+        raise DesignError("the expected timing has a closed form for an effect from randomization with uniform "
+                          "accrual only; allowed: effect_delay_months 0, no early period, crossover 0, accrual_shape "
+                          f"1 (got {d.describe()})")
+    probs, lp = d.strata_model()
+    return dict(n_patients=d.n_patients, accrual_time=d.accrual_months, control_hazard=d.baseline_hazard,
+                dropout_hazard=d.dropout_rate, window=plan.analysis.censor_months, strata=(probs, np.exp(lp)),
+                non_compliance=d.non_compliance)
 
 
 def plan_analysis_times(plan: TrialPlan = PLAN, *, final: str | None = None,
                         hazard_ratio: float | None = None) -> AnalysisTimes:
-    """The expected calendar month of each of the plan's looks under H0 (HR 1) and H1
-    (``hazard_ratio``, default the plan's), with the patients randomized by then
-    (:func:`trialnb.monitoring.analysis_times`: uniform accrual, exponential survival and
-    drop-out, as rpact's ``analysisTime``; a population with prognostic factors is approximated
-    by arm B's marginal exponential hazard). The interims at :func:`plan_interim_events`
-    primary-endpoint deaths; the final as the plan times it (``monitoring.final_analysis``) or as
-    ``final`` says: ``"calendar"`` at ``accrual_months + censor_months`` (when the last patient
-    randomized has completed the primary endpoint's follow-up), with its expected deaths;
-    ``"events"`` at :func:`plan_max_events` deaths (NaN where they are never expected)."""
+    """When the plan's deaths arrive: the expected calendar month of each of the plan's looks
+    under H0 (HR 1) and H1 (``hazard_ratio``, default the plan's), with the patients randomized
+    by then (:func:`trialnb.monitoring.analysis_times`: uniform accrual, exponential survival and
+    drop-out, as rpact's ``analysisTime`` and ``numberOfSubjects``; the plan's population of
+    factor strata and non-operation as exponential sub-populations, see ``_timing``). The
+    interims at :func:`plan_interim_events` primary-endpoint deaths; the final as the plan times
+    it (``monitoring.final_analysis``) or as ``final`` says: ``"calendar"`` at ``accrual_months +
+    censor_months`` (when the last patient randomized has completed the primary endpoint's
+    follow-up), with its expected deaths; ``"events"`` at :func:`plan_max_events` deaths (NaN
+    where they are never expected).
+
+    The months are those at which the *expected* count reaches each look's deaths (rpact's and
+    gsDesign's definition), not the mean of the random month; the plan's simulated trials
+    (:func:`trialnb.simulation.simulate_sequential`) agree within their Monte-Carlo error, and the
+    homogeneous all-deaths plan equals rpact (tests/test_monitoring_timing.py)."""
     _check(plan)
     final = plan.monitoring.final_analysis if final is None else check_choice(final, "final", FINAL_TIMING,
                                                                               error=DesignError)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 from functools import lru_cache
+from typing import Any, Mapping
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
@@ -18,9 +19,10 @@ import pandas as pd
 
 from .. import bias
 from ..plots import STYLE_FILE, analyses_forest
-from ..errors import BiasParameterError
+from ..errors import BiasParameterError, SettingsError
 from ..report import fmt_hr
 from ..validation import check_int, check_seed
+from .export import ExportBox, check_values
 
 __all__ = ["BiasExplorer", "build_dashboard", "result_html"]
 
@@ -60,7 +62,8 @@ class BiasExplorer:
 
     Attributes: ``sliders`` (dict name -> FloatSlider, names as in ``bias.MECHANISMS`` plus
     ``"hazard_ratio"``), ``table`` (HTML), ``plot`` (Output), ``result`` (latest
-    DataFrame from :func:`trialnb.bias.compare_analyses`), ``root`` (the panel).
+    DataFrame from :func:`trialnb.bias.compare_analyses`), ``export`` (save, load, report and
+    reproduce: :class:`~trialnb.widgets.export.ExportBox`), ``root`` (the panel).
     """
 
     def __init__(self, n: int = 3000, seed: int = 2026, *, draw: bool = True) -> None:
@@ -91,9 +94,25 @@ class BiasExplorer:
         controls = W.VBox([*self.sliders.values(), W.HBox([self.reset, self.defaults]), note],
                           layout=W.Layout(flex="0 0 auto", width="450px"))
         results = W.VBox([self.plot, self.table], layout=W.Layout(flex="1 1 0%", min_width="560px"))
-        self.root = W.HBox([controls, results], layout=W.Layout(flex_flow="row wrap")).add_class("trialnb-bias")
+        self.export = ExportBox("bias", self.panel_settings, self.apply_settings, lambda: self.root)
+        self.root = W.VBox([W.HBox([controls, results], layout=W.Layout(flex_flow="row wrap")),
+                            self.export.root]).add_class("trialnb-bias")
         self._busy = False
         self.update()
+
+    def panel_settings(self) -> dict[str, Any]:
+        """Every slider's value with the cohort's size and seed (the settings file)."""
+        return {**{name: float(s.value) for name, s in self.sliders.items()}, "n": self.n, "seed": self.seed}
+
+    def apply_settings(self, settings: Mapping[str, Any]) -> None:
+        """Set the sliders (refusing a value a slider does not accept, another cohort) and
+        recompute once."""
+        values = dict(settings)
+        for key, mine in (("n", self.n), ("seed", self.seed)):
+            if values.pop(key, mine) != mine:
+                raise SettingsError(f"these settings are for a cohort with {key} = {settings[key]!r}, this panel's "
+                                    f"has {mine}; build the panel with {key}={settings[key]!r}")
+        self.set_strengths(check_values(self.sliders, values))
 
     def strengths(self) -> dict[str, float]:
         """Current mechanism strengths (without the true HR)."""
@@ -121,6 +140,7 @@ class BiasExplorer:
         self.table.value = result_html(self.result, true_hr)
         if self.draw:
             self._redraw(true_hr)
+        self.export.refresh()
         return self.result
 
     def _redraw(self, true_hr: float) -> None:
