@@ -222,9 +222,8 @@ def cut(data: TrialData, cutoff: np.ndarray | float, censor_months: float | None
     across its own cut-off."""
     if not isinstance(data, TrialData):
         raise ScenarioError(f"data must be a TrialData from simulate_trials, got {type(data).__name__}")
-    cuts = check_real_array(cutoff, "cutoff", error=ScenarioError, what="calendar months (one, or one per trial)",
-                            allow_neg_inf=True) if not (is_number(cutoff) and math.isinf(cutoff)) \
-        else np.array([float(cutoff)])
+    cuts = check_real_array(cutoff, "cutoff", error=ScenarioError, allow_inf=True,
+                            what="calendar months (one, or one per trial; inf: no cut)")
     if cuts.size not in (1, data.n_trials):
         raise ScenarioError(f"cutoff must be one calendar month or one per trial ({data.n_trials}), got {cuts.size}")
     c = np.broadcast_to(cuts, (data.n_trials,))[:, None]
