@@ -14,6 +14,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
+# No progress bars in tests, nor in the kernels nbval and the dashboard tests start (they inherit
+# this environment): trialnb.workload reads it. Tests of the bar itself pass progress= explicitly.
+os.environ["TRIALNB_PROGRESS"] = "0"
+
 
 def _missing(reason: str) -> None:
     if IN_CI:

@@ -26,6 +26,7 @@ def _trigger(name: str, tmp_path: Path) -> None:
     from trialnb.data import load_trial
     from trialnb.exercises import _verdict
     from trialnb.randomization import AllocationLog
+    from trialnb.simulation import simulate
 
     calls = {
         "AllocationLogError": lambda: AllocationLog.open(tmp_path / "no-log.jsonl", key=b"k" * 32),
@@ -37,8 +38,10 @@ def _trigger(name: str, tmp_path: Path) -> None:
         "OutputFolderError": lambda: files.check_output_folder(""),
         "OutsideDataError": lambda: survival.survival_at(np.array([1.0, 2.0]), np.array([0, 0]), 5.0),
         "PatientRecordError": lambda: protocol.check_patient_factors({}),
+        "ResourceLimitError": lambda: simulate(plan.PLAN, 10**12),
         "SampleSizeError": lambda: sample_size.sample_size(hazard_ratio=-1.0),
         "ScenarioError": lambda: plan.PLAN.with_changes(hazard_ratio=-1.0),
+        "SurvivalDataError": lambda: survival.logrank([1.0, 2.0], ["yes", "no"], [0, 1]),
         "SettingsError": lambda: reproduce.read_settings("not json", "sample_size"),
         "TrialAnalysisError": lambda: analysis.primary("not a data frame"),
         "TrialDataError": lambda: load_trial((tmp_path / "bad.csv").write_text("a,b\n1,2\n") and tmp_path / "bad.csv"),

@@ -139,7 +139,9 @@ def test_bad_inputs():
         boundary_table(d, [10, 20, 30], hazard_ratio=0.5)
     with pytest.raises(DesignError, match="increasing"):
         boundary_table(d, [40, 20], hazard_ratio=0.5)
-    with pytest.raises(DesignError, match="not True"):
+    with pytest.raises(DesignError, match="a bool is not a number"):
         boundary_table(d, True, hazard_ratio=0.5)
+    with pytest.raises(DesignError, match="a bool is not a number"):
+        boundary_table(d, [True, 20], hazard_ratio=0.5)
     with pytest.raises(DesignError, match="GroupSequentialDesign"):
         boundary_table("asOF", 66, hazard_ratio=0.5)

@@ -156,7 +156,8 @@ def test_everyone_enters_at_once():
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(events=[33, 20]), "strictly increasing"),
-    (dict(events=True), "not True"),
+    (dict(events=True), "a bool is not a number"),
+    (dict(events=[True, 40]), "a bool is not a number"),
     (dict(events=[33], window=-1), "window"),
     (dict(events=[33], final="later"), "final"),
     (dict(events=[33], final_month=60), "only with final='calendar'"),

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from trialnb.errors import ScenarioError
+from trialnb.errors import DesignError, ScenarioError
 from trialnb.monitoring import design as gs_design
 from trialnb.monitoring import plan_design, plan_interim_events, plan_max_events
 from trialnb.plan import PLAN, TrialPlan
@@ -432,7 +432,7 @@ def test_bad_input_is_named() -> None:
         Boundaries((0.5, 1.0), (2.0,))
     with pytest.raises(ScenarioError, match="sided"):
         Boundaries((1.0,), (1.96,), sided=3)
-    with pytest.raises(ScenarioError, match="at least one death"):
+    with pytest.raises(DesignError, match="do not each add a death"):
         simulate_sequential(PLAN.with_changes(information_rates=(0.49, 0.495, 1.0)), 10)  # 33 and 33
     with pytest.raises(ScenarioError, match="Boundaries"):
         simulate_sequential(PLAN, 10, boundaries=(0.5, 1.0))  # type: ignore[arg-type]

@@ -55,6 +55,7 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 900) -> nbforma
     env_backup = dict(os.environ)
     os.environ.setdefault("PYTHONHASHSEED", "0")
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    os.environ["TRIALNB_PROGRESS"] = "0"  # no progress bars in stored outputs (trialnb.workload)
     try:
         client = NotebookClient(
             nb,

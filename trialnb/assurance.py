@@ -58,6 +58,8 @@ from .plan import PLAN, TrialPlan
 from .sample_size import (detectable_hazard_ratio, event_probability, patients_for_events, sample_size,
                           schoenfeld_events, z_value)
 from .simulation import BENEFIT, simulate, simulate_sequential
+from .simulation.costs import estimate_calls
+from .workload import ProgressArg, check_progress, limits, progress as progress_of
 from .validation import check_choice, check_finite, check_int, check_positive, check_probability, check_seed
 
 __all__ = [
@@ -551,7 +553,8 @@ class SimulatedAssurance(Result):
 
 
 def simulate_assurance(prior: Prior, *, plan: TrialPlan = PLAN, sequential: bool = False, n_draws: int = 400,
-                       trials_per_draw: int = 20, seed: int = 0) -> SimulatedAssurance:
+                       trials_per_draw: int = 20, seed: int = 0, max_seconds: float | None = None,
+                       max_memory_gb: float | None = None, progress: ProgressArg = None) -> SimulatedAssurance:
     """Monte-Carlo check of :func:`assurance`: ``n_draws`` true hazard ratios drawn from ``prior``;
     for each, ``trials_per_draw`` trials of the plan (:mod:`trialnb.simulation`: its design with
     that hazard ratio, its statistic on its endpoint) with the final analysis at the plan's
@@ -560,29 +563,39 @@ def simulate_assurance(prior: Prior, *, plan: TrialPlan = PLAN, sequential: bool
     plan's looks (:func:`trialnb.simulation.simulate_sequential`, guidelines ignored: success is
     crossing an efficacy boundary). Success is a rejection in favour of arm A. The analytic value
     is :func:`assurance` at the same deaths with the benefit side of the plan's design.
-    Deterministic given ``seed``."""
+    Deterministic given ``seed``. Bounded (:mod:`trialnb.workload`): refused beyond
+    ``max_seconds`` / ``max_memory_gb`` before the first draw; ``progress`` counts the draws."""
     if not isinstance(prior, Prior):
         raise EvidenceError(f"prior must be a trialnb.assurance.Prior, got {type(prior).__name__}")
     if not isinstance(plan, TrialPlan):
         raise EvidenceError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
+    if not isinstance(sequential, bool):
+        raise EvidenceError(f"sequential must be True or False, got {sequential!r}")
     m = check_int(n_draws, "n_draws", minimum=2, error=_ERR)
     n = check_int(trials_per_draw, "trials_per_draw", minimum=1, error=_ERR)
     check_seed(seed, error=_ERR)
+    progress = check_progress(progress, _ERR)
+    lim = limits(max_seconds, max_memory_gb)
     plan = plan.with_changes(final_analysis="events")
+    est = estimate_calls("simulate_assurance", m, n, plan.design.n_patients, (plan.analysis.statistic,),
+                         looks=plan.monitoring.k if sequential else 1).check(lim)
     ev = monitoring.plan_max_events(plan)
     design = monitoring.plan_benefit_design(plan) if sequential else None
     rng = np.random.default_rng(seed)
     log_hr = prior.mean_log_hr + prior.sd * rng.standard_normal(m)
     seeds = rng.integers(0, 2**31 - 1, size=m)
     success = np.empty(m)
-    for i in range(m):
-        truth = {"hazard_ratio": float(math.exp(log_hr[i]))}
-        if not sequential:
-            res = simulate(plan, n, seed=int(seeds[i]), truth=truth)
-            success[i] = np.mean(res.reject[res.analysis] & (res.z[res.analysis] < 0))  # a failed analysis: no success
-        else:
-            sres = simulate_sequential(plan, n, seed=int(seeds[i]), truth=truth, follow_guidelines=False)
-            success[i] = np.mean(sres.decision == BENEFIT)
+    inner = {"progress": False, "max_seconds": math.inf, "max_memory_gb": lim.max_memory / 2**30}
+    with progress_of(m, "simulate_assurance", progress, est.seconds, unit="draw") as bar:
+        for i in range(m):
+            truth = {"hazard_ratio": float(math.exp(log_hr[i]))}
+            if not sequential:
+                res = simulate(plan, n, seed=int(seeds[i]), truth=truth, **inner)
+                success[i] = np.mean(res.reject[res.analysis] & (res.z[res.analysis] < 0))  # a failed analysis: no success
+            else:
+                sres = simulate_sequential(plan, n, seed=int(seeds[i]), truth=truth, follow_guidelines=False, **inner)
+                success[i] = np.mean(sres.decision == BENEFIT)
+            bar.advance(1)
     analytic = assurance(events=ev, prior=prior, design=design).probability_of_success
     label = "fixed design" if design is None else design.describe()
     return SimulatedAssurance(prior=prior, events=ev, design=label, analysis=plan.analysis.statistic, n_draws=m,

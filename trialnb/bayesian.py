@@ -56,8 +56,10 @@ from .report import fmt_n, fmt_num, fmt_pct
 from .results import Result, fields_frame
 from .plan import PLAN, TrialPlan
 from .simulation import BENEFIT, FUTILITY, simulate_sequential
+from .simulation.costs import estimate_calls
 from .sample_size import round_up
 from .validation import check_finite, check_int, check_positive, check_probability, check_seed
+from .workload import ProgressArg, check_progress, limits, progress as progress_of
 
 __all__ = [
     "BayesianInterim",
@@ -337,7 +339,9 @@ def pp_futility(design: monitoring.GroupSequentialDesign, *, max_events: int, pr
 
 
 def futility_operating_characteristics(guideline: FutilityGuideline, *, plan: TrialPlan = PLAN, n_trials: int = 2000,
-                                       seed: int = 0) -> pd.DataFrame:
+                                       seed: int = 0, max_seconds: float | None = None,
+                                       max_memory_gb: float | None = None,
+                                       progress: ProgressArg = None) -> pd.DataFrame:
     """The guideline's operating characteristics simulated: for each scenario of
     ``guideline.operating_characteristics``, ``n_trials`` trials of the plan's design with that
     hazard ratio (:func:`trialnb.simulation.simulate_sequential`), followed with the guideline as
@@ -349,19 +353,31 @@ def futility_operating_characteristics(guideline: FutilityGuideline, *, plan: Tr
     notebook 05 simulates the plan as written), in the protocol's homogeneous population
     (:meth:`trialnb.plan.DesignAssumptions.without_prognostic_effects`: with prognostic factors
     the unadjusted log-rank estimates a marginal hazard ratio diluted from the design's
-    within-stratum one, about 0.51 for 0.5, which the analytic values do not model)."""
+    within-stratum one, about 0.51 for 0.5, which the analytic values do not model). Bounded
+    (:mod:`trialnb.workload`): refused beyond ``max_seconds`` / ``max_memory_gb`` before it
+    starts; ``progress`` counts the scenarios."""
     if not isinstance(guideline, FutilityGuideline):
         raise EvidenceError(f"guideline must be a FutilityGuideline (pp_futility), got {type(guideline).__name__}")
     n = check_int(n_trials, "n_trials", minimum=10, error=_ERR)
     check_seed(seed, error=_ERR)
+    if not isinstance(plan, TrialPlan):
+        raise EvidenceError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
+    progress = check_progress(progress, _ERR)
+    lim = limits(max_seconds, max_memory_gb)
     guided = plan.with_changes(futility_z=guideline.z_bound, harm_z=None, final_analysis="events",
                                statistic="logrank", censor_months=None)
     guided = dataclasses.replace(guided, design=guided.design.without_prognostic_effects())
+    scenarios = guideline.operating_characteristics.to_dict("records")
+    est = estimate_calls("futility_operating_characteristics", len(scenarios), n, guided.design.n_patients,
+                         ("logrank",), looks=guided.monitoring.k).check(lim)
     rows = []
-    for i, r in enumerate(guideline.operating_characteristics.to_dict("records")):
-        res = simulate_sequential(guided, n, seed=seed + i, truth={"hazard_ratio": r["hazard_ratio"]})
-        rej = float(np.mean(res.decision == BENEFIT))
-        fut = float(np.mean(res.decision == FUTILITY))
-        rows.append({**r, "simulated_rejection": rej, "rejection_mc_se": math.sqrt(rej * (1 - rej) / n),
-                     "simulated_futility_stop": fut, "futility_mc_se": math.sqrt(fut * (1 - fut) / n)})
+    inner = {"progress": False, "max_seconds": math.inf, "max_memory_gb": lim.max_memory / 2**30}
+    with progress_of(len(scenarios), "futility guideline", progress, est.seconds, unit="scenario") as bar:
+        for i, r in enumerate(scenarios):
+            res = simulate_sequential(guided, n, seed=seed + i, truth={"hazard_ratio": r["hazard_ratio"]}, **inner)
+            rej = float(np.mean(res.decision == BENEFIT))
+            fut = float(np.mean(res.decision == FUTILITY))
+            rows.append({**r, "simulated_rejection": rej, "rejection_mc_se": math.sqrt(rej * (1 - rej) / n),
+                         "simulated_futility_stop": fut, "futility_mc_se": math.sqrt(fut * (1 - fut) / n)})
+            bar.advance(1)
     return pd.DataFrame(rows)

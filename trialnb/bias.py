@@ -59,10 +59,13 @@ from .report import fmt_hr, fmt_n
 from .results import Result
 from .survival import fit_cox, split_at
 from .validation import check_int, check_real, check_seed
+from .workload import Estimate, limits
 
 __all__ = [
     "ANALYSES",
+    "BYTES_PER_PATIENT",
     "DEFAULTS",
+    "SECONDS_PER_PATIENT",
     "SOLO_STRENGTHS",
     "MECHANISMS",
     "MEASURED_COVARIATES",
@@ -101,6 +104,8 @@ LAMBDA0 = 0.0140  # per month; gives 2-year survival ~60% in true stage IV patie
 P_CANDIDATE = 0.45  # share of surgical candidates among true stage IV (NCDB 57%, SEER 47%, ESME 40%)
 P_CHEMO = 0.55
 ADMIN_CENSOR = (12.0, 72.0)  # registry follow-up: uniform between these (months)
+SECONDS_PER_PATIENT = 6e-6  # simulate_registry's cost, measured at 200,000 and 1,000,000 patients
+BYTES_PER_PATIENT = 720.0  # (reference machine; benchmarks/bench_simulation_resources.py)
 
 #: Default strengths: the values the rationale notebook uses (all mechanisms on).
 DEFAULTS: dict[str, float] = {
@@ -187,8 +192,15 @@ def simulate_registry(
     stage_migration: float = DEFAULTS["stage_migration"],
     co_treatment: float = DEFAULTS["co_treatment"],
     coding_errors: float = DEFAULTS["coding_errors"],
+    max_seconds: float | None = None,
+    max_memory_gb: float | None = None,
 ) -> pd.DataFrame:
     """Simulate a registry of ``n`` patients coded as de novo stage IV breast cancer.
+
+    Bounded (:mod:`trialnb.workload`): about :data:`SECONDS_PER_PATIENT` and
+    :data:`BYTES_PER_PATIENT` per patient (measured on the reference machine: 6 microseconds,
+    720 bytes of peak memory); a registry beyond ``max_seconds`` / ``max_memory_gb`` (defaults:
+    an hour, 4 GB) is refused before it is drawn.
 
     Parameters
     ----------
@@ -212,6 +224,8 @@ def simulate_registry(
     """
     n = check_int(n, "n", minimum=200, error=BiasParameterError)
     seed = check_seed(seed, error=BiasParameterError)
+    Estimate(f"simulate_registry: {n:,} patients", n * SECONDS_PER_PATIENT, n * BYTES_PER_PATIENT,
+             "6 microseconds and 720 bytes per patient").check(limits(max_seconds, max_memory_gb))
     thr = check_real(hazard_ratio, "hazard_ratio", lo=0.0, hi=10.0, lo_open=True, error=BiasParameterError)
     s = {}
     for name, value in zip(MECHANISMS, (selection, immortal_time, stage_migration, co_treatment, coding_errors)):

@@ -27,7 +27,8 @@ if not os.environ.get("NUMBA_THREADING_LAYER"):
     numba.config.THREADING_LAYER = "workqueue"
 
 
-def use_compiled(engine: object) -> bool:
-    """Whether ``engine`` (one of :data:`ENGINES`) runs the compiled kernel."""
-    check_choice(engine, "engine", ENGINES)
+def use_compiled(engine: object, error: type[Exception] = ValueError) -> bool:
+    """Whether ``engine`` (one of :data:`ENGINES`) runs the compiled kernel; any other value is
+    refused with ``error`` (the caller's named error of :mod:`trialnb.errors`)."""
+    check_choice(engine, "engine", ENGINES, error=error)
     return engine != "numpy"

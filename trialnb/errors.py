@@ -25,9 +25,11 @@ __all__ = [
     "OutputFolderError",
     "OutsideDataError",
     "PatientRecordError",
+    "ResourceLimitError",
     "SampleSizeError",
     "ScenarioError",
     "SettingsError",
+    "SurvivalDataError",
     "TrialAnalysisError",
     "TrialDataError",
 ]
@@ -133,6 +135,24 @@ class OutsideDataError(ValueError):
     """Raised when an estimate is asked for where the data cannot give one: a Kaplan-Meier
     survival or a restricted mean at a time beyond a group's last follow-up (the curve is
     not defined there unless it has already reached 0), as R survRM2 refuses such a tau."""
+
+
+class ResourceLimitError(ValueError):
+    """Raised by a simulation (:mod:`trialnb.workload`'s rules) that would take longer or need
+    more memory than its limits allow, before it starts: the message gives the estimate, the
+    limit and how to raise it (``max_seconds=``, ``max_memory_gb=``); ``estimate`` and
+    ``limits`` keep them. Also raised for a limit or progress argument that is not one."""
+
+    def __init__(self, message: str, estimate: Any = None, limits: Any = None) -> None:
+        super().__init__(message)
+        self.estimate = estimate
+        self.limits = limits
+
+
+class SurvivalDataError(ValueError):
+    """Raised by the survival engine (:mod:`trialnb.survival`) when its input is not what an
+    estimator takes: times, events, groups, covariates, strata or weights of the wrong kind or
+    shape, an empty batch, an argument out of range (a ``tau`` or ``alpha`` that is not one)."""
 
 
 class TrialAnalysisError(ValueError):

@@ -57,6 +57,7 @@ from .monitoring import (InterimAnalysis, analyse, logrank_standard_error, plan_
                          plan_max_events, predict_deaths)
 from .plan import PLAN, TrialPlan
 from .report import fmt_interval, fmt_months, fmt_n, fmt_num, fmt_pct
+from .validation import check_real, check_seed
 from .results import Result
 
 __all__ = ["InterimReport", "SafetyReview", "death_month", "html_report", "interim_report", "report_json",
@@ -171,6 +172,18 @@ class InterimReport(Result):
                 f"({fmt_pct(self.information_fraction)}) the efficacy boundary is z >= {fmt_num(self.boundary, 3)}, "
                 "too far out for a finite interval (rpact gives none either)")
 
+    @property
+    def _horizon(self) -> float:
+        """The months of follow-up that make a patient's endpoint complete: ``censor_months``, or
+        the design's horizon for an analysis of all follow-up."""
+        h = self.plan.analysis.censor_months
+        return float(h if h is not None else self.plan.design.horizon_months)
+
+    def _deaths_label(self) -> str:
+        h = self.plan.analysis.censor_months
+        return ("Deaths (all follow-up; the plan's endpoint)" if h is None
+                else f"Deaths within {fmt_num(h, 0) if float(h).is_integer() else fmt_num(h, 2)} months (primary endpoint)")
+
     def rows(self) -> list[tuple[str, str]]:
         """(label, value) pairs shown in the text and HTML reports."""
         p = self.primary
@@ -186,13 +199,15 @@ class InterimReport(Result):
         out = [
             ("Data cut-off", f"{fmt_months(self.cutoff_month, 2)} after the first randomization ({look})"),
             ("Randomized by the cut-off", f"{fmt_n(self.randomized)} ({arms(self.randomized_by_arm)})"),
-            (f"Deaths within {self.plan.analysis.censor_months:g} months (primary endpoint)",
+            (self._deaths_label(),
              f"{fmt_n(self.primary_deaths)} ({arms(self.primary_deaths_by_arm)}) of {fmt_n(self.max_events)} planned: "
              f"information {fmt_pct(self.information_fraction)}"),
             ("Statistic", self.plan.analysis.statistic_label()),
         ]
         if not p.estimable:
             out.append(("Estimate", f"none: {p.reason}"))
+            if p.shown_instead:
+                out.append(("Shown instead", p.shown_instead))
         else:
             out += [
                 ("z (negative favours arm A)", fmt_num(p.z, 3)),
@@ -213,7 +228,7 @@ class InterimReport(Result):
             ("Harm guideline", "benefit z <= " + (fmt_num(m.harm_z, 3) if m.harm_z is not None else "none")),
             ("Futility guideline (non-binding)", "benefit z <= " + (fmt_num(m.futility_z, 3) if m.futility_z is not None
                                                                     else "none")),
-            (f"Patients who completed {self.plan.analysis.censor_months:g} months", fmt_n(self.complete)),
+            (f"Patients who completed {fmt_num(self._horizon, 0)} months", fmt_n(self.complete)),
             ("Operated by the cut-off", arms(self.operated_by_arm)),
             (f"Deaths within {fmt_num(30 * m.perioperative_months, 0)} days of surgery",
              arms(self.perioperative_deaths_by_arm)),
@@ -328,10 +343,13 @@ def typed_look(deaths: int, z: float, *, plan: TrialPlan = PLAN) -> dict[str, An
     arm A), for the DMC dashboard's "enter numbers" mode: the keys of :class:`InterimReport`'s
     group-sequential part, with the hazard ratio and its SE from the log-rank approximation
     log HR = 2 z / sqrt(D), SE = 2 / sqrt(D) (Schoenfeld 1981), which the report says."""
+    if not isinstance(plan, TrialPlan):
+        raise TrialAnalysisError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
     mx = plan_max_events(plan)
     if isinstance(deaths, bool) or not isinstance(deaths, (int, np.integer)) or not 0 < deaths < mx:
         raise TrialAnalysisError(f"deaths so far must be a whole number between 1 and {mx - 1} (the plan's maximum "
                                  f"is {mx}), got {deaths!r}")
+    z = check_real(z, "z (log-rank-type, negative favours arm A)", lo=-40.0, hi=40.0, error=TrialAnalysisError)
     se = 2 / math.sqrt(deaths)
     earlier = [e for e in plan_interim_events(plan) if e < deaths]
     out = _look_inference(plan, earlier, int(deaths), float(z), float(z) * se, se, False, True,
@@ -348,6 +366,8 @@ def death_month(df: pd.DataFrame, deaths: int, *, plan: TrialPlan = PLAN) -> flo
     Refuses a count the file does not reach, saying how many it holds."""
     if isinstance(deaths, bool) or not isinstance(deaths, (int, np.integer)) or deaths < 1:
         raise TrialAnalysisError(f"deaths must be a whole number of deaths >= 1, got {deaths!r}")
+    if not isinstance(plan, TrialPlan):
+        raise TrialAnalysisError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
     d = primary_data(df, plan)
     months = np.sort((d["entry_month"] + d["os_months"]).to_numpy(float)[d["death"].to_numpy() == 1])
     if deaths > months.size:
@@ -369,6 +389,11 @@ def interim_report(df: pd.DataFrame, cutoff_month: float, *, plan: TrialPlan = P
     :func:`trialnb.monitoring.predict_deaths`: blinded, pooled over the arms)."""
     if not isinstance(plan, TrialPlan):
         raise TrialAnalysisError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
+    if not isinstance(predict, bool):
+        raise TrialAnalysisError(f"predict must be True or False, got {predict!r}")
+    if not isinstance(source, str):
+        raise TrialAnalysisError(f"source must be a string naming the data file, got {type(source).__name__}")
+    check_seed(seed, error=TrialAnalysisError)
     cut = cut_at(df, cutoff_month)
     c = float(cut.attrs["cutoff_month"])
     a, m = plan.analysis, plan.monitoring
@@ -411,6 +436,11 @@ def interim_report(df: pd.DataFrame, cutoff_month: float, *, plan: TrialPlan = P
 TITLE = "Interim analysis report (NCT04697043, synthetic data)"
 
 
+def _check_report(rep: Any) -> None:
+    if not isinstance(rep, InterimReport):
+        raise TrialAnalysisError(f"rep must be an InterimReport from interim_report(), got {type(rep).__name__}")
+
+
 def _plan_line(rep: InterimReport) -> str:
     m, a = rep.plan.monitoring, rep.plan.analysis
     looks = ", ".join(f"{r:g}" for r in m.information_rates)
@@ -427,6 +457,7 @@ def _provenance(rep: InterimReport) -> str:
 
 def text_report(rep: InterimReport) -> str:
     """Plain-text report (lines wrap at words, never inside one)."""
+    _check_report(rep)
     import textwrap
 
     rows = rep.rows()
@@ -449,6 +480,7 @@ def text_report(rep: InterimReport) -> str:
 def report_json(rep: InterimReport) -> dict[str, Any]:
     """The report as one JSON-ready object: the keys of ``trialnb monitor --json``. Numbers that
     do not exist are ``null``."""
+    _check_report(rep)
     num = lambda x: None if x is None or not math.isfinite(float(x)) else float(x)  # noqa: E731
     nl = rep.next_look
     return {
@@ -457,7 +489,7 @@ def report_json(rep: InterimReport) -> dict[str, Any]:
         "primary_deaths": rep.primary_deaths, "primary_deaths_by_arm": rep.primary_deaths_by_arm,
         "max_events": rep.max_events, "information_fraction": rep.information_fraction,
         "statistic": rep.plan.analysis.statistic, "estimable": rep.estimable,
-        "reason": rep.primary.reason or None, "z": num(rep.z), "boundary": num(rep.boundary),
+        "reason": rep.primary.reason or None, "shown_instead": rep.primary.shown_instead or None, "z": num(rep.z), "boundary": num(rep.boundary),
         "decision": rep.decision, "hazard_ratio": num(rep.hazard_ratio), "rci_lower": num(rep.rci_lower),
         "rci_upper": num(rep.rci_upper), "repeated_p_value": num(rep.repeated_p_value),
         "median_unbiased_hr": num(rep.median_unbiased_hr),
@@ -484,6 +516,7 @@ _CSS = ("table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3re
 def html_report(rep: InterimReport, figure_svg: str | None = None) -> str:
     """Self-contained HTML (inline CSS and SVG, no scripts) of the report, in the documents' page
     shell (:func:`trialnb.documents.page`: the provenance line at the end, printed pages numbered)."""
+    _check_report(rep)
     e = html.escape
     body = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rep.rows())
     reviews = ""

@@ -54,6 +54,10 @@ from .validation import (check_choice, check_int, check_nonnegative, check_posit
 
 __all__ = [
     "ALLOCATIONS",
+    "ALPHA_SPENDING",
+    "HR_RANGE",
+    "MAX_MONTHS",
+    "MAX_PATIENTS",
     "OS_ANALYSIS",
     "PLAN",
     "SECONDARIES",
@@ -65,6 +69,11 @@ __all__ = [
     "TrialPlan",
     "plan_from_protocol",
 ]
+
+ALPHA_SPENDING: tuple[str, ...] = ("asOF", "asP", "asKD", "asHSD")
+"""Lan-DeMets alpha-spending families (rpact ``typeOfDesign``) a monitoring plan can name, computed
+by :func:`trialnb.monitoring.design`: O'Brien-Fleming type, Pocock type, Kim-DeMets power
+(``spending_gamma`` > 0), Hwang-Shih-DeCani (``spending_gamma``)."""
 
 STATISTICS: tuple[str, ...] = ("cox_wald", "logrank", "stratified_logrank")
 """The test statistics a plan can name: the Wald z of the arm coefficient of the Cox model with
@@ -79,6 +88,26 @@ or the difference in restricted mean survival time to ``censor_months``."""
 ALLOCATIONS: tuple[str, ...] = ("minimization", "blocks", "complete")
 """Allocation procedures of the simulated trials: Pocock-Simon minimization on the three
 factors, permuted blocks (unstratified), a fair coin."""
+
+MAX_MONTHS = 1200.0
+"""Longest duration a plan field may hold (100 years): accrual, horizon, delays, review intervals."""
+
+HR_RANGE: tuple[float, float] = (1e-3, 1e3)
+"""Range of every hazard ratio a plan may assume (log HR within +-6.9): beyond it no trial is
+designed, and the sample-size and boundary arithmetic leaves the range where it means anything."""
+
+MAX_PATIENTS = 10**7
+"""Most patients a plan may hold (a simulation of that many is bounded by :mod:`trialnb.workload`)."""
+
+
+def _as_floats(obj: Any, names: tuple[str, ...]) -> None:
+    """Store the (checked) fields ``names`` of a frozen dataclass as plain ``float`` (an ``int``
+    or numpy scalar given for a float field), so every consumer sees one type."""
+    for name in names:
+        v = getattr(obj, name)
+        if v is not None:
+            object.__setattr__(obj, name, float(v))
+
 
 _SS = "Statistics > Sample size calculation"
 _OUTCOMES = "Primary and secondary outcome measures"
@@ -149,18 +178,24 @@ class DesignAssumptions:
 
     def __post_init__(self) -> None:
         err = ScenarioError
-        check_int(self.n_patients, "n_patients", minimum=4, error=err)
+        check_int(self.n_patients, "n_patients", minimum=4, maximum=MAX_PATIENTS, error=err)
         check_choice(self.allocation, "allocation", ALLOCATIONS, error=err)
         check_real(self.minimization_p, "minimization_p", lo=0.5, hi=1.0, error=err)
-        if check_int(self.block_size, "block_size", minimum=2, error=err) % 2:
+        if check_int(self.block_size, "block_size", minimum=2, maximum=1000, error=err) % 2:
             raise ScenarioError(f"block_size must be an even integer >= 2, got {self.block_size!r}")
-        for name in ("accrual_months", "accrual_shape", "horizon_months", "hazard_ratio", "early_hazard_ratio",
-                     "hr_soft_tissue", "hr_visceral", "hr_hr_negative", "hr_her2_positive"):
-            check_positive(getattr(self, name), name, error=err)
+        for name in ("accrual_months", "horizon_months"):
+            check_real(getattr(self, name), name, lo=0.0, hi=MAX_MONTHS, lo_open=True, error=err)
+        check_real(self.accrual_shape, "accrual_shape", lo=0.01, hi=100.0, error=err)
+        for name in ("hazard_ratio", "early_hazard_ratio", "hr_soft_tissue", "hr_visceral", "hr_hr_negative",
+                     "hr_her2_positive"):
+            check_real(getattr(self, name), name, lo=HR_RANGE[0], hi=HR_RANGE[1], error=err)
         for name in ("effect_delay_months", "crossover_months", "early_months"):
-            check_nonnegative(getattr(self, name), name, error=err)
+            check_real(getattr(self, name), name, lo=0.0, hi=MAX_MONTHS, error=err)
         for name in ("control_survival", "power"):
             check_probability(getattr(self, name), name, lo_open=True, hi_open=True, error=err)
+        if not 1e-6 <= self.control_survival <= 1 - 1e-6:
+            raise ScenarioError(f"control_survival must lie in [1e-06, 0.999999] (a survival of exactly 0 or 1 has no "
+                                f"hazard to design on), got {self.control_survival!r}")
         for name in ("dropout_probability", "loss_to_follow_up"):
             check_probability(getattr(self, name), name, lo_open=False, hi_open=True, error=err)
         for name in ("non_compliance", "crossover", "p_soft_tissue", "p_visceral", "p_hr_positive",
@@ -169,6 +204,9 @@ class DesignAssumptions:
         if self.p_soft_tissue + self.p_visceral > 1 + 1e-12:
             raise ScenarioError("p_soft_tissue + p_visceral must be <= 1 (bone takes the rest), got "
                                 f"{self.p_soft_tissue + self.p_visceral}")
+        _as_floats(self, tuple(f.name for f in fields(self) if f.type in ("float", float)))
+        object.__setattr__(self, "n_patients", int(self.n_patients))
+        object.__setattr__(self, "block_size", int(self.block_size))
 
     # ---- derived quantities
     @property
@@ -319,16 +357,26 @@ class AnalysisPlan:
     items: tuple[AnalysisItem, ...] = field(default=_PRIMARY_ITEMS, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        err = ScenarioError
+        for name in ("name", "kind", "endpoint", "population"):
+            if not isinstance(getattr(self, name), str):
+                raise ScenarioError(f"{name} must be a string, got {type(getattr(self, name)).__name__}")
         if self.censor_months is not None:
-            check_positive(self.censor_months, "censor_months", error=ScenarioError)
-        check_choice(self.statistic, "statistic", STATISTICS, error=ScenarioError)
-        check_choice(self.ties, "ties", ("efron", "breslow"), error=ScenarioError)
-        check_probability(self.alpha, "alpha", lo_open=True, hi_open=True, error=ScenarioError)
-        check_choice(self.sided, "sided", (1, 2), error=ScenarioError)
+            check_real(self.censor_months, "censor_months", lo=0.0, hi=MAX_MONTHS, lo_open=True, error=err)
+        check_choice(self.statistic, "statistic", STATISTICS, error=err)
+        check_choice(self.ties, "ties", ("efron", "breslow"), error=err)
+        check_probability(self.alpha, "alpha", lo_open=True, hi_open=True, error=err)
+        if not 1e-6 <= self.alpha <= 0.5:
+            raise ScenarioError(f"alpha must lie in [1e-06, 0.5] (a significance level), got {self.alpha!r}")
+        check_choice(self.sided, "sided", (1, 2), error=err)
         if not isinstance(self.covariates, tuple) or any(c not in FACTOR_NAMES for c in self.covariates) \
                 or len(set(self.covariates)) != len(self.covariates):
             raise ScenarioError(f"covariates must be a tuple of distinct minimization factors from "
                                 f"{FACTOR_NAMES}, got {self.covariates!r}")
+        if not isinstance(self.items, tuple) or not all(isinstance(i, AnalysisItem) for i in self.items):
+            raise ScenarioError(f"items must be a tuple of AnalysisItem, got {type(self.items).__name__}")
+        _as_floats(self, ("censor_months", "alpha"))
+        object.__setattr__(self, "sided", int(self.sided))
 
     @property
     def follow_up(self) -> str:
@@ -435,25 +483,34 @@ class MonitoringPlan:
     def __post_init__(self) -> None:
         err = ScenarioError
         rates = self.information_rates
-        if (not isinstance(rates, tuple) or not rates
+        if (not isinstance(rates, tuple) or not rates or len(rates) > 10
                 or any(isinstance(r, bool) or not isinstance(r, (int, float)) or not 0 < r <= 1 for r in rates)
                 or any(b <= a for a, b in zip(rates, rates[1:])) or rates[-1] != 1):
-            raise ScenarioError(f"information_rates must be a tuple of increasing fractions in (0, 1] ending "
-                                f"at 1, got {rates!r}")
+            raise ScenarioError(f"information_rates must be a tuple of at most 10 increasing fractions in (0, 1] "
+                                f"ending at 1, got {rates!r}")
+        if rates[0] < 0.01:
+            raise ScenarioError(f"the first look must come at 1% of the information or later, got {rates[0]!r}")
         check_choice(self.final_analysis, "final_analysis", ("calendar", "events"), error=err)
-        for name in ("spending", "secondary_spending"):  # the name is checked by trialnb.monitoring.design
-            if not isinstance(getattr(self, name), str):
-                raise ScenarioError(f"{name} must be a design type name such as 'asOF', got {getattr(self, name)!r}")
+        for name in ("spending", "secondary_spending"):
+            check_choice(getattr(self, name), f"{name} (Lan-DeMets alpha spending)", ALPHA_SPENDING, error=err)
         if self.secondary is not None:
             check_choice(self.secondary, "secondary", SECONDARIES, error=err)
-        for name in ("futility_z", "harm_z", "spending_gamma"):
+        for name in ("futility_z", "harm_z"):
             v = getattr(self, name)
             if v is not None:
-                check_real(v, name, error=err)
-        check_positive(self.perioperative_months, "perioperative_months", error=err)
-        check_positive(self.safety_review_every_months, "safety_review_every_months", error=err)
+                check_real(v, name, lo=-10.0, hi=10.0, error=err)
+        if self.spending_gamma is not None:  # its range for the family is checked by trialnb.monitoring.design
+            check_real(self.spending_gamma, "spending_gamma", error=err)
+        elif self.spending in ("asKD", "asHSD"):
+            raise ScenarioError(f"{self.spending} spending needs spending_gamma (e.g. 2 for asKD, -4 for asHSD)")
+        check_real(self.perioperative_months, "perioperative_months", lo=0.0, hi=120.0, lo_open=True, error=err)
+        check_real(self.safety_review_every_months, "safety_review_every_months", lo=0.0, hi=MAX_MONTHS,
+                   lo_open=True, error=err)
         if self.efficacy_min_complete is not None:
-            check_int(self.efficacy_min_complete, "efficacy_min_complete", minimum=0, error=err)
+            check_int(self.efficacy_min_complete, "efficacy_min_complete", minimum=0, maximum=MAX_PATIENTS, error=err)
+        object.__setattr__(self, "information_rates", tuple(float(r) for r in rates))
+        _as_floats(self, ("futility_z", "harm_z", "spending_gamma", "perioperative_months",
+                          "safety_review_every_months"))
 
     @property
     def k(self) -> int:
@@ -511,6 +568,8 @@ class TrialPlan:
     name: str = "NCT04697043 plan"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise ScenarioError(f"name must be a string, got {type(self.name).__name__}")
         for part, cls in (("design", DesignAssumptions), ("analysis", AnalysisPlan), ("monitoring", MonitoringPlan)):
             if not isinstance(getattr(self, part), cls):
                 raise ScenarioError(f"{part} must be a {cls.__name__}, got {type(getattr(self, part)).__name__}")

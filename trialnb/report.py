@@ -17,8 +17,9 @@ from .validation import is_number
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["fmt_ci", "fmt_estimate", "fmt_frame", "fmt_hr", "fmt_interval", "fmt_n", "fmt_num", "fmt_p", "fmt_pct",
-           "fmt_prob", "fmt_months", "fmt_rate", "fmt_sig", "fmt_value", "text_table", "wrap_text"]
+__all__ = ["fmt_bytes", "fmt_ci", "fmt_duration", "fmt_estimate", "fmt_frame", "fmt_hr", "fmt_interval", "fmt_n",
+           "fmt_num", "fmt_p", "fmt_pct", "fmt_prob", "fmt_months", "fmt_rate", "fmt_sig", "fmt_value", "text_table",
+           "wrap_text"]
 
 TEXT_WIDTH = 80
 """Columns of the package's plain-text reports: lines are wrapped at words to fit, so neither a
@@ -127,6 +128,32 @@ def fmt_months(m: float, digits: int = 1) -> str:
     return fmt_num(m, digits) + " months"
 
 
+def fmt_duration(seconds: float) -> str:
+    """A run time at a human scale, two significant digits: ``0.4 s``, ``12 s``, ``3.5 minutes``,
+    ``2.1 hours``, ``4.0 days``, ``31,710 years``; ``no limit`` for infinity."""
+    if not is_number(seconds) or math.isnan(seconds) or seconds < 0:
+        raise ValueError(f"seconds must be a number >= 0, got {seconds!r}")
+    if math.isinf(seconds):
+        return "no limit"
+    for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size:
+            v = seconds / size
+            return f"{v:,.0f} {unit}" if v >= 100 else f"{v:.1f} {unit}"
+    return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+
+
+def fmt_bytes(n: float) -> str:
+    """A memory size in binary units, two or three significant digits: ``512 MB``, ``3.2 GB``,
+    ``42 TB`` (1 GB = 2**30 bytes); ``no limit`` for infinity."""
+    if not is_number(n) or math.isnan(n) or n < 0:
+        raise ValueError(f"a size in bytes must be a number >= 0, got {n!r}")
+    if math.isinf(n):
+        return "no limit"
+    for unit, size in (("PB", 2**50), ("TB", 2**40), ("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
+        if n >= size:
+            v = n / size
+            return f"{v:,.0f} {unit}" if v >= 10 else f"{v:.1f} {unit}"
+    return f"{n:.0f} bytes"
 def fmt_rate(p: float, se: float, digits: int = 1) -> str:
     """A simulated rate with its Monte-Carlo standard error: ``80.6% (MC SE 0.6%)``."""
     return f"{fmt_pct(p, digits)} (MC SE {fmt_pct(se, digits)})"

@@ -68,6 +68,7 @@ from .validation import (check_choice, check_hazard_ratio, check_nonnegative, ch
                          check_real)
 
 __all__ = [
+    "MAX_N",
     "expected_events",
     "schoenfeld_power",
     "SOLVE_FOR",
@@ -185,10 +186,14 @@ def _effect(hr: float, r: float, method: str) -> float:
     return math.sqrt(r) * abs(1 - hr) / (1 + r * hr)
 
 
+MAX_N = 1e12
+"""Largest N :func:`sample_size` returns (beyond it no trial exists, and counts lose exactness)."""
+
+
 def _events(hr: Any, alpha: Any, power_: Any, r: Any, sided: Any, method: str) -> float:
     hr = check_hazard_ratio(hr, allow_one=False, error=SampleSizeError)
     a, p = _check_alpha_power(alpha, power_)
-    r = _positive(r, "allocation_ratio")
+    r = check_real(r, "allocation_ratio", lo=1e-3, hi=1e3, error=SampleSizeError)
     sided = _sided(sided)
     z = ndtri(1 - a / sided) + ndtri(p)
     return float(z * z / _effect(hr, r, method) ** 2)
@@ -537,6 +542,9 @@ def sample_size(
     ``loss_to_follow_up`` is the protocol's N-inflation fraction: each arm is divided by
     ``1 - loss_to_follow_up`` and rounded up (the protocol's "10% loss of patients").
     """
+    if not isinstance(plan, TrialPlan):
+        raise SampleSizeError(f"plan must be a trialnb.plan.TrialPlan (e.g. PLAN.with_changes(...)), got "
+                              f"{type(plan).__name__}")
     d, an = plan.design, plan.analysis
     hazard_ratio = d.hazard_ratio if hazard_ratio is None else hazard_ratio
     alpha = an.alpha if alpha is None else alpha
@@ -567,6 +575,11 @@ def sample_size(
             "number; allowed: a control hazard and follow-up whose Pr(event) is a usable probability, e.g. the "
             "protocol's 0.0208 per month over 24 months")
     n_unrounded = ev / pr
+    if n_unrounded > MAX_N:
+        raise SampleSizeError(
+            f"N = {ev:.4g} events / Pr(event) {pr:.3g} = {n_unrounded:.3g} patients: beyond {MAX_N:.0e}, no trial (and "
+            "counts that large cannot be rounded exactly); allowed: inputs whose N is at most 10^12 -- a hazard ratio "
+            "further from 1, or more follow-up or less drop-out so that more patients have the event")
     ev_r = round_up(ev)
     n_c, n_t, n_c_l, n_t_l = patients_for_events(ev, pr, r, loss)
     za, zb = ndtri(1 - alpha / sided), ndtri(power)

@@ -63,12 +63,13 @@ def is_number(value: Any) -> bool:
     return _is_real(value)
 
 
-def check_real_array(value: Any, name: str, *, allow_neg_inf: bool = False, error: ErrorType = ValueError,
-                     what: str = "numbers") -> np.ndarray:
+def check_real_array(value: Any, name: str, *, allow_neg_inf: bool = False, allow_inf: bool = False,
+                     error: ErrorType = ValueError, what: str = "numbers") -> np.ndarray:
     """One or more real numbers (a number, a list or tuple, a numpy array or a pandas Series)
     as a 1-d ``float`` array with at least one value. Refused: a ``bool`` anywhere (Python's
     or numpy's, as a value or as an array's dtype), text, None, nested sequences, NaN and
-    infinities (``allow_neg_inf``: minus infinity is allowed, e.g. "no bound")."""
+    infinities (``allow_neg_inf``: minus infinity is allowed, e.g. "no bound"; ``allow_inf``: both
+    infinities are, e.g. "never" for a calendar cut-off)."""
     if not isinstance(value, (list, tuple, np.ndarray)) and hasattr(value, "__array__"):
         value = np.asarray(value)
     if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
@@ -83,9 +84,10 @@ def check_real_array(value: Any, name: str, *, allow_neg_inf: bool = False, erro
         arr = np.array([float(x) for x in items], dtype=float)
     if arr.size == 0:
         raise error(f"{name} must hold at least one number, got {value!r}")
-    bad = np.isnan(arr) | (arr == np.inf) | ((arr == -np.inf) & (not allow_neg_inf))
+    bad = np.isnan(arr) | ((arr == np.inf) & (not allow_inf)) | ((arr == -np.inf) & (not (allow_neg_inf or allow_inf)))
     if bad.any():
-        allowed = "finite numbers or -inf" if allow_neg_inf else "finite numbers"
+        allowed = ("numbers (infinities allowed, not NaN)" if allow_inf
+                   else "finite numbers or -inf" if allow_neg_inf else "finite numbers")
         raise error(f"{name} must be {allowed}, got {arr.tolist()!r}")
     return arr
 

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import TrialAnalysisError
+from ..validation import is_number
 from ..protocol import ARM_CODES, FACTORS
 from ..report import fmt_n, fmt_num, fmt_p, fmt_pct
 from ..results import Result
@@ -81,6 +82,10 @@ def km_by_arm(df: pd.DataFrame) -> dict[str, KaplanMeier]:
 def numbers_at_risk(df: pd.DataFrame, times: Sequence[float]) -> pd.DataFrame:
     """Patients still at risk (os_months >= t) per arm at each time; rows A, B; columns the times."""
     df = check_df(df, SURV)
+    if isinstance(times, (str, bytes)) or not hasattr(times, "__iter__") \
+            or not all(is_number(t) and math.isfinite(t) for t in times):
+        raise TrialAnalysisError(f"times must be a list of months (finite numbers >= 0; a bool is not a number), got "
+                                 f"{times!r}")
     times = [float(t) for t in times]
     if any(t < 0 for t in times):
         raise TrialAnalysisError(f"times must be non-negative months, got {times}")
@@ -116,6 +121,9 @@ def logrank_test(df: pd.DataFrame) -> LogrankByArm:
     df = check_df(df, SURV, both_arms=True)
     t, e, is_a = arrays(df)
     res = logrank(t, e, is_a)
+    if not (float(res.variance) > 0):
+        raise TrialAnalysisError(f"the log-rank test needs a death at a time when both arms are at risk: its variance "
+                                 f"is 0 in these data ({fmt_n(int(e.sum()))} deaths)")
     exp_a = float(res.expected)
     total = int(e.sum())
     return LogrankByArm(float(res.chisq), float(res.p),

@@ -33,7 +33,7 @@ from scipy import stats
 from ..errors import OutsideDataError, TrialAnalysisError
 from ..plan import PLAN, TrialPlan
 from ..protocol import ARM_CODES, FACTOR_NAMES
-from ..report import fmt_hr, fmt_num, fmt_p, fmt_pct
+from ..report import fmt_hr, fmt_n, fmt_num, fmt_p, fmt_pct
 from ..results import Result
 from ..survival import FH_MAXCOMBO, fh_statistics, fit_cox, km_milestone, km_rmst, logrank, maxcombo_pvalue, split_at
 from ._frame import SURV, censor_at, check_df, strata_labels
@@ -71,7 +71,9 @@ def _arrays(data: Any, plan: TrialPlan, factors: bool = False) -> tuple[np.ndarr
     t, e, a = (np.asarray(x) for x in data)
     if not (t.ndim == e.ndim == a.ndim == 1 and t.shape == e.shape == a.shape):
         raise TrialAnalysisError("time, event and arm must be 1-D arrays of the same length")
-    if not np.all((a == 0) | (a == 1)) or a.min() == a.max():
+    if t.size == 0:
+        raise TrialAnalysisError("time, event and arm hold no patients (empty arrays)")
+    if a.dtype.kind not in "biuf" or not np.all((a == 0) | (a == 1)) or a.min() == a.max():
         raise TrialAnalysisError("arm must be 0/1 (1 = A) with both arms present")
     try:
         t = t.astype(float)
@@ -79,8 +81,9 @@ def _arrays(data: Any, plan: TrialPlan, factors: bool = False) -> tuple[np.ndarr
         raise TrialAnalysisError(f"time must be numbers of months, got dtype {t.dtype}") from None
     if not np.all(np.isfinite(t)) or np.any(t < 0):
         raise TrialAnalysisError("time must hold finite follow-up times >= 0")
-    if not np.all(np.isin(e, (0, 1))):
-        raise TrialAnalysisError("event must hold 0 (censored) or 1 (died)")
+    if e.dtype.kind not in "biuf" or not np.all(np.isin(e, (0, 1))):
+        raise TrialAnalysisError(f"event must hold 0 (censored) or 1 (died), got values "
+                                 f"{sorted(map(str, np.unique(e.astype(object))))[:5]}")
     e = e.astype(int)
     if h is not None:
         late = t > h
@@ -138,6 +141,7 @@ class MilestoneResult(Result):
     ratio: float
     ratio_lower: float
     ratio_upper: float
+    reason: str = ""
 
     @property
     def survival_a(self) -> float:
@@ -166,10 +170,13 @@ class MilestoneResult(Result):
                            "S_A / S_B"], name="contrast"))
 
     def summary(self) -> str:
-        return (f"{self.tau:g}-month survival: A {fmt_pct(self.survival_a)}, B {fmt_pct(self.survival_b)}; "
-                f"difference {fmt_num(100 * self.difference, 1)} percentage points (95% CI "
+        head = f"{self.tau:g}-month survival: A {fmt_pct(self.survival_a)}, B {fmt_pct(self.survival_b)}; "
+        if not math.isfinite(self.z):
+            return head + (f"difference {fmt_num(100 * self.difference, 1)} percentage points; no test: {self.reason}")
+        return (head + f"difference {fmt_num(100 * self.difference, 1)} percentage points (95% CI "
                 f"{fmt_num(100 * self.diff_lower, 1)} to {fmt_num(100 * self.diff_upper, 1)}), {_p(self.p_value)}; "
-                f"complementary log-log {_p(self.cloglog_p)}; ratio {fmt_num(self.ratio, 3)}")
+                f"complementary log-log {_p(self.cloglog_p)}; ratio "
+                + (fmt_num(self.ratio, 3) if math.isfinite(self.ratio) else "not available (survival 0 in arm B)"))
 
 
 def _loglog(s: float, se: float) -> tuple[float, float, float]:
@@ -211,7 +218,17 @@ def milestone(data: Any, tau: float | None = None, *, plan: TrialPlan = PLAN) ->
     lrse = math.sqrt((sea / sa) ** 2 + (seb / sb) ** 2) if sa > 0 and sb > 0 else math.nan
     p = lambda zz: float(2 * stats.norm.sf(abs(zz))) if math.isfinite(zz) else math.nan  # noqa: E731
     return MilestoneResult(tau, table, d, dse, d - Z975 * dse, d + Z975 * dse, z, p(z), cd, cse, cz, p(cz),
-                           sa / sb if sb > 0 else math.nan, math.exp(lr - Z975 * lrse), math.exp(lr + Z975 * lrse))
+                           sa / sb if sb > 0 else math.nan, math.exp(lr - Z975 * lrse), math.exp(lr + Z975 * lrse),
+                           reason="" if math.isfinite(z) else _no_test(tau, (sa, sb), dse))
+
+
+def _no_test(tau: float, values: Sequence[float], se: float) -> str:
+    """Why a milestone or RMST contrast has no test: its SE is 0 or not defined."""
+    if any(v <= 0 for v in values) and not math.isfinite(se):
+        return (f"an arm's survival reached 0 by {tau:g} months: the Greenwood variance is not defined there, so the "
+                "difference has no standard error")
+    return (f"no death up to {tau:g} months in either arm: the difference has no variance (standard error 0), so "
+            "there is nothing to test")
 
 
 @dataclass(frozen=True)
@@ -230,6 +247,7 @@ class RMSTResult(Result):
     diff_upper: float
     z: float
     p_value: float
+    reason: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({"rmst": [self.rmst_a, self.rmst_b, self.difference],
@@ -239,9 +257,11 @@ class RMSTResult(Result):
                             index=pd.Index(["A", "B", "A - B"], name="arm"))
 
     def summary(self) -> str:
-        return (f"RMST to {self.tau:g} months: A {fmt_num(self.rmst_a, 2)}, B {fmt_num(self.rmst_b, 2)} months; "
-                f"difference {fmt_num(self.difference, 2)} months (95% CI {fmt_num(self.diff_lower, 2)} to "
-                f"{fmt_num(self.diff_upper, 2)}), {_p(self.p_value)}")
+        head = (f"RMST to {self.tau:g} months: A {fmt_num(self.rmst_a, 2)}, B {fmt_num(self.rmst_b, 2)} months; "
+                f"difference {fmt_num(self.difference, 2)} months")
+        if not math.isfinite(self.z):
+            return head + f"; no test: {self.reason}"
+        return head + f" (95% CI {fmt_num(self.diff_lower, 2)} to {fmt_num(self.diff_upper, 2)}), {_p(self.p_value)}"
 
 
 
@@ -336,7 +356,8 @@ def rmst_difference(data: Any, tau: float | None = None, *, plan: TrialPlan = PL
     d, dse = ra - rb, math.sqrt(va + vb)
     z = d / dse if dse > 0 else math.nan
     return RMSTResult(float(tau), ra, math.sqrt(va), rb, math.sqrt(vb), d, dse, d - Z975 * dse, d + Z975 * dse,
-                      z, float(2 * stats.norm.sf(abs(z))) if math.isfinite(z) else math.nan)
+                      z, float(2 * stats.norm.sf(abs(z))) if math.isfinite(z) else math.nan,
+                      reason="" if math.isfinite(z) else _no_test(tau, (1.0, 1.0), dse))
 
 
 def _with_strata(data: Any, strata: Any, plan: TrialPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
@@ -362,6 +383,11 @@ def weighted_logrank(data: Any, rho: float = 0.0, gamma: float = 0.0, strata: An
     (DataFrame input), an array gives the stratum of each row, None none."""
     t, e, a, st = _with_strata(data, strata, plan)
     res = logrank(t, e, a, rho=rho, gamma=gamma, strata=st)
+    if not (float(res.variance) > 0) or not math.isfinite(float(res.z)):
+        raise TrialAnalysisError(f"the FH({float(rho):g}, {float(gamma):g}) test needs a death at a time when both arms "
+                                 f"are at risk (with a positive weight): its variance is "
+                                 f"{'0' if float(res.variance) == 0 else 'not defined'} in these data "
+                                 f"({fmt_n(int(np.sum(e)))} deaths)")
     u = float(res.observed - res.expected)
     return WeightedLogrankResult(float(rho), float(gamma), st is not None, u, float(res.variance),
                                  float(res.z), float(res.p))

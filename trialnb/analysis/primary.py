@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import TrialAnalysisError
 from ..plan import OS_ANALYSIS, PLAN, AnalysisPlan, TrialPlan
 from ..report import fmt_n, fmt_num, fmt_p
 from ..results import Result
@@ -45,8 +46,10 @@ class PrimaryResult(Result):
     (log-rank family); ``hazard_ratio`` = exp(log_hr) with the Wald interval at level
     ``ci_level`` (1 - alpha for a two-sided plan, 1 - 2 alpha for a one-sided one, so the
     interval excludes 1 exactly when the test rejects); ``p_value`` two-sided or one-sided for
-    benefit as the plan says. ``estimable`` False with ``reason`` when there is no estimate.
-    ``cox`` keeps the whole model (its coefficient table: :meth:`coefficients`)."""
+    benefit as the plan says. ``estimable`` False with ``reason`` when there is no estimate,
+    and ``shown_instead`` says what can be shown in its place (the deaths by arm and the
+    unadjusted log-rank z, descriptive only). ``cox`` keeps the whole model (its coefficient
+    table: :meth:`coefficients`)."""
 
     analysis: AnalysisPlan
     n: int
@@ -64,6 +67,7 @@ class PrimaryResult(Result):
     p_value: float
     notes: tuple[str, ...] = ()
     cox: CoxResult | None = field(default=None, repr=False)
+    shown_instead: str = ""
 
     @property
     def statistic(self) -> str:
@@ -88,7 +92,8 @@ class PrimaryResult(Result):
         head = (f"{self.analysis.statistic_label()}: {fmt_n(self.n)} patients, {fmt_n(self.events)} deaths "
                 f"(A {fmt_n(self.events_by_arm['A'])}, B {fmt_n(self.events_by_arm['B'])})")
         if not self.estimable:
-            return head + f"\nno estimate: {self.reason}"
+            return head + f"\nno estimate: {self.reason}" + (f"\nshown instead: {self.shown_instead}"
+                                                              if self.shown_instead else "")
         lvl = f"{100 * self.ci_level:g}% CI"
         side = "two-sided" if self.analysis.sided == 2 else "one-sided (benefit)"
         lines = [head, f"HR A vs B {fmt_num(self.hazard_ratio, 2)} ({lvl} {fmt_num(self.ci_lower, 2)} to "
@@ -103,10 +108,45 @@ def primary_data(df: pd.DataFrame, plan: TrialPlan = PLAN) -> pd.DataFrame:
     return censor_at(df, plan.analysis.censor_months)
 
 
+def _deaths(n: int) -> str:
+    return f"{fmt_n(n)} death" + ("" if n == 1 else "s")
+
+
+def _instead(t: np.ndarray, e: np.ndarray, arm: np.ndarray, by_arm: dict[str, int]) -> str:
+    """What a report can show when the plan's estimate does not exist: the deaths by arm and the
+    unadjusted log-rank z (descriptive: no boundary is applied to it)."""
+    text = f"the deaths by arm (A {fmt_n(by_arm['A'])}, B {fmt_n(by_arm['B'])})"
+    if arm.min() == arm.max() or e.sum() == 0:
+        return text
+    lr = logrank(t, e, arm)
+    if lr.variance > 0 and math.isfinite(lr.z):
+        text += (f" and the unadjusted log-rank z = {fmt_num(float(lr.z), 2)} (negative favours arm A; descriptive "
+                 "only: not the plan's statistic, no boundary is applied to it)")
+    return text
+
+
 def _unestimable(a: AnalysisPlan, n: int, ev: int, by_arm: dict[str, int], reason: str, level: float,
-                 cox: CoxResult | None = None, notes: tuple[str, ...] = ()) -> PrimaryResult:
+                 cox: CoxResult | None = None, notes: tuple[str, ...] = (), instead: str = "") -> PrimaryResult:
     nan = math.nan
-    return PrimaryResult(a, n, ev, by_arm, False, reason, nan, nan, nan, nan, nan, nan, level, nan, notes, cox)
+    return PrimaryResult(a, n, ev, by_arm, False, reason, nan, nan, nan, nan, nan, nan, level, nan, notes, cox,
+                         shown_instead=instead)
+
+
+def _cox_reason(cox: CoxResult, by_arm: dict[str, int], ev: int, p: int) -> str:
+    """Why the planned Cox model gives no estimate of the arm's hazard ratio."""
+    without = [k for k, v in by_arm.items() if v == 0]
+    if without:
+        arm = without[0]
+        return (f"no death in arm {arm} yet: the hazard ratio A vs B is {'0' if arm == 'A' else 'infinite'} in these "
+                "data and has no finite estimate (the Cox coefficient diverges; R stops at a huge coefficient with a warning)")
+    if not cox.converged:
+        why = "the Cox model did not converge"
+    elif bool(np.atleast_1d(cox.infinite)[0]):
+        why = "the arm coefficient may be infinite (monotone likelihood)"
+    else:
+        why = "the arm coefficient cannot be estimated"
+    return (f"{why}: {_deaths(ev)} {'is' if ev == 1 else 'are'} too few for the planned model ({p} coefficients: "
+            "the arm and the minimization factors' levels)")
 
 
 def _with_analysis(df: pd.DataFrame, a: AnalysisPlan) -> PrimaryResult:
@@ -118,7 +158,8 @@ def _with_analysis(df: pd.DataFrame, a: AnalysisPlan) -> PrimaryResult:
     level = 1 - a.alpha if a.sided == 2 else 1 - 2 * a.alpha
     zc = float(stats.norm.isf((1 - level) / 2))
     if arm.min() == arm.max():
-        return _unestimable(a, n, ev, by_arm, "the data hold patients of one arm only", level)
+        return _unestimable(a, n, ev, by_arm, "the data hold patients of one arm only", level,
+                            instead=_instead(t, e, arm, by_arm))
     if ev == 0:
         return _unestimable(a, n, ev, by_arm, "no deaths yet: nothing to compare", level)
     notes: tuple[str, ...] = ()
@@ -130,26 +171,20 @@ def _with_analysis(df: pd.DataFrame, a: AnalysisPlan) -> PrimaryResult:
         inf = [nm for nm, f in zip(names, np.atleast_1d(cox.infinite)) if f and nm != "arm_A"]
         if sing:
             notes += (f"covariate(s) {', '.join(sing)} take one value in these data: set aside (R: NA)",)
-        if inf:
-            notes += (f"covariate(s) {', '.join(inf)} may be infinite (a level without deaths; R warns the same); "
-                      "the arm's estimate is still valid",)
         if not cox.usable(0):
-            if not cox.converged:
-                why = "the Cox model did not converge"
-            elif bool(np.atleast_1d(cox.infinite)[0]):
-                arms_without = [k for k, v in by_arm.items() if v == 0]
-                why = ("the arm coefficient may be infinite (monotone likelihood"
-                       + (f": no death in arm {arms_without[0]}" if arms_without else "") + ")")
-            else:
-                why = "the arm coefficient cannot be estimated"
-            return _unestimable(a, n, ev, by_arm, f"{why}; {fmt_n(ev)} deaths are too few for the planned model",
-                                level, cox, notes)
+            return _unestimable(a, n, ev, by_arm, _cox_reason(cox, by_arm, ev, len(names)), level, cox, notes,
+                                instead=_instead(t, e, arm, by_arm))
+        if inf:
+            notes += (f"covariate(s) {', '.join(inf)} may be infinite (a level without deaths: {_deaths(ev)} are few "
+                      f"for the planned model's {len(names)} coefficients; R warns the same); the arm's estimate is "
+                      "still valid",)
         b, se = float(cox.coef[0]), float(cox.se[0])
     else:
         st = strata_labels(df, a.covariates) if a.statistic == "stratified_logrank" else None
         lr = logrank(t, e, arm, strata=st)
         if not (lr.variance > 0) or not math.isfinite(lr.z):
-            return _unestimable(a, n, ev, by_arm, "the log-rank variance is 0 (no information in these data)", level)
+            return _unestimable(a, n, ev, by_arm, "the log-rank variance is 0 (no information in these data)", level,
+                                instead=_instead(t, e, arm, by_arm))
         b, se = float((lr.observed - lr.expected) / lr.variance), float(1 / math.sqrt(lr.variance))
         if st is not None:
             sizes = pd.Series(st).value_counts()
@@ -167,7 +202,8 @@ def primary(df: pd.DataFrame, plan: TrialPlan = PLAN) -> PrimaryResult:
     """The plan's primary analysis of ``df`` (the module docstring): ``plan.analysis``'s
     statistic on its endpoint, intention to treat (every row in the arm it was randomized to)."""
     if not isinstance(plan, TrialPlan):
-        raise TypeError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
+        raise TrialAnalysisError(f"plan must be a trialnb.plan.TrialPlan (e.g. PLAN.with_changes(...)), got "
+                                 f"{type(plan).__name__}")
     return _with_analysis(df, plan.analysis)
 
 
@@ -175,6 +211,9 @@ def overall_survival(df: pd.DataFrame, plan: TrialPlan = PLAN) -> PrimaryResult:
     """The secondary overall-survival analysis: the plan's statistic on all follow-up to the data
     cut-off (:data:`trialnb.plan.OS_ANALYSIS`'s endpoint with the plan's statistic, covariates,
     ties, alpha and sides)."""
+    if not isinstance(plan, TrialPlan):
+        raise TrialAnalysisError(f"plan must be a trialnb.plan.TrialPlan (e.g. PLAN.with_changes(...)), got "
+                                 f"{type(plan).__name__}")
     a = plan.analysis
     return _with_analysis(df, dataclasses.replace(OS_ANALYSIS, statistic=a.statistic, covariates=a.covariates,
                                                   ties=a.ties, alpha=a.alpha, sided=a.sided))

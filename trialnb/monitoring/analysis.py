@@ -145,6 +145,7 @@ def _inputs(design: Any, events: Any, logrank_z: Any, log_hazard_ratio: Any, sta
                               f"(one per look), got {ev.size}, {b.size} and {se.size}")
         if np.any(se <= 0):
             raise DesignError(f"standard_error must be > 0, got {se.tolist()}")
+        _check_scale(b / se, b)
         return _Looks(ev, b / se, b, se, None, "wald"), bool(direction_upper)
     z = _as_array(logrank_z, "logrank_z")
     if ev.size != z.size:
@@ -155,7 +156,19 @@ def _inputs(design: Any, events: Any, logrank_z: Any, log_hazard_ratio: Any, sta
     if r.size != ev.size or np.any(r <= 0):
         raise DesignError(f"allocation_ratio must be > 0, a single value or one per look, got {np.asarray(allocation_ratio).tolist()}")
     se = logrank_standard_error(ev, r)
+    _check_scale(z, z * se)
     return _Looks(ev, z, z * se, se, r, "logrank"), bool(direction_upper)
+
+
+_MAX_Z, _MAX_LOG_HR = 40.0, 50.0
+
+
+def _check_scale(z: np.ndarray, log_hr: np.ndarray) -> None:
+    """A z beyond +-40 (a p-value below 1e-300) or a log hazard ratio beyond +-50 is not the
+    statistic of a trial: refused (the inference would overflow)."""
+    if np.any(np.abs(z) > _MAX_Z) or np.any(np.abs(log_hr) > _MAX_LOG_HR):
+        raise DesignError(f"z must lie within +-{_MAX_Z:g} and the log hazard ratio within +-{_MAX_LOG_HR:g} (no trial's "
+                          f"statistic is beyond), got z {np.round(z, 3).tolist()} and log HR {np.round(log_hr, 3).tolist()}")
 
 
 def _oriented(z: np.ndarray, upper: bool) -> np.ndarray:

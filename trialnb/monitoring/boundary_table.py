@@ -29,7 +29,7 @@ import pandas as pd
 from ..errors import DesignError
 from ..report import fmt_num
 from ..results import Result
-from ..validation import check_hazard_ratio, check_positive
+from ..validation import check_hazard_ratio, check_positive, check_real_array
 from ._numerics import stage_probabilities
 from .design import GroupSequentialDesign
 
@@ -125,12 +125,8 @@ class BoundaryTable(Result):
 
 
 def _deaths(design: GroupSequentialDesign, events: Any) -> np.ndarray:
-    if isinstance(events, (bool, np.bool_)):
-        raise DesignError(f"events must be a number of deaths, not {events!r}")
-    try:
-        ev = np.atleast_1d(np.asarray(events, dtype=float)).ravel()
-    except (TypeError, ValueError):
-        raise DesignError(f"events must be the maximum number of deaths or one number per look, got {events!r}") from None
+    ev = check_real_array(events, "events", error=DesignError,
+                          what="the maximum number of deaths or one number per look")
     if ev.size == 1:
         ev = ev[0] * np.asarray(design.information_rates, dtype=float)
     if ev.size != design.k:

@@ -44,7 +44,8 @@ import pandas as pd
 
 from ..errors import DesignError
 from ..report import fmt_num
-from ..validation import check_choice, check_finite, check_int, check_real, check_real_array
+from ..plan import ALPHA_SPENDING
+from ..validation import check_choice, check_finite, check_int, check_probability, check_real, check_real_array
 from ._numerics import pnorm_upper, prefix, qnorm_upper, root, stage_probabilities
 
 __all__ = ["compute_design", 
@@ -57,7 +58,6 @@ __all__ = ["compute_design",
     "spending",
 ]
 
-ALPHA_SPENDING: tuple[str, ...] = ("asOF", "asP", "asKD", "asHSD")
 BETA_SPENDING: tuple[str, ...] = ("bsOF", "bsP", "bsKD", "bsHSD")
 DESIGN_TYPES: tuple[str, ...] = ("OF", "P", "WT", "HP") + ALPHA_SPENDING
 HP_BOUND = 3.0
@@ -71,7 +71,11 @@ K_MAX = 20
 def spending(kind: str, level: float, t: Any, sided: int = 1, gamma: float | None = None) -> np.ndarray:
     """Cumulative error spent at information rates ``t`` by rpact's spending function ``kind``
     (``"asOF"`` ... ``"bsHSD"``) for total error ``level`` (see module docstring)."""
-    t = np.asarray(t, dtype=float)
+    t = check_real_array(t, "t", error=DesignError, what="information rates in [0, 1]").reshape(np.shape(t))
+    if np.any((t < 0) | (t > 1)):
+        raise DesignError(f"t must be information rates in [0, 1], got {t.ravel().tolist()}")
+    check_probability(level, "level", lo_open=True, hi_open=True, error=DesignError)
+    check_choice(sided, "sided", (1, 2), error=DesignError)
     if kind in ("asP", "bsP"):
         return level * np.log1p((math.e - 1) * t)
     if kind == "asOF":

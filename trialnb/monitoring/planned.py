@@ -24,11 +24,19 @@ __all__ = ["plan_analysis_times", "plan_benefit_design", "plan_design", "plan_ex
            "plan_interim_events", "plan_max_events", "plan_secondary_design"]
 
 
+def _check(plan: object) -> TrialPlan:
+    if not isinstance(plan, TrialPlan):
+        raise DesignError(f"plan must be a trialnb.plan.TrialPlan (e.g. PLAN.with_changes(...)), got "
+                          f"{type(plan).__name__}")
+    return plan
+
+
 def plan_design(plan: TrialPlan = PLAN) -> GroupSequentialDesign:
     """The plan's efficacy boundaries (:func:`trialnb.monitoring.design`): its looks
     (``monitoring.information_rates``), spending, alpha and sides (``analysis``), beta =
     1 - ``design.power``. The futility and harm guidelines are non-binding and do not enter
     the boundaries; with ``sided = 2`` the harm boundary is the mirror of the efficacy one."""
+    _check(plan)
     m, a = plan.monitoring, plan.analysis
     return design(m.k, alpha=a.alpha, sided=a.sided, beta=1 - plan.design.power, type_of_design=m.spending,
                   information_rates=list(m.information_rates), gamma_a=m.spending_gamma)
@@ -50,6 +58,7 @@ def plan_benefit_design(plan: TrialPlan = PLAN, *, futility: bool = False, bindi
     * ``binding=True``: the boundaries are recomputed with the bound in force (trials stopped
       for futility can no longer reject later, so the final boundary is lower); the type-I error
       holds only if every futility stop is obeyed."""
+    _check(plan)
     m, a = plan.monitoring, plan.analysis
     if not isinstance(futility, (bool, np.bool_)) or not isinstance(binding, (bool, np.bool_)):
         raise DesignError(f"futility and binding must be True or False, got {futility!r} and {binding!r}")
@@ -86,6 +95,7 @@ def plan_max_events(plan: TrialPlan = PLAN) -> int:
     (:func:`trialnb.monitoring.sequential_sample_size`, rpact ``getSampleSizeSurvival``). The
     maximum information of the alpha spending: an interim's information fraction is its
     deaths divided by this number."""
+    _check(plan)
     ss = sequential_sample_size(plan_design(plan), plan.design.hazard_ratio)
     return int(round_up(ss.max_events))
 
@@ -93,8 +103,15 @@ def plan_max_events(plan: TrialPlan = PLAN) -> int:
 def plan_interim_events(plan: TrialPlan = PLAN) -> tuple[int, ...]:
     """Primary-endpoint deaths at each interim look: ``ceil(rate x plan_max_events)`` (a look
     never comes before its planned fraction of the information)."""
+    _check(plan)
     mx = plan_max_events(plan)
-    return tuple(int(round_up(r * mx)) for r in plan.monitoring.information_rates[:-1])
+    looks = tuple(int(round_up(r * mx)) for r in plan.monitoring.information_rates[:-1])
+    if any(b <= a for a, b in zip(looks, looks[1:] + (mx,))):
+        raise DesignError(f"the plan's {plan.monitoring.k} looks at {', '.join(map(str, looks + (mx,)))} of {mx} "
+                          f"primary-endpoint deaths do not each add a death: with hazard ratio "
+                          f"{plan.design.hazard_ratio:g} the design needs only {mx}; plan fewer looks, or assume a "
+                          "hazard ratio nearer 1")
+    return looks
 
 
 def _timing(plan: TrialPlan) -> dict[str, Any]:
@@ -135,6 +152,7 @@ def plan_analysis_times(plan: TrialPlan = PLAN, *, final: str | None = None,
     gsDesign's definition), not the mean of the random month; the plan's simulated trials
     (:func:`trialnb.simulation.simulate_sequential`) agree within their Monte-Carlo error, and the
     homogeneous all-deaths plan equals rpact (tests/test_monitoring_timing.py)."""
+    _check(plan)
     final = plan.monitoring.final_analysis if final is None else check_choice(final, "final", FINAL_TIMING,
                                                                               error=DesignError)
     hr = plan.design.hazard_ratio if hazard_ratio is None else check_hazard_ratio(hazard_ratio, error=DesignError)
@@ -151,5 +169,6 @@ def plan_expected_deaths(month: Any, plan: TrialPlan = PLAN, *, hazard_ratio: fl
     calendar ``month`` under the plan's design with hazard ratio ``hazard_ratio`` (default the
     plan's; 1 for H0): :func:`trialnb.monitoring.expected_deaths` with the plan's numbers (see
     :func:`plan_analysis_times`)."""
+    _check(plan)
     hr = plan.design.hazard_ratio if hazard_ratio is None else check_hazard_ratio(hazard_ratio, error=DesignError)
     return expected_deaths(month, hazard_ratio=hr, **_timing(plan))

@@ -66,7 +66,8 @@ from ..protocol import PROTOCOL
 from ..report import fmt_months, fmt_num
 from ..results import Result
 from ..sample_size import event_probability
-from ..validation import check_choice, check_hazard_ratio, check_nonnegative, check_positive, check_probability
+from ..validation import (check_choice, check_hazard_ratio, check_nonnegative, check_positive, check_probability,
+                          check_real_array)
 
 __all__ = ["FINAL_TIMING", "AnalysisTimes", "analysis_times", "expected_deaths", "expected_randomized"]
 
@@ -313,12 +314,11 @@ def analysis_times(
     final = check_choice(final, "final", FINAL_TIMING, error=SampleSizeError)
     mix = _check_strata(strata)
     nc = check_probability(non_compliance, "non_compliance", lo_open=False, hi_open=False, error=SampleSizeError)
-    if isinstance(events, (bool, np.bool_)):
-        raise SampleSizeError(f"events must be numbers of deaths, not {events!r}")
-    try:
-        ev = np.atleast_1d(np.asarray([] if events is None else events, dtype=float)).ravel()
-    except (TypeError, ValueError):
-        raise SampleSizeError(f"events must be numbers of deaths (one per event-driven look), got {events!r}") from None
+    if events is None or (hasattr(events, "__len__") and not isinstance(events, str) and len(events) == 0):
+        ev = np.zeros(0)
+    else:
+        ev = check_real_array(events, "events", error=SampleSizeError,
+                              what="numbers of deaths (one per event-driven look)")
     if not np.all(np.isfinite(ev)) or np.any(ev <= 0) or np.any(np.diff(ev) <= 0):
         raise SampleSizeError(f"events must be finite, > 0 and strictly increasing (cumulative deaths), got {ev.tolist()}")
     if final == "events":

@@ -23,6 +23,11 @@
   synthetic trial in the CRF schema (screening log, trial file, QoL), and
   :func:`build_data`, which writes the shipped ``data/``.
 
+* :mod:`~trialnb.simulation.costs` -- what a run costs before it starts (time, memory), its
+  seed blocks and analysis chunks (the rules of :mod:`trialnb.workload`: every simulation here
+  is refused beyond ``max_seconds`` / ``max_memory_gb``, bounded in memory, shows a progress
+  bar when long, and stops cleanly on Ctrl-C).
+
 Every function takes the plan (or its design) and reads nothing else; the same seed gives the
 same trials in the fixed and the sequential simulation.
 """

@@ -10,8 +10,13 @@ any other analyses of the registry (:data:`~trialnb.simulation.analyses.ANALYSES
 follows the plan's ``alpha`` and ``sided``; rejections favouring arm A (benefit) and arm B
 (harm) are counted apart. :func:`required_patients` finds the N that reaches a power.
 
-Chunks of 2,000 trials, each with its own child seed of ``numpy.random.SeedSequence(seed)``: the
-results do not depend on the engine and are reproducible from the seed.
+Seed blocks of 2,000 trials (fewer for trials of more than 4,000 patients), each with its own
+child seed of ``numpy.random.SeedSequence(seed)``: the results do not depend on the engine and
+are reproducible from the seed. Bounded runs (:mod:`trialnb.workload`): the time and memory are
+estimated before the first trial is drawn (:mod:`~trialnb.simulation.costs`) and a run beyond
+the limits (``max_seconds``, ``max_memory_gb``) is refused; trials are analysed in chunks that
+bound the memory (``chunk_trials``; never a change in the results); a progress bar shows a long
+run; Ctrl-C stops it with nothing returned.
 
 References: Schoenfeld DA. Biometrika 1981;68:316-319 (the analytic power the simulation is
 compared with); Morris TP, White IR, Crowther MJ. Using simulation studies to evaluate
@@ -30,29 +35,41 @@ from scipy import stats
 
 from ..compiled import use_compiled
 from ..errors import ScenarioError
+from ..workload import Estimate, ProgressArg, check_progress, limits, progress as progress_of
 from ..plan import PLAN, STATISTICS, DesignAssumptions, TrialPlan
 from ..report import fmt_hr, fmt_months, fmt_n, fmt_num, fmt_pct
 from ..results import Result
 from ..validation import check_int, check_seed
 from .analyses import AnalysisOutcome, analyse_cut, check_analyses, decide
+from .costs import CHUNK, analysis_chunk, block_trials, estimate_run
 from .trials import TrialData, cut, primary_death_dates, simulate_trials
 
 __all__ = ["CHUNK", "RequiredPatients", "SimulationResult", "final_cutoff", "required_patients", "simulate",
-           "check_plan", "chunk_seeds", "resolve_truth"]
-
-CHUNK = 2000
-"""Trials per chunk: bounds the memory of one chunk's arrays (about 60 MB for the Cox fits)."""
+           "check_chunk", "check_plan", "chunk_seeds", "resolve_truth"]
 
 
-def chunk_seeds(n_trials: int, seed: int) -> list[tuple[int, np.random.SeedSequence]]:
-    """(trials, child seed) of each chunk of :data:`CHUNK` trials: the one stream layout of every
-    simulation of the package, so the same seed gives the same trials in the fixed and the
-    sequential simulation."""
+
+def chunk_seeds(n_trials: int, seed: int, n_patients: int | None = None) -> list[tuple[int, np.random.SeedSequence]]:
+    """(trials, child seed) of each seed block: :data:`CHUNK` trials, or fewer for trials of
+    ``n_patients`` beyond 4,000 (:func:`trialnb.simulation.costs.block_trials`; None: CHUNK). The
+    one stream layout of every simulation of the package, so the same seed gives the same trials
+    in the fixed and the sequential simulation. Only the first ``k`` children are spawned, where
+    ``k`` is the number of blocks (the caller checks the run's size first)."""
     check_int(n_trials, "n_trials", minimum=1, error=ScenarioError)
-    check_seed(seed)
-    k = -(-int(n_trials) // CHUNK)
+    check_seed(seed, error=ScenarioError)
+    size = CHUNK if n_patients is None else block_trials(n_patients)
+    k = -(-int(n_trials) // size)
     children = np.random.SeedSequence(int(seed)).spawn(k)
-    return [(min(CHUNK, int(n_trials) - i * CHUNK), children[i]) for i in range(k)]
+    return [(min(size, int(n_trials) - i * size), children[i]) for i in range(k)]
+
+
+def check_chunk(chunk_trials: object, n_patients: int, block: int) -> int:
+    """Trials analysed at once: ``chunk_trials`` (an integer >= 1; at most a block is used), or,
+    for None, as many as :data:`trialnb.workload.CHUNK_BYTES` allow
+    (:func:`trialnb.simulation.costs.analysis_chunk`)."""
+    if chunk_trials is None:
+        return analysis_chunk(n_patients, block)
+    return min(check_int(chunk_trials, "chunk_trials", minimum=1, error=ScenarioError), block)
 
 
 def _tau(plan: TrialPlan) -> float:
@@ -208,9 +225,14 @@ class SimulationResult(Result):
         lines = [
             f"{fmt_n(self.n_trials)} simulated trials, seed {self.seed}; {self._label()}",
             f"truth: {d.describe()}; final analysis {self.plan.monitoring.final_analysis}-driven",
-            f"{label}: {fmt_pct(value)} (MC SE {fmt_pct(self.mc_se(value))}); harm rejections "
-            f"{fmt_pct(self.harm())}",
         ]
+        if not self.ok[self.analysis].any():
+            lines.append(f"{label}: not available: the analysis failed in every trial (no estimate: e.g. no death in "
+                         f"an arm); mean primary-endpoint deaths {fmt_num(self.mean_events, 1)}, of them in arm A "
+                         f"{fmt_num(float(self.events_a.mean()), 1)}")
+            return "\n".join(lines)
+        lines.append(f"{label}: {fmt_pct(value)} (MC SE {fmt_pct(self.mc_se(value))}); harm rejections "
+                     f"{fmt_pct(self.harm())}")
         if self.analysis in STATISTICS:
             lines.append(f"median estimated HR (A vs B): {fmt_hr(float(np.nanmedian(self.hazard_ratio)))}")
         elif np.isfinite(self.estimate).any():  # MaxCombo has no estimate
@@ -251,16 +273,33 @@ def resolve_truth(plan: TrialPlan, truth: DesignAssumptions | Mapping[str, Any] 
 
 def simulate(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int = 0, *,
              truth: DesignAssumptions | Mapping[str, Any] | None = None,
-             analyses: str | Sequence[str] | None = None, engine: str = "auto") -> SimulationResult:
+             analyses: str | Sequence[str] | None = None, engine: str = "auto",
+             max_seconds: float | None = None, max_memory_gb: float | None = None,
+             chunk_trials: int | None = None, progress: ProgressArg = None) -> SimulationResult:
     """Simulate and analyse ``n_trials`` trials of ``plan`` at its final analysis (the module
     docstring). ``truth``: the design the trials are drawn from (:func:`resolve_truth`; default
     the plan's own). ``analyses``: names of :data:`~trialnb.simulation.analyses.ANALYSES` applied
     to the same trials (default: the plan's statistic alone); the first one gives ``estimate``.
-    ``engine``: compiled kernels or their numpy twins (the same numbers)."""
+    ``engine``: compiled kernels or their numpy twins (the same numbers).
+
+    Bounded (:mod:`trialnb.workload`): refused with :class:`~trialnb.errors.ResourceLimitError`
+    before it starts when the estimated time or memory exceeds ``max_seconds`` or
+    ``max_memory_gb`` (None: the defaults, an hour and 4 GB); ``chunk_trials`` trials are
+    analysed at once (None: as memory allows; the results do not depend on it); ``progress``:
+    None (a bar for a long interactive run), True, False, or a callable ``progress(done, total)``.
+    """
     plan = check_plan(plan)
     world = resolve_truth(plan, truth)
     names = check_analyses(plan.analysis.statistic if analyses is None else analyses)
-    use_compiled(engine)
+    use_compiled(engine, ScenarioError)
+    check_int(n_trials, "n_trials", minimum=1, error=ScenarioError)
+    check_seed(seed, error=ScenarioError)
+    progress = check_progress(progress, ScenarioError)
+    lim = limits(max_seconds, max_memory_gb)
+    n = world.n_patients
+    block = block_trials(n)
+    chunk = check_chunk(chunk_trials, n, block)
+    est = estimate_run("simulate", int(n_trials), n, names, block=block, chunk=chunk).check(lim)
     a = plan.analysis
     tau = _tau(plan)
     target = None
@@ -269,14 +308,19 @@ def simulate(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int = 0, *,
 
         target = plan_max_events(plan)
     parts: list[tuple] = []
-    for m, child in chunk_seeds(n_trials, seed):
-        data = simulate_trials(world, m, np.random.default_rng(child), engine=engine)
-        c = final_cutoff(data, plan, target)
-        time, event = cut(data, c, a.censor_months)
-        out: dict[str, AnalysisOutcome] = analyse_cut(time, event, data, names, a, tau, engine)
-        rej = {k: decide(v, k, a.alpha, a.sided) for k, v in out.items()}
-        parts.append(({k: v.z for k, v in out.items()}, {k: v.ok for k, v in out.items()}, rej,
-                      out[names[0]].estimate, event.sum(axis=1), (event * data.arm).sum(axis=1), c))
+    with progress_of(int(n_trials), "simulate", progress, est.seconds) as bar:
+        for m, child in chunk_seeds(n_trials, seed, n):
+            block_data = simulate_trials(world, m, np.random.default_rng(child), engine=engine)
+            for s in range(0, m, chunk):
+                data = block_data if chunk >= m else block_data.take(slice(s, s + chunk))
+                c = final_cutoff(data, plan, target)
+                time, event = cut(data, c, a.censor_months)
+                out: dict[str, AnalysisOutcome] = analyse_cut(time, event, data, names, a, tau, engine)
+                rej = {k: decide(v, k, a.alpha, a.sided) for k, v in out.items()}
+                parts.append(({k: v.z for k, v in out.items()}, {k: v.ok for k, v in out.items()}, rej,
+                              out[names[0]].estimate, event.sum(axis=1), (event * data.arm).sum(axis=1), c))
+                bar.advance(data.n_trials)
+            del block_data
     cat = lambda i: {k: np.concatenate([p[i][k] for p in parts]) for k in names}  # noqa: E731
     return SimulationResult(plan=plan, truth=world, analyses=names, n_trials=int(n_trials), seed=int(seed), z=cat(0), ok=cat(1),
                             reject=cat(2), estimate=np.concatenate([p[3] for p in parts]),
@@ -316,7 +360,8 @@ class RequiredPatients(Result):
 
 def required_patients(plan: TrialPlan = PLAN, power: float = 0.8, analysis: str | None = None, *,
                       n_trials: int = 2000, seed: int = 0, n_min: int = 20, n_max: int = 4000,
-                      step: int = 2) -> RequiredPatients:
+                      step: int = 2, max_seconds: float | None = None, max_memory_gb: float | None = None,
+                      progress: ProgressArg = None) -> RequiredPatients:
     """Total N (multiple of ``step``) that reaches ``power`` (for benefit) under ``plan``, by
     simulation of its final analysis with ``analysis`` (default: the plan's statistic).
 
@@ -325,6 +370,10 @@ def required_patients(plan: TrialPlan = PLAN, power: float = 0.8, analysis: str 
     N until the power is reached (at most ``n_max``), bisection between the last N below and
     the first N above, then the smoothed curve of :class:`RequiredPatients` over all evaluated
     N gives the answer.
+
+    Bounded (:mod:`trialnb.workload`): the estimate is the worst case -- every N of the search
+    simulated at ``n_max`` patients --, refused beyond ``max_seconds`` / ``max_memory_gb``;
+    ``progress`` shows the N evaluated so far.
     """
     plan = check_plan(plan)
     if isinstance(power, bool) or not isinstance(power, (int, float)) or not 0 < power < 1:
@@ -332,53 +381,69 @@ def required_patients(plan: TrialPlan = PLAN, power: float = 0.8, analysis: str 
     (name,) = check_analyses(plan.analysis.statistic if analysis is None else analysis)
     if plan.design.is_null:
         raise ScenarioError("the design has no treatment effect (is_null): no N reaches a power above alpha")
-    if not (isinstance(step, int) and step >= 2 and step % 2 == 0 and n_min >= 4 and n_max > n_min):
-        raise ScenarioError("step must be an even integer >= 2 and 4 <= n_min < n_max")
-    seen: dict[int, tuple[float, float]] = {}
+    check_int(n_trials, "n_trials", minimum=1, error=ScenarioError)
+    check_seed(seed, error=ScenarioError)
+    n_min = check_int(n_min, "n_min", minimum=4, error=ScenarioError)
+    n_max = check_int(n_max, "n_max", minimum=n_min + 1, error=ScenarioError)
+    step = check_int(step, "step", minimum=2, error=ScenarioError)
+    if step % 2:
+        raise ScenarioError(f"step must be an even integer >= 2 (patients come in pairs), got {step}")
+    progress = check_progress(progress, ScenarioError)
+    lim = limits(max_seconds, max_memory_gb)
+    evaluations = 2 * math.ceil(math.log2(max(n_max / step, 2))) + 2
+    block = block_trials(n_max)
+    one = estimate_run("one N", int(n_trials), n_max, (name,), block=block, chunk=analysis_chunk(n_max, block))
+    est = Estimate(f"required_patients: up to {evaluations} simulations of {fmt_n(int(n_trials))} trials of at most "
+                   f"{fmt_n(n_max)} patients (the worst case: the power reached only near n_max)",
+                   evaluations * one.seconds, one.memory, one.basis).check(lim)
+    with progress_of(None, "required_patients", progress, est.seconds, unit=" N") as bar:
+        seen: dict[int, tuple[float, float]] = {}
 
-    def pw(n: int) -> float:
-        if n not in seen:
-            r = simulate(plan.with_changes(n_patients=int(n)), n_trials, seed=seed, analyses=name)
-            seen[n] = (r.power, r.power_se)
-        return seen[n][0]
+        def pw(n: int) -> float:
+            if n not in seen:
+                r = simulate(plan.with_changes(n_patients=int(n)), n_trials, seed=seed, analyses=name, progress=False,
+                             max_seconds=math.inf, max_memory_gb=lim.max_memory / 2**30)
+                seen[n] = (r.power, r.power_se)
+                bar.advance(1)
+            return seen[n][0]
 
-    rnd = lambda n: int(max(n_min, min(n_max, step * math.ceil(n / step))))  # noqa: E731
-    lo, hi = n_min, rnd(plan.design.n_patients)
-    while pw(hi) < power:
-        if hi >= n_max:
-            raise ScenarioError(f"power {power} not reached with n_max = {n_max} patients")
-        lo, hi = hi, rnd(2 * hi)
-    while hi - lo > step:
-        mid = rnd((lo + hi) / 2)
-        if mid >= hi:
-            break
-        if pw(mid) >= power:
-            hi = mid
-        else:
-            lo = mid
-    frame = lambda: pd.DataFrame([(n, p, se) for n, (p, se) in sorted(seen.items())],  # noqa: E731
-                                 columns=["n_patients", "power", "power_se"])
-    ev = frame()
-    use = ev[(ev["power"] > 0.02) & (ev["power"] < 0.995)]
-    if len(use) >= 2:
-        x = np.sqrt(use["n_patients"].to_numpy(float))
-        pp = use["power"].to_numpy()
-        q = stats.norm.ppf(pp)
-        w = n_trials * stats.norm.pdf(q) ** 2 / (pp * (1 - pp))
-        Xd = np.column_stack([np.ones_like(x), x])
-        cov = np.linalg.inv(Xd.T @ (w[:, None] * Xd))
-        a, b = cov @ (Xd.T @ (w * q))
-        qt = stats.norm.ppf(power)
-        n_fit = ((qt - a) / b) ** 2
-        g = np.array([-1.0, -(qt - a) / b]) * 2 * (qt - a) / b**2  # d n / d (a, b)
-        se_n = float(math.sqrt(g @ cov @ g))
-        n_req = rnd(n_fit) if b > 0 else hi
-        lo_n, hi_n = n_fit - 1.96 * se_n, n_fit + 1.96 * se_n
-    else:
-        n_req, lo_n, hi_n = hi, math.nan, math.nan
-    if n_req not in seen:
-        pw(n_req)
+        rnd = lambda n: int(max(n_min, min(n_max, step * math.ceil(n / step))))  # noqa: E731
+        lo, hi = n_min, rnd(plan.design.n_patients)
+        while pw(hi) < power:
+            if hi >= n_max:
+                raise ScenarioError(f"power {power} not reached with n_max = {n_max} patients")
+            lo, hi = hi, rnd(2 * hi)
+        while hi - lo > step:
+            mid = rnd((lo + hi) / 2)
+            if mid >= hi:
+                break
+            if pw(mid) >= power:
+                hi = mid
+            else:
+                lo = mid
+        frame = lambda: pd.DataFrame([(n, p, se) for n, (p, se) in sorted(seen.items())],  # noqa: E731
+                                     columns=["n_patients", "power", "power_se"])
         ev = frame()
-    p_hi, se_hi = seen[n_req]
-    return RequiredPatients(name, float(power), int(n_req), p_hi, se_hi, float(lo_n), float(hi_n), int(n_trials), ev)
+        use = ev[(ev["power"] > 0.02) & (ev["power"] < 0.995)]
+        if len(use) >= 2:
+            x = np.sqrt(use["n_patients"].to_numpy(float))
+            pp = use["power"].to_numpy()
+            q = stats.norm.ppf(pp)
+            w = n_trials * stats.norm.pdf(q) ** 2 / (pp * (1 - pp))
+            Xd = np.column_stack([np.ones_like(x), x])
+            cov = np.linalg.inv(Xd.T @ (w[:, None] * Xd))
+            a, b = cov @ (Xd.T @ (w * q))
+            qt = stats.norm.ppf(power)
+            n_fit = ((qt - a) / b) ** 2
+            g = np.array([-1.0, -(qt - a) / b]) * 2 * (qt - a) / b**2  # d n / d (a, b)
+            se_n = float(math.sqrt(g @ cov @ g))
+            n_req = rnd(n_fit) if b > 0 else hi
+            lo_n, hi_n = n_fit - 1.96 * se_n, n_fit + 1.96 * se_n
+        else:
+            n_req, lo_n, hi_n = hi, math.nan, math.nan
+        if n_req not in seen:
+            pw(n_req)
+            ev = frame()
+        p_hi, se_hi = seen[n_req]
+        return RequiredPatients(name, float(power), int(n_req), p_hi, se_hi, float(lo_n), float(hi_n), int(n_trials), ev)
 

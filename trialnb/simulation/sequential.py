@@ -72,9 +72,12 @@ from ..monitoring import analyse, plan_design, plan_interim_events, plan_max_eve
 from ..plan import PLAN, DesignAssumptions, TrialPlan
 from ..report import fmt_months, fmt_n, fmt_num, fmt_pct
 from ..results import Result
+from ..validation import check_int, check_real_array, check_seed
+from ..workload import ProgressArg, check_progress, limits, progress as progress_of
 from . import _looks_kernel as kernel
 from .analyses import analyse_cut
-from .fixed import check_plan, chunk_seeds, final_cutoff, resolve_truth
+from .costs import block_trials, estimate_run
+from .fixed import check_chunk, check_plan, chunk_seeds, final_cutoff, resolve_truth
 from .trials import TrialData, cut, primary_death_dates, simulate_trials
 
 __all__ = ["BENEFIT", "CONTINUE", "FUTILITY", "HARM", "HARM_GUIDELINE", "Boundaries", "SequentialResult",
@@ -100,8 +103,9 @@ class Boundaries:
     sided: int = 1
 
     def __post_init__(self) -> None:
-        rates = tuple(float(x) for x in np.atleast_1d(self.information_rates))
-        crit = tuple(float(x) for x in np.atleast_1d(self.critical_values))
+        rates = tuple(float(x) for x in check_real_array(self.information_rates, "information_rates",
+                                                           error=ScenarioError))
+        crit = tuple(float(x) for x in check_real_array(self.critical_values, "critical_values", error=ScenarioError))
         object.__setattr__(self, "information_rates", rates)
         object.__setattr__(self, "critical_values", crit)
         if not rates or not all(math.isfinite(r) and 0 < r <= 1 for r in rates) \
@@ -109,7 +113,7 @@ class Boundaries:
             raise ScenarioError(f"information_rates must increase strictly in (0, 1] and end at 1, got {rates}")
         if len(crit) != len(rates) or not all(math.isfinite(c) for c in crit):
             raise ScenarioError(f"critical_values must be {len(rates)} finite numbers (one per look), got {crit}")
-        if self.sided not in (1, 2):
+        if isinstance(self.sided, bool) or self.sided not in (1, 2):
             raise ScenarioError(f"sided must be 1 or 2, got {self.sided!r}")
 
 
@@ -493,7 +497,7 @@ def _simulate_chunk(plan: TrialPlan, data: TrialData, interim_events: tuple[int,
 
 def _comparison(plan: TrialPlan, boundaries: Boundaries | None, engine: str) -> bool:
     a, m = plan.analysis, plan.monitoring
-    return (use_compiled(engine) and a.statistic == "logrank" and a.censor_months is None
+    return (use_compiled(engine, ScenarioError) and a.statistic == "logrank" and a.censor_months is None
             and m.final_analysis == "events" and m.efficacy_min_complete is None)
 
 
@@ -621,7 +625,9 @@ def simulate_sequential(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int 
                         truth: DesignAssumptions | Mapping[str, Any] | None = None,
                         boundaries: Boundaries | None = None, follow_guidelines: bool = True,
                         engine: str = "auto", label: str = "the plan", secondary: bool = False,
-                        secondary_critical_values: Any = None) -> SequentialResult:
+                        secondary_critical_values: Any = None, max_seconds: float | None = None,
+                        max_memory_gb: float | None = None, chunk_trials: int | None = None,
+                        progress: ProgressArg = None) -> SequentialResult:
     """Simulate ``n_trials`` trials of ``plan`` monitored as ``plan.monitoring`` says (the module
     docstring). ``boundaries`` replaces the plan's alpha-spending design by fixed boundaries
     (no recalculation, no guidelines): e.g. naive repeated testing. ``truth``: the design the
@@ -631,10 +637,22 @@ def simulate_sequential(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int 
 
     ``secondary=True`` also tests the plan's key secondary hypothesis at the look where the
     primary rejects (the module docstring), against its own spending boundary or, when given,
-    ``secondary_critical_values`` (benefit z, one per look, symmetric for a two-sided plan)."""
+    ``secondary_critical_values`` (benefit z, one per look, symmetric for a two-sided plan).
+
+    Bounded as :func:`trialnb.simulation.simulate` (:mod:`trialnb.workload`): ``max_seconds``,
+    ``max_memory_gb``, ``chunk_trials`` (never a change in the results) and ``progress``."""
     plan = check_plan(plan)
     world = resolve_truth(plan, truth)
-    use_compiled(engine)
+    use_compiled(engine, ScenarioError)
+    check_int(n_trials, "n_trials", minimum=1, error=ScenarioError)
+    check_seed(seed, error=ScenarioError)
+    if not isinstance(follow_guidelines, bool) or not isinstance(secondary, bool):
+        raise ScenarioError(f"follow_guidelines and secondary must be True or False, got {follow_guidelines!r} and "
+                            f"{secondary!r}")
+    if not isinstance(label, str):
+        raise ScenarioError(f"label must be a string naming the plan in the summary, got {type(label).__name__}")
+    progress = check_progress(progress, ScenarioError)
+    lim = limits(max_seconds, max_memory_gb)
     s_arg: tuple[float, ...] | bool = False
     if secondary_critical_values is not None and not secondary:
         raise ScenarioError("secondary_critical_values needs secondary=True")
@@ -643,7 +661,8 @@ def simulate_sequential(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int 
             raise ScenarioError("the plan names no key secondary hypothesis (monitoring.secondary is None)")
         s_arg = True
         if secondary_critical_values is not None:
-            crit = tuple(float(x) for x in np.atleast_1d(np.asarray(secondary_critical_values, dtype=float)))
+            crit = tuple(float(x) for x in check_real_array(secondary_critical_values, "secondary_critical_values",
+                                                            error=ScenarioError))
             if len(crit) != plan.monitoring.k or not all(math.isfinite(c) and c > 0 for c in crit):
                 raise ScenarioError(f"secondary_critical_values must be {plan.monitoring.k} positive numbers (one "
                                     f"per look), got {secondary_critical_values!r}")
@@ -653,24 +672,34 @@ def simulate_sequential(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int 
             raise ScenarioError(f"boundaries must be a Boundaries, got {type(boundaries).__name__}")
         plan = plan.with_changes(information_rates=boundaries.information_rates)
     max_events = plan_max_events(plan)
-    interim_events = plan_interim_events(plan)
-    if any(b <= a for a, b in zip(interim_events, interim_events[1:] + (max_events,))) or (interim_events and interim_events[0] < 1):
-        raise ScenarioError(f"the looks at {interim_events} of {max_events} deaths must each add at least one death")
+    interim_events = plan_interim_events(plan)  # refuses looks that do not each add a death
     comparison = _comparison(plan, boundaries, engine) and not secondary
+    n = world.n_patients
+    block = block_trials(n)
+    chunk = block if comparison else check_chunk(chunk_trials, n, block)
+    run_analyses = (plan.analysis.statistic,) + ((plan.monitoring.secondary,) if secondary else ())
+    est = estimate_run("simulate_sequential", int(n_trials), n, run_analyses, looks=len(interim_events) + 1,
+                       block=block, chunk=chunk).check(lim)
     parts = []
-    for m, child in chunk_seeds(n_trials, seed):
-        rng = np.random.default_rng(child)
-        if comparison:
-            parts.append(_simulate_comparison(plan, world, m, rng, interim_events, max_events, boundaries,
-                                              follow_guidelines, engine))
-        else:
-            data = simulate_trials(world, m, rng, engine=engine)
-            parts.append(_simulate_chunk(plan, data, interim_events, max_events, boundaries,
-                                         follow_guidelines, engine, s_arg))
-    stage, decision, z, est, ev, months, bound, comp, s_z, s_bound, s_dec = (np.concatenate(p) for p in zip(*parts))
+    with progress_of(int(n_trials), "simulate_sequential", progress, est.seconds) as bar:
+        for m, child in chunk_seeds(n_trials, seed, n):
+            rng = np.random.default_rng(child)
+            if comparison:
+                parts.append(_simulate_comparison(plan, world, m, rng, interim_events, max_events, boundaries,
+                                                  follow_guidelines, engine))
+                bar.advance(m)
+                continue
+            block_data = simulate_trials(world, m, rng, engine=engine)
+            for s in range(0, m, chunk):
+                data = block_data if chunk >= m else block_data.take(slice(s, s + chunk))
+                parts.append(_simulate_chunk(plan, data, interim_events, max_events, boundaries,
+                                             follow_guidelines, engine, s_arg))
+                bar.advance(data.n_trials)
+            del block_data
+    stage, decision, z, est_, ev, months, bound, comp, s_z, s_bound, s_dec = (np.concatenate(p) for p in zip(*parts))
     return SequentialResult(plan=plan, truth=world, n_trials=int(n_trials), seed=int(seed),
                             planned_events=interim_events + (max_events,), stage=stage, decision=decision, z=z,
-                            estimate=est, events=ev, months=months, bound=bound, complete=comp,
+                            estimate=est_, events=ev, months=months, bound=bound, complete=comp,
                             follow_guidelines=bool(follow_guidelines), label=label,
                             secondary_z=s_z if secondary else None, secondary_bound=s_bound if secondary else None,
                             secondary_decision=s_dec if secondary else None)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,10 +41,13 @@ from ..report import fmt_n, fmt_num
 from ..results import Result
 from ..survival import fit_cox, survival_influence
 from ..validation import check_int, check_real, check_seed
+from ..workload import Estimate, ProgressArg, check_progress, limits, progress as progress_of
+from .costs import GENERATE_BYTES_PER_CELL
 from .trials import TrialData, cut, simulate_trials
 from .truth import complier_effect, hypothetical_estimands
 
-__all__ = ["SupplementaryCheck", "simulate_complier_effect", "simulate_hypothetical"]
+__all__ = ["COMPLIER_SECONDS_PER_TRIAL", "HYPOTHETICAL_SECONDS_PER_TRIAL", "SupplementaryCheck", "simulate_complier_effect",
+           "simulate_hypothetical"]
 
 _Z = 1.959963984540054
 
@@ -113,6 +117,23 @@ def _km_diff(t: np.ndarray, e: np.ndarray, g: np.ndarray, tau: float) -> tuple[f
     return s1 - s0, float(np.sqrt(np.sum(i1 * i1) + np.sum(i0 * i0)))
 
 
+COMPLIER_SECONDS_PER_TRIAL = 0.01
+"""simulate_complier_effect's cost per trial (measured 8 ms on the reference machine, 236 patients)."""
+
+HYPOTHETICAL_SECONDS_PER_TRIAL = 0.025
+"""simulate_hypothetical's cost per trial (measured 21 ms: the IPCW weights and three Cox fits)."""
+
+
+def _bounded(what: str, d: DesignAssumptions, n_trials: int, per_trial: float, max_seconds: Any,
+             max_memory_gb: Any) -> Estimate:
+    """The run's estimate (its trials are drawn at once: memory grows with them), checked."""
+    cells = float(n_trials) * d.n_patients
+    return Estimate(f"{what}: {n_trials:,} trials of {d.n_patients:,} patients",
+                    n_trials * per_trial * d.n_patients / 236, cells * (GENERATE_BYTES_PER_CELL + 40.0),
+                    f"{per_trial * 1e3:.0f} ms per trial of 236 patients, {GENERATE_BYTES_PER_CELL + 40:.0f} bytes per "
+                    "patient of the trials drawn at once").check(limits(max_seconds, max_memory_gb))
+
+
 def _check_common(design: DesignAssumptions, n_trials: int, seed: int, selection: float, plan: TrialPlan) -> None:
     if not isinstance(design, DesignAssumptions):
         raise ScenarioError(f"design must be a trialnb.plan.DesignAssumptions, got {type(design).__name__}")
@@ -125,10 +146,12 @@ def _check_common(design: DesignAssumptions, n_trials: int, seed: int, selection
 
 def simulate_complier_effect(design: DesignAssumptions | None = None, n_trials: int = 1000, seed: int = 2024, *,
                              selection: float = 2.0, tau: float | None = None, plan: TrialPlan = PLAN,
-                             engine: str = "auto") -> SupplementaryCheck:
+                             engine: str = "auto", max_seconds: float | None = None,
+                             max_memory_gb: float | None = None, progress: ProgressArg = None) -> SupplementaryCheck:
     """The complier-average effect checked by simulation (module docstring). ``design`` defaults
     to the plan's with ``non_compliance`` 0.3 (an assumption, like notebook 06's); it must have
-    ``crossover`` 0."""
+    ``crossover`` 0. Bounded (:mod:`trialnb.workload`): refused beyond ``max_seconds`` /
+    ``max_memory_gb`` before the trials are drawn; ``progress`` counts the trials analysed."""
     d = dataclasses.replace(plan.design, non_compliance=0.3) if design is None else design
     _check_common(d, n_trials, seed, selection, plan)
     if d.crossover != 0.0:
@@ -137,6 +160,9 @@ def simulate_complier_effect(design: DesignAssumptions | None = None, n_trials: 
     if d.non_compliance <= 0.0:
         raise ScenarioError("simulate_complier_effect needs non_compliance > 0: otherwise every arm-A patient is "
                             "operated and the complier effect is the ITT effect")
+    progress = check_progress(progress, ScenarioError)
+    est_run = _bounded("simulate_complier_effect", d, int(n_trials), COMPLIER_SECONDS_PER_TRIAL, max_seconds,
+                       max_memory_gb)
     tau = float(plan.analysis.censor_months if tau is None else tau)
     truth = complier_effect(d, tau, non_compliance_selection=selection)
     data = simulate_trials(d, n_trials, np.random.default_rng(seed), engine=engine,
@@ -144,19 +170,21 @@ def simulate_complier_effect(design: DesignAssumptions | None = None, n_trials: 
     time, event = _final(data, plan)
     names = ("instrumental variable", "ITT difference", "per protocol", "as treated")
     est, se = np.full((n_trials, 4), np.nan), np.full((n_trials, 4), np.nan)
-    for r in range(n_trials):
-        t, e, a = time[r], event[r].astype(int), data.arm[r].astype(int)
-        op = (a == 1) & np.isfinite(data.surgery_month[r])
-        try:
-            iv = iv_milestone(t, e, a, op.astype(int), tau)
-            pp = a == 0
-            keep = op | pp
-            per = _km_diff(t[keep], e[keep], op[keep].astype(int), tau)
-            ast = _km_diff(t, e, op.astype(int), tau)
-        except TrialAnalysisError:
-            continue
-        est[r] = (iv.cace, iv.itt_difference, per[0], ast[0])
-        se[r] = (iv.se, iv.itt_se, per[1], ast[1])
+    with progress_of(int(n_trials), "complier effect", progress, est_run.seconds) as bar:
+        for r in range(n_trials):
+            bar.advance(1)
+            t, e, a = time[r], event[r].astype(int), data.arm[r].astype(int)
+            op = (a == 1) & np.isfinite(data.surgery_month[r])
+            try:
+                iv = iv_milestone(t, e, a, op.astype(int), tau)
+                pp = a == 0
+                keep = op | pp
+                per = _km_diff(t[keep], e[keep], op[keep].astype(int), tau)
+                ast = _km_diff(t, e, op.astype(int), tau)
+            except TrialAnalysisError:
+                continue
+            est[r] = (iv.cace, iv.itt_difference, per[0], ast[0])
+            se[r] = (iv.se, iv.itt_se, per[1], ast[1])
     rows = [("survival difference", m, truth["complier_effect"], est[:, k], se[:, k]) for k, m in enumerate(names)]
     return SupplementaryCheck(_table(rows), {m: est[:, k] for k, m in enumerate(names)},
                               {m: se[:, k] for k, m in enumerate(names)}, d, float(selection), int(n_trials),
@@ -165,14 +193,19 @@ def simulate_complier_effect(design: DesignAssumptions | None = None, n_trials: 
 
 def simulate_hypothetical(design: DesignAssumptions | None = None, n_trials: int = 1000, seed: int = 2025, *,
                           selection: float = 2.0, tau: float | None = None, plan: TrialPlan = PLAN,
-                          engine: str = "auto") -> SupplementaryCheck:
+                          engine: str = "auto", max_seconds: float | None = None,
+                          max_memory_gb: float | None = None, progress: ProgressArg = None) -> SupplementaryCheck:
     """The hypothetical strategy for arm-B surgery checked by simulation (module docstring).
     ``design`` defaults to the plan's with ``crossover`` 0.3 at month 6 (an assumption); with
-    ``non_compliance`` 0 the hazard-ratio target is the design's ``hazard_ratio``."""
+    ``non_compliance`` 0 the hazard-ratio target is the design's ``hazard_ratio``. Bounded as
+    :func:`simulate_complier_effect`."""
     d = dataclasses.replace(plan.design, crossover=0.3, crossover_months=6.0) if design is None else design
     _check_common(d, n_trials, seed, selection, plan)
     if d.crossover <= 0.0:
         raise ScenarioError("simulate_hypothetical needs crossover > 0: otherwise no arm-B patient is operated")
+    progress = check_progress(progress, ScenarioError)
+    est_run = _bounded("simulate_hypothetical", d, int(n_trials), HYPOTHETICAL_SECONDS_PER_TRIAL, max_seconds,
+                       max_memory_gb)
     tau = float(plan.analysis.censor_months if tau is None else tau)
     truth = hypothetical_estimands(d, tau)
     data = simulate_trials(d, n_trials, np.random.default_rng(seed), engine=engine, crossover_selection=selection)
@@ -181,19 +214,21 @@ def simulate_hypothetical(design: DesignAssumptions | None = None, n_trials: int
     names = ("IPCW", "naive censoring at surgery", "ITT")
     est = {q: np.full((n_trials, 3), np.nan) for q in ("difference", "log_hr")}
     se = {q: np.full((n_trials, 3), np.nan) for q in ("difference", "log_hr")}
-    for r in range(n_trials):
-        t, e, a = time[r], event[r].astype(int), data.arm[r].astype(int)
-        sm = np.where((a == 0) & (data.surgery_month[r] < t), data.surgery_month[r], np.inf)
-        try:
-            h = ipcw_milestone(t, e, a, sm, cols[r], tau)
-            itt = _km_diff(t, e, a, tau)
-        except TrialAnalysisError:
-            continue
-        cox = fit_cox(t, e, np.column_stack([a, cols[r]]), ties="breslow")
-        est["difference"][r] = (h.difference, h.naive_difference, itt[0])
-        se["difference"][r] = (h.se, h.naive_se, itt[1])
-        est["log_hr"][r] = (h.log_hr, math.log(h.naive_hazard_ratio), float(cox.coef[0]))
-        se["log_hr"][r] = (h.log_hr_se, h.naive_log_hr_se, float(cox.se[0]))
+    with progress_of(int(n_trials), "hypothetical strategy", progress, est_run.seconds) as bar:
+        for r in range(n_trials):
+            bar.advance(1)
+            t, e, a = time[r], event[r].astype(int), data.arm[r].astype(int)
+            sm = np.where((a == 0) & (data.surgery_month[r] < t), data.surgery_month[r], np.inf)
+            try:
+                h = ipcw_milestone(t, e, a, sm, cols[r], tau)
+                itt = _km_diff(t, e, a, tau)
+            except TrialAnalysisError:
+                continue
+            cox = fit_cox(t, e, np.column_stack([a, cols[r]]), ties="breslow")
+            est["difference"][r] = (h.difference, h.naive_difference, itt[0])
+            se["difference"][r] = (h.se, h.naive_se, itt[1])
+            est["log_hr"][r] = (h.log_hr, math.log(h.naive_hazard_ratio), float(cox.coef[0]))
+            se["log_hr"][r] = (h.log_hr_se, h.naive_log_hr_se, float(cox.se[0]))
     rows = [("survival difference", m, truth["milestone_difference"], est["difference"][:, k], se["difference"][:, k])
             for k, m in enumerate(names)]
     if math.isfinite(truth["hazard_ratio"]):

@@ -37,6 +37,7 @@ non-compliance, crossover, death, loss), which the compiled trial generator of
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,7 +46,7 @@ from ..compiled import use_compiled
 from ..errors import ScenarioError
 from ..plan import FACTOR_NAMES, DesignAssumptions
 from ..randomization.batched import minimization_batched
-from ..validation import check_int, check_rng
+from ..validation import check_int, check_real, check_real_array, check_rng, is_number
 from .truth import selected_probability
 
 __all__ = ["COVARIATE_COLUMNS", "TrialData", "covariate_names", "cut", "primary_death_dates", "simulate_trials"]
@@ -178,7 +179,7 @@ def simulate_trials(design: DesignAssumptions, n_trials: int, rng: np.random.Gen
                             f"{type(design).__name__}")
     check_int(n_trials, "n_trials", minimum=1, error=ScenarioError)
     check_rng(rng, error=ScenarioError)
-    use_compiled(engine)
+    use_compiled(engine, ScenarioError)
     d = design
     R, n = int(n_trials), d.n_patients
     u = rng.random((R, n))
@@ -219,8 +220,17 @@ def cut(data: TrialData, cutoff: np.ndarray | float, censor_months: float | None
     log-rank test and the Cox model unchanged (all deaths happen at times > 0). The comparison
     is made on the calendar scale (entry + T_death <= cutoff), so no round-off moves a death
     across its own cut-off."""
-    c = np.broadcast_to(np.asarray(cutoff, dtype=float), (data.n_trials,))[:, None]
-    h = np.inf if censor_months is None else float(censor_months)
+    if not isinstance(data, TrialData):
+        raise ScenarioError(f"data must be a TrialData from simulate_trials, got {type(data).__name__}")
+    cuts = check_real_array(cutoff, "cutoff", error=ScenarioError, allow_inf=True,
+                            what="calendar months (one, or one per trial; inf: no cut)")
+    if cuts.size not in (1, data.n_trials):
+        raise ScenarioError(f"cutoff must be one calendar month or one per trial ({data.n_trials}), got {cuts.size}")
+    c = np.broadcast_to(cuts, (data.n_trials,))[:, None]
+    if censor_months is None:
+        h = np.inf
+    else:
+        h = check_real(censor_months, "censor_months", lo=0.0, lo_open=True, error=ScenarioError)
     admin = np.clip(np.minimum(c - data.entry, h), 0.0, None)
     seen = (data.entry + data.t_death <= c) & (data.t_death <= h)
     event = (data.t_death <= data.t_loss) & seen

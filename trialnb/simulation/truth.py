@@ -36,10 +36,24 @@ from scipy import optimize, special
 
 from ..errors import ScenarioError
 from ..plan import FACTOR_NAMES, DesignAssumptions
-from ..validation import check_positive, check_real
+from ..validation import check_positive, check_real, check_real_array
 
 __all__ = ["SHAPES", "complier_effect", "design_curves", "equal_survival_shape", "hypothetical_estimands",
            "limiting_hazard_ratio", "selected_probability", "true_estimands"]
+
+_MAX_GRID = 100_000  # steps of true_estimands' grid (0.01 month up to 1,000 months)
+
+
+def _check_design(design: Any) -> DesignAssumptions:
+    if not isinstance(design, DesignAssumptions):
+        raise ScenarioError(f"design must be a trialnb.plan.DesignAssumptions (e.g. PLAN.design), got "
+                            f"{type(design).__name__}")
+    return design
+
+
+def _tau(design: DesignAssumptions, tau: Any) -> float:
+    return float(design.horizon_months) if tau is None else check_positive(tau, "tau", error=ScenarioError)
+
 
 SHAPES: dict[str, dict[str, float]] = {
     "proportional": {},
@@ -115,7 +129,10 @@ def design_curves(design: DesignAssumptions, t: Any, *, non_compliance_selection
     operated in arm A (``non_compliance``) and over crossover in arm B, each possibly selected by
     prognosis (:func:`selected_probability`); loss to follow-up and censoring play no part)."""
     d = design
-    t = np.asarray(t, float)
+    design = _check_design(design)
+    t = check_real_array(t, "t", error=ScenarioError, what="times in months")
+    if np.any(t < 0):
+        raise ScenarioError(f"t must be times >= 0 months, got {t[t < 0][:3].tolist()}")
     ps, lp = d.strata_model()
     lam = d.baseline_hazard * np.exp(lp)
     M_a = _multiplier_integral(d, t, 0.0)
@@ -140,19 +157,20 @@ def design_curves(design: DesignAssumptions, t: Any, *, non_compliance_selection
 def true_estimands(design: DesignAssumptions, tau: float | None = None) -> dict[str, float]:
     """The population-level summaries the analyses estimate, from the true curves: ``tau``-month
     survival per arm, their difference and ratio, the RMST difference
-    integral_0^tau (S_A - S_B) dt (trapezoid rule on a 0.01-month grid), and the hazard ratios a
+    integral_0^tau (S_A - S_B) dt (trapezoid rule on a 0.01-month grid, at most 100,000 steps), and the hazard ratios a
     Cox model of deaths within tau estimates in a large trial (:func:`limiting_hazard_ratio`,
     calendar-driven final analysis): ``marginal_hazard_ratio`` (arm only, as the log-rank test)
     and ``conditional_hazard_ratio`` (adjusted for the three minimization factors, as the plan's
     primary analysis). tau defaults to the design's horizon (24 months)."""
-    tau = float(design.horizon_months if tau is None else tau)
-    grid = np.linspace(0.0, tau, int(round(tau * 100)) + 1)
+    design = _check_design(design)
+    tau = _tau(design, tau)
+    grid = np.linspace(0.0, tau, min(int(round(tau * 100)), _MAX_GRID) + 1)
     c = design_curves(design, grid)
     sa, sb = float(c["survival_a"].iloc[-1]), float(c["survival_b"].iloc[-1])
     diff = (c["survival_a"] - c["survival_b"]).to_numpy()
     rmst = float(np.sum((diff[1:] + diff[:-1]) / 2 * np.diff(grid)))
     return {"tau": tau, "survival_a": sa, "survival_b": sb, "milestone_difference": sa - sb,
-            "survival_ratio": sa / sb, "rmst_difference": rmst,
+            "survival_ratio": sa / sb if sb > 0 else float("nan"), "rmst_difference": rmst,
             "marginal_hazard_ratio": limiting_hazard_ratio(design, (), tau=tau),
             "conditional_hazard_ratio": limiting_hazard_ratio(design, FACTOR_NAMES, tau=tau)}
 
@@ -287,11 +305,11 @@ def complier_effect(design: DesignAssumptions, tau: float | None = None, *,
 
     with the ITT difference and the fraction operated beside it. Needs ``crossover`` 0 (no arm-B
     patient is operated: one-sided non-compliance, so the compliers are identified)."""
-    d = design
+    d = _check_design(design)
     if d.crossover != 0.0:
         raise ScenarioError("complier_effect needs crossover = 0 (one-sided non-compliance); with arm-B surgery "
                             "the compliers are not those operated in arm A")
-    tau = float(d.horizon_months if tau is None else tau)
+    tau = _tau(d, tau)
     ws, lp = d.strata_model()
     lam = d.baseline_hazard * np.exp(lp)
     c = 1.0 - selected_probability(d, d.non_compliance, non_compliance_selection)
@@ -309,8 +327,8 @@ def hypothetical_estimands(design: DesignAssumptions, tau: float | None = None, 
     ``crossover`` 0), and the hazard ratio it implies within the factor strata (the design's
     ``hazard_ratio`` when the effect is proportional and every arm-A patient is operated; NaN
     otherwise)."""
-    d = design
-    tau = float(d.horizon_months if tau is None else tau)
+    d = _check_design(design)
+    tau = _tau(d, tau)
     c = design_curves(dataclasses.replace(d, crossover=0.0), [tau], non_compliance_selection=non_compliance_selection)
     sa, sb = float(c["survival_a"].iloc[0]), float(c["survival_b"].iloc[0])
     hr = d.hazard_ratio if (d.non_compliance == 0.0 and d.effect_delay_months == 0.0

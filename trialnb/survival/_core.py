@@ -12,20 +12,27 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_2d", "check_entry", "check_strata", "check_times", "fwd", "group_bounds", "pooled_km_before",
+from ..errors import SurvivalDataError
+
+__all__ = ["as_2d", "check_entry", "check_group", "check_strata", "check_times", "fwd", "group_bounds", "pooled_km_before",
            "rev", "risk_terms", "sorted_rows", "take", "two_sample_rows"]
 
 
 # ---- Input checks
 
 def as_2d(name: str, a: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    x = np.asarray(a)
+    if a is None:
+        raise SurvivalDataError(f"{name} is missing (None): give an array of shape (n,), or (R, n) for R data sets")
+    try:
+        x = np.asarray(a)
+    except ValueError as exc:  # ragged nested sequences
+        raise SurvivalDataError(f"{name} must be a rectangular array of shape (n,) or (R, n): {exc}") from None
     if x.ndim == 1:
         x = x[None, :]
     if x.ndim != 2:
-        raise ValueError(f"{name} must have shape (n,) or (R, n), got shape {np.shape(a)}")
+        raise SurvivalDataError(f"{name} must have shape (n,) or (R, n), got shape {np.shape(a)}")
     if shape is not None and x.shape != shape:
-        raise ValueError(f"{name} must have the shape of time {shape}, got {np.shape(a)}")
+        raise SurvivalDataError(f"{name} must have the shape of time {shape}, got {np.shape(a)}")
     return x
 
 
@@ -33,28 +40,54 @@ def check_times(time: Any, event: Any) -> tuple[np.ndarray, np.ndarray, bool]:
     """(R, n) float times, (R, n) 0/1 float events, and whether the input was one data set."""
     single = np.ndim(time) == 1
     t = as_2d("time", time)
+    if t.shape[0] < 1:
+        raise SurvivalDataError(f"time holds no data set (a batch of 0 trials, shape {np.shape(time)}); give at "
+                                "least one")
     if t.shape[1] < 1:
-        raise ValueError("time must hold at least one observation")
+        raise SurvivalDataError("time must hold at least one observation (got an empty array)")
+    if t.dtype.kind == "b":
+        raise SurvivalDataError("time must be numbers of months (follow-up times), got booleans")
     try:
         t = t.astype(float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"time must be numeric, got dtype {np.asarray(time).dtype}") from exc
+    except (TypeError, ValueError):
+        raise SurvivalDataError(f"time must be numbers of months (follow-up times), got dtype "
+                                f"{np.asarray(time).dtype}") from None
     if not np.all(np.isfinite(t)) or np.any(t < 0):
-        raise ValueError("time must contain finite values >= 0")
+        raise SurvivalDataError("time must contain finite values >= 0 (no NaN, infinity or negative time)")
     e = as_2d("event", event, t.shape)
-    if not np.all((e == 0) | (e == 1)):
-        raise ValueError("event must contain only 0/1 (or False/True)")
+    if e.dtype.kind not in "biuf" or not np.all((e == 0) | (e == 1)):
+        bad = sorted({str(v) for v in np.unique(e.astype(object).ravel()) if not (_is01(v))})[:5]
+        raise SurvivalDataError(f"event must contain only 0/1 (0 censored, 1 died; or False/True), got {bad}")
     return t, e.astype(float), single
+
+
+def _is01(v: Any) -> bool:
+    try:
+        return bool(v == 0 or v == 1) and not isinstance(v, str)
+    except (TypeError, ValueError):
+        return False
+
+
+def check_group(group: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """(R, n) 0/1 group labels of the shape of time (1 = arm A)."""
+    g = as_2d("group", group, shape)
+    if g.dtype.kind not in "biuf" or not np.all((g == 0) | (g == 1)):
+        raise SurvivalDataError("group must contain only 0/1 (or False/True; 1 = arm A): two groups are compared")
+    return g
 
 
 def check_entry(entry: Any, t: np.ndarray) -> np.ndarray | None:
     if entry is None:
         return None
-    en = as_2d("entry", entry, t.shape).astype(float)
+    en = as_2d("entry", entry, t.shape)
+    try:
+        en = en.astype(float)
+    except (TypeError, ValueError):
+        raise SurvivalDataError(f"entry must be numbers of months, got dtype {en.dtype}") from None
     if not np.all(np.isfinite(en)):
-        raise ValueError("entry must contain finite values")
+        raise SurvivalDataError("entry must contain finite values")
     if np.any(en >= t):
-        raise ValueError("entry must be < time in every row: (entry, time] is the interval at risk")
+        raise SurvivalDataError("entry must be < time in every row: (entry, time] is the interval at risk")
     return en
 
 
@@ -66,7 +99,12 @@ def check_strata(strata: Any, t: np.ndarray) -> np.ndarray | None:
         s = np.broadcast_to(s, t.shape)
     s = as_2d("strata", s, t.shape)
     if s.dtype.kind == "f" and not np.all(np.isfinite(s)):
-        raise ValueError("strata must not contain NaN or infinite labels")
+        raise SurvivalDataError("strata must not contain NaN or infinite labels")
+    if s.dtype.kind == "O":
+        try:
+            s = s.astype(str)
+        except (TypeError, ValueError):
+            raise SurvivalDataError("strata must be labels (numbers or strings), one per row") from None
     return np.unique(s.ravel(), return_inverse=True)[1].reshape(t.shape).astype(np.int64)
 
 

@@ -63,7 +63,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import ndtri
 
-from ..errors import OutsideDataError
+from ..errors import OutsideDataError, SurvivalDataError
 from ..results import Result
 from ..validation import check_int, check_positive, check_real
 from . import _weighted
@@ -79,23 +79,23 @@ def _check(time: Any, status: Any) -> tuple[np.ndarray, np.ndarray]:
     t = np.asarray(time)
     s = np.asarray(status)
     if t.ndim != 1 or t.shape[0] < 1:
-        raise ValueError(f"time must be one data set of shape (n,), n >= 1, got shape {t.shape}")
+        raise SurvivalDataError(f"time must be one data set of shape (n,), n >= 1, got shape {t.shape}")
     if s.shape != t.shape:
-        raise ValueError(f"status must have the shape of time {t.shape}, got {s.shape}")
+        raise SurvivalDataError(f"status must have the shape of time {t.shape}, got {s.shape}")
     if t.dtype.kind not in "iuf" or not np.all(np.isfinite(t)) or np.any(t < 0):
-        raise ValueError("time must be finite numbers >= 0")
+        raise SurvivalDataError("time must be finite numbers >= 0")
     if s.dtype.kind == "b" or s.dtype.kind not in "iuf" or not np.all(np.isfinite(s)) \
             or np.any(s < 0) or np.any(s != np.round(s)):
-        raise ValueError("status must be whole numbers: 0 = censored, 1, 2, ... = the cause of the event "
+        raise SurvivalDataError("status must be whole numbers: 0 = censored, 1, 2, ... = the cause of the event "
                          "(booleans are not accepted)")
     return t.astype(float), s.astype(np.int64)
 
 
 def _check_cause(cause: Any, s: np.ndarray) -> int:
-    k = check_int(cause, "cause", minimum=1)
+    k = check_int(cause, "cause", minimum=1, error=SurvivalDataError)
     if not np.any(s == k):
         causes = sorted(set(s[s > 0].tolist()))
-        raise ValueError(f"cause {k} has no event in the data; causes with events: {causes}")
+        raise SurvivalDataError(f"cause {k} has no event in the data; causes with events: {causes}")
     return k
 
 
@@ -105,9 +105,9 @@ def _labels(group: Any, n: int, name: str) -> tuple[np.ndarray, tuple]:
         return np.zeros(n, np.int64), ("all",)
     g = np.asarray(group)
     if g.shape != (n,):
-        raise ValueError(f"{name} must have one label per row, shape ({n},), got {g.shape}")
+        raise SurvivalDataError(f"{name} must have one label per row, shape ({n},), got {g.shape}")
     if g.dtype.kind == "f" and not np.all(np.isfinite(g)):
-        raise ValueError(f"{name} must not contain NaN or infinite labels")
+        raise SurvivalDataError(f"{name} must not contain NaN or infinite labels")
     levels, codes = np.unique(g, return_inverse=True)
     return codes.astype(np.int64), tuple(v.item() if hasattr(v, "item") else v for v in levels)
 
@@ -123,12 +123,12 @@ def competing_status(event_time: Any, death_time: Any, follow_up: Any, died: Any
     dt = np.asarray(death_time, float)
     d = np.asarray(died)
     if not (ev.shape == fu.shape == dt.shape == d.shape) or ev.ndim != 1:
-        raise ValueError("event_time, death_time, follow_up and died must be arrays of one shape (n,)")
+        raise SurvivalDataError("event_time, death_time, follow_up and died must be arrays of one shape (n,)")
     if d.dtype.kind == "b" or not np.all(np.isin(d, (0, 1))):
-        raise ValueError("died must be 0/1 integers")
+        raise SurvivalDataError("died must be 0/1 integers")
     seen = np.isfinite(ev)
     if np.any(ev[seen] > fu[seen] + 1e-9) or np.any(ev[seen] < 0):
-        raise ValueError("an event month must lie in [0, follow-up]: it cannot come after death or the last "
+        raise SurvivalDataError("an event month must lie in [0, follow-up]: it cannot come after death or the last "
                          "follow-up")
     time = np.where(seen, ev, np.where(d == 1, dt, fu))
     status = np.where(seen, 1, np.where(d == 1, 2, 0)).astype(np.int64)
@@ -188,7 +188,7 @@ class CumulativeIncidence(Result):
     def curve(self, group: Any, cause: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(time, estimate, variance) of one group and cause."""
         if (group, cause) not in self.curves:
-            raise ValueError(f"no curve for group {group!r} and cause {cause!r}; groups {list(self.groups)}, "
+            raise SurvivalDataError(f"no curve for group {group!r} and cause {cause!r}; groups {list(self.groups)}, "
                              f"causes {list(self.causes)}")
         return self.curves[(group, cause)]
 
@@ -197,11 +197,11 @@ class CumulativeIncidence(Result):
         estimate, variance, SE and a pointwise log-log confidence interval
         F^exp(+-z se / (F log F)) (Choudhury 2002); NaN beyond a group's last follow-up
         (as R ``cmprsk::timepoints``)."""
-        check_real(level, "level", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+        check_real(level, "level", lo=0.0, hi=1.0, lo_open=True, hi_open=True, error=SurvivalDataError)
         z = float(ndtri(0.5 + level / 2))
         ts = np.atleast_1d(np.asarray(times, float))
         if not np.all(np.isfinite(ts)) or np.any(ts < 0):
-            raise ValueError("times must be finite months >= 0")
+            raise SurvivalDataError("times must be finite months >= 0")
         rows = []
         for (g, k), (tt, F, V) in self.curves.items():
             idx = np.searchsorted(tt, ts, side="right") - 1
@@ -260,7 +260,7 @@ def cumulative_incidence(time: Any, status: Any, group: Any = None) -> Cumulativ
     codes, labels = _labels(group, t.size, "group")
     causes = tuple(int(c) for c in np.unique(s[s > 0]))
     if not causes:
-        raise ValueError("status has no event (every row is censored, status 0): nothing to estimate")
+        raise SurvivalDataError("status has no event (every row is censored, status 0): nothing to estimate")
     curves, last, n = {}, {}, {}
     for gi, g in enumerate(labels):
         m = codes == gi
@@ -367,11 +367,11 @@ def gray_test(time: Any, status: Any, group: Any, *, cause: int = 1, strata: Any
     over ``strata`` (as ``cuminc(strata=)``). Equal to R ``cmprsk::cuminc``'s ``Tests``."""
     t, s = _check(time, status)
     k = _check_cause(cause, s)
-    check_real(rho, "rho")
+    check_real(rho, "rho", error=SurvivalDataError)
     g, labels = _labels(group, t.size, "group")
     ng = len(labels)
     if ng < 2:
-        raise ValueError("group must have at least two distinct labels to compare")
+        raise SurvivalDataError("group must have at least two distinct labels to compare")
     st, st_labels = _labels(strata, t.size, "strata")
     m = np.where(s == k, 1, np.where(s > 0, 2, 0))
     score, var = np.zeros(ng - 1), np.zeros((ng - 1, ng - 1))
@@ -381,7 +381,7 @@ def gray_test(time: Any, status: Any, group: Any, *, cause: int = 1, strata: Any
         score += sc
         var += vv
     if np.linalg.matrix_rank(var) < ng - 1:
-        raise ValueError("the variance of Gray's score is singular (a group without events of the cause?); "
+        raise SurvivalDataError("the variance of Gray's score is singular (a group without events of the cause?); "
                          "the test cannot be computed")
     stat = float(score @ np.linalg.solve(var, score))
     return GrayTest(stat, ng - 1, float(stats.chi2.sf(stat, ng - 1)), k, labels, score, var, float(rho),
@@ -468,13 +468,13 @@ def fine_gray(time: Any, status: Any, covariates: Any, *, cause: int = 1, names:
     if X.ndim == 1:
         X = X[:, None]
     if X.ndim != 2 or X.shape[0] != t.size or X.shape[1] < 1 or not np.all(np.isfinite(X)):
-        raise ValueError(f"covariates must be finite numbers of shape (n, p) = ({t.size}, p), got {np.shape(covariates)}")
-    check_int(max_iter, "max_iter", minimum=1)
-    check_positive(tol, "tol")
+        raise SurvivalDataError(f"covariates must be finite numbers of shape (n, p) = ({t.size}, p), got {np.shape(covariates)}")
+    check_int(max_iter, "max_iter", minimum=1, error=SurvivalDataError)
+    check_positive(tol, "tol", error=SurvivalDataError)
     p = X.shape[1]
     names = tuple(f"x{j}" for j in range(p)) if names is None else tuple(names)
     if len(names) != p:
-        raise ValueError(f"names must give one name per covariate ({p}), got {len(names)}")
+        raise SurvivalDataError(f"names must give one name per covariate ({p}), got {len(names)}")
     o = np.argsort(t, kind="stable")
     t, s, X = t[o], s[o], X[o]
     fail, other, cens = s == k, (s > 0) & (s != k), s == 0

@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import stats
 
 from ..compiled import use_compiled
+from ..errors import SurvivalDataError
 from ..results import Result
 from ..validation import check_choice, check_int, check_positive
 from . import _cox_kernel
@@ -286,6 +287,11 @@ def _newton(rs: _RiskSets, p: int, max_iter: int, eps: float, use_numba: bool):
     conv = np.zeros(R, dtype=bool)
     iters = np.full(R, max_iter + 1, dtype=np.int64)  # R's iter: iter.max + 1 when not converged
     active = allr
+    none = ~np.any(rs.d > 0, axis=1)  # no event: nothing to fit; R stops at once (iter 0, coefficients NA)
+    if none.any():
+        b_out[none], u_out[none], L_out[none], D_out[none] = 0.0, u[none], L0[none], D0[none]
+        ll_out[none], conv[none], iters[none] = ll0[none], True, 0
+        active = allr[~none]
     for it in range(1, max_iter + 1):
         if active.size == 0:
             break
@@ -417,6 +423,8 @@ class CoxResult(Result):
                     f"(log-likelihood not converged), {fmt_n(self.n_infinite)} with a coefficient "
                     "that may be infinite (monotone likelihood)")
         head = f"Cox model, {fmt_n(self.n)} rows, {fmt_n(int(self.events))} events, {self.ties} ties"
+        if int(self.events) == 0:
+            return head + "\nno events: nothing to estimate (every coefficient NA, as R coxph)"
         if not self.converged:
             return (head + f"\nthe fit failed: the log-likelihood did not converge in "
                     f"{fmt_n(int(self.iterations) - 1)} iterations; no estimates reported")
@@ -452,35 +460,40 @@ def fit_cox(time: Any, event: Any, covariates: Any, *, entry: Any = None, strata
     ``infinite`` as R warns "Loglik converged before variable k; coefficient may be infinite":
     |(U I^-1)_k| > tol and > sqrt(tol) |beta_k| (U the score at the estimate); the other
     coefficients stay usable. A coefficient of a singular direction is NaN; a fit that ran out
-    of iterations has ``converged=False`` (values at its last accepted estimate, as R).
+    of iterations has ``converged=False`` (values at its last accepted estimate, as R); a data set
+    without events stops at once (``iterations`` 0, every coefficient NaN: R's NA).
     ``engine``: "numpy", "numba" (needs numba) or "auto".
     Equals R ``coxph`` to 1e-6 for every combination of ties x entry x strata
     (``tests/test_survival.py``).
     """
     t, d, single = check_times(time, event)
+    if covariates is None:
+        raise SurvivalDataError("covariates are missing (None): give an array of shape (n, p), or (R, n, p)")
     try:
         X = np.asarray(covariates, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError("covariates must be numeric") from exc
-    if single and X.ndim in (1, 2):
+    except (TypeError, ValueError):
+        raise SurvivalDataError(f"covariates must be numbers (0/1 indicators or measurements), got "
+                                f"{type(covariates).__name__} of {np.asarray(covariates, dtype=object).dtype}") from None
+    if single and X.ndim in (1, 2) and X.shape[:1] == t.shape[1:]:
         X = X.reshape(1, X.shape[0], -1)
     if X.ndim != 3 or X.shape[:2] != t.shape or X.shape[2] < 1:
-        raise ValueError(f"covariates must have shape (R, n, p) = {t.shape + ('p',)} "
-                         f"(or (n, p) for one data set), got {np.shape(covariates)}")
+        raise SurvivalDataError(f"covariates must have shape (R, n, p) = {t.shape + ('p',)} "
+                                f"(or (n, p) for one data set), got {np.shape(covariates)}")
     if not np.all(np.isfinite(X)):
-        raise ValueError("covariates must be finite (no NaN or infinity)")
+        raise SurvivalDataError("covariates must be finite (no NaN or infinity)")
     en = check_entry(entry, t)
     st = check_strata(strata, t)
-    check_choice(ties, "ties", ("efron", "breslow"))
-    check_int(max_iter, "max_iter", minimum=1)
-    check_int(chunk, "chunk", minimum=1)
-    check_positive(tol, "tol")
+    check_choice(ties, "ties", ("efron", "breslow"), error=SurvivalDataError)
+    check_int(max_iter, "max_iter", minimum=1, error=SurvivalDataError)
+    check_int(chunk, "chunk", minimum=1, error=SurvivalDataError)
+    check_positive(tol, "tol", error=SurvivalDataError)
     p = X.shape[2]
     if names is None:
         names = tuple(f"x{j}" for j in range(p))
-    elif len(names) != p:
-        raise ValueError(f"names must give one name per covariate ({p}), got {len(names)}")
-    use_nb = use_compiled(engine)
+    elif isinstance(names, str) or not isinstance(names, (list, tuple)) or len(names) != p \
+            or not all(isinstance(nm, str) for nm in names):
+        raise SurvivalDataError(f"names must give one name (a string) per covariate ({p}), got {names!r}")
+    use_nb = use_compiled(engine, SurvivalDataError)
     step = t.shape[0] if use_nb else chunk
     parts = []
     for s in range(0, t.shape[0], step):
@@ -518,12 +531,18 @@ def cox_event_terms(time: Any, event: Any, covariates: Any, beta: Any, *,
     information sum_j V_j; ``analysis.zph_test`` weights them by a function of time
     (Grambsch & Therneau 1994). Right-censored data, no strata."""
     t, d, _ = check_times(time, event)
-    X = np.asarray(covariates, float).reshape(1, t.shape[1], -1)
+    try:
+        X = np.asarray(covariates, float).reshape(1, t.shape[1], -1)
+        b = np.asarray(beta, float).ravel()
+    except (TypeError, ValueError):
+        raise SurvivalDataError("covariates must be numbers with one row per observation, and beta numbers") from None
+    if b.shape != (X.shape[2],) or not np.all(np.isfinite(b)):
+        raise SurvivalDataError(f"beta must hold one finite coefficient per covariate ({X.shape[2]}), got {beta!r}")
     rs = _risk_sets(t, d, X, None, None, ties == "efron")
     o = sorted_rows(t, None)[0]
     Xs, ds, c = rs.X[0], rs.d[0], rs.c[0]
     gs, ge = rs.gstart[0], rs.gend[0]
-    w = np.exp(Xs @ np.asarray(beta, float))
+    w = np.exp(Xs @ b)
     wx = w[:, None] * Xs
     wxx = wx[:, :, None] * Xs[:, None, :]
     S = []

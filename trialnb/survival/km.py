@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import OutsideDataError
+from ..errors import OutsideDataError, SurvivalDataError
 from ..results import Result
 from ..validation import check_positive
 from ._core import fwd, rev, take
@@ -70,10 +70,10 @@ def _defined(ts, ga, S_end, tau: float) -> np.ndarray:
 
 def _samples(time: Any, event: Any, group: Any, tau: float, prepared: tuple | None):
     """Sorted rows, ``single`` and, for arm 1 then arm 0, (terms, defined-at-tau) per trial."""
-    check_positive(tau, "tau")  # months
+    check_positive(tau, "tau", error=SurvivalDataError)  # months
     ts, es, gs, new, bst, _, gst, gen, single = prepare(time, event, group) if prepared is None else prepared
     if np.any(bst[:, -1] > 0):
-        raise ValueError("Kaplan-Meier per arm needs an unstratified prepare(...) (strata=None)")
+        raise SurvivalDataError("Kaplan-Meier per arm needs an unstratified prepare(...) (strata=None)")
     out = []
     for ga in (gs, 1.0 - gs):
         terms = _sample_terms(ts, es, ga, new, gst, gen, tau)
@@ -124,7 +124,7 @@ def km_rmst(time: Any, event: Any, group: Any, tau: float, *,
 
 def _one_sample(time: Any, event: Any) -> tuple:
     if np.ndim(time) != 1:
-        raise ValueError(f"time must be one sample of shape (n,), got shape {np.shape(time)}")
+        raise SurvivalDataError(f"time must be one sample of shape (n,), got shape {np.shape(time)}")
     return prepare(time, event, np.ones(np.shape(time)))
 
 
@@ -210,7 +210,7 @@ def survival_at(time: Any, event: Any, t: float) -> tuple[float, float]:
     """Kaplan-Meier S(t) and its Greenwood SE for one sample (NaN SE once S reaches 0); refuses
     a time beyond the last follow-up (:class:`trialnb.errors.OutsideDataError`)."""
     if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)) or not t >= 0:
-        raise ValueError(f"t must be a time >= 0, got {t!r}")
+        raise SurvivalDataError(f"t must be a time >= 0 (months), got {t!r}")
     prep = _one_sample(time, event)
     if t == 0:
         return 1.0, 0.0
@@ -223,7 +223,7 @@ def rmst(time: Any, event: Any, tau: float) -> tuple[float, float]:
     """Restricted mean survival time up to ``tau`` and its standard error, one sample: the area
     under the Kaplan-Meier step function and R ``survfit``'s variance (:func:`km_rmst`); equal
     to R ``summary(survfit(...), rmean = tau)``. Refuses a tau beyond the last follow-up."""
-    check_positive(tau, "tau")
+    check_positive(tau, "tau", error=SurvivalDataError)
     prep = _one_sample(time, event)
     _refuse_beyond(prep, float(tau), "tau")
     area, var, _, _ = km_rmst(None, None, None, float(tau), prepared=prep)

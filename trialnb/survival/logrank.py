@@ -40,10 +40,11 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from ..errors import SurvivalDataError
 from ..report import fmt_n, fmt_num, fmt_value
 from ..results import Result
-from ..validation import check_int, check_nonnegative
-from ._core import as_2d, check_strata, check_times, pooled_km_before, risk_terms, two_sample_rows
+from ..validation import check_choice, check_int, check_nonnegative, check_probability, is_number
+from ._core import check_group, check_strata, check_times, pooled_km_before, risk_terms, two_sample_rows
 
 __all__ = ["FH_MAXCOMBO", "FHStatistics", "LogrankResult", "fh_statistics", "logrank", "maxcombo_pvalue",
            "maxcombo_reject", "prepare"]
@@ -136,20 +137,20 @@ def prepare(time: Any, event: Any, group: Any, strata: Any = None) -> tuple:
     sorted rows, their tie-group and stratum-block index maps, and whether the input was one
     trial."""
     t, e, single = check_times(time, event)
-    g = as_2d("group", group, t.shape)
-    if not np.all((g == 0) | (g == 1)):
-        raise ValueError("group must contain only 0/1 (or False/True): two groups are compared")
+    g = check_group(group, t.shape)
     st = check_strata(strata, t)
     return (*two_sample_rows(t, e, g, st), single)
 
 
+
 def _check_weights(weights: Any) -> tuple[tuple[float, float], ...]:
-    try:
+    wts: tuple[tuple[float, float], ...] = ()
+    if isinstance(weights, (list, tuple)) and all(isinstance(w, (list, tuple)) and len(w) == 2
+                                                 and all(is_number(x) for x in w) for w in weights):
         wts = tuple((float(r), float(g)) for r, g in weights)
-    except (TypeError, ValueError):
-        wts = ()
     if not wts or any(not (math.isfinite(r) and math.isfinite(g) and r >= 0 and g >= 0) for r, g in wts):
-        raise ValueError(f"weights must be a non-empty list of (rho, gamma) pairs of finite numbers >= 0, got {weights!r}")
+        raise SurvivalDataError(f"weights must be a non-empty list of (rho, gamma) pairs of finite numbers >= 0 "
+                                f"(e.g. [(0, 0), (0, 1)]; a bool is not a number), got {weights!r}")
     return wts
 
 
@@ -176,11 +177,9 @@ def _chunked(time: Any, event: Any, group: Any, strata: Any, prepared: tuple | N
     if prepared is not None:
         return (*_weighted(prepared, wts), bool(prepared[8]))
     t, e, single = check_times(time, event)
-    g = as_2d("group", group, t.shape)
-    if not np.all((g == 0) | (g == 1)):
-        raise ValueError("group must contain only 0/1 (or False/True): two groups are compared")
+    g = check_group(group, t.shape)
     st = check_strata(strata, t)
-    check_int(chunk, "chunk", minimum=1)
+    check_int(chunk, "chunk", minimum=1, error=SurvivalDataError)
     parts = [_weighted(two_sample_rows(t[s:s + chunk], e[s:s + chunk], g[s:s + chunk],
                                        None if st is None else st[s:s + chunk]), wts)
              for s in range(0, t.shape[0], chunk)]
@@ -197,8 +196,8 @@ def logrank(time: Any, event: Any, group: Any, *, strata: Any = None, rho: float
     Mantel's log-rank test (R ``survdiff``), rho = 1 the Peto-Peto Prentice-Wilcoxon test
     (``survdiff(rho = 1)``). ``strata``: stratum labels (a stratified test sums O1, E1 and V
     over strata). Equal to R ``survdiff`` to 1e-12 (``tests/test_survival.py``)."""
-    check_nonnegative(rho, "rho")
-    check_nonnegative(gamma, "gamma")
+    check_nonnegative(rho, "rho", error=SurvivalDataError)
+    check_nonnegative(gamma, "gamma", error=SurvivalDataError)
     O1, E1, V, single = _chunked(time, event, group, strata, prepared, ((float(rho), float(gamma)),), chunk)
     O1, E1, V = O1[:, 0], E1[:, 0], V[:, 0, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -241,12 +240,16 @@ def maxcombo_pvalue(z: Any, corr: Any, method: str = "aloe", n_samples: int = 20
     of the box [-m, m]^K (Genz 1992): accurate to ~1e-5 in absolute terms, so tiny p-values
     lose relative precision. Fixed seeds: the same input gives the same p.
     """
-    zz = np.asarray(z, float).ravel()
-    C = np.asarray(corr, float)
-    if C.shape != (zz.size, zz.size) or not np.all(np.isfinite(C)) or not np.all(np.isfinite(zz)):
-        raise ValueError(f"corr must be a finite {zz.size}x{zz.size} correlation matrix and z finite")
-    if method not in ("aloe", "genz"):
-        raise ValueError(f"method must be 'aloe' or 'genz', got {method!r}")
+    try:
+        zz = np.asarray(z, float).ravel()
+        C = np.asarray(corr, float)
+    except (TypeError, ValueError):
+        raise SurvivalDataError("z and corr must be numbers: K statistics and their K x K correlation matrix") from None
+    if zz.size == 0 or C.shape != (zz.size, zz.size) or not np.all(np.isfinite(C)) or not np.all(np.isfinite(zz)):
+        raise SurvivalDataError(f"z must be {max(zz.size, 1)} finite statistics and corr a finite "
+                                f"{zz.size}x{zz.size} correlation matrix, got z {zz.tolist()[:8]} and corr of shape {C.shape}")
+    check_choice(method, "method", ("aloe", "genz"), error=SurvivalDataError)
+    check_int(n_samples, "n_samples", minimum=1000, error=SurvivalDataError)
     m = float(np.max(np.abs(zz)))
     K = zz.size
     if K == 1:
@@ -285,8 +288,13 @@ def maxcombo_reject(z: Any, corr: Any, alpha: float) -> np.ndarray:
     Bonferroni value z_{alpha/(2K)} always does (both exact); in between the p-value is the
     fraction of 2^13 scrambled-Sobol normal vectors Y = L x (L L' = corr) with max|Y| >= max|Z|
     (error about 0.0025 at p = 0.05, relevant only to trials at the boundary)."""
-    Z = np.atleast_2d(np.asarray(z, float))
-    C = np.asarray(corr, float).reshape(Z.shape[0], Z.shape[1], Z.shape[1])
+    check_probability(alpha, "alpha", lo_open=True, hi_open=True, error=SurvivalDataError)
+    try:
+        Z = np.atleast_2d(np.asarray(z, float))
+        C = np.asarray(corr, float).reshape(Z.shape[0], Z.shape[1], Z.shape[1])
+    except (TypeError, ValueError):
+        raise SurvivalDataError(f"z must be (R, K) statistics and corr (R, K, K) correlation matrices, got shapes "
+                                f"{np.shape(z)} and {np.shape(corr)}") from None
     R, K = Z.shape
     m = np.max(np.abs(Z), axis=1)
     ok = np.isfinite(m) & np.all(np.isfinite(C.reshape(R, -1)), axis=1)

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import SurvivalDataError
+from ._core import check_times
 from .cox import cox_event_terms
 from .km import kaplan_meier
 
@@ -31,10 +33,18 @@ def zph_test(time: Any, event: Any, covariates: Any, beta: Any, *, names: Sequen
     "km" (1 - left-continuous Kaplan-Meier of all patients), "rank", "identity", "log".
     """
     if transform not in ZPH_TRANSFORMS:
-        raise ValueError(f"transform must be one of {ZPH_TRANSFORMS}, got {transform!r}")
-    t = np.asarray(time, float)
-    e = np.asarray(event).astype(int) == 1
-    x = np.asarray(covariates, float).reshape(len(t), -1)
+        raise SurvivalDataError(f"transform must be one of {ZPH_TRANSFORMS}, got {transform!r}")
+    t_, e_, _ = check_times(time, event)
+    if t_.shape[0] != 1:
+        raise SurvivalDataError(f"zph_test takes one data set: time of shape (n,), got {np.shape(time)}")
+    t, e = t_[0], e_[0] == 1
+    try:
+        x = np.asarray(covariates, float).reshape(len(t), -1)
+    except (TypeError, ValueError):
+        raise SurvivalDataError(f"covariates must be numbers with one row per observation ({len(t)}), got shape "
+                                f"{np.shape(covariates)}") from None
+    if not e.any():
+        raise SurvivalDataError("zph_test needs at least one death (the tests are sums over the deaths)")
     p = x.shape[1]
     names = tuple(f"x{j}" for j in range(p)) if names is None else tuple(names)
     if transform == "km":

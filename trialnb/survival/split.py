@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import SurvivalDataError
+
 __all__ = ["split_at"]
 
 
@@ -22,15 +24,21 @@ def split_at(time: Any, event: Any, switch: Any) -> pd.DataFrame:
     starting at 0 unexposed, then the exposed rows, each in id order. Used for surgery as a
     time-varying covariate (immortal-time bias).
     """
-    t = np.asarray(time, float)
-    if t.ndim != 1 or not np.all(np.isfinite(t)) or np.any(t <= 0):
-        raise ValueError("time must be a 1-D array of finite follow-up times > 0")
+    try:
+        t = np.asarray(time, float)
+    except (TypeError, ValueError):
+        raise SurvivalDataError("time must be a 1-D array of finite follow-up times > 0 (months)") from None
+    if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)) or np.any(t <= 0):
+        raise SurvivalDataError("time must be a 1-D array of finite follow-up times > 0 (months)")
     e = np.asarray(event)
-    if e.shape != t.shape or not np.all((e == 0) | (e == 1)):
-        raise ValueError("event must be 0/1 with the shape of time")
-    s = np.asarray(switch, float)
+    if e.shape != t.shape or e.dtype.kind not in "biuf" or not np.all((e == 0) | (e == 1)):
+        raise SurvivalDataError("event must be 0/1 with the shape of time")
+    try:
+        s = np.asarray(switch, float)
+    except (TypeError, ValueError):
+        raise SurvivalDataError("switch must be numbers of months with the shape of time (NaN = never switches)") from None
     if s.shape != t.shape:
-        raise ValueError("switch must have the shape of time (NaN = never switches)")
+        raise SurvivalDataError("switch must have the shape of time (NaN = never switches)")
     ids = np.arange(len(t))
     on0 = s <= 0
     inside = (s > 0) & (s < t)

@@ -17,7 +17,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..compiled import use_compiled
+from ..errors import SurvivalDataError
+from ..validation import check_positive
 from . import _trial_kernel as kernel
+from ._core import check_group, check_times
 from .km import km_milestone, km_rmst
 from .logrank import FH_MAXCOMBO, FHStatistics, fh_statistics, prepare
 
@@ -40,7 +43,10 @@ def trial_statistics(time: Any, event: Any, arm: Any, tau: float, *, engine: str
                      weights: Sequence[tuple[float, float]] = FH_MAXCOMBO) -> TrialStatistics:
     """The statistics of :class:`TrialStatistics` for (R, n) arrays (arm 1 = A). The compiled
     kernel serves the MaxCombo weights; other ``weights`` use the numpy functions."""
-    compiled = use_compiled(engine) and tuple(map(tuple, weights)) == FH_MAXCOMBO
+    check_positive(tau, "tau", error=SurvivalDataError)
+    t0, e0, _ = check_times(time, event)
+    check_group(arm, t0.shape)
+    compiled = use_compiled(engine, SurvivalDataError) and isinstance(weights, (list, tuple)) and tuple(map(tuple, weights)) == FH_MAXCOMBO
     if not compiled:
         prep = prepare(time, event, arm)
         return TrialStatistics(float(tau), fh_statistics(prepared=prep, weights=weights),

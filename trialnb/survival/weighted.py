@@ -50,7 +50,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import OutsideDataError
+from ..errors import OutsideDataError, SurvivalDataError
 from ..results import Result
 from . import _weighted
 from .cox import CoxResult
@@ -62,19 +62,19 @@ __all__ = ["CensoringWeights", "WeightedKaplanMeier", "censoring_weights", "surv
 def _rows(time: Any, event: Any, weights: Any, entry: Any, cluster: Any) -> tuple[np.ndarray, ...]:
     t = np.asarray(time, dtype=float)
     if t.ndim != 1 or t.size < 1 or not np.all(np.isfinite(t)) or np.any(t < 0):
-        raise ValueError("time must be finite months >= 0, shape (n,)")
+        raise SurvivalDataError("time must be finite months >= 0, shape (n,)")
     e = np.asarray(event)
     if e.shape != t.shape or e.dtype.kind == "b" or not np.all(np.isin(e, (0, 1))):
-        raise ValueError("event must be 0/1 integers of the shape of time")
+        raise SurvivalDataError("event must be 0/1 integers of the shape of time")
     w = np.asarray(weights, dtype=float)
     if w.shape != t.shape or not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError("weights must be finite numbers >= 0 of the shape of time")
+        raise SurvivalDataError("weights must be finite numbers >= 0 of the shape of time")
     en = np.zeros_like(t) if entry is None else np.asarray(entry, dtype=float)
     if en.shape != t.shape or not np.all(np.isfinite(en)) or np.any(en >= t):
-        raise ValueError("entry must be finite and < time in every row: (entry, time] is the interval at risk")
+        raise SurvivalDataError("entry must be finite and < time in every row: (entry, time] is the interval at risk")
     cl = np.arange(t.size) if cluster is None else np.asarray(cluster)
     if cl.shape != t.shape:
-        raise ValueError("cluster must give one label per row")
+        raise SurvivalDataError("cluster must give one label per row")
     return t, e.astype(float), w, en, np.unique(cl, return_inverse=True)[1]
 
 
@@ -177,11 +177,11 @@ def weighted_cox(time: Any, event: Any, covariates: Any, weights: Any, *, entry:
     if X.ndim == 1:
         X = X[:, None]
     if X.ndim != 2 or X.shape[0] != t.size or not np.all(np.isfinite(X)):
-        raise ValueError(f"covariates must be finite numbers of shape (n, p) = ({t.size}, p)")
+        raise SurvivalDataError(f"covariates must be finite numbers of shape (n, p) = ({t.size}, p)")
     p = X.shape[1]
     names = tuple(f"x{j}" for j in range(p)) if names is None else tuple(names)
     if len(names) != p:
-        raise ValueError(f"names must give one name per covariate ({p}), got {len(names)}")
+        raise SurvivalDataError(f"names must give one name per covariate ({p}), got {len(names)}")
     u, D, W = _matrices(t, e, w, en)
     fit = _weighted.newton(X, W, D, max_iter=max_iter, tol=tol)
     res = _weighted.score_residuals(X, W, D, fit.beta)
@@ -268,15 +268,15 @@ def censoring_weights(time: Any, event: Any, censor_time: Any, covariates: Any, 
     n = t.size
     e = np.asarray(event)
     if t.ndim != 1 or e.shape != t.shape or not np.all(np.isin(e, (0, 1))) or e.dtype.kind == "b":
-        raise ValueError("time (months) and event (0/1 integers) must be arrays of one shape (n,)")
+        raise SurvivalDataError("time (months) and event (0/1 integers) must be arrays of one shape (n,)")
     c = np.asarray(censor_time, dtype=float)
     if c.shape != t.shape:
-        raise ValueError("censor_time must have the shape of time (NaN or inf where never)")
+        raise SurvivalDataError("censor_time must have the shape of time (NaN or inf where never)")
     Z = np.asarray(covariates, dtype=float)
     if Z.ndim == 1:
         Z = Z[:, None]
     if Z.shape[0] != n or not np.all(np.isfinite(Z)):
-        raise ValueError(f"covariates must be finite numbers of shape ({n}, q)")
+        raise SurvivalDataError(f"covariates must be finite numbers of shape ({n}, q)")
     cens = np.isfinite(c) & (c < t)
     c_obs = np.where(cens, c, t)  # time to the intercurrent event, censored at the end of follow-up
     jumps = np.unique(c[cens])
@@ -291,7 +291,7 @@ def censoring_weights(time: Any, event: Any, censor_time: Any, covariates: Any, 
     g[used] = g_used
     h = 1.0 / (1.0 + np.exp(-(a[:, None] + (Z @ g)[None, :])))       # (jumps, n) hazard of the event
     if np.any(at_risk & (h > 1.0 - 1e-9)):
-        raise ValueError("the model of the intercurrent event gives a patient at risk a probability 1 of having it "
+        raise SurvivalDataError("the model of the intercurrent event gives a patient at risk a probability 1 of having it "
                          "(every patient of some covariate pattern had it: positivity fails); the weights would be "
                          "infinite")
     K_z = np.cumprod(1.0 - h, axis=0)

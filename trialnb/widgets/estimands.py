@@ -114,7 +114,8 @@ class EstimandsExplorer:
             f"<tr><td>2-year survival A / B</td><td>{fmt_pct(te['survival_a'])} / {fmt_pct(te['survival_b'])}</td></tr>"
             f"<tr><td>Milestone difference</td><td>{fmt_num(100 * te['milestone_difference'], 1)} points</td></tr>"
             f"<tr><td>RMST difference</td><td>{fmt_num(te['rmst_difference'], 2)} months</td></tr></table>")
-        self.result = simulate(PLAN, int(self.n_trials.value), seed=self.seed, truth=sc, analyses=_ANALYSES)
+        self.result = simulate(PLAN, int(self.n_trials.value), seed=self.seed, truth=sc, analyses=_ANALYSES,
+                               progress=False)  # a panel: no bar in its output
         t = self.result.to_frame()
         rows = "".join(f"<tr><td>{k}</td><td>{fmt_pct(r.benefit)}</td><td>{fmt_pct(r.harm)}</td>"
                        f"<td>{fmt_pct(r.benefit_se)}</td></tr>" for k, r in t.iterrows())

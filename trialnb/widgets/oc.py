@@ -235,7 +235,8 @@ class OCExplorer:
         t0 = time.perf_counter()
         try:
             plan, sc = self.current_plan(), self.current_truth()
-            res = simulate(plan, int(self.n_trials.value), seed=self.seed, truth=sc)
+            # a panel shows its own state: no progress bar in its output
+            res = simulate(plan, int(self.n_trials.value), seed=self.seed, truth=sc, progress=False)
         except ValueError as exc:
             self.error = str(exc)
             self.message.value = f"<p style='color:#b00020'><b>Cannot simulate:</b> {esc(str(exc))}</p>"
