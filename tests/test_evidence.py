@@ -139,7 +139,7 @@ def test_r_script_reproduces_committed_json(rscript: str, tmp_path: Path) -> Non
         assert fresh["datasets"][name]["yi"] == pytest.approx(d["yi"], rel=1e-12)
         assert fresh["datasets"][name]["sei"] == pytest.approx(d["sei"], rel=1e-12)
     assert [_case_id(c) for c in fresh["cases"]] == [_case_id(c) for c in REFDATA["cases"]]
-    for new, old in zip(fresh["cases"], REFDATA["cases"]):
+    for new, old in zip(fresh["cases"], REFDATA["cases"], strict=True):
         for k, v in old.items():
             if isinstance(v, float):
                 assert new[k] == pytest.approx(v, rel=1e-10, abs=1e-13), (_case_id(old), k)

@@ -120,7 +120,8 @@ def test_design_characteristics_equal_rpact(built, did):
     close(d.expected_information_h1, ref["averageSampleNumber1"])
 
 
-_ACTIONS = {"reject and stop": "reject", "reject": "reject", "accept and stop": "futility", "accept": "accept", "continue": "continue"}
+_ACTIONS = {"reject and stop": "reject", "reject": "reject", "accept and stop": "futility", "accept": "accept",
+            "continue": "continue"}
 
 
 def _run(a):
@@ -196,7 +197,8 @@ def test_off_plan_conditional_power_is_not_the_original_designs():
     a = ANALYSES["cp_maxinfo_k2_month28p5_hr1"]
     d = py_design(a["design"])
     z, ev = a["logRanks"], a["events"]
-    on_plan = {hr: conditional_power(d, ev, z, n_planned=[37], theta_h1=hr, direction_upper=False).final for hr in (1.0, 0.5)}
+    on_plan = {hr: conditional_power(d, ev, z, n_planned=[37], theta_h1=hr, direction_upper=False).final
+               for hr in (1.0, 0.5)}
     off_plan = {hr: conditional_power(d, ev, z, theta_h1=hr, direction_upper=False, max_information=66).final
                 for hr in (1.0, 0.5)}
     assert round(on_plan[1.0], 3) == 0.627 and round(on_plan[0.5], 3) == 0.992
@@ -263,7 +265,7 @@ def test_worst_discrepancy_report(built, capsys):
             worst["design"] = max(worst["design"], close(mine, ref[key]))
         worst["characteristics"] = max(worst["characteristics"], close(d.power, ref["power"]),
                                        close(d.inflation_factor, ref["inflationFactor"]))
-    for aid, a in ANALYSES.items():
+    for a in ANALYSES.values():
         _, res = _run(a)
         worst["analysis"] = max(worst["analysis"], close(res.critical_values, a["criticalValues"]),
                                 close(res.rci_lower, a["rciLower"], rel=True))
@@ -275,7 +277,8 @@ def test_worst_discrepancy_report(built, capsys):
 @pytest.mark.r
 def test_rpact_script_reproduces_committed_json(rscript, tmp_path):
     out = tmp_path / "rpact_monitoring.json"
-    proc = subprocess.run([rscript, str(RPACT_R), str(out)], capture_output=True, text=True, timeout=3600, cwd=REF_DIR.parents[1])
+    proc = subprocess.run([rscript, str(RPACT_R), str(out)], capture_output=True, text=True, timeout=3600,
+                          cwd=REF_DIR.parents[1])
     assert proc.returncode == 0, proc.stderr
     fresh = json.loads(out.read_text())
 
@@ -286,7 +289,7 @@ def test_rpact_script_reproduces_committed_json(rscript, tmp_path):
                 walk(x[key], y[key], f"{path}.{key}")
         elif isinstance(x, list):
             assert len(x) == len(y), path
-            for i, (u, v) in enumerate(zip(x, y)):
+            for i, (u, v) in enumerate(zip(x, y, strict=True)):
                 walk(u, v, f"{path}[{i}]")
         elif isinstance(x, float) and isinstance(y, (int, float)):
             assert math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12), (path, x, y)

@@ -41,7 +41,8 @@ def test_analysis_times_equal_rpact(pid):
     # the deaths expected at those months are the looks' deaths
     for hr, months in ((1.0, res.months_h0), (c["hazardRatio"], res.months_h1)):
         got = expected_deaths(months, n_patients=c["maxSubjects"], accrual_time=c["accrual"], hazard_ratio=hr,
-                              control_hazard=c["lambda2"], allocation_ratio=c["ratio"], dropout_hazard=c["dropoutHazard"])
+                              control_hazard=c["lambda2"], allocation_ratio=c["ratio"],
+                              dropout_hazard=c["dropoutHazard"])
         np.testing.assert_allclose(got, c["eventsPerStage"], rtol=1e-10)
 
 
@@ -56,7 +57,7 @@ def _by_integration(t, n, a, hr, lam, r, eta, h):
     for n_j, lam_j in ((n / (1 + r), lam), (n * r / (1 + r), hr * lam)):
         tau = lam_j + eta
 
-        def f(u: float) -> float:
+        def f(u: float, lam_j: float = lam_j, tau: float = tau) -> float:
             s = min(t - u, h) if h is not None else t - u
             return lam_j / tau * -math.expm1(-tau * s)
 

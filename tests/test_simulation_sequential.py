@@ -398,12 +398,13 @@ def test_looks_kernel_threads_and_patient_order() -> None:
         return out
 
     serial = run(time, event, data.entry, data.arm)
-    for a, b in zip(serial, run(time, event, data.entry, data.arm, n_blocks=3)):  # blocks over threads
+    for a, b in zip(serial, run(time, event, data.entry, data.arm, n_blocks=3), strict=True):  # blocks over threads
         np.testing.assert_array_equal(a, b)
     # patients out of entry order take the binary-search path: the same risk sets
     perm = np.argsort(np.random.default_rng(5).random(time.shape), axis=1)
     rows = np.arange(200)[:, None]
-    for a, b in zip(serial, run(time[rows, perm], event[rows, perm], data.entry[rows, perm], data.arm[rows, perm])):
+    permuted = run(time[rows, perm], event[rows, perm], data.entry[rows, perm], data.arm[rows, perm])
+    for a, b in zip(serial, permuted, strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
     # and the numbers are the numpy engine's: look 2 of every trial, cut by hand
     c = np.minimum(np.sort(dates, axis=1)[:, 43], duration)
@@ -472,7 +473,7 @@ def test_rpact_script_reproduces_committed_json(rscript: str, tmp_path: Path) ->
     assert proc.returncode == 0, proc.stderr
     fresh = json.loads(out.read_text())
     assert len(fresh["cases"]) == len(RPACT["cases"])
-    for new, old in zip(fresh["cases"], RPACT["cases"]):
+    for new, old in zip(fresh["cases"], RPACT["cases"], strict=True):
         assert new.keys() == old.keys()
         for k, v in old.items():
             if isinstance(v, float) or (isinstance(v, list) and v and isinstance(v[0], float)):

@@ -129,7 +129,8 @@ class Prior:
 
     def describe(self) -> str:
         lo, hi = self.interval()
-        return f"{self.label}: HR {fmt_num(self.hazard_ratio, 2)} (95% prior interval {fmt_num(lo, 2)} to {fmt_num(hi, 2)})"
+        return (f"{self.label}: HR {fmt_num(self.hazard_ratio, 2)} "
+                f"(95% prior interval {fmt_num(lo, 2)} to {fmt_num(hi, 2)})")
 
 
 def predictive_prior(meta: MetaAnalysis, name: str = "pooled", label: str = "") -> Prior:
@@ -382,7 +383,8 @@ class WhatItWouldTake(Result):
                  f"{centres_text(self.centres_for_power)} at the protocol's one-centre rate"
                  if math.isfinite(self.events_for_power) else "not possible (the prior's median HR is not below 1)"))
         if self.reachable:
-            asr = (f"{fmt_pct(self.assurance_target, 0)} probability of success: {fmt_n(self.events_for_assurance)} deaths, "
+            asr = (f"{fmt_pct(self.assurance_target, 0)} probability of success: "
+                   f"{fmt_n(self.events_for_assurance)} deaths, "
                    f"{fmt_n(self.patients_for_assurance)} patients, {centres_text(self.centres_for_assurance)}")
         else:
             asr = (f"{fmt_pct(self.assurance_target, 0)} probability of success: unreachable, no number of deaths "
@@ -473,7 +475,8 @@ class HarmMargin(Result):
     expected_upper_limit: float
 
     def summary(self) -> str:
-        return (f"With {fmt_n(self.n_patients)} patients (about {fmt_num(self.expected_deaths, 0)} deaths if the true HR is "
+        return (f"With {fmt_n(self.n_patients)} patients "
+                f"(about {fmt_num(self.expected_deaths, 0)} deaths if the true HR is "
                 f"{fmt_num(self.true_hazard_ratio, 2)}), the trial has {fmt_pct(self.power, 0)} power to exclude "
                 f"HR >= {fmt_num(self.margin, 2)} (one-sided alpha {fmt_num(self.alpha, 3)}); the expected upper "
                 f"{fmt_pct(1 - self.alpha, 1)} confidence limit is {fmt_num(self.expected_upper_limit, 2)}")
@@ -547,7 +550,8 @@ class SimulatedAssurance(Result):
                 f"{fmt_pct(self.mc_se)}) vs analytic {fmt_pct(self.analytic)}: "
                 f"{'within' if self.within_mc_error else 'OUTSIDE'} 99% Monte-Carlo limits\n"
                 f"{fmt_n(self.n_draws)} hazard ratios drawn from the prior {self.prior.describe()}, "
-                f"{fmt_n(self.trials_per_draw)} trials each ({self.design}, {self.analysis} analysis, seed {self.seed})")
+                f"{fmt_n(self.trials_per_draw)} trials each "
+                f"({self.design}, {self.analysis} analysis, seed {self.seed})")
 
 
 def simulate_assurance(prior: Prior, *, plan: TrialPlan = PLAN, sequential: bool = False, n_draws: int = 400,

@@ -214,7 +214,8 @@ def simulate_registry(
     seed = check_seed(seed, error=BiasParameterError)
     thr = check_real(hazard_ratio, "hazard_ratio", lo=0.0, hi=10.0, lo_open=True, error=BiasParameterError)
     s = {}
-    for name, value in zip(MECHANISMS, (selection, immortal_time, stage_migration, co_treatment, coding_errors)):
+    strengths = (selection, immortal_time, stage_migration, co_treatment, coding_errors)
+    for name, value in zip(MECHANISMS, strengths, strict=True):
         lo, hi = RANGES[name]
         s[name] = check_real(value, name, lo=lo, hi=hi, error=BiasParameterError)
     if s["stage_migration"] + s["coding_errors"] > 0.5:
@@ -499,7 +500,7 @@ def compare_analyses(cohort: pd.DataFrame, seed: int = 0, *, landmark_months: fl
 def _mix_surv(t: np.ndarray, weights: Sequence[float], hazards: Sequence[float]) -> np.ndarray:
     w = np.asarray(weights, float)
     w = w / w.sum()
-    return sum(wi * np.exp(-hi * t) for wi, hi in zip(w, hazards))
+    return sum(wi * np.exp(-hi * t) for wi, hi in zip(w, hazards, strict=True))
 
 
 def _check_wr(n_early: int, n_late: int, n_migrants: int, hazard_early: float, hazard_late: float,
@@ -540,7 +541,7 @@ def will_rogers(n_early: int = 1000, n_late: int = 400, n_migrants: int = 100, *
     rows = []
     for (staging, stage), (w, h) in groups.items():
         surv = float(_mix_surv(np.array([hz]), w, h)[0])
-        med = optimize.brentq(lambda t: float(_mix_surv(np.array([t]), w, h)[0]) - 0.5, 0.0, 1e5)
+        med = optimize.brentq(lambda t, w=w, h=h: float(_mix_surv(np.array([t]), w, h)[0]) - 0.5, 0.0, 1e5)
         rows.append({"staging": staging, "stage": stage, "n": int(sum(w)), "survival": surv, "median_months": med})
     out = pd.DataFrame(rows)
     out.attrs["horizon_months"] = hz
@@ -585,7 +586,7 @@ def evidence_table() -> pd.DataFrame:
     t = studies_table(in_forest=True)
     cols = ["study", "design", "data", "n", "hazard_ratio", "ci_lower", "ci_upper", "ci_level", "citation"]
     out = t[cols].copy()
-    out["citation"] = [c if not note else f"{c} ({note})" for c, note in zip(t["citation"], t["note"])]
+    out["citation"] = [c if not note else f"{c} ({note})" for c, note in zip(t["citation"], t["note"], strict=True)]
     out["randomized"] = out["design"].str.startswith("randomized")
     return out
 

@@ -176,7 +176,7 @@ def _apply_rules(t: Table, file: str, ctx: RuleContext) -> list[Problem]:
     lines = t.lines
     if per_row:
         for ks, records in t.record_batches(positions):
-            for k, rec in zip(ks, records):
+            for k, rec in zip(ks, records, strict=True):
                 for rule_name, fn in per_row:
                     for column, message in fn(rec, ctx):
                         out.append(Problem(lines[k], column, message, rule_name))

@@ -178,7 +178,7 @@ def _randomization_order(records: Sequence[Record], ctx: RuleContext) -> Iterato
     prefix, number, pos, entry = array("q"), array("q"), array("q"), array("d")
     codes: dict[str, int] = {}
     ids, entries = _columns(records, "patient_id", "entry_month")
-    for i, (pid, month, m) in enumerate(zip(ids, entries, map(_TRIAL_NUMBER.fullmatch, ids))):
+    for i, (month, m) in enumerate(zip(entries, map(_TRIAL_NUMBER.fullmatch, ids), strict=True)):
         if m is None or len(m.group(2)) > 18:  # not a numbered trial id: left out of the order
             continue
         prefix.append(codes.setdefault(m.group(1), len(codes)))

@@ -47,7 +47,7 @@ def boundary_plot(design: Any, max_events: float, *, observed_events: Sequence[f
         ("nominal one-sided p", lambda z, e: stats.norm.sf(z), True),
         ("hazard ratio A vs B", lambda z, e: bound_hazard_ratio(z, e), True),
     ]
-    for ax, (label, f, logy) in zip(axes, scales):
+    for ax, (label, f, logy) in zip(axes, scales, strict=True):
         ax.plot(ev, f(crit, ev), "o-", color=EFFICACY, label="efficacy boundary")
         if critical_values is not None and obs_e.size:
             cv = np.asarray(critical_values, dtype=float)[: obs_e.size]

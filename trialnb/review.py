@@ -45,7 +45,7 @@ from .resources import data_dir as shipped_data_dir
 from .documents import page, provenance
 from . import report
 
-__all__ = ["is_finding", 
+__all__ = ["is_finding",
     "Check",
     "html_report",
     "NOT_AVAILABLE",
@@ -345,12 +345,15 @@ def _rpact_checks(ref: dict[str, Any]) -> list[Check]:
     for i, c in enumerate(ref.get("power", []), 1):
         got = ss.power(c["events"], c["hazard_ratio"], alpha=c["alpha"], allocation_ratio=c["allocation_ratio"],
                        sided=c["sided"], method=c["method"])
-        checks.append(Check(f"[P{i}] Power of {c['events']:g} events at {_design_words(c, with_power=False)}", c["power"], got, RPACT_TOL))
+        checks.append(Check(f"[P{i}] Power of {c['events']:g} events at {_design_words(c, with_power=False)}",
+                            c["power"], got, RPACT_TOL))
     for i, c in enumerate(ref.get("rates", []), 1):
         res = ss.proportion_sample_size(c["control_proportion"], c["treatment_proportion"], alpha=c["alpha"],
                                         power=c["power"], allocation_ratio=c["allocation_ratio"], sided=c["sided"])
-        checks.append(Check(f"[R{i}] N for two proportions {c['control_proportion']:.4g} vs {c['treatment_proportion']:.4g}, "
-                            f"{'two' if c['sided'] == 2 else 'one'}-sided alpha {c['alpha']:g}, power {100 * c['power']:g}%, "
+        checks.append(Check(f"[R{i}] N for two proportions {c['control_proportion']:.4g} "
+                            f"vs {c['treatment_proportion']:.4g}, "
+                            f"{'two' if c['sided'] == 2 else 'one'}-sided alpha {c['alpha']:g}, "
+                            f"power {100 * c['power']:g}%, "
                             f"allocation {c['allocation_ratio']:g}:1 (a method check; the protocol's design is "
                             "event-driven, not two proportions)", c["n_total"], res.n_total, RPACT_TOL))
     return checks
@@ -391,7 +394,8 @@ def _survival_checks(ref: dict[str, Any]) -> list[Check]:
                        Check(f"{name}: Cox SE arm_A (secondary, overall survival)", v["se"], os_.se, COX_TOL)]
         km = an.milestone(df, 24.0).table
         for arm, v in r["km_24"].items():
-            checks += [Check(f"{name}: KM 2-year survival, arm {arm}", v["survival"], float(km.at[arm, "survival"]), KM_TOL),
+            checks += [Check(f"{name}: KM 2-year survival, arm {arm}", v["survival"], float(km.at[arm, "survival"]),
+                             KM_TOL),
                        Check(f"{name}: KM Greenwood SE, arm {arm}", v["se"], float(km.at[arm, "se"]), KM_TOL)]
         lr = an.logrank_test(df)
         checks += [Check(f"{name}: log-rank chi-square", r["logrank"]["chisq"], lr.statistic, KM_TOL),
@@ -539,8 +543,8 @@ def _text_table(header: list[str], rows: list[list[str]]) -> str:
     cells = [list(r) for r in [header, *rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     widths[-1] = 0
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
-    lines.insert(1, "  ".join("-" * (w or len(h)) for w, h in zip(widths, header)))
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * (w or len(h)) for w, h in zip(widths, header, strict=True)))
     return "\n".join(lines)
 
 
@@ -591,7 +595,7 @@ def _html_section(s: Section) -> str:
                      + "</tr></thead><tbody>")
         for r in s.rows:
             tds = []
-            for h, c in zip(s.header, r):
+            for h, c in zip(s.header, r, strict=True):
                 klass = ""
                 if h == "Result":
                     klass = ' class="result-pass"' if c == "pass" else ' class="result-fail"'

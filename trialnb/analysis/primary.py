@@ -127,8 +127,8 @@ def _with_analysis(df: pd.DataFrame, a: AnalysisPlan) -> PrimaryResult:
     if a.statistic == "cox_wald":
         X, names = cox_matrix(df, a.covariates)
         cox = fit_cox(t, e, X, ties=a.ties, names=names)
-        sing = [nm for nm, b in zip(names, np.atleast_1d(cox.coef)) if nm != "arm_A" and not np.isfinite(b)]
-        inf = [nm for nm, f in zip(names, np.atleast_1d(cox.infinite)) if f and nm != "arm_A"]
+        sing = [nm for nm, b in zip(names, np.atleast_1d(cox.coef), strict=True) if nm != "arm_A" and not np.isfinite(b)]
+        inf = [nm for nm, f in zip(names, np.atleast_1d(cox.infinite), strict=True) if f and nm != "arm_A"]
         if sing:
             notes += (f"covariate(s) {', '.join(sing)} take one value in these data: set aside (R: NA)",)
         if inf:

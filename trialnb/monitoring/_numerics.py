@@ -104,7 +104,9 @@ class Prefix:
         """P(continue to look j and Z_j > bound)."""
         if self.x is None:
             return float(ndtr(self.theta * math.sqrt(self.info[0]) - bound))
-        return float(self.wf @ ndtr(self._args(bound))) if np.isfinite(bound) else float(self.wf.sum() if bound < 0 else 0.0)
+        if not np.isfinite(bound):
+            return float(self.wf.sum() if bound < 0 else 0.0)
+        return float(self.wf @ ndtr(self._args(bound)))
 
     def below(self, bound: float) -> float:
         """P(continue to look j and Z_j < bound)."""

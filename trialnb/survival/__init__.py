@@ -34,6 +34,7 @@ from .ph import ZPH_TRANSFORMS, zph_test
 from .split import split_at
 from .trials import TrialStatistics, trial_statistics
 
-__all__ = ["FH_MAXCOMBO", "ZPH_TRANSFORMS", "CoxResult", "FHStatistics", "KaplanMeier", "LogrankResult", "TrialStatistics",
-           "cox_event_terms", "fh_statistics", "fit_cox", "kaplan_meier", "km_milestone", "km_rmst", "logrank",
-           "maxcombo_pvalue", "maxcombo_reject", "prepare", "rmst", "split_at", "survival_at", "trial_statistics", "zph_test"]
+__all__ = ["FH_MAXCOMBO", "ZPH_TRANSFORMS", "CoxResult", "FHStatistics", "KaplanMeier", "LogrankResult",
+           "TrialStatistics", "cox_event_terms", "fh_statistics", "fit_cox", "kaplan_meier", "km_milestone", "km_rmst",
+           "logrank", "maxcombo_pvalue", "maxcombo_reject", "prepare", "rmst", "split_at", "survival_at",
+           "trial_statistics", "zph_test"]

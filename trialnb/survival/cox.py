@@ -268,8 +268,9 @@ def _newton(rs: _RiskSets, p: int, max_iter: int, eps: float, use_numba: bool):
     failure, R's "more aggressive" halving); else it is accepted and the next Newton step is
     proposed. Singular directions of the information get no step (R ``cholesky2``). A trial
     still running after ``max_iter`` iterations has not converged (``iterations`` max_iter + 1,
-    as R's ``iter``); its values are those at the last accepted estimate (as ``coxfit6.c``). Returns beta, the L and D factors of the information,
-    the score, converged, loglik, loglik at 0 and the iterations used.
+    as R's ``iter``); its values are those at the last accepted estimate (as ``coxfit6.c``).
+    Returns beta, the L and D factors of the information, the score, converged, loglik, loglik
+    at 0 and the iterations used.
     """
     R = rs.d.shape[0]
     allr = np.arange(R)
@@ -491,7 +492,7 @@ def fit_cox(time: Any, event: Any, covariates: Any, *, entry: Any = None, strata
             rs = _risk_sets(t[sl], d[sl], X[sl], None if en is None else en[sl],
                             None if st is None else st[sl], ties == "efron")
         parts.append(_newton(rs, p, int(max_iter), float(tol), use_nb))
-    beta, L, D, U, conv, ll, ll0, iters = (np.concatenate(z) for z in zip(*parts))
+    beta, L, D, U, conv, ll, ll0, iters = (np.concatenate(z) for z in zip(*parts, strict=True))
     cov = _ldl_inverse(L, D)
     sing = D == 0  # R coxph: coef NA for a singular direction
     se = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))

@@ -89,7 +89,7 @@ def km_milestone(time: Any, event: Any, group: Any, tau: float, *,
     docstring)."""
     ts, single, arms = _samples(time, event, group, tau, prepared)
     out = []
-    for _, (use, q, _, _, gw), ok in arms:
+    for _, (_use, q, _, _, gw), ok in arms:
         s = np.prod(q, axis=1)
         g = gw.sum(axis=1)
         with np.errstate(invalid="ignore"):

@@ -123,7 +123,8 @@ class FHStatistics(Result):
         })
 
     def summary(self) -> str:
-        pairs = ", ".join(f"FH({fmt_value(float(r), trim=True)}, {fmt_value(float(g), trim=True)})" for r, g in self.weights)
+        pairs = ", ".join(f"FH({fmt_value(float(r), trim=True)}, {fmt_value(float(g), trim=True)})"
+                          for r, g in self.weights)
         head = f"Weighted log-rank statistics {pairs} over {fmt_n(self.z.shape[0])} trial(s)"
         if self.z.shape[0] == 1:
             return head + ": z = " + ", ".join(fmt_num(float(z), 3) for z in self.z[0])
@@ -149,7 +150,8 @@ def _check_weights(weights: Any) -> tuple[tuple[float, float], ...]:
     except (TypeError, ValueError):
         wts = ()
     if not wts or any(not (math.isfinite(r) and math.isfinite(g) and r >= 0 and g >= 0) for r, g in wts):
-        raise ValueError(f"weights must be a non-empty list of (rho, gamma) pairs of finite numbers >= 0, got {weights!r}")
+        raise ValueError("weights must be a non-empty list of (rho, gamma) pairs of finite numbers >= 0, "
+                         f"got {weights!r}")
     return wts
 
 
@@ -172,7 +174,8 @@ def _weighted(prep: tuple, wts: tuple[tuple[float, float], ...]) -> tuple[np.nda
 
 
 def _chunked(time: Any, event: Any, group: Any, strata: Any, prepared: tuple | None,
-             wts: tuple[tuple[float, float], ...], chunk: int = _CHUNK) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+             wts: tuple[tuple[float, float], ...],
+             chunk: int = _CHUNK) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     if prepared is not None:
         return (*_weighted(prepared, wts), bool(prepared[8]))
     t, e, single = check_times(time, event)
@@ -184,7 +187,7 @@ def _chunked(time: Any, event: Any, group: Any, strata: Any, prepared: tuple | N
     parts = [_weighted(two_sample_rows(t[s:s + chunk], e[s:s + chunk], g[s:s + chunk],
                                        None if st is None else st[s:s + chunk]), wts)
              for s in range(0, t.shape[0], chunk)]
-    O1, E1, cov = (np.concatenate(x) for x in zip(*parts))
+    O1, E1, cov = (np.concatenate(x) for x in zip(*parts, strict=True))
     return O1, E1, cov, single
 
 
