@@ -84,7 +84,7 @@ PRIOR_NAMES: tuple[str, ...] = ("pooled", "at_diagnosis", "after_induction", "sc
 """The named priors of :func:`named_priors`, in the order the notebooks show them."""
 
 _ERR = EvidenceError
-_QUAD = dict(epsabs=1e-11, epsrel=1e-10, limit=200)
+_QUAD_EPSABS, _QUAD_EPSREL, _QUAD_LIMIT = 1e-11, 1e-10, 200
 _U_MAX = 12.0
 
 
@@ -262,7 +262,7 @@ def _split(prior: Prior, pos_at: Any) -> tuple[float, float]:
         if not b > a:
             return 0.0
         pts = [0.0] if a < 0.0 < b else None
-        return integrate.quad(f, a, b, points=pts, **_QUAD)[0]
+        return integrate.quad(f, a, b, points=pts, epsabs=_QUAD_EPSABS, epsrel=_QUAD_EPSREL, limit=_QUAD_LIMIT)[0]
 
     return part(-np.inf, cut), part(cut, np.inf)
 
@@ -382,10 +382,10 @@ class WhatItWouldTake(Result):
               + (f"{fmt_n(self.events_for_power)} deaths, {fmt_n(self.patients_for_power)} patients, "
                  f"{centres_text(self.centres_for_power)} at the protocol's one-centre rate"
                  if math.isfinite(self.events_for_power) else "not possible (the prior's median HR is not below 1)"))
-        if self.reachable:
+        ev_a, n_a, c_a = self.events_for_assurance, self.patients_for_assurance, self.centres_for_assurance
+        if ev_a is not None and n_a is not None and c_a is not None:  # reachable: all three are set
             asr = (f"{fmt_pct(self.assurance_target, 0)} probability of success: "
-                   f"{fmt_n(self.events_for_assurance)} deaths, "
-                   f"{fmt_n(self.patients_for_assurance)} patients, {centres_text(self.centres_for_assurance)}")
+                   f"{fmt_n(ev_a)} deaths, {fmt_n(n_a)} patients, {centres_text(c_a)}")
         else:
             asr = (f"{fmt_pct(self.assurance_target, 0)} probability of success: unreachable, no number of deaths "
                    f"exceeds P(true HR < 1) = {fmt_pct(self.assurance_ceiling)}")

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Hashable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -274,7 +274,9 @@ def simulate_registry(
     )
     out = out.sample(frac=1.0, random_state=np.random.RandomState(seed % 2**32)).reset_index(drop=True)
     out.insert(0, "patient_id", np.arange(1, n + 1))
-    out.attrs = {"n": n, "seed": seed, "hazard_ratio": thr, **s}
+    attrs: dict[Hashable, Any] = {"n": n, "seed": seed, "hazard_ratio": thr}
+    attrs.update(s.items())  # the bias strengths
+    out.attrs = attrs
     return out
 
 
@@ -509,8 +511,8 @@ def _check_wr(n_early: int, n_late: int, n_migrants: int, hazard_early: float, h
         check_int(v, name, minimum=1, error=BiasParameterError)
     if n_migrants >= n_early:
         raise _err(f"n_migrants must be smaller than n_early (they are part of it), got {n_migrants} >= {n_early}")
-    for name, v in (("hazard_early", hazard_early), ("hazard_late", hazard_late), ("hazard_migrants", hazard_migrants)):
-        check_real(v, name, lo=0.0, hi=1.0, lo_open=True, error=BiasParameterError)
+    for name, h in (("hazard_early", hazard_early), ("hazard_late", hazard_late), ("hazard_migrants", hazard_migrants)):
+        check_real(h, name, lo=0.0, hi=1.0, lo_open=True, error=BiasParameterError)
     if not hazard_early < hazard_migrants < hazard_late:
         raise _err("hazards must satisfy hazard_early < hazard_migrants < hazard_late "
                    "(migrants are the worst of the early stage and the best of the late stage), "

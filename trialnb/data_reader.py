@@ -227,8 +227,8 @@ def _batch_parser(col: Column, levels: frozenset[str]) -> Callable[[Sequence[str
 
     def numbers(raws: Sequence[str]) -> list[Any]:
         if every.fullmatch("\n".join(raws) + "\n") and (col.kind == "float" or not any("." in r for r in raws)):
-            xs = [convert(r) if r else None for r in raws] if col.nullable else list(map(convert, raws))
-            present = [x for x in xs if x is not None] if col.nullable else xs
+            xs: list[Any] = [convert(r) if r else None for r in raws] if col.nullable else list(map(convert, raws))
+            present: list[float] = [x for x in xs if x is not None] if col.nullable else xs
             if not present or (lo <= min(present) and max(present) <= hi):
                 return xs
         return list(map(one, raws))
@@ -245,7 +245,7 @@ def _fail(path: Path, row: int | None, message: str, rule: str, column: str = "*
     return TrialDataError(path, [Problem(row, column, message, rule)])
 
 
-def _open_binary(path: Path) -> tuple[io.BufferedIOBase, bool]:
+def _open_binary(path: Path) -> tuple[io.BufferedReader | gzip.GzipFile, bool]:
     """(byte stream of the file's content, whether it was gzip-compressed)."""
     if path.is_dir():
         raise _fail(path, None, "is a folder, not a data file; give a CSV file in it (e.g. trial_protocol.csv)",

@@ -153,7 +153,8 @@ def _per_protocol(r: Record, ctx: RuleContext):
     if reason_ok:
         expected = int(op == 1) if arm == "A" else int(reason in (None, "local_progression"))
         if r["per_protocol"] != expected:
-            yield "per_protocol", f"{r['per_protocol']} contradicts arm {arm} with operated = {op} (expected {expected})"
+            yield "per_protocol", (f"{r['per_protocol']} contradicts arm {arm} with operated = {op} "
+                                   f"(expected {expected})")
 
 
 _TRIAL_NUMBER = re.compile(r"([A-Za-z]*)([0-9]+)", re.ASCII)
@@ -218,7 +219,8 @@ def _screened(r: Record, ctx: RuleContext):
                                "was screened first")
         return
     if s["patient_id"] != r["patient_id"]:
-        given = "no trial number (not randomized)" if s["patient_id"] is None else f"the trial number {s['patient_id']!r}"
+        given = ("no trial number (not randomized)" if s["patient_id"] is None
+                 else f"the trial number {s['patient_id']!r}")
         yield "screening_id", f"the screening log gives {r['screening_id']} {given}, this file {r['patient_id']!r}"
 
 
@@ -295,7 +297,7 @@ def _trial_index(ctx: RuleContext) -> dict[str, Record] | None:
     return {t["patient_id"]: t for t in ctx.trial}
 
 
-def _visit_within_follow_up(records: list[Record], ctx: RuleContext) -> Iterator[Violation]:
+def _visit_within_follow_up(records: Sequence[Record], ctx: RuleContext) -> Iterator[Violation]:
     trial = _trial_index(ctx)
     if trial is None:
         return
@@ -348,7 +350,8 @@ RULES: tuple[Rule, ...] = (
          "screening log is given)", _per_row(_screened)),
     Rule("same_patient_as_screening", "trial_*.csv", _SAME_AS_SCREENING + ("age", "entry_month"),
          "the minimization factors equal the screening log's, age is the screening age or one more, and "
-         "randomization is not before referral (checked when the screening log is given)", _per_row(_same_as_screening)),
+         "randomization is not before referral (checked when the screening log is given)",
+         _per_row(_same_as_screening)),
     Rule("consort_counts_add_up", "trial_*.csv", ("patient_id",),
          "the patients randomized in the screening log (with a trial number) are exactly the patients of the file "
          "(checked when the screening log is given)", _consort_counts),
@@ -356,7 +359,8 @@ RULES: tuple[Rule, ...] = (
          "a trial number is given exactly to eligible (randomized) patients", _per_row(_patient_id_iff_eligible)),
     Rule("failed_criteria_iff_not_eligible", "screening_log.csv", ("eligible", "failed_criteria"),
          "failed_criteria is empty exactly when eligible = 1", _per_row(_failed_criteria_iff_not_eligible)),
-    Rule("eligibility_matches_criteria", "screening_log.csv", ("eligible", "failed_criteria") + tuple(f.name for f in SCREENING_FIELDS),
+    Rule("eligibility_matches_criteria", "screening_log.csv",
+         ("eligible", "failed_criteria") + tuple(f.name for f in SCREENING_FIELDS),
          "eligible and failed_criteria equal what trialnb.eligibility.screen finds from the screening fields",
          _per_row(_eligibility_matches_criteria)),
     Rule("qol_visit_within_follow_up", "qol_*.csv", ("patient_id", "visit_month"),

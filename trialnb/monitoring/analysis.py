@@ -415,14 +415,16 @@ def _repeated_p(d: GroupSequentialDesign, zo: np.ndarray) -> np.ndarray:
             lo = float(_rebuild(d, alpha=0.025).alpha_spent[d.k - 2]) + ANALYSIS_TOLERANCE
         spending = d.type_of_design.startswith("as") and not (d.binding_futility and d.type_beta_spending)
 
-        def crit_at(level: float, k: int = k, spending: bool = spending) -> float:
+        def excess(level: float, k: int = k, spending: bool = spending, stat: float = stat) -> float:
+            """Critical value at look k of the design rebuilt at ``level``, minus the statistic."""
             if spending:
                 sub = _rebuild(d, alpha=level, rates=d.information_rates[: k + 1], drop_beta_spending=True, clamp=True)
                 # critical values of a spending design at look k depend on looks 1..k only
-                return float(sub.critical_values[k]) if k < sub.k else math.nan
-            return float(_rebuild(d, alpha=level, drop_beta_spending=drop_bs, clamp=True).critical_values[k])
-        out[k] = root(lambda a, stat=stat, crit_at=crit_at: crit_at(a) - stat, lo, 0.5,
-                      f"the repeated p-value at look {k + 1}", clamp=True)
+                crit = float(sub.critical_values[k]) if k < sub.k else math.nan
+            else:
+                crit = float(_rebuild(d, alpha=level, drop_beta_spending=drop_bs, clamp=True).critical_values[k])
+            return crit - stat
+        out[k] = root(excess, lo, 0.5, f"the repeated p-value at look {k + 1}", clamp=True)
     return out
 
 
@@ -508,8 +510,8 @@ def _final(d: GroupSequentialDesign, looks: _Looks, zo, upper: bool):
     a_s = 1 / (se[s - 1] * math.sqrt(ev[s - 1]))
     q = qnorm_upper(d.alpha / d.sided)
     if stop == 1:
-        ci = (math.exp(b[0] - q * se[0]), math.exp(b[0] + q * se[0]))
-        return s, p, tuple(sorted(ci)), math.exp(b[0])
+        ci_lo, ci_hi = sorted((math.exp(b[0] - q * se[0]), math.exp(b[0] + q * se[0])))
+        return s, p, (ci_lo, ci_hi), math.exp(b[0])
     if zo[s - 1] >= 8:
         return s, p, None, None
     scale = math.sqrt(ev[s - 1] / d.information_rates[s - 1])  # theta*sqrt(t_k/t_s)*sqrt(D_s)
@@ -520,8 +522,8 @@ def _final(d: GroupSequentialDesign, looks: _Looks, zo, upper: bool):
     mu = root(lambda th: prob(th) - 0.5, -8, 8, "the median-unbiased estimate")
     sign = 1.0 if upper else -1.0
     to_hr = lambda th: math.exp(sign * th / a_s)  # noqa: E731
-    ci = tuple(sorted((to_hr(lo), to_hr(hi))))
-    return s, p, ci, to_hr(mu)
+    ci_lo, ci_hi = sorted((to_hr(lo), to_hr(hi)))
+    return s, p, (ci_lo, ci_hi), to_hr(mu)
 
 
 def _crp(d: GroupSequentialDesign, zo: np.ndarray) -> np.ndarray:

@@ -108,15 +108,17 @@ class BoundaryTable(Result):
         lines = [f"Boundaries of {d.describe()}, alpha {fmt_num(d.alpha, 3)} ({side}); H1: HR "
                  f"{fmt_num(self.hazard_ratio, 2)}; cumulative crossing probabilities under H0 and H1"]
         cmp = "<=" if self.hazard_ratio < 1 else ">="
+        fz, fhr, f0, f1 = self.futility_z, self.futility_hr, self.futility_h0, self.futility_h1
         for i in range(self.deaths.size):
             row = (f"look {i + 1}, {fmt_num(self.deaths[i], 1)} deaths (t = {fmt_num(self.information_rates[i], 3)}): "
                    f"{'|z|' if d.sided == 2 else 'z'} >= {fmt_num(self.z_bound[i], 3)} "
                    f"(nominal p {fmt_num(self.nominal_p[i], 4)}), "
                    f"HR {cmp} {fmt_num(self.hr_bound[i], 3)}; efficacy H0 {fmt_num(self.efficacy_h0[i], 4)}, "
                    f"H1 {fmt_num(self.efficacy_h1[i], 4)}; alpha spent {fmt_num(self.alpha_spent[i], 4)}")
-            if self.futility_h0 is not None and i < self.deaths.size - 1 and np.isfinite(self.futility_z[i]):
-                row += (f"; futility z < {fmt_num(self.futility_z[i], 3)} (HR {fmt_num(self.futility_hr[i], 3)}): "
-                        f"H0 {fmt_num(self.futility_h0[i], 4)}, H1 {fmt_num(self.futility_h1[i], 4)}")
+            if (fz is not None and fhr is not None and f0 is not None and f1 is not None
+                    and i < self.deaths.size - 1 and np.isfinite(fz[i])):
+                row += (f"; futility z < {fmt_num(fz[i], 3)} (HR {fmt_num(fhr[i], 3)}): "
+                        f"H0 {fmt_num(f0[i], 4)}, H1 {fmt_num(f1[i], 4)}")
             lines.append(row)
         lines.append(f"power {fmt_num(float(self.reject_h1[-1]), 4)}; "
                      f"expected deaths {fmt_num(self.expected_deaths_h0, 1)} under H0, "

@@ -79,9 +79,11 @@ def spending(kind: str, level: float, t: Any, sided: int = 1, gamma: float | Non
         return 2 * sided * nominal.reshape(t.shape)
     if kind == "bsOF":
         return 2 * np.array([pnorm_upper(qnorm_upper(level / 2) / math.sqrt(x)) for x in t.ravel()]).reshape(t.shape)
-    if kind in ("asKD", "bsKD"):
-        return level * t ** float(gamma)
-    if kind in ("asHSD", "bsHSD"):
+    if kind in ("asKD", "bsKD", "asHSD", "bsHSD"):
+        if gamma is None:
+            raise DesignError(f"the spending function {kind!r} needs its parameter gamma (a number), got None")
+        if kind in ("asKD", "bsKD"):
+            return level * t ** float(gamma)
         if gamma == 0:
             return level * t
         return level * np.expm1(-gamma * t) / math.expm1(-gamma)

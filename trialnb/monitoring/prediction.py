@@ -226,7 +226,7 @@ def _gamma_fit(component: str, model: str, names: Sequence[str], counts: np.ndar
 
 
 def _normal_fit(component: str, model: str, params: dict[str, float], ll: float, n_obs: int,
-                mean: Sequence[float], cov: np.ndarray, knots: tuple[float, ...] = ()) -> ModelFit:
+                mean: Sequence[float] | np.ndarray, cov: np.ndarray, knots: tuple[float, ...] = ()) -> ModelFit:
     return ModelFit(component, model, params, float(ll), len(mean), n_obs, log_mean=tuple(map(float, mean)),
                     log_cov=tuple(tuple(map(float, r)) for r in np.asarray(cov)), knots=knots)
 

@@ -85,8 +85,9 @@ def run_procedure(
 ) -> list[Assignment]:
     """Allocate ``patients`` in order (or ``n`` patients without factors if an int is given)."""
     rng = check_rng(rng)
-    if isinstance(patients, (int, np.integer)) and not isinstance(patients, bool):
-        return [procedure.assign(None, rng) for _ in range(int(patients))]
+    if isinstance(patients, (int, np.integer)):  # a count (check_int refuses a bool)
+        n = check_int(patients, "patients (a number of patients, or a list of them)")
+        return [procedure.assign(None, rng) for _ in range(n)]
     return [procedure.assign(p, rng) for p in patients]
 
 

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 __all__ = ["factors_from_settings",
     "ARMS", "Assignment", "BigStick", "CompleteRandomization", "EfronBiasedCoin", "IMBALANCE_MEASURES",
-    "MaximalProcedure", "PermutedBlock", "PocockSimon", "Procedure", "StratifiedPermutedBlock", "TIE_RULES", "minimization_scores",
-    "procedure_from_settings",
+    "MaximalProcedure", "PermutedBlock", "PocockSimon", "Procedure", "StratifiedPermutedBlock", "TIE_RULES",
+    "minimization_scores", "procedure_from_settings",
 ]
 
 import copy
