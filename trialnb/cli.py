@@ -180,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--sided", type=int, default=2, choices=(1, 2), help="1- or 2-sided test (default 2)")
     s.add_argument("--method", default="schoenfeld", choices=("schoenfeld", "freedman"),
                    help="events formula (default schoenfeld)")
-    s.add_argument("--control-hazard", type=float, default=0.25, help="per year (default 0.25: lambda*t = 0.5 at 2 years)")
+    s.add_argument("--control-hazard", type=float, default=0.25,
+                   help="per year (default 0.25: lambda*t = 0.5 at 2 years)")
     s.add_argument("--accrual", type=float, default=0.0, help="years of uniform accrual")
     s.add_argument("--follow-up", type=float, default=2.0, help="years of follow-up after the last entry")
     s.add_argument("--dropout-hazard", type=float, default=0.0, help="dropout hazard per year (default 0)")
@@ -201,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     src = m.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", metavar="FILE", help="trial CSV (e.g. data/trial_protocol.csv)")
     src.add_argument("--example", choices=EXAMPLES, help="a shipped synthetic trial file (scenario name)")
-    m.add_argument("--cutoff-month", required=True, type=float, metavar="M", help="months since the first randomization")
+    m.add_argument("--cutoff-month", required=True, type=float, metavar="M",
+                   help="months since the first randomization")
     m.add_argument("--html", metavar="PATH", help="write a self-contained HTML report instead of text")
     m.add_argument("--json", action="store_true", help="print the report as one JSON object")
     m.add_argument("--no-predict", dest="predict", action="store_false",
@@ -209,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     m.set_defaults(func=_cmd_monitor)
     p = sub.add_parser("sap", help="the statistical analysis plan draft, every number computed and sourced")
     p.add_argument("--html", metavar="PATH", help="write self-contained HTML (.html)")
-    p.add_argument("--markdown", metavar="PATH", help="write Markdown (.md); with neither option, Markdown goes to stdout")
+    p.add_argument("--markdown", metavar="PATH",
+                   help="write Markdown (.md); with neither option, Markdown goes to stdout")
     p.set_defaults(func=_cmd_sap)
     args = ap.parse_args(argv)
     try:

@@ -403,7 +403,8 @@ class _StepsTable:
     def _repr_html_(self) -> str:
         e = html.escape
         body = "".join(
-            f"<tr><td style='text-align:left'>{e(s.name)}</td><td style='text-align:left'><code>{e(s.formula)}</code></td>"
+            f"<tr><td style='text-align:left'>{e(s.name)}</td>"
+            f"<td style='text-align:left'><code>{e(s.formula)}</code></td>"
             f"<td style='text-align:right'>{e(s.value_text())}</td><td style='text-align:left'>{e(s.note)}</td></tr>"
             for s in self.steps
         )

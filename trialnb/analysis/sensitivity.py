@@ -27,6 +27,7 @@ from ..protocol import FACTOR_NAMES, FACTORS
 from ..report import fmt_n, fmt_num, fmt_p
 from ..results import Result
 from ..survival import ZPH_TRANSFORMS, fit_cox, logrank, split_at, zph_test
+from ..survival.cox import Ties
 from ._frame import REQUIRED, arrays, censor_at, check_df, cox_matrix
 
 __all__ = ["RerandomizationResult", "ph_tests", "population_comparison", "rerandomization_test", "subgroup_hrs"]
@@ -50,7 +51,7 @@ def ph_tests(df: pd.DataFrame, *, plan: TrialPlan = PLAN, transform: str = "km")
     return zph_test(t, e, X, fit.coef, names=names, transform=transform, ties=a.ties)
 
 
-def _effect(d: pd.DataFrame, X: np.ndarray, names: tuple[str, ...], term: str, ties: str) -> dict[str, float]:
+def _effect(d: pd.DataFrame, X: np.ndarray, names: tuple[str, ...], term: str, ties: Ties) -> dict[str, float]:
     t, e, _ = arrays(d)
     fit = fit_cox(t, e, X, ties=ties, names=names)
     j = names.index(term)
@@ -173,14 +174,16 @@ class RerandomizationResult(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """One row: observed statistic, p-value and the number of re-randomizations."""
-        return pd.DataFrame([{"observed": self.observed, "p_value": self.p_value, "n_rerandomizations": len(self.null)}])
+        return pd.DataFrame([{"observed": self.observed, "p_value": self.p_value,
+                              "n_rerandomizations": len(self.null)}])
 
     def summary(self) -> str:
         return (f"Re-randomization test: observed log-rank chi-square {fmt_num(self.observed, 2)}, "
                 f"{fmt_p(self.p_value)} over {fmt_n(len(self.null))} re-randomizations")
 
 
-def rerandomization_test(df: pd.DataFrame, procedure_factory: Any, n: int, rng: np.random.Generator) -> RerandomizationResult:
+def rerandomization_test(df: pd.DataFrame, procedure_factory: Any, n: int,
+                         rng: np.random.Generator) -> RerandomizationResult:
     """Re-randomization test of the log-rank statistic (Rosenberger & Lachin, *Randomization in
     Clinical Trials*, 2nd ed., 2016, chapter 6).
 
@@ -196,7 +199,8 @@ def rerandomization_test(df: pd.DataFrame, procedure_factory: Any, n: int, rng: 
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise TrialAnalysisError(f"n must be a positive whole number of re-randomizations, got {n!r}")
     if not isinstance(rng, np.random.Generator):
-        raise TrialAnalysisError(f"rng must be a numpy Generator (np.random.default_rng(seed)), got {type(rng).__name__}")
+        raise TrialAnalysisError("rng must be a numpy Generator (np.random.default_rng(seed)), "
+                                 f"got {type(rng).__name__}")
     t, e, is_a = arrays(df)
     observed = float(logrank(t, e, is_a).chisq)
     patients = df[list(FACTOR_NAMES)].to_dict("records")

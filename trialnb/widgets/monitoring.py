@@ -27,7 +27,8 @@ from ..report import fmt_interval, fmt_n, fmt_num, fmt_pct
 from ..resources import data_dir
 from .svg import SVG_GRID, esc, frame, grid_line
 
-__all__ = ["DesignExplorer", "MonitoringDashboard", "boundary_svg", "build_dashboard", "build_explorer", "explorer_plan"]
+__all__ = ["DesignExplorer", "MonitoringDashboard", "boundary_svg", "build_dashboard", "build_explorer",
+           "explorer_plan"]
 
 _STYLE = {"description_width": "200px"}
 _WIDTH = "470px"
@@ -41,7 +42,7 @@ DATA_DIR = data_dir()
 """The repository's synthetic trial files (``data/trial_*.csv``)."""
 
 
-def boundary_svg(events: Sequence[float], critical_values: Sequence[float],
+def boundary_svg(events: Sequence[float] | np.ndarray, critical_values: Sequence[float] | np.ndarray,
                  futility: Sequence[float] | None = None, observed: tuple[float, float] | None = None,
                  harm_z: float | None = None, width: int = 470, height: int = 290) -> str:
     """Inline SVG of the efficacy boundary (benefit z against deaths), the futility bounds,
@@ -68,12 +69,12 @@ def boundary_svg(events: Sequence[float], critical_values: Sequence[float],
         p.append(f"<text x='{ml - 6}' y='{Y(v) + 4:.1f}' text-anchor='end' font-size='11'>{v}</text>")
     for v in np.linspace(0, x1, 6)[1:]:
         p.append(f"<text x='{X(v):.1f}' y='{mt + ph + 15}' text-anchor='middle' font-size='11'>{v:.0f}</text>")
-    pts = " ".join(f"{X(a):.1f},{Y(b):.1f}" for a, b in zip(ev, cv))
+    pts = " ".join(f"{X(a):.1f},{Y(b):.1f}" for a, b in zip(ev, cv, strict=True))
     p.append(f"<polyline points='{pts}' fill='none' stroke='#1b6ca8' stroke-width='2'/>")
-    p += [f"<circle cx='{X(a):.1f}' cy='{Y(b):.1f}' r='4' fill='#1b6ca8'/>" for a, b in zip(ev, cv)]
+    p += [f"<circle cx='{X(a):.1f}' cy='{Y(b):.1f}' r='4' fill='#1b6ca8'/>" for a, b in zip(ev, cv, strict=True)]
     if futility is not None:
         p += [f"<rect x='{X(a) - 4:.1f}' y='{Y(b) - 4:.1f}' width='8' height='8' fill='#7a7a7a'/>"
-              for a, b in zip(ev[:-1], futility)]
+              for a, b in zip(ev[:-1], futility, strict=False)]  # futility bounds: at the interim looks
     if harm_z is not None:
         p.append(f"<line x1='{ml}' x2='{ml + pw}' y1='{Y(harm_z):.1f}' y2='{Y(harm_z):.1f}' "
                  "stroke='#d1495b' stroke-dasharray='3,3'/>")
@@ -141,7 +142,7 @@ class DesignExplorer:
         ev = np.asarray(d.information_rates) * m
         rows = "".join(f"<tr><td>{i + 1}</td><td>{fmt_num(e, 1)}</td><td>{fmt_num(c, 3)}</td>"
                        f"<td>{fmt_pct(float(a), 2)}</td></tr>"
-                       for i, (e, c, a) in enumerate(zip(ev, d.critical_values, d.alpha_spent)))
+                       for i, (e, c, a) in enumerate(zip(ev, d.critical_values, d.alpha_spent, strict=True)))
         hr = p.design.hazard_ratio
         self.numbers.value = (
             f"<div style='font-size:1.3em'><b>{fmt_n(m)}</b> deaths within 24 months at most</div>"
@@ -202,8 +203,8 @@ class MonitoringDashboard:
         h = plan.analysis.censor_months
         # plain text boxes, checked when read: a value out of range is refused with a message on
         # screen, never clamped silently
-        self.events = W.IntText(value=first_look, description=f"Deaths within {h:g} months" if h is not None else "Deaths",
-                                style=_STYLE)
+        self.events = W.IntText(value=first_look,
+                                description=f"Deaths within {h:g} months" if h is not None else "Deaths", style=_STYLE)
         self.z = W.FloatText(value=-2.5, step=0.1, description="z (< 0 favours A)", style=_STYLE)
         self.controls = (self.source, self.file, self.cutoff, self.events, self.z)
         self.decision = W.HTML().add_class("trialnb-monitor-decision")
@@ -262,7 +263,8 @@ class MonitoringDashboard:
         self.result = (events, z, dec)
         self.decision.value = (f"<div style='font-size:1.4em'><b>{fmt_n(events)} deaths within 24 months: "
                                f"{esc(dec)}</b></div>")
-        self.table.value = "<table>" + "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows) + "</table>"
+        self.table.value = ("<table>" + "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
+                            + "</table>")
         d = self.design
         ev = list(np.asarray(d.information_rates) * self.max_events)
         cv = list(d.critical_values)

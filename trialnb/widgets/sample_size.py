@@ -35,8 +35,8 @@ _SLIDER_WIDTH = "520px"
 
 
 def power_curve_svg(
-    hazard_ratios: Sequence[float],
-    powers: Sequence[float],
+    hazard_ratios: Sequence[float] | np.ndarray,
+    powers: Sequence[float] | np.ndarray,
     design_hr: float,
     target_power: float,
     events: int,
@@ -55,7 +55,7 @@ def power_curve_svg(
     def Y(v: float) -> float:
         return mt + (1 - v) * ph
 
-    pts = " ".join(f"{X(h):.1f},{Y(p):.1f}" for h, p in zip(hazard_ratios, powers))
+    pts = " ".join(f"{X(h):.1f},{Y(p):.1f}" for h, p in zip(hazard_ratios, powers, strict=True))
     parts = frame(width, height, ml, mt, pw, ph, f"Power with {fmt_n(events)} events", "Power curve",
                   css_class="trialnb-power-curve")
     for v in (0, 0.2, 0.4, 0.6, 0.8, 1.0):
@@ -103,7 +103,7 @@ class SampleSizeExplorer:
 
     def __init__(self, **initial: Any) -> None:
         d = PROTOCOL.design
-        v = dict(
+        v: dict[str, Any] = dict(
             alpha=d.alpha, power=d.power, hazard_ratio=d.hazard_ratio,
             control_survival=d.control_survival_exact, accrual=0.0, follow_up=d.horizon_months,
             dropout_probability=0.0, loss_to_follow_up=d.loss_to_follow_up, allocation_ratio=d.allocation_ratio,
@@ -139,7 +139,8 @@ class SampleSizeExplorer:
                                      description="Test", style=_STYLE)
         self.controls: tuple[W.Widget, ...] = (
             self.alpha, self.power, self.hazard_ratio, self.control_survival, self.accrual,
-            self.follow_up, self.dropout_probability, self.loss_to_follow_up, self.allocation_ratio, self.method, self.sided,
+            self.follow_up, self.dropout_probability, self.loss_to_follow_up, self.allocation_ratio, self.method,
+            self.sided,
         )
 
         self.n_display = W.HTML().add_class("trialnb-n-total")
@@ -180,7 +181,8 @@ class SampleSizeExplorer:
         try:
             kw = self.settings()
             res = sample_size(**kw)
-            curve = power_curve(res.events_rounded, HR_GRID, kw["alpha"], kw["allocation_ratio"], kw["sided"], kw["method"])
+            curve = power_curve(res.events_rounded, HR_GRID, kw["alpha"], kw["allocation_ratio"], kw["sided"],
+                                kw["method"])
         except ValueError as exc:
             self.error = str(exc)
             self.message.value = f"<p style='color:#b00020'><b>Cannot compute:</b> {esc(str(exc))}</p>"
@@ -197,7 +199,8 @@ class SampleSizeExplorer:
             "<table>"
             f"<tr><td>Events needed</td><td style='text-align:right'><b>{fmt_n(res.events_rounded)}</b> "
             f"({fmt_num(res.events, 2)} unrounded)</td></tr>"
-            f"<tr><td>Pr(event) per patient</td><td style='text-align:right'>{fmt_num(res.event_probability, 3)}</td></tr>"
+            "<tr><td>Pr(event) per patient</td>"
+            f"<td style='text-align:right'>{fmt_num(res.event_probability, 3)}</td></tr>"
             f"<tr><td>N before loss</td><td style='text-align:right'>{fmt_n(res.n_total_rounded)} "
             f"({fmt_n(res.n_treatment)} A + {fmt_n(res.n_control)} B; {fmt_num(res.n_total, 1)} unrounded)</td></tr>"
             f"<tr><td>Study duration</td><td style='text-align:right'>"
@@ -224,7 +227,8 @@ def protocol_note_html() -> str:
         f"{fmt_num(st.p_event, 2)}), and every step rounded up: {fmt_n(exact.events_rounded)} events → "
         f"{fmt_n(exact.n_control)} per arm → {fmt_n(exact.n_control_after_loss)} per arm after "
         f"{fmt_pct(d.loss_to_follow_up, 0)} loss = {fmt_n(exact.n_total_after_loss)}. The protocol divides "
-        f"{fmt_n(st.events)} by {fmt_num(st.p_event, 2)} and rounds {fmt_num(st.events / st.p_event, 1)} <i>down</i> to "
+        f"{fmt_n(st.events)} by {fmt_num(st.p_event, 2)} and rounds {fmt_num(st.events / st.p_event, 1)} "
+        "<i>down</i> to "
         f"{fmt_n(st.n_total)}, hence {fmt_n(st.n_per_arm)} and {fmt_n(st.n_per_arm_after_loss)} per arm "
         "(notebook 02 shows each step).</p>"
     )
