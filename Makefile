@@ -12,15 +12,16 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
 DASHBOARDS := $(sort $(wildcard notebooks/dashboards/*.py))
 PYTEST_ARGS ?=
 
-.PHONY: lab test lint outputs lock venv present slides handouts review sap data benchmark references clean help
+.PHONY: lab test lint outputs lock venv present slides handouts review sap data benchmark references wheel-check clean help
 
 help:
-	@echo "make lab | test | lint | outputs | data | present | slides | handouts | review | sap | benchmark | references | lock | clean"
+	@echo "make lab | test | lint | outputs | data | present | slides | handouts | review | sap | benchmark | references | wheel-check | lock | clean"
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[lab,test]"
+	$(PY) tools/warm_kernels.py
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -80,6 +81,11 @@ sap: $(STAMP)
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/run.py
+
+# The wheel installed outside the checkout (not editable) runs verify-data, audit, sap and
+# monitor on its packaged example data (CI runs it after the tests).
+wheel-check: $(STAMP)
+	PYTHON=$(PY) tools/wheel_check.sh
 
 # Re-run every R reference script to its default output (tests/reference/NAME.json); needs
 # Rscript with the R packages the scripts load (rpact, survival, metafor, jsonlite), not the venv.

@@ -3,7 +3,7 @@
 
 Each ``bench_*.py`` prints its own figures as ratios against a baseline measured in the same
 run (the machine is shared and noisy). Arguments after ``--`` go to every script, e.g.
-``python benchmarks/run.py bench_fastsim -- --trials 2000``. Exit status is non-zero if a
+``python benchmarks/run.py bench_simulation -- --trials 2000``. Exit status is non-zero if a
 script fails. This is a measurement, not a test: nothing here asserts a time.
 """
 

@@ -164,3 +164,19 @@ def test_the_sap_quotes_the_plan_as_simulated() -> None:
     assert nums["n_total_loss"] == 240
     assert nums["oc.h1.power"] == pytest.approx(r.power)
     assert nums["oc.h1.deaths"] == pytest.approx(r.expected_events)
+
+
+def test_cox_model_defaults_are_the_plans() -> None:
+    """analysis.cox_model reads covariates, censoring and ties from the plan unless given."""
+    from trialnb import analysis as an
+    from trialnb.data import load_trial
+    from trialnb.resources import example_trial
+
+    df = load_trial(example_trial())
+    ref = an.cox_model(df, censor_months=24.0, ties="efron")
+    assert an.cox_model(df).coef.tolist() == ref.coef.tolist()
+    breslow = PLAN.with_changes(ties="breslow", censor_months=36.0)
+    assert an.cox_model(df, plan=breslow).coef.tolist() == an.cox_model(df, censor_months=36.0, ties="breslow").coef.tolist()
+    assert an.cox_model(df, plan=breslow).coef.tolist() != ref.coef.tolist()
+    unadjusted = PLAN.with_changes(covariates=())
+    assert len(an.cox_model(df, plan=unadjusted).coef) == 1  # the arm alone

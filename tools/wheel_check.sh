@@ -9,6 +9,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "== build the wheel"
 "$PYTHON" -m pip wheel . --no-deps --quiet -w "$work/wheel"
+rm -rf build/lib build/bdist.*   # setuptools' in-tree build folders, not the project's build/ outputs
 wheel=$(ls "$work"/wheel/trialnb-*.whl)
 echo "$wheel"
 echo "== install it into a fresh venv ($work/venv)"
@@ -27,12 +28,13 @@ PY
 "$bin/trialnb" verify-data
 "$bin/trialnb" audit --html "$work/audit.html"
 "$bin/trialnb" sap --html "$work/sap.html"
-"$bin/trialnb" monitor --example protocol --cutoff-month 29.75 --json > "$work/monitor.json"
+month=$("$bin/python" -c "from trialnb import interim, resources; from trialnb.data import load_trial; print(interim.death_month(load_trial(resources.example_trial()), 33))")
+"$bin/trialnb" monitor --example protocol --cutoff-month "$month" --json > "$work/monitor.json"
 "$bin/python" - "$work" <<'PY'
 import json, sys, pathlib
 w = pathlib.Path(sys.argv[1])
 rep = json.loads((w / "monitor.json").read_text())
-assert rep["primary_deaths"] == 33 and rep["decision"] == "continue", rep
+assert rep["primary_deaths"] == 33 and rep["information_fraction"] == 0.5, rep  # the planned interim
 for f in ("audit.html", "sap.html"):
     assert (w / f).stat().st_size > 10_000, f
 print("audit, sap and monitor ran on the packaged data:", rep["primary_deaths"], "deaths,", rep["decision"])

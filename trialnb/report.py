@@ -14,7 +14,7 @@ from typing import Sequence
 from .errors import NoEstimateError
 from .validation import is_number
 
-__all__ = ["NoEstimateError", "fmt_ci", "fmt_estimate", "fmt_hr", "fmt_interval", "fmt_n", "fmt_num", "fmt_p",
+__all__ = ["fmt_ci", "fmt_estimate", "fmt_hr", "fmt_interval", "fmt_n", "fmt_num", "fmt_p",
            "fmt_pct", "fmt_prob", "fmt_months", "fmt_sig", "fmt_value", "text_table", "wrap_text"]
 
 TEXT_WIDTH = 80

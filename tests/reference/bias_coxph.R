@@ -49,4 +49,4 @@ out_list <- list(
   inputs = src$inputs,
   results = res
 )
-writeLines(toJSON(out_list, digits = 15, auto_unbox = TRUE, pretty = FALSE, na = "null"), out)
+writeLines(toJSON(out_list, digits = I(15), auto_unbox = TRUE, pretty = FALSE, na = "null"), out)

@@ -18,6 +18,7 @@
 # repository root.
 suppressPackageStartupMessages({library(survival); library(jsonlite)})
 args <- commandArgs(trailingOnly = TRUE)
+if (length(args) > 1) stop("usage: Rscript tests/reference/estimands_survival.R [OUTPUT.json]")
 out <- if (length(args) >= 1) args[1] else "tests/reference/estimands_survival.json"
 
 make_data <- function(kind, n, seed) {

@@ -24,6 +24,7 @@
 suppressPackageStartupMessages({library(rpact); library(jsonlite)})
 
 args <- commandArgs(trailingOnly = TRUE)
+if (length(args) > 1) stop("usage: Rscript tests/reference/rpact_monitoring.R [OUTPUT.json]")
 out <- if (length(args) >= 1) args[1] else "tests/reference/rpact_monitoring.json"
 
 need <- function(x, what) {

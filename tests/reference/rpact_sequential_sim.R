@@ -1,4 +1,4 @@
-# Reference values for trialnb.sequential_sim from R rpact getSimulationSurvival: simulated
+# Reference values for trialnb.simulation.sequential (its comparison path) from R rpact getSimulationSurvival: simulated
 # group-sequential survival trials stopped at the first boundary crossed.
 #
 #   Rscript tests/reference/rpact_sequential_sim.R [OUTPUT.json]
@@ -6,7 +6,7 @@
 # Run from the repository root. Writes JSON (jsonlite, 15 significant digits), default
 # tests/reference/rpact_sequential_sim.json. Stops without writing when a value is NA.
 #
-# Design of issue 13: 236 patients, uniform accrual over 36 months, exponential control
+# The protocol's design: 236 patients, uniform accrual over 36 months, exponential control
 # survival with 2-year survival exp(-0.5) (lambda2 = 0.5 / 24 per month), no drop-out,
 # hazard ratio (treatment / control) 0.5, looks at 33 and 66 deaths, Lan-DeMets
 # O'Brien-Fleming alpha spending (asOF), one-sided alpha 0.025. rpact conventions: group 1 =
@@ -17,6 +17,7 @@
 suppressPackageStartupMessages({library(rpact); library(jsonlite)})
 
 args <- commandArgs(trailingOnly = TRUE)
+if (length(args) > 1) stop("usage: Rscript tests/reference/rpact_sequential_sim.R [OUTPUT.json]")
 out <- if (length(args) >= 1) args[1] else "tests/reference/rpact_sequential_sim.json"
 
 iterations <- 20000L
@@ -69,4 +70,4 @@ doc <- list(
                 alpha = 0.025, sided = 1, type_of_design = "asOF", dropout = 0),
   cases = results
 )
-writeLines(toJSON(doc, digits = 15, auto_unbox = TRUE, pretty = TRUE, null = "null"), out)
+writeLines(toJSON(doc, digits = I(15), auto_unbox = TRUE, pretty = TRUE, null = "null"), out)

@@ -23,6 +23,7 @@
 # Run from the repository root.
 suppressPackageStartupMessages({library(survival); library(jsonlite)})
 args <- commandArgs(trailingOnly = TRUE)
+if (length(args) > 1) stop("usage: Rscript tests/reference/survival_engine.R [OUTPUT.json]")
 out <- if (length(args) >= 1) args[1] else "tests/reference/survival_engine.json"
 
 make_data <- function(kind, n, seed) {
@@ -123,4 +124,4 @@ res <- list(
   inputs = inputs,
   results = results
 )
-writeLines(toJSON(res, digits = 15, auto_unbox = TRUE, pretty = FALSE), out)
+writeLines(toJSON(res, digits = I(15), auto_unbox = TRUE, pretty = FALSE), out)

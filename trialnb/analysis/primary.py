@@ -21,14 +21,13 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ..plan import OS_ANALYSIS, PLAN, AnalysisPlan, TrialPlan
-from ..protocol import FACTOR_NAMES
 from ..report import fmt_n, fmt_num, fmt_p
 from ..results import Result
 from ..survival import CoxResult, fit_cox, logrank
@@ -180,12 +179,18 @@ def overall_survival(df: pd.DataFrame, plan: TrialPlan = PLAN) -> PrimaryResult:
                                                   ties=a.ties, alpha=a.alpha, sided=a.sided))
 
 
-def cox_model(df: pd.DataFrame, covariates: Sequence[str] = FACTOR_NAMES, *, censor_months: float | None = 24.0,
-              ties: str = "efron", arm: bool = True) -> CoxResult:
+def cox_model(df: pd.DataFrame, covariates: Sequence[str] | None = None, *,
+              censor_months: float | None | Literal["plan"] = "plan", ties: str | None = None, arm: bool = True,
+              plan: TrialPlan = PLAN) -> CoxResult:
     """The Cox model of ``df`` with arm and the factors ``covariates`` (treatment contrasts:
     arm B, bone, receptor positive, HER2 negative as references), follow-up censored at
-    ``censor_months``: the engine's :class:`~trialnb.survival.CoxResult`, whose ``to_frame()``
-    is the coefficient table with the covariate names."""
+    ``censor_months`` (None: all follow-up): the engine's :class:`~trialnb.survival.CoxResult`,
+    whose ``to_frame()`` is the coefficient table with the covariate names. Unless given,
+    ``covariates``, ``censor_months`` and ``ties`` are the plan's (``plan.analysis``)."""
+    a = plan.analysis
+    covariates = a.covariates if covariates is None else covariates
+    censor_months = a.censor_months if censor_months == "plan" else censor_months
+    ties = a.ties if ties is None else ties
     df = censor_at(check_df(df), censor_months)
     t, e, _ = arrays(df)
     X, names = cox_matrix(df, covariates, arm=arm)

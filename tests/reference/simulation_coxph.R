@@ -1,6 +1,6 @@
-# Reference values for trialnb.fastsim from R's survival package (independent implementation).
+# Reference values for trialnb.simulation (its batched Cox fits and log-rank statistics) from R's survival package (independent implementation).
 #
-#   Rscript tests/reference/fastsim_coxph.R [OUTPUT.json]   (inputs: the committed fastsim_coxph.json)
+#   Rscript tests/reference/simulation_coxph.R [OUTPUT.json]   (inputs: the committed simulation_coxph.json)
 #
 # Reads the data sets stored under "inputs" (each: time, event, X as a list of columns, group)
 # and, for each, fits coxph(Surv(time, event) ~ X, ties = "efron") converged tightly
@@ -10,8 +10,8 @@
 # Run from the repository root.
 suppressPackageStartupMessages({library(survival); library(jsonlite)})
 args <- commandArgs(trailingOnly = TRUE)
-if (length(args) > 1) stop("usage: Rscript tests/reference/fastsim_coxph.R [OUTPUT.json]")
-inp <- "tests/reference/fastsim_coxph.json"  # the inputs stored next to the script (written by the Python side)
+if (length(args) > 1) stop("usage: Rscript tests/reference/simulation_coxph.R [OUTPUT.json]")
+inp <- "tests/reference/simulation_coxph.json"  # the inputs stored next to the script (written by the Python side)
 out <- if (length(args) == 1) args[1] else inp
 src <- fromJSON(inp, simplifyVector = TRUE, simplifyMatrix = FALSE)
 
@@ -31,10 +31,10 @@ for (nm in names(src$inputs)) {
 vals <- unlist(results)
 if (length(vals) == 0 || any(is.na(vals))) stop("empty or NA result(s), nothing written")
 res <- list(
-  generator = "tests/reference/fastsim_coxph.R",
+  generator = "tests/reference/simulation_coxph.R",
   r_version = paste(R.version$major, R.version$minor, sep = "."),
   survival_version = as.character(packageVersion("survival")),
   inputs = src$inputs,
   results = results
 )
-writeLines(toJSON(res, digits = 15, auto_unbox = TRUE, pretty = FALSE), out)
+writeLines(toJSON(res, digits = I(15), auto_unbox = TRUE, pretty = FALSE), out)
