@@ -98,8 +98,9 @@ print(f"patients: {fmt_n(len(registry))}, operated: {fmt_pct(registry['surgery']
 registry.head().round(2)
 
 # %% [markdown]
-# Without surgery, a true stage IV patient's 2-year survival is about 60%, the protocol's
-# control assumption (expected value over the simulated hazards, no sampling noise):
+# Without surgery, a true stage IV patient's 2-year survival in this registry is close to the
+# protocol's control assumption of 60% (expected value over the simulated hazards, no sampling
+# noise; the registry's prognostic factors, not the protocol, set the exact value):
 
 # %%
 iv = registry[registry["true_stage"] == "IV"]
@@ -182,8 +183,9 @@ print("trialnb engine (fit_cox):      ", fmt_hr(tv_engine.hazard_ratio, tv_engin
 
 # %% [markdown]
 # **What removes it.** A landmark analysis (exposure fixed at 12 months, follow-up from there)
-# and surgery as a time-varying covariate both put the naive HR back near 1. Adjustment does not:
-# no covariate moves time zero.
+# and surgery as a time-varying covariate both put the naive HR back near 1, and so does the
+# randomized comparison in the last row: randomization fixes time zero, the same for everyone,
+# before anyone is operated. Adjustment does not: no covariate moves time zero.
 #
 # ## 3. Stage migration (the Will Rogers phenomenon)
 #

@@ -54,11 +54,13 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from lifelines import CoxPHFitter
 
 from trialnb import report
 from trialnb.plots import use_style
+from trialnb import population
+from trialnb.plan import PLAN
 from trialnb.protocol import PROTOCOL
+from trialnb.survival import fit_cox
 from trialnb.randomization import (AllocationLog, BigStick, CompleteRandomization, EfronBiasedCoin,
                                    MaximalProcedure, PermutedBlock, PocockSimon, StratifiedPermutedBlock,
                                    block_correct_guesses_closed_form, bigstick_long_run,
@@ -159,7 +161,8 @@ pd.DataFrame(rows).set_index("procedure")
 # > Clinical Trials* (2016).
 #
 # ## 4. 236 realistic patients
-# Factor frequencies follow `clinical_evidence.md` section 3: dominant site bone 45%,
+# Factor frequencies follow `references/clinical_evidence.md` section 5 (the package's
+# `trialnb.population`): dominant site bone 45%,
 # visceral 45%, soft tissue 10%; hormone receptor positive 75%; HER2 positive 25%, drawn
 # independently. One simulated trial population:
 
@@ -324,17 +327,20 @@ pd.Series({k: report.fmt_pct(v) for k, v in cb_res.items()}, name="type-I error 
 # whole population. With prognostic factors the marginal HR is closer to 1 than the
 # conditional one even when the arms are perfectly balanced (non-collapsibility), so the
 # difference between the two is not a bias of either. The protocol's HR of 0.5 is a marginal
-# quantity: its sample size step 2 derives it from the two-year survival of each whole arm,
-# $S_1(2) = \exp(-0.5) = 0.60$ and $S_2(2) = \exp(-0.5 \times 0.5) = 0.78$. The draw below instead *assumes* a
-# conditional HR of 0.5 given the factors (so the marginal HR it generates is closer to 1
-# than the protocol's 0.5).
+# quantity: its sample size step 2 applies it to each whole arm, going from the control arm's
+# two-year survival $S_1(2) = \exp(-0.5) = 0.60$ (the protocol's $S_1$ is arm B) to the surgery
+# arm's $S_2(2) = \exp(-0.5 \times 0.5) = 0.78$. The draw below instead *assumes* a conditional HR
+# of 0.5 given the factors, as the package's simulations do (so the marginal HR it generates is
+# closer to 1 than the protocol's 0.5).
 #
 # Adjusting for the factors also keeps the test's nominal size when
-# they were used for allocation. One illustrative draw, with *assumed* hazard ratios
-# (visceral vs other 2.0, HR-negative 1.8, HER2-positive 1.3 — illustrative values, not trial
-# data), the protocol's control hazard 0.5 per 24 months, a conditional arm HR of 0.5, and
-# administrative censoring at 24 months; both designs see the same patients and the same
-# survival uniforms:
+# they were used for allocation. One illustrative draw, with the prognostic hazard ratios the
+# package's simulations assume (`trialnb.population.PROGNOSTIC_HR`, with their sources:
+# visceral vs bone 1.6, soft tissue 1.1, receptor-negative 2.0, HER2-positive 0.8), the
+# baseline calibrated so that the control arm's 2-year survival is the protocol's exp(−0.5)
+# (`population.calibrate_baseline`), a conditional arm HR of 0.5, and administrative censoring at
+# 24 months; both designs see the same patients and the same survival uniforms. The Cox models
+# are the package's engine (`trialnb.survival.fit_cox`, the fit R's `coxph` gives):
 
 # %%
 u_surv = rng.random(N)  # one survival uniform per patient, shared by both designs
@@ -344,22 +350,22 @@ x = pd.DataFrame({
     "hr_negative": (pop.hormone_receptor == "negative").astype(int),
     "her2_positive": (pop.her2 == "positive").astype(int),
 })
-lin = np.log(2.0) * x.visceral + np.log(1.8) * x.hr_negative + np.log(1.3) * x.her2_positive
+lin = population.linear_predictor(pop.dominant_site.to_numpy(), pop.hormone_receptor.to_numpy(), pop.her2.to_numpy())
+H0 = population.calibrate_baseline(np.full(N, 1 / N), lin, PLAN.design.control_survival)  # at 24 months
 cox_rows = []
 for name in ("Complete", "Minimization (range, p = 0.8)"):
     arm_a = np.array([a.arm == "A" for a in one_trial[name]], dtype=int)
-    hazard = PROTOCOL.design.control_hazard_per_month * np.exp(lin + np.log(PROTOCOL.design.hazard_ratio) * arm_a)
+    hazard = H0 / 24.0 * np.exp(lin + np.log(PLAN.design.hazard_ratio) * arm_a)
     t = -np.log(u_surv) / hazard
-    d = x.assign(arm_A=arm_a, time=np.minimum(t, 24.0), event=(t <= 24.0).astype(int))
-    crude = CoxPHFitter().fit(d[["arm_A", "time", "event"]], "time", "event")
-    adj = CoxPHFitter().fit(d, "time", "event")
+    time_, event = np.minimum(t, 24.0), (t <= 24.0).astype(int)
+    crude = fit_cox(time_, event, arm_a[:, None].astype(float), names=("arm_A",))
+    adj = fit_cox(time_, event, np.column_stack([arm_a, x.to_numpy()]).astype(float), names=("arm_A", *x.columns))
     visc = covariate_balance(patients, one_trial[name])
     dv = int(visc.loc[visc.group == "dominant_site=visceral", "D"].iloc[0])
-    cox_rows.append({
-        "design": name, "visceral A − B (patients)": dv,
-        "crude HR (A vs B)": report.fmt_hr(*np.exp([crude.params_["arm_A"], *crude.confidence_intervals_.loc["arm_A"]])),
-        "adjusted HR (A vs B)": report.fmt_hr(*np.exp([adj.params_["arm_A"], *adj.confidence_intervals_.loc["arm_A"]])),
-    })
+    cox_rows.append({"design": name, "visceral A − B (patients)": dv,
+                     **{f"{kind} HR (A vs B)": report.fmt_hr(*f.to_frame().loc["arm_A", ["exp(coef)", "hr_lower_95",
+                                                                                        "hr_upper_95"]])
+                        for kind, f in (("crude", crude), ("adjusted", adj))}})
 pd.DataFrame(cox_rows).set_index("design")
 
 # %% [markdown]

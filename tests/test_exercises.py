@@ -200,7 +200,7 @@ def _primary_hrs() -> tuple[float, float]:
 
 
 HR_PROTOCOL, HR_NULL = _primary_hrs()
-MONITORING_KEYS = {"05.1", "05.2", "05.3"}  # notebook 05: cases in tests/test_exercises_monitoring.py
+MONITORING_KEYS = {"05.1", "05.2", "05.3", "05.4"}  # notebook 05: cases in tests/test_exercises_monitoring.py
 CASES["04.2"] = dict(fn=ex04.check_inverse_hr,
                      right=[round(1 / HR_PROTOCOL, 2), f"{1 / HR_PROTOCOL:.3f}"],
                      wrong=[(round(HR_PROTOCOL, 2), "A vs arm B")]

@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 import pytest
-from scipy import optimize, stats
+from scipy import integrate, optimize, stats
 
 from trialnb.exercises import EXERCISES, Verdict, get_exercise, hint
 from trialnb.exercises import monitoring as ex05
@@ -56,6 +56,27 @@ def _conditional_power(theta: float, z1: float = 1.0, d1: float = 33, d2: float 
                                     / math.sqrt(i2 - i1)))
 
 
+def _maturity() -> tuple[float, float, float]:
+    """(expected interim month under HR 0.5, patients randomized by then, patients randomized 24
+    months before it). Deaths within 24 months of randomization by calendar month t, by
+    quadrature over uniform entry u in [0, min(t, 36)] (236 patients, 1:1): each arm's
+    probability of a death within min(t - u, 24) months, exponential death (control hazard
+    -ln(exp(-0.5)) / 24 = 0.5/24, arm A half of it) competing with exponential drop-out (10% by
+    24 months); the interim month solves E(t) = 33."""
+    lam, eta, n, a = 0.5 / 24, -math.log(0.9) / 24, 236, 36.0
+
+    def deaths(t: float) -> float:
+        total = 0.0
+        for l in (lam, 0.5 * lam):
+            f = lambda u, l=l: l / (l + eta) * (1 - math.exp(-(l + eta) * min(t - u, 24.0)))  # noqa: E731
+            total += n / 2 / a * integrate.quad(f, 0.0, min(t, a), limit=200)[0]
+        return total
+
+    month = optimize.brentq(lambda t: deaths(t) - 33, 1.0, 60.0, xtol=1e-10)
+    return month, n * min(month, a) / a, n * (month - 24) / a
+
+
+INTERIM_MONTH, RANDOMIZED, COMPLETE = _maturity()
 NAIVE5 = _naive(5)
 CP_DESIGN = _conditional_power(math.log(2))          # HR 0.5
 CP_OBSERVED = _conditional_power(1 / math.sqrt(33 / 4))  # theta-hat = z1 / sqrt(I_1)
@@ -71,7 +92,7 @@ CASES = {
                  forbidden=[f"{NAIVE5:.3f}", f"{100 * NAIVE5:.1f}", "7%", "0.07"]),
     "05.2": dict(fn=ex05.check_first_look_bound,
                  right=[round(OB1, 3), round(OB1, 2), f"{OB1:.2f}", np.float64(round(OB1, 4)), f" {OB1:.3f} "],
-                 wrong=[(-round(OB1, 2), "sign"), (1.96, "final bound"), (round(OB2, 3), "final bound"),
+                 wrong=[(-round(OB1, 2), "mirror"), (1.96, "final bound"), (round(OB2, 3), "final bound"),
                         (round(OB1_P, 4), "p-value"), (2.5, "not the first-look")],
                  junk=["abc", True, [1, 2], float("nan"), "2.96%", "z"],
                  forbidden=[f"{OB1:.2f}", f"{OB1:.3f}", f"{OB1_P:.4f}"]),
@@ -82,6 +103,12 @@ CASES = {
                         ("80%", "before any data"), (0.9, "not the conditional")],
                  junk=["abc", True, [1, 2], float("nan"), -5, {}],
                  forbidden=[f"{CP_DESIGN:.2f}", f"{100 * CP_DESIGN:.0f}%", f"{100 * CP_DESIGN:.1f}"]),
+    "05.4": dict(fn=ex05.check_maturity,
+                 right=[round(COMPLETE), round(COMPLETE, 1), f"{COMPLETE:.0f}", np.float64(COMPLETE), int(COMPLETE)],
+                 wrong=[(round(RANDOMIZED), "randomized by the interim"), (33, "deaths"), (1.4, "no effect"),
+                        (round(COMPLETE / RANDOMIZED, 3), "share"), (236, "every patient"), (60, "not the expected")],
+                 junk=["abc", True, [1, 2], float("nan"), "27%", {}],
+                 forbidden=[f"{COMPLETE:.0f}", f"{COMPLETE:.1f}", f"{RANDOMIZED:.0f}"]),
 }
 
 
@@ -91,6 +118,8 @@ def test_the_independent_derivations_are_the_textbook_values():
     assert NAIVE5 == pytest.approx(0.0709, abs=0.0005)
     assert (round(OB1, 3), round(OB2, 3)) == (2.963, 1.969)
     assert CP_NONE < CP_OBSERVED < CP_DESIGN
+    # the interim falls at month 28.2 under HR 0.5: 185 randomized, 27 of them followed 24 months
+    assert (round(INTERIM_MONTH, 1), round(RANDOMIZED), round(COMPLETE)) == (28.2, 185, 27)
 
 
 def test_every_monitoring_exercise_has_a_case():
@@ -176,6 +205,8 @@ def test_the_library_agrees_with_the_independent_derivations():
     assert (truths["ob1"], truths["ob1_p"], truths["ob2"]) == pytest.approx((OB1, OB1_P, OB2), abs=1e-4)
     assert (truths["cp_design"], truths["cp_observed"], truths["cp_none"]) == pytest.approx(
         (CP_DESIGN, CP_OBSERVED, CP_NONE), abs=1e-4)
+    assert (truths["interim_month"], truths["randomized"], truths["complete"]) == pytest.approx(
+        (INTERIM_MONTH, RANDOMIZED, COMPLETE), rel=1e-6)
 
 
 def test_naive_type_one_error_agrees_with_simulation():

@@ -124,6 +124,50 @@ def test_evidence_forest_rows_diamond_prediction_interval_and_labels():
     plt.close(fig)
 
 
+def test_boundary_plot_draws_the_harm_mirror_of_a_two_sided_plan():
+    from trialnb import monitoring
+    from trialnb.plots_monitoring import boundary_plot
+
+    plots.use_style()
+    d = monitoring.plan_design()
+    fig = boundary_plot(d, 66, harm_z=-2.326, observed_events=[33], observed_z=[2.962],
+                        critical_values=[2.9626], title="the plan")
+    try:
+        z = fig.axes[0]
+        labels = [line.get_label() for line in z.lines]
+        harm = z.lines[labels.index("harm boundary (two-sided)")]
+        assert list(harm.get_ydata()) == pytest.approx([-c for c in d.critical_values])
+        assert "efficacy boundary" in labels and "harm guideline" in labels
+    finally:
+        plt.close(fig)
+    one = boundary_plot(monitoring.plan_benefit_design(), 66)
+    try:
+        assert "harm boundary (two-sided)" not in [line.get_label() for line in one.axes[0].lines]
+    finally:
+        plt.close(one)
+
+
+def test_expected_deaths_plot_marks_both_finals():
+    import numpy as np
+
+    from trialnb.monitoring import plan_expected_deaths
+    from trialnb.plots_monitoring import expected_deaths_plot
+
+    plots.use_style()
+    months = np.linspace(0, 70, 71)
+    curves = {f"HR {hr:g}": plan_expected_deaths(months, hazard_ratio=hr) for hr in (1.0, 0.5, 0.4)}
+    fig = expected_deaths_plot(months, curves, interim_deaths=33, max_deaths=66, final_month=60)
+    try:
+        ax = fig.axes[0]
+        assert [line.get_label() for line in ax.lines[:3]] == list(curves)
+        assert list(ax.lines[0].get_ydata()) == pytest.approx(list(curves["HR 1"]))
+        vertical = [line for line in ax.lines if list(line.get_xdata()) == [60, 60]]
+        assert len(vertical) == 1  # the calendar-driven final
+        assert _texts_inside(fig) == []
+    finally:
+        plt.close(fig)
+
+
 def test_the_shapes_figure_labels_its_log_hr_axis_plainly():
     """Notebook 07's hazard-shape panels: "0.5, 1, 2" on the log axis, not "6×10⁻¹"."""
     from dataclasses import replace

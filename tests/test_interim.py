@@ -154,6 +154,30 @@ def test_the_interim_look_crosses_or_not_as_the_plan_says(trial):
     assert "stop" not in rep.decision  # a DMC recommends; the report never says "stop"
 
 
+def test_a_look_one_death_later_is_an_unscheduled_look(trial):
+    """The synthetic file misses the boundary at the 33rd primary-endpoint death by 2e-4; a cut
+    at month 30 (34 deaths) is a second, unscheduled look: its boundary spends alpha(34/66) after
+    the interim's alpha(33/66) (rpact getAnalysisResults with the two looks and maxInformation),
+    and is crossed."""
+    from trialnb.monitoring import analyse, plan_design
+
+    at33 = interim.interim_report(trial, _interim_month(trial), predict=False)
+    assert at33.decision == "continue" and not at33.unscheduled and at33.look == 1
+    assert at33.boundary - at33.benefit_z == pytest.approx(2.19e-4, abs=2e-6)
+    rep = interim.interim_report(trial, 30.0, predict=False)
+    assert rep.primary_deaths == 34 and rep.look == 2 and not rep.final and rep.unscheduled
+    assert "unscheduled" in rep.rows()[0][1] and "unscheduled" not in at33.rows()[0][1]
+    assert interim.report_json(rep)["unscheduled"] is True and interim.report_json(at33)["unscheduled"] is False
+    two = analyse(plan_design(), [33, 34], log_hazard_ratio=[0.0, rep.primary.log_hr],
+                  standard_error=[2 / math.sqrt(33), rep.primary.se], direction_upper=False, max_information=66.0)
+    assert rep.boundary == pytest.approx(float(two.critical_values[1]), rel=1e-12)
+    # held at 34 deaths instead of 33 (one look, moved), the boundary would be lower
+    one = analyse(plan_design(), [34], log_hazard_ratio=[rep.primary.log_hr], standard_error=[rep.primary.se],
+                  direction_upper=False, max_information=66.0)
+    assert float(one.critical_values[0]) < at33.boundary < rep.boundary
+    assert rep.decision == "efficacy boundary crossed"
+
+
 def test_perioperative_deaths_in_both_arms(trial):
     c = 40.0
     rep = interim.interim_report(trial, c)

@@ -6,6 +6,8 @@ these tests make sure there is something to compare and that it was made from th
 
 from __future__ import annotations
 
+import re
+
 import subprocess
 import sys
 from pathlib import Path
@@ -75,7 +77,9 @@ def _edit(path: Path, fn) -> None:
 
 def test_check_catches_edited_py(sample: Path):
     py = sample.with_suffix(".py")
-    py.write_text(py.read_text().replace("SEED = 20201120", "SEED = 1"))
+    text = py.read_text()
+    assert "use_style()" in text
+    py.write_text(text.replace("use_style()", "use_style()  # edited", 1))
     assert pairing_problems(sample)
 
 
@@ -123,6 +127,10 @@ def test_every_code_cell_is_introduced_by_a_sentence(ipynb: Path):
 
 @pytest.mark.parametrize("ipynb", [p for p in IPYNBS if "dashboards" not in p.parts], ids=lambda p: p.name)
 def test_imports_cell_seeds_one_generator(ipynb: Path):
+    """Every notebook sets the house style; one that draws random numbers (``rng``) seeds its
+    generator from ``SEED``."""
     nb = nbformat.read(ipynb, as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    assert code.count("default_rng(SEED") >= 1 and "use_style()" in code, ipynb.name
+    assert "use_style()" in code, ipynb.name
+    if re.search(r"\brng\b", code):
+        assert code.count("default_rng(SEED") >= 1, ipynb.name

@@ -10,6 +10,7 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 from scipy.stats import norm
 
@@ -132,6 +133,32 @@ def test_interim_numbers_equal_monitoring(sap: SAP) -> None:
     assert value(sap, "look1.z") == pytest.approx(2.9626, abs=1e-4)  # rpact getDesignGroupSequential, asOF
     assert value(sap, "harm_p") == pytest.approx(norm.cdf(PLAN.monitoring.harm_z))
     assert value(sap, "fixed_z") == pytest.approx(norm.isf(0.025))
+
+
+def test_the_sap_and_notebook_05_quote_one_simulation(sap: SAP) -> None:
+    """The plan's operating characteristics come from one call, with one number of trials and one
+    seed: the SAP's defaults are the call's, its numbers are the call's, and notebook 05 makes the
+    same call with the same defaults."""
+    import inspect
+
+    from trialnb.simulation import OC_N_TRIALS, OC_SEED, plan_operating_characteristics
+
+    params = inspect.signature(build_sap).parameters
+    assert (params["n_trials"].default, params["seed"].default) == (OC_N_TRIALS, OC_SEED)
+    oc = plan_operating_characteristics()
+    for tag, r in (("h1", oc.benefit), ("h0", oc.null), ("h0i", oc.null_ignoring)):
+        assert value(sap, f"oc.{tag}.power") == r.power
+        assert value(sap, f"oc.{tag}.harm") == r.harm_rejection
+        assert value(sap, f"oc.{tag}.deaths") == r.expected_events
+        assert value(sap, f"oc.{tag}.months") == r.expected_months
+        assert value(sap, f"oc.{tag}.fut1") == r.futility_by_stage[0]
+    assert value(sap, "oc.n") == OC_N_TRIALS
+    assert oc.null_ignoring.follow_guidelines is False and oc.null.follow_guidelines is True
+    # the same trials with and without the guidelines: the guidelines only stop trials early
+    np.testing.assert_array_equal(oc.null.z[:, 0], oc.null_ignoring.z[:, 0])
+    notebook = (ROOT / "notebooks" / "05_interim_monitoring.py").read_text(encoding="utf-8")
+    calls = re.findall(r"plan_operating_characteristics\(([^)]*)\)", notebook)
+    assert calls and all(c.strip() in ("", "PLAN") for c in calls), calls
 
 
 def test_evidence_power_rederived(sap: SAP) -> None:

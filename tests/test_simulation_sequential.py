@@ -462,3 +462,69 @@ def test_result_contract() -> None:
 
 
 # ---------------------------------------------------------------------------- R
+# ---------------------------------------------------------------------------------------
+# the quoted operating characteristics (notebook 05 and the SAP) and the per-look decisions
+
+
+def test_plan_operating_characteristics_are_three_simulations_of_one_call() -> None:
+    from trialnb.simulation import OC_N_TRIALS, OC_SEED, PlanOperatingCharacteristics, plan_operating_characteristics
+
+    assert (OC_N_TRIALS, OC_SEED) == (4000, 20201120)
+    oc = plan_operating_characteristics(PLAN, 300, seed=7)
+    assert isinstance(oc, PlanOperatingCharacteristics)
+    same = simulate_sequential(PLAN, 300, seed=7)
+    np.testing.assert_array_equal(oc.benefit.decision, same.decision)
+    null = simulate_sequential(PLAN, 300, seed=8, truth=NULL)
+    np.testing.assert_array_equal(oc.null.decision, null.decision)
+    ignoring = simulate_sequential(PLAN, 300, seed=8, truth=NULL, follow_guidelines=False)
+    np.testing.assert_array_equal(oc.null_ignoring.decision, ignoring.decision)
+    assert oc.benefit.truth.hazard_ratio == PLAN.design.hazard_ratio and oc.null.truth.hazard_ratio == 1.0
+    frame = oc.to_frame()
+    assert list(frame.index) == list(oc.scenarios())
+    assert frame.loc["HR 1, guidelines ignored", "interim_futility"] == 0.0  # ignored guidelines never stop
+    assert frame["benefit"].tolist() == [oc.benefit.power, oc.null.power, oc.null_ignoring.power]
+    assert "guidelines ignored" in oc.summary()
+    with pytest.raises(ScenarioError, match="n_trials"):
+        plan_operating_characteristics(PLAN, 0)
+    with pytest.raises(ScenarioError, match="seed"):
+        plan_operating_characteristics(PLAN, 10, seed=-1)
+
+
+def test_decisions_by_stage_sum_to_one_and_match_the_rates() -> None:
+    r = simulate_sequential(PLAN, 400, seed=3, truth=NULL)
+    t = r.decisions_by_stage()
+    assert list(t.index) == ["1", "2", "any"] and t.loc[["1", "2"]].to_numpy().sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(t.loc[["1", "2"], "rejected for benefit"], r.rejection_by_stage)
+    np.testing.assert_allclose(t.loc[["1", "2"], "futility guideline"], r.futility_by_stage)
+    np.testing.assert_allclose(t.loc[["1", "2"], "harm guideline"] + t.loc[["1", "2"], "rejected for harm"],
+                               r.harm_stop_by_stage)
+    assert t.loc["any", "rejected for benefit"] == pytest.approx(r.power)
+    assert t.loc["any", "rejected for harm"] == pytest.approx(r.harm_rejection)
+    # independent count from the per-trial arrays
+    for j in (1, 2):
+        assert t.loc[str(j), "futility guideline"] == np.mean((r.decision == FUTILITY) & (r.stage == j))
+        assert t.loc[str(j), "harm guideline"] == np.mean((r.decision == HARM_GUIDELINE) & (r.stage == j))
+
+
+def test_monte_carlo_errors_of_the_means_and_of_the_conditional_bias() -> None:
+    r = simulate_sequential(PLAN, 400, seed=4)
+    used = r.events[np.arange(r.n_trials), r.stage - 1]
+    assert r.expected_events_se == pytest.approx(np.std(used, ddof=1) / 20)
+    end = r.months[np.arange(r.n_trials), r.stage - 1]
+    assert r.expected_months_se == pytest.approx(np.std(end, ddof=1) / 20)
+    sel = (r.decision == BENEFIT) & (r.stage == 1)
+    est = r.estimate[sel, 0]
+    assert sel.sum() >= 2
+    assert r.conditional_bias(1) == pytest.approx(np.mean(est) - math.log(0.5))
+    assert r.conditional_bias_se(1) == pytest.approx(np.std(est, ddof=1) / math.sqrt(sel.sum()))
+    # stopping early for benefit selects the trials whose estimate was lucky: the HR is exaggerated,
+    # while over every trial at the interim the estimate is close to the truth
+    assert r.conditional_bias(1) < -3 * r.conditional_bias_se(1)
+    every = r.estimate[np.isfinite(r.months[:, 0]) & np.isfinite(r.estimate[:, 0]), 0]
+    assert r.unconditional_bias(1) == pytest.approx(np.mean(every) - math.log(0.5))
+    assert abs(r.unconditional_bias(1)) < 0.1 < abs(r.conditional_bias(1))
+    # a delayed effect has no single true log HR: NaN, not a number
+    delayed = simulate_sequential(PLAN, 100, seed=4, truth={"effect_delay_months": 6.0, "hazard_ratio": 0.3})
+    assert ((delayed.decision == BENEFIT) & (delayed.stage == 1)).sum() >= 2
+    assert math.isnan(delayed.conditional_bias(1)) and math.isnan(delayed.conditional_bias_se(1))
+    assert math.isnan(delayed.unconditional_bias(1))

@@ -268,16 +268,12 @@ def _failed_criteria_iff_not_eligible(r: Record, ctx: RuleContext):
         yield "failed_criteria", "must be empty exactly when eligible = 1"
 
 
-def _screening_record(r: Record) -> dict[str, Any]:
-    return {f.name: (bool(r[f.name]) if f.kind == "bool" else r[f.name]) for f in SCREENING_FIELDS}
-
-
 def _eligibility_matches_criteria(r: Record, ctx: RuleContext):
-    from .eligibility import screen
+    from .eligibility import record_from_row, screen
     from .errors import PatientRecordError
 
     try:
-        res = screen(_screening_record(r))
+        res = screen(record_from_row(r))
     except PatientRecordError as exc:
         yield "eligible", f"the criteria cannot be evaluated: {exc}"
         return

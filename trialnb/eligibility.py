@@ -22,6 +22,7 @@ from .results import Result
 from .validation import check_record, is_number
 
 __all__ = [
+    "record_from_row",
     "example_patient",
     "CRITERIA",
     "SCREENING_FIELDS",
@@ -189,6 +190,13 @@ def validate_record(patient: Mapping[str, Any]) -> dict[str, Any]:
     """
     return check_record(patient, [(f.name, f.check, f" ({f.description})") for f in SCREENING_FIELDS],
                         what="screening record", error=PatientRecordError)
+
+
+def record_from_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A screening-log row (:data:`trialnb.data.SCREENING_SCHEMA`, booleans stored as 0/1) as
+    the record :func:`screen` takes: the fields of :data:`SCREENING_FIELDS`, yes/no fields as
+    ``bool``."""
+    return {f.name: (bool(row[f.name]) if f.kind == "bool" else row[f.name]) for f in SCREENING_FIELDS}
 
 
 def screen(patient: Mapping[str, Any]) -> ScreeningResult:

@@ -131,6 +131,13 @@ class InterimReport(Result):
         return self.primary.estimable
 
     @property
+    def unscheduled(self) -> bool:
+        """True for an interim look beyond the plan's interims (the final not yet due): a look
+        the plan did not schedule, its boundary spending what the alpha-spending function allows
+        at its information after the planned interims' share."""
+        return not self.final and self.look > self.plan.monitoring.k - 1
+
+    @property
     def decision(self) -> str:
         """What the plan says of this look, in a DMC's words: ``"efficacy boundary crossed"``,
         ``"harm boundary crossed"``, ``"harm guideline met"``, ``"futility guideline met"``,
@@ -171,7 +178,7 @@ class InterimReport(Result):
         n_interims = self.plan.monitoring.k - 1
         if self.final:
             look = "final analysis"
-        elif self.look <= n_interims:
+        elif not self.unscheduled:
             look = f"interim look {self.look} of the {n_interims} planned"
         else:  # a look after the planned interims: unscheduled, its boundary from the spending function
             look = (f"interim look {self.look}, unscheduled: the plan has {n_interims}; its boundary comes "
@@ -418,7 +425,7 @@ def report_json(rep: InterimReport) -> dict[str, Any]:
     num = lambda x: None if x is None or not math.isfinite(float(x)) else float(x)  # noqa: E731
     nl = rep.next_look
     return {
-        "cutoff_month": rep.cutoff_month, "look": rep.look, "final": rep.final,
+        "cutoff_month": rep.cutoff_month, "look": rep.look, "final": rep.final, "unscheduled": rep.unscheduled,
         "randomized": rep.randomized, "randomized_by_arm": rep.randomized_by_arm,
         "primary_deaths": rep.primary_deaths, "primary_deaths_by_arm": rep.primary_deaths_by_arm,
         "max_events": rep.max_events, "information_fraction": rep.information_fraction,

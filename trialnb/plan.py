@@ -441,6 +441,36 @@ class MonitoringPlan:
         """Number of looks (the final included)."""
         return len(self.information_rates)
 
+    def table(self) -> pd.DataFrame:
+        """Every choice of the monitoring plan: ``item`` (the field), ``value`` and ``meaning``
+        (what the DMC does with it). The plan holds choices only; the boundaries and planned
+        deaths they imply are computed by :mod:`trialnb.monitoring`."""
+        looks = ", ".join(f"{r:g}" for r in self.information_rates)
+        spend = self.spending + ("" if self.spending_gamma is None else f" (gamma {self.spending_gamma:g})")
+        none = "none"
+        rows = [
+            ("information_rates", looks, "the looks, as fractions of the planned maximum of primary-endpoint deaths; "
+                                         "an interim falls on the date of its ceil(rate x maximum)-th such death"),
+            ("spending", spend, "Lan-DeMets alpha spending; boundaries recalculated from the deaths actually observed"),
+            ("final_analysis", self.final_analysis,
+             "calendar: when the last patient randomized has completed the primary endpoint's follow-up, whatever "
+             "the deaths" if self.final_analysis == "calendar" else "events: at the planned maximum of deaths"),
+            ("futility_z", none if self.futility_z is None else f"{self.futility_z:g}",
+             "non-binding futility guideline at an interim: benefit z <= futility_z (0: observed HR 1 or worse)"),
+            ("harm_z", none if self.harm_z is None else f"{self.harm_z:g}",
+             "harm guideline at an interim: benefit z <= harm_z; a two-sided plan also has the formal harm boundary, "
+             "the mirror of the efficacy boundary"),
+            ("perioperative_months", f"{self.perioperative_months:g}", "a death within this time of surgery is "
+                                                                       "perioperative"),
+            ("safety_review_every_months", f"{self.safety_review_every_months:g}",
+             "perioperative deaths reviewed in both arms at this calendar interval, before and apart from the "
+             "efficacy look"),
+            ("efficacy_min_complete", none if self.efficacy_min_complete is None else f"{self.efficacy_min_complete}",
+             "an interim may stop for efficacy only when this many patients have completed the primary endpoint's "
+             "follow-up (none: no maturity condition)"),
+        ]
+        return pd.DataFrame(rows, columns=["item", "value", "meaning"])
+
 
 # ---------------------------------------------------------------------------------------
 # the plan

@@ -10,7 +10,7 @@ the log hazard ratio has variance (1 + r)^2 / (r D)).
 from __future__ import annotations
 
 import io
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -20,7 +20,7 @@ from scipy import stats
 from .monitoring import bound_hazard_ratio
 from .plots import ARM_COLORS, NEUTRAL
 
-__all__ = ["boundary_plot", "figure_svg", "peeking_plot"]
+__all__ = ["boundary_plot", "expected_deaths_plot", "figure_svg", "peeking_plot"]
 
 EFFICACY = ARM_COLORS["A"]
 HARM = ARM_COLORS["B"]
@@ -31,7 +31,8 @@ def boundary_plot(design: Any, max_events: float, *, observed_events: Sequence[f
                   observed_z: Sequence[float] = (), harm_z: float | None = None,
                   critical_values: Sequence[float] | None = None, title: str = ""):
     """Three panels (benefit z, nominal one-sided p, hazard ratio) of the efficacy boundary,
-    the futility bound (if any), an optional constant harm guideline, and the observed looks
+    its mirror the formal harm boundary for a two-sided design (``design.sided == 2``), the
+    futility bound (if any), an optional constant harm guideline, and the observed looks
     (``observed_z`` as *benefit* z). ``critical_values`` overrides the design's (e.g. the
     bounds recalculated at the observed deaths, drawn at ``observed_events``). Returns the
     Figure."""
@@ -47,8 +48,11 @@ def boundary_plot(design: Any, max_events: float, *, observed_events: Sequence[f
         ("nominal one-sided p", lambda z, e: stats.norm.sf(z), True),
         ("hazard ratio A vs B", lambda z, e: bound_hazard_ratio(z, e), True),
     ]
+    two_sided = getattr(design, "sided", 1) == 2
     for ax, (label, f, logy) in zip(axes, scales, strict=True):
         ax.plot(ev, f(crit, ev), "o-", color=EFFICACY, label="efficacy boundary")
+        if two_sided:
+            ax.plot(ev, f(-crit, ev), "o-", mfc="none", color=HARM, label="harm boundary (two-sided)")
         if critical_values is not None and obs_e.size:
             cv = np.asarray(critical_values, dtype=float)[: obs_e.size]
             ax.plot(obs_e, f(cv, obs_e), "D", mfc="none", color=EFFICACY, label="boundary at observed deaths")
@@ -88,6 +92,39 @@ def peeking_plot(looks: Sequence[int], type_one_error: Sequence[float], se: Sequ
     ax.set_xlabel("number of equally spaced looks")
     ax.set_ylabel("simulated type-I error")
     ax.set_ylim(0, None)
+    ax.legend(loc="upper left", fontsize="small")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def expected_deaths_plot(months: Sequence[float], deaths: Mapping[str, Sequence[float]], *, interim_deaths: float,
+                         max_deaths: float, final_month: float, title: str = ""):
+    """Expected primary-endpoint deaths against the calendar month, one curve per hazard ratio
+    (``deaths``: label -> values at ``months``), with the interim's and the planned maximum's
+    deaths (horizontal lines) and a calendar-driven final at ``final_month`` (vertical line):
+    where a curve never reaches the maximum, an event-driven final never comes. Returns the
+    Figure."""
+    fig, ax = plt.subplots(figsize=(7, 3.8), constrained_layout=True)
+    x = np.asarray(months, dtype=float)
+    palette = [NEUTRAL, EFFICACY, FUTILITY, HARM]
+    for i, (label, y) in enumerate(deaths.items()):
+        ax.plot(x, np.asarray(y, dtype=float), color=palette[i % len(palette)], lw=2, label=label)
+    ax.axhline(interim_deaths, color="grey", ls=":", lw=1)
+    ax.axhline(max_deaths, color="grey", ls="--", lw=1)
+    ax.axvline(final_month, color="black", lw=1)
+    ax.annotate(f"interim: {interim_deaths:g} deaths", (x[0], interim_deaths), xytext=(2, 3),
+                textcoords="offset points", fontsize="small", color="grey")
+    ax.annotate(f"event-driven final: {max_deaths:g} deaths", (x[0], max_deaths), xytext=(2, 3),
+                textcoords="offset points", fontsize="small", color="grey")
+    ax.annotate(f"calendar-driven final: month {final_month:g}", (final_month, 0), xytext=(-4, 4),
+                textcoords="offset points", fontsize="small", rotation=90, ha="right", va="bottom")
+    ax.set_xlabel("calendar month since the first randomization")
+    ax.set_ylabel("expected primary-endpoint deaths")
+    ax.set_xlim(x[0], x[-1])
+    top = max(float(np.nanmax(np.asarray(y, dtype=float))) for y in deaths.values()) if deaths else max_deaths
+    ticks = ax.yaxis.get_major_locator().tick_values(0.0, max(top, max_deaths) * 1.05)
+    ax.set_ylim(0, float(ticks[ticks >= max(top, max_deaths) * 1.05][0]))  # ends on a labelled tick
     ax.legend(loc="upper left", fontsize="small")
     if title:
         ax.set_title(title)

@@ -38,7 +38,7 @@ from .protocol import FACTORS, FINDINGS, PROTOCOL, Protocol
 from .protocol_audit import power_at_effect_sizes, protocol_audit
 from .report import fmt_n, fmt_num, fmt_pct, fmt_value
 from .sample_size import event_probability, power, round_up, sample_size, schoenfeld_events, z_value
-from .simulation import simulate_sequential
+from .simulation import OC_N_TRIALS, OC_SEED, plan_operating_characteristics
 from .sap_document import DECIDE, FILLED, SAP, Amendment, Item, Numbers, Section
 from .survival import FH_MAXCOMBO
 
@@ -102,13 +102,14 @@ def _add_months(iso: str, months: int) -> str:
 
 
 def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
-              generated: datetime | None = None, *, n_trials: int = 4000, seed: int = 20201120) -> SAP:
+              generated: datetime | None = None, *, n_trials: int = OC_N_TRIALS, seed: int = OC_SEED) -> SAP:
     """The SAP draft as a :class:`~trialnb.sap_document.SAP` (render with ``to_html`` /
     ``to_markdown``). ``protocol`` (what the protocol says: quotes, the audit) and ``plan``
     (what is computed; default the plan built from ``protocol``, :func:`trialnb.plan.plan_from_protocol`,
     which for the trial's protocol is :data:`trialnb.plan.PLAN`) are inputs so that every number follows them;
     the plan's operating characteristics are simulated with ``n_trials`` trials from ``seed``
-    (:func:`trialnb.simulation.simulate_sequential`); ``generated`` fixes the time stamp."""
+    (:func:`trialnb.simulation.plan_operating_characteristics`, the call notebook 05 makes with
+    the same defaults, so the two quote the same numbers); ``generated`` fixes the time stamp."""
     N = Numbers()
     plan = plan_from_protocol(protocol) if plan is None else plan
     d, st = protocol.design, protocol.stated
@@ -222,12 +223,12 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
                        "plan.analysis.censor_months")
     side_t = N.label("sided", "two-sided" if pa_.sided == 2 else "one-sided (benefit)", "plan.analysis.sided")
     # the plan as written, simulated: the plan's statistic at every look, the calendar-driven final
-    oc_h1 = simulate_sequential(plan, n_trials, seed=seed)
-    oc_h0 = simulate_sequential(plan, n_trials, seed=seed + 1, truth={"hazard_ratio": 1.0})
-    oc_src = f"trialnb.simulation.simulate_sequential(plan, {n_trials}, seed={{s}}{{t}})"
+    ocs = plan_operating_characteristics(plan, n_trials, seed)
+    oc_src = f"trialnb.simulation.plan_operating_characteristics(plan, {n_trials}, seed={seed}).{{s}}"
     oc = {}
-    for tag, r, sd, tr in (("h1", oc_h1, seed, ""), ("h0", oc_h0, seed + 1, ", truth={'hazard_ratio': 1.0}")):
-        src = oc_src.format(s=sd, t=tr)
+    for tag, r, name in (("h1", ocs.benefit, "benefit"), ("h0", ocs.null, "null"),
+                         ("h0i", ocs.null_ignoring, "null_ignoring")):
+        src = oc_src.format(s=name)
         oc[tag] = SimpleNamespace(
             power=N.add(f"oc.{tag}.power", r.power, fmt_pct(r.power, 1), f"{src}.power"),
             power_se=N.add(f"oc.{tag}.power_se", r.power_se, fmt_pct(r.power_se, 1), f"{src}.power_se"),
@@ -456,13 +457,16 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
             "observed information fraction, the alpha spent at the interim kept at the final look; "
             "trialnb.monitoring.analyse with max_information, equal to rpact). A data cut keeps only what was known at "
             "its date (trialnb.analysis.cut_at).",
-            f"The plan as written, simulated ({oc_n} trials each; trialnb.simulation.simulate_sequential): if the "
+            f"The plan as written, simulated ({oc_n} trials each; trialnb.simulation.plan_operating_characteristics, "
+            f"the call {NB['05']} makes): if the "
             f"hazard ratio is {hr}, power {oc['h1'].power} (Monte-Carlo SE {oc['h1'].power_se}), {oc['h1'].stop1} "
             f"of trials stop for benefit at the interim, which comes at month {oc['h1'].look1} on average; expected "
             f"deaths within {horizon} at the last analysis {oc['h1'].deaths}, expected duration {oc['h1'].months} "
             f"months. With no effect: the trial rejects for benefit in {oc['h0'].power} and for harm in "
             f"{oc['h0'].harm} of trials, the futility guideline stops {oc['h0'].fut1} at the interim, expected deaths "
-            f"{oc['h0'].deaths} and duration {oc['h0'].months} months."),
+            f"{oc['h0'].deaths} and duration {oc['h0'].months} months. The same trials with the guidelines ignored "
+            f"(the type-I error the two-sided boundaries control): rejected for benefit in {oc['h0i'].power} and for "
+            f"harm in {oc['h0i'].harm}."),
             table=(("Look", "Deaths within the horizon", "Information fraction", "Efficacy bound (benefit z)",
                     "Nominal p (each side)", "Cumulative alpha (both sides)", "Hazard ratio at the bound",
                     "Futility (benefit z)"), tuple(look_rows)),

@@ -14,8 +14,10 @@
   ``analysisTime``), for all deaths or deaths within a window after randomization, and a
   calendar-driven final, see :mod:`trialnb.monitoring.timing`.
 * :func:`sequential_sample_size` - events and patients of a design (``getSampleSizeSurvival``).
-* :func:`plan_design`, :func:`plan_max_events`, :func:`plan_interim_events` - the design and the
-  planned primary-endpoint deaths of a trial plan (:mod:`trialnb.plan`).
+* :func:`plan_design`, :func:`plan_benefit_design`, :func:`plan_max_events`,
+  :func:`plan_interim_events`, :func:`plan_analysis_times`, :func:`plan_expected_deaths` - the
+  design, the planned primary-endpoint deaths and the expected timing of a trial plan's looks
+  (:mod:`trialnb.plan`).
 * :func:`predict_deaths` - when the next look comes: the calendar month of a target number of
   primary-endpoint deaths predicted from the data as of a cut-off (blinded; enrollment, death
   and drop-out models fitted with their uncertainty, like R ``eventPred``), see
@@ -34,7 +36,8 @@ from .design import (ALPHA_SPENDING, BETA_SPENDING, DESIGN_TYPES, GroupSequentia
 from .prediction import DeathPrediction, ModelFit, predict_deaths
 from .sample_size import SequentialSampleSize, sequential_sample_size
 from .timing import FINAL_TIMING, AnalysisTimes, analysis_times, expected_deaths, expected_randomized
-from .planned import plan_benefit_design, plan_design, plan_interim_events, plan_max_events
+from .planned import (plan_analysis_times, plan_benefit_design, plan_design, plan_expected_deaths, plan_interim_events,
+                      plan_max_events)
 
 __all__ = [
     "SequentialSampleSize",
@@ -63,7 +66,9 @@ __all__ = [
     "predict_deaths",
     "crossing_probabilities",
     "spending",
+    "plan_analysis_times",
     "plan_benefit_design",
+    "plan_expected_deaths",
     "plan_design",
     "plan_interim_events",
     "plan_max_events",

@@ -117,7 +117,7 @@ class BoundaryTable(Result):
                    f"H1 {fmt_num(self.efficacy_h1[i], 4)}; alpha spent {fmt_num(self.alpha_spent[i], 4)}")
             if (fz is not None and fhr is not None and f0 is not None and f1 is not None
                     and i < self.deaths.size - 1 and np.isfinite(fz[i])):
-                row += (f"; futility z < {fmt_num(fz[i], 3)} (HR {fmt_num(fhr[i], 3)}): "
+                row += (f"; futility z <= {fmt_num(fz[i], 3)} (HR {fmt_num(fhr[i], 3)}): "
                         f"H0 {fmt_num(f0[i], 4)}, H1 {fmt_num(f1[i], 4)}")
             lines.append(row)
         lines.append(f"power {fmt_num(float(self.reject_h1[-1]), 4)}; "

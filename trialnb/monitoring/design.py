@@ -195,7 +195,7 @@ class GroupSequentialDesign:
                 f"cumulative alpha {fmt_num(self.alpha_spent[i], 5)}, cumulative power {fmt_num(self.power[i], 4)}"
             )
             if self.futility_bounds is not None and i < self.k - 1:
-                row += f"; futility if z < {fmt_num(self.futility_bounds[i], 4)}"
+                row += f"; futility if z <= {fmt_num(self.futility_bounds[i], 4)}"
             lines.append(row)
         return "\n".join(lines)
 

@@ -1,20 +1,27 @@
-"""The group-sequential design of a trial plan (:mod:`trialnb.plan`): its boundaries and the
-planned numbers of primary-endpoint deaths at its looks.
+"""The group-sequential design of a trial plan (:mod:`trialnb.plan`): its boundaries, the
+planned numbers of primary-endpoint deaths at its looks, and when those looks are expected.
 
-The plan holds the choices (looks, spending, alpha, sides, power, hazard ratio); these
-functions derive the numbers from them, once, for every consumer (simulations, the interim
-report, the SAP, notebooks and dashboards).
+The plan holds the choices (looks, spending, alpha, sides, power, hazard ratio, final timing);
+these functions derive the numbers from them, once, for every consumer (simulations, the
+interim report, the SAP, notebooks and dashboards).
 """
 
 from __future__ import annotations
 
+from typing import Any
 
+import numpy as np
+
+from ..errors import DesignError
 from ..plan import PLAN, TrialPlan
 from ..sample_size import round_up
+from ..validation import check_choice, check_hazard_ratio
 from .design import GroupSequentialDesign, design
 from .sample_size import sequential_sample_size
+from .timing import FINAL_TIMING, AnalysisTimes, analysis_times, expected_deaths
 
-__all__ = ["plan_benefit_design", "plan_design", "plan_interim_events", "plan_max_events"]
+__all__ = ["plan_analysis_times", "plan_benefit_design", "plan_design", "plan_expected_deaths",
+           "plan_interim_events", "plan_max_events"]
 
 
 def plan_design(plan: TrialPlan = PLAN) -> GroupSequentialDesign:
@@ -27,14 +34,36 @@ def plan_design(plan: TrialPlan = PLAN) -> GroupSequentialDesign:
                   information_rates=list(m.information_rates), gamma_a=m.spending_gamma)
 
 
-def plan_benefit_design(plan: TrialPlan = PLAN) -> GroupSequentialDesign:
+def plan_benefit_design(plan: TrialPlan = PLAN, *, futility: bool = False, binding: bool = False) -> GroupSequentialDesign:
     """The benefit side of the plan's design as a one-sided design at ``alpha / sided``: the same
     efficacy boundaries (for a two-sided symmetric alpha-spending design, spending on each side
     what the one-sided design spends), for the questions that concern only a benefit of
-    surgery (the probability of success, a futility guideline)."""
+    surgery (the probability of success, a futility guideline).
+
+    ``futility=True`` adds the plan's futility guideline (benefit z <= ``monitoring.futility_z``
+    at every interim) as a futility bound, so that the design's power and inflation factor
+    assume the rule is always followed (rpact ``getDesignGroupSequential(futilityBounds=...)``):
+
+    * ``binding=False`` (the plan's guideline): the efficacy boundaries ignore the bound, as
+      without it (the type-I error holds whether or not the DMC follows it); the power lost to
+      futility stops is bought back with more deaths (a larger inflation factor);
+    * ``binding=True``: the boundaries are recomputed with the bound in force (trials stopped
+      for futility can no longer reject later, so the final boundary is lower); the type-I error
+      holds only if every futility stop is obeyed."""
     m, a = plan.monitoring, plan.analysis
+    if not isinstance(futility, (bool, np.bool_)) or not isinstance(binding, (bool, np.bool_)):
+        raise DesignError(f"futility and binding must be True or False, got {futility!r} and {binding!r}")
+    if binding and not futility:
+        raise DesignError("binding=True needs futility=True (a binding bound is the futility guideline made binding)")
+    fut = None
+    if futility:
+        if m.futility_z is None or m.k == 1:
+            raise DesignError("futility=True needs a plan with a futility guideline (monitoring.futility_z) and at "
+                              f"least one interim; this plan has futility_z={m.futility_z!r} and {m.k} look(s)")
+        fut = [float(m.futility_z)] * (m.k - 1)
     return design(m.k, alpha=a.alpha / a.sided, sided=1, beta=1 - plan.design.power, type_of_design=m.spending,
-                  information_rates=list(m.information_rates), gamma_a=m.spending_gamma)
+                  information_rates=list(m.information_rates), gamma_a=m.spending_gamma, futility_bounds=fut,
+                  binding_futility=bool(binding))
 
 
 def plan_max_events(plan: TrialPlan = PLAN) -> int:
@@ -53,3 +82,43 @@ def plan_interim_events(plan: TrialPlan = PLAN) -> tuple[int, ...]:
     mx = plan_max_events(plan)
     return tuple(int(round_up(r * mx)) for r in plan.monitoring.information_rates[:-1])
 
+
+def _timing(plan: TrialPlan) -> dict[str, Any]:
+    """The plan's design as the keywords of :func:`analysis_times` / :func:`expected_deaths`:
+    ``n_patients`` over ``accrual_months``, arm B's exponential hazard ``-ln(control_survival) /
+    horizon``, the drop-out hazard, 1:1, information counted within ``censor_months`` (all
+    deaths when the plan uses all follow-up)."""
+    d = plan.design
+    return dict(n_patients=d.n_patients, accrual_time=d.accrual_months, control_hazard=d.control_hazard,
+                dropout_hazard=d.dropout_rate, window=plan.analysis.censor_months)
+
+
+def plan_analysis_times(plan: TrialPlan = PLAN, *, final: str | None = None,
+                        hazard_ratio: float | None = None) -> AnalysisTimes:
+    """The expected calendar month of each of the plan's looks under H0 (HR 1) and H1
+    (``hazard_ratio``, default the plan's), with the patients randomized by then
+    (:func:`trialnb.monitoring.analysis_times`: uniform accrual, exponential survival and
+    drop-out, as rpact's ``analysisTime``; a population with prognostic factors is approximated
+    by arm B's marginal exponential hazard). The interims at :func:`plan_interim_events`
+    primary-endpoint deaths; the final as the plan times it (``monitoring.final_analysis``) or as
+    ``final`` says: ``"calendar"`` at ``accrual_months + censor_months`` (when the last patient
+    randomized has completed the primary endpoint's follow-up), with its expected deaths;
+    ``"events"`` at :func:`plan_max_events` deaths (NaN where they are never expected)."""
+    final = plan.monitoring.final_analysis if final is None else check_choice(final, "final", FINAL_TIMING,
+                                                                              error=DesignError)
+    hr = plan.design.hazard_ratio if hazard_ratio is None else check_hazard_ratio(hazard_ratio, error=DesignError)
+    kw = _timing(plan)
+    if final == "calendar" and kw["window"] is None:
+        raise DesignError("a calendar-driven final needs the plan's censor_months (the primary endpoint's follow-up); "
+                          "this plan uses all follow-up: use final='events'")
+    looks = list(plan_interim_events(plan)) + ([plan_max_events(plan)] if final == "events" else [])
+    return analysis_times(looks, hazard_ratio=hr, final=final, **kw)
+
+
+def plan_expected_deaths(month: Any, plan: TrialPlan = PLAN, *, hazard_ratio: float | None = None) -> float | np.ndarray:
+    """Expected primary-endpoint deaths (deaths within ``censor_months`` of randomization) by
+    calendar ``month`` under the plan's design with hazard ratio ``hazard_ratio`` (default the
+    plan's; 1 for H0): :func:`trialnb.monitoring.expected_deaths` with the plan's numbers (see
+    :func:`plan_analysis_times`)."""
+    hr = plan.design.hazard_ratio if hazard_ratio is None else check_hazard_ratio(hazard_ratio, error=DesignError)
+    return expected_deaths(month, hazard_ratio=hr, **_timing(plan))

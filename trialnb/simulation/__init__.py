@@ -10,6 +10,9 @@
   :func:`required_patients`.
 * :mod:`~trialnb.simulation.sequential` -- :func:`simulate_sequential`: the plan as written,
   every look analysed with the plan's statistic on the plan's endpoint.
+* :mod:`~trialnb.simulation.characteristics` -- :func:`plan_operating_characteristics`: the
+  plan's simulated operating characteristics as notebook 05 and the SAP quote them (one call,
+  one number of trials, one seed).
 * :mod:`~trialnb.simulation.truth` -- the true curves and estimands of a design.
 * :mod:`~trialnb.simulation.crf` -- :class:`CRFScenario` and :func:`simulate_study`: one
   synthetic trial in the CRF schema (screening log, trial file, QoL), and
@@ -27,6 +30,7 @@ from .crf import (SCENARIOS, SHIPPED_SCENARIOS, SHIPPED_SEED, CRFScenario, Simul
 from .fixed import RequiredPatients, SimulationResult, final_cutoff, required_patients, simulate
 from .sequential import (BENEFIT, CONTINUE, FUTILITY, HARM, HARM_GUIDELINE, Boundaries, SequentialResult,
                          naive_type_one_error, simulate_sequential)
+from .characteristics import OC_N_TRIALS, OC_SEED, PlanOperatingCharacteristics, plan_operating_characteristics
 from .trials import COVARIATE_COLUMNS, TrialData, covariate_names, cut, primary_death_dates, simulate_trials
 from .truth import SHAPES, design_curves, true_estimands
 
@@ -35,6 +39,7 @@ __all__ = [
     "SHAPES", "SHIPPED_SCENARIOS", "SHIPPED_SEED", "AnalysisOutcome", "Boundaries", "CRFScenario",
     "RequiredPatients", "SequentialResult", "SimulatedStudy", "SimulationResult", "TrialData", "analyse_cut",
     "build_data", "check_analyses", "covariate_names", "cut", "decide", "design_curves", "final_cutoff",
-    "naive_type_one_error", "primary_death_dates", "required_patients", "simulate", "simulate_screening",
+    "naive_type_one_error", "OC_N_TRIALS", "OC_SEED", "PlanOperatingCharacteristics",
+    "plan_operating_characteristics", "primary_death_dates", "required_patients", "simulate", "simulate_screening",
     "simulate_sequential", "simulate_study", "simulate_trial", "simulate_trials", "true_estimands",
 ]

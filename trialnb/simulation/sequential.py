@@ -174,6 +174,17 @@ class SequentialResult(Result):
         """Stops by the harm guideline or the formal harm boundary at each look."""
         return self._by_stage(HARM_GUIDELINE) + self._by_stage(HARM)
 
+    def decisions_by_stage(self) -> pd.DataFrame:
+        """The fraction of trials that ended at each look with each decision: one row per look,
+        one column per decision (rejected for benefit, futility guideline, harm guideline,
+        rejected for harm, no rejection at the end), with a last row ``"any"`` (the column
+        sums). Every trial ends once: the table sums to 1."""
+        codes = (BENEFIT, FUTILITY, HARM_GUIDELINE, HARM, CONTINUE)
+        out = pd.DataFrame({_DECISIONS[c]: self._by_stage(c) for c in codes},
+                           index=pd.Index([str(j + 1) for j in range(self.k)], name="look"))
+        out.loc["any"] = out.sum(axis=0)
+        return out
+
     @property
     def early_stop(self) -> float:
         """Fraction stopped before the final look."""
@@ -194,9 +205,20 @@ class SequentialResult(Result):
         return float(np.mean(self.events_used))
 
     @property
+    def expected_events_se(self) -> float:
+        """Monte-Carlo SE of :attr:`expected_events` (SD over trials / sqrt(n_trials))."""
+        return float(np.std(self.events_used, ddof=1) / math.sqrt(self.n_trials)) if self.n_trials > 1 else math.nan
+
+    @property
     def expected_months(self) -> float:
         """Mean calendar month at which the trial ends (its last look)."""
         return float(np.mean(self.months[np.arange(self.n_trials), self.stage - 1]))
+
+    @property
+    def expected_months_se(self) -> float:
+        """Monte-Carlo SE of :attr:`expected_months`."""
+        end = self.months[np.arange(self.n_trials), self.stage - 1]
+        return float(np.std(end, ddof=1) / math.sqrt(self.n_trials)) if self.n_trials > 1 else math.nan
 
     @property
     def analysis_months(self) -> np.ndarray:
@@ -222,6 +244,27 @@ class SequentialResult(Result):
         if not sel.any() or not self.truth.proportional:
             return math.nan
         return float(np.nanmean(self.estimate[sel, look - 1]) - math.log(self.truth.hazard_ratio))
+
+    def unconditional_bias(self, look: int = 1) -> float:
+        """Mean of (estimated log HR - true log HR) over every trial that had ``look`` (1-based),
+        whatever it decided: the estimate's own bias at that look, against which
+        :meth:`conditional_bias` shows what selecting the trials that stopped does. NaN when
+        the effect is not proportional."""
+        est = self.estimate[:, look - 1]
+        est = est[self.reached[:, look - 1] & np.isfinite(est)]
+        if est.size == 0 or not self.truth.proportional:
+            return math.nan
+        return float(np.mean(est) - math.log(self.truth.hazard_ratio))
+
+    def conditional_bias_se(self, look: int = 1) -> float:
+        """Monte-Carlo SE of :meth:`conditional_bias` (SD of the estimates of the trials that
+        stopped for benefit at ``look`` / sqrt(their number); NaN with fewer than two)."""
+        sel = (self.decision == BENEFIT) & (self.stage == look)
+        est = self.estimate[sel, look - 1]
+        est = est[np.isfinite(est)]
+        if est.size < 2 or not self.truth.proportional:
+            return math.nan
+        return float(np.std(est, ddof=1) / math.sqrt(est.size))
 
     @property
     def type_one_error_ok(self) -> bool | None:
