@@ -67,8 +67,8 @@ def _maturity() -> tuple[float, float, float]:
 
     def deaths(t: float) -> float:
         total = 0.0
-        for l in (lam, 0.5 * lam):
-            f = lambda u, l=l: l / (l + eta) * (1 - math.exp(-(l + eta) * min(t - u, 24.0)))  # noqa: E731
+        for lam_j in (lam, 0.5 * lam):
+            f = lambda u, lj=lam_j: lj / (lj + eta) * (1 - math.exp(-(lj + eta) * min(t - u, 24.0)))  # noqa: E731
             total += n / 2 / a * integrate.quad(f, 0.0, min(t, a), limit=200)[0]
         return total
 

@@ -107,7 +107,7 @@ def _closed_form_final_deaths(hr: float) -> float:
     followed h months, the primary-endpoint deaths of a calendar-driven final."""
     d = PLAN.design
     lam, eta, h = -math.log(d.control_survival) / 24, -math.log(1 - d.dropout_probability) / 24, 24.0
-    return d.n_patients * sum(0.5 * l / (l + eta) * (1 - math.exp(-(l + eta) * h)) for l in (lam, hr * lam))
+    return d.n_patients * sum(0.5 * lj / (lj + eta) * (1 - math.exp(-(lj + eta) * h)) for lj in (lam, hr * lam))
 
 
 def test_the_plan_s_looks_expected_in_calendar_time() -> None:

@@ -123,7 +123,7 @@ def expected_deaths_plot(months: Sequence[float], deaths: Mapping[str, Sequence[
     ax.set_ylabel("expected primary-endpoint deaths")
     ax.set_xlim(x[0], x[-1])
     top = max(float(np.nanmax(np.asarray(y, dtype=float))) for y in deaths.values()) if deaths else max_deaths
-    ticks = ax.yaxis.get_major_locator().tick_values(0.0, max(top, max_deaths) * 1.05)
+    ticks = np.asarray(ax.yaxis.get_major_locator().tick_values(0.0, max(top, max_deaths) * 1.05))
     ax.set_ylim(0, float(ticks[ticks >= max(top, max_deaths) * 1.05][0]))  # ends on a labelled tick
     ax.legend(loc="upper left", fontsize="small")
     if title:
