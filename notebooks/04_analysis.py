@@ -18,10 +18,10 @@
 # case-report forms will: the CONSORT flow, the baseline table, Kaplan-Meier curves, the
 # 2-year survival as the protocol defines it, the log-rank test, the primary Cox model
 # (checked against R), its assumptions, subgroups, the analysis populations and the
-# secondary endpoints. Sections 1-9 and 11 read three files named in the loading cell
+# secondary endpoints. Sections 1-9, 11 and 12 read three files named in the loading cell
 # (`trial_protocol.csv`, `screening_log.csv`, `qol_protocol.csv`); real case-report forms in
 # the same format (`data_dictionary.csv`) could be loaded there instead, but sections 10 and
-# 12 use the synthetic `null` and `realistic` scenarios and make sense only on simulated data.
+# 13 use the synthetic `null` and `realistic` scenarios and make sense only on simulated data.
 #
 # *Protocol sections covered:* Primary and secondary outcome measures; Data analysis;
 # Randomization (minimization factors); Clinical Trial Description (treatment in each arm).
@@ -81,7 +81,8 @@ from trialnb.randomization import PocockSimon
 from trialnb.data import load_trial, load_qol, load_screening, data_dictionary
 from trialnb.errors import TrialDataError
 from trialnb.plots import use_style, ARM_COLORS
-from trialnb.plots import consort_diagram, km_plot, subgroup_forest
+from trialnb.plots import cif_plot, consort_diagram, km_plot, subgroup_forest
+from trialnb.resources import reference_dir
 from trialnb.report import fmt_hr, fmt_ci, fmt_p, fmt_n, fmt_num, fmt_pct, fmt_prob, fmt_months
 
 SEED = 20201120
@@ -509,7 +510,134 @@ pd.DataFrame({"arm": qs["arm"], "visit (months)": [fmt_num(v, 0) for v in qs["vi
               "completion": [fmt_pct(v, 0) for v in qs["completion"]]})
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 12. One design, three truths
+# ## 12. Secondary endpoints cut short by death: competing risks
+# The protocol counts "unplanned local therapies" (Primary and secondary outcome measures). The
+# case-report form also dates the **first** unplanned local therapy and the diagnosis of
+# **locoregional progression** (`unplanned_local_therapy_month`, `locoregional_progression_month`
+# in the data dictionary). A patient who dies first can never have either: death is a
+# *competing event*. Two tempting summaries are wrong:
+#
+# - one minus a Kaplan-Meier curve with the deaths censored estimates the incidence in a world
+#   where nobody dies, and overstates what happened;
+# - a crude proportion ignores that follow-up is unequal (patients entered over 36 months).
+#
+# The summary that answers "what share of patients had the event by month t?" is the
+# **cumulative incidence** F(t) = P(event by t, before death), estimated by Aalen-Johansen,
+# compared between arms by **Gray's test** and modelled by the **Fine-Gray** subdistribution
+# hazard ratio. In ICH E9(R1) terms this is the *competing-risk* strategy for the intercurrent
+# event death; the SAP names it, and names the strategy of every other secondary endpoint. The
+# E2108 trial reported locoregional progression exactly this way: 16.3% with early local
+# therapy vs 39.8% without at 3 years, by Gray's test (`references/clinical_evidence.md`,
+# section 3). Our synthetic data used those two figures as the probabilities of progression by
+# 3 years in the absence of death (`data/README.md`), so the observed incidences must come out
+# lower.
+#
+# First the counts: each patient ends with the event, with death before it, or censored.
+
+# %%
+lrp = an.competing_risks(df, "locoregional_progression", times=(12, 24, 36))
+ult = an.competing_risks(df, "unplanned_local_therapy", times=(12, 24, 36))
+pd.concat({"locoregional progression": lrp.counts, "first unplanned local therapy": ult.counts}, axis=1)
+
+# %% [markdown]
+# **By hand, once.** At each month u with an event of either kind, n(u) patients are still
+# free of both; the cumulative incidence grows by S(u-) d_1(u) / n(u), where S(u-) is the
+# probability of being free of both just before u and d_1(u) the progressions at u. The
+# complement of a Kaplan-Meier curve that censors the deaths instead divides by a risk set from
+# which the dead have simply vanished, as if they could still progress later.
+
+# %%
+lrp_data = an.competing_data(df, "locoregional_progression")
+arm_b = lrp_data[lrp_data["arm"] == "B"]
+S, F, F_censoring_deaths = 1.0, 0.0, 0.0
+for u in sorted(arm_b.loc[(arm_b["status"] > 0) & (arm_b["time"] <= 36), "time"].unique()):
+    n = int((arm_b["time"] >= u).sum())
+    d1 = int(((arm_b["time"] == u) & (arm_b["status"] == 1)).sum())
+    d = int(((arm_b["time"] == u) & (arm_b["status"] > 0)).sum())
+    F += S * d1 / n
+    S *= 1 - d / n
+    F_censoring_deaths = 1 - (1 - F_censoring_deaths) * (1 - d1 / n)
+print(f"arm B, 36 months: Aalen-Johansen by hand {fmt_pct(F)}, trialnb {fmt_pct(lrp.incidence('B', 36))}; "
+      f"one minus Kaplan-Meier with deaths censored {fmt_pct(F_censoring_deaths)}")
+
+# %% [markdown]
+# The cumulative incidence of locoregional progression by arm (solid), with the cumulative
+# incidence of death before it (dashed): at any month the two curves of an arm and the share
+# still free of both add up to 1.
+
+# %%
+ax = cif_plot(lrp)
+plt.show()
+
+# %% [markdown]
+# The table at 12, 24 and 36 months (95% intervals on the log-log scale), Gray's test of arm A
+# against arm B, and the Fine-Gray model with the minimization factors, like the primary Cox
+# model:
+
+# %%
+pd.DataFrame({"arm": lrp.table["arm"], "month": [fmt_num(m, 0) for m in lrp.table["time"]],
+              "cumulative incidence (95% CI)": [f"{fmt_pct(e)} ({fmt_pct(lo)} to {fmt_pct(hi)})"
+                                                for e, lo, hi in lrp.table[["estimate", "lower", "upper"]].to_numpy()]})
+
+# %% [markdown]
+# The test and the model, in one sentence each:
+
+# %%
+print(lrp.gray.summary())
+shr, shr_lo, shr_hi = lrp.subdistribution_hazard_ratio
+print(f"Fine-Gray subdistribution HR, arm A vs B (adjusted for the minimization factors): {fmt_hr(shr, shr_lo, shr_hi)}, "
+      f"{fmt_p(float(lrp.fine_gray.p[0]))}")
+
+# %% [markdown]
+# A subdistribution hazard ratio below 1 says that arm A accumulates progressions more slowly,
+# counting the patients who died first as still "at risk" (with a weight) because they can no
+# longer progress; it is a summary of the cumulative incidence curves, not the biological rate
+# of progression among the living (that is the cause-specific hazard). The same analysis of the
+# time to the first unplanned local therapy (arm-B operations, re-excisions and the treatment
+# of a progression):
+
+# %%
+ax = cif_plot(ult)
+plt.show()
+print(ult.summary())
+
+# %% [markdown]
+# > **For reviewers.** `trialnb.survival.cumulative_incidence`, `gray_test` and `fine_gray` are
+# > written from Aalen & Johansen (1978), Gray (1988) and Fine & Gray (1999) and equal R's
+# > `cmprsk` (Gray's own code): every curve and its variance (`cuminc`, `timepoints`), Gray's
+# > statistic with and without strata, and the Fine-Gray coefficients and robust variance
+# > (`crr`), on hand cases with ties, a simulated case and these data
+# > (`tests/reference/cmprsk_reference.R`, its JSON committed and re-run in CI;
+# > `tests/test_competing.py`). The numbers on this file:
+
+# %%
+ref = json.loads((reference_dir() / "cmprsk_reference.json").read_text())["results"]["trial_protocol"]
+rows = []
+for name, res in (("locoregional", lrp), ("unplanned_therapy", ult)):
+    r = ref[name]
+    rows.append({"endpoint": res.label, "Gray chi-square (R)": fmt_num(r["gray"]["1"]["stat"], 6),
+                 "Gray chi-square (trialnb)": fmt_num(res.gray.statistic, 6),
+                 "log sHR arm A (R)": fmt_num(r["crr"]["cause_1"]["coef"][0], 6),
+                 "log sHR arm A (trialnb)": fmt_num(float(res.fine_gray.coef[0]), 6)})
+pd.DataFrame(rows)
+
+# %% [markdown]
+# **Every secondary endpoint names its strategy for death** (ICH E9(R1); the SAP's "Secondary
+# outcome measures"):
+#
+# - time to the first unplanned local therapy and to locoregional progression: *competing risk*
+#   (above);
+# - locoregional progression-free survival, progression or death whichever comes first: a
+#   *composite*, as a supplementary analysis (JCOG1017 reported it, `references/clinical_evidence.md`,
+#   section 3);
+# - the numbers of unplanned local therapies and axillary treatments: *while alive*, counted over
+#   each patient's time alive and followed;
+# - quality of life: *while alive*. **Quality of life is truncated by death**: a score exists only
+#   for a patient alive at the visit, so the means of section 11 describe the survivors at each
+#   visit, not the randomized arms, and a difference between them can come from who survives.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 13. One design, three truths
 # The three shipped datasets share the same patients and allocations; only the true effect
 # of surgery differs (HR 0.5 as the protocol assumed, 1.0, and 0.90 as randomized trials
 # suggest). The primary analysis (death within 24 months) on each:
@@ -541,7 +669,7 @@ for scen in ("protocol", "null", "realistic"):
 # upfront surgery" (notebook 00 lists this finding).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 13. Pre-specified sensitivity analyses: milestone, RMST, weighted log-rank
+# ## 14. Pre-specified sensitivity analyses: milestone, RMST, weighted log-rank
 # The protocol words its endpoint as 2-year survival but analyses a hazard ratio; if hazards
 # are not proportional (surgery months after randomization, early perioperative deaths) the
 # two can disagree (notebook 07). We pre-specify four sensitivity analyses of the same
@@ -582,6 +710,9 @@ print(an.maxcombo(d24, strata="factors").summary())
 #   procedure; subgroup and secondary tests are exploratory or descriptive.
 # - Per-protocol and as-treated comparisons can show a large "benefit" when there is none;
 #   intention to treat is primary because only it compares the groups randomization made.
+# - Secondary endpoints that death cuts short are competing risks: report the Aalen-Johansen
+#   cumulative incidence (not one minus Kaplan-Meier), Gray's test and the Fine-Gray model (equal
+#   to R `cmprsk`); quality of life is truncated by death and describes the living.
 #
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -593,7 +724,8 @@ print(an.maxcombo(d24, strata="factors").summary())
 
 # %%
 from trialnb.exercises.analysis import (check_deaths_by_24, check_inverse_hr, check_null_hr,
-                                       check_primary_population, check_survival_difference)
+                                       check_primary_population, check_progression_incidence,
+                                       check_qol_strategy, check_survival_difference)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1
@@ -635,6 +767,24 @@ check_null_hr(answer)
 answer = None
 check_survival_difference(answer)
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 6
+# With death as a competing event, what is the cumulative incidence of locoregional progression
+# at 36 months in arm B (protocol data)?
+
+# %%
+answer = None
+check_progression_incidence(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 7
+# Which ICH E9(R1) strategy does the SAP draft name for quality of life, whose scores stop at
+# death? Answer in words.
+
+# %%
+answer = None
+check_qol_strategy(answer)
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Glossary
 # - **Intention to treat (ITT)**: every randomized patient analysed in the arm allocated, whatever was received.
@@ -653,5 +803,12 @@ check_survival_difference(answer)
 #   (here: Cox model of death within 24 months, ITT, adjusted for the minimization factors).
 # - **Re-randomization test**: a permutation test that re-runs the trial's own allocation procedure on the
 #   same patients, so its null distribution respects minimization.
+# - **Competing event**: an event after which the event of interest can no longer happen (death before
+#   an unplanned local therapy).
+# - **Cumulative incidence (Aalen-Johansen)**: the probability of having the event by time t, before a
+#   competing event; Gray's test compares it between groups, the Fine-Gray model summarizes it by a
+#   subdistribution hazard ratio.
+# - **While-alive strategy**: an outcome measured only during each patient's lifetime (quality of life),
+#   read as a description of the living, not of the randomized arms.
 # - **Estimand**: the quantity a trial sets out to estimate, including how events after randomization
 #   (such as not being operated) are handled; ITT estimates the effect of the assigned strategy.

@@ -306,6 +306,146 @@ print({k: fmt_pct(v) for k, v in explorer.result.power_by_analysis.items()})
 # > singular matrix, and checked against scipy's Genz integration.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## 8. Supplementary estimands: what the operation itself does
+# The primary estimand is the effect of *allocating* surgery (treatment policy): arm-A patients
+# who were never operated and arm-B patients who were count in their allocated arm. Clinicians
+# ask two more questions, and ICH E9(R1) gives each a name:
+#
+# - **a principal stratum**: what does the operation do for the patients who *would be operated
+#   if allocated to arm A*? (the "compliers");
+# - **a hypothetical strategy** for arm-B surgery: what would arm B's survival have been *had no
+#   arm-B patient been operated*?
+#
+# Randomization does not answer either by itself: each estimator rests on assumptions that must
+# be stated, and that the data cannot check. We state them, then check each estimator where the
+# truth is known: thousands of trials simulated with `trialnb.simulation` in a world where *who is
+# operated depends on prognosis* (the sicker patients of arm A are less often operated, the sicker
+# patients of arm B more often cross over), the case that makes naive analyses go wrong. The
+# targets come from the model (`simulation.complier_effect`, `simulation.hypothetical_estimands`),
+# not from a simulation.
+
+# %%
+import pandas as pd
+
+from trialnb import analysis as an
+from trialnb.analysis import IPCW_ASSUMPTIONS, IV_ASSUMPTIONS
+from trialnb.data import load_trial
+from trialnb.report import fmt_num, fmt_pct
+from trialnb.resources import example_trial
+from trialnb.simulation import simulate_complier_effect, simulate_hypothetical
+
+
+def check_table(result):
+    """One row per analysis: the target, the mean estimate, the bias with its Monte Carlo SE and
+    the coverage of the 95% interval."""
+    t = result.to_frame()
+    return pd.DataFrame({
+        "quantity": t["quantity"], "analysis": t["method"], "truth": [fmt_num(v, 3) for v in t["truth"]],
+        "mean estimate": [fmt_num(v, 3) for v in t["mean"]],
+        "bias (MC SE)": [f"{fmt_num(b, 3)} ({fmt_num(m, 3)})" for b, m in zip(t["bias"], t["mc_se_bias"])],
+        "coverage of the 95% CI (MC SE)": [f"{fmt_pct(c)} ({fmt_pct(m)})" for c, m in zip(t["coverage"], t["mc_se_coverage"])],
+    })
+
+
+# %% [markdown]
+# ### 8.1 The effect among the patients who would be operated: an instrumental variable
+# Allocation is an *instrument*: it moves surgery and, by randomization, nothing else at
+# baseline. The Wald estimator divides its effect on two-year survival by its effect on being
+# operated (Angrist, Imbens & Rubin 1996):
+#
+# $$\text{CACE}(24) = \frac{S_A(24) - S_B(24)}{P(\text{operated} \mid A) - P(\text{operated} \mid B)},$$
+#
+# Kaplan-Meier in the numerator, proportions in the denominator, and a delta-method interval
+# (`trialnb.analysis.complier_average_effect`). It estimates the effect of the operation among
+# the compliers only if these hold:
+
+# %%
+for k, a in enumerate(IV_ASSUMPTIONS, start=1):
+    print(f"{k}. {a}")
+
+# %% [markdown]
+# The check: 1,000 trials of the protocol's design with 30% of arm A never operated (an
+# assumption, as in notebook 06), more often the patients with a poor prognosis (`selection=2`:
+# the log odds of not being operated rise by 2 per unit of the prognostic log hazard), and no
+# arm-B surgery. Beside the instrumental variable: the ITT difference, per protocol (operated
+# arm-A patients against arm B) and as treated (operated against not operated).
+
+# %%
+cace = simulate_complier_effect(n_trials=1000, seed=2024, selection=2.0)
+check_table(cace)
+
+# %% [markdown]
+# The instrumental variable recovers the complier effect: its bias is within its Monte Carlo
+# error and its interval covers the truth about 95% of the time. ITT is smaller, because it
+# answers another question (the effect of the strategy, diluted by the patients never operated).
+# Per protocol and as treated are biased in favour of surgery, because the patients left out of
+# the operated group are those with the worst prognosis: the bias that notebook 04 showed on the
+# synthetic data.
+#
+# On the shipped protocol data the same estimator gives:
+
+# %%
+trial = load_trial(example_trial("protocol"))
+print(an.complier_average_effect(trial).summary())
+
+# %% [markdown]
+# Read that number with its assumptions. In these synthetic data the "effect of surgery" is an
+# effect of *allocation* that acts on every arm-A patient, operated or not (`data/README.md`), and
+# arm-B patients operated for local progression are operated later, in another way. The
+# exclusion restriction is false here by construction, so the estimate is inflated; nothing in
+# the data reveals it. That is the general lesson: the complier effect is as good as the
+# assumption that allocation acts only through the operation.
+
+# %% [markdown]
+# ### 8.2 Arm B without surgery: a hypothetical strategy by inverse probability of censoring weighting
+# The protocol allows surgery in arm B for local progression. To estimate what arm B's survival
+# would have been had nobody there been operated, arm-B patients are censored at their
+# operation; the patients still unoperated are then weighted by the inverse of their probability
+# of remaining unoperated given the baseline factors, so that they also stand for the similar
+# patients who were operated (Robins & Finkelstein 2000). The weights come from a discrete
+# logistic model of the operation on the minimization factors, stabilized by the overall
+# probability of remaining unoperated; the weighted Kaplan-Meier gives the milestone and a
+# weighted Cox model with the factors gives the hazard ratio, both with robust variances
+# (`trialnb.analysis.hypothetical_no_surgery`). The assumptions:
+
+# %%
+for k, a in enumerate(IPCW_ASSUMPTIONS, start=1):
+    print(f"{k}. {a}")
+
+# %% [markdown]
+# The check: 1,000 trials with 30% of arm B operated at month 6, more often the patients with a
+# poor prognosis (`selection=2`), every arm-A patient operated. Beside IPCW: the naive analysis
+# (censoring at surgery without weights) and ITT (ignoring arm-B surgery).
+
+# %%
+hyp = simulate_hypothetical(n_trials=1000, seed=2025, selection=2.0)
+check_table(hyp)
+
+# %% [markdown]
+# IPCW recovers the hypothetical difference in two-year survival; naive censoring is biased
+# because the arm-B patients left uncensored are the healthier ones, and ITT answers the
+# treatment-policy question. For the hazard ratio adjusted for the factors the naive analysis
+# is close as well: the operation depends only on factors that are in the Cox model, so within
+# the model's strata the censoring is independent. The weights matter for the *marginal*
+# milestone, and they would not rescue either analysis if surgery followed something the CRF
+# does not record, such as a progression that also predicts death.
+#
+# On the shipped protocol data:
+
+# %%
+print(an.hypothetical_no_surgery(trial).summary())
+
+# %% [markdown]
+# > **For reviewers.** The weighted Kaplan-Meier and Cox models and their robust variances equal
+# > R `survfit` and `coxph` with `weights`, `id`/`cluster` and `robust = TRUE`; the whole
+# > hypothetical-strategy analysis of each shipped file is redone independently in R (the weight
+# > model by `glm`, the rows by `survSplit`) and agrees (`tests/reference/ipcw_survival.R`,
+# > `tests/test_supplementary.py`). The targets are computed from the model: the complier effect
+# > as a mixture over the 12 factor strata weighted by each stratum's probability of being
+# > operated, the hypothetical arm B as the design without crossover. The bias is judged against
+# > its Monte Carlo SE (SD / √1000) and the coverage against √(0.95 × 0.05 / 1000) ≈ 0.7 points.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 # * The protocol's endpoint (2-year survival) and its analysis (Cox HR) are two estimands; they
 #   coincide in direction only under proportional hazards.
@@ -319,6 +459,11 @@ print({k: fmt_pct(v) for k, v in explorer.result.power_by_analysis.items()})
 #   (section 5).
 # * Pre-specify one confirmatory test, the estimates that go with it, a hierarchy and
 #   descriptive labels for the rest.
+# * Supplementary estimands of the operation itself need assumptions randomization does not give:
+#   the instrumental variable recovers the effect among the patients who would be operated
+#   (exclusion restriction, monotonicity), IPCW the hypothetical arm B without surgery (no
+#   unmeasured confounding of the operation); per protocol, as treated and naive censoring do not
+#   (section 8).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
@@ -326,7 +471,8 @@ print({k: fmt_pct(v) for k, v in explorer.result.power_by_analysis.items()})
 # says whether it is right and why. Ask for hints in stages: `hint=1`, then `hint=2`.
 
 # %%
-from trialnb.exercises.estimands import (check_best_analysis_delayed, check_crossing_directions,
+from trialnb.exercises.estimands import (check_best_analysis_delayed, check_complier_effect,
+                                         check_crossing_directions, check_hypothetical_method,
                                          check_rmst_difference)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -356,6 +502,25 @@ check_rmst_difference(answer)
 answer = None
 check_crossing_directions(answer)
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 4
+# On the shipped protocol data (`trial`), what complier-average effect of surgery on 2-year
+# survival does the instrumental variable give? (A proportion or percentage points.)
+
+# %%
+answer = None
+check_complier_effect(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 5
+# When the sicker arm-B patients are the ones operated, which analysis recovers the
+# hypothetical "no arm-B surgery" difference in 2-year survival: `"ITT"`, `"naive censoring"`
+# or `"IPCW"`?
+
+# %%
+answer = None
+check_hypothetical_method(answer)
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Glossary
 # - **Estimand**: the quantity a trial sets out to estimate: treatment, population, variable,
@@ -373,3 +538,8 @@ check_crossing_directions(answer)
 # - **Non-proportional hazards**: a hazard ratio that changes over time (delay, early harm,
 #   crossing curves).
 # - **Family-wise error**: the probability of at least one false-positive among several tests.
+# - **Principal stratum**: patients defined by what they would do under each allocation (here: those
+#   who would be operated if allocated to arm A, the compliers); their effect is estimated by an
+#   instrumental variable under the exclusion restriction and monotonicity.
+# - **Hypothetical strategy**: the outcome in a world where an intercurrent event (arm-B surgery) did
+#   not happen; estimated here by inverse probability of censoring weighting (IPCW).

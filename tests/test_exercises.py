@@ -95,6 +95,33 @@ def _km_difference() -> float:
     return _km_at(df[df["arm"] == "A"], 24) - _km_at(df[df["arm"] == "B"], 24)
 
 
+def _lrp(arm: str) -> tuple[pd.Series, pd.Series]:
+    """Time and status (1 progression, 2 death first, 0 censored) of arm ``arm`` (protocol data)."""
+    df = pd.read_csv(DATA / "trial_protocol.csv")
+    g = df[df["arm"] == arm]
+    m = g["locoregional_progression_month"]
+    time = m.fillna(g["os_months"])
+    status = pd.Series(1, index=g.index).where(m.notna(), 2 * g["death"])
+    return time, status
+
+
+def _aalen_johansen(arm: str, t: float) -> float:
+    """F(t) = sum over event times <= t of S(u-) d_1(u) / n(u), written out by hand."""
+    time, status = _lrp(arm)
+    S, F = 1.0, 0.0
+    for u in sorted(time[(status > 0) & (time <= t)].unique()):
+        n = int((time >= u).sum())
+        d1, d = int(((time == u) & (status == 1)).sum()), int(((time == u) & (status > 0)).sum())
+        F += S * d1 / n
+        S *= 1 - d / n
+    return F
+
+
+def _one_minus_km_lrp(arm: str, t: float) -> float:
+    time, status = _lrp(arm)
+    return 1 - _km_at(pd.DataFrame({"os_months": time, "death": (status == 1).astype(int)}), t)
+
+
 EVENTS_60_70 = math.ceil(_schoenfeld(math.log(0.70) / math.log(0.60)))
 POWER_66 = _power(66, 0.66)
 BLOCK_E = _convergence_guesses()
@@ -191,6 +218,21 @@ CASES = {
                  wrong=[(-round(_km_difference(), 3), "sign"), (0.59, "one arm"), (0.3, "not the difference")],
                  junk=["x", 250],
                  forbidden=[f"{_km_difference():.3f}", f"{100 * _km_difference():.1f}"]),
+    "04.6": dict(fn=ex04.check_progression_incidence,
+                 right=[round(_aalen_johansen("B", 36), 3), f"{100 * _aalen_johansen('B', 36):.1f}%",
+                        round(100 * _aalen_johansen("B", 36), 1)],
+                 wrong=[(round(_one_minus_km_lrp("B", 36), 3), "deaths censored"),
+                        (round(_aalen_johansen("A", 36), 3), "arm A"), (round(_aalen_johansen("B", 24), 3), "24 months"),
+                        (0.9, "not arm B")],
+                 junk=["x", 250, -0.1],
+                 forbidden=[f"{_aalen_johansen('B', 36):.3f}", f"{100 * _aalen_johansen('B', 36):.1f}"]),
+    "04.7": dict(fn=ex04.check_qol_strategy,
+                 right=["while alive", "While-alive", " while alive strategy "],
+                 wrong=[("composite", "worst quality of life"), ("treatment policy", "after death"),
+                        ("hypothetical", "cannot be observed"), ("competing risks", "time to an event"),
+                        ("principal stratum", "strong assumptions")],
+                 junk=[3, "maybe", None.__class__],
+                 forbidden=["while alive", "while-alive"]),
 }
 
 

@@ -284,3 +284,22 @@ def test_death_month_is_the_cut_that_first_shows_that_many_primary_deaths(trial)
         interim.death_month(trial, 10_000)
     with pytest.raises(TrialAnalysisError, match="whole number"):
         interim.death_month(trial, 2.5)  # type: ignore[arg-type]
+
+
+def test_after_the_interim_the_next_look_is_the_calendar_final(trial) -> None:
+    """With a calendar-driven final and no interim ahead, the report predicts the final's month:
+    the month enrollment completes (the same blinded simulation) plus censor_months; the file's
+    own final date (last randomization + 24) lies in its 80% interval; --json says which kind."""
+    rep = interim.interim_report(trial, interim.death_month(trial, 33))
+    assert rep.next_look_calendar
+    med, lo, hi = rep.final_month_predicted
+    end = np.asarray(rep.next_look.enrollment_end) + PLAN.analysis.censor_months
+    assert med == pytest.approx(np.median(end)) and lo < med < hi
+    actual = float(trial["entry_month"].max()) + PLAN.analysis.censor_months
+    assert lo <= actual <= hi
+    j = interim.report_json(rep)["next_look"]
+    assert j["kind"] == "calendar final" and j["final_month"]["median"] == pytest.approx(med)
+    assert "Final analysis (calendar-driven) predicted" in interim.text_report(rep)
+    before = interim.interim_report(trial, 24.0)  # the interim still ahead: its deaths are predicted
+    assert not before.next_look_calendar and before.next_look.target_deaths == 33
+    assert interim.report_json(before)["next_look"]["kind"] == "event-driven look"

@@ -112,6 +112,12 @@ TRIAL_SCHEMA: tuple[Column, ...] = (
     Column("axillary_radiotherapy", "binary", "", "1 if the axilla was irradiated."),
     Column("unplanned_local_therapies", "int", "count", "Number of unplanned local therapies of the "
            "breast/axilla (surgery or radiotherapy not part of the allocated strategy).", minimum=0, maximum=10),
+    Column("unplanned_local_therapy_month", "float", "months from randomization", "Time of the first "
+           "unplanned local therapy; empty exactly when unplanned_local_therapies is 0; at or before os_months "
+           "(death competes with it: a patient who died first has none).", minimum=0, nullable=True),
+    Column("locoregional_progression_month", "float", "months from randomization", "Time locoregional "
+           "progression (breast or regional nodes) was first diagnosed; empty if none was diagnosed during "
+           "follow-up; at or before os_months (death competes with it).", minimum=0, nullable=True),
     Column("os_months", "float", "months from randomization", "Follow-up time for overall survival: "
            "to death, loss to follow-up or the data cut-off (entry_month + os_months <= cut-off).", minimum=0),
     Column("death", "binary", "", "1 if the patient died at os_months, 0 if censored."),

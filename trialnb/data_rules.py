@@ -157,6 +157,41 @@ def _per_protocol(r: Record, ctx: RuleContext):
                                    f"(expected {expected})")
 
 
+def _unplanned_month(r: Record, ctx: RuleContext):
+    m, k = r["unplanned_local_therapy_month"], r["unplanned_local_therapies"]
+    if k >= 1 and m is None:
+        yield "unplanned_local_therapy_month", f"empty although unplanned_local_therapies = {k}"
+    elif k == 0 and m is not None:
+        yield "unplanned_local_therapy_month", (f"{m:g} given although unplanned_local_therapies = 0 "
+                                                "(must be empty)")
+
+
+def _dated_within_follow_up(column: str, what: str):
+    def check(r: Record, ctx: RuleContext):
+        m = r[column]
+        if m is not None and m > r["os_months"] + _EPS:
+            end = "death" if r["death"] == 1 else "the end of follow-up"
+            yield column, f"{what} at month {m:g}, after {end} (os_months = {r['os_months']:g})"
+    return check
+
+
+def _arm_b_surgery_is_unplanned(r: Record, ctx: RuleContext):
+    m, sm = r["unplanned_local_therapy_month"], r["surgery_month"]
+    if r["arm"] == "B" and r["operated"] == 1 and sm is not None:
+        if m is None or m > sm + _EPS:
+            shown = "empty" if m is None else f"month {m:g}"
+            yield "unplanned_local_therapy_month", (f"{shown}, although the arm B surgery at month {sm:g} is "
+                                                    "an unplanned local therapy (the first is at or before it)")
+
+
+def _progression_before_surgery(r: Record, ctx: RuleContext):
+    m, sm = r["locoregional_progression_month"], r["surgery_month"]
+    if r["surgery_reason"] == "local_progression" and sm is not None and (m is None or m > sm + _EPS):
+        shown = "empty" if m is None else f"month {m:g}"
+        yield "locoregional_progression_month", (f"{shown}, although the surgery at month {sm:g} was for local "
+                                                 "progression (diagnosed at or before it)")
+
+
 _TRIAL_NUMBER = re.compile(r"([A-Za-z]*)([0-9]+)", re.ASCII)
 
 
@@ -338,6 +373,27 @@ RULES: tuple[Rule, ...] = (
     Rule("per_protocol_matches_treatment", "trial_*.csv", ("arm", "operated", "surgery_reason", "per_protocol"),
          "per_protocol = 1 exactly when arm A was operated, or arm B was not operated or operated only for "
          "local progression", _per_row(_per_protocol)),
+    Rule("unplanned_therapy_month_iff_therapies", "trial_*.csv",
+         ("unplanned_local_therapies", "unplanned_local_therapy_month"),
+         "unplanned_local_therapy_month is given exactly when unplanned_local_therapies >= 1",
+         _per_row(_unplanned_month)),
+    Rule("unplanned_therapy_within_follow_up", "trial_*.csv", ("unplanned_local_therapy_month", "os_months", "death"),
+         "the first unplanned local therapy is at or before the end of follow-up (never after death): "
+         "unplanned_local_therapy_month <= os_months",
+         _per_row(_dated_within_follow_up("unplanned_local_therapy_month", "first unplanned local therapy"))),
+    Rule("arm_b_surgery_is_unplanned_therapy", "trial_*.csv",
+         ("arm", "operated", "surgery_month", "unplanned_local_therapy_month"),
+         "an arm B operation is an unplanned local therapy: the first one is at or before surgery_month",
+         _per_row(_arm_b_surgery_is_unplanned)),
+    Rule("locoregional_progression_within_follow_up", "trial_*.csv",
+         ("locoregional_progression_month", "os_months", "death"),
+         "locoregional progression is diagnosed at or before the end of follow-up (never after death): "
+         "locoregional_progression_month <= os_months",
+         _per_row(_dated_within_follow_up("locoregional_progression_month", "locoregional progression"))),
+    Rule("local_progression_surgery_after_progression", "trial_*.csv",
+         ("surgery_reason", "surgery_month", "locoregional_progression_month"),
+         "surgery for local progression comes at or after the diagnosis of locoregional progression",
+         _per_row(_progression_before_surgery)),
     Rule("trial_numbers_in_randomization_order", "trial_*.csv", ("patient_id", "entry_month"),
          "trial numbers are given in order of randomization: a higher number never has an earlier entry_month",
          _randomization_order),

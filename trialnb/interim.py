@@ -220,14 +220,37 @@ class InterimReport(Result):
         ]
         if self.next_look is not None:
             nl = self.next_look
-            lo, hi = nl.interval(0.8)
-            out.append((f"Next look ({fmt_n(nl.target_deaths)} deaths) predicted",
-                        f"month {fmt_num(nl.median_month, 1)} (80% prediction interval {fmt_num(lo, 1)} to "
-                        f"{fmt_num(hi, 1)}), {fmt_n(nl.median_randomized)} randomized by then"))
+            if self.next_look_calendar:
+                med, lo, hi = self.final_month_predicted
+                out.append(("Final analysis (calendar-driven) predicted",
+                            f"month {fmt_num(med, 1)} (80% prediction interval {fmt_num(lo, 1)} to {fmt_num(hi, 1)}): "
+                            f"enrollment completes + {self.plan.analysis.censor_months:g} months"))
+            else:
+                lo, hi = nl.interval(0.8)
+                out.append((f"Next look ({fmt_n(nl.target_deaths)} deaths) predicted",
+                            f"month {fmt_num(nl.median_month, 1)} (80% prediction interval {fmt_num(lo, 1)} to "
+                            f"{fmt_num(hi, 1)}), {fmt_n(nl.median_randomized)} randomized by then"))
         if p.notes:
             out.append(("Notes", "; ".join(p.notes)))
         out.append(("Recommendation to consider", self.decision))
         return out
+
+    @property
+    def next_look_calendar(self) -> bool:
+        """True when the next look is the calendar-driven final (no event-driven look ahead)."""
+        if self.next_look is None or self.plan.monitoring.final_analysis != "calendar":
+            return False
+        return self.next_look.target_deaths not in plan_interim_events(self.plan)
+
+    @property
+    def final_month_predicted(self) -> tuple[float, float, float]:
+        """Median and 80% prediction interval of the calendar-driven final analysis: the predicted
+        month enrollment completes plus the plan's ``censor_months`` (NaN without a prediction)."""
+        if self.next_look is None:
+            return (math.nan, math.nan, math.nan)
+        h = self.plan.analysis.censor_months or self.plan.design.horizon_months
+        end = np.asarray(self.next_look.enrollment_end, float) + h
+        return (float(np.median(end)), float(np.quantile(end, 0.1)), float(np.quantile(end, 0.9)))
 
     def to_frame(self) -> pd.DataFrame:
         """The report's lines as a table: ``item``, ``value``."""
@@ -368,8 +391,12 @@ def interim_report(df: pd.DataFrame, cutoff_month: float, *, plan: TrialPlan = P
     # the next look is event-driven when an interim is still ahead (or the final is event-driven);
     # a calendar-driven final comes when the last patient completes the horizon, whatever the deaths
     ahead = [e for e in planned if e > d] + ([mx] if m.final_analysis == "events" and mx > d else [])
-    if predict and not final and ahead:
-        nxt = predict_deaths(cut, c, ahead[0], n_planned=plan.design.n_patients, censor_months=h, seed=seed)
+    if predict and not final:
+        # an event-driven look ahead: the month of its deaths; else the calendar-driven final:
+        # the month enrollment completes (same simulation) plus censor_months
+        # (its target deaths only drive the simulation's length: any count not yet reached will do)
+        nxt = predict_deaths(cut, c, ahead[0] if ahead else max(mx, d + 1), n_planned=plan.design.n_patients,
+                             censor_months=h, seed=seed)
     return InterimReport(
         plan=plan, cutoff_month=c, look=look, final=bool(final), randomized=len(cut),
         randomized_by_arm={k: int((cut["arm"] == k).sum()) for k in ("A", "B")},
@@ -441,7 +468,11 @@ def report_json(rep: InterimReport) -> dict[str, Any]:
         "perioperative_deaths": rep.perioperative_deaths_by_arm,
         "safety_reviews": [{"month": s.month, "operated": s.operated, "perioperative_deaths": s.perioperative_deaths}
                            for s in rep.safety_reviews],
-        "next_look": None if nl is None else nl.to_dict(),
+        "next_look": None if nl is None else {**nl.to_dict(), "kind": "calendar final" if rep.next_look_calendar
+                                                else "event-driven look",
+                                                "final_month": dict(zip(("median", "lower", "upper"),
+                                                                        rep.final_month_predicted))
+                                                if rep.next_look_calendar else None},
         "notes": list(rep.primary.notes), "data_sha256": rep.data_sha256, "source": rep.source or None,
         "generated": rep.generated, "trialnb_version": __version__,
     }

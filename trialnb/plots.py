@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .evidence import MetaAnalysis
     from .protocol import Protocol
 
-__all__ = ["ARM_COLORS", "HR_TICKS", "STYLE_FILE", "analyses_forest", "consort_diagram",
+__all__ = ["ARM_COLORS", "HR_TICKS", "STYLE_FILE", "analyses_forest", "cif_plot", "consort_diagram",
            "evidence_forest", "forest_plot", "hr_ticks", "km_plot", "subgroup_forest", "trial_schema", "use_style"]
 
 STYLE_FILE = Path(__file__).with_name("trialnb.mplstyle")
@@ -313,6 +313,34 @@ def km_plot(df: pd.DataFrame, times: Sequence[float] = (0, 6, 12, 18, 24, 30, 36
                     color=ARM_COLORS[arm])
     if ax.figure.get_layout_engine() is None:  # a figure we made; leave the caller's layout alone
         ax.figure.subplots_adjust(bottom=0.28, left=0.12)
+    return ax
+
+
+def cif_plot(result: Any, *, ax: "Axes | None" = None, horizon: float | None = 60.0, mark: float | None = 36.0,
+             title: str | None = None) -> "Axes":
+    """Aalen-Johansen cumulative incidence by arm of a competing-risks endpoint
+    (:func:`trialnb.analysis.competing_risks`): the event (solid) and death before it (dashed),
+    so the reader sees both ways a patient stops being at risk; the curves stop at each arm's
+    last follow-up."""
+    cif = result.cif
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 5))
+    top = 0.0
+    for arm in ("A", "B"):
+        for cause, style, what in ((1, "-", result.label.replace("time to ", "")), (2, "--", "death first")):
+            x, y = cif.step(arm, cause)
+            ax.step(x, y, where="post", ls=style, color=ARM_COLORS[arm], lw=2.0 if cause == 1 else 1.3,
+                    alpha=1.0 if cause == 1 else 0.7, label=f"Arm {arm}: {what}")
+            top = max(top, float(y.max()))
+    if mark is not None:
+        ax.axvline(mark, color="grey", ls=":", lw=1)
+    if horizon is not None:
+        ax.set_xlim(0, horizon)
+    ax.set_ylim(0, min(1.0, max(0.2, 1.15 * top)))
+    ax.set_xlabel("Months since randomization")
+    ax.set_ylabel("Cumulative incidence")
+    ax.set_title(title or f"{result.label[0].upper()}{result.label[1:]}, death a competing event")
+    ax.legend(loc="upper left", fontsize=9, ncol=2)
     return ax
 
 

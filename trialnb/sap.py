@@ -81,6 +81,19 @@ REFERENCES: dict[str, str] = {
     "higgins": "Higgins JPT, Thompson SG, Spiegelhalter DJ. A re-evaluation of random-effects meta-analysis. "
                "J R Stat Soc A 2009;172:137-159",
     "ohagan": "O'Hagan A, Stevens JW, Campbell MJ. Assurance in clinical trial design. Pharm Stat 2005;4:187-201",
+    "aalen_johansen": "Aalen OO, Johansen S. An empirical transition matrix for non-homogeneous Markov chains "
+                      "based on censored observations. Scand J Statist 1978;5:141-150",
+    "gray": "Gray RJ. A class of K-sample tests for comparing the cumulative incidence of a competing risk. "
+            "Ann Stat 1988;16:1141-1154",
+    "fine_gray": "Fine JP, Gray RJ. A proportional hazards model for the subdistribution of a competing risk. "
+                 "JASA 1999;94:496-509",
+    "khan_e2108": "Khan SA, et al. Early local therapy for the primary site in de novo stage IV breast cancer: "
+                  "results of a randomized clinical trial (EA2108). J Clin Oncol 2022;40:978-987",
+    "angrist": "Angrist JD, Imbens GW, Rubin DB. Identification of causal effects using instrumental variables. "
+               "JASA 1996;91:444-455",
+    "robins_finkelstein": "Robins JM, Finkelstein DM. Correcting for noncompliance and dependent censoring in an "
+                          "AIDS clinical trial with inverse probability of censoring weighted (IPCW) log-rank tests. "
+                          "Biometrics 2000;56:779-788",
 }
 
 
@@ -601,7 +614,30 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
             "when lost earlier. Overall survival: the same time without the censoring at two years.",)),
         Item("Secondary outcome measures", ("26c",), DECIDE, paragraphs=(
             "The protocol names quality of life without an instrument or time points, and the counts of unplanned "
-            "local therapies and axillary treatments without a time frame.",),
+            "local therapies and axillary treatments without a time frame.",
+            f"Death ends every secondary endpoint but overall survival (where it is the event), so each names how "
+            f"it handles death ({cite['ich_e9r1']}; {NB['04']}):"),
+            bullets=(
+                "Time to the first unplanned local therapy and time to locoregional progression: competing risk. "
+                "Death before the event is a competing event; the Aalen-Johansen cumulative incidence of each arm "
+                f"({cite['aalen_johansen']}) is compared by Gray's test ({cite['gray']}) and modelled by the "
+                f"Fine-Gray subdistribution hazard ratio adjusted for the minimization factors ({cite['fine_gray']}; "
+                "trialnb.analysis.competing_risks, equal to R cmprsk), as "
+                f"{N.label('e2108', 'E2108', 'references/clinical_evidence.md, section 3')} reported locoregional "
+                f"progression ({cite['khan_e2108']}). The complement of a Kaplan-Meier curve with deaths censored "
+                "would estimate the incidence in a world without death, and is not used.",
+                "Locoregional progression-free survival (progression or death, whichever comes first): a composite "
+                "strategy, as a supplementary analysis of the same events.",
+                "The numbers of unplanned local therapies and of axillary treatments: while alive. They are counted "
+                "during each patient's follow-up and reported with the time alive and followed (per patient-year), "
+                "because a patient who dies early has less time to receive them.",
+                "Quality of life: while alive. Quality of life is truncated by death: a score exists only for a "
+                "patient alive at the visit, so mean scores describe the survivors at each visit, not the "
+                "randomized arms, and a difference between them can come from who survives. The deaths before each "
+                "visit and the completion among the living are reported beside the scores.",
+                "Margin status: defined only for operated patients; a description of those operated, not a "
+                "randomized comparison.",
+            ),
             decision="Instrument and time points for quality of life; time frames and definitions for the counted "
                      "outcomes; how missing quality-of-life questionnaires are handled.",
             recommendation=f"A validated breast-cancer instrument at fixed times after randomization, analysed by a "
@@ -643,6 +679,34 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
             "for local progression, both under the treatment-policy strategy (analysed as randomized); summary — "
             "the protocol's words name the difference in two-year survival, its analysis the Cox hazard ratio. The "
             "two agree in direction only under proportional hazards; both are reported.",)),
+        Item("Supplementary estimands", (), FILLED, paragraphs=(
+            f"Two supplementary estimands answer questions about the operation itself ({NB['07']}). Each rests on "
+            "assumptions that randomization does not guarantee, stated below; they support the primary estimand "
+            "and never replace it.",),
+            bullets=(
+                "Principal stratum: the effect of surgery on two-year survival among the patients who would be "
+                "operated if allocated to arm A. Estimator: the difference in two-year survival between the arms "
+                "divided by the difference in the proportions operated (the instrumental variable, "
+                f"{cite['angrist']}; trialnb.analysis.complier_average_effect), with a delta-method interval. "
+                "Assumptions: the exclusion restriction (allocation changes survival only through the operation), "
+                "monotonicity (no patient would be operated if allocated to arm B and not if allocated to arm A) "
+                "and randomization. Arm-B operations for local progression are later operations of another kind, "
+                "which weakens the exclusion restriction; the estimate is reported with that caveat.",
+                "Hypothetical strategy for arm-B surgery: two-year survival and the hazard ratio had no arm-B "
+                "patient been operated. Estimator: inverse probability of censoring weighting "
+                f"({cite['robins_finkelstein']}; trialnb.analysis.hypothetical_no_surgery): arm-B patients are "
+                "censored at their operation, and those still unoperated are weighted by the inverse of their "
+                "probability of remaining unoperated given the minimization factors (a discrete logistic model, "
+                "stabilized weights); the weighted Kaplan-Meier difference and the weighted Cox model with robust "
+                "variances follow (equal to R survival). Assumptions: no unmeasured confounding of the operation "
+                "given the factors, positivity and a correct weight model. The case report form records no "
+                "time-varying prognostic measurement, and local progression itself prompts the operation, so the "
+                "first assumption is strong; the naive analysis (censoring without weights) is shown beside it.",
+                "Both estimators were checked by simulation where the truth is known: each recovered its target "
+                "within Monte Carlo error, with intervals near their nominal coverage, while per-protocol, "
+                f"as-treated and unweighted analyses did not ({NB['07']}; trialnb.simulation.simulate_complier_effect "
+                "and simulate_hypothetical).",
+            )),
         Item("Harms", ("30",), DECIDE, paragraphs=(
             f"The protocol mentions {Q('safety', _DA, 'efficacy and safety observations')} without defining them.",),
             decision="Which adverse events are collected, how they are graded, and how they are reported.",

@@ -17,6 +17,11 @@ label. Modules by role:
   :func:`qol_summary`, :func:`consort_counts`.
 * :mod:`~trialnb.analysis.sensitivity` -- :func:`ph_tests`, :func:`subgroup_hrs`,
   :func:`population_comparison`, :func:`rerandomization_test`.
+* :mod:`~trialnb.analysis.competing` -- :func:`competing_risks`: secondary endpoints with death
+  as a competing event (cumulative incidence, Gray's test, Fine-Gray).
+* :mod:`~trialnb.analysis.supplementary` -- supplementary estimands of surgery itself:
+  :func:`complier_average_effect` (instrumental variable) and :func:`hypothetical_no_surgery`
+  (IPCW for arm-B surgery), with their assumptions.
 
 ``censor_at`` cuts follow-up at a horizon; ``REFERENCE_LEVELS`` and ``COX_COVARIATES`` name the
 Cox models' contrasts.
@@ -25,19 +30,23 @@ Cox models' contrasts.
 from __future__ import annotations
 
 from ._frame import COX_COVARIATES, REFERENCE_LEVELS, censor_at
-from .cut import UNDATED_FIELDS, cut_at
+from .competing import COMPETING_ENDPOINTS, CompetingRisksResult, competing_data, competing_risks
+from .cut import DATED_FIELDS, UNDATED_FIELDS, cut_at
 from .describe import (LogrankByArm, baseline_table, consort_counts, km_by_arm, logrank_test, numbers_at_risk,
                        qol_summary, secondary_summary)
 from .estimands import (MaxComboResult, MilestoneResult, PiecewiseHRResult, RMSTResult, WeightedLogrankResult,
                         maxcombo, milestone, piecewise_hr, rmst_difference, weighted_logrank)
 from .primary import PrimaryResult, cox_model, overall_survival, primary, primary_data
 from .sensitivity import RerandomizationResult, ph_tests, population_comparison, rerandomization_test, subgroup_hrs
+from .supplementary import (IPCW_ASSUMPTIONS, IV_ASSUMPTIONS, ComplierEffect, HypotheticalEffect,
+                            complier_average_effect, hypothetical_no_surgery, ipcw_milestone, iv_milestone)
 
 __all__ = [
-    "COX_COVARIATES", "REFERENCE_LEVELS", "UNDATED_FIELDS", "LogrankByArm", "MaxComboResult", "MilestoneResult",
+    "COMPETING_ENDPOINTS", "COX_COVARIATES", "ComplierEffect", "CompetingRisksResult", "DATED_FIELDS",
+    "HypotheticalEffect", "IPCW_ASSUMPTIONS", "IV_ASSUMPTIONS", "REFERENCE_LEVELS", "UNDATED_FIELDS", "LogrankByArm", "MaxComboResult", "MilestoneResult",
     "PiecewiseHRResult", "PrimaryResult", "RMSTResult", "RerandomizationResult", "WeightedLogrankResult",
-    "baseline_table", "censor_at", "consort_counts", "cox_model", "cut_at", "km_by_arm", "logrank_test", "maxcombo",
-    "milestone", "numbers_at_risk", "overall_survival", "ph_tests", "piecewise_hr", "population_comparison",
+    "baseline_table", "censor_at", "competing_data", "competing_risks", "complier_average_effect", "consort_counts", "cox_model", "cut_at", "km_by_arm", "logrank_test", "maxcombo",
+    "hypothetical_no_surgery", "ipcw_milestone", "iv_milestone", "milestone", "numbers_at_risk", "overall_survival", "ph_tests", "piecewise_hr", "population_comparison",
     "primary", "primary_data", "qol_summary", "rerandomization_test", "rmst_difference", "secondary_summary",
     "subgroup_hrs", "weighted_logrank",
 ]

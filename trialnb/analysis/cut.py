@@ -5,11 +5,13 @@ accrual): the patients randomized by c; their follow-up ``min(os_months, c - ent
 computed in the data's own precision (0.01 month) so that no floating-point near-tie appears
 between a censoring and a death (R ``coxph`` would merge such times, ``aeqSurv``); a death only
 if it happened by c; surgery and everything that follows from it (type, margins, axillary
-dissection, the reason) only if the operation happened by c. Fields the CRF records as final
-values without a date -- unplanned local therapies, axillary radiotherapy, loss to follow-up,
-the reason arm A was not operated, per-protocol status -- are not known at an interim and are
-set to missing (``<NA>``): nothing after the cut-off can reach an interim analysis
-(``tests/test_interim.py`` holds it as a property).
+dissection, the reason) only if the operation happened by c; a dated event (the first
+unplanned local therapy, locoregional progression: :data:`DATED_FIELDS`) only if it happened by
+c. Fields the CRF records as final values without a date -- the number of unplanned local
+therapies, axillary radiotherapy, loss to follow-up, the reason arm A was not operated,
+per-protocol status -- are not known at an interim and are set to missing (``<NA>``): nothing
+after the cut-off can reach an interim analysis (``tests/test_interim.py`` holds it as a
+property).
 """
 
 from __future__ import annotations
@@ -24,11 +26,15 @@ from ..errors import TrialAnalysisError
 from ..validation import is_number
 from ._frame import check_df
 
-__all__ = ["UNDATED_FIELDS", "cut_at"]
+__all__ = ["DATED_FIELDS", "UNDATED_FIELDS", "cut_at"]
 
 UNDATED_FIELDS: tuple[str, ...] = ("unplanned_local_therapies", "axillary_radiotherapy", "lost_to_follow_up",
                                    "not_operated_reason", "per_protocol")
 """CRF fields recorded as final values without a date: missing in a data cut."""
+
+DATED_FIELDS: tuple[str, ...] = ("unplanned_local_therapy_month", "locoregional_progression_month")
+"""CRF fields that date an event (months from randomization): kept in a data cut only if the event
+happened by the cut-off."""
 
 _SURGERY_FIELDS: tuple[str, ...] = ("surgery_month", "surgery_reason", "surgery_type", "margin_status")
 
@@ -72,6 +78,10 @@ def cut_at(df: pd.DataFrame, cutoff_month: float) -> pd.DataFrame:
                 out[f] = out[f].where(done, other=np.nan if f == "surgery_month" else None)
         if "axillary_dissection" in out:
             out["axillary_dissection"] = np.where(done, out["axillary_dissection"], 0).astype(int)
+    for f in DATED_FIELDS:
+        if f in out:
+            m = pd.to_numeric(out[f], errors="coerce").to_numpy(float)
+            out[f] = np.where(m <= fu + 1e-9, m, np.nan)
     for f in UNDATED_FIELDS:
         if f in out:
             out[f] = pd.array([pd.NA] * len(out), dtype="Int64" if f != "not_operated_reason" else "string")

@@ -15,7 +15,7 @@ from ._verdict import close, exercise, parse_choice, parse_count, parse_number, 
 from ..errors import AnswerError
 
 __all__ = ["check_deaths_by_24", "check_inverse_hr", "check_null_hr", "check_primary_population",
-           "check_survival_difference"]
+           "check_progression_incidence", "check_qol_strategy", "check_survival_difference"]
 
 
 
@@ -148,3 +148,81 @@ def check_survival_difference(answer: Any) -> tuple[bool, str]:
     if any(close(x, float(s), 0.005) for s in surv):
         return False, f"{x:.1%} is one arm's 2-year survival; the question asks for the difference."
     return False, f"{x:+.1%} is not the difference of the two arms' 2-year survival."
+
+
+def _km_complement(arm: str, months: float) -> float:
+    """One minus the Kaplan-Meier of locoregional progression with deaths censored (the wrong
+    estimate of the incidence when death competes)."""
+    from ..survival import kaplan_meier
+
+    c = an.competing_data(_trial("protocol"), "locoregional_progression")
+    g = c[c["arm"] == arm]
+    km = kaplan_meier(g["time"].to_numpy(float), (g["status"] == 1).to_numpy().astype(int))
+    return 1.0 - float(km.survival_at_times([months])[0])
+
+
+@exercise(
+    "04.6",
+    "The 36-month cumulative incidence of locoregional progression in arm B (protocol data), death competing?",
+    ("Death before progression is a competing event: use the Aalen-Johansen estimate, not one minus a "
+     "Kaplan-Meier curve.",
+     "`an.competing_risks(df, 'locoregional_progression').table` lists the cumulative incidence of both "
+     "arms, death competing, by arm and month."),
+)
+def check_progression_incidence(answer: Any) -> tuple[bool, str]:
+    """Exercise 04.6: the Aalen-Johansen cumulative incidence of locoregional progression at 36
+    months in arm B (:func:`analysis.competing_risks`), as a proportion or percent; within 0.5
+    points."""
+    x = parse_proportion(answer, "the cumulative incidence")
+    res = an.competing_risks(_trial("protocol"), "locoregional_progression")
+    truth = res.incidence("B", 36.0)
+    if close(x, truth, 0.005):
+        return True, (f"{truth:.1%} of arm B had a locoregional progression diagnosed by 36 months; "
+                      f"{res.incidence('A', 36.0):.1%} in arm A.")
+    if close(x, _km_complement("B", 36.0), 0.005):
+        return False, ("that is one minus the Kaplan-Meier curve with deaths censored: it estimates the incidence "
+                       "in a world where nobody dies, which is larger than what happened.")
+    if close(x, res.incidence("A", 36.0), 0.005):
+        return False, "that is arm A's incidence; the question asks for arm B."
+    if close(x, res.incidence("B", 24.0), 0.005):
+        return False, "that is the incidence at 24 months; the question asks for 36."
+    return False, f"{x:.1%} is not arm B's cumulative incidence of locoregional progression at 36 months."
+
+
+_STRATEGIES = {
+    "while alive": ("while-alive", "while alive strategy", "alive", "while living", "while on life"),
+    "composite": ("composite strategy", "composite endpoint", "death as worst score", "worst score"),
+    "treatment policy": ("treatment-policy", "treatment policy strategy", "itt", "intention to treat"),
+    "hypothetical": ("hypothetical strategy", "had they not died", "as if alive"),
+    "competing risk": ("competing risks", "competing", "competing event", "cumulative incidence"),
+    "principal stratum": ("principal stratification", "survivors", "always survivors", "survivor average causal effect",
+                          "sace"),
+}
+_NOT_WHILE_ALIVE = {
+    "composite": "a composite would make death part of the outcome (a death scored as the worst quality of life); "
+                 "the SAP keeps that for locoregional progression-free survival",
+    "treatment policy": "treatment policy would need the scores after death, which do not exist",
+    "hypothetical": "a hypothetical strategy imagines the scores had the patients not died, a world that cannot be "
+                    "observed; the SAP does not plan it",
+    "competing risk": "competing risks concern the time to an event (the first unplanned local therapy); quality of "
+                      "life is a score measured at visits",
+    "principal stratum": "the patients who would survive in either arm are a principal stratum that needs strong "
+                         "assumptions to estimate; the SAP names another strategy",
+}
+
+
+@exercise(
+    "04.7",
+    "Which ICH E9(R1) strategy does the SAP draft name for quality of life, whose scores stop at death?",
+    ("Ask what a mean score at a visit is computed over: which patients can still fill in the questionnaire.",
+     "The SAP's section on secondary outcome measures names one strategy per endpoint; the one for "
+     "quality of life describes the scores of patients during their lifetime."),
+)
+def check_qol_strategy(answer: Any) -> tuple[bool, str]:
+    """Exercise 04.7: the strategy for death in the quality-of-life analysis (the SAP's secondary
+    outcome measures): "while alive" and its synonyms are right."""
+    given = parse_choice(answer, _STRATEGIES, "an ICH E9(R1) strategy")
+    if given == "while alive":
+        return True, ("while alive: quality of life is truncated by death, so a mean score at a visit describes "
+                      "the survivors then, and a difference between the arms can come from who survives.")
+    return False, _NOT_WHILE_ALIVE[given] + "."

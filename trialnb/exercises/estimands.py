@@ -11,10 +11,10 @@ from dataclasses import replace
 
 from ..plan import PLAN
 from ..simulation import SHAPES, simulate, true_estimands
-from ._verdict import close, exercise, parse_choice, parse_number, parse_yes_no
+from ._verdict import close, exercise, parse_choice, parse_number, parse_proportion, parse_yes_no
 
-__all__ = ["HOMOGENEOUS", "N_TRIALS", "check_best_analysis_delayed", "check_crossing_directions",
-           "check_rmst_difference"]
+__all__ = ["HOMOGENEOUS", "N_TRIALS", "check_best_analysis_delayed", "check_complier_effect",
+           "check_crossing_directions", "check_hypothetical_method", "check_rmst_difference"]
 
 HOMOGENEOUS = PLAN.design.without_prognostic_effects()
 """The protocol's own population: the plan's design without prognostic factor effects."""
@@ -93,3 +93,75 @@ def check_crossing_directions(answer: Any) -> tuple[bool, str]:
            f"RMST difference is {te['rmst_difference']:+.2f} months (A behind on average over the two years): "
            "two estimands, two answers.")
     return same == truth, why
+
+
+@lru_cache(maxsize=1)
+def _complier_effect_protocol() -> Any:
+    from .. import analysis as an
+    from ..data import load_trial
+    from ..resources import example_trial
+
+    return an.complier_average_effect(load_trial(example_trial("protocol")))
+
+
+@exercise(
+    "07.4",
+    "The complier-average effect of surgery on 2-year survival by instrumental variable (protocol data)?",
+    ("An instrumental variable divides the effect of the allocation on survival by the effect of the "
+     "allocation on being operated, and some arm-B patients were operated too.",
+     "Take the two-year survival difference A - B from `an.milestone(trial)` and the proportion operated "
+     "in each arm from `trial.groupby('arm')['operated'].mean()`, then divide the first by the difference "
+     "of the second (A minus B)."),
+)
+def check_complier_effect(answer: Any) -> tuple[bool, str]:
+    """Exercise 07.4: the Wald instrumental-variable estimate on ``trial_protocol.csv``
+    (:func:`trialnb.analysis.complier_average_effect`), as a proportion (0.31) or in percentage
+    points (31 or "31%"); within 0.5 points."""
+    x = parse_proportion(answer, "the complier-average effect", signed=True)
+    iv = _complier_effect_protocol()
+    if close(x, iv.cace, 0.005):
+        return True, (f"{iv.itt_difference:+.1%} / ({iv.operated_a:.1%} - {iv.operated_b:.1%}) = {iv.cace:+.1%} "
+                      "among the patients who would be operated if allocated to arm A, if the exclusion "
+                      "restriction and monotonicity hold.")
+    if close(x, iv.itt_difference, 0.005):
+        return False, ("that is the ITT difference, the effect of allocating surgery; the complier effect divides it "
+                       "by the difference in the proportions operated.")
+    if close(x, iv.itt_difference / iv.operated_a, 0.005):
+        return False, ("that divides by the proportion operated in arm A only; arm-B patients were operated too, so "
+                       "the denominator is the difference between the arms.")
+    return False, f"{x:+.1%} is not the instrumental-variable estimate."
+
+
+_METHODS = {
+    "ipcw": ("inverse probability of censoring weighting", "inverse probability weighting", "ipw", "weighted",
+             "weights", "weighting", "ipcw analysis"),
+    "naive": ("naive censoring", "naive censoring at surgery", "censoring at surgery", "censor at surgery",
+              "censoring", "unweighted"),
+    "itt": ("intention to treat", "intent to treat", "treatment policy", "as randomized"),
+}
+_WHY_NOT = {
+    "naive": "censoring the operated without weights assumes they are a random subset of arm B; when sicker patients "
+             "are operated, the arm-B patients left are the healthier ones and arm B looks better than it would "
+             "have been without surgery",
+    "itt": "ITT answers another question, the effect of the strategy with the arm-B operations that happened (the "
+           "treatment-policy estimand)",
+}
+
+
+@exercise(
+    "07.5",
+    "When sicker arm-B patients cross over to surgery, which analysis recovers the hypothetical "
+    "'no arm-B surgery' difference: ITT, naive censoring or IPCW?",
+    ("Ask which of the three analyses keeps in arm B patients who resemble the operated ones.",
+     "Read the bias and coverage rows of `hyp.to_frame()`: the estimator that targets the hypothetical "
+     "estimand is the one whose bias is within its Monte Carlo error."),
+)
+def check_hypothetical_method(answer: Any) -> tuple[bool, str]:
+    """Exercise 07.5: inverse probability of censoring weighting ("IPCW" and synonyms) is right;
+    naive censoring and ITT are explained."""
+    given = parse_choice(answer, _METHODS, "one of 'ITT', 'naive censoring', 'IPCW'")
+    if given == "ipcw":
+        return True, ("IPCW: the unoperated patients who resemble the operated ones (by the factors that predict "
+                      "surgery) stand in for them, so arm B is rebuilt as if nobody had been operated; it assumes no "
+                      "unmeasured reason for surgery that also predicts death.")
+    return False, _WHY_NOT[given] + "."

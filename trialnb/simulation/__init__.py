@@ -14,6 +14,9 @@
   plan's simulated operating characteristics as notebook 05 and the SAP quote them (one call,
   one number of trials, one seed).
 * :mod:`~trialnb.simulation.truth` -- the true curves and estimands of a design.
+* :mod:`~trialnb.simulation.supplementary` -- :func:`simulate_complier_effect` and
+  :func:`simulate_hypothetical`: the supplementary estimands' estimators checked against the
+  truth (bias, coverage).
 * :mod:`~trialnb.simulation.crf` -- :class:`CRFScenario` and :func:`simulate_study`: one
   synthetic trial in the CRF schema (screening log, trial file, QoL), and
   :func:`build_data`, which writes the shipped ``data/``.
@@ -31,15 +34,17 @@ from .fixed import RequiredPatients, SimulationResult, final_cutoff, required_pa
 from .sequential import (BENEFIT, CONTINUE, FUTILITY, HARM, HARM_GUIDELINE, Boundaries, SequentialResult,
                          naive_type_one_error, simulate_sequential)
 from .characteristics import OC_N_TRIALS, OC_SEED, PlanOperatingCharacteristics, plan_operating_characteristics
+from .supplementary import SupplementaryCheck, simulate_complier_effect, simulate_hypothetical
 from .trials import COVARIATE_COLUMNS, TrialData, covariate_names, cut, primary_death_dates, simulate_trials
-from .truth import SHAPES, design_curves, true_estimands
+from .truth import SHAPES, complier_effect, design_curves, hypothetical_estimands, selected_probability, true_estimands
 
 __all__ = [
     "ANALYSES", "BENEFIT", "CONTINUE", "COVARIATE_COLUMNS", "FUTILITY", "HARM", "HARM_GUIDELINE", "SCENARIOS",
     "SHAPES", "SHIPPED_SCENARIOS", "SHIPPED_SEED", "AnalysisOutcome", "Boundaries", "CRFScenario",
-    "RequiredPatients", "SequentialResult", "SimulatedStudy", "SimulationResult", "TrialData", "analyse_cut",
-    "build_data", "check_analyses", "covariate_names", "cut", "decide", "design_curves", "final_cutoff",
-    "naive_type_one_error", "OC_N_TRIALS", "OC_SEED", "PlanOperatingCharacteristics",
-    "plan_operating_characteristics", "primary_death_dates", "required_patients", "simulate", "simulate_screening",
-    "simulate_sequential", "simulate_study", "simulate_trial", "simulate_trials", "true_estimands",
+    "RequiredPatients", "SequentialResult", "SimulatedStudy", "SimulationResult", "SupplementaryCheck", "TrialData",
+    "analyse_cut", "build_data", "check_analyses", "complier_effect", "covariate_names", "cut", "decide",
+    "design_curves", "final_cutoff", "hypothetical_estimands", "naive_type_one_error", "OC_N_TRIALS", "OC_SEED", "PlanOperatingCharacteristics", "plan_operating_characteristics", "primary_death_dates",
+    "required_patients", "selected_probability", "simulate", "simulate_complier_effect", "simulate_hypothetical",
+    "simulate_screening", "simulate_sequential", "simulate_study", "simulate_trial", "simulate_trials",
+    "true_estimands",
 ]

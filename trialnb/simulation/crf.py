@@ -26,12 +26,22 @@ One call of :func:`simulate_study` runs the whole trial:
 5. **Censoring.** Loss to follow-up (exponential drop-out, probability ``dropout_probability`` of
    being lost by 2 years) and
    administrative censoring at the data cut-off (``accrual_months + horizon_months``).
-6. **Secondary endpoints.** Margin status, axillary dissection/radiotherapy, unplanned local
-   therapies, and QoL scores (EORTC QLQ-C30 global health scale) at the scheduled visits.
+6. **Secondary endpoints.** Margin status, axillary dissection/radiotherapy, locoregional
+   progression and unplanned local therapies (dated), and QoL scores (EORTC QLQ-C30 global
+   health scale) at the scheduled visits. Locoregional progression has a constant hazard by arm
+   (``p_locoregional_progression_3y_a`` / ``_b``: the probability by 36 months without death,
+   E2108's 3-year cumulative incidences, 16.3% with and 39.8% without early local therapy); it
+   is seen only if diagnosed before death or the end of follow-up (death is a competing event),
+   and an arm-B operation for local progression is one. The unplanned local therapies are the
+   arm-B operations, a re-excision after involved margins and a local treatment of a progression
+   not operated (``p_local_therapy_after_progression``), each counted only if it happened
+   within follow-up; the CRF records their number and the month of the first.
 
 Random streams: one :class:`numpy.random.SeedSequence` per seed, spawned into independent
-streams for screening, allocation, outcomes and QoL, so scenarios that differ only in
-outcome parameters share the same screened and allocated patients (common random numbers).
+streams for screening, allocation, outcomes, QoL and the locoregional course (progression and
+the dates of unplanned local therapies, added last so the other streams are unchanged), so
+scenarios that differ only in outcome parameters share the same screened and allocated patients
+(common random numbers).
 
 **Which estimand.** The treatment effect ``hazard_ratio`` is the hazard ratio of *allocation*
 to arm A, acting from randomization on every arm-A patient, including those never operated
@@ -160,9 +170,14 @@ class CRFScenario(DesignAssumptions):
     p_axillary_dissection_node_negative: float = 0.15
     p_axillary_rt_operated: float = 0.30
     p_axillary_rt_not_operated: float = 0.03
-    p_unplanned_breast_rt_not_operated: float = 0.15
-    p_unplanned_breast_rt_operated: float = 0.04
     p_reexcision_if_involved: float = 0.50
+    reexcision_delay_months: tuple[float, float] = (0.5, 2.0)  # after the operation, uniform
+    # locoregional progression: a constant hazard by arm (death competes), E2108's 3-year cumulative
+    # incidences (references/clinical_evidence.md, section 3) read as the probabilities without death
+    p_locoregional_progression_3y_a: float = 0.163
+    p_locoregional_progression_3y_b: float = 0.398
+    p_local_therapy_after_progression: float = 0.60  # surgery or radiotherapy of a progression not operated
+    local_therapy_delay_months: tuple[float, float] = (0.0, 2.0)  # after the diagnosis, uniform
     # QoL (EORTC QLQ-C30 global health status, 0-100)
     qol_baseline_mean: float = 62.0
     qol_patient_sd: float = 12.0
@@ -186,6 +201,13 @@ class CRFScenario(DesignAssumptions):
         lo, hi = self.surgery_window
         if not 0 < lo <= hi < self.horizon_months:
             raise ValueError(f"surgery_window must satisfy 0 < start <= end < horizon_months, got {self.surgery_window}")
+        for name in ("reexcision_delay_months", "local_therapy_delay_months"):
+            lo, hi = getattr(self, name)
+            if not 0 <= lo <= hi:
+                raise ValueError(f"{name} must satisfy 0 <= start <= end, got {getattr(self, name)}")
+        for name in ("p_locoregional_progression_3y_a", "p_locoregional_progression_3y_b"):
+            if getattr(self, name) == 1.0:
+                raise ValueError(f"{name} must be below 1 (a probability of progression by 3 years), got 1.0")
         if self.p_progression_arm_a in (0.0, 1.0):
             raise ValueError("p_progression_arm_a must lie strictly between 0 and 1")
         if not self.proportional:
@@ -294,7 +316,9 @@ def _progression_intercept(p: float, slope: float) -> float:
 
 def _streams(seed: int) -> dict[str, np.random.Generator]:
     check_seed(seed)
-    names = ("screening", "allocation", "outcome", "qol")
+    # a stream added later is spawned after the others: SeedSequence children are numbered, so the
+    # first four (and every number drawn from them) are unchanged by it
+    names = ("screening", "allocation", "outcome", "qol", "local")
     children = np.random.SeedSequence(int(seed)).spawn(len(names))
     return {n: np.random.default_rng(c) for n, c in zip(names, children)}
 
@@ -423,7 +447,7 @@ def simulate_study(scenario: CRFScenario, seed: int, allocator: Allocator | None
     s = scenario
     screening = simulate_screening(s, seed)
     streams = _streams(seed)
-    rng_alloc, rng, rng_q = streams["allocation"], streams["outcome"], streams["qol"]
+    rng_alloc, rng, rng_q, rng_l = streams["allocation"], streams["outcome"], streams["qol"], streams["local"]
 
     pts = screening[screening["eligible"] == 1].reset_index(drop=True)
     n = len(pts)
@@ -459,8 +483,16 @@ def simulate_study(scenario: CRFScenario, seed: int, allocator: Allocator | None
     t_local = rng.exponential(1.0 / lp_rate, n) if lp_rate > 0 else np.full(n, np.inf)
     crossover = rng.random(n) < s.p_crossover_b
     t_cross = rng.uniform(3.0, 12.0, n)
-    # secondary-endpoint draws (drawn for everyone, used where they apply)
-    u_mast, u_margin, u_axd, u_axrt, u_brt, u_reex = (rng.random(n) for _ in range(6))
+    # secondary-endpoint draws (drawn for everyone, used where they apply; the sixth was an undated
+    # breast radiotherapy before therapies had dates, still drawn so the stream is unchanged)
+    u_mast, u_margin, u_axd, u_axrt, _u_unused, u_reex = (rng.random(n) for _ in range(6))
+    # locoregional progression and the dates of unplanned local therapies: their own stream
+    lrp_rate = -np.log1p(-np.where(is_a, s.p_locoregional_progression_3y_a, s.p_locoregional_progression_3y_b)) / 36.0
+    with np.errstate(divide="ignore"):
+        t_lrp = rng_l.exponential(1.0, n) / lrp_rate
+    treat_lrp = rng_l.random(n) < s.p_local_therapy_after_progression
+    lrp_delay = rng_l.uniform(*s.local_therapy_delay_months, n)
+    reex_delay = rng_l.uniform(*s.reexcision_delay_months, n)
 
     end_fu = np.minimum(np.minimum(t_death, t_loss), admin)
     rows = []
@@ -493,6 +525,8 @@ def simulate_study(scenario: CRFScenario, seed: int, allocator: Allocator | None
         else:
             os_, death, lost = float(admin[i]), 0, 0
         node_pos = pts.at[i, "n_stage"] != "N0"
+        therapies: list[float] = []  # dates of the unplanned local therapies within follow-up
+        lrp = round(float(t_lrp[i]), 2) if t_lrp[i] <= os_ else None
         if op:
             sm = min(round(float(sm), 2), os_)
             stype = "mastectomy" if u_mast[i] < s.p_mastectomy else "lumpectomy"
@@ -500,14 +534,20 @@ def simulate_study(scenario: CRFScenario, seed: int, allocator: Allocator | None
             p_axd = s.p_axillary_dissection_node_positive if node_pos else s.p_axillary_dissection_node_negative
             axd = int(u_axd[i] < p_axd)
             axrt = int(u_axrt[i] < (s.p_axillary_rt_operated if node_pos else s.p_axillary_rt_not_operated))
-            unplanned = int(u_brt[i] < s.p_unplanned_breast_rt_operated)
-            unplanned += int(margin == "involved" and u_reex[i] < s.p_reexcision_if_involved)
-            unplanned += int(reason in ("local_progression", "patient_request"))
+            if reason == "local_progression":  # the operation treats a progression diagnosed by then
+                lrp = sm if lrp is None else min(lrp, sm)
+            if reason in ("local_progression", "patient_request"):
+                therapies.append(sm)
+            if margin == "involved" and u_reex[i] < s.p_reexcision_if_involved:
+                therapies.append(round(sm + float(reex_delay[i]), 2))
         else:
             stype = margin = None
             axd = 0
             axrt = int(u_axrt[i] < s.p_axillary_rt_not_operated)
-            unplanned = int(u_brt[i] < s.p_unplanned_breast_rt_not_operated)
+        if lrp is not None and reason != "local_progression" and treat_lrp[i]:
+            therapies.append(round(lrp + float(lrp_delay[i]), 2))
+        therapies = [m for m in therapies if m <= os_]
+        unplanned = len(therapies)
         per_protocol = int(op == 1) if is_a[i] else int(reason in (None, "local_progression"))
         rows.append({
             "patient_id": pts.at[i, "patient_id"], "screening_id": pts.at[i, "screening_id"], "arm": arm[i],
@@ -516,11 +556,14 @@ def simulate_study(scenario: CRFScenario, seed: int, allocator: Allocator | None
             "t_stage": pts.at[i, "t_stage"], "n_stage": pts.at[i, "n_stage"], "entry_month": float(entry[i]),
             "operated": op, "surgery_month": sm, "surgery_reason": reason, "not_operated_reason": nor,
             "surgery_type": stype, "margin_status": margin, "axillary_dissection": axd,
-            "axillary_radiotherapy": axrt, "unplanned_local_therapies": unplanned, "os_months": os_,
+            "axillary_radiotherapy": axrt, "unplanned_local_therapies": unplanned,
+            "unplanned_local_therapy_month": min(therapies) if therapies else None,
+            "locoregional_progression_month": lrp, "os_months": os_,
             "death": death, "lost_to_follow_up": lost, "per_protocol": per_protocol,
         })
     trial = pd.DataFrame(rows)[[c.name for c in TRIAL_SCHEMA]]
-    trial["surgery_month"] = trial["surgery_month"].astype(float)
+    for col in ("surgery_month", "unplanned_local_therapy_month", "locoregional_progression_month"):
+        trial[col] = trial[col].astype(float)
     qol = _simulate_qol(s, trial, t_death, rng_q)
     truth = {"baseline_cumulative_hazard_24m": lam0, "hazard_ratio": s.hazard_ratio,
              "control_survival": control_survival(s, lam0),
@@ -612,6 +655,16 @@ the regenerated ones.
 - survival: proportional hazards, exponential baseline calibrated so that arm B's
   population 2-year survival is {s2:.2f}; factor frequencies and prognostic HRs from
   `trialnb.evidence` (written up in `references/clinical_evidence.md`, section 5);
+- locoregional progression: a constant hazard by arm, the probability by 3 years without death
+  {lrp_a:.1%} in arm A and {lrp_b:.1%} in arm B (E2108's 3-year cumulative incidences with and
+  without early local therapy, `references/clinical_evidence.md`, section 3); death before it is a competing event, so it is
+  recorded (`locoregional_progression_month`) only when diagnosed during follow-up; an arm-B
+  operation for local progression is one;
+- unplanned local therapies: arm-B operations, a re-excision after involved margins, and a local
+  treatment of a progression not operated (probability {treat:.0%}); `unplanned_local_therapies`
+  counts those within follow-up and `unplanned_local_therapy_month` dates the first (death
+  before it is a competing event); the progression and therapy dates are drawn from their own
+  random stream, so no other column depends on them;
 - every assumption: `scenarios.csv` (one column per scenario) and `trialnb.simulation.CRFScenario`.
 
 ## Which effect do these data contain (the estimand)
@@ -707,8 +760,10 @@ def build_data(out_dir: Path, seed: int = SHIPPED_SEED, scenarios: tuple[str, ..
     files.append((MANIFEST_NAME, "every file above with its data rows, bytes and SHA-256 (checked by the loaders "
                                  "and `trialnb verify-data`)"))
     base = SCENARIOS[scenarios[0]]
-    readme = _README.format(seed=seed, n=base.n_patients, id_rule=PATIENT_ID_RULE, accrual=base.accrual_months, cutoff=base.cutoff_month,
-                            s2=base.control_survival,
+    readme = _README.format(seed=seed, n=base.n_patients, id_rule=PATIENT_ID_RULE, accrual=base.accrual_months,
+                            cutoff=base.cutoff_month, s2=base.control_survival,
+                            lrp_a=base.p_locoregional_progression_3y_a, lrp_b=base.p_locoregional_progression_3y_b,
+                            treat=base.p_local_therapy_after_progression,
                             files="\n".join(f"| `{f}` | {d} |" for f, d in files + [("README.md", "this file")]),
                             rules="\n".join(f"| `{r.file}` | `{r.name}` | {r.description} |" for r in RULES))
     paths.append(write_text_atomic(out_dir / "README.md", readme))

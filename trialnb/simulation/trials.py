@@ -23,7 +23,11 @@ The model (every assumption a field of the design):
   ``crossover`` fraction): ``early_hazard_ratio`` for ``early_months``, 1 until
   ``effect_delay_months``, ``hazard_ratio`` after; death times by inverting the cumulative
   hazard (Bender, Augustin & Blettner, Stat Med 2005;24:1713-1723);
-* exponential loss to follow-up with probability ``dropout_probability`` by ``horizon_months``.
+* exponential loss to follow-up with probability ``dropout_probability`` by ``horizon_months``;
+* who is not operated in arm A and who crosses over in arm B is random (the design's fractions)
+  or, with ``non_compliance_selection`` / ``crossover_selection`` (:func:`simulate_trials`),
+  depends on the patient's prognosis (:func:`trialnb.simulation.truth.selected_probability`:
+  the world of the supplementary estimands, notebook 07).
 
 The random numbers are drawn in a fixed order (site, receptor, HER2, allocation, entry,
 non-compliance, crossover, death, loss), which the compiled trial generator of
@@ -42,6 +46,7 @@ from ..errors import ScenarioError
 from ..plan import FACTOR_NAMES, DesignAssumptions
 from ..randomization.batched import minimization_batched
 from ..validation import check_int, check_rng
+from .truth import selected_probability
 
 __all__ = ["COVARIATE_COLUMNS", "TrialData", "covariate_names", "cut", "primary_death_dates", "simulate_trials"]
 
@@ -64,7 +69,10 @@ class TrialData:
     """R simulated trials of n patients, arrays of shape (R, n), patients in order of entry:
     ``entry`` (calendar month of randomization), ``t_death`` and ``t_loss`` (latent months from
     randomization to death and to loss to follow-up; inf when never), ``arm`` (1 = A), ``site``
-    (0 bone / 1 soft tissue / 2 visceral), ``hr_negative``, ``her2_positive``."""
+    (0 bone / 1 soft tissue / 2 visceral), ``hr_negative``, ``her2_positive``, and
+    ``surgery_month`` (latent month of surgery: 0 for an operated arm-A patient,
+    ``crossover_months`` for an arm-B patient who crosses over, inf otherwise; an operation
+    after death or loss did not happen; None for data built without it)."""
 
     entry: np.ndarray
     t_death: np.ndarray
@@ -73,6 +81,7 @@ class TrialData:
     site: np.ndarray
     hr_negative: np.ndarray
     her2_positive: np.ndarray
+    surgery_month: np.ndarray | None = None
 
     @property
     def n_trials(self) -> int:
@@ -85,7 +94,8 @@ class TrialData:
     def take(self, rows: np.ndarray) -> "TrialData":
         """The trials ``rows`` (an index or boolean array)."""
         return TrialData(*(getattr(self, f)[rows] for f in ("entry", "t_death", "t_loss", "arm", "site",
-                                                              "hr_negative", "her2_positive")))
+                                                              "hr_negative", "her2_positive")),
+                         surgery_month=None if self.surgery_month is None else self.surgery_month[rows])
 
     @functools.cached_property
     def _factor_columns(self) -> dict[str, np.ndarray]:
@@ -156,9 +166,13 @@ def _death_times(design: DesignAssumptions, lam: np.ndarray, E: np.ndarray, oper
 
 
 def simulate_trials(design: DesignAssumptions, n_trials: int, rng: np.random.Generator, *,
-                    engine: str = "auto") -> TrialData:
+                    engine: str = "auto", non_compliance_selection: float = 0.0,
+                    crossover_selection: float = 0.0) -> TrialData:
     """``n_trials`` trials of ``design`` (the module docstring's model), not yet analysed.
-    ``engine`` selects the compiled or numpy minimization (same arms)."""
+    ``engine`` selects the compiled or numpy minimization (same arms). The selections (0: the
+    design's random non-operation and crossover) make them depend on prognosis
+    (:func:`trialnb.simulation.truth.selected_probability`); they use the same random numbers, so
+    with both 0 the trials are those of the design bit for bit."""
     if not isinstance(design, DesignAssumptions):
         raise ScenarioError(f"design must be a trialnb.plan.DesignAssumptions (e.g. PLAN.design), got "
                             f"{type(design).__name__}")
@@ -178,16 +192,23 @@ def simulate_trials(design: DesignAssumptions, n_trials: int, rng: np.random.Gen
     lp = (np.log(d.hr_soft_tissue) * (site == 1) + np.log(d.hr_visceral) * (site == 2)
           + np.log(d.hr_hr_negative) * hrneg + np.log(d.hr_her2_positive) * her2)
     lam = d.baseline_hazard * np.exp(lp)
-    operated_a = (arm == 1) & (rng.random((R, n)) >= d.non_compliance)
-    operated_b = (arm == 0) & (rng.random((R, n)) < d.crossover)
+    if non_compliance_selection == 0.0 and crossover_selection == 0.0:
+        p_nc, p_cr = d.non_compliance, d.crossover
+    else:
+        stratum = site.astype(np.int64) * 4 + hrneg * 2 + her2  # the order of DesignAssumptions.strata_model
+        p_nc = selected_probability(d, d.non_compliance, non_compliance_selection)[stratum]
+        p_cr = selected_probability(d, d.crossover, crossover_selection)[stratum]
+    operated_a = (arm == 1) & (rng.random((R, n)) >= p_nc)
+    operated_b = (arm == 0) & (rng.random((R, n)) < p_cr)
     E = rng.standard_exponential((R, n))
     t_death = _death_times(d, lam, E, operated_a, operated_b)
     if d.dropout_probability > 0:
         t_loss = rng.standard_exponential((R, n)) / d.dropout_rate
     else:
         t_loss = np.full((R, n), np.inf)
+    surgery = np.where(operated_a, 0.0, np.where(operated_b, d.crossover_months, np.inf))
     return TrialData(entry=entry, t_death=t_death, t_loss=t_loss, arm=arm, site=site, hr_negative=hrneg,
-                     her2_positive=her2)
+                     her2_positive=her2, surgery_month=surgery)
 
 
 def cut(data: TrialData, cutoff: np.ndarray | float, censor_months: float | None) -> tuple[np.ndarray, np.ndarray]:

@@ -17,15 +17,23 @@ Batched over trials: arrays of shape (R, n) hold R independent data sets (a simu
   switches on (time-varying surgery).
 * :mod:`~trialnb.survival.trials` -- :func:`trial_statistics`: the MaxCombo, milestone and RMST
   statistics of many simulated trials from one sort (a compiled kernel).
+* :mod:`~trialnb.survival.competing` -- competing risks: :func:`cumulative_incidence`
+  (Aalen-Johansen), :func:`gray_test`, :func:`fine_gray` (equal to R ``cmprsk``).
+* :mod:`~trialnb.survival.weighted` -- time-varying case weights: :func:`censoring_weights`
+  (IPCW for a hypothetical strategy), :func:`weighted_kaplan_meier` and :func:`weighted_cox`
+  with robust variances (equal to R ``survfit``/``coxph`` with ``weights`` and ``robust``).
 
 The compiled kernels (``_cox_kernel``, ``_trial_kernel``) are this package's internals; each
 has a numpy twin that gives the same numbers (``engine="numpy"``, :mod:`trialnb.compiled`).
 Cross-checked against R ``survival`` (``coxph``, ``survdiff``, ``survfit``) in
-``tests/test_survival.py`` and ``tests/reference/survival_engine.R``.
+``tests/test_survival.py`` and ``tests/reference/survival_engine.R``, and against R ``cmprsk``
+in ``tests/test_competing.py`` and ``tests/reference/cmprsk_reference.R``.
 """
 
 from __future__ import annotations
 
+from .competing import (CumulativeIncidence, FineGrayResult, GrayTest, competing_status, cumulative_incidence,
+                        fine_gray, gray_test)
 from .cox import CoxResult, cox_event_terms, fit_cox
 from .km import KaplanMeier, kaplan_meier, km_milestone, km_rmst, rmst, survival_at
 from .logrank import (FH_MAXCOMBO, FHStatistics, LogrankResult, fh_statistics, logrank, maxcombo_pvalue,
@@ -33,8 +41,13 @@ from .logrank import (FH_MAXCOMBO, FHStatistics, LogrankResult, fh_statistics, l
 from .ph import ZPH_TRANSFORMS, zph_test
 from .split import split_at
 from .trials import TrialStatistics, trial_statistics
+from .weighted import (CensoringWeights, WeightedKaplanMeier, censoring_weights, survival_influence, weighted_cox,
+                       weighted_kaplan_meier)
 
-__all__ = ["FH_MAXCOMBO", "ZPH_TRANSFORMS", "CoxResult", "FHStatistics", "KaplanMeier", "LogrankResult",
-           "TrialStatistics", "cox_event_terms", "fh_statistics", "fit_cox", "kaplan_meier", "km_milestone", "km_rmst",
-           "logrank", "maxcombo_pvalue", "maxcombo_reject", "prepare", "rmst", "split_at", "survival_at",
-           "trial_statistics", "zph_test"]
+__all__ = ["FH_MAXCOMBO", "ZPH_TRANSFORMS", "CensoringWeights", "CoxResult", "CumulativeIncidence", "FHStatistics",
+           "FineGrayResult", "GrayTest", "KaplanMeier", "LogrankResult", "TrialStatistics", "WeightedKaplanMeier",
+           "censoring_weights", "competing_status", "cox_event_terms", "cumulative_incidence", "fh_statistics",
+           "fine_gray", "fit_cox", "gray_test", "kaplan_meier", "km_milestone", "km_rmst", "logrank",
+           "maxcombo_pvalue", "maxcombo_reject", "prepare", "rmst", "split_at", "survival_at", "survival_influence",
+           "trial_statistics",
+           "weighted_cox", "weighted_kaplan_meier", "zph_test"]
