@@ -471,7 +471,7 @@ def report_json(rep: InterimReport) -> dict[str, Any]:
         "next_look": None if nl is None else {**nl.to_dict(), "kind": "calendar final" if rep.next_look_calendar
                                                 else "event-driven look",
                                                 "final_month": dict(zip(("median", "lower", "upper"),
-                                                                        rep.final_month_predicted))
+                                                                        rep.final_month_predicted, strict=True))
                                                 if rep.next_look_calendar else None},
         "notes": list(rep.primary.notes), "data_sha256": rep.data_sha256, "source": rep.source or None,
         "generated": rep.generated, "trialnb_version": __version__,

@@ -71,15 +71,16 @@ class SupplementaryCheck(Result):
         r = self.table[(self.table["quantity"] == quantity) & (self.table["method"] == method)]
         if r.empty:
             raise ValueError(f"no row for quantity {quantity!r} and method {method!r}; rows: "
-                             f"{list(zip(self.table['quantity'], self.table['method']))}")
+                             f"{list(zip(self.table['quantity'], self.table['method'], strict=True))}")
         return r.iloc[0]
 
     def summary(self) -> str:
         lines = [f"{self.estimand}: {fmt_n(self.n_trials)} simulated trials (selection {fmt_num(self.selection, 2)})"]
-        for r in self.table.itertuples():
-            lines.append(f"  {r.quantity}, {r.method}: truth {fmt_num(r.truth, 3)}, mean {fmt_num(r.mean, 3)}, bias "
-                         f"{fmt_num(r.bias, 3)} (MC SE {fmt_num(r.mc_se_bias, 3)}), coverage "
-                         f"{fmt_num(100 * r.coverage, 1)}% (MC SE {fmt_num(100 * r.mc_se_coverage, 1)})")
+        for r in self.table.to_dict("records"):
+            lines.append(f"  {r['quantity']}, {r['method']}: truth {fmt_num(r['truth'], 3)}, "
+                         f"mean {fmt_num(r['mean'], 3)}, bias {fmt_num(r['bias'], 3)} "
+                         f"(MC SE {fmt_num(r['mc_se_bias'], 3)}), coverage {fmt_num(100 * r['coverage'], 1)}% "
+                         f"(MC SE {fmt_num(100 * r['mc_se_coverage'], 1)})")
         return "\n".join(lines)
 
 
@@ -93,7 +94,8 @@ def _table(rows: list[tuple[str, str, float, np.ndarray, np.ndarray]]) -> pd.Dat
         cov = float(cover.mean()) if m else math.nan
         sd = float(e.std(ddof=1)) if m > 1 else math.nan
         out.append({"quantity": quantity, "method": method, "truth": truth, "mean": float(e.mean()) if m else math.nan,
-                    "bias": float(e.mean()) - truth if m else math.nan, "mc_se_bias": sd / math.sqrt(m) if m > 1 else math.nan,
+                    "bias": float(e.mean()) - truth if m else math.nan,
+                    "mc_se_bias": sd / math.sqrt(m) if m > 1 else math.nan,
                     "sd": sd, "mean_se": float(s.mean()) if m else math.nan, "coverage": cov,
                     "mc_se_coverage": math.sqrt(cov * (1 - cov) / m) if m else math.nan, "trials": m})
     return pd.DataFrame(out)
@@ -111,6 +113,14 @@ def _km_diff(t: np.ndarray, e: np.ndarray, g: np.ndarray, tau: float) -> tuple[f
     s1, i1 = survival_influence(t[g == 1], e[g == 1], tau)
     s0, i0 = survival_influence(t[g == 0], e[g == 0], tau)
     return s1 - s0, float(np.sqrt(np.sum(i1 * i1) + np.sum(i0 * i0)))
+
+
+def _tau(tau: float | None, plan: TrialPlan) -> float:
+    """``tau``, or the plan's ``censor_months`` when None."""
+    t = plan.analysis.censor_months if tau is None else tau
+    if t is None:
+        raise ScenarioError("tau is needed: the plan's analysis has no censor_months (it uses all follow-up)")
+    return float(t)
 
 
 def _check_common(design: DesignAssumptions, n_trials: int, seed: int, selection: float, plan: TrialPlan) -> None:
@@ -137,16 +147,18 @@ def simulate_complier_effect(design: DesignAssumptions | None = None, n_trials: 
     if d.non_compliance <= 0.0:
         raise ScenarioError("simulate_complier_effect needs non_compliance > 0: otherwise every arm-A patient is "
                             "operated and the complier effect is the ITT effect")
-    tau = float(plan.analysis.censor_months if tau is None else tau)
+    tau = _tau(tau, plan)
     truth = complier_effect(d, tau, non_compliance_selection=selection)
     data = simulate_trials(d, n_trials, np.random.default_rng(seed), engine=engine,
                            non_compliance_selection=selection)
     time, event = _final(data, plan)
+    surgery = data.surgery_month
+    assert surgery is not None, "simulate_trials records each patient's surgery month"
     names = ("instrumental variable", "ITT difference", "per protocol", "as treated")
     est, se = np.full((n_trials, 4), np.nan), np.full((n_trials, 4), np.nan)
     for r in range(n_trials):
         t, e, a = time[r], event[r].astype(int), data.arm[r].astype(int)
-        op = (a == 1) & np.isfinite(data.surgery_month[r])
+        op = (a == 1) & np.isfinite(surgery[r])
         try:
             iv = iv_milestone(t, e, a, op.astype(int), tau)
             pp = a == 0
@@ -173,17 +185,19 @@ def simulate_hypothetical(design: DesignAssumptions | None = None, n_trials: int
     _check_common(d, n_trials, seed, selection, plan)
     if d.crossover <= 0.0:
         raise ScenarioError("simulate_hypothetical needs crossover > 0: otherwise no arm-B patient is operated")
-    tau = float(plan.analysis.censor_months if tau is None else tau)
+    tau = _tau(tau, plan)
     truth = hypothetical_estimands(d, tau)
     data = simulate_trials(d, n_trials, np.random.default_rng(seed), engine=engine, crossover_selection=selection)
     time, event = _final(data, plan)
+    surgery = data.surgery_month
+    assert surgery is not None, "simulate_trials records each patient's surgery month"
     cols = data.covariates(("dominant_site", "hormone_receptor", "her2"))[..., 1:]
     names = ("IPCW", "naive censoring at surgery", "ITT")
     est = {q: np.full((n_trials, 3), np.nan) for q in ("difference", "log_hr")}
     se = {q: np.full((n_trials, 3), np.nan) for q in ("difference", "log_hr")}
     for r in range(n_trials):
         t, e, a = time[r], event[r].astype(int), data.arm[r].astype(int)
-        sm = np.where((a == 0) & (data.surgery_month[r] < t), data.surgery_month[r], np.inf)
+        sm = np.where((a == 0) & (surgery[r] < t), surgery[r], np.inf)
         try:
             h = ipcw_milestone(t, e, a, sm, cols[r], tau)
             itt = _km_diff(t, e, a, tau)

@@ -93,8 +93,8 @@ class TrialData:
 
     def take(self, rows: np.ndarray) -> "TrialData":
         """The trials ``rows`` (an index or boolean array)."""
-        return TrialData(*(getattr(self, f)[rows] for f in ("entry", "t_death", "t_loss", "arm", "site",
-                                                              "hr_negative", "her2_positive")),
+        return TrialData(self.entry[rows], self.t_death[rows], self.t_loss[rows], self.arm[rows], self.site[rows],
+                         self.hr_negative[rows], self.her2_positive[rows],
                          surgery_month=None if self.surgery_month is None else self.surgery_month[rows])
 
     @functools.cached_property

@@ -241,7 +241,7 @@ class CumulativeIncidence(Result):
 
     def to_frame(self) -> pd.DataFrame:
         rows = [{"group": g, "cause": k, "time": float(t), "estimate": float(f), "variance": float(v)}
-                for (g, k), (tt, F, V) in self.curves.items() for t, f, v in zip(tt, F, V)]
+                for (g, k), (tt, F, V) in self.curves.items() for t, f, v in zip(tt, F, V, strict=True)]
         return pd.DataFrame(rows, columns=["group", "cause", "time", "estimate", "variance"])
 
     def summary(self) -> str:
@@ -468,7 +468,8 @@ def fine_gray(time: Any, status: Any, covariates: Any, *, cause: int = 1, names:
     if X.ndim == 1:
         X = X[:, None]
     if X.ndim != 2 or X.shape[0] != t.size or X.shape[1] < 1 or not np.all(np.isfinite(X)):
-        raise ValueError(f"covariates must be finite numbers of shape (n, p) = ({t.size}, p), got {np.shape(covariates)}")
+        raise ValueError(f"covariates must be finite numbers of shape (n, p) = ({t.size}, p), "
+                         f"got {np.shape(covariates)}")
     check_int(max_iter, "max_iter", minimum=1)
     check_positive(tol, "tol")
     p = X.shape[1]
