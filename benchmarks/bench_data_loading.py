@@ -80,7 +80,8 @@ def measure(path: Path) -> tuple[float, float, int, int]:
 _CHILD = r"""
 import json, resource, sys, time
 import pandas as pd
-from trialnb.data import TrialDataError, load_trial
+from trialnb.data import load_trial
+from trialnb.errors import TrialDataError
 which, path = sys.argv[1], sys.argv[2]
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 c0 = time.process_time()

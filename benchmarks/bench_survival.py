@@ -3,9 +3,10 @@
 Run:  .venv/bin/python benchmarks/bench_survival.py [--trials 10000] [--sample 30] [--r-sample 200]
       [--repeat 3]
 
-Prints, for ``--trials`` simulated trials of the protocol design (236 patients, 5 covariates,
-Efron ties): the engine's numpy path and, if numba is installed, its compiled kernel (parallel
-over trials, numba threads shown); ``lifelines.CoxPHFitter`` on ``--sample`` fits and R
+Prints, for ``--trials`` simulated trials of the plan's design (236 patients, arm and the
+minimization factors: 5 covariates, Efron ties, follow-up censored at 24 months at the planned
+final date): the engine's numpy twin and its compiled kernel (parallel over trials, numba
+threads shown); ``lifelines.CoxPHFitter`` on ``--sample`` fits and R
 ``coxph`` (``Rscript``, timed inside R with ``proc.time``) on ``--r-sample`` fits, both
 extrapolated to ``--trials``; and the ratios, all measured in this run. The engine is timed
 ``--repeat`` times (every run printed, the best used for the ratios). Wall and CPU seconds
@@ -34,8 +35,9 @@ from _timing import timed, row  # noqa: E402  (benchmarks/ is the script folder)
 
 from lifelines import CoxPHFitter  # noqa: E402
 
-from trialnb import fastsim as fs  # noqa: E402
 from trialnb import survival as sv  # noqa: E402
+from trialnb.plan import PLAN  # noqa: E402
+from trialnb.simulation import covariate_names, cut, simulate_trials  # noqa: E402
 
 R_LOOP = r"""
 suppressPackageStartupMessages({library(survival); library(jsonlite)})
@@ -59,24 +61,22 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="timed runs of each engine (best is used)")
     a = ap.parse_args()
     R = a.trials
-    sc = fs.Scenario()
-    threads = ""
-    if sv.HAVE_NUMBA:
-        import numba
+    import numba
 
-        threads = f" ({numba.get_num_threads()} threads)"
-    print(f"numpy {np.__version__}; numba kernel: {'yes' + threads if sv.HAVE_NUMBA else 'no'}; "
+    print(f"numpy {np.__version__}; numba {numba.__version__} ({numba.get_num_threads()} threads); "
           f"cores {os.cpu_count()}; load average {os.getloadavg()[0]:.2f}")
-    data = fs.simulate_data(sc, R, np.random.default_rng(a.seed))
-    print(f"{R:,} trials x {sc.n_patients} patients, 5-covariate Cox model, Efron ties\n")
+    trials = simulate_trials(PLAN.design, R, np.random.default_rng(a.seed))
+    time_, event = cut(trials, PLAN.design.accrual_months + PLAN.analysis.censor_months, PLAN.analysis.censor_months)
+    X = trials.covariates(PLAN.analysis.covariates)
+    names = covariate_names(PLAN.analysis.covariates)
+    print(f"{R:,} trials x {PLAN.design.n_patients} patients, {len(names)}-covariate Cox model, Efron ties\n")
     print(f"{'step':<50s} {'wall s':>9s} {'cpu s':>8s}")
 
-    engines = ["numpy"] + (["numba"] if sv.HAVE_NUMBA else [])
-    if sv.HAVE_NUMBA:  # compile (or load the cache) outside the timing
-        sv.fit_cox(data.time[:4], data.event[:4], data.covariates[:4], engine="numba")
+    engines = ["numpy", "numba"]
+    sv.fit_cox(time_[:4], event[:4], X[:4], engine="numba")  # compile (or load the cache) outside the timing
     wall = {}
     for eng in engines:
-        runs = [timed(sv.fit_cox, data.time, data.event, data.covariates, engine=eng) for _ in range(a.repeat)]
+        runs = [timed(sv.fit_cox, time_, event, X, engine=eng) for _ in range(a.repeat)]
         fit = runs[0][0]
         walls = sorted(r[1] for r in runs)
         wall[eng] = walls[0]
@@ -88,8 +88,8 @@ def main() -> None:
     k = min(a.sample, R)
     frames = []
     for r in range(k):
-        df = pd.DataFrame(data.covariates[r], columns=list(fs.COVARIATE_NAMES))
-        df["T"], df["E"] = data.time[r], data.event[r]
+        df = pd.DataFrame(X[r], columns=list(names))
+        df["T"], df["E"] = time_[r], event[r]
         frames.append(df)
     w0 = time.perf_counter()
     with warnings.catch_warnings():
@@ -105,8 +105,8 @@ def main() -> None:
         k2 = min(a.r_sample, R)
         with tempfile.TemporaryDirectory() as tmp:
             inp, script = Path(tmp) / "in.json", Path(tmp) / "loop.R"
-            inp.write_text(json.dumps({"time": data.time[:k2].tolist(), "event": data.event[:k2].tolist(),
-                                       "X": [data.covariates[r].T.tolist() for r in range(k2)]}))
+            inp.write_text(json.dumps({"time": time_[:k2].tolist(), "event": event[:k2].astype(int).tolist(),
+                                       "X": [X[r].T.tolist() for r in range(k2)]}))
             script.write_text(R_LOOP)
             out = subprocess.run([rs, str(script), str(inp)], check=True, capture_output=True, text=True)
         per_r = float(out.stdout.strip()) / k2

@@ -75,17 +75,12 @@ from trialnb.plan import PLAN
 from trialnb.plots import use_style
 from trialnb.plots_monitoring import boundary_plot, expected_deaths_plot, peeking_plot
 from trialnb.report import fmt_n, fmt_num, fmt_pct
-from trialnb.simulation import Boundaries, naive_type_one_error, plan_operating_characteristics, simulate_sequential
+from trialnb.simulation import (Boundaries, SeedStream, naive_type_one_error, plan_operating_characteristics,
+                                simulate_sequential)
 
 SEED = 20201120
-rng = np.random.default_rng(SEED)
+next_seed = SeedStream(SEED)  # a seed for each simulation, in order, from the notebook's one stream
 use_style()
-
-
-def next_seed() -> int:
-    """A seed for one simulation, drawn from the notebook's one generator."""
-    return int(rng.integers(2**31))
-
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Why a plan: peeking inflates the type-I error

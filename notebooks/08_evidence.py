@@ -70,16 +70,11 @@ from trialnb.plots import evidence_forest, forest_plot, hr_ticks, use_style
 from trialnb.plan import PLAN
 from trialnb.protocol import PROTOCOL
 from trialnb.report import fmt_hr, fmt_n, fmt_num, fmt_pct
+from trialnb.simulation import SeedStream
 
 SEED = 20201120  # the trial's start date
-rng = np.random.default_rng(SEED)
+next_seed = SeedStream(SEED)  # a fresh simulation seed at each call, in order
 use_style()
-
-
-def next_seed() -> int:
-    """A fresh simulation seed from the notebook's generator."""
-    return int(rng.integers(2**31))
-
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Five randomized trials, and how to read their intervals

@@ -381,17 +381,28 @@ def test_06_sample_size_band_agrees_with_simulation():
     assert "558" not in hint("06.2", 1) + hint("06.2", 2) and "560" not in hint("06.2", 1)
 
 
-def test_06_logrank_question_follows_the_simulation():
-    cox, logrank = ex06._prognosis_powers()
-    truth = logrank < cox
-    for answer in ("yes", True, "Yes ", "it loses"):
-        assert ex06.check_logrank_loses_power(answer).correct is truth
-    v = ex06.check_logrank_loses_power("no")
-    assert v.correct is (not truth) and v.message.startswith("Not yet" if truth else "Right")
-    if truth:
-        assert "ignores the factors" in v.message
-    assert ex06.check_logrank_loses_power(42).status == "invalid"
-    assert "yes" not in hint("06.3", 1).lower()
+def test_06_adjustment_gain_is_not_a_smaller_standard_error():
+    """06.3 against an independent computation: on other trials (another seed) the adjusted Cox
+    model's standard errors are not smaller than the log-rank test's, its estimates are further
+    from 0, and the conditional limit is further from 1 than the marginal one (non-collapsibility)."""
+    from trialnb.plan import PLAN
+    from trialnb.simulation import simulate
+    a = simulate(PLAN, 2000, seed=777, analyses=("cox_wald", "logrank"))
+    b = simulate(PLAN, 2000, seed=777, analyses=("logrank", "cox_wald"))
+    se_cox = np.nanmean(a.estimate / a.z["cox_wald"])
+    se_lr = np.nanmean(b.estimate / b.z["logrank"])
+    assert se_cox >= se_lr and np.nanmean(a.estimate) < np.nanmean(b.estimate) < 0
+    assert a.benefit("cox_wald") > a.benefit("logrank")
+    truth = ex06._adjustment()
+    assert truth["conditional"] == pytest.approx(0.5, rel=1e-9) and truth["marginal"] > 0.505
+    for answer in ("no", False, " No ", "larger", "the estimate"):
+        v = ex06.check_adjustment_gain(answer)
+        assert v.correct, answer
+        assert "non-collapsible" in v.message
+    v = ex06.check_adjustment_gain("yes")
+    assert v.status == "wrong" and "Compare the estimates" in v.message and "non-collapsible" not in v.message
+    assert ex06.check_adjustment_gain(42).status == "invalid"
+    assert "no" not in hint("06.3", 1).lower().split()
 
 
 # --- the helper itself ------------------------------------------------------------------------

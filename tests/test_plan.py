@@ -83,6 +83,8 @@ CHANGES: dict[str, tuple[Any, tuple[str, ...]]] = {
     "final_analysis": ("events", ("sequential",)),
     "futility_z": (0.5, ("sequential", "sap")),
     "harm_z": (-0.2, ("sequential", "sap")),  # inside the futility region: those stops become harm stops
+    "secondary": ("rmst", ("sap",)),
+    "secondary_spending": ("asP", ("sap",)),
 }
 
 

@@ -135,6 +135,30 @@ def test_interim_numbers_equal_monitoring(sap: SAP) -> None:
     assert value(sap, "fixed_z") == pytest.approx(norm.isf(0.025))
 
 
+def test_multiplicity_gives_the_key_secondary_its_own_boundary(sap: SAP, md: str) -> None:
+    """Item 17: the key secondary is tested after the primary rejects against its own spending
+    boundary at the same looks (the plan's), not at the full alpha in a fixed sequence; the
+    boundary values are rpact's design for the same looks and spending. Item 29: the HR and the
+    2-year survival are guaranteed to agree only under proportional hazards."""
+    ref = monitoring.design(2, alpha=0.05, sided=2, beta=0.2, type_of_design=PLAN.monitoring.secondary_spending,
+                            information_rates=[0.5, 1.0])
+    for j, c in enumerate(ref.critical_values):
+        assert value(sap, f"secondary.look{j + 1}.z") == pytest.approx(float(c), rel=1e-12)
+    item = {it.title: it for it in sap.items()}["Multiplicity"]
+    text = item.recommendation
+    assert "its own boundary" in text and "does not control the family-wise error" in text
+    assert "no alpha spent before it" not in text
+    multiplicity = md[md.index("Multiplicity (guideline item 17)"):md.index("Confidence intervals (guideline item 18)")]
+    assert "Hung HMJ, Wang SJ, O'Neill R" in multiplicity and "Glimm E, Maurer W, Bretz F" in multiplicity
+    pocock = build_sap(plan=PLAN.with_changes(secondary_spending="asP"), n_trials=200)
+    assert "Pocock-type" in {it.title: it for it in pocock.items()}["Multiplicity"].recommendation
+    none = build_sap(plan=PLAN.with_changes(secondary=None), n_trials=200)
+    assert "No secondary hypothesis is confirmatory" in {it.title: it for it in none.items()}["Multiplicity"].recommendation
+    estimand = " ".join({it.title: it for it in sap.items()}["Estimand"].paragraphs)
+    assert "guaranteed to agree in direction only under proportional hazards" in estimand
+    assert "can disagree" in estimand
+
+
 def test_the_sap_and_notebook_05_quote_one_simulation(sap: SAP) -> None:
     """The plan's operating characteristics come from one call, with one number of trials and one
     seed: the SAP's defaults are the call's, its numbers are the call's, and notebook 05 makes the

@@ -92,3 +92,21 @@ def test_failed_fits_are_counted_and_warned() -> None:
     assert "successful analyses" in html
     p.analysis.value = "logrank"
     assert p.result.n_failed / p.result.n_trials < 0.05  # log-rank fails only without deaths
+
+
+def test_the_panel_opens_at_notebook_06s_figure() -> None:
+    """The dashboard opens with the call notebook 06 prints as the plan's own figure (section 2),
+    so the meeting and the notebook show the same power, with its Monte-Carlo interval."""
+    from pathlib import Path
+
+    from trialnb.simulation import SEED
+
+    p = OCExplorer()
+    assert (p.seed, p.n_trials.value, p.base) == (SEED, 5000, PLAN)
+    ref = simulate(PLAN, 5000, seed=SEED)
+    assert p.result.power == ref.power
+    lo, hi = ref.power - 1.96 * ref.power_se, ref.power + 1.96 * ref.power_se
+    assert f"95% Monte-Carlo interval {100 * lo:.1f}% to {100 * hi:.1f}%" in p.power_display.value
+    source = (Path(__file__).resolve().parents[1] / "notebooks" / "06_operating_characteristics.py").read_text()
+    assert "res_plan = simulate(PLAN, 5000, seed=SEED)" in source
+    assert re.search(r"^SEED = (\d+)", source, flags=re.M).group(1) == str(SEED)

@@ -56,6 +56,7 @@ __all__ = [
     "ALLOCATIONS",
     "OS_ANALYSIS",
     "PLAN",
+    "SECONDARIES",
     "STATISTICS",
     "AnalysisItem",
     "AnalysisPlan",
@@ -69,6 +70,11 @@ STATISTICS: tuple[str, ...] = ("cox_wald", "logrank", "stratified_logrank")
 """The test statistics a plan can name: the Wald z of the arm coefficient of the Cox model with
 the plan's covariates (``"cox_wald"``), the log-rank test (``"logrank"``) and the log-rank test
 stratified by the plan's covariates (``"stratified_logrank"``)."""
+
+SECONDARIES: tuple[str, ...] = ("milestone", "rmst")
+"""Key secondary hypotheses a plan can test hierarchically after the primary: the difference in
+``censor_months`` survival (the protocol's "percentage of patients who survive two years"),
+or the difference in restricted mean survival time to ``censor_months``."""
 
 ALLOCATIONS: tuple[str, ...] = ("minimization", "blocks", "complete")
 """Allocation procedures of the simulated trials: Pocock-Simon minimization on the three
@@ -404,6 +410,14 @@ class MonitoringPlan:
     * ``efficacy_min_complete``: if set, an interim may stop for efficacy only when at least
       this many patients have completed ``censor_months`` (randomized that long before the
       cut-off); ``None``: no maturity condition (the plan's choice, argued in notebook 05).
+    * ``secondary``: the key secondary hypothesis (one of :data:`SECONDARIES`; ``None``: none is
+      confirmatory), tested only when the primary rejects, at the look where it rejects, against
+      its own group-sequential boundary: Lan-DeMets ``secondary_spending`` of the same alpha at
+      the same looks. Testing it at the full alpha after a group-sequential primary (a "fixed
+      sequence" at each look) does not control the family-wise error (Hung HMJ, Wang SJ,
+      O'Neill R. J Biopharm Stat 2007;17:1201-1210; Glimm E, Maurer W, Bretz F. Stat Med
+      2010;29:219-228); its own spending boundary does, whatever the correlation of the two
+      statistics (notebook 07 shows both by simulation).
     """
 
     information_rates: tuple[float, ...] = (0.5, 1.0)
@@ -415,6 +429,8 @@ class MonitoringPlan:
     perioperative_months: float = 1.0
     safety_review_every_months: float = 6.0
     efficacy_min_complete: int | None = None
+    secondary: Literal["milestone", "rmst"] | None = "milestone"
+    secondary_spending: str = "asOF"
 
     def __post_init__(self) -> None:
         err = ScenarioError
@@ -425,8 +441,11 @@ class MonitoringPlan:
             raise ScenarioError(f"information_rates must be a tuple of increasing fractions in (0, 1] ending "
                                 f"at 1, got {rates!r}")
         check_choice(self.final_analysis, "final_analysis", ("calendar", "events"), error=err)
-        if not isinstance(self.spending, str):  # the name is checked by trialnb.monitoring.design
-            raise ScenarioError(f"spending must be a design type name such as 'asOF', got {self.spending!r}")
+        for name in ("spending", "secondary_spending"):  # the name is checked by trialnb.monitoring.design
+            if not isinstance(getattr(self, name), str):
+                raise ScenarioError(f"{name} must be a design type name such as 'asOF', got {getattr(self, name)!r}")
+        if self.secondary is not None:
+            check_choice(self.secondary, "secondary", SECONDARIES, error=err)
         for name in ("futility_z", "harm_z", "spending_gamma"):
             v = getattr(self, name)
             if v is not None:
@@ -468,6 +487,12 @@ class MonitoringPlan:
             ("efficacy_min_complete", none if self.efficacy_min_complete is None else f"{self.efficacy_min_complete}",
              "an interim may stop for efficacy only when this many patients have completed the primary endpoint's "
              "follow-up (none: no maturity condition)"),
+            ("secondary", none if self.secondary is None else self.secondary,
+             "the key secondary hypothesis, tested only when the primary rejects, at the look where it rejects "
+             "(none: no secondary is confirmatory)"),
+            ("secondary_spending", self.secondary_spending,
+             "the key secondary's own Lan-DeMets alpha spending at the same looks and alpha, so the family-wise "
+             "error holds (a full-alpha test at the rejecting look would not)"),
         ]
         return pd.DataFrame(rows, columns=["item", "value", "meaning"])
 
@@ -516,7 +541,9 @@ class TrialPlan:
             f"analysis: {a.describe()}",
             f"monitoring: looks at {looks} of the planned primary-endpoint deaths, {m.spending} spending, "
             f"final analysis {m.final_analysis}-driven; futility guideline benefit z <= {m.futility_z}, "
-            f"harm guideline benefit z <= {m.harm_z}",
+            f"harm guideline benefit z <= {m.harm_z}"
+            + ("" if m.secondary is None else f"; key secondary {m.secondary} tested after the primary rejects, "
+               f"{m.secondary_spending} spending"),
         ])
 
 

@@ -43,21 +43,25 @@ def plot_shapes(scenarios: Mapping[str, Any], horizon: float = 24.0) -> "Figure"
     return fig
 
 
-def plot_power_table(table: pd.DataFrame, se: pd.DataFrame | None = None) -> "Figure":
+def plot_power_table(table: pd.DataFrame, se: pd.DataFrame | None = None, *,
+                     ylabel: str = "Power (simulated)") -> "Figure":
     """Grouped bars: power (rows = shapes, columns = analyses) with 95% Monte-Carlo error bars
-    from ``se`` (same shape), and the 80% target."""
+    from ``se`` (same shape), and the 80% target; one distinct colour per analysis (up to ten)
+    and the legend below the axes, so eight analyses fit."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 3.8), layout="constrained")
+    fig, ax = plt.subplots(figsize=(9, 4.2), layout="constrained")
     k = table.shape[1]
     x = np.arange(table.shape[0])
     w = 0.8 / k
+    colours = plt.get_cmap("tab10").colors
     for i, col in enumerate(table.columns):
         err = None if se is None else 1.96 * se[col].to_numpy()
-        ax.bar(x + (i - (k - 1) / 2) * w, table[col].to_numpy(), w, yerr=err, label=col, capsize=2)
+        ax.bar(x + (i - (k - 1) / 2) * w, table[col].to_numpy(), w, yerr=err, label=col, capsize=2,
+               color=colours[i % len(colours)])
     ax.axhline(0.8, color="0.3", ls="--", lw=0.8)
     ax.set_xticks(x, table.index)
-    ax.set_ylabel("Power (simulated)")
+    ax.set_ylabel(ylabel)
     ax.set_ylim(0, 1)
-    ax.legend(ncol=k, fontsize=8, loc="upper right")
+    ax.legend(ncol=min(k, 4), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     return fig

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import math
 import textwrap
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from .errors import NoEstimateError
 from .validation import is_number
 
-__all__ = ["fmt_ci", "fmt_estimate", "fmt_hr", "fmt_interval", "fmt_n", "fmt_num", "fmt_p",
-           "fmt_pct", "fmt_prob", "fmt_months", "fmt_sig", "fmt_value", "text_table", "wrap_text"]
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["fmt_ci", "fmt_estimate", "fmt_frame", "fmt_hr", "fmt_interval", "fmt_n", "fmt_num", "fmt_p", "fmt_pct",
+           "fmt_prob", "fmt_months", "fmt_rate", "fmt_sig", "fmt_value", "text_table", "wrap_text"]
 
 TEXT_WIDTH = 80
 """Columns of the package's plain-text reports: lines are wrapped at words to fit, so neither a
@@ -122,6 +125,30 @@ def fmt_pct(p: float, digits: int = 1) -> str:
 def fmt_months(m: float, digits: int = 1) -> str:
     """A duration in months: ``32.6 months``."""
     return fmt_num(m, digits) + " months"
+
+
+def fmt_rate(p: float, se: float, digits: int = 1) -> str:
+    """A simulated rate with its Monte-Carlo standard error: ``80.6% (MC SE 0.6%)``."""
+    return f"{fmt_pct(p, digits)} (MC SE {fmt_pct(se, digits)})"
+
+
+def fmt_frame(frame: "pd.DataFrame", formats: Mapping[str, Callable[[Any], str]]) -> "pd.DataFrame":
+    """A table of numbers made ready to show: a copy of ``frame`` whose columns named in
+    ``formats`` are mapped, cell by cell, through their formatter (one of the functions above,
+    or a lambda around one: ``{"power": fmt_pct, "HR": fmt_hr, "deaths": lambda x: fmt_num(x, 1)}``);
+    the other columns and the index are kept as they are. A name that is not a column is
+    refused, with the columns there are."""
+    missing = [k for k in formats if k not in frame.columns]
+    if missing:
+        raise ValueError(f"no column {', '.join(map(repr, missing))} to format; columns: "
+                         f"{', '.join(map(repr, frame.columns))}")
+    bad = [k for k, f in formats.items() if not callable(f)]
+    if bad:
+        raise ValueError(f"the formats of {', '.join(map(repr, bad))} must be functions of one value returning text")
+    out = frame.copy()
+    for col, f in formats.items():
+        out[col] = [f(v) for v in frame[col].tolist()]
+    return out
 
 
 def fmt_value(x: float, digits: int = 4, *, trim: bool = False) -> str:

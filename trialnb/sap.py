@@ -81,6 +81,10 @@ REFERENCES: dict[str, str] = {
     "higgins": "Higgins JPT, Thompson SG, Spiegelhalter DJ. A re-evaluation of random-effects meta-analysis. "
                "J R Stat Soc A 2009;172:137-159",
     "ohagan": "O'Hagan A, Stevens JW, Campbell MJ. Assurance in clinical trial design. Pharm Stat 2005;4:187-201",
+    "hung": "Hung HMJ, Wang SJ, O'Neill R. Statistical considerations for testing multiple endpoints in "
+            "group sequential or adaptive clinical trials. J Biopharm Stat 2007;17:1201-1210",
+    "glimm": "Glimm E, Maurer W, Bretz F. Hierarchical testing of multiple endpoints in group-sequential trials. "
+             "Stat Med 2010;29:219-228",
     "aalen_johansen": "Aalen OO, Johansen S. An empirical transition matrix for non-homogeneous Markov chains "
                       "based on censored observations. Scand J Statist 1978;5:141-150",
     "gray": "Gray RJ. A class of K-sample tests for comparing the cumulative incidence of a competing risk. "
@@ -95,6 +99,11 @@ REFERENCES: dict[str, str] = {
                           "AIDS clinical trial with inverse probability of censoring weighted (IPCW) log-rank tests. "
                           "Biometrics 2000;56:779-788",
 }
+
+_SPENDING_WORDS = {"asOF": "O'Brien-Fleming-type", "asP": "Pocock-type", "asKD": "Kim-DeMets power-family",
+                   "asHSD": "Hwang-Shih-DeCani"}
+_SECONDARY_WORDS = {"milestone": "the difference in two-year survival", "rmst": "the difference in restricted mean "
+                    "survival time to two years"}
 
 
 _NOTEBOOKS: dict[str, str] = {"01": "01_rationale", "03": "03_randomization", "04": "04_analysis",
@@ -212,6 +221,23 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
                         "plan.monitoring.futility_z (non-binding)")
                   if pm.futility_z is not None and j < len(rates) - 1 else "—"))
         look_rows.append(cells)
+    if pm.secondary is not None:  # the key secondary's own boundaries at the same looks
+        sdes = monitoring.plan_secondary_design(plan)
+        sec_z = [N.add(f"secondary.look{j + 1}.z", float(c), fmt_num(float(c), 3),
+                       f"trialnb.monitoring.plan_secondary_design(plan).critical_values[{j}]")
+                 for j, c in enumerate(sdes.critical_values)]
+        sec_words = _SECONDARY_WORDS[pm.secondary]
+        sec_text = (f"The key secondary hypothesis, {sec_words} (plan.monitoring.secondary), is tested only if the "
+                    f"primary test rejects, at the look where it rejects, against its own boundary: Lan-DeMets "
+                    f"{_SPENDING_WORDS.get(pm.secondary_spending, pm.secondary_spending)} spending of the same "
+                    f"{alpha} at the same looks (benefit z " + ", then ".join(sec_z)
+                    + ", the final one recalculated from the deaths observed; "
+                    "trialnb.monitoring.plan_secondary_design). Testing it at the full alpha after a group-sequential "
+                    f"primary, in a fixed sequence at whichever look the primary rejects, does not control the "
+                    f"family-wise error ({cite['hung']}; {cite['glimm']}); its own spending boundary does, whatever "
+                    f"the correlation of the two tests (simulated in {NB['07']}). ")
+    else:
+        sec_text = "No secondary hypothesis is confirmatory (plan.monitoring.secondary is None). "
     first_events = look_rows[0][1]
     final_z = look_rows[-1][3]
     final_p = look_rows[-1][4]
@@ -521,8 +547,7 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
             decision="Which test is confirmatory, and how the type-I error is controlled across the primary, "
                      "secondary and sensitivity analyses.",
             recommendation=f"One confirmatory test, the primary Cox model, two-sided {alpha} (spent over the looks "
-                           "as above). The difference in two-year survival is then tested in a fixed sequence (only "
-                           "if the primary test rejects, no alpha spent before it). Everything else (secondary "
+                           f"as above). {sec_text}Everything else (secondary "
                            "endpoints, weighted log-rank tests, subgroups) is reported with nominal p-values labelled "
                            f"“nominal, not confirmatory” ({NB['07']}, section on a multiplicity plan)."),
         Item("Confidence intervals", ("18",), FILLED, paragraphs=(
@@ -678,7 +703,8 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
             f"death within {horizon} of randomization; intercurrent events — arm A not operated and arm B operated "
             "for local progression, both under the treatment-policy strategy (analysed as randomized); summary — "
             "the protocol's words name the difference in two-year survival, its analysis the Cox hazard ratio. The "
-            "two agree in direction only under proportional hazards; both are reported.",)),
+            "two are guaranteed to agree in direction only under proportional hazards; they can disagree when the "
+            "survival curves cross; both are reported.",)),
         Item("Supplementary estimands", (), FILLED, paragraphs=(
             f"Two supplementary estimands answer questions about the operation itself ({NB['07']}). Each rests on "
             "assumptions that randomization does not guarantee, stated below; they support the primary estimand "

@@ -40,7 +40,8 @@ def _delayed_powers() -> dict[str, float]:
 
 @exercise(
     "07.1",
-    "Delayed benefit (no effect for 6 months, then HR 0.5): which of logrank, fh01, rmst, milestone has the most power?",
+    "Delayed benefit (no effect for 6 months, then HR 0.5): which of logrank, fh01, rmst, milestone has the most "
+    "power for benefit?",
     ("Think about where in time each statistic puts its weight, and where the effect is.",
      "`simulate(PLAN, 2000, seed=1, truth={'effect_delay_months': 6}, analyses=('logrank', 'fh01',"
      " 'rmst', 'milestone'))` analyses the same trials four ways; the result's benefit for each "

@@ -17,7 +17,8 @@
 * :func:`plan_design`, :func:`plan_benefit_design`, :func:`plan_max_events`,
   :func:`plan_interim_events`, :func:`plan_analysis_times`, :func:`plan_expected_deaths` - the
   design, the planned primary-endpoint deaths and the expected timing of a trial plan's looks
-  (:mod:`trialnb.plan`).
+  (:mod:`trialnb.plan`); :func:`plan_secondary_design` - the boundaries of its key secondary
+  hypothesis.
 * :func:`predict_deaths` - when the next look comes: the calendar month of a target number of
   primary-endpoint deaths predicted from the data as of a cut-off (blinded; enrollment, death
   and drop-out models fitted with their uncertainty, like R ``eventPred``), see
@@ -37,7 +38,7 @@ from .prediction import DeathPrediction, ModelFit, predict_deaths
 from .sample_size import SequentialSampleSize, sequential_sample_size
 from .timing import FINAL_TIMING, AnalysisTimes, analysis_times, expected_deaths, expected_randomized
 from .planned import (plan_analysis_times, plan_benefit_design, plan_design, plan_expected_deaths, plan_interim_events,
-                      plan_max_events)
+                      plan_max_events, plan_secondary_design)
 
 __all__ = [
     "SequentialSampleSize",
@@ -72,4 +73,5 @@ __all__ = [
     "plan_design",
     "plan_interim_events",
     "plan_max_events",
+    "plan_secondary_design",
 ]

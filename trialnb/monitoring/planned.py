@@ -21,7 +21,7 @@ from .sample_size import sequential_sample_size
 from .timing import FINAL_TIMING, AnalysisTimes, analysis_times, expected_deaths
 
 __all__ = ["plan_analysis_times", "plan_benefit_design", "plan_design", "plan_expected_deaths",
-           "plan_interim_events", "plan_max_events"]
+           "plan_interim_events", "plan_max_events", "plan_secondary_design"]
 
 
 def plan_design(plan: TrialPlan = PLAN) -> GroupSequentialDesign:
@@ -64,6 +64,20 @@ def plan_benefit_design(plan: TrialPlan = PLAN, *, futility: bool = False, bindi
     return design(m.k, alpha=a.alpha / a.sided, sided=1, beta=1 - plan.design.power, type_of_design=m.spending,
                   information_rates=list(m.information_rates), gamma_a=m.spending_gamma, futility_bounds=fut,
                   binding_futility=bool(binding))
+
+
+def plan_secondary_design(plan: TrialPlan = PLAN) -> GroupSequentialDesign:
+    """The boundaries of the plan's key secondary hypothesis (``monitoring.secondary``): the
+    same looks, alpha and sides as the primary, its own Lan-DeMets spending
+    (``monitoring.secondary_spending``). The secondary is tested only at the look where the
+    primary rejects; because each of its looks is bounded by an alpha-level group-sequential
+    boundary, the family-wise error of the two hypotheses is at most alpha whatever the
+    correlation of the two statistics (Hung, Wang & O'Neill, J Biopharm Stat 2007;17:1201-1210;
+    Glimm, Maurer & Bretz, Stat Med 2010;29:219-228, section 3). The information fraction of a
+    look is the primary's (its primary-endpoint deaths over the planned maximum)."""
+    m, a = plan.monitoring, plan.analysis
+    return design(m.k, alpha=a.alpha, sided=a.sided, beta=1 - plan.design.power, type_of_design=m.secondary_spending,
+                  information_rates=list(m.information_rates))
 
 
 def plan_max_events(plan: TrialPlan = PLAN) -> int:

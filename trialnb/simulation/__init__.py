@@ -13,7 +13,9 @@
 * :mod:`~trialnb.simulation.characteristics` -- :func:`plan_operating_characteristics`: the
   plan's simulated operating characteristics as notebook 05 and the SAP quote them (one call,
   one number of trials, one seed).
-* :mod:`~trialnb.simulation.truth` -- the true curves and estimands of a design.
+* :mod:`~trialnb.simulation.truth` -- the true curves and estimands of a design, and the
+  limiting hazard ratio a Cox model estimates.
+* :mod:`~trialnb.simulation.seeds` -- :class:`SeedStream`: a notebook's simulation seeds.
 * :mod:`~trialnb.simulation.supplementary` -- :func:`simulate_complier_effect` and
   :func:`simulate_hypothetical`: the supplementary estimands' estimators checked against the
   truth (bias, coverage).
@@ -34,17 +36,20 @@ from .fixed import RequiredPatients, SimulationResult, final_cutoff, required_pa
 from .sequential import (BENEFIT, CONTINUE, FUTILITY, HARM, HARM_GUIDELINE, Boundaries, SequentialResult,
                          naive_type_one_error, simulate_sequential)
 from .characteristics import OC_N_TRIALS, OC_SEED, PlanOperatingCharacteristics, plan_operating_characteristics
+from .seeds import SEED, SeedStream
 from .supplementary import SupplementaryCheck, simulate_complier_effect, simulate_hypothetical
 from .trials import COVARIATE_COLUMNS, TrialData, covariate_names, cut, primary_death_dates, simulate_trials
-from .truth import SHAPES, complier_effect, design_curves, hypothetical_estimands, selected_probability, true_estimands
+from .truth import (SHAPES, complier_effect, design_curves, equal_survival_shape, hypothetical_estimands,
+                    limiting_hazard_ratio, selected_probability, true_estimands)
 
 __all__ = [
-    "ANALYSES", "BENEFIT", "CONTINUE", "COVARIATE_COLUMNS", "FUTILITY", "HARM", "HARM_GUIDELINE", "SCENARIOS",
+    "ANALYSES", "BENEFIT", "CONTINUE", "COVARIATE_COLUMNS", "FUTILITY", "HARM", "HARM_GUIDELINE", "SCENARIOS", "SEED",
     "SHAPES", "SHIPPED_SCENARIOS", "SHIPPED_SEED", "AnalysisOutcome", "Boundaries", "CRFScenario",
-    "RequiredPatients", "SequentialResult", "SimulatedStudy", "SimulationResult", "SupplementaryCheck", "TrialData",
-    "analyse_cut", "build_data", "check_analyses", "complier_effect", "covariate_names", "cut", "decide",
-    "design_curves", "final_cutoff", "hypothetical_estimands", "naive_type_one_error", "OC_N_TRIALS", "OC_SEED", "PlanOperatingCharacteristics", "plan_operating_characteristics", "primary_death_dates",
-    "required_patients", "selected_probability", "simulate", "simulate_complier_effect", "simulate_hypothetical",
-    "simulate_screening", "simulate_sequential", "simulate_study", "simulate_trial", "simulate_trials",
-    "true_estimands",
+    "RequiredPatients", "SeedStream", "SequentialResult", "SimulatedStudy", "SimulationResult", "SupplementaryCheck",
+    "TrialData", "analyse_cut", "build_data", "check_analyses", "complier_effect", "covariate_names", "cut", "decide",
+    "design_curves", "equal_survival_shape", "final_cutoff", "hypothetical_estimands", "limiting_hazard_ratio",
+    "naive_type_one_error", "OC_N_TRIALS", "OC_SEED", "PlanOperatingCharacteristics", "plan_operating_characteristics",
+    "primary_death_dates", "required_patients", "selected_probability", "simulate", "simulate_complier_effect",
+    "simulate_hypothetical", "simulate_screening", "simulate_sequential", "simulate_study", "simulate_trial",
+    "simulate_trials", "true_estimands",
 ]

@@ -23,6 +23,16 @@ The guidelines are non-binding; the simulation follows them (as rpact's
 trial that follows them (``follow_guidelines=False`` ignores them). At the final look: benefit
 z >= c_K rejects for benefit, benefit z <= -c_K (two-sided) for harm.
 
+**The key secondary hypothesis** (``simulate_sequential(..., secondary=True)``): at the look
+where the primary rejects (either direction), the plan's ``monitoring.secondary`` statistic
+(the milestone or RMST difference at ``censor_months``, :data:`~trialnb.simulation.analyses.ANALYSES`)
+is tested on the same cut against its own boundary (:func:`trialnb.monitoring.plan_secondary_design`,
+the final one recalculated from the deaths observed as the primary's), or against fixed
+``secondary_critical_values`` (e.g. 1.96 at every look: the naive "fixed sequence" that
+Hung, Wang & O'Neill 2007 show inflates the family-wise error). It is never tested when the
+primary does not reject. :meth:`SequentialResult.familywise_error` counts the rejections of
+true hypotheses.
+
 **Sign convention.** ``z`` has the sign of log(HR A vs B) (negative favours arm A); the benefit z
 compared with the boundaries is ``-z``.
 
@@ -58,7 +68,7 @@ from scipy import stats
 
 from ..compiled import use_compiled
 from ..errors import ScenarioError
-from ..monitoring import analyse, plan_design, plan_interim_events, plan_max_events
+from ..monitoring import analyse, plan_design, plan_interim_events, plan_max_events, plan_secondary_design
 from ..plan import PLAN, DesignAssumptions, TrialPlan
 from ..report import fmt_months, fmt_n, fmt_num, fmt_pct
 from ..results import Result
@@ -113,7 +123,11 @@ class SequentialResult(Result):
     ``z`` (sign of log HR), ``estimate`` (log HR of a hazard-ratio statistic), ``events``
     (primary-endpoint deaths in the analysis), ``months`` (calendar month of the look),
     ``bound`` (the efficacy boundary on the benefit-z scale used at that look) and
-    ``complete`` (patients who had completed ``censor_months``)."""
+    ``complete`` (patients who had completed ``censor_months``). With the key secondary tested
+    (``secondary=True``): ``secondary_z`` and ``secondary_bound`` (R, K), set only at the look
+    where the primary rejected, and ``secondary_decision`` (R,): :data:`BENEFIT`, :data:`HARM`
+    (rejected, by the direction of its estimate) or :data:`CONTINUE` (not rejected or not
+    tested)."""
 
     plan: TrialPlan
     truth: DesignAssumptions
@@ -130,6 +144,9 @@ class SequentialResult(Result):
     complete: np.ndarray = field(repr=False)
     follow_guidelines: bool = True
     label: str = "the plan"
+    secondary_z: np.ndarray | None = field(default=None, repr=False)
+    secondary_bound: np.ndarray | None = field(default=None, repr=False)
+    secondary_decision: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def k(self) -> int:
@@ -279,6 +296,36 @@ class SequentialResult(Result):
         tol = 2.576 * math.sqrt(a * (1 - a) / self.n_trials)
         return rate - a <= tol if self.follow_guidelines else abs(rate - a) <= tol
 
+    def _secondary(self) -> np.ndarray:
+        if self.secondary_decision is None:
+            raise ScenarioError("the key secondary was not tested: simulate_sequential(..., secondary=True)")
+        return self.secondary_decision
+
+    @property
+    def secondary_rejection(self) -> float:
+        """Fraction of trials rejecting the key secondary hypothesis (either direction)."""
+        return float(np.mean(self._secondary() != CONTINUE))
+
+    @property
+    def secondary_benefit(self) -> float:
+        """Fraction of trials rejecting the key secondary hypothesis in favour of arm A."""
+        return float(np.mean(self._secondary() == BENEFIT))
+
+    def familywise_error(self, *, primary_null: bool, secondary_null: bool) -> float:
+        """Fraction of trials that reject at least one true hypothesis: the primary when
+        ``primary_null`` (in either direction for a two-sided plan), the key secondary when
+        ``secondary_null``. Which hypotheses are true is the caller's statement about the truth
+        (e.g. :func:`~trialnb.simulation.true_estimands`: a milestone difference of 0)."""
+        if not (isinstance(primary_null, bool) and isinstance(secondary_null, bool)):
+            raise ScenarioError("primary_null and secondary_null must be True or False")
+        sec = self._secondary() != CONTINUE
+        prim = np.isin(self.decision, (BENEFIT, HARM))
+        return float(np.mean((primary_null & prim) | (secondary_null & sec)))
+
+    def mc_se(self, p: float) -> float:
+        """Monte-Carlo SE sqrt(p (1 - p) / n) of a rate over the simulated trials."""
+        return math.sqrt(p * (1 - p) / self.n_trials)
+
     def to_frame(self) -> pd.DataFrame:
         """One row per look: planned deaths, mean boundary, rejection for benefit, futility and
         harm stops with MC SEs, the share of trials that had the look and its mean month."""
@@ -312,6 +359,9 @@ class SequentialResult(Result):
             f"{fmt_months(self.expected_months)}; looks at calendar months "
             + ", ".join(fmt_num(m, 1) for m in self.analysis_months) + " on average",
         ]
+        if self.secondary_decision is not None:
+            lines.append(f"key secondary ({self.plan.monitoring.secondary}, tested after the primary rejects): "
+                         f"rejected in {fmt_pct(self.secondary_rejection)}, for benefit {fmt_pct(self.secondary_benefit)}")
         if self.failed_by_stage.any():
             lines.append("failed analyses (counted as continue) by look: "
                          + ", ".join(fmt_n(int(f)) for f in self.failed_by_stage))
@@ -327,11 +377,12 @@ class SequentialResult(Result):
 # boundaries of one trial's looks
 
 @functools.lru_cache(maxsize=4096)
-def _final_bound(plan: TrialPlan, events: tuple[int, ...], max_events: int) -> float:
+def _final_bound(plan: TrialPlan, events: tuple[int, ...], max_events: int, secondary: bool = False) -> float:
     """The final look's critical value (benefit z) when the looks had ``events`` primary-endpoint
-    deaths: the plan's design recalculated from the observed information (rpact maxInformation;
-    the last look declared final whatever its deaths)."""
-    d = plan_design(plan)
+    deaths: the plan's design (``secondary``: the key secondary's) recalculated from the
+    observed information (rpact maxInformation; the last look declared final whatever its
+    deaths)."""
+    d = plan_secondary_design(plan) if secondary else plan_design(plan)
     ev = list(events)
     ev[0] = max(ev[0], 1)  # a look without deaths carries no information (its z is NaN): bound it as one death
     for i in range(1, len(ev)):  # a final analysis with no new death repeats the data: one more
@@ -348,7 +399,10 @@ def _final_bound(plan: TrialPlan, events: tuple[int, ...], max_events: int) -> f
 # the general path: any plan, every look analysed by the registry
 
 def _simulate_chunk(plan: TrialPlan, data: TrialData, interim_events: tuple[int, ...], max_events: int,
-                    boundaries: Boundaries | None, follow: bool, engine: str) -> tuple[np.ndarray, ...]:
+                    boundaries: Boundaries | None, follow: bool, engine: str,
+                    secondary: tuple[float, ...] | bool = False) -> tuple[np.ndarray, ...]:
+    """One chunk of trials through the looks. ``secondary``: False (not tested), True (the
+    plan's secondary boundaries) or fixed critical values, one per look."""
     a, m = plan.analysis, plan.monitoring
     R = data.n_trials
     K = len(interim_events) + 1
@@ -372,6 +426,10 @@ def _simulate_chunk(plan: TrialPlan, data: TrialData, interim_events: tuple[int,
     stage = np.zeros(R, dtype=np.int64)
     decision = np.zeros(R, dtype=np.int8)
     active = np.ones(R, dtype=bool)
+    s_z, s_bound = np.full(shape, np.nan), np.full(shape, np.nan)
+    s_dec = np.zeros(R, dtype=np.int8)
+    s_crit = (plan_secondary_design(plan).critical_values if secondary is True
+              else np.asarray(secondary, dtype=float) if secondary is not False else None)
     for j in range(K):
         idx = np.flatnonzero(active & had[:, j])
         if idx.size == 0:
@@ -411,7 +469,23 @@ def _simulate_chunk(plan: TrialPlan, data: TrialData, interim_events: tuple[int,
                 dec[go & (zb <= m.futility_z)] = FUTILITY
         decision[idx] = dec
         active[idx[dec != CONTINUE]] = False
-    return stage, decision, z, est, ev, months, bound, comp
+        rejected = (dec == BENEFIT) | (dec == HARM)
+        if s_crit is not None and rejected.any():
+            k = np.flatnonzero(rejected)
+            rows = idx[k]
+            sub2 = sub.take(k)
+            zs = analyse_cut(t[k], e[k], sub2, (m.secondary,), a, tau, engine)[m.secondary].z
+            if last and secondary is True:
+                cs = np.array([_final_bound(plan, tuple(int(x) for x in ev[i, :j][had[i, :j]]) + (int(ev[i, j]),),
+                                            max_events, True) for i in rows])
+            else:
+                cs = np.full(rows.size, s_crit[j])
+            s_z[rows, j], s_bound[rows, j] = zs, cs
+            zb2 = -np.nan_to_num(zs, nan=0.0)
+            ok2 = np.isfinite(zs)
+            s_dec[rows] = np.where(ok2 & (zb2 >= cs), BENEFIT,
+                                   np.where(ok2 & (sided == 2) & (zb2 <= -cs), HARM, CONTINUE))
+    return stage, decision, z, est, ev, months, bound, comp, s_z, s_bound, s_dec
 
 
 # ---------------------------------------------------------------------------------------
@@ -535,7 +609,9 @@ def _simulate_comparison(plan: TrialPlan, world: DesignAssumptions, m: int, rng:
         stage[stopped] = j + 1
         active[stopped] = False
     # censor_months is None on this path: nobody completes an unlimited follow-up (as the general path counts)
-    return stage, decision, zs, es, evs, ms, bs, np.where(np.isfinite(ms), 0.0, np.nan)
+    none = np.full((R, K), np.nan)
+    return stage, decision, zs, es, evs, ms, bs, np.where(np.isfinite(ms), 0.0, np.nan), none, none, \
+        np.zeros(R, dtype=np.int8)
 
 
 # ---------------------------------------------------------------------------------------
@@ -544,16 +620,34 @@ def _simulate_comparison(plan: TrialPlan, world: DesignAssumptions, m: int, rng:
 def simulate_sequential(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int = 0, *,
                         truth: DesignAssumptions | Mapping[str, Any] | None = None,
                         boundaries: Boundaries | None = None, follow_guidelines: bool = True,
-                        engine: str = "auto", label: str = "the plan") -> SequentialResult:
+                        engine: str = "auto", label: str = "the plan", secondary: bool = False,
+                        secondary_critical_values: Any = None) -> SequentialResult:
     """Simulate ``n_trials`` trials of ``plan`` monitored as ``plan.monitoring`` says (the module
     docstring). ``boundaries`` replaces the plan's alpha-spending design by fixed boundaries
     (no recalculation, no guidelines): e.g. naive repeated testing. ``truth``: the design the
     trials are drawn from (:func:`~trialnb.simulation.fixed.resolve_truth`; default the plan's
     own: the boundaries and planned deaths always come from the plan). The trials are those
-    :func:`trialnb.simulation.simulate` draws with the same seed and truth."""
+    :func:`trialnb.simulation.simulate` draws with the same seed and truth.
+
+    ``secondary=True`` also tests the plan's key secondary hypothesis at the look where the
+    primary rejects (the module docstring), against its own spending boundary or, when given,
+    ``secondary_critical_values`` (benefit z, one per look, symmetric for a two-sided plan)."""
     plan = check_plan(plan)
     world = resolve_truth(plan, truth)
     use_compiled(engine)
+    s_arg: tuple[float, ...] | bool = False
+    if secondary_critical_values is not None and not secondary:
+        raise ScenarioError("secondary_critical_values needs secondary=True")
+    if secondary:
+        if plan.monitoring.secondary is None:
+            raise ScenarioError("the plan names no key secondary hypothesis (monitoring.secondary is None)")
+        s_arg = True
+        if secondary_critical_values is not None:
+            crit = tuple(float(x) for x in np.atleast_1d(np.asarray(secondary_critical_values, dtype=float)))
+            if len(crit) != plan.monitoring.k or not all(math.isfinite(c) and c > 0 for c in crit):
+                raise ScenarioError(f"secondary_critical_values must be {plan.monitoring.k} positive numbers (one "
+                                    f"per look), got {secondary_critical_values!r}")
+            s_arg = crit
     if boundaries is not None:
         if not isinstance(boundaries, Boundaries):
             raise ScenarioError(f"boundaries must be a Boundaries, got {type(boundaries).__name__}")
@@ -562,7 +656,7 @@ def simulate_sequential(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int 
     interim_events = plan_interim_events(plan)
     if any(b <= a for a, b in zip(interim_events, interim_events[1:] + (max_events,))) or (interim_events and interim_events[0] < 1):
         raise ScenarioError(f"the looks at {interim_events} of {max_events} deaths must each add at least one death")
-    comparison = _comparison(plan, boundaries, engine)
+    comparison = _comparison(plan, boundaries, engine) and not secondary
     parts = []
     for m, child in chunk_seeds(n_trials, seed):
         rng = np.random.default_rng(child)
@@ -572,12 +666,14 @@ def simulate_sequential(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int 
         else:
             data = simulate_trials(world, m, rng, engine=engine)
             parts.append(_simulate_chunk(plan, data, interim_events, max_events, boundaries,
-                                         follow_guidelines, engine))
-    stage, decision, z, est, ev, months, bound, comp = (np.concatenate(p) for p in zip(*parts))
+                                         follow_guidelines, engine, s_arg))
+    stage, decision, z, est, ev, months, bound, comp, s_z, s_bound, s_dec = (np.concatenate(p) for p in zip(*parts))
     return SequentialResult(plan=plan, truth=world, n_trials=int(n_trials), seed=int(seed),
                             planned_events=interim_events + (max_events,), stage=stage, decision=decision, z=z,
                             estimate=est, events=ev, months=months, bound=bound, complete=comp,
-                            follow_guidelines=bool(follow_guidelines), label=label)
+                            follow_guidelines=bool(follow_guidelines), label=label,
+                            secondary_z=s_z if secondary else None, secondary_bound=s_bound if secondary else None,
+                            secondary_decision=s_dec if secondary else None)
 
 
 def naive_type_one_error(looks: int, z: float = 1.959964) -> float:
