@@ -437,7 +437,7 @@ class MonitoringPlan:
         rates = self.information_rates
         if (not isinstance(rates, tuple) or not rates
                 or any(isinstance(r, bool) or not isinstance(r, (int, float)) or not 0 < r <= 1 for r in rates)
-                or any(b <= a for a, b in zip(rates, rates[1:])) or rates[-1] != 1):
+                or any(b <= a for a, b in zip(rates, rates[1:], strict=False)) or rates[-1] != 1):
             raise ScenarioError(f"information_rates must be a tuple of increasing fractions in (0, 1] ending "
                                 f"at 1, got {rates!r}")
         check_choice(self.final_analysis, "final_analysis", ("calendar", "events"), error=err)
