@@ -660,7 +660,8 @@ def simulate_sequential(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int 
         plan = plan.with_changes(information_rates=boundaries.information_rates)
     max_events = plan_max_events(plan)
     interim_events = plan_interim_events(plan)
-    if (any(b <= a for a, b in zip(interim_events, interim_events[1:] + (max_events,), strict=True))
+    # each interim with the look after it (none without interims: the lengths differ then)
+    if (any(b <= a for a, b in zip(interim_events, interim_events[1:] + (max_events,), strict=False))
             or (interim_events and interim_events[0] < 1)):
         raise ScenarioError(f"the looks at {interim_events} of {max_events} deaths must each add at least one death")
     comparison = _comparison(plan, boundaries, engine) and not secondary
