@@ -348,9 +348,12 @@ plt.show()
 # ## Explore the design
 # Move the controls: significance level, power, hazard ratio, control 2-year survival,
 # accrual and follow-up (months), drop-out, loss to follow-up, allocation ratio and formula.
-# The panel shows events, N and per-arm N after loss, the power curve of the design and the
-# calculation steps. (Its display is not compared by nbval: widgets render only with a live
-# kernel.)
+# The panel shows events, N and per-arm N after loss, when the deaths arrive, the power curve
+# of the design and the calculation steps. It also solves the other way round, as rpact and
+# G*Power do: the power of a given number of patients, or the hazard ratio they can detect
+# (`trialnb.sample_size.solve`); and it writes its calculation out as trialnb Python code and
+# as the R rpact call that gives the same numbers. (Its display is not compared by nbval:
+# widgets render only with a live kernel.)
 
 # %% tags=["nbval-ignore-output"]
 from trialnb.widgets.sample_size import SampleSizeExplorer

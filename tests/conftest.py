@@ -28,17 +28,17 @@ def root() -> Path:
 
 @pytest.fixture(scope="session")
 def rscript() -> str:
-    """Path to Rscript with rpact, survival, metafor, cmprsk and jsonlite installed (Debian
-    r-cran-rpact, r-cran-survival, r-cran-metafor, r-cran-cmprsk, r-cran-jsonlite: the reference
-    scripts write their values with jsonlite)."""
+    """Path to Rscript with rpact, survival, metafor, cmprsk, riskRegression and jsonlite installed
+    (Debian r-cran-rpact, r-cran-survival, r-cran-metafor, r-cran-cmprsk, r-cran-riskregression,
+    r-cran-jsonlite: the reference scripts write their values with jsonlite)."""
     exe = shutil.which("Rscript")
     if exe is None:
         _missing("Rscript not found (apt-get install r-base-core r-cran-rpact r-cran-survival r-cran-metafor "
-                 "r-cran-jsonlite)")
-    for pkg in ("rpact", "survival", "metafor", "cmprsk", "jsonlite"):
+                 "r-cran-cmprsk r-cran-riskregression r-cran-jsonlite)")
+    for pkg in ("rpact", "survival", "metafor", "cmprsk", "riskRegression", "jsonlite"):
         ok = subprocess.run([exe, "-e", f"library({pkg})"], capture_output=True).returncode == 0
         if not ok:
-            _missing(f"R package {pkg} not installed (apt-get install r-cran-{pkg})")
+            _missing(f"R package {pkg} not installed (apt-get install r-cran-{pkg.lower()})")
     return exe
 
 

@@ -96,7 +96,8 @@ def move_slider(page, root: str, label: str, presses: int = 5, key: str = "Arrow
 
 UNREACHABLE_JS = """root => {
   const bad = [];
-  for (const el of root.querySelectorAll('button, select, input, .noUi-handle')) {
+  // a file upload's <input type=file> is hidden by design: its button is what a person clicks
+  for (const el of root.querySelectorAll('button, select, input:not([type=file]), .noUi-handle')) {
     el.scrollIntoView({block: 'center', inline: 'center'});
     const r = el.getBoundingClientRect();
     const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
@@ -231,6 +232,98 @@ def test_dashboard_renders_and_responds(voila: str, browser, dash: Dashboard) ->
         assert watch.errors == [], "\n".join(watch.errors)
         assert watch.blocked == [], f"the dashboard requested outside the server: {watch.blocked}"
         assert len(watch.requests) > 10 and all(u.startswith((voila, "data:", "blob:")) for u in watch.requests)
+    finally:
+        ctx.close()
+
+
+def _open(page, voila: str, dash: Dashboard) -> None:
+    page.goto(f"{voila}/voila/render/{dash.notebook}.ipynb", timeout=120_000)
+    page.wait_for_selector(dash.number, timeout=120_000)
+    page.wait_for_function("() => !document.querySelector('#loading')"
+                           " || getComputedStyle(document.querySelector('#loading')).display === 'none'",
+                           timeout=120_000)
+
+
+def _wait_text(page, selector: str, text: str, timeout: float = 60_000) -> None:
+    page.wait_for_function("([sel, t]) => { const e = document.querySelector(sel); return e && e.innerText.includes(t); }",
+                           arg=[selector, text], timeout=timeout)
+
+
+EXPORTED = {d.notebook: d for d in DASHBOARDS if d.notebook in ("sample_size", "monitoring")}
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTED))
+def test_dashboard_saves_loads_and_reports(voila: str, browser, tmp_path: Path, name: str) -> None:
+    """A presenter changes the panel, saves its settings (a download), opens the dashboard again
+    (it opens at its defaults), loads the file (the panel shows what it showed before), makes the
+    report and downloads it; the report reads offline and holds the settings and both calls; the
+    R call is on the page."""
+    dash = EXPORTED[name]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    page = ctx.new_page()
+    watch = PageWatch(page, (voila, "data:", "blob:"))
+    root = page.locator(dash.root).first
+    try:
+        _open(page, voila, dash)
+        opened = page.inner_text(dash.number).strip()
+        if name == "sample_size":  # solve for the power of the patients, then move the hazard ratio
+            root.get_by_role("button", name="Power", exact=True).click()
+            _wait_text(page, dash.number, "Power")
+            move_slider(page, dash.root, "Hazard ratio", 5)
+        else:
+            move_slider(page, dash.root, "Cut-off month", 5, "ArrowRight")
+        changed = settle(page, dash, dash.snapshot(page))[0]
+        assert changed != opened
+        page.wait_for_timeout(1500)  # the settings link follows the last update
+        with page.expect_download() as got:
+            root.locator("a.trialnb-download-settings").click()
+        saved = tmp_path / got.value.suggested_filename
+        got.value.save_as(saved)
+        doc = json.loads(saved.read_text())
+        assert doc["panel"] == name and doc["format"] == "trialnb-dashboard-settings"
+        if name == "sample_size":
+            assert doc["settings"]["solve_for"] == "power" and doc["settings"]["hazard_ratio"] != 0.5
+        else:
+            assert doc["settings"]["cutoff"] != 29.75
+        assert watch.errors == [], "\n".join(watch.errors)
+        assert watch.blocked == [], f"the dashboard requested outside the server: {watch.blocked}"
+        # a new page: a new kernel at the defaults; loading the file restores what was shown
+        page.close()
+        page = ctx.new_page()
+        watch = PageWatch(page, (voila, "data:", "blob:"))
+        root = page.locator(dash.root).first
+        _open(page, voila, dash)
+        assert page.inner_text(dash.number).strip() == opened
+        with page.expect_file_chooser() as chooser:  # the upload button opens the file dialog
+            root.get_by_role("button", name="Load settings").click()
+        chooser.value.set_files(str(saved))
+        _wait_text(page, f"{dash.root} .trialnb-export-message", "Settings loaded")
+        page.wait_for_function("([sel, t]) => document.querySelector(sel).innerText.trim() === t",
+                               arg=[dash.number, changed], timeout=60_000)
+        page.screenshot(path=str(SHOTS / f"voila_{name}_loaded.png"), full_page=True)
+        # the report
+        root.get_by_role("button", name="Make report (HTML)").click()
+        page.wait_for_selector(f"{dash.root} a.trialnb-download-report", timeout=60_000)
+        with page.expect_download() as got:
+            root.locator("a.trialnb-download-report").click()
+        report = tmp_path / got.value.suggested_filename
+        got.value.save_as(report)
+        html = report.read_text()
+        assert "<script" not in html and "Reproduce in R (rpact)" in html and "library(rpact)" in html
+        assert "Reproduce in Python (trialnb)" in html and " ".join(changed.split()[:2]) in html  # what was shown
+        # the R call is on the page, under its heading
+        root.get_by_text("Reproduce in R (rpact)").first.click()
+        _wait_text(page, f"{dash.root} .trialnb-r-code", "library(rpact)")
+        assert watch.errors == [], "\n".join(watch.errors)
+        assert watch.blocked == [], f"the dashboard requested outside the server: {watch.blocked}"
+        # the report reads offline
+        offline = ctx.new_page()
+        seen = PageWatch(offline, ("file:",))
+        offline.goto(report.as_uri())
+        assert offline.locator("h1").first.inner_text().strip()
+        offline.screenshot(path=str(SHOTS / f"report_{name}.png"), full_page=True)
+        assert seen.blocked == [] and seen.errors == []
     finally:
         ctx.close()
 

@@ -162,6 +162,74 @@ def test_sample_size_bad_input_exits_2(capsys) -> None:
     assert ei.value.code == 2
 
 
+def _shown(out: str, label: str) -> float:
+    """The value column of the step ``label`` in the printed table (columns two spaces apart)."""
+    import re
+
+    for line in out.splitlines():
+        cells = re.split(r"\s{2,}", line.strip())
+        if cells[0] == label:
+            return float(cells[2])
+    raise AssertionError(f"no step {label!r} in\n{out}")
+
+
+def test_sample_size_defaults_are_the_plans(capsys) -> None:
+    """With no option the command prints the plan's own calculation (months; the plan's hazard
+    ratio, survival, alpha, power, follow-up and loss), the same as sample_size() and solve()."""
+    from trialnb.sample_size import sample_size, solve
+
+    assert main(["sample-size"]) == 0
+    out = capsys.readouterr().out
+    ref = sample_size()
+    assert f"rounded design {ref.events_rounded} deaths, {ref.n_total_after_loss} patients" in out
+    assert "212.6 evaluable" in out and "24-month survival 60.7%" in out
+    assert _shown(out, "control hazard") == pytest.approx(0.0208, abs=1e-4)  # per month, not per year
+    assert str(solve()) == out.rstrip("\n")
+
+
+@pytest.mark.parametrize("argv, solve_for, kwargs", [
+    (["--solve", "power", "--n", "200", "--accrual-intensity", "6"], "power",
+     dict(n_patients=200, accrual_intensity=6)),
+    (["--solve", "hazard-ratio", "--events", "66", "--control-median", "30"], "hazard_ratio",
+     dict(events=66, control_median=30)),
+    (["--solve", "n", "--treatment-survival", "0.75", "--control-survival", "0.6", "--accrual", "36",
+      "--follow-up", "24", "--dropout", "0.1", "--loss", "0"], "n",
+     dict(treatment_survival=0.75, control_survival=0.6, accrual_time=36, follow_up_time=24,
+          dropout_probability=0.1, loss_to_follow_up=0)),
+    (["--solve", "power", "--hr", "0.6", "--n", "400", "--sided", "1", "--alpha", "0.025", "--method", "freedman"],
+     "power", dict(hazard_ratio=0.6, n_patients=400, sided=1, alpha=0.025, method="freedman")),
+])
+def test_sample_size_solves_what_is_asked(capsys, argv, solve_for, kwargs) -> None:
+    from trialnb.sample_size import solve
+
+    assert main(["sample-size", *argv]) == 0
+    assert capsys.readouterr().out.rstrip("\n") == str(solve(solve_for, **kwargs))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--solve", "n", "--n", "200"], "--n is for --solve power or --solve hazard-ratio"),
+    (["--solve", "power", "--power", "0.9"], "--power is the answer of --solve power"),
+    (["--solve", "hazard-ratio", "--hr", "0.5"], "--hr is the answer of --solve hazard-ratio"),
+    (["--control-median", "-3"], "control_median must be > 0"),
+    (["--solve", "hazard-ratio", "--n", "10", "--method", "freedman"], "too few to detect"),
+])
+def test_sample_size_refuses_with_one_line(capsys, argv, message) -> None:
+    assert main(["sample-size", *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and err[0].startswith("trialnb sample-size: ")
+
+
+@pytest.mark.parametrize("argv", [["--hr", "0.5", "--treatment-median", "40"], ["--accrual", "3",
+                                  "--accrual-intensity", "5"], ["--n", "3", "--events", "4"],
+                                  ["--solve", "size"]])
+def test_sample_size_conflicting_forms_are_usage_errors(capsys, argv) -> None:
+    with pytest.raises(SystemExit) as ei:
+        main(["sample-size", *argv])
+    assert ei.value.code == 2
+    err = capsys.readouterr().err
+    assert "not allowed with" in err or "invalid choice" in err
+
+
 def _parsers(monkeypatch) -> dict[str, argparse.ArgumentParser]:
     """Every sub-command's parser, as main() builds it."""
     seen: dict[str, argparse.ArgumentParser] = {}

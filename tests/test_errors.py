@@ -21,7 +21,8 @@ def _trigger(name: str, tmp_path: Path) -> None:
     """A call of the package that raises the named error."""
     import numpy as np
 
-    from trialnb import analysis, bias, evidence, files, monitoring, plan, protocol, report, sample_size, survival
+    from trialnb import (analysis, bias, evidence, files, monitoring, plan, protocol, report, reproduce, sample_size,
+                         survival)
     from trialnb.data import load_trial
     from trialnb.exercises import _verdict
     from trialnb.randomization import AllocationLog
@@ -38,6 +39,7 @@ def _trigger(name: str, tmp_path: Path) -> None:
         "PatientRecordError": lambda: protocol.check_patient_factors({}),
         "SampleSizeError": lambda: sample_size.sample_size(hazard_ratio=-1.0),
         "ScenarioError": lambda: plan.PLAN.with_changes(hazard_ratio=-1.0),
+        "SettingsError": lambda: reproduce.read_settings("not json", "sample_size"),
         "TrialAnalysisError": lambda: analysis.primary("not a data frame"),
         "TrialDataError": lambda: load_trial((tmp_path / "bad.csv").write_text("a,b\n1,2\n") and tmp_path / "bad.csv"),
     }

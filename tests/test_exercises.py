@@ -90,8 +90,8 @@ def _km_at(df: pd.DataFrame, t: float) -> float:
     return s
 
 
-def _km_difference() -> float:
-    df = pd.read_csv(DATA / "trial_realistic.csv")
+def _km_difference(scenario: str = "realistic") -> float:
+    df = pd.read_csv(DATA / f"trial_{scenario}.csv")
     return _km_at(df[df["arm"] == "A"], 24) - _km_at(df[df["arm"] == "B"], 24)
 
 
@@ -234,6 +234,53 @@ CASES = {
                  junk=[3, "maybe", None.__class__],
                  forbidden=["while alive", "while-alive"]),
 }
+
+
+def _standardized_by_hand() -> float:
+    """S_A(24) - S_B(24) standardized over the protocol trial's patients, by hand: the Cox
+    coefficients, a Breslow baseline written out (Efron differs only at the file's two tied death
+    times, far inside the checker's half a point), predictions with the arm set to A and to B."""
+    from trialnb.survival import fit_cox
+
+    d = an.primary_data(load_trial(DATA / "trial_protocol.csv"))
+    X = np.column_stack([d["arm"].eq("A"), d["dominant_site"].eq("soft_tissue"), d["dominant_site"].eq("visceral"),
+                         d["hormone_receptor"].eq("negative"), d["her2"].eq("positive")]).astype(float)
+    t, e = d["os_months"].to_numpy(), d["death"].to_numpy()
+    b = fit_cox(t, e, X).coef
+    risk = np.exp(X @ b)
+    lam = sum(((t == u) & (e == 1)).sum() / risk[t >= u].sum() for u in np.unique(t[e == 1]))
+    s = [np.exp(-lam * np.exp(np.column_stack([np.full(len(t), a), X[:, 1:]]) @ b)).mean() for a in (1.0, 0.0)]
+    return float(s[0] - s[1])
+
+
+def _pooled_strata_by_hand() -> int:
+    """Bone and soft tissue together, HER2 dropped: every stratum then holds >= 10 patients (and
+    bone and soft tissue together alone would leave a smaller one)."""
+    df = load_trial(DATA / "trial_protocol.csv")
+    site = df["dominant_site"].replace({"soft_tissue": "bone"})
+    assert df.assign(site=site).groupby(["site", "hormone_receptor", "her2"]).size().min() < 10
+    sizes = df.assign(site=site).groupby(["site", "hormone_receptor"]).size()
+    assert sizes.min() >= 10
+    return len(sizes)
+
+
+STD_DIFF = _standardized_by_hand()
+CASES["04.8"] = dict(fn=ex04.check_standardized_difference,
+                     right=[round(STD_DIFF, 3), f"{100 * STD_DIFF:.1f}%", round(100 * STD_DIFF, 1)],
+                     wrong=[(-round(STD_DIFF, 3), "sign"), (round(_km_difference("protocol"), 3), "unadjusted"),
+                            (0.2, "not the standardized")],
+                     junk=["x", 250],
+                     forbidden=[f"{STD_DIFF:.3f}", f"{100 * STD_DIFF:.1f}"])
+CASES["04.9"] = dict(fn=ex04.check_pooled_strata,
+                     right=[_pooled_strata_by_hand(), str(_pooled_strata_by_hand())],
+                     wrong=[(12, "before the rule"), (1, "unstratified"), (8, "not the number")],
+                     junk=[2.5, "x"],
+                     forbidden=[])
+CASES["04.10"] = dict(fn=ex04.check_tipping_point,
+                     right=["yes", True, "Yes"],
+                     wrong=[("no", "still a benefit")],
+                     junk=["perhaps", 3],
+                     forbidden=[])
 
 
 def _primary_hrs() -> tuple[float, float]:

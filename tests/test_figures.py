@@ -221,3 +221,35 @@ def test_hr_ticks_on_the_y_axis(lims):
             plots.hr_ticks(ax, "z")
     finally:
         plt.close(fig)
+
+
+def test_km_plot_draws_the_engines_curves_and_numbers_at_risk() -> None:
+    import numpy as np
+
+    from trialnb import analysis as an
+    from trialnb.data import load_trial
+
+    df = load_trial(ROOT / "data" / "trial_protocol.csv")
+    ax = plots.km_plot(df)
+    km = an.km_by_arm(df)
+    steps = [ln for ln in ax.get_lines() if ln.get_label() in ("Arm A", "Arm B")]
+    assert len(steps) == 2
+    for ln in steps:
+        k = km[ln.get_label()[-1]]
+        np.testing.assert_allclose(ln.get_ydata()[1:], k.survival)
+        assert ln.get_ydata()[0] == 1.0 and ln.get_xdata()[0] == 0.0
+    nar = an.numbers_at_risk(df, (0, 6, 12, 18, 24, 30, 36, 42, 48, 54, 60))
+    assert [t.get_text() for t in ax.texts].count(str(nar.loc["A", 24.0])) >= 1
+    assert _texts_inside(ax.figure) == []
+    plt.close(ax.figure)
+
+
+def test_tipping_point_heatmap_fits_its_figure() -> None:
+    from trialnb import analysis as an
+    from trialnb.data import load_trial
+
+    tp = an.tipping_point(load_trial(ROOT / "data" / "trial_protocol.csv"), n_imputations=5)
+    ax = plots.tipping_point_heatmap(tp, "milestone")
+    assert len(ax.texts) == len(tp.deltas_a) * len(tp.deltas_b)
+    assert _texts_inside(ax.figure) == []
+    plt.close(ax.figure)

@@ -103,11 +103,18 @@ def test_benefit_design_refuses_what_it_cannot_build() -> None:
 
 
 def _closed_form_final_deaths(hr: float) -> float:
-    """n sum_j w_j lambda_j / (lambda_j + eta) (1 - exp(-(lambda_j + eta) h)): every patient
-    followed h months, the primary-endpoint deaths of a calendar-driven final."""
+    """n sum_s p_s sum_j w_j lambda_sj / (lambda_sj + eta) (1 - exp(-(lambda_sj + eta) h)): every
+    patient followed h months, the primary-endpoint deaths of a calendar-driven final, in the
+    plan's population (factor stratum s: the reference hazard lambda0 times its prognostic
+    hazard ratios, lambda0 calibrated so that arm B's survival at 24 months is exp(-0.5))."""
+    from trialnb.population import calibrate_baseline
+
     d = PLAN.design
-    lam, eta, h = -math.log(d.control_survival) / 24, -math.log(1 - d.dropout_probability) / 24, 24.0
-    return d.n_patients * sum(0.5 * lj / (lj + eta) * (1 - math.exp(-(lj + eta) * h)) for lj in (lam, hr * lam))
+    probs, lp = d.strata_model()
+    lam0 = calibrate_baseline(probs, lp, d.control_survival) / 24
+    eta, h = -math.log(1 - d.dropout_probability) / 24, 24.0
+    return d.n_patients * sum(p * 0.5 * l / (l + eta) * (1 - math.exp(-(l + eta) * h))
+                              for p, x in zip(probs, lp) for l in (lam0 * math.exp(x), hr * lam0 * math.exp(x)))
 
 
 def test_the_plan_s_looks_expected_in_calendar_time() -> None:
@@ -118,9 +125,10 @@ def test_the_plan_s_looks_expected_in_calendar_time() -> None:
     assert t.months_h1[-1] == t.months_h0[-1] == d.accrual_months + 24 == 60
     assert t.deaths_h1[-1] == pytest.approx(_closed_form_final_deaths(0.5), rel=1e-10)
     assert t.deaths_h0[-1] == pytest.approx(_closed_form_final_deaths(1.0), rel=1e-10)
-    # the same numbers typed into analysis_times by hand
+    # the same numbers typed into analysis_times by hand: the twelve factor strata of the population
+    probs, lp = d.strata_model()
     by_hand = analysis_times([33], n_patients=236, accrual_time=36, hazard_ratio=0.5,
-                             control_hazard=-math.log(d.control_survival) / 24,
+                             control_hazard=d.baseline_hazard, strata=(probs, np.exp(lp)),
                              dropout_hazard=-math.log(0.9) / 24, window=24, final="calendar")
     np.testing.assert_allclose(t.months_h1, by_hand.months_h1, rtol=1e-12)
     np.testing.assert_allclose(t.months_h0, by_hand.months_h0, rtol=1e-12)

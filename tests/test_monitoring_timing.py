@@ -176,3 +176,110 @@ def test_bad_inputs(kwargs, message):
         expected_deaths(-1, n_patients=10, accrual_time=1, hazard_ratio=1)
     with pytest.raises(SampleSizeError, match="month"):
         expected_deaths(True, n_patients=10, accrual_time=1, hazard_ratio=1)
+
+
+# ---------------------------------------------------------------------------------------
+# a mixed population and the plan's own analysis times
+
+def test_a_mixed_population_adds_its_sub_populations():
+    """Strata and non-operation: the expected deaths are the sum of each sub-population's, computed
+    as separate one-stratum trials."""
+    probs, mult = np.array([0.5, 0.3, 0.2]), np.array([0.6, 1.0, 2.5])
+    kw = dict(accrual_time=30, dropout_hazard=0.003, window=24)
+    months = np.array([10.0, 25.0, 40.0, 54.0])
+    got = expected_deaths(months, n_patients=300, hazard_ratio=0.6, control_hazard=0.02, strata=(probs, mult),
+                          non_compliance=0.25, **kw)
+    want = np.zeros_like(months)
+    for p, m in zip(probs, mult):  # arm B, arm A operated, arm A not operated
+        want += expected_deaths(months, n_patients=150 * p, hazard_ratio=1.0, control_hazard=0.02 * m, **kw)
+        want += expected_deaths(months, n_patients=150 * p * 0.75, hazard_ratio=1.0, control_hazard=0.6 * 0.02 * m, **kw)
+        want += expected_deaths(months, n_patients=150 * p * 0.25, hazard_ratio=1.0, control_hazard=0.02 * m, **kw)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    one = expected_deaths(months, n_patients=300, hazard_ratio=0.6, control_hazard=0.02, strata=([1.0], [1.0]), **kw)
+    np.testing.assert_allclose(one, expected_deaths(months, n_patients=300, hazard_ratio=0.6, control_hazard=0.02, **kw),
+                               rtol=1e-14)
+
+
+@pytest.mark.parametrize("strata, message", [(([0.5, 0.4], [1, 1]), "summing to 1"), (([1.0], [0.0]), "multipliers > 0"),
+                                             (([0.5, 0.5], [1.0]), "equal length"), ("ab", "two sequences")])
+def test_bad_strata(strata, message):
+    with pytest.raises(SampleSizeError, match=message):
+        analysis_times([33], n_patients=236, accrual_time=36, hazard_ratio=0.5, strata=strata)
+
+
+def test_plan_analysis_times_equal_rpact_for_the_homogeneous_all_deaths_plan():
+    """The plan in the protocol's homogeneous population, all deaths, event-driven final, 5% drop-out
+    by 24 months: rpact getPowerSurvival's analysisTime and numberOfSubjects (case plan_asOF_k2_sided2)."""
+    from dataclasses import replace
+
+    from trialnb.monitoring import plan_analysis_times
+    from trialnb.plan import PLAN
+
+    c = POWERS["plan_asOF_k2_sided2"]
+    plan = replace(PLAN, design=PLAN.design.without_prognostic_effects()).with_changes(
+        censor_months=None, final_analysis="events", dropout_probability=-math.expm1(-c["dropoutHazard"] * 24))
+    assert plan.design.dropout_rate == pytest.approx(c["dropoutHazard"], rel=1e-14)
+    res = plan_analysis_times(plan)
+    assert res.deaths_h1.tolist() == c["eventsPerStage"] == [33, 66]
+    np.testing.assert_allclose(res.months_h0, c["analysisTimeH0"], rtol=1e-7)
+    np.testing.assert_allclose(res.months_h1, c["analysisTimeH1"], rtol=1e-7)
+    np.testing.assert_allclose(res.randomized_h0, c["numberOfSubjectsH0"], rtol=1e-7)
+    np.testing.assert_allclose(res.randomized_h1, c["numberOfSubjectsH1"], rtol=1e-7)
+
+
+def test_plan_analysis_times_read_the_plan():
+    from trialnb.monitoring import plan_analysis_times, plan_interim_events, plan_max_events
+    from trialnb.plan import PLAN
+
+    res = plan_analysis_times()
+    assert res.kinds == ("events", "calendar") and res.window == 24
+    assert res.deaths_h1[0] == plan_interim_events()[0] == 33
+    assert res.months_h1[-1] == res.months_h0[-1] == 36 + 24  # calendar final: last randomization + 24 months
+    assert res.randomized_h1[-1] == 236
+    three = PLAN.with_changes(final_analysis="events", information_rates=(0.4, 0.7, 1.0))
+    ev = plan_analysis_times(three)
+    assert ev.kinds == ("events",) * 3
+    assert ev.deaths_h1.tolist() == [*plan_interim_events(three), plan_max_events(three)] == [27, 47, 67]
+    assert "look 1 at 33.0 deaths" in res.summary()
+
+
+def test_plan_analysis_times_refuse_what_has_no_closed_form():
+    from trialnb.errors import DesignError
+    from trialnb.monitoring import plan_analysis_times
+    from trialnb.plan import PLAN
+
+    for change in (dict(effect_delay_months=6.0), dict(crossover=0.2), dict(accrual_shape=2.0),
+                   dict(early_months=1.0, early_hazard_ratio=3.0)):
+        with pytest.raises(DesignError, match="closed form"):
+            plan_analysis_times(PLAN.with_changes(**change))
+
+
+@pytest.mark.parametrize("truth_hr, changes", [(None, {}), (1.0, {}),
+                                               (None, dict(non_compliance=0.3, information_rates=(0.4, 0.7, 1.0)))])
+def test_plan_analysis_times_agree_with_the_simulated_trials(truth_hr, changes):
+    """simulate_sequential draws the plan's trials (factor strata with prognostic effects,
+    minimization, drop-out, deaths within 24 months, the calendar final at the last randomization +
+    24 months) and holds every look (boundaries no trial crosses). The deaths at the calendar
+    final are an expectation at a fixed month: equal within Monte-Carlo error (3 SE). The month of
+    an event-driven look is the month at which the expected count reaches its deaths, not the mean
+    of the random month (rpact's definition): they differ by about 0.1 month here (3 SE apart at
+    2,000 trials), within 0.3 months; the simulated final is the last of 236 uniform entries
+    (36 x 236/237 on average) + 24."""
+    from trialnb.monitoring import plan_analysis_times
+    from trialnb.plan import PLAN
+    from trialnb.simulation import simulate_sequential
+    from trialnb.simulation.sequential import Boundaries
+
+    plan = PLAN.with_changes(statistic="logrank", **changes)
+    k = plan.monitoring.k
+    sim = simulate_sequential(plan, 2000, seed=5, boundaries=Boundaries(plan.monitoring.information_rates, (50.0,) * k),
+                              follow_guidelines=False, truth=None if truth_hr is None else {"hazard_ratio": truth_hr})
+    assert np.all(np.isfinite(sim.months))  # every trial had every look
+    at = plan_analysis_times(plan)
+    months, deaths = (at.months_h1, at.deaths_h1) if truth_hr is None else (at.months_h0, at.deaths_h0)
+    mean_month, se_month = sim.months.mean(axis=0), sim.months.std(axis=0) / math.sqrt(sim.n_trials)
+    np.testing.assert_allclose(mean_month[:-1], months[:-1], atol=0.3)
+    assert abs(mean_month[-1] - (36 * 236 / 237 + 24)) < 3 * se_month[-1] + 1e-3
+    np.testing.assert_array_equal(sim.events[:, :-1].mean(axis=0), deaths[:-1])  # the looks' own deaths
+    final, se = sim.events[:, -1].mean(), sim.events[:, -1].std() / math.sqrt(sim.n_trials)
+    assert abs(final - deaths[-1]) < 3 * se, (final, deaths[-1], se)

@@ -43,9 +43,14 @@ def _seq(plan: TrialPlan) -> Any:
 
 @lru_cache(maxsize=None)
 def _sap(plan: TrialPlan) -> dict[str, Any]:
+    """The SAP's numbers and its prose (a choice such as the key secondary changes words, not
+    numbers)."""
     from trialnb.sap import build_sap
 
-    return {k: v.value for k, v in build_sap(plan=plan, n_trials=N_SIM).numbers.items()}
+    sap = build_sap(plan=plan, n_trials=N_SIM)
+    out: dict[str, Any] = {k: v.value for k, v in sap.numbers.items()}
+    out["prose"] = "\n".join(sap.prose())
+    return out
 
 
 def _report(plan: TrialPlan, month: float = 28.5) -> interim.InterimReport:

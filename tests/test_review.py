@@ -33,9 +33,9 @@ def _section(sections, start: str) -> review.Section:
 
 def test_every_section_is_present_and_available(sections):
     titles = [s.title for s in sections]
-    assert len(titles) == 6
+    assert len(titles) == 7
     for start in ("Protocol findings", "Protocol numbers", "Cross-check: sample size", "Cross-check: Cox",
-                  "Synthetic datasets", "Package versions"):
+                  "Cross-check: standardized", "Synthetic datasets", "Package versions"):
         assert any(t.startswith(start) for t in titles), start
     assert titles[0] == "Protocol findings"  # the protocol's problems come first
     assert sections[0].status == review.FINDINGS
@@ -56,7 +56,7 @@ def test_findings_lead_the_report_and_name_each_problem(sections):
     for f in FINDINGS:
         assert f.title in lines[2]
     assert "sign typo" in lines[2] and "rounded down" in lines[2] and "too small by 2" in lines[2]
-    assert lines[3] == "Our recomputation and cross-checks: 5 of 5 sections ok."
+    assert lines[3] == "Our recomputation and cross-checks: 6 of 6 sections ok."
     # every finding carries the protocol's section and its verbatim sentence
     record = " ".join((ROOT / "references" / "NCT04697043-protocol-record.txt").read_text(encoding="utf-8").split())
     for r in s.rows:
@@ -120,6 +120,35 @@ def test_survival_crosscheck_covers_every_dataset(sections):
     assert any("survival 3.5" in n for n in s.notes)
 
 
+def test_riskregression_crosscheck_covers_every_dataset_with_and_without_ties(sections):
+    ref = json.loads((ROOT / "tests/reference/riskregression_ate.json").read_text())
+    s = _section(sections, "Cross-check: standardized")
+    assert s.status == "ok" and {r[-1] for r in s.rows} == {"pass"}
+    for name, r in ref["results"].items():
+        rows = [x for x in s.rows if x[0].startswith(name + " ")]
+        assert len(rows) == 12, name
+        assert r["shipped"]["tied_death_times"] > 0 and r["ties_broken"]["tied_death_times"] == 0
+        assert all(x[4] == "1e-06 (relative)" for x in rows if "ties broken" in x[0])
+        assert any(x[4] == "0.015 (relative)" for x in rows if "shipped" in x[0] and "SE" in x[0])
+    assert any("riskRegression 2022.11.28" in n for n in s.notes)
+    frame = review.crosscheck_frame("riskregression")
+    assert len(frame) == len(s.rows) and frame["passed"].all()
+    assert frame.loc[frame["quantity"].str.contains("ties broken"), "difference"].max() < 1e-6
+    with pytest.raises(ValueError, match="which must be one of"):
+        review.crosscheck_frame("lifelines")
+
+
+def test_a_wrong_riskregression_reference_makes_the_section_fail(fake_refs: Path):
+    p = fake_refs / "riskregression_ate.json"
+    ref = json.loads(p.read_text())
+    ref["results"]["trial_protocol"]["ties_broken"]["risk_difference"]["se"] *= 1.0001
+    p.write_text(json.dumps(ref))
+    s = review.crosscheck_riskregression()
+    assert s.status == "fail"
+    assert [r[0] for r in s.rows if r[-1] == "FAIL"] == [
+        "trial_protocol (ties broken: no tied death time): SE of the difference"]
+
+
 def test_seeds_name_every_shipped_file(sections):
     from trialnb.simulation import SHIPPED_SEED
 
@@ -153,7 +182,7 @@ def test_check_pass_and_fail_at_the_tolerance():
 
 @pytest.fixture()
 def fake_refs(tmp_path: Path, monkeypatch) -> Path:
-    for name in ("rpact_sample_size.json", "survival_coxph.json"):
+    for name in ("rpact_sample_size.json", "survival_coxph.json", "riskregression_ate.json"):
         shutil.copy(ROOT / "tests" / "reference" / name, tmp_path / name)
     monkeypatch.setattr(review, "REFERENCE_DIR", tmp_path)
     return tmp_path
@@ -216,7 +245,7 @@ def test_cli_audit_prints_the_text_report(capsys, sections):
     out = capsys.readouterr().out
     for s in sections:
         assert f"{s.title} [{s.status}]" in out
-    assert "Our recomputation and cross-checks: 5 of 5 sections ok." in out
+    assert "Our recomputation and cross-checks: 6 of 6 sections ok." in out
     assert out.splitlines()[2].startswith("The protocol has 13 findings")
     assert "exp(-0.5) = 0.6065" in out  # explanations are printed in full, not cut
 
@@ -245,9 +274,9 @@ def test_cli_audit_html_is_self_contained(tmp_path: Path, capsys):
     assert "script" not in tags and "img" not in tags and "iframe" not in tags
     links = [a for t, a in parser.tags for k, v in a.items() if k in ("src", "href") and v]
     assert links == [], links
-    assert tags.count("section") == 6 and tags.count("table") == 6
+    assert tags.count("section") == 7 and tags.count("table") == 7
     statuses = [a["data-status"] for t, a in parser.tags if t == "section"]
-    assert statuses == ["findings"] + ["ok"] * 5
+    assert statuses == ["findings"] + ["ok"] * 6
     text = " ".join(parser.text)
     assert "sign typo" in text and "rpact" in text and "20201120" in text
     assert not re.search(r"\bnan\b", text)

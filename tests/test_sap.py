@@ -322,3 +322,26 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert h.is_file() and m.is_file()
     assert main(["sap", "--html", str(tmp_path / "sap.pdf")]) == 2
     assert "must end in .html" in capsys.readouterr().err
+
+
+def test_summary_measure_test_sparse_strata_and_tipping_point(sap: SAP, md: str) -> None:
+    """Issue 22: the SAP names the estimand's summary measure (the two-year survival difference,
+    marginal) apart from the test (the adjusted Cox Wald test, conditional), says how the summary
+    is estimated with the covariates, states the sparse-strata rule and the tipping-point analysis
+    with the package's own constants."""
+    import math
+
+    from trialnb import analysis as an
+    from trialnb.analysis.missing import DELTAS, N_IMPUTATIONS, PIECES
+
+    text = " ".join(md.split())
+    assert "the estimand's population-level summary is the difference in two-year survival" in text
+    assert "the confirmatory test is the Wald test of the adjusted Cox model" in text
+    assert "conditional on the minimization factors" in text and "non-collapsible" in text
+    assert "standardization" in text and "riskRegression::ate" in text and "valid under minimization" in text
+    assert value(sap, "min_stratum_patients") == an.MIN_STRATUM_PATIENTS
+    assert f"fewer than {an.MIN_STRATUM_PATIENTS} patients" in text and "pool_strata" in text
+    assert value(sap, "tp.deltas") == DELTAS and value(sap, "tp.imputations") == N_IMPUTATIONS
+    assert value(sap, "tp.piece") == PLAN.analysis.censor_months / PIECES
+    grid = ", ".join("∞" if math.isinf(d) else f"{d:g}" for d in DELTAS)
+    assert f"over the grid {grid} for each" in text and "Rubin's rules" in text and "tipping_point" in text

@@ -54,7 +54,7 @@ def _frame(d, time: np.ndarray, event: np.ndarray, i: int) -> pd.DataFrame:
 # ---------------------------------------------------------------------------- the registry
 def test_the_registry() -> None:
     assert tuple(ANALYSES) == ("cox_wald", "logrank", "stratified_logrank", "fh01", "maxcombo", "stratified_maxcombo",
-                               "milestone", "rmst")
+                               "milestone", "rmst", "standardized_milestone")
     assert check_analyses("rmst") == ("rmst",) and check_analyses(["logrank", "fh01"]) == ("logrank", "fh01")
     for bad in ("wilcoxon", ["cox_wald", "cox_wald"], [], 3, None):
         with pytest.raises(ScenarioError, match="analyses must be one of"):

@@ -53,7 +53,7 @@ def test_buttons_and_true_hr(explorer):
 
 def test_dashboard_root_and_css_class():
     root = build_dashboard(n=400, seed=1)
-    assert isinstance(root, W.HBox)
+    assert isinstance(root, W.VBox) and isinstance(root.children[0], W.HBox)  # the panel, then its export section
     assert "trialnb-bias" in root._dom_classes
 
 

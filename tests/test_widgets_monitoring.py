@@ -97,3 +97,38 @@ def test_dashboard_says_why_there_is_no_estimate_and_refuses_out_of_range_input(
         field.value = old
         assert dash.error == ""
     dash.source.value = "file"
+
+
+def test_explorer_shows_the_boundary_table_and_when_the_deaths_arrive():
+    """gsDesign's gsBoundSummary view and the plan's analysis times, equal to the pure functions
+    for every setting of the controls."""
+    from trialnb.widgets.lookup import table_rows
+
+    e = DesignExplorer()
+    for looks, spending in ((2, "asOF"), (3, "asP"), (4, "asKD")):
+        e.looks.value, e.spending.value = looks, spending
+        t = monitoring.boundary_table(e.design, e.max_events, hazard_ratio=0.5)
+        rows = table_rows(e.bounds)
+        assert len(rows) == looks + 1 and rows[0].startswith("look | deaths | z bound | nominal p")
+        for i, row in enumerate(rows[1:]):
+            cells = row.split(" | ")
+            assert float(cells[2]) == pytest.approx(t.z_bound[i], abs=5e-4)
+            assert float(cells[4]) == pytest.approx(t.hr_bound[i], abs=5e-4)
+            assert float(cells[6]) == pytest.approx(t.efficacy_h1[i], abs=5e-5)
+        assert e.table.z_bound.tolist() == t.z_bound.tolist()
+        times = monitoring.plan_analysis_times(e.plan)
+        np.testing.assert_array_equal(e.analysis_times.months_h1, times.months_h1)
+        assert f"month {times.months_h1[0]:.1f}" in text_of(e.times)
+    assert "power" in text_of(e.bounds)
+
+
+def test_monitoring_dashboard_holds_the_dmc_look_and_the_plan_explorer(dash):
+    from trialnb.widgets.monitoring import build_dashboard
+
+    root = build_dashboard()
+    assert "trialnb-monitoring-dashboard" in root._dom_classes
+    kinds = [next(c for c in child._dom_classes if c.startswith("trialnb-monitor")) for child in root.children]
+    assert kinds == ["trialnb-monitor", "trialnb-monitor-design"]
+    times = monitoring.plan_analysis_times(PLAN)
+    assert f"month {times.months_h1[0]:.1f}" in text_of(dash.times)  # 27.9 under H1
+    assert f"month {times.months_h0[0]:.1f}" in text_of(dash.times)

@@ -72,16 +72,87 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample_size(args: argparse.Namespace) -> int:
-    from .sample_size import sample_size
+    """Solve the design for one quantity (``--solve``); every option not given is the plan's."""
+    from .sample_size import solve
 
-    res = sample_size(
-        args.hr, alpha=args.alpha, power=args.power, allocation_ratio=args.ratio,
-        sided=args.sided, method=args.method, control_hazard=args.control_hazard,
-        accrual_time=args.accrual, follow_up_time=args.follow_up,
-        dropout_hazard=args.dropout_hazard, loss_to_follow_up=args.loss,
+    effect = [o for o, v in (("--hr", args.hr), ("--treatment-survival", args.treatment_survival),
+                             ("--treatment-median", args.treatment_median),
+                             ("--treatment-hazard", args.treatment_hazard)) if v is not None]
+    size = [o for o, v in (("--n", args.n), ("--events", args.events)) if v is not None]
+    if args.solve == "n" and size:
+        raise ValueError(f"{size[0]} is for --solve power or --solve hazard-ratio; --solve n finds the patients "
+                         "and deaths")
+    if args.solve == "power" and args.power is not None:
+        raise ValueError("--power is the answer of --solve power; give it with --solve n or --solve hazard-ratio")
+    if args.solve == "hazard-ratio" and effect:
+        raise ValueError(f"{effect[0]} is the answer of --solve hazard-ratio; give it with --solve n or --solve power")
+    res = solve(
+        args.solve.replace("-", "_"), hazard_ratio=args.hr, treatment_survival=args.treatment_survival,
+        treatment_median=args.treatment_median, treatment_hazard=args.treatment_hazard,
+        control_survival=args.control_survival, control_median=args.control_median,
+        control_hazard=args.control_hazard, survival_time=args.survival_time, power=args.power,
+        n_patients=args.n, events=args.events, alpha=args.alpha, sided=args.sided, allocation_ratio=args.ratio,
+        method=args.method, accrual_time=args.accrual, accrual_intensity=args.accrual_intensity,
+        follow_up_time=args.follow_up, dropout_probability=args.dropout, dropout_hazard=args.dropout_hazard,
+        dropout_time=args.dropout_time, loss_to_follow_up=args.loss,
     )
     print(res)
     return 0
+
+
+def _sample_size_parser(s: argparse.ArgumentParser) -> None:
+    """The options of ``trialnb sample-size``: each defaults to the plan (:data:`trialnb.plan.PLAN`), in months."""
+    from .plan import PLAN
+
+    d, an = PLAN.design, PLAN.analysis
+    follow = an.censor_months if an.censor_months is not None else d.horizon_months
+    s.add_argument("--solve", default="n", choices=("n", "power", "hazard-ratio"),
+                   help="what to solve for: n (patients and deaths for the power; default), power (for --n "
+                        "patients or --events deaths), hazard-ratio (detected by --n patients or --events deaths)")
+    eff = s.add_mutually_exclusive_group()
+    eff.add_argument("--hr", type=float, help=f"hazard ratio arm A vs B (default the plan's {d.hazard_ratio:g})")
+    eff.add_argument("--treatment-survival", type=float, metavar="S",
+                     help="arm A's survival at --survival-time, instead of --hr")
+    eff.add_argument("--treatment-median", type=float, metavar="MONTHS", help="arm A's median survival, instead of --hr")
+    eff.add_argument("--treatment-hazard", type=float, metavar="PER_MONTH", help="arm A's hazard per month, instead of --hr")
+    ctl = s.add_mutually_exclusive_group()
+    ctl.add_argument("--control-survival", type=float, metavar="S",
+                     help=f"arm B's survival at --survival-time (default the plan's {d.control_survival:.4f} "
+                          f"at {d.horizon_months:g} months)")
+    ctl.add_argument("--control-median", type=float, metavar="MONTHS", help="arm B's median survival, instead")
+    ctl.add_argument("--control-hazard", type=float, metavar="PER_MONTH",
+                     help=f"arm B's hazard per month, instead (the plan's is {d.control_hazard:.6g})")
+    s.add_argument("--survival-time", type=float, metavar="MONTHS",
+                   help=f"the time the survival options refer to (default {d.horizon_months:g})")
+    s.add_argument("--power", type=float, help=f"power, 1 - type II error (default the plan's {d.power:g})")
+    size = s.add_mutually_exclusive_group()
+    size.add_argument("--n", type=float, metavar="PATIENTS",
+                      help=f"patients randomized, for --solve power or hazard-ratio (default the plan's {d.n_patients})")
+    size.add_argument("--events", type=float, metavar="DEATHS", help="deaths, instead of --n")
+    s.add_argument("--alpha", type=float, help=f"type I error (default the plan's {an.alpha:g})")
+    s.add_argument("--sided", type=int, choices=(1, 2), help=f"1- or 2-sided test (default the plan's {an.sided})")
+    s.add_argument("--ratio", type=float, default=1.0, help="allocation ratio n_A / n_B (default 1.0: equal arms)")
+    s.add_argument("--method", default="schoenfeld", choices=("schoenfeld", "freedman"),
+                   help="deaths formula (default schoenfeld)")
+    acc = s.add_mutually_exclusive_group()
+    acc.add_argument("--accrual", type=float, metavar="MONTHS",
+                     help="months of uniform accrual (default 0: every patient followed exactly --follow-up, "
+                          "the plan's primary endpoint)")
+    acc.add_argument("--accrual-intensity", type=float, metavar="PER_MONTH",
+                     help="patients randomized per month, instead of --accrual (the accrual time follows, as "
+                          "rpact's accrualIntensity)")
+    s.add_argument("--follow-up", type=float, metavar="MONTHS",
+                   help=f"months of follow-up after the end of accrual (default the plan's {follow:g})")
+    drop = s.add_mutually_exclusive_group()
+    drop.add_argument("--dropout", type=float, metavar="P",
+                      help="probability of dropping out by --dropout-time, in [0, 1) (default 0)")
+    drop.add_argument("--dropout-hazard", type=float, metavar="PER_MONTH", help="drop-out hazard per month, instead")
+    s.add_argument("--dropout-time", type=float, metavar="MONTHS",
+                   help="the time --dropout refers to (default --survival-time)")
+    s.add_argument("--loss", type=float,
+                   help=f"fraction N is inflated by for loss to follow-up, in [0, 1) (default the plan's "
+                        f"{d.loss_to_follow_up:g})")
+    s.set_defaults(func=_cmd_sample_size)
 
 
 def _cmd_build_data(args: argparse.Namespace) -> int:
@@ -172,22 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--strict", action="store_true",
                    help="exit 1 also when a section is not available (default: only when a section failed)")
     a.set_defaults(func=_cmd_audit)
-    s = sub.add_parser("sample-size", help="events and patients for a design")
-    s.add_argument("--hr", type=float, default=0.5, help="hazard ratio to detect (default 0.5)")
-    s.add_argument("--alpha", type=float, default=0.05, help="type I error (default 0.05)")
-    s.add_argument("--power", type=float, default=0.8, help="power, 1 - type II error (default 0.8)")
-    s.add_argument("--ratio", type=float, default=1.0, help="allocation ratio (default 1.0: equal arms)")
-    s.add_argument("--sided", type=int, default=2, choices=(1, 2), help="1- or 2-sided test (default 2)")
-    s.add_argument("--method", default="schoenfeld", choices=("schoenfeld", "freedman"),
-                   help="events formula (default schoenfeld)")
-    s.add_argument("--control-hazard", type=float, default=0.25,
-                   help="per year (default 0.25: lambda*t = 0.5 at 2 years)")
-    s.add_argument("--accrual", type=float, default=0.0, help="years of uniform accrual")
-    s.add_argument("--follow-up", type=float, default=2.0, help="years of follow-up after the last entry")
-    s.add_argument("--dropout-hazard", type=float, default=0.0, help="dropout hazard per year (default 0)")
-    s.add_argument("--loss", type=float, default=0.10,
-                   help="expected proportion lost to follow-up, in [0, 1) (default 0.10)")
-    s.set_defaults(func=_cmd_sample_size)
+    _sample_size_parser(sub.add_parser(
+        "sample-size", help="solve the design for N, power or the detectable hazard ratio (defaults: the plan, months)"))
     d = sub.add_parser("build-data", help="regenerate the shipped synthetic datasets byte for byte")
     d.add_argument("--out", default="data", metavar="FOLDER",
                    help="output folder (default data); created if missing; refused if not empty unless --force")
@@ -202,8 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     src = m.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", metavar="FILE", help="trial CSV (e.g. data/trial_protocol.csv)")
     src.add_argument("--example", choices=EXAMPLES, help="a shipped synthetic trial file (scenario name)")
-    m.add_argument("--cutoff-month", required=True, type=float, metavar="M",
-                   help="months since the first randomization")
+    m.add_argument("--cutoff-month", required=True, type=float, metavar="M", help="months since the first randomization")
     m.add_argument("--html", metavar="PATH", help="write a self-contained HTML report instead of text")
     m.add_argument("--json", action="store_true", help="print the report as one JSON object")
     m.add_argument("--no-predict", dest="predict", action="store_false",
@@ -211,8 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     m.set_defaults(func=_cmd_monitor)
     p = sub.add_parser("sap", help="the statistical analysis plan draft, every number computed and sourced")
     p.add_argument("--html", metavar="PATH", help="write self-contained HTML (.html)")
-    p.add_argument("--markdown", metavar="PATH",
-                   help="write Markdown (.md); with neither option, Markdown goes to stdout")
+    p.add_argument("--markdown", metavar="PATH", help="write Markdown (.md); with neither option, Markdown goes to stdout")
     p.set_defaults(func=_cmd_sap)
     args = ap.parse_args(argv)
     try:

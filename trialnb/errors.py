@@ -27,6 +27,7 @@ __all__ = [
     "PatientRecordError",
     "SampleSizeError",
     "ScenarioError",
+    "SettingsError",
     "TrialAnalysisError",
     "TrialDataError",
 ]
@@ -110,6 +111,12 @@ class TrialDataError(ValueError):
         if len(self.problems) > MESSAGE_LIMIT:
             shown.append(f"... and {len(self.problems) - MESSAGE_LIMIT} more (all are listed in .problems)")
         super().__init__("\n  ".join([head] + shown))
+
+
+class SettingsError(ValueError):
+    """Raised by :mod:`trialnb.reproduce` and the dashboards for a settings file that a dashboard
+    cannot load: not JSON, not a trialnb settings file, another dashboard's, an unknown setting,
+    or a value outside what the panel accepts (refused, never clamped)."""
 
 
 class OutputFolderError(ValueError):

@@ -10,25 +10,29 @@ computation modules.
 
 from __future__ import annotations
 
+import math
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.patches import FancyBboxPatch
 
-from .report import fmt_hr
+from .report import fmt_hr, fmt_p
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
+    from .analysis.missing import TippingPointResult
     from .evidence import MetaAnalysis
     from .protocol import Protocol
 
 __all__ = ["ARM_COLORS", "HR_TICKS", "STYLE_FILE", "analyses_forest", "cif_plot", "consort_diagram",
-           "evidence_forest", "forest_plot", "hr_ticks", "km_plot", "subgroup_forest", "trial_schema", "use_style"]
+           "evidence_forest", "forest_plot", "hr_ticks", "km_plot", "subgroup_forest", "tipping_point_heatmap",
+           "trial_schema", "use_style"]
 
 STYLE_FILE = Path(__file__).with_name("trialnb.mplstyle")
 ARM_COLORS = {"A": "#1b6ca8", "B": "#d1495b"}
@@ -282,19 +286,22 @@ def consort_diagram(counts: Mapping[str, Any], ax: "Axes | None" = None) -> "Axe
 def km_plot(df: pd.DataFrame, times: Sequence[float] = (0, 6, 12, 18, 24, 30, 36, 42, 48, 54, 60),
             ax: "Axes | None" = None, title: str = "Overall survival by arm (ITT)", mark: float | None = 24.0) -> "Axes":
     """Kaplan-Meier curves per arm with 95% CIs and a numbers-at-risk table under the x axis."""
-    from . import analysis as an  # lifelines is heavy: imported only for this figure
+    from . import analysis as an  # the figure's numbers come from the survival engine
 
     km = an.km_by_arm(df)
     nar = an.numbers_at_risk(df, times)
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 5.6), layout="none")
     for arm, k in km.items():
-        sf = k.survival_function_
-        ci = k.confidence_interval_survival_function_
-        ax.step(sf.index, sf.iloc[:, 0], where="post", color=ARM_COLORS[arm], label=f"Arm {arm}")
-        ax.fill_between(ci.index, ci.iloc[:, 0], ci.iloc[:, 1], step="post", color=ARM_COLORS[arm], alpha=0.15)
-        cens = df[(df["arm"] == arm) & (df["death"] == 0)]["os_months"]
-        ax.plot(cens, k.survival_function_at_times(cens).to_numpy(), "|", color=ARM_COLORS[arm], ms=6)
+        lo, hi = k.confidence_interval()
+        t = np.concatenate([[0.0], k.time])
+        s = np.concatenate([[1.0], k.survival])
+        lo, hi = np.concatenate([[1.0], lo]), np.concatenate([[1.0], hi])
+        ax.step(t, s, where="post", color=ARM_COLORS[arm], label=f"Arm {arm}")
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        ax.fill_between(t[ok], lo[ok], hi[ok], step="post", color=ARM_COLORS[arm], alpha=0.15)
+        cens = df[(df["arm"] == arm) & (df["death"] == 0)]["os_months"].to_numpy(float)
+        ax.plot(cens, k.survival_at_times(cens), "|", color=ARM_COLORS[arm], ms=6)
     if mark is not None:
         ax.axvline(mark, color="grey", ls=":", lw=1)
     ax.set_xlim(0, max(times))
@@ -353,3 +360,55 @@ def subgroup_forest(sg: pd.DataFrame, ax: "Axes | None" = None) -> "Axes":
                      xlabel="Hazard ratio, arm A vs arm B (log scale; < 1 favours surgery)",
                      title="Subgroup hazard ratios (exploratory)", ax=ax, colors=colors)
     return hr_ticks(ax)
+
+
+_CONCLUSION_COLORS = {"benefit": ARM_COLORS["A"], "harm": ARM_COLORS["B"], "none": "#bbbbbb"}
+
+
+def _delta_label(d: float) -> str:
+    if d == 0:
+        return "0\n(none die)"
+    if d == float("inf"):
+        return "\u221e\n(all die)"
+    return "1\n(MAR)" if d == 1 else f"{d:g}"
+
+
+def tipping_point_heatmap(result: "TippingPointResult", analysis: str = "primary", *,
+                          ax: "Axes | None" = None) -> "Axes":
+    """The tipping-point grid of ``analysis`` (:class:`trialnb.analysis.missing.TippingPointResult`):
+    columns the hazard multiplier after loss in arm A, rows in arm B; each cell coloured by its
+    conclusion at the plan's alpha (benefit shown: arm A's colour, harm: arm B's, neither: grey;
+    lighter as the p-value approaches alpha) and labelled with the pooled estimate (HR, or the
+    difference in percentage points) and p; the MAR cell outlined."""
+    est = result.table(analysis, "estimate")
+    p = result.table(analysis, "p_value")
+    conc = result.table(analysis, "conclusion")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.1 * est.shape[1] + 2.2, 0.75 * est.shape[0] + 1.6))
+    nr, nc = est.shape
+    for i, db in enumerate(est.index):
+        for j, da in enumerate(est.columns):
+            c = conc.loc[db, da]
+            pv = float(p.loc[db, da])
+            strength = 0.35 + 0.65 * min(1.0, max(0.0, -math.log10(max(pv, 1e-12)) / 4)) if c != "none" else 0.5
+            ax.add_patch(plt.Rectangle((j, i), 1, 1, facecolor=_CONCLUSION_COLORS[c], alpha=strength,
+                                       edgecolor="white", linewidth=1.5))
+            v = float(est.loc[db, da])
+            top = fmt_hr(math.exp(v)) if analysis == "primary" else f"{100 * v:+.1f}"
+            ax.text(j + 0.5, i + 0.5, f"{top}\n{fmt_p(pv).replace('p = ', 'p ').replace('p < ', 'p<')}",
+                    ha="center", va="center", fontsize=8)
+            if da == 1 and db == 1:
+                ax.add_patch(plt.Rectangle((j, i), 1, 1, fill=False, edgecolor="black", linewidth=2, zorder=3))
+    ax.set_xlim(0, nc)
+    ax.set_ylim(0, nr)
+    ax.set_xticks([j + 0.5 for j in range(nc)], [_delta_label(d) for d in est.columns])
+    ax.set_yticks([i + 0.5 for i in range(nr)], [_delta_label(d).replace("\n", " ") for d in est.index])
+    ax.set_xlabel("Arm A: hazard after loss to follow-up \u00d7 \u03b4_A")
+    ax.set_ylabel("Arm B: hazard after loss \u00d7 \u03b4_B")
+    what = {"primary": "primary analysis (HR A vs B)", "milestone": "Kaplan-Meier difference in 2-year survival "
+            "(points)", "standardized": "standardized difference in 2-year survival (points)"}[analysis]
+    ax.set_title(f"Tipping points: {what}")
+    ax.grid(False)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return ax

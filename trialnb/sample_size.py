@@ -38,8 +38,14 @@ Formulas
       n_c = [z_{1-a/s} sqrt(pbar qbar (1 + 1/r)) + z_{1-b} sqrt(p_c q_c + p_t q_t / r)]^2 / (p_t - p_c)^2,
       pbar = (p_c + r p_t) / (1 + r).
 
+Solving for any one quantity (:func:`solve`): the patients for a power (``"n"``), the power of
+a number of patients or deaths (``"power"``), or the hazard ratio they detect
+(``"hazard_ratio"``), every input defaulting to the plan and given in any of rpact's forms
+(survival at a time, median or hazard for each arm; accrual as a duration or an intensity;
+drop-out as a probability or a hazard); :class:`DesignSolution` holds the answer and its steps.
+
 Cross-checked against R ``rpact`` 3.3.4 (``getSampleSizeSurvival``, ``getPowerSurvival``,
-``getSampleSizeRates``): see ``tests/reference/rpact_sample_size.R``.
+``getEventProbabilities``, ``getSampleSizeRates``): see ``tests/reference/rpact_sample_size.R``.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
 from .errors import SampleSizeError
@@ -63,6 +70,9 @@ from .validation import (check_choice, check_hazard_ratio, check_nonnegative, ch
 __all__ = [
     "expected_events",
     "schoenfeld_power",
+    "SOLVE_FOR",
+    "DesignSolution",
+    "solve",
     "split_events_power",
     "METHODS",
     "ProportionSampleSize",
@@ -236,6 +246,9 @@ def power(
     if sided == 2:
         out += ndtr(-theta - z)
     return float(out)
+
+
+_power_of = power  # :func:`power`, for the functions whose ``power`` argument hides it
 
 
 def power_curve(
@@ -608,6 +621,358 @@ def patients_for_events(events: float, event_probability: float, allocation_rati
     loss = _check_loss(loss_to_follow_up)
     n_c, n_t = _arms(round_up(ev) / pr, r)
     return n_c, n_t, round_up(n_c / (1 - loss)), round_up(n_t / (1 - loss))
+
+
+# ---------------------------------------------------------------------------------------
+# solve for any one quantity
+
+SOLVE_FOR: tuple[str, ...] = ("n", "power", "hazard_ratio")
+"""What :func:`solve` finds: the patients and deaths for a power (``"n"``), the power of a number
+of patients or deaths (``"power"``), or the hazard ratio they detect (``"hazard_ratio"``)."""
+
+
+@dataclass(frozen=True, repr=False)
+class DesignSolution(_StepsTable):
+    """Result of :func:`solve`: the one quantity solved for, with every input it was solved from
+    (hazards per month, the accrual as a duration and as an intensity) and the steps.
+
+    ``events`` are the deaths at the analysis (needed, for ``solved_for="n"``; expected from the
+    patients, or given); ``n_evaluable`` the patients whose expected deaths those are (rpact's
+    ``maxNumberOfSubjects``) and ``n_patients = n_evaluable / (1 - loss_to_follow_up)`` the
+    patients randomized (unrounded); ``accrual_intensity`` is randomized patients per month
+    (``inf`` when everyone enters at once, ``accrual_time = 0``). ``power`` is rpact's
+    ``overallReject`` (both rejection regions of a two-sided test) when solved for, else the
+    target. ``design`` is the rounded design of :func:`sample_size` (``solved_for="n"`` only)."""
+
+    solved_for: str
+    hazard_ratio: float
+    power: float
+    alpha: float
+    sided: int
+    method: str
+    allocation_ratio: float
+    control_hazard: float
+    survival_time: float
+    accrual_time: float
+    accrual_intensity: float
+    follow_up_time: float
+    dropout_hazard: float
+    loss_to_follow_up: float
+    events: float
+    event_probability: float
+    n_evaluable: float
+    n_patients: float
+    design: SampleSize | None = field(default=None, repr=False)
+    steps: tuple[Step, ...] = field(default=(), repr=False)
+    title: str = "Design"
+
+    @property
+    def treatment_hazard(self) -> float:
+        """Arm A's hazard per month: ``hazard_ratio x control_hazard``."""
+        return self.hazard_ratio * self.control_hazard
+
+    @property
+    def control_survival(self) -> float:
+        """Arm B's survival at ``survival_time``: ``exp(-lambda_c t)``."""
+        return math.exp(-self.control_hazard * self.survival_time)
+
+    @property
+    def treatment_survival(self) -> float:
+        """Arm A's survival at ``survival_time``: ``exp(-HR lambda_c t)``."""
+        return math.exp(-self.treatment_hazard * self.survival_time)
+
+    @property
+    def control_median(self) -> float:
+        """Arm B's median survival (months): ``ln 2 / lambda_c``."""
+        return median_from_hazard(self.control_hazard)
+
+    @property
+    def treatment_median(self) -> float:
+        """Arm A's median survival (months): ``ln 2 / (HR lambda_c)``."""
+        return median_from_hazard(self.treatment_hazard)
+
+    @property
+    def study_duration(self) -> float:
+        """Months from the first randomization to the analysis: ``accrual_time + follow_up_time``."""
+        return self.accrual_time + self.follow_up_time
+
+    def summary(self) -> str:
+        t = fmt_num(self.survival_time, 0)
+        arms = (f"{t}-month survival {fmt_pct(self.control_survival)} (arm B) vs {fmt_pct(self.treatment_survival)} "
+                f"(arm A), medians {fmt_num(self.control_median, 1)} vs {fmt_num(self.treatment_median, 1)} months")
+        size = (f"{fmt_num(self.n_patients, 1)} patients randomized ({fmt_num(self.n_evaluable, 1)} evaluable after "
+                f"{fmt_pct(self.loss_to_follow_up, 0)} loss), {fmt_num(self.events, 1)} deaths by the analysis at month "
+                f"{fmt_num(self.study_duration, 1)}" if math.isfinite(self.n_patients)
+                else f"{fmt_num(self.events, 1)} deaths")
+        test = f"alpha {fmt_num(self.alpha, 3)} {self.sided}-sided, {self.method.capitalize()}"
+        if self.solved_for == "n":
+            d = self.design
+            head = (f"N = {fmt_num(self.n_patients, 1)} patients randomized for power {fmt_pct(self.power)} at HR "
+                    f"{fmt_num(self.hazard_ratio, 3)}: {fmt_num(self.events, 1)} deaths needed "
+                    f"({fmt_num(self.n_evaluable, 1)} evaluable patients); rounded design "
+                    f"{fmt_n(d.events_rounded)} deaths, {fmt_n(d.n_total_after_loss)} patients" if d is not None else "")
+            tail = f"{test}; {arms}"
+        elif self.solved_for == "power":
+            head = f"Power {fmt_pct(self.power)} at HR {fmt_num(self.hazard_ratio, 3)} with {size}"
+            tail = f"{test}; {arms}"
+        else:
+            head = (f"Detectable hazard ratio {fmt_num(self.hazard_ratio, 3)} with power {fmt_pct(self.power)} and "
+                    f"{size}")
+            tail = f"{test}; {arms}"
+        if self.accrual_time > 0 and math.isfinite(self.accrual_intensity):
+            tail += (f"; accrual {fmt_num(self.accrual_time, 1)} months at {fmt_num(self.accrual_intensity, 2)} "
+                     "patients per month")
+        return f"{head}\n{tail}"
+
+
+def _one_of(what: str, **given: Any) -> tuple[str, Any] | None:
+    """The one argument of ``given`` that is not None (None when none is); two are refused."""
+    named = [(k, v) for k, v in given.items() if v is not None]
+    if len(named) > 1:
+        raise SampleSizeError(f"{what} is given twice ({', '.join(k for k, _ in named)}); allowed: one of "
+                              f"{', '.join(given)}")
+    return named[0] if named else None
+
+
+def _hazard(form: tuple[str, Any], time: float, arm: str) -> float:
+    """A hazard per month from an arm given as its survival at ``time``, its median or its hazard."""
+    name, value = form
+    if name.endswith("survival"):
+        return hazard_from_survival(_open_probability(value, name), time)
+    if name.endswith("median"):
+        return hazard_from_median(_positive(value, name))
+    return _positive(value, name)
+
+
+def _patients_for(deaths: float, pr: Any, intensity: float | None, accrual_time: float) -> tuple[float, float]:
+    """(accrual time, evaluable patients) whose expected deaths are ``deaths``: ``N = D / Pr(event)``
+    with the accrual time given; with an intensity (evaluable patients per month) the accrual time
+    ``a`` solves ``intensity x a x Pr(event | a) = D`` (the left side grows with ``a`` from 0,
+    rpact's ``accrualIntensity`` with the end of accrual left open)."""
+    if intensity is None:
+        p = pr(accrual_time)
+        if not (p > 0 and math.isfinite(deaths / p)):
+            raise SampleSizeError(
+                f"Pr(event) = {p:g}: almost no patient has the event over this accrual and follow-up, so N = "
+                f"{deaths:.1f} deaths / Pr(event) is not a finite number; allowed: a control hazard and follow-up "
+                "whose Pr(event) is a usable probability, e.g. the protocol's 0.0208 per month over 24 months")
+        return accrual_time, deaths / p
+    g = lambda a: intensity * a * pr(a) - deaths  # noqa: E731
+    hi = max(deaths / intensity, 1.0)
+    while g(hi) < 0:
+        hi *= 2
+        if hi > 1e9:
+            raise SampleSizeError(f"{deaths:.1f} deaths are never reached at {intensity:g} patients per month")
+    a = float(brentq(g, 0.0, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=500))
+    return a, intensity * a
+
+
+def _detectable(n_eval: float, pr: Any, z: float, r: float, method: str) -> float:
+    """The hazard ratio (< 1) closest to 1 that ``n_eval`` patients detect: the root of
+    ``n_eval Pr(event | HR) = D(HR)`` (the deaths the events formula needs), found on a grid of
+    log HR and refined by Brent's method."""
+    def g(h: float) -> float:
+        hr = math.exp(h)
+        return n_eval * pr(hr) - z * z / _effect(hr, r, method) ** 2
+
+    grid = -np.geomspace(1e-9, 12.0, 600)  # log HR from -1e-9 (HR ~ 1) to -12
+    values = np.array([g(float(h)) for h in grid])
+    ok = np.nonzero(values > 0)[0]
+    if ok.size == 0:
+        most = n_eval * pr(math.exp(grid[-1]))
+        raise SampleSizeError(
+            f"{n_eval:.1f} evaluable patients ({most:.1f} deaths expected at most) are too few to detect any hazard "
+            "ratio with this power; allowed: more patients, a longer follow-up or a lower power")
+    i = int(ok[0])  # the first positive value from HR = 1 downwards: the root closest to 1 lies before it
+    if i == 0:
+        raise SampleSizeError("the detectable hazard ratio is closer to 1 than 1 - 1e-9; allowed: fewer patients")
+    h = brentq(g, float(grid[i]), float(grid[i - 1]), xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)
+    return math.exp(h)
+
+
+def solve(
+    solve_for: str = "n",
+    *,
+    hazard_ratio: float | None = None,
+    treatment_survival: float | None = None,
+    treatment_median: float | None = None,
+    treatment_hazard: float | None = None,
+    control_survival: float | None = None,
+    control_median: float | None = None,
+    control_hazard: float | None = None,
+    survival_time: float | None = None,
+    power: float | None = None,
+    n_patients: float | None = None,
+    events: float | None = None,
+    alpha: float | None = None,
+    sided: int | None = None,
+    allocation_ratio: float = 1.0,
+    method: str = "schoenfeld",
+    accrual_time: float | None = None,
+    accrual_intensity: float | None = None,
+    follow_up_time: float | None = None,
+    dropout_probability: float | None = None,
+    dropout_hazard: float | None = None,
+    dropout_time: float | None = None,
+    loss_to_follow_up: float | None = None,
+    plan: TrialPlan = PLAN,
+) -> DesignSolution:
+    """Solve a two-arm survival design for any one quantity, as rpact's ``getSampleSizeSurvival``
+    (``solve_for="n"``) and ``getPowerSurvival`` (``"power"``), or for the hazard ratio a number
+    of patients or deaths detects (``"hazard_ratio"``, the inverse of ``getSampleSizeSurvival``).
+
+    Every argument left ``None`` is read from ``plan`` as :func:`sample_size` reads it (the
+    hazard ratio and power of ``plan.design``, alpha and sides of ``plan.analysis``, the control
+    arm's survival at the horizon, everyone followed ``censor_months``, no drop-out in Pr(event),
+    N inflated by ``loss_to_follow_up``; for ``"power"`` and ``"hazard_ratio"`` the plan's
+    ``n_patients``). Time is in months. Each quantity may be given in one of its forms:
+
+    * the control arm (arm B): ``control_survival`` at ``survival_time`` (default the plan's
+      horizon, 24 months: "2-year survival"), ``control_median`` or ``control_hazard``
+      (exponential: ``lambda = -ln S / t = ln 2 / median``; rpact ``pi2``/``median2``/``lambda2``);
+    * the effect: ``hazard_ratio`` (arm A vs B), or arm A as ``treatment_survival``,
+      ``treatment_median`` or ``treatment_hazard`` (rpact ``pi1``/``median1``/``lambda1``);
+    * the accrual: ``accrual_time`` (months, uniform entry; 0: everyone followed exactly
+      ``follow_up_time``) or ``accrual_intensity`` (patients randomized per month, rpact
+      ``accrualIntensity`` with the end of accrual left open: the accrual time is what the
+      patients take to enter); the analysis is ``follow_up_time`` months after the end of accrual;
+    * drop-out: ``dropout_probability`` by ``dropout_time`` (default ``survival_time``; rpact
+      ``dropoutRate1/2``, ``dropoutTime``) or ``dropout_hazard`` per month;
+    * the size (``"power"``, ``"hazard_ratio"``): ``n_patients`` randomized or ``events`` deaths.
+
+    Formulas: deaths from :func:`schoenfeld_events`/:func:`freedman_events`; Pr(event) from
+    :func:`event_probability` (Lachin & Foulkes 1986); patients ``N_eval = D / Pr(event)`` and
+    randomized ``N_eval / (1 - loss)``. With an intensity ``m`` the accrual time ``a`` solves
+    ``m (1 - loss) a Pr(event | a) = D``. Power of ``D`` expected deaths ``D = N_eval Pr(event)``
+    by :func:`power` (both rejection regions of a two-sided test, rpact's ``overallReject``). The
+    detectable hazard ratio of ``N`` patients solves ``N_eval Pr(event | HR) = D(HR)`` (the root
+    closest to 1); of ``D`` deaths it is :func:`detectable_hazard_ratio` in closed form
+    (Schoenfeld ``exp(-(z_a + z_b)(1 + r)/sqrt(r D))``).
+
+    Round trips (tested): the power at the patients solved for is the target (plus, two-sided,
+    the tiny probability of rejecting on the wrong side); the patients for the detectable hazard
+    ratio of ``N`` patients are ``N``.
+    """
+    what = check_choice(solve_for, "solve_for", SOLVE_FOR, error=SampleSizeError)
+    d, an = plan.design, plan.analysis
+    t_s = d.horizon_months if survival_time is None else _positive(survival_time, "survival_time")
+    ctrl = _one_of("the control arm", control_survival=control_survival, control_median=control_median,
+                   control_hazard=control_hazard)
+    lam = d.control_hazard if ctrl is None else _hazard(ctrl, t_s, "control")
+    effect = _one_of("the effect", hazard_ratio=hazard_ratio, treatment_survival=treatment_survival,
+                     treatment_median=treatment_median, treatment_hazard=treatment_hazard)
+    if what == "hazard_ratio":
+        if effect is not None:
+            raise SampleSizeError(f"solve_for='hazard_ratio' finds the hazard ratio, so {effect[0]} cannot be given; "
+                                  "allowed: the control arm, the power and the size")
+        hr = math.nan
+    elif effect is None:
+        hr = d.hazard_ratio
+    elif effect[0] == "hazard_ratio":
+        hr = effect[1]
+    else:
+        hr = _hazard(effect, t_s, "treatment") / lam
+    if what != "hazard_ratio":
+        hr = check_hazard_ratio(hr, allow_one=what == "power", error=SampleSizeError)
+    if what == "power" and power is not None:
+        raise SampleSizeError("solve_for='power' finds the power, so power cannot be given; allowed: the effect, "
+                              "the control arm and the size (n_patients or events)")
+    target = d.power if power is None else power
+    alpha = an.alpha if alpha is None else alpha
+    sided = _sided(an.sided if sided is None else sided)
+    a_checked, p_checked = (_check_alpha_power(alpha, target) if what != "power"
+                            else (_open_probability(alpha, "alpha"), math.nan))
+    r = _positive(allocation_ratio, "allocation_ratio")
+    method = _method(method)
+    size = _one_of("the size", n_patients=n_patients, events=events)
+    if what == "n" and size is not None:
+        raise SampleSizeError(f"solve_for='n' finds the patients and deaths, so {size[0]} cannot be given; allowed: "
+                              "the effect, the control arm, the power and the accrual")
+    if what != "n" and size is None:
+        size = ("n_patients", d.n_patients)
+    accrual = _one_of("the accrual", accrual_time=accrual_time, accrual_intensity=accrual_intensity)
+    default_a = 0.0 if an.censor_months is not None else d.accrual_months
+    a = default_a if accrual is None or accrual[0] == "accrual_intensity" else _nonnegative(accrual[1], "accrual_time")
+    intensity = None if accrual is None or accrual[0] == "accrual_time" else _positive(accrual[1], "accrual_intensity")
+    f = (an.censor_months if an.censor_months is not None else d.horizon_months) if follow_up_time is None \
+        else _nonnegative(follow_up_time, "follow_up_time")
+    if intensity is None and a + f == 0:
+        raise SampleSizeError("accrual_time + follow_up_time must be > 0 (no follow-up, no events)")
+    drop = _one_of("the drop-out", dropout_probability=dropout_probability, dropout_hazard=dropout_hazard)
+    t_d = t_s if dropout_time is None else _positive(dropout_time, "dropout_time")
+    if drop is None:
+        eta = 0.0
+    elif drop[0] == "dropout_probability":
+        p_d = check_probability(drop[1], "dropout_probability", lo_open=False, hi_open=True, error=SampleSizeError)
+        eta = -math.log1p(-p_d) / t_d
+    else:
+        eta = _nonnegative(drop[1], "dropout_hazard")
+    loss = _check_loss(d.loss_to_follow_up if loss_to_follow_up is None else loss_to_follow_up)
+    keep = 1 - loss
+    z = float(ndtri(1 - a_checked / sided))
+    z_total = z + float(ndtri(p_checked)) if what != "power" else math.nan
+
+    def pr_at(ratio: float) -> Any:
+        return lambda acc: event_probability(ratio, lam, acc, f, r, eta)
+
+    conversions = [Step("control hazard", "-ln S_c / t, ln 2 / median_c or given", lam, f"per month; t = {t_s:g}")]
+    if what != "hazard_ratio":
+        conversions.append(Step("hazard ratio", "lambda_t / lambda_c or given", hr, "arm A vs arm B"))
+    if intensity is not None:
+        conversions.append(Step("evaluable patients per month", "intensity x (1 - loss)", intensity * keep,
+                                f"{intensity:g} randomized per month"))
+    design = None
+    if what == "n":
+        ev = _events(hr, a_checked, p_checked, r, sided, method)
+        if intensity is not None:
+            a, _ = _patients_for(ev, pr_at(hr), intensity * keep, a)
+        design = sample_size(hr, a_checked, p_checked, r, sided, method, control_hazard=lam, accrual_time=a,
+                             follow_up_time=f, dropout_hazard=eta, loss_to_follow_up=loss, plan=plan)
+        n_eval = design.n_total
+        power_out, steps = p_checked, (*conversions, *(
+            [Step("accrual time", "solves m a Pr(event | a) = D", a, "months")] if intensity is not None else []),
+            *design.steps)
+    else:
+        if size[0] == "events":
+            ev = _positive(size[1], "events")
+            if what == "hazard_ratio":
+                hr = detectable_hazard_ratio(ev, a_checked, p_checked, r, sided, method)
+            a, n_eval = _patients_for(ev, pr_at(hr), None if intensity is None else intensity * keep, a)
+        else:
+            n_pat = _positive(size[1], "n_patients")
+            n_eval = n_pat * keep
+            if intensity is not None:
+                a = n_pat / intensity
+            if what == "hazard_ratio":
+                hr = _detectable(n_eval, lambda ratio: event_probability(ratio, lam, a, f, r, eta), z_total, r, method)
+            ev = n_eval * event_probability(hr, lam, a, f, r, eta)
+        power_out = _power_of(ev, hr, a_checked, r, sided, method) if what == "power" else p_checked
+        pr = event_probability(hr, lam, a, f, r, eta)
+        steps = (
+            *conversions,
+            Step("accrual time", "given, or N / intensity", a, "months"),
+            Step("patients randomized", "given, or N_eval / (1 - loss)", n_eval / keep),
+            Step("evaluable patients", "N (1 - loss)", n_eval, f"loss = {loss}"),
+            Step("Pr(event)", "(P_c + r P_t) / (1+r)", pr, f"analysis {a + f:g} months after the first entry"),
+            Step("deaths", "given, or N_eval Pr(event)", ev),
+            *((Step("hazard ratio detected", "root of N_eval Pr(event | HR) = D(HR)" if size[0] == "n_patients"
+                    else "inverse of the events formula", hr, f"power {p_checked}"),)
+              if what == "hazard_ratio" else
+              (Step("z for alpha", f"z_(1-alpha/{sided})", z, f"alpha = {a_checked}"),
+               Step("power", "Phi(theta - z) + Phi(-theta - z)" if sided == 2 else "Phi(theta - z)", power_out,
+                    "theta = sqrt(D) x effect"))),
+        )
+    pr = event_probability(hr, lam, a, f, r, eta)
+    intensity_out = math.inf if a == 0 else n_eval / keep / a
+    return DesignSolution(
+        solved_for=what, hazard_ratio=float(hr), power=float(power_out), alpha=a_checked, sided=sided, method=method,
+        allocation_ratio=r, control_hazard=lam, survival_time=t_s, accrual_time=float(a),
+        accrual_intensity=intensity_out, follow_up_time=f, dropout_hazard=eta, loss_to_follow_up=loss,
+        events=float(ev), event_probability=pr, n_evaluable=float(n_eval), n_patients=float(n_eval / keep),
+        design=design, steps=tuple(steps),
+        title={"n": "Patients and deaths", "power": "Power", "hazard_ratio": "Detectable hazard ratio"}[what]
+        + f" ({method.capitalize()})",
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -31,7 +31,8 @@ from types import SimpleNamespace
 from typing import Any, Mapping
 
 from . import __version__, evidence, monitoring
-from .analysis import REFERENCE_LEVELS
+from .analysis import MIN_STRATUM_PATIENTS, REFERENCE_LEVELS
+from .analysis.missing import DELTAS, N_IMPUTATIONS, PIECES
 from .eligibility import CRITERIA
 from .plan import OS_ANALYSIS, TrialPlan, plan_from_protocol
 from .protocol import FACTORS, FINDINGS, PROTOCOL, Protocol
@@ -76,6 +77,20 @@ REFERENCES: dict[str, str] = {
                 "under nonproportional hazards. Stat Biopharm Res 2020;12:187-198",
     "royston": "Royston P, Parmar MKB. Restricted mean survival time: an alternative to the hazard ratio. "
                "BMC Med Res Methodol 2013;13:152",
+    "fda_covariates": "US Food and Drug Administration. Adjusting for covariates in randomized clinical trials for "
+                      "drugs and biological products: guidance for industry. May 2023",
+    "ye_jasa": "Ye T, Shao J, Yi Y, Zhao Q. Toward better practice of covariate adjustment in analyzing "
+               "randomized clinical trials. J Am Stat Assoc 2023;118:2370-2382",
+    "ye_logrank": "Ye T, Shao J, Yi Y. Covariate-adjusted log-rank test: guaranteed efficiency gain and universal "
+                  "applicability. Biometrika 2024;111:691-705",
+    "ozenne": "Ozenne B, Scheike TH, Staerk L, Gerds TA. On the estimation of average treatment effects with "
+              "right-censored time to event outcome and competing risks. Biom J 2020;62:751-763",
+    "gail": "Gail MH, Wieand S, Piantadosi S. Biased estimates of treatment effect in randomized experiments with "
+            "nonlinear regressions and omitted covariates. Biometrika 1984;71:431-444",
+    "rubin": "Rubin DB. Multiple Imputation for Nonresponse in Surveys. Wiley 1987",
+    "carpenter": "Carpenter JR, Roger JH, Kenward MG. Analysis of longitudinal trials with protocol deviation: a "
+                 "framework for relevant, accessible assumptions, and inference via multiple imputation. "
+                 "J Biopharm Stat 2013;23:1352-1371",
     "consort": "Schulz KF, Altman DG, Moher D. CONSORT 2010 statement. BMJ 2010;340:c332",
     "metafor": "Viechtbauer W. Conducting meta-analyses in R with the metafor package. J Stat Softw 2010;36(3):1-48",
     "higgins": "Higgins JPT, Thompson SG, Spiegelhalter DJ. A re-evaluation of random-effects meta-analysis. "
@@ -620,15 +635,32 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
                       for i, it in enumerate(pa_.items))
     refs = "; ".join(["arm B" if REFERENCE_LEVELS["arm"] == "B" else f"arm {REFERENCE_LEVELS['arm']}"]
                      + [f"{f.label}: {f.level_labels[REFERENCE_LEVELS[f.name]]}" for f in FACTORS])
+    min_stratum_t = N.add("min_stratum_patients", MIN_STRATUM_PATIENTS, fmt_n(MIN_STRATUM_PATIENTS),
+                          "trialnb.analysis.MIN_STRATUM_PATIENTS (the sparse-strata rule, trialnb.analysis.pool_strata)")
+    tp_deltas_t = N.add("tp.deltas", DELTAS, ", ".join("∞" if math.isinf(x) else f"{x:g}" for x in DELTAS),
+                        "trialnb.analysis.missing.DELTAS (each arm's grid)")
+    tp_mar_t = N.add("tp.mar", 1.0, "1", "delta = 1: the hazard after loss is that of patients still followed (MAR)")
+    tp_best_t = N.add("tp.best", 0.0, "0", "delta = 0: no lost patient dies before the horizon")
+    tp_m_t = N.add("tp.imputations", N_IMPUTATIONS, fmt_n(N_IMPUTATIONS), "trialnb.analysis.missing.N_IMPUTATIONS")
+    piece = pd_.horizon_months / PIECES if pa_.censor_months is None else pa_.censor_months / PIECES
+    tp_piece_t = N.add("tp.piece", piece, f"{piece:g} months",
+                       "plan.analysis.censor_months / trialnb.analysis.missing.PIECES")
     sens = (f"Difference in two-year survival, S_A − S_B at {horizon} (Kaplan-Meier, Greenwood standard error), and "
             "on the complementary log-log scale.",
+            f"The same difference standardized over the minimization factors (the summary measure's adjusted "
+            f"estimate, under Primary analysis), beside the unadjusted Kaplan-Meier one ({NB['04']}).",
             f"Difference in restricted mean survival time to {horizon} ({cite['royston']}).",
             f"Fleming-Harrington weighted log-rank tests {fh[(0.0, 1.0)]} (late differences) and {fh[(1.0, 0.0)]} "
-            f"(early differences), stratified by the minimization factors ({cite['fleming']}), and MaxCombo, the "
+            f"(early differences), stratified by the minimization factors with sparse strata pooled as below "
+            f"({cite['fleming']}), and MaxCombo, the "
             f"largest of {fh[(0.0, 0.0)]}, {fh[(0.0, 1.0)]}, {fh[(1.0, 0.0)]} and {fh[(1.0, 1.0)]} with a p-value "
             f"that accounts for their correlation ({cite['maxcombo']}).",
             "The log-rank test stratified by the minimization factors, and a re-randomization test that repeats the "
-            f"trial's own minimization ({cite['kahan']}).",
+            f"trial's own minimization ({cite['kahan']}). Sparse strata are pooled by a rule fixed before "
+            f"unblinding that reads no outcome by arm: while a stratum holds fewer than {min_stratum_t} patients "
+            "(both arms together), the two levels of one factor closest in prognosis, by the design's prognostic "
+            "hazard ratios, are merged (a two-level factor merged is dropped from the strata); "
+            "trialnb.analysis.pool_strata records the merges before the arms are revealed.",
             f"Overall survival: the primary model on all follow-up to the data cut-off "
             f"(trialnb.plan.OS_ANALYSIS, {OS_ANALYSIS.kind}; trialnb.analysis.overall_survival)." )
     s6_items = (
@@ -675,11 +707,25 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
             f"effect is the hazard ratio of arm A against arm B with its {ci_t} interval and p-value, beside the "
             "Kaplan-Meier two-year survival of each arm and their difference. The model is defined once, in the "
             "plan (trialnb.plan.PLAN.analysis; trialnb.analysis.primary), and cross-checked against R "
-            "survival::coxph (trialnb audit).",),
+            "survival::coxph (trialnb audit).",
+            f"Summary measure and test ({cite['ich_e9r1']}): the estimand's population-level summary is the "
+            f"difference in two-year survival, S_A − S_B at {horizon}, the protocol's “percentage of patients who "
+            "survive two years”, a marginal quantity; the confirmatory test is the Wald test of the adjusted Cox "
+            "model above, whose hazard ratio is conditional on the minimization factors. Hazard ratios are "
+            f"non-collapsible ({cite['gail']}): the design's {hr} acts within the factor strata, and the hazard ratio "
+            f"of the two arms as wholes is nearer {one_t} whenever the factors are prognostic ({NB['04']}). The summary "
+            f"measure is estimated with the same covariates by standardization ({cite['fda_covariates']}): the Cox "
+            f"model of the primary analysis predicts every randomized patient's survival at {horizon} under each "
+            "arm, and the predictions are averaged over the trial's patients (trialnb.analysis.standardized_milestone, "
+            f"equal to R riskRegression::ate), with the influence-function variance ({cite['ozenne']}), valid under "
+            f"minimization because the model includes every minimization factor ({cite['ye_jasa']}; "
+            f"{cite['ye_logrank']}); with this trial's size its simulated type-I error is a few tenths of a point "
+            f"above the nominal level ({NB['04']}), so it estimates and does not replace the confirmatory test. It is "
+            f"reported with its {ci_t} interval beside the hazard ratio.",),
             table=(("Item", "Value", "Protocol text", "Decision where the protocol is silent"), plan_rows)),
         Item("Assumptions and alternatives", ("27c", "27d"), FILLED, paragraphs=(
             f"Proportional hazards are checked by the scaled Schoenfeld residual test ({cite['grambsch']}; "
-            "trialnb.analysis.zph_test, as R cox.zph) and by plotting the residuals against time. The primary test "
+            "trialnb.analysis.ph_tests, as R cox.zph) and by plotting the residuals against time. The primary test "
             "is not changed after seeing the data: if hazards are not proportional, the hazard ratio is reported "
             "as an average over follow-up, and the difference in two-year survival and the RMST difference "
             "(sensitivity analyses) carry the interpretation.",)),
@@ -696,7 +742,17 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
             "Survival times are censored, not missing: censoring is assumed unrelated to the risk of death, and the "
             "completeness of follow-up is compared between arms (reverse Kaplan-Meier). The minimization factors "
             "are needed to randomize, so they cannot be missing; a trial file with a missing or unknown value is "
-            "refused with every problem listed (trialnb.data.load_trial), never imputed silently.",)),
+            "refused with every problem listed (trialnb.data.load_trial), never imputed silently.",
+            f"How far the assumption of non-informative censoring can fail is shown by a tipping-point analysis "
+            f"({cite['ich_e9r1']}; {cite['carpenter']}): the death times of the patients lost before {horizon} are "
+            f"imputed, {tp_m_t} times, from a piecewise-exponential model of their arm's hazard (pieces of "
+            f"{tp_piece_t}, the minimization factors as covariates, fitted to the arm's patients), multiplied after "
+            f"the loss by δ_A in arm A and δ_B in arm B over the grid {tp_deltas_t} for each (the MAR assumption at "
+            f"{tp_mar_t}; {tp_best_t} the best case, no lost patient dying before {horizon}; ∞ the worst, every lost "
+            "patient dying at her loss); the primary analysis and the "
+            f"Kaplan-Meier and standardized differences are combined by Rubin's rules ({cite['rubin']}) and reported "
+            "as the grid and the tipping points, the δ_A at which, for each δ_B, the conclusion changes "
+            f"(trialnb.analysis.tipping_point; {NB['04']}).",)),
         Item("Estimand", ("29",), FILLED, paragraphs=(
             f"In the terms of {cite['ich_e9r1']} ({NB['07']}): treatment — the offer of surgery after systemic "
             "therapy (arm A) against systemic therapy alone (arm B); population — the eligible patients; variable — "

@@ -19,6 +19,12 @@
 # plot compares the naive and adjusted registry analyses, the landmark and time-varying analyses,
 # and a randomized comparison of the same patients.
 #
+# **Save, load, report, reproduce.** Under the panel, *Save settings (JSON)* downloads its
+# settings and *Load settings* restores a saved file (a value the panel does not accept is
+# refused, never clamped); *Make report (HTML)* gives one self-contained page of what is on
+# screen with its settings; and the same calculation is written out as trialnb Python code
+# and, as rpact has no registry simulator, the note says so.
+#
 # *Protocol section:* Background (rationale for a randomized trial). The mechanisms are explained
 # in notebook `01_rationale`.
 

@@ -21,6 +21,12 @@
 # around the protocol's hazard ratio 0.5. Sources: `references/clinical_evidence.md`; the full
 # story is in notebook `08_evidence`.
 #
+# **Save, load, report, reproduce.** Under the panel, *Save settings (JSON)* downloads its
+# settings and *Load settings* restores a saved file (a value the panel does not accept is
+# refused, never clamped); *Make report (HTML)* gives one self-contained page of what is on
+# screen with its settings; and the same calculation is written out as trialnb Python code
+# and, as rpact has no meta-analysis, the note names R metafor.
+#
 # *Protocol section:* Clinical Trial Summary (rationale); Statistics, sample size calculation.
 
 # %% tags=["nbval-ignore-output"]

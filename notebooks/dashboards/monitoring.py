@@ -25,6 +25,17 @@
 # power under three named hazard ratios follow. The boundary is recalculated at the deaths
 # actually observed.
 #
+# A second tab, **Interim plan and boundary table**, explores other plans: the number and
+# timing of the looks and the spending function, with gsDesign's boundary table (z, nominal
+# p, hazard ratio at the bound, cumulative crossing probabilities under H0 and H1) and when
+# each look's deaths are expected. Both tabs show the plan's expected months of the looks.
+#
+# **Save, load, report, reproduce.** Under the panel, *Save settings (JSON)* downloads its
+# settings and *Load settings* restores a saved file (a value the panel does not accept is
+# refused, never clamped); *Make report (HTML)* gives one self-contained page of what is on
+# screen with its settings; and the same calculation is written out as trialnb Python code
+# and, as the R rpact call (with R survival for the file's Cox model) that gives the same numbers.
+#
 # *Protocol section:* Statistics, "Interim analysis ;" (blank in the protocol). Synthetic data only.
 
 # %% tags=["nbval-ignore-output"]

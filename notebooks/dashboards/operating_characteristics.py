@@ -27,6 +27,13 @@
 # three minimization factors, two-sided 5% Wald test ("Cox (planned)"), at the calendar-driven
 # final analysis; "Log-rank" is the unadjusted test on the same follow-up.
 #
+# **Save, load, report, reproduce.** Under the panel, *Save settings (JSON)* downloads its
+# settings and *Load settings* restores a saved file (a value the panel does not accept is
+# refused, never clamped); *Make report (HTML)* gives one self-contained page of what is on
+# screen with its settings; and the same calculation is written out as trialnb Python code
+# and, where rpact can draw the same trials, as rpact's `getSimulationSurvival` call (the
+# log-rank test in one exponential population: the same power within Monte-Carlo error).
+#
 # *Protocol section:* Statistics (sample size, analysis). The simulation engine is explained in
 # notebook `06_operating_characteristics`.
 

@@ -23,6 +23,12 @@
 # arms; a real trial keeps its key away from the sites (with the independent statistician),
 # because whoever holds the key can predict every allocation.
 #
+# **Save, load, report, reproduce.** Under the panel, *Save settings (JSON)* downloads its
+# settings and *Load settings* restores a saved file (a value the panel does not accept is
+# refused, never clamped); *Make report (HTML)* gives one self-contained page of what is on
+# screen with its settings; and the same calculation is written out as trialnb Python code
+# and, as rpact has no minimization, the note says so (the log's secret key is never saved).
+#
 # *Protocol section:* Randomization. The methods are explained in notebook `03_randomization`.
 
 # %% tags=["nbval-ignore-output"]

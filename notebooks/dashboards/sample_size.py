@@ -20,6 +20,18 @@
 # protocol's 236 and 0.60: it computes without the protocol's roundings, and the note under
 # the controls says step by step where the two part.
 #
+# **Solve for any one quantity**: the patients N, the power of a number of patients, or the
+# hazard ratio they can detect; the control arm as its 2-year survival or its median, the
+# accrual as a duration or as patients per month (rpact's `accrualIntensity`). The table
+# under the numbers says when the deaths arrive: the expected month of the analysis under
+# the design's hazard ratio and under no effect, with the patients randomized by then.
+#
+# **Save, load, report, reproduce.** Under the panel, *Save settings (JSON)* downloads its
+# settings and *Load settings* restores a saved file (a value the panel does not accept is
+# refused, never clamped); *Make report (HTML)* gives one self-contained page of what is on
+# screen with its settings; and the same calculation is written out as trialnb Python code
+# and, where R rpact has it (`getSampleSizeSurvival`, `getPowerSurvival`), as the rpact call that gives the same numbers.
+#
 # *Protocol section:* Statistics, sample size. The full derivation is in notebook
 # `02_sample_size`.
 

@@ -12,6 +12,13 @@ label. Modules by role:
 * :mod:`~trialnb.analysis.estimands` -- :func:`milestone` (2-year survival per arm and its
   contrasts), :func:`rmst_difference`, :func:`weighted_logrank`, :func:`maxcombo`,
   :func:`piecewise_hr`.
+* :mod:`~trialnb.analysis.standardized` -- :func:`standardized_milestone`: the estimand's summary
+  (two-year survival per arm and their difference) standardized over the trial's patients from
+  the plan's Cox model (covariate-adjusted, marginal).
+* :mod:`~trialnb.analysis.missing` -- :func:`tipping_point`: the delta-adjusted multiple-imputation
+  (tipping-point) analysis of the patients lost to follow-up.
+* :mod:`~trialnb.analysis.strata` -- :func:`pool_strata`: the rule that pools sparse strata of the
+  stratified analyses, fixed before unblinding.
 * :mod:`~trialnb.analysis.describe` -- :func:`baseline_table`, :func:`km_by_arm`,
   :func:`numbers_at_risk`, :func:`logrank_test`, :func:`secondary_summary`,
   :func:`qol_summary`, :func:`consort_counts`.
@@ -36,17 +43,23 @@ from .describe import (LogrankByArm, baseline_table, consort_counts, km_by_arm, 
                        qol_summary, secondary_summary)
 from .estimands import (MaxComboResult, MilestoneResult, PiecewiseHRResult, RMSTResult, WeightedLogrankResult,
                         maxcombo, milestone, piecewise_hr, rmst_difference, weighted_logrank)
+from .missing import TippingPointResult, tipping_point
 from .primary import PrimaryResult, cox_model, overall_survival, primary, primary_data
+from .strata import MIN_STRATUM_PATIENTS, PooledStrata, pool_strata
+from .standardized import StandardizedMilestoneResult, standardized_milestone
 from .sensitivity import RerandomizationResult, ph_tests, population_comparison, rerandomization_test, subgroup_hrs
 from .supplementary import (IPCW_ASSUMPTIONS, IV_ASSUMPTIONS, ComplierEffect, HypotheticalEffect,
                             complier_average_effect, hypothetical_no_surgery, ipcw_milestone, iv_milestone)
 
 __all__ = [
-    "COMPETING_ENDPOINTS", "COX_COVARIATES", "ComplierEffect", "CompetingRisksResult", "DATED_FIELDS",
-    "HypotheticalEffect", "IPCW_ASSUMPTIONS", "IV_ASSUMPTIONS", "REFERENCE_LEVELS", "UNDATED_FIELDS", "LogrankByArm", "MaxComboResult", "MilestoneResult",
-    "PiecewiseHRResult", "PrimaryResult", "RMSTResult", "RerandomizationResult", "WeightedLogrankResult",
-    "baseline_table", "censor_at", "competing_data", "competing_risks", "complier_average_effect", "consort_counts", "cox_model", "cut_at", "km_by_arm", "logrank_test", "maxcombo",
-    "hypothetical_no_surgery", "ipcw_milestone", "iv_milestone", "milestone", "numbers_at_risk", "overall_survival", "ph_tests", "piecewise_hr", "population_comparison",
-    "primary", "primary_data", "qol_summary", "rerandomization_test", "rmst_difference", "secondary_summary",
-    "subgroup_hrs", "weighted_logrank",
+    "COMPETING_ENDPOINTS", "COX_COVARIATES", "CompetingRisksResult", "ComplierEffect", "DATED_FIELDS",
+    "HypotheticalEffect", "IPCW_ASSUMPTIONS", "IV_ASSUMPTIONS", "LogrankByArm", "MIN_STRATUM_PATIENTS",
+    "MaxComboResult", "MilestoneResult", "PiecewiseHRResult", "PooledStrata", "PrimaryResult", "REFERENCE_LEVELS",
+    "RMSTResult", "RerandomizationResult", "StandardizedMilestoneResult", "TippingPointResult", "UNDATED_FIELDS",
+    "WeightedLogrankResult", "baseline_table", "censor_at", "competing_data", "competing_risks",
+    "complier_average_effect", "consort_counts", "cox_model", "cut_at", "hypothetical_no_surgery", "ipcw_milestone",
+    "iv_milestone", "km_by_arm", "logrank_test", "maxcombo", "milestone", "numbers_at_risk", "overall_survival",
+    "ph_tests", "piecewise_hr", "pool_strata", "population_comparison", "primary", "primary_data", "qol_summary",
+    "rerandomization_test", "rmst_difference", "secondary_summary", "standardized_milestone", "subgroup_hrs",
+    "tipping_point", "weighted_logrank",
 ]

@@ -37,9 +37,10 @@ from ..report import fmt_hr, fmt_num, fmt_p, fmt_pct
 from ..results import Result
 from ..survival import FH_MAXCOMBO, fh_statistics, fit_cox, km_milestone, km_rmst, logrank, maxcombo_pvalue, split_at
 from ._frame import SURV, censor_at, check_df, strata_labels
+from .strata import pool_strata
 
 __all__ = ["MaxComboResult", "MilestoneResult", "PiecewiseHRResult", "RMSTResult", "WeightedLogrankResult",
-           "maxcombo", "milestone", "piecewise_hr", "rmst_difference", "weighted_logrank"]
+           "check_tau", "maxcombo", "milestone", "piecewise_hr", "rmst_difference", "weighted_logrank"]
 
 Z975 = float(stats.norm.ppf(0.975))
 
@@ -87,7 +88,9 @@ def _arrays(data: Any, plan: TrialPlan, factors: bool = False) -> tuple[np.ndarr
     return t, e, a.astype(int)
 
 
-def _tau(tau: float | None, plan: TrialPlan) -> float:
+def check_tau(tau: float | None, plan: TrialPlan) -> float:
+    """``tau`` (default: the plan's ``censor_months``, else the design's horizon) if it is a
+    positive number of months within the plan's horizon; a named error otherwise."""
     tau = plan.analysis.censor_months if tau is None else tau
     if tau is None:
         tau = plan.design.horizon_months
@@ -182,7 +185,7 @@ def milestone(data: Any, tau: float | None = None, *, plan: TrialPlan = PLAN) ->
     sqrt(Var_A + Var_B), the complementary log-log contrast (Klein JP, Logan B, Harhoff M,
     Andersen PK. Analyzing survival curves at a fixed point in time. Stat Med 2007;26:4505-4519)
     and the ratio. ``tau`` defaults to the plan's horizon (24 months)."""
-    tau = _tau(tau, plan)
+    tau = check_tau(tau, plan)
     t, e, a = _arrays(data, plan)
     sa, va, sb, vb = km_milestone(t, e, a, tau)
     _refuse_beyond(t, e, a, tau, (sa, sb))
@@ -326,7 +329,7 @@ def rmst_difference(data: Any, tau: float | None = None, *, plan: TrialPlan = PL
     Res Methodol 2013;13:152) with the variance of R ``survfit`` (Therneau & Grambsch 2000,
     section 2.3), and the difference A - B (independent arms). ``tau`` defaults to the plan's
     horizon; refused beyond an arm's last follow-up."""
-    tau = _tau(tau, plan)
+    tau = check_tau(tau, plan)
     t, e, a = _arrays(data, plan)
     ra, va, rb, vb = km_rmst(t, e, a, tau)
     _refuse_beyond(t, e, a, tau, (ra, rb))
@@ -338,11 +341,15 @@ def rmst_difference(data: Any, tau: float | None = None, *, plan: TrialPlan = PL
 
 def _with_strata(data: Any, strata: Any, plan: TrialPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
     """(time, event, arm, strata): ``strata="factors"`` gives the minimization-factor strata of a
-    trial DataFrame, an array is used as it is, None means unstratified."""
-    by_factors = isinstance(strata, str) and strata == "factors"
-    if isinstance(strata, str) and not by_factors:
-        raise TrialAnalysisError(f"strata must be None, 'factors' or an array of stratum labels, got {strata!r}")
+    trial DataFrame, ``"pooled"`` the same strata pooled by the sparse-strata rule
+    (:func:`trialnb.analysis.pool_strata`), an array is used as it is, None means unstratified."""
+    if isinstance(strata, str) and strata not in ("factors", "pooled"):
+        raise TrialAnalysisError(f"strata must be None, 'factors', 'pooled' or an array of stratum labels, "
+                                 f"got {strata!r}")
+    by_factors = isinstance(strata, str)
     arrays = _arrays(data, plan, factors=by_factors)
+    if isinstance(strata, str) and strata == "pooled":
+        return arrays[0], arrays[1], arrays[2], pool_strata(data, FACTOR_NAMES, plan=plan).labels
     return arrays[0], arrays[1], arrays[2], (arrays[3] if by_factors else strata)
 
 
@@ -351,6 +358,7 @@ def weighted_logrank(data: Any, rho: float = 0.0, gamma: float = 0.0, strata: An
     """FH(rho, gamma) log-rank (Fleming & Harrington 1991, ch. 7) of the plan's endpoint: FH(0, 0)
     is the log-rank test, FH(0, 1) weighs late differences, FH(1, 0) early ones (Peto-Prentice,
     R ``survdiff(rho = 1)``). ``strata="factors"`` stratifies by the three minimization factors
+    (``"pooled"``: their strata pooled by the sparse-strata rule, :func:`trialnb.analysis.pool_strata`)
     (DataFrame input), an array gives the stratum of each row, None none."""
     t, e, a, st = _with_strata(data, strata, plan)
     res = logrank(t, e, a, rho=rho, gamma=gamma, strata=st)

@@ -155,7 +155,8 @@ def _with_analysis(df: pd.DataFrame, a: AnalysisPlan) -> PrimaryResult:
             sizes = pd.Series(st).value_counts()
             small = int((sizes < 5).sum())
             if small:
-                notes += (f"{small} of {len(sizes)} strata hold fewer than 5 patients",)
+                notes += (f"{small} of {len(sizes)} strata hold fewer than 5 patients (the sparse-strata rule: "
+                          "trialnb.analysis.pool_strata)",)
     z = b / se
     p = float(2 * stats.norm.sf(abs(z))) if a.sided == 2 else float(stats.norm.cdf(z))
     return PrimaryResult(a, n, ev, by_arm, True, "", z, b, se, math.exp(b), math.exp(b - zc * se),

@@ -3,6 +3,7 @@ answers are recomputed from the shipped data with :mod:`trialnb.analysis`."""
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -11,17 +12,23 @@ import pandas as pd
 from .. import analysis as an
 from ..data import load_trial
 from ..resources import example_trial
-from ._verdict import close, exercise, parse_choice, parse_count, parse_number, parse_proportion
+from ._verdict import close, exercise, parse_choice, parse_count, parse_number, parse_proportion, parse_yes_no
 from ..errors import AnswerError
 
-__all__ = ["check_deaths_by_24", "check_inverse_hr", "check_null_hr", "check_primary_population",
-           "check_progression_incidence", "check_qol_strategy", "check_survival_difference"]
+__all__ = ["check_deaths_by_24", "check_inverse_hr", "check_null_hr", "check_pooled_strata",
+           "check_primary_population", "check_progression_incidence", "check_qol_strategy",
+           "check_standardized_difference", "check_survival_difference", "check_tipping_point"]
 
 
 
 @lru_cache(maxsize=4)
 def _trial(name: str) -> pd.DataFrame:
     return load_trial(example_trial(name))
+
+
+def _points(x: float) -> str:
+    """A difference of two proportions in percentage points (not percent)."""
+    return f"{100 * x:+.1f} percentage points"
 
 
 def _hr(answer: Any) -> float:
@@ -140,14 +147,16 @@ def check_survival_difference(answer: Any) -> tuple[bool, str]:
     truth = float(sa.difference)
     if close(x, truth, 0.005):
         covers = "includes" if sa.diff_lower <= 0 <= sa.diff_upper else "excludes"
-        return True, (f"{truth:+.1%} (A minus B), with a 95% CI from {sa.diff_lower:+.1%} to "
-                      f"{sa.diff_upper:+.1%}, which {covers} no difference.")
+        return True, (f"{_points(truth)} (A minus B), with a 95% CI from {100 * sa.diff_lower:+.1f} to "
+                      f"{100 * sa.diff_upper:+.1f}, which {covers} no difference.")
     if abs(truth) > 0.005 and close(x, -truth, 0.005):
         return False, "the sign is reversed; take arm A minus arm B."
     surv = sa.table["survival"]
     if any(close(x, float(s), 0.005) for s in surv):
         return False, f"{x:.1%} is one arm's 2-year survival; the question asks for the difference."
-    return False, f"{x:+.1%} is not the difference of the two arms' 2-year survival."
+    return False, f"{_points(x)} is not the difference of the two arms' 2-year survival."
+
+
 
 
 def _km_complement(arm: str, months: float) -> float:
@@ -226,3 +235,84 @@ def check_qol_strategy(answer: Any) -> tuple[bool, str]:
         return True, ("while alive: quality of life is truncated by death, so a mean score at a visit describes "
                       "the survivors then, and a difference between the arms can come from who survives.")
     return False, _NOT_WHILE_ALIVE[given] + "."
+
+
+@exercise(
+    "04.8",
+    "The standardized (covariate-adjusted) difference in 2-year survival A - B on trial_protocol.csv?",
+    ("The estimand's summary is the same difference as the Kaplan-Meier one; what changes is how it is "
+     "estimated: from the plan's Cox model, averaged over the trial's own patients.",
+     "Call `an.standardized_milestone(df)` on the protocol-scenario trial and read its difference (arm A "
+     "minus arm B); compare it with `an.milestone(df).difference`."),
+)
+def check_standardized_difference(answer: Any) -> tuple[bool, str]:
+    """Exercise 04.8: S_A(24) - S_B(24) standardized over the factors (``standardized_milestone``)
+    on the protocol data, as a proportion or percentage points; within 0.5 points."""
+    x = parse_proportion(answer, "the survival difference", signed=True)
+    res = an.standardized_milestone(_trial("protocol"))
+    km = an.milestone(_trial("protocol"))
+    truth = float(res.difference)
+    if close(x, truth, 0.005):
+        gain = 1 - (res.diff_se / km.diff_se) ** 2
+        return True, (f"{_points(truth)} (95% CI {100 * res.diff_lower:+.1f} to {100 * res.diff_upper:+.1f}); its SE is "
+                      f"{100 * gain:.0f}% smaller in variance than the Kaplan-Meier difference's.")
+    if abs(truth) > 0.005 and close(x, -truth, 0.005):
+        return False, "the sign is reversed; take arm A minus arm B."
+    if close(x, float(km.difference), 0.005):
+        return False, ("that is the unadjusted Kaplan-Meier difference; the question asks for the one standardized "
+                       "over the minimization factors.")
+    if any(close(x, s, 0.005) for s in (res.survival_a, res.survival_b)):
+        return False, "that is one arm's standardized survival; the question asks for the difference."
+    return False, f"{_points(x)} is not the standardized difference in 2-year survival."
+
+
+@exercise(
+    "04.9",
+    "How many strata does the stratified log-rank test use on trial_protocol.csv after the sparse-strata rule?",
+    ("The rule merges the factor levels closest in prognosis until every stratum holds enough patients; "
+     "count the strata it leaves.",
+     "`an.pool_strata(df)` applies the rule with the plan's threshold of patients per stratum to the "
+     "protocol-scenario trial; read the merges it made and count the rows of its table."),
+)
+def check_pooled_strata(answer: Any) -> tuple[bool, str]:
+    """Exercise 04.9: the number of strata left by :func:`trialnb.analysis.pool_strata` (default
+    threshold) on the protocol data."""
+    n = parse_count(answer, "a whole number of strata")
+    df = _trial("protocol")
+    res = an.pool_strata(df)
+    if n == res.n_strata:
+        return True, f"{res.n_strata} strata: {'; '.join(res.steps)}."
+    full = len(df.groupby(["dominant_site", "hormone_receptor", "her2"]))
+    if n == full:
+        return False, f"{full} is the number of factor combinations before the rule; some hold only two patients."
+    if n == 1:
+        return False, "one stratum would be the unstratified test; the rule stops as soon as every stratum is large enough."
+    return False, f"{n} is not the number of strata the rule leaves."
+
+
+@lru_cache(maxsize=1)
+def _tipping() -> an.TippingPointResult:
+    return an.tipping_point(_trial("protocol"))
+
+
+@exercise(
+    "04.10",
+    "If arm A's lost patients had 8 times the hazard of comparable patients still followed, and arm B's the "
+    "same hazard (delta_b 1), would the primary analysis still show a benefit? (yes/no)",
+    ("Find the column for arm A's multiplier and the row for arm B's in the tipping-point figure of the "
+     "primary analysis.",
+     "Read the cell of `tp.table('primary', 'conclusion')` at column 8 and row 1, or its p-value in "
+     "`tp.table('primary')`."),
+)
+def check_tipping_point(answer: Any) -> tuple[bool, str]:
+    """Exercise 04.10: the conclusion of the delta-adjusted primary analysis at (8, 1) on the
+    protocol data (the notebook's grid, 50 imputations, the default seed)."""
+    given = parse_yes_no(answer)
+    cell = _tipping().cell("primary", 8.0, 1.0)
+    truth = cell["conclusion"] == "benefit"
+    hr = f"HR {math.exp(cell['estimate']):.2f}, p = {cell['p_value']:.3f}"
+    if given == truth:
+        return True, (f"{'yes' if truth else 'no'}: {hr}. Only {_tipping().lost['A']} patients of arm A were lost "
+                      "before 24 months, so even a much worse fate for them moves the estimate little.")
+    return False, (f"the cell (8, 1) says {hr}: the conclusion is {'still' if truth else 'no longer'} a benefit.")
+

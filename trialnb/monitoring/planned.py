@@ -99,25 +99,42 @@ def plan_interim_events(plan: TrialPlan = PLAN) -> tuple[int, ...]:
 
 def _timing(plan: TrialPlan) -> dict[str, Any]:
     """The plan's design as the keywords of :func:`analysis_times` / :func:`expected_deaths`:
-    ``n_patients`` over ``accrual_months``, arm B's exponential hazard ``-ln(control_survival) /
-    horizon``, the drop-out hazard, 1:1, information counted within ``censor_months`` (all
-    deaths when the plan uses all follow-up)."""
+    ``n_patients`` entering uniformly over ``accrual_months``, 1:1, the drop-out hazard,
+    information counted within ``censor_months`` (all deaths when the plan uses all follow-up),
+    and the population as exponential sub-populations whose expected deaths add up: the factor
+    strata with their prognostic hazard ratios (:meth:`~trialnb.plan.DesignAssumptions.strata_model`,
+    the reference hazard ``baseline_hazard`` calibrated to arm B's survival at the horizon) and
+    the ``non_compliance`` fraction of arm A at arm B's hazard. Only for an effect from
+    randomization with uniform accrual: a delayed effect, an early period, crossover or
+    ``accrual_shape != 1`` is refused."""
     d = plan.design
-    return dict(n_patients=d.n_patients, accrual_time=d.accrual_months, control_hazard=d.control_hazard,
-                dropout_hazard=d.dropout_rate, window=plan.analysis.censor_months)
+    if d.effect_delay_months or (d.early_months and d.early_hazard_ratio != 1.0) or d.crossover or d.accrual_shape != 1:
+        raise DesignError("the expected timing has a closed form for an effect from randomization with uniform "
+                          "accrual only; allowed: effect_delay_months 0, no early period, crossover 0, accrual_shape "
+                          f"1 (got {d.describe()})")
+    probs, lp = d.strata_model()
+    return dict(n_patients=d.n_patients, accrual_time=d.accrual_months, control_hazard=d.baseline_hazard,
+                dropout_hazard=d.dropout_rate, window=plan.analysis.censor_months, strata=(probs, np.exp(lp)),
+                non_compliance=d.non_compliance)
 
 
 def plan_analysis_times(plan: TrialPlan = PLAN, *, final: str | None = None,
                         hazard_ratio: float | None = None) -> AnalysisTimes:
-    """The expected calendar month of each of the plan's looks under H0 (HR 1) and H1
-    (``hazard_ratio``, default the plan's), with the patients randomized by then
-    (:func:`trialnb.monitoring.analysis_times`: uniform accrual, exponential survival and
-    drop-out, as rpact's ``analysisTime``; a population with prognostic factors is approximated
-    by arm B's marginal exponential hazard). The interims at :func:`plan_interim_events`
-    primary-endpoint deaths; the final as the plan times it (``monitoring.final_analysis``) or as
-    ``final`` says: ``"calendar"`` at ``accrual_months + censor_months`` (when the last patient
-    randomized has completed the primary endpoint's follow-up), with its expected deaths;
-    ``"events"`` at :func:`plan_max_events` deaths (NaN where they are never expected)."""
+    """When the plan's deaths arrive: the expected calendar month of each of the plan's looks
+    under H0 (HR 1) and H1 (``hazard_ratio``, default the plan's), with the patients randomized
+    by then (:func:`trialnb.monitoring.analysis_times`: uniform accrual, exponential survival and
+    drop-out, as rpact's ``analysisTime`` and ``numberOfSubjects``; the plan's population of
+    factor strata and non-operation as exponential sub-populations, see ``_timing``). The
+    interims at :func:`plan_interim_events` primary-endpoint deaths; the final as the plan times
+    it (``monitoring.final_analysis``) or as ``final`` says: ``"calendar"`` at ``accrual_months +
+    censor_months`` (when the last patient randomized has completed the primary endpoint's
+    follow-up), with its expected deaths; ``"events"`` at :func:`plan_max_events` deaths (NaN
+    where they are never expected).
+
+    The months are those at which the *expected* count reaches each look's deaths (rpact's and
+    gsDesign's definition), not the mean of the random month; the plan's simulated trials
+    (:func:`trialnb.simulation.simulate_sequential`) agree within their Monte-Carlo error, and the
+    homogeneous all-deaths plan equals rpact (tests/test_monitoring_timing.py)."""
     final = plan.monitoring.final_analysis if final is None else check_choice(final, "final", FINAL_TIMING,
                                                                               error=DesignError)
     hr = plan.design.hazard_ratio if hazard_ratio is None else check_hazard_ratio(hazard_ratio, error=DesignError)

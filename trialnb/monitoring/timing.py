@@ -40,6 +40,15 @@ the random month. A **calendar-driven final analysis** (``final="calendar"``) is
 fixed month, by default ``a + h`` (when the last patient randomized completes the window), and
 its expected deaths are ``E(a + h)``: with ``window=h``, everyone has been followed for h
 months, so ``n sum_j w_j F_j(h)``.
+
+**A mixed population** (``strata``, ``non_compliance``): every formula above is linear in the
+patients, so a population of sub-groups, each exponential with its own hazard and all entering
+uniformly over ``[0, a]``, has expected deaths equal to the sum of its sub-groups' ``E_j``. With
+``strata = (p_s, m_s)`` stratum s holds the fraction ``p_s`` of each arm with control hazard
+``m_s lambda`` (treatment ``HR m_s lambda``), and with ``non_compliance`` c a fraction c of the
+treatment arm keeps the control hazard (never operated): the trial plan's population of factor
+strata with prognostic hazard ratios (:func:`trialnb.monitoring.plan_analysis_times`). rpact has
+no such population; with one stratum and ``c = 0`` the formulas are rpact's.
 """
 
 from __future__ import annotations
@@ -57,7 +66,7 @@ from ..protocol import PROTOCOL
 from ..report import fmt_months, fmt_num
 from ..results import Result
 from ..sample_size import event_probability
-from ..validation import check_choice, check_hazard_ratio, check_nonnegative, check_positive
+from ..validation import check_choice, check_hazard_ratio, check_nonnegative, check_positive, check_probability
 
 __all__ = ["FINAL_TIMING", "AnalysisTimes", "analysis_times", "expected_deaths", "expected_randomized"]
 
@@ -77,15 +86,35 @@ def _arm_expected_all(t: float, n: float, lam: float, a: float, eta: float) -> f
     return n * entered / a * event_probability(1.0, lam, entered, max(t - a, 0.0), 1.0, eta)
 
 
-def _expected(t: float, n: float, hr: float, lam: float, a: float, r: float, eta: float, window: float | None) -> float:
-    """Expected deaths by calendar month t over both arms (module docstring)."""
+Parts = tuple[tuple[float, float], ...]
+"""Sub-populations ``(patients, hazard per month)``, each entering uniformly over the accrual."""
+
+
+def _expected_parts(t: float, parts: Parts, a: float, eta: float, window: float | None) -> float:
+    """Expected deaths by calendar month t summed over sub-populations (module docstring)."""
     total = 0.0
-    for n_j, lam_j in ((n / (1 + r), lam), (n * r / (1 + r), hr * lam)):
+    for n_j, lam_j in parts:
         e = _arm_expected_all(t, n_j, lam_j, a, eta)
         if window is not None and t > window:
             e -= math.exp(-(lam_j + eta) * window) * _arm_expected_all(t - window, n_j, lam_j, a, eta)
         total += e
     return total
+
+
+def _parts(n: float, hr: float, lam: float, r: float, strata: tuple[np.ndarray, np.ndarray] | None = None,
+           non_compliance: float = 0.0) -> Parts:
+    """The sub-populations of a trial of n patients: per stratum (fraction p_s, hazard multiplier
+    m_s) the control arm at ``m_s lam``, the treatment arm at ``hr m_s lam`` except its
+    ``non_compliance`` fraction at ``m_s lam``."""
+    probs, mult = (np.ones(1), np.ones(1)) if strata is None else strata
+    n_c, n_t = n / (1 + r), n * r / (1 + r)
+    out: list[tuple[float, float]] = []
+    for p_s, m_s in zip(probs, mult):
+        out.append((n_c * float(p_s), float(m_s) * lam))
+        out.append((n_t * float(p_s) * (1 - non_compliance), hr * float(m_s) * lam))
+        if non_compliance:
+            out.append((n_t * float(p_s) * non_compliance, float(m_s) * lam))
+    return tuple(out)
 
 
 def _check(n_patients: Any, accrual_time: Any, hazard_ratio: Any, control_hazard: Any, allocation_ratio: Any,
@@ -98,6 +127,23 @@ def _check(n_patients: Any, accrual_time: Any, hazard_ratio: Any, control_hazard
     eta = check_nonnegative(dropout_hazard, "dropout_hazard", error=SampleSizeError)
     h = None if window is None else check_positive(window, "window (months after randomization)", error=SampleSizeError)
     return n, a, hr, lam, r, eta, h
+
+
+def _check_strata(strata: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(probabilities, hazard multipliers)``: equal lengths, probabilities >= 0 summing to 1,
+    multipliers > 0 (``None``: one stratum)."""
+    if strata is None:
+        return None
+    try:
+        probs, mult = (np.asarray(x, dtype=float).ravel() for x in strata)
+    except (TypeError, ValueError):
+        raise SampleSizeError("strata must be (probabilities, hazard multipliers), two sequences of numbers, "
+                              f"got {strata!r}") from None
+    if probs.size == 0 or probs.size != mult.size or not np.all(np.isfinite(probs)) or np.any(probs < 0) \
+            or abs(probs.sum() - 1) > 1e-9 or not np.all(np.isfinite(mult)) or np.any(mult <= 0):
+        raise SampleSizeError("strata must be (probabilities, hazard multipliers) of equal length, the "
+                              "probabilities >= 0 summing to 1 and the multipliers > 0")
+    return probs, mult
 
 
 def _months(month: Any) -> np.ndarray:
@@ -122,16 +168,21 @@ def expected_deaths(
     allocation_ratio: float = 1.0,
     dropout_hazard: float = 0.0,
     window: float | None = None,
+    strata: tuple[Any, Any] | None = None,
+    non_compliance: float = 0.0,
 ) -> float | np.ndarray:
     """Expected number of deaths by calendar ``month`` (months since the first randomization;
     a number or an array) when the hazard ratio (treatment vs control) is ``hazard_ratio`` (1
     for H0): all deaths (``window=None``) or deaths within ``window`` months of randomization
     (the primary endpoint's). See the module docstring for the integral over entry times and
-    its closed form."""
+    its closed form; ``strata`` and ``non_compliance`` as in :func:`analysis_times`."""
     n, a, hr, lam, r, eta, h = _check(n_patients, accrual_time, hazard_ratio, control_hazard, allocation_ratio,
                                       dropout_hazard, window)
+    parts = _parts(n, hr, lam, r, _check_strata(strata),
+                   check_probability(non_compliance, "non_compliance", lo_open=False, hi_open=False,
+                                     error=SampleSizeError))
     t = _months(month)
-    out = np.array([_expected(float(x), n, hr, lam, a, r, eta, h) for x in t.ravel()]).reshape(t.shape)
+    out = np.array([_expected_parts(float(x), parts, a, eta, h) for x in t.ravel()]).reshape(t.shape)
     return float(out) if out.ndim == 0 else out
 
 
@@ -145,23 +196,23 @@ def expected_randomized(month: Any, *, n_patients: float, accrual_time: float) -
     return float(out) if out.ndim == 0 else out
 
 
-def _most(n: float, hr: float, lam: float, a: float, r: float, eta: float, h: float | None) -> float:
+def _most(parts: Parts, a: float, eta: float, h: float | None) -> float:
     """The expected deaths there will ever be: ``E(a + h)`` with a window, else every patient's
-    death before drop-out, ``n sum_j w_j lambda_j / tau_j``."""
+    death before drop-out, ``sum_j n_j lambda_j / (lambda_j + eta)``."""
     if h is not None:
-        return _expected(a + h, n, hr, lam, a, r, eta, h)
-    return n * (lam / (lam + eta) / (1 + r) + r / (1 + r) * hr * lam / (hr * lam + eta))
+        return _expected_parts(a + h, parts, a, eta, h)
+    return sum(n_j * lam_j / (lam_j + eta) for n_j, lam_j in parts)
 
 
-def _solve(target: float, n: float, hr: float, lam: float, a: float, r: float, eta: float, h: float | None) -> float:
+def _solve(target: float, parts: Parts, a: float, eta: float, h: float | None) -> float:
     """The calendar month at which the expected deaths reach ``target`` (NaN if never)."""
-    f = lambda t: _expected(t, n, hr, lam, a, r, eta, h) - target  # noqa: E731
+    f = lambda t: _expected_parts(t, parts, a, eta, h) - target  # noqa: E731
     if h is not None:
         hi = a + h  # E stops growing here: everyone randomized has completed the window
         if f(hi) < 0:
             return math.nan
     else:
-        if target >= _most(n, hr, lam, a, r, eta, h):
+        if target >= _most(parts, a, eta, h):
             return math.nan  # beyond the deaths there will ever be
         hi = max(a, 1.0)
         while f(hi) < 0:
@@ -243,6 +294,8 @@ def analysis_times(
     window: float | None = None,
     final: str = "events",
     final_month: float | None = None,
+    strata: tuple[Any, Any] | None = None,
+    non_compliance: float = 0.0,
 ) -> AnalysisTimes:
     """Expected calendar month of each look and the number randomized by then, under H0 (HR 1)
     and H1 (``hazard_ratio``), as rpact's ``analysisTime`` and ``numberOfSubjects``
@@ -253,10 +306,17 @@ def analysis_times(
     randomization. ``final="events"``: every look is event-driven. ``final="calendar"``: a
     last look is added at ``final_month`` (default ``accrual_time + window``: the last patient
     randomized completes the window) with its expected deaths under H0 and H1.
+
+    ``strata = (probabilities, hazard_multipliers)``: a population of strata, stratum s holding
+    the fraction ``p_s`` of each arm with control hazard ``m_s x control_hazard``;
+    ``non_compliance``: the fraction of the treatment arm that keeps the control hazard (see the
+    module docstring: expected deaths add up over sub-populations). Defaults: one stratum, none.
     """
     n, a, hr, lam, r, eta, h = _check(n_patients, accrual_time, hazard_ratio, control_hazard, allocation_ratio,
                                       dropout_hazard, window)
     final = check_choice(final, "final", FINAL_TIMING, error=SampleSizeError)
+    mix = _check_strata(strata)
+    nc = check_probability(non_compliance, "non_compliance", lo_open=False, hi_open=False, error=SampleSizeError)
     if isinstance(events, (bool, np.bool_)):
         raise SampleSizeError(f"events must be numbers of deaths, not {events!r}")
     try:
@@ -282,13 +342,14 @@ def analysis_times(
             month_final = check_positive(final_month, "final_month", error=SampleSizeError)
     rows = {}
     for hyp, ratio in (("h0", 1.0), ("h1", hr)):
-        months = np.array([_solve(float(x), n, ratio, lam, a, r, eta, h) for x in ev])
+        parts = _parts(n, ratio, lam, r, mix, nc)
+        months = np.array([_solve(float(x), parts, a, eta, h) for x in ev])
         deaths = ev.copy()
         if month_final is not None:
             months = np.r_[months, month_final]
-            deaths = np.r_[deaths, _expected(month_final, n, ratio, lam, a, r, eta, h)]
+            deaths = np.r_[deaths, _expected_parts(month_final, parts, a, eta, h)]
         randomized = np.array([math.nan if math.isnan(m) else (n if a == 0 else n * min(m, a) / a) for m in months])
-        rows[hyp] = (deaths, months, randomized, _most(n, ratio, lam, a, r, eta, h))
+        rows[hyp] = (deaths, months, randomized, _most(parts, a, eta, h))
     kinds = ("events",) * ev.size + (("calendar",) if month_final is not None else ())
     return AnalysisTimes(
         hazard_ratio=hr, n_patients=n, accrual_time=a, window=h, kinds=kinds,

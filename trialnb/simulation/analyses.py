@@ -21,6 +21,10 @@ name                      statistic
 ``stratified_maxcombo``   MaxCombo of the same statistics stratified by the plan's covariates
 ``milestone``             -(S_A(tau) - S_B(tau)) / SE, Kaplan-Meier with Greenwood SEs
 ``rmst``                  -(RMST_A(tau) - RMST_B(tau)) / SE
+``standardized_milestone``  -(S_A(tau) - S_B(tau)) / SE, the survival at tau standardized over
+                          the trial's patients from the Cox model with the plan's covariates
+                          (G-computation, influence-function SE:
+                          :func:`trialnb.survival.standardized_survival`)
 ========================  ============================================================
 
 tau is the plan's ``censor_months`` (or the design's horizon). The MaxCombo, milestone and RMST
@@ -37,7 +41,8 @@ from scipy import stats
 
 from ..errors import ScenarioError
 from ..plan import AnalysisPlan
-from ..survival import FH_MAXCOMBO, fh_statistics, fit_cox, logrank, maxcombo_reject, trial_statistics
+from ..survival import (FH_MAXCOMBO, fh_statistics, fit_cox, logrank, maxcombo_reject, standardized_survival,
+                        trial_statistics)
 from .trials import TrialData
 
 __all__ = ["ANALYSES", "AnalysisOutcome", "analyse_cut", "check_analyses", "decide"]
@@ -56,9 +61,17 @@ class AnalysisOutcome:
     fh_corr: np.ndarray | None = None
 
 
-def _cox(time, event, data, analysis, engine, _cache) -> AnalysisOutcome:
-    X = data.covariates(analysis.covariates)
-    fit = fit_cox(time, event, X, ties=analysis.ties, engine=engine)
+def _cox_fit(time, event, data, analysis, engine, cache):
+    """The Cox model with arm and the plan's covariates, fitted once per cut (the Wald test and
+    the standardized milestone share it)."""
+    if "cox" not in cache:
+        X = data.covariates(analysis.covariates)
+        cache["cox"] = (X, fit_cox(time, event, X, ties=analysis.ties, engine=engine))
+    return cache["cox"]
+
+
+def _cox(time, event, data, analysis, engine, cache) -> AnalysisOutcome:
+    _, fit = _cox_fit(time, event, data, analysis, engine, cache)
     ok = fit.usable(0) & np.isfinite(fit.se[:, 0]) & (fit.se[:, 0] > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(ok, fit.coef[:, 0] / fit.se[:, 0], np.nan)
@@ -114,6 +127,16 @@ def _km(kind: str):
     return run
 
 
+def _standardized(time, event, data, analysis, engine, cache) -> AnalysisOutcome:
+    X, fit = _cox_fit(time, event, data, analysis, engine, cache)
+    st = standardized_survival(time, event, X, cache["tau"], treatment=0, ties=analysis.ties, fit=fit)
+    diff, se = st.difference, st.difference_se
+    ok = st.ok & np.isfinite(se) & (se > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(ok, -diff / se, np.nan)
+    return AnalysisOutcome(z, np.where(ok, diff, np.nan), ok)
+
+
 ANALYSES: dict[str, Callable[..., AnalysisOutcome]] = {
     "cox_wald": _cox,
     "logrank": _logrank(False),
@@ -123,6 +146,7 @@ ANALYSES: dict[str, Callable[..., AnalysisOutcome]] = {
     "stratified_maxcombo": _stratified_maxcombo,
     "milestone": _km("milestone"),
     "rmst": _km("rmst"),
+    "standardized_milestone": _standardized,
 }
 """The registry: name -> analysis (see the module docstring)."""
 

@@ -13,6 +13,9 @@ Batched over trials: arrays of shape (R, n) hold R independent data sets (a simu
   :func:`rmst` (one sample), :func:`km_milestone` and :func:`km_rmst` (per arm, batched).
 * :mod:`~trialnb.survival.ph` -- :func:`zph_test`: the proportional-hazards score tests of R
   ``cox.zph``.
+* :mod:`~trialnb.survival.standardize` -- :func:`standardized_survival`: survival at tau
+  standardized over the sample from a Cox model (G-computation), with its influence function;
+  :func:`cox_score_residuals` (R ``residuals(fit, type = "score")``).
 * :mod:`~trialnb.survival.split` -- :func:`split_at`: (start, stop] rows for a covariate that
   switches on (time-varying surgery).
 * :mod:`~trialnb.survival.trials` -- :func:`trial_statistics`: the MaxCombo, milestone and RMST
@@ -40,14 +43,15 @@ from .logrank import (FH_MAXCOMBO, FHStatistics, LogrankResult, fh_statistics, l
                       maxcombo_reject, prepare)
 from .ph import ZPH_TRANSFORMS, zph_test
 from .split import split_at
+from .standardize import StandardizedSurvival, cox_score_residuals, standardized_survival
 from .trials import TrialStatistics, trial_statistics
 from .weighted import (CensoringWeights, WeightedKaplanMeier, censoring_weights, survival_influence, weighted_cox,
                        weighted_kaplan_meier)
 
-__all__ = ["FH_MAXCOMBO", "ZPH_TRANSFORMS", "CensoringWeights", "CoxResult", "CumulativeIncidence", "FHStatistics",
-           "FineGrayResult", "GrayTest", "KaplanMeier", "LogrankResult", "TrialStatistics", "WeightedKaplanMeier",
-           "censoring_weights", "competing_status", "cox_event_terms", "cumulative_incidence", "fh_statistics",
-           "fine_gray", "fit_cox", "gray_test", "kaplan_meier", "km_milestone", "km_rmst", "logrank",
-           "maxcombo_pvalue", "maxcombo_reject", "prepare", "rmst", "split_at", "survival_at", "survival_influence",
-           "trial_statistics",
+__all__ = ["CensoringWeights", "CoxResult", "CumulativeIncidence", "FHStatistics", "FH_MAXCOMBO", "FineGrayResult",
+           "GrayTest", "KaplanMeier", "LogrankResult", "StandardizedSurvival", "TrialStatistics",
+           "WeightedKaplanMeier", "ZPH_TRANSFORMS", "censoring_weights", "competing_status", "cox_event_terms",
+           "cox_score_residuals", "cumulative_incidence", "fh_statistics", "fine_gray", "fit_cox", "gray_test",
+           "kaplan_meier", "km_milestone", "km_rmst", "logrank", "maxcombo_pvalue", "maxcombo_reject", "prepare",
+           "rmst", "split_at", "standardized_survival", "survival_at", "survival_influence", "trial_statistics",
            "weighted_cox", "weighted_kaplan_meier", "zph_test"]

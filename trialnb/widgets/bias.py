@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 from functools import lru_cache
+from typing import Any, Mapping
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
@@ -18,9 +19,10 @@ import pandas as pd
 
 from .. import bias
 from ..plots import STYLE_FILE, analyses_forest
-from ..errors import BiasParameterError
+from ..errors import BiasParameterError, SettingsError
 from ..report import fmt_hr
 from ..validation import check_int, check_seed
+from .export import ExportBox, check_values
 
 __all__ = ["BiasExplorer", "build_dashboard", "result_html"]
 
@@ -28,8 +30,7 @@ _SLIDERS = {
     # name: (description, min, max, step, tooltip)
     "selection": ("Selection", 0.0, 2.0, 0.1, "log-odds of surgery per unit of baseline log-hazard"),
     "immortal_time": ("Immortal time (months)", 0.0, 12.0, 0.5, "mean delay from diagnosis to surgery"),
-    "stage_migration": ("Stage migration", 0.0, 0.3, 0.01,
-                        "fraction of the registry found stage IV only after surgery"),
+    "stage_migration": ("Stage migration", 0.0, 0.3, 0.01, "fraction of the registry found stage IV only after surgery"),
     "co_treatment": ("Co-treatment", 0.0, 0.8, 0.05, "extra chemotherapy probability in surgical candidates"),
     "coding_errors": ("Coding errors", 0.0, 0.2, 0.01, "fraction of stage I-III patients miscoded as stage IV"),
 }
@@ -49,9 +50,8 @@ def _cached(n: int, seed: int, true_hr: float, strengths: tuple[tuple[str, float
 def result_html(result: pd.DataFrame, true_hr: float) -> str:
     """The analyses' hazard ratios as a small HTML table (numbers via trialnb.report)."""
     rows = "".join(
-        f"<tr><td>{label}</td><td>{fmt_hr(hr, lo, hi)}</td></tr>"
-        for label, hr, lo, hi in zip(result["label"], result["hazard_ratio"], result["ci_lower"], result["ci_upper"],
-                                     strict=True)
+        f"<tr><td>{r.label}</td><td>{fmt_hr(r.hazard_ratio, r.ci_lower, r.ci_upper)}</td></tr>"
+        for r in result.itertuples()
     )
     return (f"<table class='trialnb-bias-table'><tr><th>Analysis</th><th>Hazard ratio, surgery vs none "
             f"(true {fmt_hr(true_hr)})</th></tr>{rows}</table>")
@@ -62,7 +62,8 @@ class BiasExplorer:
 
     Attributes: ``sliders`` (dict name -> FloatSlider, names as in ``bias.MECHANISMS`` plus
     ``"hazard_ratio"``), ``table`` (HTML), ``plot`` (Output), ``result`` (latest
-    DataFrame from :func:`trialnb.bias.compare_analyses`), ``root`` (the panel).
+    DataFrame from :func:`trialnb.bias.compare_analyses`), ``export`` (save, load, report and
+    reproduce: :class:`~trialnb.widgets.export.ExportBox`), ``root`` (the panel).
     """
 
     def __init__(self, n: int = 3000, seed: int = 2026, *, draw: bool = True) -> None:
@@ -93,9 +94,25 @@ class BiasExplorer:
         controls = W.VBox([*self.sliders.values(), W.HBox([self.reset, self.defaults]), note],
                           layout=W.Layout(flex="0 0 auto", width="450px"))
         results = W.VBox([self.plot, self.table], layout=W.Layout(flex="1 1 0%", min_width="560px"))
-        self.root = W.HBox([controls, results], layout=W.Layout(flex_flow="row wrap")).add_class("trialnb-bias")
+        self.export = ExportBox("bias", self.panel_settings, self.apply_settings, lambda: self.root)
+        self.root = W.VBox([W.HBox([controls, results], layout=W.Layout(flex_flow="row wrap")),
+                            self.export.root]).add_class("trialnb-bias")
         self._busy = False
         self.update()
+
+    def panel_settings(self) -> dict[str, Any]:
+        """Every slider's value with the cohort's size and seed (the settings file)."""
+        return {**{name: float(s.value) for name, s in self.sliders.items()}, "n": self.n, "seed": self.seed}
+
+    def apply_settings(self, settings: Mapping[str, Any]) -> None:
+        """Set the sliders (refusing a value a slider does not accept, another cohort) and
+        recompute once."""
+        values = dict(settings)
+        for key, mine in (("n", self.n), ("seed", self.seed)):
+            if values.pop(key, mine) != mine:
+                raise SettingsError(f"these settings are for a cohort with {key} = {settings[key]!r}, this panel's "
+                                    f"has {mine}; build the panel with {key}={settings[key]!r}")
+        self.set_strengths(check_values(self.sliders, values))
 
     def strengths(self) -> dict[str, float]:
         """Current mechanism strengths (without the true HR)."""
@@ -122,13 +139,14 @@ class BiasExplorer:
         self.result = _cached(self.n, self.seed, true_hr, key)
         self.table.value = result_html(self.result, true_hr)
         if self.draw:
-            self._redraw(self.result, true_hr)
+            self._redraw(true_hr)
+        self.export.refresh()
         return self.result
 
-    def _redraw(self, result: pd.DataFrame, true_hr: float) -> None:
+    def _redraw(self, true_hr: float) -> None:
         with plt.style.context(str(STYLE_FILE)):
             fig, ax = plt.subplots(figsize=(6.5, 3.2))
-            analyses_forest(result, true_hr, ax=ax, xlim=FOREST_XLIM)
+            analyses_forest(self.result, true_hr, ax=ax, xlim=FOREST_XLIM)
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
         plt.close(fig)

@@ -10,19 +10,24 @@ on the same simulated trials. Controls update on release.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any, Mapping
 
 import ipywidgets as W
 import numpy as np
 
+from ..errors import SettingsError
 from ..plan import PLAN, DesignAssumptions
+from ..reproduce import ESTIMAND_ANALYSES
 from ..simulation import SHAPES, SimulationResult, design_curves, simulate, true_estimands
 from ..plots import ARM_COLORS
 from ..report import fmt_num, fmt_pct
+from .export import ExportBox, check_values
 from .svg import frame, grid_line
 
-__all__ = ["EstimandsExplorer", "curves_svg"]
+__all__ = ["EstimandsExplorer", "build_dashboard", "curves_svg"]
 
-_ANALYSES = ("cox_wald", "logrank", "stratified_logrank", "fh01", "stratified_maxcombo", "rmst", "milestone")
+_ANALYSES = ESTIMAND_ANALYSES
 """The analyses the explorer compares on the same simulated trials (the plan's endpoint)."""
 
 
@@ -34,7 +39,7 @@ def curves_svg(scenario: DesignAssumptions, width: int = 420, height: int = 220,
     def path(y: np.ndarray) -> str:
         xs = pad + (width - 2 * pad) * c["time"].to_numpy() / horizon
         ys = height - pad - (height - 2 * pad) * y
-        return "M" + " L".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs, ys, strict=True))
+        return "M" + " L".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs, ys))
 
     x24 = pad + (width - 2 * pad) * 24 / horizon
     parts = frame(width, height, pad, pad, width - 2 * pad, height - 2 * pad, "True survival, A and B",
@@ -62,19 +67,45 @@ class EstimandsExplorer:
                                     continuous_update=False)
         self.curves, self.estimands, self.power = W.HTML(), W.HTML(), W.HTML()
         self.result: SimulationResult | None = None
-        for w in (self.shape, self.non_compliance, self.n_trials):
+        self.named: dict[str, W.Widget] = {"shape": self.shape, "non_compliance": self.non_compliance,
+                                           "n_trials": self.n_trials}
+        for w in self.named.values():
             w.observe(self._update, names="value")
+        self.export = ExportBox("estimands", self.panel_settings, self.apply_settings, lambda: self.root)
         self.root = W.VBox([W.HBox([self.shape, self.non_compliance, self.n_trials]),
-                            W.HBox([self.curves, W.VBox([self.estimands, self.power])])])
+                            W.HBox([self.curves, W.VBox([self.estimands, self.power])]), self.export.root])
         self.root.add_class("trialnb-estimands")
+        self._busy = False
+        self._update()
+
+    def panel_settings(self) -> dict[str, Any]:
+        """The control values and the seed (the settings file)."""
+        return {**{name: w.value for name, w in self.named.items()}, "seed": self.seed}
+
+    def apply_settings(self, settings: Mapping[str, Any]) -> None:
+        """Set the controls (refusing a value a control does not accept, another seed) and
+        simulate once."""
+        values = dict(settings)
+        seed = values.pop("seed", self.seed)
+        if seed != self.seed:
+            raise SettingsError(f"these settings simulate with seed {seed!r}, this panel with {self.seed}")
+        values = check_values(self.named, values)
+        self._busy = True
+        try:
+            for name, value in values.items():
+                self.named[name].value = value
+        finally:
+            self._busy = False
         self._update()
 
     @property
     def scenario(self) -> DesignAssumptions:
         """The true design: the plan's, with the chosen shape and non-operation."""
-        return PLAN.with_changes(**SHAPES[self.shape.value], non_compliance=float(self.non_compliance.value)).design
+        return replace(PLAN.design, **SHAPES[self.shape.value], non_compliance=float(self.non_compliance.value))
 
     def _update(self, *_: object) -> None:
+        if self._busy:
+            return
         sc = self.scenario
         self.curves.value = curves_svg(sc)
         te = true_estimands(sc)
@@ -87,5 +118,11 @@ class EstimandsExplorer:
         t = self.result.to_frame()
         rows = "".join(f"<tr><td>{k}</td><td>{fmt_pct(r.benefit)}</td><td>{fmt_pct(r.harm)}</td>"
                        f"<td>{fmt_pct(r.benefit_se)}</td></tr>" for k, r in t.iterrows())
-        self.power.value = ("<table><tr><th>Analysis</th><th>Rejects for benefit</th><th>for harm</th>"
-                            f"<th>MC SE</th></tr>{rows}</table>")
+        self.power.value = ("<table><tr><th>Analysis</th><th>Rejects for benefit</th><th>for harm</th><th>MC SE</th></tr>"
+                            f"{rows}</table>")
+        self.export.refresh()
+
+
+def build_dashboard(**kwargs: Any) -> W.Widget:
+    """The explorer's root widget, for a Voila dashboard."""
+    return EstimandsExplorer(**kwargs).root

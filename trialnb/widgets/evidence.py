@@ -13,18 +13,20 @@ from __future__ import annotations
 import base64
 import io
 import math
-from typing import Any
+from typing import Any, Mapping
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
 
 from .. import assurance as A
 from .. import evidence as ev
+from ..errors import SettingsError
 from ..monitoring import plan_benefit_design, plan_max_events
 from ..plan import PLAN
 from ..plots import STYLE_FILE, evidence_forest
 from ..protocol import PROTOCOL
 from ..report import fmt_n, fmt_num, fmt_pct
+from .export import ExportBox, check_values
 from .svg import esc
 
 __all__ = ["FOREST_XLIM", "EvidenceExplorer", "build_dashboard"]
@@ -90,16 +92,45 @@ class EvidenceExplorer:
                            self.target, note], layout=W.Layout(flex="0 0 auto", width="450px"))
         results = W.VBox([self.pos, self.pooled, self.needed, self.message, self.plot],
                          layout=W.Layout(flex="1 1 0%", min_width="560px"))
+        self.named: dict[str, W.Widget] = {"method": self.method, "hksj": self.hksj, "prior": self.prior,
+                                           "user_hr": self.user_hr, "user_sd": self.user_sd, "design": self.design,
+                                           "target": self.target}
+        self.export = ExportBox("evidence", self.panel_settings, self.apply_settings, lambda: self.root)
         self.root = W.VBox([W.HTML("<h3>What can this trial show?</h3>"),
-                            W.HBox([controls, results], layout=W.Layout(flex_flow="row wrap"))]
-                           ).add_class("trialnb-evidence")
+                            W.HBox([controls, results], layout=W.Layout(flex_flow="row wrap")),
+                            self.export.root]).add_class("trialnb-evidence")
         self.meta: ev.MetaAnalysis | None = None
         self.prior_used: A.Prior | None = None
         self.result: A.Assurance | None = None
         self.take: A.WhatItWouldTake | None = None
         self.error = ""
+        self._busy = False
         for c in self.controls:
             c.observe(self._update, names="value")
+        self._update()
+
+    def panel_settings(self) -> dict[str, Any]:
+        """The trials ticked (``trials``, keys of :data:`trialnb.evidence.RANDOMIZED_TRIALS`) and
+        every other control's value (the settings file)."""
+        return {"trials": self.picked(), **{name: w.value for name, w in self.named.items()}}
+
+    def apply_settings(self, settings: Mapping[str, Any]) -> None:
+        """Tick the saved trials and set the controls (refusing an unknown trial or a value a
+        control does not accept) and compute once."""
+        values = dict(settings)
+        trials = values.pop("trials", None)
+        if trials is not None and (not isinstance(trials, list) or any(t not in self.trials for t in trials)):
+            raise SettingsError(f"setting trials must list trials of {sorted(self.trials)}, got {trials!r}")
+        values = check_values(self.named, values)
+        self._busy = True
+        try:
+            if trials is not None:
+                for key, box in self.trials.items():
+                    box.value = key in trials
+            for name, value in values.items():
+                self.named[name].value = value
+        finally:
+            self._busy = False
         self._update()
 
     def picked(self) -> list[str]:
@@ -108,6 +139,12 @@ class EvidenceExplorer:
 
     def _update(self, change: Any = None) -> None:
         """Callback: pure computation, then assignments only."""
+        if self._busy:
+            return
+        self._compute()
+        self.export.refresh()
+
+    def _compute(self) -> None:
         user = self.prior.value == "user"
         self.user_hr.disabled = self.user_sd.disabled = not user
         self.hksj.disabled = self.method.value == "FE"

@@ -15,26 +15,27 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import ipywidgets as W
 import numpy as np
 
 from .. import interim, monitoring
-from ..errors import TrialAnalysisError
+from ..errors import SettingsError, TrialAnalysisError
 from ..plan import PLAN, TrialPlan
 from ..report import fmt_interval, fmt_n, fmt_num, fmt_pct
+from ..reproduce import design_plan_changes, plan_changes, plan_with_changes
 from ..resources import data_dir
+from .export import ExportBox, check_values
 from .svg import SVG_GRID, esc, frame, grid_line
 
-__all__ = ["DesignExplorer", "MonitoringDashboard", "boundary_svg", "build_dashboard", "build_explorer",
-           "explorer_plan"]
+__all__ = ["DesignExplorer", "MonitoringDashboard", "boundary_svg", "boundary_table_html", "build_dashboard",
+           "build_explorer", "explorer_plan", "times_html"]
 
 _STYLE = {"description_width": "200px"}
 _WIDTH = "470px"
 SPENDING = (("O'Brien-Fleming type (asOF)", "asOF"), ("Pocock type (asP)", "asP"),
             ("Kim-DeMets, gamma 3 (asKD)", "asKD"), ("Hwang-Shih-DeCani, gamma -4 (asHSD)", "asHSD"))
-GAMMA = {"asKD": 3.0, "asHSD": -4.0}
 Z_LIMIT = 8.0
 """Largest z (in absolute value) the dashboard accepts; beyond it the normal tail probabilities
 the boundaries rest on are below 1e-15."""
@@ -42,7 +43,7 @@ DATA_DIR = data_dir()
 """The repository's synthetic trial files (``data/trial_*.csv``)."""
 
 
-def boundary_svg(events: Sequence[float] | np.ndarray, critical_values: Sequence[float] | np.ndarray,
+def boundary_svg(events: Sequence[float], critical_values: Sequence[float],
                  futility: Sequence[float] | None = None, observed: tuple[float, float] | None = None,
                  harm_z: float | None = None, width: int = 470, height: int = 290) -> str:
     """Inline SVG of the efficacy boundary (benefit z against deaths), the futility bounds,
@@ -69,12 +70,12 @@ def boundary_svg(events: Sequence[float] | np.ndarray, critical_values: Sequence
         p.append(f"<text x='{ml - 6}' y='{Y(v) + 4:.1f}' text-anchor='end' font-size='11'>{v}</text>")
     for v in np.linspace(0, x1, 6)[1:]:
         p.append(f"<text x='{X(v):.1f}' y='{mt + ph + 15}' text-anchor='middle' font-size='11'>{v:.0f}</text>")
-    pts = " ".join(f"{X(a):.1f},{Y(b):.1f}" for a, b in zip(ev, cv, strict=True))
+    pts = " ".join(f"{X(a):.1f},{Y(b):.1f}" for a, b in zip(ev, cv))
     p.append(f"<polyline points='{pts}' fill='none' stroke='#1b6ca8' stroke-width='2'/>")
-    p += [f"<circle cx='{X(a):.1f}' cy='{Y(b):.1f}' r='4' fill='#1b6ca8'/>" for a, b in zip(ev, cv, strict=True)]
+    p += [f"<circle cx='{X(a):.1f}' cy='{Y(b):.1f}' r='4' fill='#1b6ca8'/>" for a, b in zip(ev, cv)]
     if futility is not None:
         p += [f"<rect x='{X(a) - 4:.1f}' y='{Y(b) - 4:.1f}' width='8' height='8' fill='#7a7a7a'/>"
-              for a, b in zip(ev[:-1], futility, strict=False)]  # futility bounds: at the interim looks
+              for a, b in zip(ev[:-1], futility)]
     if harm_z is not None:
         p.append(f"<line x1='{ml}' x2='{ml + pw}' y1='{Y(harm_z):.1f}' y2='{Y(harm_z):.1f}' "
                  "stroke='#d1495b' stroke-dasharray='3,3'/>")
@@ -90,18 +91,65 @@ def boundary_svg(events: Sequence[float] | np.ndarray, critical_values: Sequence
 
 def explorer_plan(looks: int, first: float, spending: str, futility: bool, plan: TrialPlan = PLAN) -> TrialPlan:
     """The plan with ``looks`` equally spaced looks from the information fraction ``first``,
-    the spending function ``spending`` and a futility guideline at benefit z <= 0 (or none)."""
-    rates = (1.0,) if looks == 1 else tuple(float(x) for x in np.round(np.linspace(first, 1.0, looks), 6))
-    return plan.with_changes(information_rates=rates, spending=spending if looks > 1 else "asOF",
-                             spending_gamma=GAMMA.get(spending) if looks > 1 else None,
-                             futility_z=0.0 if futility else None)
+    the spending function ``spending`` and a futility guideline at benefit z <= 0 (or none):
+    :func:`trialnb.reproduce.design_plan_changes` applied to ``plan``."""
+    return plan.with_changes(**design_plan_changes(int(looks), float(first), spending, bool(futility)))
+
+
+def boundary_table_html(table: monitoring.BoundaryTable) -> str:
+    """gsDesign's ``gsBoundSummary`` view of :func:`trialnb.monitoring.boundary_table` as an HTML
+    table (class ``trialnb-boundary-table``): per look the deaths, the z bound, the nominal
+    (one-sided) p, the hazard ratio at the bound, the cumulative probability of crossing for
+    benefit under H0 and H1 and the alpha spent."""
+    head = ("look", "deaths", "z bound", "nominal p (one-sided)", "HR at bound", "P(cross) H0", "P(cross) H1",
+            "alpha spent")
+    rows = "".join(
+        "<tr>" + "".join(f"<td style='text-align:right'>{c}</td>" for c in (
+            fmt_n(i + 1), fmt_num(float(table.deaths[i]), 1), fmt_num(float(table.z_bound[i]), 3),
+            fmt_num(float(table.nominal_p[i]), 4), fmt_num(float(table.hr_bound[i]), 3),
+            fmt_num(float(table.efficacy_h0[i]), 4), fmt_num(float(table.efficacy_h1[i]), 4),
+            fmt_num(float(table.alpha_spent[i]), 4))) + "</tr>"
+        for i in range(table.deaths.size))
+    return ("<table class='trialnb-boundary-table'><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"
+            f"{rows}</table><div style='color:#555;font-size:0.85em'>Crossing probabilities are cumulative, for "
+            f"benefit (H1: HR {fmt_num(table.hazard_ratio, 2)}); power {fmt_pct(float(table.reject_h1[-1]))}, "
+            f"expected deaths {fmt_num(table.expected_deaths_h0, 1)} under H0, {fmt_num(table.expected_deaths_h1, 1)} "
+            "under H1.</div>")
+
+
+def times_html(times: monitoring.AnalysisTimes) -> str:
+    """When the deaths arrive (:func:`trialnb.monitoring.plan_analysis_times`) as an HTML table
+    (class ``trialnb-analysis-times``): per look its deaths, expected month and patients
+    randomized by then, under H0 (no effect) and H1."""
+    rows = []
+    for i, kind in enumerate(times.kinds):
+        cells = [fmt_n(i + 1), "calendar" if kind == "calendar" else f"{fmt_num(float(times.deaths_h1[i]), 0)} deaths"]
+        for months, deaths, rand in ((times.months_h0, times.deaths_h0, times.randomized_h0),
+                                     (times.months_h1, times.deaths_h1, times.randomized_h1)):
+            m = float(months[i])
+            if math.isnan(m):
+                cells += ["never", ""]
+            elif kind == "calendar":
+                cells += [f"month {fmt_num(m, 1)}: {fmt_num(float(deaths[i]), 1)} deaths", fmt_num(float(rand[i]), 0)]
+            else:
+                cells += [f"month {fmt_num(m, 1)}", fmt_num(float(rand[i]), 0)]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    what = "deaths within 24 months" if times.window == 24 else (
+        "all deaths" if times.window is None else f"deaths within {fmt_num(times.window, 0)} months")
+    return ("<table class='trialnb-analysis-times'><tr><th>look</th><th>held at</th><th>H0: expected</th>"
+            "<th>randomized</th><th>H1: expected</th><th>randomized</th></tr>" + "".join(rows) + "</table>"
+            f"<div style='color:#555;font-size:0.85em'>When the deaths arrive ({what}; expected counts, as rpact's "
+            "analysis times).</div>")
 
 
 class DesignExplorer:
-    """Move the number and timing of looks and the spending function; see the boundaries,
-    the maximum deaths and the power (the plan with those changes: :func:`explorer_plan`,
-    :func:`trialnb.monitoring.plan_design`, :func:`trialnb.monitoring.plan_max_events`).
-    ``root`` has CSS class ``trialnb-monitor-design``."""
+    """Move the number and timing of looks and the spending function; see the boundaries (chart
+    and gsDesign's boundary table), the maximum deaths, the power and when the deaths arrive
+    (the plan with those changes: :func:`explorer_plan`, :func:`trialnb.monitoring.plan_design`,
+    :func:`trialnb.monitoring.plan_max_events`, :func:`trialnb.monitoring.boundary_table`,
+    :func:`trialnb.monitoring.plan_analysis_times`); save, load, report and reproduce
+    (``export``). ``root`` has CSS class ``trialnb-monitor-design``; the boundary table
+    ``trialnb-monitor-boundary-table``, the analysis times ``trialnb-monitor-times``."""
 
     def __init__(self, plan: TrialPlan = PLAN) -> None:
         self.base = plan
@@ -116,42 +164,76 @@ class DesignExplorer:
         self.futility = W.Checkbox(value=m.futility_z is not None, description="Non-binding futility at z = 0",
                                    style=_STYLE)
         self.controls = (self.looks, self.first, self.spending, self.futility)
+        self.named = {"looks": self.looks, "first": self.first, "spending": self.spending, "futility": self.futility}
         self.numbers = W.HTML().add_class("trialnb-monitor-max-events")
         self.chart = W.HTML().add_class("trialnb-monitor-chart")
+        self.bounds = W.HTML().add_class("trialnb-monitor-boundary-table")
+        self.times = W.HTML().add_class("trialnb-monitor-times")
         self.message = W.HTML()
+        self.export = ExportBox("design", self.panel_settings, self.apply_settings, lambda: self.root)
         self.root = W.VBox([W.HTML("<h3>Interim plan explorer</h3>"),
-                            W.HBox([W.VBox(list(self.controls) + [self.numbers, self.message]), self.chart])]
+                            W.HBox([W.VBox(list(self.controls) + [self.numbers, self.message]), self.chart]),
+                            W.HTML("<b>Boundary table</b> (gsDesign's gsBoundSummary view)"), self.bounds,
+                            self.times, self.export.root]
                            ).add_class("trialnb-monitor-design")
         self.design: monitoring.GroupSequentialDesign | None = None
+        self.table: monitoring.BoundaryTable | None = None
+        self.analysis_times: monitoring.AnalysisTimes | None = None
         self.plan: TrialPlan = plan
         self.fixed_events = monitoring.plan_max_events(explorer_plan(1, 1.0, "asOF", False, plan))
+        self._busy = False
         for c in self.controls:
             c.observe(self._update, names="value")
         self._update()
 
+    def panel_settings(self) -> dict[str, Any]:
+        """The control values, with the base plan's changes from :data:`~trialnb.plan.PLAN` ({} for the plan)."""
+        out: dict[str, Any] = {name: w.value for name, w in self.named.items()}
+        out["plan_changes"] = plan_changes(self.base)
+        return out
+
+    def apply_settings(self, settings: Mapping[str, Any]) -> None:
+        """Set the controls (refusing a value a control does not accept) and compute once."""
+        values = dict(settings)
+        if "plan_changes" in values and plan_changes(plan_with_changes(values.pop("plan_changes"))) != \
+                plan_changes(self.base):
+            raise SettingsError("these settings were saved for another plan than this panel's; load them in a panel "
+                                "built on that plan")
+        values = check_values(self.named, values)
+        self._busy = True
+        try:
+            for name, value in values.items():
+                self.named[name].value = value
+        finally:
+            self._busy = False
+        self._update()
+
     def _update(self, change: Any = None) -> None:
+        if self._busy:
+            return
         try:
             p = explorer_plan(self.looks.value, self.first.value, self.spending.value, self.futility.value, self.base)
             d = monitoring.plan_design(p)
             m = monitoring.plan_max_events(p)
+            hr = p.design.hazard_ratio
+            table = monitoring.boundary_table(d, m, hazard_ratio=hr)
+            times = monitoring.plan_analysis_times(p)
         except ValueError as exc:
             self.message.value = f"<p style='color:#b00020'><b>Cannot compute:</b> {esc(str(exc))}</p>"
+            self.export.refresh()
             return
         self.message.value = ""
-        self.design, self.plan, self.max_events = d, p, m
+        self.design, self.plan, self.max_events, self.table, self.analysis_times = d, p, m, table, times
         ev = np.asarray(d.information_rates) * m
-        rows = "".join(f"<tr><td>{i + 1}</td><td>{fmt_num(e, 1)}</td><td>{fmt_num(c, 3)}</td>"
-                       f"<td>{fmt_pct(float(a), 2)}</td></tr>"
-                       for i, (e, c, a) in enumerate(zip(ev, d.critical_values, d.alpha_spent, strict=True)))
-        hr = p.design.hazard_ratio
         self.numbers.value = (
             f"<div style='font-size:1.3em'><b>{fmt_n(m)}</b> deaths within 24 months at most</div>"
             f"<div>fixed design: {fmt_n(self.fixed_events)}; power {fmt_pct(float(np.asarray(d.power)[-1]))} at "
-            f"HR {fmt_num(hr, 2)} (inflation factor {fmt_num(d.inflation_factor, 4)})</div>"
-            "<table><tr><th>look</th><th>deaths</th><th>z bound</th><th>alpha spent</th></tr>"
-            f"{rows}</table>")
+            f"HR {fmt_num(hr, 2)} (inflation factor {fmt_num(d.inflation_factor, 4)})</div>")
+        self.bounds.value = boundary_table_html(table)
+        self.times.value = times_html(times)
         fut = None if p.monitoring.futility_z is None or d.k == 1 else [p.monitoring.futility_z] * (d.k - 1)
         self.chart.value = boundary_svg(ev, d.critical_values, fut, harm_z=p.monitoring.harm_z)
+        self.export.refresh()
 
 
 def build_explorer() -> W.Widget:
@@ -203,26 +285,64 @@ class MonitoringDashboard:
         h = plan.analysis.censor_months
         # plain text boxes, checked when read: a value out of range is refused with a message on
         # screen, never clamped silently
-        self.events = W.IntText(value=first_look,
-                                description=f"Deaths within {h:g} months" if h is not None else "Deaths", style=_STYLE)
+        self.events = W.IntText(value=first_look, description=f"Deaths within {h:g} months" if h is not None else "Deaths",
+                                style=_STYLE)
         self.z = W.FloatText(value=-2.5, step=0.1, description="z (< 0 favours A)", style=_STYLE)
         self.controls = (self.source, self.file, self.cutoff, self.events, self.z)
+        self.named = {"source": self.source, "file": self.file, "cutoff": self.cutoff, "events": self.events,
+                      "z": self.z}
         self.decision = W.HTML().add_class("trialnb-monitor-decision")
         self.table = W.HTML().add_class("trialnb-monitor-numbers")
         self.chart = W.HTML().add_class("trialnb-monitor-plot")
+        self.analysis_times = monitoring.plan_analysis_times(plan)
+        self.times = W.HTML(times_html(self.analysis_times)).add_class("trialnb-monitor-times")
+        self.export = ExportBox("monitoring", self.panel_settings, self.apply_settings, lambda: self.root)
         self.root = W.VBox([W.HTML("<h3>Interim analysis: what the DMC sees</h3>"),
-                            W.HBox([W.VBox(list(self.controls) + [self.decision, self.table]), self.chart])]
+                            W.HBox([W.VBox(list(self.controls) + [self.decision, self.table]), self.chart]),
+                            W.HTML("<b>When the plan expects its deaths</b>"), self.times, self.export.root]
                            ).add_class("trialnb-monitor")
         self.design = monitoring.plan_design(plan)
         self.max_events = monitoring.plan_max_events(plan)
         self.error = ""
         self.report: interim.InterimReport | None = None
+        self.look: dict[str, Any] | None = None
+        self._busy = False
         for c in self.controls:
             c.observe(self._update, names="value")
         self._update()
 
+    def panel_settings(self) -> dict[str, Any]:
+        """The control values, the plan's changes from :data:`~trialnb.plan.PLAN` ({} for the plan) and
+        the data folder (``None``: the shipped data)."""
+        out: dict[str, Any] = {name: w.value for name, w in self.named.items()}
+        out["plan_changes"] = plan_changes(self.plan)
+        out["data_dir"] = None if self.data_dir.resolve() == Path(DATA_DIR).resolve() else str(self.data_dir)
+        return out
+
+    def apply_settings(self, settings: Mapping[str, Any]) -> None:
+        """Set the controls (refusing a value a control does not accept, a file this panel does
+        not list, another plan or data folder) and analyse once."""
+        values = dict(settings)
+        if "plan_changes" in values and plan_changes(plan_with_changes(values.pop("plan_changes"))) != \
+                plan_changes(self.plan):
+            raise SettingsError("these settings were saved for another plan than this panel's")
+        folder = values.pop("data_dir", str(self.data_dir))
+        if (Path(folder).resolve() if folder is not None else Path(DATA_DIR).resolve()) != self.data_dir.resolve():
+            raise SettingsError(f"these settings read trial files in {folder or DATA_DIR}, this panel in {self.data_dir}")
+        values = check_values(self.named, values)
+        self._busy = True
+        try:
+            for name, value in values.items():
+                self.named[name].value = value
+        finally:
+            self._busy = False
+        self._update()
+
     def _update(self, change: Any = None) -> None:
+        if self._busy:
+            return
         file_mode = self.source.value == "file"
+        self.look = None
         self.file.disabled = self.cutoff.disabled = not file_mode
         self.events.disabled = self.z.disabled = file_mode
         try:
@@ -237,7 +357,7 @@ class MonitoringDashboard:
                 if not (math.isfinite(z) and abs(z) <= Z_LIMIT):
                     raise ValueError(f"the z must be between -{fmt_num(Z_LIMIT, 0)} and {fmt_num(Z_LIMIT, 0)}; "
                                      f"{z:g} was entered")
-                look = interim.typed_look(events, z, plan=self.plan)
+                look = self.look = interim.typed_look(events, z, plan=self.plan)
                 crit = look["boundary"]
                 zb = -z
                 m = self.plan.monitoring
@@ -258,13 +378,13 @@ class MonitoringDashboard:
             self.error = str(exc)
             self.decision.value = f"<p style='color:#b00020'><b>Cannot analyse:</b> {esc(str(exc))}</p>"
             self.table.value = ""
+            self.export.refresh()
             return
         self.error = ""
         self.result = (events, z, dec)
         self.decision.value = (f"<div style='font-size:1.4em'><b>{fmt_n(events)} deaths within 24 months: "
                                f"{esc(dec)}</b></div>")
-        self.table.value = ("<table>" + "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
-                            + "</table>")
+        self.table.value = "<table>" + "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows) + "</table>"
         d = self.design
         ev = list(np.asarray(d.information_rates) * self.max_events)
         cv = list(d.critical_values)
@@ -274,8 +394,13 @@ class MonitoringDashboard:
             ev[0], cv[0] = float(events), crit  # the interim bound recalculated at the observed deaths
         observed = (float(events), -z) if math.isfinite(z) else None
         self.chart.value = boundary_svg(ev, cv, fut, observed=observed, harm_z=m.harm_z)
+        self.export.refresh()
 
 
 def build_dashboard(data_dir: str | Path = DATA_DIR) -> W.Widget:
-    """The DMC dashboard's root widget (``notebooks/dashboards/monitoring.py``)."""
-    return MonitoringDashboard(data_dir).root
+    """The monitoring dashboard's root widget (``notebooks/dashboards/monitoring.py``): two tabs,
+    the DMC's interim look (:class:`MonitoringDashboard`) and the interim plan explorer with its
+    boundary table (:class:`DesignExplorer`); CSS class ``trialnb-monitoring-dashboard``."""
+    tabs = W.Tab(children=[MonitoringDashboard(data_dir).root, DesignExplorer().root],
+                 titles=("Interim look (DMC)", "Interim plan and boundary table"))
+    return tabs.add_class("trialnb-monitoring-dashboard")

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, Mapping
 
 import ipywidgets as W
 import numpy as np
 
+from ..errors import SettingsError
 from ..plan import PLAN, DesignAssumptions, TrialPlan
+from ..reproduce import oc_truth_changes, plan_changes, plan_with_changes
 from ..sample_size import schoenfeld_power
 from ..simulation import SEED, SimulationResult, simulate
 from ..report import fmt_hr, fmt_months, fmt_n, fmt_num, fmt_pct
+from .export import ExportBox, check_values
 from .svg import esc, frame, SVG_GRID
 
 __all__ = ["OCExplorer", "build_dashboard", "failure_warning_html", "hr_histogram_svg"]
@@ -162,6 +165,12 @@ class OCExplorer:
             self.hazard_ratio, self.control_survival, self.n_patients, self.non_compliance,
             self.crossover, self.accrual_months, self.effect_delay_months, self.analysis, self.n_trials,
         )
+        self.named: dict[str, W.Widget] = {
+            "hazard_ratio": self.hazard_ratio, "control_survival": self.control_survival, "n_patients": self.n_patients,
+            "non_compliance": self.non_compliance, "crossover": self.crossover, "accrual_months": self.accrual_months,
+            "effect_delay_months": self.effect_delay_months, "analysis": self.analysis, "n_trials": self.n_trials}
+        self.export = ExportBox("operating_characteristics", self.panel_settings, self.apply_settings,
+                                lambda: self.root)
         self.power_display = W.HTML().add_class("trialnb-power")
         self.details = W.HTML().add_class("trialnb-oc-details")
         self.histogram = W.HTML().add_class("trialnb-oc-histogram")
@@ -170,13 +179,43 @@ class OCExplorer:
             W.HTML("<h3>Operating characteristics: what power does the trial really have?</h3>"),
             W.HBox([W.VBox(list(self.controls)),
                     W.VBox([self.power_display, self.details, self.message, self.histogram])]),
+            self.export.root,
         ]).add_class("trialnb-oc")
         self.result: SimulationResult | None = None
         self.truth: DesignAssumptions | None = None
         self.elapsed: float = float("nan")
         self.error: str = ""
+        self._busy = False
         for c in self.controls:
             c.observe(self._update, names="value")
+        self._update()
+
+    def panel_settings(self) -> dict[str, Any]:
+        """The control values and the seed, with the base plan's changes from
+        :data:`~trialnb.plan.PLAN` ({} for the plan): the settings file (:mod:`trialnb.reproduce`)."""
+        out: dict[str, Any] = {name: w.value for name, w in self.named.items()}
+        out["seed"] = self.seed
+        out["plan_changes"] = plan_changes(self.base)
+        return out
+
+    def apply_settings(self, settings: Mapping[str, Any]) -> None:
+        """Set the controls (refusing a value a control does not accept, another seed or plan)
+        and simulate once."""
+        values = dict(settings)
+        if "plan_changes" in values and plan_changes(plan_with_changes(values.pop("plan_changes"))) != \
+                plan_changes(self.base):
+            raise SettingsError("these settings were saved for another plan than this panel's")
+        seed = values.pop("seed", self.seed)
+        if seed != self.seed:
+            raise SettingsError(f"these settings simulate with seed {seed!r}, this panel with {self.seed}; build the "
+                                f"panel with seed={seed!r}")
+        values = check_values(self.named, values)
+        self._busy = True
+        try:
+            for name, value in values.items():
+                self.named[name].value = value
+        finally:
+            self._busy = False
         self._update()
 
     def current_plan(self) -> TrialPlan:
@@ -187,19 +226,12 @@ class OCExplorer:
         """The design the controls describe (raises ScenarioError for impossible input)."""
         import dataclasses
 
-        return dataclasses.replace(
-            self.current_plan().design,
-            hazard_ratio=float(self.hazard_ratio.value),
-            control_survival=float(self.control_survival.value),
-            n_patients=int(self.n_patients.value),
-            non_compliance=float(self.non_compliance.value),
-            crossover=float(self.crossover.value),
-            accrual_months=float(self.accrual_months.value),
-            effect_delay_months=float(self.effect_delay_months.value),
-        )
+        return dataclasses.replace(self.current_plan().design, **oc_truth_changes(self.panel_settings()))
 
     def _update(self, change: Any = None) -> None:
         """Callback: build the scenario, simulate, then only assign results."""
+        if self._busy:
+            return
         t0 = time.perf_counter()
         try:
             plan, sc = self.current_plan(), self.current_truth()
@@ -207,6 +239,7 @@ class OCExplorer:
         except ValueError as exc:
             self.error = str(exc)
             self.message.value = f"<p style='color:#b00020'><b>Cannot simulate:</b> {esc(str(exc))}</p>"
+            self.export.refresh()
             return
         analytic = schoenfeld_power(res.mean_events, sc.hazard_ratio, plan.analysis.alpha)
         self.elapsed = time.perf_counter() - t0
@@ -240,6 +273,7 @@ class OCExplorer:
             f"{fmt_num(self.elapsed, 2)} s per update</div>"
         )
         self.histogram.value = hr_histogram_svg(hr, res.reject[res.analysis], sc.hazard_ratio)
+        self.export.refresh()
 
 
 def build_dashboard(**kwargs: Any) -> W.VBox:

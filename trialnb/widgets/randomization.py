@@ -18,6 +18,7 @@ from typing import Any, Mapping
 
 import ipywidgets as W
 
+from ..errors import SettingsError
 from ..protocol import FACTORS
 from ..randomization import (
     IMBALANCE_MEASURES,
@@ -27,6 +28,7 @@ from ..randomization import (
     Procedure,
 )
 from ..report import fmt_n, fmt_num, fmt_prob
+from .export import ExportBox, check_values
 from .svg import esc
 
 __all__ = ["RandomizationConsole", "build_dashboard", "counts_table_html", "imbalance_table_html"]
@@ -142,6 +144,7 @@ class RandomizationConsole:
         self.settings_html = W.HTML()
         self.settings_html.add_class("trialnb-settings-note")
         self.log_html = W.HTML()
+        self.export = ExportBox("randomization", self.panel_settings, self.apply_settings, lambda: self.root)
         self.last: Assignment | None = None
         self.last_entry: dict[str, Any] | None = None
         self.preview: dict[str, float] = {}
@@ -164,6 +167,7 @@ class RandomizationConsole:
                             self.probs_html])]),
             self.allocation_html,
             self.log_html,
+            self.export.root,
         ])
         self.root.add_class("trialnb-randomization")
 
@@ -211,6 +215,47 @@ class RandomizationConsole:
         )
         return self.logs[-1]
 
+    # ---- settings (export) ------------------------------------------------------------------
+    def panel_settings(self) -> dict[str, Any]:
+        """The console's settings: ``p`` and ``imbalance`` of the log in use, ``seed``, the ``patient`` entered and
+        ``patient_id``; and, for the code that reproduces the numbers, the ``history`` of the
+        current log (each allocation's factors and arm). The key is never part of them."""
+        proc = self.procedure
+        p, measure = ((float(proc.p), proc.imbalance_measure) if isinstance(proc, PocockSimon)
+                      else (float(self.p.value), self.measure.value))
+        return {"p": p, "imbalance": measure, "seed": self.seed,
+                "patient": self.patient(), "patient_id": self.patient_id.value,
+                "history": [[dict(e["factors"]), e["arm"]] for e in self.log.entries]}
+
+    def apply_settings(self, settings: Mapping[str, Any]) -> None:
+        """Set the controls to saved settings (a value a control does not accept is refused, and
+        so is another seed). When the procedure's settings differ from the current log's, a new
+        log is started with them (the current one is kept, as **Start a new log** does). The
+        ``history`` is the saved log's record, not a setting: it is not replayed (its arms came
+        from that log's secret key)."""
+        values = dict(settings)
+        values.pop("history", None)
+        seed = values.pop("seed", self.seed)
+        if seed != self.seed:
+            raise SettingsError(f"these settings allocate with seed {seed!r}, this console with {self.seed}")
+        patient = values.pop("patient", None)
+        if patient is not None and not isinstance(patient, Mapping):
+            raise SettingsError(f"setting patient must map each factor to a level, got {patient!r}")
+        levels = check_values(self.dropdowns, dict(patient or {}))
+        rest = check_values({"p": self.p, "imbalance": self.measure, "patient_id": self.patient_id}, values)
+        for name, value in levels.items():
+            self.dropdowns[name].value = value
+        if "p" in rest:
+            self.p.value = rest["p"]
+        if "imbalance" in rest:
+            self.measure.value = rest["imbalance"]
+        proc = self.procedure
+        if not isinstance(proc, PocockSimon) or (proc.imbalance_measure, round(proc.p, 12)) != self._wanted():
+            self.start_new_log()
+        if "patient_id" in rest:
+            self.patient_id.value = rest["patient_id"]
+        self._refresh()
+
     # ---- callbacks -------------------------------------------------------------------------
     def _on_patient(self, _change: Any = None) -> None:
         self._refresh()
@@ -247,6 +292,7 @@ class RandomizationConsole:
             f"P(B) = {fmt_prob(self.preview['B'])}{esc(note)}</span>"
         )
         ok = self.log.verify()
+        self.export.refresh()
         self.log_html.value = (
             f"<small>Allocation log {esc(self.logs[-1].name)}: {fmt_n(len(self.log))} entries, keyed chain "
             f"{'intact' if ok else 'BROKEN'}; head <span class='trialnb-run-id'>{self.log.head[:12]}…</span> "

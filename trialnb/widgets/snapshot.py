@@ -16,7 +16,7 @@ from typing import Any
 
 import ipywidgets as W
 
-__all__ = ["snapshot_html", "with_snapshot"]
+__all__ = ["OPENING_NOTE", "snapshot_html", "with_snapshot"]
 
 _BOX_STYLE = {"HBox": "display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start",
               "VBox": "display:flex;flex-direction:column;gap:4px"}
@@ -54,13 +54,22 @@ def _output(w: W.Output) -> str:
     return "".join(parts)
 
 
-def snapshot_html(widget: W.Widget) -> str:
+OPENING_NOTE = ("The panel as it opens, with its default settings (a static picture: the controls do not "
+                "move here).")
+"""What a hand-out says above a dashboard's picture."""
+
+
+def snapshot_html(widget: W.Widget, *, note: str = OPENING_NOTE,
+                  exclude: tuple[str, ...] = ("trialnb-no-snapshot",)) -> str:
     """Static HTML of ``widget`` and everything under it, as it is now (pure string building;
-    buttons are left out, they do nothing on paper)."""
+    buttons are left out, they do nothing on paper, and so is every widget carrying a CSS class
+    of ``exclude``: download links and upload buttons), under ``note``."""
     if not isinstance(widget, W.Widget):
         raise ValueError(f"widget must be an ipywidgets Widget, got {type(widget).__name__}")
 
     def render(w: W.Widget) -> str:
+        if any(c in getattr(w, "_dom_classes", ()) for c in exclude):
+            return ""
         if isinstance(w, W.Output):
             return _output(w)
         if isinstance(w, (W.HTML, W.HTMLMath)):
@@ -83,8 +92,7 @@ def snapshot_html(widget: W.Widget) -> str:
         return ""
 
     return ("<div class='trialnb-snapshot' style='border-left:3px solid #1b6ca8;padding-left:10px'>"
-            "<p style='color:#555;font-size:0.9em'><em>The panel as it opens, with its default settings "
-            "(a static picture: the controls do not move here).</em></p>"
+            f"<p style='color:#555;font-size:0.9em'><em>{html.escape(note)}</em></p>"
             f"{render(widget)}</div>")
 
 
