@@ -245,8 +245,8 @@ def _open(page, voila: str, dash: Dashboard) -> None:
 
 
 def _wait_text(page, selector: str, text: str, timeout: float = 60_000) -> None:
-    page.wait_for_function("([sel, t]) => { const e = document.querySelector(sel); return e && e.innerText.includes(t); }",
-                           arg=[selector, text], timeout=timeout)
+    page.wait_for_function("([sel, t]) => { const e = document.querySelector(sel); "
+                           "return e && e.innerText.includes(t); }", arg=[selector, text], timeout=timeout)
 
 
 EXPORTED = {d.notebook: d for d in DASHBOARDS if d.notebook in ("sample_size", "monitoring")}

@@ -109,7 +109,7 @@ def _parts(n: float, hr: float, lam: float, r: float, strata: tuple[np.ndarray, 
     probs, mult = (np.ones(1), np.ones(1)) if strata is None else strata
     n_c, n_t = n / (1 + r), n * r / (1 + r)
     out: list[tuple[float, float]] = []
-    for p_s, m_s in zip(probs, mult):
+    for p_s, m_s in zip(probs, mult, strict=True):
         out.append((n_c * float(p_s), float(m_s) * lam))
         out.append((n_t * float(p_s) * (1 - non_compliance), hr * float(m_s) * lam))
         if non_compliance:
