@@ -32,6 +32,8 @@ from trialnb.exercises import protocol as ex00
 from trialnb.exercises import randomization as ex03
 from trialnb.exercises import rationale as ex01
 from trialnb.exercises import sample_size as ex02
+from trialnb.exercises import estimands as ex07
+from trialnb.exercises import evidence as ex08
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -290,7 +292,6 @@ def _primary_hrs() -> tuple[float, float]:
 
 
 HR_PROTOCOL, HR_NULL = _primary_hrs()
-MONITORING_KEYS = {"05.1", "05.2", "05.3", "05.4"}  # notebook 05: cases in tests/test_exercises_monitoring.py
 CASES["04.2"] = dict(fn=ex04.check_inverse_hr,
                      right=[round(1 / HR_PROTOCOL, 2), f"{1 / HR_PROTOCOL:.3f}"],
                      wrong=[(round(HR_PROTOCOL, 2), "A vs arm B")]
@@ -306,8 +307,35 @@ CASES["04.4"] = dict(fn=ex04.check_null_hr,
                      forbidden=[f"{HR_NULL:.2f}"])
 
 
+# notebook 07's simulation-based exercises (the answers recomputed by the checker on the plan)
+CASES["07.1"] = dict(fn=ex07.check_best_analysis_delayed, right=["fh01", "FH(0,1)", " FH01 "],
+                     wrong=[("logrank", "weighs the first months"), ("rmst", "integrates the whole"),
+                            ("milestone", "only where the curves are")],
+                     junk=["x", 3], forbidden=["fh01 has"])
+CASES["07.2"] = dict(fn=ex07.check_rmst_difference, right=[2.35, "2.35", 2.3, "2,35"],
+                     wrong=[(0.17, "difference in 2-year survival"), (5.0, "not the area")],
+                     junk=["x"], forbidden=["2.35"])
+CASES["07.3"] = dict(fn=ex07.check_crossing_directions, right=["no", False, "No"],
+                     wrong=[("yes", "RMST difference"), (True, "RMST difference")],
+                     junk=["maybe", 3], forbidden=[])
+
+# One contract for every notebook's exercises: the cases of 05, 07.4-07.5 and 08 are written
+# next to their independent derivations (tests/test_exercises_monitoring.py,
+# test_exercises_supplementary.py, test_exercises_evidence.py) and checked here.
+from test_exercises_evidence import CASES as CASES_08  # noqa: E402
+from test_exercises_monitoring import CASES as CASES_05  # noqa: E402
+from test_exercises_supplementary import CASES as CASES_07  # noqa: E402
+
+CASES.update(CASES_05)
+CASES.update(CASES_07)
+CASES.update(CASES_08)
+SIMULATED = ("06.1", "06.2", "06.3")  # their answers come from a simulation: checked in the 06 tests below
+
+
 def test_every_registered_exercise_has_a_case():
-    for mod in (ex00, ex01, ex02, ex03, ex04, ex05, ex06):
+    """Every checker of every notebook's exercise module is registered, and every registered
+    exercise is in the contract below (or is one of 06's simulation-based ones)."""
+    for mod in (ex00, ex01, ex02, ex03, ex04, ex05, ex06, ex07, ex08):
         checkers = [n for n in mod.__all__ if n.startswith("check_")]
         assert checkers, mod.__name__
         for name in checkers:
@@ -315,8 +343,9 @@ def test_every_registered_exercise_has_a_case():
         functions = {n for n, v in vars(mod).items()
                      if not n.startswith("_") and callable(v) and getattr(v, "__module__", None) == mod.__name__}
         assert functions <= set(mod.__all__) and all(hasattr(mod, n) for n in mod.__all__), mod.__name__
-    keys = {k for k in EXERCISES if k[:2] in {"00", "01", "02", "03", "04", "05", "06"}}
-    assert keys == set(CASES) | {"06.1", "06.2", "06.3"} | MONITORING_KEYS
+    assert set(EXERCISES) == set(CASES) | set(SIMULATED)
+    for key, case in CASES.items():
+        assert get_exercise(key).checker is case["fn"], key
 
 
 @pytest.mark.parametrize("key", sorted(CASES))
@@ -338,7 +367,7 @@ def test_wrong_answer_is_explained(key: str):
         assert hint(key, 1) in v.message  # a wrong answer comes with the nudge
 
 
-@pytest.mark.parametrize("key", sorted(CASES) + ["06.1", "06.2", "06.3"] + sorted(MONITORING_KEYS))
+@pytest.mark.parametrize("key", sorted(CASES) + list(SIMULATED))
 def test_unanswered_says_no_answer_yet_and_the_first_hint(key: str):
     fn = get_exercise(key).checker
     v = fn(None)
