@@ -12,10 +12,10 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
 DASHBOARDS := $(sort $(wildcard notebooks/dashboards/*.py))
 PYTEST_ARGS ?=
 
-.PHONY: lab test outputs lock venv present slides handouts review sap data benchmark references wheel-check clean help
+.PHONY: lab test lint outputs lock venv present slides handouts review sap data benchmark references wheel-check clean help
 
 help:
-	@echo "make lab | test | outputs | data | present | slides | handouts | review | sap | benchmark | references | wheel-check | lock | clean"
+	@echo "make lab | test | lint | outputs | data | present | slides | handouts | review | sap | benchmark | references | wheel-check | lock | clean"
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadscope --nbval --nbval-sanitize-with notebooks/sanitize.cfg tests notebooks $(PYTEST_ARGS)
+
+# ruff (rules in pyproject.toml [tool.ruff]) and mypy ([tool.mypy]); any finding fails, and CI runs it first.
+lint: $(STAMP)
+	$(BIN)/ruff check trialnb tests benchmarks tools
+	$(BIN)/mypy
 
 # The only way notebook outputs are regenerated: .py -> .ipynb, then execute in place.
 outputs: $(STAMP)

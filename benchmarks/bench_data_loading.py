@@ -118,7 +118,7 @@ def main(argv: list[str]) -> int:
                 prev[kind] = cpu
                 print(f"{kind:<11} {n:>7} {wall:>8.3f} {cpu:>7.3f} {ratio:>7} {nprob:>9} {msg:>14}", flush=True)
             n *= 2
-        print(f"\npeak memory above imports, fresh process each (baseline: pandas.read_csv of the same file)")
+        print("\npeak memory above imports, fresh process each (baseline: pandas.read_csv of the same file)")
         print(f"{'rows':>9} {'MB file':>8} {'pandas MB':>10} {'trialnb MB':>11} {'ratio':>6} {'B/row':>6} "
               f"{'mem x prev':>10} {'pandas cpu':>10} {'trialnb cpu':>11} {'cpu x prev':>10}")
         n = max(args.memory_rows // 16, 1_000)

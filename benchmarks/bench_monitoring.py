@@ -32,7 +32,8 @@ CASES = [
     ("asOF + bsP binding, 4 looks", dict(k=4, type_of_design="asOF", type_beta_spending="bsP", binding_futility=True),
      "kMax = 4, typeOfDesign = 'asOF', typeBetaSpending = 'bsP', bindingFutility = TRUE"),
 ]
-ANALYSIS = ("analyse: asOF 3 looks, interim at look 2", "kMax = 3, typeOfDesign = 'asOF', informationRates = c(0.3, 0.7, 1)")
+ANALYSIS = ("analyse: asOF 3 looks, interim at look 2",
+            "kMax = 3, typeOfDesign = 'asOF', informationRates = c(0.3, 0.7, 1)")
 
 
 def per_call(fn, repeat: int) -> float:
@@ -50,12 +51,14 @@ def rpact_times(repeat: int) -> list[float] | None:
     lines = ["suppressPackageStartupMessages(library(rpact))", f"n <- {repeat}"]
     for _, _, rargs in CASES:
         lines.append(
-            f"cat('TIME', system.time(for (i in 1:n) getDesignCharacteristics(getDesignGroupSequential({rargs})))[['elapsed']] / n, '\\n')"
+            "cat('TIME', system.time(for (i in 1:n) "
+            f"getDesignCharacteristics(getDesignGroupSequential({rargs})))[['elapsed']] / n, '\\n')"
         )
     lines.append(
         f"d <- getDesignGroupSequential({ANALYSIS[1]}); "
         "ds <- getDataset(overallEvents = c(30, 72), overallLogRanks = c(-1.2, -2.4)); "
-        "cat('TIME', system.time(for (i in 1:n) suppressMessages(getAnalysisResults(d, ds, directionUpper = FALSE)))[['elapsed']] / n, '\\n')"
+        "cat('TIME', system.time(for (i in 1:n) "
+        "suppressMessages(getAnalysisResults(d, ds, directionUpper = FALSE)))[['elapsed']] / n, '\\n')"
     )
     proc = subprocess.run([exe, "-e", "; ".join(lines)], capture_output=True, text=True)
     if proc.returncode != 0:

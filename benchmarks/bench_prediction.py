@@ -93,17 +93,17 @@ def main() -> int:
           f"{'median loop':>12s} {'median vector':>14s} {'default s':>10s} {'default median':>15s}")
     for c in (12.0, 20.0, 28.5):
         df = cut(trial, c)
-        loop, w_loop = best(lambda: loop_prediction(df, c, n_planned, a.sims, 1), a.repeat)
-        fixed, w_vec = best(lambda: predict_deaths(df, c, TARGET, n_planned=n_planned, n_sims=a.sims, seed=1,
+        loop, w_loop = best(lambda df=df, c=c: loop_prediction(df, c, n_planned, a.sims, 1), a.repeat)
+        fixed, w_vec = best(lambda df=df, c=c: predict_deaths(df, c, TARGET, n_planned=n_planned, n_sims=a.sims, seed=1,
                                                    enrollment_model="poisson", death_model="exponential"), a.repeat)
-        default, w_def = best(lambda: predict_deaths(df, c, TARGET, n_planned=n_planned, n_sims=a.sims, seed=1),
-                              a.repeat)
+        default, w_def = best(lambda df=df, c=c: predict_deaths(df, c, TARGET, n_planned=n_planned, n_sims=a.sims,
+                                                                seed=1), a.repeat)
         print(f"{c:8.1f} {len(df):10d} {w_loop:8.3f} {w_vec:9.3f} {w_loop / w_vec:12.1f} "
               f"{np.median(loop):12.2f} {fixed.median_month:14.2f} {w_def:10.3f} {default.median_month:15.2f}")
     df = cut(trial, 20.0)
     print("\nscaling of the default prediction at month 20 (seconds per 1,000 simulations):")
     for n in (500, 2000, 10_000):
-        _, w = best(lambda: predict_deaths(df, 20.0, TARGET, n_planned=n_planned, n_sims=n, seed=1), a.repeat)
+        _, w = best(lambda n=n: predict_deaths(df, 20.0, TARGET, n_planned=n_planned, n_sims=n, seed=1), a.repeat)
         print(f"  {n:6,d} simulations  wall {w:7.3f} s   {1000 * w / n:6.3f} s per 1,000")
     return 0
 

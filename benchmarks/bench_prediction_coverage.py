@@ -82,7 +82,7 @@ def main() -> int:
                                        death_model=mode)
                     hits[mode].append(p.lower_month <= truth <= p.upper_month)
             cells = []
-            for mode, h in hits.items():
+            for h in hits.values():
                 c = float(np.mean(h))
                 cells.append(f"{c:.3f} ({math.sqrt(c * (1 - c) / len(h)):.3f})")
             label = "exponential" if shape == 1 else f"Weibull shape {shape:g}"

@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"widget    method toggle update        {toggle * 1e3:9.3f} ms  ({toggle / baseline:6.1f} x baseline)")
     print(f"widget    HR update, no export refresh {bare * 1e3:8.3f} ms  (export and reproduce add "
           f"{(widget - bare) * 1e3:.3f} ms, {widget / bare:.2f} x)")
-    print(f"widget    solve for power, HR update  {power_update * 1e3:9.3f} ms  ({power_update / baseline:6.1f} x baseline)")
+    print(f"widget    solve for power, HR update  {power_update * 1e3:9.3f} ms  "
+          f"({power_update / baseline:6.1f} x baseline)")
     print(f"widget    solve for HR, N update      {hr_update * 1e3:9.3f} ms  ({hr_update / baseline:6.1f} x baseline)")
     worst = max(widget, toggle, power_update, hr_update)
     print(f"target    < 20 ms per update: {'met' if worst < 0.020 else 'NOT met'}")

@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         fu = _first_use()
         if fu is not None:
             (ci, cs), (wi, ws) = fu
-            print(f"\n4. first use in a fresh process (import s, first 200-trial simulation s)")
+            print("\n4. first use in a fresh process (import s, first 200-trial simulation s)")
             print(f"   empty numba cache (cold)  {ci:6.2f} {cs:7.2f}")
             print(f"   cache written (warm)      {wi:6.2f} {ws:7.2f}   cold / warm: {(ci + cs) / (wi + ws):.1f}x")
     print(f"\nload average after the run: {os.getloadavg()[0]:.2f}")

@@ -36,7 +36,6 @@ import linecache
 import math
 import os
 import re
-import resource
 import signal
 import subprocess
 import sys

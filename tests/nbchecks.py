@@ -32,7 +32,7 @@ def pairing_problems(ipynb: Path) -> list[str]:
     problems = []
     if len(a) != len(b):
         problems.append(f"{ipynb.name}: {len(a)} cells in .ipynb vs {len(b)} in .py")
-    for i, (x, y) in enumerate(zip(a, b)):
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
         if x != y:
             problems.append(f"{ipynb.name}: cell {i} differs ({x[0]} vs {y[0]}): "
                             f"{x[1][:60]!r} vs {y[1][:60]!r}")

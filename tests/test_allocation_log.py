@@ -404,7 +404,7 @@ def test_log_and_site_list_do_not_reveal_the_stream(tmp_path):
     # a different key gives an unrelated stream for the same seed
     other = AllocationLog.in_memory(CompleteRandomization(), seed=2026, key=OTHER_KEY)
     _fill(other, 200)
-    same = sum(a["arm"] == b["arm"] for a, b in zip(other.entries, log.entries))
+    same = sum(a["arm"] == b["arm"] for a, b in zip(other.entries, log.entries, strict=True))
     assert 70 <= same <= 130
 
 
@@ -590,7 +590,7 @@ def test_assign_uniform_is_assign_with_that_uniform():
     a, b = PocockSimon(), PocockSimon()
     rng = np.random.default_rng(4)
     us = np.random.default_rng(4).random(30)
-    for pat, u in zip(PATS[:30], us):
+    for pat, u in zip(PATS[:30], us, strict=True):
         assert a.assign(pat, rng) == b.assign_uniform(pat, float(u))
     for bad in (1.0, -0.1, float("nan"), "0.3", True):
         with pytest.raises(ValueError, match=r"u must be a number in \[0, 1\)"):

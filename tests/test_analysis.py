@@ -294,7 +294,8 @@ def test_zph_test_is_invariant_to_shifting_all_times() -> None:
     a constant that the centring removes: the identity-transform statistics must not change."""
     rng = np.random.default_rng(5)
     n = 150
-    df = pd.DataFrame({"arm": rng.choice(["A", "B"], n), "dominant_site": rng.choice(["bone", "soft_tissue", "visceral"], n),
+    df = pd.DataFrame({"arm": rng.choice(["A", "B"], n),
+                       "dominant_site": rng.choice(["bone", "soft_tissue", "visceral"], n),
                        "hormone_receptor": rng.choice(["positive", "negative"], n),
                        "her2": rng.choice(["positive", "negative"], n),
                        "os_months": np.round(rng.exponential(20, n), 1) + 0.1, "death": rng.integers(0, 2, n)})

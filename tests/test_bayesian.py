@@ -57,7 +57,7 @@ def test_predictive_probability_is_the_conditional_power_averaged_over_the_poste
     for p in priors.values():
         post = B.posterior(p, y, se)
 
-        def f(u: float) -> float:
+        def f(u: float, post: B.Prior = post) -> float:
             lhr = post.mean_log_hr + post.sd * u
             return stats.norm.pdf(u) * B.conditional_power_final(math.exp(lhr), y, se, events=d1, max_events=dmax,
                                                                  critical_value=c)

@@ -245,8 +245,8 @@ def _open(page, voila: str, dash: Dashboard) -> None:
 
 
 def _wait_text(page, selector: str, text: str, timeout: float = 60_000) -> None:
-    page.wait_for_function("([sel, t]) => { const e = document.querySelector(sel); return e && e.innerText.includes(t); }",
-                           arg=[selector, text], timeout=timeout)
+    page.wait_for_function("([sel, t]) => { const e = document.querySelector(sel); "
+                           "return e && e.innerText.includes(t); }", arg=[selector, text], timeout=timeout)
 
 
 EXPORTED = {d.notebook: d for d in DASHBOARDS if d.notebook in ("sample_size", "monitoring")}
@@ -414,9 +414,11 @@ def test_sample_size_explorer_in_jupyterlab(lab, browser) -> None:
         page.wait_for_function(
             """() => {
                  const w = window.jupyterapp.shell.currentWidget;
-                 const cells = w.content.widgets.filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().trim());
+                 const cells = w.content.widgets.filter(
+                   c => c.model.type === 'code' && c.model.sharedModel.getSource().trim());
                  return w.sessionContext.session.kernel.status === 'idle'
-                        && cells.every(c => c.model.executionCount !== null && c.promptNode && !c.promptNode.textContent.includes('*'));
+                        && cells.every(c => c.model.executionCount !== null && c.promptNode
+                                            && !c.promptNode.textContent.includes('*'));
                }""", timeout=150_000, polling=500)
         errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
                               ":has-text('Traceback')")

@@ -56,7 +56,8 @@ def _sources() -> list[Path]:
 def test_the_reader_finds_the_citations_it_is_for() -> None:
     """Not vacuous: the issue's broken citations and the usual forms are read."""
     text = ("# non-operated (…`references/clinical_evidence.md`, section 3.7) and\n"
-            "# the timings in `references/clinical_evidence.md` section\n# 2.1, and (section 5 of clinical_evidence.md)")
+            "# the timings in `references/clinical_evidence.md` section\n"
+            "# 2.1, and (section 5 of clinical_evidence.md)")
     assert citations(text) == [("clinical_evidence.md", "3.7"), ("clinical_evidence.md", "2.1"),
                                ("clinical_evidence.md", "5")]
     assert "3.7" not in sections(REFERENCES / "clinical_evidence.md")

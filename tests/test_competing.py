@@ -139,7 +139,8 @@ def test_analysis_adapter_reports_the_engine_on_the_shipped_data() -> None:
     shr, lo, hi = res.subdistribution_hazard_ratio
     assert lo < shr < hi and shr == pytest.approx(np.exp(ref["crr"]["cause_1"]["coef"][0]), rel=1e-7)
     n = res.counts
-    assert int(n["patients"].sum()) == len(df) and int(n["events"].sum()) == int(df["locoregional_progression_month"].notna().sum())
+    assert int(n["patients"].sum()) == len(df)
+    assert int(n["events"].sum()) == int(df["locoregional_progression_month"].notna().sum())
     # a death with no earlier progression is a competing event; deaths after a progression are not counted again
     first_death = (df["death"] == 1) & df["locoregional_progression_month"].isna()
     assert int(n["deaths first"].sum()) == int(first_death.sum())

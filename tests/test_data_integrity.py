@@ -215,7 +215,7 @@ def _order_problems_by_hand(rows: list[tuple[str, float]]) -> set[int]:
             keyed.setdefault((m.group(1), int(m.group(2))), []).append(i)
     unique = sorted((k, v[0]) for k, v in keyed.items() if len(v) == 1)
     bad = set()
-    for (k0, i0), (k1, i1) in zip(unique, unique[1:]):
+    for (k0, i0), (k1, i1) in zip(unique, unique[1:], strict=False):
         if k0[0] == k1[0] and rows[i1][1] < rows[i0][1] - 1e-9:
             bad.add(i1)
     return bad
@@ -227,7 +227,7 @@ def test_order_rule_equals_a_re_derivation_on_any_mix_of_id_forms(tmp_path, data
     lines = TRIAL.split("\n")[:41]  # header + 40 patients
     rows = [ln.split(",") for ln in lines[1:]]
     ids = data.draw(st.lists(st.sampled_from(["P", "Q", "", "X-", "keep", "dup"]), min_size=40, max_size=40))
-    for k, (r, form) in enumerate(zip(rows, ids)):
+    for k, (r, form) in enumerate(zip(rows, ids, strict=True)):
         if form == "dup":
             r[0] = f"P{int(r[0][1:])}"  # P007 -> P7: same number, another id
             rows[(k + 1) % 40][0] = rows[(k + 1) % 40][0] if form else r[0]
@@ -237,7 +237,7 @@ def test_order_rule_equals_a_re_derivation_on_any_mix_of_id_forms(tmp_path, data
             r[0] = f"{form}{1000 + k}"
     shuffle = data.draw(st.permutations(range(40)))
     entries = [rows[i][HEADER.index("entry_month")] for i in shuffle]
-    for r, e in zip(rows, entries):
+    for r, e in zip(rows, entries, strict=True):
         r[HEADER.index("entry_month")] = e
     assert len({r[0] for r in rows}) == 40
     path = tmp_path / "o.csv"

@@ -145,8 +145,8 @@ CASES = {
                  forbidden=["24"]),
     "01.1": dict(fn=ex01.check_immortal_time_fix,
                  right=[["landmark", "time_varying", "randomized"], ("randomized", "time-varying", "Landmark"),
-                        "landmark, time varying and randomised", {"Landmark analysis", "Surgery as time-varying covariate",
-                                                                  "Randomized comparison"}],
+                        "landmark, time varying and randomised",
+                        {"Landmark analysis", "Surgery as time-varying covariate", "Randomized comparison"}],
                  wrong=[(["adjusted", "landmark"], "time zero"), (["landmark"], "another analysis"),
                         (["naive"], "immortal time")],
                  junk=[5, [], ["nonsense"], None.__class__],
@@ -224,7 +224,8 @@ CASES = {
                  right=[round(_aalen_johansen("B", 36), 3), f"{100 * _aalen_johansen('B', 36):.1f}%",
                         round(100 * _aalen_johansen("B", 36), 1)],
                  wrong=[(round(_one_minus_km_lrp("B", 36), 3), "deaths censored"),
-                        (round(_aalen_johansen("A", 36), 3), "arm A"), (round(_aalen_johansen("B", 24), 3), "24 months"),
+                        (round(_aalen_johansen("A", 36), 3), "arm A"),
+                        (round(_aalen_johansen("B", 24), 3), "24 months"),
                         (0.9, "not arm B")],
                  junk=["x", 250, -0.1],
                  forbidden=[f"{_aalen_johansen('B', 36):.3f}", f"{100 * _aalen_johansen('B', 36):.1f}"]),
@@ -295,7 +296,8 @@ CASES["04.2"] = dict(fn=ex04.check_inverse_hr,
                      right=[round(1 / HR_PROTOCOL, 2), f"{1 / HR_PROTOCOL:.3f}"],
                      wrong=[(round(HR_PROTOCOL, 2), "A vs arm B")]
                      # 1 - HR is only a distinct wrong answer when HR is not close to 0.5
-                     + ([(round(1 - HR_PROTOCOL, 2), "inverse")] if abs(1 - 2 * HR_PROTOCOL) > 0.02 else [(1.5, "not the hazard ratio")]),
+                     + ([(round(1 - HR_PROTOCOL, 2), "inverse")] if abs(1 - 2 * HR_PROTOCOL) > 0.02
+                        else [(1.5, "not the hazard ratio")]),
                      junk=[-0.5, "x"],
                      forbidden=[f"{1 / HR_PROTOCOL:.2f}"])
 CASES["04.4"] = dict(fn=ex04.check_null_hr,
@@ -641,7 +643,8 @@ def test_notebooks_never_take_a_checker_from_a_library_module(py: Path):
 def test_executed_exercise_cells_say_no_answer_yet(py: Path):
     ipynb = py.with_suffix(".ipynb")
     nb = json.loads(ipynb.read_text(encoding="utf-8"))
-    cells = [c for c in nb["cells"] if c["cell_type"] == "code" and re.search(r"^answer = None$", "".join(c["source"]), re.M)]
+    cells = [c for c in nb["cells"]
+             if c["cell_type"] == "code" and re.search(r"^answer = None$", "".join(c["source"]), re.M)]
     assert cells, ipynb.name
     for c in cells:
         text = json.dumps(c["outputs"])

@@ -71,9 +71,9 @@ def _maturity() -> tuple[float, float, float]:
 
     def deaths(t: float) -> float:
         total = 0.0
-        for p, x in zip(probs, lp):
-            for l in (lam0 * math.exp(x), 0.5 * lam0 * math.exp(x)):
-                f = lambda u, l=l: l / (l + eta) * (1 - math.exp(-(l + eta) * min(t - u, 24.0)))  # noqa: E731
+        for p, x in zip(probs, lp, strict=True):
+            for lam_j in (lam0 * math.exp(x), 0.5 * lam0 * math.exp(x)):
+                f = lambda u, lj=lam_j: lj / (lj + eta) * (1 - math.exp(-(lj + eta) * min(t - u, 24.0)))  # noqa: E731
                 total += p * n / 2 / a * integrate.quad(f, 0.0, min(t, a), limit=200)[0]
         return total
 

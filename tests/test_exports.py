@@ -309,7 +309,8 @@ def test_a_figure_shrinks_a_little_rather_than_leave_its_slide():
 def test_long_printed_output_is_scaled_or_left_to_the_handout():
     def printed(lines: int) -> nbformat.NotebookNode:
         text = "".join(f"row {i:3d}   value {i / 7:.4f}\n" for i in range(lines))
-        return nbformat.v4.new_code_cell("print(t)", outputs=[nbformat.v4.new_output("stream", name="stdout", text=text)])
+        return nbformat.v4.new_code_cell("print(t)",
+                                         outputs=[nbformat.v4.new_output("stream", name="stdout", text=text)])
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("## Short"), printed(5), printed(31), printed(200)]

@@ -114,7 +114,7 @@ def test_evidence_forest_rows_diamond_prediction_interval_and_labels():
     plots.evidence_forest(m, design_hr=0.5, ax=ax)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert len(labels) == m.k + 2 and labels[-1].startswith("95% prediction interval")
-    assert all(f"({w:.0f}%)" in lab for lab, w in zip(labels, m.weights))  # weights in the labels
+    assert all(f"({w:.0f}%)" in lab for lab, w in zip(labels[: m.k], m.weights, strict=True))  # weights in labels
     assert any(isinstance(p, Polygon) for p in ax.patches)  # the pooled diamond
     assert any(line.get_linestyle() == "--" and line.get_ydata()[0] == 0 for line in ax.lines)  # PI dashed
     lo, hi = ax.get_xlim()

@@ -129,7 +129,7 @@ def test_report_numbers_recomputed_independently(trial):
     # the Cox estimate: 1 / (SE^2 D)
     assert list(rep.conditional_power) == [f"{res.hazard_ratio:.2f} (observed)", "0.5 (design)", "1 (no effect)"]
     per_death = 1 / (res.se ** 2 * res.events)
-    for hr, p in zip((res.hazard_ratio, 0.5, 1.0), rep.conditional_power.values()):
+    for hr, p in zip((res.hazard_ratio, 0.5, 1.0), rep.conditional_power.values(), strict=True):
         cp = monitoring.conditional_power(d, [res.events], log_hazard_ratio=[res.log_hr], standard_error=[res.se],
                                           n_planned=[mx - res.events], theta_h1=hr, direction_upper=False)
         assert p == pytest.approx(float(np.asarray(cp.conditional_power)[-1]), rel=1e-9)

@@ -119,7 +119,8 @@ def test_design_characteristics_equal_rpact(built, did):
     close(d.expected_information_h1, ref["averageSampleNumber1"])
 
 
-_ACTIONS = {"reject and stop": "reject", "reject": "reject", "accept and stop": "futility", "accept": "accept", "continue": "continue"}
+_ACTIONS = {"reject and stop": "reject", "reject": "reject", "accept and stop": "futility", "accept": "accept",
+            "continue": "continue"}
 
 
 def _run(a):
@@ -195,7 +196,8 @@ def test_off_plan_conditional_power_is_not_the_original_designs():
     a = ANALYSES["cp_maxinfo_k2_month28p5_hr1"]
     d = py_design(a["design"])
     z, ev = a["logRanks"], a["events"]
-    on_plan = {hr: conditional_power(d, ev, z, n_planned=[37], theta_h1=hr, direction_upper=False).final for hr in (1.0, 0.5)}
+    on_plan = {hr: conditional_power(d, ev, z, n_planned=[37], theta_h1=hr, direction_upper=False).final
+               for hr in (1.0, 0.5)}
     off_plan = {hr: conditional_power(d, ev, z, theta_h1=hr, direction_upper=False, max_information=66).final
                 for hr in (1.0, 0.5)}
     assert round(on_plan[1.0], 3) == 0.627 and round(on_plan[0.5], 3) == 0.992
@@ -262,7 +264,7 @@ def test_worst_discrepancy_report(built, capsys):
             worst["design"] = max(worst["design"], close(mine, ref[key]))
         worst["characteristics"] = max(worst["characteristics"], close(d.power, ref["power"]),
                                        close(d.inflation_factor, ref["inflationFactor"]))
-    for aid, a in ANALYSES.items():
+    for a in ANALYSES.values():
         _, res = _run(a)
         worst["analysis"] = max(worst["analysis"], close(res.critical_values, a["criticalValues"]),
                                 close(res.rci_lower, a["rciLower"], rel=True))

@@ -34,7 +34,8 @@ _ARGS = {"kMax": "k", "alpha": "alpha", "beta": "beta", "sided": "sided", "typeO
 
 
 def _design(args: dict):
-    kw = {_ARGS[k]: (list(np.atleast_1d(v)) if k in ("informationRates", "futilityBounds") else v) for k, v in args.items()}
+    kw = {_ARGS[k]: (list(np.atleast_1d(v)) if k in ("informationRates", "futilityBounds") else v)
+          for k, v in args.items()}
     return design(kw.pop("k"), **kw)
 
 
@@ -85,8 +86,10 @@ def test_two_looks_by_quadrature():
     i1, i2 = 0.4 * events / 4, events / 4
     m1, m2 = delta * math.sqrt(i1), delta * math.sqrt(i2)
     rho = math.sqrt(0.4)
-    inner, _ = integrate.quad(lambda z1: norm.pdf(z1 - m1) * norm.sf((c2 - m2 - rho * (z1 - m1)) / math.sqrt(1 - rho**2)),
-                              m1 - 12, c1, epsabs=1e-14, epsrel=1e-12)
+    def integrand(z1: float) -> float:
+        return norm.pdf(z1 - m1) * norm.sf((c2 - m2 - rho * (z1 - m1)) / math.sqrt(1 - rho**2))
+
+    inner, _ = integrate.quad(integrand, m1 - 12, c1, epsabs=1e-14, epsrel=1e-12)
     tab = boundary_table(d, events, hazard_ratio=hr)
     assert tab.efficacy_h1[0] == pytest.approx(norm.sf(c1 - m1), abs=1e-12)
     assert tab.efficacy_h1[1] == pytest.approx(norm.sf(c1 - m1) + inner, abs=1e-9)

@@ -113,8 +113,9 @@ def _closed_form_final_deaths(hr: float) -> float:
     probs, lp = d.strata_model()
     lam0 = calibrate_baseline(probs, lp, d.control_survival) / 24
     eta, h = -math.log(1 - d.dropout_probability) / 24, 24.0
-    return d.n_patients * sum(p * 0.5 * l / (l + eta) * (1 - math.exp(-(l + eta) * h))
-                              for p, x in zip(probs, lp) for l in (lam0 * math.exp(x), hr * lam0 * math.exp(x)))
+    return d.n_patients * sum(p * 0.5 * lj / (lj + eta) * (1 - math.exp(-(lj + eta) * h))
+                              for p, x in zip(probs, lp, strict=True)
+                              for lj in (lam0 * math.exp(x), hr * lam0 * math.exp(x)))
 
 
 def test_the_plan_s_looks_expected_in_calendar_time() -> None:

@@ -37,7 +37,8 @@ _ARGS = {"kMax": "k", "alpha": "alpha", "beta": "beta", "sided": "sided", "typeO
 
 
 def _design(args: dict):
-    kw = {_ARGS[k]: (list(np.atleast_1d(v)) if k in ("informationRates", "futilityBounds") else v) for k, v in args.items()}
+    kw = {_ARGS[k]: (list(np.atleast_1d(v)) if k in ("informationRates", "futilityBounds") else v)
+          for k, v in args.items()}
     return design(kw.pop("k"), **kw)
 
 
@@ -225,7 +226,8 @@ def test_wald_two_sided_plan_rederived():
     """The lead's plan: two-sided 0.05, asOF at (0.5, 1); a look at 29 of 66 deaths."""
     plan = design(2, alpha=0.05, sided=2, information_rates=[0.5, 1])
     b1, se1 = math.log(0.26), 0.41
-    res = analyse(plan, [29], log_hazard_ratio=[b1], standard_error=[se1], direction_upper=False, max_information=PLAN_MAX)
+    res = analyse(plan, [29], log_hazard_ratio=[b1], standard_error=[se1], direction_upper=False,
+                  max_information=PLAN_MAX)
     t1 = 29 / PLAN_MAX
     a1 = 4 * norm.sf(norm.isf(0.05 / 4) / math.sqrt(t1))  # both sides, rpact's two-sided asOF
     c1 = norm.isf(a1 / 2)
@@ -256,7 +258,8 @@ def test_only_the_hazard_ratio_scale_depends_on_the_se(z, scale, two_sided):
     for name in ("rci_lower", "rci_upper"):
         _same(np.log(getattr(two, name)[:n]), scale * np.log(getattr(one, name)[:n]), rtol=1e-9)
     if one.median_unbiased_hr is not None:
-        assert math.log(two.median_unbiased_hr) == pytest.approx(scale * math.log(one.median_unbiased_hr), rel=1e-7, abs=1e-9)
+        assert math.log(two.median_unbiased_hr) == pytest.approx(scale * math.log(one.median_unbiased_hr),
+                                                                 rel=1e-7, abs=1e-9)
     # the repeated CI always holds the estimate
     assert np.all(one.rci_lower[:n] <= one.hazard_ratios) and np.all(one.hazard_ratios <= one.rci_upper[:n])
 
@@ -279,7 +282,7 @@ def test_wald_bad_inputs():
         analyse(d, [30], log_hazard_ratio=[0.1], standard_error=[0.3], allocation_ratio=2)
     wald = analyse(d, [30], log_hazard_ratio=[0.1], standard_error=[0.3])
     with pytest.raises(AttributeError, match=r"\.z"):
-        wald.logrank_z
+        _ = wald.logrank_z
     assert "Wald z" in wald.summary() and "log-rank approximation" in analyse(d, [30], [1.0]).summary()
 
 

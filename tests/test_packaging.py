@@ -78,3 +78,22 @@ def test_make_lab_can_skip_the_browser_and_bind_another_address():
     assert "--ServerApp.ip=127.0.0.1" in default and "--no-browser" not in default
     chosen = _make_n("lab", "NO_BROWSER=1", "LAB_IP=0.0.0.0", "PORT=9001").splitlines()[-1]
     assert "--ServerApp.ip=0.0.0.0" in chosen and "--no-browser" in chosen and "--ServerApp.port=9001" in chosen
+
+
+def test_make_lint_runs_ruff_and_mypy_and_ci_runs_it_before_the_tests():
+    lint = _make_n("lint")
+    assert re.search(r"ruff check trialnb tests benchmarks tools$", lint, re.M)
+    assert re.search(r"/mypy$", lint, re.M)  # the packages and options come from pyproject.toml
+    ci = (ROOT / ".ci" / "run").read_text()
+    lint_at, test_at = (re.search(rf"^make {t}\b", ci, re.M) for t in ("lint", "test"))
+    assert lint_at and test_at and lint_at.start() < test_at.start()
+
+
+def test_lint_configuration_is_written_down():
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]
+    assert tool["ruff"]["line-length"] == 120
+    assert set(tool["ruff"]["lint"]["select"]) >= {"E", "F", "W", "B"}
+    assert tool["mypy"]["packages"] == ["trialnb"] and tool["mypy"]["warn_unused_ignores"] is True
+    assert "ignore_missing_imports" not in tool["mypy"]  # only per module, for libraries without types
+    for override in tool["mypy"].get("overrides", []):
+        assert set(override["module"]) <= {"ipywidgets", "ipywidgets.*"}, override

@@ -178,14 +178,14 @@ def test_the_monitoring_table_lists_every_choice() -> None:
     t = m.table()
     names = {f.name for f in dataclasses.fields(m)} - {"spending_gamma"}  # shown with the spending
     assert set(t["item"]) == names and len(t) == len(names)
-    row = dict(zip(t["item"], t["value"]))
+    row = dict(zip(t["item"], t["value"], strict=True))
     assert row["information_rates"] == "0.5, 1" and row["final_analysis"] == "calendar"
     assert row["futility_z"] == "0" and row["harm_z"] == "-2.326" and row["efficacy_min_complete"] == "none"
     changed = PLAN.with_changes(spending="asKD", spending_gamma=3.0, futility_z=None, efficacy_min_complete=60,
                                 final_analysis="events").monitoring.table()
-    row = dict(zip(changed["item"], changed["value"]))
+    row = dict(zip(changed["item"], changed["value"], strict=True))
     assert row["spending"] == "asKD (gamma 3)" and row["futility_z"] == "none" and row["efficacy_min_complete"] == "60"
-    assert "events" in dict(zip(changed["item"], changed["meaning"]))["final_analysis"]
+    assert "events" in dict(zip(changed["item"], changed["meaning"], strict=True))["final_analysis"]
 
 
 def test_cox_model_defaults_are_the_plans() -> None:
@@ -198,7 +198,8 @@ def test_cox_model_defaults_are_the_plans() -> None:
     ref = an.cox_model(df, censor_months=24.0, ties="efron")
     assert an.cox_model(df).coef.tolist() == ref.coef.tolist()
     breslow = PLAN.with_changes(ties="breslow", censor_months=36.0)
-    assert an.cox_model(df, plan=breslow).coef.tolist() == an.cox_model(df, censor_months=36.0, ties="breslow").coef.tolist()
+    given = an.cox_model(df, censor_months=36.0, ties="breslow")
+    assert an.cox_model(df, plan=breslow).coef.tolist() == given.coef.tolist()
     assert an.cox_model(df, plan=breslow).coef.tolist() != ref.coef.tolist()
     unadjusted = PLAN.with_changes(covariates=())
     assert len(an.cox_model(df, plan=unadjusted).coef) == 1  # the arm alone

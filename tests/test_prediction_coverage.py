@@ -71,7 +71,7 @@ def _protocol_trials(seed: int) -> list[tuple[pd.DataFrame, float, int]]:
     cut here at month 24."""
     data = simulate_trials(PLAN.design, R, np.random.default_rng(seed))
     out = []
-    for e, t_death, t_loss in zip(data.entry, data.t_death, data.t_loss):
+    for e, t_death, t_loss in zip(data.entry, data.t_death, data.t_loss, strict=True):
         truth = _true_month(e, t_death, t_loss)
         out.append((_as_of(e, t_death, t_loss, 24.0), truth, int((e <= truth).sum())))
     return out

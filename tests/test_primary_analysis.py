@@ -71,7 +71,8 @@ def test_the_simulations_follow_the_plans_censoring() -> None:
     """The same trials analysed at 12, 24 and 36 months: more primary deaths with a longer endpoint
     (in the closed form's amount), the calendar final later by the difference, the interim look
     (33 primary deaths) earlier."""
-    runs = {h: simulate(PLAN.with_changes(censor_months=h), 400, seed=3, analyses="logrank") for h in (12.0, 24.0, 36.0)}
+    runs = {h: simulate(PLAN.with_changes(censor_months=h), 400, seed=3, analyses="logrank")
+            for h in (12.0, 24.0, 36.0)}
     assert runs[12.0].mean_events < runs[24.0].mean_events < runs[36.0].mean_events
     for h, r in runs.items():
         assert abs(r.mean_events - sum(expected_events(PLAN.design, h))) < 4 * r.events.std() / 20, h

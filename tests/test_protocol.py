@@ -100,7 +100,7 @@ def test_check_patient_factors_reports_every_problem():
 
 @given(st.sampled_from(strata()))
 def test_every_stratum_is_a_valid_patient(combo):
-    patient = dict(zip(FACTOR_NAMES, combo))
+    patient = dict(zip(FACTOR_NAMES, combo, strict=True))
     assert check_patient_factors({**patient, "age": 50}) == patient
 
 

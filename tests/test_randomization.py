@@ -139,7 +139,7 @@ def brute_random_blocks(sizes, weights, n: int) -> Fraction:
                 seq = tuple(x for blk in c for x in blk)[:n]
                 total += prefix_prob / len(combos) * _guess_score(seq)
             return
-        for s, w in zip(sizes, weights):
+        for s, w in zip(sizes, weights, strict=True):
             rec(prefix_prob * w, seqs_so_far_len + s, size_seq + [s])
 
     rec(Fraction(1), 0, [])
@@ -223,8 +223,8 @@ def test_block_formula_known_value():
 
 def test_random_block_long_run():
     sizes, w = (2, 4, 6), (0.2, 0.5, 0.3)
-    limit = sum(wi * block_correct_guesses_closed_form(s) for s, wi in zip(sizes, w)) / sum(
-        wi * s for s, wi in zip(sizes, w)
+    limit = sum(wi * block_correct_guesses_closed_form(s) for s, wi in zip(sizes, w, strict=True)) / sum(
+        wi * s for s, wi in zip(sizes, w, strict=True)
     )
     n = 600
     got = expected_correct_guesses(lambda: PermutedBlock(sizes, w), n)
@@ -318,9 +318,9 @@ def _choice(scores):
 )
 def test_range_sd_always_agree_and_variance_taves_always_agree(c, w):
     counts = {f.name: {lv: [0, 0] for lv in f.levels} for f in FACTORS}
-    for f, ab in zip(FACTORS, c):
+    for f, ab in zip(FACTORS, c, strict=True):
         counts[f.name][PAT[f.name]] = list(ab)
-    weights = {f.name: wi for f, wi in zip(FACTORS, w)}
+    weights = {f.name: wi for f, wi in zip(FACTORS, w, strict=True)}
     ch = {m: _choice(minimization_scores(counts, PAT, m, weights)[0]) for m in ("range", "sd", "variance", "taves")}
     assert ch["range"] == ch["sd"]
     assert ch["variance"] == ch["taves"]
@@ -662,7 +662,8 @@ def test_maximal_matches_r(row):
 @pytest.mark.parametrize("row", REF["minimization"], ids=lambda r: r["measure"])
 def test_minimization_scores_match_r(row):
     ps = _ps_with_counts(
-        {f: (a, b) for f, a, b in zip(("dominant_site", "hormone_receptor", "her2"), row["counts_A"], row["counts_B"])},
+        {f: (a, b) for f, a, b in zip(("dominant_site", "hormone_receptor", "her2"), row["counts_A"], row["counts_B"],
+                                      strict=True)},
         imbalance=row["measure"],
     )
     g = ps.table(PAT)[-1]

@@ -38,7 +38,8 @@ def _compare(fresh: object, committed: object, path: str = "") -> list[str]:
         if not isinstance(fresh, list) or len(fresh) != len(committed):
             return [f"{path}: list of {len(fresh) if isinstance(fresh, list) else type(fresh).__name__} "
                     f"!= {len(committed)}"]
-        return [d for i, (a, b) in enumerate(zip(fresh, committed)) for d in _compare(a, b, f"{path}[{i}]")]
+        pairs = zip(fresh, committed, strict=True)  # equal lengths: checked above
+        return [d for i, (a, b) in enumerate(pairs) for d in _compare(a, b, f"{path}[{i}]")]
     number = (int, float)
     if isinstance(committed, number) and not isinstance(committed, bool):
         if not isinstance(fresh, number) or isinstance(fresh, bool) or not math.isclose(

@@ -59,7 +59,8 @@ def test_estimate_or_the_reason_there_is_none():
     assert report.fmt_estimate(9.2e-13, 2, unavailable=why) == f"no estimate: {why}"  # finite, but not an estimate
     assert report.fmt_estimate(float("nan"), unavailable=why) == f"no estimate: {why}"
     assert report.fmt_interval(0.114, 0.876, 2, label="repeated CI") == "repeated CI 0.11 to 0.88"
-    assert report.fmt_interval(math.nan, math.nan, label="repeated CI", unavailable="too early") == "no repeated CI: too early"
+    assert (report.fmt_interval(math.nan, math.nan, label="repeated CI", unavailable="too early")
+            == "no repeated CI: too early")
 
 
 @pytest.mark.parametrize("bad", [None, math.nan, math.inf, -math.inf])
@@ -72,7 +73,8 @@ def test_a_non_number_without_a_reason_is_refused(bad):
         report.fmt_estimate(True)  # booleans are not numbers
 
 
-@given(st.lists(st.tuples(st.text("abc xyz-", min_size=1, max_size=60), st.text("0123456789 abcdefgh.,()", max_size=300)),
+@given(st.lists(st.tuples(st.text("abc xyz-", min_size=1, max_size=60),
+                          st.text("0123456789 abcdefgh.,()", max_size=300)),
                 min_size=1, max_size=8))
 def test_text_table_wraps_at_words_within_the_width(rows):
     out = report.text_table(rows, width=80)

@@ -163,7 +163,8 @@ def test_settings_round_trip_restores_the_panel(panel, tmp_path):
     (json.dumps({"format": reproduce.SETTINGS_FORMAT, "version": 1, "panel": "bias", "settings": {}}),
      "settings of the 'bias' dashboard"),
     (reproduce.settings_json("sample_size", {"hazard": 0.5}), "unknown setting"),
-    (reproduce.settings_json("sample_size", {"hazard_ratio": 1.5}), "hazard_ratio = 1.5 is not allowed; allowed: a number"),
+    (reproduce.settings_json("sample_size", {"hazard_ratio": 1.5}),
+     "hazard_ratio = 1.5 is not allowed; allowed: a number"),
     (reproduce.settings_json("sample_size", {"hazard_ratio": True}), "is not allowed"),
     (reproduce.settings_json("sample_size", {"solve_for": "size"}), "allowed: one of"),
     (reproduce.settings_json("sample_size", {"n_patients": 20.5}), "whole number"),
@@ -181,7 +182,8 @@ def test_an_upload_loads_settings_in_the_panel(panels):
     p = make("bias")
     text = reproduce.settings_json("bias", {**p.panel_settings(), "selection": 1.5})
     p.export.upload.value = ({"name": "bias-settings.json", "type": "application/json", "size": len(text),
-                              "content": memoryview(text.encode()), "last_modified": datetime(2026, 1, 1, tzinfo=timezone.utc)},)
+                              "content": memoryview(text.encode()),
+                              "last_modified": datetime(2026, 1, 1, tzinfo=timezone.utc)},)
     assert p.sliders["selection"].value == 1.5 and p.export.upload.value == ()
     bad = reproduce.settings_json("bias", {"selection": 9.0})
     p.export.upload.value = ({"name": "x.json", "type": "", "size": 1, "content": memoryview(bad.encode()),
@@ -330,7 +332,8 @@ def test_emitted_r_gives_the_panels_numbers(rscript, tmp_path):
     oc_runs = {}
     for name, change in {"oc_h1": {"analysis": "logrank", "hazard_ratio": 0.5},
                          "oc_h0": {"analysis": "logrank", "hazard_ratio": 1.0},
-                         "oc_hr07_accrual24": {"analysis": "logrank", "hazard_ratio": 0.7, "accrual_months": 24.0}}.items():
+                         "oc_hr07_accrual24": {"analysis": "logrank", "hazard_ratio": 0.7,
+                                               "accrual_months": 24.0}}.items():
         oc.apply_settings(change)
         oc_runs[name] = (oc.result.benefit(), oc.result.rejection(), oc.result.n_trials)
         codes[name] = reproduce.r_code("operating_characteristics", oc.panel_settings())

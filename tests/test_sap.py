@@ -153,7 +153,8 @@ def test_multiplicity_gives_the_key_secondary_its_own_boundary(sap: SAP, md: str
     pocock = build_sap(plan=PLAN.with_changes(secondary_spending="asP"), n_trials=200)
     assert "Pocock-type" in {it.title: it for it in pocock.items()}["Multiplicity"].recommendation
     none = build_sap(plan=PLAN.with_changes(secondary=None), n_trials=200)
-    assert "No secondary hypothesis is confirmatory" in {it.title: it for it in none.items()}["Multiplicity"].recommendation
+    multiplicity = {it.title: it for it in none.items()}["Multiplicity"]
+    assert "No secondary hypothesis is confirmatory" in multiplicity.recommendation
     estimand = " ".join({it.title: it for it in sap.items()}["Estimand"].paragraphs)
     assert "guaranteed to agree in direction only under proportional hazards" in estimand
     assert "can disagree" in estimand

@@ -396,12 +396,13 @@ def test_looks_kernel_threads_and_patient_order() -> None:
         return out
 
     serial = run(time, event, data.entry, data.arm)
-    for a, b in zip(serial, run(time, event, data.entry, data.arm, n_blocks=3)):  # blocks over threads
+    for a, b in zip(serial, run(time, event, data.entry, data.arm, n_blocks=3), strict=True):  # blocks over threads
         np.testing.assert_array_equal(a, b)
     # patients out of entry order take the binary-search path: the same risk sets
     perm = np.argsort(np.random.default_rng(5).random(time.shape), axis=1)
     rows = np.arange(200)[:, None]
-    for a, b in zip(serial, run(time[rows, perm], event[rows, perm], data.entry[rows, perm], data.arm[rows, perm])):
+    permuted = run(time[rows, perm], event[rows, perm], data.entry[rows, perm], data.arm[rows, perm])
+    for a, b in zip(serial, permuted, strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
     # and the numbers are the numpy engine's: look 2 of every trial, cut by hand
     c = np.minimum(np.sort(dates, axis=1)[:, 43], duration)

@@ -12,6 +12,7 @@ deaths) give R's coefficients, SEs, iterations and "may be infinite" flags.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import math
@@ -350,7 +351,7 @@ def test_result_objects() -> None:
     np.testing.assert_allclose(frame["p"], fit.p)
     assert "arm" in fit.summary() and "<table" in fit._repr_html_()
     np.testing.assert_allclose(np.sqrt(np.diag(fit.cov)), fit.se)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         fit.coef = None  # type: ignore[misc]  # frozen
     lr = sv.logrank(d["time"], d["event"], d["group"])
     assert "chi-square" in lr.summary() and lr.statistic == lr.chisq and len(lr.to_frame()) == 1

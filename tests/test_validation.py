@@ -183,7 +183,8 @@ def test_rng() -> None:
     g = np.random.default_rng(1)
     assert v.check_rng(g) is g
     for bad, kind in ((42, "int"), (np.random.RandomState(1), "RandomState"), (None, "NoneType")):
-        with pytest.raises(ValueError, match=rf"^rng must be a numpy Generator \(e.g. numpy.random.default_rng\(2026\)\), got {kind}$"):
+        with pytest.raises(ValueError, match=r"^rng must be a numpy Generator "
+                                             rf"\(e.g. numpy.random.default_rng\(2026\)\), got {kind}$"):
             v.check_rng(bad)
 
 

@@ -24,7 +24,6 @@ Pure string and byte work: no browser, no network; the same notebook always give
 from __future__ import annotations
 
 import base64
-import html
 import math
 import re
 import struct
@@ -241,7 +240,7 @@ def stack(parts: list[Measure], *, padded: bool = False) -> Measure:
     if padded and len(parts) == 1 and parts[0].height == 0:
         return Measure(0.0)
     h = parts[0].height
-    for a, b in zip(parts, parts[1:]):
+    for a, b in zip(parts, parts[1:], strict=False):
         h += max(a.bottom, b.top) + b.height
     out = Measure(h, parts[0].top, parts[-1].bottom, max(m.overflow_x for m in parts),
                   sum(m.figures for m in parts), sum(m.shrinkable for m in parts))
@@ -282,7 +281,7 @@ def _table_measure(node: Node, width: float) -> Measure:
         col = min_w
     else:  # automatic table layout: each column between its longest word and its whole text
         f = (width - total_min) / (total_max - total_min)
-        col = [a + (b - a) * f for a, b in zip(min_w, max_w)]
+        col = [a + (b - a) * f for a, b in zip(min_w, max_w, strict=True)]
     height = 0.0
     for r in rows:
         lines = 1

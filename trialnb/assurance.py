@@ -86,7 +86,7 @@ PRIOR_NAMES: tuple[str, ...] = ("pooled", "at_diagnosis", "after_induction", "sc
 """The named priors of :func:`named_priors`, in the order the notebooks show them."""
 
 _ERR = EvidenceError
-_QUAD = dict(epsabs=1e-11, epsrel=1e-10, limit=200)
+_QUAD_EPSABS, _QUAD_EPSREL, _QUAD_LIMIT = 1e-11, 1e-10, 200
 _U_MAX = 12.0
 
 
@@ -131,7 +131,8 @@ class Prior:
 
     def describe(self) -> str:
         lo, hi = self.interval()
-        return f"{self.label}: HR {fmt_num(self.hazard_ratio, 2)} (95% prior interval {fmt_num(lo, 2)} to {fmt_num(hi, 2)})"
+        return (f"{self.label}: HR {fmt_num(self.hazard_ratio, 2)} "
+                f"(95% prior interval {fmt_num(lo, 2)} to {fmt_num(hi, 2)})")
 
 
 def predictive_prior(meta: MetaAnalysis, name: str = "pooled", label: str = "") -> Prior:
@@ -263,7 +264,7 @@ def _split(prior: Prior, pos_at: Any) -> tuple[float, float]:
         if not b > a:
             return 0.0
         pts = [0.0] if a < 0.0 < b else None
-        return integrate.quad(f, a, b, points=pts, **_QUAD)[0]
+        return integrate.quad(f, a, b, points=pts, epsabs=_QUAD_EPSABS, epsrel=_QUAD_EPSREL, limit=_QUAD_LIMIT)[0]
 
     return part(-np.inf, cut), part(cut, np.inf)
 
@@ -383,9 +384,10 @@ class WhatItWouldTake(Result):
               + (f"{fmt_n(self.events_for_power)} deaths, {fmt_n(self.patients_for_power)} patients, "
                  f"{centres_text(self.centres_for_power)} at the protocol's one-centre rate"
                  if math.isfinite(self.events_for_power) else "not possible (the prior's median HR is not below 1)"))
-        if self.reachable:
-            asr = (f"{fmt_pct(self.assurance_target, 0)} probability of success: {fmt_n(self.events_for_assurance)} deaths, "
-                   f"{fmt_n(self.patients_for_assurance)} patients, {centres_text(self.centres_for_assurance)}")
+        ev_a, n_a, c_a = self.events_for_assurance, self.patients_for_assurance, self.centres_for_assurance
+        if ev_a is not None and n_a is not None and c_a is not None:  # reachable: all three are set
+            asr = (f"{fmt_pct(self.assurance_target, 0)} probability of success: "
+                   f"{fmt_n(ev_a)} deaths, {fmt_n(n_a)} patients, {centres_text(c_a)}")
         else:
             asr = (f"{fmt_pct(self.assurance_target, 0)} probability of success: unreachable, no number of deaths "
                    f"exceeds P(true HR < 1) = {fmt_pct(self.assurance_ceiling)}")
@@ -475,7 +477,8 @@ class HarmMargin(Result):
     expected_upper_limit: float
 
     def summary(self) -> str:
-        return (f"With {fmt_n(self.n_patients)} patients (about {fmt_num(self.expected_deaths, 0)} deaths if the true HR is "
+        return (f"With {fmt_n(self.n_patients)} patients "
+                f"(about {fmt_num(self.expected_deaths, 0)} deaths if the true HR is "
                 f"{fmt_num(self.true_hazard_ratio, 2)}), the trial has {fmt_pct(self.power, 0)} power to exclude "
                 f"HR >= {fmt_num(self.margin, 2)} (one-sided alpha {fmt_num(self.alpha, 3)}); the expected upper "
                 f"{fmt_pct(1 - self.alpha, 1)} confidence limit is {fmt_num(self.expected_upper_limit, 2)}")
@@ -549,7 +552,8 @@ class SimulatedAssurance(Result):
                 f"{fmt_pct(self.mc_se)}) vs analytic {fmt_pct(self.analytic)}: "
                 f"{'within' if self.within_mc_error else 'OUTSIDE'} 99% Monte-Carlo limits\n"
                 f"{fmt_n(self.n_draws)} hazard ratios drawn from the prior {self.prior.describe()}, "
-                f"{fmt_n(self.trials_per_draw)} trials each ({self.design}, {self.analysis} analysis, seed {self.seed})")
+                f"{fmt_n(self.trials_per_draw)} trials each "
+                f"({self.design}, {self.analysis} analysis, seed {self.seed})")
 
 
 def simulate_assurance(prior: Prior, *, plan: TrialPlan = PLAN, sequential: bool = False, n_draws: int = 400,

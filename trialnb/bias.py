@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Hashable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -228,7 +228,8 @@ def simulate_registry(
              "6 microseconds and 720 bytes per patient").check(limits(max_seconds, max_memory_gb))
     thr = check_real(hazard_ratio, "hazard_ratio", lo=0.0, hi=10.0, lo_open=True, error=BiasParameterError)
     s = {}
-    for name, value in zip(MECHANISMS, (selection, immortal_time, stage_migration, co_treatment, coding_errors)):
+    strengths = (selection, immortal_time, stage_migration, co_treatment, coding_errors)
+    for name, value in zip(MECHANISMS, strengths, strict=True):
         lo, hi = RANGES[name]
         s[name] = check_real(value, name, lo=lo, hi=hi, error=BiasParameterError)
     if s["stage_migration"] + s["coding_errors"] > 0.5:
@@ -287,7 +288,9 @@ def simulate_registry(
     )
     out = out.sample(frac=1.0, random_state=np.random.RandomState(seed % 2**32)).reset_index(drop=True)
     out.insert(0, "patient_id", np.arange(1, n + 1))
-    out.attrs = {"n": n, "seed": seed, "hazard_ratio": thr, **s}
+    attrs: dict[Hashable, Any] = {"n": n, "seed": seed, "hazard_ratio": thr}
+    attrs.update(s.items())  # the bias strengths
+    out.attrs = attrs
     return out
 
 
@@ -513,7 +516,7 @@ def compare_analyses(cohort: pd.DataFrame, seed: int = 0, *, landmark_months: fl
 def _mix_surv(t: np.ndarray, weights: Sequence[float], hazards: Sequence[float]) -> np.ndarray:
     w = np.asarray(weights, float)
     w = w / w.sum()
-    return sum(wi * np.exp(-hi * t) for wi, hi in zip(w, hazards))
+    return sum(wi * np.exp(-hi * t) for wi, hi in zip(w, hazards, strict=True))
 
 
 def _check_wr(n_early: int, n_late: int, n_migrants: int, hazard_early: float, hazard_late: float,
@@ -522,8 +525,8 @@ def _check_wr(n_early: int, n_late: int, n_migrants: int, hazard_early: float, h
         check_int(v, name, minimum=1, error=BiasParameterError)
     if n_migrants >= n_early:
         raise _err(f"n_migrants must be smaller than n_early (they are part of it), got {n_migrants} >= {n_early}")
-    for name, v in (("hazard_early", hazard_early), ("hazard_late", hazard_late), ("hazard_migrants", hazard_migrants)):
-        check_real(v, name, lo=0.0, hi=1.0, lo_open=True, error=BiasParameterError)
+    for name, h in (("hazard_early", hazard_early), ("hazard_late", hazard_late), ("hazard_migrants", hazard_migrants)):
+        check_real(h, name, lo=0.0, hi=1.0, lo_open=True, error=BiasParameterError)
     if not hazard_early < hazard_migrants < hazard_late:
         raise _err("hazards must satisfy hazard_early < hazard_migrants < hazard_late "
                    "(migrants are the worst of the early stage and the best of the late stage), "
@@ -554,7 +557,7 @@ def will_rogers(n_early: int = 1000, n_late: int = 400, n_migrants: int = 100, *
     rows = []
     for (staging, stage), (w, h) in groups.items():
         surv = float(_mix_surv(np.array([hz]), w, h)[0])
-        med = optimize.brentq(lambda t: float(_mix_surv(np.array([t]), w, h)[0]) - 0.5, 0.0, 1e5)
+        med = optimize.brentq(lambda t, w=w, h=h: float(_mix_surv(np.array([t]), w, h)[0]) - 0.5, 0.0, 1e5)
         rows.append({"staging": staging, "stage": stage, "n": int(sum(w)), "survival": surv, "median_months": med})
     out = pd.DataFrame(rows)
     out.attrs["horizon_months"] = hz
@@ -599,7 +602,7 @@ def evidence_table() -> pd.DataFrame:
     t = studies_table(in_forest=True)
     cols = ["study", "design", "data", "n", "hazard_ratio", "ci_lower", "ci_upper", "ci_level", "citation"]
     out = t[cols].copy()
-    out["citation"] = [c if not note else f"{c} ({note})" for c, note in zip(t["citation"], t["note"])]
+    out["citation"] = [c if not note else f"{c} ({note})" for c, note in zip(t["citation"], t["note"], strict=True)]
     out["randomized"] = out["design"].str.startswith("randomized")
     return out
 

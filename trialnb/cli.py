@@ -113,8 +113,10 @@ def _sample_size_parser(s: argparse.ArgumentParser) -> None:
     eff.add_argument("--hr", type=float, help=f"hazard ratio arm A vs B (default the plan's {d.hazard_ratio:g})")
     eff.add_argument("--treatment-survival", type=float, metavar="S",
                      help="arm A's survival at --survival-time, instead of --hr")
-    eff.add_argument("--treatment-median", type=float, metavar="MONTHS", help="arm A's median survival, instead of --hr")
-    eff.add_argument("--treatment-hazard", type=float, metavar="PER_MONTH", help="arm A's hazard per month, instead of --hr")
+    eff.add_argument("--treatment-median", type=float, metavar="MONTHS",
+                     help="arm A's median survival, instead of --hr")
+    eff.add_argument("--treatment-hazard", type=float, metavar="PER_MONTH",
+                     help="arm A's hazard per month, instead of --hr")
     ctl = s.add_mutually_exclusive_group()
     ctl.add_argument("--control-survival", type=float, metavar="S",
                      help=f"arm B's survival at --survival-time (default the plan's {d.control_survival:.4f} "
@@ -127,7 +129,8 @@ def _sample_size_parser(s: argparse.ArgumentParser) -> None:
     s.add_argument("--power", type=float, help=f"power, 1 - type II error (default the plan's {d.power:g})")
     size = s.add_mutually_exclusive_group()
     size.add_argument("--n", type=float, metavar="PATIENTS",
-                      help=f"patients randomized, for --solve power or hazard-ratio (default the plan's {d.n_patients})")
+                      help="patients randomized, for --solve power or hazard-ratio "
+                           f"(default the plan's {d.n_patients})")
     size.add_argument("--events", type=float, metavar="DEATHS", help="deaths, instead of --n")
     s.add_argument("--alpha", type=float, help=f"type I error (default the plan's {an.alpha:g})")
     s.add_argument("--sided", type=int, choices=(1, 2), help=f"1- or 2-sided test (default the plan's {an.sided})")
@@ -244,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="exit 1 also when a section is not available (default: only when a section failed)")
     a.set_defaults(func=_cmd_audit)
     _sample_size_parser(sub.add_parser(
-        "sample-size", help="solve the design for N, power or the detectable hazard ratio (defaults: the plan, months)"))
+        "sample-size",
+        help="solve the design for N, power or the detectable hazard ratio (defaults: the plan, months)"))
     d = sub.add_parser("build-data", help="regenerate the shipped synthetic datasets byte for byte")
     d.add_argument("--out", default="data", metavar="FOLDER",
                    help="output folder (default data); created if missing; refused if not empty unless --force")
@@ -259,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     src = m.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", metavar="FILE", help="trial CSV (e.g. data/trial_protocol.csv)")
     src.add_argument("--example", choices=EXAMPLES, help="a shipped synthetic trial file (scenario name)")
-    m.add_argument("--cutoff-month", required=True, type=float, metavar="M", help="months since the first randomization")
+    m.add_argument("--cutoff-month", required=True, type=float, metavar="M",
+                   help="months since the first randomization")
     m.add_argument("--html", metavar="PATH", help="write a self-contained HTML report instead of text")
     m.add_argument("--json", action="store_true", help="print the report as one JSON object")
     m.add_argument("--no-predict", dest="predict", action="store_false",
@@ -267,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     m.set_defaults(func=_cmd_monitor)
     p = sub.add_parser("sap", help="the statistical analysis plan draft, every number computed and sourced")
     p.add_argument("--html", metavar="PATH", help="write self-contained HTML (.html)")
-    p.add_argument("--markdown", metavar="PATH", help="write Markdown (.md); with neither option, Markdown goes to stdout")
+    p.add_argument("--markdown", metavar="PATH",
+                   help="write Markdown (.md); with neither option, Markdown goes to stdout")
     p.set_defaults(func=_cmd_sap)
     args = ap.parse_args(argv)
     try:

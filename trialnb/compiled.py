@@ -24,7 +24,8 @@ if not os.environ.get("NUMBA_THREADING_LAYER"):
     # numba's default OpenMP layer keeps its threads spinning after each parallel call; on a
     # shared 2-core machine that cost ~20 ms per Newton step (measured); the workqueue layer
     # sleeps instead. Set before the first parallel launch; an explicit user choice wins.
-    numba.config.THREADING_LAYER = "workqueue"
+    # numba.config fills its settings in at import from the environment: not declared to mypy
+    numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]
 
 
 def use_compiled(engine: object, error: type[Exception] = ValueError) -> bool:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, TypedDict, cast
 
 import numpy as np
 import pandas as pd
@@ -68,7 +68,14 @@ QOL_VISITS: tuple[float, ...] = (0.0, 3.0, 6.0, 12.0, 24.0)
 
 _F = {f.name: f for f in FACTORS}
 _MONTHS_MAX = DATA_CUTOFF_MONTH
-_ID = {"pattern": PATIENT_ID_PATTERN, "pattern_rule": PATIENT_ID_RULE}
+
+
+class _IdForm(TypedDict):
+    pattern: str
+    pattern_rule: str
+
+
+_ID: _IdForm = {"pattern": PATIENT_ID_PATTERN, "pattern_rule": PATIENT_ID_RULE}
 
 TRIAL_SCHEMA: tuple[Column, ...] = (
     Column("patient_id", "id", "", "Trial number given at randomization (P001, P002, ...).", **_ID),
@@ -138,11 +145,12 @@ SCREENING_SCHEMA: tuple[Column, ...] = (
     Column("informed_consent", "binary", "", "1 if written informed consent was given."),
     Column("prior_invasive_breast_cancer", "binary", "", "1 if a previous primary invasive breast cancer."),
     Column("other_malignancy_10y", "binary", "", "1 if another malignancy in the last 10 years (exceptions apply)."),
-    Column("prior_breast_local_treatment", "binary", "", "1 if surgery/radiotherapy of the breast tumour before randomization."),
+    Column("prior_breast_local_treatment", "binary", "",
+           "1 if surgery/radiotherapy of the breast tumour before randomization."),
     Column("bilateral_synchronous", "binary", "", "1 if synchronous bilateral breast cancer."),
     Column("eligible", "binary", "", "1 if trialnb.eligibility.screen found the patient eligible."),
-    Column("failed_criteria", "category", "", "Criterion ids failed (I1-I8, E1-E5), separated by ';'; empty if eligible.",
-           nullable=True),
+    Column("failed_criteria", "category", "",
+           "Criterion ids failed (I1-I8, E1-E5), separated by ';'; empty if eligible.", nullable=True),
     Column("patient_id", "id", "", "Trial number if randomized; empty otherwise.", nullable=True, **_ID),
 )
 
@@ -182,7 +190,7 @@ def _apply_rules(t: Table, file: str, ctx: RuleContext) -> list[Problem]:
     lines = t.lines
     if per_row:
         for ks, records in t.record_batches(positions):
-            for k, rec in zip(ks, records):
+            for k, rec in zip(ks, records, strict=True):
                 for rule_name, fn in per_row:
                     for column, message in fn(rec, ctx):
                         out.append(Problem(lines[k], column, message, rule_name))
@@ -214,7 +222,7 @@ def _screening_index(screening: Any) -> Mapping[str, Mapping[str, Any]]:
     if not isinstance(screening, pd.DataFrame) or not {"screening_id", "patient_id"} <= set(screening.columns):
         raise ValueError("screening must be the screening log: a path, or the frame load_screening returns, "
                          f"got {type(screening).__name__}")
-    records = screening.to_dict("records")
+    records = cast(list[dict[str, Any]], screening.to_dict("records"))  # the columns are named by str
     return {r["screening_id"]: {k: (None if isinstance(v, float) and v != v and k == "patient_id" else v)
                                 for k, v in r.items()} for r in records}
 
@@ -295,7 +303,7 @@ def load_qol(path: str | Path, patient_ids: set[str] | None = None, *,
                                     "visit_once"))
         else:
             seen[key] = line
-    ctx = RuleContext(trial=None if trial is None else tuple(trial.to_dict("records")))
+    ctx = RuleContext(trial=None if trial is None else tuple(cast(list[dict[str, Any]], trial.to_dict("records"))))
     problems += _apply_rules(t, "qol_*.csv", ctx)
     _raise_if(path, problems)
     return t.frame(schema)

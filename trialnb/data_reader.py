@@ -195,7 +195,8 @@ def _batch_parser(col: Column, levels: frozenset[str]) -> Callable[[Sequence[str
         rx = re.compile(col.pattern, re.ASCII)
 
         def ids(raws: Sequence[str]) -> list[Any]:
-            return [r if m else (None if r == "" and col.nullable else _BAD) for r, m in zip(raws, map(rx.fullmatch, raws))]
+            return [r if m else (None if r == "" and col.nullable else _BAD)
+                    for r, m in zip(raws, map(rx.fullmatch, raws), strict=True)]
         return ids
     if col.kind == "category" and col.name == "failed_criteria":
         return lambda raws: [r if r else (None if col.nullable else _BAD) for r in raws]
@@ -226,8 +227,8 @@ def _batch_parser(col: Column, levels: frozenset[str]) -> Callable[[Sequence[str
 
     def numbers(raws: Sequence[str]) -> list[Any]:
         if every.fullmatch("\n".join(raws) + "\n") and (col.kind == "float" or not any("." in r for r in raws)):
-            xs = [convert(r) if r else None for r in raws] if col.nullable else list(map(convert, raws))
-            present = [x for x in xs if x is not None] if col.nullable else xs
+            xs: list[Any] = [convert(r) if r else None for r in raws] if col.nullable else list(map(convert, raws))
+            present: list[float] = [x for x in xs if x is not None] if col.nullable else xs
             if not present or (lo <= min(present) and max(present) <= hi):
                 return xs
         return list(map(one, raws))
@@ -244,7 +245,7 @@ def _fail(path: Path, row: int | None, message: str, rule: str, column: str = "*
     return TrialDataError(path, [Problem(row, column, message, rule)])
 
 
-def _open_binary(path: Path) -> tuple[io.BufferedIOBase, bool]:
+def _open_binary(path: Path) -> tuple[io.BufferedReader | gzip.GzipFile, bool]:
     """(byte stream of the file's content, whether it was gzip-compressed)."""
     if path.is_dir():
         raise _fail(path, None, "is a folder, not a data file; give a CSV file in it (e.g. trial_protocol.csv)",
@@ -273,8 +274,8 @@ def _decode_error(path: Path, gz: bool) -> TrialDataError:
         off = skip + exc.start
         line = len(re.findall(rb"\r\n|\r|\n", data[:off])) + 1
         where = " (after gzip decompression)" if gz else ""
-        return _fail(path, line, f"not UTF-8 text: byte 0x{data[off]:02x} at byte offset {off}{where} cannot be decoded "
-                                 "(a Latin-1, UTF-16 or binary file?); save it as UTF-8", "encoding")
+        return _fail(path, line, f"not UTF-8 text: byte 0x{data[off]:02x} at byte offset {off}{where} "
+                                 "cannot be decoded (a Latin-1, UTF-16 or binary file?); save it as UTF-8", "encoding")
     return _fail(path, None, "not UTF-8 text; save it as UTF-8", "encoding")  # pragma: no cover
 
 
@@ -418,8 +419,9 @@ class Table:
                 parts = [c[a:a + size] for c in cols]
             else:
                 parts = [[c[k] for k in ks] for c in cols]
-            parts = [[x if x == x else None for x in p] if isinstance(c, array) else p for p, c in zip(parts, cols)]
-            yield ks, (dict(zip(names, vals)) for vals in zip(*parts))
+            parts = [[x if x == x else None for x in p] if isinstance(c, array) else p
+                     for p, c in zip(parts, cols, strict=True)]
+            yield ks, (dict(zip(names, vals, strict=True)) for vals in zip(*parts, strict=True))
 
     def rows(self, positions: Sequence[int] | None = None) -> Rows:
         return Rows(self, positions)
@@ -538,7 +540,7 @@ def _read(path: Path, lines: _Lines, schema: Sequence[Column], levels: dict[str,
         nonlocal k
         if not batch:
             return
-        cells = list(zip(*batch))
+        cells = list(zip(*batch, strict=True))
         for c, j, parse, lv in plan:
             raws = cells[j]
             vals = parse(raws)

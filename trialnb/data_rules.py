@@ -153,7 +153,8 @@ def _per_protocol(r: Record, ctx: RuleContext):
     if reason_ok:
         expected = int(op == 1) if arm == "A" else int(reason in (None, "local_progression"))
         if r["per_protocol"] != expected:
-            yield "per_protocol", f"{r['per_protocol']} contradicts arm {arm} with operated = {op} (expected {expected})"
+            yield "per_protocol", (f"{r['per_protocol']} contradicts arm {arm} with operated = {op} "
+                                   f"(expected {expected})")
 
 
 def _unplanned_month(r: Record, ctx: RuleContext):
@@ -213,7 +214,7 @@ def _randomization_order(records: Sequence[Record], ctx: RuleContext) -> Iterato
     prefix, number, pos, entry = array("q"), array("q"), array("q"), array("d")
     codes: dict[str, int] = {}
     ids, entries = _columns(records, "patient_id", "entry_month")
-    for i, (pid, month, m) in enumerate(zip(ids, entries, map(_TRIAL_NUMBER.fullmatch, ids))):
+    for i, (month, m) in enumerate(zip(entries, map(_TRIAL_NUMBER.fullmatch, ids), strict=True)):
         if m is None or len(m.group(2)) > 18:  # not a numbered trial id: left out of the order
             continue
         prefix.append(codes.setdefault(m.group(1), len(codes)))
@@ -253,7 +254,8 @@ def _screened(r: Record, ctx: RuleContext):
                                "was screened first")
         return
     if s["patient_id"] != r["patient_id"]:
-        given = "no trial number (not randomized)" if s["patient_id"] is None else f"the trial number {s['patient_id']!r}"
+        given = ("no trial number (not randomized)" if s["patient_id"] is None
+                 else f"the trial number {s['patient_id']!r}")
         yield "screening_id", f"the screening log gives {r['screening_id']} {given}, this file {r['patient_id']!r}"
 
 
@@ -326,7 +328,7 @@ def _trial_index(ctx: RuleContext) -> dict[str, Record] | None:
     return {t["patient_id"]: t for t in ctx.trial}
 
 
-def _visit_within_follow_up(records: list[Record], ctx: RuleContext) -> Iterator[Violation]:
+def _visit_within_follow_up(records: Sequence[Record], ctx: RuleContext) -> Iterator[Violation]:
     trial = _trial_index(ctx)
     if trial is None:
         return
@@ -400,7 +402,8 @@ RULES: tuple[Rule, ...] = (
          "screening log is given)", _per_row(_screened)),
     Rule("same_patient_as_screening", "trial_*.csv", _SAME_AS_SCREENING + ("age", "entry_month"),
          "the minimization factors equal the screening log's, age is the screening age or one more, and "
-         "randomization is not before referral (checked when the screening log is given)", _per_row(_same_as_screening)),
+         "randomization is not before referral (checked when the screening log is given)",
+         _per_row(_same_as_screening)),
     Rule("consort_counts_add_up", "trial_*.csv", ("patient_id",),
          "the patients randomized in the screening log (with a trial number) are exactly the patients of the file "
          "(checked when the screening log is given)", _consort_counts),
@@ -408,7 +411,8 @@ RULES: tuple[Rule, ...] = (
          "a trial number is given exactly to eligible (randomized) patients", _per_row(_patient_id_iff_eligible)),
     Rule("failed_criteria_iff_not_eligible", "screening_log.csv", ("eligible", "failed_criteria"),
          "failed_criteria is empty exactly when eligible = 1", _per_row(_failed_criteria_iff_not_eligible)),
-    Rule("eligibility_matches_criteria", "screening_log.csv", ("eligible", "failed_criteria") + tuple(f.name for f in SCREENING_FIELDS),
+    Rule("eligibility_matches_criteria", "screening_log.csv",
+         ("eligible", "failed_criteria") + tuple(f.name for f in SCREENING_FIELDS),
          "eligible and failed_criteria equal what trialnb.eligibility.screen finds from the screening fields",
          _per_row(_eligibility_matches_criteria)),
     Rule("qol_visit_within_follow_up", "qol_*.csv", ("patient_id", "visit_month"),

@@ -70,7 +70,8 @@ def page(title: str, body: str, *, provenance_line: str, css: str = "", lang: st
     "page n of N" in every printed page's margins."""
     margins = (f"@page {{ size: A4; margin: 18mm 16mm 20mm 16mm;"
                f" @bottom-left {{ content: {_css_string(title)}; font-size: 8pt; color: #555; }}"
-               ' @bottom-right { content: "page " counter(page) " of " counter(pages); font-size: 8pt; color: #555; } }')
+               ' @bottom-right { content: "page " counter(page) " of " counter(pages);'
+               " font-size: 8pt; color: #555; } }")
     return (f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}"><head><meta charset="utf-8">\n'
             f"<title>{html.escape(title)}</title>\n"
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'

@@ -88,8 +88,10 @@ SCREENING_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("fit_for_treatment", "bool", "performance status and comorbidity allow surgery and/or systemic therapy"),
     FieldSpec("informed_consent", "bool", "written informed consent"),
     FieldSpec("prior_invasive_breast_cancer", "bool", "primary invasive breast cancer in the history"),
-    FieldSpec("other_malignancy_10y", "bool", "another malignancy in the last 10 years (except basal cell skin carcinoma, early cervical cancer)"),
-    FieldSpec("prior_breast_local_treatment", "bool", "surgery and/or radiotherapy of the breast tumour before randomization"),
+    FieldSpec("other_malignancy_10y", "bool",
+              "another malignancy in the last 10 years (except basal cell skin carcinoma, early cervical cancer)"),
+    FieldSpec("prior_breast_local_treatment", "bool",
+              "surgery and/or radiotherapy of the breast tumour before randomization"),
     FieldSpec("bilateral_synchronous", "bool", "synchronous bilateral breast cancer"),
 )
 _FIELDS = {f.name: f for f in SCREENING_FIELDS}
@@ -138,7 +140,8 @@ CRITERIA: tuple[Criterion, ...] = (
               ("prior_invasive_breast_cancer",), "prior_invasive_breast_cancer is False",
               lambda p: not p["prior_invasive_breast_cancer"]),
     Criterion("E2", "exclusion",
-              "another malignancy within the last 10 years, besides basal cell carcinoma of the skin or early-stage cervical cancer",
+              "another malignancy within the last 10 years, besides basal cell carcinoma of the skin "
+              "or early-stage cervical cancer",
               ("other_malignancy_10y",), "other_malignancy_10y is False",
               lambda p: not p["other_malignancy_10y"]),
     Criterion("E3", "exclusion", "surgical treatment and/or radiotherapy of the breast tumor before randomization",
@@ -174,7 +177,8 @@ class ScreeningResult(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per failed criterion (``criterion``, ``reason``); none when eligible."""
-        return pd.DataFrame({"criterion": list(self.failed), "reason": list(self.reasons)}, columns=["criterion", "reason"])
+        return pd.DataFrame({"criterion": list(self.failed), "reason": list(self.reasons)},
+                            columns=["criterion", "reason"])
 
 
 def validate_record(patient: Mapping[str, Any]) -> dict[str, Any]:

@@ -46,7 +46,8 @@ class SampleSizeError(ValueError):
 class ScenarioError(ValueError):
     """Raised by the trial plan (:mod:`trialnb.plan`), the population model
     (:mod:`trialnb.population`) and the simulators (:mod:`trialnb.simulation`) when an assumption,
-    a plan field or a run argument is out of range or of the wrong kind."""
+    a plan field or a run argument is out of range or of the wrong kind; by
+    :func:`trialnb.resources.example_trial` for a scenario it has no example file of."""
 
 
 class BiasParameterError(ValueError):

@@ -202,8 +202,9 @@ STUDIES: tuple[Study, ...] = (
           "Ruiterkamp J et al. Breast Cancer Res Treat 2010;120(1):9-16"),
     Study("jcmt2023_obs", "JCMT 2023 (meta-analysis, observational)", "observational meta-analysis",
           "43 observational studies", None, 0.66, 0.61, 0.71, 0.95, "J Cancer Metastasis Treat 2023;9:41"),
-    Study("tata2015", "Tata Memorial (Badwe 2015)", "randomized trial", "Mumbai, 2005-2013, after response to chemotherapy",
-          350, 1.04, 0.81, 1.34, 0.95, "Badwe R et al. Lancet Oncol 2015;16(13):1380-1388",
+    Study("tata2015", "Tata Memorial (Badwe 2015)", "randomized trial",
+          "Mumbai, 2005-2013, after response to chemotherapy", 350, 1.04, 0.81, 1.34, 0.95,
+          "Badwe R et al. Lancet Oncol 2015;16(13):1380-1388",
           timing="after response to front-line chemotherapy", randomized_at=AFTER_INDUCTION, deaths=235),
     Study("mf0701_2018", "MF07-01 (Soran 2018)", "randomized trial", "Turkey, 2007-2012, at diagnosis", 274,
           0.66, 0.49, 0.88, 0.95, "Soran A et al. Ann Surg Oncol 2018;25(11):3141-3149",
@@ -432,7 +433,8 @@ class MetaAnalysis(Result):
                f"I² = {fmt_pct(self.i2 / 100)}, ")
         name = self.describe()
         return (f"{name[0].upper() + name[1:]} meta-analysis of {self.k} trials: HR "
-                f"{fmt_num(self.hazard_ratio, 2)} ({lvl}% CI {fmt_num(self.ci_lower, 2)} to {fmt_num(self.ci_upper, 2)}), "
+                f"{fmt_num(self.hazard_ratio, 2)} "
+                f"({lvl}% CI {fmt_num(self.ci_lower, 2)} to {fmt_num(self.ci_upper, 2)}), "
                 f"{stat} = {fmt_num(self.statistic, 2)}, {fmt_p(self.p_value)}\n"
                 f"heterogeneity: {het}Q = {fmt_num(self.q, 2)} on {self.k - 1} df, {fmt_p(self.q_p_value)}\n"
                 f"{lvl}% prediction interval for a new trial's HR: {fmt_num(self.pi_lower, 2)} to "

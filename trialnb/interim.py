@@ -279,7 +279,7 @@ class InterimReport(Result):
 # building the report
 
 def _sha256(df: pd.DataFrame) -> str:
-    return hashlib.sha256(pd.util.hash_pandas_object(df, index=False).values.tobytes()).hexdigest()
+    return hashlib.sha256(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes()).hexdigest()
 
 
 def _perioperative(cut: pd.DataFrame, window: float) -> tuple[dict[str, int], dict[str, int]]:
@@ -425,7 +425,8 @@ def interim_report(df: pd.DataFrame, cutoff_month: float, *, plan: TrialPlan = P
     return InterimReport(
         plan=plan, cutoff_month=c, look=look, final=bool(final), randomized=len(cut),
         randomized_by_arm={k: int((cut["arm"] == k).sum()) for k in ("A", "B")},
-        primary_deaths_by_arm=dict(res.events_by_arm), max_events=mx, primary=res, **look_stats, complete=complete, operated_by_arm=op, perioperative_deaths_by_arm=peri,
+        primary_deaths_by_arm=dict(res.events_by_arm), max_events=mx, primary=res, **look_stats, complete=complete,
+        operated_by_arm=op, perioperative_deaths_by_arm=peri,
         safety_reviews=_safety_reviews(df, c, plan), data_sha256=_sha256(df), source=source,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), next_look=nxt)
 
@@ -502,7 +503,7 @@ def report_json(rep: InterimReport) -> dict[str, Any]:
         "next_look": None if nl is None else {**nl.to_dict(), "kind": "calendar final" if rep.next_look_calendar
                                                 else "event-driven look",
                                                 "final_month": dict(zip(("median", "lower", "upper"),
-                                                                        rep.final_month_predicted))
+                                                                        rep.final_month_predicted, strict=True))
                                                 if rep.next_look_calendar else None},
         "notes": list(rep.primary.notes), "data_sha256": rep.data_sha256, "source": rep.source or None,
         "generated": rep.generated, "trialnb_version": __version__,
@@ -523,12 +524,14 @@ def html_report(rep: InterimReport, figure_svg: str | None = None) -> str:
     if rep.safety_reviews:
         reviews = ("<h2>Perioperative safety reviews</h2><table><tr><th>Month</th><th>Operated A</th><th>Deaths A</th>"
                    "<th>Operated B</th><th>Deaths B</th></tr>" + "".join(
-                       f"<tr><td>{fmt_num(s.month, 1)}</td><td>{s.operated['A']}</td><td>{s.perioperative_deaths['A']}</td>"
-                       f"<td>{s.operated['B']}</td><td>{s.perioperative_deaths['B']}</td></tr>" for s in rep.safety_reviews)
+                       f"<tr><td>{fmt_num(s.month, 1)}</td><td>{s.operated['A']}</td>"
+                       f"<td>{s.perioperative_deaths['A']}</td><td>{s.operated['B']}</td>"
+                       f"<td>{s.perioperative_deaths['B']}</td></tr>" for s in rep.safety_reviews)
                    + "</table>")
     fig = f"<figure>{figure_svg}</figure>" if figure_svg else ""
     return page(TITLE, f"<h1>{e(TITLE)}</h1>"
-                f"<p class=\"decision\" data-decision=\"{e(rep.decision)}\">Recommendation to consider: {e(rep.decision)}</p>"
+                f"<p class=\"decision\" data-decision=\"{e(rep.decision)}\">"
+                f"Recommendation to consider: {e(rep.decision)}</p>"
                 f"<table>{body}</table>{reviews}{fig}<p>{e(_plan_line(rep))}</p>",
                 provenance_line=_provenance(rep), css=_CSS)
 

@@ -49,7 +49,7 @@ import pandas as pd
 from .errors import ScenarioError
 from .population import FACTOR_FREQUENCIES, PROGNOSTIC_HR, calibrate_baseline, factor_strata
 from .protocol import FACTOR_NAMES, PROTOCOL, Protocol, Sourced
-from .validation import (check_choice, check_int, check_nonnegative, check_positive, check_probability,
+from .validation import (check_choice, check_int, check_probability,
                          check_real)
 
 __all__ = [

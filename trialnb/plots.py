@@ -129,10 +129,12 @@ def trial_schema(protocol: "Protocol", ax: "Axes | None" = None) -> "Axes":
     y = 0.18
     x0, x1 = 0.05, 0.95
     scale = (x1 - x0) / total
-    ax.add_patch(FancyBboxPatch((x0, y), d.accrual_months * scale, 0.06, boxstyle="square,pad=0", fc="#8d96a3", ec="none"))
+    ax.add_patch(FancyBboxPatch((x0, y), d.accrual_months * scale, 0.06, boxstyle="square,pad=0", fc="#8d96a3",
+                                ec="none"))
     ax.add_patch(FancyBboxPatch((x0 + d.accrual_months * scale, y), d.horizon_months * scale, 0.06,
                                 boxstyle="square,pad=0", fc="#66a182", ec="none"))
-    ax.text(x0 + d.accrual_months * scale / 2, y + 0.03, f"accrual {d.accrual_months:g} months", ha="center", va="center", color="white", fontsize=8.5)
+    ax.text(x0 + d.accrual_months * scale / 2, y + 0.03, f"accrual {d.accrual_months:g} months", ha="center",
+            va="center", color="white", fontsize=8.5)
     ax.text(x0 + (d.accrual_months + d.horizon_months / 2) * scale, y + 0.03, f"follow-up {d.horizon_months:g} months",
             ha="center", va="center", color="white", fontsize=8.5)
     for m in range(0, int(total) + 1, 12):
@@ -211,7 +213,7 @@ def evidence_forest(meta: "MetaAnalysis", *, design_hr: float | None = None, ax:
     ax.fill([pooled["ci_lower"], pooled["hazard_ratio"], pooled["ci_upper"], pooled["hazard_ratio"]],
             [y_pool, y_pool + 0.28, y_pool, y_pool - 0.28], color=ARM_COLORS["A"], zorder=3)
     for line in ax.lines[-3:-1]:  # the prediction row's solid line and square: redraw dashed
-        if line.get_ydata()[0] == y_pi:
+        if np.asarray(line.get_ydata())[0] == y_pi:
             line.set_linestyle("--")
     left = min(min(lo), 1.0, design_hr or 1.0)
     right = max(max(hi), 1.0)
@@ -284,7 +286,8 @@ def consort_diagram(counts: Mapping[str, Any], ax: "Axes | None" = None) -> "Axe
 
 
 def km_plot(df: pd.DataFrame, times: Sequence[float] = (0, 6, 12, 18, 24, 30, 36, 42, 48, 54, 60),
-            ax: "Axes | None" = None, title: str = "Overall survival by arm (ITT)", mark: float | None = 24.0) -> "Axes":
+            ax: "Axes | None" = None, title: str = "Overall survival by arm (ITT)",
+            mark: float | None = 24.0) -> "Axes":
     """Kaplan-Meier curves per arm with 95% CIs and a numbers-at-risk table under the x axis."""
     from . import analysis as an  # the figure's numbers come from the survival engine
 
@@ -315,9 +318,9 @@ def km_plot(df: pd.DataFrame, times: Sequence[float] = (0, 6, 12, 18, 24, 30, 36
     for i, arm in enumerate(nar.index):
         y = -0.23 - 0.06 * i
         ax.text(-0.05, y, f"Arm {arm}", transform=ax.transAxes, ha="right", fontsize=8, color=ARM_COLORS[arm])
-        for t in nar.columns:
-            ax.text(t, y, str(nar.loc[arm, t]), transform=ax.get_xaxis_transform(), ha="center", fontsize=8,
-                    color=ARM_COLORS[arm])
+        for month in nar.columns:
+            ax.text(float(month), y, str(nar.loc[arm, month]), transform=ax.get_xaxis_transform(), ha="center",
+                    fontsize=8, color=ARM_COLORS[arm])
     if ax.figure.get_layout_engine() is None:  # a figure we made; leave the caller's layout alone
         ax.figure.subplots_adjust(bottom=0.28, left=0.12)
     return ax
@@ -354,8 +357,9 @@ def cif_plot(result: Any, *, ax: "Axes | None" = None, horizon: float | None = 6
 def subgroup_forest(sg: pd.DataFrame, ax: "Axes | None" = None) -> "Axes":
     """Forest plot of :func:`trialnb.analysis.subgroup_hrs` (estimable rows), labels with n/events."""
     ok = sg.dropna(subset=["hr"])
-    labels = [f"{r.label.replace('_', ' ')}  ({r.n} pts, {r.events} deaths)" for r in ok.itertuples()]
-    colors = [NEUTRAL if r.factor == "all" else "#555e6b" for r in ok.itertuples()]
+    labels = [f"{str(label).replace('_', ' ')}  ({n} pts, {events} deaths)"
+              for label, n, events in zip(ok["label"], ok["n"], ok["events"], strict=True)]
+    colors = [NEUTRAL if factor == "all" else "#555e6b" for factor in ok["factor"]]
     ax = forest_plot(labels, ok["hr"].tolist(), ok["ci_lower"].tolist(), ok["ci_upper"].tolist(),
                      xlabel="Hazard ratio, arm A vs arm B (log scale; < 1 favours surgery)",
                      title="Subgroup hazard ratios (exploratory)", ax=ax, colors=colors)
@@ -401,8 +405,8 @@ def tipping_point_heatmap(result: "TippingPointResult", analysis: str = "primary
                 ax.add_patch(plt.Rectangle((j, i), 1, 1, fill=False, edgecolor="black", linewidth=2, zorder=3))
     ax.set_xlim(0, nc)
     ax.set_ylim(0, nr)
-    ax.set_xticks([j + 0.5 for j in range(nc)], [_delta_label(d) for d in est.columns])
-    ax.set_yticks([i + 0.5 for i in range(nr)], [_delta_label(d).replace("\n", " ") for d in est.index])
+    ax.set_xticks([j + 0.5 for j in range(nc)], [_delta_label(float(d)) for d in est.columns])
+    ax.set_yticks([i + 0.5 for i in range(nr)], [_delta_label(float(d)).replace("\n", " ") for d in est.index])
     ax.set_xlabel("Arm A: hazard after loss to follow-up \u00d7 \u03b4_A")
     ax.set_ylabel("Arm B: hazard after loss \u00d7 \u03b4_B")
     what = {"primary": "primary analysis (HR A vs B)", "milestone": "Kaplan-Meier difference in 2-year survival "

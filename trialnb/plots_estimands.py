@@ -54,7 +54,8 @@ def plot_power_table(table: pd.DataFrame, se: pd.DataFrame | None = None, *,
     k = table.shape[1]
     x = np.arange(table.shape[0])
     w = 0.8 / k
-    colours = plt.get_cmap("tab10").colors
+    tab10 = plt.get_cmap("tab10")
+    colours = [tab10(j) for j in range(tab10.N)]  # its ten colours (RGBA)
     for i, col in enumerate(table.columns):
         err = None if se is None else 1.96 * se[col].to_numpy()
         ax.bar(x + (i - (k - 1) / 2) * w, table[col].to_numpy(), w, yerr=err, label=col, capsize=2,

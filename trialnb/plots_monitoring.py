@@ -49,7 +49,7 @@ def boundary_plot(design: Any, max_events: float, *, observed_events: Sequence[f
         ("hazard ratio A vs B", lambda z, e: bound_hazard_ratio(z, e), True),
     ]
     two_sided = getattr(design, "sided", 1) == 2
-    for ax, (label, f, logy) in zip(axes, scales):
+    for ax, (label, f, logy) in zip(axes, scales, strict=True):
         ax.plot(ev, f(crit, ev), "o-", color=EFFICACY, label="efficacy boundary")
         if two_sided:
             ax.plot(ev, f(-crit, ev), "o-", mfc="none", color=HARM, label="harm boundary (two-sided)")
@@ -123,7 +123,7 @@ def expected_deaths_plot(months: Sequence[float], deaths: Mapping[str, Sequence[
     ax.set_ylabel("expected primary-endpoint deaths")
     ax.set_xlim(x[0], x[-1])
     top = max(float(np.nanmax(np.asarray(y, dtype=float))) for y in deaths.values()) if deaths else max_deaths
-    ticks = ax.yaxis.get_major_locator().tick_values(0.0, max(top, max_deaths) * 1.05)
+    ticks = np.asarray(ax.yaxis.get_major_locator().tick_values(0.0, max(top, max_deaths) * 1.05))
     ax.set_ylim(0, float(ticks[ticks >= max(top, max_deaths) * 1.05][0]))  # ends on a labelled tick
     ax.legend(loc="upper left", fontsize="small")
     if title:

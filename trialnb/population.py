@@ -176,7 +176,7 @@ def factor_strata(site_probs: tuple[float, float, float], p_receptor_positive: f
     (site x receptor x HER2, drawn independently), in the order site (bone, soft tissue,
     visceral), then receptor (positive, negative), then HER2 (negative, positive)."""
     probs, sites, receptors, her2s = [], [], [], []
-    for site, p_s in zip(SITES, site_probs):
+    for site, p_s in zip(SITES, site_probs, strict=True):
         for receptor, p_r in (("positive", p_receptor_positive), ("negative", 1 - p_receptor_positive)):
             for her2, p_h in (("negative", 1 - p_her2_positive), ("positive", p_her2_positive)):
                 probs.append(p_s * p_r * p_h)

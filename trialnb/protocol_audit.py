@@ -93,7 +93,8 @@ def protocol_audit(protocol: Protocol | None = None) -> pd.DataFrame:
          f"{s.n_per_arm_after_loss} is right only from its rounded-down {s.n_per_arm}. "
          "Dividing by 1 - loss is conservative."),
         ("N after loss (2 x per arm)", 2 * s.n_per_arm_after_loss, 2 * arm_loss_recomp, 2 * arm_loss_exact,
-         "too small by 2", f"Two arms of {arm_loss_recomp} make {2 * arm_loss_recomp}, not {2 * s.n_per_arm_after_loss}."),
+         "too small by 2",
+         f"Two arms of {arm_loss_recomp} make {2 * arm_loss_recomp}, not {2 * s.n_per_arm_after_loss}."),
         ("N if follow-up runs to the end of the study", math.nan, study.n_total, ev_r / study.event_probability,
          "assumption",
          f"The protocol assumes exactly 2 years of follow-up each; with {fmt_num(d.accrual_months, 0)} months "

@@ -213,7 +213,8 @@ def read_settings(text: str | bytes, panel: str, allowed: Sequence[str] | None =
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
-            raise SettingsError("the settings file is not UTF-8 text; allowed: a .json file a dashboard saved") from None
+            raise SettingsError("the settings file is not UTF-8 text; "
+                                "allowed: a .json file a dashboard saved") from None
     try:
         doc = json.loads(text)
     except (json.JSONDecodeError, TypeError):
@@ -339,7 +340,8 @@ def _sample_size_r(s: Mapping[str, Any]) -> str:
             hazardRatio=kw["hazard_ratio"], allocationRatioPlanned=r, dropoutRate1=kw["dropout_probability"],
             dropoutRate2=kw["dropout_probability"], dropoutTime=HORIZON, maxNumberOfSubjects=_R("n"))))
         lines.append("events <- n * prob$overallEventProbabilities[1]  # deaths expected by the analysis")
-        lines.append(_r_assign("design", "getDesignGroupSequential", dict(kMax=1, alpha=kw["alpha"], sided=kw["sided"])))
+        lines.append(_r_assign("design", "getDesignGroupSequential",
+                               dict(kMax=1, alpha=kw["alpha"], sided=kw["sided"])))
         call = dict(design=_R("design"), **common, **times, maxNumberOfSubjects=_R("n"), maxNumberOfEvents=_R("events"))
         if kw["sided"] == 1:
             call["directionUpper"] = kw["hazard_ratio"] > 1
@@ -525,7 +527,8 @@ def _monitoring_r(s: Mapping[str, Any]) -> str:
                       "oe <- lr$obs[2] - lr$exp[2]; z <- as.numeric(oe / sqrt(lr$var[2, 2]))",
                       "deaths <- sum(d$event); logHR <- z * 2 / sqrt(deaths); se <- 2 / sqrt(deaths)"]
     else:
-        lines += ["", f"deaths <- {int(s['events'])}", f"z <- {_r(float(s['z']))}  # log-rank z (negative favours surgery)",
+        lines += ["", f"deaths <- {int(s['events'])}",
+                  f"z <- {_r(float(s['z']))}  # log-rank z (negative favours surgery)",
                   "logHR <- z * 2 / sqrt(deaths); se <- 2 / sqrt(deaths)  # Schoenfeld's approximation"]
     planned = [*plan_interim_events(plan), mx]
     lines += [_r_assign("design", "getDesignGroupSequential", _rpact_design_args(plan)),

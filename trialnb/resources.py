@@ -12,7 +12,8 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from .errors import TrialDataError
+from .errors import ScenarioError
+from .validation import check_choice
 
 __all__ = ["EXAMPLES", "checkout_root", "data_dir", "example_trial", "reference_dir"]
 
@@ -34,8 +35,7 @@ def reference_dir() -> Path:
 def example_trial(name: str = "protocol") -> Path:
     """The shipped trial file of scenario ``name`` (``"protocol"``, ``"null"`` or
     ``"realistic"``): ``data/trial_<name>.csv``."""
-    if name not in EXAMPLES:
-        raise TrialDataError(f"example must be one of {', '.join(EXAMPLES)}, got {name!r}")
+    name = check_choice(name, "example", EXAMPLES, error=ScenarioError)
     return data_dir() / f"trial_{name}.csv"
 
 

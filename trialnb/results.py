@@ -69,5 +69,5 @@ def frame_html(frame: pd.DataFrame, digits: int = 4) -> str:
             return fmt_sig(float(v), digits)
         return v
 
-    shown = frame.map(cell) if hasattr(frame, "map") else frame.applymap(cell)
+    shown = frame.map(cell)
     return shown.to_html(border=0, na_rep="NA", max_rows=60)

@@ -49,7 +49,7 @@ from . import report
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["is_finding", 
+__all__ = ["is_finding",
     "Check",
     "html_report",
     "NOT_AVAILABLE",
@@ -362,14 +362,17 @@ def _rpact_checks(ref: dict[str, Any]) -> list[Check]:
     for i, c in enumerate(ref.get("power", []), 1):
         got = ss.power(c["events"], c["hazard_ratio"], alpha=c["alpha"], allocation_ratio=c["allocation_ratio"],
                        sided=c["sided"], method=c["method"])
-        checks.append(Check(f"[P{i}] Power of {c['events']:g} events at {_design_words(c, with_power=False)}", c["power"], got, RPACT_TOL))
+        checks.append(Check(f"[P{i}] Power of {c['events']:g} events at {_design_words(c, with_power=False)}",
+                            c["power"], got, RPACT_TOL))
     for i, c in enumerate(ref.get("rates", []), 1):
-        res = ss.proportion_sample_size(c["control_proportion"], c["treatment_proportion"], alpha=c["alpha"],
-                                        power=c["power"], allocation_ratio=c["allocation_ratio"], sided=c["sided"])
-        checks.append(Check(f"[R{i}] N for two proportions {c['control_proportion']:.4g} vs {c['treatment_proportion']:.4g}, "
-                            f"{'two' if c['sided'] == 2 else 'one'}-sided alpha {c['alpha']:g}, power {100 * c['power']:g}%, "
+        prop = ss.proportion_sample_size(c["control_proportion"], c["treatment_proportion"], alpha=c["alpha"],
+                                         power=c["power"], allocation_ratio=c["allocation_ratio"], sided=c["sided"])
+        checks.append(Check(f"[R{i}] N for two proportions {c['control_proportion']:.4g} "
+                            f"vs {c['treatment_proportion']:.4g}, "
+                            f"{'two' if c['sided'] == 2 else 'one'}-sided alpha {c['alpha']:g}, "
+                            f"power {100 * c['power']:g}%, "
                             f"allocation {c['allocation_ratio']:g}:1 (a method check; the protocol's design is "
-                            "event-driven, not two proportions)", c["n_total"], res.n_total, RPACT_TOL))
+                            "event-driven, not two proportions)", c["n_total"], prop.n_total, RPACT_TOL))
     return checks
 
 
@@ -398,8 +401,8 @@ def _survival_checks(ref: dict[str, Any]) -> list[Check]:
                            Check(f"{name}: Cox Wald p, arm", v["p"], res.p_value, COX_TOL)]
             checks += [Check(f"{name}: Cox coef {term}", v["coef"], float(row["coef"]), COX_TOL),
                        Check(f"{name}: Cox SE {term}", v["se"], float(row["se(coef)"]), COX_TOL)]
-        checks.append(Check(f"{name}: Cox partial log-likelihood", r["loglik"], float(res.cox.loglik),
-                            LOGLIK_TOL, relative=False))
+        loglik = float(res.cox.loglik) if res.cox is not None else math.nan  # no fit: the check fails
+        checks.append(Check(f"{name}: Cox partial log-likelihood", r["loglik"], loglik, LOGLIK_TOL, relative=False))
         if "cox_os" in r:
             os_ = an.overall_survival(df)
             v = r["cox_os"]["arm_A"]
@@ -408,8 +411,9 @@ def _survival_checks(ref: dict[str, Any]) -> list[Check]:
                        Check(f"{name}: Cox SE arm_A (secondary, overall survival)", v["se"], os_.se, COX_TOL)]
         km = an.milestone(df, 24.0).table
         for arm, v in r["km_24"].items():
-            checks += [Check(f"{name}: KM 2-year survival, arm {arm}", v["survival"], float(km.at[arm, "survival"]), KM_TOL),
-                       Check(f"{name}: KM Greenwood SE, arm {arm}", v["se"], float(km.at[arm, "se"]), KM_TOL)]
+            checks += [Check(f"{name}: KM 2-year survival, arm {arm}", v["survival"], float(km["survival"][arm]),
+                             KM_TOL),
+                       Check(f"{name}: KM Greenwood SE, arm {arm}", v["se"], float(km["se"][arm]), KM_TOL)]
         if "cox_zph_km" in r:
             zph = an.ph_tests(df, transform="km")
             for term, v in r["cox_zph_km"].items():
@@ -464,9 +468,9 @@ def _riskregression_checks(ref: dict[str, Any]) -> list[Check]:
                              ATE_TOL),
                        Check(f"{tag}: difference A - B", -v["risk_difference"]["estimate"], res.difference, ATE_TOL),
                        Check(f"{tag}: SE of the difference", v["risk_difference"]["se"], res.diff_se, se_tol),
-                       Check(f"{tag}: SE of arm A's survival", v["risk_se"]["A"], float(res.table.at["A", "se"]),
+                       Check(f"{tag}: SE of arm A's survival", v["risk_se"]["A"], float(res.table["se"]["A"]),
                              se_tol),
-                       Check(f"{tag}: SE of arm B's survival", v["risk_se"]["B"], float(res.table.at["B", "se"]),
+                       Check(f"{tag}: SE of arm B's survival", v["risk_se"]["B"], float(res.table["se"]["B"]),
                              se_tol)]
     return checks
 
@@ -549,7 +553,7 @@ SEED_HEADER = ["Dataset", "Seed", "Content", "Generated by"]
 
 def _notebook_seeds() -> list[list[str]]:
     """``SEED = ...`` of every notebook source (the seeded generator each notebook creates)."""
-    rows = []
+    rows: list[list[str]] = []
     root = checkout_root()
     if root is None:  # an installed wheel carries no notebooks
         return rows
@@ -637,8 +641,8 @@ def _text_table(header: list[str], rows: list[list[str]]) -> str:
     cells = [list(r) for r in [header, *rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     widths[-1] = 0
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
-    lines.insert(1, "  ".join("-" * (w or len(h)) for w, h in zip(widths, header)))
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * (w or len(h)) for w, h in zip(widths, header, strict=True)))
     return "\n".join(lines)
 
 
@@ -689,7 +693,7 @@ def _html_section(s: Section) -> str:
                      + "</tr></thead><tbody>")
         for r in s.rows:
             tds = []
-            for h, c in zip(s.header, r):
+            for h, c in zip(s.header, r, strict=True):
                 klass = ""
                 if h == "Result":
                     klass = ' class="result-pass"' if c == "pass" else ' class="result-fail"'

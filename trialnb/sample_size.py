@@ -421,7 +421,8 @@ class _StepsTable:
     def _repr_html_(self) -> str:
         e = html.escape
         body = "".join(
-            f"<tr><td style='text-align:left'>{e(s.name)}</td><td style='text-align:left'><code>{e(s.formula)}</code></td>"
+            f"<tr><td style='text-align:left'>{e(s.name)}</td>"
+            f"<td style='text-align:left'><code>{e(s.formula)}</code></td>"
             f"<td style='text-align:right'>{e(s.value_text())}</td><td style='text-align:left'>{e(s.note)}</td></tr>"
             for s in self.steps
         )
@@ -713,7 +714,8 @@ class DesignSolution(_StepsTable):
         arms = (f"{t}-month survival {fmt_pct(self.control_survival)} (arm B) vs {fmt_pct(self.treatment_survival)} "
                 f"(arm A), medians {fmt_num(self.control_median, 1)} vs {fmt_num(self.treatment_median, 1)} months")
         size = (f"{fmt_num(self.n_patients, 1)} patients randomized ({fmt_num(self.n_evaluable, 1)} evaluable after "
-                f"{fmt_pct(self.loss_to_follow_up, 0)} loss), {fmt_num(self.events, 1)} deaths by the analysis at month "
+                f"{fmt_pct(self.loss_to_follow_up, 0)} loss), {fmt_num(self.events, 1)} deaths by the analysis "
+                "at month "
                 f"{fmt_num(self.study_duration, 1)}" if math.isfinite(self.n_patients)
                 else f"{fmt_num(self.events, 1)} deaths")
         test = f"alpha {fmt_num(self.alpha, 3)} {self.sided}-sided, {self.method.capitalize()}"
@@ -722,7 +724,8 @@ class DesignSolution(_StepsTable):
             head = (f"N = {fmt_num(self.n_patients, 1)} patients randomized for power {fmt_pct(self.power)} at HR "
                     f"{fmt_num(self.hazard_ratio, 3)}: {fmt_num(self.events, 1)} deaths needed "
                     f"({fmt_num(self.n_evaluable, 1)} evaluable patients); rounded design "
-                    f"{fmt_n(d.events_rounded)} deaths, {fmt_n(d.n_total_after_loss)} patients" if d is not None else "")
+                    f"{fmt_n(d.events_rounded)} deaths, {fmt_n(d.n_total_after_loss)} patients"
+                    if d is not None else "")
             tail = f"{test}; {arms}"
         elif self.solved_for == "power":
             head = f"Power {fmt_pct(self.power)} at HR {fmt_num(self.hazard_ratio, 3)} with {size}"
@@ -945,6 +948,7 @@ def solve(
             [Step("accrual time", "solves m a Pr(event | a) = D", a, "months")] if intensity is not None else []),
             *design.steps)
     else:
+        assert size is not None, "solving for power or HR: the size was given or set to the plan's above"
         if size[0] == "events":
             ev = _positive(size[1], "events")
             if what == "hazard_ratio":

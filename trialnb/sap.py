@@ -195,18 +195,22 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
                          f"{src_ss}.n_total_after_loss")
     arm_own = round_up(st.events / st.p_event / 2)
     arm_loss_own = round_up(arm_own / (1 - d.loss_to_follow_up))
-    arm_own_t = N.add("n_arm_own", arm_own, fmt_n(arm_own), f"ceil({st.events} / {st.p_event:g} / 2): the protocol's own rounded values")
-    arm_loss_own_t = N.add("n_arm_loss_own", arm_loss_own, fmt_n(arm_loss_own), f"ceil({arm_own} / (1 - {d.loss_to_follow_up:g}))")
+    arm_own_t = N.add("n_arm_own", arm_own, fmt_n(arm_own),
+                      f"ceil({st.events} / {st.p_event:g} / 2): the protocol's own rounded values")
+    arm_loss_own_t = N.add("n_arm_loss_own", arm_loss_own, fmt_n(arm_loss_own),
+                           f"ceil({arm_own} / (1 - {d.loss_to_follow_up:g}))")
     total_loss_own_t = N.add("n_total_loss_own", 2 * arm_loss_own, fmt_n(2 * arm_loss_own), f"2 × {arm_loss_own}")
     ci_level = 1 - pa_.alpha if pa_.sided == 2 else 1 - 2 * pa_.alpha
     ci_t = N.add("ci_level", ci_level, fmt_pct(ci_level, 0), "1 - plan.analysis.alpha (two-sided)")
     one_t = N.add("null_hr", 1.0, "1", "hazard ratio under no difference")
     n_planned = pd_.n_patients
-    n_planned_t = N.add("n_planned", n_planned, fmt_n(n_planned), f"plan.design.n_patients: the protocol's “{st.n_per_arm_after_loss} /group” × 2")
+    n_planned_t = N.add("n_planned", n_planned, fmt_n(n_planned),
+                        f"plan.design.n_patients: the protocol's “{st.n_per_arm_after_loss} /group” × 2")
     rate = n_planned / pd_.accrual_months
     rate_t = N.add("accrual_rate", rate, fmt_num(rate, 1), f"{n_planned} patients / {pd_.accrual_months:g} months")
     end_month = pd_.accrual_months + pd_.horizon_months
-    end_t = N.add("study_months", end_month, f"{end_month:g} months", f"{pd_.accrual_months:g} months of accrual + {pd_.horizon_months:g} of follow-up")
+    end_t = N.add("study_months", end_month, f"{end_month:g} months",
+                  f"{pd_.accrual_months:g} months of accrual + {pd_.horizon_months:g} of follow-up")
 
     # ---------------------------------------------------------------- interim plan (plan.monitoring)
     rates = pm.information_rates
@@ -224,7 +228,8 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
         cells = (N.add(f"look{k}", k, fmt_n(k), "look number"),
                  N.add(f"look{k}.events", e_j, fmt_n(e_j), f"ceil({t:g} × {max_ev})"),
                  N.add(f"look{k}.rate", t, fmt_num(t, 2), "plan.monitoring.information_rates"),
-                 N.add(f"look{k}.z", crit, fmt_num(crit, 3), f"trialnb.monitoring.plan_design(plan).critical_values[{j}]"),
+                 N.add(f"look{k}.z", crit, fmt_num(crit, 3),
+                       f"trialnb.monitoring.plan_design(plan).critical_values[{j}]"),
                  N.add(f"look{k}.p", float(des.stage_levels[j]), fmt_num(float(des.stage_levels[j]), 4),
                        f"trialnb.monitoring.plan_design(plan).stage_levels[{j}] (each side)"),
                  N.add(f"look{k}.alpha", float(des.alpha_spent[j]), fmt_num(float(des.alpha_spent[j]), 4),
@@ -280,44 +285,49 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
     ocs = plan_operating_characteristics(plan, n_trials, seed)
     oc_src = f"trialnb.simulation.plan_operating_characteristics(plan, {n_trials}, seed={seed}).{{s}}"
     oc = {}
-    for tag, r, name in (("h1", ocs.benefit, "benefit"), ("h0", ocs.null, "null"),
+    for tag, res, name in (("h1", ocs.benefit, "benefit"), ("h0", ocs.null, "null"),
                          ("h0i", ocs.null_ignoring, "null_ignoring")):
         src = oc_src.format(s=name)
         oc[tag] = SimpleNamespace(
-            power=N.add(f"oc.{tag}.power", r.power, fmt_pct(r.power, 1), f"{src}.power"),
-            power_se=N.add(f"oc.{tag}.power_se", r.power_se, fmt_pct(r.power_se, 1), f"{src}.power_se"),
-            harm=N.add(f"oc.{tag}.harm", r.harm_rejection, fmt_pct(r.harm_rejection, 1), f"{src}.harm_rejection"),
-            stop1=N.add(f"oc.{tag}.stop1", float(r.rejection_by_stage[0]), fmt_pct(float(r.rejection_by_stage[0]), 1),
+            power=N.add(f"oc.{tag}.power", res.power, fmt_pct(res.power, 1), f"{src}.power"),
+            power_se=N.add(f"oc.{tag}.power_se", res.power_se, fmt_pct(res.power_se, 1), f"{src}.power_se"),
+            harm=N.add(f"oc.{tag}.harm", res.harm_rejection, fmt_pct(res.harm_rejection, 1), f"{src}.harm_rejection"),
+            stop1=N.add(f"oc.{tag}.stop1", float(res.rejection_by_stage[0]),
+                        fmt_pct(float(res.rejection_by_stage[0]), 1),
                         f"{src}.rejection_by_stage[0]"),
-            fut1=N.add(f"oc.{tag}.fut1", float(r.futility_by_stage[0]), fmt_pct(float(r.futility_by_stage[0]), 1),
+            fut1=N.add(f"oc.{tag}.fut1", float(res.futility_by_stage[0]), fmt_pct(float(res.futility_by_stage[0]), 1),
                        f"{src}.futility_by_stage[0]"),
-            deaths=N.add(f"oc.{tag}.deaths", r.expected_events, fmt_num(r.expected_events, 1), f"{src}.expected_events"),
-            months=N.add(f"oc.{tag}.months", r.expected_months, fmt_num(r.expected_months, 1), f"{src}.expected_months"),
-            look1=N.add(f"oc.{tag}.look1", float(r.analysis_months[0]), fmt_num(float(r.analysis_months[0]), 1),
+            deaths=N.add(f"oc.{tag}.deaths", res.expected_events, fmt_num(res.expected_events, 1),
+                         f"{src}.expected_events"),
+            months=N.add(f"oc.{tag}.months", res.expected_months, fmt_num(res.expected_months, 1),
+                         f"{src}.expected_months"),
+            look1=N.add(f"oc.{tag}.look1", float(res.analysis_months[0]), fmt_num(float(res.analysis_months[0]), 1),
                         f"{src}.analysis_months[0]"))
     oc_n = N.add("oc.n", n_trials, fmt_n(n_trials), "n_trials of build_sap")
 
     # ---------------------------------------------------------------- evidence
     pw = power_at_effect_sizes(ev_r, alpha=pa_.alpha, sided=pa_.sided, target_power=pd_.power)
     ev_rows = []
-    for r in pw.to_dict("records"):
-        key = r["study"]
+    for row in pw.to_dict("records"):
+        key = row["study"]
         slug = "".join(ch for ch in key.lower() if ch.isalnum())[:24]
         ev_rows.append((N.label(f"study.{slug}", key, "trialnb.protocol_audit.RCT_EFFECT_SIZES"),
-                        N.label(f"kind.{slug}", r["kind"], "trialnb.protocol_audit.RCT_EFFECT_SIZES"),
-                        N.add(f"hr.{slug}", r["hazard_ratio"], fmt_num(r["hazard_ratio"], 2),
-                              f"trialnb.evidence via RCT_EFFECT_SIZES ({r['source']})"),
-                        N.add(f"power.{slug}", r["power"], fmt_pct(r["power"], 0),
-                              _src("trialnb.sample_size.power", events=ev_r, hazard_ratio=r["hazard_ratio"],
+                        N.label(f"kind.{slug}", row["kind"], "trialnb.protocol_audit.RCT_EFFECT_SIZES"),
+                        N.add(f"hr.{slug}", row["hazard_ratio"], fmt_num(row["hazard_ratio"], 2),
+                              f"trialnb.evidence via RCT_EFFECT_SIZES ({row['source']})"),
+                        N.add(f"power.{slug}", row["power"], fmt_pct(row["power"], 0),
+                              _src("trialnb.sample_size.power", events=ev_r, hazard_ratio=row["hazard_ratio"],
                                    alpha=d.alpha, sided=d.sided)),
-                        N.add(f"need.{slug}", r["events_needed"],
-                              fmt_n(r["events_needed"]) if math.isfinite(r["events_needed"]) else "—",
-                              _src("ceil(trialnb.sample_size.schoenfeld_events", hazard_ratio=r["hazard_ratio"],
+                        N.add(f"need.{slug}", row["events_needed"],
+                              fmt_n(row["events_needed"]) if math.isfinite(row["events_needed"]) else "—",
+                              _src("ceil(trialnb.sample_size.schoenfeld_events", hazard_ratio=row["hazard_ratio"],
                                    alpha=d.alpha, power=d.power, sided=d.sided) + ")")))
     meta = evidence.study("villacampa2024")
     meta_name = N.label("meta_name", meta.study, "trialnb.evidence.study('villacampa2024').study")
-    meta_hr = N.add("meta_hr", meta.hazard_ratio, fmt_num(meta.hazard_ratio, 2), f"trialnb.evidence.study('villacampa2024'): {meta.citation}")
-    meta_ci = N.add("meta_ci", (meta.ci_lower, meta.ci_upper), f"{fmt_num(meta.ci_lower, 2)} to {fmt_num(meta.ci_upper, 2)}",
+    meta_hr = N.add("meta_hr", meta.hazard_ratio, fmt_num(meta.hazard_ratio, 2),
+                    f"trialnb.evidence.study('villacampa2024'): {meta.citation}")
+    meta_ci = N.add("meta_ci", (meta.ci_lower, meta.ci_upper),
+                    f"{fmt_num(meta.ci_lower, 2)} to {fmt_num(meta.ci_upper, 2)}",
                     f"trialnb.evidence.study('villacampa2024'): {meta.citation}")
     meta_pow = power(ev_r, meta.hazard_ratio, d.alpha, 1.0, d.sided)
     meta_pow_t = N.add("meta_power", meta_pow, fmt_pct(meta_pow, 0),
@@ -335,6 +345,8 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
                                                      control_hazard=round(pd_.control_hazard, 6), accrual_time=0.0,
                                                      follow_up_time=d.horizon_months) + ")")
     khan = evidence.REGISTRY_FIGURE
+    khan_n = ("an unreported number of" if khan.n is None
+              else N.add('khan_n', khan.n, fmt_n(khan.n), 'trialnb.evidence.REGISTRY_FIGURE.n'))
     att = {a.trial: N.add(f"attrition.{a.trial.lower()}", a.not_randomized, fmt_pct(a.not_randomized, 0),
                           f"trialnb.evidence.ATTRITION: {a.randomized} of {a.registered} randomized ({a.citation})")
            for a in evidence.ATTRITION}
@@ -345,8 +357,8 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
     # ---------------------------------------------------------------- randomization
     ps_p = N.add("ps_p", pd_.minimization_p, fmt_num(pd_.minimization_p, 1), "plan.design.minimization_p")
     n_strata = N.add("n_strata", protocol.n_strata, fmt_n(protocol.n_strata), "trialnb.protocol.PROTOCOL.n_strata")
-    n_factors = N.add("n_factors", len(protocol.factors), _WORDS.get(len(protocol.factors), fmt_n(len(protocol.factors))),
-                      "len(PROTOCOL.factors)")
+    n_fac = len(protocol.factors)
+    n_factors = N.add("n_factors", n_fac, _WORDS.get(n_fac, fmt_n(n_fac)), "len(PROTOCOL.factors)")
     n_sec = sum(e.kind == "secondary" for e in protocol.endpoints)
     n_secondary = N.add("n_secondary", n_sec, _WORDS.get(n_sec, fmt_n(n_sec)),
                         "number of secondary endpoints in PROTOCOL.endpoints")
@@ -370,7 +382,8 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
         Item("Protocol version", ("3",), DECIDE, paragraphs=(
             "The draft refers to the registry record of the protocol kept in the companion "
             f"({record}): "
-            f"{Q('status', 'Record fields', 'Status Recruiting')}, {Q('start', 'Record fields', 'Start date November 20, 2020')}, "
+            f"{Q('status', 'Record fields', 'Status Recruiting')}, "
+            f"{Q('start', 'Record fields', 'Start date November 20, 2020')}, "
             f"{Q('completion', 'Record fields', 'Completion date December 20, 2021')}. The record carries no protocol "
             "version number or date.",),
             decision="Name the protocol version (number and date) this SAP refers to.",
@@ -401,13 +414,36 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
 
     # ================================================================ section 2
     rct_rows = tuple(r for r in ev_rows)
-    s2_items = (
+    rand_words = ("Centralized randomization will take place immediately after the diagnosis of primary distant "
+                  "metastatic breast cancer, using computer-generated randomization.")
+    arm_a_words = "systemic therapy followed by surgery if the disease is not progressive"
+    arm_b_words = "In the case of local progression, breast surgery is allowed at any time to gain local control."
+    itt_words = "Data will be presented for the complete intent-to-treat population."
+    primary_words = ("The primary endpoint is the two-year survival. This is defined as the percentage of patients "
+                     "who survive two years after randomization.")
+    py_version = platform.python_version()
+
+    def version_of(pkg: str) -> str:
+        """Where the version of ``pkg`` printed in the software item comes from."""
+        return f"importlib.metadata.version({pkg!r})"
+
+    cox_words = ("The primary endpoint will be analyzed in a Cox regression model, with the minimization factors "
+                 "as covariables.")
+    khan_words = "surgery reduced the HR for death to 0.61 (95% CI = 0.58 to 0.65)"
+    selection_words = ("it is uncertain whether these studies reflect a real benefit for surgery or consistent "
+                       "selection bias")
+    secondary_words = ("Secondary endpoints are quality of life, overall survival, number of unplanned local "
+                       "therapies, i.e. surgery or radiotherapy, number of axillary lymph node dissections or axillary "
+                       "radiotherapy, determination of pathological resection margin (margin status) in patients "
+                       "treated by surgery of the primary tumor")
+    s2_items: tuple[Item, ...] = (
         Item("Background and rationale", ("7",), FILLED, paragraphs=(
             "Retrospective studies found longer survival after surgery of the primary tumour in women whose breast "
             f"cancer is metastatic at diagnosis. The protocol quotes a registry analysis: "
-            f"{Q('khan', 'Clinical Trial Summary', 'surgery reduced the HR for death to 0.61 (95% CI = 0.58 to 0.65)')}, "
-            f"for surgery to negative margins against no surgery ({N.add('khan_n', khan.n, fmt_n(khan.n), 'trialnb.evidence.REGISTRY_FIGURE.n')} "
-            f"patients), and says itself that {Q('selection', 'Clinical Trial Summary', 'it is uncertain whether these studies reflect a real benefit for surgery or consistent selection bias')}. "
+            f"{Q('khan', 'Clinical Trial Summary', khan_words)}, "
+            "for surgery to negative margins against no surgery ("
+            f"{khan_n} "
+            f"patients), and says itself that {Q('selection', 'Clinical Trial Summary', selection_words)}. "
             "Selection of fitter patients for surgery, immortal time, stage migration, co-treatment and coding "
             f"errors can each make surgery look better than it is ({NB['01']} simulates each, alone and together).",
             "Randomized trials have since reported. The table gives each published hazard ratio of death "
@@ -421,11 +457,12 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
                    rct_rows)),
         Item("Objectives", ("8",), FILLED, paragraphs=(
             "Primary objective: to compare two-year survival between arm A (systemic therapy followed by surgery of "
-            "the primary tumour if the disease is not progressive) and arm B (systemic therapy alone). Null hypothesis: "
-            f"the hazard ratio of death (A against B) within {horizon} of randomization is {one_t}; alternative: it "
+            "the primary tumour if the disease is not progressive) and arm B (systemic therapy alone). "
+            f"Null hypothesis: the hazard ratio of death (A against B) within {horizon} of randomization is {one_t}; "
+            "alternative: it "
             f"differs from {one_t} (two-sided); the design assumes {hr}.",
             "Secondary objectives: to compare the secondary endpoints the protocol lists, "
-            f"{Q('secondary', _OUT, 'Secondary endpoints are quality of life, overall survival, number of unplanned local therapies, i.e. surgery or radiotherapy, number of axillary lymph node dissections or axillary radiotherapy, determination of pathological resection margin (margin status) in patients treated by surgery of the primary tumor')}."),
+            f"{Q('secondary', _OUT, secondary_words)}."),
         ),
     )
 
@@ -437,20 +474,23 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
 
     audit = protocol_audit(protocol)
     audit_rows = []
-    for i, r in enumerate(audit.to_dict("records")):
-        def cell(col: str) -> str:
-            v = r[col]
-            if isinstance(v, float) and math.isnan(v):
-                return "—"
-            srcs = [protocol.source(n) for n in AUDIT_SOURCES.get(r["quantity"], ())]
-            if col == "protocol" and srcs:
-                where = "; ".join(f"protocol record, {x.section}: “{x.quote}”" for x in srcs)
-            else:
-                where = f"trialnb.protocol_audit.protocol_audit(), row “{r['quantity']}”, column {col}"
-            return N.add(f"audit{i}.{col}", v, fmt_value(float(v), 2 if col == "protocol" else 4), where)
-        audit_rows.append((N.label(f"audit{i}", r["quantity"], f"trialnb.protocol_audit.protocol_audit() row {i}"),
-                           cell("protocol"), cell("recomputed"), cell("exact"),
-                           N.label(f"verdict{i}", r["verdict"], f"trialnb.protocol_audit.protocol_audit() row {i}")))
+
+    def cell(i: int, r: Mapping[Any, Any], col: str) -> str:
+        """Cell ``col`` of row ``i`` (``r``) of the protocol audit, with where its value comes from."""
+        v = r[col]
+        if isinstance(v, float) and math.isnan(v):
+            return "—"
+        srcs = [protocol.source(n) for n in AUDIT_SOURCES.get(r["quantity"], ())]
+        if col == "protocol" and srcs:
+            where = "; ".join(f"protocol record, {x.section}: “{x.quote}”" for x in srcs)
+        else:
+            where = f"trialnb.protocol_audit.protocol_audit(), row “{r['quantity']}”, column {col}"
+        return N.add(f"audit{i}.{col}", v, fmt_value(float(v), 2 if col == "protocol" else 4), where)
+
+    for i, row in enumerate(audit.to_dict("records")):
+        audit_rows.append((N.label(f"audit{i}", row["quantity"], f"trialnb.protocol_audit.protocol_audit() row {i}"),
+                           cell(i, row, "protocol"), cell(i, row, "recomputed"), cell(i, row, "exact"),
+                           N.label(f"verdict{i}", row["verdict"], f"trialnb.protocol_audit.protocol_audit() row {i}")))
     s3_items = (
         Item("Trial design", ("9",), FILLED, paragraphs=(
             "A randomized, two-arm, parallel-group superiority trial at a single centre "
@@ -459,7 +499,7 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
             bullets=(f"Arm {arm_a.code}, {arm_a.label}: {arm_a.description}",
                      f"Arm {arm_b.code}, {arm_b.label}: {arm_b.description}")),
         Item("Randomization", ("10",), DECIDE, paragraphs=(
-            f"The protocol: {Q('rand', _RAND, 'Centralized randomization will take place immediately after the diagnosis of primary distant metastatic breast cancer, using computer-generated randomization.')} "
+            f"The protocol: {Q('rand', _RAND, rand_words)} "
             f"Its analysis section calls the recorded factors {Q('minfactors', _DA, 'the minimization factors')}: "
             f"{n_factors} factors, {n_strata} combinations of levels.",),
             table=(("Factor", "Levels"), tuple((f.label, "; ".join(f.level_labels[lv] for lv in f.levels))
@@ -467,12 +507,13 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
             decision="The minimization procedure itself, which the protocol does not state: the probability p of "
                      "allocating to the arm that reduces imbalance, the imbalance measure, the factor weights, the "
                      "rule for ties, any purely random element, and who holds and logs the allocations.",
-            recommendation=f"Pocock-Simon minimization ({cite['pocock_simon']}) on the {n_factors} factors with p = {ps_p}, "
+            recommendation=f"Pocock-Simon minimization ({cite['pocock_simon']}) on the {n_factors} factors with "
+                           f"p = {ps_p}, "
                            "the range as imbalance measure, equal weights and ties broken by a fair coin (the "
                            f"defaults of trialnb.randomization.PocockSimon, compared with other procedures in "
-                           f"{NB['03']}); allocations written to an append-only, keyed (HMAC) log whose key is held by the "
-                           "trial statistician, not by recruiting clinicians; the parameters kept out of documents "
-                           "that recruiting clinicians read, so that the next allocation cannot be guessed."),
+                           f"{NB['03']}); allocations written to an append-only, keyed (HMAC) log whose key is held "
+                           "by the trial statistician, not by recruiting clinicians; the parameters kept out of "
+                           "documents that recruiting clinicians read, so that the next allocation cannot be guessed."),
         Item("Sample size", ("11",), FILLED, paragraphs=(
             f"The protocol's calculation, recomputed step by step ({cite['schoenfeld']}; {cite['collett']}): "
             f"{events_raw} deaths, rounded up to {events}, give {pow_} power to detect a hazard ratio of {hr} at "
@@ -568,12 +609,13 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
         Item("Confidence intervals", ("18",), FILLED, paragraphs=(
             f"{ci_t} confidence intervals: Wald intervals for Cox hazard ratios; Greenwood intervals for "
             "Kaplan-Meier survival (log-log scale) and for the difference in two-year survival; the RMST difference "
-            "with the standard errors of R survfit's restricted mean (trialnb.survival.rmst). At an interim, repeated confidence intervals "
+            "with the standard errors of R survfit's restricted mean (trialnb.survival.rmst). At an interim, repeated "
+            "confidence intervals "
             f"({cite['jennison']}); after a group-sequential analysis, the final interval and p-value use the "
             "stage-wise ordering (trialnb.monitoring.analyse).",)),
         Item("Adherence and protocol deviations", ("19a", "19b", "19c", "19d"), DECIDE, paragraphs=(
-            f"Adherence is defined by the arms: arm A {Q('arm_a', 'Clinical Trial Description', 'systemic therapy followed by surgery if the disease is not progressive')}; "
-            f"in arm B {Q('arm_b_surgery', _TRT, 'In the case of local progression, breast surgery is allowed at any time to gain local control.')} "
+            f"Adherence is defined by the arms: arm A {Q('arm_a', 'Clinical Trial Description', arm_a_words)}; "
+            f"in arm B {Q('arm_b_surgery', _TRT, arm_b_words)} "
             f"In trials that randomized after induction therapy, {attrition} of registered patients were never "
             "randomized. Those losses happened before randomization, but they suggest how many patients of an arm "
             "randomized at diagnosis, like arm A here, may progress, die or decline before surgery and stay in "
@@ -587,7 +629,7 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
                            "analysis keeps the factors as recorded at randomization). None of these removes a "
                            "patient from the primary analysis."),
         Item("Analysis populations", ("20",), FILLED, paragraphs=(
-            f"Intention to treat: {Q('itt', _DA, 'Data will be presented for the complete intent-to-treat population.')} "
+            f"Intention to treat: {Q('itt', _DA, itt_words)} "
             "Every randomized patient is analysed in the allocated arm. Per-protocol and as-treated comparisons are "
             "descriptive only and labelled so: they compare groups that randomization did not make, and can show a "
             f"large benefit of surgery when there is none ({NB['04']}). Surgical harms are summarized in the "
@@ -620,8 +662,8 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
             f"number lost before {horizon}, when (months after randomization), and the median follow-up by the "
             "reverse Kaplan-Meier method.",)),
         Item("Baseline characteristics", ("25a", "25b"), FILLED, paragraphs=(
-            f"By arm and in total: the {n_factors} minimization factors, age, ECOG performance status, clinical T and N "
-            "stage (trialnb.analysis.baseline_table). Categories as number and percentage; age as median and "
+            f"By arm and in total: the {n_factors} minimization factors, age, ECOG performance status, clinical T "
+            "and N stage (trialnb.analysis.baseline_table). Categories as number and percentage; age as median and "
             "range, mean and standard deviation. No significance tests of baseline differences: under "
             "randomization any difference is chance.",)),
     )
@@ -636,7 +678,8 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
     refs = "; ".join(["arm B" if REFERENCE_LEVELS["arm"] == "B" else f"arm {REFERENCE_LEVELS['arm']}"]
                      + [f"{f.label}: {f.level_labels[REFERENCE_LEVELS[f.name]]}" for f in FACTORS])
     min_stratum_t = N.add("min_stratum_patients", MIN_STRATUM_PATIENTS, fmt_n(MIN_STRATUM_PATIENTS),
-                          "trialnb.analysis.MIN_STRATUM_PATIENTS (the sparse-strata rule, trialnb.analysis.pool_strata)")
+                          "trialnb.analysis.MIN_STRATUM_PATIENTS "
+                          "(the sparse-strata rule, trialnb.analysis.pool_strata)")
     tp_deltas_t = N.add("tp.deltas", DELTAS, ", ".join("∞" if math.isinf(x) else f"{x:g}" for x in DELTAS),
                         "trialnb.analysis.missing.DELTAS (each arm's grid)")
     tp_mar_t = N.add("tp.mar", 1.0, "1", "delta = 1: the hazard after loss is that of patients still followed (MAR)")
@@ -665,7 +708,7 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
             f"(trialnb.plan.OS_ANALYSIS, {OS_ANALYSIS.kind}; trialnb.analysis.overall_survival)." )
     s6_items = (
         Item("Outcome definitions", ("26a", "26b", "26d"), FILLED, paragraphs=(
-            f"Primary: {Q('primary', _OUT, 'The primary endpoint is the two-year survival. This is defined as the percentage of patients who survive two years after randomization.')} "
+            f"Primary: {Q('primary', _OUT, primary_words)} "
             "Analysed as the time from randomization to death from any cause, censored at "
             f"{horizon} after randomization (patients alive or followed beyond), or at the last date known alive "
             "when lost earlier. Overall survival: the same time without the censoring at two years.",)),
@@ -701,7 +744,7 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
                            "mixed model with the reasons for missing questionnaires reported (death is not missing "
                            f"at random); counts per patient within {horizon} of randomization, compared by arm."),
         Item("Primary analysis", ("27a", "27b"), FILLED, paragraphs=(
-            f"{Q('cox', _DA, 'The primary endpoint will be analyzed in a Cox regression model, with the minimization factors as covariables.')} "
+            f"{Q('cox', _DA, cox_words)} "
             f"The plan's statistic: {stat_t} ({cite['cox']}; {cite['efron']}), of the time to death censored at "
             f"{censor_t}, intention-to-treat population, at {side_t} {plan_alpha_t}. Reference levels: {refs}. The "
             f"effect is the hazard ratio of arm A against arm B with its {ci_t} interval and p-value, beside the "
@@ -713,9 +756,10 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
             "survive two years”, a marginal quantity; the confirmatory test is the Wald test of the adjusted Cox "
             "model above, whose hazard ratio is conditional on the minimization factors. Hazard ratios are "
             f"non-collapsible ({cite['gail']}): the design's {hr} acts within the factor strata, and the hazard ratio "
-            f"of the two arms as wholes is nearer {one_t} whenever the factors are prognostic ({NB['04']}). The summary "
-            f"measure is estimated with the same covariates by standardization ({cite['fda_covariates']}): the Cox "
-            f"model of the primary analysis predicts every randomized patient's survival at {horizon} under each "
+            f"of the two arms as wholes is nearer {one_t} whenever the factors are prognostic ({NB['04']}). "
+            "The summary measure is estimated with the same covariates by standardization "
+            f"({cite['fda_covariates']}): the Cox model of the primary analysis predicts every randomized "
+            f"patient's survival at {horizon} under each "
             "arm, and the predictions are averaged over the trial's patients (trialnb.analysis.standardized_milestone, "
             f"equal to R riskRegression::ate), with the influence-function variance ({cite['ozenne']}), valid under "
             f"minimization because the model includes every minimization factor ({cite['ye_jasa']}; "
@@ -735,9 +779,10 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
         Item("Subgroup analyses", ("27f",), DECIDE, paragraphs=(
             "The protocol names no subgroups.",),
             decision="Which subgroups, if any, and how they are analysed.",
-            recommendation=f"Only the levels of the {n_factors} minimization factors; the hazard ratio in each with its "
-                           "interval and a test of interaction, shown in a forest plot and labelled exploratory: "
-                           f"with {events} deaths in all, no subgroup has the power to show a difference."),
+            recommendation=f"Only the levels of the {n_factors} minimization factors; the hazard ratio in each "
+                           "with its interval and a test of interaction, shown in a forest plot and labelled "
+                           f"exploratory: with {events} deaths in all, no subgroup has the power to show a "
+                           "difference."),
         Item("Missing data", ("28",), FILLED, paragraphs=(
             "Survival times are censored, not missing: censoring is assumed unrelated to the risk of death, and the "
             "completeness of follow-up is compared between arms (reverse Kaplan-Meier). The minimization factors "
@@ -797,8 +842,8 @@ def build_sap(protocol: Protocol = PROTOCOL, plan: TrialPlan | None = None,
                            "monitor reports both arms), surgical complications graded by a standard classification, "
                            "and adverse events of systemic therapy; reported by arm and for operated patients."),
         Item("Statistical software", ("31",), FILLED, paragraphs=(
-            f"Python {N.add('python', platform.python_version(), platform.python_version(), 'platform.python_version()')} "
-            "with " + ", ".join(f"{pkg} {N.add(f'pkg.{pkg}', _version(pkg), _version(pkg), f'importlib.metadata.version({pkg!r})')}"
+            f"Python {N.add('python', py_version, py_version, 'platform.python_version()')} "
+            "with " + ", ".join(f"{pkg} {N.add(f'pkg.{pkg}', _version(pkg), _version(pkg), version_of(pkg))}"
                                 for pkg in ("trialnb", "numpy", "scipy", "pandas", "lifelines")) + ". "
             "Results are cross-checked against R survival and rpact (trialnb audit; tests/reference).",)),
         Item("References", ("32",), FILLED, bullets=tuple(cite.values())),
@@ -868,7 +913,8 @@ def _evidence_item(N: Numbers, protocol: Protocol, plan: TrialPlan, cite: Mappin
     pos = N.add("evidence.pos", fixed.probability_of_success, fmt_pct(fixed.probability_of_success),
                 "trialnb.assurance.assurance(events, prior=predictive_prior(pool_trials())).probability_of_success")
     pos_gs = N.add("evidence.pos_plan", seq.probability_of_success, fmt_pct(seq.probability_of_success),
-                   "trialnb.assurance.assurance(events=plan_max_events(plan), prior=..., design=plan_benefit_design(plan))")
+                   "trialnb.assurance.assurance(events=plan_max_events(plan), prior=..., "
+                   "design=plan_benefit_design(plan))")
     ceiling = N.add("evidence.ceiling", prior.probability_benefit, fmt_pct(prior.probability_benefit),
                     "trialnb.assurance.predictive_prior(pool_trials()).probability_benefit: P(true HR < 1)")
     target = N.add("evidence.target", d.power, fmt_pct(d.power, 0), "protocol design power")
@@ -919,16 +965,22 @@ def _amendments(N: Numbers, protocol: Protocol, audit: Any, c: SimpleNamespace) 
 
     d = protocol.design
     out: list[Amendment] = []
+    lt = d.control_cumulative_hazard
+    lt_t = N.add('lt', lt, f'{lt:g}', 'protocol λt at two years')
+    death_ctl = N.add('death_ctl', 1 - c.s1, fmt_pct(1 - c.s1, 1), '1 - exp(-λt)')
+    death_avg = N.add('death_avg', c.pr, fmt_pct(c.pr, 1), 'trialnb.sample_size.event_probability (protocol design)')
+    completion = _add_months(protocol.start_date, int(c.end_month))
+    completion_t = N.add('completion_needed', completion, completion, 'start date + accrual + follow-up months')
     proposed = {
-        "S(t) = exp{0.5}, as printed": f"S(t) = exp{{−λt}} = exp{{−{N.add('lt', d.control_cumulative_hazard, f'{d.control_cumulative_hazard:g}', 'protocol λt at two years')}}} = {c.s1_t}",
-        "40% die within 2 years": f"“{N.add('death_ctl', 1 - c.s1, fmt_pct(1 - c.s1, 1), '1 - exp(-λt)')} of patients in the control "
-                                  f"arm are expected to die within two years; averaged over both arms, {N.add('death_avg', c.pr, fmt_pct(c.pr, 1), 'trialnb.sample_size.event_probability (protocol design)')}.”",
+        "S(t) = exp{0.5}, as printed": f"S(t) = exp{{−λt}} = exp{{−{lt_t}}} = {c.s1_t}",
+        "40% die within 2 years": f"“{death_ctl} of patients in the control "
+                                  f"arm are expected to die within two years; averaged over both arms, {death_avg}.”",
         "N": f"N = {c.events} / {c.pr_t} = {c.n_exact_t}, rounded up to two equal arms of {c.arm_t} (Pr(event) at "
              "full precision; rounding always up).",
         "N per arm": f"“Total number n = {c.arm_t} each group” (half of N, rounded up; from the protocol's own rounded "
                      f"Pr(event) the figure would be {c.arm_own_t}).",
-        "N per arm after loss": f"“Considering a {c.loss} loss of patients, we should enter {c.arm_loss_t} patients in each "
-                                f"group” ({c.arm_loss_own_t} from the protocol's rounded values).",
+        "N per arm after loss": f"“Considering a {c.loss} loss of patients, we should enter {c.arm_loss_t} patients "
+                                f"in each group” ({c.arm_loss_own_t} from the protocol's rounded values).",
         "N after loss (2 x per arm)": f"“{c.total_loss_t} patients in total” ({c.total_loss_own_t} from the protocol's "
                                       "rounded values).",
     }
@@ -939,11 +991,13 @@ def _amendments(N: Numbers, protocol: Protocol, audit: Any, c: SimpleNamespace) 
         srcs = [protocol.source(n) for n in AUDIT_SOURCES.get(q, ())]
         ptext = " ".join(N.quote(f"a{i}.{j}", s.section, s.quote) for j, s in enumerate(srcs)) or "—"
         out.append(Amendment(
-            key=f"audit-{i}", title=f"Sample size: {N.label(f'audit{i}', q, f'trialnb.protocol_audit.protocol_audit() row {i}')}",
+            key=f"audit-{i}",
+            title=f"Sample size: {N.label(f'audit{i}', q, f'trialnb.protocol_audit.protocol_audit() row {i}')}",
             origin=f"sample-size audit (verdict: {r['verdict']})",
             section=" | ".join(dict.fromkeys(s.section for s in srcs)) or "Statistics",
             protocol_text=ptext, proposed_text=proposed.get(q, "Recompute as in the sample-size section."),
-            reason=N.label(f"audit{i}.why", r["explanation"], f"trialnb.protocol_audit.protocol_audit() row {i}, explanation")))
+            reason=N.label(f"audit{i}.why", r["explanation"],
+                           f"trialnb.protocol_audit.protocol_audit() row {i}, explanation")))
     out.append(Amendment(
         key="interim", title="Write the interim analysis section", origin="blank protocol section",
         section=_DA, protocol_text=N.quote("interim", _DA, "Interim analysis ;"),
@@ -970,14 +1024,15 @@ def _amendments(N: Numbers, protocol: Protocol, audit: Any, c: SimpleNamespace) 
         "surgery_timing": "Replace “Patients who are randomized to upfront surgery” by “Patients randomized to arm A "
                           "whose disease has not progressed on systemic therapy”, and state after how long (or how "
                           "many cycles) of systemic therapy surgery is done.",
-        "feasibility_dates": f"Completion date no earlier than {N.add('completion_needed', _add_months(protocol.start_date, int(c.end_month)), _add_months(protocol.start_date, int(c.end_month)), 'start date + accrual + follow-up months')} "
+        "feasibility_dates": f"Completion date no earlier than {completion_t} "
                              f"(start plus {c.end_t}), or a shorter design that is re-justified.",
         "single_centre_accrual": f"Add the centre's expected number of eligible patients a month (from its screening "
                                  f"figures) against the {c.rate_t} needed, or add centres.",
         "trials_out_of_date": f"Summarize the randomized trials (table in the SAP's background) and justify the design "
                               f"hazard ratio against them: at the pooled estimate {c.meta_hr} the trial would need "
                               f"{c.meta_need_t} deaths for {c.pow_} power.",
-        "two_control_survivals": f"Use {N.label('s1name', 'S1(2)', 'protocol notation, Step 2')} = {c.s1_t} throughout (or state the design assumption separately).",
+        "two_control_survivals": f"Use {N.label('s1name', 'S1(2)', 'protocol notation, Step 2')} = {c.s1_t} "
+                                 "throughout (or state the design assumption separately).",
         "registry_hr_free_margins": "Keep the qualifier wherever the registry figure is used: it compares surgery "
                                     "with free margins against no surgery, not the offer of surgery.",
         "biases_named": "Add immortal time (patients must live long enough to be operated) to the biases listed.",

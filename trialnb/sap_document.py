@@ -29,8 +29,8 @@ import pandas as pd
 from .documents import page
 from .results import Result
 
-__all__ = ["FILLED", "DECIDE", "GUIDELINE", "GUIDELINE_SECTIONS", "Amendment", "GuidelineItem", "Item", "Number", "Numbers",
-           "Section", "SAP", "TOKEN"]
+__all__ = ["FILLED", "DECIDE", "GUIDELINE", "GUIDELINE_SECTIONS", "Amendment", "GuidelineItem", "Item", "Number",
+           "Numbers", "Section", "SAP", "TOKEN"]
 
 FILLED = "filled from the companion"
 DECIDE = "to be decided by the investigators"
@@ -229,7 +229,8 @@ h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.3rem; margin-t
           margin-left: .4rem; vertical-align: middle; white-space: nowrap; }
 .status-filled { background: #e3f1e6; color: #1d5a2c; } .status-decide { background: #fde9c8; color: #6b3d00; }
 .decide { border-left: 4px solid #d08a1e; padding: .2rem .8rem; background: #fffaf0; margin: .6rem 0; }
-table { border-collapse: collapse; width: 100%; font-size: .88rem; margin: .6rem 0; font-family: system-ui, sans-serif; }
+table { border-collapse: collapse; width: 100%; font-size: .88rem; margin: .6rem 0;
+        font-family: system-ui, sans-serif; }
 th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #eef0f3; }
 .num { border-bottom: 1px dotted #555; }
@@ -357,7 +358,8 @@ class SAP(Result):
         L += ["## Proposed protocol amendments", ""]
         for i, a in enumerate(self.amendments, 1):
             L += [f"### A{i}. {self._md(a.title)}", "", f"*Found by: {a.origin}. Protocol section: {a.section}.*", "",
-                  f"- **Protocol text:** {self._md(a.protocol_text)}", f"- **Proposed text:** {self._md(a.proposed_text)}",
+                  f"- **Protocol text:** {self._md(a.protocol_text)}",
+                  f"- **Proposed text:** {self._md(a.proposed_text)}",
                   f"- **Reason:** {self._md(a.reason)}", ""]
         L += ["## Appendix A. Guideline checklist", ""]
         ck = self.checklist()
@@ -398,10 +400,13 @@ class SAP(Result):
                              f"<p><strong>The companion recommends:</strong> {H(it.recommendation)}</p></div>")
                 P.append("</article>")
             P.append("</section>")
-        P.append('<section id="amendments" data-section="Proposed protocol amendments"><h2>Proposed protocol amendments</h2>')
+        P.append('<section id="amendments" data-section="Proposed protocol amendments">'
+                 "<h2>Proposed protocol amendments</h2>")
         for i, a in enumerate(self.amendments, 1):
-            P.append(f'<article id="amendment-{a.key}" data-origin="{html.escape(a.origin)}"><h3>A{i}. {H(a.title)}</h3>'
-                     f'<p class="meta">Found by: {html.escape(a.origin)}. Protocol section: {html.escape(a.section)}.</p>'
+            P.append(f'<article id="amendment-{a.key}" data-origin="{html.escape(a.origin)}">'
+                     f"<h3>A{i}. {H(a.title)}</h3>"
+                     f'<p class="meta">Found by: {html.escape(a.origin)}. '
+                     f"Protocol section: {html.escape(a.section)}.</p>"
                      + _html_table(("", ""), (("Protocol text", a.protocol_text), ("Proposed text", a.proposed_text),
                                               ("Reason", a.reason)), H, show_header=False) + "</article>")
         P.append("</section>")

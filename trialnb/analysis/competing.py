@@ -101,7 +101,8 @@ class CompetingRisksResult(Result):
         parts = []
         for m in sorted(t["time"].unique()):
             r = t[t["time"] == m].set_index("arm")
-            parts.append(f"{fmt_num(m, 0)} months A {fmt_pct(r.at['A', 'estimate'])}, B {fmt_pct(r.at['B', 'estimate'])}")
+            est = r["estimate"]
+            parts.append(f"{fmt_num(m, 0)} months A {fmt_pct(est['A'])}, B {fmt_pct(est['B'])}")
         shr = self.subdistribution_hazard_ratio
         return (f"{self.label[0].upper()}{self.label[1:]}, death a competing event: cumulative incidence "
                 + "; ".join(parts) + f". {self.gray.summary()}. Fine-Gray subdistribution HR (A vs B, adjusted "

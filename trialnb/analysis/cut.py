@@ -75,7 +75,10 @@ def cut_at(df: pd.DataFrame, cutoff_month: float) -> pd.DataFrame:
         out["operated"] = done.astype(int)
         for f in _SURGERY_FIELDS:
             if f in out:
-                out[f] = out[f].where(done, other=np.nan if f == "surgery_month" else None)
+                if f == "surgery_month":
+                    out[f] = out[f].where(done, other=np.nan)
+                else:  # pandas-stubs 2.3 leave None (a missing value, which pandas takes) out of `other`
+                    out[f] = out[f].where(done, other=None)  # type: ignore[call-overload]
         if "axillary_dissection" in out:
             out["axillary_dissection"] = np.where(done, out["axillary_dissection"], 0).astype(int)
     for f in DATED_FIELDS:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -162,7 +162,8 @@ def secondary_summary(df: pd.DataFrame) -> pd.DataFrame:
         ks = {a: int(mask[base.index][base["arm"] == a].sum()) for a in ARM_CODES}
         ns = {a: int((base["arm"] == a).sum()) for a in ARM_CODES}
         table = [[ks["A"], ns["A"] - ks["A"]], [ks["B"], ns["B"] - ks["B"]]]
-        p = float(stats.fisher_exact(table)[1]) if min(ns.values()) > 0 and test.startswith("Fisher") else math.nan
+        fisher = min(ns.values()) > 0 and test.startswith("Fisher")
+        p = float(stats.fisher_exact(np.array(table))[1]) if fisher else math.nan
         rows.append({"endpoint": name, "A": ks["A"], "B": ks["B"], "n_A": ns["A"], "n_B": ns["B"], "p": p,
                      "test": test})
 
@@ -202,7 +203,8 @@ def qol_summary(qol: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
         raise TrialAnalysisError(f"qol has patient_id(s) not in df: {sorted(unknown)[:5]}")
     m = qol.merge(df[["patient_id", "arm", "os_months"]], on="patient_id")
     rows = []
-    for (arm, v), g in m.groupby(["arm", "visit_month"]):
+    for key, g in m.groupby(["arm", "visit_month"]):
+        arm, v = cast(tuple[str, float], key)
         followed = int(((df["arm"] == arm) & (df["os_months"] >= v)).sum())
         rows.append({"arm": arm, "visit_month": float(v), "n": len(g), "mean": float(g["qol_score"].mean()),
                      "sd": float(g["qol_score"].std()), "followed": followed, "completion": len(g) / followed})
@@ -235,7 +237,8 @@ def consort_counts(screening: pd.DataFrame, df: pd.DataFrame) -> dict[str, Any]:
         reasons = g["not_operated_reason"].dropna().value_counts().to_dict() if arm == "A" else \
             g["surgery_reason"].dropna().value_counts().to_dict()
         out[f"arm_{arm}"] = {"allocated": len(g), "operated": int(g["operated"].sum()),
-                             ("not_operated" if arm == "A" else "surgery_reasons"): {k: int(v) for k, v in sorted(reasons.items())},
+                             ("not_operated" if arm == "A" else "surgery_reasons"):
+                                 {k: int(v) for k, v in sorted(reasons.items())},
                              "lost": int(g["lost_to_follow_up"].sum()), "analysed_itt": len(g),
                              "per_protocol": int(g["per_protocol"].sum())}
     return out

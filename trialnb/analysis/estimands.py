@@ -62,12 +62,15 @@ def _arrays(data: Any, plan: TrialPlan, factors: bool = False) -> tuple[np.ndarr
         out: tuple[np.ndarray, ...] = (df["os_months"].to_numpy(float), df["death"].to_numpy().astype(int),
                                        (df["arm"] == "A").to_numpy().astype(int))
         if factors:
-            out += (strata_labels(df, FACTOR_NAMES),)
+            labels = strata_labels(df, FACTOR_NAMES)
+            assert labels is not None, "FACTOR_NAMES is not empty"
+            out += (labels,)
         return out
     if factors:
         raise TrialAnalysisError("strata by the minimization factors need a trial DataFrame; with arrays pass strata=")
     if not isinstance(data, (tuple, list)) or len(data) != 3:
-        raise TrialAnalysisError("data must be a trial DataFrame (CRF schema) or a tuple (time, event, arm) with arm 1 = A")
+        raise TrialAnalysisError("data must be a trial DataFrame (CRF schema) or a tuple (time, event, arm) "
+                                 "with arm 1 = A")
     t, e, a = (np.asarray(x) for x in data)
     if not (t.ndim == e.ndim == a.ndim == 1 and t.shape == e.shape == a.shape):
         raise TrialAnalysisError("time, event and arm must be 1-D arrays of the same length")
@@ -112,8 +115,8 @@ def _refuse_beyond(t: np.ndarray, e: np.ndarray, a: np.ndarray, tau: float, valu
         return
     lasts = {arm: float(t[a == k].max()) for arm, k in (("A", 1), ("B", 0))}
     raise OutsideDataError(f"tau = {tau:g} months is beyond the last follow-up of arm "
-                           f"{min(lasts, key=lasts.get)} ({min(lasts.values()):g} months): the Kaplan-Meier curve is "
-                           f"not defined there; choose tau <= {min(lasts.values()):g}")
+                           f"{min(lasts, key=lambda arm: lasts[arm])} ({min(lasts.values()):g} months): "
+                           f"the Kaplan-Meier curve is not defined there; choose tau <= {min(lasts.values()):g}")
 
 
 @dataclass(frozen=True)
@@ -145,19 +148,19 @@ class MilestoneResult(Result):
 
     @property
     def survival_a(self) -> float:
-        return float(self.table.at["A", "survival"])
+        return float(self.table["survival"]["A"])
 
     @property
     def survival_b(self) -> float:
-        return float(self.table.at["B", "survival"])
+        return float(self.table["survival"]["B"])
 
     @property
     def se_a(self) -> float:
-        return float(self.table.at["A", "se"])
+        return float(self.table["se"]["A"])
 
     @property
     def se_b(self) -> float:
-        return float(self.table.at["B", "se"])
+        return float(self.table["se"]["B"])
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({
@@ -252,8 +255,10 @@ class RMSTResult(Result):
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({"rmst": [self.rmst_a, self.rmst_b, self.difference],
                              "se": [self.se_a, self.se_b, self.diff_se],
-                             "ci_lower": [self.rmst_a - Z975 * self.se_a, self.rmst_b - Z975 * self.se_b, self.diff_lower],
-                             "ci_upper": [self.rmst_a + Z975 * self.se_a, self.rmst_b + Z975 * self.se_b, self.diff_upper]},
+                             "ci_lower": [self.rmst_a - Z975 * self.se_a, self.rmst_b - Z975 * self.se_b,
+                                          self.diff_lower],
+                             "ci_upper": [self.rmst_a + Z975 * self.se_a, self.rmst_b + Z975 * self.se_b,
+                                          self.diff_upper]},
                             index=pd.Index(["A", "B", "A - B"], name="arm"))
 
     def summary(self) -> str:
@@ -336,7 +341,8 @@ class PiecewiseHRResult(Result):
                             index=pd.Index([f"0-{c} months", f"after {c} months"], name="period"))
 
     def summary(self) -> str:
-        return (f"HR A vs B before {self.change_point:g} months {fmt_hr(self.hr_before, self.lower_before, self.upper_before)}, "
+        return (f"HR A vs B before {self.change_point:g} months "
+                f"{fmt_hr(self.hr_before, self.lower_before, self.upper_before)}, "
                 f"after {fmt_hr(self.hr_after, self.lower_after, self.upper_after)}; "
                 f"test of equal HRs {_p(self.p_equal)}")
 
@@ -434,6 +440,8 @@ def piecewise_hr(data: Any, change_point: float = 6.0, *, plan: TrialPlan = PLAN
     fit = fit_cox(rows["stop"].to_numpy(), ev, X, entry=rows["start"].to_numpy(), names=("arm_before", "arm_after"))
     b, se, V = fit.coef, fit.se, fit.cov
     dz = (b[1] - b[0]) / math.sqrt(V[0, 0] + V[1, 1] - 2 * V[0, 1])
-    return PiecewiseHRResult(float(change_point), *(float(math.exp(b[0] + k * Z975 * se[0])) for k in (0, -1, 1)),
-                             *(float(math.exp(b[1] + k * Z975 * se[1])) for k in (0, -1, 1)),
-                             float(2 * stats.norm.sf(abs(dz))), int(ev[late == 0].sum()), int(ev[late == 1].sum()))
+    hr_before, lower_before, upper_before = (float(math.exp(b[0] + k * Z975 * se[0])) for k in (0, -1, 1))
+    hr_after, lower_after, upper_after = (float(math.exp(b[1] + k * Z975 * se[1])) for k in (0, -1, 1))
+    return PiecewiseHRResult(float(change_point), hr_before, lower_before, upper_before, hr_after, lower_after,
+                             upper_after, float(2 * stats.norm.sf(abs(dz))), int(ev[late == 0].sum()),
+                             int(ev[late == 1].sum()))

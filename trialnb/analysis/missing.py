@@ -31,8 +31,8 @@ The method, on the plan's endpoint (follow-up censored at h = ``plan.analysis.ce
    worse fate than comparable patients still followed. Her death time is drawn from that hazard
    given survival to c (inverting the cumulative hazard at a unit-exponential draw); a draw
    beyond h means alive at h. delta 0 is the best case (no lost patient dies before h), delta
-   infinity the worst (every lost patient dies at her loss time). The same draws serve every cell of the (delta_a, delta_b) grid
-   (common random numbers), so the grid is smooth and monotone in each delta.
+   infinity the worst (every lost patient dies at her loss time). The same draws serve every
+   cell of the (delta_a, delta_b) grid (common random numbers), so the grid is smooth and monotone in each delta.
 4. **Analyses** of every completed data set: the plan's primary statistic (log HR of the Cox
    model with the plan's covariates and ties, or the Peto log HR of the log-rank family),
    the Kaplan-Meier difference in survival at h (Greenwood SE) and the standardized difference
@@ -332,10 +332,10 @@ def tipping_point(df: pd.DataFrame, *, deltas_a: Sequence[float] = DELTAS, delta
     for name in MI_ANALYSES:
         q, uvar = (x.reshape(C, M) for x in est[name])
         qbar, se, W, B, nu = _rubin(q, uvar)
-        crit = stats.t.isf(level / 2, np.where(np.isfinite(nu), nu, 1e12))
+        crit = np.asarray(stats.t.isf(level / 2, np.where(np.isfinite(nu), nu, 1e12)))
         with np.errstate(invalid="ignore", divide="ignore"):
             z = qbar / se
-        p = 2 * stats.t.sf(np.abs(z), np.where(np.isfinite(nu), nu, 1e12))
+        p = 2 * np.asarray(stats.t.sf(np.abs(z), np.where(np.isfinite(nu), nu, 1e12)))
         favours_a = qbar < 0 if name == "primary" else qbar > 0
         for i, (dav, dbv) in enumerate(cells):
             rej = bool(np.isfinite(p[i]) and p[i] <= level)

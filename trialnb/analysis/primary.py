@@ -32,6 +32,7 @@ from ..plan import OS_ANALYSIS, PLAN, AnalysisPlan, TrialPlan
 from ..report import fmt_n, fmt_num, fmt_p
 from ..results import Result
 from ..survival import CoxResult, fit_cox, logrank
+from ..survival.cox import Ties
 from ._frame import REQUIRED, arrays, censor_at, check_df, cox_matrix, strata_labels
 
 __all__ = ["PrimaryResult", "cox_model", "overall_survival", "primary", "primary_data"]
@@ -167,8 +168,10 @@ def _with_analysis(df: pd.DataFrame, a: AnalysisPlan) -> PrimaryResult:
     if a.statistic == "cox_wald":
         X, names = cox_matrix(df, a.covariates)
         cox = fit_cox(t, e, X, ties=a.ties, names=names)
-        sing = [nm for nm, b in zip(names, np.atleast_1d(cox.coef)) if nm != "arm_A" and not np.isfinite(b)]
-        inf = [nm for nm, f in zip(names, np.atleast_1d(cox.infinite)) if f and nm != "arm_A"]
+        flagged = np.atleast_1d(cox.infinite) if cox.infinite is not None else np.zeros(len(names), bool)
+        sing = [nm for nm, b in zip(names, np.atleast_1d(cox.coef), strict=True)
+                if nm != "arm_A" and not np.isfinite(b)]
+        inf = [nm for nm, f in zip(names, flagged, strict=True) if f and nm != "arm_A"]
         if sing:
             notes += (f"covariate(s) {', '.join(sing)} take one value in these data: set aside (R: NA)",)
         if not cox.usable(0):
@@ -220,7 +223,7 @@ def overall_survival(df: pd.DataFrame, plan: TrialPlan = PLAN) -> PrimaryResult:
 
 
 def cox_model(df: pd.DataFrame, covariates: Sequence[str] | None = None, *,
-              censor_months: float | None | Literal["plan"] = "plan", ties: str | None = None, arm: bool = True,
+              censor_months: float | None | Literal["plan"] = "plan", ties: Ties | None = None, arm: bool = True,
               plan: TrialPlan = PLAN) -> CoxResult:
     """The Cox model of ``df`` with arm and the factors ``covariates`` (treatment contrasts:
     arm B, bone, receptor positive, HER2 negative as references), follow-up censored at

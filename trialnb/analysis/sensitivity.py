@@ -27,6 +27,7 @@ from ..protocol import FACTOR_NAMES, FACTORS
 from ..report import fmt_n, fmt_num, fmt_p
 from ..results import Result
 from ..survival import ZPH_TRANSFORMS, fit_cox, logrank, split_at, zph_test
+from ..survival.cox import Ties
 from ..validation import check_int
 from ..workload import Estimate, ProgressArg, check_progress, limits, progress as progress_of
 from ._frame import REQUIRED, arrays, censor_at, check_df, cox_matrix
@@ -64,7 +65,7 @@ def ph_tests(df: pd.DataFrame, *, plan: TrialPlan = PLAN, transform: str = "km")
     return zph_test(t, e, X, fit.coef, names=names, transform=transform, ties=a.ties)
 
 
-def _effect(d: pd.DataFrame, X: np.ndarray, names: tuple[str, ...], term: str, ties: str) -> dict[str, float]:
+def _effect(d: pd.DataFrame, X: np.ndarray, names: tuple[str, ...], term: str, ties: Ties) -> dict[str, float]:
     t, e, _ = arrays(d)
     fit = fit_cox(t, e, X, ties=ties, names=names)
     j = names.index(term)
@@ -190,7 +191,8 @@ class RerandomizationResult(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """One row: observed statistic, p-value and the number of re-randomizations."""
-        return pd.DataFrame([{"observed": self.observed, "p_value": self.p_value, "n_rerandomizations": len(self.null)}])
+        return pd.DataFrame([{"observed": self.observed, "p_value": self.p_value,
+                              "n_rerandomizations": len(self.null)}])
 
     def summary(self) -> str:
         return (f"Re-randomization test: observed log-rank chi-square {fmt_num(self.observed, 2)}, "

@@ -83,20 +83,20 @@ class StandardizedMilestoneResult(Result):
 
     @property
     def survival_a(self) -> float:
-        return float(self.table.at["A", "survival"])
+        return float(self.table["survival"]["A"])
 
     @property
     def survival_b(self) -> float:
-        return float(self.table.at["B", "survival"])
+        return float(self.table["survival"]["B"])
 
     def to_frame(self) -> pd.DataFrame:
         lvl = f"{100 * self.ci_level:g}%"
         return pd.DataFrame({
             "estimate": [self.survival_a, self.survival_b, self.difference, self.ratio],
-            "se": [float(self.table.at["A", "se"]), float(self.table.at["B", "se"]), self.diff_se, math.nan],
-            f"ci_lower ({lvl})": [float(self.table.at["A", "ci_lower"]), float(self.table.at["B", "ci_lower"]),
+            "se": [float(self.table["se"]["A"]), float(self.table["se"]["B"]), self.diff_se, math.nan],
+            f"ci_lower ({lvl})": [float(self.table["ci_lower"]["A"]), float(self.table["ci_lower"]["B"]),
                                   self.diff_lower, self.ratio_lower],
-            f"ci_upper ({lvl})": [float(self.table.at["A", "ci_upper"]), float(self.table.at["B", "ci_upper"]),
+            f"ci_upper ({lvl})": [float(self.table["ci_upper"]["A"]), float(self.table["ci_upper"]["B"]),
                                   self.diff_upper, self.ratio_upper],
             "p": [math.nan, math.nan, self.p_value, math.nan],
         }, index=pd.Index([f"S_A({self.tau:g})", f"S_B({self.tau:g})", "S_A - S_B", "S_A / S_B"],

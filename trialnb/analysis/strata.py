@@ -91,8 +91,8 @@ class PooledStrata(Result):
         need = f"at least {fmt_n(self.min_patients)} patients" + (
             f" and {fmt_n(self.min_events)} deaths" if self.min_events else "")
         merges = "; ".join(self.steps) if self.steps else "no merge needed"
-        return (f"{fmt_n(self.n_strata)} {'stratum' if self.n_strata == 1 else 'strata'} with {need} each (both arms together, no outcome by arm): "
-                f"{merges}")
+        return (f"{fmt_n(self.n_strata)} {'stratum' if self.n_strata == 1 else 'strata'} with {need} each "
+                f"(both arms together, no outcome by arm): {merges}")
 
 
 def _labels(df: pd.DataFrame, groups: dict[str, list[list[str]]]) -> np.ndarray:
@@ -105,7 +105,7 @@ def _labels(df: pd.DataFrame, groups: dict[str, list[list[str]]]) -> np.ndarray:
         parts.append(df[f].astype(str).map(name).to_numpy())
     if not parts:
         return np.full(len(df), "all", dtype=object)
-    return np.array(["|".join(p) for p in zip(*parts)], dtype=object)
+    return np.array(["|".join(p) for p in zip(*parts, strict=True)], dtype=object)
 
 
 def pool_strata(df: pd.DataFrame, covariates: Sequence[str] | None = None, *,

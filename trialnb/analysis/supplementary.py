@@ -187,7 +187,7 @@ def complier_average_effect(df: pd.DataFrame, *, tau: float | None = None, plan:
     ``censor_months``, 24) from ``os_months``/``death``, operated = the CRF's ``operated`` (at
     any time, in either arm)."""
     df = check_df(df, SURV + ("operated",), both_arms=True)
-    tau = plan.analysis.censor_months if tau is None else tau
+    tau = _check_tau(plan.analysis.censor_months if tau is None else tau)
     return iv_milestone(df["os_months"].to_numpy(float), df["death"].to_numpy().astype(int),
                         (df["arm"] == "A").to_numpy().astype(int), df["operated"].to_numpy().astype(int), tau)
 
@@ -229,7 +229,8 @@ class HypotheticalEffect(Result):
                 f"at surgery, stabilized weights {fmt_num(self.weight_min, 2)} to {fmt_num(self.weight_max, 2)}): "
                 f"{fmt_num(self.tau, 0)}-month survival A {fmt_pct(self.survival_a)}, B {fmt_pct(self.survival_b)}, "
                 f"difference {_pp(self.difference)} (95% CI {fmt_num(100 * self.lower, 1)} to "
-                f"{fmt_num(100 * self.upper, 1)}); weighted Cox HR {fmt_hr(self.hazard_ratio, self.hr_lower, self.hr_upper)}. "
+                f"{fmt_num(100 * self.upper, 1)}); "
+                f"weighted Cox HR {fmt_hr(self.hazard_ratio, self.hr_lower, self.hr_upper)}. "
                 f"Naive censoring without weights: difference {_pp(self.naive_difference)}, HR "
                 f"{fmt_hr(self.naive_hazard_ratio)}. "
                 "Valid only without unmeasured confounding of the operation (trialnb.analysis.IPCW_ASSUMPTIONS)")
@@ -297,10 +298,11 @@ def hypothetical_no_surgery(df: pd.DataFrame, *, tau: float | None = None,
     if isinstance(reasons, str) or not reasons or any(r not in allowed for r in reasons):
         raise TrialAnalysisError(f"reasons must be a non-empty tuple from {allowed}, got {reasons!r}")
     df = check_df(df, SURV + FACTOR_NAMES + ("operated", "surgery_month", "surgery_reason"), both_arms=True)
-    tau = plan.analysis.censor_months if tau is None else tau
+    tau = _check_tau(plan.analysis.censor_months if tau is None else tau)
     d = censor_at(df, plan.analysis.censor_months)
     sm = pd.to_numeric(d["surgery_month"], errors="coerce").to_numpy(float)
-    chosen = (d["arm"] == "B").to_numpy() & (d["operated"] == 1).to_numpy() & d["surgery_reason"].isin(reasons).to_numpy()
+    chosen = ((d["arm"] == "B").to_numpy() & (d["operated"] == 1).to_numpy()
+              & d["surgery_reason"].isin(reasons).to_numpy())
     Z, names = cox_matrix(d, FACTOR_NAMES, arm=False)
     return ipcw_milestone(d["os_months"].to_numpy(float), d["death"].to_numpy().astype(int),
                           (d["arm"] == "A").to_numpy().astype(int), np.where(chosen, sm, np.inf), Z, tau, names=names)

@@ -118,7 +118,7 @@ def get_exercise(exercise: str | Callable[..., Any]) -> Exercise:
 
 
 def _check_level(level: Any) -> int:
-    if isinstance(level, bool) or not isinstance(level, numbers.Integral) or not 0 <= level <= HINT_LEVELS:
+    if isinstance(level, bool) or not isinstance(level, numbers.Integral) or not 0 <= int(level) <= HINT_LEVELS:
         raise ValueError(f"hint level must be 0 (none), 1 (a nudge) or 2 (the method), got {level!r}")
     return int(level)
 

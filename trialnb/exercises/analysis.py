@@ -254,8 +254,8 @@ def check_standardized_difference(answer: Any) -> tuple[bool, str]:
     truth = float(res.difference)
     if close(x, truth, 0.005):
         gain = 1 - (res.diff_se / km.diff_se) ** 2
-        return True, (f"{_points(truth)} (95% CI {100 * res.diff_lower:+.1f} to {100 * res.diff_upper:+.1f}); its SE is "
-                      f"{100 * gain:.0f}% smaller in variance than the Kaplan-Meier difference's.")
+        return True, (f"{_points(truth)} (95% CI {100 * res.diff_lower:+.1f} to {100 * res.diff_upper:+.1f}); "
+                      f"its SE is {100 * gain:.0f}% smaller in variance than the Kaplan-Meier difference's.")
     if abs(truth) > 0.005 and close(x, -truth, 0.005):
         return False, "the sign is reversed; take arm A minus arm B."
     if close(x, float(km.difference), 0.005):
@@ -286,7 +286,8 @@ def check_pooled_strata(answer: Any) -> tuple[bool, str]:
     if n == full:
         return False, f"{full} is the number of factor combinations before the rule; some hold only two patients."
     if n == 1:
-        return False, "one stratum would be the unstratified test; the rule stops as soon as every stratum is large enough."
+        return False, ("one stratum would be the unstratified test; "
+                       "the rule stops as soon as every stratum is large enough.")
     return False, f"{n} is not the number of strata the rule leaves."
 
 

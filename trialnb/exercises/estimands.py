@@ -7,7 +7,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from dataclasses import replace
 
 from ..plan import PLAN
 from ..simulation import SHAPES, simulate, true_estimands
@@ -24,7 +23,8 @@ N_TRIALS = 2000
 
 _CANDIDATES = ("logrank", "fh01", "rmst", "milestone")
 _WHY = {
-    "logrank": "the log-rank test weighs the first months, where the curves do not differ yet, as much as the later ones",
+    "logrank": ("the log-rank test weighs the first months, where the curves do not differ yet, "
+                "as much as the later ones"),
     "rmst": "the RMST difference integrates the whole first two years, including the months without any effect",
     "milestone": "the 2-year milestone uses only where the curves are at 24 months, not how they got there, "
                  "and its Greenwood variance is larger than a rank test's",
@@ -52,9 +52,10 @@ def check_best_analysis_delayed(answer: Any) -> tuple[bool, str]:
     choice = parse_choice(answer, {k: (k.replace("fh01", "fh(0,1)"), k.upper()) for k in _CANDIDATES},
                           "one of 'logrank', 'fh01', 'rmst', 'milestone'")
     pw = _delayed_powers()
-    best = max(pw, key=pw.get)
+    best = max(pw, key=lambda k: pw[k])
     if choice == best:
-        return True, f"{best} ({pw[best]:.0%} against {', '.join(f'{k} {v:.0%}' for k, v in pw.items() if k != best)}): {_WHY[best]}."
+        others = ", ".join(f"{k} {v:.0%}" for k, v in pw.items() if k != best)
+        return True, f"{best} ({pw[best]:.0%} against {others}): {_WHY[best]}."
     return False, f"{choice} has {pw[choice]:.0%} power here: {_WHY[choice]}."
 
 
@@ -88,7 +89,7 @@ def check_rmst_difference(answer: Any) -> tuple[bool, str]:
 def check_crossing_directions(answer: Any) -> tuple[bool, str]:
     """Exercise 07.3: under the crossing shape the milestone favours A and the RMST favours B."""
     same = parse_yes_no(answer)
-    te = true_estimands(replace(PLAN.design, **SHAPES["crossing"]))
+    te = true_estimands(PLAN.with_changes(**SHAPES["crossing"]).design)
     truth = (te["milestone_difference"] > 0) == (te["rmst_difference"] > 0)
     why = (f"the 2-year difference is {100 * te['milestone_difference']:+.1f} points (A ahead at 24 months) but the "
            f"RMST difference is {te['rmst_difference']:+.2f} months (A behind on average over the two years): "

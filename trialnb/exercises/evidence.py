@@ -91,7 +91,8 @@ def check_probability_of_success(answer: Any) -> tuple[bool, str]:
     if close(x, 0.80, 0.01):
         return False, "80% is the power if the true HR were 0.5; the evidence says it is probably near 0.93."
     if close(x, t["ceiling"], 0.01):
-        return False, "that is P(true HR < 1) under the prior, the ceiling no trial can exceed; 66 deaths reach far less."
+        return False, ("that is P(true HR < 1) under the prior, the ceiling no trial can exceed; "
+                       "66 deaths reach far less.")
     return False, f"{x:.1%} is not the probability of success of 66 deaths under the pooled prior."
 
 
@@ -113,7 +114,8 @@ def check_assurance_ceiling(answer: Any) -> tuple[bool, str]:
         return True, (f"{t['ceiling']:.0%} = P(true HR < 1) under the prior: no number of deaths gives an 80% "
                       "probability of success, because the evidence leaves a good chance that surgery does not help.")
     if close(x, 1.0, 0.005):
-        return False, "a large trial detects a benefit only if there is one; the prior gives a real chance there is none."
+        return False, ("a large trial detects a benefit only if there is one; "
+                       "the prior gives a real chance there is none.")
     if close(x, 0.80, 0.01):
         return False, "80% is the power the protocol aims at, not what unlimited deaths give under this prior."
     if close(x, t["pos"], 0.01):

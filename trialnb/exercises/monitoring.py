@@ -155,7 +155,8 @@ def check_maturity(answer: Any) -> tuple[bool, str]:
     if close(x, t["complete"] / t["randomized"], 0.02) or close(x, 100 * t["complete"] / t["randomized"], 2):
         return False, "that is the share of the randomized patients; the question asks for the number of patients."
     if close(x, t["complete_h0"], 0.5):
-        return False, "that is the count at the interim's expected month under no effect (HR 1); the question assumes HR 0.5."
+        return False, ("that is the count at the interim's expected month under no effect (HR 1); "
+                       "the question assumes HR 0.5.")
     if close(x, t["n"], 0.5):
         return False, "236 is every patient planned; by the interim most have not even been followed 24 months."
     return False, f"{x:g} is not the expected number of patients with 24 months of follow-up at the interim."

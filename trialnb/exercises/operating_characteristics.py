@@ -148,7 +148,7 @@ def check_adjustment_gain(answer: Any) -> tuple[bool, str]:
         return True, ("yes: " if truth else "no: ") + why
     if not truth:
         return False, (f"look at the standard errors themselves: on the same {N_TRIALS:,} trials the adjusted model's "
-                       f"is {a['cox_wald.se']:.3f} on average, the log-rank test's {a['logrank.se']:.3f}. So where does "
-                       "the gain in power come from? Compare the estimates.")
-    return False, (f"on the same {N_TRIALS:,} trials the adjusted model's mean standard error is {a['cox_wald.se']:.3f}, "
-                   f"the log-rank test's {a['logrank.se']:.3f}.")
+                       f"is {a['cox_wald.se']:.3f} on average, the log-rank test's {a['logrank.se']:.3f}. "
+                       "So where does the gain in power come from? Compare the estimates.")
+    return False, (f"on the same {N_TRIALS:,} trials the adjusted model's mean standard error is "
+                   f"{a['cox_wald.se']:.3f}, the log-rank test's {a['logrank.se']:.3f}.")

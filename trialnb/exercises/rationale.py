@@ -27,7 +27,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
 
 def _analysis_name(item: Any) -> str:
     if not isinstance(item, str):
-        raise AnswerError(f"{item!r} is not an analysis name; use names from bias.ANALYSES: {', '.join(bias.ANALYSES)}.")
+        raise AnswerError(f"{item!r} is not an analysis name; "
+                          f"use names from bias.ANALYSES: {', '.join(bias.ANALYSES)}.")
     a = normalize_text(item)
     for name in bias.ANALYSES:
         if a in {normalize_text(s) for s in (name, bias.label(name), *_SYNONYMS.get(name, ()))}:
@@ -69,14 +70,15 @@ def check_immortal_time_fix(answer: Any) -> tuple[bool, str]:
     if "naive" in got:
         return False, "the naive analysis is the one with immortal time: it counts surgery from diagnosis."
     if got < _FIXES:
-        return False, f"{', '.join(sorted(got))} {'does' if len(got) == 1 else 'do'}, but another analysis also removes it."
+        return False, (f"{', '.join(sorted(got))} {'does' if len(got) == 1 else 'do'}, "
+                       "but another analysis also removes it.")
     return False, "that is not the set of analyses without immortal time."
 
 
 @lru_cache(maxsize=1)
 def _will_rogers() -> dict[tuple[str, str], float]:
     t = bias.will_rogers()
-    return {(r.staging, r.stage): float(r.survival) for r in t.itertuples()}
+    return {(str(a), str(b)): float(s) for a, b, s in zip(t["staging"], t["stage"], t["survival"], strict=True)}
 
 
 @exercise(

@@ -78,7 +78,7 @@ def check_accrual_n(answer: Any) -> tuple[bool, str]:
     }
     if x in right:
         others = ", ".join(str(k) for k in sorted(right) if k != x)
-        return True, f"{right[x]} ({others} are right too, with the other roundings notebook 02 shows.)"
+        return True, f"{right[int(x)]} ({others} are right too, with the other roundings notebook 02 shows.)"
     if x != round(x):
         return False, f"{x:g} is not a whole number of patients: round up."
     if x < min(right) and x >= math.floor(n_exact):

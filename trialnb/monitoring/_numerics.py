@@ -94,25 +94,31 @@ class Prefix:
     x: np.ndarray | None
     wf: np.ndarray | None
 
-    def _args(self, bound: float) -> np.ndarray:
+    def _args(self, x: np.ndarray, bound: float) -> np.ndarray:
         j = self.info.size - 1
         sk, sp = math.sqrt(self.info[j]), math.sqrt(self.info[j - 1])
         d = self.info[j] - self.info[j - 1]
-        return (self.x * sp + self.theta * d - bound * sk) / math.sqrt(d)
+        return (x * sp + self.theta * d - bound * sk) / math.sqrt(d)
 
     def above(self, bound: float) -> float:
         """P(continue to look j and Z_j > bound)."""
-        if self.x is None:
+        x, wf = self.x, self.wf
+        if x is None or wf is None:  # look 0: both None
             return float(ndtr(self.theta * math.sqrt(self.info[0]) - bound))
-        return float(self.wf @ ndtr(self._args(bound))) if np.isfinite(bound) else float(self.wf.sum() if bound < 0 else 0.0)
+        if not np.isfinite(bound):
+            return float(wf.sum() if bound < 0 else 0.0)
+        return float(wf @ ndtr(self._args(x, bound)))
 
     def below(self, bound: float) -> float:
         """P(continue to look j and Z_j < bound)."""
-        if not np.isfinite(bound):
-            return 0.0 if bound < 0 else (1.0 if self.x is None else float(self.wf.sum()))
-        if self.x is None:
+        x, wf = self.x, self.wf
+        if x is None or wf is None:  # look 0: both None
+            if not np.isfinite(bound):
+                return 0.0 if bound < 0 else 1.0
             return float(ndtr(bound - self.theta * math.sqrt(self.info[0])))
-        return float(self.wf @ ndtr(-self._args(bound)))
+        if not np.isfinite(bound):
+            return 0.0 if bound < 0 else float(wf.sum())
+        return float(wf @ ndtr(-self._args(x, bound)))
 
 
 def _run(info, upper, lower, inner, theta, k_stop):

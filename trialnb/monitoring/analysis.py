@@ -122,7 +122,8 @@ def logrank_standard_error(events: Any, allocation_ratio: Any = 1) -> np.ndarray
 def _inputs(design: Any, events: Any, logrank_z: Any, log_hazard_ratio: Any, standard_error: Any,
             allocation_ratio: Any, direction_upper: Any) -> tuple[_Looks, bool]:
     if not isinstance(design, GroupSequentialDesign):
-        raise DesignError(f"design must be a GroupSequentialDesign from trialnb.monitoring.design(), got {type(design).__name__}")
+        raise DesignError("design must be a GroupSequentialDesign from trialnb.monitoring.design(), "
+                          f"got {type(design).__name__}")
     ev = _as_array(events, "events")
     if np.any(ev <= 0) or np.any(np.diff(ev) <= 0):
         raise DesignError(f"events must be cumulative: > 0 and strictly increasing, got {ev.tolist()}")
@@ -154,7 +155,8 @@ def _inputs(design: Any, events: Any, logrank_z: Any, log_hazard_ratio: Any, sta
     if r.size == 1:
         r = np.full(ev.size, r[0])
     if r.size != ev.size or np.any(r <= 0):
-        raise DesignError(f"allocation_ratio must be > 0, a single value or one per look, got {np.asarray(allocation_ratio).tolist()}")
+        raise DesignError("allocation_ratio must be > 0, a single value or one per look, "
+                          f"got {np.asarray(allocation_ratio).tolist()}")
     se = logrank_standard_error(ev, r)
     _check_scale(z, z * se)
     return _Looks(ev, z, z * se, se, r, "logrank"), bool(direction_upper)
@@ -203,8 +205,9 @@ def _rebuild(d: GroupSequentialDesign, *, alpha: float | None = None, rates: np.
     tbs = None if drop_beta_spending else d.type_beta_spending
     binding = d.binding_futility and (fut_in is not None or tbs is not None)
     tod = "asUser" if user_alpha is not None else d.type_of_design
-    return compute_design(k, d.alpha if alpha is None else alpha, d.sided, d.beta, tod, t, d.delta_wt, d.gamma_a, fut_in,
-                   tbs, d.gamma_b, binding, characteristics=characteristics, user_alpha=user_alpha, clamp=clamp)
+    return compute_design(k, d.alpha if alpha is None else alpha, d.sided, d.beta, tod, t, d.delta_wt, d.gamma_a,
+                          fut_in, tbs, d.gamma_b, binding, characteristics=characteristics, user_alpha=user_alpha,
+                          clamp=clamp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -424,13 +427,17 @@ def _repeated_p(d: GroupSequentialDesign, zo: np.ndarray) -> np.ndarray:
         if d.type_of_design == "HP":
             lo = float(_rebuild(d, alpha=0.025).alpha_spent[d.k - 2]) + ANALYSIS_TOLERANCE
         spending = d.type_of_design.startswith("as") and not (d.binding_futility and d.type_beta_spending)
-        def crit_at(level: float) -> float:
+
+        def excess(level: float, k: int = k, spending: bool = spending, stat: float = stat) -> float:
+            """Critical value at look k of the design rebuilt at ``level``, minus the statistic."""
             if spending:
                 sub = _rebuild(d, alpha=level, rates=d.information_rates[: k + 1], drop_beta_spending=True, clamp=True)
                 # critical values of a spending design at look k depend on looks 1..k only
-                return float(sub.critical_values[k]) if k < sub.k else math.nan
-            return float(_rebuild(d, alpha=level, drop_beta_spending=drop_bs, clamp=True).critical_values[k])
-        out[k] = root(lambda a: crit_at(a) - stat, lo, 0.5, f"the repeated p-value at look {k + 1}", clamp=True)
+                crit = float(sub.critical_values[k]) if k < sub.k else math.nan
+            else:
+                crit = float(_rebuild(d, alpha=level, drop_beta_spending=drop_bs, clamp=True).critical_values[k])
+            return crit - stat
+        out[k] = root(excess, lo, 0.5, f"the repeated p-value at look {k + 1}", clamp=True)
     return out
 
 
@@ -448,7 +455,8 @@ def _rci(d: GroupSequentialDesign, looks: _Looks, upper: bool):
         for k in range(1, n):
             if np.isfinite(fut[k - 1]) and fut[k - 1] > _FUT_NONE:
                 # theta at which look k-1's oriented statistic equals its futility bound
-                corr[k] = math.exp(b[k - 1] - fut[k - 1] * se[k - 1]) if upper else math.exp(b[k - 1] + fut[k - 1] * se[k - 1])
+                shift = fut[k - 1] * se[k - 1]
+                corr[k] = math.exp(b[k - 1] - shift) if upper else math.exp(b[k - 1] + shift)
                 if upper:
                     lo[k] = min(np.min(corr[1 : k + 1]), lo[k])
                 else:
@@ -515,8 +523,8 @@ def _final(d: GroupSequentialDesign, looks: _Looks, zo, upper: bool):
     a_s = 1 / (se[s - 1] * math.sqrt(ev[s - 1]))
     q = qnorm_upper(d.alpha / d.sided)
     if stop == 1:
-        ci = (math.exp(b[0] - q * se[0]), math.exp(b[0] + q * se[0]))
-        return s, p, tuple(sorted(ci)), math.exp(b[0])
+        ci_lo, ci_hi = sorted((math.exp(b[0] - q * se[0]), math.exp(b[0] + q * se[0])))
+        return s, p, (ci_lo, ci_hi), math.exp(b[0])
     if zo[s - 1] >= 8:
         return s, p, None, None
     scale = math.sqrt(ev[s - 1] / d.information_rates[s - 1])  # theta*sqrt(t_k/t_s)*sqrt(D_s)
@@ -527,8 +535,8 @@ def _final(d: GroupSequentialDesign, looks: _Looks, zo, upper: bool):
     mu = root(lambda th: prob(th) - 0.5, -8, 8, "the median-unbiased estimate")
     sign = 1.0 if upper else -1.0
     to_hr = lambda th: math.exp(sign * th / a_s)  # noqa: E731
-    ci = tuple(sorted((to_hr(lo), to_hr(hi))))
-    return s, p, ci, to_hr(mu)
+    ci_lo, ci_hi = sorted((to_hr(lo), to_hr(hi)))
+    return s, p, (ci_lo, ci_hi), to_hr(mu)
 
 
 def _crp(d: GroupSequentialDesign, zo: np.ndarray) -> np.ndarray:
@@ -550,7 +558,8 @@ def _crp(d: GroupSequentialDesign, zo: np.ndarray) -> np.ndarray:
             lower = np.full(d.k - k - 1, -np.inf)
             if d.binding_futility:
                 fr = fut[rest]
-                lower = np.where(np.isfinite(fr), (fr * np.sqrt(t[rest]) - zo[k] * math.sqrt(t[k])) / np.sqrt(dt), -np.inf)
+                lower = np.where(np.isfinite(fr), (fr * np.sqrt(t[rest]) - zo[k] * math.sqrt(t[k])) / np.sqrt(dt),
+                                 -np.inf)
             out[k] = stage_probabilities(scaled, shifted, lower).upper.sum()
     if d.binding_futility and d.sided == 1:
         for k in range(min(d.k - 1, zo.size)):
@@ -577,7 +586,8 @@ def _design_used(design: GroupSequentialDesign, looks: _Looks, max_information: 
     try:
         mi = float(max_information)
     except (TypeError, ValueError):
-        raise DesignError(f"max_information (planned deaths) must be a positive number, got {max_information!r}") from None
+        raise DesignError("max_information (planned deaths) must be a positive number, "
+                          f"got {max_information!r}") from None
     if not mi > 0 or not math.isfinite(mi):
         raise DesignError(f"max_information (planned deaths) must be a positive number, got {max_information!r}")
     eps = None
@@ -612,7 +622,8 @@ def analyse(
     deaths) recalculates the boundaries of an alpha-spending design from the observed
     information rates ``events / max_information``, as rpact's ``maxInformation`` (with
     ``information_epsilon`` for under-running, rpact's ``informationEpsilon``)."""
-    looks, upper = _inputs(design, events, logrank_z, log_hazard_ratio, standard_error, allocation_ratio, direction_upper)
+    looks, upper = _inputs(design, events, logrank_z, log_hazard_ratio, standard_error, allocation_ratio,
+                           direction_upper)
     d, status, before, mi = _design_used(design, looks, max_information, information_epsilon)
     n = looks.events.size
     if n > d.k:
@@ -728,8 +739,8 @@ def conditional_power(
     at the remaining interims are in force.
     """
     if isinstance(design, InterimAnalysis):
-        given = dict(events=events, logrank_z=logrank_z, log_hazard_ratio=log_hazard_ratio, standard_error=standard_error,
-                     allocation_ratio=allocation_ratio, max_information=max_information,
+        given = dict(events=events, logrank_z=logrank_z, log_hazard_ratio=log_hazard_ratio,
+                     standard_error=standard_error, allocation_ratio=allocation_ratio, max_information=max_information,
                      information_epsilon=information_epsilon)
         extra = sorted(k for k, v in given.items() if v is not None)
         if extra or direction_upper is not True:
@@ -748,10 +759,12 @@ def _conditional_power(a: InterimAnalysis, theta_h1: float | None, n_planned: An
     s = a.stage
     upper = a.direction_upper
     if s >= d.k:
-        raise DesignError(f"conditional power needs a look still to come: {s} looks analysed, the design used has k = {d.k}")
+        raise DesignError(f"conditional power needs a look still to come: {s} looks analysed, "
+                          f"the design used has k = {d.k}")
     n = a.remaining_events() if n_planned is None else _as_array(n_planned, "n_planned")
     if n.size != d.k - s or np.any(n <= 0):
-        raise DesignError(f"n_planned must give {d.k - s} positive additional event counts (one per remaining look), got {n.tolist()}")
+        raise DesignError(f"n_planned must give {d.k - s} positive additional event counts (one per remaining look), "
+                          f"got {n.tolist()}")
     ev, se = a.events, a.standard_errors
     if theta_h1 is None:
         hr = float(np.exp(a.log_hazard_ratios[-1]))
@@ -774,11 +787,13 @@ def _conditional_power(a: InterimAnalysis, theta_h1: float | None, n_planned: An
     scaled = (t[rest] - t[s - 1]) / (1 - t[s - 1])
     if d.sided == 2:
         zo_last = float(a.z_oriented[-1])
-        lower_b = -d.critical_values[rest] * np.sqrt(sum_w2 + cum_w2) / np.sqrt(cum_w2) - zo_last * math.sqrt(sum_w2) / np.sqrt(cum_w2) - drift
+        lower_b = (-d.critical_values[rest] * np.sqrt(sum_w2 + cum_w2) / np.sqrt(cum_w2)
+                   - zo_last * math.sqrt(sum_w2) / np.sqrt(cum_w2) - drift)
         p = stage_probabilities(scaled, upper_b, lower_b)
     else:
         fut = _fut_row(d)[rest]
-        lower_b = np.where(np.isfinite(fut), fut * np.sqrt(sum_w2 + cum_w2) / np.sqrt(cum_w2) - comb / np.sqrt(cum_w2) - drift, -np.inf)
+        lower_b = np.where(np.isfinite(fut),
+                           fut * np.sqrt(sum_w2 + cum_w2) / np.sqrt(cum_w2) - comb / np.sqrt(cum_w2) - drift, -np.inf)
         lower_b[-1] = -np.inf
         p = stage_probabilities(scaled, upper_b, lower_b)
     return ConditionalPower(stage=s, hazard_ratio=hr, hazard_ratio_source=source, n_planned=n,

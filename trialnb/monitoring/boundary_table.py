@@ -36,7 +36,8 @@ from .design import GroupSequentialDesign
 __all__ = ["BoundaryTable", "boundary_table", "bound_hazard_ratio"]
 
 
-def bound_hazard_ratio(z: Any, events: Any, *, allocation_ratio: float = 1.0, direction_upper: bool = False) -> np.ndarray:
+def bound_hazard_ratio(z: Any, events: Any, *, allocation_ratio: float = 1.0,
+                       direction_upper: bool = False) -> np.ndarray:
     """Hazard ratio at which a z bound is crossed with ``events`` deaths (log-rank/Schoenfeld
     scale): ``exp(z (1 + r) / sqrt(r D))`` when large z means HR > 1 (``direction_upper``),
     ``exp(-z (1 + r) / sqrt(r D))`` when the benefit is HR < 1."""
@@ -107,17 +108,21 @@ class BoundaryTable(Result):
         lines = [f"Boundaries of {d.describe()}, alpha {fmt_num(d.alpha, 3)} ({side}); H1: HR "
                  f"{fmt_num(self.hazard_ratio, 2)}; cumulative crossing probabilities under H0 and H1"]
         cmp = "<=" if self.hazard_ratio < 1 else ">="
+        fz, fhr, f0, f1 = self.futility_z, self.futility_hr, self.futility_h0, self.futility_h1
         for i in range(self.deaths.size):
             row = (f"look {i + 1}, {fmt_num(self.deaths[i], 1)} deaths (t = {fmt_num(self.information_rates[i], 3)}): "
-                   f"{'|z|' if d.sided == 2 else 'z'} >= {fmt_num(self.z_bound[i], 3)} (nominal p {fmt_num(self.nominal_p[i], 4)}), "
+                   f"{'|z|' if d.sided == 2 else 'z'} >= {fmt_num(self.z_bound[i], 3)} "
+                   f"(nominal p {fmt_num(self.nominal_p[i], 4)}), "
                    f"HR {cmp} {fmt_num(self.hr_bound[i], 3)}; efficacy H0 {fmt_num(self.efficacy_h0[i], 4)}, "
                    f"H1 {fmt_num(self.efficacy_h1[i], 4)}; alpha spent {fmt_num(self.alpha_spent[i], 4)}")
-            if self.futility_h0 is not None and i < self.deaths.size - 1 and np.isfinite(self.futility_z[i]):
-                row += (f"; futility z <= {fmt_num(self.futility_z[i], 3)} (HR {fmt_num(self.futility_hr[i], 3)}): "
-                        f"H0 {fmt_num(self.futility_h0[i], 4)}, H1 {fmt_num(self.futility_h1[i], 4)}")
+            if (fz is not None and fhr is not None and f0 is not None and f1 is not None
+                    and i < self.deaths.size - 1 and np.isfinite(fz[i])):
+                row += (f"; futility z <= {fmt_num(fz[i], 3)} (HR {fmt_num(fhr[i], 3)}): "
+                        f"H0 {fmt_num(f0[i], 4)}, H1 {fmt_num(f1[i], 4)}")
             lines.append(row)
-        lines.append(f"power {fmt_num(float(self.reject_h1[-1]), 4)}; expected deaths {fmt_num(self.expected_deaths_h0, 1)} "
-                     f"under H0, {fmt_num(self.expected_deaths_h1, 1)} under H1")
+        lines.append(f"power {fmt_num(float(self.reject_h1[-1]), 4)}; "
+                     f"expected deaths {fmt_num(self.expected_deaths_h0, 1)} under H0, "
+                     f"{fmt_num(self.expected_deaths_h1, 1)} under H1")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -130,7 +135,8 @@ def _deaths(design: GroupSequentialDesign, events: Any) -> np.ndarray:
     if ev.size == 1:
         ev = ev[0] * np.asarray(design.information_rates, dtype=float)
     if ev.size != design.k:
-        raise DesignError(f"events must be the maximum number of deaths or k = {design.k} numbers (one per look), got {ev.size}")
+        raise DesignError(f"events must be the maximum number of deaths or k = {design.k} numbers (one per look), "
+                          f"got {ev.size}")
     if not np.all(np.isfinite(ev)) or np.any(ev <= 0) or np.any(np.diff(ev) <= 0):
         raise DesignError(f"events must be finite, > 0 and strictly increasing, got {ev.tolist()}")
     return ev
@@ -146,7 +152,8 @@ def boundary_table(design: GroupSequentialDesign, events: Any, *, hazard_ratio: 
     maxNumberOfEvents = ...)`` (crossing probabilities, hazard ratios at the bounds, expected
     deaths); see the module docstring."""
     if not isinstance(design, GroupSequentialDesign):
-        raise DesignError(f"design must be a GroupSequentialDesign from trialnb.monitoring.design(), got {type(design).__name__}")
+        raise DesignError("design must be a GroupSequentialDesign from trialnb.monitoring.design(), "
+                          f"got {type(design).__name__}")
     hr = check_hazard_ratio(hazard_ratio, allow_one=False, error=DesignError)
     r = check_positive(allocation_ratio, "allocation_ratio", error=DesignError)
     ev = _deaths(design, events)

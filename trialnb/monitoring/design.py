@@ -48,7 +48,7 @@ from ..plan import ALPHA_SPENDING
 from ..validation import check_choice, check_finite, check_int, check_probability, check_real, check_real_array
 from ._numerics import pnorm_upper, prefix, qnorm_upper, root, stage_probabilities
 
-__all__ = ["compute_design", 
+__all__ = ["compute_design",
     "ALPHA_SPENDING",
     "BETA_SPENDING",
     "DESIGN_TYPES",
@@ -79,12 +79,15 @@ def spending(kind: str, level: float, t: Any, sided: int = 1, gamma: float | Non
     if kind in ("asP", "bsP"):
         return level * np.log1p((math.e - 1) * t)
     if kind == "asOF":
-        return 2 * sided * np.array([pnorm_upper(qnorm_upper(level / (2 * sided)) / math.sqrt(x)) for x in t.ravel()]).reshape(t.shape)
+        nominal = np.array([pnorm_upper(qnorm_upper(level / (2 * sided)) / math.sqrt(x)) for x in t.ravel()])
+        return 2 * sided * nominal.reshape(t.shape)
     if kind == "bsOF":
         return 2 * np.array([pnorm_upper(qnorm_upper(level / 2) / math.sqrt(x)) for x in t.ravel()]).reshape(t.shape)
-    if kind in ("asKD", "bsKD"):
-        return level * t ** float(gamma)
-    if kind in ("asHSD", "bsHSD"):
+    if kind in ("asKD", "bsKD", "asHSD", "bsHSD"):
+        if gamma is None:
+            raise DesignError(f"the spending function {kind!r} needs its parameter gamma (a number), got None")
+        if kind in ("asKD", "bsKD"):
+            return level * t ** float(gamma)
         if gamma == 0:
             return level * t
         return level * np.expm1(-gamma * t) / math.expm1(-gamma)
@@ -190,7 +193,8 @@ class GroupSequentialDesign:
         ]
         for i in range(self.k):
             row = (
-                f"look {i + 1}: t = {fmt_num(self.information_rates[i], 3)}, z >= {fmt_num(self.critical_values[i], 4)} "
+                f"look {i + 1}: t = {fmt_num(self.information_rates[i], 3)}, "
+                f"z >= {fmt_num(self.critical_values[i], 4)} "
                 f"(nominal one-sided p <= {fmt_num(self.stage_levels[i], 5)}), "
                 f"cumulative alpha {fmt_num(self.alpha_spent[i], 5)}, cumulative power {fmt_num(self.power[i], 4)}"
             )
@@ -208,7 +212,7 @@ class GroupSequentialDesign:
         head = "".join(f"<th>{e(str(c))}</th>" for c in ["look", *frame.columns])
         body = "".join(
             "<tr>" + f"<td>{idx}</td>" + "".join(f"<td>{e(fmt_num(float(v), 4))}</td>" for v in row) + "</tr>"
-            for idx, row in zip(frame.index, frame.to_numpy())
+            for idx, row in zip(frame.index, frame.to_numpy(), strict=True)
         )
         return (
             f"<div class='trialnb-design'><p><b>{e(self.describe())}</b><br>"
@@ -253,7 +257,8 @@ def _rates(k: int, rates: Any) -> np.ndarray:
     return arr
 
 
-def _validate(k, alpha, sided, beta, type_of_design, delta_wt, gamma_a, futility_bounds, type_beta_spending, gamma_b, binding_futility):
+def _validate(k, alpha, sided, beta, type_of_design, delta_wt, gamma_a, futility_bounds, type_beta_spending, gamma_b,
+              binding_futility):
     check_int(k, "k (number of looks)", minimum=1, maximum=K_MAX, error=DesignError)
     sided = check_choice(sided, "sided", (1, 2), error=DesignError)
     alpha = check_real(alpha, "alpha", lo=1e-6, hi=0.5, error=DesignError)
@@ -274,7 +279,8 @@ def _validate(k, alpha, sided, beta, type_of_design, delta_wt, gamma_a, futility
         check_choice(type_beta_spending, "type_beta_spending (or None)", BETA_SPENDING, error=DesignError)
         if type_of_design not in ALPHA_SPENDING:
             raise DesignError(
-                f"type_beta_spending needs an alpha-spending design ({', '.join(ALPHA_SPENDING)}), got {type_of_design!r}"
+                f"type_beta_spending needs an alpha-spending design ({', '.join(ALPHA_SPENDING)}), "
+                f"got {type_of_design!r}"
             )
         if k < 2:
             raise DesignError("type_beta_spending needs k >= 2 looks")
@@ -315,7 +321,8 @@ def _alpha_prob(t, crit, lower, sided) -> float:
 
 def _wang_tsiatis(t, alpha, sided, delta, lower):
     powers = t ** (delta - 0.5)
-    scale = root(lambda c: _alpha_prob(t, c * powers, lower, sided) - alpha, 0.0, 8.0 / powers.min() if delta < 0.5 else 8.0, "the Wang-Tsiatis constant")
+    top = 8.0 / powers.min() if delta < 0.5 else 8.0
+    scale = root(lambda c: _alpha_prob(t, c * powers, lower, sided) - alpha, 0.0, top, "the Wang-Tsiatis constant")
     return scale * powers
 
 
@@ -432,7 +439,8 @@ def design(
     [2.7965, 1.9774]
     """
     alpha, beta, delta_wt, gamma_a, fut_in, gamma_b, binding = _validate(
-        k, alpha, sided, beta, type_of_design, delta_wt, gamma_a, futility_bounds, type_beta_spending, gamma_b, binding_futility
+        k, alpha, sided, beta, type_of_design, delta_wt, gamma_a, futility_bounds, type_beta_spending, gamma_b,
+        binding_futility,
     )
     return compute_design(int(k), alpha, int(sided), beta, type_of_design, _rates(int(k), information_rates), delta_wt,
                    gamma_a, fut_in, type_beta_spending, gamma_b, binding, check_overlap=True)
@@ -464,7 +472,10 @@ def compute_design(k, alpha, sided, beta, type_of_design, t, delta_wt=None, gamm
     elif type_of_design == "HP":
         crit = _haybittle_peto(t, alpha, sided, lower_alpha)
     else:
-        cum_alpha = np.asarray(user_alpha, float) if type_of_design == "asUser" else spending(type_of_design, alpha, t, sided, gamma_a)
+        if type_of_design == "asUser":
+            cum_alpha = np.asarray(user_alpha, float)
+        else:
+            cum_alpha = spending(type_of_design, alpha, t, sided, gamma_a)
         crit = _spending_bounds(t, cum_alpha, sided, lower_alpha, clamp=clamp)
         if type_beta_spending is not None:
             cum_beta = spending(type_beta_spending, beta, t, 1, gamma_b)
@@ -483,7 +494,10 @@ def compute_design(k, alpha, sided, beta, type_of_design, t, delta_wt=None, gamm
     stage_levels = np.array([pnorm_upper(c) for c in crit])
 
     # characteristics: drift giving power 1 - beta (futility bounds in force, one-sided)
-    lower_char = -np.minimum(crit, 7.5) if sided == 2 else (np.r_[fut, -np.inf] if fut is not None else np.full(k, -np.inf))
+    if sided == 2:
+        lower_char = -np.minimum(crit, 7.5)
+    else:
+        lower_char = np.r_[fut, -np.inf] if fut is not None else np.full(k, -np.inf)
     crit_char = np.minimum(crit, 7.5)
 
     def power_at(th: float):

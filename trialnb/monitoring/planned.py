@@ -42,7 +42,8 @@ def plan_design(plan: TrialPlan = PLAN) -> GroupSequentialDesign:
                   information_rates=list(m.information_rates), gamma_a=m.spending_gamma)
 
 
-def plan_benefit_design(plan: TrialPlan = PLAN, *, futility: bool = False, binding: bool = False) -> GroupSequentialDesign:
+def plan_benefit_design(plan: TrialPlan = PLAN, *, futility: bool = False,
+                        binding: bool = False) -> GroupSequentialDesign:
     """The benefit side of the plan's design as a one-sided design at ``alpha / sided``: the same
     efficacy boundaries (for a two-sided symmetric alpha-spending design, spending on each side
     what the one-sided design spends), for the questions that concern only a benefit of
@@ -164,7 +165,8 @@ def plan_analysis_times(plan: TrialPlan = PLAN, *, final: str | None = None,
     return analysis_times(looks, hazard_ratio=hr, final=final, **kw)
 
 
-def plan_expected_deaths(month: Any, plan: TrialPlan = PLAN, *, hazard_ratio: float | None = None) -> float | np.ndarray:
+def plan_expected_deaths(month: Any, plan: TrialPlan = PLAN, *,
+                         hazard_ratio: float | None = None) -> float | np.ndarray:
     """Expected primary-endpoint deaths (deaths within ``censor_months`` of randomization) by
     calendar ``month`` under the plan's design with hazard ratio ``hazard_ratio`` (default the
     plan's; 1 for H0): :func:`trialnb.monitoring.expected_deaths` with the plan's numbers (see

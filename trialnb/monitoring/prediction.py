@@ -221,12 +221,12 @@ def _gamma_fit(component: str, model: str, names: Sequence[str], counts: np.ndar
     """A model whose log-likelihood is ``sum_j D_j log(l_j) - l_j E_j`` (Poisson rates)."""
     rates = np.divide(counts, exposures, out=np.zeros_like(counts, dtype=float), where=exposures > 0)
     ll = float(np.sum(np.where(counts > 0, counts * np.log(np.where(rates > 0, rates, 1.0)), 0.0) - counts))
-    return ModelFit(component, model, {n: float(r) for n, r in zip(names, rates)}, ll, len(names), n_obs,
+    return ModelFit(component, model, {n: float(r) for n, r in zip(names, rates, strict=True)}, ll, len(names), n_obs,
                     counts=tuple(map(float, counts)), exposures=tuple(map(float, exposures)), knots=knots)
 
 
 def _normal_fit(component: str, model: str, params: dict[str, float], ll: float, n_obs: int,
-                mean: Sequence[float], cov: np.ndarray, knots: tuple[float, ...] = ()) -> ModelFit:
+                mean: Sequence[float] | np.ndarray, cov: np.ndarray, knots: tuple[float, ...] = ()) -> ModelFit:
     return ModelFit(component, model, params, float(ll), len(mean), n_obs, log_mean=tuple(map(float, mean)),
                     log_cov=tuple(tuple(map(float, r)) for r in np.asarray(cov)), knots=knots)
 
@@ -680,7 +680,8 @@ def predict_deaths(data: pd.DataFrame, cutoff_month: float, target_deaths: int, 
     drop = fit_dropout(t_trunc, lost)
     w_enroll = model_weights(enroll_fits, enrollment_model, criterion)
     w_death = model_weights(death_fits, death_model, criterion)
-    gens = dict(zip(_STREAMS, map(np.random.default_rng, np.random.SeedSequence(seed).spawn(len(_STREAMS)))))
+    children = np.random.SeedSequence(seed).spawn(len(_STREAMS))
+    gens = dict(zip(_STREAMS, map(np.random.default_rng, children), strict=True))
 
     # new patients: n_new columns of Exp(1) gaps drawn column by column (a prefix is the same for any n_new)
     new_entry = np.empty((n_sims, n_new))
@@ -735,7 +736,7 @@ def predict_deaths(data: pd.DataFrame, cutoff_month: float, target_deaths: int, 
         probability_not_reached=float(np.mean(np.isinf(months))), criterion=criterion, n_sims=n_sims, seed=seed,
         enrollment=enroll_fits[int(np.argmax(w_enroll))], death=death_fits[int(np.argmax(w_death))], dropout=drop,
         candidates=tuple(enroll_fits + death_fits + [drop]),
-        weights={"enrollment": {f.model: float(w) for f, w in zip(enroll_fits, w_enroll)},
-                 "death": {f.model: float(w) for f, w in zip(death_fits, w_death)},
+        weights={"enrollment": {f.model: float(w) for f, w in zip(enroll_fits, w_enroll, strict=True)},
+                 "death": {f.model: float(w) for f, w in zip(death_fits, w_death, strict=True)},
                  "drop-out": {drop.model: 1.0}},
         months=months, randomized=randomized, enrollment_end=end)

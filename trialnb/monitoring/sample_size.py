@@ -134,7 +134,8 @@ def sequential_sample_size(
     fut_hr = None
     if getattr(design, "futility_bounds", None) is not None:
         fb = np.asarray(design.futility_bounds, dtype=float)
-        fut_hr = np.where(np.isfinite(fb), bound_hazard_ratio(fb, stages[:-1], allocation_ratio=r, direction_upper=upper), np.nan)
+        fut_hr = np.where(np.isfinite(fb),
+                          bound_hazard_ratio(fb, stages[:-1], allocation_ratio=r, direction_upper=upper), np.nan)
     k = stages.size
     if k > 1:
         stop = np.asarray(design.rejection_probabilities[:-1]) + np.asarray(design.futility_probabilities)

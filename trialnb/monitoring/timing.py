@@ -110,7 +110,7 @@ def _parts(n: float, hr: float, lam: float, r: float, strata: tuple[np.ndarray, 
     probs, mult = (np.ones(1), np.ones(1)) if strata is None else strata
     n_c, n_t = n / (1 + r), n * r / (1 + r)
     out: list[tuple[float, float]] = []
-    for p_s, m_s in zip(probs, mult):
+    for p_s, m_s in zip(probs, mult, strict=True):
         out.append((n_c * float(p_s), float(m_s) * lam))
         out.append((n_t * float(p_s) * (1 - non_compliance), hr * float(m_s) * lam))
         if non_compliance:
@@ -256,19 +256,23 @@ class AnalysisTimes(Result):
         }).set_index("look")
 
     def summary(self) -> str:
-        what = "all deaths" if self.window is None else f"deaths within {fmt_num(self.window, 0)} months of randomization"
+        what = ("all deaths" if self.window is None
+                else f"deaths within {fmt_num(self.window, 0)} months of randomization")
         lines = [f"Expected analysis times ({what}; {fmt_num(self.n_patients, 0)} patients over "
                  f"{fmt_months(self.accrual_time)}), under H0 (HR 1) and H1 (HR {fmt_num(self.hazard_ratio, 2)}):"]
         for i, kind in enumerate(self.kinds):
             parts = []
-            for hyp, d, m, n, most in (("H0", self.deaths_h0[i], self.months_h0[i], self.randomized_h0[i], self.max_deaths_h0),
-                                       ("H1", self.deaths_h1[i], self.months_h1[i], self.randomized_h1[i], self.max_deaths_h1)):
+            for hyp, d, m, n, most in (
+                ("H0", self.deaths_h0[i], self.months_h0[i], self.randomized_h0[i], self.max_deaths_h0),
+                ("H1", self.deaths_h1[i], self.months_h1[i], self.randomized_h1[i], self.max_deaths_h1),
+            ):
                 if math.isnan(m):
                     parts.append(f"{hyp} never reached (at most {fmt_num(most, 1)} deaths expected)")
                 elif kind == "calendar":
                     parts.append(f"{hyp} {fmt_num(d, 1)} deaths expected, {fmt_num(n, 1)} randomized")
                 else:
-                    late = " (after the calendar final)" if self.kinds[-1] == "calendar" and m > self.months_h1[-1] else ""
+                    after_final = self.kinds[-1] == "calendar" and m > self.months_h1[-1]
+                    late = " (after the calendar final)" if after_final else ""
                     parts.append(f"{hyp} month {fmt_num(m, 1)}{late}, {fmt_num(n, 1)} randomized")
             head = (f"look {i + 1} at month {fmt_num(self.months_h1[i], 1)} (calendar)" if kind == "calendar"
                     else f"look {i + 1} at {fmt_num(self.deaths_h1[i], 1)} deaths")
@@ -320,7 +324,8 @@ def analysis_times(
         ev = check_real_array(events, "events", error=SampleSizeError,
                               what="numbers of deaths (one per event-driven look)")
     if not np.all(np.isfinite(ev)) or np.any(ev <= 0) or np.any(np.diff(ev) <= 0):
-        raise SampleSizeError(f"events must be finite, > 0 and strictly increasing (cumulative deaths), got {ev.tolist()}")
+        raise SampleSizeError("events must be finite, > 0 and strictly increasing (cumulative deaths), "
+                              f"got {ev.tolist()}")
     if final == "events":
         if ev.size == 0:
             raise SampleSizeError("events must give at least one look's deaths when final='events'")
@@ -349,5 +354,6 @@ def analysis_times(
     return AnalysisTimes(
         hazard_ratio=hr, n_patients=n, accrual_time=a, window=h, kinds=kinds,
         deaths_h0=rows["h0"][0], deaths_h1=rows["h1"][0], months_h0=rows["h0"][1], months_h1=rows["h1"][1],
-        randomized_h0=rows["h0"][2], randomized_h1=rows["h1"][2], max_deaths_h0=rows["h0"][3], max_deaths_h1=rows["h1"][3],
+        randomized_h0=rows["h0"][2], randomized_h1=rows["h1"][2],
+        max_deaths_h0=rows["h0"][3], max_deaths_h1=rows["h1"][3],
     )

@@ -184,22 +184,23 @@ def check_records(records: Sequence[Mapping[str, Any]], keys: Keys, head: str | 
         add("malformed", f"lines {_lines_text(not_entries)} are signed but are not allocation entries")
     seqs = [e.get("seq") for e in entries]
     not_int = [i + 2 for i, s in enumerate(seqs) if signed[i] and type(s) is not int]
+    int_seqs: list[int] = [s for s in seqs if type(s) is int]
     if not_int:
         add("malformed", f"lines {_lines_text(not_int)} are signed but their seq is not an integer")
-    elif all(type(s) is int for s in seqs) and any(s != i + 1 for i, s in enumerate(seqs)):
-        if all(signed) and sorted(seqs) == list(range(1, n + 1)):
-            moved = [i + 2 for i, s in enumerate(seqs) if s != i + 1]
+    elif len(int_seqs) == len(seqs) and any(s != i + 1 for i, s in enumerate(int_seqs)):
+        if all(signed) and sorted(int_seqs) == list(range(1, n + 1)):
+            moved = [i + 2 for i, s in enumerate(int_seqs) if s != i + 1]
             add("reordered", f"entries out of order at lines {_lines_text(moved)}")
-        elif all(signed) and seqs[0] >= 1 and all(b > a for a, b in zip(seqs, seqs[1:])):
+        elif all(signed) and int_seqs[0] >= 1 and all(b > a for a, b in zip(int_seqs, int_seqs[1:], strict=False)):
             missing: list[int] = []
             total = 0
-            for a, b in zip([0] + seqs, seqs):  # the gaps between consecutive seq numbers
+            for a, b in zip([0] + int_seqs, int_seqs, strict=False):  # the gaps between consecutive seq numbers
                 total += b - a - 1
                 missing.extend(range(a + 1, min(b, a + 1 + 10 - len(missing))))
-            add("deleted", f"{total} entries missing before seq {seqs[-1]}: seq {missing[:10]}"
+            add("deleted", f"{total} entries missing before seq {int_seqs[-1]}: seq {missing[:10]}"
                 + (" ..." if total > 10 else ""))
         else:
-            counts = Counter(s for s, ok in zip(seqs, signed) if ok)
+            counts = Counter(s for s, ok in zip(int_seqs, signed, strict=True) if ok)
             dup = sorted(s for s, c in counts.items() if c > 1)
             if dup:
                 add("inserted", f"signed entries repeated: seq {[short(s) for s in dup[:10]]} "

@@ -27,8 +27,8 @@ def witness_path(log_path: Path, witness_dir: Any) -> Path:
     if witness_dir is None:
         return log_path.parent / (log_path.name + WITNESS_SUFFIX)
     if not isinstance(witness_dir, (str, os.PathLike)) or not str(os.fspath(witness_dir)).strip():
-        raise AllocationLogError(f"witness_dir must be a folder path or None (the log's folder), got {short(witness_dir)}",
-                                 kind="witness")
+        raise AllocationLogError("witness_dir must be a folder path or None (the log's folder), "
+                                 f"got {short(witness_dir)}", kind="witness")
     folder = Path(witness_dir)
     if not folder.is_dir():
         raise AllocationLogError(f"witness_dir {str(folder)!r} is not an existing folder", kind="witness")

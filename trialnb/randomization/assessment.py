@@ -85,8 +85,9 @@ def run_procedure(
 ) -> list[Assignment]:
     """Allocate ``patients`` in order (or ``n`` patients without factors if an int is given)."""
     rng = check_rng(rng)
-    if isinstance(patients, (int, np.integer)) and not isinstance(patients, bool):
-        return [procedure.assign(None, rng) for _ in range(int(patients))]
+    if isinstance(patients, (int, np.integer)):  # a count (check_int refuses a bool)
+        n = check_int(patients, "patients (a number of patients, or a list of them)")
+        return [procedure.assign(None, rng) for _ in range(n)]
     return [procedure.assign(p, rng) for p in patients]
 
 
@@ -245,7 +246,7 @@ def exact_summary(procedure_factory: Callable[[], Procedure], n: int) -> dict[st
             nw[1:] += (w * pa)[:-1]
             nw[:-1] += (w * (1.0 - pa))[1:]
             w = nw
-        dist = {int(k): float(v) for k, v in zip(d, w) if v > 0}
+        dist = {int(k): float(v) for k, v in zip(d, w, strict=True) if v > 0}
     else:
         states: dict[Any, tuple[float, Procedure]] = {proc._state_key(): (1.0, proc)}
         for _ in range(n):
@@ -287,7 +288,8 @@ def expected_correct_guesses(procedure_factory: Callable[[], Procedure], n: int)
 
 def block_correct_guesses_closed_form(block_size: int) -> float:
     """E_m = m + 2^(2m-1) / C(2m, m) - 1/2: expected correct guesses in one block of 2m."""
-    if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) or block_size < 2 or block_size % 2:
+    if (isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer))
+            or block_size < 2 or block_size % 2):
         raise ValueError(f"block_size must be an even integer >= 2, got {block_size!r}")
     m = int(block_size) // 2
     return m + 2 ** (2 * m - 1) / math.comb(2 * m, m) - 0.5
@@ -439,7 +441,8 @@ def selection_bias_type1(
     strategies = [strategy] if isinstance(strategy, str) else list(strategy)
     bad = [x for x in strategies if x not in SELECTION_STRATEGIES]
     if bad or not strategies:
-        raise ValueError(f"strategy must be one of {', '.join(SELECTION_STRATEGIES)} (or a sequence of them), got {strategy!r}")
+        raise ValueError(f"strategy must be one of {', '.join(SELECTION_STRATEGIES)} (or a sequence of them), "
+                         f"got {strategy!r}")
     rng_sim, rng_y = rng.spawn(2)
     deltas, _, assigns = _simulate_deltas(procedure_factory, n, n_sim, rng_sim, frequencies)
     noise = rng_y.standard_normal((n_sim, n))

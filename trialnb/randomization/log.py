@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import functools
 import io
 import json
 import os
@@ -85,7 +86,7 @@ import numpy as np
 
 from ..errors import AllocationLogError
 from ..files import csv_text, restore_cell, write_bytes_atomic, write_text_atomic
-from ..protocol import PATIENT_ID_PATTERN, PATIENT_ID_RULE, check_patient_factors
+from ..protocol import PATIENT_ID_PATTERN, PATIENT_ID_RULE, Factor, check_patient_factors
 from ..validation import check_identifier
 from ._common import as_factors
 from ._log_chain import (
@@ -242,6 +243,25 @@ class AllocationLog:
     allocation goes through :meth:`allocate`.
     """
 
+    # Set by _new (the constructors go around __init__, which refuses to run).
+    _keys: _Keys
+    path: Path | None
+    trial: str
+    seed: int
+    procedure: Procedure
+    patient_id_pattern: str | None
+    factors: tuple[Factor, ...]
+    _entries: list[dict[str, Any]]
+    _ids: set[str]
+    assignments: list[Assignment]
+    torn_tail: bytes
+    witness_path: Path | None
+    _fd: int | None
+    _fid: tuple[int, int] | None
+    _size: int
+    _broken: str | None
+    _records: list[dict[str, Any]]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("use AllocationLog.create(path, procedure, seed, key=...), AllocationLog.open(path, key=...) "
                         "or AllocationLog.in_memory(procedure, seed, key=...)")
@@ -268,15 +288,15 @@ class AllocationLog:
         self.procedure = procedure
         self.patient_id_pattern = _check_pattern(pattern)
         self.factors = as_factors(procedure.factors if procedure.uses_factors else None)
-        self._entries: list[dict[str, Any]] = []
-        self._ids: set[str] = set()
-        self.assignments: list[Assignment] = []
-        self.torn_tail: bytes = b""
-        self.witness_path: Path | None = None
-        self._fd: int | None = None
-        self._fid: tuple[int, int] | None = None
+        self._entries = []
+        self._ids = set()
+        self.assignments = []
+        self.torn_tail = b""
+        self.witness_path = None
+        self._fd = None
+        self._fid = None
         self._size = 0
-        self._broken: str | None = None
+        self._broken = None
         return self
 
     def _header(self, witness: bool) -> dict[str, Any]:
@@ -444,7 +464,7 @@ class AllocationLog:
         for e in records[1:]:
             try:
                 levels = proc._levels(e["factors"])
-                a, extra = proc._plan(levels, lambda s=e["seq"]: keys.uniform(self.trial, self.seed, s))
+                a, extra = proc._plan(levels, functools.partial(keys.uniform, self.trial, self.seed, e["seq"]))
                 consistent = a.arm == e["arm"] and a.probabilities["A"] == e["p_A"]
             except AllocationLogError:
                 raise
@@ -577,7 +597,7 @@ class AllocationLog:
         seq = len(self._entries) + 1
         plevels = proc._levels(levels)
         a, extra = proc._plan(plevels, lambda: self._keys.uniform(self.trial, self.seed, seq))
-        body = {
+        body: dict[str, Any] = {
             "type": "allocation", "seq": seq, "patient_id": pid, "factors": levels,
             "stratum": "/".join(levels[f.name] for f in self.factors), "arm": a.arm,
             "p_A": a.probabilities["A"], "p_B": a.probabilities["B"], "tie": a.tie,

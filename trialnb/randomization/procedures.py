@@ -26,9 +26,10 @@ Notation (docs of :mod:`trialnb.randomization`): two arms A and B, ``D_i = N_A(i
 
 from __future__ import annotations
 
-__all__ = ["factors_from_settings", 
-    "ARMS", "Assignment", "BigStick", "CompleteRandomization", "EfronBiasedCoin", "IMBALANCE_MEASURES", "MaximalProcedure",
-    "PermutedBlock", "PocockSimon", "Procedure", "StratifiedPermutedBlock", "TIE_RULES", "minimization_scores", "procedure_from_settings",
+__all__ = ["factors_from_settings",
+    "ARMS", "Assignment", "BigStick", "CompleteRandomization", "EfronBiasedCoin", "IMBALANCE_MEASURES",
+    "MaximalProcedure", "PermutedBlock", "PocockSimon", "Procedure", "StratifiedPermutedBlock", "TIE_RULES",
+    "minimization_scores", "procedure_from_settings",
 ]
 
 import copy
@@ -381,7 +382,8 @@ class PermutedBlock(Procedure):
             w = [float(x) for x in block_weights]
             if len(w) != len(sizes) or any((not math.isfinite(x)) or x < 0 for x in w) or sum(w) <= 0:
                 raise ValueError(
-                    f"block_weights must be {len(sizes)} non-negative numbers with a positive sum, got {block_weights!r}"
+                    f"block_weights must be {len(sizes)} non-negative numbers with a positive sum, "
+                    f"got {block_weights!r}"
                 )
             total = sum(w)
             w = [x / total for x in w]
@@ -411,11 +413,11 @@ class PermutedBlock(Procedure):
 
     def _size_from_uniform(self, v: float) -> int:
         acc = 0.0
-        for s, w in zip(self.block_sizes, self.block_weights):
+        for s, w in zip(self.block_sizes, self.block_weights, strict=True):
             acc += w
             if v < acc:
                 return s
-        return [s for s, w in zip(self.block_sizes, self.block_weights) if w > 0][-1]
+        return [s for s, w in zip(self.block_sizes, self.block_weights, strict=True) if w > 0][-1]
 
     def _assign_extra(self, u: float, p_a: float, arm: str) -> dict[str, Any]:
         if self.block_size is not None:
@@ -431,7 +433,7 @@ class PermutedBlock(Procedure):
                         "block_size is required when recording the first allocation of a block "
                         f"with random block sizes {self.block_sizes}"
                     )
-                block_size = next(s for s, w in zip(self.block_sizes, self.block_weights) if w > 0)
+                block_size = next(s for s, w in zip(self.block_sizes, self.block_weights, strict=True) if w > 0)
             if block_size not in self.block_sizes:
                 raise ValueError(f"block_size must be one of {self.block_sizes}, got {block_size!r}")
             self.block_size = int(block_size)
@@ -459,7 +461,7 @@ class PermutedBlock(Procedure):
         if self.block_size is not None:
             return super()._branches()
         out = []
-        for s, w in zip(self.block_sizes, self.block_weights):
+        for s, w in zip(self.block_sizes, self.block_weights, strict=True):
             if w <= 0:
                 continue
             for arm in ARMS:
@@ -628,14 +630,15 @@ class PocockSimon(Procedure):
             missing = set(names) - set(weights)
             if unknown or missing:
                 raise ValueError(
-                    f"weights must name exactly the factors {names}; unknown: {sorted(unknown)}, missing: {sorted(missing)}"
+                    f"weights must name exactly the factors {names}; unknown: {sorted(unknown)}, "
+                    f"missing: {sorted(missing)}"
                 )
             w = {n: float(weights[n]) for n in names}
         else:
             ws = list(weights)
             if len(ws) != len(names):
                 raise ValueError(f"weights must have one number per factor ({len(names)}: {names}), got {len(ws)}")
-            w = {n: float(x) for n, x in zip(names, ws)}
+            w = {n: float(x) for n, x in zip(names, ws, strict=True)}
         if any((not math.isfinite(x)) or x <= 0 for x in w.values()):
             raise ValueError(f"weights must be positive finite numbers, got {w}")
         self.weights = w

@@ -178,6 +178,7 @@ def decide(outcome: AnalysisOutcome, name: str, alpha: float, sided: int) -> np.
     rejects."""
     ok = outcome.ok
     if name in ("maxcombo", "stratified_maxcombo"):
+        assert outcome.fh_z is not None and outcome.fh_corr is not None, "a MaxCombo outcome carries its statistics"
         level = alpha if sided == 2 else 2 * alpha
         rej = maxcombo_reject(np.nan_to_num(outcome.fh_z), np.nan_to_num(outcome.fh_corr), level) & ok
         return rej if sided == 2 else rej & (np.nan_to_num(outcome.z) < 0)

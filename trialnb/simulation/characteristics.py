@@ -70,7 +70,7 @@ class PlanOperatingCharacteristics(Result):
         rows = []
         for label, r in self.scenarios().items():
             n = r.n_trials
-            se = lambda p: math.sqrt(p * (1 - p) / n)  # noqa: E731
+            se = lambda p, n=n: math.sqrt(p * (1 - p) / n)  # noqa: E731
             by = r.decisions_by_stage()
             first = by.iloc[0]
             rows.append({

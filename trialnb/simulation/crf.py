@@ -159,7 +159,8 @@ class CRFScenario(DesignAssumptions):
     p_bilateral: float = 0.01
     # treatment course
     surgery_window: tuple[float, float] = (3.0, 8.0)  # months after randomization (evidence 4.2)
-    p_progression_arm_a: float = 0.25  # arm A progressive by planned surgery (evidence 3.7); deaths first count as 'died'
+    # arm A progressive by planned surgery (evidence 3.7); deaths first count as 'died'
+    p_progression_arm_a: float = 0.25
     progression_prognosis_slope: float = 1.5  # logit slope on probit(S(T | x)) (large = dies early)
     p_decline_arm_a: float = 0.03
     p_local_progression_surgery_b_2y: float = 0.10  # arm B surgery for local progression by 2 years
@@ -197,10 +198,12 @@ class CRFScenario(DesignAssumptions):
             if (f.startswith("p_") and f not in DESIGN_FIELDS) or f == "qol_attendance":
                 check_probability(getattr(self, f), f, lo_open=False, hi_open=False)
         if not self.age_min < self.age_max or self.age_min < 18:
-            raise ValueError(f"age_min/age_max must satisfy 18 <= age_min < age_max, got {self.age_min}, {self.age_max}")
+            raise ValueError("age_min/age_max must satisfy 18 <= age_min < age_max, "
+                             f"got {self.age_min}, {self.age_max}")
         lo, hi = self.surgery_window
         if not 0 < lo <= hi < self.horizon_months:
-            raise ValueError(f"surgery_window must satisfy 0 < start <= end < horizon_months, got {self.surgery_window}")
+            raise ValueError("surgery_window must satisfy 0 < start <= end < horizon_months, "
+                             f"got {self.surgery_window}")
         for name in ("reexcision_delay_months", "local_therapy_delay_months"):
             lo, hi = getattr(self, name)
             if not 0 <= lo <= hi:
@@ -320,7 +323,7 @@ def _streams(seed: int) -> dict[str, np.random.Generator]:
     # first four (and every number drawn from them) are unchanged by it
     names = ("screening", "allocation", "outcome", "qol", "local")
     children = np.random.SeedSequence(int(seed)).spawn(len(names))
-    return {n: np.random.default_rng(c) for n, c in zip(names, children)}
+    return {n: np.random.default_rng(c) for n, c in zip(names, children, strict=True)}
 
 
 def _screening_record(s: CRFScenario, rng: np.random.Generator) -> dict[str, Any]:
@@ -465,7 +468,8 @@ def simulate_study(scenario: CRFScenario, seed: int, allocator: Allocator | None
 
     # survival (Bender et al. 2005 inversion)
     lam0 = baseline_cumulative_hazard(s)
-    lp = linear_predictor(s, pts["dominant_site"], pts["hormone_receptor"], pts["her2"], pts["age"], pts["ecog"])
+    lp = linear_predictor(s, pts["dominant_site"].to_numpy(), pts["hormone_receptor"].to_numpy(),
+                          pts["her2"].to_numpy(), pts["age"].to_numpy(), pts["ecog"].to_numpy())
     e = rng.exponential(1.0, n)
     h = s.horizon_months  # control_survival and dropout_probability are the design's, at the horizon
     t_death = h * (e / (lam0 * np.exp(lp) * np.where(is_a, s.hazard_ratio, 1.0))) ** (1.0 / s.weibull_shape)
@@ -479,7 +483,8 @@ def simulate_study(scenario: CRFScenario, seed: int, allocator: Allocator | None
     planned = rng.uniform(*s.surgery_window, n)
     declines = rng.random(n) < s.p_decline_arm_a
     # arm B surgery
-    lp_rate = -math.log(1.0 - s.p_local_progression_surgery_b_2y) / 24.0 if s.p_local_progression_surgery_b_2y > 0 else 0.0
+    p_lp = s.p_local_progression_surgery_b_2y
+    lp_rate = -math.log(1.0 - p_lp) / 24.0 if p_lp > 0 else 0.0
     t_local = rng.exponential(1.0 / lp_rate, n) if lp_rate > 0 else np.full(n, np.inf)
     crossover = rng.random(n) < s.p_crossover_b
     t_cross = rng.uniform(3.0, 12.0, n)
@@ -497,7 +502,8 @@ def simulate_study(scenario: CRFScenario, seed: int, allocator: Allocator | None
     end_fu = np.minimum(np.minimum(t_death, t_loss), admin)
     rows = []
     for i in range(n):
-        op, sm, reason, nor = 0, None, None, None
+        op, reason, nor = 0, None, None
+        sm: float | None = None
         if is_a[i]:
             if t_loss[i] < planned[i] and t_loss[i] < t_death[i]:
                 nor = "lost"
@@ -527,7 +533,9 @@ def simulate_study(scenario: CRFScenario, seed: int, allocator: Allocator | None
         node_pos = pts.at[i, "n_stage"] != "N0"
         therapies: list[float] = []  # dates of the unplanned local therapies within follow-up
         lrp = round(float(t_lrp[i]), 2) if t_lrp[i] <= os_ else None
-        if op:
+        stype: str | None
+        margin: str | None
+        if op and sm is not None:  # an operated patient has a surgery month
             sm = min(round(float(sm), 2), os_)
             stype = "mastectomy" if u_mast[i] < s.p_mastectomy else "lumpectomy"
             margin = "involved" if u_margin[i] < s.p_margin_involved else "free"
@@ -552,7 +560,7 @@ def simulate_study(scenario: CRFScenario, seed: int, allocator: Allocator | None
         rows.append({
             "patient_id": pts.at[i, "patient_id"], "screening_id": pts.at[i, "screening_id"], "arm": arm[i],
             "dominant_site": pts.at[i, "dominant_site"], "hormone_receptor": pts.at[i, "hormone_receptor"],
-            "her2": pts.at[i, "her2"], "age": int(pts.at[i, "age"]), "ecog": int(pts.at[i, "ecog"]),
+            "her2": pts.at[i, "her2"], "age": int(pts["age"][i]), "ecog": int(pts["ecog"][i]),
             "t_stage": pts.at[i, "t_stage"], "n_stage": pts.at[i, "n_stage"], "entry_month": float(entry[i]),
             "operated": op, "surgery_month": sm, "surgery_reason": reason, "not_operated_reason": nor,
             "surgery_type": stype, "margin_status": margin, "axillary_dissection": axd,
@@ -582,19 +590,19 @@ def _simulate_qol(s: CRFScenario, trial: pd.DataFrame, t_death: np.ndarray, rng:
     n = len(trial)
     b = rng.normal(0.0, s.qol_patient_sd, n)
     rows = []
-    for i, r in enumerate(trial.itertuples(index=False)):
+    for i, r in enumerate(trial.to_dict("records")):
         for v in QOL_VISITS:
             eps = rng.normal(0.0, s.qol_residual_sd)
             att = rng.random()
-            if v > r.os_months or (v > 0 and att >= s.qol_attendance):
+            if v > r["os_months"] or (v > 0 and att >= s.qol_attendance):
                 continue
             x = s.qol_baseline_mean + b[i] + s.qol_slope_per_year * v / 12.0 + eps
-            x += s.qol_ecog2_shift * (r.ecog == 2)
+            x += s.qol_ecog2_shift * (r["ecog"] == 2)
             x += s.qol_last_6_months_shift * (t_death[i] - v <= 6.0)
-            if r.operated and 0 <= v - r.surgery_month <= 3.0:
+            if r["operated"] and 0 <= v - r["surgery_month"] <= 3.0:
                 x += s.qol_postoperative_dip
             score = float(np.clip(np.round(x / (100 / 12)) * (100 / 12), 0.0, 100.0))
-            rows.append({"patient_id": r.patient_id, "visit_month": v, "qol_score": round(score, 1)})
+            rows.append({"patient_id": r["patient_id"], "visit_month": v, "qol_score": round(score, 1)})
     return pd.DataFrame(rows, columns=[c.name for c in QOL_SCHEMA])
 
 
@@ -657,7 +665,8 @@ the regenerated ones.
   `trialnb.evidence` (written up in `references/clinical_evidence.md`, section 5);
 - locoregional progression: a constant hazard by arm, the probability by 3 years without death
   {lrp_a:.1%} in arm A and {lrp_b:.1%} in arm B (E2108's 3-year cumulative incidences with and
-  without early local therapy, `references/clinical_evidence.md`, section 3); death before it is a competing event, so it is
+  without early local therapy, `references/clinical_evidence.md`, section 3); \
+death before it is a competing event, so it is
   recorded (`locoregional_progression_month`) only when diagnosed during follow-up; an arm-B
   operation for local progression is one;
 - unplanned local therapies: arm-B operations, a re-excision after involved margins, and a local
@@ -756,7 +765,8 @@ def build_data(out_dir: Path, seed: int = SHIPPED_SEED, scenarios: tuple[str, ..
     paths.append(_write_csv(data_dictionary(), out_dir / "data_dictionary.csv"))
     files.append(("data_dictionary.csv", "column, type, unit, allowed values, meaning for every file"))
     paths.append(_write_csv(rules_table(), out_dir / "cross_field_rules.csv"))
-    files.append(("cross_field_rules.csv", "every cross-field rule the loaders check: file, rule, columns, requirement"))
+    files.append(("cross_field_rules.csv",
+                  "every cross-field rule the loaders check: file, rule, columns, requirement"))
     files.append((MANIFEST_NAME, "every file above with its data rows, bytes and SHA-256 (checked by the loaders "
                                  "and `trialnb verify-data`)"))
     base = SCENARIOS[scenarios[0]]

@@ -215,7 +215,8 @@ class SimulationResult(Result):
         if self.analysis == a.statistic:
             return a.statistic_label()
         if self.analysis in STATISTICS:
-            return f"{replace(a, statistic=self.analysis).statistic_label()} (not the plan's statistic)"
+            label = self.plan.with_changes(statistic=self.analysis).analysis.statistic_label()
+            return f"{label} (not the plan's statistic)"
         return f"{self.analysis} (not the plan's statistic)"
 
     def summary(self) -> str:
@@ -322,10 +323,11 @@ def simulate(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int = 0, *,
                 bar.advance(data.n_trials)
             del block_data
     cat = lambda i: {k: np.concatenate([p[i][k] for p in parts]) for k in names}  # noqa: E731
-    return SimulationResult(plan=plan, truth=world, analyses=names, n_trials=int(n_trials), seed=int(seed), z=cat(0), ok=cat(1),
-                            reject=cat(2), estimate=np.concatenate([p[3] for p in parts]),
+    return SimulationResult(plan=plan, truth=world, analyses=names, n_trials=int(n_trials), seed=int(seed),
+                            z=cat(0), ok=cat(1), reject=cat(2), estimate=np.concatenate([p[3] for p in parts]),
                             events=np.concatenate([p[4] for p in parts]),
-                            events_a=np.concatenate([p[5] for p in parts]), months=np.concatenate([p[6] for p in parts]))
+                            events_a=np.concatenate([p[5] for p in parts]),
+                            months=np.concatenate([p[6] for p in parts]))
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ class Boundaries:
         object.__setattr__(self, "information_rates", rates)
         object.__setattr__(self, "critical_values", crit)
         if not rates or not all(math.isfinite(r) and 0 < r <= 1 for r in rates) \
-                or any(b <= a for a, b in zip(rates, rates[1:])) or abs(rates[-1] - 1) > 1e-9:
+                or any(b <= a for a, b in zip(rates, rates[1:], strict=False)) or abs(rates[-1] - 1) > 1e-9:
             raise ScenarioError(f"information_rates must increase strictly in (0, 1] and end at 1, got {rates}")
         if len(crit) != len(rates) or not all(math.isfinite(c) for c in crit):
             raise ScenarioError(f"critical_values must be {len(rates)} finite numbers (one per look), got {crit}")
@@ -365,7 +365,8 @@ class SequentialResult(Result):
         ]
         if self.secondary_decision is not None:
             lines.append(f"key secondary ({self.plan.monitoring.secondary}, tested after the primary rejects): "
-                         f"rejected in {fmt_pct(self.secondary_rejection)}, for benefit {fmt_pct(self.secondary_benefit)}")
+                         f"rejected in {fmt_pct(self.secondary_rejection)}, "
+                         f"for benefit {fmt_pct(self.secondary_benefit)}")
         if self.failed_by_stage.any():
             lines.append("failed analyses (counted as continue) by look: "
                          + ", ".join(fmt_n(int(f)) for f in self.failed_by_stage))
@@ -418,8 +419,8 @@ def _simulate_chunk(plan: TrialPlan, data: TrialData, interim_events: tuple[int,
     if interim_events:
         part = np.partition(dates, [e - 1 for e in interim_events if e <= data.n_patients], axis=1) \
             if max(interim_events) <= data.n_patients else np.sort(dates, axis=1)
-        for j, e in enumerate(interim_events):
-            look_date[:, j] = part[:, e - 1] if e <= data.n_patients else np.inf
+        for j, n_ev in enumerate(interim_events):
+            look_date[:, j] = part[:, n_ev - 1] if n_ev <= data.n_patients else np.inf
     look_date[:, K - 1] = final
     had = np.ones((R, K), dtype=bool)
     had[:, :K - 1] = look_date[:, :K - 1] < final[:, None]
@@ -434,6 +435,10 @@ def _simulate_chunk(plan: TrialPlan, data: TrialData, interim_events: tuple[int,
     s_dec = np.zeros(R, dtype=np.int8)
     s_crit = (plan_secondary_design(plan).critical_values if secondary is True
               else np.asarray(secondary, dtype=float) if secondary is not False else None)
+    key_secondary = m.secondary
+    if s_crit is not None and key_secondary is None:
+        raise ScenarioError("testing the key secondary needs the plan's monitoring.secondary (milestone or rmst), "
+                            "got None")
     for j in range(K):
         idx = np.flatnonzero(active & had[:, j])
         if idx.size == 0:
@@ -454,7 +459,7 @@ def _simulate_chunk(plan: TrialPlan, data: TrialData, interim_events: tuple[int,
         last = j == K - 1
         if last and boundaries is None:
             cj = np.array([_final_bound(plan, tuple(int(x) for x in ev[i, :j][had[i, :j]]) + (int(dd),), max_events)
-                           for i, dd in zip(idx, evj)])
+                           for i, dd in zip(idx, evj, strict=True)])
         else:
             cj = np.full(idx.size, d_crit[j])
         bound[idx, j] = cj
@@ -474,11 +479,11 @@ def _simulate_chunk(plan: TrialPlan, data: TrialData, interim_events: tuple[int,
         decision[idx] = dec
         active[idx[dec != CONTINUE]] = False
         rejected = (dec == BENEFIT) | (dec == HARM)
-        if s_crit is not None and rejected.any():
+        if s_crit is not None and key_secondary is not None and rejected.any():
             k = np.flatnonzero(rejected)
             rows = idx[k]
             sub2 = sub.take(k)
-            zs = analyse_cut(t[k], e[k], sub2, (m.secondary,), a, tau, engine)[m.secondary].z
+            zs = analyse_cut(t[k], e[k], sub2, (key_secondary,), a, tau, engine)[key_secondary].z
             if last and secondary is True:
                 cs = np.array([_final_bound(plan, tuple(int(x) for x in ev[i, :j][had[i, :j]]) + (int(ev[i, j]),),
                                             max_events, True) for i in rows])
@@ -565,8 +570,9 @@ def _kernel_looks(plan: TrialPlan, world: DesignAssumptions, m: int, rng: np.ran
     return oe, v, ev, cutd
 
 
-def _simulate_comparison(plan: TrialPlan, world: DesignAssumptions, m: int, rng: np.random.Generator, interim_events: tuple[int, ...],
-                         max_events: int, boundaries: Boundaries | None, follow: bool, engine: str):
+def _simulate_comparison(plan: TrialPlan, world: DesignAssumptions, m: int, rng: np.random.Generator,
+                         interim_events: tuple[int, ...], max_events: int, boundaries: Boundaries | None,
+                         follow: bool, engine: str):
     need = np.array(interim_events + (0,), dtype=np.int64)  # 0: the final cut-off
     oe, v, ev, cutd = _kernel_looks(plan, world, m, rng, need, max_events, engine)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -715,5 +721,7 @@ def naive_type_one_error(looks: int, z: float = 1.959964) -> float:
     cov = np.sqrt(np.minimum.outer(t, t) / np.maximum.outer(t, t))
     if looks == 1:
         return float(stats.norm.sf(z))
-    mvn = stats.multivariate_normal(mean=np.zeros(looks), cov=cov, abseps=1e-7, releps=1e-7)
+    # scipy passes abseps, releps on to multivariate_normal_frozen (**kwds); scipy-stubs 1.17 declares
+    # no **kwds on multivariate_normal_gen.__call__
+    mvn = stats.multivariate_normal(mean=np.zeros(looks), cov=cov, abseps=1e-7, releps=1e-7)  # type: ignore[call-overload]
     return float(1 - mvn.cdf(np.full(looks, z)))

@@ -75,15 +75,16 @@ class SupplementaryCheck(Result):
         r = self.table[(self.table["quantity"] == quantity) & (self.table["method"] == method)]
         if r.empty:
             raise ValueError(f"no row for quantity {quantity!r} and method {method!r}; rows: "
-                             f"{list(zip(self.table['quantity'], self.table['method']))}")
+                             f"{list(zip(self.table['quantity'], self.table['method'], strict=True))}")
         return r.iloc[0]
 
     def summary(self) -> str:
         lines = [f"{self.estimand}: {fmt_n(self.n_trials)} simulated trials (selection {fmt_num(self.selection, 2)})"]
-        for r in self.table.itertuples():
-            lines.append(f"  {r.quantity}, {r.method}: truth {fmt_num(r.truth, 3)}, mean {fmt_num(r.mean, 3)}, bias "
-                         f"{fmt_num(r.bias, 3)} (MC SE {fmt_num(r.mc_se_bias, 3)}), coverage "
-                         f"{fmt_num(100 * r.coverage, 1)}% (MC SE {fmt_num(100 * r.mc_se_coverage, 1)})")
+        for r in self.table.to_dict("records"):
+            lines.append(f"  {r['quantity']}, {r['method']}: truth {fmt_num(r['truth'], 3)}, "
+                         f"mean {fmt_num(r['mean'], 3)}, bias {fmt_num(r['bias'], 3)} "
+                         f"(MC SE {fmt_num(r['mc_se_bias'], 3)}), coverage {fmt_num(100 * r['coverage'], 1)}% "
+                         f"(MC SE {fmt_num(100 * r['mc_se_coverage'], 1)})")
         return "\n".join(lines)
 
 
@@ -97,7 +98,8 @@ def _table(rows: list[tuple[str, str, float, np.ndarray, np.ndarray]]) -> pd.Dat
         cov = float(cover.mean()) if m else math.nan
         sd = float(e.std(ddof=1)) if m > 1 else math.nan
         out.append({"quantity": quantity, "method": method, "truth": truth, "mean": float(e.mean()) if m else math.nan,
-                    "bias": float(e.mean()) - truth if m else math.nan, "mc_se_bias": sd / math.sqrt(m) if m > 1 else math.nan,
+                    "bias": float(e.mean()) - truth if m else math.nan,
+                    "mc_se_bias": sd / math.sqrt(m) if m > 1 else math.nan,
                     "sd": sd, "mean_se": float(s.mean()) if m else math.nan, "coverage": cov,
                     "mc_se_coverage": math.sqrt(cov * (1 - cov) / m) if m else math.nan, "trials": m})
     return pd.DataFrame(out)
@@ -168,6 +170,8 @@ def simulate_complier_effect(design: DesignAssumptions | None = None, n_trials: 
     data = simulate_trials(d, n_trials, np.random.default_rng(seed), engine=engine,
                            non_compliance_selection=selection)
     time, event = _final(data, plan)
+    surgery = data.surgery_month
+    assert surgery is not None, "simulate_trials records each patient's surgery month"
     names = ("instrumental variable", "ITT difference", "per protocol", "as treated")
     est, se = np.full((n_trials, 4), np.nan), np.full((n_trials, 4), np.nan)
     with progress_of(int(n_trials), "complier effect", progress, est_run.seconds) as bar:
@@ -210,6 +214,8 @@ def simulate_hypothetical(design: DesignAssumptions | None = None, n_trials: int
     truth = hypothetical_estimands(d, tau)
     data = simulate_trials(d, n_trials, np.random.default_rng(seed), engine=engine, crossover_selection=selection)
     time, event = _final(data, plan)
+    surgery = data.surgery_month
+    assert surgery is not None, "simulate_trials records each patient's surgery month"
     cols = data.covariates(("dominant_site", "hormone_receptor", "her2"))[..., 1:]
     names = ("IPCW", "naive censoring at surgery", "ITT")
     est = {q: np.full((n_trials, 3), np.nan) for q in ("difference", "log_hr")}

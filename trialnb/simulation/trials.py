@@ -37,7 +37,6 @@ non-compliance, crossover, death, loss), which the compiled trial generator of
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +45,7 @@ from ..compiled import use_compiled
 from ..errors import ScenarioError
 from ..plan import FACTOR_NAMES, DesignAssumptions
 from ..randomization.batched import minimization_batched
-from ..validation import check_int, check_real, check_real_array, check_rng, is_number
+from ..validation import check_int, check_real, check_real_array, check_rng
 from .truth import selected_probability
 
 __all__ = ["COVARIATE_COLUMNS", "TrialData", "covariate_names", "cut", "primary_death_dates", "simulate_trials"]
@@ -94,8 +93,8 @@ class TrialData:
 
     def take(self, rows: np.ndarray) -> "TrialData":
         """The trials ``rows`` (an index or boolean array)."""
-        return TrialData(*(getattr(self, f)[rows] for f in ("entry", "t_death", "t_loss", "arm", "site",
-                                                              "hr_negative", "her2_positive")),
+        return TrialData(self.entry[rows], self.t_death[rows], self.t_loss[rows], self.arm[rows], self.site[rows],
+                         self.hr_negative[rows], self.her2_positive[rows],
                          surgery_month=None if self.surgery_month is None else self.surgery_month[rows])
 
     @functools.cached_property

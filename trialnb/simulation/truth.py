@@ -259,12 +259,12 @@ def limiting_hazard_ratio(design: DesignAssumptions, covariates: tuple[str, ...]
     tau = float(d.horizon_months if tau is None else check_positive(tau, "tau", error=ScenarioError))
     cutoff = d.accrual_months + tau if analysis_month is None else float(
         check_positive(analysis_month, "analysis_month", error=ScenarioError))
-    knots = {0.0, tau, cutoff - d.accrual_months}
+    breaks = {0.0, tau, cutoff - d.accrual_months}
     for start in (0.0, d.crossover_months if d.crossover > 0 else 0.0):
-        knots |= {start, start + d.early_months, start + max(d.early_months, d.effect_delay_months)}
-    knots = np.array(sorted(k for k in knots if 0.0 <= k <= tau))
-    t = np.concatenate([(b - a) / 2 * _NODES + (a + b) / 2 for a, b in zip(knots[:-1], knots[1:])])
-    wq = np.concatenate([(b - a) / 2 * _WEIGHTS for a, b in zip(knots[:-1], knots[1:])])
+        breaks |= {start, start + d.early_months, start + max(d.early_months, d.effect_delay_months)}
+    knots = np.array(sorted(k for k in breaks if 0.0 <= k <= tau))
+    t = np.concatenate([(b - a) / 2 * _NODES + (a + b) / 2 for a, b in zip(knots[:-1], knots[1:], strict=True)])
+    wq = np.concatenate([(b - a) / 2 * _WEIGHTS for a, b in zip(knots[:-1], knots[1:], strict=True)])
     reach = np.clip((cutoff - t) / d.accrual_months, 0.0, 1.0) ** d.accrual_shape
     G = np.exp(-d.dropout_rate * t) * reach
     w, risk, X = _cells(d, covariates)

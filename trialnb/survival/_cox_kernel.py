@@ -8,7 +8,8 @@ sorted by (stratum, time) keeps running risk-set sums S0, S1, S2; a whole tie gr
 before its deaths are scored (Efron fractions l/d, or Breslow), rows whose entry time is at
 or after the current time are removed (counting-process data), and the sums restart at each
 stratum. Parallel over trials (``prange``: both cores; ``cox_values_serial`` for a few
-trials). The Newton driver stays in ``cox._newton``. ``cache=True`` keeps the one-off compilation out of later processes.
+trials). The Newton driver stays in ``cox._newton``. ``cache=True`` keeps the one-off
+compilation out of later processes.
 """
 
 from __future__ import annotations
@@ -111,8 +112,8 @@ def _cox_values(X, d, gstart, bend, ostart, pt, has_entry, efron, rows, beta, W,
                                 S2[a, b] -= wxa * X[r, k, b]
                 reps = nd if efron else 1
                 mult = 1.0 if efron else float(nd)
-                for l in range(reps):
-                    c = l / nd if efron else 0.0
+                for tie in range(reps):
+                    c = tie / nd if efron else 0.0
                     den = S0 - c * D0
                     lli -= mult * math.log(den)
                     iden = 1.0 / den  # one division per death, not p (p + 3) / 2

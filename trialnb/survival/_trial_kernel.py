@@ -1,7 +1,8 @@
-"""Compiled kernel of :func:`trialnb.survival.trial_statistics`: one pass over each trial's sorted times gives the four Fleming-Harrington
-numerators and their covariance (FH(0,0), FH(0,1), FH(1,0), FH(1,1)), Kaplan-Meier S(tau) with
-the Greenwood variance and the RMST to tau with R ``survfit``'s variance, per arm. Same
-formulas as the numpy twins in :mod:`trialnb.survival.logrank` and :mod:`trialnb.survival.km` (tested equal).
+"""Compiled kernel of :func:`trialnb.survival.trial_statistics`: one pass over each trial's
+sorted times gives the four Fleming-Harrington numerators and their covariance (FH(0,0),
+FH(0,1), FH(1,0), FH(1,1)), Kaplan-Meier S(tau) with the Greenwood variance and the RMST to
+tau with R ``survfit``'s variance, per arm. Same formulas as the numpy twins in
+:mod:`trialnb.survival.logrank` and :mod:`trialnb.survival.km` (tested equal).
 ``cache=True`` keeps the compilation out of later processes.
 """
 
@@ -38,8 +39,8 @@ def trial_stats(t, e, g, tau, u, cov, km):  # pragma: no cover - compiled
         m = np.zeros(2, np.int64)
         for k in range(4):
             u[r, k] = 0.0
-            for l in range(4):
-                cov[r, k, l] = 0.0
+            for k2 in range(4):
+                cov[r, k, k2] = 0.0
         i = 0
         while i < n:
             j = i
@@ -59,8 +60,8 @@ def trial_stats(t, e, g, tau, u, cov, km):  # pragma: no cover - compiled
                 oe = D1 - D * p
                 for k in range(4):
                     u[r, k] += w[k] * oe
-                    for l in range(4):
-                        cov[r, k, l] += w[k] * w[l] * v0
+                    for k2 in range(4):
+                        cov[r, k, k2] += w[k] * w[k2] * v0
                 S *= 1.0 - D / N
                 if tt <= tau:
                     Da = np.empty(2)

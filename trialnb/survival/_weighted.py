@@ -68,7 +68,8 @@ def newton(X: np.ndarray, W: np.ndarray, D: np.ndarray, *, max_iter: int = 50, t
     ll0, u, info = values(X, W, D, beta)
     ll = ll0
     it, converged = 0, False
-    for it in range(1, max_iter + 1):
+    while it < max_iter:
+        it += 1
         step = np.linalg.solve(info, u)
         new = beta + step
         ll_new, u_new, info_new = values(X, W, D, new)

@@ -241,7 +241,7 @@ class CumulativeIncidence(Result):
 
     def to_frame(self) -> pd.DataFrame:
         rows = [{"group": g, "cause": k, "time": float(t), "estimate": float(f), "variance": float(v)}
-                for (g, k), (tt, F, V) in self.curves.items() for t, f, v in zip(tt, F, V)]
+                for (g, k), (tt, F, V) in self.curves.items() for t, f, v in zip(tt, F, V, strict=True)]
         return pd.DataFrame(rows, columns=["group", "cause", "time", "estimate", "variance"])
 
     def summary(self) -> str:

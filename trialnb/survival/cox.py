@@ -139,9 +139,8 @@ def _risk_sets_compiled(t: np.ndarray, d: np.ndarray, X: np.ndarray, strata: np.
     gstart = np.empty((R, n), np.int64)
     bend = np.empty((R, n), np.int64)
     ds, Xs = np.empty((R, n)), np.empty(X.shape)
-    has = strata is not None
-    s = strata if has else np.zeros((1, 1), np.int64)
-    _cox_kernel.prepare(t, d, X, s, has, int(s.max()) + 1, order, gstart, bend, ds, Xs)
+    s = strata if strata is not None else np.zeros((1, 1), np.int64)
+    _cox_kernel.prepare(t, d, X, s, strata is not None, int(s.max()) + 1, order, gstart, bend, ds, Xs)
     return _RiskSets(order, X, ds, gstart, bend, None, None, efron, X=Xs)
 
 
@@ -156,6 +155,8 @@ def _values_numpy(rs: _RiskSets, rows: np.ndarray, beta: np.ndarray
     X' diag(w (A - d B)) X, A_k = sum of 1/den_j over the events at which k is at risk and
     B_k = sum of c_j/den_j over k's tied deaths, so no (R, n, p, p) array is formed.
     """
+    assert rs.X is not None and rs.c is not None and rs.gend is not None and rs.qe is not None, \
+        "the numpy path needs the risk sets of _risk_sets"
     X, d, c = rs.X[rows], rs.d[rows], rs.c[rows]
     gs, ge, be, qe = rs.gstart[rows], rs.gend[rows], rs.bend[rows], rs.qe[rows]
     eta = np.einsum("rnp,rp->rn", X, beta)
@@ -165,7 +166,7 @@ def _values_numpy(rs: _RiskSets, rows: np.ndarray, beta: np.ndarray
     r0, r1 = rev(w), rev(wx)
     S0 = take(r0, gs) - take(r0, be)
     S1 = take(r1, gs) - take(r1, be)
-    if rs.ostart is not None:
+    if rs.ostart is not None and rs.pt is not None:  # entry times: both maps set
         os_, pt = rs.ostart[rows], rs.pt[rows]
         q0, q1 = rev(take(w, os_)), rev(take(wx, os_))
         S0 = S0 - (take(q0, pt) - take(q0, be))
@@ -269,8 +270,9 @@ def _newton(rs: _RiskSets, p: int, max_iter: int, eps: float, use_numba: bool):
     failure, R's "more aggressive" halving); else it is accepted and the next Newton step is
     proposed. Singular directions of the information get no step (R ``cholesky2``). A trial
     still running after ``max_iter`` iterations has not converged (``iterations`` max_iter + 1,
-    as R's ``iter``); its values are those at the last accepted estimate (as ``coxfit6.c``). Returns beta, the L and D factors of the information,
-    the score, converged, loglik, loglik at 0 and the iterations used.
+    as R's ``iter``); its values are those at the last accepted estimate (as ``coxfit6.c``).
+    Returns beta, the L and D factors of the information, the score, converged, loglik, loglik
+    at 0 and the iterations used.
     """
     R = rs.d.shape[0]
     allr = np.arange(R)
@@ -349,17 +351,17 @@ class CoxResult(Result):
     coef: np.ndarray
     se: np.ndarray
     cov: np.ndarray
-    loglik: np.ndarray
-    loglik_null: np.ndarray
-    converged: np.ndarray
-    iterations: np.ndarray
+    loglik: np.ndarray | float  # per trial (R,) for a batch; a number for one data set
+    loglik_null: np.ndarray | float
+    converged: np.ndarray | bool
+    iterations: np.ndarray | int
     names: tuple[str, ...]
     ties: str
     n: int
-    events: np.ndarray
+    events: np.ndarray | float
     infinite: np.ndarray | None = None
 
-    def usable(self, k: int = 0) -> np.ndarray:
+    def usable(self, k: int = 0) -> np.ndarray | bool:
         """Whether coefficient ``k`` is a usable estimate: the fit converged and the
         coefficient is finite, not singular and not flagged infinite (bool, or (R,) bools)."""
         coef = np.asarray(self.coef)[..., k]
@@ -504,7 +506,7 @@ def fit_cox(time: Any, event: Any, covariates: Any, *, entry: Any = None, strata
             rs = _risk_sets(t[sl], d[sl], X[sl], None if en is None else en[sl],
                             None if st is None else st[sl], ties == "efron")
         parts.append(_newton(rs, p, int(max_iter), float(tol), use_nb))
-    beta, L, D, U, conv, ll, ll0, iters = (np.concatenate(z) for z in zip(*parts))
+    beta, L, D, U, conv, ll, ll0, iters = (np.concatenate(z) for z in zip(*parts, strict=True))
     cov = _ldl_inverse(L, D)
     sing = D == 0  # R coxph: coef NA for a singular direction
     se = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
@@ -539,6 +541,7 @@ def cox_event_terms(time: Any, event: Any, covariates: Any, beta: Any, *,
     if b.shape != (X.shape[2],) or not np.all(np.isfinite(b)):
         raise SurvivalDataError(f"beta must hold one finite coefficient per covariate ({X.shape[2]}), got {beta!r}")
     rs = _risk_sets(t, d, X, None, None, ties == "efron")
+    assert rs.X is not None and rs.c is not None and rs.gend is not None, "_risk_sets fills the numpy maps"
     o = sorted_rows(t, None)[0]
     Xs, ds, c = rs.X[0], rs.d[0], rs.c[0]
     gs, ge = rs.gstart[0], rs.gend[0]

@@ -82,24 +82,26 @@ def _samples(time: Any, event: Any, group: Any, tau: float, prepared: tuple | No
 
 
 def km_milestone(time: Any, event: Any, group: Any, tau: float, *,
-                 prepared: tuple | None = None) -> tuple[np.ndarray, ...]:
+                 prepared: tuple | None = None) -> tuple[Any, Any, Any, Any]:
     """Kaplan-Meier S(tau) and Greenwood variance of each arm: (s1, var1, s0, var0), arrays (R,)
     (floats for one trial). Var = S^2 sum_{t_j <= tau} d_j / (n_j (n_j - d_j)); the variance is
     NaN once S = 0, and both are NaN for an arm whose curve is not defined at tau (the module
     docstring)."""
     ts, single, arms = _samples(time, event, group, tau, prepared)
     out = []
-    for _, (use, q, _, _, gw), ok in arms:
+    for _, (_use, q, _, _, gw), ok in arms:
         s = np.prod(q, axis=1)
         g = gw.sum(axis=1)
         with np.errstate(invalid="ignore"):
             out += [np.where(ok, s, np.nan), np.where(ok & (s > 0), s * s * g, np.nan)]
-    return tuple(float(a[0]) for a in out) if single else tuple(out)
+    s1, var1, s0, var0 = (float(a[0]) for a in out) if single else out
+    return s1, var1, s0, var0
 
 
 def km_rmst(time: Any, event: Any, group: Any, tau: float, *,
-            prepared: tuple | None = None) -> tuple[np.ndarray, ...]:
-    """RMST up to tau and its variance per arm: (rmst1, var1, rmst0, var0), arrays (R,).
+            prepared: tuple | None = None) -> tuple[Any, Any, Any, Any]:
+    """RMST up to tau and its variance per arm: (rmst1, var1, rmst0, var0), arrays (R,) (floats
+    for one trial).
 
     RMST = tau - sum_{t_j <= tau} (S(t_j-) - S(t_j)) (tau - t_j) (area under the KM curve);
     Var = sum_{t_j < tau} A_j^2 d_j / (n_j (n_j - d_j)) with A_j = integral_{t_j}^tau S(u) du
@@ -119,7 +121,8 @@ def km_rmst(time: Any, event: Any, group: Any, tau: float, *,
         with np.errstate(invalid="ignore"):  # 0 * inf where a last death empties the risk set
             var = np.sum(np.where(use & (ts < tau), A * A * gw, 0.0), axis=1)
         out += [np.where(ok, area, np.nan), np.where(ok, var, np.nan)]
-    return tuple(float(a[0]) for a in out) if single else tuple(out)
+    rmst1, var1, rmst0, var0 = (float(a[0]) for a in out) if single else out
+    return rmst1, var1, rmst0, var0
 
 
 def _one_sample(time: Any, event: Any) -> tuple:
@@ -197,7 +200,8 @@ def kaplan_meier(time: Any, event: Any) -> KaplanMeier:
     terms of the module docstring at every distinct time."""
     prep = _one_sample(time, event)
     ts, es, gs, new, _, _, gst, gen = (a[0] for a in prep[:8])
-    use, q, d, n, gw = (a[0] for a in _sample_terms(*(x[None] for x in (ts, es, gs, new, gst, gen)), math.inf))
+    terms = _sample_terms(ts[None], es[None], gs[None], new[None], gst[None], gen[None], math.inf)
+    use, q, d, n, gw = (a[0] for a in terms)
     surv = np.cumprod(q)[new]
     with np.errstate(invalid="ignore"):
         se = np.where(surv > 0, surv * np.sqrt(np.cumsum(gw)[new]), np.nan)

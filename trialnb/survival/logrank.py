@@ -65,18 +65,18 @@ class LogrankResult(Result):
     two-sided ``p`` and the Peto hazard-ratio estimate ``hr = exp((O - E)/V)`` (meaningful for
     rho = gamma = 0). Arrays of shape (R,), or floats for one data set."""
 
-    observed: np.ndarray
-    expected: np.ndarray
-    variance: np.ndarray
-    z: np.ndarray
-    chisq: np.ndarray
-    p: np.ndarray
-    hr: np.ndarray
+    observed: np.ndarray | float
+    expected: np.ndarray | float
+    variance: np.ndarray | float
+    z: np.ndarray | float
+    chisq: np.ndarray | float
+    p: np.ndarray | float
+    hr: np.ndarray | float
     rho: float = 0.0
     gamma: float = 0.0
 
     @property
-    def statistic(self) -> np.ndarray:
+    def statistic(self) -> np.ndarray | float:
         """The chi-square statistic (alias of ``chisq``)."""
         return self.chisq
 
@@ -88,7 +88,7 @@ class LogrankResult(Result):
         from ..report import fmt_num, fmt_p
 
         if np.ndim(self.z) == 1:
-            return f"{len(self.z)} log-rank tests, FH(rho={self.rho:g}, gamma={self.gamma:g}) weights"
+            return f"{np.size(self.z)} log-rank tests, FH(rho={self.rho:g}, gamma={self.gamma:g}) weights"
         return (f"log-rank FH(rho={self.rho:g}, gamma={self.gamma:g}): chi-square {fmt_num(float(self.chisq), 3)} "
                 f"(1 df), {fmt_p(float(self.p))}; group 1 observed {fmt_num(float(self.observed), 2)}, "
                 f"expected {fmt_num(float(self.expected), 2)}")
@@ -124,7 +124,8 @@ class FHStatistics(Result):
         })
 
     def summary(self) -> str:
-        pairs = ", ".join(f"FH({fmt_value(float(r), trim=True)}, {fmt_value(float(g), trim=True)})" for r, g in self.weights)
+        pairs = ", ".join(f"FH({fmt_value(float(r), trim=True)}, {fmt_value(float(g), trim=True)})"
+                          for r, g in self.weights)
         head = f"Weighted log-rank statistics {pairs} over {fmt_n(self.z.shape[0])} trial(s)"
         if self.z.shape[0] == 1:
             return head + ": z = " + ", ".join(fmt_num(float(z), 3) for z in self.z[0])
@@ -173,7 +174,8 @@ def _weighted(prep: tuple, wts: tuple[tuple[float, float], ...]) -> tuple[np.nda
 
 
 def _chunked(time: Any, event: Any, group: Any, strata: Any, prepared: tuple | None,
-             wts: tuple[tuple[float, float], ...], chunk: int = _CHUNK) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+             wts: tuple[tuple[float, float], ...],
+             chunk: int = _CHUNK) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     if prepared is not None:
         return (*_weighted(prepared, wts), bool(prepared[8]))
     t, e, single = check_times(time, event)
@@ -183,7 +185,7 @@ def _chunked(time: Any, event: Any, group: Any, strata: Any, prepared: tuple | N
     parts = [_weighted(two_sample_rows(t[s:s + chunk], e[s:s + chunk], g[s:s + chunk],
                                        None if st is None else st[s:s + chunk]), wts)
              for s in range(0, t.shape[0], chunk)]
-    O1, E1, cov = (np.concatenate(x) for x in zip(*parts))
+    O1, E1, cov = (np.concatenate(x) for x in zip(*parts, strict=True))
     return O1, E1, cov, single
 
 
@@ -204,7 +206,8 @@ def logrank(time: Any, event: Any, group: Any, *, strata: Any = None, rho: float
         z, hr = (O1 - E1) / np.sqrt(V), np.exp((O1 - E1) / V)
     p = special.chdtrc(1, chi := z**2)
     if single:
-        O1, E1, V, z, chi, p, hr = (float(a[0]) for a in (O1, E1, V, z, chi, p, hr))
+        return LogrankResult(float(O1[0]), float(E1[0]), float(V[0]), float(z[0]), float(chi[0]), float(p[0]),
+                             float(hr[0]), float(rho), float(gamma))
     return LogrankResult(O1, E1, V, z, chi, p, hr, float(rho), float(gamma))
 
 
@@ -255,7 +258,9 @@ def maxcombo_pvalue(z: Any, corr: Any, method: str = "aloe", n_samples: int = 20
     if K == 1:
         return float(2 * stats.norm.sf(m))
     if method == "genz":
-        mvn = stats.multivariate_normal(mean=np.zeros(K), cov=C, allow_singular=True,
+        # scipy passes maxpts, abseps, releps on to multivariate_normal_frozen (**kwds); scipy-stubs
+        # 1.17 declares no **kwds on multivariate_normal_gen.__call__
+        mvn = stats.multivariate_normal(mean=np.zeros(K), cov=C, allow_singular=True,  # type: ignore[call-overload]
                                         maxpts=100_000 * K, abseps=1e-6, releps=0.0)
         inside = mvn.cdf(np.full(K, m), lower_limit=np.full(K, -m), rng=np.random.default_rng(20260101))
         return float(min(1.0, max(0.0, 1.0 - inside)))

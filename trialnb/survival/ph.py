@@ -10,7 +10,7 @@ from scipy import stats
 
 from ..errors import SurvivalDataError
 from ._core import check_times
-from .cox import cox_event_terms
+from .cox import Ties, cox_event_terms
 from .km import kaplan_meier
 
 __all__ = ["ZPH_TRANSFORMS", "zph_test"]
@@ -20,7 +20,7 @@ ZPH_TRANSFORMS: tuple[str, ...] = ("km", "rank", "identity", "log")
 
 
 def zph_test(time: Any, event: Any, covariates: Any, beta: Any, *, names: Sequence[str] | None = None,
-             transform: str = "km", ties: str = "efron") -> pd.DataFrame:
+             transform: str = "km", ties: Ties = "efron") -> pd.DataFrame:
     """Proportional-hazards score tests as R survival (>= 3.0) ``cox.zph`` computes them, for one
     data set (right-censored, no strata) and the Cox estimate ``beta``.
 

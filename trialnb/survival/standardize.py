@@ -183,8 +183,8 @@ class StandardizedSurvival(Result):
     tau: float
     survival: np.ndarray
     iid: np.ndarray
-    ok: np.ndarray
-    baseline: np.ndarray
+    ok: np.ndarray | bool  # (R,), or a bool for one trial
+    baseline: np.ndarray | float
     fit: CoxResult
 
     @property
@@ -230,7 +230,8 @@ class StandardizedSurvival(Result):
         if np.ndim(self.survival) == 2:
             return (f"standardized survival at {fmt_num(self.tau, 1)} months in {fmt_n(len(self.survival))} trials, "
                     f"{fmt_n(int(np.sum(~np.asarray(self.ok))))} not estimable")
-        return (f"standardized survival at {fmt_num(self.tau, 1)} months: treatment 1 {fmt_pct(float(self.survival[0]))}, "
+        return (f"standardized survival at {fmt_num(self.tau, 1)} months: "
+                f"treatment 1 {fmt_pct(float(self.survival[0]))}, "
                 f"treatment 0 {fmt_pct(float(self.survival[1]))}; difference "
                 f"{fmt_num(100 * float(self.difference), 1)} percentage points (SE "
                 f"{fmt_num(100 * float(self.difference_se), 1)})")

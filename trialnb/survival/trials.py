@@ -66,5 +66,6 @@ def trial_statistics(time: Any, event: Any, arm: Any, tau: float, *, engine: str
         bad = (tau > last) & ~(km[:, k] <= 0)
         km[bad, k:k + 2] = np.nan
         km[bad, k + 4:k + 6] = np.nan
-    cols = tuple(km[:, j] for j in range(8))
-    return TrialStatistics(float(tau), FHStatistics(FH_MAXCOMBO, u, cov, z), cols[0:4], cols[4:8])
+    c = [km[:, j] for j in range(8)]
+    return TrialStatistics(float(tau), FHStatistics(FH_MAXCOMBO, u, cov, z), (c[0], c[1], c[2], c[3]),
+                           (c[4], c[5], c[6], c[7]))

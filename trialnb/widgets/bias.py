@@ -30,7 +30,8 @@ _SLIDERS = {
     # name: (description, min, max, step, tooltip)
     "selection": ("Selection", 0.0, 2.0, 0.1, "log-odds of surgery per unit of baseline log-hazard"),
     "immortal_time": ("Immortal time (months)", 0.0, 12.0, 0.5, "mean delay from diagnosis to surgery"),
-    "stage_migration": ("Stage migration", 0.0, 0.3, 0.01, "fraction of the registry found stage IV only after surgery"),
+    "stage_migration": ("Stage migration", 0.0, 0.3, 0.01,
+                        "fraction of the registry found stage IV only after surgery"),
     "co_treatment": ("Co-treatment", 0.0, 0.8, 0.05, "extra chemotherapy probability in surgical candidates"),
     "coding_errors": ("Coding errors", 0.0, 0.2, 0.01, "fraction of stage I-III patients miscoded as stage IV"),
 }
@@ -50,8 +51,9 @@ def _cached(n: int, seed: int, true_hr: float, strengths: tuple[tuple[str, float
 def result_html(result: pd.DataFrame, true_hr: float) -> str:
     """The analyses' hazard ratios as a small HTML table (numbers via trialnb.report)."""
     rows = "".join(
-        f"<tr><td>{r.label}</td><td>{fmt_hr(r.hazard_ratio, r.ci_lower, r.ci_upper)}</td></tr>"
-        for r in result.itertuples()
+        f"<tr><td>{label}</td><td>{fmt_hr(hr, lo, hi)}</td></tr>"
+        for label, hr, lo, hi in zip(result["label"], result["hazard_ratio"], result["ci_lower"], result["ci_upper"],
+                                     strict=True)
     )
     return (f"<table class='trialnb-bias-table'><tr><th>Analysis</th><th>Hazard ratio, surgery vs none "
             f"(true {fmt_hr(true_hr)})</th></tr>{rows}</table>")
@@ -139,14 +141,14 @@ class BiasExplorer:
         self.result = _cached(self.n, self.seed, true_hr, key)
         self.table.value = result_html(self.result, true_hr)
         if self.draw:
-            self._redraw(true_hr)
+            self._redraw(self.result, true_hr)
         self.export.refresh()
         return self.result
 
-    def _redraw(self, true_hr: float) -> None:
+    def _redraw(self, result: pd.DataFrame, true_hr: float) -> None:
         with plt.style.context(str(STYLE_FILE)):
             fig, ax = plt.subplots(figsize=(6.5, 3.2))
-            analyses_forest(self.result, true_hr, ax=ax, xlim=FOREST_XLIM)
+            analyses_forest(result, true_hr, ax=ax, xlim=FOREST_XLIM)
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
         plt.close(fig)

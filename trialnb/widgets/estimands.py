@@ -10,7 +10,6 @@ on the same simulated trials. Controls update on release.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Mapping
 
 import ipywidgets as W
@@ -39,7 +38,7 @@ def curves_svg(scenario: DesignAssumptions, width: int = 420, height: int = 220,
     def path(y: np.ndarray) -> str:
         xs = pad + (width - 2 * pad) * c["time"].to_numpy() / horizon
         ys = height - pad - (height - 2 * pad) * y
-        return "M" + " L".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs, ys))
+        return "M" + " L".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs, ys, strict=True))
 
     x24 = pad + (width - 2 * pad) * 24 / horizon
     parts = frame(width, height, pad, pad, width - 2 * pad, height - 2 * pad, "True survival, A and B",
@@ -101,7 +100,7 @@ class EstimandsExplorer:
     @property
     def scenario(self) -> DesignAssumptions:
         """The true design: the plan's, with the chosen shape and non-operation."""
-        return replace(PLAN.design, **SHAPES[self.shape.value], non_compliance=float(self.non_compliance.value))
+        return PLAN.with_changes(**SHAPES[self.shape.value], non_compliance=float(self.non_compliance.value)).design
 
     def _update(self, *_: object) -> None:
         if self._busy:
@@ -119,8 +118,8 @@ class EstimandsExplorer:
         t = self.result.to_frame()
         rows = "".join(f"<tr><td>{k}</td><td>{fmt_pct(r.benefit)}</td><td>{fmt_pct(r.harm)}</td>"
                        f"<td>{fmt_pct(r.benefit_se)}</td></tr>" for k, r in t.iterrows())
-        self.power.value = ("<table><tr><th>Analysis</th><th>Rejects for benefit</th><th>for harm</th><th>MC SE</th></tr>"
-                            f"{rows}</table>")
+        self.power.value = ("<table><tr><th>Analysis</th><th>Rejects for benefit</th><th>for harm</th>"
+                            f"<th>MC SE</th></tr>{rows}</table>")
         self.export.refresh()
 
 

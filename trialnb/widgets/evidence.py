@@ -167,7 +167,8 @@ class EvidenceExplorer:
                 prior = A.enthusiastic_prior()
             else:
                 prior = A.Prior("user", math.log(self.user_hr.value), self.user_sd.value, "your own prior")
-            res = A.assurance(events=self.events, prior=prior, design=self.plan if self.design.value == "plan" else None)
+            res = A.assurance(events=self.events, prior=prior,
+                              design=self.plan if self.design.value == "plan" else None)
             take = A.what_it_would_take(prior, assurance_target=float(self.target.value))
         except ValueError as exc:
             self.error = str(exc)
@@ -216,9 +217,9 @@ class EvidenceExplorer:
         else:
             pw = (f"{fmt_n(t.events_for_power)} deaths, {fmt_n(t.patients_for_power)} patients, "
                   f"{A.centres_text(t.centres_for_power)}")
-        if t.reachable:
-            asr = (f"{fmt_n(t.events_for_assurance)} deaths, {fmt_n(t.patients_for_assurance)} patients, "
-                   f"{A.centres_text(t.centres_for_assurance)}")
+        ev_a, n_a, c_a = t.events_for_assurance, t.patients_for_assurance, t.centres_for_assurance
+        if ev_a is not None and n_a is not None and c_a is not None:  # reachable: all three are set
+            asr = f"{fmt_n(ev_a)} deaths, {fmt_n(n_a)} patients, {A.centres_text(c_a)}"
         else:
             asr = f"unreachable: no number of deaths gives more than P(true HR &lt; 1) = {fmt_pct(t.assurance_ceiling)}"
         return ("<table>"

@@ -49,7 +49,8 @@ def _allowed(w: W.Widget) -> tuple[str, Callable[[Any], bool]]:
         whole = isinstance(w, (W.IntSlider, W.BoundedIntText))
         lo, hi = w.min, w.max
         return (f"a {'whole ' if whole else ''}number from {lo:g} to {hi:g}",
-                lambda v: is_number(v) and (not whole or float(v).is_integer()) and lo - 1e-12 <= float(v) <= hi + 1e-12)
+                lambda v: (is_number(v) and (not whole or float(v).is_integer())
+                           and lo - 1e-12 <= float(v) <= hi + 1e-12))
     if isinstance(w, (W.IntText,)):
         return "a whole number", lambda v: is_number(v) and float(v).is_integer()
     if isinstance(w, (W.FloatText,)):

@@ -43,7 +43,7 @@ DATA_DIR = data_dir()
 """The repository's synthetic trial files (``data/trial_*.csv``)."""
 
 
-def boundary_svg(events: Sequence[float], critical_values: Sequence[float],
+def boundary_svg(events: Sequence[float] | np.ndarray, critical_values: Sequence[float] | np.ndarray,
                  futility: Sequence[float] | None = None, observed: tuple[float, float] | None = None,
                  harm_z: float | None = None, width: int = 470, height: int = 290) -> str:
     """Inline SVG of the efficacy boundary (benefit z against deaths), the futility bounds,
@@ -70,12 +70,12 @@ def boundary_svg(events: Sequence[float], critical_values: Sequence[float],
         p.append(f"<text x='{ml - 6}' y='{Y(v) + 4:.1f}' text-anchor='end' font-size='11'>{v}</text>")
     for v in np.linspace(0, x1, 6)[1:]:
         p.append(f"<text x='{X(v):.1f}' y='{mt + ph + 15}' text-anchor='middle' font-size='11'>{v:.0f}</text>")
-    pts = " ".join(f"{X(a):.1f},{Y(b):.1f}" for a, b in zip(ev, cv))
+    pts = " ".join(f"{X(a):.1f},{Y(b):.1f}" for a, b in zip(ev, cv, strict=True))
     p.append(f"<polyline points='{pts}' fill='none' stroke='#1b6ca8' stroke-width='2'/>")
-    p += [f"<circle cx='{X(a):.1f}' cy='{Y(b):.1f}' r='4' fill='#1b6ca8'/>" for a, b in zip(ev, cv)]
+    p += [f"<circle cx='{X(a):.1f}' cy='{Y(b):.1f}' r='4' fill='#1b6ca8'/>" for a, b in zip(ev, cv, strict=True)]
     if futility is not None:
         p += [f"<rect x='{X(a) - 4:.1f}' y='{Y(b) - 4:.1f}' width='8' height='8' fill='#7a7a7a'/>"
-              for a, b in zip(ev[:-1], futility)]
+              for a, b in zip(ev[:-1], futility, strict=False)]  # futility bounds: at the interim looks
     if harm_z is not None:
         p.append(f"<line x1='{ml}' x2='{ml + pw}' y1='{Y(harm_z):.1f}' y2='{Y(harm_z):.1f}' "
                  "stroke='#d1495b' stroke-dasharray='3,3'/>")
@@ -285,8 +285,8 @@ class MonitoringDashboard:
         h = plan.analysis.censor_months
         # plain text boxes, checked when read: a value out of range is refused with a message on
         # screen, never clamped silently
-        self.events = W.IntText(value=first_look, description=f"Deaths within {h:g} months" if h is not None else "Deaths",
-                                style=_STYLE)
+        self.events = W.IntText(value=first_look,
+                                description=f"Deaths within {h:g} months" if h is not None else "Deaths", style=_STYLE)
         self.z = W.FloatText(value=-2.5, step=0.1, description="z (< 0 favours A)", style=_STYLE)
         self.controls = (self.source, self.file, self.cutoff, self.events, self.z)
         self.named = {"source": self.source, "file": self.file, "cutoff": self.cutoff, "events": self.events,
@@ -328,7 +328,8 @@ class MonitoringDashboard:
             raise SettingsError("these settings were saved for another plan than this panel's")
         folder = values.pop("data_dir", str(self.data_dir))
         if (Path(folder).resolve() if folder is not None else Path(DATA_DIR).resolve()) != self.data_dir.resolve():
-            raise SettingsError(f"these settings read trial files in {folder or DATA_DIR}, this panel in {self.data_dir}")
+            raise SettingsError(f"these settings read trial files in {folder or DATA_DIR}, "
+                                f"this panel in {self.data_dir}")
         values = check_values(self.named, values)
         self._busy = True
         try:
@@ -384,7 +385,8 @@ class MonitoringDashboard:
         self.result = (events, z, dec)
         self.decision.value = (f"<div style='font-size:1.4em'><b>{fmt_n(events)} deaths within 24 months: "
                                f"{esc(dec)}</b></div>")
-        self.table.value = "<table>" + "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows) + "</table>"
+        self.table.value = ("<table>" + "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
+                            + "</table>")
         d = self.design
         ev = list(np.asarray(d.information_rates) * self.max_events)
         cv = list(d.critical_values)

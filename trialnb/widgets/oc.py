@@ -270,7 +270,8 @@ class OCExplorer:
             f"<tr><td>Schoenfeld power at these deaths and the true HR</td>"
             f"<td style='text-align:right'>{fmt_pct(analytic)}</td></tr>"
             "</table>"
-            f"<div class='trialnb-timing' style='color:#666;font-size:0.85em'>{fmt_num(self.elapsed, 2)} s per update</div>"
+            "<div class='trialnb-timing' style='color:#666;font-size:0.85em'>"
+            f"{fmt_num(self.elapsed, 2)} s per update</div>"
         )
         self.histogram.value = hr_histogram_svg(hr, res.reject[res.analysis], sc.hazard_ratio)
         self.export.refresh()

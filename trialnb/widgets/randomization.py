@@ -107,8 +107,12 @@ class RandomizationConsole:
         self.factors = FACTORS
         # a folder of our own when none is given: removed when the console is garbage-collected
         # or the kernel exits (TemporaryDirectory's finalizer), so no run leaves one behind
-        self._tmp = tempfile.TemporaryDirectory(prefix="trialnb-console-") if log_dir is None else None
-        self.log_dir = Path(self._tmp.name) if self._tmp is not None else Path(log_dir)
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if log_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="trialnb-console-")
+            self.log_dir = Path(self._tmp.name)
+        else:
+            self.log_dir = Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._key = key if key is not None else secrets.token_bytes(32)
         self.logs: list[Path] = []
@@ -291,7 +295,8 @@ class RandomizationConsole:
         self.export.refresh()
         self.log_html.value = (
             f"<small>Allocation log {esc(self.logs[-1].name)}: {fmt_n(len(self.log))} entries, keyed chain "
-            f"{'intact' if ok else 'BROKEN'}; head <span class='trialnb-run-id'>{self.log.head[:12]}…</span> ({fmt_n(len(self.logs))} log file(s) "
+            f"{'intact' if ok else 'BROKEN'}; head <span class='trialnb-run-id'>{self.log.head[:12]}…</span> "
+            f"({fmt_n(len(self.logs))} log file(s) "
             f"in {self._where()})</small>"
         )
 

@@ -3,8 +3,9 @@ ratio, see when the deaths arrive and the power curve; save, load, report and re
 
 :class:`SampleSizeExplorer` builds the controls and outputs; its one callback reads the
 controls, calls the pure functions of :mod:`trialnb.sample_size` (:func:`~trialnb.sample_size.solve`)
-and :mod:`trialnb.monitoring.timing` and assigns the results to output widgets. The power curve is drawn as a small inline SVG (no matplotlib round trip),
-so an update takes a few milliseconds and works the same in JupyterLab and Voilà.
+and :mod:`trialnb.monitoring.timing` and assigns the results to output widgets. The power
+curve is drawn as a small inline SVG (no matplotlib round trip), so an update takes a few
+milliseconds and works the same in JupyterLab and Voilà.
 
 Time unit: months. The control arm is given by its 2-year survival (exponential, hazard
 ``-ln S / 24`` per month); drop-out as the proportion lost to a competing drop-out process
@@ -41,8 +42,8 @@ _SLIDER_WIDTH = "520px"
 
 
 def power_curve_svg(
-    hazard_ratios: Sequence[float],
-    powers: Sequence[float],
+    hazard_ratios: Sequence[float] | np.ndarray,
+    powers: Sequence[float] | np.ndarray,
     design_hr: float,
     target_power: float,
     events: int | str,
@@ -61,7 +62,7 @@ def power_curve_svg(
     def Y(v: float) -> float:
         return mt + (1 - v) * ph
 
-    pts = " ".join(f"{X(h):.1f},{Y(p):.1f}" for h, p in zip(hazard_ratios, powers))
+    pts = " ".join(f"{X(h):.1f},{Y(p):.1f}" for h, p in zip(hazard_ratios, powers, strict=True))
     label = fmt_n(events) if isinstance(events, (int, np.integer)) else str(events)
     parts = frame(width, height, ml, mt, pw, ph, f"Power with {label} events", "Power curve",
                   css_class="trialnb-power-curve")
@@ -141,7 +142,7 @@ class SampleSizeExplorer:
 
     def __init__(self, **initial: Any) -> None:
         d = PROTOCOL.design
-        v = dict(
+        v: dict[str, Any] = dict(
             solve_for="n", alpha=d.alpha, power=d.power, hazard_ratio=d.hazard_ratio, n_patients=PLAN.design.n_patients,
             control_form="survival", control_survival=d.control_survival_exact,
             control_median=median_from_hazard(hazard_from_survival(d.control_survival_exact, HORIZON)),
@@ -171,8 +172,9 @@ class SampleSizeExplorer:
         self.alpha = fs("Significance level α", v["alpha"], 0.005, 0.20, 0.005, ".3f")
         self.power = fs("Power (1 − β)", v["power"], 0.50, 0.99, 0.01, ".2f")
         self.hazard_ratio = fs("Hazard ratio A vs B", v["hazard_ratio"], 0.30, 0.95, 0.01, ".2f")
-        self.n_patients = W.IntSlider(value=v["n_patients"], min=20, max=2000, step=1, description="Patients randomized",
-                                      continuous_update=True, style=_STYLE, layout=W.Layout(width=_SLIDER_WIDTH))
+        self.n_patients = W.IntSlider(value=v["n_patients"], min=20, max=2000, step=1,
+                                      description="Patients randomized", continuous_update=True, style=_STYLE,
+                                      layout=W.Layout(width=_SLIDER_WIDTH))
         self.control_form = toggle("Control arm given as", (("2-year survival", "survival"),
                                                             ("median (months)", "median")), v["control_form"])
         self.control_survival = fs("Control 2-year survival", v["control_survival"], 0.20, 0.95, 0.001, ".3f")
@@ -302,7 +304,7 @@ class SampleSizeExplorer:
     @staticmethod
     def _answer_html(sol: DesignSolution) -> str:
         loss = fmt_pct(sol.loss_to_follow_up, 0)
-        if sol.solved_for == "n":
+        if sol.solved_for == "n" and sol.design is not None:  # the rounded design of solved_for="n"
             d = sol.design
             return (f"<div style='font-size:1.6em'><b>N = {fmt_n(d.n_total_after_loss)}</b> patients</div>"
                     f"<div>{fmt_n(d.n_treatment_after_loss)} in arm A + {fmt_n(d.n_control_after_loss)} in arm B "
@@ -353,7 +355,8 @@ def protocol_note_html() -> str:
         f"{fmt_num(st.p_event, 2)}), and every step rounded up: {fmt_n(exact.events_rounded)} events → "
         f"{fmt_n(exact.n_control)} per arm → {fmt_n(exact.n_control_after_loss)} per arm after "
         f"{fmt_pct(d.loss_to_follow_up, 0)} loss = {fmt_n(exact.n_total_after_loss)}. The protocol divides "
-        f"{fmt_n(st.events)} by {fmt_num(st.p_event, 2)} and rounds {fmt_num(st.events / st.p_event, 1)} <i>down</i> to "
+        f"{fmt_n(st.events)} by {fmt_num(st.p_event, 2)} and rounds {fmt_num(st.events / st.p_event, 1)} "
+        "<i>down</i> to "
         f"{fmt_n(st.n_total)}, hence {fmt_n(st.n_per_arm)} and {fmt_n(st.n_per_arm_after_loss)} per arm "
         "(notebook 02 shows each step).</p>"
     )

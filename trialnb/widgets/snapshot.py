@@ -43,7 +43,8 @@ def _output(w: W.Output) -> str:
         if "image/png" in data:
             png = data["image/png"]
             png = png if isinstance(png, str) else base64.b64encode(png).decode("ascii")
-            parts.append(f"<img src='data:image/png;base64,{png}' alt='{html.escape(data.get('text/plain', 'figure'))}'/>")
+            alt = html.escape(data.get("text/plain", "figure"))
+            parts.append(f"<img src='data:image/png;base64,{png}' alt='{alt}'/>")
         elif "text/html" in data:
             parts.append(data["text/html"])
         elif out.get("output_type") == "stream":
@@ -103,7 +104,7 @@ def with_snapshot(widget: W.Widget) -> W.Widget:
         raise ValueError(f"widget must be an ipywidgets Widget, got {type(widget).__name__}")
     live = type(widget)._repr_mimebundle_
 
-    def bundle(**kwargs: Any) -> dict:
+    def bundle(**kwargs: Any) -> dict | None:
         data = live(widget, **kwargs)
         if data is None:
             return data
