@@ -89,7 +89,8 @@ def main(argv: list[str]) -> int:
         m = run("fixed", n, r, a)
         own = max(m["wall"] - gen["wall"], 0.0)
         print(f"{a:<24} {1e6 * own / cells:6.2f} us/cell (constant {1e6 * costs.SECONDS_PER_CELL[a]:.2f}); "
-              f"{m['peak'] / cells:5.0f} B/cell in all (constants {costs.GENERATE_BYTES_PER_CELL + costs.BYTES_PER_CELL:.0f})")
+              f"{m['peak'] / cells:5.0f} B/cell in all (constants "
+              f"{costs.GENERATE_BYTES_PER_CELL + costs.BYTES_PER_CELL:.0f})")
     return 0
 
 

@@ -124,7 +124,8 @@ def probe(surface: str, name: str, fn: Callable[[], Any], expect: str = "refuse"
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
     if expect == "refuse":
-        OUT.append(Outcome(surface, name, "silent-wrong", f"returned {_short(res)} for an input that should be refused"))
+        OUT.append(Outcome(surface, name, "silent-wrong",
+                           f"returned {_short(res)} for an input that should be refused"))
         return
     problem = None
     if check is not None:
@@ -257,7 +258,8 @@ def small(n_a: int = 5, n_b: int = 5, deaths_a: int = 2, deaths_b: int = 2, tied
         for i in range(n):
             rows.append({"arm": arm, "os_months": 5.0 if tied else 2.0 + i + (0.5 if arm == "B" else 0),
                          "death": int(i < d), "dominant_site": ("bone", "visceral", "soft_tissue")[i % 3],
-                         "hormone_receptor": ("positive", "negative")[i % 2], "her2": ("negative", "positive")[(i // 2) % 2],
+                         "hormone_receptor": ("positive", "negative")[i % 2], "her2": ("negative",
+                                                                                       "positive")[(i // 2) % 2],
                          "entry_month": float(i)})
     return pd.DataFrame(rows)
 
@@ -279,7 +281,8 @@ def plan_probes() -> None:
         for label, v in BAD_VALUES.items():
             pname = f"with_changes({fname}={label})"
             try:
-                p = PLAN.with_changes(**{fname: v}) if fname != "name" else __import__("dataclasses").replace(PLAN, name=v)
+                p = (PLAN.with_changes(**{fname: v}) if fname != "name"
+                     else __import__("dataclasses").replace(PLAN, name=v))
             except BaseException as exc:  # noqa: BLE001
                 kind, detail = _classify_exc(exc)
                 OUT.append(Outcome("plan", pname, kind, detail))
@@ -316,8 +319,10 @@ def _consumers(p, df) -> tuple[str, str] | None:
 
     steps = [("sample_size", lambda: sample_size(plan=p)), ("plan_design", lambda: monitoring.plan_design(p)),
              ("plan_max_events", lambda: monitoring.plan_max_events(p)),
-             ("simulate", lambda: simulate(p, 20, seed=1)), ("simulate_sequential", lambda: simulate_sequential(p, 20, seed=1)),
-             ("primary", lambda: primary(df, p)), ("interim_report", lambda: interim_report(df, 29.1, plan=p, predict=False))]
+             ("simulate", lambda: simulate(p, 20, seed=1)), ("simulate_sequential",
+                                                             lambda: simulate_sequential(p, 20, seed=1)),
+             ("primary", lambda: primary(df, p)), ("interim_report", lambda: interim_report(df, 29.1, plan=p,
+                                                                                            predict=False))]
     for label, fn in steps:
         def on_alarm(signum, frame):
             raise ProbeTimeout("no answer within 60 s")
@@ -341,7 +346,8 @@ def simulation_probes() -> None:
     import trialnb.simulation as sim
     from trialnb.plan import PLAN
 
-    for label, v in {"zero": 0, "neg": -1, "bool": True, "float": 1.5, "str": "10", "None": None, "nan": float("nan")}.items():
+    for label, v in {"zero": 0, "neg": -1, "bool": True, "float": 1.5, "str": "10", "None": None,
+                     "nan": float("nan")}.items():
         probe("simulation", f"simulate(n_trials={label})", lambda v=v: sim.simulate(PLAN, v))
         probe("simulation", f"simulate_sequential(n_trials={label})", lambda v=v: sim.simulate_sequential(PLAN, v))
     for label, v in {"neg": -1, "str": "a", "bool": True, "float": 1.5}.items():
@@ -352,7 +358,8 @@ def simulation_probes() -> None:
     for label, v in {"unknown field": {"bogus": 1}, "negative HR": {"hazard_ratio": -1}, "int": 5,
                      "bool HR": {"hazard_ratio": True}, "str HR": {"hazard_ratio": "0.5"}}.items():
         probe("simulation", f"simulate(truth={label})", lambda v=v: sim.simulate(PLAN, 10, truth=v))
-        probe("simulation", f"simulate_sequential(truth={label})", lambda v=v: sim.simulate_sequential(PLAN, 10, truth=v))
+        probe("simulation", f"simulate_sequential(truth={label})",
+              lambda v=v: sim.simulate_sequential(PLAN, 10, truth=v))
     for label, v in {"bogus": "bogus", "empty": [], "dup": ["logrank", "logrank"], "int": 5, "None-in": [None]}.items():
         probe("simulation", f"simulate(analyses={label})", lambda v=v: sim.simulate(PLAN, 10, analyses=v))
     probe("simulation", "simulate(engine='gpu')", lambda: sim.simulate(PLAN, 10, engine="gpu"))
@@ -395,7 +402,8 @@ def simulation_probes() -> None:
     # required_patients arguments
     for label, kw in {"power=0": {"power": 0}, "power=1": {"power": 1}, "power=True": {"power": True},
                       "power=nan": {"power": float("nan")}, "analysis=bogus": {"analysis": "bogus"},
-                      "n_trials=0": {"n_trials": 0}, "n_min=3": {"n_min": 3}, "n_max<n_min": {"n_min": 100, "n_max": 50},
+                      "n_trials=0": {"n_trials": 0}, "n_min=3": {"n_min": 3}, "n_max<n_min": {"n_min": 100,
+                                                                                              "n_max": 50},
                       "step=3": {"step": 3}, "step=True": {"step": True}, "n_min='a'": {"n_min": "a"},
                       "n_max=1.5": {"n_max": 1.5}, "seed=-1": {"seed": -1}}.items():
         kw = {"n_trials": 50, **kw}
@@ -419,7 +427,8 @@ def simulation_probes() -> None:
     probe("simulation", "cut(cutoff=inf) ok (everything known)", lambda: sim.cut(data, float("inf"), 24.0),
           expect="either")
     # truth
-    for label, t in {"neg": [-1.0], "str": "x", "empty": [], "nan": [float("nan")], "bool": [True], "2d": [[1.0]]}.items():
+    for label, t in {"neg": [-1.0], "str": "x", "empty": [], "nan": [float("nan")], "bool": [True],
+                     "2d": [[1.0]]}.items():
         probe("simulation", f"design_curves(t={label})", lambda t=t: sim.design_curves(d, t))
     probe("simulation", "design_curves(design=PLAN)", lambda: sim.design_curves(PLAN, [1.0]))
     for label, tau in {"neg": -1.0, "zero": 0.0, "nan": float("nan"), "str": "x", "bool": True}.items():
@@ -454,7 +463,8 @@ def analysis_probes() -> None:
         "one patient": df.iloc[:1], "unknown level": _with(df, her2="maybe"),
     }
     valid = {"all censored": all_cens, "no deaths in arm A": no_death_a, "covariate with one level": one_level,
-             "tiny 1+1": small(1, 1, 1, 1), "all tied": small(6, 6, 3, 3, tied=True), "2+2 one death": small(2, 2, 1, 0)}
+             "tiny 1+1": small(1, 1, 1, 1), "all tied": small(6, 6, 3, 3, tied=True),
+             "2+2 one death": small(2, 2, 1, 0)}
     degenerate = ("one arm", "one patient")
     for label, f in frames.items():
         if label in degenerate:  # the convention: no estimate, with the reason
@@ -475,8 +485,6 @@ def analysis_probes() -> None:
             fn = getattr(an, fn_name)
             probe("analysis", f"{fn_name}({label})", lambda fn=fn, f=f: _summarised(fn(f)), expect="either",
                   check=lambda r: finite_or_flagged(r[0]) or r[1])
-    for st in ("primary", "logrank", "stratified_logrank"):
-        pass
     for stat in ("logrank", "stratified_logrank"):
         p = PLAN.with_changes(statistic=stat)
         for label, f in valid.items():
@@ -498,7 +506,8 @@ def analysis_probes() -> None:
     probe("analysis", "milestone(tau=100, all follow-up) beyond the data", lambda: an.milestone(df, 100.0, plan=p_os))
     probe("analysis", "rmst_difference(tau=100, all follow-up) beyond the data",
           lambda: an.rmst_difference(df, 100.0, plan=p_os))
-    for label, w in {"['a']": ["a"], "empty": [], "short pair": [(1.0,)], "negative": [(-1.0, 0.0)], "nan": [(np.nan, 0)],
+    for label, w in {"['a']": ["a"], "empty": [], "short pair": [(1.0,)], "negative": [(-1.0, 0.0)],
+                     "nan": [(np.nan, 0)],
                      "str": "ab", "None": None, "bool": [(True, False)]}.items():
         probe("analysis", f"maxcombo(weights={label})", lambda w=w: an.maxcombo(df, weights=w))
     for label, kw in {"rho=-1": {"rho": -1.0}, "rho='a'": {"rho": "a"}, "gamma=nan": {"gamma": float("nan")},
@@ -525,8 +534,10 @@ def analysis_probes() -> None:
     probe("analysis", "ph_tests(all censored)", lambda: an.ph_tests(all_cens), expect="either")
     probe("analysis", "ph_tests(no deaths in arm A)", lambda: an.ph_tests(no_death_a), expect="either",
           check=lambda r: None if isinstance(r, pd.DataFrame) else "not a frame")
-    probe("analysis", "population_comparison(missing columns)", lambda: an.population_comparison(df[["arm", "os_months", "death"]]))
-    probe("analysis", "rerandomization_test(n=0)", lambda: an.rerandomization_test(df, None, 0, np.random.default_rng(1)))
+    probe("analysis", "population_comparison(missing columns)", lambda: an.population_comparison(df[["arm", "os_months",
+                                                                                                     "death"]]))
+    probe("analysis", "rerandomization_test(n=0)", lambda: an.rerandomization_test(df, None, 0,
+                                                                                   np.random.default_rng(1)))
     probe("analysis", "rerandomization_test(rng=5)", lambda: an.rerandomization_test(df, None, 10, 5))
     probe("analysis", "km_by_arm(death yes)", lambda: an.km_by_arm(_with(df, death="yes")))
     probe("analysis", "numbers_at_risk(times=['a'])", lambda: an.numbers_at_risk(df, ["a"]))
@@ -552,7 +563,8 @@ def monitoring_probes() -> None:
                       "rates bool": {"information_rates": [True, 1.0]},
                       "futility above efficacy": {"futility_bounds": [4.0]},
                       "futility nan": {"futility_bounds": [float("nan")]},
-                      "futility str": {"futility_bounds": ["a"]}, "gamma_a str": {"gamma_a": "x", "type_of_design": "asKD"},
+                      "futility str": {"futility_bounds": ["a"]}, "gamma_a str": {"gamma_a": "x",
+                                                                                  "type_of_design": "asKD"},
                       "delta_wt huge": {"delta_wt": 1e9, "type_of_design": "WT"}}.items():
         kw = dict(kw)
         k = kw.pop("k", 2 if "information_rates" not in kw or len(kw["information_rates"]) != 3 else 3)
@@ -586,7 +598,8 @@ def monitoring_probes() -> None:
     probe("monitoring", "conditional_power(design=None)", lambda: mon.conditional_power(None, theta_h1=0.5))
     for label, kw in {"events [0]": {"events": [0, 0]}, "events [-1]": {"events": [-1, 10]},
                       "events str": {"events": "x"}, "events bool": {"events": [True, 2]},
-                      "hr 0": {"events": [30, 60], "hazard_ratio": 0.0}, "hr True": {"events": [30, 60], "hazard_ratio": True},
+                      "hr 0": {"events": [30, 60], "hazard_ratio": 0.0}, "hr True": {"events": [30, 60],
+                                                                                     "hazard_ratio": True},
                       "hr nan": {"events": [30, 60], "hazard_ratio": float("nan")},
                       "ratio 0": {"events": [30, 60], "allocation_ratio": 0.0},
                       }.items():
@@ -594,14 +607,17 @@ def monitoring_probes() -> None:
         probe("monitoring", f"boundary_table({label})", lambda kw=kw: mon.boundary_table(ok_design, **kw))
     probe("monitoring", "boundary_table(design=None)", lambda: mon.boundary_table(None, [30, 60], hazard_ratio=0.5))
     base = {"n_patients": 236, "accrual_time": 36.0, "hazard_ratio": 0.5}
-    for label, kw in {"events beyond N": {"events": [300]}, "dropout huge": {"events": [30], "dropout_hazard": 1e300}}.items():
+    for label, kw in {"events beyond N": {"events": [300]}, "dropout huge": {"events": [30],
+                                                                             "dropout_hazard": 1e300}}.items():
         kw = {**base, **kw}
         probe("monitoring", f"analysis_times({label}): never reached", lambda kw=kw: mon.analysis_times(**kw),
               expect="either", check=summary_ok)
     for label, kw in {"events 0": {"events": [0]}, "events neg": {"events": [-1]},
                       "events str": {"events": "x"}, "n 0": {"events": [30], "n_patients": 0},
-                      "n True": {"events": [30], "n_patients": True}, "accrual nan": {"events": [30], "accrual_time": float("nan")},
-                      "hr 0": {"events": [30], "hazard_ratio": 0.0}, "control 0": {"events": [30], "control_hazard": 0.0},
+                      "n True": {"events": [30], "n_patients": True}, "accrual nan": {"events": [30],
+                                                                                      "accrual_time": float("nan")},
+                      "hr 0": {"events": [30], "hazard_ratio": 0.0}, "control 0": {"events": [30],
+                                                                                   "control_hazard": 0.0},
                       "control tiny": {"events": [30], "control_hazard": 1e-320},
                       "window neg": {"events": [30], "window": -1.0}, "final bogus": {"events": [30], "final": "bogus"},
                       "final calendar without month": {"events": [30], "final": "calendar"}}.items():
@@ -618,12 +634,14 @@ def monitoring_probes() -> None:
                       "level 1": {"cutoff_month": 29.1, "target_deaths": 40, "level": 1.0},
                       "model bogus": {"cutoff_month": 29.1, "target_deaths": 40, "death_model": "bogus"},
                       "knots str": {"cutoff_month": 29.1, "target_deaths": 40, "death_knots": ("a",)},
-                      "n_planned below randomized": {"cutoff_month": 29.1, "target_deaths": 40, "n_planned": 5}}.items():
+                      "n_planned below randomized": {"cutoff_month": 29.1, "target_deaths": 40,
+                                                     "n_planned": 5}}.items():
         probe("monitoring", f"predict_deaths({label})", lambda kw=kw: mon.predict_deaths(df, **kw), timeout=120)
     probe("monitoring", "predict_deaths(data=None)", lambda: mon.predict_deaths(None, 29.1, 40))
     probe("monitoring", "plan_design(None)", lambda: mon.plan_design(None))
     probe("monitoring", "plan_max_events('PLAN')", lambda: mon.plan_max_events("PLAN"))
-    probe("monitoring", "sequential_sample_size(design=None)", lambda: mon.sequential_sample_size(None, hazard_ratio=0.5))
+    probe("monitoring", "sequential_sample_size(design=None)",
+          lambda: mon.sequential_sample_size(None, hazard_ratio=0.5))
     probe("monitoring", "spending('bogus', 0.025, [0.5])", lambda: mon.spending("bogus", 0.025, [0.5]))
     probe("monitoring", "spending('asOF', 0.025, [True])", lambda: mon.spending("asOF", 0.025, [True]))
     probe("monitoring", "spending('asOF', 0.025, [-1])", lambda: mon.spending("asOF", 0.025, [-1.0]))
@@ -655,7 +673,8 @@ def interim_probes() -> None:
               check=_report_ok, timeout=120)
     for stat in ("logrank", "stratified_logrank"):
         p = PLAN.with_changes(statistic=stat)
-        probe("interim", f"interim_report[{stat}] at month 6.5", lambda p=p: _report_text(interim_report(df, 6.5, plan=p)),
+        probe("interim", f"interim_report[{stat}] at month 6.5",
+              lambda p=p: _report_text(interim_report(df, 6.5, plan=p)),
               expect="either", check=_report_ok, timeout=120)
     probe("interim", "interim_report(plan=None)", lambda: interim_report(df, 29.1, plan=None))
     probe("interim", "interim_report(df=None)", lambda: interim_report(None, 29.1))
@@ -700,7 +719,8 @@ def _report_ok(r: tuple[Any, str]) -> str | None:
 def sample_size_probes() -> None:
     from trialnb.sample_size import sample_size
 
-    for label, kw in {"follow_up 5e-324": {"follow_up_time": 5e-324}, "control_hazard 1e-320": {"control_hazard": 1e-320},
+    for label, kw in {"follow_up 5e-324": {"follow_up_time": 5e-324},
+                      "control_hazard 1e-320": {"control_hazard": 1e-320},
                       "alpha True": {"alpha": True}, "hr 1": {"hazard_ratio": 1.0}, "hr 0": {"hazard_ratio": 0.0},
                       "hr nan": {"hazard_ratio": float("nan")}, "hr str": {"hazard_ratio": "0.5"},
                       "power 1": {"power": 1.0}, "sided 3": {"sided": 3}, "method bogus": {"method": "bogus"},
@@ -749,10 +769,12 @@ def survival_probes() -> None:
              "single patient": (np.array([1.0]), np.array([1]), np.array([1]))}
     for label, (tt, ee, gg) in valid.items():
         probe("survival", f"logrank({label})", lambda tt=tt, ee=ee, gg=gg: sv.logrank(tt, ee, gg), expect="either",
-              check=lambda r: None if (math.isfinite(r.z) or r.variance == 0) else f"z = {r.z} with variance {r.variance}")
+              check=lambda r: None if (math.isfinite(r.z) or r.variance == 0) else f"z = {r.z} with variance "
+                                                                                   f"{r.variance}")
         probe("survival", f"fh_statistics({label})", lambda tt=tt, ee=ee, gg=gg: sv.fh_statistics(tt, ee, gg),
               expect="either")
-        probe("survival", f"fit_cox({label})", lambda tt=tt, ee=ee, gg=gg: sv.fit_cox(tt, ee, gg[:, None].astype(float)),
+        probe("survival", f"fit_cox({label})", lambda tt=tt, ee=ee,
+              gg=gg: sv.fit_cox(tt, ee, gg[:, None].astype(float)),
               expect="either", check=_cox_ok)
         probe("survival", f"kaplan_meier({label})", lambda tt=tt, ee=ee: sv.kaplan_meier(tt, ee), expect="either")
     for label, w in {"['a']": ["a"], "empty": [], "[(1,)]": [(1.0,)], "[(-1, 0)]": [(-1.0, 0.0)], "None": None,

@@ -98,7 +98,8 @@ def _consumers(p: TrialPlan, df: pd.DataFrame) -> None:
             pass
 
 
-@settings(max_examples=int(os.environ.get("PLAN_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=int(os.environ.get("PLAN_EXAMPLES", "150")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(change=FIELD_VALUES)
 def test_any_field_any_value_is_refused_by_name_or_works_everywhere(trial, change) -> None:

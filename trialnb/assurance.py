@@ -589,15 +589,18 @@ def simulate_assurance(prior: Prior, *, plan: TrialPlan = PLAN, sequential: bool
     log_hr = prior.mean_log_hr + prior.sd * rng.standard_normal(m)
     seeds = rng.integers(0, 2**31 - 1, size=m)
     success = np.empty(m)
-    inner = {"progress": False, "max_seconds": math.inf, "max_memory_gb": lim.max_memory / 2**30}
+    inner_memory_gb = lim.max_memory / 2**30  # each inner run bounded by memory only (time by the whole)
     with progress_of(m, "simulate_assurance", progress, est.seconds, unit="draw") as bar:
         for i in range(m):
             truth = {"hazard_ratio": float(math.exp(log_hr[i]))}
             if not sequential:
-                res = simulate(plan, n, seed=int(seeds[i]), truth=truth, **inner)
-                success[i] = np.mean(res.reject[res.analysis] & (res.z[res.analysis] < 0))  # a failed analysis: no success
+                res = simulate(plan, n, seed=int(seeds[i]), truth=truth, progress=False, max_seconds=math.inf,
+                               max_memory_gb=inner_memory_gb)
+                # a failed analysis: no success
+                success[i] = np.mean(res.reject[res.analysis] & (res.z[res.analysis] < 0))
             else:
-                sres = simulate_sequential(plan, n, seed=int(seeds[i]), truth=truth, follow_guidelines=False, **inner)
+                sres = simulate_sequential(plan, n, seed=int(seeds[i]), truth=truth, follow_guidelines=False,
+                                           progress=False, max_seconds=math.inf, max_memory_gb=inner_memory_gb)
                 success[i] = np.mean(sres.decision == BENEFIT)
             bar.advance(1)
     analytic = assurance(events=ev, prior=prior, design=design).probability_of_success

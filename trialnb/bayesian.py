@@ -371,10 +371,11 @@ def futility_operating_characteristics(guideline: FutilityGuideline, *, plan: Tr
     est = estimate_calls("futility_operating_characteristics", len(scenarios), n, guided.design.n_patients,
                          ("logrank",), looks=guided.monitoring.k).check(lim)
     rows = []
-    inner = {"progress": False, "max_seconds": math.inf, "max_memory_gb": lim.max_memory / 2**30}
+    inner_memory_gb = lim.max_memory / 2**30  # each inner run bounded by memory only (time by the whole)
     with progress_of(len(scenarios), "futility guideline", progress, est.seconds, unit="scenario") as bar:
         for i, r in enumerate(scenarios):
-            res = simulate_sequential(guided, n, seed=seed + i, truth={"hazard_ratio": r["hazard_ratio"]}, **inner)
+            res = simulate_sequential(guided, n, seed=seed + i, truth={"hazard_ratio": r["hazard_ratio"]},
+                                      progress=False, max_seconds=math.inf, max_memory_gb=inner_memory_gb)
             rej = float(np.mean(res.decision == BENEFIT))
             fut = float(np.mean(res.decision == FUTILITY))
             rows.append({**r, "simulated_rejection": rej, "rejection_mc_se": math.sqrt(rej * (1 - rej) / n),

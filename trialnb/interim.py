@@ -182,7 +182,8 @@ class InterimReport(Result):
     def _deaths_label(self) -> str:
         h = self.plan.analysis.censor_months
         return ("Deaths (all follow-up; the plan's endpoint)" if h is None
-                else f"Deaths within {fmt_num(h, 0) if float(h).is_integer() else fmt_num(h, 2)} months (primary endpoint)")
+                else f"Deaths within {fmt_num(h, 0) if float(h).is_integer() else fmt_num(h, 2)} months (primary "
+                     f"endpoint)")
 
     def rows(self) -> list[tuple[str, str]]:
         """(label, value) pairs shown in the text and HTML reports."""
@@ -490,7 +491,8 @@ def report_json(rep: InterimReport) -> dict[str, Any]:
         "primary_deaths": rep.primary_deaths, "primary_deaths_by_arm": rep.primary_deaths_by_arm,
         "max_events": rep.max_events, "information_fraction": rep.information_fraction,
         "statistic": rep.plan.analysis.statistic, "estimable": rep.estimable,
-        "reason": rep.primary.reason or None, "shown_instead": rep.primary.shown_instead or None, "z": num(rep.z), "boundary": num(rep.boundary),
+        "reason": rep.primary.reason or None, "shown_instead": rep.primary.shown_instead or None, "z": num(rep.z),
+        "boundary": num(rep.boundary),
         "decision": rep.decision, "hazard_ratio": num(rep.hazard_ratio), "rci_lower": num(rep.rci_lower),
         "rci_upper": num(rep.rci_upper), "repeated_p_value": num(rep.repeated_p_value),
         "median_unbiased_hr": num(rep.median_unbiased_hr),

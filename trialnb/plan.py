@@ -485,7 +485,7 @@ class MonitoringPlan:
         rates = self.information_rates
         if (not isinstance(rates, tuple) or not rates or len(rates) > 10
                 or any(isinstance(r, bool) or not isinstance(r, (int, float)) or not 0 < r <= 1 for r in rates)
-                or any(b <= a for a, b in zip(rates, rates[1:])) or rates[-1] != 1):
+                or any(b <= a for a, b in zip(rates, rates[1:], strict=False)) or rates[-1] != 1):
             raise ScenarioError(f"information_rates must be a tuple of at most 10 increasing fractions in (0, 1] "
                                 f"ending at 1, got {rates!r}")
         if rates[0] < 0.01:

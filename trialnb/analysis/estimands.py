@@ -390,8 +390,8 @@ def weighted_logrank(data: Any, rho: float = 0.0, gamma: float = 0.0, strata: An
     t, e, a, st = _with_strata(data, strata, plan)
     res = logrank(t, e, a, rho=rho, gamma=gamma, strata=st)
     if not (float(res.variance) > 0) or not math.isfinite(float(res.z)):
-        raise TrialAnalysisError(f"the FH({float(rho):g}, {float(gamma):g}) test needs a death at a time when both arms "
-                                 f"are at risk (with a positive weight): its variance is "
+        raise TrialAnalysisError(f"the FH({float(rho):g}, {float(gamma):g}) test needs a death at a time when both "
+                                 f"arms are at risk (with a positive weight): its variance is "
                                  f"{'0' if float(res.variance) == 0 else 'not defined'} in these data "
                                  f"({fmt_n(int(np.sum(e)))} deaths)")
     u = float(res.observed - res.expected)

@@ -139,10 +139,11 @@ def _cox_reason(cox: CoxResult, by_arm: dict[str, int], ev: int, p: int) -> str:
     if without:
         arm = without[0]
         return (f"no death in arm {arm} yet: the hazard ratio A vs B is {'0' if arm == 'A' else 'infinite'} in these "
-                "data and has no finite estimate (the Cox coefficient diverges; R stops at a huge coefficient with a warning)")
+                "data and has no finite estimate (the Cox coefficient diverges; R stops at a huge coefficient with a "
+                "warning)")
     if not cox.converged:
         why = "the Cox model did not converge"
-    elif bool(np.atleast_1d(cox.infinite)[0]):
+    elif cox.infinite is not None and bool(np.atleast_1d(cox.infinite)[0]):
         why = "the arm coefficient may be infinite (monotone likelihood)"
     else:
         why = "the arm coefficient cannot be estimated"

@@ -32,7 +32,8 @@ from ..validation import check_int
 from ..workload import Estimate, ProgressArg, check_progress, limits, progress as progress_of
 from ._frame import REQUIRED, arrays, censor_at, check_df, cox_matrix
 
-__all__ = ["RERANDOMIZATION_CHUNK", "RERANDOMIZATION_SECONDS_PER_PATIENT", "RerandomizationResult", "ph_tests", "population_comparison", "rerandomization_test", "subgroup_hrs"]
+__all__ = ["RERANDOMIZATION_CHUNK", "RERANDOMIZATION_SECONDS_PER_PATIENT", "RerandomizationResult", "ph_tests",
+           "population_comparison", "rerandomization_test", "subgroup_hrs"]
 
 
 RERANDOMIZATION_SECONDS_PER_PATIENT = 30e-6
@@ -224,7 +225,8 @@ def rerandomization_test(df: pd.DataFrame, procedure_factory: Any, n: int, rng: 
         raise TrialAnalysisError(f"n must be a positive whole number of re-randomizations, got {n!r}")
     n = int(n)
     if not isinstance(rng, np.random.Generator):
-        raise TrialAnalysisError(f"rng must be a numpy Generator (np.random.default_rng(seed)), got {type(rng).__name__}")
+        raise TrialAnalysisError(f"rng must be a numpy Generator (np.random.default_rng(seed)), got "
+                                 f"{type(rng).__name__}")
     if not callable(procedure_factory):
         raise TrialAnalysisError("procedure_factory must be a callable that returns a fresh allocation procedure "
                                  f"(e.g. trialnb.randomization.PocockSimon), got {type(procedure_factory).__name__}")

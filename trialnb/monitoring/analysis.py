@@ -169,8 +169,9 @@ def _check_scale(z: np.ndarray, log_hr: np.ndarray) -> None:
     """A z beyond +-40 (a p-value below 1e-300) or a log hazard ratio beyond +-50 is not the
     statistic of a trial: refused (the inference would overflow)."""
     if np.any(np.abs(z) > _MAX_Z) or np.any(np.abs(log_hr) > _MAX_LOG_HR):
-        raise DesignError(f"z must lie within +-{_MAX_Z:g} and the log hazard ratio within +-{_MAX_LOG_HR:g} (no trial's "
-                          f"statistic is beyond), got z {np.round(z, 3).tolist()} and log HR {np.round(log_hr, 3).tolist()}")
+        raise DesignError(f"z must lie within +-{_MAX_Z:g} and the log hazard ratio within +-{_MAX_LOG_HR:g} (no "
+                          f"trial's statistic is beyond), got z {np.round(z, 3).tolist()} and log HR "
+                          f"{np.round(log_hr, 3).tolist()}")
 
 
 def _oriented(z: np.ndarray, upper: bool) -> np.ndarray:

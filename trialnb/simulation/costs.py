@@ -148,5 +148,6 @@ def estimate_calls(what: str, calls: int, n_trials: int, n_patients: int, analys
     one = estimate_run(what, n_trials, n_patients, analyses, looks=looks, block=block,
                        chunk=analysis_chunk(n_patients, block))
     kept = float(calls) * n_trials * result_bytes(len(analyses), looks)
-    return Estimate(f"{what}: {_count(calls)} simulations of {_count(n_trials)} trials of {_count(n_patients)} patients",
+    return Estimate(f"{what}: {_count(calls)} simulations of {_count(n_trials)} trials of "
+                    f"{_count(n_patients)} patients",
                     float(calls) * one.seconds, one.memory + kept, one.basis)

@@ -447,5 +447,6 @@ def required_patients(plan: TrialPlan = PLAN, power: float = 0.8, analysis: str 
             pw(n_req)
             ev = frame()
         p_hi, se_hi = seen[n_req]
-        return RequiredPatients(name, float(power), int(n_req), p_hi, se_hi, float(lo_n), float(hi_n), int(n_trials), ev)
+        return RequiredPatients(name, float(power), int(n_req), p_hi, se_hi, float(lo_n), float(hi_n), int(n_trials),
+                                ev)
 

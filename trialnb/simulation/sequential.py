@@ -683,7 +683,9 @@ def simulate_sequential(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int 
     n = world.n_patients
     block = block_trials(n)
     chunk = block if comparison else check_chunk(chunk_trials, n, block)
-    run_analyses = (plan.analysis.statistic,) + ((plan.monitoring.secondary,) if secondary else ())
+    run_analyses: tuple[str, ...] = (plan.analysis.statistic,)
+    if secondary and plan.monitoring.secondary is not None:
+        run_analyses += (plan.monitoring.secondary,)
     est = estimate_run("simulate_sequential", int(n_trials), n, run_analyses, looks=len(interim_events) + 1,
                        block=block, chunk=chunk).check(lim)
     parts = []
@@ -702,7 +704,8 @@ def simulate_sequential(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int 
                                              follow_guidelines, engine, s_arg))
                 bar.advance(data.n_trials)
             del block_data
-    stage, decision, z, est_, ev, months, bound, comp, s_z, s_bound, s_dec = (np.concatenate(p) for p in zip(*parts))
+    stage, decision, z, est_, ev, months, bound, comp, s_z, s_bound, s_dec = (
+        np.concatenate(p) for p in zip(*parts, strict=True))
     return SequentialResult(plan=plan, truth=world, n_trials=int(n_trials), seed=int(seed),
                             planned_events=interim_events + (max_events,), stage=stage, decision=decision, z=z,
                             estimate=est_, events=ev, months=months, bound=bound, complete=comp,

@@ -46,7 +46,8 @@ from .costs import GENERATE_BYTES_PER_CELL
 from .trials import TrialData, cut, simulate_trials
 from .truth import complier_effect, hypothetical_estimands
 
-__all__ = ["COMPLIER_SECONDS_PER_TRIAL", "HYPOTHETICAL_SECONDS_PER_TRIAL", "SupplementaryCheck", "simulate_complier_effect",
+__all__ = ["COMPLIER_SECONDS_PER_TRIAL", "HYPOTHETICAL_SECONDS_PER_TRIAL", "SupplementaryCheck",
+           "simulate_complier_effect",
            "simulate_hypothetical"]
 
 _Z = 1.959963984540054
@@ -165,7 +166,9 @@ def simulate_complier_effect(design: DesignAssumptions | None = None, n_trials: 
     progress = check_progress(progress, ScenarioError)
     est_run = _bounded("simulate_complier_effect", d, int(n_trials), COMPLIER_SECONDS_PER_TRIAL, max_seconds,
                        max_memory_gb)
-    tau = float(plan.analysis.censor_months if tau is None else tau)
+    tau = float(tau if tau is not None
+                else plan.analysis.censor_months if plan.analysis.censor_months is not None
+                else plan.design.horizon_months)  # the milestone: the primary's censoring, else the horizon
     truth = complier_effect(d, tau, non_compliance_selection=selection)
     data = simulate_trials(d, n_trials, np.random.default_rng(seed), engine=engine,
                            non_compliance_selection=selection)
@@ -178,7 +181,7 @@ def simulate_complier_effect(design: DesignAssumptions | None = None, n_trials: 
         for r in range(n_trials):
             bar.advance(1)
             t, e, a = time[r], event[r].astype(int), data.arm[r].astype(int)
-            op = (a == 1) & np.isfinite(data.surgery_month[r])
+            op = (a == 1) & np.isfinite(surgery[r])
             try:
                 iv = iv_milestone(t, e, a, op.astype(int), tau)
                 pp = a == 0
@@ -210,7 +213,9 @@ def simulate_hypothetical(design: DesignAssumptions | None = None, n_trials: int
     progress = check_progress(progress, ScenarioError)
     est_run = _bounded("simulate_hypothetical", d, int(n_trials), HYPOTHETICAL_SECONDS_PER_TRIAL, max_seconds,
                        max_memory_gb)
-    tau = float(plan.analysis.censor_months if tau is None else tau)
+    tau = float(tau if tau is not None
+                else plan.analysis.censor_months if plan.analysis.censor_months is not None
+                else plan.design.horizon_months)  # the milestone: the primary's censoring, else the horizon
     truth = hypothetical_estimands(d, tau)
     data = simulate_trials(d, n_trials, np.random.default_rng(seed), engine=engine, crossover_selection=selection)
     time, event = _final(data, plan)
@@ -224,7 +229,7 @@ def simulate_hypothetical(design: DesignAssumptions | None = None, n_trials: int
         for r in range(n_trials):
             bar.advance(1)
             t, e, a = time[r], event[r].astype(int), data.arm[r].astype(int)
-            sm = np.where((a == 0) & (data.surgery_month[r] < t), data.surgery_month[r], np.inf)
+            sm = np.where((a == 0) & (surgery[r] < t), surgery[r], np.inf)
             try:
                 h = ipcw_milestone(t, e, a, sm, cols[r], tau)
                 itt = _km_diff(t, e, a, tau)

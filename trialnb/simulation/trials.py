@@ -91,8 +91,8 @@ class TrialData:
     def n_patients(self) -> int:
         return int(self.entry.shape[1])
 
-    def take(self, rows: np.ndarray) -> "TrialData":
-        """The trials ``rows`` (an index or boolean array)."""
+    def take(self, rows: np.ndarray | slice) -> "TrialData":
+        """The trials ``rows`` (an index or boolean array, or a slice)."""
         return TrialData(self.entry[rows], self.t_death[rows], self.t_loss[rows], self.arm[rows], self.site[rows],
                          self.hr_negative[rows], self.her2_positive[rows],
                          surgery_month=None if self.surgery_month is None else self.surgery_month[rows])

@@ -14,7 +14,8 @@ import numpy as np
 
 from ..errors import SurvivalDataError
 
-__all__ = ["as_2d", "check_entry", "check_group", "check_strata", "check_times", "fwd", "group_bounds", "pooled_km_before",
+__all__ = ["as_2d", "check_entry", "check_group", "check_strata", "check_times", "fwd", "group_bounds",
+           "pooled_km_before",
            "rev", "risk_terms", "sorted_rows", "take", "two_sample_rows"]
 
 

@@ -468,7 +468,8 @@ def fine_gray(time: Any, status: Any, covariates: Any, *, cause: int = 1, names:
     if X.ndim == 1:
         X = X[:, None]
     if X.ndim != 2 or X.shape[0] != t.size or X.shape[1] < 1 or not np.all(np.isfinite(X)):
-        raise SurvivalDataError(f"covariates must be finite numbers of shape (n, p) = ({t.size}, p), got {np.shape(covariates)}")
+        raise SurvivalDataError(f"covariates must be finite numbers of shape (n, p) = ({t.size}, p), got "
+                                f"{np.shape(covariates)}")
     check_int(max_iter, "max_iter", minimum=1, error=SurvivalDataError)
     check_positive(tol, "tol", error=SurvivalDataError)
     p = X.shape[1]

@@ -474,8 +474,8 @@ def fit_cox(time: Any, event: Any, covariates: Any, *, entry: Any = None, strata
     try:
         X = np.asarray(covariates, dtype=float)
     except (TypeError, ValueError):
-        raise SurvivalDataError(f"covariates must be numbers (0/1 indicators or measurements), got "
-                                f"{type(covariates).__name__} of {np.asarray(covariates, dtype=object).dtype}") from None
+        kind = f"{type(covariates).__name__} of {np.asarray(covariates, dtype=object).dtype}"
+        raise SurvivalDataError(f"covariates must be numbers (0/1 indicators or measurements), got {kind}") from None
     if single and X.ndim in (1, 2) and X.shape[:1] == t.shape[1:]:
         X = X.reshape(1, X.shape[0], -1)
     if X.ndim != 3 or X.shape[:2] != t.shape or X.shape[2] < 1:

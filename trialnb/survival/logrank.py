@@ -250,7 +250,8 @@ def maxcombo_pvalue(z: Any, corr: Any, method: str = "aloe", n_samples: int = 20
         raise SurvivalDataError("z and corr must be numbers: K statistics and their K x K correlation matrix") from None
     if zz.size == 0 or C.shape != (zz.size, zz.size) or not np.all(np.isfinite(C)) or not np.all(np.isfinite(zz)):
         raise SurvivalDataError(f"z must be {max(zz.size, 1)} finite statistics and corr a finite "
-                                f"{zz.size}x{zz.size} correlation matrix, got z {zz.tolist()[:8]} and corr of shape {C.shape}")
+                                f"{zz.size}x{zz.size} correlation matrix, got z {zz.tolist()[:8]} and corr of shape "
+                                f"{C.shape}")
     check_choice(method, "method", ("aloe", "genz"), error=SurvivalDataError)
     check_int(n_samples, "n_samples", minimum=1000, error=SurvivalDataError)
     m = float(np.max(np.abs(zz)))

@@ -36,7 +36,8 @@ def split_at(time: Any, event: Any, switch: Any) -> pd.DataFrame:
     try:
         s = np.asarray(switch, float)
     except (TypeError, ValueError):
-        raise SurvivalDataError("switch must be numbers of months with the shape of time (NaN = never switches)") from None
+        raise SurvivalDataError("switch must be numbers of months with the shape of time "
+                                "(NaN = never switches)") from None
     if s.shape != t.shape:
         raise SurvivalDataError("switch must have the shape of time (NaN = never switches)")
     ids = np.arange(len(t))

@@ -46,7 +46,8 @@ def trial_statistics(time: Any, event: Any, arm: Any, tau: float, *, engine: str
     check_positive(tau, "tau", error=SurvivalDataError)
     t0, e0, _ = check_times(time, event)
     check_group(arm, t0.shape)
-    compiled = use_compiled(engine, SurvivalDataError) and isinstance(weights, (list, tuple)) and tuple(map(tuple, weights)) == FH_MAXCOMBO
+    compiled = (use_compiled(engine, SurvivalDataError) and isinstance(weights, (list, tuple))
+                and tuple(map(tuple, weights)) == FH_MAXCOMBO)
     if not compiled:
         prep = prepare(time, event, arm)
         return TrialStatistics(float(tau), fh_statistics(prepared=prep, weights=weights),

@@ -291,9 +291,9 @@ def censoring_weights(time: Any, event: Any, censor_time: Any, covariates: Any, 
     g[used] = g_used
     h = 1.0 / (1.0 + np.exp(-(a[:, None] + (Z @ g)[None, :])))       # (jumps, n) hazard of the event
     if np.any(at_risk & (h > 1.0 - 1e-9)):
-        raise SurvivalDataError("the model of the intercurrent event gives a patient at risk a probability 1 of having it "
-                         "(every patient of some covariate pattern had it: positivity fails); the weights would be "
-                         "infinite")
+        raise SurvivalDataError("the model of the intercurrent event gives a patient at risk a probability 1 of "
+                                "having it (every patient of some covariate pattern had it: positivity fails); "
+                                "the weights would be infinite")
     K_z = np.cumprod(1.0 - h, axis=0)
     K = np.cumprod(1.0 - happened.sum(axis=1) / at_risk.sum(axis=1))   # Kaplan-Meier of the event
     end = np.where(cens, c, t)
