@@ -107,7 +107,8 @@ def plan_interim_events(plan: TrialPlan = PLAN) -> tuple[int, ...]:
     _check(plan)
     mx = plan_max_events(plan)
     looks = tuple(int(round_up(r * mx)) for r in plan.monitoring.information_rates[:-1])
-    if any(b <= a for a, b in zip(looks, looks[1:] + (mx,), strict=True)):
+    # each look against the next (the last against the final); no interim: nothing to pair
+    if any(b <= a for a, b in zip(looks, looks[1:] + (mx,), strict=False)):
         raise DesignError(f"the plan's {plan.monitoring.k} looks at {', '.join(map(str, looks + (mx,)))} of {mx} "
                           f"primary-endpoint deaths do not each add a death: with hazard ratio "
                           f"{plan.design.hazard_ratio:g} the design needs only {mx}; plan fewer looks, or assume a "
