@@ -498,10 +498,10 @@ def test_patient_ids_unique_after_normalisation(ids):
         try:
             log.allocate(PATS[0], patient_id=pid)
         except AllocationLogError as e:
-            assert e.kind == "duplicate_id" and norm in seen
-            continue
-        except ValueError:  # not of the trial's form (PATIENT_ID_PATTERN) once normalised
-            assert re.fullmatch(PATIENT_ID_PATTERN, norm, flags=re.ASCII) is None
+            if e.kind == "duplicate_id":
+                assert norm in seen
+            else:  # not of the trial's form (PATIENT_ID_PATTERN) once normalised
+                assert e.kind == "malformed" and re.fullmatch(PATIENT_ID_PATTERN, norm, flags=re.ASCII) is None
             continue
         assert norm not in seen
         seen.add(norm)

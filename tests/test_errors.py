@@ -25,7 +25,7 @@ def _trigger(name: str, tmp_path: Path) -> None:
                          survival)
     from trialnb.data import load_trial
     from trialnb.exercises import _verdict
-    from trialnb.randomization import AllocationLog
+    from trialnb.randomization import AllocationLog, BigStick
     from trialnb.simulation import simulate
 
     calls = {
@@ -38,6 +38,7 @@ def _trigger(name: str, tmp_path: Path) -> None:
         "OutputFolderError": lambda: files.check_output_folder(""),
         "OutsideDataError": lambda: survival.survival_at(np.array([1.0, 2.0]), np.array([0, 0]), 5.0),
         "PatientRecordError": lambda: protocol.check_patient_factors({}),
+        "RandomizationError": lambda: BigStick(max_imbalance=0),
         "ResourceLimitError": lambda: simulate(plan.PLAN, 10**12),
         "SampleSizeError": lambda: sample_size.sample_size(hazard_ratio=-1.0),
         "ScenarioError": lambda: plan.PLAN.with_changes(hazard_ratio=-1.0),

@@ -2,10 +2,9 @@
 
 Each is a :class:`ValueError` (bad input is a ``ValueError`` whose message says what was wrong
 and what is allowed), so ``except ValueError`` catches them all; a named subclass says which
-part of the package refused the input. The modules that raise them re-export them under their
-old names (``from trialnb.sample_size import SampleSizeError`` is this very class), so existing
-``except`` clauses keep matching. The argument checkers of :mod:`trialnb.validation` take
-one of these classes as their ``error``.
+part of the package refused the input. They live here only (no module re-exports them:
+``from trialnb.errors import SampleSizeError``). The argument checkers of
+:mod:`trialnb.validation` take one of these classes as their ``error``.
 
 This module is a leaf: it imports nothing from the package.
 """
@@ -25,6 +24,7 @@ __all__ = [
     "OutputFolderError",
     "OutsideDataError",
     "PatientRecordError",
+    "RandomizationError",
     "ResourceLimitError",
     "SampleSizeError",
     "ScenarioError",
@@ -73,6 +73,12 @@ class EvidenceError(ValueError):
 class PatientRecordError(ValueError):
     """Raised when a patient record (screening, allocation, CRF row) is malformed: a field is
     missing, has the wrong type or an unknown level."""
+
+
+class RandomizationError(ValueError):
+    """Raised by the randomization procedures and their assessment (:mod:`trialnb.randomization`)
+    when an argument is out of range or of the wrong kind: a probability, a block size, the
+    factors and their levels, a number of patients or of repetitions."""
 
 
 class AllocationLogError(ValueError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 
+from ..errors import RandomizationError
 from ..protocol import ARM_CODES, FACTORS, Factor, Sourced
 from ..validation import check_choice
 
@@ -26,31 +27,31 @@ def as_factors(factors: Any = None) -> tuple[Factor, ...]:
         out = []
         for name, levels in factors.items():
             if not isinstance(name, str) or not name:
-                raise ValueError(f"factors: factor names must be non-empty strings, got {name!r}")
+                raise RandomizationError(f"factors: factor names must be non-empty strings, got {name!r}")
             if isinstance(levels, str) or not isinstance(levels, Iterable):
-                raise ValueError(f"factors[{name!r}]: levels must be a sequence of strings, got {levels!r}")
+                raise RandomizationError(f"factors[{name!r}]: levels must be a sequence of strings, got {levels!r}")
             lv = tuple(levels)
             if len(lv) < 1 or len(set(lv)) != len(lv) or not all(isinstance(x, str) for x in lv):
-                raise ValueError(
+                raise RandomizationError(
                     f"factors[{name!r}]: levels must be distinct strings (at least one), got {lv!r}"
                 )
             out.append(Factor(name, name, lv, {x: x for x in lv}, Sourced("user-supplied factor")))
         if not out:
-            raise ValueError("factors: at least one factor is required")
+            raise RandomizationError("factors: at least one factor is required")
         return tuple(out)
     try:
         fs = tuple(factors)
     except TypeError:
-        raise ValueError(
+        raise RandomizationError(
             f"factors must be None, a mapping name -> levels or a sequence of Factor, got {factors!r}"
         ) from None
     if not fs or not all(isinstance(f, Factor) for f in fs):
-        raise ValueError("factors: a sequence must contain trialnb.protocol.Factor objects (at least one)")
+        raise RandomizationError("factors: a sequence must contain trialnb.protocol.Factor objects (at least one)")
     return fs
 
 
 def _check_arm(arm: Any) -> str:
-    return check_choice(arm, "arm", ARMS)
+    return check_choice(arm, "arm", ARMS, error=RandomizationError)
 
 
 def _probs(p_a: float) -> dict[str, float]:

@@ -40,6 +40,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+from ..errors import RandomizationError
 from ..population import FACTOR_FREQUENCIES
 from ..protocol import check_patient_factors
 from ..validation import check_int, check_probability, check_real, check_rng
@@ -67,15 +68,15 @@ def simulate_patients(
     vectorised categorical sample per factor, in the mapping's order.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
-    rng = check_rng(rng)
+        raise RandomizationError(f"n must be a non-negative integer, got {n!r}")
+    rng = check_rng(rng, error=RandomizationError)
     freqs = DEFAULT_FACTOR_FREQUENCIES if frequencies is None else frequencies
     cols: dict[str, np.ndarray] = {}
     for fname, lv in freqs.items():
         levels = list(lv)
         p = np.array([float(lv[x]) for x in levels])
         if np.any(p < 0) or not math.isclose(p.sum(), 1.0, abs_tol=1e-9):
-            raise ValueError(f"frequencies[{fname!r}] must be non-negative and sum to 1, got {dict(lv)}")
+            raise RandomizationError(f"frequencies[{fname!r}] must be non-negative and sum to 1, got {dict(lv)}")
         cols[fname] = np.array(levels, dtype=object)[rng.choice(len(levels), size=int(n), p=p / p.sum())]
     return [{f: str(cols[f][i]) for f in cols} for i in range(int(n))]
 
@@ -84,9 +85,9 @@ def run_procedure(
     procedure: Procedure, patients: Sequence[Mapping[str, Any]] | int, rng: np.random.Generator
 ) -> list[Assignment]:
     """Allocate ``patients`` in order (or ``n`` patients without factors if an int is given)."""
-    rng = check_rng(rng)
+    rng = check_rng(rng, error=RandomizationError)
     if isinstance(patients, (int, np.integer)):  # a count (check_int refuses a bool)
-        n = check_int(patients, "patients (a number of patients, or a list of them)")
+        n = check_int(patients, "patients (a number of patients, or a list of them)", error=RandomizationError)
         return [procedure.assign(None, rng) for _ in range(n)]
     return [procedure.assign(p, rng) for p in patients]
 
@@ -114,7 +115,7 @@ def imbalance_metrics(arms: Sequence[str] | Iterable[Assignment]) -> dict[str, f
     """Final D_n, |D_n|, max_i |D_i|, loss D_n^2 / n and RMS of the path sqrt(mean_i D_i^2)."""
     path = imbalance_path(arms)
     if path.size == 0:
-        raise ValueError("arms must contain at least one allocation")
+        raise RandomizationError("arms must contain at least one allocation")
     n = path.size
     return {
         "n": int(n),
@@ -134,7 +135,7 @@ def correct_guess_proportion(arms: Sequence[str] | Iterable[Assignment]) -> floa
     """
     d = _deltas(arms)
     if d.size == 0:
-        raise ValueError("arms must contain at least one allocation")
+        raise RandomizationError("arms must contain at least one allocation")
     before = np.concatenate([[0], np.cumsum(2 * d - 1)[:-1]])
     score = np.where(before == 0, 0.5, np.where(before < 0, d == 1, d == 0).astype(float))
     return float(score.mean())
@@ -143,14 +144,14 @@ def correct_guess_proportion(arms: Sequence[str] | Iterable[Assignment]) -> floa
 def deterministic_fraction(assignments: Sequence[Assignment]) -> float:
     """Fraction of allocations where one arm had probability 1 (forced)."""
     if not assignments:
-        raise ValueError("assignments must not be empty")
+        raise RandomizationError("assignments must not be empty")
     return float(np.mean([a.deterministic for a in assignments]))
 
 
 def tie_fraction(assignments: Sequence[Assignment]) -> float:
     """tau: fraction of minimization allocations made on tied scores G_A = G_B."""
     if not assignments:
-        raise ValueError("assignments must not be empty")
+        raise RandomizationError("assignments must not be empty")
     return float(np.mean([a.tie for a in assignments]))
 
 
@@ -168,7 +169,7 @@ def covariate_balance(
     fs = as_factors(factors)
     d = _deltas(arms)
     if len(patients) != d.size:
-        raise ValueError(f"patients and arms must have the same length, got {len(patients)} and {d.size}")
+        raise RandomizationError(f"patients and arms must have the same length, got {len(patients)} and {d.size}")
     levels = [check_patient_factors(p, fs) for p in patients]
     rows = []
 
@@ -212,25 +213,25 @@ def exact_summary(procedure_factory: Callable[[], Procedure], n: int) -> dict[st
     sizes), :class:`EfronBiasedCoin`, :class:`BigStick` and :class:`MaximalProcedure`.
     """
     if not callable(procedure_factory):
-        raise ValueError("procedure_factory must be a zero-argument callable returning a fresh procedure")
+        raise RandomizationError("procedure_factory must be a zero-argument callable returning a fresh procedure")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
+        raise RandomizationError(f"n must be an integer >= 1, got {n!r}")
     n = int(n)
     proc = procedure_factory()
     if not isinstance(proc, Procedure):
-        raise ValueError(f"procedure_factory must return a Procedure, got {type(proc).__name__}")
+        raise RandomizationError(f"procedure_factory must return a Procedure, got {type(proc).__name__}")
     if proc.uses_factors:
-        raise ValueError(
+        raise RandomizationError(
             f"{proc.name} depends on the patients' covariates; no exact value — use simulate_correct_guesses"
         )
     if proc.n:
-        raise ValueError("procedure_factory must return a fresh procedure (no allocations yet)")
+        raise RandomizationError("procedure_factory must return a fresh procedure (no allocations yet)")
     if isinstance(proc, MaximalProcedure) and n > proc.total:
-        raise ValueError(f"n must be <= the maximal procedure's n = {proc.total}, got {n}")
+        raise RandomizationError(f"n must be <= the maximal procedure's n = {proc.total}, got {n}")
     try:
         proc._state_key()
     except NotImplementedError as exc:
-        raise ValueError(str(exc)) from None
+        raise RandomizationError(str(exc)) from None
     correct = 0.0
     forced = 0.0
     if hasattr(proc, "_p_a_of_d"):
@@ -290,21 +291,21 @@ def block_correct_guesses_closed_form(block_size: int) -> float:
     """E_m = m + 2^(2m-1) / C(2m, m) - 1/2: expected correct guesses in one block of 2m."""
     if (isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer))
             or block_size < 2 or block_size % 2):
-        raise ValueError(f"block_size must be an even integer >= 2, got {block_size!r}")
+        raise RandomizationError(f"block_size must be an even integer >= 2, got {block_size!r}")
     m = int(block_size) // 2
     return m + 2 ** (2 * m - 1) / math.comb(2 * m, m) - 0.5
 
 
 def efron_long_run(p: float = 2 / 3) -> float:
     """Long-run correct-guess proportion of Efron's coin: (4p - 1) / (4p)."""
-    p = check_real(p, "p", lo=0.5, hi=1.0)
+    p = check_real(p, "p", lo=0.5, hi=1.0, error=RandomizationError)
     return (4 * p - 1) / (4 * p)
 
 
 def bigstick_long_run(max_imbalance: int = 3) -> float:
     """Long-run correct-guess proportion of the big stick design: 1/2 + 1/(4b)."""
     if isinstance(max_imbalance, bool) or not isinstance(max_imbalance, (int, np.integer)) or max_imbalance < 1:
-        raise ValueError(f"max_imbalance must be an integer >= 1, got {max_imbalance!r}")
+        raise RandomizationError(f"max_imbalance must be an integer >= 1, got {max_imbalance!r}")
     return 0.5 + 1 / (4 * int(max_imbalance))
 
 
@@ -340,8 +341,9 @@ def simulate_correct_guesses(
     frequencies: Mapping[str, Mapping[str, float]] | None = None,
 ) -> tuple[float, float]:
     """Simulated counterpart of :func:`expected_correct_guesses`: (mean proportion, its SE)."""
-    n, n_sim = check_int(n, "n", minimum=1), check_int(n_sim, "n_sim", minimum=2)
-    rng = check_rng(rng)
+    n, n_sim = check_int(n, "n", minimum=1, error=RandomizationError), check_int(n_sim, "n_sim", minimum=2,
+                                                                                 error=RandomizationError)
+    rng = check_rng(rng, error=RandomizationError)
     deltas, _, _ = _simulate_deltas(procedure_factory, n, n_sim, rng, frequencies)
     props = np.array([correct_guess_proportion(["A" if x else "B" for x in row]) for row in deltas])
     return float(props.mean()), float(props.std(ddof=1) / math.sqrt(n_sim))
@@ -363,8 +365,9 @@ def simulate_trials(
     """
     import pandas as pd
 
-    n, n_sim = check_int(n, "n", minimum=1), check_int(n_sim, "n_sim", minimum=1)
-    rng = check_rng(rng)
+    n, n_sim = check_int(n, "n", minimum=1, error=RandomizationError), check_int(n_sim, "n_sim", minimum=1,
+                                                                                 error=RandomizationError)
+    rng = check_rng(rng, error=RandomizationError)
     fs = as_factors(factors)
     rng_pat, rng_alloc = rng.spawn(2)
     rows = []
@@ -434,15 +437,16 @@ def selection_bias_type1(
     A sequence of strategies returns ``{strategy: type-I error}`` computed on the same
     simulated allocations and the same response noise.
     """
-    n, n_sim = check_int(n, "n", minimum=4), check_int(n_sim, "n_sim", minimum=1)
-    rng = check_rng(rng)
+    n, n_sim = check_int(n, "n", minimum=4, error=RandomizationError), check_int(n_sim, "n_sim", minimum=1,
+                                                                                 error=RandomizationError)
+    rng = check_rng(rng, error=RandomizationError)
     eta = float(eta)
-    alpha = check_probability(alpha, "alpha", lo_open=True, hi_open=False)
+    alpha = check_probability(alpha, "alpha", lo_open=True, hi_open=False, error=RandomizationError)
     strategies = [strategy] if isinstance(strategy, str) else list(strategy)
     bad = [x for x in strategies if x not in SELECTION_STRATEGIES]
     if bad or not strategies:
-        raise ValueError(f"strategy must be one of {', '.join(SELECTION_STRATEGIES)} (or a sequence of them), "
-                         f"got {strategy!r}")
+        raise RandomizationError(f"strategy must be one of {', '.join(SELECTION_STRATEGIES)} (or a sequence of them), "
+                                 f"got {strategy!r}")
     rng_sim, rng_y = rng.spawn(2)
     deltas, _, assigns = _simulate_deltas(procedure_factory, n, n_sim, rng_sim, frequencies)
     noise = rng_y.standard_normal((n_sim, n))
@@ -472,9 +476,10 @@ def chronological_bias_type1(
 
     ``trend``: "linear" f(i) = i/n, "log" f(i) = log(i)/log(n), "step" f(i) = 1 for i > n/2.
     """
-    n, n_sim = check_int(n, "n", minimum=4), check_int(n_sim, "n_sim", minimum=1)
-    rng = check_rng(rng)
-    alpha = check_probability(alpha, "alpha", lo_open=True, hi_open=False)
+    n, n_sim = check_int(n, "n", minimum=4, error=RandomizationError), check_int(n_sim, "n_sim", minimum=1,
+                                                                                 error=RandomizationError)
+    rng = check_rng(rng, error=RandomizationError)
+    alpha = check_probability(alpha, "alpha", lo_open=True, hi_open=False, error=RandomizationError)
     i = np.arange(1, n + 1, dtype=float)
     if trend == "linear":
         f = i / n
@@ -483,7 +488,7 @@ def chronological_bias_type1(
     elif trend == "step":
         f = (i > n / 2).astype(float)
     else:
-        raise ValueError(f"trend must be one of linear, log, step, got {trend!r}")
+        raise RandomizationError(f"trend must be one of linear, log, step, got {trend!r}")
     rng_sim, rng_y = rng.spawn(2)
     deltas, _, _ = _simulate_deltas(procedure_factory, n, n_sim, rng_sim, frequencies)
     y = float(theta) * f[None, :] + rng_y.standard_normal((n_sim, n))

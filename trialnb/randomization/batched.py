@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import RandomizationError
 from ..compiled import use_compiled
 from . import _numba as _nbk
 from ..validation import is_number
@@ -44,15 +45,15 @@ def minimization_batched(cols: np.ndarray, u: np.ndarray, p: float, *, n_levels:
     cols = np.asarray(cols)
     u = np.asarray(u, dtype=float)
     if cols.ndim != 3 or u.shape != cols.shape[:2]:
-        raise ValueError(f"cols must have shape (R, n, F) and u shape (R, n), got {cols.shape} and {u.shape}")
+        raise RandomizationError(f"cols must have shape (R, n, F) and u shape (R, n), got {cols.shape} and {u.shape}")
     if not np.issubdtype(cols.dtype, np.integer) or (cols.size and cols.min() < 0):
-        raise ValueError("cols must hold non-negative integer level indices")
+        raise RandomizationError("cols must hold non-negative integer level indices")
     if not is_number(p) or not 0.0 <= float(p) <= 1.0:  # "0.8" and True are not numbers
-        raise ValueError(f"p must lie in [0, 1], got {p!r}")
+        raise RandomizationError(f"p must lie in [0, 1], got {p!r}")
     R, n, _ = cols.shape
     L = int(cols.max()) + 1 if n_levels is None and cols.size else int(n_levels or 1)
     if cols.size and cols.max() >= L:
-        raise ValueError(f"cols holds level index {int(cols.max())} but n_levels is {L}")
+        raise RandomizationError(f"cols holds level index {int(cols.max())} but n_levels is {L}")
     p_min, p_max = _favoured_probabilities(p)
     cols = cols.astype(np.intp, copy=False)
     if use_compiled(engine):

@@ -171,11 +171,11 @@ def _check_pattern(pattern: Any) -> str | None:
     if pattern is None:
         return None
     if not isinstance(pattern, str) or not pattern:
-        raise ValueError(f"patient_id_pattern must be a regular expression (str) or None, got {short(pattern)}")
+        raise AllocationLogError(f"patient_id_pattern must be a regular expression (str) or None, got {short(pattern)}")
     try:
         re.compile(pattern)
     except re.error as exc:
-        raise ValueError(f"patient_id_pattern {short(pattern)} is not a regular expression ({exc})") from None
+        raise AllocationLogError(f"patient_id_pattern {short(pattern)} is not a regular expression ({exc})") from None
     return pattern
 
 
@@ -183,15 +183,15 @@ def _check_patient_id(patient_id: Any, pattern: str | None = PATIENT_ID_PATTERN)
     """The id with Unicode compatibility forms and whitespace normalised, checked against the
     log's pattern (None: any 1 to 64 printable characters)."""
     if not isinstance(patient_id, str):
-        raise ValueError(f"patient_id must be a string such as 'P001', got {short(patient_id)}")
+        raise AllocationLogError(f"patient_id must be a string such as 'P001', got {short(patient_id)}")
     pid = " ".join(unicodedata.normalize("NFKC", patient_id).split())
     if not pid or len(pid) > 64 or not pid.isprintable():
-        raise ValueError(
+        raise AllocationLogError(
             f"patient_id must have 1 to 64 printable characters after normalising whitespace, got {short(patient_id)}"
         )
     if pattern is not None:
         rule = PATIENT_ID_RULE if pattern == PATIENT_ID_PATTERN else f"text matching the pattern {pattern!r}"
-        check_identifier(pid, "patient_id", pattern=pattern, rule=rule)
+        check_identifier(pid, "patient_id", pattern=pattern, rule=rule, error=AllocationLogError)
     return pid
 
 
@@ -206,7 +206,7 @@ def _check_timestamp(timestamp: Any) -> str:
     else:
         ts = timestamp if isinstance(timestamp, datetime) else None
     if ts is None or ts.tzinfo is None:
-        raise ValueError(
+        raise AllocationLogError(
             "timestamp must be None (now) or an ISO 8601 date-time with a time zone, "
             f"e.g. '2026-11-29T17:30:00+00:00', got {short(timestamp)}"
         )
@@ -271,15 +271,16 @@ class AllocationLog:
     def _new(cls, procedure: Procedure, seed: int, key: bytes, trial: str, path: Path | None,
              pattern: str | None = PATIENT_ID_PATTERN) -> "AllocationLog":
         if not isinstance(procedure, Procedure):
-            raise ValueError(f"procedure must be a trialnb.randomization procedure, got {type(procedure).__name__}")
+            raise AllocationLogError("procedure must be a trialnb.randomization procedure, "
+                                     f"got {type(procedure).__name__}")
         if procedure.n:
-            raise ValueError(f"procedure must be fresh (no allocations), it has {procedure.n}")
+            raise AllocationLogError(f"procedure must be fresh (no allocations), it has {procedure.n}")
         if procedure._bound_to is not None:
             raise AllocationLogError(f"procedure already belongs to the log {procedure._bound_to}", kind="bypass")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {short(seed)}")
+            raise AllocationLogError(f"seed must be a non-negative integer, got {short(seed)}")
         if not isinstance(trial, str) or not trial.strip():
-            raise ValueError(f"trial must be a non-empty string, got {short(trial)}")
+            raise AllocationLogError(f"trial must be a non-empty string, got {short(trial)}")
         self = object.__new__(cls)
         self._keys = _Keys(key)
         self.path = path

@@ -40,7 +40,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from ..protocol import FACTORS, Factor, check_patient_factors
-from ..errors import PatientRecordError
+from ..errors import PatientRecordError, RandomizationError
 from ._common import (
     ARMS,
     IMBALANCE_MEASURES,
@@ -163,7 +163,7 @@ class Procedure:
         levels = self._levels(patient)
         arm = _check_arm(arm)
         if self._strict_record and self._p_a(levels) == (0.0 if arm == "A" else 1.0):
-            raise ValueError(f"arm {arm!r} has probability 0 for this patient under {self.name}")
+            raise RandomizationError(f"arm {arm!r} has probability 0 for this patient under {self.name}")
         self._commit(levels, arm, kw)
 
     def _commit(self, levels: dict[str, str] | None, arm: str, extra: Mapping[str, Any]) -> None:
@@ -190,7 +190,7 @@ class Procedure:
     def assign(self, patient: Mapping[str, Any] | None = None, rng: np.random.Generator | None = None) -> Assignment:
         """Allocate the next patient: one uniform ``u = rng.random()``; arm A iff ``u < P(A)``."""
         self._check_unbound("assign")
-        rng = check_rng(rng)
+        rng = check_rng(rng, error=RandomizationError)
         levels = self._levels(patient)
         a, extra = self._plan(levels, rng.random)
         self._commit(levels, a.arm, extra)
@@ -201,7 +201,7 @@ class Procedure:
         (``assign(patient, rng)`` is ``assign_uniform(patient, rng.random())``)."""
         self._check_unbound("assign_uniform")
         if not is_number(u) or not 0.0 <= u < 1.0:
-            raise ValueError(f"u must be a number in [0, 1), got {u!r}")
+            raise RandomizationError(f"u must be a number in [0, 1), got {u!r}")
         levels = self._levels(patient)
         a, extra = self._plan(levels, lambda: float(u))
         self._commit(levels, a.arm, extra)
@@ -255,7 +255,7 @@ class EfronBiasedCoin(Procedure):
 
     def __init__(self, p: float = 2 / 3) -> None:
         super().__init__()
-        self.p = check_real(p, "p", lo=0.5, hi=1.0)
+        self.p = check_real(p, "p", lo=0.5, hi=1.0, error=RandomizationError)
 
     def settings(self) -> dict[str, Any]:
         return {"procedure": self.name, "p": self.p}
@@ -279,7 +279,7 @@ class BigStick(Procedure):
     def __init__(self, max_imbalance: int = 3) -> None:
         super().__init__()
         if isinstance(max_imbalance, bool) or not isinstance(max_imbalance, (int, np.integer)) or max_imbalance < 1:
-            raise ValueError(f"max_imbalance must be an integer >= 1, got {max_imbalance!r}")
+            raise RandomizationError(f"max_imbalance must be an integer >= 1, got {max_imbalance!r}")
         self.max_imbalance = int(max_imbalance)
 
     def settings(self) -> dict[str, Any]:
@@ -315,9 +315,9 @@ class MaximalProcedure(Procedure):
     def __init__(self, n: int, max_imbalance: int = 3) -> None:
         super().__init__()
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2 or n % 2:
-            raise ValueError(f"n must be an even integer >= 2 (the sequence ends balanced), got {n!r}")
+            raise RandomizationError(f"n must be an even integer >= 2 (the sequence ends balanced), got {n!r}")
         if isinstance(max_imbalance, bool) or not isinstance(max_imbalance, (int, np.integer)) or max_imbalance < 1:
-            raise ValueError(f"max_imbalance must be an integer >= 1, got {max_imbalance!r}")
+            raise RandomizationError(f"max_imbalance must be an integer >= 1, got {max_imbalance!r}")
         self.total = int(n)
         self.max_imbalance = int(max_imbalance)
         b = self.max_imbalance
@@ -345,7 +345,8 @@ class MaximalProcedure(Procedure):
     def _p_a(self, levels: dict[str, str] | None) -> float:
         i, d, b = self.n, self.imbalance, self.max_imbalance
         if i >= self.total:
-            raise ValueError(f"the maximal procedure was set up for n = {self.total} patients; all are allocated")
+            raise RandomizationError(f"the maximal procedure was set up for n = {self.total} patients; "
+                                     "all are allocated")
         here = self._comp[i][d + b]
         up = self._comp[i + 1][d + 1 + b] if d + 1 <= b else 0
         return up / here
@@ -373,15 +374,15 @@ class PermutedBlock(Procedure):
         if not sizes or any(
             isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 2 or s % 2 for s in sizes
         ):
-            raise ValueError(f"block_sizes must be even integers >= 2, got {block_sizes!r}")
+            raise RandomizationError(f"block_sizes must be even integers >= 2, got {block_sizes!r}")
         if len(set(sizes)) != len(sizes):
-            raise ValueError(f"block_sizes must be distinct, got {block_sizes!r}")
+            raise RandomizationError(f"block_sizes must be distinct, got {block_sizes!r}")
         if block_weights is None:
             w = [1.0 / len(sizes)] * len(sizes)
         else:
             w = [float(x) for x in block_weights]
             if len(w) != len(sizes) or any((not math.isfinite(x)) or x < 0 for x in w) or sum(w) <= 0:
-                raise ValueError(
+                raise RandomizationError(
                     f"block_weights must be {len(sizes)} non-negative numbers with a positive sum, "
                     f"got {block_weights!r}"
                 )
@@ -429,13 +430,13 @@ class PermutedBlock(Procedure):
         if self.block_size is None:
             if block_size is None:
                 if self.random_sizes:
-                    raise ValueError(
+                    raise RandomizationError(
                         "block_size is required when recording the first allocation of a block "
                         f"with random block sizes {self.block_sizes}"
                     )
                 block_size = next(s for s, w in zip(self.block_sizes, self.block_weights, strict=True) if w > 0)
             if block_size not in self.block_sizes:
-                raise ValueError(f"block_size must be one of {self.block_sizes}, got {block_size!r}")
+                raise RandomizationError(f"block_size must be one of {self.block_sizes}, got {block_size!r}")
             self.block_size = int(block_size)
             self.block_a = self.block_b = 0
             self.block_log = self.block_log + [self.block_size]
@@ -557,7 +558,7 @@ def minimization_scores(
     row per factor (the table a reviewer checks by hand).
     """
     if measure not in IMBALANCE_MEASURES:
-        raise ValueError(f"imbalance must be one of {', '.join(IMBALANCE_MEASURES)}, got {measure!r}")
+        raise RandomizationError(f"imbalance must be one of {', '.join(IMBALANCE_MEASURES)}, got {measure!r}")
     scores = {t: 0.0 for t in ARMS}
     rows = []
     for fname, lvl in levels.items():
@@ -618,9 +619,9 @@ class PocockSimon(Procedure):
     ) -> None:
         super().__init__()
         self.factors = as_factors(factors)
-        self.p = check_real(p, "p", lo=0.5, hi=1.0, lo_open=True)
+        self.p = check_real(p, "p", lo=0.5, hi=1.0, lo_open=True, error=RandomizationError)
         if imbalance not in IMBALANCE_MEASURES:
-            raise ValueError(f"imbalance must be one of {', '.join(IMBALANCE_MEASURES)}, got {imbalance!r}")
+            raise RandomizationError(f"imbalance must be one of {', '.join(IMBALANCE_MEASURES)}, got {imbalance!r}")
         self.imbalance_measure = imbalance
         names = [f.name for f in self.factors]
         if weights is None:
@@ -629,7 +630,7 @@ class PocockSimon(Procedure):
             unknown = set(weights) - set(names)
             missing = set(names) - set(weights)
             if unknown or missing:
-                raise ValueError(
+                raise RandomizationError(
                     f"weights must name exactly the factors {names}; unknown: {sorted(unknown)}, "
                     f"missing: {sorted(missing)}"
                 )
@@ -637,15 +638,17 @@ class PocockSimon(Procedure):
         else:
             ws = list(weights)
             if len(ws) != len(names):
-                raise ValueError(f"weights must have one number per factor ({len(names)}: {names}), got {len(ws)}")
+                raise RandomizationError(f"weights must have one number per factor ({len(names)}: {names}), "
+                                         f"got {len(ws)}")
             w = {n: float(x) for n, x in zip(names, ws, strict=True)}
         if any((not math.isfinite(x)) or x <= 0 for x in w.values()):
-            raise ValueError(f"weights must be positive finite numbers, got {w}")
+            raise RandomizationError(f"weights must be positive finite numbers, got {w}")
         self.weights = w
         if tie_rule not in TIE_RULES:
-            raise ValueError(f"tie_rule must be one of {', '.join(TIE_RULES)}, got {tie_rule!r}")
+            raise RandomizationError(f"tie_rule must be one of {', '.join(TIE_RULES)}, got {tie_rule!r}")
         self.tie_rule = tie_rule
-        self.random_element = check_probability(random_element, "random_element", lo_open=False, hi_open=False)
+        self.random_element = check_probability(random_element, "random_element", lo_open=False, hi_open=False,
+                                                error=RandomizationError)
         self.counts: dict[str, dict[str, list[int]]] = {
             f.name: {lv: [0, 0] for lv in f.levels} for f in self.factors
         }
@@ -772,7 +775,7 @@ def procedure_from_settings(settings: Mapping[str, Any]) -> Procedure:
     ``procedure_from_settings(p.settings()).settings() == p.settings()`` for every procedure.
     """
     if not isinstance(settings, Mapping) or "procedure" not in settings:
-        raise ValueError(f"settings must be a mapping with a 'procedure' name, got {settings!r}")
+        raise RandomizationError(f"settings must be a mapping with a 'procedure' name, got {settings!r}")
     s = dict(settings)
     name = s.pop("procedure")
     if name == CompleteRandomization.name:
@@ -790,4 +793,4 @@ def procedure_from_settings(settings: Mapping[str, Any]) -> Procedure:
     if name == PocockSimon.name:
         return PocockSimon(factors_from_settings(s["factors"]), p=s["p"], imbalance=s["imbalance"],
                            weights=s["weights"], tie_rule=s["tie_rule"], random_element=s["random_element"])
-    raise ValueError(f"unknown procedure {name!r} in settings")
+    raise RandomizationError(f"unknown procedure {name!r} in settings")

@@ -71,6 +71,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from .. import population
+from ..errors import ScenarioError
 from ..data import QOL_SCHEMA, QOL_VISITS, SCREENING_SCHEMA, TRIAL_SCHEMA, Column, data_dictionary
 from ..data_manifest import MANIFEST_NAME, write_manifest
 from ..data_rules import RULES, rules_table
@@ -193,31 +194,32 @@ class CRFScenario(DesignAssumptions):
         super().__post_init__()
         for name in ("weibull_shape", "age_sd", "qol_patient_sd", "qol_residual_sd", "hr_age_per_decade_above_50",
                      "hr_ecog2", "progression_prognosis_slope"):
-            check_positive(getattr(self, name), name)
+            check_positive(getattr(self, name), name, error=ScenarioError)
         for f in self.__dataclass_fields__:
             if (f.startswith("p_") and f not in DESIGN_FIELDS) or f == "qol_attendance":
-                check_probability(getattr(self, f), f, lo_open=False, hi_open=False)
+                check_probability(getattr(self, f), f, lo_open=False, hi_open=False, error=ScenarioError)
         if not self.age_min < self.age_max or self.age_min < 18:
-            raise ValueError("age_min/age_max must satisfy 18 <= age_min < age_max, "
-                             f"got {self.age_min}, {self.age_max}")
+            raise ScenarioError("age_min/age_max must satisfy 18 <= age_min < age_max, "
+                                f"got {self.age_min}, {self.age_max}")
         lo, hi = self.surgery_window
         if not 0 < lo <= hi < self.horizon_months:
-            raise ValueError("surgery_window must satisfy 0 < start <= end < horizon_months, "
-                             f"got {self.surgery_window}")
+            raise ScenarioError("surgery_window must satisfy 0 < start <= end < horizon_months, "
+                                f"got {self.surgery_window}")
         for name in ("reexcision_delay_months", "local_therapy_delay_months"):
             lo, hi = getattr(self, name)
             if not 0 <= lo <= hi:
-                raise ValueError(f"{name} must satisfy 0 <= start <= end, got {getattr(self, name)}")
+                raise ScenarioError(f"{name} must satisfy 0 <= start <= end, got {getattr(self, name)}")
         for name in ("p_locoregional_progression_3y_a", "p_locoregional_progression_3y_b"):
             if getattr(self, name) == 1.0:
-                raise ValueError(f"{name} must be below 1 (a probability of progression by 3 years), got 1.0")
+                raise ScenarioError(f"{name} must be below 1 (a probability of progression by 3 years), got 1.0")
         if self.p_progression_arm_a in (0.0, 1.0):
-            raise ValueError("p_progression_arm_a must lie strictly between 0 and 1")
+            raise ScenarioError("p_progression_arm_a must lie strictly between 0 and 1")
         if not self.proportional:
-            raise ValueError("the CRF-level generator models the ITT effect from randomization: effect_delay_months, "
-                             "early_hazard_ratio/early_months, non_compliance and crossover must keep their defaults "
-                             f"(got {', '.join(k for k in self.differences() if k in _SHAPE_FIELDS)}); "
-                             "use trialnb.simulation.simulate for those shapes")
+            raise ScenarioError("the CRF-level generator models the ITT effect from randomization: "
+                                "effect_delay_months, early_hazard_ratio/early_months, non_compliance and crossover "
+                                "must keep their defaults "
+                                f"(got {', '.join(k for k in self.differences() if k in _SHAPE_FIELDS)}); "
+                                "use trialnb.simulation.simulate for those shapes")
 
     @property
     def cutoff_month(self) -> float:
@@ -318,7 +320,7 @@ def _progression_intercept(p: float, slope: float) -> float:
 # ---------------------------------------------------------------- screening
 
 def _streams(seed: int) -> dict[str, np.random.Generator]:
-    check_seed(seed)
+    check_seed(seed, error=ScenarioError)
     # a stream added later is spawned after the others: SeedSequence children are numbered, so the
     # first four (and every number drawn from them) are unchanged by it
     names = ("screening", "allocation", "outcome", "qol", "local")
@@ -374,7 +376,7 @@ def simulate_screening(scenario: CRFScenario, seed: int) -> pd.DataFrame:
     :data:`trialnb.data.SCREENING_SCHEMA`.
     """
     if not isinstance(scenario, CRFScenario):
-        raise ValueError(f"scenario must be a CRFScenario, got {type(scenario).__name__}")
+        raise ScenarioError(f"scenario must be a CRFScenario, got {type(scenario).__name__}")
     rng = _streams(seed)["screening"]
     records, n_elig = [], 0
     while n_elig < scenario.n_patients:
@@ -440,11 +442,11 @@ def simulate_study(scenario: CRFScenario, seed: int, allocator: Allocator | None
     (minimization on the protocol's factors) by default.
     """
     if not isinstance(scenario, CRFScenario):
-        raise ValueError(f"scenario must be a CRFScenario, got {type(scenario).__name__}")
+        raise ScenarioError(f"scenario must be a CRFScenario, got {type(scenario).__name__}")
     if allocator is None:
         allocator = _default_allocator(scenario)
     elif not callable(getattr(allocator, "assign", None)):
-        raise ValueError(f"allocator must have an assign(patient, rng) method, got {type(allocator).__name__}")
+        raise ScenarioError(f"allocator must have an assign(patient, rng) method, got {type(allocator).__name__}")
     else:
         allocator = copy.deepcopy(allocator)
     s = scenario
@@ -459,7 +461,7 @@ def simulate_study(scenario: CRFScenario, seed: int, allocator: Allocator | None
         a = allocator.assign({f: p[f] for f in FACTOR_NAMES}, rng_alloc)
         arm = getattr(a, "arm", a)
         if arm not in ("A", "B"):
-            raise ValueError(f"allocator returned arm {arm!r}; allowed: 'A', 'B'")
+            raise ScenarioError(f"allocator returned arm {arm!r}; allowed: 'A', 'B'")
         arms.append(arm)
     arm = np.array(arms)
     is_a = arm == "A"
@@ -738,7 +740,7 @@ def build_data(out_dir: Path, seed: int = SHIPPED_SEED, scenarios: tuple[str, ..
     out_dir = Path(out_dir)
     unknown = [s for s in scenarios if s not in SCENARIOS]
     if unknown or not scenarios:
-        raise ValueError(f"scenarios must be a non-empty tuple of names from {sorted(SCENARIOS)}, got {scenarios!r}")
+        raise ScenarioError(f"scenarios must be a non-empty tuple of names from {sorted(SCENARIOS)}, got {scenarios!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     files: list[tuple[str, str]] = []
@@ -784,5 +786,5 @@ def build_data(out_dir: Path, seed: int = SHIPPED_SEED, scenarios: tuple[str, ..
 def scenario(name: str, **changes: Any) -> CRFScenario:
     """A named scenario from :data:`SCENARIOS`, optionally with fields replaced."""
     if name not in SCENARIOS:
-        raise ValueError(f"name must be one of {sorted(SCENARIOS)}, got {name!r}")
+        raise ScenarioError(f"name must be one of {sorted(SCENARIOS)}, got {name!r}")
     return replace(SCENARIOS[name], **changes)
