@@ -33,8 +33,9 @@ def _section(sections, start: str) -> review.Section:
 
 def test_every_section_is_present_and_available(sections):
     titles = [s.title for s in sections]
-    assert len(titles) == 7
-    for start in ("Protocol findings", "Protocol numbers", "Cross-check: sample size", "Cross-check: Cox",
+    assert len(titles) == 8
+    for start in ("Protocol findings", "Protocol numbers", "Cross-check: sample size",
+                  "Cross-check: group-sequential", "Cross-check: Cox",
                   "Cross-check: standardized", "Synthetic datasets", "Package versions"):
         assert any(t.startswith(start) for t in titles), start
     assert titles[0] == "Protocol findings"  # the protocol's problems come first
@@ -56,7 +57,7 @@ def test_findings_lead_the_report_and_name_each_problem(sections):
     for f in FINDINGS:
         assert f.title in lines[2]
     assert "sign typo" in lines[2] and "rounded down" in lines[2] and "too small by 2" in lines[2]
-    assert lines[3] == "Our recomputation and cross-checks: 6 of 6 sections ok."
+    assert lines[3] == "Our recomputation and cross-checks: 7 of 7 sections ok."
     # every finding carries the protocol's section and its verbatim sentence
     record = " ".join((ROOT / "references" / "NCT04697043-protocol-record.txt").read_text(encoding="utf-8").split())
     for r in s.rows:
@@ -106,6 +107,29 @@ def test_rpact_crosscheck_covers_every_reference_value(sections):
     assert {r[-1] for r in s.rows} == {"pass"}
     assert all(r[4] == "1e-09 (relative)" for r in s.rows)
     assert any("rpact 3.3.4" in n for n in s.notes)
+
+
+def test_monitoring_crosscheck_covers_every_design_and_leads_with_the_plan(sections, tmp_path, monkeypatch):
+    """The audit lists the interim boundaries' rpact cross-check the monitoring tests hold: every
+    design's boundary at every look and its alpha spent, and the boundary summary (HR at the
+    bound, crossing probabilities, expected deaths) of every survival setting, the plan's first."""
+    ref = json.loads((ROOT / "tests/reference/rpact_monitoring.json").read_text())
+    s = _section(sections, "Cross-check: group-sequential")
+    looks = sum(d["args"]["kMax"] for d in ref["designs"])
+    summaries = sum(p["design"]["kMax"] + 3 for p in ref["powers"])
+    assert len(s.rows) == looks + len(ref["designs"]) + summaries
+    assert {r[-1] for r in s.rows} == {"pass"}
+    assert s.rows[0][0].startswith("[B1] (the plan's design) asOF, 2 looks, two-sided alpha 0.05")
+    power = next(r for r in s.rows if "(the plan's design)" in r[0] and r[0].endswith("under H1 (power)"))
+    assert float(power[2]) == pytest.approx(ref["powers"][0]["overallReject"][1], abs=1e-7)
+    assert any(f"rpact {ref['rpact']}" in n for n in s.notes)
+    # a wrong value is caught: the check compares, it does not copy
+    bad = dict(ref, designs=[dict(ref["designs"][0], criticalValues=[v + 1e-3 for v in
+                                                                     ref["designs"][0]["criticalValues"]])])
+    (tmp_path / "rpact_monitoring.json").write_text(json.dumps(bad))
+    monkeypatch.setattr(review, "REFERENCE_DIR", tmp_path)
+    wrong = review.crosscheck_monitoring()
+    assert wrong.status == "fail" and sum(r[-1] == "FAIL" for r in wrong.rows) == ref["designs"][0]["args"]["kMax"]
 
 
 def test_survival_crosscheck_covers_every_dataset(sections):
@@ -245,7 +269,7 @@ def test_cli_audit_prints_the_text_report(capsys, sections):
     out = capsys.readouterr().out
     for s in sections:
         assert f"{s.title} [{s.status}]" in out
-    assert "Our recomputation and cross-checks: 6 of 6 sections ok." in out
+    assert "Our recomputation and cross-checks: 7 of 7 sections ok." in out
     assert out.splitlines()[2].startswith("The protocol has 13 findings")
     assert "exp(-0.5) = 0.6065" in out  # explanations are printed in full, not cut
 
@@ -274,9 +298,9 @@ def test_cli_audit_html_is_self_contained(tmp_path: Path, capsys):
     assert "script" not in tags and "img" not in tags and "iframe" not in tags
     links = [a for t, a in parser.tags for k, v in a.items() if k in ("src", "href") and v]
     assert links == [], links
-    assert tags.count("section") == 7 and tags.count("table") == 7
+    assert tags.count("section") == 8 and tags.count("table") == 8
     statuses = [a["data-status"] for t, a in parser.tags if t == "section"]
-    assert statuses == ["findings"] + ["ok"] * 6
+    assert statuses == ["findings"] + ["ok"] * 7
     text = " ".join(parser.text)
     assert "sign typo" in text and "rpact" in text and "20201120" in text
     assert not re.search(r"\bnan\b", text)

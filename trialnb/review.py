@@ -376,6 +376,74 @@ def _rpact_checks(ref: dict[str, Any]) -> list[Check]:
     return checks
 
 
+MONITORING_TOL = 1e-7
+"""Absolute tolerance against rpact's group-sequential designs (boundaries, alpha spent, crossing
+probabilities): both integrate the same multivariate normal recursively (Armitage-McPherson-Rowe)
+and solve for the boundaries to ~1e-9; 1e-7 is what tests/test_monitoring.py holds. Hazard
+ratios at the bounds and expected deaths are compared relatively at the same 1e-7."""
+
+_GS_ARGS = {"kMax": "k", "alpha": "alpha", "beta": "beta", "sided": "sided", "typeOfDesign": "type_of_design",
+            "informationRates": "information_rates", "deltaWT": "delta_wt", "gammaA": "gamma_a",
+            "futilityBounds": "futility_bounds", "typeBetaSpending": "type_beta_spending", "gammaB": "gamma_b",
+            "bindingFutility": "binding_futility"}
+
+
+def _gs_design(args: dict[str, Any]) -> Any:
+    """trialnb's design for rpact ``getDesignGroupSequential`` arguments (rpact's names)."""
+    from .monitoring import design
+
+    kw: dict[str, Any] = {}
+    for key, val in args.items():
+        kw[_GS_ARGS[key]] = ([float(v) for v in (val if isinstance(val, list) else [val])]
+                             if key in ("informationRates", "futilityBounds") else val)
+    return design(int(kw.pop("k")), **kw)
+
+
+def _gs_words(args: dict[str, Any]) -> str:
+    """rpact's design arguments in words: type, looks, sidedness, alpha, the rest as given."""
+    sided = "two-sided" if args.get("sided", 1) == 2 else "one-sided"
+    extra = [f"{k} {args[k]}" for k in ("informationRates", "deltaWT", "gammaA", "futilityBounds",
+                                          "typeBetaSpending", "gammaB", "bindingFutility") if k in args]
+    return (f"{args['typeOfDesign']}, {args['kMax']} looks, {sided} alpha {args.get('alpha', 0.025):g}"
+            + (f" ({'; '.join(extra)})" if extra else ""))
+
+
+def _monitoring_checks(ref: dict[str, Any]) -> list[Check]:
+    """Our group-sequential designs against every design in rpact_monitoring.json
+    (getDesignGroupSequential: the efficacy boundary at each look and the alpha spent), and the
+    gsBoundSummary view of each design with a survival setting (getPowerSurvival: the hazard
+    ratio at each bound, the probability of crossing under H0 and H1, the expected deaths), the
+    plan's own design (two-sided asOF, one interim at half of 66 deaths) first."""
+    from .monitoring import boundary_table
+
+    checks: list[Check] = []
+    for i, c in enumerate(ref.get("designs", []), 1):
+        d = _gs_design(c["args"])
+        name = f"[G{i}] {_gs_words(c['args'])}"
+        for j, (mine, theirs) in enumerate(zip(d.critical_values, c["criticalValues"], strict=True), 1):
+            checks.append(Check(f"{name}: efficacy boundary z, look {j}", theirs, float(mine), MONITORING_TOL,
+                                relative=False))
+        checks.append(Check(f"{name}: alpha spent by the last look", c["alphaSpent"][-1], float(d.alpha_spent[-1]),
+                            MONITORING_TOL, relative=False))
+    for i, c in enumerate(ref.get("powers", []), 1):
+        d = _gs_design(c["design"])
+        tab = boundary_table(d, c["maxEvents"], hazard_ratio=c["hazardRatio"], allocation_ratio=c["ratio"])
+        plan = " (the plan's design)" if str(c["id"]).startswith("plan_") and d.sided == 2 else ""
+        name = (f"[B{i}]{plan} {_gs_words(c['design'])}, {c['maxEvents']:g} deaths, HR {c['hazardRatio']:g}, "
+                f"allocation {c['ratio']:g}:1")
+        for j, (mine, theirs) in enumerate(zip(tab.hr_bound, c["criticalValuesEffectScale"], strict=True), 1):
+            checks.append(Check(f"{name}: hazard ratio at the efficacy bound, look {j}", theirs, float(mine),
+                                MONITORING_TOL))
+        checks.append(Check(f"{name}: probability of crossing under H0", c["overallReject"][0],
+                            float(tab.reject_h0[-1]), MONITORING_TOL, relative=False))
+        checks.append(Check(f"{name}: probability of crossing under H1 (power)", c["overallReject"][1],
+                            float(tab.reject_h1[-1]), MONITORING_TOL, relative=False))
+        checks.append(Check(f"{name}: expected deaths under H1", c["expectedNumberOfEvents"][1],
+                            float(tab.expected_deaths_h1), MONITORING_TOL))
+    checks.sort(key=lambda ch: "(the plan's design)" not in ch.what)  # the plan's rows first, order kept
+    return checks
+
+
 def _survival_checks(ref: dict[str, Any]) -> list[Check]:
     """Our analysis of each shipped trial file against R survival (coxph, survfit, survdiff)."""
     from . import analysis as an
@@ -479,12 +547,14 @@ def crosscheck_frame(which: str) -> "pd.DataFrame":
     """The numbers of one cross-check as a frame, for notebooks and tests: one row per value with
     the ``quantity``, the ``reference`` (R), ``trialnb``'s value, the ``difference`` (relative
     unless ``relative`` is False), the ``tolerance`` and whether it ``passed``. ``which``:
-    ``"rpact"`` (sample size, rpact_sample_size.json), ``"survival"`` (the Cox models, Kaplan-Meier,
+    ``"rpact"`` (sample size, rpact_sample_size.json), ``"monitoring"`` (group-sequential
+    boundaries, rpact_monitoring.json), ``"survival"`` (the Cox models, Kaplan-Meier,
     log-rank and cox.zph of every shipped trial file, survival_coxph.json) or
     ``"riskregression"`` (the standardized two-year survival, riskregression_ate.json)."""
     import pandas as pd
 
     builders = {"rpact": ("rpact_sample_size.json", _rpact_checks),
+                "monitoring": ("rpact_monitoring.json", _monitoring_checks),
                 "survival": ("survival_coxph.json", _survival_checks),
                 "riskregression": ("riskregression_ate.json", _riskregression_checks)}
     if which not in builders:
@@ -504,7 +574,7 @@ def _r_software(ref: dict[str, Any] | None, package: str) -> str:
         return f"R {package}"
     if isinstance(ref.get("software"), str):
         return ref["software"]
-    ver = ref.get(f"{package}_version")
+    ver = ref.get(f"{package}_version") or (ref[package] if isinstance(ref.get(package), str) else None)
     return f"R {package} {ver}" if ver else f"R {package} (version not recorded)"
 
 
@@ -513,6 +583,13 @@ def crosscheck_rpact() -> Section:
     ref = _load_reference("rpact_sample_size.json")
     return _check_section("Cross-check: sample size and power against R rpact",
                           "rpact_sample_size.json", _rpact_checks, _r_software(ref, "rpact"))
+
+
+def crosscheck_monitoring() -> Section:
+    """Group-sequential boundaries and their operating characteristics, against R rpact."""
+    ref = _load_reference("rpact_monitoring.json")
+    return _check_section("Cross-check: group-sequential boundaries (the interim plan) against R rpact",
+                          "rpact_monitoring.json", _monitoring_checks, _r_software(ref, "rpact"))
 
 
 def crosscheck_survival() -> Section:
@@ -599,8 +676,8 @@ def dataset_seeds() -> Section:
 def collect() -> list[Section]:
     """Every section of the report, in order; a section that fails to build says why."""
     out = []
-    for fn in (protocol_findings, protocol_numbers, crosscheck_rpact, crosscheck_survival, crosscheck_riskregression,
-               dataset_seeds, package_versions):
+    for fn in (protocol_findings, protocol_numbers, crosscheck_rpact, crosscheck_monitoring, crosscheck_survival,
+               crosscheck_riskregression, dataset_seeds, package_versions):
         try:
             out.append(fn())
         except Exception as exc:  # noqa: BLE001 - a broken piece must not hide the rest
