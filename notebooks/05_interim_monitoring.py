@@ -73,7 +73,7 @@ from trialnb.cli import main as trialnb_command
 from trialnb.data import load_trial
 from trialnb.plan import PLAN
 from trialnb.plots import use_style
-from trialnb.plots_monitoring import boundary_plot, expected_deaths_plot, peeking_plot
+from trialnb.plots.monitoring import boundary_plot, expected_deaths_plot, peeking_plot
 from trialnb.report import fmt_n, fmt_num, fmt_pct
 from trialnb.simulation import (Boundaries, SeedStream, naive_type_one_error, plan_operating_characteristics,
                                 simulate_sequential)

@@ -72,7 +72,7 @@ from trialnb.data import load_trial
 from trialnb.monitoring import plan_design, plan_secondary_design
 from trialnb.plan import FACTOR_NAMES, PLAN
 from trialnb.plots import use_style
-from trialnb.plots_estimands import plot_power_table, plot_shapes
+from trialnb.plots.estimands import plot_power_table, plot_shapes
 from trialnb.report import fmt_frame, fmt_n, fmt_num, fmt_pct, fmt_rate
 from trialnb.simulation import (ANALYSES, BENEFIT, HARM, SHAPES, SeedStream, equal_survival_shape,
                                 naive_type_one_error, required_patients, simulate, simulate_sequential, true_estimands)

@@ -11,7 +11,7 @@ from dataclasses import replace  # noqa: E402
 
 from trialnb.plan import PLAN  # noqa: E402
 from trialnb.simulation import SHAPES, simulate, true_estimands  # noqa: E402
-from trialnb.plots_estimands import plot_power_table, plot_shapes  # noqa: E402
+from trialnb.plots.estimands import plot_power_table, plot_shapes  # noqa: E402
 from trialnb.widgets.estimands import EstimandsExplorer, curves_svg  # noqa: E402
 
 

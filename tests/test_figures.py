@@ -126,7 +126,7 @@ def test_evidence_forest_rows_diamond_prediction_interval_and_labels():
 
 def test_boundary_plot_draws_the_harm_mirror_of_a_two_sided_plan():
     from trialnb import monitoring
-    from trialnb.plots_monitoring import boundary_plot
+    from trialnb.plots.monitoring import boundary_plot
 
     plots.use_style()
     d = monitoring.plan_design()
@@ -151,7 +151,7 @@ def test_expected_deaths_plot_marks_both_finals():
     import numpy as np
 
     from trialnb.monitoring import plan_expected_deaths
-    from trialnb.plots_monitoring import expected_deaths_plot
+    from trialnb.plots.monitoring import expected_deaths_plot
 
     plots.use_style()
     months = np.linspace(0, 70, 71)
@@ -173,7 +173,7 @@ def test_the_shapes_figure_labels_its_log_hr_axis_plainly():
     from dataclasses import replace
 
     from trialnb.plan import PLAN
-    from trialnb.plots_estimands import plot_shapes
+    from trialnb.plots.estimands import plot_shapes
     from trialnb.simulation import SHAPES
 
     fig = plot_shapes({k: replace(PLAN.design, **v) for k, v in SHAPES.items()})
@@ -190,7 +190,7 @@ def test_the_shapes_figure_labels_its_log_hr_axis_plainly():
 def test_the_boundary_legend_covers_no_line():
     """Notebook 05's boundary figure: the legend sits below the panels, not over the harm line."""
     from trialnb.monitoring import plan_design
-    from trialnb.plots_monitoring import boundary_plot
+    from trialnb.plots.monitoring import boundary_plot
 
     fig = boundary_plot(plan_design(), 66, observed_events=[33], observed_z=[3.3],
                         critical_values=[2.96], harm_z=-2.326, title="t")

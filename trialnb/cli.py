@@ -205,7 +205,7 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
     if args.html is not None:
         from .monitoring import plan_design
         from .plots import use_style
-        from .plots_monitoring import boundary_plot, figure_svg
+        from .plots.monitoring import boundary_plot, figure_svg
 
         use_style()
         obs = [rep.primary_deaths] if rep.estimable else []

@@ -4,8 +4,10 @@ Call :func:`use_style` once (notebooks do it in their imports cell). Arm colours
 arm A blue, arm B red, in every figure. Notebooks import figures from here only (never from a
 widget module): the trial schema, forest plots with readable hazard-ratio ticks
 (:func:`hr_ticks`, :func:`analyses_forest`), and the analysis figures (CONSORT flow,
-Kaplan-Meier with numbers at risk, subgroup forest). Plotting only: the numbers come from the
-computation modules.
+Kaplan-Meier with numbers at risk, subgroup forest); the figures of interim monitoring in
+:mod:`trialnb.plots.monitoring` (notebook 05, the DMC dashboard and report) and of the estimands
+in :mod:`trialnb.plots.estimands` (notebook 07). Plotting only: the numbers come from the
+computation modules. This module imports neither submodule (they import its style from here).
 """
 
 from __future__ import annotations
@@ -21,20 +23,20 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import FancyBboxPatch
 
-from .report import fmt_hr, fmt_p
+from ..report import fmt_hr, fmt_p
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from .analysis.missing import TippingPointResult
-    from .evidence import MetaAnalysis
-    from .protocol import Protocol
+    from ..analysis.missing import TippingPointResult
+    from ..evidence import MetaAnalysis
+    from ..protocol import Protocol
 
 __all__ = ["ARM_COLORS", "HR_TICKS", "STYLE_FILE", "analyses_forest", "cif_plot", "consort_diagram",
            "evidence_forest", "forest_plot", "hr_ticks", "km_plot", "subgroup_forest", "tipping_point_heatmap",
            "trial_schema", "use_style"]
 
-STYLE_FILE = Path(__file__).with_name("trialnb.mplstyle")
+STYLE_FILE = Path(__file__).parent.parent / "trialnb.mplstyle"
 ARM_COLORS = {"A": "#1b6ca8", "B": "#d1495b"}
 NEUTRAL = "#2e4057"
 
@@ -289,7 +291,7 @@ def km_plot(df: pd.DataFrame, times: Sequence[float] = (0, 6, 12, 18, 24, 30, 36
             ax: "Axes | None" = None, title: str = "Overall survival by arm (ITT)",
             mark: float | None = 24.0) -> "Axes":
     """Kaplan-Meier curves per arm with 95% CIs and a numbers-at-risk table under the x axis."""
-    from . import analysis as an  # the figure's numbers come from the survival engine
+    from .. import analysis as an  # the figure's numbers come from the survival engine
 
     km = an.km_by_arm(df)
     nar = an.numbers_at_risk(df, times)

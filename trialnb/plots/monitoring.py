@@ -17,8 +17,8 @@ import numpy as np
 from matplotlib.ticker import FuncFormatter
 from scipy import stats
 
-from .monitoring import bound_hazard_ratio
-from .plots import ARM_COLORS, NEUTRAL
+from ..monitoring import bound_hazard_ratio
+from . import ARM_COLORS, NEUTRAL
 
 __all__ = ["boundary_plot", "expected_deaths_plot", "figure_svg", "peeking_plot"]
 

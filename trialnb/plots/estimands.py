@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .simulation import design_curves
-from .plots import ARM_COLORS, hr_ticks
+from ..simulation import design_curves
+from . import ARM_COLORS, hr_ticks
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
