@@ -21,7 +21,7 @@ from ..reproduce import ESTIMAND_ANALYSES
 from ..simulation import SHAPES, SimulationResult, design_curves, simulate, true_estimands
 from ..plots import ARM_COLORS
 from ..report import fmt_num, fmt_pct
-from .export import ExportBox, check_values
+from .export import ExportBox, SettingsPanel
 from .svg import frame, grid_line
 
 __all__ = ["EstimandsExplorer", "build_dashboard", "curves_svg"]
@@ -52,7 +52,7 @@ def curves_svg(scenario: DesignAssumptions, width: int = 420, height: int = 220,
     return "".join(parts)
 
 
-class EstimandsExplorer:
+class EstimandsExplorer(SettingsPanel):
     """Controls: ``shape`` (a key of SHAPES), ``non_compliance`` (fraction of arm A never
     operated), ``n_trials``. Outputs: ``curves`` (SVG), ``estimands`` and ``power`` (HTML
     tables); ``result`` is the last :class:`SimulationResult`."""
@@ -88,14 +88,7 @@ class EstimandsExplorer:
         seed = values.pop("seed", self.seed)
         if seed != self.seed:
             raise SettingsError(f"these settings simulate with seed {seed!r}, this panel with {self.seed}")
-        values = check_values(self.named, values)
-        self._busy = True
-        try:
-            for name, value in values.items():
-                self.named[name].value = value
-        finally:
-            self._busy = False
-        self._update()
+        self.set_controls(values)
 
     @property
     def scenario(self) -> DesignAssumptions:

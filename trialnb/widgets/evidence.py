@@ -26,7 +26,7 @@ from ..plan import PLAN
 from ..plots import STYLE_FILE, evidence_forest
 from ..protocol import PROTOCOL
 from ..report import fmt_n, fmt_num, fmt_pct
-from .export import ExportBox, check_values
+from .export import ExportBox, SettingsPanel
 from .svg import esc
 
 __all__ = ["FOREST_XLIM", "EvidenceExplorer", "build_dashboard"]
@@ -43,7 +43,7 @@ _METHODS = (("REML", "REML"), ("DerSimonian-Laird", "DL"), ("Paule-Mandel", "PM"
 
 
 
-class EvidenceExplorer:
+class EvidenceExplorer(SettingsPanel):
     """Controls: one checkbox per randomized trial (``trials``, keyed as
     :data:`trialnb.evidence.RANDOMIZED_TRIALS`), ``method`` and ``hksj`` of the meta-analysis,
     ``prior`` (the predictive distribution of the trials picked, sceptical, enthusiastic or your
@@ -121,17 +121,13 @@ class EvidenceExplorer:
         trials = values.pop("trials", None)
         if trials is not None and (not isinstance(trials, list) or any(t not in self.trials for t in trials)):
             raise SettingsError(f"setting trials must list trials of {sorted(self.trials)}, got {trials!r}")
-        values = check_values(self.named, values)
-        self._busy = True
-        try:
+
+        def tick() -> None:
             if trials is not None:
                 for key, box in self.trials.items():
                     box.value = key in trials
-            for name, value in values.items():
-                self.named[name].value = value
-        finally:
-            self._busy = False
-        self._update()
+
+        self.set_controls(values, also=tick)
 
     def picked(self) -> list[str]:
         """Keys of the trials ticked."""

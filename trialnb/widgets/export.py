@@ -30,7 +30,7 @@ from ..validation import is_number
 from .snapshot import snapshot_html
 from .svg import esc
 
-__all__ = ["ExportBox", "check_values", "data_link"]
+__all__ = ["ExportBox", "SettingsPanel", "check_same_plan", "check_values", "data_link"]
 
 NO_SNAPSHOT = "trialnb-no-snapshot"
 """CSS class of the widgets a static picture leaves out (download links, the upload button)."""
@@ -81,6 +81,45 @@ def check_values(controls: Mapping[str, W.Widget], values: Mapping[str, Any]) ->
             raise SettingsError(f"setting {name} = {v!r} is not allowed; allowed: {words} (nothing was changed)")
         out[name] = int(v) if isinstance(w, (W.IntSlider, W.IntText, W.BoundedIntText)) else v
     return out
+
+
+def check_same_plan(values: dict[str, Any], plan: Any) -> None:
+    """Take ``plan_changes`` out of ``values`` (settings being loaded) and refuse the settings
+    (:class:`~trialnb.errors.SettingsError`) when they were saved for another plan than ``plan``
+    (compared by :func:`trialnb.reproduce.plan_changes`, the plan's differences from ``PLAN``)."""
+    if "plan_changes" not in values:
+        return
+    saved = reproduce.plan_changes(reproduce.plan_with_changes(values.pop("plan_changes")))
+    if saved != reproduce.plan_changes(plan):
+        raise SettingsError("these settings were saved for another plan than this panel's; load them in a panel "
+                            "built on that plan")
+
+
+class SettingsPanel:
+    """What the panels whose controls are set together from a settings file share: ``named``
+    (setting name -> control), ``_busy`` (the controls' observers do nothing while it is set) and
+    ``_update()`` (recompute and redraw once), which each panel defines."""
+
+    named: dict[str, W.Widget]
+    _busy: bool = False
+
+    def _update(self, change: Any = None) -> None:
+        raise NotImplementedError
+
+    def set_controls(self, values: Mapping[str, Any], also: Callable[[], None] | None = None) -> None:
+        """Check every value against its control (:func:`check_values`: nothing is set when one
+        is refused), then set them all, with ``also()`` (other state of the panel set in the same
+        step), observers held, and recompute once."""
+        checked = check_values(self.named, values)
+        self._busy = True
+        try:
+            if also is not None:
+                also()
+            for name, value in checked.items():
+                self.named[name].value = value
+        finally:
+            self._busy = False
+        self._update()
 
 
 class ExportBox:

@@ -24,9 +24,9 @@ from .. import interim, monitoring
 from ..errors import SettingsError, TrialAnalysisError
 from ..plan import PLAN, TrialPlan
 from ..report import fmt_interval, fmt_n, fmt_num, fmt_pct
-from ..reproduce import design_plan_changes, plan_changes, plan_with_changes
+from ..reproduce import design_plan_changes, plan_changes
 from ..resources import data_dir
-from .export import ExportBox, check_values
+from .export import ExportBox, SettingsPanel, check_same_plan
 from .svg import SVG_GRID, esc, frame, grid_line
 
 __all__ = ["DesignExplorer", "MonitoringDashboard", "boundary_svg", "boundary_table_html", "build_dashboard",
@@ -142,7 +142,7 @@ def times_html(times: monitoring.AnalysisTimes) -> str:
             "analysis times).</div>")
 
 
-class DesignExplorer:
+class DesignExplorer(SettingsPanel):
     """Move the number and timing of looks and the spending function; see the boundaries (chart
     and gsDesign's boundary table), the maximum deaths, the power and when the deaths arrive
     (the plan with those changes: :func:`explorer_plan`, :func:`trialnb.monitoring.plan_design`,
@@ -195,18 +195,8 @@ class DesignExplorer:
     def apply_settings(self, settings: Mapping[str, Any]) -> None:
         """Set the controls (refusing a value a control does not accept) and compute once."""
         values = dict(settings)
-        if "plan_changes" in values and plan_changes(plan_with_changes(values.pop("plan_changes"))) != \
-                plan_changes(self.base):
-            raise SettingsError("these settings were saved for another plan than this panel's; load them in a panel "
-                                "built on that plan")
-        values = check_values(self.named, values)
-        self._busy = True
-        try:
-            for name, value in values.items():
-                self.named[name].value = value
-        finally:
-            self._busy = False
-        self._update()
+        check_same_plan(values, self.base)
+        self.set_controls(values)
 
     def _update(self, change: Any = None) -> None:
         if self._busy:
@@ -249,7 +239,7 @@ def _no_rci(lo: float, hi: float, events: int, max_events: int, boundary: float)
             f"z >= {fmt_num(boundary, 3)}, too far out for a finite interval (rpact gives none either)")
 
 
-class MonitoringDashboard:
+class MonitoringDashboard(SettingsPanel):
     """The DMC dashboard: pick a cut-off month on a trial file (the report of
     :func:`trialnb.interim.interim_report` under the plan), or type observed deaths and a z
     (:func:`trialnb.interim.typed_look`); see the boundary chart, the recommendation and the
@@ -323,21 +313,12 @@ class MonitoringDashboard:
         """Set the controls (refusing a value a control does not accept, a file this panel does
         not list, another plan or data folder) and analyse once."""
         values = dict(settings)
-        if "plan_changes" in values and plan_changes(plan_with_changes(values.pop("plan_changes"))) != \
-                plan_changes(self.plan):
-            raise SettingsError("these settings were saved for another plan than this panel's")
+        check_same_plan(values, self.plan)
         folder = values.pop("data_dir", str(self.data_dir))
         if (Path(folder).resolve() if folder is not None else Path(DATA_DIR).resolve()) != self.data_dir.resolve():
             raise SettingsError(f"these settings read trial files in {folder or DATA_DIR}, "
                                 f"this panel in {self.data_dir}")
-        values = check_values(self.named, values)
-        self._busy = True
-        try:
-            for name, value in values.items():
-                self.named[name].value = value
-        finally:
-            self._busy = False
-        self._update()
+        self.set_controls(values)
 
     def _update(self, change: Any = None) -> None:
         if self._busy:

@@ -21,11 +21,11 @@ import numpy as np
 
 from ..errors import SettingsError
 from ..plan import PLAN, DesignAssumptions, TrialPlan
-from ..reproduce import oc_truth_changes, plan_changes, plan_with_changes
+from ..reproduce import oc_truth_changes, plan_changes
 from ..sample_size import schoenfeld_power
 from ..simulation import SEED, SimulationResult, simulate
 from ..report import fmt_hr, fmt_months, fmt_n, fmt_num, fmt_pct
-from .export import ExportBox, check_values
+from .export import ExportBox, SettingsPanel, check_same_plan
 from .svg import esc, frame, SVG_GRID
 
 __all__ = ["OCExplorer", "build_dashboard", "failure_warning_html", "hr_histogram_svg"]
@@ -118,7 +118,7 @@ def failure_warning_html(res: SimulationResult) -> str:
     )
 
 
-class OCExplorer:
+class OCExplorer(SettingsPanel):
     """Controls for the true effect and the trial's size, with the simulated power of the plan's
     final analysis, the HR histogram, deaths and duration.
 
@@ -202,21 +202,12 @@ class OCExplorer:
         """Set the controls (refusing a value a control does not accept, another seed or plan)
         and simulate once."""
         values = dict(settings)
-        if "plan_changes" in values and plan_changes(plan_with_changes(values.pop("plan_changes"))) != \
-                plan_changes(self.base):
-            raise SettingsError("these settings were saved for another plan than this panel's")
+        check_same_plan(values, self.base)
         seed = values.pop("seed", self.seed)
         if seed != self.seed:
             raise SettingsError(f"these settings simulate with seed {seed!r}, this panel with {self.seed}; build the "
                                 f"panel with seed={seed!r}")
-        values = check_values(self.named, values)
-        self._busy = True
-        try:
-            for name, value in values.items():
-                self.named[name].value = value
-        finally:
-            self._busy = False
-        self._update()
+        self.set_controls(values)
 
     def current_plan(self) -> TrialPlan:
         """The plan with the controls' size and statistic."""

@@ -27,7 +27,7 @@ from ..report import fmt_n, fmt_num, fmt_pct
 from ..reproduce import sample_size_kwargs
 from ..sample_size import (DesignSolution, SampleSize, hazard_from_survival, median_from_hazard, power_curve,
                            sample_size, solve)
-from .export import ExportBox, check_values
+from .export import ExportBox, SettingsPanel
 from .svg import esc, frame, SVG_GRID
 
 __all__ = ["HR_GRID", "SampleSizeExplorer", "build_dashboard", "power_curve_svg", "protocol_note_html", "times_html"]
@@ -119,7 +119,7 @@ def times_html(solution: DesignSolution) -> str:
             + "".join(rows) + "</table>")
 
 
-class SampleSizeExplorer:
+class SampleSizeExplorer(SettingsPanel):
     """A panel of design controls that solves for one quantity -- the patients (N), the power
     or the detectable hazard ratio (:func:`trialnb.sample_size.solve`) -- with when the deaths
     arrive, the power curve and the export section.
@@ -243,14 +243,7 @@ class SampleSizeExplorer:
         """Set the controls to ``settings`` (a subset of :meth:`panel_settings`' names) and
         compute once; a value a control does not accept is refused (``SettingsError``) before
         anything changes."""
-        values = check_values(self.named, settings)
-        self._busy = True
-        try:
-            for name, value in values.items():
-                self.named[name].value = value
-        finally:
-            self._busy = False
-        self._update()
+        self.set_controls(settings)
 
     def settings(self) -> dict[str, Any]:
         """The current control values as keyword arguments of :func:`trialnb.sample_size.solve`
