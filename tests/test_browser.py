@@ -179,6 +179,10 @@ DASHBOARDS = [
               lambda page: page.locator(".trialnb-evidence .widget-checkbox", has_text="MF07-01")
               .locator("input").first.click(),
               figure=".trialnb-evidence-plot img"),
+    # proportional -> delayed benefit: the Cox model's power falls from about 79% to 40%, the curves move
+    Dashboard("estimands", ".trialnb-estimands", ".trialnb-estimands-power",
+              lambda page: page.locator(".trialnb-estimands select").first.select_option(label="delayed benefit"),
+              figure=".trialnb-estimands-curves svg"),
 ]
 
 

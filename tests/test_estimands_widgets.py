@@ -16,17 +16,21 @@ from trialnb.widgets.estimands import EstimandsExplorer, curves_svg  # noqa: E40
 
 
 def test_explorer_shows_the_engines_numbers() -> None:
-    from trialnb.widgets.estimands import _ANALYSES
+    from trialnb.reproduce import ESTIMAND_ANALYSES
+    from trialnb.simulation import ANALYSIS_LABELS
+    from trialnb.widgets.svg import esc
 
     e = EstimandsExplorer(n_trials=200, seed=3)
-    ref = simulate(PLAN, 200, seed=3, truth=PLAN.design, analyses=_ANALYSES)
+    ref = simulate(PLAN, 200, seed=3, truth=PLAN.design, analyses=ESTIMAND_ANALYSES)
     assert e.result.to_frame().equals(ref.to_frame())
     e.shape.value = "crossing"
     e.non_compliance.value = 0.3
     assert e.scenario == replace(PLAN.design, **SHAPES["crossing"], non_compliance=0.3)
     te = true_estimands(e.scenario)
     assert f"{te['rmst_difference']:.2f}" in e.estimands.value
-    assert all(k in e.power.value for k in _ANALYSES) and "<svg" in e.curves.value
+    # every analysis in words, in the registry's order
+    at = [e.power.value.index(esc(ANALYSIS_LABELS[k])) for k in ESTIMAND_ANALYSES]
+    assert at == sorted(at) and "<svg" in e.curves.value
     assert "<path" in curves_svg(PLAN.design)
 
 

@@ -61,6 +61,16 @@ def test_the_registry() -> None:
             check_analyses(bad)
 
 
+def test_every_analysis_has_one_label_that_says_how_it_is_stratified() -> None:
+    from trialnb.simulation import ANALYSIS_LABELS
+
+    assert list(ANALYSIS_LABELS) == list(ANALYSES)
+    assert len(set(ANALYSIS_LABELS.values())) == len(ANALYSES)  # no two analyses read alike
+    for name, label in ANALYSIS_LABELS.items():
+        assert ("unstratified" in label) == (name in ("logrank", "fh01", "maxcombo")), name
+        assert ("stratified by" in label) == name.startswith("stratified_"), name
+
+
 @pytest.mark.parametrize("statistic", ["cox_wald", "logrank", "stratified_logrank"])
 @pytest.mark.parametrize("change", [{}, {"ties": "breslow"}, {"covariates": ("hormone_receptor",)}, {"covariates": ()}])
 def test_plan_statistics_equal_the_one_trial_analysis(statistic: str, change: dict) -> None:

@@ -34,7 +34,7 @@ same trials in the fixed and the sequential simulation.
 
 from __future__ import annotations
 
-from .analyses import ANALYSES, AnalysisOutcome, analyse_cut, check_analyses, decide
+from .analyses import ANALYSES, ANALYSIS_LABELS, AnalysisOutcome, analyse_cut, check_analyses, decide
 from .crf import (SCENARIOS, SHIPPED_SCENARIOS, SHIPPED_SEED, CRFScenario, SimulatedStudy, build_data,
                   simulate_screening, simulate_study, simulate_trial)
 from .fixed import RequiredPatients, SimulationResult, final_cutoff, required_patients, simulate
@@ -48,7 +48,8 @@ from .truth import (SHAPES, complier_effect, design_curves, equal_survival_shape
                     limiting_hazard_ratio, selected_probability, true_estimands)
 
 __all__ = [
-    "ANALYSES", "BENEFIT", "CONTINUE", "COVARIATE_COLUMNS", "FUTILITY", "HARM", "HARM_GUIDELINE", "SCENARIOS", "SEED",
+    "ANALYSES", "ANALYSIS_LABELS", "BENEFIT", "CONTINUE", "COVARIATE_COLUMNS", "FUTILITY", "HARM", "HARM_GUIDELINE",
+    "SCENARIOS", "SEED",
     "SHAPES", "SHIPPED_SCENARIOS", "SHIPPED_SEED", "AnalysisOutcome", "Boundaries", "CRFScenario",
     "RequiredPatients", "SeedStream", "SequentialResult", "SimulatedStudy", "SimulationResult", "SupplementaryCheck",
     "TrialData", "analyse_cut", "build_data", "check_analyses", "complier_effect", "covariate_names", "cut", "decide",

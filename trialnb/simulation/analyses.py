@@ -45,7 +45,7 @@ from ..survival import (FH_MAXCOMBO, fh_statistics, fit_cox, logrank, maxcombo_r
                         trial_statistics)
 from .trials import TrialData
 
-__all__ = ["ANALYSES", "AnalysisOutcome", "analyse_cut", "check_analyses", "decide"]
+__all__ = ["ANALYSES", "ANALYSIS_LABELS", "AnalysisOutcome", "analyse_cut", "check_analyses", "decide"]
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,20 @@ ANALYSES: dict[str, Callable[..., AnalysisOutcome]] = {
     "standardized_milestone": _standardized,
 }
 """The registry: name -> analysis (see the module docstring)."""
+
+ANALYSIS_LABELS: dict[str, str] = {
+    "cox_wald": "Cox model with the plan's covariates (Wald z)",
+    "logrank": "log-rank, unstratified",
+    "stratified_logrank": "log-rank, stratified by the plan's covariates",
+    "fh01": "weighted log-rank FH(0,1), unstratified (late differences)",
+    "maxcombo": "MaxCombo, unstratified",
+    "stratified_maxcombo": "MaxCombo, stratified by the plan's covariates",
+    "milestone": "survival difference at the milestone (Kaplan-Meier)",
+    "rmst": "restricted mean survival time difference",
+    "standardized_milestone": "survival difference at the milestone, standardized (Cox model)",
+}
+"""Each analysis of the registry in words, for tables and panels (one label per key of
+:data:`ANALYSES`)."""
 
 
 def check_analyses(analyses: Any) -> tuple[str, ...]:

@@ -18,11 +18,11 @@ import numpy as np
 from ..errors import SettingsError
 from ..plan import PLAN, DesignAssumptions
 from ..reproduce import ESTIMAND_ANALYSES
-from ..simulation import SHAPES, SimulationResult, design_curves, simulate, true_estimands
+from ..simulation import ANALYSIS_LABELS, SHAPES, SimulationResult, design_curves, simulate, true_estimands
 from ..plots import ARM_COLORS
 from ..report import fmt_num, fmt_pct
 from .export import ExportBox, SettingsPanel
-from .svg import frame, grid_line
+from .svg import esc, frame, grid_line
 
 __all__ = ["EstimandsExplorer", "build_dashboard", "curves_svg"]
 
@@ -65,6 +65,8 @@ class EstimandsExplorer(SettingsPanel):
         self.n_trials = W.IntSlider(value=int(n_trials), min=200, max=5000, step=200, description="Trials",
                                     continuous_update=False)
         self.curves, self.estimands, self.power = W.HTML(), W.HTML(), W.HTML()
+        for w, css in ((self.curves, "curves"), (self.estimands, "truth"), (self.power, "power")):
+            w.add_class(f"trialnb-estimands-{css}")
         self.result: SimulationResult | None = None
         self.named: dict[str, W.Widget] = {"shape": self.shape, "non_compliance": self.non_compliance,
                                            "n_trials": self.n_trials}
@@ -109,8 +111,8 @@ class EstimandsExplorer(SettingsPanel):
         self.result = simulate(PLAN, int(self.n_trials.value), seed=self.seed, truth=sc, analyses=_ANALYSES,
                                progress=False)  # a panel: no bar in its output
         t = self.result.to_frame()
-        rows = "".join(f"<tr><td>{k}</td><td>{fmt_pct(r.benefit)}</td><td>{fmt_pct(r.harm)}</td>"
-                       f"<td>{fmt_pct(r.benefit_se)}</td></tr>" for k, r in t.iterrows())
+        rows = "".join(f"<tr><td>{esc(ANALYSIS_LABELS[str(k)])}</td><td>{fmt_pct(r.benefit)}</td>"
+                       f"<td>{fmt_pct(r.harm)}</td><td>{fmt_pct(r.benefit_se)}</td></tr>" for k, r in t.iterrows())
         self.power.value = ("<table><tr><th>Analysis</th><th>Rejects for benefit</th><th>for harm</th>"
                             f"<th>MC SE</th></tr>{rows}</table>")
         self.export.refresh()
