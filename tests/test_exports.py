@@ -221,7 +221,7 @@ def test_slides_offline_and_no_slide_over_200_words(name: str):
 
 DASHBOARD_EXPECTED = {"sample_size": "N = 240", "operating_characteristics": "Power",
                       "bias": "Naive Cox", "randomization": "Allocate", "evidence": "Probability of success",
-                      "monitoring": "33 deaths within 24 months", "estimands": "Rejects for benefit"}
+                      "monitoring": "33 deaths within 24 months", "estimands": "Finds benefit"}
 
 
 def test_every_dashboard_has_a_handout_check():

@@ -31,7 +31,8 @@ _ANALYSES = ESTIMAND_ANALYSES
 
 
 def curves_svg(scenario: DesignAssumptions, width: int = 420, height: int = 220, horizon: float = 36.0) -> str:
-    """Inline SVG of the true survival curves of arm A (blue) and B (red) to ``horizon``."""
+    """Inline SVG of the true survival curves of arm A (blue) and B (red) to ``horizon`` months:
+    y axis from 0 to 1, the 24-month milestone marked, each curve named at its end."""
     c = design_curves(scenario, np.linspace(0, horizon, 145))
     pad = 30
 
@@ -48,7 +49,13 @@ def curves_svg(scenario: DesignAssumptions, width: int = 420, height: int = 220,
               f'<path d="{path(c["survival_b"].to_numpy())}" fill="none" stroke="{ARM_COLORS["B"]}" stroke-width="2"/>',
               f'<text x="{pad}" y="{height - 8}" font-size="11">0</text>',
               f'<text x="{x24 - 8:.1f}" y="{height - 8}" font-size="11">24 months</text>',
-              f'<text x="4" y="{pad + 4}" font-size="11">1</text>', "</svg>"]
+              f'<text x="4" y="{pad + 4}" font-size="11">1</text>',
+              f'<text x="4" y="{height - pad + 4}" font-size="11">0</text>']
+    for arm, words in (("A", "A: surgery"), ("B", "B: systemic only")):
+        end = float(c[f"survival_{arm.lower()}"].iloc[-1])
+        parts.append(f'<text x="{width - pad - 4}" y="{height - pad - (height - 2 * pad) * end - 5:.1f}" '
+                     f'font-size="11" text-anchor="end" fill="{ARM_COLORS[arm]}">{words}</text>')
+    parts.append("</svg>")
     return "".join(parts)
 
 
@@ -59,11 +66,12 @@ class EstimandsExplorer(SettingsPanel):
 
     def __init__(self, n_trials: int = 1000, seed: int = 0) -> None:
         self.seed = int(seed)
-        self.shape = W.Dropdown(options=list(SHAPES), value="proportional", description="Hazard shape")
+        wide = {"description_width": "initial"}  # labels in full, not cut to the default width
+        self.shape = W.Dropdown(options=list(SHAPES), value="proportional", description="Hazard shape", style=wide)
         self.non_compliance = W.FloatSlider(value=0.0, min=0.0, max=0.6, step=0.05, description="A not operated",
-                                            continuous_update=False, readout_format=".0%")
+                                            continuous_update=False, readout_format=".0%", style=wide)
         self.n_trials = W.IntSlider(value=int(n_trials), min=200, max=5000, step=200, description="Trials",
-                                    continuous_update=False)
+                                    continuous_update=False, style=wide)
         self.curves, self.estimands, self.power = W.HTML(), W.HTML(), W.HTML()
         for w, css in ((self.curves, "curves"), (self.estimands, "truth"), (self.power, "power")):
             w.add_class(f"trialnb-estimands-{css}")
@@ -113,8 +121,9 @@ class EstimandsExplorer(SettingsPanel):
         t = self.result.to_frame()
         rows = "".join(f"<tr><td>{esc(ANALYSIS_LABELS[str(k)])}</td><td>{fmt_pct(r.benefit)}</td>"
                        f"<td>{fmt_pct(r.harm)}</td><td>{fmt_pct(r.benefit_se)}</td></tr>" for k, r in t.iterrows())
-        self.power.value = ("<table><tr><th>Analysis</th><th>Rejects for benefit</th><th>for harm</th>"
-                            f"<th>MC SE</th></tr>{rows}</table>")
+        self.power.value = ("<table><tr><th style='text-align:left'>Analysis (two-sided 5%)</th>"
+                            "<th>&nbsp;Finds benefit&nbsp;</th><th>&nbsp;Finds harm&nbsp;</th>"
+                            f"<th>&nbsp;MC SE&nbsp;</th></tr>{rows}</table>")
         self.export.refresh()
 
 
