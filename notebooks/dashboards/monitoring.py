@@ -25,7 +25,7 @@
 # power under three named hazard ratios follow. The boundary is recalculated at the deaths
 # actually observed.
 #
-# A second tab, **Interim plan and boundary table**, explores other plans: the number and
+# A second tab, **Plan and boundaries**, explores other plans: the number and
 # timing of the looks and the spending function, with gsDesign's boundary table (z, nominal
 # p, hazard ratio at the bound, cumulative crossing probabilities under H0 and H1) and when
 # each look's deaths are expected. Both tabs show the plan's expected months of the looks.

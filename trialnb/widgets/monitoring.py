@@ -385,5 +385,5 @@ def build_dashboard(data_dir: str | Path = DATA_DIR) -> W.Widget:
     the DMC's interim look (:class:`MonitoringDashboard`) and the interim plan explorer with its
     boundary table (:class:`DesignExplorer`); CSS class ``trialnb-monitoring-dashboard``."""
     tabs = W.Tab(children=[MonitoringDashboard(data_dir).root, DesignExplorer().root],
-                 titles=("Interim look (DMC)", "Interim plan and boundary table"))
+                 titles=("Interim look (DMC)", "Plan and boundaries"))
     return tabs.add_class("trialnb-monitoring-dashboard")
