@@ -203,3 +203,17 @@ def test_cox_model_defaults_are_the_plans() -> None:
     assert an.cox_model(df, plan=breslow).coef.tolist() != ref.coef.tolist()
     unadjusted = PLAN.with_changes(covariates=())
     assert len(an.cox_model(df, plan=unadjusted).coef) == 1  # the arm alone
+
+
+def test_the_milestone_is_the_primary_censoring_else_the_horizon() -> None:
+    """One rule for where "two-year survival" is read: the analysis' censor_months, or the
+    design's horizon when the plan analyses all follow-up; the sample size's follow-up follows it."""
+    from trialnb.sample_size import sample_size
+
+    assert PLAN.milestone_months == 24.0 == PLAN.analysis.censor_months
+    assert PLAN.with_changes(censor_months=12.0).milestone_months == 12.0
+    all_follow_up = PLAN.with_changes(censor_months=None, horizon_months=30.0)
+    assert all_follow_up.milestone_months == 30.0 == all_follow_up.design.horizon_months
+    twelve = sample_size(plan=PLAN.with_changes(censor_months=12.0))
+    assert twelve.event_probability == sample_size(follow_up_time=12.0).event_probability
+    assert twelve.event_probability < sample_size().event_probability  # fewer deaths within 12 months

@@ -105,7 +105,7 @@ def _sample_size_parser(s: argparse.ArgumentParser) -> None:
     from .plan import PLAN
 
     d, an = PLAN.design, PLAN.analysis
-    follow = an.censor_months if an.censor_months is not None else d.horizon_months
+    follow = PLAN.milestone_months
     s.add_argument("--solve", default="n", choices=("n", "power", "hazard-ratio"),
                    help="what to solve for: n (patients and deaths for the power; default), power (for --n "
                         "patients or --events deaths), hazard-ratio (detected by --n patients or --events deaths)")

@@ -264,7 +264,7 @@ class InterimReport(Result):
         month enrollment completes plus the plan's ``censor_months`` (NaN without a prediction)."""
         if self.next_look is None:
             return (math.nan, math.nan, math.nan)
-        h = self.plan.analysis.censor_months or self.plan.design.horizon_months
+        h = self.plan.milestone_months
         end = np.asarray(self.next_look.enrollment_end, float) + h
         return (float(np.median(end)), float(np.quantile(end, 0.1)), float(np.quantile(end, 0.9)))
 
@@ -397,12 +397,12 @@ def interim_report(df: pd.DataFrame, cutoff_month: float, *, plan: TrialPlan = P
     check_seed(seed, error=TrialAnalysisError)
     cut = cut_at(df, cutoff_month)
     c = float(cut.attrs["cutoff_month"])
-    a, m = plan.analysis, plan.monitoring
+    m = plan.monitoring
     res = primary(cut, plan)
     mx = plan_max_events(plan)
     planned = plan_interim_events(plan)
     d = res.events
-    h = a.censor_months if a.censor_months is not None else plan.design.horizon_months
+    h = plan.milestone_months
     final_date = float(df["entry_month"].max()) + h
     final = (c >= final_date - 1e-9) if m.final_analysis == "calendar" else d >= mx
     earlier = [e for e in planned if e < d] if not final else list(planned)

@@ -574,6 +574,16 @@ class TrialPlan:
             if not isinstance(getattr(self, part), cls):
                 raise ScenarioError(f"{part} must be a {cls.__name__}, got {type(getattr(self, part)).__name__}")
 
+    @property
+    def milestone_months(self) -> float:
+        """The primary endpoint's milestone in months: ``analysis.censor_months`` (24, where
+        "two-year survival" is read and every patient's follow-up is censored), or the design's
+        ``horizon_months`` when the plan analyses all follow-up (``censor_months`` None). The one
+        home of this rule: the sample size's follow-up, the calendar-driven final date, the
+        supplementary estimands' milestone and the CLI's defaults read it here."""
+        c = self.analysis.censor_months
+        return float(c) if c is not None else float(self.design.horizon_months)
+
     def with_changes(self, **changes: Any) -> "TrialPlan":
         """A copy with fields changed by name, each routed to the part that owns it:
         ``PLAN.with_changes(hazard_ratio=0.7, statistic="logrank", information_rates=(0.4, 1.0))``.

@@ -429,7 +429,7 @@ def _rpact_design_args(plan: TrialPlan) -> dict[str, Any]:
 def _design_r(s: Mapping[str, Any]) -> str:
     _, plan = _design_plan(s)
     d, an = plan.design, plan.analysis
-    follow = an.censor_months if an.censor_months is not None else d.horizon_months
+    follow = plan.milestone_months
     marginal = -math.log(d.control_survival) / d.horizon_months
     surv = dict(lambda2=marginal, accrualTime=[0, d.accrual_months], dropoutRate1=d.dropout_probability,
                 dropoutRate2=d.dropout_probability, dropoutTime=d.horizon_months)

@@ -555,7 +555,7 @@ def sample_size(
     if accrual_time is None:
         accrual_time = 0.0 if an.censor_months is not None else d.accrual_months
     if follow_up_time is None:
-        follow_up_time = an.censor_months if an.censor_months is not None else d.horizon_months
+        follow_up_time = plan.milestone_months
     dropout_hazard = 0.0 if dropout_hazard is None else dropout_hazard
     loss_to_follow_up = d.loss_to_follow_up if loss_to_follow_up is None else loss_to_follow_up
     method = _method(method)
@@ -909,8 +909,7 @@ def solve(
     default_a = 0.0 if an.censor_months is not None else d.accrual_months
     a = default_a if accrual is None or accrual[0] == "accrual_intensity" else _nonnegative(accrual[1], "accrual_time")
     intensity = None if accrual is None or accrual[0] == "accrual_time" else _positive(accrual[1], "accrual_intensity")
-    f = (an.censor_months if an.censor_months is not None else d.horizon_months) if follow_up_time is None \
-        else _nonnegative(follow_up_time, "follow_up_time")
+    f = plan.milestone_months if follow_up_time is None else _nonnegative(follow_up_time, "follow_up_time")
     if intensity is None and a + f == 0:
         raise SampleSizeError("accrual_time + follow_up_time must be > 0 (no follow-up, no events)")
     drop = _one_of("the drop-out", dropout_probability=dropout_probability, dropout_hazard=dropout_hazard)

@@ -187,7 +187,7 @@ def complier_average_effect(df: pd.DataFrame, *, tau: float | None = None, plan:
     ``censor_months``, 24) from ``os_months``/``death``, operated = the CRF's ``operated`` (at
     any time, in either arm)."""
     df = check_df(df, SURV + ("operated",), both_arms=True)
-    tau = _check_tau(plan.analysis.censor_months if tau is None else tau)
+    tau = _check_tau(plan.milestone_months if tau is None else tau)
     return iv_milestone(df["os_months"].to_numpy(float), df["death"].to_numpy().astype(int),
                         (df["arm"] == "A").to_numpy().astype(int), df["operated"].to_numpy().astype(int), tau)
 
@@ -298,7 +298,7 @@ def hypothetical_no_surgery(df: pd.DataFrame, *, tau: float | None = None,
     if isinstance(reasons, str) or not reasons or any(r not in allowed for r in reasons):
         raise TrialAnalysisError(f"reasons must be a non-empty tuple from {allowed}, got {reasons!r}")
     df = check_df(df, SURV + FACTOR_NAMES + ("operated", "surgery_month", "surgery_reason"), both_arms=True)
-    tau = _check_tau(plan.analysis.censor_months if tau is None else tau)
+    tau = _check_tau(plan.milestone_months if tau is None else tau)
     d = censor_at(df, plan.analysis.censor_months)
     sm = pd.to_numeric(d["surgery_month"], errors="coerce").to_numpy(float)
     chosen = ((d["arm"] == "B").to_numpy() & (d["operated"] == 1).to_numpy()

@@ -138,7 +138,7 @@ DEATH_MODELS = ("average", "best", "exponential", "weibull", "piecewise_exponent
 CRITERIA = ("aic", "bic")
 
 _DEFAULT_N = PLAN.design.n_patients
-_DEFAULT_CENSOR = PLAN.analysis.censor_months or PLAN.design.horizon_months
+_DEFAULT_CENSOR = PLAN.milestone_months
 _LOG_SHAPE = (-5.0, 5.0)  # Weibull shape searched in [e^-5, e^5] = [0.0067, 148]
 _LABELS = {"poisson": "Poisson", "power": "power law", "time_decay": "time-decay", "exponential": "exponential",
            "weibull": "Weibull", "piecewise_exponential": "piecewise exponential"}

@@ -166,9 +166,7 @@ def simulate_complier_effect(design: DesignAssumptions | None = None, n_trials: 
     progress = check_progress(progress, ScenarioError)
     est_run = _bounded("simulate_complier_effect", d, int(n_trials), COMPLIER_SECONDS_PER_TRIAL, max_seconds,
                        max_memory_gb)
-    tau = float(tau if tau is not None
-                else plan.analysis.censor_months if plan.analysis.censor_months is not None
-                else plan.design.horizon_months)  # the milestone: the primary's censoring, else the horizon
+    tau = float(plan.milestone_months if tau is None else tau)
     truth = complier_effect(d, tau, non_compliance_selection=selection)
     data = simulate_trials(d, n_trials, np.random.default_rng(seed), engine=engine,
                            non_compliance_selection=selection)
@@ -213,9 +211,7 @@ def simulate_hypothetical(design: DesignAssumptions | None = None, n_trials: int
     progress = check_progress(progress, ScenarioError)
     est_run = _bounded("simulate_hypothetical", d, int(n_trials), HYPOTHETICAL_SECONDS_PER_TRIAL, max_seconds,
                        max_memory_gb)
-    tau = float(tau if tau is not None
-                else plan.analysis.censor_months if plan.analysis.censor_months is not None
-                else plan.design.horizon_months)  # the milestone: the primary's censoring, else the horizon
+    tau = float(plan.milestone_months if tau is None else tau)
     truth = hypothetical_estimands(d, tau)
     data = simulate_trials(d, n_trials, np.random.default_rng(seed), engine=engine, crossover_selection=selection)
     time, event = _final(data, plan)
