@@ -75,6 +75,8 @@ def test_boundary_svg_is_plain_markup():
     s = boundary_svg([33, 66], [2.96, 1.97], [0.0], observed=(33, 3.1), harm_z=-2.326)
     assert s.startswith("<svg") and s.endswith("</svg>") and "<script" not in s
     assert s.count("<circle") == 3
+    both = boundary_svg([33, 66], [2.96, 1.97], [0.0], observed=(33, 3.1), harm_z=-2.326, two_sided=True)
+    assert both.count("<circle") == 5 and both.count("<polyline") == 2  # the harm boundary mirrors the efficacy one
 
 
 def test_dashboard_says_why_there_is_no_estimate_and_refuses_out_of_range_input(dash):

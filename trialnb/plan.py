@@ -390,6 +390,13 @@ class AnalysisPlan:
 
         return float(ndtri(1 - self.alpha / self.sided))
 
+    def deaths_words(self) -> str:
+        """The primary endpoint's deaths in words, for panels and tables: "deaths within 24
+        months", or "deaths (all follow-up)" when the plan does not censor."""
+        if self.censor_months is None:
+            return "deaths (all follow-up)"
+        return f"deaths within {self.censor_months:g} months"
+
     def statistic_label(self) -> str:
         """The statistic in words, for reports."""
         cov = ", ".join(self.covariates)

@@ -45,14 +45,17 @@ DATA_DIR = data_dir()
 
 def boundary_svg(events: Sequence[float] | np.ndarray, critical_values: Sequence[float] | np.ndarray,
                  futility: Sequence[float] | None = None, observed: tuple[float, float] | None = None,
-                 harm_z: float | None = None, width: int = 470, height: int = 290) -> str:
-    """Inline SVG of the efficacy boundary (benefit z against deaths), the futility bounds,
-    a constant harm guideline and the observed look. Pure string building."""
+                 harm_z: float | None = None, two_sided: bool = False, width: int = 470, height: int = 290) -> str:
+    """Inline SVG of the efficacy boundary (benefit z against deaths), its mirror the formal harm
+    boundary of a two-sided design (``two_sided``), the futility bounds, a constant harm
+    guideline and the observed look, as :func:`trialnb.plots.monitoring.boundary_plot` draws
+    them. Pure string building."""
     ml, mr, mt, mb = 48, 14, 28, 42
     ev = np.asarray(events, dtype=float)
     cv = np.asarray(critical_values, dtype=float)
     x1 = float(max(ev.max(), observed[0] if observed else 0)) * 1.05
-    ys = list(cv) + ([harm_z] if harm_z is not None else []) + (list(futility) if futility is not None else [])
+    ys = list(cv) + (list(-cv) if two_sided else []) + ([harm_z] if harm_z is not None else []) \
+        + (list(futility) if futility is not None else [])
     if observed:
         ys.append(observed[1])
     y0, y1 = min(min(ys), -1.0) - 0.3, max(max(ys), 3.0) + 0.3
@@ -73,6 +76,11 @@ def boundary_svg(events: Sequence[float] | np.ndarray, critical_values: Sequence
     pts = " ".join(f"{X(a):.1f},{Y(b):.1f}" for a, b in zip(ev, cv, strict=True))
     p.append(f"<polyline points='{pts}' fill='none' stroke='#1b6ca8' stroke-width='2'/>")
     p += [f"<circle cx='{X(a):.1f}' cy='{Y(b):.1f}' r='4' fill='#1b6ca8'/>" for a, b in zip(ev, cv, strict=True)]
+    if two_sided:
+        pts = " ".join(f"{X(a):.1f},{Y(-b):.1f}" for a, b in zip(ev, cv, strict=True))
+        p.append(f"<polyline points='{pts}' fill='none' stroke='#d1495b' stroke-width='2'/>")
+        p += [f"<circle cx='{X(a):.1f}' cy='{Y(-b):.1f}' r='4' fill='white' stroke='#d1495b' stroke-width='2'/>"
+              for a, b in zip(ev, cv, strict=True)]
     if futility is not None:
         p += [f"<rect x='{X(a) - 4:.1f}' y='{Y(b) - 4:.1f}' width='8' height='8' fill='#7a7a7a'/>"
               for a, b in zip(ev[:-1], futility, strict=False)]  # futility bounds: at the interim looks
@@ -216,13 +224,14 @@ class DesignExplorer(SettingsPanel):
         self.design, self.plan, self.max_events, self.table, self.analysis_times = d, p, m, table, times
         ev = np.asarray(d.information_rates) * m
         self.numbers.value = (
-            f"<div style='font-size:1.3em'><b>{fmt_n(m)}</b> deaths within 24 months at most</div>"
+            f"<div style='font-size:1.3em'><b>{fmt_n(m)}</b> {p.analysis.deaths_words()} at most</div>"
             f"<div>fixed design: {fmt_n(self.fixed_events)}; power {fmt_pct(float(np.asarray(d.power)[-1]))} at "
             f"HR {fmt_num(hr, 2)} (inflation factor {fmt_num(d.inflation_factor, 4)})</div>")
         self.bounds.value = boundary_table_html(table)
         self.times.value = times_html(times)
         fut = None if p.monitoring.futility_z is None or d.k == 1 else [p.monitoring.futility_z] * (d.k - 1)
-        self.chart.value = boundary_svg(ev, d.critical_values, fut, harm_z=p.monitoring.harm_z)
+        self.chart.value = boundary_svg(ev, d.critical_values, fut, harm_z=p.monitoring.harm_z,
+                                        two_sided=p.analysis.sided == 2)
         self.export.refresh()
 
 
@@ -364,7 +373,7 @@ class MonitoringDashboard(SettingsPanel):
             return
         self.error = ""
         self.result = (events, z, dec)
-        self.decision.value = (f"<div style='font-size:1.4em'><b>{fmt_n(events)} deaths within 24 months: "
+        self.decision.value = (f"<div style='font-size:1.4em'><b>{fmt_n(events)} {self.plan.analysis.deaths_words()}: "
                                f"{esc(dec)}</b></div>")
         self.table.value = ("<table>" + "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
                             + "</table>")
@@ -376,7 +385,8 @@ class MonitoringDashboard(SettingsPanel):
         if math.isfinite(crit) and events < self.max_events:
             ev[0], cv[0] = float(events), crit  # the interim bound recalculated at the observed deaths
         observed = (float(events), -z) if math.isfinite(z) else None
-        self.chart.value = boundary_svg(ev, cv, fut, observed=observed, harm_z=m.harm_z)
+        self.chart.value = boundary_svg(ev, cv, fut, observed=observed, harm_z=m.harm_z,
+                                        two_sided=self.plan.analysis.sided == 2)
         self.export.refresh()
 
 

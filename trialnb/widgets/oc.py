@@ -254,7 +254,7 @@ class OCExplorer(SettingsPanel):
             "<table>"
             f"<tr><td>Median estimated HR (5th-95th percentile)</td><td style='text-align:right'>"
             f"{fmt_hr(float(np.nanmedian(hr)))} ({fmt_num(float(q05), 2)}-{fmt_num(float(q95), 2)})</td></tr>"
-            f"<tr><td>Mean deaths within 24 months analysed</td><td style='text-align:right'>"
+            f"<tr><td>Mean {self.base.analysis.deaths_words()} analysed</td><td style='text-align:right'>"
             f"{fmt_num(res.mean_events, 1)}</td></tr>"
             f"<tr><td>Expected duration (to the final analysis)</td><td style='text-align:right'>"
             f"{fmt_months(res.mean_months)}</td></tr>"
