@@ -54,7 +54,7 @@ from .evidence import AFTER_INDUCTION, AT_DIAGNOSIS, MetaAnalysis, pool_trials
 from .protocol import PROTOCOL
 from .report import fmt_n, fmt_num, fmt_pct
 from .results import Result, fields_frame
-from .plan import PLAN, TrialPlan
+from .plan import PLAN, TrialPlan, check_plan
 from .sample_size import (detectable_hazard_ratio, event_probability, patients_for_events, sample_size,
                           schoenfeld_events, z_value)
 from .simulation import BENEFIT, simulate, simulate_sequential
@@ -571,8 +571,7 @@ def simulate_assurance(prior: Prior, *, plan: TrialPlan = PLAN, sequential: bool
     ``max_seconds`` / ``max_memory_gb`` before the first draw; ``progress`` counts the draws."""
     if not isinstance(prior, Prior):
         raise EvidenceError(f"prior must be a trialnb.assurance.Prior, got {type(prior).__name__}")
-    if not isinstance(plan, TrialPlan):
-        raise EvidenceError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
+    check_plan(plan, error=EvidenceError)
     if not isinstance(sequential, bool):
         raise EvidenceError(f"sequential must be True or False, got {sequential!r}")
     m = check_int(n_draws, "n_draws", minimum=2, error=_ERR)

@@ -54,7 +54,7 @@ from .assurance import Prior, named_priors
 from .errors import EvidenceError
 from .report import fmt_n, fmt_num, fmt_pct
 from .results import Result, fields_frame
-from .plan import PLAN, TrialPlan
+from .plan import PLAN, TrialPlan, check_plan
 from .simulation import BENEFIT, FUTILITY, simulate_sequential
 from .simulation.costs import estimate_calls
 from .sample_size import round_up
@@ -360,8 +360,7 @@ def futility_operating_characteristics(guideline: FutilityGuideline, *, plan: Tr
         raise EvidenceError(f"guideline must be a FutilityGuideline (pp_futility), got {type(guideline).__name__}")
     n = check_int(n_trials, "n_trials", minimum=10, error=_ERR)
     check_seed(seed, error=_ERR)
-    if not isinstance(plan, TrialPlan):
-        raise EvidenceError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
+    check_plan(plan, error=EvidenceError)
     progress = check_progress(progress, _ERR)
     lim = limits(max_seconds, max_memory_gb)
     guided = plan.with_changes(futility_z=guideline.z_bound, harm_z=None, final_analysis="events",

@@ -55,7 +55,7 @@ from .errors import TrialAnalysisError
 from .files import check_output_path, write_text_atomic
 from .monitoring import (InterimAnalysis, analyse, logrank_standard_error, plan_design, plan_interim_events,
                          plan_max_events, predict_deaths)
-from .plan import PLAN, TrialPlan
+from .plan import PLAN, TrialPlan, check_plan
 from .report import fmt_interval, fmt_months, fmt_n, fmt_num, fmt_pct
 from .validation import check_real, check_seed
 from .results import Result
@@ -344,8 +344,7 @@ def typed_look(deaths: int, z: float, *, plan: TrialPlan = PLAN) -> dict[str, An
     arm A), for the DMC dashboard's "enter numbers" mode: the keys of :class:`InterimReport`'s
     group-sequential part, with the hazard ratio and its SE from the log-rank approximation
     log HR = 2 z / sqrt(D), SE = 2 / sqrt(D) (Schoenfeld 1981), which the report says."""
-    if not isinstance(plan, TrialPlan):
-        raise TrialAnalysisError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
+    check_plan(plan, error=TrialAnalysisError)
     mx = plan_max_events(plan)
     if isinstance(deaths, bool) or not isinstance(deaths, (int, np.integer)) or not 0 < deaths < mx:
         raise TrialAnalysisError(f"deaths so far must be a whole number between 1 and {mx - 1} (the plan's maximum "
@@ -367,8 +366,7 @@ def death_month(df: pd.DataFrame, deaths: int, *, plan: TrialPlan = PLAN) -> flo
     Refuses a count the file does not reach, saying how many it holds."""
     if isinstance(deaths, bool) or not isinstance(deaths, (int, np.integer)) or deaths < 1:
         raise TrialAnalysisError(f"deaths must be a whole number of deaths >= 1, got {deaths!r}")
-    if not isinstance(plan, TrialPlan):
-        raise TrialAnalysisError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
+    check_plan(plan, error=TrialAnalysisError)
     d = primary_data(df, plan)
     months = np.sort((d["entry_month"] + d["os_months"]).to_numpy(float)[d["death"].to_numpy() == 1])
     if deaths > months.size:
@@ -388,8 +386,7 @@ def interim_report(df: pd.DataFrame, cutoff_month: float, *, plan: TrialPlan = P
     At an interim, ``predict`` (default) adds the predicted calendar month of the next look's
     primary-endpoint deaths (:attr:`InterimReport.next_look`,
     :func:`trialnb.monitoring.predict_deaths`: blinded, pooled over the arms)."""
-    if not isinstance(plan, TrialPlan):
-        raise TrialAnalysisError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
+    check_plan(plan, error=TrialAnalysisError)
     if not isinstance(predict, bool):
         raise TrialAnalysisError(f"predict must be True or False, got {predict!r}")
     if not isinstance(source, str):

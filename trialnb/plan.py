@@ -49,7 +49,7 @@ import pandas as pd
 from .errors import ScenarioError
 from .population import FACTOR_FREQUENCIES, PROGNOSTIC_HR, calibrate_baseline, factor_strata
 from .protocol import FACTOR_NAMES, PROTOCOL, Protocol, Sourced
-from .validation import (check_choice, check_int, check_probability,
+from .validation import (ErrorType, check_choice, check_int, check_probability,
                          check_real)
 
 __all__ = [
@@ -67,6 +67,7 @@ __all__ = [
     "DesignAssumptions",
     "MonitoringPlan",
     "TrialPlan",
+    "check_plan",
     "plan_from_protocol",
 ]
 
@@ -621,6 +622,14 @@ class TrialPlan:
             + ("" if m.secondary is None else f"; key secondary {m.secondary} tested after the primary rejects, "
                f"{m.secondary_spending} spending"),
         ])
+
+
+def check_plan(plan: Any, *, error: ErrorType = ScenarioError) -> TrialPlan:
+    """``plan`` itself when it is a :class:`TrialPlan`; otherwise ``error`` (the caller's named
+    error) saying what is allowed. The one check every consumer of the plan makes."""
+    if not isinstance(plan, TrialPlan):
+        raise error(f"plan must be a trialnb.plan.TrialPlan (e.g. PLAN.with_changes(...)), got {type(plan).__name__}")
+    return plan
 
 
 def plan_from_protocol(protocol: Protocol = PROTOCOL) -> TrialPlan:

@@ -41,7 +41,7 @@ from typing import Any, Mapping, Sequence
 from .documents import page, provenance
 from .errors import SettingsError
 from .files import write_text_atomic
-from .plan import PLAN, TrialPlan
+from .plan import PLAN, TrialPlan, check_plan
 
 __all__ = [
     "ESTIMAND_ANALYSES",
@@ -161,8 +161,7 @@ def _r_print(pairs: Sequence[tuple[str, str]]) -> str:
 def plan_changes(plan: TrialPlan) -> dict[str, Any]:
     """The fields in which ``plan`` differs from :data:`trialnb.plan.PLAN`, by name (the
     keyword arguments of :meth:`~trialnb.plan.TrialPlan.with_changes` that rebuild it)."""
-    if not isinstance(plan, TrialPlan):
-        raise SettingsError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
+    check_plan(plan, error=SettingsError)
     out: dict[str, Any] = {}
     for part in ("design", "analysis", "monitoring"):
         mine, base = getattr(plan, part), getattr(PLAN, part)

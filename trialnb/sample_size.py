@@ -62,7 +62,7 @@ from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
 from .errors import SampleSizeError
-from .plan import PLAN, DesignAssumptions, TrialPlan
+from .plan import DesignAssumptions, PLAN, TrialPlan, check_plan
 from .report import fmt_n, fmt_num, fmt_pct
 from .validation import (check_choice, check_hazard_ratio, check_nonnegative, check_positive, check_probability,
                          check_real)
@@ -543,9 +543,7 @@ def sample_size(
     ``loss_to_follow_up`` is the protocol's N-inflation fraction: each arm is divided by
     ``1 - loss_to_follow_up`` and rounded up (the protocol's "10% loss of patients").
     """
-    if not isinstance(plan, TrialPlan):
-        raise SampleSizeError(f"plan must be a trialnb.plan.TrialPlan (e.g. PLAN.with_changes(...)), got "
-                              f"{type(plan).__name__}")
+    check_plan(plan, error=SampleSizeError)
     d, an = plan.design, plan.analysis
     hazard_ratio = d.hazard_ratio if hazard_ratio is None else hazard_ratio
     alpha = an.alpha if alpha is None else alpha

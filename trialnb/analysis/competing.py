@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import TrialAnalysisError
-from ..plan import PLAN, TrialPlan
+from ..plan import PLAN, TrialPlan, check_plan
 from ..protocol import FACTOR_NAMES
 from ..report import fmt_hr, fmt_num, fmt_p, fmt_pct
 from ..results import Result
@@ -119,8 +119,7 @@ def competing_risks(df: pd.DataFrame, endpoint: str = "unplanned_local_therapy",
     ``cmprsk`` on the shipped data (``tests/test_competing.py``)."""
     if strata not in ("none", "factors"):
         raise TrialAnalysisError(f"strata must be 'none' or 'factors', got {strata!r}")
-    if not isinstance(plan, TrialPlan):
-        raise TrialAnalysisError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
+    check_plan(plan, error=TrialAnalysisError)
     d = competing_data(df, endpoint)
     t, s, arm = d["time"].to_numpy(float), d["status"].to_numpy(), d["arm"].to_numpy()
     if not np.any(s == 1):

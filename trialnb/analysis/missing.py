@@ -58,7 +58,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import TrialAnalysisError
-from ..plan import PLAN, TrialPlan
+from ..plan import PLAN, TrialPlan, check_plan
 from ..protocol import FACTOR_NAMES
 from ..report import fmt_hr, fmt_n, fmt_num, fmt_p
 from ..results import Result
@@ -258,8 +258,7 @@ def tipping_point(df: pd.DataFrame, *, deltas_a: Sequence[float] = DELTAS, delta
     docstring) on the grid ``deltas_a`` x ``deltas_b`` (1 is always added: the MAR cell), with
     ``n_imputations`` imputations from ``seed``; ``cuts`` the imputation model's pieces (default
     :data:`PIECES` equal pieces from 0 to h)."""
-    if not isinstance(plan, TrialPlan):
-        raise TypeError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
+    check_plan(plan, error=TypeError)
     a = plan.analysis
     h = a.censor_months
     if h is None:

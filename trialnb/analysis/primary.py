@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import TrialAnalysisError
-from ..plan import OS_ANALYSIS, PLAN, AnalysisPlan, TrialPlan
+from ..plan import AnalysisPlan, OS_ANALYSIS, PLAN, TrialPlan, check_plan
 from ..report import fmt_n, fmt_num, fmt_p
 from ..results import Result
 from ..survival import CoxResult, fit_cox, logrank
@@ -205,9 +205,7 @@ def _with_analysis(df: pd.DataFrame, a: AnalysisPlan) -> PrimaryResult:
 def primary(df: pd.DataFrame, plan: TrialPlan = PLAN) -> PrimaryResult:
     """The plan's primary analysis of ``df`` (the module docstring): ``plan.analysis``'s
     statistic on its endpoint, intention to treat (every row in the arm it was randomized to)."""
-    if not isinstance(plan, TrialPlan):
-        raise TrialAnalysisError(f"plan must be a trialnb.plan.TrialPlan (e.g. PLAN.with_changes(...)), got "
-                                 f"{type(plan).__name__}")
+    check_plan(plan, error=TrialAnalysisError)
     return _with_analysis(df, plan.analysis)
 
 
@@ -215,9 +213,7 @@ def overall_survival(df: pd.DataFrame, plan: TrialPlan = PLAN) -> PrimaryResult:
     """The secondary overall-survival analysis: the plan's statistic on all follow-up to the data
     cut-off (:data:`trialnb.plan.OS_ANALYSIS`'s endpoint with the plan's statistic, covariates,
     ties, alpha and sides)."""
-    if not isinstance(plan, TrialPlan):
-        raise TrialAnalysisError(f"plan must be a trialnb.plan.TrialPlan (e.g. PLAN.with_changes(...)), got "
-                                 f"{type(plan).__name__}")
+    check_plan(plan, error=TrialAnalysisError)
     a = plan.analysis
     return _with_analysis(df, dataclasses.replace(OS_ANALYSIS, statistic=a.statistic, covariates=a.covariates,
                                                   ties=a.ties, alpha=a.alpha, sided=a.sided))

@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import TrialAnalysisError
-from ..plan import PLAN, TrialPlan
+from ..plan import PLAN, TrialPlan, check_plan
 from ..protocol import FACTOR_NAMES, FACTORS
 from ..report import fmt_n, fmt_num, fmt_p
 from ..results import Result
@@ -51,8 +51,7 @@ def ph_tests(df: pd.DataFrame, *, plan: TrialPlan = PLAN, transform: str = "km")
     "identity", "log" (:func:`trialnb.survival.zph_test`)."""
     if transform not in ZPH_TRANSFORMS:
         raise TrialAnalysisError(f"transform must be one of {ZPH_TRANSFORMS}, got {transform!r}")
-    if not isinstance(plan, TrialPlan):
-        raise TrialAnalysisError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
+    check_plan(plan, error=TrialAnalysisError)
     a = plan.analysis
     d = censor_at(check_df(df), a.censor_months)
     t, e, _ = arrays(d)
@@ -89,8 +88,7 @@ def subgroup_hrs(df: pd.DataFrame, min_events: int = 5, *, plan: TrialPlan = PLA
     minimization factors (the protocol records them) and False for age and ECOG, which the
     protocol does not name as subgroups: all subgroup analyses are exploratory.
     """
-    if not isinstance(plan, TrialPlan):
-        raise TrialAnalysisError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
+    check_plan(plan, error=TrialAnalysisError)
     min_events = check_int(min_events, "min_events", minimum=1, error=TrialAnalysisError)
     a = plan.analysis
     df = censor_at(check_df(df), a.censor_months).reset_index(drop=True)

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import TrialAnalysisError
-from ..plan import PLAN, TrialPlan
+from ..plan import PLAN, TrialPlan, check_plan
 from ..protocol import FACTOR_NAMES, FACTORS
 from ..report import fmt_n
 from ..results import Result
@@ -114,8 +114,7 @@ def pool_strata(df: pd.DataFrame, covariates: Sequence[str] | None = None, *,
     """The strata of ``covariates`` (default ``plan.analysis.covariates``) pooled by the rule of
     the module docstring until each holds ``min_patients`` patients (and ``min_events`` deaths
     within ``plan.analysis.censor_months``, both arms together, if given)."""
-    if not isinstance(plan, TrialPlan):
-        raise TypeError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
+    check_plan(plan, error=TypeError)
     covs = tuple(plan.analysis.covariates if covariates is None else covariates)
     bad = [c for c in covs if c not in FACTOR_NAMES]
     if bad or len(set(covs)) != len(covs):

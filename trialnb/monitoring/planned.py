@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DesignError
-from ..plan import PLAN, TrialPlan
+from ..plan import PLAN, TrialPlan, check_plan
 from ..sample_size import round_up
 from ..validation import check_choice, check_hazard_ratio
 from .design import GroupSequentialDesign, design
@@ -25,10 +25,7 @@ __all__ = ["plan_analysis_times", "plan_benefit_design", "plan_design", "plan_ex
 
 
 def _check(plan: object) -> TrialPlan:
-    if not isinstance(plan, TrialPlan):
-        raise DesignError(f"plan must be a trialnb.plan.TrialPlan (e.g. PLAN.with_changes(...)), got "
-                          f"{type(plan).__name__}")
-    return plan
+    return check_plan(plan, error=DesignError)
 
 
 def plan_design(plan: TrialPlan = PLAN) -> GroupSequentialDesign:

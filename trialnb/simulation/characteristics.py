@@ -27,11 +27,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..errors import ScenarioError
-from ..plan import PLAN, TrialPlan
+from ..plan import PLAN, TrialPlan, check_plan
 from ..report import fmt_n, fmt_num, fmt_pct
 from ..results import Result
 from ..validation import check_int, check_seed
-from .fixed import check_plan
 from .sequential import SequentialResult, simulate_sequential
 
 __all__ = ["OC_N_TRIALS", "OC_SEED", "PlanOperatingCharacteristics", "plan_operating_characteristics"]
@@ -108,7 +107,7 @@ def plan_operating_characteristics(plan: TrialPlan = PLAN, n_trials: int = OC_N_
     """The operating characteristics of ``plan`` that notebook 05 and the SAP quote: the three
     simulations of the module docstring, ``n_trials`` trials each, seeds ``seed`` (the plan's
     hazard ratio) and ``seed + 1`` (no effect, with and without the guidelines)."""
-    plan = check_plan(plan)
+    plan = check_plan(plan, error=ScenarioError)
     n_trials = check_int(n_trials, "n_trials", minimum=1, error=ScenarioError)
     seed = check_seed(seed, error=ScenarioError)
     null = {"hazard_ratio": 1.0}

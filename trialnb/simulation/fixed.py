@@ -36,7 +36,7 @@ from scipy import stats
 from ..compiled import use_compiled
 from ..errors import ScenarioError
 from ..workload import Estimate, ProgressArg, check_progress, limits, progress as progress_of
-from ..plan import PLAN, STATISTICS, DesignAssumptions, TrialPlan
+from ..plan import PLAN, STATISTICS, DesignAssumptions, TrialPlan, check_plan
 from ..report import fmt_hr, fmt_months, fmt_n, fmt_num, fmt_pct
 from ..results import Result
 from ..validation import check_int, check_seed
@@ -45,7 +45,7 @@ from .costs import CHUNK, analysis_chunk, block_trials, estimate_run
 from .trials import TrialData, cut, primary_death_dates, simulate_trials
 
 __all__ = ["CHUNK", "RequiredPatients", "SimulationResult", "final_cutoff", "required_patients", "simulate",
-           "check_chunk", "check_plan", "chunk_seeds", "resolve_truth"]
+           "check_chunk", "chunk_seeds", "resolve_truth"]
 
 
 
@@ -245,14 +245,6 @@ class SimulationResult(Result):
         return "\n".join(lines)
 
 
-def check_plan(plan: Any) -> TrialPlan:
-    """``plan`` if it is a :class:`trialnb.plan.TrialPlan`, else a named error."""
-    if not isinstance(plan, TrialPlan):
-        raise ScenarioError(f"plan must be a trialnb.plan.TrialPlan (e.g. PLAN.with_changes(...)), got "
-                            f"{type(plan).__name__}")
-    return plan
-
-
 def resolve_truth(plan: TrialPlan, truth: DesignAssumptions | Mapping[str, Any] | None) -> DesignAssumptions:
     """The design the trials are drawn from: ``plan.design`` (None), a
     :class:`~trialnb.plan.DesignAssumptions`, or a mapping of fields changed on ``plan.design``
@@ -289,7 +281,7 @@ def simulate(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int = 0, *,
     analysed at once (None: as memory allows; the results do not depend on it); ``progress``:
     None (a bar for a long interactive run), True, False, or a callable ``progress(done, total)``.
     """
-    plan = check_plan(plan)
+    plan = check_plan(plan, error=ScenarioError)
     world = resolve_truth(plan, truth)
     names = check_analyses(plan.analysis.statistic if analyses is None else analyses)
     use_compiled(engine, ScenarioError)
@@ -377,7 +369,7 @@ def required_patients(plan: TrialPlan = PLAN, power: float = 0.8, analysis: str 
     simulated at ``n_max`` patients --, refused beyond ``max_seconds`` / ``max_memory_gb``;
     ``progress`` shows the N evaluated so far.
     """
-    plan = check_plan(plan)
+    plan = check_plan(plan, error=ScenarioError)
     if isinstance(power, bool) or not isinstance(power, (int, float)) or not 0 < power < 1:
         raise ScenarioError(f"power must lie in (0, 1), got {power!r}")
     (name,) = check_analyses(plan.analysis.statistic if analysis is None else analysis)

@@ -69,7 +69,7 @@ from scipy import stats
 from ..compiled import use_compiled
 from ..errors import ScenarioError
 from ..monitoring import analyse, plan_design, plan_interim_events, plan_max_events, plan_secondary_design
-from ..plan import PLAN, DesignAssumptions, TrialPlan
+from ..plan import PLAN, DesignAssumptions, TrialPlan, check_plan
 from ..report import fmt_months, fmt_n, fmt_num, fmt_pct
 from ..results import Result
 from ..validation import check_int, check_real_array, check_seed
@@ -77,7 +77,7 @@ from ..workload import ProgressArg, check_progress, limits, progress as progress
 from . import _looks_kernel as kernel
 from .analyses import analyse_cut
 from .costs import block_trials, estimate_run
-from .fixed import check_chunk, check_plan, chunk_seeds, final_cutoff, resolve_truth
+from .fixed import check_chunk, chunk_seeds, final_cutoff, resolve_truth
 from .trials import TrialData, cut, primary_death_dates, simulate_trials
 
 __all__ = ["BENEFIT", "CONTINUE", "FUTILITY", "HARM", "HARM_GUIDELINE", "Boundaries", "SequentialResult",
@@ -647,7 +647,7 @@ def simulate_sequential(plan: TrialPlan = PLAN, n_trials: int = 1000, seed: int 
 
     Bounded as :func:`trialnb.simulation.simulate` (:mod:`trialnb.workload`): ``max_seconds``,
     ``max_memory_gb``, ``chunk_trials`` (never a change in the results) and ``progress``."""
-    plan = check_plan(plan)
+    plan = check_plan(plan, error=ScenarioError)
     world = resolve_truth(plan, truth)
     use_compiled(engine, ScenarioError)
     check_int(n_trials, "n_trials", minimum=1, error=ScenarioError)

@@ -36,7 +36,7 @@ import pandas as pd
 
 from ..analysis.supplementary import ipcw_milestone, iv_milestone
 from ..errors import ScenarioError, TrialAnalysisError
-from ..plan import PLAN, DesignAssumptions, TrialPlan
+from ..plan import DesignAssumptions, PLAN, TrialPlan, check_plan
 from ..report import fmt_n, fmt_num
 from ..results import Result
 from ..survival import fit_cox, survival_influence
@@ -140,8 +140,7 @@ def _bounded(what: str, d: DesignAssumptions, n_trials: int, per_trial: float, m
 def _check_common(design: DesignAssumptions, n_trials: int, seed: int, selection: float, plan: TrialPlan) -> None:
     if not isinstance(design, DesignAssumptions):
         raise ScenarioError(f"design must be a trialnb.plan.DesignAssumptions, got {type(design).__name__}")
-    if not isinstance(plan, TrialPlan):
-        raise ScenarioError(f"plan must be a trialnb.plan.TrialPlan, got {type(plan).__name__}")
+    check_plan(plan, error=ScenarioError)
     check_int(n_trials, "n_trials", minimum=2, error=ScenarioError)
     check_seed(seed, error=ScenarioError)
     check_real(selection, "selection", error=ScenarioError)
