@@ -84,3 +84,17 @@ def test_trial_data_error_message_is_capped() -> None:
     from trialnb.data import MESSAGE_LIMIT
 
     assert MESSAGE_LIMIT == errors.MESSAGE_LIMIT
+
+
+def test_every_analysis_of_one_trial_refuses_a_wrong_plan_by_name() -> None:
+    """A wrong ``plan`` is bad input like any other: the one-trial layer names it
+    (TrialAnalysisError, a ValueError), never a bare TypeError."""
+    import pandas as pd
+
+    from trialnb import analysis
+    from trialnb.plan import PLAN
+
+    df = pd.DataFrame({"arm": ["A", "B"], "os_months": [1.0, 2.0], "death": [1, 0]})
+    for fn in (analysis.standardized_milestone, analysis.tipping_point, analysis.pool_strata, analysis.primary):
+        with pytest.raises(errors.TrialAnalysisError, match="TrialPlan"):
+            fn(df, plan=PLAN.analysis)

@@ -198,7 +198,7 @@ def test_unestimable_and_bad_input() -> None:
         an.standardized_milestone(d.assign(os_months=np.minimum(d["os_months"], 12.0)), tau=20.0)
     with pytest.raises(TrialAnalysisError):
         an.standardized_milestone(d.drop(columns="her2"))
-    with pytest.raises(TypeError, match="TrialPlan"):
+    with pytest.raises(TrialAnalysisError, match="TrialPlan"):
         an.standardized_milestone(d, plan=PLAN.analysis)
     t, e = d["os_months"].to_numpy(), d["death"].to_numpy()
     with pytest.raises(ValueError, match="treatment column"):

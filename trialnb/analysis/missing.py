@@ -258,7 +258,7 @@ def tipping_point(df: pd.DataFrame, *, deltas_a: Sequence[float] = DELTAS, delta
     docstring) on the grid ``deltas_a`` x ``deltas_b`` (1 is always added: the MAR cell), with
     ``n_imputations`` imputations from ``seed``; ``cuts`` the imputation model's pieces (default
     :data:`PIECES` equal pieces from 0 to h)."""
-    check_plan(plan, error=TypeError)
+    check_plan(plan, error=TrialAnalysisError)
     a = plan.analysis
     h = a.censor_months
     if h is None:

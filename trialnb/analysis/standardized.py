@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import OutsideDataError
+from ..errors import OutsideDataError, TrialAnalysisError
 from ..plan import PLAN, TrialPlan, check_plan
 from ..protocol import ARM_CODES
 from ..report import fmt_n, fmt_num, fmt_p, fmt_pct
@@ -121,7 +121,7 @@ def standardized_milestone(df: pd.DataFrame, tau: float | None = None, *,
     ``censor_months``) per arm, their difference and ratio (the module docstring). The model is
     the plan's: arm plus ``plan.analysis.covariates``, ``plan.analysis.ties``, follow-up censored
     at ``plan.analysis.censor_months``, intention to treat."""
-    check_plan(plan, error=TypeError)
+    check_plan(plan, error=TrialAnalysisError)
     a = plan.analysis
     tau = check_tau(tau, plan)
     df = censor_at(check_df(df, both_arms=True), a.censor_months)

@@ -114,7 +114,7 @@ def pool_strata(df: pd.DataFrame, covariates: Sequence[str] | None = None, *,
     """The strata of ``covariates`` (default ``plan.analysis.covariates``) pooled by the rule of
     the module docstring until each holds ``min_patients`` patients (and ``min_events`` deaths
     within ``plan.analysis.censor_months``, both arms together, if given)."""
-    check_plan(plan, error=TypeError)
+    check_plan(plan, error=TrialAnalysisError)
     covs = tuple(plan.analysis.covariates if covariates is None else covariates)
     bad = [c for c in covs if c not in FACTOR_NAMES]
     if bad or len(set(covs)) != len(covs):
